@@ -1,0 +1,2 @@
+/* true: the smallest static program, for whole-process start-up time. */
+int main(void) { return 0; }

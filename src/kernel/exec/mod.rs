@@ -1,0 +1,171 @@
+//! Starting a program in an address space: finding the file, `#!` scripts,
+//! ELF loading (static, static-PIE and dynamic with PT_INTERP) and the
+//! initial stack with argv, envp and the auxiliary vector.
+
+mod elf;
+mod stack;
+
+use std::sync::Arc;
+
+use crate::kernel::errno::Errno;
+use crate::kernel::mm::MemoryManager;
+use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::vfs::Vfs;
+use crate::platform::ptrace::StubThread;
+use crate::platform::Regs;
+
+/// `#!` interpreters nest at most this deep (Linux allows 4 levels too).
+const MAX_SCRIPT_DEPTH: usize = 4;
+/// Longest `#!` line Linux reads.
+const BINPRM_BUF: usize = 256;
+/// Linux's cap on the total size of argv and envp strings here: a quarter
+/// of the 8 MiB stack.
+const MAX_ARG_BYTES: usize = 2 << 20;
+
+/// What the caller of `execve` provides.
+pub struct ExecRequest<'a> {
+    /// The sandbox's file system.
+    pub vfs: &'a Arc<Vfs>,
+    /// The directory relative paths start from.
+    pub cwd: &'a [u8],
+    /// The file to run, as given.
+    pub path: Vec<u8>,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    /// (uid, euid, gid, egid) for the auxiliary vector.
+    pub ids: (u32, u32, u32, u32),
+    /// Whether the caller may execute a file (permission check).
+    pub may_exec: &'a dyn Fn(&crate::kernel::vfs::stat::Stat) -> bool,
+}
+
+/// A loaded program, ready to run.
+pub struct Loaded {
+    /// Registers to start the program with.
+    pub regs: Regs,
+    /// Canonical path of the executable (the ELF, after `#!` resolution).
+    pub exe: Vec<u8>,
+    /// The final argv (with interpreter arguments prepended for scripts).
+    pub argv: Vec<Vec<u8>>,
+}
+
+/// Opens `path` for execution: it must be a regular file the caller may
+/// execute. Returns the file and its canonical path.
+fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
+    let vfs = req.vfs;
+    let r = vfs.resolve(req.cwd, path, true)?;
+    let node = r.node.ok_or(Errno::ENOENT)?;
+    let st = vfs.stat_node(&r.path, &node)?;
+    if st.is_dir() {
+        return Err(Errno::EACCES);
+    }
+    if !st.is_regular() || !(req.may_exec)(&st) {
+        return Err(Errno::EACCES);
+    }
+    let f = vfs.open(b"/", &r.path, libc::O_RDONLY as u32, 0)?;
+    Ok((Arc::new(f), r.path))
+}
+
+/// Parses a `#!` line into (interpreter, optional argument).
+fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
+    let line = &head[2..];
+    let line = match line.iter().position(|&b| b == b'\n') {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let line = line.trim_ascii();
+    if line.is_empty() {
+        return Err(Errno::ENOEXEC);
+    }
+    let split = line.iter().position(|b| b.is_ascii_whitespace());
+    Ok(match split {
+        Some(i) => {
+            let arg = line[i..].trim_ascii();
+            (line[..i].to_vec(), (!arg.is_empty()).then(|| arg.to_vec()))
+        }
+        None => (line.to_vec(), None),
+    })
+}
+
+/// Loads the program of `req` into the empty address space of `thread`.
+pub fn load(
+    req: ExecRequest,
+    thread: &mut StubThread,
+    mm: &MemoryManager,
+) -> Result<Loaded, Errno> {
+    let mut argv = req.argv.clone();
+    let mut path = req.path.clone();
+    if argv
+        .iter()
+        .chain(req.envp.iter())
+        .map(|s| s.len() + 1)
+        .sum::<usize>()
+        > MAX_ARG_BYTES
+    {
+        return Err(Errno::E2BIG);
+    }
+    for _ in 0..=MAX_SCRIPT_DEPTH {
+        let (file, canon) = open_exec(&req, &path)?;
+        let mut head = [0u8; BINPRM_BUF];
+        let n = read_full(&file, &mut head, 0)?;
+        let head = &head[..n];
+        if head.starts_with(b"#!") {
+            let (interp, arg) = parse_shebang(head)?;
+            // argv[0] is replaced by the interpreter, its argument and the
+            // script path as given.
+            let mut new = vec![interp.clone()];
+            new.extend(arg);
+            new.push(path.clone());
+            new.extend(argv.into_iter().skip(1));
+            argv = new;
+            path = interp;
+            continue;
+        }
+        if !head.starts_with(b"\x7fELF") {
+            return Err(Errno::ENOEXEC);
+        }
+        let image = elf::load_elf(thread, mm, &file, None)?;
+        let interp = match &image.interp {
+            Some(ipath) => {
+                let (ifile, _) = open_exec(&req, ipath).map_err(|e| {
+                    if e == Errno::EACCES {
+                        Errno::ELIBBAD
+                    } else {
+                        e
+                    }
+                })?;
+                Some(elf::load_elf(thread, mm, &ifile, Some(()))?)
+            }
+            None => None,
+        };
+        let execfn = req.path.clone();
+        let regs = stack::build(
+            thread,
+            mm,
+            &image,
+            interp.as_ref(),
+            &argv,
+            &req.envp,
+            &execfn,
+            req.ids,
+        )?;
+        return Ok(Loaded {
+            regs,
+            exe: canon,
+            argv,
+        });
+    }
+    Err(Errno::ELOOP)
+}
+
+/// Reads up to `buf.len()` bytes at `off`, looping over short reads.
+fn read_full(f: &OpenFile, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+    let mut done = 0;
+    while done < buf.len() {
+        let n = f.pread(&mut buf[done..], off + done as u64)?;
+        if n == 0 {
+            break;
+        }
+        done += n;
+    }
+    Ok(done)
+}

@@ -1,0 +1,191 @@
+//! Futexes: wait queues keyed by user address. A waiter checks the futex
+//! word and enqueues under the table lock, so a wake between the check and
+//! the sleep is never lost.
+//!
+//! Keys are (address space, address): private futexes, and shared ones
+//! between threads of one process. Shared futexes across processes (in
+//! MAP_SHARED memory) would need the backing page's identity; they are
+//! keyed per address space for now, which serves threads but not processes.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Instant;
+
+use crate::kernel::errno::Errno;
+
+/// Identifies a futex word.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub struct FutexKey {
+    /// The address space (its `MemoryManager`'s address).
+    pub mm: usize,
+    pub addr: u64,
+}
+
+/// One sleeping thread.
+pub struct Waiter {
+    /// Set by a waker (or by the sentry to interrupt the wait).
+    woken: Mutex<bool>,
+    cv: Condvar,
+    /// FUTEX_WAIT_BITSET's mask (all ones for plain waits).
+    bitset: u32,
+}
+
+impl Waiter {
+    fn wake(&self) {
+        *self.woken.lock().unwrap_or_else(|e| e.into_inner()) = true;
+        self.cv.notify_one();
+    }
+}
+
+/// All futex wait queues of a kernel.
+#[derive(Default)]
+pub struct FutexTable {
+    /// Waiters per key, in arrival order. Guards the check-and-enqueue.
+    queues: Mutex<HashMap<FutexKey, Vec<Arc<Waiter>>>>,
+}
+
+/// How a wait ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum WaitResult {
+    Woken,
+    TimedOut,
+}
+
+impl FutexTable {
+    /// FUTEX_WAIT(_BITSET): if `check()` says the word still holds the
+    /// expected value, sleeps until woken or `deadline`.
+    pub fn wait(
+        &self,
+        key: FutexKey,
+        bitset: u32,
+        check: impl FnOnce() -> Result<bool, Errno>,
+        deadline: Option<Instant>,
+    ) -> Result<WaitResult, Errno> {
+        let waiter = Arc::new(Waiter {
+            woken: Mutex::new(false),
+            cv: Condvar::new(),
+            bitset,
+        });
+        {
+            let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            if !check()? {
+                return Err(Errno::EAGAIN);
+            }
+            q.entry(key).or_default().push(waiter.clone());
+        }
+        let mut woken = waiter.woken.lock().unwrap_or_else(|e| e.into_inner());
+        while !*woken {
+            match deadline {
+                None => woken = waiter.cv.wait(woken).unwrap_or_else(|e| e.into_inner()),
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break;
+                    }
+                    woken = waiter
+                        .cv
+                        .wait_timeout(woken, d - now)
+                        .unwrap_or_else(|e| e.into_inner())
+                        .0;
+                }
+            }
+        }
+        if *woken {
+            return Ok(WaitResult::Woken);
+        }
+        drop(woken);
+        // Timed out: leave the queue, unless a waker got us in the meantime.
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = q.get_mut(&key) {
+            list.retain(|w| !Arc::ptr_eq(w, &waiter));
+            if list.is_empty() {
+                q.remove(&key);
+            }
+        }
+        if *waiter.woken.lock().unwrap_or_else(|e| e.into_inner()) {
+            return Ok(WaitResult::Woken);
+        }
+        Ok(WaitResult::TimedOut)
+    }
+
+    /// FUTEX_WAKE(_BITSET): wakes up to `n` waiters whose bitset matches.
+    pub fn wake(&self, key: FutexKey, n: u32, bitset: u32) -> u32 {
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        Self::wake_locked(&mut q, key, n, bitset)
+    }
+
+    fn wake_locked(
+        q: &mut HashMap<FutexKey, Vec<Arc<Waiter>>>,
+        key: FutexKey,
+        n: u32,
+        bitset: u32,
+    ) -> u32 {
+        let Some(list) = q.get_mut(&key) else {
+            return 0;
+        };
+        let mut woken = 0;
+        list.retain(|w| {
+            if woken < n && w.bitset & bitset != 0 {
+                w.wake();
+                woken += 1;
+                false
+            } else {
+                true
+            }
+        });
+        if list.is_empty() {
+            q.remove(&key);
+        }
+        woken
+    }
+
+    /// FUTEX_(CMP_)REQUEUE: wakes `n_wake` waiters of `from` and moves up to
+    /// `n_move` others to `to`, if `check()` (for CMP_REQUEUE) holds.
+    pub fn requeue(
+        &self,
+        from: FutexKey,
+        to: FutexKey,
+        n_wake: u32,
+        n_move: u32,
+        check: impl FnOnce() -> Result<bool, Errno>,
+    ) -> Result<u32, Errno> {
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        if !check()? {
+            return Err(Errno::EAGAIN);
+        }
+        let woken = Self::wake_locked(&mut q, from, n_wake, u32::MAX);
+        let mut moved = Vec::new();
+        if let Some(list) = q.get_mut(&from) {
+            let k = (n_move as usize).min(list.len());
+            moved = list.drain(..k).collect();
+            if list.is_empty() {
+                q.remove(&from);
+            }
+        }
+        let count = moved.len() as u32;
+        if !moved.is_empty() {
+            q.entry(to).or_default().extend(moved);
+        }
+        Ok(woken + count)
+    }
+
+    /// FUTEX_WAKE_OP: applies `op` to the word at `key2` (via `apply`, which
+    /// returns the old value), wakes `n1` at `key1` and, if the comparison
+    /// holds, `n2` at `key2`. All under the table lock.
+    pub fn wake_op(
+        &self,
+        key1: FutexKey,
+        key2: FutexKey,
+        n1: u32,
+        n2: u32,
+        apply: impl FnOnce() -> Result<bool, Errno>,
+    ) -> Result<u32, Errno> {
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        let cond = apply()?;
+        let mut woken = Self::wake_locked(&mut q, key1, n1, u32::MAX);
+        if cond {
+            woken += Self::wake_locked(&mut q, key2, n2, u32::MAX);
+        }
+        Ok(woken)
+    }
+}

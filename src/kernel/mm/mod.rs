@@ -1,0 +1,483 @@
+//! Address spaces. The sentry keeps the authoritative list of mappings of
+//! each address space (for `mmap` placement and semantics, `brk`, `mremap`
+//! and `/proc/<pid>/maps`) and makes the stub process match it by injecting
+//! `mmap`/`munmap`/`mprotect`/`mremap` syscalls into it. Anonymous and private
+//! pages live in the stub, so the host provides copy-on-write and demand
+//! paging; file mappings map the file's host descriptor, sharing the page cache.
+
+pub mod layout;
+pub mod usermem;
+mod vmas;
+
+use std::sync::{Arc, Mutex};
+
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::vfs::file::OpenFile;
+use crate::platform::ptrace::{ProcessMemory, StubThread};
+use layout::{page_align_up, APP_TOP, MMAP_MIN_ADDR, PAGE};
+pub use vmas::{Backing, Vma};
+
+/// The mapping state of one address space. Guarded by `MemoryManager::state`.
+pub struct MmState {
+    /// Mappings, keyed by start address; never overlapping.
+    pub vmas: vmas::VmaSet,
+    /// Start of the heap (end of the executable's data), page aligned.
+    pub brk_start: u64,
+    /// Current program break (not page aligned).
+    pub brk: u64,
+    /// Highest address for top-down `mmap` placement.
+    pub mmap_top: u64,
+}
+
+/// An address space: its mappings and the stub process that holds its pages.
+pub struct MemoryManager {
+    /// The mappings. Held across the injection that applies a change, so the
+    /// list and the stub never disagree.
+    pub state: Mutex<MmState>,
+    memory: ProcessMemory,
+}
+
+/// What a new mapping is made of.
+pub struct MapRequest {
+    pub addr: u64,
+    pub len: u64,
+    pub prot: u32,
+    pub flags: u32,
+    /// The file and its host descriptor, for file mappings.
+    pub file: Option<(Arc<OpenFile>, i32)>,
+    pub offset: u64,
+}
+
+/// mmap flags forwarded to the host; everything else is the sentry's business.
+const HOST_MAP_FLAGS: u32 = (libc::MAP_SHARED
+    | libc::MAP_PRIVATE
+    | libc::MAP_ANONYMOUS
+    | libc::MAP_NORESERVE
+    | libc::MAP_POPULATE
+    | libc::MAP_STACK) as u32;
+
+/// Every mmap flag Linux accepts on x86_64.
+const KNOWN_MAP_FLAGS: u32 = (libc::MAP_SHARED
+    | libc::MAP_PRIVATE
+    | libc::MAP_SHARED_VALIDATE
+    | libc::MAP_FIXED
+    | libc::MAP_ANONYMOUS
+    | libc::MAP_32BIT
+    | libc::MAP_GROWSDOWN
+    | libc::MAP_DENYWRITE
+    | libc::MAP_EXECUTABLE
+    | libc::MAP_LOCKED
+    | libc::MAP_NORESERVE
+    | libc::MAP_POPULATE
+    | libc::MAP_NONBLOCK
+    | libc::MAP_STACK
+    | libc::MAP_HUGETLB
+    | libc::MAP_SYNC
+    | libc::MAP_FIXED_NOREPLACE) as u32
+    | (0x3f << 26); // MAP_HUGE_SHIFT size bits
+
+const PROT_MASK: u32 = (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) as u32;
+
+fn inject(t: &mut StubThread, nr: i64, args: [u64; 6]) -> SysResult {
+    let r = t.inject(nr, args).map_err(|_| Errno::EFAULT)?;
+    if (-4095..0).contains(&r) {
+        tracing::debug!(nr, ?args, r, "injected syscall failed");
+        Err(Errno(-r as i32))
+    } else {
+        Ok(r as u64)
+    }
+}
+
+impl MemoryManager {
+    /// An empty address space for the stub process of `thread`, with the
+    /// vDSO ranges the stub keeps.
+    pub fn new(thread: &StubThread) -> Arc<MemoryManager> {
+        let mut vmas = vmas::VmaSet::default();
+        for &(s, e) in crate::platform::ptrace::vdso_ranges() {
+            vmas.insert(Vma {
+                start: s,
+                end: e,
+                prot: libc::PROT_READ as u32,
+                flags: libc::MAP_PRIVATE as u32,
+                backing: Backing::Vdso,
+            });
+        }
+        Arc::new(MemoryManager {
+            state: Mutex::new(MmState {
+                vmas,
+                brk_start: 0,
+                brk: 0,
+                mmap_top: layout::MMAP_TOP,
+            }),
+            memory: thread.memory(),
+        })
+    }
+
+    /// Memory access for copy-in/copy-out.
+    pub fn memory(&self) -> ProcessMemory {
+        self.memory
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, MmState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `mmap(2)`, after the syscall layer checked the file's access mode.
+    pub fn mmap(&self, t: &mut StubThread, req: MapRequest) -> SysResult {
+        let flags = req.flags;
+        if req.len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let kind = flags & libc::MAP_SHARED_VALIDATE as u32;
+        if kind == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if kind == libc::MAP_SHARED_VALIDATE as u32 && flags & !KNOWN_MAP_FLAGS != 0 {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        if req.prot & !PROT_MASK & !(libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) as u32 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if req.offset % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(req.len).ok_or(Errno::ENOMEM)?;
+        if len > APP_TOP {
+            return Err(Errno::ENOMEM);
+        }
+        if req.offset.checked_add(len).is_none() {
+            return Err(Errno::EOVERFLOW);
+        }
+        let fixed = flags & (libc::MAP_FIXED | libc::MAP_FIXED_NOREPLACE) as u32 != 0;
+        let mut st = self.lock();
+        let addr = if fixed {
+            if req.addr % PAGE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+            if end > APP_TOP {
+                return Err(Errno::ENOMEM);
+            }
+            if req.addr < MMAP_MIN_ADDR {
+                return Err(Errno::EPERM);
+            }
+            if flags & libc::MAP_FIXED_NOREPLACE as u32 != 0
+                && flags & libc::MAP_FIXED as u32 == 0
+                && st.vmas.overlaps(req.addr, end)
+            {
+                return Err(Errno::EEXIST);
+            }
+            req.addr
+        } else if flags & libc::MAP_32BIT as u32 != 0 {
+            st.vmas
+                .find_free(len, layout::MAP_32BIT_LOW, layout::MAP_32BIT_HIGH, None)
+                .ok_or(Errno::ENOMEM)?
+        } else {
+            let hint = page_align_up(req.addr).filter(|&a| a >= MMAP_MIN_ADDR);
+            st.vmas
+                .find_free(len, MMAP_MIN_ADDR, st.mmap_top, hint)
+                .ok_or(Errno::ENOMEM)?
+        };
+        let (fd, backing) = match &req.file {
+            Some((f, fd)) if flags & libc::MAP_ANONYMOUS as u32 == 0 => (
+                *fd as i64 as u64,
+                Backing::File {
+                    file: f.clone(),
+                    offset: req.offset,
+                },
+            ),
+            _ => (u64::MAX, Backing::Anon),
+        };
+        // MAP_SHARED_VALIDATE was checked above; the host gets plain MAP_SHARED.
+        let host_kind = if kind == libc::MAP_PRIVATE as u32 {
+            libc::MAP_PRIVATE
+        } else {
+            libc::MAP_SHARED
+        } as u32;
+        let host_flags = (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32))
+            | host_kind
+            | libc::MAP_FIXED as u32;
+        let prot = req.prot & PROT_MASK;
+        let off = if matches!(backing, Backing::Anon) {
+            0
+        } else {
+            req.offset
+        };
+        inject(
+            t,
+            libc::SYS_mmap,
+            [addr, len, prot as u64, host_flags as u64, fd, off],
+        )?;
+        st.vmas.remove_range(addr, addr + len);
+        st.vmas.insert(Vma {
+            start: addr,
+            end: addr + len,
+            prot,
+            flags: host_kind,
+            backing,
+        });
+        Ok(addr)
+    }
+
+    /// `munmap(2)`.
+    pub fn munmap(&self, t: &mut StubThread, addr: u64, len: u64) -> SysResult {
+        if addr % PAGE != 0 || len == 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(len).ok_or(Errno::EINVAL)?;
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        if end > APP_TOP {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        if st.vmas.overlaps(addr, end) {
+            inject(t, libc::SYS_munmap, [addr, len, 0, 0, 0, 0])?;
+            st.vmas.remove_range(addr, end);
+        }
+        Ok(0)
+    }
+
+    /// `mprotect(2)`.
+    pub fn mprotect(&self, t: &mut StubThread, addr: u64, len: u64, prot: u32) -> SysResult {
+        if addr % PAGE != 0 {
+            return Err(Errno::EINVAL);
+        }
+        if prot & !(PROT_MASK | (libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) as u32) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(len).ok_or(Errno::ENOMEM)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(len).ok_or(Errno::ENOMEM)?;
+        let mut st = self.lock();
+        if end > APP_TOP || !st.vmas.fully_mapped(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        let prot = prot & PROT_MASK;
+        // A shared mapping of a file opened read-only can never become writable.
+        if prot & libc::PROT_WRITE as u32 != 0 && st.vmas.any_shared_readonly_file(addr, end) {
+            return Err(Errno::EACCES);
+        }
+        inject(t, libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])?;
+        st.vmas.set_prot(addr, end, prot);
+        Ok(0)
+    }
+
+    /// `brk(2)`: returns the new break, or the old one when it cannot move.
+    pub fn brk(&self, t: &mut StubThread, want: u64) -> SysResult {
+        let mut st = self.lock();
+        let old = st.brk;
+        if want < st.brk_start {
+            return Ok(old);
+        }
+        let (old_end, new_end) = match (page_align_up(old), page_align_up(want)) {
+            (Some(o), Some(n)) => (o, n),
+            _ => return Ok(old),
+        };
+        if new_end > old_end {
+            if new_end > st.mmap_top || st.vmas.overlaps(old_end, new_end) {
+                return Ok(old);
+            }
+            let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64;
+            if inject(
+                t,
+                libc::SYS_mmap,
+                [
+                    old_end,
+                    new_end - old_end,
+                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
+                    flags,
+                    u64::MAX,
+                    0,
+                ],
+            )
+            .is_err()
+            {
+                return Ok(old);
+            }
+            st.vmas.insert(Vma {
+                start: old_end,
+                end: new_end,
+                prot: (libc::PROT_READ | libc::PROT_WRITE) as u32,
+                flags: libc::MAP_PRIVATE as u32,
+                backing: Backing::Heap,
+            });
+        } else if new_end < old_end {
+            if inject(
+                t,
+                libc::SYS_munmap,
+                [new_end, old_end - new_end, 0, 0, 0, 0],
+            )
+            .is_err()
+            {
+                return Ok(old);
+            }
+            st.vmas.remove_range(new_end, old_end);
+        }
+        st.brk = want;
+        Ok(want)
+    }
+
+    /// `mremap(2)`.
+    pub fn mremap(
+        &self,
+        t: &mut StubThread,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u32,
+        new_addr: u64,
+    ) -> SysResult {
+        let known = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | 4/* MREMAP_DONTUNMAP */) as u32;
+        if old % PAGE != 0 || flags & !known != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let may_move = flags & libc::MREMAP_MAYMOVE as u32 != 0;
+        let fixed = flags & libc::MREMAP_FIXED as u32 != 0;
+        if (fixed || flags & 4 != 0) && !may_move {
+            return Err(Errno::EINVAL);
+        }
+        if flags & 4 != 0 {
+            // MREMAP_DONTUNMAP leaves the old range mapped but empty; not served.
+            return Err(Errno::EINVAL);
+        }
+        let old_len = page_align_up(old_len).ok_or(Errno::EINVAL)?;
+        let new_len = page_align_up(new_len).ok_or(Errno::EINVAL)?;
+        if new_len == 0 || old_len == 0 {
+            // old_len == 0 duplicates shared mappings in Linux; not served.
+            return Err(Errno::EINVAL);
+        }
+        let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
+        let mut st = self.lock();
+        let vma = st
+            .vmas
+            .single_vma_covering(old, old_end)
+            .ok_or(Errno::EFAULT)?;
+        if !fixed && new_len <= old_len {
+            if new_len < old_len {
+                inject(
+                    t,
+                    libc::SYS_munmap,
+                    [old + new_len, old_len - new_len, 0, 0, 0, 0],
+                )?;
+                st.vmas.remove_range(old + new_len, old_end);
+            }
+            return Ok(old);
+        }
+        let grow_in_place = !fixed
+            && old
+                .checked_add(new_len)
+                .is_some_and(|e| e <= APP_TOP && !st.vmas.overlaps(old_end, e));
+        let target = if grow_in_place {
+            old
+        } else if fixed {
+            if new_addr % PAGE != 0 {
+                return Err(Errno::EINVAL);
+            }
+            let e = new_addr.checked_add(new_len).ok_or(Errno::EINVAL)?;
+            if e > APP_TOP || new_addr < MMAP_MIN_ADDR {
+                return Err(Errno::EINVAL);
+            }
+            if new_addr < old_end && old < e {
+                return Err(Errno::EINVAL);
+            }
+            new_addr
+        } else if may_move {
+            st.vmas
+                .find_free(new_len, MMAP_MIN_ADDR, st.mmap_top, None)
+                .ok_or(Errno::ENOMEM)?
+        } else {
+            return Err(Errno::ENOMEM);
+        };
+        let host_flags = if target == old {
+            0
+        } else {
+            (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64
+        };
+        inject(
+            t,
+            libc::SYS_mremap,
+            [old, old_len, new_len, host_flags, target, 0],
+        )?;
+        st.vmas.remove_range(old, old_end);
+        if target != old {
+            st.vmas.remove_range(target, target + new_len);
+        }
+        let backing = match vma.backing {
+            Backing::File { file, offset } => Backing::File {
+                file,
+                offset: offset + (old - vma.start),
+            },
+            b => b,
+        };
+        st.vmas.insert(Vma {
+            start: target,
+            end: target + new_len,
+            prot: vma.prot,
+            flags: vma.flags,
+            backing,
+        });
+        Ok(target)
+    }
+
+    /// `madvise(2)`: advice is applied to the stub's pages by the host.
+    pub fn madvise(&self, t: &mut StubThread, addr: u64, len: u64, advice: i32) -> SysResult {
+        const SAFE: &[i32] = &[
+            0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25,
+        ];
+        if addr % PAGE != 0 || !SAFE.contains(&advice) {
+            return Err(Errno::EINVAL);
+        }
+        let len = page_align_up(len).ok_or(Errno::EINVAL)?;
+        if len == 0 {
+            return Ok(0);
+        }
+        let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
+        let st = self.lock();
+        if end > APP_TOP || !st.vmas.fully_mapped(addr, end) {
+            return Err(Errno::ENOMEM);
+        }
+        inject(t, libc::SYS_madvise, [addr, len, advice as u64, 0, 0, 0])
+    }
+}
+
+impl MemoryManager {
+    /// How many bytes from `addr` (up to `len`) are mapped writable without
+    /// a hole: a read(2) into the buffer can fill that many.
+    pub fn writable_extent(&self, addr: u64, len: u64) -> u64 {
+        let st = self.lock();
+        let end = addr.saturating_add(len);
+        let mut at = addr;
+        for v in st.vmas.iter().skip_while(|v| v.end <= addr) {
+            if v.start > at || v.prot & libc::PROT_WRITE as u32 == 0 || at >= end {
+                break;
+            }
+            at = v.end;
+        }
+        at.min(end) - addr
+    }
+
+    /// A snapshot of the mappings, in address order.
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.lock().vmas.iter().cloned().collect()
+    }
+}
+
+impl MemoryManager {
+    /// Relabels the mappings of `[start, end)` (for `/proc/<pid>/maps` names).
+    pub fn set_backing(&self, start: u64, end: u64, backing: Backing) {
+        let mut st = self.lock();
+        let hit: Vec<Vma> = st
+            .vmas
+            .iter()
+            .filter(|v| v.start >= start && v.end <= end)
+            .cloned()
+            .collect();
+        for mut v in hit {
+            st.vmas.remove_range(v.start, v.end);
+            v.backing = backing.clone();
+            st.vmas.insert(v);
+        }
+    }
+}

@@ -1,0 +1,62 @@
+//! Access to an application's memory. Every pointer an application hands the
+//! sentry is untrusted: reads are bounded and a short or failed copy is EFAULT.
+
+use crate::kernel::errno::Errno;
+
+/// The longest C string (path, argument) the sentry copies in, like PATH_MAX.
+pub const PATH_MAX: usize = 4096;
+
+/// Reads and writes application memory by virtual address.
+pub trait UserMemory {
+    /// Fills `buf` from `addr`; fails with EFAULT unless every byte was read.
+    fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno>;
+
+    /// Writes all of `buf` at `addr`; fails with EFAULT unless every byte was written.
+    fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), Errno>;
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
+    /// A string with no NUL within `max` bytes is ENAMETOOLONG.
+    fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        let mut chunk = [0u8; 256];
+        let mut at = addr;
+        while out.len() < max {
+            // Never read across a page boundary in one go: the next page may be
+            // unmapped even though the string ends before it.
+            let to_page_end = 4096 - (at % 4096) as usize;
+            let n = chunk.len().min(to_page_end).min(max - out.len() + 1);
+            self.read_bytes(at, &mut chunk[..n])?;
+            if let Some(nul) = chunk[..n].iter().position(|&b| b == 0) {
+                out.extend_from_slice(&chunk[..nul]);
+                return Ok(out);
+            }
+            out.extend_from_slice(&chunk[..n]);
+            at = at.checked_add(n as u64).ok_or(Errno::EFAULT)?;
+        }
+        Err(Errno::ENAMETOOLONG)
+    }
+
+    /// Reads a plain-old-data value.
+    fn read_u64(&self, addr: u64) -> Result<u64, Errno> {
+        let mut b = [0u8; 8];
+        self.read_bytes(addr, &mut b)?;
+        Ok(u64::from_ne_bytes(b))
+    }
+
+    /// Reads a 32-bit value.
+    fn read_u32(&self, addr: u64) -> Result<u32, Errno> {
+        let mut b = [0u8; 4];
+        self.read_bytes(addr, &mut b)?;
+        Ok(u32::from_ne_bytes(b))
+    }
+
+    /// Writes a 64-bit value.
+    fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
+        self.write_bytes(addr, &v.to_ne_bytes())
+    }
+
+    /// Writes a 32-bit value.
+    fn write_u32(&self, addr: u64, v: u32) -> Result<(), Errno> {
+        self.write_bytes(addr, &v.to_ne_bytes())
+    }
+}

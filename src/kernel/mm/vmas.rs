@@ -1,0 +1,163 @@
+//! The ordered set of mappings of one address space.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::kernel::vfs::file::OpenFile;
+
+/// What backs a mapping.
+#[derive(Clone)]
+pub enum Backing {
+    /// Anonymous memory.
+    Anon,
+    /// The program break area.
+    Heap,
+    /// The main thread's stack.
+    Stack,
+    /// The host vDSO and its data pages, kept in every stub.
+    Vdso,
+    /// A file, from `offset` at the mapping's start.
+    File { file: Arc<OpenFile>, offset: u64 },
+}
+
+/// One mapping: `[start, end)` with one protection and backing.
+#[derive(Clone)]
+pub struct Vma {
+    pub start: u64,
+    pub end: u64,
+    /// PROT_* bits.
+    pub prot: u32,
+    /// MAP_SHARED or MAP_PRIVATE.
+    pub flags: u32,
+    pub backing: Backing,
+}
+
+impl Vma {
+    /// The part of this mapping inside `[start, end)`, with file offsets kept right.
+    fn slice(&self, start: u64, end: u64) -> Vma {
+        let mut v = self.clone();
+        v.start = start.max(self.start);
+        v.end = end.min(self.end);
+        if let Backing::File { offset, .. } = &mut v.backing {
+            *offset += v.start - self.start;
+        }
+        v
+    }
+}
+
+/// Non-overlapping mappings keyed by start address.
+#[derive(Clone, Default)]
+pub struct VmaSet {
+    map: BTreeMap<u64, Vma>,
+}
+
+impl VmaSet {
+    /// All mappings in address order.
+    pub fn iter(&self) -> impl Iterator<Item = &Vma> {
+        self.map.values()
+    }
+
+    /// Mappings intersecting `[start, end)`.
+    fn intersecting(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+        let first = self
+            .map
+            .range(..=start)
+            .next_back()
+            .map(|(&k, _)| k)
+            .unwrap_or(start);
+        self.map
+            .range(first..end)
+            .map(|(_, v)| v)
+            .filter(move |v| v.end > start && v.start < end)
+    }
+
+    /// True if any mapping intersects `[start, end)`.
+    pub fn overlaps(&self, start: u64, end: u64) -> bool {
+        self.intersecting(start, end).next().is_some()
+    }
+
+    /// True if `[start, end)` is covered without holes.
+    pub fn fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        for v in self.intersecting(start, end) {
+            if v.start > at {
+                return false;
+            }
+            at = v.end;
+        }
+        at >= end
+    }
+
+    /// The one mapping that covers all of `[start, end)`, if there is one.
+    pub fn single_vma_covering(&self, start: u64, end: u64) -> Option<Vma> {
+        let v = self.intersecting(start, end).next()?;
+        (v.start <= start && v.end >= end).then(|| v.clone())
+    }
+
+    /// Whether a shared mapping of a file not open for writing intersects.
+    pub fn any_shared_readonly_file(&self, start: u64, end: u64) -> bool {
+        self.intersecting(start, end).any(|v| {
+            v.flags & libc::MAP_SHARED as u32 != 0
+                && matches!(&v.backing, Backing::File { file, .. } if file.flags() & libc::O_ACCMODE as u32 == libc::O_RDONLY as u32)
+        })
+    }
+
+    /// Inserts a mapping. Precondition: the range is free.
+    pub fn insert(&mut self, v: Vma) {
+        self.map.insert(v.start, v);
+    }
+
+    /// Removes `[start, end)`, splitting mappings at the edges.
+    pub fn remove_range(&mut self, start: u64, end: u64) {
+        let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
+        for v in hit {
+            self.map.remove(&v.start);
+            if v.start < start {
+                self.insert(v.slice(v.start, start));
+            }
+            if v.end > end {
+                self.insert(v.slice(end, v.end));
+            }
+        }
+    }
+
+    /// Sets the protection of `[start, end)` (which is fully mapped).
+    pub fn set_prot(&mut self, start: u64, end: u64, prot: u32) {
+        let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
+        for v in hit {
+            self.map.remove(&v.start);
+            if v.start < start {
+                self.insert(v.slice(v.start, start));
+            }
+            let mut mid = v.slice(start, end);
+            mid.prot = prot;
+            self.insert(mid);
+            if v.end > end {
+                self.insert(v.slice(end, v.end));
+            }
+        }
+    }
+
+    /// Finds `len` free bytes in `[low, high)`: at `hint` if it fits, else
+    /// the highest free range (top-down, as Linux places mappings).
+    pub fn find_free(&self, len: u64, low: u64, high: u64, hint: Option<u64>) -> Option<u64> {
+        if let Some(h) = hint {
+            if let Some(e) = h.checked_add(len) {
+                if h >= low && e <= super::layout::APP_TOP && !self.overlaps(h, e) {
+                    return Some(h);
+                }
+            }
+        }
+        let mut top = high;
+        for v in self.map.range(..high).rev().map(|(_, v)| v) {
+            if v.end <= top && top - v.end >= len && top - len >= low {
+                return Some(top - len);
+            }
+            top = top.min(v.start);
+            if top < low.saturating_add(len) {
+                return None;
+            }
+        }
+        (top >= low.checked_add(len)?).then(|| top - len)
+    }
+}

@@ -1,0 +1,77 @@
+//! The sentry: husk's user-space kernel. Every system call of a sandboxed
+//! program arrives here (see `task::run`) and is served by the handlers in
+//! `syscalls`, on the kernel's own objects: tasks, address spaces (`mm`),
+//! files (`vfs`, `fd`).
+
+pub mod errno;
+pub mod exec;
+pub mod fd;
+pub mod futex;
+pub mod mm;
+pub mod strace;
+pub mod syscalls;
+pub mod task;
+pub mod vfs;
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use vfs::Vfs;
+
+/// Settings of one kernel instance (one sandbox).
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    /// Log every syscall (`--strace`).
+    pub strace: bool,
+    /// The sandbox's host name.
+    pub hostname: String,
+}
+
+/// One sandbox's kernel.
+pub struct Kernel {
+    /// The container root file system.
+    pub vfs: Arc<Vfs>,
+    /// Whether syscalls are logged; togglable while running.
+    pub strace: AtomicBool,
+    /// When the kernel booted (for uptime and process times).
+    pub boot: Instant,
+    /// The next pid to hand out (the first process is 1).
+    next_pid: AtomicI32,
+    /// Syscall numbers already reported as unimplemented (logged once each).
+    unimplemented: Mutex<HashSet<u64>>,
+    /// `uname` node name; guarded for `sethostname`.
+    pub hostname: Mutex<Vec<u8>>,
+    /// Futex wait queues.
+    pub futexes: Arc<futex::FutexTable>,
+}
+
+impl Kernel {
+    /// A kernel serving `vfs`.
+    pub fn new(vfs: Arc<Vfs>, config: &KernelConfig) -> Arc<Kernel> {
+        Arc::new(Kernel {
+            vfs,
+            strace: AtomicBool::new(config.strace),
+            boot: Instant::now(),
+            next_pid: AtomicI32::new(1),
+            unimplemented: Mutex::new(HashSet::new()),
+            hostname: Mutex::new(config.hostname.clone().into_bytes()),
+            futexes: Arc::new(futex::FutexTable::default()),
+        })
+    }
+
+    /// Allocates a pid (also used for thread ids).
+    pub fn alloc_pid(&self) -> i32 {
+        self.next_pid.fetch_add(1, Ordering::Relaxed)
+    }
+
+    /// Records that syscall `nr` was called but is not implemented; true the
+    /// first time, so the caller logs it once.
+    pub fn note_unimplemented(&self, nr: u64) -> bool {
+        self.unimplemented
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(nr)
+    }
+}

@@ -1,0 +1,36 @@
+//! The system call table and its handlers, one file per family.
+
+pub mod abi;
+mod sys_fd;
+mod sys_file;
+mod sys_futex;
+mod sys_info;
+mod sys_mm;
+mod sys_path;
+mod sys_proc;
+mod sys_signal;
+mod table;
+
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::task::Task;
+
+/// The raw arguments of a syscall.
+pub type Args = [u64; 6];
+
+/// A syscall handler.
+pub type Handler = fn(&mut Task, &Args) -> SysResult;
+
+/// Serves syscall `nr`. Unknown and unimplemented numbers return ENOSYS and
+/// are logged once per kernel, with their name.
+pub fn dispatch(task: &mut Task, nr: u64, args: Args) -> SysResult {
+    match table::handler(nr) {
+        Some(h) => h(task, &args),
+        None => {
+            if task.kernel.note_unimplemented(nr) {
+                let name = table::name(nr).unwrap_or("unknown");
+                tracing::warn!(nr, name, "unimplemented syscall: returns ENOSYS");
+            }
+            Err(Errno::ENOSYS)
+        }
+    }
+}

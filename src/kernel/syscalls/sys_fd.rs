@@ -1,0 +1,137 @@
+//! Calls on descriptors themselves: close, dup, fcntl, ioctl, getdents64.
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+
+fn nofile(t: &Task) -> usize {
+    t.rlimit(libc::RLIMIT_NOFILE as u32) as usize
+}
+
+/// Implements close(2).
+pub fn close(t: &mut Task, a: &Args) -> SysResult {
+    t.tg.fds.remove(a[0] as i32).map(|_| 0)
+}
+
+/// Implements dup(2).
+pub fn dup(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    t.tg.fds.install(f, false, 0, nofile(t)).map(|fd| fd as u64)
+}
+
+/// Implements dup2(2).
+pub fn dup2(t: &mut Task, a: &Args) -> SysResult {
+    let (old, new) = (a[0] as i32, a[1] as i32);
+    let f = t.file(old)?;
+    if old == new {
+        return Ok(new as u64);
+    }
+    t.tg.fds
+        .install_at(new, f, false, nofile(t))
+        .map(|_| new as u64)
+}
+
+/// Implements dup3(2).
+pub fn dup3(t: &mut Task, a: &Args) -> SysResult {
+    let (old, new, flags) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    if flags & !libc::O_CLOEXEC != 0 || old == new {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.file(old)?;
+    t.tg.fds
+        .install_at(new, f, flags & libc::O_CLOEXEC != 0, nofile(t))
+        .map(|_| new as u64)
+}
+
+/// Implements fcntl(2). Record locks come with the VFS issue; until then
+/// the lock commands fail with EINVAL rather than pretend to lock.
+pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
+    let fd = a[0] as i32;
+    let entry = t.tg.fds.entry(fd)?;
+    match a[1] as i32 {
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC => {
+            let min = a[2] as i64;
+            if min < 0 || min as usize >= nofile(t) {
+                return Err(Errno::EINVAL);
+            }
+            let cloexec = a[1] as i32 == libc::F_DUPFD_CLOEXEC;
+            t.tg.fds
+                .install(entry.file, cloexec, min as usize, nofile(t))
+                .map(|fd| fd as u64)
+        }
+        libc::F_GETFD => Ok(if entry.cloexec {
+            libc::FD_CLOEXEC as u64
+        } else {
+            0
+        }),
+        libc::F_SETFD => {
+            t.tg.fds
+                .set_cloexec(fd, a[2] & libc::FD_CLOEXEC as u64 != 0)
+                .map(|_| 0)
+        }
+        libc::F_GETFL => Ok(entry.file.flags() as u64),
+        libc::F_SETFL => {
+            if entry.file.is_path_only() {
+                return Err(Errno::EBADF);
+            }
+            entry.file.set_flags(a[2] as u32);
+            Ok(0)
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Implements ioctl(2): the generic requests here, the rest by the file.
+pub fn ioctl(t: &mut Task, a: &Args) -> SysResult {
+    let fd = a[0] as i32;
+    let f = t.file(fd)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    match a[1] as u32 as u64 {
+        libc::FIOCLEX => t.tg.fds.set_cloexec(fd, true).map(|_| 0),
+        libc::FIONCLEX => t.tg.fds.set_cloexec(fd, false).map(|_| 0),
+        libc::FIONBIO => {
+            let on = t.mem().read_u32(a[2])? != 0;
+            let fl = f.flags();
+            let nb = libc::O_NONBLOCK as u32;
+            f.set_flags(if on { fl | nb } else { fl & !nb });
+            Ok(0)
+        }
+        req => f.ops.ioctl(req, a[2], &t.mem()),
+    }
+}
+
+/// Implements getdents64(2).
+pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    let cap = (a[2] as u32) as usize;
+    let pos = f.position();
+    let entries = f.ops.readdir_from(pos)?;
+    let mut out = Vec::with_capacity(cap.min(1 << 16));
+    let mut used = 0u64;
+    for e in &entries {
+        let reclen = (19 + e.name.len() + 1).next_multiple_of(8);
+        if out.len() + reclen > cap {
+            break;
+        }
+        let next = pos + used + 1;
+        out.extend_from_slice(&e.ino.to_ne_bytes());
+        out.extend_from_slice(&(next as i64).to_ne_bytes());
+        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        out.push(e.kind);
+        out.extend_from_slice(&e.name);
+        out.resize(out.len() + reclen - 19 - e.name.len(), 0);
+        used += 1;
+    }
+    if used == 0 && !entries.is_empty() {
+        return Err(Errno::EINVAL);
+    }
+    t.mem().write_bytes(a[1], &out)?;
+    f.set_position(pos + used);
+    Ok(out.len() as u64)
+}

@@ -1,0 +1,245 @@
+//! Reading and writing: read(2), write(2) and their positional and vectored
+//! forms.
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+use crate::kernel::vfs::file::OpenFile;
+
+/// Linux caps a single transfer at this many bytes (MAX_RW_COUNT).
+const MAX_RW: u64 = 0x7fff_f000;
+/// The sentry moves data in chunks of this size.
+const CHUNK: usize = 1 << 20;
+/// Linux's UIO_MAXIOV.
+const IOV_MAX: u64 = 1024;
+
+/// Where a transfer happens in the file.
+#[derive(Clone, Copy)]
+enum Pos {
+    /// At (and advancing) the file position.
+    Current,
+    /// At a fixed offset (`pread`, `pwrite`); the position is untouched.
+    At(u64),
+}
+
+fn pos_arg(off: u64) -> Result<Pos, Errno> {
+    if (off as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Pos::At(off))
+}
+
+/// Reads from `file` into application memory at `addr`. For regular files
+/// it loops until `len` bytes or end of file; streams return after one read.
+fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    let len = len.min(MAX_RW);
+    if len == 0 {
+        return Ok(0);
+    }
+    // Check the destination before consuming data, so a bad buffer loses
+    // nothing (a pipe's bytes stay in the pipe), as in Linux.
+    let writable = task.mm().writable_extent(addr, len);
+    if writable == 0 {
+        return Err(Errno::EFAULT);
+    }
+    let len = len.min(writable);
+    let mut buf = vec![0u8; (len as usize).min(CHUNK)];
+    let mut done = 0u64;
+    let mem = task.mem();
+    while done < len {
+        let want = ((len - done) as usize).min(buf.len());
+        let r = match pos {
+            Pos::Current => file.read(&mut buf[..want]),
+            Pos::At(off) => file.pread(&mut buf[..want], off + done),
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        mem.write_bytes(addr + done, &buf[..n])?;
+        done += n as u64;
+        if n < want || !file.ops.seekable() {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Writes application memory at `addr` to `file`.
+fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    let len = len.min(MAX_RW);
+    let mem = task.mem();
+    let mut buf = vec![0u8; (len as usize).min(CHUNK)];
+    let mut done = 0u64;
+    if len == 0 {
+        // Linux still checks the file can be written.
+        return match pos {
+            Pos::Current => file.write(&[]).map(|n| n as u64),
+            Pos::At(off) => file.pwrite(&[], off).map(|n| n as u64),
+        };
+    }
+    while done < len {
+        let want = ((len - done) as usize).min(buf.len());
+        if let Err(e) = mem.read_bytes(addr + done, &mut buf[..want]) {
+            if done == 0 {
+                return Err(e);
+            }
+            break;
+        }
+        let r = match pos {
+            Pos::Current => file.write(&buf[..want]),
+            Pos::At(off) => file.pwrite(&buf[..want], off + done),
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if done == 0 => return Err(e),
+            Err(_) => break,
+        };
+        done += n as u64;
+        if n < want {
+            break;
+        }
+    }
+    Ok(done)
+}
+
+/// Implements read(2).
+pub fn read(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    read_into(t, &f, a[1], a[2], Pos::Current)
+}
+
+/// Implements write(2).
+pub fn write(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    write_from(t, &f, a[1], a[2], Pos::Current)
+}
+
+/// Implements pread64(2).
+pub fn pread64(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let pos = pos_arg(a[3])?;
+    read_into(t, &f, a[1], a[2], pos)
+}
+
+/// Implements pwrite64(2).
+pub fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let pos = pos_arg(a[3])?;
+    write_from(t, &f, a[1], a[2], pos)
+}
+
+/// Reads an iovec array: (base, len) pairs, with Linux's limits.
+fn read_iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
+    if count > IOV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; count as usize * 16];
+    t.mem().read_bytes(addr, &mut raw)?;
+    let mut total = 0u64;
+    let mut v = Vec::with_capacity(count as usize);
+    for c in raw.chunks_exact(16) {
+        let base = u64::from_ne_bytes(c[..8].try_into().unwrap_or_default());
+        let len = u64::from_ne_bytes(c[8..].try_into().unwrap_or_default());
+        if (len as i64) < 0 {
+            return Err(Errno::EINVAL);
+        }
+        total = total
+            .checked_add(len)
+            .filter(|&x| (x as i64) >= 0)
+            .ok_or(Errno::EINVAL)?;
+        v.push((base, len));
+    }
+    Ok(v)
+}
+
+/// A vectored transfer: each iovec in turn, stopping at the first short one.
+fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: bool) -> SysResult {
+    let mut total = 0u64;
+    for &(base, len) in iov {
+        if len == 0 {
+            continue;
+        }
+        let r = if write {
+            write_from(t, file, base, len, pos)
+        } else {
+            read_into(t, file, base, len, pos)
+        };
+        let n = match r {
+            Ok(n) => n,
+            Err(e) if total == 0 => return Err(e),
+            Err(_) => break,
+        };
+        total += n;
+        if let Pos::At(off) = pos {
+            pos = Pos::At(off + n);
+        }
+        if n < len {
+            break;
+        }
+    }
+    Ok(total)
+}
+
+/// Implements readv(2).
+pub fn readv(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let iov = read_iovecs(t, a[1], a[2])?;
+    vectored(t, &f, &iov, Pos::Current, false)
+}
+
+/// Implements writev(2).
+pub fn writev(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let iov = read_iovecs(t, a[1], a[2])?;
+    vectored(t, &f, &iov, Pos::Current, true)
+}
+
+/// Implements preadv(2).
+pub fn preadv(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let iov = read_iovecs(t, a[1], a[2])?;
+    let pos = pos_arg(a[3])?;
+    vectored(t, &f, &iov, pos, false)
+}
+
+/// Implements pwritev(2).
+pub fn pwritev(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    let iov = read_iovecs(t, a[1], a[2])?;
+    let pos = pos_arg(a[3])?;
+    vectored(t, &f, &iov, pos, true)
+}
+
+/// Implements lseek(2).
+pub fn lseek(t: &mut Task, a: &Args) -> SysResult {
+    t.file(a[0] as i32)?.seek(a[1] as i64, a[2] as i32)
+}
+
+/// Implements ftruncate(2).
+pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let acc = f.flags() & libc::O_ACCMODE as u32;
+    if acc == libc::O_RDONLY as u32 || f.is_path_only() {
+        return Err(if f.is_path_only() {
+            Errno::EBADF
+        } else {
+            Errno::EINVAL
+        });
+    }
+    if f.ops.stat()?.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    f.ops.truncate(a[1]).map(|_| 0)
+}
+
+/// Implements fsync(2) and fdatasync(2): sandbox files live in memory or on
+/// the read-only host root, so there is nothing to flush.
+pub fn fsync(t: &mut Task, a: &Args) -> SysResult {
+    t.file(a[0] as i32).map(|_| 0)
+}

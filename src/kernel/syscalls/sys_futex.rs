@@ -1,0 +1,164 @@
+//! futex(2).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::futex::{FutexKey, WaitResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+
+const FUTEX_WAIT: i32 = 0;
+const FUTEX_WAKE: i32 = 1;
+const FUTEX_REQUEUE: i32 = 3;
+const FUTEX_CMP_REQUEUE: i32 = 4;
+const FUTEX_WAKE_OP: i32 = 5;
+const FUTEX_WAIT_BITSET: i32 = 9;
+const FUTEX_WAKE_BITSET: i32 = 10;
+const FUTEX_PRIVATE_FLAG: i32 = 128;
+const FUTEX_CLOCK_REALTIME: i32 = 256;
+
+fn key(t: &Task, addr: u64) -> Result<FutexKey, Errno> {
+    if addr % 4 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(FutexKey {
+        mm: Arc::as_ptr(&t.mm()) as usize,
+        addr,
+    })
+}
+
+/// Reads a `struct timespec`, rejecting values Linux rejects.
+pub fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
+    let sec = t.mem().read_u64(addr)? as i64;
+    let nsec = t.mem().read_u64(addr + 8)? as i64;
+    if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Duration::new(sec as u64, nsec as u32))
+}
+
+fn clock_now(clock: libc::clockid_t) -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into our local.
+    unsafe { libc::clock_gettime(clock, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Converts an absolute time on `clock` to an `Instant`.
+pub fn deadline_from_abs(abs: Duration, clock: libc::clockid_t) -> Instant {
+    let now = clock_now(clock);
+    Instant::now() + abs.saturating_sub(now)
+}
+
+/// Implements futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
+/// WAIT_BITSET and WAKE_BITSET, private or not, with timeouts.
+pub fn futex(t: &mut Task, a: &Args) -> SysResult {
+    let (uaddr, op, val, timeout, uaddr2, val3) =
+        (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
+    let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
+        return Err(Errno::ENOSYS);
+    }
+    let futexes = t.kernel.futexes.clone();
+    match cmd {
+        FUTEX_WAIT | FUTEX_WAIT_BITSET => {
+            let bitset = if cmd == FUTEX_WAIT { u32::MAX } else { val3 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            let k = key(t, uaddr)?;
+            let deadline = if timeout == 0 {
+                None
+            } else {
+                let d = read_timespec(t, timeout)?;
+                Some(if cmd == FUTEX_WAIT {
+                    Instant::now() + d
+                } else {
+                    let clock = if op & FUTEX_CLOCK_REALTIME != 0 {
+                        libc::CLOCK_REALTIME
+                    } else {
+                        libc::CLOCK_MONOTONIC
+                    };
+                    deadline_from_abs(d, clock)
+                })
+            };
+            let mem = t.mem();
+            match futexes.wait(k, bitset, || Ok(mem.read_u32(uaddr)? == val), deadline)? {
+                WaitResult::Woken => Ok(0),
+                WaitResult::TimedOut => Err(Errno::ETIMEDOUT),
+            }
+        }
+        FUTEX_WAKE | FUTEX_WAKE_BITSET => {
+            let bitset = if cmd == FUTEX_WAKE { u32::MAX } else { val3 };
+            if bitset == 0 {
+                return Err(Errno::EINVAL);
+            }
+            let k = key(t, uaddr)?;
+            Ok(futexes.wake(k, val, bitset) as u64)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            let (from, to) = (key(t, uaddr)?, key(t, uaddr2)?);
+            let n_move = timeout as u32;
+            if (val as i32) < 0 || (n_move as i32) < 0 {
+                return Err(Errno::EINVAL);
+            }
+            let mem = t.mem();
+            let cmp = cmd == FUTEX_CMP_REQUEUE;
+            futexes
+                .requeue(from, to, val, n_move, || {
+                    Ok(!cmp || mem.read_u32(uaddr)? == val3)
+                })
+                .map(|n| n as u64)
+        }
+        FUTEX_WAKE_OP => {
+            let (k1, k2) = (key(t, uaddr)?, key(t, uaddr2)?);
+            let n2 = timeout as u32;
+            let mem = t.mem();
+            futexes
+                .wake_op(k1, k2, val, n2, || apply_wake_op(&mem, uaddr2, val3))
+                .map(|n| n as u64)
+        }
+        _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// The read-modify-write of FUTEX_WAKE_OP and its comparison. The sentry
+/// holds the futex table lock, but the update is not atomic against
+/// application threads running meanwhile (documented in the table note).
+fn apply_wake_op(mem: &dyn UserMemory, addr: u64, encoded: u32) -> Result<bool, Errno> {
+    let op = (encoded >> 28) & 0xf;
+    let cmp = (encoded >> 24) & 0xf;
+    let sext = |v: u32| ((v << 20) as i32) >> 20;
+    let mut oparg = sext((encoded >> 12) & 0xfff);
+    let cmparg = sext(encoded & 0xfff);
+    if op & 8 != 0 {
+        if !(0..32).contains(&oparg) {
+            return Err(Errno::EINVAL);
+        }
+        oparg = 1 << oparg;
+    }
+    let old = mem.read_u32(addr)? as i32;
+    let new = match op & 7 {
+        0 => oparg,
+        1 => old.wrapping_add(oparg),
+        2 => old | oparg,
+        3 => old & !oparg,
+        4 => old ^ oparg,
+        _ => return Err(Errno::ENOSYS),
+    };
+    mem.write_u32(addr, new as u32)?;
+    Ok(match cmp {
+        0 => old == cmparg,
+        1 => old != cmparg,
+        2 => old < cmparg,
+        3 => old <= cmparg,
+        4 => old > cmparg,
+        5 => old >= cmparg,
+        _ => return Err(Errno::ENOSYS),
+    })
+}

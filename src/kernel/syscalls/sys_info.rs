@@ -1,0 +1,213 @@
+//! System information and time: uname, getrandom, clocks, sysinfo,
+//! scheduling queries.
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+
+/// Implements uname(2). The release is the host's, so programs see a current
+/// kernel and the features it implies.
+pub fn uname(t: &mut Task, a: &Args) -> SysResult {
+    let host = nix::sys::utsname::uname()?;
+    let node = t
+        .kernel
+        .hostname
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        &node,
+        host.release().as_encoded_bytes(),
+        b"#1 SMP PREEMPT_DYNAMIC husk",
+        b"x86_64",
+        b"(none)",
+    ];
+    let mut buf = [0u8; 6 * 65];
+    for (i, f) in fields.iter().enumerate() {
+        let n = f.len().min(64);
+        buf[i * 65..i * 65 + n].copy_from_slice(&f[..n]);
+    }
+    t.mem().write_bytes(a[0], &buf)?;
+    Ok(0)
+}
+
+const GRND_NONBLOCK: u64 = 1;
+const GRND_RANDOM: u64 = 2;
+const GRND_INSECURE: u64 = 4;
+
+/// Implements getrandom(2).
+pub fn getrandom(t: &mut Task, a: &Args) -> SysResult {
+    let (addr, len, flags) = (a[0], a[1], a[2]);
+    if flags & !(GRND_NONBLOCK | GRND_RANDOM | GRND_INSECURE) != 0
+        || flags & (GRND_RANDOM | GRND_INSECURE) == (GRND_RANDOM | GRND_INSECURE)
+    {
+        return Err(Errno::EINVAL);
+    }
+    let len = len.min(33_554_431) as usize;
+    let mut buf = vec![0u8; len.min(1 << 20)];
+    let mut done = 0;
+    while done < len {
+        let n = (len - done).min(buf.len());
+        // SAFETY: getrandom fills at most n bytes of our buffer.
+        let r = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), n, 0) };
+        if r < 0 {
+            return Err(Errno::last());
+        }
+        if let Err(e) = t.mem().write_bytes(addr + done as u64, &buf[..r as usize]) {
+            return if done == 0 { Err(e) } else { Ok(done as u64) };
+        }
+        done += r as usize;
+    }
+    Ok(done as u64)
+}
+
+/// Maps a sandbox clock id to a host one: CPU-time clocks name the stub
+/// thread or process that runs the task, all others are the host's clocks.
+fn host_clock(t: &Task, id: i32) -> Result<libc::clockid_t, Errno> {
+    match id {
+        libc::CLOCK_PROCESS_CPUTIME_ID => Ok((!t.thread.pid() << 3) | 2),
+        libc::CLOCK_THREAD_CPUTIME_ID => Ok((!t.thread.tid() << 3) | 6),
+        0 | 1 | 4..=9 | 11 => Ok(id),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+fn timespec_bytes(ts: libc::timespec) -> [u8; 16] {
+    let mut b = [0u8; 16];
+    b[..8].copy_from_slice(&ts.tv_sec.to_ne_bytes());
+    b[8..].copy_from_slice(&ts.tv_nsec.to_ne_bytes());
+    b
+}
+
+/// Implements clock_gettime(2).
+pub fn clock_gettime(t: &mut Task, a: &Args) -> SysResult {
+    let id = host_clock(t, a[0] as i32)?;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into our local.
+    if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
+        return Err(Errno::last());
+    }
+    t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
+    Ok(0)
+}
+
+/// Implements clock_getres(2).
+pub fn clock_getres(t: &mut Task, a: &Args) -> SysResult {
+    let id = host_clock(t, a[0] as i32)?;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_getres writes one timespec into our local.
+    if unsafe { libc::clock_getres(id, &mut ts) } != 0 {
+        return Err(Errno::last());
+    }
+    if a[1] != 0 {
+        t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
+    }
+    Ok(0)
+}
+
+fn realtime() -> libc::timespec {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec into our local.
+    unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
+    ts
+}
+
+/// Implements gettimeofday(2).
+pub fn gettimeofday(t: &mut Task, a: &Args) -> SysResult {
+    let ts = realtime();
+    if a[0] != 0 {
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&ts.tv_sec.to_ne_bytes());
+        b[8..].copy_from_slice(&(ts.tv_nsec / 1000).to_ne_bytes());
+        t.mem().write_bytes(a[0], &b)?;
+    }
+    if a[1] != 0 {
+        t.mem().write_bytes(a[1], &[0u8; 8])?;
+    }
+    Ok(0)
+}
+
+/// Implements time(2).
+pub fn time(t: &mut Task, a: &Args) -> SysResult {
+    let now = realtime().tv_sec as u64;
+    if a[0] != 0 {
+        t.mem().write_u64(a[0], now)?;
+    }
+    Ok(now)
+}
+
+/// Implements sysinfo(2): memory figures are the host's, uptime and the
+/// process count the sandbox's.
+pub fn sysinfo(t: &mut Task, a: &Args) -> SysResult {
+    // SAFETY: sysinfo fills the zeroed struct we pass.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::sysinfo(&mut si) } != 0 {
+        return Err(Errno::last());
+    }
+    let mut b = [0u8; 112];
+    let mut put =
+        |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_ne_bytes()[..n]);
+    put(0, t.kernel.boot.elapsed().as_secs(), 8);
+    put(32, si.totalram, 8);
+    put(40, si.freeram, 8);
+    put(48, si.sharedram, 8);
+    put(56, si.bufferram, 8);
+    put(64, si.totalswap, 8);
+    put(72, si.freeswap, 8);
+    put(80, 1, 2);
+    put(104, si.mem_unit as u64, 4);
+    t.mem().write_bytes(a[0], &b)?;
+    Ok(0)
+}
+
+/// Implements sched_yield(2).
+pub fn sched_yield(_: &mut Task, _: &Args) -> SysResult {
+    std::thread::yield_now();
+    Ok(0)
+}
+
+/// Implements sched_getaffinity(2): the sandbox may use every online CPU.
+pub fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, len, addr) = (a[0] as i32, a[1], a[2]);
+    if pid < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && pid != t.tid && pid != t.tg.pid {
+        return Err(Errno::ESRCH);
+    }
+    if len < 8 || len % 8 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let n = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(64);
+    let mask: u64 = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
+    t.mem().write_u64(addr, mask)?;
+    Ok(8)
+}
+
+/// Implements getcpu(2).
+pub fn getcpu(t: &mut Task, a: &Args) -> SysResult {
+    // SAFETY: sched_getcpu has no arguments.
+    let cpu = unsafe { libc::sched_getcpu() }.max(0) as u32;
+    if a[0] != 0 {
+        t.mem().write_u32(a[0], cpu)?;
+    }
+    if a[1] != 0 {
+        t.mem().write_u32(a[1], 0)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,241 @@
+//! Process identity and life: ids, exit, execve, arch_prctl, rlimits, umask.
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::{ExitStatus, Rlimit, Task};
+
+/// Implements getpid(2).
+pub fn getpid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(t.tg.pid as u64)
+}
+
+/// Implements gettid(2).
+pub fn gettid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(t.tid as u64)
+}
+
+/// Implements getppid(2).
+pub fn getppid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(t.tg.ppid as u64)
+}
+
+fn creds(t: &Task) -> crate::kernel::task::Credentials {
+    t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+}
+
+/// Implements getuid(2).
+pub fn getuid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(creds(t).ruid as u64)
+}
+
+/// Implements geteuid(2).
+pub fn geteuid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(creds(t).euid as u64)
+}
+
+/// Implements getgid(2).
+pub fn getgid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(creds(t).rgid as u64)
+}
+
+/// Implements getegid(2).
+pub fn getegid(t: &mut Task, _: &Args) -> SysResult {
+    Ok(creds(t).egid as u64)
+}
+
+fn write_three(t: &Task, addrs: [u64; 3], vals: [u32; 3]) -> SysResult {
+    let m = t.mem();
+    for (a, v) in addrs.into_iter().zip(vals) {
+        m.write_u32(a, v)?;
+    }
+    Ok(0)
+}
+
+/// Implements getresuid(2).
+pub fn getresuid(t: &mut Task, a: &Args) -> SysResult {
+    let c = creds(t);
+    write_three(t, [a[0], a[1], a[2]], [c.ruid, c.euid, c.suid])
+}
+
+/// Implements getresgid(2).
+pub fn getresgid(t: &mut Task, a: &Args) -> SysResult {
+    let c = creds(t);
+    write_three(t, [a[0], a[1], a[2]], [c.rgid, c.egid, c.sgid])
+}
+
+/// Implements getgroups(2).
+pub fn getgroups(t: &mut Task, a: &Args) -> SysResult {
+    let c = creds(t);
+    let size = a[0] as i32;
+    if size < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if size == 0 {
+        return Ok(c.groups.len() as u64);
+    }
+    if (size as usize) < c.groups.len() {
+        return Err(Errno::EINVAL);
+    }
+    let bytes: Vec<u8> = c.groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+    t.mem().write_bytes(a[1], &bytes)?;
+    Ok(c.groups.len() as u64)
+}
+
+/// Implements set_tid_address(2).
+pub fn set_tid_address(t: &mut Task, a: &Args) -> SysResult {
+    t.clear_child_tid = a[0];
+    Ok(t.tid as u64)
+}
+
+/// Implements set_robust_list(2).
+pub fn set_robust_list(t: &mut Task, a: &Args) -> SysResult {
+    if a[1] != 24 {
+        return Err(Errno::EINVAL);
+    }
+    t.robust_list = (a[0], a[1]);
+    Ok(0)
+}
+
+/// Implements get_robust_list(2) for the calling thread (pid 0 or itself).
+pub fn get_robust_list(t: &mut Task, a: &Args) -> SysResult {
+    if a[0] != 0 && a[0] as i32 != t.tid {
+        return Err(Errno::ESRCH);
+    }
+    t.mem().write_u64(a[1], t.robust_list.0)?;
+    t.mem().write_u64(a[2], t.robust_list.1)?;
+    Ok(0)
+}
+
+const ARCH_SET_GS: u64 = 0x1001;
+const ARCH_SET_FS: u64 = 0x1002;
+const ARCH_GET_FS: u64 = 0x1003;
+const ARCH_GET_GS: u64 = 0x1004;
+
+/// Implements arch_prctl(2).
+pub fn arch_prctl(t: &mut Task, a: &Args) -> SysResult {
+    let canonical = |v: u64| v < (1u64 << 47);
+    match a[0] {
+        ARCH_SET_FS if canonical(a[1]) => {
+            t.regs.fs_base = a[1];
+            Ok(0)
+        }
+        ARCH_SET_GS if canonical(a[1]) => {
+            t.regs.gs_base = a[1];
+            Ok(0)
+        }
+        ARCH_SET_FS | ARCH_SET_GS => Err(Errno::EPERM),
+        ARCH_GET_FS => t.mem().write_u64(a[1], t.regs.fs_base).map(|_| 0),
+        ARCH_GET_GS => t.mem().write_u64(a[1], t.regs.gs_base).map(|_| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// Implements exit(2). With one thread per process so far, the thread's
+/// exit ends the process.
+pub fn exit(t: &mut Task, a: &Args) -> SysResult {
+    t.exit_group(ExitStatus::Code(a[0] as i32 & 0xff));
+    Ok(0)
+}
+
+/// Implements exit_group(2).
+pub fn exit_group(t: &mut Task, a: &Args) -> SysResult {
+    t.exit_group(ExitStatus::Code(a[0] as i32 & 0xff));
+    Ok(0)
+}
+
+/// Implements umask(2).
+pub fn umask(t: &mut Task, a: &Args) -> SysResult {
+    let mut fs = t.tg.fs.lock().unwrap_or_else(|e| e.into_inner());
+    let old = fs.umask;
+    fs.umask = a[0] as u32 & 0o777;
+    Ok(old as u64)
+}
+
+const RLIM_NLIMITS: u32 = 16;
+
+/// Implements prlimit64(2) for the caller's own process (pid 0 or itself).
+pub fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, res, new, old) = (a[0] as i32, a[1] as u32, a[2], a[3]);
+    if res >= RLIM_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
+    if pid != 0 && pid != t.tg.pid {
+        return Err(Errno::ESRCH);
+    }
+    let new = if new != 0 {
+        let cur = t.mem().read_u64(new)?;
+        let max = t.mem().read_u64(new + 8)?;
+        if cur > max {
+            return Err(Errno::EINVAL);
+        }
+        Some(Rlimit { cur, max })
+    } else {
+        None
+    };
+    let mut limits = t.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner());
+    let prev = limits[res as usize];
+    if let Some(n) = new {
+        let root = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0;
+        if n.max > prev.max && !root {
+            return Err(Errno::EPERM);
+        }
+        if res == libc::RLIMIT_NOFILE as u32 && n.max > crate::kernel::fd::NR_OPEN as u64 {
+            return Err(Errno::EPERM);
+        }
+    }
+    if old != 0 {
+        t.mem().write_u64(old, prev.cur)?;
+        t.mem().write_u64(old + 8, prev.max)?;
+    }
+    if let Some(n) = new {
+        limits[res as usize] = n;
+    }
+    Ok(0)
+}
+
+/// Implements getrlimit(2).
+pub fn getrlimit(t: &mut Task, a: &Args) -> SysResult {
+    prlimit64(t, &[0, a[0], 0, a[1], 0, 0])
+}
+
+/// Implements setrlimit(2).
+pub fn setrlimit(t: &mut Task, a: &Args) -> SysResult {
+    prlimit64(t, &[0, a[0], a[1], 0, 0, 0])
+}
+
+/// Longest argv or envp vector accepted.
+const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
+
+/// Reads a NULL-terminated array of string pointers.
+fn read_strvec(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+    let mut v = Vec::new();
+    if addr == 0 {
+        return Ok(v);
+    }
+    let mut total = 0usize;
+    loop {
+        let p = t.mem().read_u64(addr)?;
+        if p == 0 {
+            return Ok(v);
+        }
+        let s = t.mem().read_cstring(p, 128 * 1024)?;
+        total += s.len() + 1;
+        if v.len() >= MAX_ARG_STRINGS || total > (2 << 20) {
+            return Err(Errno::E2BIG);
+        }
+        v.push(s);
+        addr += 8;
+    }
+}
+
+/// Implements execve(2) for a single-threaded process: a fresh address
+/// space (a new stub process), close-on-exec descriptors closed, caught
+/// signals reset. On failure before the old image is gone, the caller sees
+/// the error; after, the process dies with SIGKILL as in Linux.
+pub fn execve(t: &mut Task, a: &Args) -> SysResult {
+    let path = t.read_path(a[0])?;
+    let argv = read_strvec(t, a[1])?;
+    let envp = read_strvec(t, a[2])?;
+    crate::kernel::task::exec::execve(t, path, argv, envp)
+}

@@ -1,0 +1,180 @@
+//! Which syscalls the sentry serves, and how well. Names come from the ABI
+//! table (`abi.rs`); this table adds the handler, the support level and a
+//! note where support is partial. Anything not listed returns ENOSYS.
+
+use std::sync::OnceLock;
+
+use super::{
+    abi, sys_fd as d, sys_file as f, sys_futex as x, sys_info as i, sys_mm as m, sys_path as n,
+    sys_proc as p, sys_signal as s, Handler,
+};
+
+/// How completely a syscall is served.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Support {
+    /// As Linux does.
+    Full,
+    /// Served, with the limits the note names.
+    Partial(&'static str),
+}
+
+/// One served syscall.
+pub struct Entry {
+    pub nr: i64,
+    pub handler: Handler,
+    pub support: Support,
+}
+
+const fn full(nr: i64, handler: Handler) -> Entry {
+    Entry {
+        nr,
+        handler,
+        support: Support::Full,
+    }
+}
+
+const fn partial(nr: i64, handler: Handler, note: &'static str) -> Entry {
+    Entry {
+        nr,
+        handler,
+        support: Support::Partial(note),
+    }
+}
+
+use libc as l;
+
+/// Every served syscall.
+pub static TABLE: &[Entry] = &[
+    // Files.
+    full(l::SYS_read, f::read),
+    full(l::SYS_write, f::write),
+    full(l::SYS_pread64, f::pread64),
+    full(l::SYS_pwrite64, f::pwrite64),
+    full(l::SYS_readv, f::readv),
+    full(l::SYS_writev, f::writev),
+    full(l::SYS_preadv, f::preadv),
+    full(l::SYS_pwritev, f::pwritev),
+    full(l::SYS_open, n::open),
+    full(l::SYS_openat, n::openat),
+    full(l::SYS_creat, n::creat),
+    full(l::SYS_close, d::close),
+    full(l::SYS_lseek, f::lseek),
+    full(l::SYS_fstat, n::fstat),
+    full(l::SYS_stat, n::stat),
+    full(l::SYS_lstat, n::lstat),
+    full(l::SYS_newfstatat, n::newfstatat),
+    full(l::SYS_statx, n::statx),
+    full(l::SYS_access, n::access),
+    full(l::SYS_faccessat, n::faccessat),
+    full(l::SYS_faccessat2, n::faccessat2),
+    full(l::SYS_getcwd, n::getcwd),
+    full(l::SYS_chdir, n::chdir),
+    full(l::SYS_fchdir, n::fchdir),
+    full(l::SYS_readlink, n::readlink),
+    full(l::SYS_readlinkat, n::readlinkat),
+    full(l::SYS_getdents64, d::getdents64),
+    partial(l::SYS_ioctl, d::ioctl, "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere"),
+    partial(l::SYS_fcntl, d::fcntl, "no record locks yet"),
+    full(l::SYS_dup, d::dup),
+    full(l::SYS_dup2, d::dup2),
+    full(l::SYS_dup3, d::dup3),
+    full(l::SYS_mkdir, n::mkdir),
+    full(l::SYS_mkdirat, n::mkdirat),
+    full(l::SYS_unlink, n::unlink),
+    full(l::SYS_unlinkat, n::unlinkat),
+    full(l::SYS_rmdir, n::rmdir),
+    full(l::SYS_symlink, n::symlink),
+    full(l::SYS_symlinkat, n::symlinkat),
+    full(l::SYS_ftruncate, f::ftruncate),
+    full(l::SYS_fsync, f::fsync),
+    full(l::SYS_fdatasync, f::fsync),
+    // Memory.
+    full(l::SYS_mmap, m::mmap),
+    full(l::SYS_munmap, m::munmap),
+    full(l::SYS_mprotect, m::mprotect),
+    partial(l::SYS_mremap, m::mremap, "MREMAP_DONTUNMAP and old_size 0 are EINVAL"),
+    full(l::SYS_brk, m::brk),
+    partial(l::SYS_madvise, m::madvise, "advice that needs privileges (HWPOISON...) is EINVAL"),
+    // Process identity and life.
+    full(l::SYS_getpid, p::getpid),
+    full(l::SYS_gettid, p::gettid),
+    full(l::SYS_getppid, p::getppid),
+    full(l::SYS_getuid, p::getuid),
+    full(l::SYS_geteuid, p::geteuid),
+    full(l::SYS_getgid, p::getgid),
+    full(l::SYS_getegid, p::getegid),
+    full(l::SYS_getresuid, p::getresuid),
+    full(l::SYS_getresgid, p::getresgid),
+    full(l::SYS_getgroups, p::getgroups),
+    full(l::SYS_set_tid_address, p::set_tid_address),
+    full(l::SYS_set_robust_list, p::set_robust_list),
+    full(l::SYS_get_robust_list, p::get_robust_list),
+    partial(l::SYS_arch_prctl, p::arch_prctl, "ARCH_SET_FS/GET_FS/SET_GS/GET_GS; CPUID faulting and AMX requests are EINVAL"),
+    full(l::SYS_exit, p::exit),
+    full(l::SYS_exit_group, p::exit_group),
+    full(l::SYS_umask, p::umask),
+    full(l::SYS_prlimit64, p::prlimit64),
+    full(l::SYS_getrlimit, p::getrlimit),
+    full(l::SYS_setrlimit, p::setrlimit),
+    partial(l::SYS_execve, p::execve, "single-threaded processes only"),
+    // Threads.
+    partial(l::SYS_futex, x::futex, "shared futexes are per address space; WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
+    // Signals.
+    full(l::SYS_rt_sigaction, s::rt_sigaction),
+    full(l::SYS_rt_sigprocmask, s::rt_sigprocmask),
+    full(l::SYS_sigaltstack, s::sigaltstack),
+    // Information.
+    full(l::SYS_uname, i::uname),
+    full(l::SYS_getrandom, i::getrandom),
+    full(l::SYS_clock_gettime, i::clock_gettime),
+    full(l::SYS_clock_getres, i::clock_getres),
+    full(l::SYS_gettimeofday, i::gettimeofday),
+    full(l::SYS_time, i::time),
+    full(l::SYS_sysinfo, i::sysinfo),
+    full(l::SYS_sched_yield, i::sched_yield),
+    full(l::SYS_sched_getaffinity, i::sched_getaffinity),
+    full(l::SYS_getcpu, i::getcpu),
+];
+
+/// Handlers indexed by number.
+fn by_number() -> &'static [Option<Handler>] {
+    static MAP: OnceLock<Vec<Option<Handler>>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        let mut v: Vec<Option<Handler>> = vec![None; abi::MAX_NR as usize + 1];
+        for e in TABLE {
+            v[e.nr as usize] = Some(e.handler);
+        }
+        v
+    })
+}
+
+/// The handler of syscall `nr`, if the sentry serves it.
+pub fn handler(nr: u64) -> Option<Handler> {
+    by_number().get(nr as usize).copied().flatten()
+}
+
+/// The strace name of syscall `nr`.
+pub fn name(nr: u64) -> Option<&'static str> {
+    abi::name(nr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_unique_and_named() {
+        let mut seen = std::collections::HashSet::new();
+        for e in TABLE {
+            assert!(seen.insert(e.nr), "syscall {} listed twice", e.nr);
+            assert!(
+                abi::name(e.nr as u64).is_some(),
+                "syscall {} has no name",
+                e.nr
+            );
+            if let Support::Partial(note) = e.support {
+                assert!(!note.is_empty());
+            }
+        }
+    }
+}

@@ -1,0 +1,137 @@
+//! The task loop: run application code until it stops, serve the stop, repeat.
+
+use std::time::Instant;
+
+use super::signals::{default_action, DefaultAction, SIG_IGN};
+use super::{ExitStatus, Task};
+use crate::kernel::errno::Errno;
+use crate::kernel::syscalls;
+use crate::platform::Stop;
+
+/// x86_64 audit arch of native syscalls (`PTRACE_GET_SYSCALL_INFO`).
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
+
+/// The states of a task's run loop.
+enum RunState {
+    /// Running application code.
+    App,
+    /// The task has ended.
+    Exited(ExitStatus),
+}
+
+impl Task {
+    /// Runs the task until it exits; returns how it ended.
+    pub fn run(&mut self) -> ExitStatus {
+        let mut state = RunState::App;
+        loop {
+            state = match state {
+                RunState::App => self.step(),
+                RunState::Exited(s) => return s,
+            };
+        }
+    }
+
+    /// Runs application code once and serves the resulting stop.
+    fn step(&mut self) -> RunState {
+        let stop = match self.thread.switch(&mut self.regs) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::error!(tid = self.tid, "platform failure: {e}");
+                return RunState::Exited(ExitStatus::Signal(libc::SIGKILL));
+            }
+        };
+        match stop {
+            Stop::Syscall => self.syscall(),
+            Stop::Signal(info) => self.host_signal(info.si_signo),
+            Stop::Interrupted => {}
+            Stop::Died => return RunState::Exited(ExitStatus::Signal(libc::SIGKILL)),
+        }
+        match self.exit {
+            Some(s) => RunState::Exited(s),
+            None => RunState::App,
+        }
+    }
+
+    /// A syscall from a 32-bit entry (`int $0x80`, `sysenter`) is not served:
+    /// the sentry implements the x86_64 ABI only.
+    fn is_compat_syscall(&self) -> bool {
+        // The `syscall` instruction leaves the return address in rcx; any
+        // other entry almost never does. Ask the kernel only then.
+        if self.regs.rcx == self.regs.rip {
+            return false;
+        }
+        let mut info = [0u8; 88];
+        match self.thread.syscall_info(&mut info) {
+            Ok(()) => u32::from_ne_bytes([info[4], info[5], info[6], info[7]]) != AUDIT_ARCH_X86_64,
+            Err(_) => false,
+        }
+    }
+
+    fn syscall(&mut self) {
+        if self.is_compat_syscall() {
+            self.regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
+            return;
+        }
+        let nr = self.regs.orig_rax;
+        let args = [
+            self.regs.rdi,
+            self.regs.rsi,
+            self.regs.rdx,
+            self.regs.r10,
+            self.regs.r8,
+            self.regs.r9,
+        ];
+        let strace = self
+            .kernel
+            .strace
+            .load(std::sync::atomic::Ordering::Relaxed);
+        let start = strace.then(Instant::now);
+        self.regs_replaced = false;
+        let result = syscalls::dispatch(self, nr, args);
+        let raw = match result {
+            Ok(v) => v as i64,
+            Err(e) => -(e.0 as i64),
+        };
+        if let Some(start) = start {
+            let line = crate::kernel::strace::format_call(nr, &args, raw, &self.mem());
+            let us = start.elapsed().as_micros();
+            eprintln!("[{}:{}] {} ({}µs)", self.tg.pid, self.tid, line, us);
+        }
+        if !self.regs_replaced {
+            self.regs.rax = raw as u64;
+        }
+    }
+
+    /// A signal the host raised in the stub: a fault of the application
+    /// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or a signal sent from the
+    /// host. Without a handler, the default action applies.
+    fn host_signal(&mut self, sig: i32) {
+        let act = self
+            .tg
+            .sig_actions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(sig);
+        let fault = matches!(
+            sig,
+            libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
+        );
+        if act.handler == SIG_IGN && !fault {
+            return;
+        }
+        match default_action(sig) {
+            DefaultAction::Ignore | DefaultAction::Continue => {}
+            DefaultAction::Stop => {}
+            DefaultAction::Terminate | DefaultAction::CoreDump => {
+                tracing::debug!(tid = self.tid, sig, "killed by signal");
+                self.exit_group(ExitStatus::Signal(sig));
+            }
+        }
+    }
+
+    /// Ends the whole thread group.
+    pub fn exit_group(&mut self, status: ExitStatus) {
+        self.thread.kill_process();
+        self.exit = Some(status);
+    }
+}

@@ -1,0 +1,63 @@
+//! Open directories and `O_PATH` descriptors.
+
+use std::sync::{Arc, Mutex};
+
+use super::file::{DirEntry, FileOps};
+use super::stat::Stat;
+use super::Vfs;
+use crate::kernel::errno::Errno;
+
+/// An open directory. The listing is taken when reading starts (position
+/// 0) and served from that snapshot, so `getdents64` pages are consistent.
+pub struct DirHandle {
+    vfs: Arc<Vfs>,
+    path: Vec<u8>,
+    snapshot: Mutex<Option<Vec<DirEntry>>>,
+}
+
+impl DirHandle {
+    /// A handle on the directory at canonical `path`.
+    pub fn new(vfs: Arc<Vfs>, path: Vec<u8>) -> DirHandle {
+        DirHandle {
+            vfs,
+            path,
+            snapshot: Mutex::new(None),
+        }
+    }
+}
+
+impl FileOps for DirHandle {
+    /// Takes a new snapshot of the listing at position 0.
+    fn readdir_from(&self, pos: u64) -> Result<Vec<DirEntry>, Errno> {
+        let mut snap = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
+        if pos == 0 || snap.is_none() {
+            *snap = Some(self.vfs.list(&self.path)?);
+        }
+        let all = snap.as_ref().map(|v| v.as_slice()).unwrap_or(&[]);
+        Ok(all.get(pos as usize..).unwrap_or(&[]).to_vec())
+    }
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EISDIR)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        self.vfs.stat(b"/", &self.path, false)
+    }
+}
+
+/// An `O_PATH` descriptor: it names a file but allows no I/O.
+pub struct PathOnly(pub Stat);
+
+impl FileOps for PathOnly {
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EBADF)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.0)
+    }
+}

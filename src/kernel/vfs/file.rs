@@ -1,0 +1,307 @@
+//! Open files: the `OpenFile` (an open file description, shared by dup'd
+//! descriptors, holding the offset and status flags) and the `FileOps` that
+//! each kind of file implements.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
+
+use super::stat::Stat;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+
+/// One directory entry as `getdents64` reports it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DirEntry {
+    pub ino: u64,
+    /// `DT_*` type.
+    pub kind: u8,
+    pub name: Vec<u8>,
+}
+
+/// What a kind of file does. Offsets are passed in; the `OpenFile` keeps them.
+pub trait FileOps: Send + Sync {
+    /// Reads at `off` (ignored by streams).
+    fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// Writes at `off` (ignored by streams).
+    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        Err(Errno::EINVAL)
+    }
+    /// The file's metadata.
+    fn stat(&self) -> Result<Stat, Errno>;
+    /// Whether the file has a position (`lseek` works and reads advance it).
+    fn seekable(&self) -> bool {
+        true
+    }
+    /// A seek served by the file itself (host files whose offset lives on
+    /// the host); `None` means the `OpenFile` offset is used.
+    fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
+        None
+    }
+    /// The entries of a directory from index `pos` on, `.` and `..` first.
+    fn readdir_from(&self, _pos: u64) -> Result<Vec<DirEntry>, Errno> {
+        Err(Errno::ENOTDIR)
+    }
+    /// A device-specific request.
+    fn ioctl(&self, _req: u64, _arg: u64, _mem: &dyn UserMemory) -> SysResult {
+        Err(Errno::ENOTTY)
+    }
+    /// A host descriptor whose pages back `mmap` of this file.
+    fn host_fd(&self) -> Option<RawFd> {
+        None
+    }
+    /// Sets the file's length.
+    fn truncate(&self, _len: u64) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
+}
+
+/// An open file description.
+pub struct OpenFile {
+    /// The file's behaviour.
+    pub ops: Box<dyn FileOps>,
+    /// The canonical sandbox path it was opened by (for `*at` calls and
+    /// `/proc/<pid>/fd`), or a description such as `pipe:[3]`.
+    pub path: Vec<u8>,
+    /// `O_ACCMODE` bits plus status flags (`O_APPEND`, `O_NONBLOCK`, ...).
+    flags: AtomicU32,
+    /// The file position. Guards the read-modify-write of each transfer.
+    offset: Mutex<u64>,
+}
+
+/// Status flags `F_SETFL` may change.
+const SETFL_MASK: u32 =
+    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+
+impl OpenFile {
+    /// Wraps `ops` as a new open file description.
+    pub fn new(ops: Box<dyn FileOps>, path: Vec<u8>, flags: u32) -> OpenFile {
+        // Creation-only flags are not status flags.
+        let keep =
+            !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC)
+                as u32);
+        OpenFile {
+            ops,
+            path,
+            flags: AtomicU32::new(flags & keep),
+            offset: Mutex::new(0),
+        }
+    }
+
+    /// The status flags (`F_GETFL`).
+    pub fn flags(&self) -> u32 {
+        self.flags.load(Ordering::Relaxed)
+    }
+
+    /// Changes the status flags that `F_SETFL` may change.
+    pub fn set_flags(&self, new: u32) {
+        let old = self.flags();
+        self.flags
+            .store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    fn readable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        acc == libc::O_RDONLY as u32 || acc == libc::O_RDWR as u32
+    }
+
+    fn writable(&self) -> bool {
+        let acc = self.flags() & libc::O_ACCMODE as u32;
+        acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32
+    }
+
+    /// True if opened with `O_PATH` (no I/O allowed).
+    pub fn is_path_only(&self) -> bool {
+        self.flags() & libc::O_PATH as u32 != 0
+    }
+
+    /// `read(2)` at the current position.
+    pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        if !self.readable() || self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.read(buf, 0);
+        }
+        let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let n = self.ops.read(buf, *off)?;
+        *off += n as u64;
+        Ok(n)
+    }
+
+    /// `pread(2)`.
+    pub fn pread(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        if !self.readable() || self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        self.ops.read(buf, off)
+    }
+
+    /// `write(2)` at the current position (or the end, with `O_APPEND`).
+    pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        if !self.writable() || self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return self.ops.write(buf, 0);
+        }
+        let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        if self.flags() & libc::O_APPEND as u32 != 0 {
+            *off = self.ops.stat()?.size;
+        }
+        let n = self.ops.write(buf, *off)?;
+        *off += n as u64;
+        Ok(n)
+    }
+
+    /// `pwrite(2)`.
+    pub fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if !self.writable() || self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        self.ops.write(buf, off)
+    }
+
+    /// `lseek(2)`.
+    pub fn seek(&self, off: i64, whence: i32) -> Result<u64, Errno> {
+        if self.is_path_only() {
+            return Err(Errno::EBADF);
+        }
+        if let Some(r) = self.ops.host_seek(off, whence) {
+            return r;
+        }
+        if !self.ops.seekable() {
+            return Err(Errno::ESPIPE);
+        }
+        let mut pos = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        let base: i64 = match whence {
+            libc::SEEK_SET => 0,
+            libc::SEEK_CUR => *pos as i64,
+            libc::SEEK_END => self.ops.stat()?.size as i64,
+            libc::SEEK_DATA | libc::SEEK_HOLE => {
+                let size = self.ops.stat()?.size as i64;
+                if off < 0 || off >= size {
+                    return Err(Errno::ENXIO);
+                }
+                let r = if whence == libc::SEEK_DATA { off } else { size };
+                *pos = r as u64;
+                return Ok(r as u64);
+            }
+            _ => return Err(Errno::EINVAL),
+        };
+        let new = base.checked_add(off).ok_or(Errno::EOVERFLOW)?;
+        if new < 0 {
+            return Err(Errno::EINVAL);
+        }
+        *pos = new as u64;
+        Ok(new as u64)
+    }
+
+    /// The current position (for directories: the index of the next entry).
+    pub fn position(&self) -> u64 {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Sets the position directly (used by `getdents64`).
+    pub fn set_position(&self, pos: u64) {
+        *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = pos;
+    }
+}
+
+/// A host descriptor passed through as is: the caller's stdin, stdout and
+/// stderr. I/O and offsets stay on the host, so descriptors that share one
+/// host open file description (`cmd >f 2>&1`) share it in the sandbox too.
+pub struct HostStream {
+    fd: OwnedFd,
+}
+
+impl HostStream {
+    /// Takes ownership of a (dup'd) host descriptor.
+    pub fn new(fd: OwnedFd) -> HostStream {
+        HostStream { fd }
+    }
+}
+
+impl FileOps for HostStream {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        nix::unistd::read(self.fd.as_raw_fd(), buf).map_err(Errno::from)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        nix::unistd::write(&self.fd, buf).map_err(Errno::from)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        let s = nix::sys::stat::fstat(self.fd.as_raw_fd())?;
+        let mut st = Stat::from_host(&s);
+        st.dev = s.st_dev;
+        Ok(st)
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
+        // SAFETY: lseek on a descriptor we own.
+        let r = unsafe { libc::lseek(self.fd.as_raw_fd(), off, whence) };
+        Some(if r < 0 {
+            Err(Errno::last())
+        } else {
+            Ok(r as u64)
+        })
+    }
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        // Only queries are passed to the host; changing the host terminal is
+        // the TTY layer's job.
+        match req {
+            libc::TCGETS => {
+                // struct termios as the kernel writes it (no libc padding games).
+                let mut raw = [0u8; 36];
+                // SAFETY: TCGETS writes a 36-byte kernel termios into our buffer.
+                let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::TCGETS, raw.as_mut_ptr()) };
+                if r < 0 {
+                    return Err(Errno::last());
+                }
+                mem.write_bytes(arg, &raw)?;
+                Ok(0)
+            }
+            libc::TIOCGWINSZ => {
+                let mut ws: libc::winsize = libc::winsize {
+                    ws_row: 0,
+                    ws_col: 0,
+                    ws_xpixel: 0,
+                    ws_ypixel: 0,
+                };
+                // SAFETY: TIOCGWINSZ writes one winsize into our local.
+                let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
+                if r < 0 {
+                    return Err(Errno::last());
+                }
+                mem.write_bytes(arg, as_bytes(&ws))?;
+                Ok(0)
+            }
+            libc::FIONREAD => {
+                let mut n: libc::c_int = 0;
+                // SAFETY: FIONREAD writes one int into our local.
+                let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::FIONREAD, &mut n) };
+                if r < 0 {
+                    return Err(Errno::last());
+                }
+                mem.write_u32(arg, n as u32)?;
+                Ok(0)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+}
+
+/// The bytes of a plain-old-data value.
+pub fn as_bytes<T: Copy>(v: &T) -> &[u8] {
+    // SAFETY: T is Copy plain data (libc structs); we only read its bytes.
+    unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
+}

@@ -1,0 +1,240 @@
+//! The in-memory upper layer of the container root: everything a sandbox
+//! creates or changes lives here, never on the host. Files are memfds so
+//! `mmap` (also `MAP_SHARED`) sees the same pages as `read`/`write`.
+
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::{Arc, Mutex};
+
+use super::file::FileOps;
+use super::stat::{now, Stat, ROOT_DEV};
+use crate::kernel::errno::Errno;
+
+/// Ownership, permissions and times of an upper-layer node.
+#[derive(Clone, Copy, Debug)]
+pub struct Meta {
+    pub ino: u64,
+    /// Full mode including the `S_IFMT` type bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub rdev: u64,
+    pub atime: (i64, i64),
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
+}
+
+impl Meta {
+    /// Fresh metadata stamped with the current time.
+    pub fn new(ino: u64, mode: u32, uid: u32, gid: u32) -> Meta {
+        let t = now();
+        Meta {
+            ino,
+            mode,
+            uid,
+            gid,
+            rdev: 0,
+            atime: t,
+            mtime: t,
+            ctime: t,
+        }
+    }
+
+    /// Metadata copied from a lower file (copy-up keeps owner, mode and times).
+    pub fn from_stat(s: &Stat) -> Meta {
+        Meta {
+            ino: s.ino,
+            mode: s.mode,
+            uid: s.uid,
+            gid: s.gid,
+            rdev: s.rdev,
+            atime: s.atime,
+            mtime: s.mtime,
+            ctime: s.ctime,
+        }
+    }
+
+    /// A `Stat` for this node with the given size and link count.
+    pub fn to_stat(&self, size: u64, nlink: u64) -> Stat {
+        Stat {
+            dev: ROOT_DEV,
+            ino: self.ino,
+            mode: self.mode,
+            nlink,
+            uid: self.uid,
+            gid: self.gid,
+            rdev: self.rdev,
+            size,
+            blksize: 4096,
+            blocks: size.div_ceil(512),
+            atime: self.atime,
+            mtime: self.mtime,
+            ctime: self.ctime,
+        }
+    }
+}
+
+/// The sentry's own character devices.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DevKind {
+    Null,
+    Zero,
+    Full,
+    Random,
+    Urandom,
+}
+
+impl DevKind {
+    /// Linux's (major, minor) for the device.
+    pub fn numbers(self) -> (u32, u32) {
+        match self {
+            DevKind::Null => (1, 3),
+            DevKind::Zero => (1, 5),
+            DevKind::Full => (1, 7),
+            DevKind::Random => (1, 8),
+            DevKind::Urandom => (1, 9),
+        }
+    }
+}
+
+/// A node of the upper layer, keyed by its canonical path.
+#[derive(Clone)]
+pub enum UpperNode {
+    /// A directory. `opaque` hides the lower directory at the same path.
+    Dir { meta: Meta, opaque: bool },
+    /// A regular file.
+    File(Arc<MemFile>),
+    /// A symbolic link and its target.
+    Symlink { meta: Meta, target: Vec<u8> },
+    /// A character device served by the sentry.
+    Device { meta: Meta, kind: DevKind },
+    /// Marks a lower file as deleted.
+    Whiteout,
+}
+
+/// A regular file of the upper layer.
+pub struct MemFile {
+    fd: OwnedFd,
+    /// Guards metadata changes (times, mode, owner).
+    pub meta: Mutex<Meta>,
+}
+
+impl MemFile {
+    /// An empty file.
+    pub fn create(meta: Meta) -> Result<Arc<MemFile>, Errno> {
+        let fd =
+            nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)?;
+        Ok(Arc::new(MemFile {
+            fd,
+            meta: Mutex::new(meta),
+        }))
+    }
+
+    /// A copy of a lower file's contents (copy-up).
+    pub fn copy_from(src: RawFd, meta: Meta) -> Result<Arc<MemFile>, Errno> {
+        let f = MemFile::create(meta)?;
+        let mut off = 0i64;
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = nix::sys::uio::pread(borrow(src), &mut buf, off)?;
+            if n == 0 {
+                break;
+            }
+            let mut done = 0;
+            while done < n {
+                done += nix::sys::uio::pwrite(&f.fd, &buf[done..n], off + done as i64)?;
+            }
+            off += n as i64;
+        }
+        Ok(f)
+    }
+
+    /// Current size in bytes.
+    pub fn size(&self) -> u64 {
+        nix::sys::stat::fstat(self.fd.as_raw_fd())
+            .map(|s| s.st_size as u64)
+            .unwrap_or(0)
+    }
+
+    fn meta(&self) -> Meta {
+        *self.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn touch_mtime(&self) {
+        let t = now();
+        let mut m = self.meta.lock().unwrap_or_else(|e| e.into_inner());
+        m.mtime = t;
+        m.ctime = t;
+    }
+}
+
+fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
+    // SAFETY: callers pass a descriptor they keep open for the whole call.
+    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
+}
+
+/// An open upper-layer regular file.
+pub struct MemFileHandle(pub Arc<MemFile>);
+
+impl FileOps for MemFileHandle {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        let off = i64::try_from(off).map_err(|_| Errno::EINVAL)?;
+        Ok(nix::sys::uio::pread(&self.0.fd, buf, off)?)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
+        let n = nix::sys::uio::pwrite(&self.0.fd, buf, off)?;
+        self.0.touch_mtime();
+        Ok(n)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.0.meta().to_stat(self.0.size(), 1))
+    }
+    fn host_fd(&self) -> Option<RawFd> {
+        Some(self.0.fd.as_raw_fd())
+    }
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
+        nix::unistd::ftruncate(&self.0.fd, len)?;
+        self.0.touch_mtime();
+        Ok(())
+    }
+}
+
+/// An open sentry device.
+pub struct DeviceHandle {
+    pub kind: DevKind,
+    pub meta: Meta,
+}
+
+impl FileOps for DeviceHandle {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        match self.kind {
+            DevKind::Null => Ok(0),
+            DevKind::Zero | DevKind::Full => {
+                buf.fill(0);
+                Ok(buf.len())
+            }
+            DevKind::Random | DevKind::Urandom => {
+                // SAFETY: getrandom fills at most buf.len() bytes of our buffer.
+                let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
+                if n < 0 {
+                    Err(Errno::last())
+                } else {
+                    Ok(n as usize)
+                }
+            }
+        }
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        match self.kind {
+            DevKind::Full => Err(Errno::ENOSPC),
+            _ => Ok(buf.len()),
+        }
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(self.meta.to_stat(0, 1))
+    }
+    fn seekable(&self) -> bool {
+        true
+    }
+}

@@ -1,0 +1,200 @@
+//! Booting a sandbox and running its first program. `husk do` uses this
+//! directly; the OCI loader and control server will build on it.
+
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::kernel::errno::Errno;
+use crate::kernel::task::exec::{create_init, InitSpec};
+use crate::kernel::task::ExitStatus;
+use crate::kernel::vfs::file::{HostStream, OpenFile};
+use crate::kernel::vfs::Vfs;
+use crate::kernel::{Kernel, KernelConfig};
+
+/// What `husk do` was asked to run.
+#[derive(Clone, Debug)]
+pub struct DoSpec {
+    /// Host directory used as the container root.
+    pub root: PathBuf,
+    /// Working directory inside the sandbox (`None`: the caller's, if it
+    /// exists in the sandbox and the root is `/`; else `/`).
+    pub cwd: Option<String>,
+    /// Environment (`KEY=VALUE`).
+    pub env: Vec<String>,
+    /// The command and its arguments.
+    pub argv: Vec<String>,
+    pub strace: bool,
+}
+
+/// A failure to start, with the exit code a shell would use.
+#[derive(Debug, thiserror::Error)]
+pub enum DoError {
+    /// The root directory is missing or unusable.
+    #[error("root {0}: {1}")]
+    Root(PathBuf, std::io::Error),
+    /// The working directory does not exist in the sandbox.
+    #[error("working directory {0}: {1}")]
+    Cwd(String, &'static str),
+    /// No such command in the sandbox's PATH.
+    #[error("{0}: command not found")]
+    NotFound(String),
+    /// The program could not be started.
+    #[error("{0}: {1}")]
+    Exec(String, &'static str, Errno),
+    /// The sentry could not start.
+    #[error("cannot start the sandbox: {0}")]
+    Sentry(String),
+}
+
+impl DoError {
+    /// The exit status for this failure, as a shell would report it.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            DoError::Root(..) | DoError::NotFound(_) | DoError::Cwd(..) => 127,
+            DoError::Exec(_, _, e) if *e == Errno::ENOENT => 127,
+            DoError::Exec(..) => 126,
+            DoError::Sentry(_) => 125,
+        }
+    }
+}
+
+/// A description of an errno for messages.
+pub fn strerror(e: Errno) -> &'static str {
+    match e {
+        Errno::ENOENT => "No such file or directory",
+        Errno::EACCES => "Permission denied",
+        Errno::ENOEXEC => "Exec format error",
+        Errno::ENOTDIR => "Not a directory",
+        Errno::ELOOP => "Too many levels of symbolic links",
+        Errno::ENAMETOOLONG => "File name too long",
+        Errno::E2BIG => "Argument list too long",
+        Errno::ENOMEM => "Cannot allocate memory",
+        Errno::ELIBBAD => "Accessing a corrupted shared library",
+        Errno::EISDIR => "Is a directory",
+        _ => "cannot execute",
+    }
+}
+
+const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/// Finds `cmd` like a shell: a name with a slash is used as is, others are
+/// looked up in the sandbox's PATH.
+fn find_command(vfs: &Vfs, cwd: &[u8], cmd: &str, env: &[String]) -> Result<Vec<u8>, DoError> {
+    if cmd.is_empty() {
+        return Err(DoError::NotFound(cmd.to_string()));
+    }
+    if cmd.contains('/') {
+        return Ok(cmd.as_bytes().to_vec());
+    }
+    let path = env
+        .iter()
+        .find_map(|e| e.strip_prefix("PATH="))
+        .unwrap_or(DEFAULT_PATH);
+    for dir in path.split(':') {
+        let dir = if dir.is_empty() { "." } else { dir };
+        let candidate = format!("{dir}/{cmd}");
+        if let Ok(st) = vfs.stat(cwd, candidate.as_bytes(), true) {
+            if st.is_regular() && st.mode & 0o111 != 0 {
+                return Ok(candidate.into_bytes());
+            }
+        }
+    }
+    Err(DoError::NotFound(cmd.to_string()))
+}
+
+/// A sandbox file for one of the caller's standard descriptors.
+fn host_stdio(fd: i32) -> Arc<OpenFile> {
+    // SAFETY: borrowing a standard descriptor for the duration of the dup.
+    let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
+    let owned: Option<OwnedFd> = borrowed.try_clone_to_owned().ok();
+    let owned = owned.or_else(|| {
+        std::fs::File::options()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .ok()
+            .map(OwnedFd::from)
+    });
+    // Access mode and status flags as on the host, so F_GETFL tells the truth.
+    let flags = owned
+        .as_ref()
+        .and_then(|o| nix::fcntl::fcntl(o.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).ok())
+        .unwrap_or(libc::O_RDWR) as u32;
+    let ops: Box<dyn crate::kernel::vfs::file::FileOps> = match owned {
+        Some(o) => Box::new(HostStream::new(o)),
+        None => Box::new(crate::kernel::vfs::dir::PathOnly(Default::default())),
+    };
+    Arc::new(OpenFile::new(
+        ops,
+        format!("host:[{fd}]").into_bytes(),
+        flags,
+    ))
+}
+
+/// Runs `spec` in a fresh sandbox and returns how its first process ended.
+pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
+    let meta = std::fs::metadata(&spec.root).map_err(|e| DoError::Root(spec.root.clone(), e))?;
+    if !meta.is_dir() {
+        return Err(DoError::Root(
+            spec.root.clone(),
+            std::io::Error::from_raw_os_error(libc::ENOTDIR),
+        ));
+    }
+    let vfs = Vfs::new(&spec.root).map_err(|e| DoError::Root(spec.root.clone(), e))?;
+    let cwd = choose_cwd(&vfs, spec)?;
+    let cmd = &spec.argv[0];
+    let path = find_command(&vfs, &cwd, cmd, &spec.env)?;
+    let config = KernelConfig {
+        strace: spec.strace,
+        hostname: "husk".to_string(),
+    };
+    let kernel = Kernel::new(vfs, &config);
+    let init = InitSpec {
+        path,
+        argv: spec.argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: spec.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
+        cwd,
+        // SAFETY: getuid/getgid have no preconditions.
+        uid: unsafe { libc::getuid() },
+        // SAFETY: as above.
+        gid: unsafe { libc::getgid() },
+        stdio: [host_stdio(0), host_stdio(1), host_stdio(2)],
+    };
+    let name = cmd.clone();
+    let handle = std::thread::Builder::new()
+        .name("task-1".into())
+        .spawn(move || -> Result<ExitStatus, DoError> {
+            let mut task = create_init(&kernel, init).map_err(|e| {
+                tracing::debug!("starting {name}: {e}");
+                DoError::Exec(name, strerror(e), e)
+            })?;
+            Ok(task.run())
+        })
+        .map_err(|e| DoError::Sentry(e.to_string()))?;
+    handle
+        .join()
+        .map_err(|_| DoError::Sentry("the task thread panicked".into()))?
+}
+
+fn choose_cwd(vfs: &Vfs, spec: &DoSpec) -> Result<Vec<u8>, DoError> {
+    let check = |p: &[u8]| -> Result<Vec<u8>, &'static str> {
+        let r = vfs.resolve(b"/", p, true).map_err(strerror)?;
+        let node = r.node.ok_or("No such file or directory")?;
+        let st = vfs.stat_node(&r.path, &node).map_err(strerror)?;
+        if !st.is_dir() {
+            return Err("Not a directory");
+        }
+        Ok(r.path)
+    };
+    match &spec.cwd {
+        Some(c) => check(c.as_bytes()).map_err(|e| DoError::Cwd(c.clone(), e)),
+        None if spec.root == Path::new("/") => {
+            let host = std::env::current_dir().ok();
+            Ok(host
+                .and_then(|h| check(h.as_os_str().as_encoded_bytes()).ok())
+                .unwrap_or_else(|| b"/".to_vec()))
+        }
+        None => Ok(b"/".to_vec()),
+    }
+}

@@ -1,0 +1,437 @@
+//! The ptrace platform. An address space is a host *stub process*; each
+//! application thread is a thread of it, traced by exactly one sentry thread
+//! (the one that runs that task). Application syscalls stop the thread with
+//! `PTRACE_SYSEMU` and never execute on the host; the sentry changes the
+//! address space by injecting syscalls at the stub's own `syscall`.
+
+pub mod stub;
+
+use std::os::fd::AsRawFd;
+use std::sync::OnceLock;
+
+use crate::kernel::errno::Errno;
+use crate::kernel::mm::usermem::UserMemory;
+use crate::platform::{PlatformError, Regs, Stop};
+
+/// Ranges of the husk process that every stub keeps: the vDSO and its data
+/// pages, so `AT_SYSINFO_EHDR` points to a working vDSO in the application.
+static KEEP: OnceLock<Vec<(u64, u64)>> = OnceLock::new();
+
+/// The ranges the vDSO occupies in every stub (`[vdso]`, `[vvar]`, ...).
+pub fn vdso_ranges() -> &'static [(u64, u64)] {
+    KEEP.get().map(|v| v.as_slice()).unwrap_or(&[])
+}
+
+/// Prepares the platform. Must run early in `main`, while husk is still
+/// single-threaded and before any stub exists.
+pub fn init() -> Result<(), PlatformError> {
+    stub::reserve().map_err(PlatformError::Reserve)?;
+    let maps = std::fs::read_to_string("/proc/self/maps").map_err(PlatformError::Reserve)?;
+    let mut keep = Vec::new();
+    for line in maps.lines() {
+        let name = line.split_whitespace().nth(5).unwrap_or("");
+        if matches!(name, "[vdso]" | "[vvar]" | "[vvar_vclock]") {
+            let range = line.split_whitespace().next().unwrap_or("");
+            if let Some((s, e)) = range.split_once('-') {
+                if let (Ok(s), Ok(e)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16)) {
+                    keep.push((s, e));
+                }
+            }
+        }
+    }
+    let _ = KEEP.set(keep);
+    Ok(())
+}
+
+/// Serialises stub creation: the set-up table in the stub page is shared.
+static SPAWN_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn ptrace_raw(req: libc::c_uint, tid: i32, addr: u64, data: u64) -> Result<i64, Errno> {
+    // SAFETY: ptrace with integer/pointer arguments; for requests that write
+    // through `data` the callers pass a pointer to a live, correctly sized
+    // local of theirs.
+    let rc = unsafe {
+        libc::ptrace(
+            req,
+            tid,
+            addr as *mut libc::c_void,
+            data as *mut libc::c_void,
+        )
+    };
+    if rc < 0 {
+        Err(Errno::last())
+    } else {
+        Ok(rc)
+    }
+}
+
+/// Waits for a state change of `tid`; retries on EINTR.
+fn wait_tid(tid: i32) -> Result<i32, Errno> {
+    loop {
+        let mut status = 0;
+        // SAFETY: waitpid writes the status into our local.
+        let rc = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if rc == tid {
+            return Ok(status);
+        }
+        if rc < 0 && Errno::last() != Errno::EINTR {
+            return Err(Errno::last());
+        }
+    }
+}
+
+const SEIZE_OPTIONS: u64 = (libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL) as u64;
+
+/// A thread of a stub process, traced by the calling sentry thread.
+///
+/// Every method must be called from the sentry thread that seized it (a
+/// ptrace rule): the type is `Send` so it can move to that thread before use.
+pub struct StubThread {
+    pid: i32,
+    tid: i32,
+    /// Set once the thread died (killed from outside, or the process ended).
+    dead: bool,
+}
+
+impl StubThread {
+    /// Creates a new stub process whose only thread is traced by the calling
+    /// thread, stopped and ready to run application code.
+    pub fn spawn_process() -> Result<StubThread, PlatformError> {
+        let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        stub::write_unmap_table(vdso_ranges());
+        let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| PlatformError::Spawn(e.into()))?;
+        let rseq = rseq_registration();
+        // SAFETY: a raw clone without CLONE_VM: the child gets a copy of our
+        // memory and one thread. It runs only `stub_child`, which makes raw
+        // syscalls and then jumps into the stub code; it never returns into
+        // Rust code that could take a lock or allocate.
+        let pid = unsafe {
+            libc::syscall(
+                libc::SYS_clone,
+                (libc::CLONE_FILES | libc::SIGCHLD) as u64,
+                0u64,
+                0u64,
+                0u64,
+                0u64,
+            )
+        };
+        if pid == 0 {
+            stub_child(ready_r.as_raw_fd(), rseq);
+        }
+        if pid < 0 {
+            return Err(PlatformError::Spawn(Errno::last()));
+        }
+        let pid = pid as i32;
+        let mut t = StubThread {
+            pid,
+            tid: pid,
+            dead: false,
+        };
+        let seized = ptrace_raw(libc::PTRACE_SEIZE, pid, 0, SEIZE_OPTIONS);
+        // Let the child go on (or, if seizing failed, let it run into its
+        // int3 and die of SIGTRAP).
+        let _ = nix::unistd::write(&ready_w, &[1u8]);
+        drop(ready_w);
+        drop(ready_r);
+        if let Err(e) = seized {
+            // SAFETY: kill of our own child by pid.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+            let _ = wait_tid(pid);
+            return Err(PlatformError::Spawn(e));
+        }
+        // The stub unmaps the sentry and stops on its int3.
+        let status = wait_tid(pid).map_err(PlatformError::Spawn)?;
+        if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
+            t.dead = true;
+            return Err(PlatformError::UnexpectedStop(status));
+        }
+        Ok(t)
+    }
+
+    /// The host pid of the stub process (its address space).
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The host tid of this stub thread.
+    pub fn tid(&self) -> i32 {
+        self.tid
+    }
+
+    /// Reads the thread's registers.
+    pub fn get_regs(&self) -> Result<Regs, PlatformError> {
+        let mut regs: Regs = zeroed_regs();
+        ptrace_raw(
+            libc::PTRACE_GETREGS,
+            self.tid,
+            0,
+            &mut regs as *mut Regs as u64,
+        )
+        .map_err(PlatformError::Ptrace)?;
+        Ok(regs)
+    }
+
+    /// Writes the thread's registers.
+    pub fn set_regs(&self, regs: &Regs) -> Result<(), PlatformError> {
+        ptrace_raw(
+            libc::PTRACE_SETREGS,
+            self.tid,
+            0,
+            regs as *const Regs as u64,
+        )
+        .map(|_| ())
+        .map_err(PlatformError::Ptrace)
+    }
+
+    /// Runs application code with `regs` until the next stop, then stores the
+    /// registers of that stop back into `regs`.
+    pub fn switch(&mut self, regs: &mut Regs) -> Result<Stop, PlatformError> {
+        self.set_regs(regs)?;
+        ptrace_raw(libc::PTRACE_SYSEMU, self.tid, 0, 0).map_err(PlatformError::Ptrace)?;
+        let status = wait_tid(self.tid).map_err(PlatformError::Ptrace)?;
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            self.dead = true;
+            return Ok(Stop::Died);
+        }
+        *regs = self.get_regs()?;
+        let sig = libc::WSTOPSIG(status);
+        if sig == (libc::SIGTRAP | 0x80) {
+            return Ok(Stop::Syscall);
+        }
+        if status >> 16 == libc::PTRACE_EVENT_STOP {
+            return Ok(Stop::Interrupted);
+        }
+        let mut info: libc::siginfo_t = zeroed_siginfo();
+        ptrace_raw(
+            libc::PTRACE_GETSIGINFO,
+            self.tid,
+            0,
+            &mut info as *mut _ as u64,
+        )
+        .map_err(PlatformError::Ptrace)?;
+        Ok(Stop::Signal(info))
+    }
+
+    /// Executes syscall `nr` with `args` inside the stub process, on this
+    /// thread, and returns the raw result (`-errno` on failure). The caller's
+    /// application registers must be restored by the next `switch`, which
+    /// always writes them.
+    pub fn inject(&mut self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+        self.inject_at(stub::syscall_site(), nr, args)
+    }
+
+    /// Like `inject`, at the clone site: a child created by the injected call
+    /// waits in the stub's loop for its own tracer.
+    pub fn inject_clone(&mut self, flags: u64) -> Result<i64, PlatformError> {
+        self.inject_at(stub::clone_site(), libc::SYS_clone, [flags, 0, 0, 0, 0, 0])
+    }
+
+    fn inject_at(&mut self, site: u64, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+        let mut r = zeroed_regs();
+        r.rip = site;
+        r.rax = nr as u64;
+        r.orig_rax = u64::MAX; // never treated as an interrupted syscall
+        r.rdi = args[0];
+        r.rsi = args[1];
+        r.rdx = args[2];
+        r.r10 = args[3];
+        r.r8 = args[4];
+        r.r9 = args[5];
+        r.cs = 0x33;
+        r.ss = 0x2b;
+        r.eflags = 0x202;
+        self.set_regs(&r)?;
+        loop {
+            ptrace_raw(libc::PTRACE_CONT, self.tid, 0, 0).map_err(PlatformError::Ptrace)?;
+            let status = wait_tid(self.tid).map_err(PlatformError::Ptrace)?;
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                self.dead = true;
+                return Err(PlatformError::Died);
+            }
+            if libc::WSTOPSIG(status) == libc::SIGTRAP && status >> 16 == 0 {
+                break;
+            }
+            // Any other stop (a host signal sent to the stub) is dropped:
+            // application signals are the sentry's business, never the host's.
+        }
+        Ok(self.get_regs()?.rax as i64)
+    }
+
+    /// `PTRACE_GET_SYSCALL_INFO` at a syscall stop (`struct ptrace_syscall_info`).
+    pub fn syscall_info(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
+        ptrace_raw(0x420e, self.tid, buf.len() as u64, buf.as_mut_ptr() as u64)
+            .map(|_| ())
+            .map_err(PlatformError::Ptrace)
+    }
+
+    /// Reads the extended FP state (`NT_X86_XSTATE`) into `buf`; returns its length.
+    pub fn get_fpregs(&self, buf: &mut [u8]) -> Result<usize, PlatformError> {
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        ptrace_raw(
+            libc::PTRACE_GETREGSET,
+            self.tid,
+            NT_X86_XSTATE,
+            &mut iov as *mut _ as u64,
+        )
+        .map_err(PlatformError::Ptrace)?;
+        Ok(iov.iov_len)
+    }
+
+    /// Writes the extended FP state from `buf`.
+    pub fn set_fpregs(&self, buf: &[u8]) -> Result<(), PlatformError> {
+        let mut iov = libc::iovec {
+            iov_base: buf.as_ptr() as *mut _,
+            iov_len: buf.len(),
+        };
+        ptrace_raw(
+            libc::PTRACE_SETREGSET,
+            self.tid,
+            NT_X86_XSTATE,
+            &mut iov as *mut _ as u64,
+        )
+        .map(|_| ())
+        .map_err(PlatformError::Ptrace)
+    }
+
+    /// Memory access to this thread's address space.
+    pub fn memory(&self) -> ProcessMemory {
+        ProcessMemory { pid: self.pid }
+    }
+
+    /// Kills the whole stub process and reaps this thread.
+    pub fn kill_process(&mut self) {
+        if self.dead {
+            return;
+        }
+        // SAFETY: SIGKILL to a stub process we created and trace.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        let _ = wait_tid(self.tid);
+        self.dead = true;
+    }
+}
+
+impl Drop for StubThread {
+    fn drop(&mut self) {
+        self.kill_process();
+    }
+}
+
+const NT_X86_XSTATE: u64 = 0x202;
+
+/// Reads and writes the memory of a stub process with `process_vm_readv/writev`,
+/// which fail with EFAULT exactly where the application could not access memory.
+#[derive(Clone, Copy, Debug)]
+pub struct ProcessMemory {
+    pid: i32,
+}
+
+impl UserMemory for ProcessMemory {
+    fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let local = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: addr as *mut _,
+            iov_len: buf.len(),
+        };
+        // SAFETY: `local` describes our exclusively borrowed buffer; the
+        // remote side is only touched by the kernel, which checks it.
+        let n = unsafe { libc::process_vm_readv(self.pid, &local, 1, &remote, 1, 0) };
+        if n as usize == buf.len() {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+
+    fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
+        if buf.is_empty() {
+            return Ok(());
+        }
+        let local = libc::iovec {
+            iov_base: buf.as_ptr() as *mut _,
+            iov_len: buf.len(),
+        };
+        let remote = libc::iovec {
+            iov_base: addr as *mut _,
+            iov_len: buf.len(),
+        };
+        // SAFETY: `local` describes our borrowed buffer, only read by the kernel.
+        let n = unsafe { libc::process_vm_writev(self.pid, &local, 1, &remote, 1, 0) };
+        if n as usize == buf.len() {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+}
+
+/// An all-zero register set.
+pub fn zeroed_regs() -> Regs {
+    // SAFETY: user_regs_struct is plain integers; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+fn zeroed_siginfo() -> libc::siginfo_t {
+    // SAFETY: siginfo_t is plain data; all-zero is a valid value.
+    unsafe { std::mem::zeroed() }
+}
+
+/// glibc's rseq registration of the calling thread: (area, signature).
+/// A cloned child inherits it, and must drop it before unmapping the area.
+fn rseq_registration() -> Option<u64> {
+    extern "C" {
+        static __rseq_offset: isize;
+        static __rseq_size: u32;
+    }
+    // SAFETY: glibc (>= 2.35) exports these read-only after start-up.
+    let (off, size) = unsafe { (__rseq_offset, __rseq_size) };
+    if size == 0 {
+        return None;
+    }
+    let tp: u64;
+    // SAFETY: reads the thread pointer (fs:0 holds the TCB's own address on x86_64).
+    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp) };
+    Some((tp as i64 + off as i64) as u64)
+}
+
+const RSEQ_SIG: u64 = 0x5305_3053;
+
+/// The first code a new stub process runs, right after clone. Only raw
+/// syscalls: this is a fork of a multi-threaded process.
+fn stub_child(ready_fd: i32, rseq: Option<u64>) -> ! {
+    // SAFETY: raw syscalls on values we own; then a jump to the stub code,
+    // which never returns. No allocation or locking happens here.
+    unsafe {
+        libc::syscall(
+            libc::SYS_prctl,
+            libc::PR_SET_PDEATHSIG,
+            libc::SIGKILL as u64,
+        );
+        if let Some(area) = rseq {
+            // The kernel checks the registered length; glibc registers 32
+            // bytes (older) or a larger area: try the usual sizes.
+            for len in [32u64, 64, 128, 256, 512, 1024] {
+                if libc::syscall(libc::SYS_rseq, area, len, 1u64, RSEQ_SIG) == 0 {
+                    break;
+                }
+            }
+        }
+        let mut b = 0u8;
+        libc::syscall(
+            libc::SYS_read,
+            ready_fd as u64,
+            &mut b as *mut u8 as u64,
+            1u64,
+        );
+        let entry: extern "C" fn(u64) -> ! = std::mem::transmute(stub::init_site() as usize);
+        entry(stub::STUB_DATA)
+    }
+}
