@@ -1,12 +1,14 @@
 //! The system call table and its handlers, one file per family.
 
 pub mod abi;
+mod sys_attr;
 mod sys_fd;
 mod sys_file;
 mod sys_futex;
 mod sys_info;
 mod sys_mm;
 mod sys_path;
+mod sys_poll;
 mod sys_proc;
 mod sys_signal;
 mod table;

@@ -30,9 +30,19 @@ fn pos_arg(off: u64) -> Result<Pos, Errno> {
     Ok(Pos::At(off))
 }
 
+/// Linux's first check of a user buffer: the whole range must lie in the
+/// user half of the address space, whatever is mapped there.
+fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
+    match addr.checked_add(len) {
+        Some(end) if end <= crate::platform::ptrace::stub::TASK_SIZE_MAX => Ok(()),
+        _ => Err(Errno::EFAULT),
+    }
+}
+
 /// Reads from `file` into application memory at `addr`. For regular files
 /// it loops until `len` bytes or end of file; streams return after one read.
 fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    access_ok(addr, len)?;
     let len = len.min(MAX_RW);
     if len == 0 {
         return Ok(0);
@@ -69,6 +79,7 @@ fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> Sys
 
 /// Writes application memory at `addr` to `file`.
 fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    access_ok(addr, len)?;
     let len = len.min(MAX_RW);
     let mem = task.mem();
     let mut buf = vec![0u8; (len as usize).min(CHUNK)];

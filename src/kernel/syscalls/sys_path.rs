@@ -311,3 +311,23 @@ pub fn symlink(t: &mut Task, a: &Args) -> SysResult {
 pub fn symlinkat(t: &mut Task, a: &Args) -> SysResult {
     do_symlink(t, a[0], a[1] as i32, a[2])
 }
+
+/// Implements truncate(2).
+pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
+    if (a[1] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let path = t.read_path(a[0])?;
+    let s = t.kernel.vfs.stat(&t.cwd(), &path, true)?;
+    if s.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !s.is_regular() {
+        return Err(Errno::EINVAL);
+    }
+    if !permitted(t, &s, 2, true) {
+        return Err(Errno::EACCES);
+    }
+    let f = t.kernel.vfs.open(&t.cwd(), &path, libc::O_WRONLY as u32, 0)?;
+    f.ops.truncate(a[1]).map(|_| 0)
+}

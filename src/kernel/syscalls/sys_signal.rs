@@ -116,3 +116,73 @@ pub fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
     }
     Ok(0)
 }
+
+/// Sends `sig` to the calling process, the only one a sandbox has so far.
+/// `sig == 0` only checks that the target exists.
+fn signal_self(t: &mut Task, sig: i32) -> SysResult {
+    if !(0..=64).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    if sig == 0 {
+        return Ok(0);
+    }
+    let act = t.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
+    if act.handler == crate::kernel::task::signals::SIG_IGN && sig != libc::SIGKILL && sig != libc::SIGSTOP {
+        return Ok(0);
+    }
+    if act.handler == crate::kernel::task::signals::SIG_DFL || sig == libc::SIGKILL || sig == libc::SIGSTOP {
+        // The container's init ignores default-action signals sent from
+        // inside its own PID namespace, as Linux's namespace init does.
+        if t.tg.pid == 1 {
+            return Ok(0);
+        }
+        use crate::kernel::task::signals::{default_action, DefaultAction};
+        if matches!(default_action(sig), DefaultAction::Terminate | DefaultAction::CoreDump) {
+            t.exit_group(crate::kernel::task::ExitStatus::Signal(sig));
+        }
+        return Ok(0);
+    }
+    // A handler is installed: queue the signal; it is delivered when the
+    // signal machinery runs handlers.
+    t.pending |= crate::kernel::task::signals::sigbit(sig);
+    Ok(0)
+}
+
+/// Implements kill(2) within the sandbox.
+pub fn kill(t: &mut Task, a: &Args) -> SysResult {
+    let pid = a[0] as i32;
+    if pid == t.tg.pid || pid == 0 || pid == -1 || pid == -t.tg.pid {
+        return signal_self(t, a[1] as i32);
+    }
+    if pid == i32::MIN {
+        return Err(Errno::ESRCH);
+    }
+    if !(0..=64).contains(&(a[1] as i32)) {
+        return Err(Errno::EINVAL);
+    }
+    Err(Errno::ESRCH)
+}
+
+/// Implements tgkill(2).
+pub fn tgkill(t: &mut Task, a: &Args) -> SysResult {
+    let (tgid, tid, sig) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    if tgid <= 0 || tid <= 0 || !(0..=64).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    if tgid != t.tg.pid || tid != t.tid {
+        return Err(Errno::ESRCH);
+    }
+    signal_self(t, sig)
+}
+
+/// Implements tkill(2).
+pub fn tkill(t: &mut Task, a: &Args) -> SysResult {
+    let (tid, sig) = (a[0] as i32, a[1] as i32);
+    if tid <= 0 || !(0..=64).contains(&sig) {
+        return Err(Errno::EINVAL);
+    }
+    if tid != t.tid {
+        return Err(Errno::ESRCH);
+    }
+    signal_self(t, sig)
+}

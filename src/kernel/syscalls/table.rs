@@ -5,7 +5,7 @@
 use std::sync::OnceLock;
 
 use super::{
-    abi, sys_fd as d, sys_file as f, sys_futex as x, sys_info as i, sys_mm as m, sys_path as n,
+    abi, sys_attr as at, sys_fd as d, sys_file as f, sys_futex as x, sys_info as i, sys_mm as m, sys_path as n, sys_poll as q,
     sys_proc as p, sys_signal as s, Handler,
 };
 
@@ -86,8 +86,25 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_symlink, n::symlink),
     full(l::SYS_symlinkat, n::symlinkat),
     full(l::SYS_ftruncate, f::ftruncate),
+    full(l::SYS_truncate, n::truncate),
     full(l::SYS_fsync, f::fsync),
+    full(l::SYS_chmod, at::chmod),
+    full(l::SYS_fchmod, at::fchmod),
+    full(l::SYS_fchmodat, at::fchmodat),
+    full(l::SYS_chown, at::chown),
+    full(l::SYS_lchown, at::lchown),
+    full(l::SYS_fchown, at::fchown),
+    full(l::SYS_fchownat, at::fchownat),
+    full(l::SYS_utimensat, at::utimensat),
+    partial(l::SYS_rename, at::rename, "directories with host (lower) contents give EXDEV, as overlayfs does"),
+    partial(l::SYS_renameat, at::renameat, "directories with host (lower) contents give EXDEV, as overlayfs does"),
+    partial(l::SYS_renameat2, at::renameat2, "RENAME_WHITEOUT is EINVAL; RENAME_EXCHANGE of directories gives EXDEV"),
     full(l::SYS_fdatasync, f::fsync),
+    // Readiness.
+    full(l::SYS_poll, q::poll),
+    full(l::SYS_ppoll, q::ppoll),
+    full(l::SYS_select, q::select),
+    full(l::SYS_pselect6, q::pselect6),
     // Memory.
     full(l::SYS_mmap, m::mmap),
     full(l::SYS_munmap, m::munmap),
@@ -123,6 +140,9 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_rt_sigaction, s::rt_sigaction),
     full(l::SYS_rt_sigprocmask, s::rt_sigprocmask),
     full(l::SYS_sigaltstack, s::sigaltstack),
+    partial(l::SYS_kill, s::kill, "the caller's own process only; handled signals are queued, not yet delivered"),
+    partial(l::SYS_tgkill, s::tgkill, "the calling thread only; handled signals are queued, not yet delivered"),
+    partial(l::SYS_tkill, s::tkill, "the calling thread only; handled signals are queued, not yet delivered"),
     // Information.
     full(l::SYS_uname, i::uname),
     full(l::SYS_getrandom, i::getrandom),

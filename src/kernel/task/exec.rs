@@ -149,6 +149,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
         thread,
         regs: zeroed_regs(),
         sigmask: 0,
+        pending: 0,
         sigaltstack: (0, 0, 0),
         clear_child_tid: 0,
         robust_list: (0, 0),

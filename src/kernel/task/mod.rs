@@ -137,6 +137,8 @@ pub struct Task {
     pub regs: Regs,
     /// Blocked signals.
     pub sigmask: u64,
+    /// Signals sent to this task and not yet delivered.
+    pub pending: u64,
     /// Alternate signal stack (ss_sp, ss_flags, ss_size).
     pub sigaltstack: (u64, i32, u64),
     /// `set_tid_address`: cleared and woken on exit.

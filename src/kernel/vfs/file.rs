@@ -48,6 +48,17 @@ pub trait FileOps: Send + Sync {
     fn ioctl(&self, _req: u64, _arg: u64, _mem: &dyn UserMemory) -> SysResult {
         Err(Errno::ENOTTY)
     }
+    /// Readiness for `poll`: the subset of `events` (POLLIN, POLLOUT...) that
+    /// would not block now, plus POLLERR/POLLHUP. Files that never block are
+    /// always ready.
+    fn poll_ready(&self, events: i16) -> i16 {
+        events & (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM)
+    }
+    /// A host descriptor whose readiness the host must be asked about
+    /// (instead of `poll_ready`).
+    fn poll_host_fd(&self) -> Option<RawFd> {
+        None
+    }
     /// A host descriptor whose pages back `mmap` of this file.
     fn host_fd(&self) -> Option<RawFd> {
         None
@@ -245,6 +256,9 @@ impl FileOps for HostStream {
     }
     fn seekable(&self) -> bool {
         false
+    }
+    fn poll_host_fd(&self) -> Option<RawFd> {
+        Some(self.fd.as_raw_fd())
     }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         // SAFETY: lseek on a descriptor we own.

@@ -9,6 +9,7 @@
 //! covers them with opaque directories, and `/dev` holds the sentry's own
 //! devices.
 
+pub mod change;
 pub mod dir;
 pub mod file;
 pub mod lower;
@@ -116,7 +117,7 @@ impl Vfs {
 
     /// Whether the lower directory at `path` shows through: no upper node on
     /// the way hides it and it is a real directory on the host.
-    fn lower_dir_visible(&self, path: &[u8]) -> bool {
+    pub(super) fn lower_dir_visible(&self, path: &[u8]) -> bool {
         {
             let up = self.upper.read().unwrap_or_else(|e| e.into_inner());
             let mut prefix = Vec::new();
@@ -385,7 +386,7 @@ impl Vfs {
     }
 
     /// Copies a lower regular file into the upper layer.
-    fn copy_up(&self, path: &[u8], st: &Stat) -> Result<Arc<MemFile>, Errno> {
+    pub(super) fn copy_up(&self, path: &[u8], st: &Stat) -> Result<Arc<MemFile>, Errno> {
         let src = lower::LowerFile::open(&self.root, path)?;
         let mut meta = Meta::from_stat(st);
         meta.ino = self.next_ino.fetch_add(1, Ordering::Relaxed);
@@ -474,7 +475,7 @@ impl Vfs {
         Ok(())
     }
 
-    fn lower_exists(&self, path: &[u8]) -> bool {
+    pub(super) fn lower_exists(&self, path: &[u8]) -> bool {
         self.lower_dir_visible(parent_of(path)) && lower::lstat(&self.root, path).is_ok()
     }
 

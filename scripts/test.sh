@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs husk's whole test suite on a fresh Debian machine: installs what the
+# tests need (busybox-static, a C compiler for the static test programs,
+# unshare for native comparisons), builds once, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+for pkg in busybox-static gcc libc6-dev util-linux; do
+    dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${need[@]}" >/dev/null
+fi
+
+cargo build --all-targets
+cargo test --all-targets

@@ -1,0 +1,257 @@
+//! Readiness: poll, ppoll, select, pselect6. Files served by the sentry
+//! report readiness themselves; host-backed streams (the caller's stdio) are
+//! asked of the host, with the timeout, in one `poll`.
+
+use std::time::{Duration, Instant};
+
+use super::sys_futex::read_timespec;
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+
+/// One descriptor being polled.
+struct PollEntry {
+    fd: i32,
+    events: i16,
+    revents: i16,
+    /// Index into the host pollfd list, for host-backed files.
+    host: Option<usize>,
+}
+
+/// Polls `entries`, sleeping up to `timeout` (`None`: forever) until one is
+/// ready. Returns the number of ready entries.
+fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Result<usize, Errno> {
+    let mut host: Vec<libc::pollfd> = Vec::new();
+    for e in entries.iter_mut() {
+        e.revents = 0;
+        e.host = None;
+        if e.fd < 0 {
+            continue;
+        }
+        match t.file(e.fd) {
+            Err(_) => e.revents = libc::POLLNVAL,
+            Ok(f) => match f.ops.poll_host_fd() {
+                Some(hfd) => {
+                    e.host = Some(host.len());
+                    host.push(libc::pollfd { fd: hfd, events: e.events, revents: 0 });
+                }
+                None => e.revents = f.ops.poll_ready(e.events | libc::POLLERR | libc::POLLHUP) & (e.events | libc::POLLERR | libc::POLLHUP),
+            },
+        }
+    }
+    let ready_now = entries.iter().any(|e| e.revents != 0);
+    let deadline = timeout.map(|d| Instant::now() + d);
+    loop {
+        let wait_ms: i32 = if ready_now {
+            0
+        } else {
+            match deadline {
+                None => -1,
+                Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as i32,
+            }
+        };
+        // SAFETY: poll reads and writes our pollfd vector, of the length given.
+        let n = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, wait_ms) };
+        if n < 0 {
+            let e = Errno::last();
+            if e == Errno::EINTR {
+                continue;
+            }
+            return Err(e);
+        }
+        break;
+    }
+    for e in entries.iter_mut() {
+        if let Some(i) = e.host {
+            e.revents = host[i].revents;
+        }
+    }
+    Ok(entries.iter().filter(|e| e.revents != 0).count())
+}
+
+fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<PollEntry>, Errno> {
+    if n > t.rlimit(libc::RLIMIT_NOFILE as u32).max(1 << 16) {
+        return Err(Errno::EINVAL);
+    }
+    let mut raw = vec![0u8; n as usize * 8];
+    t.mem().read_bytes(addr, &mut raw)?;
+    Ok(raw
+        .chunks_exact(8)
+        .map(|c| PollEntry {
+            fd: i32::from_ne_bytes([c[0], c[1], c[2], c[3]]),
+            events: i16::from_ne_bytes([c[4], c[5]]),
+            revents: 0,
+            host: None,
+        })
+        .collect())
+}
+
+fn write_pollfds(t: &Task, addr: u64, entries: &[PollEntry]) -> Result<(), Errno> {
+    for (i, e) in entries.iter().enumerate() {
+        t.mem().write_bytes(addr + i as u64 * 8 + 6, &e.revents.to_ne_bytes())?;
+    }
+    Ok(())
+}
+
+/// Implements poll(2).
+pub fn poll(t: &mut Task, a: &Args) -> SysResult {
+    let mut entries = read_pollfds(t, a[0], a[1])?;
+    let ms = a[2] as i32;
+    let timeout = (ms >= 0).then(|| Duration::from_millis(ms as u64));
+    let n = do_poll(t, &mut entries, timeout)?;
+    write_pollfds(t, a[0], &entries)?;
+    Ok(n as u64)
+}
+
+/// Runs `f` with the signal mask temporarily replaced (ppoll, pselect6).
+fn with_sigmask<R>(t: &mut Task, mask_addr: u64, f: impl FnOnce(&mut Task) -> R) -> Result<R, Errno> {
+    if mask_addr == 0 {
+        return Ok(f(t));
+    }
+    let mask = t.mem().read_u64(mask_addr)?;
+    let old = std::mem::replace(&mut t.sigmask, mask & !crate::kernel::task::signals::UNBLOCKABLE);
+    let r = f(t);
+    t.sigmask = old;
+    Ok(r)
+}
+
+/// Implements ppoll(2).
+pub fn ppoll(t: &mut Task, a: &Args) -> SysResult {
+    if a[3] != 0 && a[4] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mut entries = read_pollfds(t, a[0], a[1])?;
+    let timeout = if a[2] != 0 { Some(read_timespec(t, a[2])?) } else { None };
+    let start = Instant::now();
+    let n = with_sigmask(t, a[3], |t| do_poll(t, &mut entries, timeout))??;
+    write_pollfds(t, a[0], &entries)?;
+    if let Some(d) = timeout {
+        write_remaining_timespec(t, a[2], d.saturating_sub(start.elapsed()))?;
+    }
+    Ok(n as u64)
+}
+
+fn write_remaining_timespec(t: &Task, addr: u64, left: Duration) -> Result<(), Errno> {
+    t.mem().write_u64(addr, left.as_secs())?;
+    t.mem().write_u64(addr + 8, left.subsec_nanos() as u64)
+}
+
+/// The three descriptor sets of select.
+struct FdSets {
+    nfds: usize,
+    sets: [Option<(u64, Vec<u64>)>; 3],
+}
+
+fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
+    if nfds < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let nfds = (nfds as usize).min(t.rlimit(libc::RLIMIT_NOFILE as u32) as usize).min(1 << 20);
+    let words = nfds.div_ceil(64);
+    let mut sets: [Option<(u64, Vec<u64>)>; 3] = [None, None, None];
+    for (i, &addr) in addrs.iter().enumerate() {
+        if addr != 0 {
+            let mut raw = vec![0u8; nfds.div_ceil(8)];
+            t.mem().read_bytes(addr, &mut raw)?;
+            raw.resize(words * 8, 0);
+            let mut w: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default())).collect();
+            if nfds % 64 != 0 {
+                if let Some(last) = w.last_mut() {
+                    *last &= (1u64 << (nfds % 64)) - 1;
+                }
+            }
+            sets[i] = Some((addr, w));
+        }
+    }
+    Ok(FdSets { nfds, sets })
+}
+
+/// The shared body of select and pselect6.
+fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>) -> SysResult {
+    let mut fs = read_fdsets(t, nfds, addrs)?;
+    let ev = [libc::POLLIN, libc::POLLOUT, libc::POLLPRI];
+    let mut entries: Vec<PollEntry> = Vec::new();
+    for fd in 0..fs.nfds {
+        let mut events = 0;
+        for (i, s) in fs.sets.iter().enumerate() {
+            if let Some((_, w)) = s {
+                if w[fd / 64] & (1 << (fd % 64)) != 0 {
+                    events |= ev[i];
+                }
+            }
+        }
+        if events != 0 {
+            t.file(fd as i32)?;
+            entries.push(PollEntry { fd: fd as i32, events, revents: 0, host: None });
+        }
+    }
+    do_poll(t, &mut entries, timeout)?;
+    let mut count = 0;
+    for s in fs.sets.iter_mut().flatten() {
+        s.1.iter_mut().for_each(|w| *w = 0);
+    }
+    for e in &entries {
+        let hits = [
+            e.revents & (libc::POLLIN | libc::POLLHUP | libc::POLLERR) != 0,
+            e.revents & (libc::POLLOUT | libc::POLLERR) != 0,
+            e.revents & libc::POLLPRI != 0,
+        ];
+        for (i, hit) in hits.iter().enumerate() {
+            if let Some((_, w)) = &mut fs.sets[i] {
+                if *hit && e.events & ev[i] != 0 {
+                    w[e.fd as usize / 64] |= 1 << (e.fd % 64);
+                    count += 1;
+                }
+            }
+        }
+    }
+    for (addr, w) in fs.sets.iter().flatten() {
+        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_ne_bytes()).take(fs.nfds.div_ceil(8)).collect();
+        t.mem().write_bytes(*addr, &bytes)?;
+    }
+    Ok(count)
+}
+
+/// Implements select(2); the timeval is updated with the time left, as Linux does.
+pub fn select(t: &mut Task, a: &Args) -> SysResult {
+    let timeout = if a[4] != 0 {
+        let sec = t.mem().read_u64(a[4])? as i64;
+        let usec = t.mem().read_u64(a[4] + 8)? as i64;
+        if sec < 0 || !(0..1_000_000).contains(&usec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Duration::new(sec as u64, usec as u32 * 1000))
+    } else {
+        None
+    };
+    let start = Instant::now();
+    let n = do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)?;
+    if let Some(d) = timeout {
+        let left = d.saturating_sub(start.elapsed());
+        t.mem().write_u64(a[4], left.as_secs())?;
+        t.mem().write_u64(a[4] + 8, left.subsec_micros() as u64)?;
+    }
+    Ok(n)
+}
+
+/// Implements pselect6(2).
+pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
+    let timeout = if a[4] != 0 { Some(read_timespec(t, a[4])?) } else { None };
+    let mask = if a[5] != 0 {
+        let ptr = t.mem().read_u64(a[5])?;
+        let size = t.mem().read_u64(a[5] + 8)?;
+        if ptr != 0 && size != 8 {
+            return Err(Errno::EINVAL);
+        }
+        ptr
+    } else {
+        0
+    };
+    let start = Instant::now();
+    let n = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))??;
+    if let Some(d) = timeout {
+        write_remaining_timespec(t, a[4], d.saturating_sub(start.elapsed()))?;
+    }
+    Ok(n)
+}

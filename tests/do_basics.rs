@@ -1,0 +1,159 @@
+//! `husk do` runs real programs: busybox, Debian's dynamically linked
+//! coreutils and shells, and small C programs, with the same output and
+//! status as natively.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn busybox_echo_prints_hi() {
+    require_busybox();
+    let out = husk_do(&[BUSYBOX, "echo", "hi"]);
+    assert_stdout(&out, "hi\n");
+}
+
+#[test]
+fn command_without_slash_is_found_in_path() {
+    require_busybox();
+    let out = husk_do(&["busybox", "echo", "hi"]);
+    assert_stdout(&out, "hi\n");
+}
+
+#[test]
+fn ls_root_matches_native() {
+    let n = native(&["/bin/ls", "/"]);
+    assert_exit(&n, 0);
+    let h = husk_do(&["/bin/ls", "/"]);
+    assert_same_as_native(&n, &h);
+}
+
+#[test]
+fn cat_os_release_matches_native() {
+    let n = native(&["/bin/cat", "/etc/os-release"]);
+    assert_exit(&n, 0);
+    let h = husk_do(&["/bin/cat", "/etc/os-release"]);
+    assert_same_as_native(&n, &h);
+}
+
+#[test]
+fn bash_does_arithmetic() {
+    let out = husk_do(&["/bin/bash", "-c", "echo $((6*7))"]);
+    assert_stdout(&out, "42\n");
+}
+
+#[test]
+fn exit_codes_pass_through() {
+    require_busybox();
+    assert_exit(&husk_do(&["/bin/sh", "-c", "exit 7"]), 7);
+    assert_exit(&husk_do(&[BUSYBOX, "sh", "-c", "exit 255"]), 255);
+    assert_exit(&husk_do(&[BUSYBOX, "false"]), 1);
+    assert_exit(&husk_do(&[BUSYBOX, "true"]), 0);
+}
+
+#[test]
+fn init_ignores_default_signals_it_sends_itself() {
+    require_busybox();
+    // The command is PID 1 of its sandbox. As for the init of a Linux PID
+    // namespace, a signal it sends itself whose action is the default is
+    // ignored, even SIGKILL. Natively the same holds under `unshare -pf`.
+    let script = "kill -9 $$; kill -TERM $$; echo alive";
+    assert_stdout(&native(&["unshare", "--pid", "--fork", BUSYBOX, "sh", "-c", script]), "alive\n");
+    assert_stdout(&husk_do(&[BUSYBOX, "sh", "-c", script]), "alive\n");
+}
+
+#[test]
+fn stdin_is_the_callers() {
+    require_busybox();
+    let input = b"line one\nline two\n";
+    let out = husk_do_stdin(&[BUSYBOX, "cat"], input);
+    assert_stdout(&out, "line one\nline two\n");
+}
+
+#[test]
+fn stdout_and_stderr_are_the_callers() {
+    require_busybox();
+    let out = husk_do(&[BUSYBOX, "sh", "-c", "echo out; echo err >&2"]);
+    assert_stdout(&out, "out\n");
+    assert!(
+        stderr_text(&out).lines().any(|l| l == "err"),
+        "stderr lacks the program's line\n{}",
+        describe(&out)
+    );
+}
+
+#[test]
+fn write_to_tmp_stays_inside() {
+    require_busybox();
+    let file = format!("/tmp/{}", unique_tag("husk-inside"));
+    // Only shell builtins (busybox sh would fork or re-exec for `cat`).
+    let script = format!("echo x > {file}; read v < {file}; echo $v");
+    let out = husk_do(&[BUSYBOX, "sh", "-c", &script]);
+    assert_not_on_host(&[&file], "written inside husk");
+    assert_stdout(&out, "x\n");
+}
+
+/// Start-up and basic syscalls of a static glibc program (tests/c/basics.c).
+#[test]
+fn basics_program_matches_native() {
+    require_busybox();
+    let prog = c_program_str("basics");
+    let dir = ScratchDir::new("basics");
+    let data: Vec<u8> = (0..10_000u32).map(|i| (i * 7 + i / 13) as u8).collect();
+    let file = dir.write("data.bin", &data, 0o644);
+    let file = file.to_string_lossy().into_owned();
+
+    let native_tag = unique_tag("native");
+    let n = Run::native(&[&prog, &file, &native_tag]).cwd("/etc").run();
+    assert_exit(&n, 0);
+
+    let husk_tag = unique_tag("husk");
+    let h = husk_do(&["--cwd", "/etc", "--", &prog, &file, &husk_tag]);
+    let scratch = format!("/tmp/husk-basics-{husk_tag}");
+    assert_not_on_host(&[&scratch], "written inside husk");
+    assert_same_as_native(&n, &h);
+    assert!(stdout_text(&h).ends_with("done\n"));
+}
+
+/// The initial stack: argv, environment and auxiliary vector (tests/c/auxv.c).
+#[test]
+fn auxv_program_matches_native() {
+    let prog = c_program_str("auxv");
+    // Arguments husk must not interpret: they come after `--`.
+    let args = [
+        "one",
+        "two words",
+        "",
+        "-e",
+        "X=1",
+        "--strace",
+        "--",
+        "caf\u{e9}",
+    ];
+
+    let mut native_cmd = vec![prog.as_str()];
+    native_cmd.extend(args);
+    let n = Run::native(&native_cmd)
+        .env("HUSK_AUXV_TEST", "a b=c")
+        .run();
+    assert_exit(&n, 0);
+
+    let mut husk_cmd = vec!["-e", "HUSK_AUXV_TEST=a b=c", "--", prog.as_str()];
+    husk_cmd.extend(args);
+    let h = husk_do(&husk_cmd);
+    assert_same_as_native(&n, &h);
+    let text = stdout_text(&h);
+    for line in [
+        "AT_PAGESZ: 4096",
+        "AT_SECURE: 0",
+        "AT_CLKTCK: 100",
+        "env: HUSK_AUXV_TEST=a b=c",
+        "done",
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?}\n{}",
+            describe(&h)
+        );
+    }
+}
