@@ -116,6 +116,11 @@ impl FdTable {
         }
     }
 
+    /// Closes every descriptor (the process exited).
+    pub fn close_all(&self) {
+        self.lock().clear();
+    }
+
     /// A copy of the table (`fork` without `CLONE_FILES`).
     pub fn fork(&self) -> FdTable {
         FdTable {

@@ -8,17 +8,22 @@ pub mod exec;
 pub mod fd;
 pub mod futex;
 pub mod mm;
+pub mod signal;
 pub mod strace;
 pub mod syscalls;
 pub mod task;
 pub mod vfs;
+pub mod wait;
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
+use task::procs::ProcTable;
+use task::ExitStatus;
 use vfs::Vfs;
+use wait::WaitQueue;
 
 /// Settings of one kernel instance (one sandbox).
 #[derive(Clone, Debug)]
@@ -27,6 +32,8 @@ pub struct KernelConfig {
     pub strace: bool,
     /// The sandbox's host name.
     pub hostname: String,
+    /// Most tasks (threads of all processes) the sandbox may have.
+    pub max_tasks: usize,
 }
 
 /// One sandbox's kernel.
@@ -45,6 +52,15 @@ pub struct Kernel {
     pub hostname: Mutex<Vec<u8>>,
     /// Futex wait queues.
     pub futexes: Arc<futex::FutexTable>,
+    /// Every process and task. Also serialises process-tree changes.
+    pub procs: Mutex<ProcTable>,
+    /// Notified whenever a process exits, stops or continues (`wait`).
+    pub child_events: WaitQueue,
+    /// The exit status of the container's init, once it has exited.
+    init_status: Mutex<Option<ExitStatus>>,
+    init_exited: Condvar,
+    /// Most tasks the sandbox may have at once (its pids limit).
+    pub max_tasks: usize,
 }
 
 impl Kernel {
@@ -58,6 +74,11 @@ impl Kernel {
             unimplemented: Mutex::new(HashSet::new()),
             hostname: Mutex::new(config.hostname.clone().into_bytes()),
             futexes: Arc::new(futex::FutexTable::default()),
+            procs: Mutex::new(ProcTable::default()),
+            child_events: WaitQueue::default(),
+            init_status: Mutex::new(None),
+            init_exited: Condvar::new(),
+            max_tasks: config.max_tasks,
         })
     }
 
@@ -73,5 +94,29 @@ impl Kernel {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(nr)
+    }
+}
+
+impl Kernel {
+    /// The process table, locked.
+    pub fn procs(&self) -> std::sync::MutexGuard<'_, ProcTable> {
+        self.procs.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Records the exit of the container's init.
+    pub fn set_init_exited(&self, status: ExitStatus) {
+        *self.init_status.lock().unwrap_or_else(|e| e.into_inner()) = Some(status);
+        self.init_exited.notify_all();
+    }
+
+    /// Waits until the container's init has exited and returns its status.
+    pub fn wait_init(&self) -> ExitStatus {
+        let mut st = self.init_status.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            if let Some(s) = *st {
+                return s;
+            }
+            st = self.init_exited.wait(st).unwrap_or_else(|e| e.into_inner());
+        }
     }
 }

@@ -148,6 +148,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     let config = KernelConfig {
         strace: spec.strace,
         hostname: "husk".to_string(),
+        max_tasks: 1024,
     };
     let kernel = Kernel::new(vfs, &config);
     let init = InitSpec {
@@ -162,19 +163,26 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         stdio: [host_stdio(0), host_stdio(1), host_stdio(2)],
     };
     let name = cmd.clone();
-    let handle = std::thread::Builder::new()
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let k = kernel.clone();
+    std::thread::Builder::new()
         .name("task-1".into())
-        .spawn(move || -> Result<ExitStatus, DoError> {
-            let mut task = create_init(&kernel, init).map_err(|e| {
+        .spawn(move || match create_init(&k, init) {
+            Ok(mut task) => {
+                let _ = started_tx.send(Ok(()));
+                task.run_to_exit();
+            }
+            Err(e) => {
                 tracing::debug!("starting {name}: {e}");
-                DoError::Exec(name, strerror(e), e)
-            })?;
-            Ok(task.run())
+                let _ = started_tx.send(Err(DoError::Exec(name, strerror(e), e)));
+            }
         })
         .map_err(|e| DoError::Sentry(e.to_string()))?;
-    handle
-        .join()
-        .map_err(|_| DoError::Sentry("the task thread panicked".into()))?
+    match started_rx.recv() {
+        Ok(Ok(())) => Ok(kernel.wait_init()),
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(DoError::Sentry("the init task thread died".into())),
+    }
 }
 
 fn choose_cwd(vfs: &Vfs, spec: &DoSpec) -> Result<Vec<u8>, DoError> {

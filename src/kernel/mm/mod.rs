@@ -113,6 +113,27 @@ impl MemoryManager {
         })
     }
 
+    /// The address space of a forked child: the same mappings, in the stub
+    /// process `host_pid` that the host copied from the parent's.
+    pub fn fork_from(parent: &MemoryManager, host_pid: i32) -> Arc<MemoryManager> {
+        let st = parent.lock();
+        Arc::new(MemoryManager {
+            state: Mutex::new(MmState {
+                vmas: st.vmas.clone(),
+                brk_start: st.brk_start,
+                brk: st.brk,
+                mmap_top: st.mmap_top,
+            }),
+            memory: ProcessMemory::of(host_pid),
+        })
+    }
+
+    /// Forgets every mapping (the process has exited; its stub is gone),
+    /// releasing the files they hold.
+    pub fn release(&self) {
+        self.lock().vmas = vmas::VmaSet::default();
+    }
+
     /// Memory access for copy-in/copy-out.
     pub fn memory(&self) -> ProcessMemory {
         self.memory

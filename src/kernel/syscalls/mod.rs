@@ -2,6 +2,7 @@
 
 pub mod abi;
 mod sys_attr;
+mod sys_clone;
 mod sys_fd;
 mod sys_file;
 mod sys_futex;
@@ -11,6 +12,7 @@ mod sys_path;
 mod sys_poll;
 mod sys_proc;
 mod sys_signal;
+mod sys_sleep;
 mod table;
 
 use crate::kernel::errno::{Errno, SysResult};

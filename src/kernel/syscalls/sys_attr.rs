@@ -6,8 +6,17 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 
 /// Where an attribute change applies: a path, or an open file.
-fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<(Vec<u8>, Vec<u8>, bool), Errno> {
-    let path = if path_addr == 0 { Vec::new() } else { t.read_path(path_addr)? };
+fn target(
+    t: &Task,
+    dirfd: i32,
+    path_addr: u64,
+    flags: i32,
+) -> Result<(Vec<u8>, Vec<u8>, bool), Errno> {
+    let path = if path_addr == 0 {
+        Vec::new()
+    } else {
+        t.read_path(path_addr)?
+    };
     let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
     if path.is_empty() {
         if flags & libc::AT_EMPTY_PATH == 0 && path_addr != 0 {
@@ -74,7 +83,10 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
     }
     let uid = (uid != u32::MAX).then_some(uid);
     let gid = (gid != u32::MAX).then_some(gid);
-    t.kernel.vfs.chown(&start, &path, follow, uid, gid).map(|_| 0)
+    t.kernel
+        .vfs
+        .chown(&start, &path, follow, uid, gid)
+        .map(|_| 0)
 }
 
 /// Implements chown(2).
@@ -84,13 +96,27 @@ pub fn chown(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements lchown(2).
 pub fn lchown(t: &mut Task, a: &Args) -> SysResult {
-    do_chown(t, libc::AT_FDCWD, a[0], a[1] as u32, a[2] as u32, libc::AT_SYMLINK_NOFOLLOW)
+    do_chown(
+        t,
+        libc::AT_FDCWD,
+        a[0],
+        a[1] as u32,
+        a[2] as u32,
+        libc::AT_SYMLINK_NOFOLLOW,
+    )
 }
 
 /// Implements fchown(2).
 pub fn fchown(t: &mut Task, a: &Args) -> SysResult {
     t.file(a[0] as i32)?;
-    do_chown(t, a[0] as i32, 0, a[1] as u32, a[2] as u32, libc::AT_EMPTY_PATH)
+    do_chown(
+        t,
+        a[0] as i32,
+        0,
+        a[1] as u32,
+        a[2] as u32,
+        libc::AT_EMPTY_PATH,
+    )
 }
 
 /// Implements fchownat(2).
@@ -131,15 +157,29 @@ pub fn utimensat(t: &mut Task, a: &Args) -> SysResult {
         return Ok(0);
     }
     // A NULL path means the file `dirfd` refers to (futimens).
-    let flags = if path_addr == 0 { flags | libc::AT_EMPTY_PATH } else { flags };
+    let flags = if path_addr == 0 {
+        flags | libc::AT_EMPTY_PATH
+    } else {
+        flags
+    };
     if path_addr == 0 && dirfd == libc::AT_FDCWD {
         return Err(Errno::EFAULT);
     }
     let (start, path, follow) = target(t, dirfd, path_addr, flags)?;
-    t.kernel.vfs.set_times(&start, &path, follow, atime, mtime).map(|_| 0)
+    t.kernel
+        .vfs
+        .set_times(&start, &path, follow, atime, mtime)
+        .map(|_| 0)
 }
 
-fn do_rename(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64, flags: u32) -> SysResult {
+fn do_rename(
+    t: &mut Task,
+    olddir: i32,
+    old_addr: u64,
+    newdir: i32,
+    new_addr: u64,
+    flags: u32,
+) -> SysResult {
     let old = t.read_path(old_addr)?;
     let new = t.read_path(new_addr)?;
     if old.is_empty() || new.is_empty() {

@@ -328,6 +328,9 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
     if !permitted(t, &s, 2, true) {
         return Err(Errno::EACCES);
     }
-    let f = t.kernel.vfs.open(&t.cwd(), &path, libc::O_WRONLY as u32, 0)?;
+    let f = t
+        .kernel
+        .vfs
+        .open(&t.cwd(), &path, libc::O_WRONLY as u32, 0)?;
     f.ops.truncate(a[1]).map(|_| 0)
 }

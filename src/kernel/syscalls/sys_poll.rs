@@ -2,6 +2,7 @@
 //! report readiness themselves; host-backed streams (the caller's stdio) are
 //! asked of the host, with the timeout, in one `poll`.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::sys_futex::read_timespec;
@@ -9,6 +10,8 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
+use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::wait::{block_until, WaitQueue};
 
 /// One descriptor being polled.
 struct PollEntry {
@@ -19,55 +22,124 @@ struct PollEntry {
     host: Option<usize>,
 }
 
-/// Polls `entries`, sleeping up to `timeout` (`None`: forever) until one is
-/// ready. Returns the number of ready entries.
-fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Result<usize, Errno> {
+/// How often host-backed descriptors are re-polled while the task also
+/// waits for sentry events or signals.
+const HOST_POLL_SLICE: Duration = Duration::from_millis(20);
+
+/// Computes the readiness of every entry once; host descriptors are polled
+/// with `host_wait` (0: no wait). Returns the number of ready entries.
+fn poll_once(
+    t: &Task,
+    entries: &mut [PollEntry],
+    files: &[Option<Arc<OpenFile>>],
+    host_wait: Duration,
+) -> Result<usize, Errno> {
     let mut host: Vec<libc::pollfd> = Vec::new();
-    for e in entries.iter_mut() {
+    for (e, f) in entries.iter_mut().zip(files) {
         e.revents = 0;
         e.host = None;
         if e.fd < 0 {
             continue;
         }
-        match t.file(e.fd) {
-            Err(_) => e.revents = libc::POLLNVAL,
-            Ok(f) => match f.ops.poll_host_fd() {
+        match f {
+            None => e.revents = libc::POLLNVAL,
+            Some(f) => match f.ops.poll_host_fd() {
                 Some(hfd) => {
                     e.host = Some(host.len());
-                    host.push(libc::pollfd { fd: hfd, events: e.events, revents: 0 });
+                    host.push(libc::pollfd {
+                        fd: hfd,
+                        events: e.events,
+                        revents: 0,
+                    });
                 }
-                None => e.revents = f.ops.poll_ready(e.events | libc::POLLERR | libc::POLLHUP) & (e.events | libc::POLLERR | libc::POLLHUP),
+                None => {
+                    let want = e.events | libc::POLLERR | libc::POLLHUP;
+                    e.revents = f.ops.poll_ready(want) & want;
+                }
             },
         }
     }
-    let ready_now = entries.iter().any(|e| e.revents != 0);
-    let deadline = timeout.map(|d| Instant::now() + d);
-    loop {
-        let wait_ms: i32 = if ready_now {
+    let sentry_ready = entries.iter().any(|e| e.revents != 0);
+    if !host.is_empty() {
+        let ms = if sentry_ready {
             0
         } else {
-            match deadline {
-                None => -1,
-                Some(d) => d.saturating_duration_since(Instant::now()).as_millis().min(i32::MAX as u128) as i32,
-            }
+            host_wait.as_millis().min(i32::MAX as u128) as i32
         };
         // SAFETY: poll reads and writes our pollfd vector, of the length given.
-        let n = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, wait_ms) };
-        if n < 0 {
-            let e = Errno::last();
-            if e == Errno::EINTR {
-                continue;
+        let n = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, ms) };
+        if n < 0 && Errno::last() != Errno::EINTR {
+            return Err(Errno::last());
+        }
+        for e in entries.iter_mut() {
+            if let Some(i) = e.host {
+                e.revents = if n > 0 { host[i].revents } else { 0 };
             }
-            return Err(e);
-        }
-        break;
-    }
-    for e in entries.iter_mut() {
-        if let Some(i) = e.host {
-            e.revents = host[i].revents;
         }
     }
+    let _ = t;
     Ok(entries.iter().filter(|e| e.revents != 0).count())
+}
+
+/// Polls `entries`, sleeping up to `timeout` (`None`: forever) until one is
+/// ready. A signal ends the wait with ERESTARTNOHAND.
+fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Result<usize, Errno> {
+    let files: Vec<Option<Arc<OpenFile>>> = entries
+        .iter()
+        .map(|e| if e.fd < 0 { None } else { t.file(e.fd).ok() })
+        .collect();
+    let deadline = timeout.map(|d| Instant::now() + d);
+    let n = poll_once(t, entries, &files, Duration::ZERO)?;
+    if n > 0 || timeout == Some(Duration::ZERO) {
+        return Ok(n);
+    }
+    let has_host = files
+        .iter()
+        .flatten()
+        .any(|f| f.ops.poll_host_fd().is_some());
+    if !has_host {
+        let queues: Vec<&WaitQueue> = files
+            .iter()
+            .flatten()
+            .filter_map(|f| f.ops.poll_queue())
+            .collect();
+        let mut last = 0;
+        let r = block_until(&queues, deadline, || {
+            match poll_once(t, entries, &files, Duration::ZERO) {
+                Ok(0) => None,
+                Ok(n) => {
+                    last = n;
+                    Some(Ok(()))
+                }
+                Err(e) => Some(Err(e)),
+            }
+        });
+        return match r {
+            Ok(()) => Ok(last),
+            Err(Errno::ETIMEDOUT) => Ok(0),
+            Err(Errno::ERESTARTSYS) => Err(Errno::ERESTARTNOHAND),
+            Err(e) => Err(e),
+        };
+    }
+    let current = crate::kernel::wait::current();
+    loop {
+        let slice = match deadline {
+            Some(d) => d
+                .saturating_duration_since(Instant::now())
+                .min(HOST_POLL_SLICE),
+            None => HOST_POLL_SLICE,
+        };
+        let n = poll_once(t, entries, &files, slice)?;
+        if n > 0 {
+            return Ok(n);
+        }
+        if current.as_ref().is_some_and(|c| c.interrupted()) {
+            return Err(Errno::ERESTARTNOHAND);
+        }
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(0);
+        }
+    }
 }
 
 fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<PollEntry>, Errno> {
@@ -89,7 +161,8 @@ fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<PollEntry>, Errno> {
 
 fn write_pollfds(t: &Task, addr: u64, entries: &[PollEntry]) -> Result<(), Errno> {
     for (i, e) in entries.iter().enumerate() {
-        t.mem().write_bytes(addr + i as u64 * 8 + 6, &e.revents.to_ne_bytes())?;
+        t.mem()
+            .write_bytes(addr + i as u64 * 8 + 6, &e.revents.to_ne_bytes())?;
     }
     Ok(())
 }
@@ -105,15 +178,26 @@ pub fn poll(t: &mut Task, a: &Args) -> SysResult {
 }
 
 /// Runs `f` with the signal mask temporarily replaced (ppoll, pselect6).
-fn with_sigmask<R>(t: &mut Task, mask_addr: u64, f: impl FnOnce(&mut Task) -> R) -> Result<R, Errno> {
+/// If a signal interrupts, the old mask comes back only after its handler
+/// has been set up (the task's `saved_mask`), as in Linux.
+fn with_sigmask<R>(
+    t: &mut Task,
+    mask_addr: u64,
+    f: impl FnOnce(&mut Task) -> Result<R, Errno>,
+) -> Result<R, Errno> {
     if mask_addr == 0 {
-        return Ok(f(t));
+        return f(t);
     }
     let mask = t.mem().read_u64(mask_addr)?;
-    let old = std::mem::replace(&mut t.sigmask, mask & !crate::kernel::task::signals::UNBLOCKABLE);
+    let old = t.sigmask();
+    t.set_sigmask(mask);
     let r = f(t);
-    t.sigmask = old;
-    Ok(r)
+    if matches!(r, Err(Errno::ERESTARTNOHAND)) {
+        t.saved_mask = Some(old);
+    } else {
+        t.set_sigmask(old);
+    }
+    r
 }
 
 /// Implements ppoll(2).
@@ -122,9 +206,13 @@ pub fn ppoll(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mut entries = read_pollfds(t, a[0], a[1])?;
-    let timeout = if a[2] != 0 { Some(read_timespec(t, a[2])?) } else { None };
+    let timeout = if a[2] != 0 {
+        Some(read_timespec(t, a[2])?)
+    } else {
+        None
+    };
     let start = Instant::now();
-    let n = with_sigmask(t, a[3], |t| do_poll(t, &mut entries, timeout))??;
+    let n = with_sigmask(t, a[3], |t| do_poll(t, &mut entries, timeout))?;
     write_pollfds(t, a[0], &entries)?;
     if let Some(d) = timeout {
         write_remaining_timespec(t, a[2], d.saturating_sub(start.elapsed()))?;
@@ -147,7 +235,9 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
-    let nfds = (nfds as usize).min(t.rlimit(libc::RLIMIT_NOFILE as u32) as usize).min(1 << 20);
+    let nfds = (nfds as usize)
+        .min(t.rlimit(libc::RLIMIT_NOFILE as u32) as usize)
+        .min(1 << 20);
     let words = nfds.div_ceil(64);
     let mut sets: [Option<(u64, Vec<u64>)>; 3] = [None, None, None];
     for (i, &addr) in addrs.iter().enumerate() {
@@ -155,7 +245,10 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
             let mut raw = vec![0u8; nfds.div_ceil(8)];
             t.mem().read_bytes(addr, &mut raw)?;
             raw.resize(words * 8, 0);
-            let mut w: Vec<u64> = raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default())).collect();
+            let mut w: Vec<u64> = raw
+                .chunks_exact(8)
+                .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default()))
+                .collect();
             if nfds % 64 != 0 {
                 if let Some(last) = w.last_mut() {
                     *last &= (1u64 << (nfds % 64)) - 1;
@@ -183,7 +276,12 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
         }
         if events != 0 {
             t.file(fd as i32)?;
-            entries.push(PollEntry { fd: fd as i32, events, revents: 0, host: None });
+            entries.push(PollEntry {
+                fd: fd as i32,
+                events,
+                revents: 0,
+                host: None,
+            });
         }
     }
     do_poll(t, &mut entries, timeout)?;
@@ -207,7 +305,11 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
         }
     }
     for (addr, w) in fs.sets.iter().flatten() {
-        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_ne_bytes()).take(fs.nfds.div_ceil(8)).collect();
+        let bytes: Vec<u8> = w
+            .iter()
+            .flat_map(|x| x.to_ne_bytes())
+            .take(fs.nfds.div_ceil(8))
+            .collect();
         t.mem().write_bytes(*addr, &bytes)?;
     }
     Ok(count)
@@ -237,7 +339,11 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements pselect6(2).
 pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
-    let timeout = if a[4] != 0 { Some(read_timespec(t, a[4])?) } else { None };
+    let timeout = if a[4] != 0 {
+        Some(read_timespec(t, a[4])?)
+    } else {
+        None
+    };
     let mask = if a[5] != 0 {
         let ptr = t.mem().read_u64(a[5])?;
         let size = t.mem().read_u64(a[5] + 8)?;
@@ -249,7 +355,9 @@ pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
         0
     };
     let start = Instant::now();
-    let n = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))??;
+    let n = with_sigmask(t, mask, |t| {
+        do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)
+    })?;
     if let Some(d) = timeout {
         write_remaining_timespec(t, a[4], d.saturating_sub(start.elapsed()))?;
     }

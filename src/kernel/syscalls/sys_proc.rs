@@ -17,7 +17,7 @@ pub fn gettid(t: &mut Task, _: &Args) -> SysResult {
 
 /// Implements getppid(2).
 pub fn getppid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.tg.ppid as u64)
+    Ok(t.tg.ppid() as u64)
 }
 
 fn creds(t: &Task) -> crate::kernel::task::Credentials {
@@ -131,10 +131,10 @@ pub fn arch_prctl(t: &mut Task, a: &Args) -> SysResult {
     }
 }
 
-/// Implements exit(2). With one thread per process so far, the thread's
-/// exit ends the process.
+/// Implements exit(2): ends the calling thread; the last thread's exit
+/// ends the process with this status.
 pub fn exit(t: &mut Task, a: &Args) -> SysResult {
-    t.exit_group(ExitStatus::Code(a[0] as i32 & 0xff));
+    t.exit = Some(ExitStatus::Code(a[0] as i32 & 0xff));
     Ok(0)
 }
 

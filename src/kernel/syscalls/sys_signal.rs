@@ -1,11 +1,24 @@
-//! Signal dispositions and masks. Delivery of handled signals comes with
-//! the signals issue; until then faults and kills take the default action.
+//! Signals: dispositions, masks, sending, waiting, sigreturn.
 
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::sys_futex::read_timespec;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::task::signals::{SigAction, UNBLOCKABLE};
-use crate::kernel::task::Task;
+use crate::kernel::signal::send::{send, Target};
+use crate::kernel::signal::{sigbit, SigAction, SigInfo, SI_TKILL, UNBLOCKABLE};
+use crate::kernel::task::{Task, ThreadGroup};
+use crate::kernel::wait::block_until;
+
+fn valid_sig(sig: i32) -> Result<(), Errno> {
+    if (0..=64).contains(&sig) {
+        Ok(())
+    } else {
+        Err(Errno::EINVAL)
+    }
+}
 
 /// Implements rt_sigaction(2).
 pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
@@ -43,6 +56,23 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
     }
     if let Some(n) = new {
         actions.set(sig, n);
+        let now_ignored = actions.ignores(sig);
+        drop(actions);
+        // Setting a signal to be ignored discards it if pending (POSIX).
+        if now_ignored {
+            t.tg.sig
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pending
+                .discard(sigbit(sig));
+            for task in t.tg.task_list() {
+                task.sig
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .pending
+                    .discard(sigbit(sig));
+            }
+        }
     }
     Ok(0)
 }
@@ -53,11 +83,12 @@ pub fn rt_sigprocmask(t: &mut Task, a: &Args) -> SysResult {
     if size != 8 {
         return Err(Errno::EINVAL);
     }
+    let cur = t.sigmask();
     let new = if set != 0 {
         let s = t.mem().read_u64(set)?;
         Some(match how {
-            libc::SIG_BLOCK => t.sigmask | s,
-            libc::SIG_UNBLOCK => t.sigmask & !s,
+            libc::SIG_BLOCK => cur | s,
+            libc::SIG_UNBLOCK => cur & !s,
             libc::SIG_SETMASK => s,
             _ => return Err(Errno::EINVAL),
         })
@@ -65,10 +96,10 @@ pub fn rt_sigprocmask(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     if old != 0 {
-        t.mem().write_u64(old, t.sigmask)?;
+        t.mem().write_u64(old, cur)?;
     }
     if let Some(n) = new {
-        t.sigmask = n & !UNBLOCKABLE;
+        t.set_sigmask(n);
     }
     Ok(0)
 }
@@ -87,12 +118,15 @@ pub fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
         let sp = u64::from_ne_bytes(b[0..8].try_into().unwrap_or_default());
         let flags = i32::from_ne_bytes(b[8..12].try_into().unwrap_or_default());
         let size = u64::from_ne_bytes(b[16..24].try_into().unwrap_or_default());
+        if t.altstack_flags() == SS_ONSTACK {
+            return Err(Errno::EPERM);
+        }
         let mode = flags & !SS_AUTODISARM;
         if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
             return Err(Errno::EINVAL);
         }
         if mode == SS_DISABLE {
-            Some((0, SS_DISABLE, 0))
+            Some((0, 0, 0))
         } else {
             if size < MINSIGSTKSZ {
                 return Err(Errno::ENOMEM);
@@ -103,8 +137,8 @@ pub fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     if old != 0 {
-        let (sp, flags, size) = t.sigaltstack;
-        let flags = if size == 0 { SS_DISABLE } else { flags };
+        let (sp, _, size) = t.sigaltstack;
+        let flags = t.altstack_flags() | (t.sigaltstack.1 & SS_AUTODISARM);
         let mut b = [0u8; 24];
         b[0..8].copy_from_slice(&sp.to_ne_bytes());
         b[8..12].copy_from_slice(&flags.to_ne_bytes());
@@ -117,72 +151,234 @@ pub fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Sends `sig` to the calling process, the only one a sandbox has so far.
-/// `sig == 0` only checks that the target exists.
-fn signal_self(t: &mut Task, sig: i32) -> SysResult {
-    if !(0..=64).contains(&sig) {
-        return Err(Errno::EINVAL);
+/// Whether the caller may signal `target` (kill(2)'s permission rule).
+fn may_signal(t: &Task, target: &ThreadGroup, sig: i32) -> bool {
+    let me = t.creds();
+    if me.euid == 0 {
+        return true;
     }
-    if sig == 0 {
-        return Ok(0);
+    if sig == libc::SIGCONT && target.sid() == t.tg.sid() {
+        return true;
     }
-    let act = t.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
-    if act.handler == crate::kernel::task::signals::SIG_IGN && sig != libc::SIGKILL && sig != libc::SIGSTOP {
-        return Ok(0);
-    }
-    if act.handler == crate::kernel::task::signals::SIG_DFL || sig == libc::SIGKILL || sig == libc::SIGSTOP {
-        // The container's init ignores default-action signals sent from
-        // inside its own PID namespace, as Linux's namespace init does.
-        if t.tg.pid == 1 {
-            return Ok(0);
-        }
-        use crate::kernel::task::signals::{default_action, DefaultAction};
-        if matches!(default_action(sig), DefaultAction::Terminate | DefaultAction::CoreDump) {
-            t.exit_group(crate::kernel::task::ExitStatus::Signal(sig));
-        }
-        return Ok(0);
-    }
-    // A handler is installed: queue the signal; it is delivered when the
-    // signal machinery runs handlers.
-    t.pending |= crate::kernel::task::signals::sigbit(sig);
-    Ok(0)
+    let them = target
+        .creds
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    me.ruid == them.ruid || me.ruid == them.suid || me.euid == them.ruid || me.euid == them.suid
 }
 
-/// Implements kill(2) within the sandbox.
-pub fn kill(t: &mut Task, a: &Args) -> SysResult {
-    let pid = a[0] as i32;
-    if pid == t.tg.pid || pid == 0 || pid == -1 || pid == -t.tg.pid {
-        return signal_self(t, a[1] as i32);
-    }
-    if pid == i32::MIN {
+/// Sends to a list of processes; ESRCH if the list is empty, EPERM if none
+/// could be signalled.
+fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], info: SigInfo) -> SysResult {
+    if groups.is_empty() {
         return Err(Errno::ESRCH);
     }
-    if !(0..=64).contains(&(a[1] as i32)) {
-        return Err(Errno::EINVAL);
+    let sig = info.signo();
+    let mut sent = false;
+    for g in groups {
+        if !may_signal(t, g, sig) {
+            continue;
+        }
+        sent = true;
+        if sig != 0 && !crate::kernel::task::procs::is_zombie(g) {
+            send(&t.kernel, Target::Group(g), info, true);
+        }
     }
-    Err(Errno::ESRCH)
+    if sent {
+        Ok(0)
+    } else {
+        Err(Errno::EPERM)
+    }
+}
+
+/// Implements kill(2).
+pub fn kill(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, sig) = (a[0] as i32, a[1] as i32);
+    valid_sig(sig)?;
+    let uid = t.creds().ruid;
+    let info = SigInfo::user(sig, t.tg.pid, uid);
+    let groups: Vec<Arc<ThreadGroup>> = {
+        let procs = t.kernel.procs();
+        match pid {
+            i32::MIN => return Err(Errno::ESRCH),
+            -1 => procs
+                .groups
+                .values()
+                .filter(|g| {
+                    g.pid != 1 && g.pid != t.tg.pid && !crate::kernel::task::procs::is_zombie(g)
+                })
+                .cloned()
+                .collect(),
+            0 => procs
+                .groups
+                .values()
+                .filter(|g| g.pgid() == t.tg.pgid())
+                .cloned()
+                .collect(),
+            p if p < 0 => procs
+                .groups
+                .values()
+                .filter(|g| g.pgid() == -p)
+                .cloned()
+                .collect(),
+            p => procs.group(p).into_iter().collect(),
+        }
+    };
+    send_to_groups(t, &groups, info)
+}
+
+/// Sends a thread-directed signal to task `tid` of process `tgid` (any
+/// process if `tgid` is None).
+fn send_to_thread(t: &mut Task, tgid: Option<i32>, tid: i32, info: SigInfo) -> SysResult {
+    let task = t.kernel.procs().task(tid).ok_or(Errno::ESRCH)?;
+    if tgid.is_some_and(|g| task.tg.pid != g) {
+        return Err(Errno::ESRCH);
+    }
+    if !may_signal(t, &task.tg, info.signo()) {
+        return Err(Errno::EPERM);
+    }
+    if info.signo() != 0 {
+        send(&t.kernel, Target::Task(&task), info, true);
+    }
+    Ok(0)
 }
 
 /// Implements tgkill(2).
 pub fn tgkill(t: &mut Task, a: &Args) -> SysResult {
     let (tgid, tid, sig) = (a[0] as i32, a[1] as i32, a[2] as i32);
-    if tgid <= 0 || tid <= 0 || !(0..=64).contains(&sig) {
+    if tgid <= 0 || tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tgid != t.tg.pid || tid != t.tid {
-        return Err(Errno::ESRCH);
-    }
-    signal_self(t, sig)
+    valid_sig(sig)?;
+    let info = SigInfo::tkill(sig, t.tg.pid, t.creds().ruid);
+    send_to_thread(t, Some(tgid), tid, info)
 }
 
 /// Implements tkill(2).
 pub fn tkill(t: &mut Task, a: &Args) -> SysResult {
     let (tid, sig) = (a[0] as i32, a[1] as i32);
-    if tid <= 0 || !(0..=64).contains(&sig) {
+    if tid <= 0 {
         return Err(Errno::EINVAL);
     }
-    if tid != t.tid {
-        return Err(Errno::ESRCH);
+    valid_sig(sig)?;
+    let info = SigInfo::tkill(sig, t.tg.pid, t.creds().ruid);
+    send_to_thread(t, None, tid, info)
+}
+
+/// Reads a caller-supplied siginfo for rt_(tg)sigqueueinfo, which may not
+/// pretend to come from the kernel or from kill/tgkill unless sent to itself.
+fn queued_info(t: &Task, addr: u64, sig: i32, to_self: bool) -> Result<SigInfo, Errno> {
+    let mut b = [0u8; 128];
+    t.mem().read_bytes(addr, &mut b)?;
+    let info = SigInfo::from_bytes(sig, b);
+    if (info.code() >= 0 || info.code() == SI_TKILL) && !to_self {
+        return Err(Errno::EPERM);
     }
-    signal_self(t, sig)
+    Ok(info)
+}
+
+/// Implements rt_sigqueueinfo(2).
+pub fn rt_sigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
+    let (pid, sig) = (a[0] as i32, a[1] as i32);
+    valid_sig(sig)?;
+    let info = queued_info(t, a[2], sig, pid == t.tg.pid)?;
+    let g = t.kernel.procs().group(pid).ok_or(Errno::ESRCH)?;
+    send_to_groups(t, &[g], info)
+}
+
+/// Implements rt_tgsigqueueinfo(2).
+pub fn rt_tgsigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
+    let (tgid, tid, sig) = (a[0] as i32, a[1] as i32, a[2] as i32);
+    if tgid <= 0 || tid <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    valid_sig(sig)?;
+    let info = queued_info(t, a[3], sig, tgid == t.tg.pid)?;
+    send_to_thread(t, Some(tgid), tid, info)
+}
+
+/// Implements rt_sigpending(2): pending signals that are blocked.
+pub fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
+    if a[1] > 8 {
+        return Err(Errno::EINVAL);
+    }
+    let group =
+        t.tg.sig
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pending
+            .mask();
+    let ts = t.shared.sig.lock().unwrap_or_else(|e| e.into_inner());
+    let set = (ts.pending.mask() | group) & ts.mask;
+    drop(ts);
+    let bytes = set.to_ne_bytes();
+    t.mem().write_bytes(a[0], &bytes[..a[1] as usize])?;
+    Ok(0)
+}
+
+/// Sleeps until a signal is delivered: pause(2) and rt_sigsuspend(2).
+fn suspend(_t: &mut Task) -> SysResult {
+    match block_until::<()>(&[], None, || None) {
+        Err(Errno::ERESTARTSYS) => Err(Errno::ERESTARTNOHAND),
+        Err(e) => Err(e),
+        Ok(()) => Err(Errno::ERESTARTNOHAND),
+    }
+}
+
+/// Implements pause(2).
+pub fn pause(t: &mut Task, _: &Args) -> SysResult {
+    suspend(t)
+}
+
+/// Implements rt_sigsuspend(2).
+pub fn rt_sigsuspend(t: &mut Task, a: &Args) -> SysResult {
+    if a[1] != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let mask = t.mem().read_u64(a[0])?;
+    t.saved_mask = Some(t.sigmask());
+    t.set_sigmask(mask);
+    suspend(t)
+}
+
+/// Implements rt_sigtimedwait(2).
+pub fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
+    let (set_addr, info_addr, ts_addr, size) = (a[0], a[1], a[2], a[3]);
+    if size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    let set = t.mem().read_u64(set_addr)? & !UNBLOCKABLE;
+    let deadline = if ts_addr != 0 {
+        Some(Instant::now() + read_timespec(t, ts_addr)?)
+    } else {
+        None
+    };
+    let shared = t.shared.clone();
+    let tg = t.tg.clone();
+    let r = block_until(&[], deadline, || {
+        let mut gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
+        let mut ts = shared.sig.lock().unwrap_or_else(|e| e.into_inner());
+        ts.pending.pop(set).or_else(|| gs.pending.pop(set)).map(Ok)
+    });
+    let info = match r {
+        Ok(i) => i,
+        Err(Errno::ETIMEDOUT) => return Err(Errno::EAGAIN),
+        Err(Errno::ERESTARTSYS) => return Err(Errno::EINTR),
+        Err(e) => return Err(e),
+    };
+    if info_addr != 0 {
+        t.mem().write_bytes(info_addr, &info.0)?;
+    }
+    Ok(info.signo() as u64)
+}
+
+/// Implements rt_sigreturn(2).
+pub fn rt_sigreturn(t: &mut Task, _: &Args) -> SysResult {
+    if t.sigreturn().is_err() {
+        // A corrupt frame: Linux kills with SIGSEGV.
+        t.force_fault(SigInfo::kernel(libc::SIGSEGV));
+        t.regs_replaced = true;
+    }
+    Ok(0)
 }

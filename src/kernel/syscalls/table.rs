@@ -5,8 +5,9 @@
 use std::sync::OnceLock;
 
 use super::{
-    abi, sys_attr as at, sys_fd as d, sys_file as f, sys_futex as x, sys_info as i, sys_mm as m, sys_path as n, sys_poll as q,
-    sys_proc as p, sys_signal as s, Handler,
+    abi, sys_attr as at, sys_clone as c, sys_fd as d, sys_file as f, sys_futex as x, sys_info as i,
+    sys_mm as m, sys_path as n, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z,
+    Handler,
 };
 
 /// How completely a syscall is served.
@@ -133,16 +134,33 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_prlimit64, p::prlimit64),
     full(l::SYS_getrlimit, p::getrlimit),
     full(l::SYS_setrlimit, p::setrlimit),
-    partial(l::SYS_execve, p::execve, "single-threaded processes only"),
+    partial(l::SYS_execve, p::execve, "from a non-main thread the caller keeps its thread id"),
+    full(l::SYS_fork, c::fork),
+    partial(l::SYS_vfork, c::vfork, "the child gets a copy of the address space, not the parent's"),
+    partial(l::SYS_clone, c::clone, "namespaces and pidfds are EINVAL; CLONE_VM without CLONE_THREAD copies the address space"),
+    partial(l::SYS_clone3, c::clone3, "namespaces, pidfds, set_tid and cgroups are EINVAL; CLONE_VM without CLONE_THREAD copies"),
+    partial(l::SYS_wait4, c::wait4, "rusage is zeroed"),
+    partial(l::SYS_waitid, c::waitid, "rusage is zeroed; P_PIDFD is EINVAL"),
     // Threads.
     partial(l::SYS_futex, x::futex, "shared futexes are per address space; WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
     // Signals.
     full(l::SYS_rt_sigaction, s::rt_sigaction),
     full(l::SYS_rt_sigprocmask, s::rt_sigprocmask),
     full(l::SYS_sigaltstack, s::sigaltstack),
-    partial(l::SYS_kill, s::kill, "the caller's own process only; handled signals are queued, not yet delivered"),
-    partial(l::SYS_tgkill, s::tgkill, "the calling thread only; handled signals are queued, not yet delivered"),
-    partial(l::SYS_tkill, s::tkill, "the calling thread only; handled signals are queued, not yet delivered"),
+    full(l::SYS_kill, s::kill),
+    full(l::SYS_tgkill, s::tgkill),
+    full(l::SYS_tkill, s::tkill),
+    full(l::SYS_rt_sigqueueinfo, s::rt_sigqueueinfo),
+    full(l::SYS_rt_tgsigqueueinfo, s::rt_tgsigqueueinfo),
+    full(l::SYS_rt_sigpending, s::rt_sigpending),
+    full(l::SYS_rt_sigsuspend, s::rt_sigsuspend),
+    full(l::SYS_rt_sigtimedwait, s::rt_sigtimedwait),
+    full(l::SYS_pause, s::pause),
+    full(l::SYS_rt_sigreturn, s::rt_sigreturn),
+    // Time.
+    full(l::SYS_nanosleep, z::nanosleep),
+    partial(l::SYS_clock_nanosleep, z::clock_nanosleep, "CPU-time clocks are not served"),
+    full(l::SYS_restart_syscall, z::restart_syscall),
     // Information.
     full(l::SYS_uname, i::uname),
     full(l::SYS_getrandom, i::getrandom),

@@ -2,11 +2,18 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::{default_rlimits, Credentials, FsContext, SignalActions, Task, ThreadGroup};
+use std::sync::atomic::{AtomicBool, AtomicI32};
+
+use super::{
+    default_rlimits, Credentials, FsContext, GroupSignals, Life, Relations, Task, TaskShared,
+    TaskSignals, ThreadGroup,
+};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::exec::{load, ExecRequest, Loaded};
 use crate::kernel::fd::FdTable;
 use crate::kernel::mm::MemoryManager;
+use crate::kernel::signal::SignalActions;
+use crate::kernel::wait::{block_uninterruptible, Waker};
 use crate::kernel::Kernel;
 use crate::platform::ptrace::{zeroed_regs, StubThread};
 
@@ -58,7 +65,7 @@ fn load_fresh(
 
 /// Implements execve(2) for the calling task.
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
-    let creds = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let creds = t.creds();
     let (thread, mm, loaded) = load_fresh(
         &t.kernel,
         &creds,
@@ -68,14 +75,48 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
         envp,
         t.tid as usize,
     )?;
+    kill_other_threads(t)?;
     install_image(t, thread, mm, loaded);
+    if let Some(v) = t.vfork_parent.take() {
+        v.complete();
+    }
     Ok(0)
+}
+
+/// Ends every other thread of the process before an exec (Linux's
+/// de_thread). Fails if the whole process is being killed meanwhile.
+fn kill_other_threads(t: &mut Task) -> Result<(), Errno> {
+    let tg = t.tg.clone();
+    if tg.task_list().len() <= 1 {
+        return Ok(());
+    }
+    tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exec_leader = Some(t.tid);
+    for other in tg.task_list() {
+        if other.tid != t.tid {
+            crate::kernel::signal::send::wake(&other);
+        }
+    }
+    let r = block_uninterruptible(&[&tg.stop_queue], || {
+        let dying = tg
+            .sig
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .exiting
+            .is_some();
+        if dying {
+            return Some(Err(Errno::EINTR));
+        }
+        (tg.task_list().len() <= 1).then_some(Ok(()))
+    });
+    tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exec_leader = None;
+    r
 }
 
 /// Makes a loaded image the task's program.
 fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loaded: Loaded) {
     // Point of no return: the old image goes away.
     t.thread = thread;
+    *t.shared.host.lock().unwrap_or_else(|e| e.into_inner()) = (t.thread.pid(), t.thread.tid());
     *t.tg.mm.lock().unwrap_or_else(|e| e.into_inner()) = mm;
     t.tg.fds.close_on_exec();
     t.tg.sig_actions
@@ -90,6 +131,8 @@ fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loade
 
 /// Sets the task's program details and start registers from a loaded image.
 fn apply_loaded(t: &mut Task, loaded: Loaded) {
+    let name = loaded.exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
+    *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name[..name.len().min(15)].to_vec();
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
     t.regs = loaded.regs;
@@ -129,32 +172,62 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
     )?;
     let tg = Arc::new(ThreadGroup {
         pid,
-        ppid: 0,
-        mm: Mutex::new(mm.clone()),
+        pgid: AtomicI32::new(pid),
+        sid: AtomicI32::new(pid),
+        rel: Mutex::new(Relations::default()),
+        exit_signal: libc::SIGCHLD,
+        mm: Mutex::new(mm),
         fds,
-        fs: Mutex::new(FsContext {
+        fs: Arc::new(Mutex::new(FsContext {
             cwd: spec.cwd,
             umask: 0o022,
-        }),
-        sig_actions: Mutex::new(SignalActions::default()),
+        })),
+        sig_actions: Arc::new(Mutex::new(SignalActions::default())),
+        sig: Mutex::new(GroupSignals::default()),
+        life: Mutex::new(Life::default()),
+        stop_queue: Default::default(),
+        tasks: Mutex::new(Vec::new()),
         rlimits: Mutex::new(default_rlimits()),
         creds: Mutex::new(creds),
         exe: Mutex::new(Vec::new()),
         argv: Mutex::new(Vec::new()),
+        subreaper: AtomicBool::new(false),
+        child_times: Mutex::new((0, 0)),
     });
+    let shared = Arc::new(TaskShared {
+        tid: pid,
+        tg: tg.clone(),
+        sig: Mutex::new(TaskSignals::default()),
+        waker: Arc::new(Waker::default()),
+        host: Mutex::new((thread.pid(), thread.tid())),
+        in_app: AtomicBool::new(false),
+        comm: Mutex::new(Vec::new()),
+        pdeathsig: AtomicI32::new(0),
+    });
+    {
+        let mut procs = kernel.procs();
+        procs.groups.insert(pid, tg.clone());
+        procs.tasks.insert(pid, shared.clone());
+        tg.tasks
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(shared.clone());
+    }
     let mut task = Task {
         kernel: kernel.clone(),
+        shared,
         tg,
         tid: pid,
         thread,
         regs: zeroed_regs(),
-        sigmask: 0,
-        pending: 0,
         sigaltstack: (0, 0, 0),
+        saved_mask: None,
         clear_child_tid: 0,
         robust_list: (0, 0),
         exit: None,
         regs_replaced: false,
+        restart: None,
+        vfork_parent: None,
     };
     apply_loaded(&mut task, loaded);
     Ok(task)

@@ -1,27 +1,38 @@
 //! Tasks (threads) and thread groups (processes).
 //!
 //! Each task is run by one sentry host thread, which is also the ptrace
-//! tracer of the task's stub thread; that thread owns the `Task` and all of
-//! its unsynchronized state. State shared between the threads of a process
-//! lives in the `ThreadGroup`, behind its own locks.
+//! tracer of the task's stub thread. That thread owns the `Task` (registers,
+//! stub handle, per-thread state only it touches). What other threads must
+//! see — pending signals, the signal mask, the waker — lives in the task's
+//! `TaskShared`. What the threads of a process share lives in its
+//! `ThreadGroup`.
+//!
+//! Lock order: `Kernel::procs` before `ThreadGroup::sig` before
+//! `TaskShared::sig`; `ThreadGroup::life` and `ThreadGroup::rel` are only
+//! taken with `Kernel::procs` held, and never hold another lock.
 
+pub mod clone;
 pub mod creds;
 pub mod exec;
+pub mod exit;
+pub mod procs;
 pub mod run;
-pub mod signals;
+pub mod waitpid;
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex, Weak};
 
 use crate::kernel::errno::Errno;
 use crate::kernel::fd::FdTable;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::MemoryManager;
+use crate::kernel::signal::{SigQueue, SignalActions};
 use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::wait::{WaitQueue, Waker};
 use crate::kernel::Kernel;
 use crate::platform::ptrace::{ProcessMemory, StubThread};
 use crate::platform::Regs;
 pub use creds::Credentials;
-pub use signals::SignalActions;
 
 /// How a task or process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,6 +41,8 @@ pub enum ExitStatus {
     Code(i32),
     /// Killed by a signal.
     Signal(i32),
+    /// Killed by a signal, with a core dump (none is written).
+    CoreDump(i32),
 }
 
 impl ExitStatus {
@@ -37,7 +50,16 @@ impl ExitStatus {
     pub fn shell_code(self) -> i32 {
         match self {
             ExitStatus::Code(c) => c & 0xff,
-            ExitStatus::Signal(s) => 128 + s,
+            ExitStatus::Signal(s) | ExitStatus::CoreDump(s) => 128 + s,
+        }
+    }
+
+    /// The `wait(2)` status word.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Code(c) => (c & 0xff) << 8,
+            ExitStatus::Signal(s) => s & 0x7f,
+            ExitStatus::CoreDump(s) => (s & 0x7f) | 0x80,
         }
     }
 }
@@ -101,55 +123,208 @@ pub struct FsContext {
     pub umask: u32,
 }
 
+/// Signal state of a whole thread group. Guarded by `ThreadGroup::sig`.
+#[derive(Debug, Default)]
+pub struct GroupSignals {
+    /// Process-directed pending signals.
+    pub pending: SigQueue,
+    /// Set once the group is exiting (exit_group, a fatal signal, SIGKILL).
+    pub exiting: Option<ExitStatus>,
+    /// The stop signal while the group is stopped.
+    pub stopped: Option<i32>,
+    /// A thread running execve: every other thread must exit.
+    pub exec_leader: Option<i32>,
+}
+
+/// The state a parent observes with `wait`. Guarded by `ThreadGroup::life`.
+#[derive(Debug, Default)]
+pub struct Life {
+    /// Set when the process has exited (a zombie until reaped).
+    pub zombie: Option<ExitStatus>,
+    /// A stop not yet reported to a WUNTRACED waiter: the signal.
+    pub stop_report: Option<i32>,
+    /// A continue not yet reported to a WCONTINUED waiter.
+    pub cont_report: bool,
+    /// Reaped: gone from the process table.
+    pub reaped: bool,
+}
+
+/// Parent and children. Guarded by `ThreadGroup::rel`, changed only with
+/// `Kernel::procs` held.
+#[derive(Default)]
+pub struct Relations {
+    pub parent: Weak<ThreadGroup>,
+    pub children: Vec<Arc<ThreadGroup>>,
+}
+
 /// A process: what its threads share.
 pub struct ThreadGroup {
     /// The process id (in the sandbox's pid namespace).
     pub pid: i32,
-    /// The parent's pid (0 for the container's first process).
-    pub ppid: i32,
+    /// Process group and session ids.
+    pub pgid: AtomicI32,
+    pub sid: AtomicI32,
+    /// Parent and children.
+    pub rel: Mutex<Relations>,
+    /// The signal the parent gets when this process exits (SIGCHLD, or 0).
+    pub exit_signal: i32,
     /// The address space; replaced by `execve`.
     pub mm: Mutex<Arc<MemoryManager>>,
-    /// The descriptor table.
+    /// The descriptor table (shared with CLONE_FILES).
     pub fds: Arc<FdTable>,
-    /// Working directory and umask.
-    pub fs: Mutex<FsContext>,
-    /// Signal dispositions.
-    pub sig_actions: Mutex<SignalActions>,
+    /// Working directory and umask (shared with CLONE_FS).
+    pub fs: Arc<Mutex<FsContext>>,
+    /// Signal dispositions (shared with CLONE_SIGHAND).
+    pub sig_actions: Arc<Mutex<SignalActions>>,
+    /// Pending group signals, exit and stop state.
+    pub sig: Mutex<GroupSignals>,
+    /// What `wait` reports about this process.
+    pub life: Mutex<Life>,
+    /// Tasks of the group that are stopped wait here for SIGCONT.
+    pub stop_queue: WaitQueue,
+    /// The live tasks of this group.
+    pub tasks: Mutex<Vec<Arc<TaskShared>>>,
     /// Resource limits.
     pub rlimits: Mutex<[Rlimit; 16]>,
     /// User and group ids.
     pub creds: Mutex<Credentials>,
     /// The canonical path of the running executable.
     pub exe: Mutex<Vec<u8>>,
-    /// The command line of the running program (for `/proc` and strace).
+    /// The command line of the running program.
     pub argv: Mutex<Vec<Vec<u8>>>,
+    /// PR_SET_CHILD_SUBREAPER.
+    pub subreaper: AtomicBool,
+    /// CPU time of reaped children, in microseconds (user, system).
+    pub child_times: Mutex<(u64, u64)>,
+}
+
+impl ThreadGroup {
+    /// The parent process, if it still exists.
+    pub fn parent(&self) -> Option<Arc<ThreadGroup>> {
+        self.rel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .parent
+            .upgrade()
+    }
+
+    /// The parent's pid as `getppid` reports it (0 for the container's init).
+    pub fn ppid(&self) -> i32 {
+        self.parent().map(|p| p.pid).unwrap_or(0)
+    }
+
+    /// The process group id.
+    pub fn pgid(&self) -> i32 {
+        self.pgid.load(Ordering::Relaxed)
+    }
+
+    /// The session id.
+    pub fn sid(&self) -> i32 {
+        self.sid.load(Ordering::Relaxed)
+    }
+
+    /// The current address space.
+    pub fn mm(&self) -> Arc<MemoryManager> {
+        self.mm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The live tasks.
+    pub fn task_list(&self) -> Vec<Arc<TaskShared>> {
+        self.tasks.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+}
+
+/// Per-task signal state other threads read and change. Guarded by
+/// `TaskShared::sig`.
+#[derive(Debug, Default)]
+pub struct TaskSignals {
+    /// Thread-directed pending signals.
+    pub pending: SigQueue,
+    /// Blocked signals.
+    pub mask: u64,
+}
+
+/// The part of a task that other sentry threads may touch.
+pub struct TaskShared {
+    /// Thread id (equals the pid for the main thread).
+    pub tid: i32,
+    /// The task's process.
+    pub tg: Arc<ThreadGroup>,
+    /// Pending signals and mask.
+    pub sig: Mutex<TaskSignals>,
+    /// Ends the task's sleeps in the sentry.
+    pub waker: Arc<Waker>,
+    /// Host (pid, tid) of the stub thread, for kicking it out of app code.
+    pub host: Mutex<(i32, i32)>,
+    /// True while the task runs application code.
+    pub in_app: AtomicBool,
+    /// The thread's name (`comm`), at most 15 bytes.
+    pub comm: Mutex<Vec<u8>>,
+    /// PR_SET_PDEATHSIG.
+    pub pdeathsig: AtomicI32,
+}
+
+impl TaskShared {
+    /// The blocked-signal mask.
+    pub fn mask(&self) -> u64 {
+        self.sig.lock().unwrap_or_else(|e| e.into_inner()).mask
+    }
+}
+
+/// A restartable sleep (`restart_syscall` after nanosleep/clock_nanosleep).
+#[derive(Clone, Copy, Debug)]
+pub struct RestartBlock {
+    /// When the sleep ends.
+    pub deadline: std::time::Instant,
+    /// Where to write the time left if interrupted again (0: nowhere).
+    pub rem_addr: u64,
 }
 
 /// One thread of a sandboxed program. Owned by its sentry thread.
 pub struct Task {
     pub kernel: Arc<Kernel>,
+    /// What other threads see of this task.
+    pub shared: Arc<TaskShared>,
+    /// The process (same as `shared.tg`).
     pub tg: Arc<ThreadGroup>,
-    /// Thread id (equals `tg.pid` for the main thread).
+    /// Thread id.
     pub tid: i32,
     /// The stub thread this task runs on.
     pub thread: StubThread,
     /// The application's registers while the task is in the sentry.
     pub regs: Regs,
-    /// Blocked signals.
-    pub sigmask: u64,
-    /// Signals sent to this task and not yet delivered.
-    pub pending: u64,
     /// Alternate signal stack (ss_sp, ss_flags, ss_size).
     pub sigaltstack: (u64, i32, u64),
+    /// A mask to restore once a signal has been delivered (sigsuspend, ppoll).
+    pub saved_mask: Option<u64>,
     /// `set_tid_address`: cleared and woken on exit.
     pub clear_child_tid: u64,
     /// `set_robust_list` head and length.
     pub robust_list: (u64, u64),
-    /// Set when the task must stop running (exit, or the whole group exits).
+    /// Set when the task must stop running.
     pub exit: Option<ExitStatus>,
-    /// When set, the syscall handler already put the return registers in
-    /// place (`execve`, `rt_sigreturn`): the dispatcher must not write rax.
+    /// When set, the handler already put the return registers in place
+    /// (`execve`, `rt_sigreturn`): the dispatcher must not write rax.
     pub regs_replaced: bool,
+    /// The sleep `restart_syscall` resumes.
+    pub restart: Option<RestartBlock>,
+    /// A vfork parent waiting for this task to exec or exit.
+    pub vfork_parent: Option<Arc<VforkDone>>,
+}
+
+/// Signals a vfork parent that its child released the memory.
+#[derive(Default)]
+pub struct VforkDone {
+    pub done: AtomicBool,
+    pub queue: WaitQueue,
+}
+
+impl VforkDone {
+    /// Marks the child as done (exec or exit) and wakes the parent.
+    pub fn complete(&self) {
+        self.done.store(true, Ordering::SeqCst);
+        self.queue.notify_all();
+    }
 }
 
 impl Task {
@@ -160,7 +335,7 @@ impl Task {
 
     /// The current address space.
     pub fn mm(&self) -> Arc<MemoryManager> {
-        self.tg.mm.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.tg.mm()
     }
 
     /// The file behind descriptor `fd`.
@@ -199,5 +374,28 @@ impl Task {
     /// A resource limit's soft value.
     pub fn rlimit(&self, res: u32) -> u64 {
         self.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[res as usize].cur
+    }
+
+    /// The blocked-signal mask.
+    pub fn sigmask(&self) -> u64 {
+        self.shared.mask()
+    }
+
+    /// Replaces the blocked-signal mask (SIGKILL and SIGSTOP stay unblocked).
+    pub fn set_sigmask(&self, mask: u64) {
+        self.shared
+            .sig
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .mask = mask & !crate::kernel::signal::UNBLOCKABLE;
+    }
+
+    /// The caller's credentials.
+    pub fn creds(&self) -> Credentials {
+        self.tg
+            .creds
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }

@@ -1,10 +1,13 @@
-//! The task loop: run application code until it stops, serve the stop, repeat.
+//! The task loop: run application code until it stops, serve the stop,
+//! handle signals, repeat.
 
+use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::signals::{default_action, DefaultAction, SIG_IGN};
 use super::{ExitStatus, Task};
 use crate::kernel::errno::Errno;
+use crate::kernel::signal::send::KICK_SIGNAL;
+use crate::kernel::signal::SigInfo;
 use crate::kernel::syscalls;
 use crate::platform::Stop;
 
@@ -22,6 +25,8 @@ enum RunState {
 impl Task {
     /// Runs the task until it exits; returns how it ended.
     pub fn run(&mut self) -> ExitStatus {
+        *self.shared.host.lock().unwrap_or_else(|e| e.into_inner()) =
+            (self.thread.pid(), self.thread.tid());
         let mut state = RunState::App;
         loop {
             state = match state {
@@ -33,7 +38,22 @@ impl Task {
 
     /// Runs application code once and serves the resulting stop.
     fn step(&mut self) -> RunState {
-        let stop = match self.thread.switch(&mut self.regs) {
+        // Signals that arrived while in the sentry are handled before going
+        // back to the application.
+        self.handle_signals();
+        if let Some(s) = self.exit {
+            return RunState::Exited(s);
+        }
+        self.shared.in_app.store(true, Ordering::SeqCst);
+        // A signal sent between handle_signals and in_app=true found no one
+        // to kick: look again now that senders will kick.
+        if self.shared.interrupted() {
+            self.shared.in_app.store(false, Ordering::SeqCst);
+            return RunState::App;
+        }
+        let stop = self.thread.switch(&mut self.regs);
+        self.shared.in_app.store(false, Ordering::SeqCst);
+        let stop = match stop {
             Ok(s) => s,
             Err(e) => {
                 tracing::error!(tid = self.tid, "platform failure: {e}");
@@ -42,9 +62,11 @@ impl Task {
         };
         match stop {
             Stop::Syscall => self.syscall(),
-            Stop::Signal(info) => self.host_signal(info.si_signo),
+            Stop::Signal(info) => self.host_signal(&info),
             Stop::Interrupted => {}
-            Stop::Died => return RunState::Exited(ExitStatus::Signal(libc::SIGKILL)),
+            Stop::Died => {
+                self.exit_group(ExitStatus::Signal(libc::SIGKILL));
+            }
         }
         match self.exit {
             Some(s) => RunState::Exited(s),
@@ -81,10 +103,7 @@ impl Task {
             self.regs.r8,
             self.regs.r9,
         ];
-        let strace = self
-            .kernel
-            .strace
-            .load(std::sync::atomic::Ordering::Relaxed);
+        let strace = self.kernel.strace.load(Ordering::Relaxed);
         let start = strace.then(Instant::now);
         self.regs_replaced = false;
         let result = syscalls::dispatch(self, nr, args);
@@ -102,36 +121,21 @@ impl Task {
         }
     }
 
-    /// A signal the host raised in the stub: a fault of the application
-    /// (SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP) or a signal sent from the
-    /// host. Without a handler, the default action applies.
-    fn host_signal(&mut self, sig: i32) {
-        let act = self
-            .tg
-            .sig_actions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(sig);
-        let fault = matches!(
-            sig,
+    /// A signal the host raised in the stub thread: a fault of the
+    /// application (delivered to it as the same signal), the sentry's own
+    /// kick (nothing to do: pending signals are handled next), or a signal
+    /// from outside the sandbox (dropped: only the sentry signals tasks).
+    fn host_signal(&mut self, info: &libc::siginfo_t) {
+        let sig = info.si_signo;
+        let kernel_generated = info.si_code > 0;
+        match sig {
             libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
-        );
-        if act.handler == SIG_IGN && !fault {
-            return;
-        }
-        match default_action(sig) {
-            DefaultAction::Ignore | DefaultAction::Continue => {}
-            DefaultAction::Stop => {}
-            DefaultAction::Terminate | DefaultAction::CoreDump => {
-                tracing::debug!(tid = self.tid, sig, "killed by signal");
-                self.exit_group(ExitStatus::Signal(sig));
+                if kernel_generated =>
+            {
+                self.force_fault(SigInfo::from_host(info));
             }
+            KICK_SIGNAL => {}
+            _ => tracing::debug!(tid = self.tid, sig, "dropped a host signal sent to a stub"),
         }
-    }
-
-    /// Ends the whole thread group.
-    pub fn exit_group(&mut self, status: ExitStatus) {
-        self.thread.kill_process();
-        self.exit = Some(status);
     }
 }

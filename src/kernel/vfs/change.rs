@@ -19,14 +19,26 @@ impl Vfs {
         match node {
             Node::Upper(n) => Ok(n.clone()),
             Node::Lower(s) if s.is_regular() => Ok(UpperNode::File(self.copy_up(path, s)?)),
-            Node::Lower(s) if s.is_dir() => Ok(UpperNode::Dir { meta: Meta::from_stat(s), opaque: false }),
-            Node::Lower(s) if s.is_symlink() => Ok(UpperNode::Symlink { meta: Meta::from_stat(s), target: lower::readlink(&self.root, path)? }),
+            Node::Lower(s) if s.is_dir() => Ok(UpperNode::Dir {
+                meta: Meta::from_stat(s),
+                opaque: false,
+            }),
+            Node::Lower(s) if s.is_symlink() => Ok(UpperNode::Symlink {
+                meta: Meta::from_stat(s),
+                target: lower::readlink(&self.root, path)?,
+            }),
             Node::Lower(_) => Err(Errno::EPERM),
         }
     }
 
     /// Applies `change` to the metadata of the node at `path`.
-    pub fn set_meta(&self, start: &[u8], path: &[u8], follow: bool, change: impl FnOnce(&mut Meta)) -> Result<(), Errno> {
+    pub fn set_meta(
+        &self,
+        start: &[u8],
+        path: &[u8],
+        follow: bool,
+        change: impl FnOnce(&mut Meta),
+    ) -> Result<(), Errno> {
         let r = self.resolve(start, path, follow)?;
         let node = r.node.ok_or(Errno::ENOENT)?;
         let up = self.upper_version(&r.path, &node)?;
@@ -63,7 +75,14 @@ impl Vfs {
     }
 
     /// `chown`: `None` leaves an id unchanged.
-    pub fn chown(&self, start: &[u8], path: &[u8], follow: bool, uid: Option<u32>, gid: Option<u32>) -> Result<(), Errno> {
+    pub fn chown(
+        &self,
+        start: &[u8],
+        path: &[u8],
+        follow: bool,
+        uid: Option<u32>,
+        gid: Option<u32>,
+    ) -> Result<(), Errno> {
         self.set_meta(start, path, follow, |m| {
             if let Some(u) = uid {
                 m.uid = u;
@@ -76,8 +95,17 @@ impl Vfs {
     }
 
     /// `rename(2)`/`renameat2(2)` between two paths of this file system.
-    pub fn rename(&self, old_start: &[u8], old: &[u8], new_start: &[u8], new: &[u8], flags: u32) -> Result<(), Errno> {
-        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 || flags == RENAME_NOREPLACE | RENAME_EXCHANGE {
+    pub fn rename(
+        &self,
+        old_start: &[u8],
+        old: &[u8],
+        new_start: &[u8],
+        new: &[u8],
+        flags: u32,
+    ) -> Result<(), Errno> {
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
+            || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+        {
             return Err(Errno::EINVAL);
         }
         let src = self.resolve(old_start, old, false)?;
@@ -138,7 +166,11 @@ impl Vfs {
         // below an empty directory).
         let mut to_prefix = to.to_vec();
         to_prefix.push(b'/');
-        let stale: Vec<Vec<u8>> = map.range(to_prefix.clone()..).take_while(|(k, _)| k.starts_with(&to_prefix)).map(|(k, _)| k.clone()).collect();
+        let stale: Vec<Vec<u8>> = map
+            .range(to_prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&to_prefix))
+            .map(|(k, _)| k.clone())
+            .collect();
         for k in stale {
             map.remove(&k);
         }
@@ -187,7 +219,14 @@ impl Vfs {
     }
 
     /// Sets access and modification times (`None` leaves one unchanged).
-    pub fn set_times(&self, start: &[u8], path: &[u8], follow: bool, atime: Option<(i64, i64)>, mtime: Option<(i64, i64)>) -> Result<(), Errno> {
+    pub fn set_times(
+        &self,
+        start: &[u8],
+        path: &[u8],
+        follow: bool,
+        atime: Option<(i64, i64)>,
+        mtime: Option<(i64, i64)>,
+    ) -> Result<(), Errno> {
         self.set_meta(start, path, follow, |m| {
             if let Some(a) = atime {
                 m.atime = a;

@@ -29,6 +29,15 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
+    /// Reads from a stream (a file that is not `seekable`), honouring
+    /// O_NONBLOCK; blocking waits must be interruptible (see `wait`).
+    fn read_stream(&self, buf: &mut [u8], _nonblock: bool) -> Result<usize, Errno> {
+        self.read(buf, 0)
+    }
+    /// Writes to a stream, honouring O_NONBLOCK.
+    fn write_stream(&self, buf: &[u8], _nonblock: bool) -> Result<usize, Errno> {
+        self.write(buf, 0)
+    }
     /// The file's metadata.
     fn stat(&self) -> Result<Stat, Errno>;
     /// Whether the file has a position (`lseek` works and reads advance it).
@@ -53,6 +62,11 @@ pub trait FileOps: Send + Sync {
     /// always ready.
     fn poll_ready(&self, events: i16) -> i16 {
         events & (libc::POLLIN | libc::POLLOUT | libc::POLLRDNORM | libc::POLLWRNORM)
+    }
+    /// The queue notified when this file's readiness may have changed
+    /// (files that can block have one).
+    fn poll_queue(&self) -> Option<&crate::kernel::wait::WaitQueue> {
+        None
     }
     /// A host descriptor whose readiness the host must be asked about
     /// (instead of `poll_ready`).
@@ -123,6 +137,11 @@ impl OpenFile {
         acc == libc::O_WRONLY as u32 || acc == libc::O_RDWR as u32
     }
 
+    /// True with O_NONBLOCK.
+    pub fn nonblocking(&self) -> bool {
+        self.flags() & libc::O_NONBLOCK as u32 != 0
+    }
+
     /// True if opened with `O_PATH` (no I/O allowed).
     pub fn is_path_only(&self) -> bool {
         self.flags() & libc::O_PATH as u32 != 0
@@ -134,7 +153,7 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         if !self.ops.seekable() {
-            return self.ops.read(buf, 0);
+            return self.ops.read_stream(buf, self.nonblocking());
         }
         let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
         let n = self.ops.read(buf, *off)?;
@@ -159,7 +178,7 @@ impl OpenFile {
             return Err(Errno::EBADF);
         }
         if !self.ops.seekable() {
-            return self.ops.write(buf, 0);
+            return self.ops.write_stream(buf, self.nonblocking());
         }
         let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
         if self.flags() & libc::O_APPEND as u32 != 0 {
@@ -241,11 +260,46 @@ impl HostStream {
     }
 }
 
+impl HostStream {
+    /// Waits until the host descriptor is ready for `events`, polling in
+    /// short slices so a signal to the task ends the wait (ERESTARTSYS).
+    fn wait_ready(&self, events: i16, nonblock: bool) -> Result<(), Errno> {
+        let current = crate::kernel::wait::current();
+        loop {
+            let mut p = libc::pollfd {
+                fd: self.fd.as_raw_fd(),
+                events,
+                revents: 0,
+            };
+            let ms = if nonblock { 0 } else { 20 };
+            // SAFETY: poll on one pollfd of ours.
+            let n = unsafe { libc::poll(&mut p, 1, ms) };
+            if n > 0 {
+                return Ok(());
+            }
+            if nonblock {
+                return Err(Errno::EAGAIN);
+            }
+            if current.as_ref().is_some_and(|c| c.interrupted()) {
+                return Err(Errno::ERESTARTSYS);
+            }
+        }
+    }
+}
+
 impl FileOps for HostStream {
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
-        nix::unistd::read(self.fd.as_raw_fd(), buf).map_err(Errno::from)
+        self.read_stream(buf, false)
     }
     fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        self.write_stream(buf, false)
+    }
+    fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.wait_ready(libc::POLLIN, nonblock)?;
+        nix::unistd::read(self.fd.as_raw_fd(), buf).map_err(Errno::from)
+    }
+    fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.wait_ready(libc::POLLOUT, nonblock)?;
         nix::unistd::write(&self.fd, buf).map_err(Errno::from)
     }
     fn stat(&self) -> Result<Stat, Errno> {

@@ -148,6 +148,55 @@ impl StubThread {
         Ok(t)
     }
 
+    /// Takes over a stub thread that waits in the stub's loop (made by an
+    /// injected clone): seizes it from the calling thread, which becomes its
+    /// tracer, and stops it.
+    pub fn attach(pid: i32, tid: i32) -> Result<StubThread, PlatformError> {
+        let mut t = StubThread {
+            pid,
+            tid,
+            dead: false,
+        };
+        if let Err(e) = ptrace_raw(libc::PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) {
+            t.dead = true;
+            return Err(PlatformError::Ptrace(e));
+        }
+        ptrace_raw(libc::PTRACE_INTERRUPT, tid, 0, 0).map_err(PlatformError::Ptrace)?;
+        loop {
+            let status = wait_tid(tid).map_err(PlatformError::Ptrace)?;
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                t.dead = true;
+                return Err(PlatformError::Died);
+            }
+            if status >> 16 == libc::PTRACE_EVENT_STOP {
+                return Ok(t);
+            }
+            // A signal reached the new thread first: drop it, stop again.
+            ptrace_raw(libc::PTRACE_CONT, tid, 0, 0).map_err(PlatformError::Ptrace)?;
+            ptrace_raw(libc::PTRACE_INTERRUPT, tid, 0, 0).map_err(PlatformError::Ptrace)?;
+        }
+    }
+
+    /// A handle on a stub thread that could not be attached: every use
+    /// fails, so its task ends.
+    pub fn gone(pid: i32, tid: i32) -> StubThread {
+        StubThread {
+            pid,
+            tid,
+            dead: true,
+        }
+    }
+
+    /// Ends this one stub thread (not its process): the thread of a task
+    /// that exits while others of its process go on.
+    pub fn exit_thread(&mut self) {
+        if self.dead {
+            return;
+        }
+        let _ = self.inject(libc::SYS_exit, [0; 6]);
+        self.dead = true;
+    }
+
     /// The host pid of the stub process (its address space).
     pub fn pid(&self) -> i32 {
         self.pid
@@ -315,6 +364,8 @@ impl StubThread {
 
 impl Drop for StubThread {
     fn drop(&mut self) {
+        // A thread that is still alive here belongs to a process being
+        // torn down (exec, exit): end the whole stub process.
         self.kill_process();
     }
 }
@@ -326,6 +377,13 @@ const NT_X86_XSTATE: u64 = 0x202;
 #[derive(Clone, Copy, Debug)]
 pub struct ProcessMemory {
     pid: i32,
+}
+
+impl ProcessMemory {
+    /// Memory access to host process `pid`.
+    pub fn of(pid: i32) -> ProcessMemory {
+        ProcessMemory { pid }
+    }
 }
 
 impl UserMemory for ProcessMemory {

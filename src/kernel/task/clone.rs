@@ -1,0 +1,356 @@
+//! Creating tasks: fork, vfork, clone and clone3.
+//!
+//! A new process gets a new stub process: the parent's stub is made to
+//! `clone` itself (injected), so the host copies the address space with
+//! copy-on-write. A new thread gets a new thread in the same stub. Either
+//! way the new host thread waits in the stub's loop until the new task's
+//! own sentry thread seizes it.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use super::{GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, ThreadGroup, VforkDone};
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::mm::MemoryManager;
+use crate::kernel::wait::{block_uninterruptible, Waker};
+use crate::kernel::Kernel;
+use crate::platform::ptrace::StubThread;
+use crate::platform::Regs;
+
+/// The arguments of clone/clone3, decoded.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct CloneArgs {
+    pub flags: u64,
+    pub exit_signal: i32,
+    pub stack: u64,
+    pub tls: u64,
+    pub parent_tid: u64,
+    pub child_tid: u64,
+}
+
+const CLONE_VM: u64 = libc::CLONE_VM as u64;
+const CLONE_FS: u64 = libc::CLONE_FS as u64;
+const CLONE_FILES: u64 = libc::CLONE_FILES as u64;
+const CLONE_SIGHAND: u64 = libc::CLONE_SIGHAND as u64;
+const CLONE_PIDFD: u64 = libc::CLONE_PIDFD as u64;
+const CLONE_PTRACE: u64 = libc::CLONE_PTRACE as u64;
+const CLONE_VFORK: u64 = libc::CLONE_VFORK as u64;
+const CLONE_PARENT: u64 = libc::CLONE_PARENT as u64;
+const CLONE_THREAD: u64 = libc::CLONE_THREAD as u64;
+const CLONE_SYSVSEM: u64 = libc::CLONE_SYSVSEM as u64;
+const CLONE_SETTLS: u64 = libc::CLONE_SETTLS as u64;
+const CLONE_PARENT_SETTID: u64 = libc::CLONE_PARENT_SETTID as u64;
+const CLONE_CHILD_CLEARTID: u64 = libc::CLONE_CHILD_CLEARTID as u64;
+const CLONE_DETACHED: u64 = libc::CLONE_DETACHED as u64;
+const CLONE_UNTRACED: u64 = libc::CLONE_UNTRACED as u64;
+const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
+const CLONE_IO: u64 = libc::CLONE_IO as u64;
+/// Namespace flags: not served yet.
+const CLONE_NEW_ANY: u64 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u64;
+
+/// Flags this kernel understands.
+const KNOWN: u64 = CLONE_VM
+    | CLONE_FS
+    | CLONE_FILES
+    | CLONE_SIGHAND
+    | CLONE_PTRACE
+    | CLONE_VFORK
+    | CLONE_PARENT
+    | CLONE_THREAD
+    | CLONE_SYSVSEM
+    | CLONE_SETTLS
+    | CLONE_PARENT_SETTID
+    | CLONE_CHILD_CLEARTID
+    | CLONE_DETACHED
+    | CLONE_UNTRACED
+    | CLONE_CHILD_SETTID
+    | CLONE_IO
+    | CLONE_PIDFD
+    | CLONE_NEW_ANY;
+
+/// The host flags for a new stub thread of the same stub process.
+const HOST_THREAD_FLAGS: u64 =
+    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+/// The host flags for a new stub process: sharing the sentry's descriptor
+/// table, child of husk (not of the stub), no exit signal.
+const HOST_PROCESS_FLAGS: u64 = CLONE_FILES | CLONE_PARENT;
+
+/// Validates flag combinations as Linux does.
+fn check_flags(a: &CloneArgs) -> Result<(), Errno> {
+    let f = a.flags;
+    if f & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_NEW_ANY != 0 {
+        // Namespaces inside the sandbox are not served yet.
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_PIDFD != 0 {
+        // pidfds are not served yet.
+        return Err(Errno::EINVAL);
+    }
+    Ok(())
+}
+
+impl Task {
+    /// Implements the common part of fork, vfork, clone and clone3.
+    pub fn do_clone(&mut self, a: CloneArgs) -> SysResult {
+        check_flags(&a)?;
+        let kernel = self.kernel.clone();
+        {
+            let procs = kernel.procs();
+            if procs.task_count() >= kernel.max_tasks {
+                return Err(Errno::EAGAIN);
+            }
+            let creds = self.creds();
+            if creds.ruid != 0
+                && procs.task_count() as u64 >= self.rlimit(libc::RLIMIT_NPROC as u32)
+            {
+                return Err(Errno::EAGAIN);
+            }
+        }
+        let thread = a.flags & CLONE_THREAD != 0;
+        let host_flags = if thread {
+            HOST_THREAD_FLAGS
+        } else {
+            HOST_PROCESS_FLAGS
+        };
+        let host = self
+            .thread
+            .inject_clone(host_flags)
+            .map_err(|_| Errno::EAGAIN)?;
+        if host < 0 {
+            return Err(Errno(-host as i32));
+        }
+        let host = host as i32;
+        let (host_pid, host_tid) = if thread {
+            (self.thread.pid(), host)
+        } else {
+            (host, host)
+        };
+
+        let tid = kernel.alloc_pid();
+        let tg = if thread {
+            self.tg.clone()
+        } else {
+            self.new_group(tid, &a, host_pid)
+        };
+        let mask = self.sigmask();
+        let shared = Arc::new(TaskShared {
+            tid,
+            tg: tg.clone(),
+            sig: Mutex::new(TaskSignals {
+                pending: Default::default(),
+                mask,
+            }),
+            waker: Arc::new(Waker::default()),
+            host: Mutex::new((host_pid, host_tid)),
+            in_app: AtomicBool::new(false),
+            comm: Mutex::new(
+                self.shared
+                    .comm
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            ),
+            pdeathsig: AtomicI32::new(0),
+        });
+
+        // The child starts where the parent returns from the syscall, with 0.
+        let mut regs: Regs = self.regs;
+        regs.rax = 0;
+        regs.orig_rax = u64::MAX;
+        if a.stack != 0 {
+            regs.rsp = a.stack;
+        }
+        if a.flags & CLONE_SETTLS != 0 {
+            regs.fs_base = a.tls;
+        }
+        if a.flags & CLONE_CHILD_SETTID != 0 {
+            let _ = tg.mm().memory().write_u32(a.child_tid, tid as u32);
+        }
+        if a.flags & CLONE_PARENT_SETTID != 0 {
+            let _ = self.mem().write_u32(a.parent_tid, tid as u32);
+        }
+        let clear_child_tid = if a.flags & CLONE_CHILD_CLEARTID != 0 {
+            a.child_tid
+        } else {
+            0
+        };
+        let vfork = (a.flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone::default()));
+
+        {
+            let mut procs = kernel.procs();
+            procs.tasks.insert(tid, shared.clone());
+            if !thread {
+                procs.groups.insert(tid, tg.clone());
+                let parent = if a.flags & CLONE_PARENT != 0 {
+                    self.tg.parent()
+                } else {
+                    Some(self.tg.clone())
+                };
+                if let Some(p) = parent {
+                    tg.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Arc::downgrade(&p);
+                    p.rel
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .children
+                        .push(tg.clone());
+                }
+            }
+            tg.tasks
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(shared.clone());
+        }
+
+        let child = ChildStart {
+            kernel: kernel.clone(),
+            shared,
+            regs,
+            host_pid,
+            host_tid,
+            clear_child_tid,
+            sigaltstack: if thread { (0, 0, 0) } else { self.sigaltstack },
+            vfork: vfork.clone(),
+        };
+        spawn_task_thread(child)?;
+
+        if let Some(v) = vfork {
+            // The parent sleeps until the child execs or exits (not
+            // interruptible, as in Linux's vfork).
+            let _ = block_uninterruptible(&[&v.queue], || {
+                v.done.load(Ordering::SeqCst).then_some(Ok(()))
+            });
+        }
+        Ok(tid as u64)
+    }
+
+    /// Builds the process of a forked child.
+    fn new_group(&self, pid: i32, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
+        let parent_mm = self.mm();
+        let mm = MemoryManager::fork_from(&parent_mm, host_pid);
+        let fds = if a.flags & CLONE_FILES != 0 {
+            self.tg.fds.clone()
+        } else {
+            Arc::new(self.tg.fds.fork())
+        };
+        let fs = if a.flags & CLONE_FS != 0 {
+            self.tg.fs.clone()
+        } else {
+            Arc::new(Mutex::new(
+                self.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+            ))
+        };
+        let sig_actions = if a.flags & CLONE_SIGHAND != 0 {
+            self.tg.sig_actions.clone()
+        } else {
+            Arc::new(Mutex::new(
+                self.tg
+                    .sig_actions
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            ))
+        };
+        Arc::new(ThreadGroup {
+            pid,
+            pgid: AtomicI32::new(self.tg.pgid()),
+            sid: AtomicI32::new(self.tg.sid()),
+            rel: Mutex::new(Relations::default()),
+            exit_signal: a.exit_signal,
+            mm: Mutex::new(mm),
+            fds,
+            fs,
+            sig_actions,
+            sig: Mutex::new(GroupSignals::default()),
+            life: Mutex::new(Life::default()),
+            stop_queue: Default::default(),
+            tasks: Mutex::new(Vec::new()),
+            rlimits: Mutex::new(*self.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())),
+            creds: Mutex::new(self.creds()),
+            exe: Mutex::new(
+                self.tg
+                    .exe
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            ),
+            argv: Mutex::new(
+                self.tg
+                    .argv
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .clone(),
+            ),
+            subreaper: AtomicBool::new(false),
+            child_times: Mutex::new((0, 0)),
+        })
+    }
+}
+
+/// What a new task's sentry thread needs to start.
+struct ChildStart {
+    kernel: Arc<Kernel>,
+    shared: Arc<TaskShared>,
+    regs: Regs,
+    host_pid: i32,
+    host_tid: i32,
+    clear_child_tid: u64,
+    sigaltstack: (u64, i32, u64),
+    vfork: Option<Arc<VforkDone>>,
+}
+
+/// Starts the sentry thread of a new task: it seizes the stub thread and
+/// runs the task until it exits.
+fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
+    let name = format!("task-{}", c.shared.tid);
+    std::thread::Builder::new()
+        .name(name)
+        .spawn(move || {
+            let thread = match StubThread::attach(c.host_pid, c.host_tid) {
+                Ok(t) => t,
+                Err(e) => {
+                    tracing::error!(
+                        tid = c.shared.tid,
+                        "cannot attach to a new stub thread: {e}"
+                    );
+                    StubThread::gone(c.host_pid, c.host_tid)
+                }
+            };
+            super::exec::pin_together(c.host_tid, c.shared.tid as usize);
+            let tg = c.shared.tg.clone();
+            let mut task = Task {
+                kernel: c.kernel,
+                tid: c.shared.tid,
+                shared: c.shared,
+                tg,
+                thread,
+                regs: c.regs,
+                sigaltstack: c.sigaltstack,
+                saved_mask: None,
+                clear_child_tid: c.clear_child_tid,
+                robust_list: (0, 0),
+                exit: None,
+                regs_replaced: false,
+                restart: None,
+                vfork_parent: c.vfork,
+            };
+            task.run_to_exit();
+        })
+        .map(|_| ())
+        .map_err(|_| Errno::EAGAIN)
+}

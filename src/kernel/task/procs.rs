@@ -1,0 +1,65 @@
+//! The process table of a sandbox: every live task and process by id.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::{TaskShared, ThreadGroup};
+
+/// Processes and tasks by id. Guarded by `Kernel::procs`; the lock also
+/// serialises changes of the process tree (parents, children, zombies).
+#[derive(Default)]
+pub struct ProcTable {
+    /// Processes, including zombies until they are reaped.
+    pub groups: BTreeMap<i32, Arc<ThreadGroup>>,
+    /// Live tasks.
+    pub tasks: BTreeMap<i32, Arc<TaskShared>>,
+}
+
+impl ProcTable {
+    /// The process with id `pid`.
+    pub fn group(&self, pid: i32) -> Option<Arc<ThreadGroup>> {
+        self.groups.get(&pid).cloned()
+    }
+
+    /// The live task with id `tid`.
+    pub fn task(&self, tid: i32) -> Option<Arc<TaskShared>> {
+        self.tasks.get(&tid).cloned()
+    }
+
+    /// Live (not zombie) processes of process group `pgid`.
+    pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
+        self.groups
+            .values()
+            .filter(|g| g.pgid() == pgid && !is_zombie(g))
+            .cloned()
+            .collect()
+    }
+
+    /// Whether any process (zombies included) is in process group `pgid`.
+    pub fn pgrp_exists(&self, pgid: i32) -> bool {
+        self.groups.values().any(|g| g.pgid() == pgid)
+    }
+
+    /// POSIX: a process group is orphaned when no member has a parent in a
+    /// different process group of the same session.
+    pub fn pgrp_orphaned(&self, pgid: i32) -> bool {
+        !self.group_members(pgid).iter().any(|g| match g.parent() {
+            Some(p) => p.pgid() != pgid && p.sid() == g.sid(),
+            None => false,
+        })
+    }
+
+    /// Number of live tasks.
+    pub fn task_count(&self) -> usize {
+        self.tasks.len()
+    }
+}
+
+/// Whether the process has exited.
+pub fn is_zombie(g: &ThreadGroup) -> bool {
+    g.life
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .zombie
+        .is_some()
+}
