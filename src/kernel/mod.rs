@@ -8,6 +8,7 @@ pub mod exec;
 pub mod fd;
 pub mod futex;
 pub mod mm;
+pub mod pipe;
 pub mod signal;
 pub mod strace;
 pub mod syscalls;

@@ -3,7 +3,10 @@
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use std::sync::Arc;
+
 use crate::kernel::task::Task;
+use crate::kernel::vfs::file::OpenFile;
 
 fn nofile(t: &Task) -> usize {
     t.rlimit(libc::RLIMIT_NOFILE as u32) as usize
@@ -78,8 +81,50 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
             entry.file.set_flags(a[2] as u32);
             Ok(0)
         }
+        libc::F_GETPIPE_SZ => entry.file.ops.pipe_size(None),
+        libc::F_SETPIPE_SZ => entry.file.ops.pipe_size(Some(a[2] as u32 as u64)),
         _ => Err(Errno::EINVAL),
     }
+}
+
+fn do_pipe2(t: &mut Task, addr: u64, flags: i32) -> SysResult {
+    if flags & !(libc::O_CLOEXEC | libc::O_NONBLOCK) != 0 {
+        // O_DIRECT (packet mode) is not served.
+        return Err(Errno::EINVAL);
+    }
+    let (r, w) = crate::kernel::pipe::new_pipe();
+    let name = r.name();
+    let status = (flags & libc::O_NONBLOCK) as u32;
+    let rf = Arc::new(OpenFile::new(Box::new(r), name.clone(), libc::O_RDONLY as u32 | status));
+    let wf = Arc::new(OpenFile::new(Box::new(w), name, libc::O_WRONLY as u32 | status));
+    let cloexec = flags & libc::O_CLOEXEC != 0;
+    let rfd = t.tg.fds.install(rf, cloexec, 0, nofile(t))?;
+    let wfd = match t.tg.fds.install(wf, cloexec, 0, nofile(t)) {
+        Ok(fd) => fd,
+        Err(e) => {
+            let _ = t.tg.fds.remove(rfd);
+            return Err(e);
+        }
+    };
+    let mut b = [0u8; 8];
+    b[..4].copy_from_slice(&rfd.to_ne_bytes());
+    b[4..].copy_from_slice(&wfd.to_ne_bytes());
+    if let Err(e) = t.mem().write_bytes(addr, &b) {
+        let _ = t.tg.fds.remove(rfd);
+        let _ = t.tg.fds.remove(wfd);
+        return Err(e);
+    }
+    Ok(0)
+}
+
+/// Implements pipe(2).
+pub fn pipe(t: &mut Task, a: &Args) -> SysResult {
+    do_pipe2(t, a[0], 0)
+}
+
+/// Implements pipe2(2).
+pub fn pipe2(t: &mut Task, a: &Args) -> SysResult {
+    do_pipe2(t, a[0], a[1] as i32)
 }
 
 /// Implements ioctl(2): the generic requests here, the rest by the file.

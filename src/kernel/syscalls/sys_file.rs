@@ -122,10 +122,20 @@ pub fn read(t: &mut Task, a: &Args) -> SysResult {
     read_into(t, &f, a[1], a[2], Pos::Current)
 }
 
+/// Raises SIGPIPE in the caller when a write found no reader, as Linux does.
+fn sigpipe_on_epipe(t: &Task, r: SysResult) -> SysResult {
+    if r == Err(Errno::EPIPE) {
+        let info = crate::kernel::signal::SigInfo::user(libc::SIGPIPE, t.tg.pid, t.creds().ruid);
+        crate::kernel::signal::send::send(&t.kernel, crate::kernel::signal::send::Target::Task(&t.shared), info, false);
+    }
+    r
+}
+
 /// Implements write(2).
 pub fn write(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
-    write_from(t, &f, a[1], a[2], Pos::Current)
+    let r = write_from(t, &f, a[1], a[2], Pos::Current);
+    sigpipe_on_epipe(t, r)
 }
 
 /// Implements pread64(2).
@@ -205,7 +215,8 @@ pub fn readv(t: &mut Task, a: &Args) -> SysResult {
 pub fn writev(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
-    vectored(t, &f, &iov, Pos::Current, true)
+    let r = vectored(t, &f, &iov, Pos::Current, true);
+    sigpipe_on_epipe(t, r)
 }
 
 /// Implements preadv(2).

@@ -76,6 +76,8 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_getdents64, d::getdents64),
     partial(l::SYS_ioctl, d::ioctl, "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere"),
     partial(l::SYS_fcntl, d::fcntl, "no record locks yet"),
+    partial(l::SYS_pipe, d::pipe, "packet mode (O_DIRECT) is EINVAL"),
+    partial(l::SYS_pipe2, d::pipe2, "packet mode (O_DIRECT) is EINVAL"),
     full(l::SYS_dup, d::dup),
     full(l::SYS_dup2, d::dup2),
     full(l::SYS_dup3, d::dup3),

@@ -73,6 +73,11 @@ pub trait FileOps: Send + Sync {
     fn poll_host_fd(&self) -> Option<RawFd> {
         None
     }
+    /// F_GETPIPE_SZ (`None`) and F_SETPIPE_SZ (`Some(size)`); only pipes
+    /// have a size.
+    fn pipe_size(&self, _new: Option<u64>) -> Result<u64, Errno> {
+        Err(Errno::EBADF)
+    }
     /// A host descriptor whose pages back `mmap` of this file.
     fn host_fd(&self) -> Option<RawFd> {
         None
