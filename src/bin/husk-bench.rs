@@ -146,7 +146,6 @@ struct Workload {
     /// Unique name, `family/variant` for families (`--only family` selects all of them).
     name: &'static str,
     /// The husk issue this workload belongs to.
-    // The lead fills in the issue numbers; "?" until then.
     issue: &'static str,
     /// The command to run (before wrapping in `husk do` / `runsc do`).
     argv: fn(&Ctx) -> Vec<String>,
@@ -164,14 +163,14 @@ const BUSYBOX_LOOP: &str = "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1));
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "syscall",
-        issue: "?",
+        issue: "2",
         argv: |c| vec![c.bin("syscall"), c.count(20_000)],
         measure: Measure::SelfTimed(Quantity::Time),
         target: Target::VsRunsc(0.5),
     },
     Workload {
         name: "startup/bin-true",
-        issue: "?",
+        issue: "2",
         argv: |_| vec!["/bin/true".into()],
         measure: Measure::Wall {
             runs: 20,
@@ -181,7 +180,7 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "startup/static-true",
-        issue: "?",
+        issue: "2",
         argv: |c| vec![c.bin("true")],
         measure: Measure::Wall {
             runs: 20,
@@ -191,21 +190,21 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "fork-wait",
-        issue: "?",
+        issue: "3",
         argv: |c| vec![c.bin("fork_wait"), c.count(2_000)],
         measure: Measure::SelfTimed(Quantity::Time),
-        target: Target::None,
+        target: Target::VsRunsc(0.5),
     },
     Workload {
         name: "fork-exec-wait",
-        issue: "?",
+        issue: "3",
         argv: |c| vec![c.bin("fork_exec"), c.bin("true"), c.count(1_000)],
         measure: Measure::SelfTimed(Quantity::Time),
-        target: Target::None,
+        target: Target::VsRunsc(0.5),
     },
     Workload {
         name: "busybox-loop",
-        issue: "?",
+        issue: "3",
         argv: |_| {
             let sh = ["/bin/busybox", "sh", "-c", BUSYBOX_LOOP];
             sh.iter().map(|s| s.to_string()).collect()
@@ -218,25 +217,25 @@ const WORKLOADS: &[Workload] = &[
     },
     Workload {
         name: "file-read-4k",
-        issue: "?",
+        issue: "4",
         argv: |c| vec![c.bin("file_read"), c.count(20_000)],
         measure: Measure::SelfTimed(Quantity::Time),
-        target: Target::None,
+        target: Target::VsRunsc(0.5),
     },
     Workload {
         name: "stat",
-        issue: "?",
+        issue: "4",
         argv: |c| vec![c.bin("stat"), c.count(20_000)],
         measure: Measure::SelfTimed(Quantity::Time),
-        target: Target::None,
+        target: Target::VsRunsc(0.5),
     },
     Workload {
         name: "pipe-256m",
-        issue: "?",
+        issue: "4",
         // MiB moved through the pipe; 32 with --quick.
         argv: |c| vec![c.bin("pipe"), if c.quick { "32" } else { "256" }.into()],
         measure: Measure::SelfTimed(Quantity::Rate),
-        target: Target::None,
+        target: Target::VsRunsc(0.5),
     },
 ];
 
