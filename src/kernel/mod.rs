@@ -13,6 +13,7 @@ pub mod signal;
 pub mod strace;
 pub mod syscalls;
 pub mod task;
+pub mod tty;
 pub mod vfs;
 pub mod wait;
 
