@@ -298,6 +298,7 @@ impl Task {
             ),
             subreaper: AtomicBool::new(false),
             child_times: Mutex::new((0, 0)),
+            ctty: Mutex::new(self.tg.ctty.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         })
     }
 }

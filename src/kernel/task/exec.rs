@@ -193,6 +193,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
         argv: Mutex::new(Vec::new()),
         subreaper: AtomicBool::new(false),
         child_times: Mutex::new((0, 0)),
+        ctty: Mutex::new(None),
     });
     let shared = Arc::new(TaskShared {
         tid: pid,

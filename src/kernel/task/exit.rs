@@ -184,6 +184,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie = Some(status);
         drop(procs);
     }
+    crate::kernel::tty::job::session_leader_exited(kernel, tg);
     if tg.pid == 1 {
         end_container(kernel, status);
         return;

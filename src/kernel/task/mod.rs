@@ -196,6 +196,8 @@ pub struct ThreadGroup {
     pub subreaper: AtomicBool,
     /// CPU time of reaped children, in microseconds (user, system).
     pub child_times: Mutex<(u64, u64)>,
+    /// The controlling terminal (shared by the session; cleared by setsid).
+    pub ctty: Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>,
 }
 
 impl ThreadGroup {

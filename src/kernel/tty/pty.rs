@@ -1,0 +1,539 @@
+//! Pseudo-terminal pairs. The master side is what a terminal emulator (or
+//! `husk do -t`, or the console) holds: what it writes is typed input, what
+//! it reads is the terminal's output. The slave side (`/dev/pts/N`) is the
+//! program's terminal, with the line discipline in between.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use super::job::{self, JobState, Terminal};
+use super::ldisc::LineDiscipline;
+use super::termios::*;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::vfs::file::{FileOps, OpenFile};
+use crate::kernel::vfs::stat::{makedev, now, Stat};
+use crate::kernel::wait::{block_until, WaitQueue};
+use crate::kernel::Kernel;
+
+/// Output held for the master before slave writers must wait.
+const MAX_OUTPUT: usize = 65536;
+/// The devpts major number, and ptmx's device.
+const PTS_MAJOR: u32 = 136;
+
+/// State of one pair. Guarded by `Pty::st`.
+struct PtyState {
+    ld: LineDiscipline,
+    /// Processed output waiting for the master to read it.
+    to_master: VecDeque<u8>,
+    winsize: Winsize,
+    /// TIOCSPTLCK: the slave cannot be opened while locked.
+    locked: bool,
+    master_open: bool,
+    /// Open slave files.
+    slaves: usize,
+    slave_opened: bool,
+    /// TIOCEXCL.
+    exclusive: bool,
+}
+
+/// One pty pair.
+pub struct Pty {
+    /// The N of `/dev/pts/N`.
+    pub index: u32,
+    st: Mutex<PtyState>,
+    /// Notified on every change of data, room or state.
+    queue: WaitQueue,
+    job: Mutex<JobState>,
+    kernel: Weak<Kernel>,
+    created: (i64, i64),
+}
+
+impl Pty {
+    /// A new pair with index `index`, locked until TIOCSPTLCK(0).
+    pub fn new(index: u32, kernel: Weak<Kernel>) -> Arc<Pty> {
+        Arc::new(Pty {
+            index,
+            st: Mutex::new(PtyState {
+                ld: LineDiscipline::default(),
+                to_master: VecDeque::new(),
+                winsize: Winsize::default(),
+                locked: true,
+                master_open: true,
+                slaves: 0,
+                slave_opened: false,
+                exclusive: false,
+            }),
+            queue: WaitQueue::default(),
+            job: Mutex::new(JobState::default()),
+            kernel,
+            created: now(),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, PtyState> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether the master side is still open.
+    pub fn master_open(&self) -> bool {
+        self.lock().master_open
+    }
+
+    /// Opens the slave side.
+    pub fn open_slave(self: &Arc<Self>, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        {
+            let mut st = self.lock();
+            if st.locked || !st.master_open {
+                return Err(Errno::EIO);
+            }
+            if st.exclusive && st.slaves > 0 {
+                let root = crate::kernel::wait::current().is_some_and(|t| t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0);
+                if !root {
+                    return Err(Errno::EBUSY);
+                }
+            }
+            st.slaves += 1;
+            st.slave_opened = true;
+        }
+        if flags & libc::O_NOCTTY as u32 == 0 {
+            job::maybe_acquire(self.clone());
+        }
+        Ok(Box::new(PtySlave { pty: self.clone() }))
+    }
+
+    /// Sends tty signals to the foreground process group.
+    fn signal_fg(&self, sigs: &[i32]) {
+        let fg = self.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
+        if let (Some(fg), Some(k)) = (fg, self.kernel.upgrade()) {
+            for &s in sigs {
+                job::signal_pgrp(&k, fg, s);
+            }
+        }
+    }
+
+    /// Typed input from the master side; returns how many bytes were taken.
+    pub fn master_write(&self, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        let mut done = 0;
+        while done < data.len() {
+            let r = block_until(&[&self.queue], None, || {
+                let mut st = self.lock();
+                if st.ld.input_full() {
+                    return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+                }
+                let fx = st.ld.input(&data[done..]);
+                if fx.flush_output {
+                    st.to_master.clear();
+                }
+                st.to_master.extend(fx.echo.iter());
+                Some(Ok((fx.consumed, fx.signals)))
+            });
+            match r {
+                Ok((n, sigs)) => {
+                    done += n;
+                    self.queue.notify_all();
+                    self.signal_fg(&sigs);
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
+    }
+
+    /// Output for the master side. EIO once no slave is open (after one
+    /// was) and everything was read.
+    pub fn master_read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        let r = block_until(&[&self.queue], None, || {
+            let mut st = self.lock();
+            if !st.to_master.is_empty() {
+                let n = buf.len().min(st.to_master.len());
+                for (d, s) in buf[..n].iter_mut().zip(st.to_master.drain(..n)) {
+                    *d = s;
+                }
+                return Some(Ok(n));
+            }
+            if st.slave_opened && st.slaves == 0 {
+                return Some(Err(Errno::EIO));
+            }
+            if nonblock {
+                return Some(Err(Errno::EAGAIN));
+            }
+            None
+        });
+        if r.is_ok() {
+            self.queue.notify_all();
+        }
+        r
+    }
+
+    /// Sets the window size; the foreground group gets SIGWINCH on change.
+    pub fn set_winsize(&self, ws: Winsize) {
+        let changed = {
+            let mut st = self.lock();
+            let changed = st.winsize != ws;
+            st.winsize = ws;
+            changed
+        };
+        if changed {
+            self.signal_fg(&[libc::SIGWINCH]);
+        }
+    }
+
+    fn slave_read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        job::check_read(self)?;
+        let (canon, vmin, vtime) = {
+            let st = self.lock();
+            (st.ld.termios.l(ICANON), st.ld.termios.cc[VMIN] as usize, st.ld.termios.cc[VTIME] as u64)
+        };
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        // VMIN/VTIME (non-canonical): MIN=0,TIME=0 polls; TIME>0 bounds the
+        // wait (overall with MIN=0, between bytes with MIN>0).
+        let want = if canon { 1 } else { vmin.clamp(1, buf.len()) };
+        let poll_only = !canon && vmin == 0 && vtime == 0;
+        let timeout = (!canon && vtime > 0).then(|| Duration::from_millis(vtime * 100));
+        let mut deadline = if !canon && vmin == 0 { timeout.map(|t| Instant::now() + t) } else { None };
+        let mut got = 0usize;
+        loop {
+            let r = block_until(&[&self.queue], deadline, || {
+                let mut st = self.lock();
+                let hung = !st.master_open;
+                match st.ld.available() {
+                    Some(_) => {
+                        let n = st.ld.read(&mut buf[got..]).unwrap_or(0);
+                        Some(Ok(Some(n)))
+                    }
+                    None if hung => Some(Ok(None)),
+                    None if nonblock || poll_only => Some(Err(Errno::EAGAIN)),
+                    None => None,
+                }
+            });
+            match r {
+                Ok(Some(n)) => {
+                    self.queue.notify_all();
+                    if canon {
+                        return Ok(n);
+                    }
+                    got += n;
+                    if got >= want || got == buf.len() {
+                        return Ok(got);
+                    }
+                    if let Some(t) = timeout {
+                        deadline = Some(Instant::now() + t);
+                    }
+                }
+                // Hung up: end of file.
+                Ok(None) => return Ok(got),
+                Err(Errno::EAGAIN) if poll_only => return Ok(got),
+                Err(Errno::ETIMEDOUT) => return Ok(got),
+                Err(e) if got > 0 && e != Errno::EAGAIN => return Ok(got),
+                Err(Errno::EAGAIN) if got > 0 => return Ok(got),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn slave_write(&self, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        if self.lock().ld.termios.l(TOSTOP) {
+            job::check_write(self)?;
+        }
+        let mut done = 0;
+        while done < data.len() {
+            let r = block_until(&[&self.queue], None, || {
+                let mut st = self.lock();
+                if !st.master_open {
+                    return Some(Err(Errno::EIO));
+                }
+                if st.ld.stopped || st.to_master.len() >= MAX_OUTPUT {
+                    return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+                }
+                let n = (data.len() - done).min(MAX_OUTPUT - st.to_master.len()).min(4096);
+                let mut out = Vec::with_capacity(n + n / 8);
+                st.ld.process_output(&data[done..done + n], &mut out);
+                st.to_master.extend(out);
+                Some(Ok(n))
+            });
+            match r {
+                Ok(n) => {
+                    done += n;
+                    self.queue.notify_all();
+                }
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            }
+        }
+        Ok(done)
+    }
+
+    /// The ioctls both sides answer.
+    fn common_ioctl(self: &Arc<Self>, master: bool, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        match req {
+            libc::TCGETS => mem.write_bytes(arg, &self.lock().ld.termios.to_bytes()).map(|_| 0),
+            libc::TCGETS2 => mem.write_bytes(arg, &self.lock().ld.termios.to_bytes2()).map(|_| 0),
+            libc::TCSETS | libc::TCSETSW | libc::TCSETSF | libc::TCSETS2 | libc::TCSETSW2 | libc::TCSETSF2 => {
+                let two = matches!(req, libc::TCSETS2 | libc::TCSETSW2 | libc::TCSETSF2);
+                let mut b = vec![0u8; if two { 44 } else { 36 }];
+                mem.read_bytes(arg, &mut b)?;
+                if !master {
+                    job::check_write(self.as_ref())?;
+                }
+                {
+                    let mut st = self.lock();
+                    let t = Termios::from_bytes(&b, &st.ld.termios);
+                    if matches!(req, libc::TCSETSF | libc::TCSETSF2) {
+                        st.ld.flush_input();
+                    }
+                    st.ld.set_termios(t);
+                }
+                self.queue.notify_all();
+                Ok(0)
+            }
+            libc::TIOCGWINSZ => mem.write_bytes(arg, &self.lock().winsize.to_bytes()).map(|_| 0),
+            libc::TIOCSWINSZ => {
+                let mut b = [0u8; 8];
+                mem.read_bytes(arg, &mut b)?;
+                self.set_winsize(Winsize::from_bytes(&b));
+                Ok(0)
+            }
+            libc::FIONREAD => {
+                let st = self.lock();
+                let n = if master { st.to_master.len() } else { st.ld.input_len() };
+                mem.write_u32(arg, n as u32).map(|_| 0)
+            }
+            libc::TIOCOUTQ => {
+                let st = self.lock();
+                let n = if master { st.ld.input_len() } else { st.to_master.len() };
+                mem.write_u32(arg, n as u32).map(|_| 0)
+            }
+            libc::TCFLSH => {
+                let (input, output) = match (arg as i32, master) {
+                    (libc::TCIFLUSH, false) | (libc::TCOFLUSH, true) => (true, false),
+                    (libc::TCOFLUSH, false) | (libc::TCIFLUSH, true) => (false, true),
+                    (libc::TCIOFLUSH, _) => (true, true),
+                    _ => return Err(Errno::EINVAL),
+                };
+                let mut st = self.lock();
+                if input {
+                    st.ld.flush_input();
+                }
+                if output {
+                    st.to_master.clear();
+                }
+                drop(st);
+                self.queue.notify_all();
+                Ok(0)
+            }
+            libc::TCXONC => {
+                match arg as i32 {
+                    libc::TCOOFF => self.lock().ld.stopped = true,
+                    libc::TCOON => self.lock().ld.stopped = false,
+                    libc::TCIOFF | libc::TCION => {}
+                    _ => return Err(Errno::EINVAL),
+                }
+                self.queue.notify_all();
+                Ok(0)
+            }
+            libc::TCSBRK | libc::TCSBRKP => Ok(0),
+            libc::TIOCGETD => mem.write_u32(arg, 0).map(|_| 0),
+            libc::TIOCSETD => match mem.read_u32(arg)? {
+                0 => Ok(0),
+                _ => Err(Errno::EINVAL),
+            },
+            libc::TIOCEXCL => {
+                self.lock().exclusive = true;
+                Ok(0)
+            }
+            libc::TIOCNXCL => {
+                self.lock().exclusive = false;
+                Ok(0)
+            }
+            libc::TIOCGEXCL => mem.write_u32(arg, self.lock().exclusive as u32).map(|_| 0),
+            libc::TIOCSTI => {
+                let mut b = [0u8; 1];
+                mem.read_bytes(arg, &mut b)?;
+                self.master_write(&b, true).map(|_| 0)
+            }
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+}
+
+impl Terminal for Pty {
+    fn job(&self) -> &Mutex<JobState> {
+        &self.job
+    }
+
+    fn reopen(self: Arc<Self>, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        // /dev/tty never acquires a controlling terminal.
+        self.open_slave(flags | libc::O_NOCTTY as u32)
+    }
+
+    fn kernel(&self) -> Option<Arc<Kernel>> {
+        self.kernel.upgrade()
+    }
+
+    fn name(&self) -> String {
+        format!("pts/{}", self.index)
+    }
+}
+
+fn pty_stat(pty: &Pty, master: bool) -> Stat {
+    let (rdev, ino) = if master { (makedev(5, 2), 2) } else { (makedev(PTS_MAJOR, pty.index), pty.index as u64 + 3) };
+    let uid = 0;
+    Stat {
+        dev: 0x16,
+        ino,
+        mode: libc::S_IFCHR | if master { 0o666 } else { 0o620 },
+        nlink: 1,
+        uid,
+        gid: 5,
+        rdev,
+        blksize: 1024,
+        atime: pty.created,
+        mtime: pty.created,
+        ctime: pty.created,
+        ..Default::default()
+    }
+}
+
+/// The master side of a pair (an open `/dev/ptmx`).
+pub struct PtyMaster {
+    pub pty: Arc<Pty>,
+}
+
+impl Drop for PtyMaster {
+    fn drop(&mut self) {
+        self.pty.lock().master_open = false;
+        self.pty.queue.notify_all();
+        job::hangup(self.pty.as_ref());
+    }
+}
+
+impl FileOps for PtyMaster {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        self.pty.master_read(buf, false)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        self.pty.master_write(buf, false)
+    }
+    fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.pty.master_read(buf, nonblock)
+    }
+    fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.pty.master_write(buf, nonblock)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(pty_stat(&self.pty, true))
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn poll_ready(&self, events: i16) -> i16 {
+        let st = self.pty.lock();
+        let mut r = 0;
+        if !st.to_master.is_empty() {
+            r |= libc::POLLIN | libc::POLLRDNORM;
+        }
+        if st.slave_opened && st.slaves == 0 {
+            r |= libc::POLLHUP;
+        }
+        if !st.ld.input_full() {
+            r |= libc::POLLOUT | libc::POLLWRNORM;
+        }
+        r & (events | libc::POLLHUP | libc::POLLERR)
+    }
+    fn poll_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pty.queue)
+    }
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        match req {
+            libc::TIOCGPTN => mem.write_u32(arg, self.pty.index).map(|_| 0),
+            libc::TIOCSPTLCK => {
+                let v = mem.read_u32(arg)?;
+                self.pty.lock().locked = v != 0;
+                Ok(0)
+            }
+            libc::TIOCGPTLCK => mem.write_u32(arg, self.pty.lock().locked as u32).map(|_| 0),
+            libc::TIOCGPTPEER => {
+                let flags = arg as u32;
+                if flags & !(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC | libc::O_NONBLOCK) as u32 != 0 {
+                    return Err(Errno::EINVAL);
+                }
+                let ops = self.pty.open_slave(flags | libc::O_NOCTTY as u32)?;
+                let path = format!("/dev/pts/{}", self.pty.index).into_bytes();
+                let file = Arc::new(OpenFile::new(ops, path, flags | libc::O_RDWR as u32));
+                let task = crate::kernel::wait::current().ok_or(Errno::EBADF)?;
+                let limit = task.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_NOFILE as usize].cur as usize;
+                task.tg.fds.install(file, flags & libc::O_CLOEXEC as u32 != 0, 0, limit).map(|fd| fd as u64)
+            }
+            libc::TIOCGPGRP => {
+                let fg = self.pty.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
+                mem.write_u32(arg, fg.unwrap_or(0x7fff_ffff) as u32).map(|_| 0)
+            }
+            libc::TIOCSCTTY | libc::TIOCNOTTY | libc::TIOCGSID | libc::TIOCSPGRP => Err(Errno::ENOTTY),
+            _ => self.pty.common_ioctl(true, req, arg, mem),
+        }
+    }
+}
+
+/// The slave side of a pair (an open `/dev/pts/N`).
+pub struct PtySlave {
+    pub pty: Arc<Pty>,
+}
+
+impl Drop for PtySlave {
+    fn drop(&mut self) {
+        self.pty.lock().slaves -= 1;
+        self.pty.queue.notify_all();
+    }
+}
+
+impl FileOps for PtySlave {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        self.pty.slave_read(buf, false)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        self.pty.slave_write(buf, false)
+    }
+    fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.pty.slave_read(buf, nonblock)
+    }
+    fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.pty.slave_write(buf, nonblock)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        Ok(pty_stat(&self.pty, false))
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn poll_ready(&self, events: i16) -> i16 {
+        let st = self.pty.lock();
+        let mut r = 0;
+        if st.ld.available().is_some() {
+            r |= libc::POLLIN | libc::POLLRDNORM;
+        }
+        if !st.master_open {
+            r |= libc::POLLHUP | libc::POLLIN;
+        } else if st.to_master.len() < MAX_OUTPUT && !st.ld.stopped {
+            r |= libc::POLLOUT | libc::POLLWRNORM;
+        }
+        r & (events | libc::POLLHUP | libc::POLLERR)
+    }
+    fn poll_queue(&self) -> Option<&WaitQueue> {
+        Some(&self.pty.queue)
+    }
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        let term: Arc<dyn Terminal> = self.pty.clone();
+        if let Some(r) = job::ioctl(term, req, arg, mem) {
+            return r;
+        }
+        match req {
+            libc::TIOCGPTN | libc::TIOCSPTLCK | libc::TIOCGPTLCK | libc::TIOCGPTPEER => Err(Errno::ENOTTY),
+            _ => self.pty.common_ioctl(false, req, arg, mem),
+        }
+    }
+}
