@@ -3,6 +3,7 @@
 mod kernel;
 mod loader;
 mod platform;
+mod tty;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -52,6 +53,14 @@ enum Command {
         /// Log every system call to stderr, with decoded arguments and results.
         #[arg(long)]
         strace: bool,
+        /// Give the command a terminal: a sandbox pty as its controlling terminal and
+        /// stdio, attached to this terminal (raw mode, window size followed).
+        #[arg(short = 't', long = "tty", conflicts_with = "console")]
+        tty: bool,
+        /// Console mode: pass this terminal itself through as the command's stdio; the
+        /// sandbox keeps job control and gets Ctrl-C, Ctrl-Z and window changes.
+        #[arg(long)]
+        console: bool,
         /// Network mode. Sockets are not served yet in any mode (they fail
         /// with ENOSYS); the flag is accepted for the coming network stack.
         #[arg(long, value_enum, default_value = "sandbox")]
@@ -133,6 +142,8 @@ fn main() -> ExitCode {
         Some(Command::Do {
             root,
             strace,
+            tty,
+            console,
             network,
             env,
             cwd,
@@ -158,6 +169,8 @@ fn main() -> ExitCode {
                 env,
                 argv: cmd,
                 strace,
+                tty,
+                console,
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

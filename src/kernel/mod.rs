@@ -68,7 +68,7 @@ pub struct Kernel {
 impl Kernel {
     /// A kernel serving `vfs`.
     pub fn new(vfs: Arc<Vfs>, config: &KernelConfig) -> Arc<Kernel> {
-        Arc::new(Kernel {
+        let kernel = Arc::new(Kernel {
             vfs,
             strace: AtomicBool::new(config.strace),
             boot: Instant::now(),
@@ -81,7 +81,9 @@ impl Kernel {
             init_status: Mutex::new(None),
             init_exited: Condvar::new(),
             max_tasks: config.max_tasks,
-        })
+        });
+        kernel.vfs.devpts.set_kernel(Arc::downgrade(&kernel));
+        kernel
     }
 
     /// Allocates a pid (also used for thread ids).

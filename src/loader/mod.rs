@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::exec::{create_init, InitSpec};
 use crate::kernel::task::ExitStatus;
+use crate::kernel::tty::console::HostConsole;
 use crate::kernel::vfs::file::{HostStream, OpenFile};
 use crate::kernel::vfs::Vfs;
 use crate::kernel::{Kernel, KernelConfig};
@@ -25,6 +26,12 @@ pub struct DoSpec {
     /// The command and its arguments.
     pub argv: Vec<String>,
     pub strace: bool,
+    /// Give the command a sandbox pty as its controlling terminal and stdio,
+    /// attached to the caller's terminal.
+    pub tty: bool,
+    /// Pass the caller's terminal itself through as the command's stdio
+    /// (console mode); the sentry keeps the job control.
+    pub console: bool,
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -42,6 +49,9 @@ pub enum DoError {
     /// The program could not be started.
     #[error("{0}: {1}")]
     Exec(String, &'static str, Errno),
+    /// Console mode without a terminal to pass through.
+    #[error("--console: none of stdin, stdout and stderr is a terminal")]
+    NoTerminal,
     /// The sentry could not start.
     #[error("cannot start the sandbox: {0}")]
     Sentry(String),
@@ -55,6 +65,7 @@ impl DoError {
             DoError::Exec(_, _, e) if *e == Errno::ENOENT => 127,
             DoError::Exec(..) => 126,
             DoError::Sentry(_) => 125,
+            DoError::NoTerminal => 2,
         }
     }
 }
@@ -132,6 +143,32 @@ fn host_stdio(fd: i32) -> Arc<OpenFile> {
     ))
 }
 
+/// The caller's terminal as a console: the first of stdin, stdout and
+/// stderr that is a terminal.
+fn host_console(kernel: &Arc<Kernel>) -> Option<Arc<HostConsole>> {
+    let fd = (0..3).find(|&fd| nix::unistd::isatty(fd).unwrap_or(false))?;
+    // SAFETY: borrowing a standard descriptor for the duration of the dup.
+    let owned = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }.try_clone_to_owned().ok()?;
+    Some(HostConsole::new(owned, Arc::downgrade(kernel)))
+}
+
+/// Stdio for console mode: terminal descriptors become console files.
+fn console_stdio(console: &Arc<HostConsole>) -> [Arc<OpenFile>; 3] {
+    [0, 1, 2].map(|fd| {
+        if !nix::unistd::isatty(fd).unwrap_or(false) {
+            return host_stdio(fd);
+        }
+        // SAFETY: borrowing a standard descriptor for the duration of the dup.
+        match unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() {
+            Ok(owned) => {
+                let flags = nix::fcntl::fcntl(owned.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(libc::O_RDWR) as u32;
+                Arc::new(OpenFile::new(console.file(owned), b"/dev/console".to_vec(), flags))
+            }
+            Err(_) => host_stdio(fd),
+        }
+    })
+}
+
 /// Runs `spec` in a fresh sandbox and returns how its first process ended.
 pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     let meta = std::fs::metadata(&spec.root).map_err(|e| DoError::Root(spec.root.clone(), e))?;
@@ -151,6 +188,34 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         max_tasks: 1024,
     };
     let kernel = Kernel::new(vfs, &config);
+    // With --console, the caller's terminal is the console itself.
+    let console = if spec.console { host_console(&kernel) } else { None };
+    if spec.console && console.is_none() {
+        return Err(DoError::NoTerminal);
+    }
+    let _terminal_state = console.as_ref().map(|c| {
+        crate::tty::console::forward_signals(c.clone(), Arc::downgrade(&kernel));
+        crate::tty::console::TerminalState::save()
+    });
+    // With -t, the command's stdio is the slave side of a sandbox pty; the
+    // master side is pumped to and from the caller's terminal.
+    let pty = if spec.tty { Some(kernel.vfs.devpts.new_pair().map_err(|e| DoError::Sentry(e.to_string()))?) } else { None };
+    let stdio = match &pty {
+        Some(master) => {
+            master.pty.unlock();
+            let ops = master.pty.open_slave((libc::O_RDWR | libc::O_NOCTTY) as u32).map_err(|e| DoError::Sentry(e.to_string()))?;
+            let path = format!("/dev/pts/{}", master.pty.index).into_bytes();
+            let f = Arc::new(OpenFile::new(ops, path, libc::O_RDWR as u32));
+            [f.clone(), f.clone(), f]
+        }
+        None if spec.console => console_stdio(console.as_ref().ok_or(DoError::NoTerminal)?),
+        None => [host_stdio(0), host_stdio(1), host_stdio(2)],
+    };
+    let ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>> = match (&pty, &console) {
+        (Some(m), _) => Some(m.pty.clone()),
+        (None, Some(c)) => Some(c.clone()),
+        _ => None,
+    };
     let init = InitSpec {
         path,
         argv: spec.argv.iter().map(|a| a.as_bytes().to_vec()).collect(),
@@ -160,7 +225,8 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         uid: unsafe { libc::getuid() },
         // SAFETY: as above.
         gid: unsafe { libc::getgid() },
-        stdio: [host_stdio(0), host_stdio(1), host_stdio(2)],
+        stdio,
+        ctty,
     };
     let name = cmd.clone();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -178,8 +244,17 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
             }
         })
         .map_err(|e| DoError::Sentry(e.to_string()))?;
+    let attached = pty.as_ref().map(|m| (crate::tty::RawMode::enter(), crate::tty::Attachment::start(m.pty.clone())));
     match started_rx.recv() {
-        Ok(Ok(())) => Ok(kernel.wait_init()),
+        Ok(Ok(())) => {
+            let status = kernel.wait_init();
+            if let Some((raw, attachment)) = attached {
+                attachment.drain(std::time::Duration::from_secs(2));
+                drop(raw);
+            }
+            drop(pty);
+            Ok(status)
+        }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(DoError::Sentry("the init task thread died".into())),
     }

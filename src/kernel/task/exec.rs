@@ -150,6 +150,8 @@ pub struct InitSpec {
     pub gid: u32,
     /// The stdin, stdout and stderr files (descriptors 0, 1, 2).
     pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
+    /// The controlling terminal of the first session, if any.
+    pub ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>>,
 }
 
 /// Creates the container's first process (pid 1) and its task. Must run on
@@ -193,8 +195,12 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
         argv: Mutex::new(Vec::new()),
         subreaper: AtomicBool::new(false),
         child_times: Mutex::new((0, 0)),
-        ctty: Mutex::new(None),
+        ctty: Mutex::new(spec.ctty.clone()),
     });
+    if let Some(term) = &spec.ctty {
+        *term.job().lock().unwrap_or_else(|e| e.into_inner()) =
+            crate::kernel::tty::job::JobState { session: Some(pid), fg_pgrp: Some(pid) };
+    }
     let shared = Arc::new(TaskShared {
         tid: pid,
         tg: tg.clone(),

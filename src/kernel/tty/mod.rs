@@ -5,6 +5,7 @@
 //! The VFS owns a `Devpts` (one per sandbox) and serves the device nodes by
 //! calling it; `/dev/tty` is served by `open_controlling_tty`.
 
+pub mod console;
 pub mod job;
 pub mod ldisc;
 pub mod pty;

@@ -76,6 +76,11 @@ impl Pty {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Unlocks the slave side (unlockpt).
+    pub fn unlock(&self) {
+        self.lock().locked = false;
+    }
+
     /// Whether the master side is still open.
     pub fn master_open(&self) -> bool {
         self.lock().master_open

@@ -62,6 +62,8 @@ pub struct Vfs {
     upper: RwLock<BTreeMap<Vec<u8>, UpperNode>>,
     /// Inode numbers for upper nodes, far above any host inode.
     next_ino: AtomicU64,
+    /// The sandbox's pty pairs (`/dev/ptmx`, `/dev/pts`).
+    pub devpts: Arc<crate::kernel::tty::Devpts>,
 }
 
 impl Vfs {
@@ -72,6 +74,7 @@ impl Vfs {
             root,
             upper: RwLock::new(BTreeMap::new()),
             next_ino: AtomicU64::new(1 << 40),
+            devpts: Arc::new(crate::kernel::tty::Devpts::default()),
         };
         {
             let mut up = vfs.upper.write().unwrap_or_else(|e| e.into_inner());

@@ -1,0 +1,169 @@
+//! The host terminal side: raw mode for the duration of an attached
+//! session (restored on every exit path), the window size, and the byte
+//! pumps between the host terminal and a sandbox pty's master side.
+
+pub mod console;
+
+use std::io::{Read, Write};
+use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+
+use crate::kernel::errno::Errno;
+use crate::kernel::tty::pty::Pty;
+use crate::kernel::tty::termios::Winsize;
+
+/// Whether the host terminal is in raw mode because of us.
+static RAW: AtomicBool = AtomicBool::new(false);
+/// The host terminal settings to restore.
+static SAVED: Mutex<Option<nix::sys::termios::Termios>> = Mutex::new(None);
+
+/// Whether standard input is a terminal.
+pub fn stdin_is_tty() -> bool {
+    nix::unistd::isatty(std::io::stdin().as_raw_fd()).unwrap_or(false)
+}
+
+/// Puts the host terminal (standard input) into raw mode until the guard
+/// drops; a no-op when standard input is not a terminal.
+pub struct RawMode {
+    active: bool,
+}
+
+impl RawMode {
+    /// Enters raw mode and installs the restore hooks (panic, SIGTERM...).
+    pub fn enter() -> RawMode {
+        if !stdin_is_tty() {
+            return RawMode { active: false };
+        }
+        let stdin = std::io::stdin();
+        if let Ok(t) = nix::sys::termios::tcgetattr(&stdin) {
+            *SAVED.lock().unwrap_or_else(|e| e.into_inner()) = Some(t);
+        }
+        if crossterm::terminal::enable_raw_mode().is_err() {
+            return RawMode { active: false };
+        }
+        RAW.store(true, Ordering::SeqCst);
+        install_restore_hooks();
+        RawMode { active: true }
+    }
+}
+
+impl Drop for RawMode {
+    fn drop(&mut self) {
+        if self.active {
+            restore();
+        }
+    }
+}
+
+/// Restores the host terminal if we changed it. Safe to call repeatedly.
+pub fn restore() {
+    if RAW.swap(false, Ordering::SeqCst) {
+        let _ = crossterm::terminal::disable_raw_mode();
+        if let Some(t) = SAVED.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            let _ = nix::sys::termios::tcsetattr(std::io::stdin(), nix::sys::termios::SetArg::TCSANOW, &t);
+        }
+    }
+}
+
+fn install_restore_hooks() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            restore();
+            prev(info);
+        }));
+        // A signal that ends husk must not leave the terminal raw.
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT]) {
+            std::thread::spawn(move || {
+                if let Some(sig) = signals.forever().next() {
+                    restore();
+                    std::process::exit(128 + sig);
+                }
+            });
+        }
+    });
+}
+
+/// The host terminal's size, if standard output is a terminal.
+pub fn host_winsize() -> Option<Winsize> {
+    let (cols, rows) = crossterm::terminal::size().ok()?;
+    // A terminal that reports no size (e.g. under `script`) has none.
+    (rows > 0 && cols > 0).then_some(Winsize { rows, cols, xpixel: 0, ypixel: 0 })
+}
+
+/// A running attachment of the host terminal to a pty.
+pub struct Attachment {
+    output: JoinHandle<()>,
+}
+
+impl Attachment {
+    /// Starts pumping: host stdin to the pty, pty output to host stdout, and
+    /// host window-size changes to the pty.
+    pub fn start(pty: Arc<Pty>) -> Attachment {
+        if let Some(ws) = host_winsize() {
+            pty.set_winsize(ws);
+        } else {
+            pty.set_winsize(Winsize { rows: 24, cols: 80, xpixel: 0, ypixel: 0 });
+        }
+        let p = pty.clone();
+        std::thread::Builder::new()
+            .name("tty-input".into())
+            .spawn(move || {
+                let mut stdin = std::io::stdin().lock();
+                let mut buf = [0u8; 4096];
+                loop {
+                    match stdin.read(&mut buf) {
+                        Ok(0) => break,
+                        Ok(n) => {
+                            if p.master_write(&buf[..n], false).is_err() {
+                                break;
+                            }
+                        }
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                        Err(_) => break,
+                    }
+                }
+            })
+            .ok();
+        let p = pty.clone();
+        if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGWINCH]) {
+            std::thread::spawn(move || {
+                for _ in signals.forever() {
+                    if let Some(ws) = host_winsize() {
+                        p.set_winsize(ws);
+                    }
+                }
+            });
+        }
+        let output = std::thread::Builder::new()
+            .name("tty-output".into())
+            .spawn(move || {
+                let mut stdout = std::io::stdout();
+                let mut buf = [0u8; 8192];
+                loop {
+                    match pty.master_read(&mut buf, false) {
+                        Ok(n) => {
+                            if stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
+                                break;
+                            }
+                        }
+                        Err(Errno::EIO) | Err(_) => break,
+                    }
+                }
+            })
+            .unwrap_or_else(|_| std::thread::spawn(|| {}));
+        Attachment { output }
+    }
+
+    /// Waits (up to `timeout`) until every byte the sandbox wrote has been
+    /// copied to the host terminal.
+    pub fn drain(self, timeout: std::time::Duration) {
+        let deadline = std::time::Instant::now() + timeout;
+        while !self.output.is_finished() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(5));
+        }
+    }
+}
