@@ -131,8 +131,9 @@ impl StubThread {
         // Let the child go on (or, if seizing failed, let it run into its
         // int3 and die of SIGTRAP).
         let _ = nix::unistd::write(&ready_w, &[1u8]);
-        drop(ready_w);
-        drop(ready_r);
+        // The pipe stays open until the child has stopped: the descriptor
+        // table is shared (CLONE_FILES), and a number closed early could be
+        // reused by another thread before the child reads it.
         if let Err(e) = seized {
             // SAFETY: kill of our own child by pid.
             unsafe { libc::kill(pid, libc::SIGKILL) };
@@ -141,6 +142,8 @@ impl StubThread {
         }
         // The stub unmaps the sentry and stops on its int3.
         let status = wait_tid(pid).map_err(PlatformError::Spawn)?;
+        drop(ready_w);
+        drop(ready_r);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
             t.dead = true;
             return Err(PlatformError::UnexpectedStop(status));
