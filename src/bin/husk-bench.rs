@@ -111,6 +111,10 @@ enum Measure {
     /// The harness times whole runs of the command: mean wall time of `runs` runs
     /// (`quick_runs` with `--quick`) after one unmeasured warm-up run.
     Wall { runs: usize, quick_runs: usize },
+    /// The command runs on a fresh pty driven by `benches/c/ptydrive.c` (run natively, as the
+    /// outer terminal), which prints the result: `echo` (keystroke echo latency over `count`
+    /// keys, a tenth with `--quick`) or `drain` (throughput of the terminal output).
+    InPty { mode: &'static str, count: u64 },
 }
 
 /// The goal a workload's issue sets for husk.
@@ -120,6 +124,8 @@ enum Target {
     None,
     /// husk's cost is at most this factor times runsc's (cost: time, or 1/throughput).
     VsRunsc(f64),
+    /// husk's cost is at most this factor times native's.
+    VsNative(f64),
 }
 
 /// Where a workload's command is built.
@@ -237,6 +243,25 @@ const WORKLOADS: &[Workload] = &[
         measure: Measure::SelfTimed(Quantity::Rate),
         target: Target::VsRunsc(0.5),
     },
+    Workload {
+        name: "tty-echo",
+        issue: "5",
+        // Keystroke echo through an interactive bash (readline echoes each key itself).
+        argv: |_| ["/bin/bash", "--norc", "--noprofile", "-i"].iter().map(|s| s.to_string()).collect(),
+        measure: Measure::InPty { mode: "echo", count: 300 },
+        target: Target::VsNative(2.0),
+    },
+    Workload {
+        name: "tty-yes",
+        issue: "5",
+        // `yes | head -c 100M` written to the terminal, drained by the outer pty.
+        argv: |c| {
+            let n = if c.quick { "10M" } else { "100M" };
+            vec!["/bin/sh".into(), "-c".into(), format!("yes | head -c {n}")]
+        },
+        measure: Measure::InPty { mode: "drain", count: 0 },
+        target: Target::VsRunsc(1.0),
+    },
 ];
 
 impl Workload {
@@ -252,6 +277,13 @@ impl Workload {
         match self.measure {
             Measure::SelfTimed(q) => q,
             Measure::Wall { .. } => Quantity::Time,
+            Measure::InPty { mode, .. } => {
+                if mode == "drain" {
+                    Quantity::Rate
+                } else {
+                    Quantity::Time
+                }
+            }
         }
     }
 }
@@ -309,6 +341,21 @@ enum Runner {
 }
 
 impl Runner {
+    /// The words that run a command through this runner with a terminal: nothing natively,
+    /// `husk do -t --`, `runsc [flags] do`.
+    fn tty_prefix(&self) -> Vec<String> {
+        match self {
+            Runner::Native => Vec::new(),
+            Runner::Husk(husk) => vec![husk.to_string_lossy().into_owned(), "do".into(), "-t".into(), "--".into()],
+            Runner::Runsc(runsc, flags) => {
+                let mut v = vec![runsc.to_string_lossy().into_owned()];
+                v.extend(flags.iter().cloned());
+                v.push("do".into());
+                v
+            }
+        }
+    }
+
     fn command(&self, argv: &[String]) -> Command {
         let (mut cmd, rest) = match self {
             Runner::Native => (Command::new(&argv[0]), &argv[1..]),
@@ -499,6 +546,20 @@ fn measure(w: &Workload, runner: &Runner, ctx: &Ctx, timeout: Duration) -> Resul
             }
             Ok(total.as_nanos() as f64 / runs as f64)
         }
+        Measure::InPty { mode, count } => {
+            let mut full = vec![ctx.bin("ptydrive"), mode.to_string()];
+            if mode == "echo" {
+                full.push(ctx.count(count));
+            }
+            full.push("--".into());
+            full.extend(runner.tty_prefix());
+            full.extend(argv);
+            let f = run_ok(&Runner::Native, &full, timeout)?;
+            match parse_result(&f.stdout) {
+                Some((v, _)) => Ok(v),
+                None => Err(format!("no valid result line in output {:?}", f.stdout.lines().next().unwrap_or(""))),
+            }
+        }
     }
 }
 
@@ -568,22 +629,29 @@ fn ratio(a: &Cell, b: &Cell) -> String {
 }
 
 fn target_text(t: Target, q: Quantity) -> String {
-    let Target::VsRunsc(f) = t else {
-        return "-".into();
+    let (f, other) = match t {
+        Target::VsRunsc(f) => (f, "runsc"),
+        Target::VsNative(f) => (f, "native"),
+        Target::None => return "-".into(),
     };
     let (op, f) = match q {
         Quantity::Time => ("≤", f),
         Quantity::Rate => ("≥", 1.0 / f),
     };
     if f == 1.0 {
-        format!("husk {op} runsc")
+        format!("husk {op} {other}")
     } else {
-        format!("husk {op} {f}× runsc")
+        format!("husk {op} {f}× {other}")
     }
 }
 
-fn verdict(t: Target, q: Quantity, husk: &Cell, runsc: &Cell) -> &'static str {
-    let (Target::VsRunsc(f), Some(r)) = (t, runsc.value()) else {
+fn verdict(t: Target, q: Quantity, husk: &Cell, native: &Cell, runsc: &Cell) -> &'static str {
+    let (f, reference) = match t {
+        Target::VsRunsc(f) => (f, runsc.value()),
+        Target::VsNative(f) => (f, native.value()),
+        Target::None => return "n.a.",
+    };
+    let Some(r) = reference else {
         return "n.a.";
     };
     let cost = |v: f64| if q == Quantity::Time { v } else { 1.0 / v };
@@ -626,7 +694,7 @@ fn print_table(rows: &[Row]) {
                 ratio(&r.husk, &r.native),
                 ratio(&r.husk, &r.runsc),
                 target_text(r.w.target, q),
-                verdict(r.w.target, q, &r.husk, &r.runsc).to_string(),
+                verdict(r.w.target, q, &r.husk, &r.native, &r.runsc).to_string(),
             ]
         })
         .collect();
