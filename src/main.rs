@@ -1,7 +1,9 @@
 //! husk: a sandbox for Linux programs with a user-space kernel.
 
+mod cli;
 mod kernel;
 mod loader;
+mod netstack;
 mod platform;
 mod tty;
 
@@ -21,6 +23,13 @@ struct Cli {
     /// Write logs to this file instead of stderr.
     #[arg(long, global = true, value_name = "FILE")]
     log_file: Option<PathBuf>,
+    /// The runtime's state directory (given before the subcommand, as in
+    /// runc and runsc; `husk do --root` is `do`'s root file system).
+    #[arg(long = "root", visible_alias = "root-dir", value_name = "DIR", default_value = loader::state::DEFAULT_ROOT)]
+    state_root: PathBuf,
+    /// Run the sentry without its seccomp filter (less secure; for debugging).
+    #[arg(long, global = true)]
+    no_seccomp: bool,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -28,7 +37,7 @@ struct Cli {
 /// Network modes of a sandbox.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
 enum Network {
-    /// No network at all.
+    /// Loopback only.
     None,
     /// The sandbox's own user-space network stack.
     Sandbox,
@@ -61,8 +70,8 @@ enum Command {
         /// sandbox keeps job control and gets Ctrl-C, Ctrl-Z and window changes.
         #[arg(long)]
         console: bool,
-        /// Network mode. Sockets are not served yet in any mode (they fail
-        /// with ENOSYS); the flag is accepted for the coming network stack.
+        /// Network mode: `sandbox` (the sentry's own TCP/IP stack), `none`
+        /// (loopback only) or `host` (AF_INET/AF_INET6 sockets on the host).
         #[arg(long, value_enum, default_value = "sandbox")]
         network: Network,
         /// Set an environment variable (repeatable); the caller's environment is passed through otherwise.
@@ -71,6 +80,10 @@ enum Command {
         /// Working directory inside the sandbox (default: the current one if it exists there, else /).
         #[arg(long, value_name = "DIR")]
         cwd: Option<String>,
+        /// Bind-mount host path SRC at DST in the sandbox (repeatable); `:ro` makes it
+        /// read-only. Writes below a read-write mount reach the host, confined to SRC.
+        #[arg(long = "mount", value_name = "SRC:DST[:ro]")]
+        mounts: Vec<String>,
         /// The command and its arguments.
         #[arg(
             required = true,
@@ -80,15 +93,48 @@ enum Command {
         )]
         cmd: Vec<String>,
     },
+    /// Create a container from an OCI bundle (not started).
+    Create(cli::CreateArgs),
+    /// Start a created container.
+    Start {
+        /// The container id.
+        id: String,
+    },
+    /// Create and start a container, wait for it and exit with its status.
+    Run(cli::RunArgs),
+    /// Run another process in a running container.
+    Exec(cli::ExecArgs),
+    /// Send a signal to a container's init, one process, or all of them.
+    Kill(cli::KillArgs),
+    /// Wait for a container's init (or one process) to exit; print its status.
+    Wait(cli::WaitArgs),
+    /// List a container's processes.
+    Ps(cli::PsArgs),
+    /// Print a container's state (OCI state JSON).
+    State {
+        /// The container id.
+        id: String,
+    },
+    /// List the containers.
+    List(cli::ListArgs),
+    /// Delete a stopped container (or a running one, with --force).
+    Delete(cli::DeleteArgs),
+    /// Print a container's events (exits, resource use) as JSON lines.
+    Events(cli::EventsArgs),
+    /// Write a default config.json for a bundle.
+    Spec(cli::SpecArgs),
+    /// The sandbox process (internal: started by create and run).
+    #[command(hide = true)]
+    Boot(cli::BootCliArgs),
 }
 
-fn init_logging(cli: &Cli) -> anyhow::Result<()> {
-    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log_level)
-        .map_err(|e| anyhow::anyhow!("invalid --log-level {:?}: {e}", cli.log_level))?;
+fn init_logging(level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .map_err(|e| anyhow::anyhow!("invalid --log-level {level:?}: {e}"))?;
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
-    match &cli.log_file {
+    match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -103,6 +149,30 @@ fn init_logging(cli: &Cli) -> anyhow::Result<()> {
         None => builder.with_writer(std::io::stderr).init(),
     }
     Ok(())
+}
+
+/// Parses `--mount SRC:DST[:ro|:rw]` arguments.
+fn parse_mounts(args: &[String]) -> anyhow::Result<Vec<kernel::vfs::BindSpec>> {
+    args.iter()
+        .map(|a| {
+            let parts: Vec<&str> = a.split(':').collect();
+            let (src, dst, readonly) = match parts.as_slice() {
+                [s, d] => (*s, *d, false),
+                [s, d, "ro"] => (*s, *d, true),
+                [s, d, "rw"] => (*s, *d, false),
+                _ => anyhow::bail!("--mount {a:?}: expected SRC:DST[:ro]"),
+            };
+            if src.is_empty() || !dst.starts_with('/') {
+                anyhow::bail!("--mount {a:?}: SRC must be given and DST must be absolute");
+            }
+            let source = std::fs::canonicalize(src).map_err(|e| anyhow::anyhow!("--mount {a:?}: {src}: {e}"))?;
+            Ok(kernel::vfs::BindSpec {
+                source,
+                target: dst.to_string(),
+                readonly,
+            })
+        })
+        .collect()
 }
 
 /// Merges `-e KEY=VAL` settings into the caller's environment.
@@ -130,11 +200,49 @@ fn build_env(overrides: &[String]) -> anyhow::Result<Vec<String>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(e) = init_logging(&cli) {
+    if let Some(Command::Boot(_)) = &cli.command {
+        // The sandbox logs to its state directory once it has one.
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&cli.log_level) {
+            eprintln!("husk: invalid --log-level {:?}: {e}", cli.log_level);
+            return ExitCode::from(2);
+        }
+    } else if let Err(e) = init_logging(&cli.log_level, cli.log_file.as_deref()) {
         eprintln!("husk: {e}");
         return ExitCode::from(2);
     }
+    let ctx = cli::runtime::Ctx {
+        state: loader::state::StateDir::new(&cli.state_root),
+        no_seccomp: cli.no_seccomp,
+        log_level: cli.log_level.clone(),
+        log_file: cli.log_file.clone(),
+    };
+    let runtime = |r: anyhow::Result<i32>| match r {
+        Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
+        Err(e) => {
+            eprintln!("husk: {e:#}");
+            ExitCode::from(1)
+        }
+    };
     match cli.command {
+        Some(Command::Create(a)) => runtime(cli::runtime::create(&ctx, &a)),
+        Some(Command::Start { id }) => runtime(cli::runtime::start(&ctx, &id)),
+        Some(Command::Run(a)) => runtime(cli::runtime::run(&ctx, &a)),
+        Some(Command::Exec(a)) => runtime(cli::runtime::exec(&ctx, &a)),
+        Some(Command::Kill(a)) => runtime(cli::runtime::kill(&ctx, &a)),
+        Some(Command::Wait(a)) => runtime(cli::runtime::wait(&ctx, &a)),
+        Some(Command::Ps(a)) => runtime(cli::runtime::ps(&ctx, &a)),
+        Some(Command::State { id }) => runtime(cli::runtime::state(&ctx, &id)),
+        Some(Command::List(a)) => runtime(cli::runtime::list(&ctx, &a)),
+        Some(Command::Delete(a)) => runtime(cli::runtime::delete(&ctx, &a)),
+        Some(Command::Events(a)) => runtime(cli::runtime::events(&ctx, &a)),
+        Some(Command::Spec(a)) => runtime(cli::runtime::spec(&a)),
+        Some(Command::Boot(a)) => {
+            let (level, file) = (cli.log_level.clone(), cli.log_file.clone());
+            let init_log = move |default: &std::path::Path| {
+                let _ = init_logging(&level, Some(file.as_deref().unwrap_or(default)));
+            };
+            ExitCode::from(cli::runtime::boot(&ctx, &a, &init_log).clamp(0, 255) as u8)
+        }
         None => {
             eprintln!("husk: the interactive console is not available yet; see `husk --help` (try `husk do -- CMD`)");
             ExitCode::from(2)
@@ -147,11 +255,16 @@ fn main() -> ExitCode {
             network,
             env,
             cwd,
+            mounts,
             cmd,
         }) => {
-            if network == Network::Host {
-                tracing::warn!("--network=host: sockets are not served yet");
-            }
+            let mounts = match parse_mounts(&mounts) {
+                Ok(m) => m,
+                Err(e) => {
+                    eprintln!("husk: {e}");
+                    return ExitCode::from(2);
+                }
+            };
             let env = match build_env(&env) {
                 Ok(e) => e,
                 Err(e) => {
@@ -163,14 +276,28 @@ fn main() -> ExitCode {
                 eprintln!("husk: {e}");
                 return ExitCode::from(125);
             }
+            // Before the first application instruction: the sentry's own filter.
+            if cli.no_seccomp {
+                loader::seccomp::warn_disabled();
+            } else if let Err(e) = loader::seccomp::install() {
+                eprintln!("husk: {e}");
+                return ExitCode::from(125);
+            }
             let spec = loader::DoSpec {
                 root,
                 cwd,
+                mounts,
                 env,
                 argv: cmd,
                 strace,
                 tty,
                 console,
+                // Network mode (netstack issue).
+                network: match network {
+                    Network::None => netstack::NetworkMode::None,
+                    Network::Sandbox => netstack::NetworkMode::Sandbox,
+                    Network::Host => netstack::NetworkMode::Host,
+                },
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

@@ -58,7 +58,10 @@ fn init_ignores_default_signals_it_sends_itself() {
     // namespace, a signal it sends itself whose action is the default is
     // ignored, even SIGKILL. Natively the same holds under `unshare -pf`.
     let script = "kill -9 $$; kill -TERM $$; echo alive";
-    assert_stdout(&native(&["unshare", "--pid", "--fork", BUSYBOX, "sh", "-c", script]), "alive\n");
+    assert_stdout(
+        &native(&["unshare", "--pid", "--fork", BUSYBOX, "sh", "-c", script]),
+        "alive\n",
+    );
     assert_stdout(&husk_do(&[BUSYBOX, "sh", "-c", script]), "alive\n");
 }
 

@@ -27,6 +27,12 @@ impl FdTable {
         self.slots.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// A descriptor of `file` was closed: the POSIX record locks this
+    /// table holds on the file go away (called without the table's lock).
+    fn closed(&self, file: &OpenFile) {
+        crate::kernel::vfs::lock::release_posix(self as *const FdTable as usize, file);
+    }
+
     /// The file behind `fd`.
     pub fn get(&self, fd: i32) -> Result<Arc<OpenFile>, Errno> {
         self.entry(fd).map(|e| e.file)
@@ -81,17 +87,25 @@ impl FdTable {
         if i >= slots.len() {
             slots.resize(i + 1, None);
         }
-        Ok(slots[i].replace(FdEntry { file, cloexec }))
+        let old = slots[i].replace(FdEntry { file, cloexec });
+        drop(slots);
+        if let Some(o) = &old {
+            self.closed(&o.file);
+        }
+        Ok(old)
     }
 
     /// Removes `fd`.
     pub fn remove(&self, fd: i32) -> Result<FdEntry, Errno> {
         let mut slots = self.lock();
-        usize::try_from(fd)
+        let e = usize::try_from(fd)
             .ok()
             .and_then(|i| slots.get_mut(i))
             .and_then(|e| e.take())
-            .ok_or(Errno::EBADF)
+            .ok_or(Errno::EBADF)?;
+        drop(slots);
+        self.closed(&e.file);
+        Ok(e)
     }
 
     /// Sets or clears close-on-exec.
@@ -109,16 +123,24 @@ impl FdTable {
     /// Closes every close-on-exec descriptor (`execve`).
     pub fn close_on_exec(&self) {
         let mut slots = self.lock();
+        let mut gone = Vec::new();
         for s in slots.iter_mut() {
             if s.as_ref().is_some_and(|e| e.cloexec) {
-                *s = None;
+                gone.extend(s.take());
             }
+        }
+        drop(slots);
+        for e in &gone {
+            self.closed(&e.file);
         }
     }
 
     /// Closes every descriptor (the process exited).
     pub fn close_all(&self) {
-        self.lock().clear();
+        let gone: Vec<FdEntry> = self.lock().drain(..).flatten().collect();
+        for e in &gone {
+            self.closed(&e.file);
+        }
     }
 
     /// A copy of the table (`fork` without `CLONE_FILES`).

@@ -8,10 +8,12 @@
 //! keyed per address space for now, which serves threads but not processes.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use crate::kernel::errno::Errno;
+use crate::kernel::wait::{block_until, current, Waker};
 
 /// Identifies a futex word.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
@@ -23,17 +25,18 @@ pub struct FutexKey {
 
 /// One sleeping thread.
 pub struct Waiter {
-    /// Set by a waker (or by the sentry to interrupt the wait).
-    woken: Mutex<bool>,
-    cv: Condvar,
+    /// Set by a waker.
+    woken: AtomicBool,
+    /// The sleeping task's waker (its sleeps end on signals too).
+    waker: Arc<Waker>,
     /// FUTEX_WAIT_BITSET's mask (all ones for plain waits).
     bitset: u32,
 }
 
 impl Waiter {
     fn wake(&self) {
-        *self.woken.lock().unwrap_or_else(|e| e.into_inner()) = true;
-        self.cv.notify_one();
+        self.woken.store(true, Ordering::SeqCst);
+        self.waker.notify();
     }
 }
 
@@ -53,7 +56,8 @@ pub enum WaitResult {
 
 impl FutexTable {
     /// FUTEX_WAIT(_BITSET): if `check()` says the word still holds the
-    /// expected value, sleeps until woken or `deadline`.
+    /// expected value, sleeps until woken, `deadline`, or a signal
+    /// (ERESTARTSYS).
     pub fn wait(
         &self,
         key: FutexKey,
@@ -61,11 +65,8 @@ impl FutexTable {
         check: impl FnOnce() -> Result<bool, Errno>,
         deadline: Option<Instant>,
     ) -> Result<WaitResult, Errno> {
-        let waiter = Arc::new(Waiter {
-            woken: Mutex::new(false),
-            cv: Condvar::new(),
-            bitset,
-        });
+        let waker = current().map(|t| t.waker.clone()).unwrap_or_default();
+        let waiter = Arc::new(Waiter { woken: AtomicBool::new(false), waker, bitset });
         {
             let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             if !check()? {
@@ -73,28 +74,12 @@ impl FutexTable {
             }
             q.entry(key).or_default().push(waiter.clone());
         }
-        let mut woken = waiter.woken.lock().unwrap_or_else(|e| e.into_inner());
-        while !*woken {
-            match deadline {
-                None => woken = waiter.cv.wait(woken).unwrap_or_else(|e| e.into_inner()),
-                Some(d) => {
-                    let now = Instant::now();
-                    if now >= d {
-                        break;
-                    }
-                    woken = waiter
-                        .cv
-                        .wait_timeout(woken, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
-                }
-            }
-        }
-        if *woken {
+        let r = block_until(&[], deadline, || waiter.woken.load(Ordering::SeqCst).then_some(Ok(())));
+        if r.is_ok() {
             return Ok(WaitResult::Woken);
         }
-        drop(woken);
-        // Timed out: leave the queue, unless a waker got us in the meantime.
+        // Timed out or interrupted: leave the queue, unless a waker got us
+        // in the meantime.
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(list) = q.get_mut(&key) {
             list.retain(|w| !Arc::ptr_eq(w, &waiter));
@@ -102,10 +87,14 @@ impl FutexTable {
                 q.remove(&key);
             }
         }
-        if *waiter.woken.lock().unwrap_or_else(|e| e.into_inner()) {
+        if waiter.woken.load(Ordering::SeqCst) {
             return Ok(WaitResult::Woken);
         }
-        Ok(WaitResult::TimedOut)
+        match r {
+            Err(Errno::ETIMEDOUT) => Ok(WaitResult::TimedOut),
+            Err(e) => Err(e),
+            Ok(()) => Ok(WaitResult::Woken),
+        }
     }
 
     /// FUTEX_WAKE(_BITSET): wakes up to `n` waiters whose bitset matches.

@@ -3,7 +3,9 @@
 //! `syscalls`, on the kernel's own objects: tasks, address spaces (`mm`),
 //! files (`vfs`, `fd`).
 
+pub mod container;
 pub mod errno;
+pub mod event;
 pub mod exec;
 pub mod fd;
 pub mod futex;
@@ -13,6 +15,7 @@ pub mod signal;
 pub mod strace;
 pub mod syscalls;
 pub mod task;
+pub mod timer;
 pub mod tty;
 pub mod vfs;
 pub mod wait;
@@ -36,6 +39,8 @@ pub struct KernelConfig {
     pub hostname: String,
     /// Most tasks (threads of all processes) the sandbox may have.
     pub max_tasks: usize,
+    /// How the sandbox reaches the network (`--network`).
+    pub network: crate::netstack::NetworkMode,
 }
 
 /// One sandbox's kernel.
@@ -63,6 +68,12 @@ pub struct Kernel {
     init_exited: Condvar,
     /// Most tasks the sandbox may have at once (its pids limit).
     pub max_tasks: usize,
+    /// Process exits, for waiters outside the sandbox (container.rs).
+    pub exits: container::ExitWatch,
+    /// Fires interval and POSIX timers (kernel/timer.rs).
+    pub timers: timer::TimerService,
+    /// The sandbox's network: sockets, the IP stack, unix socket names.
+    pub net: Arc<crate::netstack::NetStack>,
 }
 
 impl Kernel {
@@ -81,8 +92,12 @@ impl Kernel {
             init_status: Mutex::new(None),
             init_exited: Condvar::new(),
             max_tasks: config.max_tasks,
+            exits: container::ExitWatch::default(),
+            net: crate::netstack::NetStack::new(config.network),
+            timers: timer::TimerService::new(),
         });
         kernel.vfs.devpts.set_kernel(Arc::downgrade(&kernel));
+        kernel.vfs.procfs.attach(Arc::downgrade(&kernel));
         kernel
     }
 

@@ -1,8 +1,15 @@
-//! Pipes: a 64 KiB buffer (resizable with F_SETPIPE_SZ), writes of up to
-//! PIPE_BUF bytes atomic, EOF once every writer is gone, EPIPE (and the
-//! caller's SIGPIPE) once every reader is gone.
+//! Pipes and the buffers of FIFOs: 16 pages of 4 KiB (resizable with
+//! F_SETPIPE_SZ), writes of up to PIPE_BUF bytes atomic, EOF once every
+//! writer is gone, EPIPE (and the caller's SIGPIPE) once every reader is
+//! gone. Space is counted in pages as Linux does (a write shares the last
+//! page only if it fits there whole; a page is free again once read to
+//! its end), so writers see EAGAIN exactly when Linux's would. The bytes
+//! themselves live in one ring and move between it and application memory
+//! directly (one copy each way), under the pipe's lock, and are consumed
+//! only once delivered.
 
 use std::collections::VecDeque;
+
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -14,6 +21,8 @@ use crate::kernel::wait::{block_until, WaitQueue};
 
 /// Writes up to this size are atomic.
 pub const PIPE_BUF: usize = 4096;
+/// The unit of pipe space.
+const PAGE: usize = 4096;
 /// Default capacity, as Linux.
 pub const DEFAULT_CAPACITY: usize = 65536;
 /// Largest capacity an unprivileged F_SETPIPE_SZ may ask for (pipe-max-size).
@@ -24,45 +33,258 @@ const PIPEFS_DEV: u64 = 0xd;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1);
 
+/// A byte ring: `len` bytes from `head`, wrapping at `data.len()`.
+#[derive(Default)]
+struct Ring {
+    data: Vec<u8>,
+    head: usize,
+    len: usize,
+}
+
+impl Ring {
+    /// The filled part, as one or two slices, in order.
+    fn filled(&self) -> (&[u8], &[u8]) {
+        let cap = self.data.len();
+        let end = self.head + self.len;
+        if end <= cap {
+            (&self.data[self.head..end], &[])
+        } else {
+            (&self.data[self.head..], &self.data[..end - cap])
+        }
+    }
+
+    /// Makes room for `cap` bytes in all, keeping the contents.
+    fn reserve(&mut self, cap: usize) {
+        if self.data.len() >= cap {
+            return;
+        }
+        let mut data = vec![0u8; cap];
+        let (a, b) = self.filled();
+        data[..a.len()].copy_from_slice(a);
+        data[a.len()..a.len() + b.len()].copy_from_slice(b);
+        self.data = data;
+        self.head = 0;
+    }
+
+    /// The free part after the data, as one or two slices, in order.
+    fn free(&mut self) -> (&mut [u8], &mut [u8]) {
+        let cap = self.data.len();
+        let tail = (self.head + self.len) % cap.max(1);
+        if self.head + self.len >= cap {
+            // The data wraps: free space is one run before `head`.
+            let (_, rest) = self.data.split_at_mut(tail);
+            let n = self.head - tail;
+            (&mut rest[..n], &mut [])
+        } else {
+            let (front, back) = self.data.split_at_mut(tail);
+            (back, &mut front[..self.head])
+        }
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.len -= n;
+        self.head = if self.len == 0 { 0 } else { (self.head + n) % self.data.len() };
+    }
+
+    /// Shrinks the storage to `cap` (the data must fit).
+    fn resize(&mut self, cap: usize) {
+        let mut data = vec![0u8; cap];
+        let (a, b) = self.filled();
+        data[..a.len()].copy_from_slice(a);
+        data[a.len()..a.len() + b.len()].copy_from_slice(b);
+        self.data = data;
+        self.head = 0;
+    }
+}
+
 struct State {
-    buf: VecDeque<u8>,
+    buf: Ring,
+    /// The pages in use, oldest first: (offset in the page, bytes there),
+    /// as Linux's pipe buffers.
+    pages: VecDeque<(u16, u16)>,
+    /// Bytes the pipe may hold: its page slots times the page size.
     capacity: usize,
     readers: usize,
     writers: usize,
+    /// Read and write opens so far (FIFO opens wait for these to move).
+    r_counter: u64,
+    w_counter: u64,
 }
 
-/// The shared part of a pipe.
+/// The shared part of a pipe or FIFO.
 pub struct Pipe {
     /// Buffer and end counts.
     state: Mutex<State>,
-    /// Notified on every change: data, space, an end closing.
+    /// Notified on every change: data, space, an end opening or closing.
     queue: WaitQueue,
     ino: u64,
     ctime: (i64, i64),
 }
 
 impl Pipe {
+    /// An empty pipe with no ends.
+    pub fn new() -> Arc<Pipe> {
+        Arc::new(Pipe {
+            state: Mutex::new(State {
+                buf: Ring::default(),
+                pages: VecDeque::new(),
+                capacity: DEFAULT_CAPACITY,
+                readers: 0,
+                writers: 0,
+                r_counter: 0,
+                w_counter: 0,
+            }),
+            queue: WaitQueue::default(),
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            ctime: now(),
+        })
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// One end of a pipe. Dropping it (when the last descriptor of its open
-/// file closes) closes that end.
+impl State {
+    /// How many bytes of a `total`-byte write, `done` of them written, fit
+    /// now; counts them into pages. On the first try the start of the write
+    /// may go into the last page, if the part that is not a whole page fits
+    /// there entirely (Linux's merge); the rest takes whole free pages.
+    fn accept(&mut self, total: usize, done: usize, first: bool) -> usize {
+        // PIPE_BUF atomicity follows from writes of at most a page taking
+        // the last page whole or one free page.
+        const _: () = assert!(PIPE_BUF == PAGE);
+        let want = total - done;
+        let mut take = 0;
+        let chars = total % PAGE;
+        if first && chars > 0 {
+            if let Some(last) = self.pages.back_mut() {
+                if last.0 as usize + last.1 as usize + chars <= PAGE {
+                    last.1 += chars as u16;
+                    take = chars;
+                }
+            }
+        }
+        let slots = self.capacity / PAGE;
+        while take < want && self.pages.len() < slots {
+            let n = (want - take).min(PAGE);
+            self.pages.push_back((0, n as u16));
+            take += n;
+        }
+        take
+    }
+
+    /// Counts `n` bytes out of the pages, freeing those read to the end.
+    fn release(&mut self, mut n: usize) {
+        while n > 0 {
+            let Some(front) = self.pages.front_mut() else {
+                break;
+            };
+            let k = n.min(front.1 as usize);
+            front.0 += k as u16;
+            front.1 -= k as u16;
+            n -= k;
+            if front.1 == 0 {
+                self.pages.pop_front();
+            }
+        }
+    }
+
+    /// True when a page is free (a writer could make progress).
+    fn has_room(&self) -> bool {
+        self.pages.len() < self.capacity / PAGE
+    }
+}
+
+impl Pipe {
+    /// Opens an end with `open(2)` flags, as a FIFO open does: a reader
+    /// (without O_NONBLOCK) waits for a writer and a writer for a reader;
+    /// O_WRONLY|O_NONBLOCK without a reader is ENXIO; O_RDWR never waits.
+    pub fn open_end(self: &Arc<Pipe>, flags: u32, inode: Option<InodeStat>) -> Result<PipeEnd, Errno> {
+        let acc = flags as i32 & libc::O_ACCMODE;
+        let nonblock = flags as i32 & libc::O_NONBLOCK != 0;
+        let (read, write) = match acc {
+            libc::O_RDONLY => (true, false),
+            libc::O_WRONLY => (false, true),
+            _ => (true, true),
+        };
+        let (r0, w0, no_writer);
+        {
+            let mut st = self.lock();
+            if write && !read && nonblock && st.readers == 0 {
+                return Err(Errno::ENXIO);
+            }
+            if read {
+                st.readers += 1;
+                st.r_counter += 1;
+            }
+            if write {
+                st.writers += 1;
+                st.w_counter += 1;
+            }
+            (r0, w0, no_writer) = (st.r_counter, st.w_counter, st.writers == 0);
+        }
+        // From here on, dropping the end undoes the counts.
+        let end = PipeEnd {
+            pipe: self.clone(),
+            read,
+            write,
+            // As Linux: a reader opened without a writer (O_NONBLOCK) sees
+            // no POLLHUP until a writer has come and gone.
+            w_seen: if read && nonblock && no_writer { w0 } else { 0 },
+            inode,
+        };
+        self.queue.notify_all();
+        if read && write || nonblock {
+            return Ok(end);
+        }
+        block_until(&[&self.queue], None, || {
+            let st = self.lock();
+            let partner = if read {
+                st.writers > 0 || st.w_counter != w0
+            } else {
+                st.readers > 0 || st.r_counter != r0
+            };
+            partner.then_some(Ok(()))
+        })?;
+        Ok(end)
+    }
+}
+
+/// The metadata a FIFO end reports: its node's, not the pipe's.
+pub type InodeStat = Arc<dyn Fn() -> Result<Stat, Errno> + Send + Sync>;
+
+/// One end of a pipe (or an O_RDWR FIFO end, which is both). Dropping it
+/// (when the last descriptor of its open file closes) closes that end.
 pub struct PipeEnd {
     pipe: Arc<Pipe>,
-    writer: bool,
+    read: bool,
+    write: bool,
+    /// The write-open count when this end opened: a reader sees POLLHUP
+    /// only once a writer has come and gone since.
+    w_seen: u64,
+    /// A FIFO's node metadata.
+    inode: Option<InodeStat>,
 }
 
 /// Creates a pipe and returns its (read, write) ends.
 pub fn new_pipe() -> (PipeEnd, PipeEnd) {
-    let pipe = Arc::new(Pipe {
-        state: Mutex::new(State { buf: VecDeque::new(), capacity: DEFAULT_CAPACITY, readers: 1, writers: 1 }),
-        queue: WaitQueue::default(),
-        ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
-        ctime: now(),
-    });
-    (PipeEnd { pipe: pipe.clone(), writer: false }, PipeEnd { pipe, writer: true })
+    let pipe = Pipe::new();
+    {
+        let mut st = pipe.lock();
+        st.readers = 1;
+        st.writers = 1;
+        st.r_counter = 1;
+        st.w_counter = 1;
+    }
+    let end = |read, write| PipeEnd {
+        pipe: pipe.clone(),
+        read,
+        write,
+        w_seen: 0,
+        inode: None,
+    };
+    (end(true, false), end(false, true))
 }
 
 impl PipeEnd {
@@ -70,16 +292,139 @@ impl PipeEnd {
     pub fn name(&self) -> Vec<u8> {
         format!("pipe:[{}]", self.pipe.ino).into_bytes()
     }
+
+    /// Up to `len` bytes at the front of the pipe, left in place (`tee`);
+    /// waits for data unless `nonblock`. Empty at end of file.
+    pub fn peek(&self, len: usize, nonblock: bool) -> Result<Vec<u8>, Errno> {
+        let mut out = Vec::new();
+        self.read_with(len, nonblock, |ring, n| {
+            let (a, b) = ring.filled();
+            let k = a.len().min(n);
+            out.extend_from_slice(&a[..k]);
+            out.extend_from_slice(&b[..n - k]);
+            Ok(n)
+        })?;
+        Ok(out)
+    }
+
+    /// Waits until data (or EOF) is there, then runs `take` on the state.
+    fn read_with(
+        &self,
+        len: usize,
+        nonblock: bool,
+        mut take: impl FnMut(&mut Ring, usize) -> Result<usize, Errno>,
+    ) -> Result<usize, Errno> {
+        if !self.read {
+            return Err(Errno::EBADF);
+        }
+        if len == 0 {
+            return Ok(0);
+        }
+        let p = &self.pipe;
+        let r = block_until(&[&p.queue], None, || {
+            let mut st = p.lock();
+            if st.buf.len > 0 {
+                let n = len.min(st.buf.len);
+                let before = st.buf.len;
+                let r = take(&mut st.buf, n);
+                let used = before - st.buf.len;
+                st.release(used);
+                return Some(r);
+            }
+            if st.writers == 0 {
+                return Some(Ok(0));
+            }
+            if nonblock {
+                return Some(Err(Errno::EAGAIN));
+            }
+            None
+        });
+        if matches!(r, Ok(n) if n > 0) {
+            p.queue.notify_all();
+        }
+        r
+    }
+
+    /// Writes `len` bytes, `put(ring, done, n)` copying bytes `done..done+n`
+    /// into the ring's free space; blocks as pipe(7) says.
+    fn write_with(
+        &self,
+        len: usize,
+        nonblock: bool,
+        mut put: impl FnMut(&mut Ring, usize, usize) -> Result<(), Errno>,
+    ) -> Result<usize, Errno> {
+        if !self.write {
+            return Err(Errno::EBADF);
+        }
+        let p = &self.pipe;
+        let mut done = 0usize;
+        let mut first = true;
+        loop {
+            let r = block_until(&[&p.queue], None, || {
+                let mut st = p.lock();
+                if st.readers == 0 {
+                    return Some(Err(Errno::EPIPE));
+                }
+                // Writes of up to PIPE_BUF bytes are all or nothing: they
+                // fit the last page whole or take one free page.
+                let undo = (st.pages.len(), st.pages.back().copied());
+                let n = st.accept(len, done, std::mem::take(&mut first));
+                if n > 0 {
+                    let cap = st.capacity;
+                    st.buf.reserve(cap);
+                    if let Err(e) = put(&mut st.buf, done, n) {
+                        // Nothing was written: the pages are as they were.
+                        st.pages.truncate(undo.0);
+                        if let (Some(b), Some(last)) = (undo.1, st.pages.back_mut()) {
+                            *last = b;
+                        }
+                        return Some(Err(e));
+                    }
+                    st.buf.len += n;
+                    return Some(Ok(n));
+                }
+                if nonblock {
+                    return Some(Err(Errno::EAGAIN));
+                }
+                None
+            });
+            match r {
+                Ok(n) => {
+                    done += n;
+                    p.queue.notify_all();
+                    if done == len {
+                        return Ok(done);
+                    }
+                }
+                Err(e) if done > 0 && e != Errno::EPIPE => return Ok(done),
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+/// Copies `n` bytes from `src` into the free part of `ring`.
+fn put_slice(ring: &mut Ring, src: &[u8]) {
+    let (a, b) = ring.free();
+    let k = a.len().min(src.len());
+    a[..k].copy_from_slice(&src[..k]);
+    b[..src.len() - k].copy_from_slice(&src[k..]);
 }
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
         {
             let mut st = self.pipe.lock();
-            if self.writer {
+            if self.write {
                 st.writers -= 1;
-            } else {
+            }
+            if self.read {
                 st.readers -= 1;
+            }
+            if st.readers == 0 && st.writers == 0 {
+                // A FIFO's data does not outlive its last opener.
+                st.buf = Ring::default();
+                st.pages.clear();
             }
         }
         self.pipe.queue.notify_all();
@@ -96,81 +441,65 @@ impl FileOps for PipeEnd {
     }
 
     fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        if self.writer {
-            return Err(Errno::EBADF);
-        }
-        if buf.is_empty() {
-            return Ok(0);
-        }
-        let p = &self.pipe;
-        let r = block_until(&[&p.queue], None, || {
-            let mut st = p.lock();
-            if !st.buf.is_empty() {
-                let n = buf.len().min(st.buf.len());
-                for (d, s) in buf[..n].iter_mut().zip(st.buf.drain(..n)) {
-                    *d = s;
-                }
-                return Some(Ok(n));
-            }
-            if st.writers == 0 {
-                return Some(Ok(0));
-            }
-            if nonblock {
-                return Some(Err(Errno::EAGAIN));
-            }
-            None
-        });
-        if matches!(r, Ok(n) if n > 0) {
-            p.queue.notify_all();
-        }
-        r
+        self.read_with(buf.len(), nonblock, |ring, n| {
+            let (a, b) = ring.filled();
+            let k = a.len().min(n);
+            buf[..k].copy_from_slice(&a[..k]);
+            buf[k..n].copy_from_slice(&b[..n - k]);
+            ring.consume(n);
+            Ok(n)
+        })
     }
 
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        if !self.writer {
-            return Err(Errno::EBADF);
-        }
-        let p = &self.pipe;
-        let atomic = buf.len() <= PIPE_BUF;
-        let mut done = 0usize;
-        loop {
-            let r = block_until(&[&p.queue], None, || {
-                let mut st = p.lock();
-                if st.readers == 0 {
-                    return Some(Err(Errno::EPIPE));
-                }
-                let space = st.capacity.saturating_sub(st.buf.len());
-                let want = buf.len() - done;
-                if (atomic && space >= want) || (!atomic && space > 0) {
-                    let n = want.min(space);
-                    st.buf.extend(&buf[done..done + n]);
-                    return Some(Ok(n));
-                }
-                if nonblock {
-                    return Some(Err(Errno::EAGAIN));
-                }
-                None
-            });
-            match r {
-                Ok(n) => {
-                    done += n;
-                    p.queue.notify_all();
-                    if done == buf.len() {
-                        return Ok(done);
-                    }
-                    if nonblock {
-                        // Take what fits, as Linux does for large writes.
-                        continue;
-                    }
-                }
-                Err(e) if done > 0 && e != Errno::EPIPE => return Ok(done),
-                Err(Errno::EAGAIN) if done > 0 => return Ok(done),
-                Err(e) => return Err(e),
-            }
-        }
+        self.write_with(buf.len(), nonblock, |ring, done, n| {
+            put_slice(ring, &buf[done..done + n]);
+            Ok(())
+        })
+    }
+
+    fn read_stream_to_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        Some(self.read_with(len, nonblock, |ring, n| {
+            let (a, b) = ring.filled();
+            let k = a.len().min(n);
+            mem.write_bytes(addr, &a[..k])?;
+            let second = if n > k {
+                mem.write_bytes(addr + k as u64, &b[..n - k]).map(|_| n - k)
+            } else {
+                Ok(0)
+            };
+            // Only what was delivered is consumed.
+            let got = k + second.unwrap_or(0);
+            ring.consume(got);
+            Ok(got)
+        }))
+    }
+
+    fn write_stream_from_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        Some(self.write_with(len, nonblock, |ring, done, n| {
+            let (a, b) = ring.free();
+            let k = a.len().min(n);
+            mem.read_bytes(addr + done as u64, &mut a[..k])?;
+            mem.read_bytes(addr + (done + k) as u64, &mut b[..n - k])
+        }))
     }
 
     fn stat(&self) -> Result<Stat, Errno> {
+        if let Some(f) = &self.inode {
+            return f();
+        }
         let t = self.pipe.ctime;
         Ok(Stat {
             dev: PIPEFS_DEV,
@@ -192,18 +521,19 @@ impl FileOps for PipeEnd {
     fn poll_ready(&self, events: i16) -> i16 {
         let st = self.pipe.lock();
         let mut r = 0;
-        if self.writer {
-            if st.readers == 0 {
-                r |= libc::POLLERR;
-            } else if st.capacity.saturating_sub(st.buf.len()) >= PIPE_BUF {
-                r |= libc::POLLOUT | libc::POLLWRNORM;
-            }
-        } else {
-            if !st.buf.is_empty() {
+        if self.read {
+            if st.buf.len > 0 {
                 r |= libc::POLLIN | libc::POLLRDNORM;
             }
-            if st.writers == 0 {
+            if st.writers == 0 && st.w_counter != self.w_seen {
                 r |= libc::POLLHUP;
+            }
+        }
+        if self.write {
+            if st.readers == 0 {
+                r |= libc::POLLERR;
+            } else if st.has_room() {
+                r |= libc::POLLOUT | libc::POLLWRNORM;
             }
         }
         r & (events | libc::POLLERR | libc::POLLHUP)
@@ -216,7 +546,7 @@ impl FileOps for PipeEnd {
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         match req {
             libc::FIONREAD => {
-                let n = self.pipe.lock().buf.len();
+                let n = self.pipe.lock().buf.len;
                 mem.write_u32(arg, n as u32)?;
                 Ok(0)
             }
@@ -232,15 +562,64 @@ impl FileOps for PipeEnd {
                 return Err(Errno::EPERM);
             }
             // Rounded up to a power of two pages, at least one page.
-            let size = n.max(4096).next_power_of_two();
-            if size < st.buf.len() {
+            let size = n.max(PAGE).next_power_of_two();
+            if size / PAGE < st.pages.len() {
                 return Err(Errno::EBUSY);
             }
             st.capacity = size;
+            if st.buf.data.len() > size {
+                st.buf.resize(size);
+            }
             drop(st);
             self.pipe.queue.notify_all();
             return Ok(size as u64);
         }
         Ok(st.capacity as u64)
+    }
+
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
+    fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        Some(
+            self.pipe
+                .open_end(flags, self.inode.clone())
+                .map(|e| Box::new(e) as Box<dyn FileOps>),
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ring_wraps_and_keeps_order() {
+        let (r, w) = new_pipe();
+        let mut out = vec![0u8; 70000];
+        for round in 0..5u8 {
+            let data: Vec<u8> = (0..40000u32).map(|i| (i as u8).wrapping_add(round)).collect();
+            assert_eq!(w.write_stream(&data, true), Ok(40000));
+            assert_eq!(r.read_stream(&mut out[..40000], true), Ok(40000));
+            assert_eq!(&out[..40000], &data[..]);
+        }
+        // A full pipe takes no more.
+        let big = vec![7u8; 70000];
+        assert_eq!(w.write_stream(&big, true), Ok(DEFAULT_CAPACITY));
+        assert_eq!(w.write_stream(&big[..1], true), Err(Errno::EAGAIN));
+        assert_eq!(r.read_stream(&mut out, true), Ok(DEFAULT_CAPACITY));
+        drop(w);
+        assert_eq!(r.read_stream(&mut out, true), Ok(0));
+    }
+
+    #[test]
+    fn shrinking_keeps_data() {
+        let (r, w) = new_pipe();
+        assert_eq!(w.write_stream(b"hello", true), Ok(5));
+        assert_eq!(w.pipe_size(Some(4096)), Ok(4096));
+        let mut out = [0u8; 8];
+        assert_eq!(r.read_stream(&mut out, true), Ok(5));
+        assert_eq!(&out[..5], b"hello");
     }
 }

@@ -55,39 +55,88 @@ impl Waker {
     }
 }
 
+/// What a `WaitQueue` notification reaches: a sleeping task's `Waker`, or
+/// a watcher that forwards the event (an epoll item watching a file, see
+/// `kernel::event::epoll`). `wake` is called without the queue's lock held
+/// and must not block.
+pub trait Wakeable: Send + Sync {
+    /// The queue was notified.
+    fn wake(&self);
+    /// The queue was notified of a change to the readiness bits `events`
+    /// (`POLLIN`, `POLLOUT`...) only, as Linux's wake-up keys: a watcher
+    /// interested in none of them may ignore it.
+    fn wake_events(&self, _events: u32) {
+        self.wake();
+    }
+}
+
+impl Wakeable for Waker {
+    fn wake(&self) {
+        self.notify();
+    }
+}
+
 /// The tasks waiting for one kind of event.
 #[derive(Default)]
 pub struct WaitQueue {
-    /// Registered wakers; dead ones are pruned on notify.
-    wakers: Mutex<Vec<Weak<Waker>>>,
+    /// Registered wakers and watchers; dead ones are pruned on notify.
+    wakers: Mutex<Vec<Weak<dyn Wakeable>>>,
 }
 
 impl WaitQueue {
     /// Wakes every waiting task (they re-check their condition).
     pub fn notify_all(&self) {
-        let mut w = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
-        w.retain(|weak| match weak.upgrade() {
-            Some(k) => {
-                k.notify();
-                true
+        self.notify_with(None);
+    }
+
+    /// Like `notify_all`, saying that only the readiness bits `events`
+    /// (`POLLIN`, `POLLOUT`...) may have changed: epoll items watching for
+    /// other events are not woken (so EPOLLET reports no false edge, as a
+    /// pipe read waking writers does not wake readers in Linux).
+    pub fn notify_events(&self, events: u32) {
+        self.notify_with(Some(events));
+    }
+
+    fn notify_with(&self, events: Option<u32>) {
+        let live: Vec<Arc<dyn Wakeable>> = {
+            let mut w = self.wakers.lock().unwrap_or_else(|e| e.into_inner());
+            let mut live = Vec::with_capacity(w.len());
+            w.retain(|weak| match weak.upgrade() {
+                Some(k) => {
+                    live.push(k);
+                    true
+                }
+                None => false,
+            });
+            live
+        };
+        for k in live {
+            match events {
+                Some(ev) => k.wake_events(ev),
+                None => k.wake(),
             }
-            None => false,
-        });
+        }
+    }
+
+    /// Adds a long-lived watcher, notified until `unsubscribe` or until it
+    /// is dropped (epoll items; sleeping tasks use `block_until`).
+    pub fn subscribe(&self, w: Weak<dyn Wakeable>) {
+        self.wakers.lock().unwrap_or_else(|e| e.into_inner()).push(w);
+    }
+
+    /// Removes a watcher added by `subscribe`.
+    pub fn unsubscribe(&self, w: &Weak<dyn Wakeable>) {
+        self.wakers.lock().unwrap_or_else(|e| e.into_inner()).retain(|x| !x.ptr_eq(w) && x.strong_count() > 0);
     }
 
     fn register(&self, k: &Arc<Waker>) {
-        self.wakers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(Arc::downgrade(k));
+        let w: Weak<dyn Wakeable> = Arc::downgrade(k) as Weak<dyn Wakeable>;
+        self.subscribe(w);
     }
 
     fn unregister(&self, k: &Arc<Waker>) {
-        let target = Arc::downgrade(k);
-        self.wakers
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|w| !w.ptr_eq(&target) && w.strong_count() > 0);
+        let w: Weak<dyn Wakeable> = Arc::downgrade(k) as Weak<dyn Wakeable>;
+        self.unsubscribe(&w);
     }
 }
 

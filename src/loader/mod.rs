@@ -1,6 +1,16 @@
 //! Booting a sandbox and running its first program. `husk do` uses this
 //! directly; the OCI loader and control server will build on it.
 
+pub mod boot;
+pub mod client;
+pub mod control;
+pub mod hostpty;
+pub mod oci;
+pub mod proto;
+pub mod sandbox;
+pub mod seccomp;
+pub mod state;
+
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -18,6 +28,8 @@ use crate::kernel::{Kernel, KernelConfig};
 pub struct DoSpec {
     /// Host directory used as the container root.
     pub root: PathBuf,
+    /// Bind mounts of host paths (`--mount SRC:DST[:ro]`).
+    pub mounts: Vec<crate::kernel::vfs::BindSpec>,
     /// Working directory inside the sandbox (`None`: the caller's, if it
     /// exists in the sandbox and the root is `/`; else `/`).
     pub cwd: Option<String>,
@@ -32,6 +44,8 @@ pub struct DoSpec {
     /// Pass the caller's terminal itself through as the command's stdio
     /// (console mode); the sentry keeps the job control.
     pub console: bool,
+    /// How the sandbox reaches the network (`--network`).
+    pub network: crate::netstack::NetworkMode,
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -91,7 +105,7 @@ const DEFAULT_PATH: &str = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/s
 
 /// Finds `cmd` like a shell: a name with a slash is used as is, others are
 /// looked up in the sandbox's PATH.
-fn find_command(vfs: &Vfs, cwd: &[u8], cmd: &str, env: &[String]) -> Result<Vec<u8>, DoError> {
+pub(crate) fn find_command(vfs: &Vfs, cwd: &[u8], cmd: &str, env: &[String]) -> Result<Vec<u8>, DoError> {
     if cmd.is_empty() {
         return Err(DoError::NotFound(cmd.to_string()));
     }
@@ -178,7 +192,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
             std::io::Error::from_raw_os_error(libc::ENOTDIR),
         ));
     }
-    let vfs = Vfs::new(&spec.root).map_err(|e| DoError::Root(spec.root.clone(), e))?;
+    let vfs = Vfs::with_binds(&spec.root, &spec.mounts).map_err(|e| DoError::Root(spec.root.clone(), e))?;
     let cwd = choose_cwd(&vfs, spec)?;
     let cmd = &spec.argv[0];
     let path = find_command(&vfs, &cwd, cmd, &spec.env)?;
@@ -186,6 +200,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         strace: spec.strace,
         hostname: "husk".to_string(),
         max_tasks: 1024,
+        network: spec.network,
     };
     let kernel = Kernel::new(vfs, &config);
     // With --console, the caller's terminal is the console itself.

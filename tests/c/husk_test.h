@@ -68,4 +68,212 @@ static void line_buffered_stdout(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
 }
 
+
+/* ------------------------------------------------------------------------
+ * Helpers for the multi-part programs (processes, signals, timers...).
+ * Each such program is a list of named groups of checks; `prog GROUP` runs
+ * one group, `prog` alone runs them all. A check prints "name: ok" or
+ * "name: <what differs>", so the native output is all "ok" and a run under
+ * husk can be compared with it line by line.
+ * ------------------------------------------------------------------------ */
+#include <signal.h>
+#include <stdarg.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Prints "name: ok" if cond holds, else "name: " and the formatted detail. */
+__attribute__((format(printf, 3, 4), unused))
+static void expect(const char *name, int cond, const char *fmt, ...) {
+    if (cond) {
+        printf("%s: ok\n", name);
+        return;
+    }
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    printf("%s: %s\n", name, buf);
+}
+
+/* "name: ok" if a call returned `want` (>= 0) or failed with errno `werr`
+ * (want < 0); otherwise what it did instead. */
+__attribute__((unused))
+static void expect_ret(const char *name, long ret, int err, long want, int werr) {
+    if (want >= 0) {
+        if (ret == want)
+            printf("%s: ok\n", name);
+        else if (ret < 0)
+            printf("%s: failed with %s, want %ld\n", name, errno_name(err), want);
+        else
+            printf("%s: returned %ld, want %ld\n", name, ret, want);
+    } else {
+        if (ret < 0 && err == werr)
+            printf("%s: ok\n", name);
+        else if (ret < 0)
+            printf("%s: failed with %s, want %s\n", name, errno_name(err),
+                   errno_name(werr));
+        else
+            printf("%s: returned %ld, want %s\n", name, ret, errno_name(werr));
+    }
+}
+
+/* Shorthands: a call that must succeed (return >= 0) / fail with an errno. */
+#define EXPECT_OK(name, call)                                                 \
+    do {                                                                      \
+        errno = 0;                                                            \
+        long r_ = (long)(call);                                               \
+        if (r_ >= 0)                                                          \
+            printf("%s: ok\n", name);                                         \
+        else                                                                  \
+            printf("%s: failed with %s\n", name, errno_name(errno));          \
+    } while (0)
+#define EXPECT_ERR(name, call, werr)                                          \
+    do {                                                                      \
+        errno = 0;                                                            \
+        long r_ = (long)(call);                                               \
+        expect_ret(name, r_, errno, -1, werr);                                \
+    } while (0)
+
+/* "SIGTERM", or "SIG<n>" for a number without a name here. */
+__attribute__((unused))
+static const char *signal_name(int sig) {
+    static char buf[32];
+    switch (sig) {
+#define S(x) case x: return #x;
+        S(SIGHUP) S(SIGINT) S(SIGQUIT) S(SIGILL) S(SIGTRAP) S(SIGABRT)
+        S(SIGBUS) S(SIGFPE) S(SIGKILL) S(SIGUSR1) S(SIGSEGV) S(SIGUSR2)
+        S(SIGPIPE) S(SIGALRM) S(SIGTERM) S(SIGSTKFLT) S(SIGCHLD) S(SIGCONT)
+        S(SIGSTOP) S(SIGTSTP) S(SIGTTIN) S(SIGTTOU) S(SIGURG) S(SIGXCPU)
+        S(SIGXFSZ) S(SIGVTALRM) S(SIGPROF) S(SIGWINCH) S(SIGIO) S(SIGPWR)
+        S(SIGSYS)
+#undef S
+    }
+    snprintf(buf, sizeof buf, "SIG%d", sig);
+    return buf;
+}
+
+/* A wait status as text: "exited 3", "killed by SIGTERM", "stopped by
+ * SIGSTOP", "continued". */
+__attribute__((unused))
+static const char *status_text(int st) {
+    static char buf[64];
+    if (WIFEXITED(st))
+        snprintf(buf, sizeof buf, "exited %d", WEXITSTATUS(st));
+    else if (WIFSIGNALED(st))
+        snprintf(buf, sizeof buf, "killed by %s%s", signal_name(WTERMSIG(st)),
+                 WCOREDUMP(st) ? " (core)" : "");
+    else if (WIFSTOPPED(st))
+        snprintf(buf, sizeof buf, "stopped by %s", signal_name(WSTOPSIG(st)));
+    else if (WIFCONTINUED(st))
+        snprintf(buf, sizeof buf, "continued");
+    else
+        snprintf(buf, sizeof buf, "status 0x%x", st);
+    return buf;
+}
+
+/* Waits for `pid` (EINTR retried) and returns its status text, or the
+ * errno name if waitpid fails. */
+__attribute__((unused))
+static const char *wait_text(pid_t pid) {
+    int st;
+    pid_t r;
+    do
+        r = waitpid(pid, &st, 0);
+    while (r < 0 && errno == EINTR);
+    if (r < 0)
+        return errno_name(errno);
+    return status_text(st);
+}
+
+/* waitpid(pid, st, opts) that gives up after `ms` milliseconds and then
+ * returns 0, as WNOHANG does: for waits on events a broken kernel might
+ * never report (a stop, a continue). */
+__attribute__((unused))
+static pid_t waitpid_ms(pid_t pid, int *st, int opts, long ms) {
+    struct timespec t0, now, nap = {0, 2000000};
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        pid_t r = waitpid(pid, st, opts | WNOHANG);
+        if (r != 0 && !(r < 0 && errno == EINTR))
+            return r;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 >= ms)
+            return 0;
+        nanosleep(&nap, NULL);
+    }
+}
+
+/* Nanoseconds on a clock. */
+__attribute__((unused))
+static long long clock_ns(clockid_t clk) {
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+__attribute__((unused))
+static long long mono_ns(void) {
+    return clock_ns(CLOCK_MONOTONIC);
+}
+
+/* Sleeps `ms` milliseconds (restarting after signal handlers). */
+__attribute__((unused))
+static void sleep_ms(long ms) {
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/* Burns about `ms` milliseconds of CPU time of the calling thread. */
+__attribute__((unused))
+static void spin_cpu_ms(long ms) {
+    long long end = clock_ns(CLOCK_THREAD_CPUTIME_ID) + ms * 1000000LL;
+    long long wall_end = mono_ns() + 10000LL * 1000000LL; /* never hang */
+    volatile unsigned long x = 0;
+    while (clock_ns(CLOCK_THREAD_CPUTIME_ID) < end && mono_ns() < wall_end)
+        for (int i = 0; i < 10000; i++)
+            x += i;
+}
+
+/* fork() with stdout flushed first, so a child never repeats output. */
+__attribute__((unused))
+static pid_t xfork(void) {
+    fflush(stdout);
+    fflush(stderr);
+    return fork();
+}
+
+struct test_group {
+    const char *name;
+    void (*run)(void);
+};
+
+/* Runs the group named by argv[1], or every group without an argument.
+ * An unknown name prints the list and returns 2. */
+__attribute__((unused))
+static int run_groups(int argc, char **argv, const struct test_group *g, int n) {
+    line_buffered_stdout();
+    if (argc < 2) {
+        for (int i = 0; i < n; i++)
+            g[i].run();
+        return 0;
+    }
+    for (int i = 0; i < n; i++) {
+        if (strcmp(argv[1], g[i].name) == 0) {
+            g[i].run();
+            fflush(stdout);
+            return 0;
+        }
+    }
+    printf("unknown group %s; groups:", argv[1]);
+    for (int i = 0; i < n; i++)
+        printf(" %s", g[i].name);
+    printf("\n");
+    return 2;
+}
+#define RUN_GROUPS(argc, argv, groups)                                        \
+    run_groups(argc, argv, groups, (int)(sizeof groups / sizeof groups[0]))
+
 #endif

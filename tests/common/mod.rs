@@ -325,7 +325,13 @@ impl Run {
     }
 
     /// Like [`Run::run`] but returns an error if the child cannot start.
-    pub fn try_run(mut self) -> std::io::Result<Output> {
+    pub fn try_run(self) -> std::io::Result<Output> {
+        self.try_run_in_group().map(|(_, out)| out)
+    }
+
+    /// Like [`Run::try_run`], also returning the process group the child
+    /// was started in (its pid).
+    fn try_run_in_group(mut self) -> std::io::Result<(i32, Output)> {
         self.cmd
             .stdin(if self.stdin.is_some() {
                 Stdio::piped()
@@ -336,13 +342,64 @@ impl Run {
             .stderr(Stdio::piped())
             .process_group(0);
         let mut child = self.cmd.spawn()?;
-        Ok(wait_bounded(
-            &mut child,
-            self.stdin.take(),
-            self.timeout,
-            &self.what,
-        ))
+        let pgid = child.id() as i32;
+        let out = wait_bounded(&mut child, self.stdin.take(), self.timeout, &self.what);
+        Ok((pgid, out))
     }
+
+    /// Runs the child like [`Run::run`], then lists the processes still
+    /// alive in its process group a moment after it ended (e.g. stub
+    /// processes a sandbox left behind), as "pid (comm) state" strings.
+    /// Any such process is killed so the next test starts clean.
+    pub fn run_reporting_leftovers(self) -> (Output, Vec<String>) {
+        let what = self.what.clone();
+        let (pgid, out) = self
+            .try_run_in_group()
+            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        // Teardown may take a moment after the main process has exited.
+        let deadline = Instant::now() + Duration::from_secs(3);
+        let mut left = processes_in_group(pgid);
+        while !left.is_empty() && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(20));
+            left = processes_in_group(pgid);
+        }
+        if !left.is_empty() {
+            kill_group(pgid);
+        }
+        (out, left)
+    }
+}
+
+/// Live (non-zombie) processes whose process group is `pgid`, as
+/// "pid (comm) state" strings, from /proc.
+pub fn processes_in_group(pgid: i32) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return found;
+    };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name.to_str().and_then(|n| n.parse::<i32>().ok()) else {
+            continue;
+        };
+        let Ok(stat) = fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        // "pid (comm) state ppid pgrp ..."; comm may contain spaces and ')'.
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        let comm = &stat[open + 1..close];
+        let rest: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+        if rest.len() < 3 {
+            continue;
+        }
+        let state = rest[0];
+        if rest[2].parse::<i32>().ok() == Some(pgid) && state != "Z" && state != "X" {
+            found.push(format!("{pid} ({comm}) {state}"));
+        }
+    }
+    found
 }
 
 /// Output collected from one pipe by a reader thread.
@@ -628,4 +685,59 @@ pub fn assert_not_on_host<P: AsRef<Path>>(paths: &[P], context: &str) {
         leaked.is_empty(),
         "appeared on the host: {leaked:?}\n{context}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// Multi-part C programs (processes, signals, timers...)
+// ---------------------------------------------------------------------------
+
+/// The time limit of one run in the process/signal tests: shorter than
+/// [`default_timeout`] so that a hang fails one test quickly;
+/// `HUSK_TEST_TIMEOUT` (seconds) overrides it too.
+pub fn proc_timeout() -> Duration {
+    std::env::var("HUSK_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.parse::<u64>().ok())
+        .map(Duration::from_secs)
+        .unwrap_or(Duration::from_secs(30))
+}
+
+/// Asserts that a run printed at least one line, that every line is a
+/// passed check ("name: ok"), and that it exited 0. Used on native runs:
+/// the C programs encode Linux's behaviour, so a native failure means the
+/// program or the machine (missing root, odd limits) is wrong, not husk.
+#[track_caller]
+pub fn assert_all_ok(out: &Output, what: &str) {
+    let text = stdout_text(out);
+    let bad: Vec<&str> = text.lines().filter(|l| !l.ends_with(": ok")).collect();
+    assert!(
+        !text.is_empty() && bad.is_empty() && out.status.success(),
+        "{what}: expected only \"name: ok\" lines and status 0; \
+         failing lines: {bad:?}\n{}",
+        describe(out)
+    );
+}
+
+/// Runs group `group` of the C program `tests/c/<prog>.c` natively (where
+/// every check must pass) and under `husk do`, and asserts that husk
+/// printed exactly the same lines and exited the same way.
+#[track_caller]
+pub fn check_c_group(prog: &str, group: &str) {
+    let bin = c_program_str(prog);
+    let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
+    assert_all_ok(&n, &format!("native {prog} {group}"));
+    let h = Run::husk_do(&["--", &bin, group])
+        .timeout(proc_timeout())
+        .run();
+    assert_same_as_native(&n, &h);
+}
+
+/// `unshare --pid --fork CMD...`: CMD runs natively as PID 1 of a new PID
+/// namespace, as the first process of a sandbox does under husk (an init
+/// ignores default-action signals from inside, orphans are reparented to
+/// it, and when it exits everything else in the namespace dies).
+pub fn native_pid1(cmd: &[&str]) -> Run {
+    let mut full = vec!["unshare", "--pid", "--fork"];
+    full.extend_from_slice(cmd);
+    Run::native(&full)
 }

@@ -28,6 +28,8 @@ pub struct ExecRequest<'a> {
     pub vfs: &'a Arc<Vfs>,
     /// The directory relative paths start from.
     pub cwd: &'a [u8],
+    /// The caller's root directory (`chroot`); absolute paths start there.
+    pub root: &'a [u8],
     /// The file to run, as given.
     pub path: Vec<u8>,
     pub argv: Vec<Vec<u8>>,
@@ -46,15 +48,22 @@ pub struct Loaded {
     pub exe: Vec<u8>,
     /// The final argv (with interpreter arguments prepended for scripts).
     pub argv: Vec<Vec<u8>>,
+    /// The environment.
+    pub envp: Vec<Vec<u8>>,
 }
 
 /// Opens `path` for execution: it must be a regular file the caller may
 /// execute. Returns the file and its canonical path.
 fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
     let vfs = req.vfs;
-    let r = vfs.resolve(req.cwd, path, true)?;
-    let node = r.node.ok_or(Errno::ENOENT)?;
-    let st = vfs.stat_node(&r.path, &node)?;
+    let lk = crate::kernel::vfs::Lookup {
+        root: req.root,
+        start: req.cwd,
+        follow: true,
+        resolve: 0,
+    };
+    let r = vfs.resolve_with(&lk, path)?;
+    let st = r.stat()?;
     if st.is_dir() {
         return Err(Errno::EACCES);
     }
@@ -152,6 +161,7 @@ pub fn load(
             regs,
             exe: canon,
             argv,
+            envp: req.envp.clone(),
         });
     }
     Err(Errno::ELOOP)

@@ -116,13 +116,16 @@ impl Task {
                 }
                 self.regs.orig_rax = u64::MAX;
             }
-            let old_mask = self.saved_mask.take().unwrap_or_else(|| self.sigmask());
+            // The frame restores the mask from before sigsuspend/ppoll; while
+            // the handler runs, the current (temporary) mask stays in force.
+            let current = self.sigmask();
+            let old_mask = self.saved_mask.take().unwrap_or(current);
             if let Err(e) = self.setup_frame(&info, &act, old_mask) {
                 tracing::debug!(tid = self.tid, sig, "cannot build a signal frame: {e}");
                 self.exit_group(ExitStatus::CoreDump(libc::SIGSEGV));
                 return;
             }
-            let mut new_mask = old_mask | act.mask;
+            let mut new_mask = current | act.mask;
             if act.flags & SA_NODEFER == 0 {
                 new_mask |= sigbit(sig);
             }

@@ -86,9 +86,16 @@ impl Task {
         let frame = ((fp_addr.wrapping_sub(FRAME_SIZE)) & !15).wrapping_sub(8);
         let mem = self.mem();
 
-        // The XSAVE area, with magic2 after it (sw_reserved came from the
-        // host kernel already filled in).
+        // The XSAVE area with the software-reserved header a signal frame
+        // carries (ptrace puts XCR0 in its first 8 bytes instead), and
+        // magic2 after it.
         let mut fp = xsave.clone();
+        let xcr0 = u64::from_ne_bytes(fp[464..472].try_into().unwrap_or_default());
+        fp[464..512].fill(0);
+        fp[464..468].copy_from_slice(&FP_XSTATE_MAGIC1.to_ne_bytes());
+        fp[468..472].copy_from_slice(&(xlen as u32 + 4).to_ne_bytes());
+        fp[472..480].copy_from_slice(&xcr0.to_ne_bytes());
+        fp[480..484].copy_from_slice(&(xlen as u32).to_ne_bytes());
         fp.extend_from_slice(&FP_XSTATE_MAGIC2.to_ne_bytes());
         mem.write_bytes(fp_addr, &fp)?;
 
@@ -128,15 +135,15 @@ impl Task {
             | ((r.fs & 0xffff) << 32)
             | ((r.ss & 0xffff) << 48);
         put(&mut f, UC_OFF + UC_MCONTEXT + 18 * 8, segs);
-        // err, trapno, oldmask, cr2 stay 0 except for faults' cr2.
+        // gregs 19..23: err, trapno, oldmask, cr2, then the fpstate pointer.
         let cr2 = if matches!(info.signo(), libc::SIGSEGV | libc::SIGBUS) {
             u64::from_ne_bytes(info.0[16..24].try_into().unwrap_or_default())
         } else {
             0
         };
-        put(&mut f, UC_OFF + UC_MCONTEXT + 22 * 8, old_mask);
-        put(&mut f, UC_OFF + UC_MCONTEXT + 23 * 8, cr2);
-        put(&mut f, UC_OFF + UC_MCONTEXT + 24 * 8, fp_addr);
+        put(&mut f, UC_OFF + UC_MCONTEXT + 21 * 8, old_mask);
+        put(&mut f, UC_OFF + UC_MCONTEXT + 22 * 8, cr2);
+        put(&mut f, UC_OFF + UC_MCONTEXT + 23 * 8, fp_addr);
         put(&mut f, UC_OFF + UC_SIGMASK, old_mask);
         f[INFO_OFF as usize..].copy_from_slice(&info.0);
         mem.write_bytes(frame, &f)?;
@@ -209,13 +216,13 @@ impl Task {
         let mask = get(UC_SIGMASK);
         self.set_sigmask(mask);
 
-        let fp_addr = g(24);
+        let fp_addr = g(23);
         if fp_addr != 0 {
             let mut legacy = [0u8; 512];
             mem.read_bytes(fp_addr, &mut legacy)?;
             let magic1 = u32::from_ne_bytes(legacy[464..468].try_into().unwrap_or_default());
             let xstate_size =
-                u32::from_ne_bytes(legacy[476..480].try_into().unwrap_or_default()) as usize;
+                u32::from_ne_bytes(legacy[480..484].try_into().unwrap_or_default()) as usize;
             let len = if magic1 == FP_XSTATE_MAGIC1 && (576..=XSAVE_MAX).contains(&xstate_size) {
                 xstate_size
             } else {
@@ -234,7 +241,10 @@ impl Task {
                 // Only the legacy area: mark x87 and SSE state present.
                 buf[512..520].copy_from_slice(&3u64.to_ne_bytes());
             }
-            self.thread.set_fpregs(&buf).map_err(|_| Errno::EFAULT)?;
+            self.thread.set_fpregs(&buf).map_err(|e| {
+                tracing::debug!(len, full, "rt_sigreturn: the host refused the FP state: {e}");
+                Errno::EFAULT
+            })?;
         }
         // Restore the alternate stack settings (as restore_altstack does).
         let ss_sp = get(UC_STACK);

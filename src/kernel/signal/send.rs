@@ -51,7 +51,15 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .get(sig);
-    if tg.pid == 1 && from_inside && act.handler == SIG_DFL {
+    let tasks = tg.task_list();
+    let blocked_everywhere = match &target {
+        Target::Task(t) => t.mask() & sigbit(sig) != 0,
+        Target::Group(_) => tasks.iter().all(|t| t.mask() & sigbit(sig) != 0),
+    };
+    // The container's init ignores signals from inside its namespace that
+    // would take the default action; a blocked signal still queues (its
+    // disposition may change before it is unblocked), as in Linux.
+    if tg.pid == 1 && from_inside && act.handler == SIG_DFL && !blocked_everywhere {
         return false;
     }
     let mut gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
@@ -101,11 +109,6 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
                 default_action(sig),
                 DefaultAction::Ignore | DefaultAction::Continue
             ));
-    let tasks = tg.task_list();
-    let blocked_everywhere = match &target {
-        Target::Task(t) => t.mask() & sigbit(sig) != 0,
-        Target::Group(_) => tasks.iter().all(|t| t.mask() & sigbit(sig) != 0),
-    };
     if ignored && !blocked_everywhere {
         return false;
     }

@@ -3,16 +3,25 @@
 pub mod abi;
 mod sys_attr;
 mod sys_clone;
+mod sys_event;
 mod sys_fd;
 mod sys_file;
 mod sys_futex;
+mod sys_ident;
 mod sys_info;
+mod sys_link;
+mod sys_lock;
 mod sys_mm;
+mod sys_msg;
+mod sys_mount;
 mod sys_path;
 mod sys_poll;
 mod sys_proc;
 mod sys_signal;
+mod sys_socket;
 mod sys_sleep;
+mod sys_splice;
+mod sys_timer;
 mod table;
 
 use crate::kernel::errno::{Errno, SysResult};

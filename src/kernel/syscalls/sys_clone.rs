@@ -19,11 +19,11 @@ pub fn fork(t: &mut Task, _: &Args) -> SysResult {
     })
 }
 
-/// Implements vfork(2). The child gets a copy of the address space (not a
-/// shared one); the parent waits until it execs or exits, as vfork says.
+/// Implements vfork(2): the child shares the parent's memory, and the
+/// parent waits until the child execs or exits.
 pub fn vfork(t: &mut Task, _: &Args) -> SysResult {
     t.do_clone(CloneArgs {
-        flags: libc::CLONE_VFORK as u64,
+        flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64,
         exit_signal: libc::SIGCHLD,
         ..Default::default()
     })
@@ -37,12 +37,7 @@ pub fn clone(t: &mut Task, a: &Args) -> SysResult {
     if !(0..=64).contains(&exit_signal) {
         return Err(Errno::EINVAL);
     }
-    let mut flags = flags & !0xff;
-    if flags & libc::CLONE_VM as u64 != 0 && flags & libc::CLONE_THREAD as u64 == 0 {
-        // A new process sharing the address space: served as a copy (see
-        // the table note); CLONE_VFORK users only write before exec/exit.
-        flags &= !(libc::CLONE_VM | libc::CLONE_SIGHAND) as u64;
-    }
+    let flags = flags & !0xff;
     t.do_clone(CloneArgs {
         flags,
         exit_signal,
@@ -79,10 +74,6 @@ pub fn clone3(t: &mut Task, a: &Args) -> SysResult {
     if exit_signal > 64 || (stack == 0) != (stack_size == 0) {
         return Err(Errno::EINVAL);
     }
-    let mut flags = flags;
-    if flags & libc::CLONE_VM as u64 != 0 && flags & libc::CLONE_THREAD as u64 == 0 {
-        flags &= !(libc::CLONE_VM | libc::CLONE_SIGHAND) as u64;
-    }
     // clone3 gives the stack as base + size; the child starts at the top.
     let sp = if stack != 0 { stack + stack_size } else { 0 };
     t.do_clone(CloneArgs {
@@ -95,10 +86,11 @@ pub fn clone3(t: &mut Task, a: &Args) -> SysResult {
     })
 }
 
-fn write_rusage(t: &Task, addr: u64) -> Result<(), Errno> {
+/// Writes the rusage of a waited-for child (zeroes when nothing was reaped).
+fn write_rusage(t: &Task, addr: u64, ev: Option<&WaitEvent>) -> Result<(), Errno> {
     if addr != 0 {
-        // Children's CPU times are not accounted yet: zeroes, not garbage.
-        t.mem().write_bytes(addr, &[0u8; 144])?;
+        let usage = ev.map(|e| e.usage).unwrap_or_default();
+        t.mem().write_bytes(addr, &usage.to_rusage())?;
     }
     Ok(())
 }
@@ -122,7 +114,7 @@ pub fn wait4(t: &mut Task, a: &Args) -> SysResult {
             if status_addr != 0 {
                 t.mem().write_u32(status_addr, ev.wstatus as u32)?;
             }
-            write_rusage(t, rusage)?;
+            write_rusage(t, rusage, Some(&ev))?;
             Ok(ev.pid as u64)
         }
     }
@@ -167,6 +159,6 @@ pub fn waitid(t: &mut Task, a: &Args) -> SysResult {
         };
         t.mem().write_bytes(infop, &bytes)?;
     }
-    write_rusage(t, rusage)?;
+    write_rusage(t, rusage, ev.as_ref())?;
     Ok(0)
 }

@@ -47,8 +47,7 @@ pub fn dup3(t: &mut Task, a: &Args) -> SysResult {
         .map(|_| new as u64)
 }
 
-/// Implements fcntl(2). Record locks come with the VFS issue; until then
-/// the lock commands fail with EINVAL rather than pretend to lock.
+/// Implements fcntl(2). Record locks are served by `sys_lock`.
 pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
     let fd = a[0] as i32;
     let entry = t.tg.fds.entry(fd)?;
@@ -82,7 +81,23 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
             Ok(0)
         }
         libc::F_GETPIPE_SZ => entry.file.ops.pipe_size(None),
+        // Seals exist on memfds only (hook for memfd_create, kernel/event/memfd.rs).
+        libc::F_ADD_SEALS | libc::F_GET_SEALS => {
+            crate::kernel::event::memfd::fcntl_seals(&entry.file, a[1] as i32, a[2])
+        }
         libc::F_SETPIPE_SZ => entry.file.ops.pipe_size(Some(a[2] as u32 as u64)),
+        cmd @ (libc::F_GETLK
+        | libc::F_SETLK
+        | libc::F_SETLKW
+        | super::sys_lock::F_OFD_GETLK
+        | super::sys_lock::F_OFD_SETLK
+        | super::sys_lock::F_OFD_SETLKW) => super::sys_lock::fcntl_lock(t, &entry.file, cmd, a[2]),
+        // No signal-driven I/O: there is no owner to signal, and none is kept.
+        // F_GETSIG (11) and F_SETSIG (10).
+        libc::F_GETOWN | 11 => Ok(0),
+        libc::F_SETOWN | 10 => Ok(0),
+        libc::F_GETLEASE => Ok(libc::F_UNLCK as u64),
+        libc::F_SETLEASE => Err(Errno::EAGAIN),
         _ => Err(Errno::EINVAL),
     }
 }
@@ -165,6 +180,7 @@ pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
             break;
         }
         let next = pos + used + 1;
+        // d_off: where the next entry starts (the index after this one).
         out.extend_from_slice(&e.ino.to_ne_bytes());
         out.extend_from_slice(&(next as i64).to_ne_bytes());
         out.extend_from_slice(&(reclen as u16).to_ne_bytes());

@@ -16,7 +16,7 @@ const IOV_MAX: u64 = 1024;
 
 /// Where a transfer happens in the file.
 #[derive(Clone, Copy)]
-enum Pos {
+pub(super) enum Pos {
     /// At (and advancing) the file position.
     Current,
     /// At a fixed offset (`pread`, `pwrite`); the position is untouched.
@@ -39,9 +39,29 @@ fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
     }
 }
 
+thread_local! {
+    /// The sentry thread's transfer buffer, kept between calls (each task
+    /// runs on its own sentry thread), so a read or write allocates nothing.
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Runs `f` with a scratch buffer of at least `len` bytes (contents undefined).
+pub(super) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buf) => {
+            if buf.len() < len {
+                buf.resize(len, 0);
+            }
+            f(&mut buf[..len])
+        }
+        // Re-entered (cannot happen today): use a fresh buffer.
+        Err(_) => f(&mut vec![0u8; len]),
+    })
+}
+
 /// Reads from `file` into application memory at `addr`. For regular files
 /// it loops until `len` bytes or end of file; streams return after one read.
-fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
     access_ok(addr, len)?;
     let len = len.min(MAX_RW);
     if len == 0 {
@@ -54,36 +74,63 @@ fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> Sys
         return Err(Errno::EFAULT);
     }
     let len = len.min(writable);
-    let mut buf = vec![0u8; (len as usize).min(CHUNK)];
-    let mut done = 0u64;
     let mem = task.mem();
-    while done < len {
-        let want = ((len - done) as usize).min(buf.len());
-        let r = match pos {
-            Pos::Current => file.read(&mut buf[..want]),
-            Pos::At(off) => file.pread(&mut buf[..want], off + done),
-        };
-        let n = match r {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        mem.write_bytes(addr + done, &buf[..n])?;
-        done += n as u64;
-        if n < want || !file.ops.seekable() {
-            break;
+    if let Pos::Current = pos {
+        if let Some(r) = file.read_to_user(&mem, addr, len as usize) {
+            return r.map(|n| n as u64);
         }
     }
-    Ok(done)
+    with_scratch((len as usize).min(CHUNK), |buf| {
+        let mut done = 0u64;
+        while done < len {
+            let want = ((len - done) as usize).min(buf.len());
+            let r = match pos {
+                Pos::Current => file.read(&mut buf[..want]),
+                Pos::At(off) => file.pread(&mut buf[..want], off + done),
+            };
+            let n = match r {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            mem.write_bytes(addr + done, &buf[..n])?;
+            done += n as u64;
+            if n < want || !file.ops.seekable() {
+                break;
+            }
+        }
+        Ok(done)
+    })
+}
+
+/// RLIMIT_FSIZE: a write to a regular file stops at the limit; a write
+/// starting at or past it fails with EFBIG and raises SIGXFSZ, as in Linux.
+fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, Errno> {
+    let limit = task.rlimit(libc::RLIMIT_FSIZE as u32);
+    if limit == u64::MAX || len == 0 || !file.ops.seekable() {
+        return Ok(len);
+    }
+    let st = file.ops.stat()?;
+    if !st.is_regular() {
+        return Ok(len);
+    }
+    let at = match pos {
+        Pos::At(off) => off,
+        Pos::Current if file.flags() & libc::O_APPEND as u32 != 0 => st.size,
+        Pos::Current => file.position(),
+    };
+    if at >= limit {
+        let info = crate::kernel::signal::SigInfo::kernel(libc::SIGXFSZ);
+        crate::kernel::signal::send::send(&task.kernel, crate::kernel::signal::send::Target::Task(&task.shared), info, true);
+        return Err(Errno::EFBIG);
+    }
+    Ok(len.min(limit - at))
 }
 
 /// Writes application memory at `addr` to `file`.
-fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+pub(super) fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
     access_ok(addr, len)?;
-    let len = len.min(MAX_RW);
-    let mem = task.mem();
-    let mut buf = vec![0u8; (len as usize).min(CHUNK)];
-    let mut done = 0u64;
+    let len = fsize_limit(task, file, len.min(MAX_RW), pos)?;
     if len == 0 {
         // Linux still checks the file can be written.
         return match pos {
@@ -91,29 +138,41 @@ fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> Sy
             Pos::At(off) => file.pwrite(&[], off).map(|n| n as u64),
         };
     }
-    while done < len {
-        let want = ((len - done) as usize).min(buf.len());
-        if let Err(e) = mem.read_bytes(addr + done, &mut buf[..want]) {
-            if done == 0 {
-                return Err(e);
-            }
-            break;
-        }
-        let r = match pos {
-            Pos::Current => file.write(&buf[..want]),
-            Pos::At(off) => file.pwrite(&buf[..want], off + done),
-        };
-        let n = match r {
-            Ok(n) => n,
-            Err(e) if done == 0 => return Err(e),
-            Err(_) => break,
-        };
-        done += n as u64;
-        if n < want {
-            break;
+    if file.discards_writes() {
+        return Ok(len);
+    }
+    let mem = task.mem();
+    if let Pos::Current = pos {
+        if let Some(r) = file.write_from_user(&mem, addr, len as usize) {
+            return r.map(|n| n as u64);
         }
     }
-    Ok(done)
+    with_scratch((len as usize).min(CHUNK), |buf| {
+        let mut done = 0u64;
+        while done < len {
+            let want = ((len - done) as usize).min(buf.len());
+            if let Err(e) = mem.read_bytes(addr + done, &mut buf[..want]) {
+                if done == 0 {
+                    return Err(e);
+                }
+                break;
+            }
+            let r = match pos {
+                Pos::Current => file.write(&buf[..want]),
+                Pos::At(off) => file.pwrite(&buf[..want], off + done),
+            };
+            let n = match r {
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            done += n as u64;
+            if n < want {
+                break;
+            }
+        }
+        Ok(done)
+    })
 }
 
 /// Implements read(2).
@@ -123,7 +182,7 @@ pub fn read(t: &mut Task, a: &Args) -> SysResult {
 }
 
 /// Raises SIGPIPE in the caller when a write found no reader, as Linux does.
-fn sigpipe_on_epipe(t: &Task, r: SysResult) -> SysResult {
+pub(super) fn sigpipe_on_epipe(t: &Task, r: SysResult) -> SysResult {
     if r == Err(Errno::EPIPE) {
         let info = crate::kernel::signal::SigInfo::user(libc::SIGPIPE, t.tg.pid, t.creds().ruid);
         crate::kernel::signal::send::send(&t.kernel, crate::kernel::signal::send::Target::Task(&t.shared), info, false);
@@ -260,8 +319,57 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     f.ops.truncate(a[1]).map(|_| 0)
 }
 
-/// Implements fsync(2) and fdatasync(2): sandbox files live in memory or on
-/// the read-only host root, so there is nothing to flush.
+/// Implements fsync(2) and fdatasync(2): files in the sentry's memory have
+/// nothing to flush; files of a read-write bind mount are synced on the host.
 pub fn fsync(t: &mut Task, a: &Args) -> SysResult {
-    t.file(a[0] as i32).map(|_| 0)
+    let f = t.file(a[0] as i32)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    f.ops.sync()?;
+    Ok(0)
+}
+
+/// Implements sync(2).
+pub fn sync(_t: &mut Task, _a: &Args) -> SysResult {
+    Ok(0)
+}
+
+/// Implements syncfs(2).
+pub fn syncfs(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    Ok(0)
+}
+
+/// Implements fallocate(2).
+pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
+    let (mode, off, len) = (a[1] as i32, a[2] as i64, a[3] as i64);
+    let f = t.file(a[0] as i32)?;
+    if off < 0 || len <= 0 {
+        return Err(Errno::EINVAL);
+    }
+    if off.checked_add(len).is_none() {
+        return Err(Errno::EFBIG);
+    }
+    if !f.is_writable() {
+        return Err(Errno::EBADF);
+    }
+    let st = f.ops.stat()?;
+    if st.file_type() == libc::S_IFIFO {
+        return Err(Errno::ESPIPE);
+    }
+    if st.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !st.is_regular() {
+        return Err(Errno::ENODEV);
+    }
+    if f.flags() & libc::O_APPEND as u32 != 0 && mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_COLLAPSE_RANGE) != 0 {
+        return Err(Errno::EPERM);
+    }
+    f.ops.allocate(mode, off as u64, len as u64)?;
+    Ok(0)
 }

@@ -83,6 +83,17 @@ fn timespec_bytes(ts: libc::timespec) -> [u8; 16] {
 
 /// Implements clock_gettime(2).
 pub fn clock_gettime(t: &mut Task, a: &Args) -> SysResult {
+    // CPU clocks (sys_timer.rs): the host lets husk read only its own
+    // threads' clocks, and a process's time spans its exec'd images.
+    if let Some(ns) = super::sys_timer::cpu_clock_ns(t, a[0] as i32) {
+        let ns = ns?;
+        let ts = libc::timespec {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_nsec: (ns % 1_000_000_000) as i64,
+        };
+        t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
+        return Ok(0);
+    }
     let id = host_clock(t, a[0] as i32)?;
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -98,6 +109,16 @@ pub fn clock_gettime(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements clock_getres(2).
 pub fn clock_getres(t: &mut Task, a: &Args) -> SysResult {
+    if let Some(ns) = super::sys_timer::cpu_clock_res(t, a[0] as i32) {
+        let ts = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: ns? as i64,
+        };
+        if a[1] != 0 {
+            t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
+        }
+        return Ok(0);
+    }
     let id = host_clock(t, a[0] as i32)?;
     let mut ts = libc::timespec {
         tv_sec: 0,
@@ -176,27 +197,6 @@ pub fn sysinfo(t: &mut Task, a: &Args) -> SysResult {
 pub fn sched_yield(_: &mut Task, _: &Args) -> SysResult {
     std::thread::yield_now();
     Ok(0)
-}
-
-/// Implements sched_getaffinity(2): the sandbox may use every online CPU.
-pub fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
-    let (pid, len, addr) = (a[0] as i32, a[1], a[2]);
-    if pid < 0 {
-        return Err(Errno::EINVAL);
-    }
-    if pid != 0 && pid != t.tid && pid != t.tg.pid {
-        return Err(Errno::ESRCH);
-    }
-    if len < 8 || len % 8 != 0 {
-        return Err(Errno::EINVAL);
-    }
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(64);
-    let mask: u64 = if n == 64 { u64::MAX } else { (1u64 << n) - 1 };
-    t.mem().write_u64(addr, mask)?;
-    Ok(8)
 }
 
 /// Implements getcpu(2).

@@ -154,42 +154,54 @@ pub fn umask(t: &mut Task, a: &Args) -> SysResult {
 
 const RLIM_NLIMITS: u32 = 16;
 
-/// Implements prlimit64(2) for the caller's own process (pid 0 or itself).
+/// Implements prlimit64(2), for any process of the sandbox the caller may
+/// change (see `sys_ident::may_prlimit`).
 pub fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
     let (pid, res, new, old) = (a[0] as i32, a[1] as u32, a[2], a[3]);
-    if res >= RLIM_NLIMITS {
-        return Err(Errno::EINVAL);
-    }
-    if pid != 0 && pid != t.tg.pid {
-        return Err(Errno::ESRCH);
-    }
     let new = if new != 0 {
         let cur = t.mem().read_u64(new)?;
         let max = t.mem().read_u64(new + 8)?;
-        if cur > max {
-            return Err(Errno::EINVAL);
-        }
         Some(Rlimit { cur, max })
     } else {
         None
     };
-    let mut limits = t.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner());
-    let prev = limits[res as usize];
+    let target = if pid == 0 {
+        t.tg.clone()
+    } else {
+        let procs = t.kernel.procs();
+        match procs.task(pid) {
+            Some(task) => task.tg.clone(),
+            None => procs.group(pid).ok_or(Errno::ESRCH)?,
+        }
+    };
+    if !super::sys_ident::may_prlimit(t, &target) {
+        return Err(Errno::EPERM);
+    }
+    if res >= RLIM_NLIMITS {
+        return Err(Errno::EINVAL);
+    }
     if let Some(n) = new {
-        let root = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0;
-        if n.max > prev.max && !root {
-            return Err(Errno::EPERM);
+        if n.cur > n.max {
+            return Err(Errno::EINVAL);
         }
         if res == libc::RLIMIT_NOFILE as u32 && n.max > crate::kernel::fd::NR_OPEN as u64 {
             return Err(Errno::EPERM);
         }
     }
+    let prev = {
+        let mut limits = target.rlimits.lock().unwrap_or_else(|e| e.into_inner());
+        let prev = limits[res as usize];
+        if let Some(n) = new {
+            if n.max > prev.max && !super::sys_ident::capable(t, super::sys_ident::CAP_SYS_RESOURCE) {
+                return Err(Errno::EPERM);
+            }
+            limits[res as usize] = n;
+        }
+        prev
+    };
     if old != 0 {
         t.mem().write_u64(old, prev.cur)?;
         t.mem().write_u64(old + 8, prev.max)?;
-    }
-    if let Some(n) = new {
-        limits[res as usize] = n;
     }
     Ok(0)
 }

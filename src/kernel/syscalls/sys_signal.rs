@@ -375,7 +375,8 @@ pub fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements rt_sigreturn(2).
 pub fn rt_sigreturn(t: &mut Task, _: &Args) -> SysResult {
-    if t.sigreturn().is_err() {
+    if let Err(e) = t.sigreturn() {
+        tracing::debug!(tid = t.tid, "rt_sigreturn: bad frame: {e}");
         // A corrupt frame: Linux kills with SIGSEGV.
         t.force_fault(SigInfo::kernel(libc::SIGSEGV));
         t.regs_replaced = true;

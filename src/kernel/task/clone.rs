@@ -79,7 +79,8 @@ const KNOWN: u64 = CLONE_VM
 const HOST_THREAD_FLAGS: u64 =
     CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 /// The host flags for a new stub process: sharing the sentry's descriptor
-/// table, child of husk (not of the stub), no exit signal.
+/// table, child of husk (not of the stub), no exit signal. With CLONE_VM
+/// (vfork, posix_spawn) the new stub process shares the address space.
 const HOST_PROCESS_FLAGS: u64 = CLONE_FILES | CLONE_PARENT;
 
 /// Validates flag combinations as Linux does.
@@ -110,24 +111,25 @@ impl Task {
     pub fn do_clone(&mut self, a: CloneArgs) -> SysResult {
         check_flags(&a)?;
         let kernel = self.kernel.clone();
-        {
-            let procs = kernel.procs();
-            if procs.task_count() >= kernel.max_tasks {
+        let uid = self.creds().ruid;
+        // Held until the new task is in the table, so concurrent forks
+        // cannot all pass the limits at once.
+        let _slot = {
+            let mut procs = kernel.procs();
+            if procs.task_count() + procs.reserved.len() >= kernel.max_tasks {
                 return Err(Errno::EAGAIN);
             }
-            let creds = self.creds();
-            if creds.ruid != 0
-                && procs.task_count() as u64 >= self.rlimit(libc::RLIMIT_NPROC as u32)
-            {
+            // RLIMIT_NPROC counts the tasks of the real user, zombies
+            // included; root is exempt, as in Linux.
+            let pending = procs.reserved.iter().filter(|&&u| u == uid).count();
+            if uid != 0 && (procs.count_for_uid(uid) + pending) as u64 >= self.rlimit(libc::RLIMIT_NPROC as u32) {
                 return Err(Errno::EAGAIN);
             }
-        }
-        let thread = a.flags & CLONE_THREAD != 0;
-        let host_flags = if thread {
-            HOST_THREAD_FLAGS
-        } else {
-            HOST_PROCESS_FLAGS
+            procs.reserved.push(uid);
+            ForkSlot { kernel: &kernel, uid }
         };
+        let thread = a.flags & CLONE_THREAD != 0;
+        let host_flags = if thread { HOST_THREAD_FLAGS } else { HOST_PROCESS_FLAGS | (a.flags & CLONE_VM) };
         let host = self
             .thread
             .inject_clone(host_flags)
@@ -167,6 +169,7 @@ impl Task {
                     .clone(),
             ),
             pdeathsig: AtomicI32::new(0),
+            sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
         });
 
         // The child starts where the parent returns from the syscall, with 0.
@@ -242,7 +245,7 @@ impl Task {
     /// Builds the process of a forked child.
     fn new_group(&self, pid: i32, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
         let parent_mm = self.mm();
-        let mm = MemoryManager::fork_from(&parent_mm, host_pid);
+        let mm = if a.flags & CLONE_VM != 0 { parent_mm } else { MemoryManager::fork_from(&parent_mm, host_pid) };
         let fds = if a.flags & CLONE_FILES != 0 {
             self.tg.fds.clone()
         } else {
@@ -296,10 +299,32 @@ impl Task {
                     .unwrap_or_else(|e| e.into_inner())
                     .clone(),
             ),
+            envp: Mutex::new(self.tg.envp.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            start: std::time::Instant::now(),
             subreaper: AtomicBool::new(false),
             child_times: Mutex::new((0, 0)),
             ctty: Mutex::new(self.tg.ctty.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            container: self.tg.container.clone(),
+            // Timers are not inherited; privileges are (sys_timer.rs, sys_ident.rs).
+            timers: Default::default(),
+            execed: AtomicBool::new(false),
+            privs: Mutex::new(self.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         })
+    }
+}
+
+/// A task slot reserved while a fork is under way; freed when dropped.
+struct ForkSlot<'a> {
+    kernel: &'a Kernel,
+    uid: u32,
+}
+
+impl Drop for ForkSlot<'_> {
+    fn drop(&mut self) {
+        let mut procs = self.kernel.procs();
+        if let Some(i) = procs.reserved.iter().position(|&u| u == self.uid) {
+            procs.reserved.swap_remove(i);
+        }
     }
 }
 
@@ -332,7 +357,9 @@ fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
                     StubThread::gone(c.host_pid, c.host_tid)
                 }
             };
-            super::exec::pin_together(c.host_tid, c.shared.tid as usize);
+            // Within the affinity mask inherited from the parent (sys_ident.rs).
+            let cpu = c.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(c.shared.tid as usize);
+            super::exec::pin_together(c.host_tid, cpu);
             let tg = c.shared.tg.clone();
             let mut task = Task {
                 kernel: c.kernel,

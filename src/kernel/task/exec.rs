@@ -38,6 +38,7 @@ fn load_fresh(
     kernel: &Arc<Kernel>,
     creds: &Credentials,
     cwd: &[u8],
+    root: &[u8],
     path: Vec<u8>,
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
@@ -53,6 +54,7 @@ fn load_fresh(
     let req = ExecRequest {
         vfs: &kernel.vfs,
         cwd,
+        root,
         path,
         argv,
         envp,
@@ -70,17 +72,56 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
         &t.kernel,
         &creds,
         &t.cwd(),
+        &t.root(),
         path,
         argv,
         envp,
-        t.tid as usize,
+        // Affinity survives exec (sys_ident.rs).
+        t.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(t.tid as usize),
     )?;
     kill_other_threads(t)?;
+    take_leader_tid(t);
     install_image(t, thread, mm, loaded);
     if let Some(v) = t.vfork_parent.take() {
         v.complete();
     }
     Ok(0)
+}
+
+/// After an exec from a thread other than the leader, the thread takes
+/// over the process's id as its thread id, as in Linux.
+fn take_leader_tid(t: &mut Task) {
+    let pid = t.tg.pid;
+    if t.tid == pid {
+        return;
+    }
+    let old = t.shared.clone();
+    let (pending, mask) = {
+        let s = old.sig.lock().unwrap_or_else(|e| e.into_inner());
+        (s.pending.clone(), s.mask)
+    };
+    let new = Arc::new(TaskShared {
+        tid: pid,
+        tg: old.tg.clone(),
+        sig: Mutex::new(TaskSignals { pending, mask }),
+        waker: old.waker.clone(),
+        host: Mutex::new(*old.host.lock().unwrap_or_else(|e| e.into_inner())),
+        in_app: AtomicBool::new(false),
+        comm: Mutex::new(old.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        pdeathsig: AtomicI32::new(old.pdeathsig.load(std::sync::atomic::Ordering::Relaxed)),
+        sched: Mutex::new(old.sched.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+    });
+    {
+        let mut procs = t.kernel.procs();
+        procs.tasks.remove(&t.tid);
+        procs.tasks.insert(pid, new.clone());
+        let mut tasks = t.tg.tasks.lock().unwrap_or_else(|e| e.into_inner());
+        tasks.retain(|x| !Arc::ptr_eq(x, &old));
+        tasks.push(new.clone());
+    }
+    t.tid = pid;
+    t.shared = new.clone();
+    crate::kernel::wait::set_current(Some(new));
 }
 
 /// Ends every other thread of the process before an exec (Linux's
@@ -115,9 +156,19 @@ fn kill_other_threads(t: &mut Task) -> Result<(), Errno> {
 /// Makes a loaded image the task's program.
 fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loaded: Loaded) {
     // Point of no return: the old image goes away.
+    t.tg.timers.retire_image(t.thread.pid());
     t.thread = thread;
     *t.shared.host.lock().unwrap_or_else(|e| e.into_inner()) = (t.thread.pid(), t.thread.tid());
     *t.tg.mm.lock().unwrap_or_else(|e| e.into_inner()) = mm;
+    // Timers and identity (sys_timer.rs, sys_ident.rs), before close-on-exec
+    // descriptors close (a parent may watch those): POSIX timers go,
+    // capabilities and saved ids are recomputed.
+    t.tg.timers.on_exec();
+    t.tg.execed.store(true, std::sync::atomic::Ordering::SeqCst);
+    {
+        let mut creds = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner());
+        t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).exec(&mut creds);
+    }
     t.tg.fds.close_on_exec();
     t.tg.sig_actions
         .lock()
@@ -135,6 +186,7 @@ fn apply_loaded(t: &mut Task, loaded: Loaded) {
     *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name[..name.len().min(15)].to_vec();
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
+    *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
     t.regs = loaded.regs;
     t.regs_replaced = true;
 }
@@ -157,21 +209,91 @@ pub struct InitSpec {
 /// Creates the container's first process (pid 1) and its task. Must run on
 /// the sentry thread that will run the task (it becomes the tracer).
 pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> {
+    spawn_process(
+        kernel,
+        ProcessSpec {
+            path: spec.path,
+            argv: spec.argv,
+            envp: spec.envp,
+            cwd: spec.cwd,
+            creds: Credentials::new(spec.uid, spec.gid),
+            umask: 0o022,
+            rlimits: None,
+            capabilities: None,
+            no_new_privs: false,
+            stdio: spec.stdio,
+            ctty: spec.ctty,
+            container: crate::kernel::container::ContainerTag::new(""),
+            container_init: true,
+        },
+    )
+}
+
+// -- Top-level processes: containers' inits and exec'd processes (loader). --
+
+/// A process started from outside the sandbox: a container's init or an
+/// exec'd process. It has no parent (ppid 0) and its own session and
+/// process group.
+pub struct ProcessSpec {
+    /// The program (a sandbox path, resolved against `cwd`).
+    pub path: Vec<u8>,
+    pub argv: Vec<Vec<u8>>,
+    pub envp: Vec<Vec<u8>>,
+    /// Canonical working directory.
+    pub cwd: Vec<u8>,
+    /// User, group and supplementary group ids.
+    pub creds: Credentials,
+    pub umask: u32,
+    /// Resource limits (`None`: Linux's defaults for an init).
+    pub rlimits: Option<[super::Rlimit; 16]>,
+    /// Capability sets (effective, permitted, inheritable, bounding,
+    /// ambient); `None`: all for root, none for others.
+    pub capabilities: Option<[u64; 5]>,
+    /// PR_SET_NO_NEW_PRIVS from the start.
+    pub no_new_privs: bool,
+    /// The stdin, stdout and stderr files (descriptors 0, 1, 2).
+    pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
+    /// The controlling terminal of the new session, if any; the new process
+    /// group becomes its foreground group.
+    pub ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>>,
+    /// The container the process belongs to.
+    pub container: Arc<crate::kernel::container::ContainerTag>,
+    /// Whether it is the container's init (it then adopts the container's
+    /// orphans).
+    pub container_init: bool,
+}
+
+/// Starts a top-level process in a kernel (the first one, or one more in
+/// a running sandbox) and returns its task. Must run on the sentry thread
+/// that will run the task (it becomes the tracer of its stub).
+pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Errno> {
+    if kernel.procs().task_count() >= kernel.max_tasks {
+        return Err(Errno::EAGAIN);
+    }
     let pid = kernel.alloc_pid();
     let fds = Arc::new(FdTable::default());
     for (i, f) in spec.stdio.iter().enumerate() {
         fds.install_at(i as i32, f.clone(), false, 3)?;
     }
-    let creds = Credentials::new(spec.uid, spec.gid);
+    let creds = spec.creds;
     let (thread, mm, loaded) = load_fresh(
         kernel,
         &creds,
         &spec.cwd,
+        b"/",
         spec.path,
         spec.argv,
         spec.envp,
         pid as usize,
     )?;
+    let mut privs = super::Privileges::new(&creds);
+    if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
+        privs.effective = effective & permitted;
+        privs.permitted = permitted;
+        privs.inheritable = inheritable;
+        privs.bounding = bounding;
+    }
+    privs.no_new_privs = spec.no_new_privs;
     let tg = Arc::new(ThreadGroup {
         pid,
         pgid: AtomicI32::new(pid),
@@ -182,21 +304,32 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
         fds,
         fs: Arc::new(Mutex::new(FsContext {
             cwd: spec.cwd,
-            umask: 0o022,
+            umask: spec.umask & 0o777,
+            root: b"/".to_vec(),
         })),
         sig_actions: Arc::new(Mutex::new(SignalActions::default())),
         sig: Mutex::new(GroupSignals::default()),
         life: Mutex::new(Life::default()),
         stop_queue: Default::default(),
         tasks: Mutex::new(Vec::new()),
-        rlimits: Mutex::new(default_rlimits()),
+        rlimits: Mutex::new(spec.rlimits.unwrap_or_else(default_rlimits)),
         creds: Mutex::new(creds),
         exe: Mutex::new(Vec::new()),
         argv: Mutex::new(Vec::new()),
+        envp: Mutex::new(Vec::new()),
+        start: std::time::Instant::now(),
         subreaper: AtomicBool::new(false),
         child_times: Mutex::new((0, 0)),
         ctty: Mutex::new(spec.ctty.clone()),
+        container: spec.container.clone(),
+        // Timers and identity (sys_timer.rs, sys_ident.rs).
+        timers: Default::default(),
+        execed: AtomicBool::new(true),
+        privs: Mutex::new(privs),
     });
+    if spec.container_init {
+        spec.container.set_init_pid(pid);
+    }
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =
             crate::kernel::tty::job::JobState { session: Some(pid), fg_pgrp: Some(pid) };
@@ -210,6 +343,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
         in_app: AtomicBool::new(false),
         comm: Mutex::new(Vec::new()),
         pdeathsig: AtomicI32::new(0),
+        sched: Mutex::new(super::SchedAttrs::new()),
     });
     {
         let mut procs = kernel.procs();

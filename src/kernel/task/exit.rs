@@ -134,8 +134,17 @@ impl Task {
             .unwrap_or_else(|e| e.into_inner())
             .exiting
             .unwrap_or(status);
+        // What the process used, with its waited-for descendants, for wait4.
+        let mut used = super::usage::Usage::of_host_process(self.thread.pid());
+        let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
+        used.add(super::usage::Usage { utime_us: cu, stime_us: cs, maxrss_kb: 0 });
+        tg.life.lock().unwrap_or_else(|e| e.into_inner()).usage = used;
         self.thread.kill_process();
-        tg.mm().release();
+        let mm = tg.mm();
+        // An address space shared with another process (vfork) stays.
+        if Arc::strong_count(&mm) <= 2 {
+            mm.release();
+        }
         if Arc::strong_count(&tg.fds) == 1 {
             tg.fds.close_all();
         }
@@ -164,7 +173,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                 .map(|t| t.pdeathsig.load(Ordering::Relaxed))
                 .find(|&s| s != 0);
             if let Some(sig) = pdeath {
-                send(kernel, Target::Group(&c), SigInfo::kernel(sig), false);
+                send(kernel, Target::Group(&c), SigInfo::kernel(sig), true);
             }
             match &reaper {
                 Some(r) => {
@@ -185,6 +194,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         drop(procs);
     }
     crate::kernel::tty::job::session_leader_exited(kernel, tg);
+    kernel.exits.exited(tg, status);
     if tg.pid == 1 {
         end_container(kernel, status);
         return;
@@ -223,7 +233,8 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
 }
 
 /// Who adopts the children of `tg`: the nearest living subreaper ancestor,
-/// else the container's init (none if `tg` is the init).
+/// else the init of its container, else the sandbox's init (none if `tg`
+/// is the init).
 fn find_reaper(procs: &super::procs::ProcTable, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
     let mut p = tg.parent();
     while let Some(a) = p {
@@ -232,6 +243,17 @@ fn find_reaper(procs: &super::procs::ProcTable, tg: &Arc<ThreadGroup>) -> Option
         }
         p = a.parent();
     }
+    // The container's init adopts its orphans, as a PID namespace's would;
+    // once it is gone (its container is being torn down) no one does, and
+    // orphans are reaped as they exit.
+    let cinit = tg.container.init_pid();
+    if cinit > 0 {
+        match procs.group(cinit).filter(|c| !Arc::ptr_eq(c, tg) && !super::procs::is_zombie(c)) {
+            Some(c) => return Some(c),
+            None if cinit != 1 => return None,
+            None => {}
+        }
+    }
     procs
         .group(1)
         .filter(|init| !Arc::ptr_eq(init, tg) && !super::procs::is_zombie(init))
@@ -239,6 +261,12 @@ fn find_reaper(procs: &super::procs::ProcTable, tg: &Arc<ThreadGroup>) -> Option
 
 /// Removes a zombie from its parent and the table.
 pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>) {
+    let used = child.life.lock().unwrap_or_else(|e| e.into_inner()).usage;
+    {
+        let mut ct = parent.child_times.lock().unwrap_or_else(|e| e.into_inner());
+        ct.0 += used.utime_us;
+        ct.1 += used.stime_us;
+    }
     let mut procs = kernel.procs();
     parent
         .rel
@@ -281,13 +309,13 @@ fn hangup_if_orphaned(kernel: &Kernel, pgid: i32) {
             kernel,
             Target::Group(g),
             SigInfo::kernel(libc::SIGHUP),
-            false,
+            true,
         );
         send(
             kernel,
             Target::Group(g),
             SigInfo::kernel(libc::SIGCONT),
-            false,
+            true,
         );
     }
 }

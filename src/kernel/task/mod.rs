@@ -17,6 +17,7 @@ pub mod exec;
 pub mod exit;
 pub mod procs;
 pub mod run;
+pub mod usage;
 pub mod waitpid;
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -121,6 +122,8 @@ pub struct FsContext {
     pub cwd: Vec<u8>,
     /// The file mode creation mask.
     pub umask: u32,
+    /// Canonical absolute path of the root directory (`chroot`).
+    pub root: Vec<u8>,
 }
 
 /// Signal state of a whole thread group. Guarded by `ThreadGroup::sig`.
@@ -147,6 +150,8 @@ pub struct Life {
     pub cont_report: bool,
     /// Reaped: gone from the process table.
     pub reaped: bool,
+    /// What the process and its waited-for descendants used, set at exit.
+    pub usage: usage::Usage,
 }
 
 /// Parent and children. Guarded by `ThreadGroup::rel`, changed only with
@@ -192,12 +197,25 @@ pub struct ThreadGroup {
     pub exe: Mutex<Vec<u8>>,
     /// The command line of the running program.
     pub argv: Mutex<Vec<Vec<u8>>>,
+    /// The environment the running program was started with.
+    pub envp: Mutex<Vec<Vec<u8>>>,
+    /// When the process was created (`/proc/<pid>/stat` starttime).
+    pub start: std::time::Instant,
     /// PR_SET_CHILD_SUBREAPER.
     pub subreaper: AtomicBool,
     /// CPU time of reaped children, in microseconds (user, system).
     pub child_times: Mutex<(u64, u64)>,
     /// The controlling terminal (shared by the session; cleared by setsid).
     pub ctty: Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>,
+    /// The container the process belongs to (inherited by children).
+    pub container: Arc<crate::kernel::container::ContainerTag>,
+    // -- Timers and identity (kernel/timer.rs, syscalls/sys_ident.rs). --
+    /// Interval and POSIX timers, and CPU time of images left by exec.
+    pub timers: crate::kernel::timer::ProcessTimers,
+    /// Set once the process has run execve (setpgid on it is then EACCES).
+    pub execed: AtomicBool,
+    /// Capabilities, fs ids and prctl attributes. Taken after `creds`.
+    pub privs: Mutex<Privileges>,
 }
 
 impl ThreadGroup {
@@ -264,6 +282,8 @@ pub struct TaskShared {
     pub comm: Mutex<Vec<u8>>,
     /// PR_SET_PDEATHSIG.
     pub pdeathsig: AtomicI32,
+    /// Nice value, scheduling policy and CPU affinity (syscalls/sys_ident.rs).
+    pub sched: Mutex<SchedAttrs>,
 }
 
 impl TaskShared {
@@ -361,6 +381,16 @@ impl Task {
             .clone()
     }
 
+    /// The root directory (`chroot`).
+    pub fn root(&self) -> Vec<u8> {
+        self.tg
+            .fs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .root
+            .clone()
+    }
+
     /// The directory a `*at` call resolves relative paths against.
     pub fn dir_for(&self, dirfd: i32, path: &[u8]) -> Result<Vec<u8>, Errno> {
         if path.first() == Some(&b'/') || dirfd == libc::AT_FDCWD {
@@ -399,5 +429,147 @@ impl Task {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clone()
+    }
+}
+
+// -- Identity and scheduling attributes (syscalls/sys_ident.rs). --
+
+/// Every capability Linux defines (CAP_CHOWN..=CAP_CHECKPOINT_RESTORE).
+pub const CAP_FULL_SET: u64 = (1 << 41) - 1;
+
+/// Capabilities, and the process attributes that go with credentials.
+/// Guarded by `ThreadGroup::privs`.
+#[derive(Clone, Debug)]
+pub struct Privileges {
+    pub effective: u64,
+    pub permitted: u64,
+    pub inheritable: u64,
+    pub bounding: u64,
+    /// File system user and group ids: follow euid/egid, or set by
+    /// setfsuid/setfsgid.
+    pub fsuid: u32,
+    pub fsgid: u32,
+    /// PR_SET_KEEPCAPS (SECBIT_KEEP_CAPS).
+    pub keepcaps: bool,
+    /// PR_SET_NO_NEW_PRIVS.
+    pub no_new_privs: bool,
+    /// PR_SET_DUMPABLE.
+    pub dumpable: bool,
+}
+
+impl Privileges {
+    /// The privileges of a first process with `creds`: root has every
+    /// capability, other users none.
+    pub fn new(creds: &Credentials) -> Privileges {
+        let caps = if creds.euid == 0 { CAP_FULL_SET } else { 0 };
+        Privileges {
+            effective: caps,
+            permitted: caps,
+            inheritable: 0,
+            bounding: CAP_FULL_SET,
+            fsuid: creds.euid,
+            fsgid: creds.egid,
+            keepcaps: false,
+            no_new_privs: false,
+            dumpable: true,
+        }
+    }
+
+    /// Whether capability `cap` is in the effective set.
+    pub fn capable(&self, cap: u32) -> bool {
+        self.effective & (1 << cap) != 0
+    }
+
+    /// What execve does (capabilities(7), no file capabilities): root gets
+    /// its bounding set, others nothing; the saved and fs ids become the
+    /// effective ones.
+    pub fn exec(&mut self, creds: &mut Credentials) {
+        let mut permitted = if creds.euid == 0 || creds.ruid == 0 {
+            self.bounding
+        } else {
+            0
+        };
+        if self.no_new_privs {
+            permitted &= self.permitted;
+        }
+        self.permitted = permitted;
+        self.effective = if creds.euid == 0 { permitted } else { 0 };
+        self.keepcaps = false;
+        self.dumpable = true;
+        creds.suid = creds.euid;
+        creds.sgid = creds.egid;
+        self.fsuid = creds.euid;
+        self.fsgid = creds.egid;
+    }
+}
+
+/// SCHED_OTHER, SCHED_BATCH, SCHED_IDLE.
+pub const SCHED_OTHER: i32 = 0;
+
+/// Scheduling attributes of a thread. Guarded by `TaskShared::sched`.
+#[derive(Clone, Debug)]
+pub struct SchedAttrs {
+    /// -20..=19.
+    pub nice: i32,
+    /// SCHED_OTHER, SCHED_BATCH or SCHED_IDLE (real-time policies are refused).
+    pub policy: i32,
+    /// SCHED_RESET_ON_FORK.
+    pub reset_on_fork: bool,
+    /// CPU affinity, one bit per CPU of the sandbox.
+    pub affinity: Vec<u64>,
+}
+
+impl SchedAttrs {
+    /// The CPUs the sandbox shows (the ones husk may use), numbered from 0.
+    pub fn online_cpus() -> usize {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    }
+
+    /// A mask of every CPU of the sandbox.
+    pub fn all_cpus() -> Vec<u64> {
+        let n = Self::online_cpus();
+        let mut m = vec![0u64; n.div_ceil(64)];
+        for cpu in 0..n {
+            m[cpu / 64] |= 1 << (cpu % 64);
+        }
+        m
+    }
+
+    /// The attributes of the first task.
+    pub fn new() -> SchedAttrs {
+        SchedAttrs {
+            nice: 0,
+            policy: SCHED_OTHER,
+            reset_on_fork: false,
+            affinity: Self::all_cpus(),
+        }
+    }
+
+    /// The CPU the sentry pins the task (its stub and sentry threads) to:
+    /// `hint` modulo the CPU count if the mask allows it, else the next
+    /// allowed CPU.
+    pub fn pin_cpu(&self, hint: usize) -> usize {
+        let n = Self::online_cpus();
+        let allowed = |c: usize| self.affinity.get(c / 64).is_some_and(|w| w & (1 << (c % 64)) != 0);
+        (0..n).map(|i| (hint + i) % n).find(|&c| allowed(c)).unwrap_or(hint % n)
+    }
+
+    /// What a new task created by this one inherits (SCHED_RESET_ON_FORK
+    /// resets a negative nice value and is itself cleared).
+    pub fn for_child(&self) -> SchedAttrs {
+        let mut c = self.clone();
+        if c.reset_on_fork {
+            c.nice = c.nice.max(0);
+            c.reset_on_fork = false;
+        }
+        c
+    }
+}
+
+impl Default for SchedAttrs {
+    fn default() -> Self {
+        SchedAttrs::new()
     }
 }

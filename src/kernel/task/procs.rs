@@ -13,6 +13,8 @@ pub struct ProcTable {
     pub groups: BTreeMap<i32, Arc<ThreadGroup>>,
     /// Live tasks.
     pub tasks: BTreeMap<i32, Arc<TaskShared>>,
+    /// Real uids of forks under way (counted against the limits).
+    pub reserved: Vec<u32>,
 }
 
 impl ProcTable {
@@ -47,6 +49,16 @@ impl ProcTable {
             Some(p) => p.pgid() != pgid && p.sid() == g.sid(),
             None => false,
         })
+    }
+
+    /// Tasks whose process has real uid `uid`: live threads, and one for
+    /// each zombie not yet reaped (they count against RLIMIT_NPROC).
+    pub fn count_for_uid(&self, uid: u32) -> usize {
+        self.groups
+            .values()
+            .filter(|g| g.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid == uid)
+            .map(|g| g.tasks.lock().unwrap_or_else(|e| e.into_inner()).len().max(1))
+            .sum()
     }
 
     /// Number of live tasks.

@@ -132,6 +132,9 @@ impl Task {
             libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
                 if kernel_generated =>
             {
+                // SAFETY: reading the fault address of a kernel-generated fault siginfo.
+                let addr = unsafe { info.si_addr() } as u64;
+                tracing::debug!(tid = self.tid, sig, rip = self.regs.rip, addr, rsp = self.regs.rsp, "application fault");
                 self.force_fault(SigInfo::from_host(info));
             }
             KICK_SIGNAL => {}

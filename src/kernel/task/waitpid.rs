@@ -27,6 +27,8 @@ pub struct WaitEvent {
     pub status: i32,
     /// The wait(2) status word.
     pub wstatus: i32,
+    /// What the child used (for an exited child).
+    pub usage: super::usage::Usage,
 }
 
 /// Options of a wait.
@@ -115,6 +117,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
             code,
             status,
             wstatus: st.wait_status(),
+            usage: life.usage,
         });
     }
     if options & WUNTRACED != 0 {
@@ -128,6 +131,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
                 code: CLD_STOPPED,
                 status: sig,
                 wstatus: (sig << 8) | 0x7f,
+                usage: Default::default(),
             });
         }
     }
@@ -141,6 +145,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
             code: CLD_CONTINUED,
             status: libc::SIGCONT,
             wstatus: 0xffff,
+            usage: Default::default(),
         });
     }
     None

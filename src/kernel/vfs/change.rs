@@ -1,9 +1,12 @@
-//! Changes to existing nodes: metadata (mode, owner, times) and renames.
-//! A lower node that changes is first copied into the upper layer.
+//! Changes to existing overlay nodes: metadata (mode, owner, times),
+//! removal, hard links and renames. A lower node that changes is first
+//! copied into the upper layer.
 
+use super::fs::{MetaChange, OvNode};
+use super::overlay::{adjust_nlink, dir_prefix, Overlay};
+use super::path::parent_of;
 use super::stat::now;
-use super::upper::{Meta, UpperNode};
-use super::{lower, Node, Vfs};
+use super::upper::{Meta, Special, SpecialKind, UpperNode};
 use crate::kernel::errno::Errno;
 
 /// `renameat2` flags.
@@ -13,159 +16,157 @@ pub const RENAME_EXCHANGE: u32 = 2;
 /// Leave a whiteout at the old name (overlayfs); not offered to sandboxes.
 pub const RENAME_WHITEOUT: u32 = 4;
 
-impl Vfs {
+impl Overlay {
     /// The upper-layer version of a node, copying a lower one up.
-    fn upper_version(&self, path: &[u8], node: &Node) -> Result<UpperNode, Errno> {
-        match node {
-            Node::Upper(n) => Ok(n.clone()),
-            Node::Lower(s) if s.is_regular() => Ok(UpperNode::File(self.copy_up(path, s)?)),
-            Node::Lower(s) if s.is_dir() => Ok(UpperNode::Dir {
-                meta: Meta::from_stat(s),
-                opaque: false,
-            }),
-            Node::Lower(s) if s.is_symlink() => Ok(UpperNode::Symlink {
-                meta: Meta::from_stat(s),
-                target: lower::readlink(&self.root, path)?,
-            }),
-            Node::Lower(_) => Err(Errno::EPERM),
+    fn upper_version(&self, path: &[u8], node: &OvNode) -> Result<UpperNode, Errno> {
+        if let Some(u) = &node.upper {
+            return Ok(u.clone());
         }
+        let s = node.lower.ok_or(Errno::ENOENT)?;
+        if s.is_regular() {
+            return Ok(UpperNode::File(self.copy_up(path, &s)?));
+        }
+        let mut meta = Meta::from_stat(&s);
+        meta.nlink = 1;
+        if s.is_dir() {
+            meta.nlink = 2;
+            return Ok(UpperNode::Dir { meta, opaque: false });
+        }
+        if s.is_symlink() {
+            let root = self.lower.as_ref().ok_or(Errno::ENOENT)?;
+            let target = root.readlink(path)?;
+            return Ok(UpperNode::Special(Special::new(meta, SpecialKind::Symlink(target))));
+        }
+        // Host devices, FIFOs and sockets keep their type but open nothing
+        // of the host once copied.
+        let kind = match s.file_type() {
+            libc::S_IFIFO => SpecialKind::Fifo(super::fifo::Fifo::new()),
+            libc::S_IFSOCK => SpecialKind::Socket,
+            _ => SpecialKind::Device,
+        };
+        Ok(UpperNode::Special(Special::new(meta, kind)))
     }
 
-    /// Applies `change` to the metadata of the node at `path`.
-    pub fn set_meta(
-        &self,
-        start: &[u8],
-        path: &[u8],
-        follow: bool,
-        change: impl FnOnce(&mut Meta),
-    ) -> Result<(), Errno> {
-        let r = self.resolve(start, path, follow)?;
-        let node = r.node.ok_or(Errno::ENOENT)?;
-        let up = self.upper_version(&r.path, &node)?;
-        let mut map = self.upper.write().unwrap_or_else(|e| e.into_inner());
+    /// Applies a metadata change to the node at `path`.
+    pub(super) fn change_meta(&self, path: &[u8], node: &OvNode, c: &MetaChange) -> Result<(), Errno> {
+        let up = self.upper_version(path, node)?;
+        let apply = |m: &mut Meta| {
+            if let Some(mode) = c.mode {
+                m.mode = (m.mode & libc::S_IFMT) | (mode & 0o7777);
+            }
+            if let Some(u) = c.uid {
+                m.uid = u;
+            }
+            if let Some(g) = c.gid {
+                m.gid = g;
+            }
+            if let Some(a) = c.atime {
+                m.atime = a;
+            }
+            if let Some(t) = c.mtime {
+                m.mtime = t;
+            }
+            m.ctime = now();
+        };
+        let mut map = self.write();
         let updated = match up {
             UpperNode::File(f) => {
-                change(&mut f.meta.lock().unwrap_or_else(|e| e.into_inner()));
+                apply(&mut f.meta.lock().unwrap_or_else(|e| e.into_inner()));
                 UpperNode::File(f)
             }
+            UpperNode::Special(s) => {
+                apply(&mut s.meta.lock().unwrap_or_else(|e| e.into_inner()));
+                UpperNode::Special(s)
+            }
             UpperNode::Dir { mut meta, opaque } => {
-                change(&mut meta);
+                // Keep a link count maintained meanwhile.
+                if let Some(UpperNode::Dir { meta: cur, .. }) = map.get(path) {
+                    meta = *cur;
+                }
+                apply(&mut meta);
                 UpperNode::Dir { meta, opaque }
-            }
-            UpperNode::Symlink { mut meta, target } => {
-                change(&mut meta);
-                UpperNode::Symlink { meta, target }
-            }
-            UpperNode::Device { mut meta, kind } => {
-                change(&mut meta);
-                UpperNode::Device { meta, kind }
             }
             UpperNode::Whiteout => return Err(Errno::ENOENT),
         };
-        map.insert(r.path, updated);
+        map.insert(path.to_vec(), updated);
         Ok(())
     }
 
-    /// `chmod`: keeps the file type, replaces the permission bits.
-    pub fn chmod(&self, start: &[u8], path: &[u8], follow: bool, mode: u32) -> Result<(), Errno> {
-        self.set_meta(start, path, follow, |m| {
-            m.mode = (m.mode & libc::S_IFMT) | (mode & 0o7777);
-            m.ctime = now();
-        })
+    /// Removes a name (the generic checks are done).
+    pub(super) fn remove_node(&self, path: &[u8], dir: bool) -> Result<(), Errno> {
+        let lower = self.lower_exists(path);
+        let mut up = self.write();
+        if dir {
+            // Only whiteouts can remain below an empty directory.
+            let prefix = dir_prefix(path);
+            let inner: Vec<Vec<u8>> = up
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, _)| k.clone())
+                .collect();
+            for k in inner {
+                up.remove(&k);
+            }
+            adjust_nlink(&mut up, parent_of(path), -1);
+        }
+        let old = if lower {
+            up.insert(path.to_vec(), UpperNode::Whiteout)
+        } else {
+            up.remove(path)
+        };
+        drop(up);
+        drop_link(old);
+        Ok(())
     }
 
-    /// `chown`: `None` leaves an id unchanged.
-    pub fn chown(
-        &self,
-        start: &[u8],
-        path: &[u8],
-        follow: bool,
-        uid: Option<u32>,
-        gid: Option<u32>,
-    ) -> Result<(), Errno> {
-        self.set_meta(start, path, follow, |m| {
-            if let Some(u) = uid {
-                m.uid = u;
-            }
-            if let Some(g) = gid {
-                m.gid = g;
-            }
+    /// Adds the name `new` for the node at `old` (hard link).
+    pub(super) fn link_node(&self, old: &[u8], node: &OvNode, new: &[u8]) -> Result<(), Errno> {
+        let up = self.upper_version(old, node)?;
+        let meta = match &up {
+            UpperNode::File(f) => &f.meta,
+            UpperNode::Special(s) => &s.meta,
+            _ => return Err(Errno::EPERM),
+        };
+        {
+            let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
+            m.nlink += 1;
             m.ctime = now();
-        })
+        }
+        let mut map = self.write();
+        // A lower node copied up now lives at its old name too.
+        map.entry(old.to_vec()).or_insert_with(|| up.clone());
+        map.insert(new.to_vec(), up);
+        Ok(())
     }
 
-    /// `rename(2)`/`renameat2(2)` between two paths of this file system.
-    pub fn rename(
+    /// Renames after the generic checks. `dst` is the node at `to`, if any.
+    pub(super) fn rename_node(
         &self,
-        old_start: &[u8],
-        old: &[u8],
-        new_start: &[u8],
-        new: &[u8],
+        from: &[u8],
+        src: &OvNode,
+        to: &[u8],
+        dst: Option<&OvNode>,
         flags: u32,
     ) -> Result<(), Errno> {
-        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0
-            || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
-        {
-            return Err(Errno::EINVAL);
-        }
-        let src = self.resolve(old_start, old, false)?;
-        let dst = self.resolve(new_start, new, false)?;
-        let src_node = src.node.clone().ok_or(Errno::ENOENT)?;
-        if src.path == b"/" || dst.path == b"/" {
-            return Err(Errno::EBUSY);
-        }
-        if is_dot_or_dotdot(old) || is_dot_or_dotdot(new) {
-            return Err(Errno::EBUSY);
-        }
-        let src_stat = self.stat_node(&src.path, &src_node)?;
-        if (src.trailing_slash || dst.trailing_slash) && !src_stat.is_dir() {
-            return Err(Errno::ENOTDIR);
-        }
-        if src.path == dst.path {
-            return Ok(());
-        }
-        // A directory cannot move below itself.
-        if dst.path.starts_with(&src.path) && dst.path.get(src.path.len()) == Some(&b'/') {
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE) != 0 {
             return Err(Errno::EINVAL);
         }
         if flags & RENAME_EXCHANGE != 0 {
-            let dst_node = dst.node.clone().ok_or(Errno::ENOENT)?;
-            if src.path.starts_with(&dst.path) && src.path.get(dst.path.len()) == Some(&b'/') {
-                return Err(Errno::EINVAL);
-            }
-            return self.exchange(&src.path, &src_node, &dst.path, &dst_node);
+            return self.exchange(from, src, to, dst.ok_or(Errno::ENOENT)?);
         }
-        if let Some(dn) = &dst.node {
-            if flags & RENAME_NOREPLACE != 0 {
-                return Err(Errno::EEXIST);
-            }
-            let ds = self.stat_node(&dst.path, dn)?;
-            match (src_stat.is_dir(), ds.is_dir()) {
-                (true, false) => return Err(Errno::ENOTDIR),
-                (false, true) => return Err(Errno::EISDIR),
-                (true, true) if self.list(&dst.path)?.len() > 2 => return Err(Errno::ENOTEMPTY),
-                _ => {}
-            }
-        }
-        self.move_node(&src.path, &src_node, &dst.path)
-    }
-
-    /// Moves one node (and, for an upper-only directory, its subtree).
-    fn move_node(&self, from: &[u8], node: &Node, to: &[u8]) -> Result<(), Errno> {
-        let is_dir = self.stat_node(from, node)?.is_dir();
-        if is_dir && self.lower_dir_visible(from) {
+        let is_dir = is_dir(src);
+        if is_dir && src.lower.is_some() {
             // Like overlayfs without redirects: a directory with lower
             // contents cannot be renamed in place; `mv` copies instead.
             return Err(Errno::EXDEV);
         }
-        let moved = self.upper_version(from, node)?;
+        let moved = self.upper_version(from, src)?;
         let from_lower = self.lower_exists(from);
         let to_lower = self.lower_exists(to);
-        let mut map = self.upper.write().unwrap_or_else(|e| e.into_inner());
-        // Clear whatever was at the destination (only whiteouts can remain
-        // below an empty directory).
-        let mut to_prefix = to.to_vec();
-        to_prefix.push(b'/');
+        let mut map = self.write();
+        // Clear whatever was below the destination (only whiteouts can
+        // remain below an empty directory).
+        let to_prefix = dir_prefix(to);
         let stale: Vec<Vec<u8>> = map
             .range(to_prefix.clone()..)
             .take_while(|(k, _)| k.starts_with(&to_prefix))
@@ -175,8 +176,7 @@ impl Vfs {
             map.remove(&k);
         }
         if is_dir {
-            let mut from_prefix = from.to_vec();
-            from_prefix.push(b'/');
+            let from_prefix = dir_prefix(from);
             let children: Vec<(Vec<u8>, UpperNode)> = map
                 .range(from_prefix.clone()..)
                 .take_while(|(k, _)| k.starts_with(&from_prefix))
@@ -188,57 +188,93 @@ impl Vfs {
                 nk.extend_from_slice(&k[from.len()..]);
                 map.insert(nk, v);
             }
+            let replaced_dir = dst.is_some();
+            adjust_nlink(&mut map, parent_of(from), -1);
+            if !replaced_dir {
+                adjust_nlink(&mut map, parent_of(to), 1);
+            }
+        } else if dst.is_some_and(|d| self::is_dir(d)) {
+            return Err(Errno::EISDIR);
         }
         let moved = match moved {
             // A directory moved over a lower one must hide the lower contents.
             UpperNode::Dir { meta, .. } if to_lower => UpperNode::Dir { meta, opaque: true },
             other => other,
         };
-        map.insert(to.to_vec(), moved);
+        let replaced = map.insert(to.to_vec(), moved);
         if from_lower {
             map.insert(from.to_vec(), UpperNode::Whiteout);
         } else {
             map.remove(from);
         }
+        drop(map);
+        // The replaced file loses a link (the Vfs returns early when both
+        // names are links of one inode).
+        drop_link(replaced);
         Ok(())
     }
 
     /// RENAME_EXCHANGE of two non-directories or upper-only directories.
-    fn exchange(&self, a: &[u8], an: &Node, b: &[u8], bn: &Node) -> Result<(), Errno> {
-        for (p, n) in [(a, an), (b, bn)] {
-            if self.stat_node(p, n)?.is_dir() {
+    fn exchange(&self, a: &[u8], an: &OvNode, b: &[u8], bn: &OvNode) -> Result<(), Errno> {
+        for n in [an, bn] {
+            if is_dir(n) && n.lower.is_some() {
                 return Err(Errno::EXDEV);
             }
         }
         let ua = self.upper_version(a, an)?;
         let ub = self.upper_version(b, bn)?;
-        let mut map = self.upper.write().unwrap_or_else(|e| e.into_inner());
+        let mut map = self.write();
+        for (from, to) in [(a, b), (b, a)] {
+            let prefix = dir_prefix(from);
+            let children: Vec<(Vec<u8>, UpperNode)> = map
+                .range(prefix.clone()..)
+                .take_while(|(k, _)| k.starts_with(&prefix))
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
+            for (k, v) in children {
+                map.remove(&k);
+                let mut nk = b"\0swap".to_vec();
+                nk.extend_from_slice(to);
+                nk.extend_from_slice(&k[from.len()..]);
+                map.insert(nk, v);
+            }
+        }
+        let swapped: Vec<(Vec<u8>, UpperNode)> = map
+            .range(b"\0swap".to_vec()..)
+            .take_while(|(k, _)| k.starts_with(b"\0swap"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in swapped {
+            map.remove(&k);
+            map.insert(k[5..].to_vec(), v);
+        }
+        if is_dir(an) != is_dir(bn) {
+            let (da, db) = if is_dir(an) { (1, -1) } else { (-1, 1) };
+            adjust_nlink(&mut map, parent_of(b), da);
+            adjust_nlink(&mut map, parent_of(a), db);
+        }
         map.insert(a.to_vec(), ub);
         map.insert(b.to_vec(), ua);
         Ok(())
     }
+}
 
-    /// Sets access and modification times (`None` leaves one unchanged).
-    pub fn set_times(
-        &self,
-        start: &[u8],
-        path: &[u8],
-        follow: bool,
-        atime: Option<(i64, i64)>,
-        mtime: Option<(i64, i64)>,
-    ) -> Result<(), Errno> {
-        self.set_meta(start, path, follow, |m| {
-            if let Some(a) = atime {
-                m.atime = a;
-            }
-            if let Some(t) = mtime {
-                m.mtime = t;
-            }
-            m.ctime = now();
-        })
+fn is_dir(n: &OvNode) -> bool {
+    match (&n.upper, &n.lower) {
+        (Some(UpperNode::Dir { .. }), _) => true,
+        (None, Some(s)) => s.is_dir(),
+        _ => false,
     }
 }
 
-fn is_dot_or_dotdot(path: &[u8]) -> bool {
-    matches!(super::components(path).last(), Some(b".") | Some(b".."))
+/// One name of a file or special node is gone.
+fn drop_link(node: Option<UpperNode>) {
+    let meta = match &node {
+        Some(UpperNode::File(f)) => &f.meta,
+        Some(UpperNode::Special(s)) => &s.meta,
+        _ => return,
+    };
+    let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
+    m.nlink = m.nlink.saturating_sub(1);
+    m.ctime = now();
 }

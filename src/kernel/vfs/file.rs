@@ -86,6 +86,55 @@ pub trait FileOps: Send + Sync {
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         Err(Errno::EINVAL)
     }
+    /// The concrete file, for calls that only work on one kind of file
+    /// (`epoll_ctl` on an epoll, `timerfd_settime` on a timerfd...: see
+    /// `kernel::event`). `None` for kinds nobody needs to recognise.
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        None
+    }
+    /// `fallocate(2)` (`mode` is its FALLOC_FL_* flags).
+    fn allocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::ENODEV)
+    }
+    /// Flushes the file to stable storage (`fsync`); nothing to do for
+    /// files that live in the sentry's memory.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+    /// A new, independent opening of the same file with `open(2)` flags
+    /// (the target of a `/proc/<pid>/fd/N` magic link); `None` when the
+    /// file can only be reopened by its path.
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        None
+    }
+    /// A stream read straight into application memory at `addr` (saving
+    /// the sentry a copy); `None`: the file has no such path, use
+    /// `read_stream`. Must not consume data it could not deliver.
+    fn read_stream_to_user(
+        &self,
+        _mem: &dyn UserMemory,
+        _addr: u64,
+        _len: usize,
+        _nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// A stream write straight from application memory; `None`: use
+    /// `write_stream`.
+    fn write_stream_from_user(
+        &self,
+        _mem: &dyn UserMemory,
+        _addr: u64,
+        _len: usize,
+        _nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// A write that discards its data (`/dev/null`): the sentry need not
+    /// copy it in.
+    fn discards_writes(&self) -> bool {
+        false
+    }
 }
 
 /// An open file description.
@@ -104,6 +153,13 @@ pub struct OpenFile {
 /// Status flags `F_SETFL` may change.
 const SETFL_MASK: u32 =
     (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+
+impl Drop for OpenFile {
+    fn drop(&mut self) {
+        // Locks owned by this open file description (flock, F_OFD_SETLK) go with it.
+        super::lock::release_ofd(self);
+    }
+}
 
 impl OpenFile {
     /// Wraps `ops` as a new open file description.
@@ -164,6 +220,45 @@ impl OpenFile {
         let n = self.ops.read(buf, *off)?;
         *off += n as u64;
         Ok(n)
+    }
+
+    /// A stream read straight into application memory, if the file can
+    /// do that (see `FileOps::read_stream_to_user`).
+    pub fn read_to_user(&self, mem: &dyn UserMemory, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+        if !self.readable() || self.is_path_only() {
+            return Some(Err(Errno::EBADF));
+        }
+        if self.ops.seekable() {
+            return None;
+        }
+        self.ops.read_stream_to_user(mem, addr, len, self.nonblocking())
+    }
+
+    /// A stream write straight from application memory, if the file can.
+    pub fn write_from_user(&self, mem: &dyn UserMemory, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+        if !self.writable() || self.is_path_only() {
+            return Some(Err(Errno::EBADF));
+        }
+        if self.ops.seekable() {
+            return None;
+        }
+        self.ops.write_stream_from_user(mem, addr, len, self.nonblocking())
+    }
+
+    /// True when writes may succeed without their data being read: the
+    /// descriptor is writable and the file discards data (`/dev/null`).
+    pub fn discards_writes(&self) -> bool {
+        self.writable() && !self.is_path_only() && self.ops.discards_writes()
+    }
+
+    /// True if the description was opened for reading.
+    pub fn is_readable(&self) -> bool {
+        self.readable() && !self.is_path_only()
+    }
+
+    /// True if the description was opened for writing.
+    pub fn is_writable(&self) -> bool {
+        self.writable() && !self.is_path_only()
     }
 
     /// `pread(2)`.
@@ -318,6 +413,16 @@ impl FileOps for HostStream {
     }
     fn poll_host_fd(&self) -> Option<RawFd> {
         Some(self.fd.as_raw_fd())
+    }
+    /// Reopening (`/dev/stdout`, `/proc/self/fd/1`) shares the caller's
+    /// host descriptor: the host file itself is never opened by name.
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        Some(
+            self.fd
+                .try_clone()
+                .map_err(Errno::from)
+                .map(|fd| Box::new(HostStream::new(fd)) as Box<dyn FileOps>),
+        )
     }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         // SAFETY: lseek on a descriptor we own.

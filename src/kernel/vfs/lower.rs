@@ -1,16 +1,23 @@
-//! The lower layer: the host directory of the container root, read-only.
-//! Every host access names a canonical path relative to the root descriptor
-//! and refuses symlinks and magic links on the way, so nothing outside the
-//! root is reachable whatever the sandbox does.
+//! Host access below a root directory descriptor: the overlay's read-only
+//! lower layer and bind mounts. Every host access names a canonical path
+//! relative to the root descriptor and refuses symlinks and magic links on
+//! the way (`openat2` with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS |
+//! RESOLVE_NO_MAGICLINKS), so nothing outside the root is reachable
+//! whatever the sandbox does. Changes are made through a descriptor of the
+//! parent directory and a single name, never following the last component.
+//! Only regular files and directories are ever opened for I/O.
 
+use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use super::file::{DirEntry, FileOps};
+use super::fs::StatFs;
 use super::stat::Stat;
 use crate::kernel::errno::Errno;
 
-/// Opens the container root directory.
+/// Opens the container root directory (or a bind mount's source).
 pub fn open_root(root: &Path) -> std::io::Result<OwnedFd> {
     let f = std::fs::File::options()
         .read(true)
@@ -19,22 +26,25 @@ pub fn open_root(root: &Path) -> std::io::Result<OwnedFd> {
     Ok(OwnedFd::from(f))
 }
 
-use std::os::unix::fs::OpenOptionsExt;
-
 /// The path relative to the root descriptor, as a C string.
-fn rel(path: &[u8]) -> Result<std::ffi::CString, Errno> {
+fn rel(path: &[u8]) -> Result<CString, Errno> {
     let p = path.strip_prefix(b"/").unwrap_or(path);
     let p = if p.is_empty() { &b"."[..] } else { p };
-    std::ffi::CString::new(p).map_err(|_| Errno::EINVAL)
+    CString::new(p).map_err(|_| Errno::EINVAL)
 }
 
 /// Opens `path` below `root` with `openat2`, refusing any symlink on the way
 /// (the sentry has resolved them already) and any escape from the root.
 pub fn open_at(root: &OwnedFd, path: &[u8], flags: i32) -> Result<OwnedFd, Errno> {
+    open_at_mode(root, path, flags, 0)
+}
+
+fn open_at_mode(root: &OwnedFd, path: &[u8], flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
     let c = rel(path)?;
     // SAFETY: open_how is plain integers; zero is its documented default.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };
     how.flags = (flags | libc::O_CLOEXEC | libc::O_NOFOLLOW) as u64;
+    how.mode = mode as u64;
     how.resolve = libc::RESOLVE_IN_ROOT | libc::RESOLVE_NO_SYMLINKS | libc::RESOLVE_NO_MAGICLINKS;
     // SAFETY: openat2 reads the path and the open_how we pass, both live
     // for the call.
@@ -54,11 +64,15 @@ pub fn open_at(root: &OwnedFd, path: &[u8], flags: i32) -> Result<OwnedFd, Errno
     Ok(unsafe { OwnedFd::from_raw_fd(fd as RawFd) })
 }
 
+/// `fstat` of a descriptor.
+pub fn fstat(fd: RawFd) -> Result<Stat, Errno> {
+    Ok(Stat::from_host(&nix::sys::stat::fstat(fd)?))
+}
+
 /// `lstat` of a canonical path below the root.
 pub fn lstat(root: &OwnedFd, path: &[u8]) -> Result<Stat, Errno> {
     let fd = open_at(root, path, libc::O_PATH)?;
-    let s = nix::sys::stat::fstat(fd.as_raw_fd())?;
-    Ok(Stat::from_host(&s))
+    fstat(fd.as_raw_fd())
 }
 
 /// `readlink` of a canonical path below the root.
@@ -67,14 +81,7 @@ pub fn readlink(root: &OwnedFd, path: &[u8]) -> Result<Vec<u8>, Errno> {
     let mut buf = vec![0u8; super::PATH_MAX];
     // SAFETY: readlinkat with an empty path reads the link `fd` refers to
     // into our buffer, at most buf.len() bytes.
-    let n = unsafe {
-        libc::readlinkat(
-            fd.as_raw_fd(),
-            c"".as_ptr(),
-            buf.as_mut_ptr().cast(),
-            buf.len(),
-        )
-    };
+    let n = unsafe { libc::readlinkat(fd.as_raw_fd(), c"".as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
     if n < 0 {
         return Err(Errno::last());
     }
@@ -82,9 +89,13 @@ pub fn readlink(root: &OwnedFd, path: &[u8]) -> Result<Vec<u8>, Errno> {
     Ok(buf)
 }
 
-/// The entries of a lower directory, without `.` and `..`.
+/// The entries of a directory below the root, without `.` and `..`.
 pub fn read_dir(root: &OwnedFd, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {
-    let fd = open_at(root, path, libc::O_RDONLY | libc::O_DIRECTORY)?;
+    dir_entries(open_at(root, path, libc::O_RDONLY | libc::O_DIRECTORY)?)
+}
+
+/// The entries of an open directory, without `.` and `..`.
+fn dir_entries(fd: OwnedFd) -> Result<Vec<DirEntry>, Errno> {
     use std::os::fd::IntoRawFd;
     // Dir takes ownership of the descriptor and closes it.
     let dir = nix::dir::Dir::from_fd(fd.into_raw_fd())?;
@@ -114,16 +125,65 @@ pub fn read_dir(root: &OwnedFd, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {
     Ok(out)
 }
 
-/// A lower regular file opened read-only.
-pub struct LowerFile {
-    fd: OwnedFd,
+/// `statfs` figures of the host file system holding `root`.
+pub fn statfs(root: &OwnedFd) -> StatFs {
+    // SAFETY: fstatfs fills the zeroed struct we pass.
+    let mut s: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: as above; `root` is a live descriptor.
+    if unsafe { libc::fstatfs(root.as_raw_fd(), &mut s) } != 0 {
+        return StatFs::default();
+    }
+    StatFs {
+        fs_type: s.f_type as u64,
+        bsize: s.f_bsize as u64,
+        blocks: s.f_blocks,
+        bfree: s.f_bfree,
+        bavail: s.f_bavail,
+        files: s.f_files,
+        ffree: s.f_ffree,
+        namelen: s.f_namelen as u64,
+    }
 }
 
-impl LowerFile {
-    /// Opens a lower regular file for reading.
-    pub fn open(root: &OwnedFd, path: &[u8]) -> Result<LowerFile, Errno> {
-        Ok(LowerFile {
-            fd: open_at(root, path, libc::O_RDONLY)?,
+/// The parent directory of `path` (opened below the root) and the last
+/// component, for calls that change a name without following it.
+pub fn parent_and_name(root: &OwnedFd, path: &[u8]) -> Result<(OwnedFd, CString), Errno> {
+    let parent = super::path::parent_of(path);
+    let name = super::path::file_name(path);
+    if name.is_empty() {
+        return Err(Errno::EBUSY);
+    }
+    let dir = open_at(root, parent, libc::O_PATH | libc::O_DIRECTORY)?;
+    Ok((dir, CString::new(name).map_err(|_| Errno::EINVAL)?))
+}
+
+/// Creates a regular file below the root (it must not exist) and opens it.
+pub fn create(root: &OwnedFd, path: &[u8], mode: u32) -> Result<HostFile, Errno> {
+    let fd = open_at_mode(root, path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, mode)?;
+    Ok(HostFile { fd, writable: true })
+}
+
+/// A host regular file below a root, opened for reading or reading and
+/// writing (never another kind of file).
+pub struct HostFile {
+    fd: OwnedFd,
+    writable: bool,
+}
+
+impl HostFile {
+    /// Opens a host regular file, for writing too if `write`. O_NONBLOCK
+    /// keeps a FIFO swapped in meanwhile from blocking the sentry; the type
+    /// is checked on the open descriptor.
+    pub fn open_mode(root: &OwnedFd, path: &[u8], write: bool) -> Result<HostFile, Errno> {
+        let acc = if write { libc::O_RDWR } else { libc::O_RDONLY };
+        let fd = open_at(root, path, acc | libc::O_NONBLOCK | libc::O_NOCTTY)?;
+        let st = fstat(fd.as_raw_fd())?;
+        if !st.is_regular() {
+            return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
+        }
+        Ok(HostFile {
+            fd,
+            writable: write,
         })
     }
 
@@ -133,20 +193,188 @@ impl LowerFile {
     }
 }
 
-impl FileOps for LowerFile {
+impl FileOps for HostFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         let off = i64::try_from(off).map_err(|_| Errno::EINVAL)?;
         Ok(nix::sys::uio::pread(&self.fd, buf, off)?)
     }
-    fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        Err(Errno::EBADF)
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
+        let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
+        Ok(nix::sys::uio::pwrite(&self.fd, buf, off)?)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(Stat::from_host(&nix::sys::stat::fstat(
-            self.fd.as_raw_fd(),
-        )?))
+        fstat(self.fd.as_raw_fd())
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.fd.as_raw_fd())
+    }
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        if !self.writable {
+            return Err(Errno::EINVAL);
+        }
+        let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
+        Ok(nix::unistd::ftruncate(&self.fd, len)?)
+    }
+    fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        if !self.writable {
+            return Err(Errno::EBADF);
+        }
+        host_fallocate(self.fd.as_raw_fd(), mode, off, len)
+    }
+    fn sync(&self) -> Result<(), Errno> {
+        if self.writable {
+            nix::unistd::fsync(self.fd.as_raw_fd())?;
+        }
+        Ok(())
+    }
+    fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        let acc = flags as i32 & libc::O_ACCMODE;
+        if acc != libc::O_RDONLY && !self.writable {
+            // A lower file opened for writing is copied up: reopen by path.
+            return None;
+        }
+        // Reads and writes are positional, so a shared host offset is harmless.
+        Some(self.fd.try_clone().map_err(Errno::from).map(|fd| {
+            Box::new(HostFile {
+                fd,
+                writable: self.writable,
+            }) as Box<dyn FileOps>
+        }))
+    }
+}
+
+/// `fallocate(2)` on a host descriptor.
+pub fn host_fallocate(fd: RawFd, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+    // SAFETY: fallocate on a descriptor we hold; no memory is passed.
+    let r = unsafe { libc::fallocate(fd, mode, off as i64, len as i64) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// Most directory descriptors a `LowerTree` keeps.
+const DIR_CACHE_MAX: usize = 256;
+
+/// The overlay's read-only host tree: the root descriptor and a cache of
+/// `O_PATH` descriptors of its directories, so a lookup is one host call
+/// (`fstatat` of one name in its parent, never following it) instead of a
+/// walk. As with overlayfs, the host must not change the tree while the
+/// sandbox runs; the cache assumes a directory keeps its place.
+pub struct LowerTree {
+    root: OwnedFd,
+    /// Directory descriptors by canonical path (opened with `open_at`).
+    dirs: std::sync::Mutex<std::collections::HashMap<Vec<u8>, std::sync::Arc<OwnedFd>>>,
+}
+
+impl LowerTree {
+    /// The tree below the host directory `root`.
+    pub fn new(root: OwnedFd) -> LowerTree {
+        LowerTree {
+            root,
+            dirs: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
+    }
+
+    /// The root descriptor.
+    pub fn root(&self) -> &OwnedFd {
+        &self.root
+    }
+
+    /// A descriptor of the directory at canonical `path` (not `/`).
+    fn dir(&self, path: &[u8]) -> Result<std::sync::Arc<OwnedFd>, Errno> {
+        let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(d) = dirs.get(path) {
+            return Ok(d.clone());
+        }
+        drop(dirs);
+        let fd = std::sync::Arc::new(open_at(&self.root, path, libc::O_PATH | libc::O_DIRECTORY)?);
+        dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
+        if dirs.len() >= DIR_CACHE_MAX {
+            dirs.clear();
+        }
+        dirs.insert(path.to_vec(), fd.clone());
+        Ok(fd)
+    }
+
+    /// Runs `f` with the parent directory's descriptor and the last name
+    /// of `path` (which is not `/`).
+    fn at<T>(&self, path: &[u8], f: impl FnOnce(RawFd, &std::ffi::CStr) -> Result<T, Errno>) -> Result<T, Errno> {
+        let parent = super::path::parent_of(path);
+        let name = CString::new(super::path::file_name(path)).map_err(|_| Errno::EINVAL)?;
+        if parent == b"/" {
+            return f(self.root.as_raw_fd(), &name);
+        }
+        let d = self.dir(parent)?;
+        f(d.as_raw_fd(), &name)
+    }
+
+    /// `lstat` of a canonical path.
+    pub fn lstat(&self, path: &[u8]) -> Result<Stat, Errno> {
+        if path == b"/" {
+            return fstat(self.root.as_raw_fd());
+        }
+        self.at(path, |dir, name| {
+            // SAFETY: a zeroed stat for fstatat to fill.
+            let mut st: libc::stat = unsafe { std::mem::zeroed() };
+            // SAFETY: fstatat of one name (no `/`) in a directory we hold,
+            // not following it; fills our local.
+            let r = unsafe { libc::fstatat(dir, name.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+            if r < 0 {
+                return Err(Errno::last());
+            }
+            Ok(Stat::from_host(&st))
+        })
+    }
+
+    /// `readlink` of a canonical path.
+    pub fn readlink(&self, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        self.at(path, |dir, name| {
+            let mut buf = vec![0u8; super::PATH_MAX];
+            // SAFETY: readlinkat of one name in a directory we hold, into
+            // our buffer of buf.len() bytes.
+            let n = unsafe { libc::readlinkat(dir, name.as_ptr(), buf.as_mut_ptr().cast(), buf.len()) };
+            if n < 0 {
+                return Err(Errno::last());
+            }
+            buf.truncate(n as usize);
+            Ok(buf)
+        })
+    }
+
+    /// Opens one name in its parent without following it.
+    fn open_name(&self, path: &[u8], flags: i32) -> Result<OwnedFd, Errno> {
+        if path == b"/" {
+            return open_at(&self.root, path, flags);
+        }
+        self.at(path, |dir, name| {
+            // SAFETY: openat of one name in a directory we hold; O_NOFOLLOW
+            // refuses a symlink there.
+            let fd = unsafe { libc::openat(dir, name.as_ptr(), flags | libc::O_NOFOLLOW | libc::O_CLOEXEC) };
+            if fd < 0 {
+                return Err(Errno::last());
+            }
+            // SAFETY: a fresh descriptor that we now own.
+            Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+        })
+    }
+
+    /// The entries of a directory, without `.` and `..`.
+    pub fn read_dir(&self, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {
+        let fd = self.open_name(path, libc::O_RDONLY | libc::O_DIRECTORY)?;
+        dir_entries(fd)
+    }
+
+    /// Opens a regular file for reading.
+    pub fn open_file(&self, path: &[u8]) -> Result<HostFile, Errno> {
+        let fd = self.open_name(path, libc::O_RDONLY | libc::O_NONBLOCK | libc::O_NOCTTY)?;
+        let st = fstat(fd.as_raw_fd())?;
+        if !st.is_regular() {
+            return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
+        }
+        Ok(HostFile { fd, writable: false })
     }
 }

@@ -1,324 +1,300 @@
-//! The sandbox's file system: the container root is a host directory seen
-//! read-only (the lower layer) under an in-memory upper layer, so nothing a
-//! sandbox writes reaches the host. Paths are resolved here, component by
-//! component, with symlinks followed by the sentry and `..` clamped at the
-//! container root; host files are only ever opened by a canonical path with
-//! `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`, so no path escapes.
+//! The sandbox's file system: a mount namespace (`mount.rs`) whose root is
+//! the container root overlay (a host directory seen read-only under an
+//! in-memory layer, `overlay.rs`), with `/proc` (`procfs/`), `/dev` (a tmpfs
+//! with the sentry's devices, `devfs.rs`), `/dev/pts` (`devpts.rs`),
+//! `/dev/shm` (tmpfs), an empty read-only `/sys`, and the bind mounts the
+//! caller asks for (`hostfs.rs`). Paths are resolved here (`resolve.rs`),
+//! component by component, with symlinks followed by the sentry and `..`
+//! clamped at the caller's root; host files are only ever opened by a
+//! canonical path with `openat2(RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS)`, so
+//! no path escapes. Nothing written reaches the host but through a
+//! read-write bind mount.
 //!
-//! `/proc`, `/sys` and `/dev` of the host are never shown: the upper layer
-//! covers them with opaque directories, and `/dev` holds the sentry's own
-//! devices.
+//! This file holds the operations common to every file system: the checks
+//! Linux makes before a file system is asked (existence, types, read-only
+//! mounts, mount points, crossing mounts, permissions), then the call.
 
 pub mod change;
+pub mod devfs;
+pub mod devpts;
 pub mod dir;
+pub mod fifo;
 pub mod file;
+pub mod fs;
+pub mod hostfs;
+pub mod lock;
 pub mod lower;
+pub mod mount;
+pub mod overlay;
+pub mod path;
+pub mod procfs;
+pub mod resolve;
 pub mod stat;
 pub mod upper;
 
-use std::collections::{BTreeMap, VecDeque};
-use std::os::fd::OwnedFd;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
 use crate::kernel::errno::Errno;
-use file::{FileOps, OpenFile};
-use stat::{makedev, Stat};
-use upper::{DevKind, DeviceHandle, MemFile, MemFileHandle, Meta, UpperNode};
+use crate::kernel::task::Credentials;
+use crate::kernel::tty::Devpts;
+use file::{DirEntry, FileOps, OpenFile};
+use fs::{MetaChange, Node, OpenReq, Owner, StatFs};
+use mount::{Mount, MountTable, NewMount};
+#[allow(unused_imports)]
+pub use path::{components, dtype, join, parent_of, MAX_SYMLINKS, NAME_MAX, PATH_MAX};
+pub use resolve::{Lookup, Resolved};
+use stat::Stat;
 
-/// Symlinks followed in one lookup before ELOOP, as in Linux.
-pub const MAX_SYMLINKS: u32 = 40;
-/// Longest path accepted, including the NUL.
-pub const PATH_MAX: usize = 4096;
-/// Longest file name component.
-pub const NAME_MAX: usize = 255;
-
-/// What a path names, from whichever layer shows it.
-#[derive(Clone)]
-pub enum Node {
-    /// A host file of the read-only root.
-    Lower(Stat),
-    /// A node of the in-memory layer.
-    Upper(UpperNode),
+/// A bind mount asked for when the sandbox starts.
+#[derive(Clone, Debug)]
+pub struct BindSpec {
+    /// The host file or directory.
+    pub source: std::path::PathBuf,
+    /// Where it shows in the sandbox (absolute).
+    pub target: String,
+    /// Read-only (writes give EROFS).
+    pub readonly: bool,
 }
 
-/// The result of resolving a path.
-pub struct Resolved {
-    /// The canonical absolute path (no symlinks, `.` or `..`).
-    pub path: Vec<u8>,
-    /// The node, or `None` when only the last component is missing (its
-    /// parent exists and is a directory), which `O_CREAT` and `mkdir` use.
-    pub node: Option<Node>,
-    /// Whether the path ended in `/` (the node must be a directory).
-    pub trailing_slash: bool,
+/// Who is asking: credentials for permission checks and the owner of new
+/// nodes. `None` credentials skip the checks (the sentry itself).
+#[derive(Clone, Copy)]
+pub struct Caller<'a> {
+    pub creds: Option<&'a Credentials>,
 }
 
-/// A container root file system.
+impl Caller<'_> {
+    /// The sentry itself: no permission checks, root owns what it makes.
+    pub const SENTRY: Caller<'static> = Caller { creds: None };
+
+    fn owner(&self) -> Owner {
+        self.creds
+            .map(|c| Owner {
+                uid: c.euid,
+                gid: c.egid,
+            })
+            .unwrap_or_default()
+    }
+
+    /// Checks `mode` (R=4, W=2, X=1) on a file.
+    pub fn check(&self, st: &Stat, mode: u32) -> Result<(), Errno> {
+        match self.creds {
+            Some(c) if !c.may_access(st, mode, true) => Err(Errno::EACCES),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// A container's file system namespace.
 pub struct Vfs {
-    /// The host directory of the container root.
-    root: OwnedFd,
-    /// The upper layer, keyed by canonical path. Guards every change.
-    upper: RwLock<BTreeMap<Vec<u8>, UpperNode>>,
-    /// Inode numbers for upper nodes, far above any host inode.
-    next_ino: AtomicU64,
-    /// The sandbox's pty pairs (`/dev/ptmx`, `/dev/pts`).
-    pub devpts: Arc<crate::kernel::tty::Devpts>,
+    /// The mount table; replaced whole on every change.
+    mounts: RwLock<Arc<MountTable>>,
+    /// The sandbox's pseudo-terminals (`/dev/ptmx`, `/dev/pts`).
+    pub devpts: Arc<Devpts>,
+    /// `/proc`.
+    pub procfs: Arc<procfs::ProcFs>,
 }
 
 impl Vfs {
-    /// Opens `root` as the lower layer and builds the sandbox's `/dev`.
-    pub fn new(root: &Path) -> Result<Arc<Vfs>, std::io::Error> {
-        let root = lower::open_root(root)?;
+    /// The container root from host directory `root`, with `/proc`, `/dev`
+    /// and `/sys` mounted, and bind mounts of host paths.
+    pub fn with_binds(root: &Path, binds: &[BindSpec]) -> Result<Arc<Vfs>, std::io::Error> {
+        let lower = lower::open_root(root)?;
+        let root_fs = overlay::Overlay::new(lower, stat::ROOT_DEV);
+        for d in [&b"/proc"[..], b"/sys", b"/dev"] {
+            root_fs.insert(d, libc::S_IFDIR | 0o755, 0, None);
+        }
+        let table = MountTable::new(NewMount {
+            fs: root_fs.clone(),
+            root: b"/".to_vec(),
+            flags: mount::flags::RELATIME,
+            source: "overlay".into(),
+            data: String::new(),
+            dev: stat::ROOT_DEV,
+        });
+        let devpts = Arc::new(Devpts::default());
+        let procfs = procfs::ProcFs::new(mount::alloc_dev());
         let vfs = Vfs {
-            root,
-            upper: RwLock::new(BTreeMap::new()),
-            next_ino: AtomicU64::new(1 << 40),
-            devpts: Arc::new(crate::kernel::tty::Devpts::default()),
+            mounts: RwLock::new(Arc::new(table)),
+            devpts,
+            procfs,
         };
-        {
-            let mut up = vfs.upper.write().unwrap_or_else(|e| e.into_inner());
-            for d in [&b"/proc"[..], b"/sys", b"/dev"] {
-                up.insert(
-                    d.to_vec(),
-                    UpperNode::Dir {
-                        meta: vfs.meta(libc::S_IFDIR | 0o755),
-                        opaque: true,
-                    },
-                );
-            }
-            for (name, kind) in [
-                ("null", DevKind::Null),
-                ("zero", DevKind::Zero),
-                ("full", DevKind::Full),
-                ("random", DevKind::Random),
-                ("urandom", DevKind::Urandom),
-            ] {
-                let mut meta = vfs.meta(libc::S_IFCHR | 0o666);
-                let (ma, mi) = kind.numbers();
-                meta.rdev = makedev(ma, mi);
-                up.insert(
-                    format!("/dev/{name}").into_bytes(),
-                    UpperNode::Device { meta, kind },
-                );
-            }
+        vfs.mount_system();
+        for b in binds {
+            vfs.bind_host(b)?;
         }
         Ok(Arc::new(vfs))
     }
 
-    fn meta(&self, mode: u32) -> Meta {
-        Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, 0, 0)
-    }
-
-    fn upper_get(&self, path: &[u8]) -> Option<UpperNode> {
-        self.upper
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(path)
-            .cloned()
-    }
-
-    /// Whether the lower directory at `path` shows through: no upper node on
-    /// the way hides it and it is a real directory on the host.
-    pub(super) fn lower_dir_visible(&self, path: &[u8]) -> bool {
-        {
-            let up = self.upper.read().unwrap_or_else(|e| e.into_inner());
-            let mut prefix = Vec::new();
-            for comp in components(path) {
-                prefix.push(b'/');
-                prefix.extend_from_slice(comp);
-                match up.get(&prefix) {
-                    None | Some(UpperNode::Dir { opaque: false, .. }) => {}
-                    _ => return false,
-                }
-            }
-        }
-        matches!(lower::lstat(&self.root, path), Ok(s) if s.is_dir())
-    }
-
-    /// Looks up one name: upper first, then the lower layer if it shows.
-    fn lookup_child(&self, child: &[u8], parent_lower: bool) -> Result<Option<Node>, Errno> {
-        match self.upper_get(child) {
-            Some(UpperNode::Whiteout) => return Ok(None),
-            Some(n) => return Ok(Some(Node::Upper(n))),
-            None => {}
-        }
-        if !parent_lower {
-            return Ok(None);
-        }
-        match lower::lstat(&self.root, child) {
-            Ok(s) => Ok(Some(Node::Lower(s))),
-            Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => Ok(None),
-            Err(e) => Err(e),
-        }
-    }
-
-    /// The node at a canonical path, if any.
-    pub fn node_at(&self, path: &[u8]) -> Result<Option<Node>, Errno> {
-        if path == b"/" {
-            return Ok(Some(match self.upper_get(path) {
-                Some(n) => Node::Upper(n),
-                None => Node::Lower(lower::lstat(&self.root, path)?),
-            }));
-        }
-        let parent = parent_of(path);
-        self.lookup_child(path, self.lower_dir_visible(parent))
-    }
-
-    /// Resolves `path` relative to the canonical directory `start`. Symlinks
-    /// are followed everywhere but in the last component unless `follow`.
-    pub fn resolve(&self, start: &[u8], path: &[u8], follow: bool) -> Result<Resolved, Errno> {
-        if path.is_empty() {
-            return Err(Errno::ENOENT);
-        }
-        if path.len() >= PATH_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
-        let trailing_slash = path.ends_with(b"/");
-        let follow = follow || trailing_slash;
-        let mut todo: VecDeque<Vec<u8>> = components(path).map(|c| c.to_vec()).collect();
-        let mut cur: Vec<u8> = if path[0] == b'/' {
-            b"/".to_vec()
-        } else {
-            start.to_vec()
+    /// Mounts `/proc`, `/dev` (with `/dev/pts`, `/dev/shm`) and `/sys`.
+    fn mount_system(&self) {
+        use mount::flags::*;
+        let procfs: Arc<dyn fs::Filesystem> = self.procfs.clone();
+        let proc_dev = procfs.stat(b"/", &Node::Proc(procfs::ProcNode::root())).map(|s| s.dev).unwrap_or(0);
+        let dev_dev = mount::alloc_dev();
+        let devfs = devfs::build(dev_dev);
+        // The device number the TTY layer's pty files report (`fstat`), so
+        // `ttyname` matches them with their `/dev/pts` nodes.
+        let pts_dev = devpts::DEVPTS_DEV;
+        let shm_dev = mount::alloc_dev();
+        let sys_dev = mount::alloc_dev();
+        let mut t = (*self.mount_table()).clone();
+        let m = |fs: Arc<dyn fs::Filesystem>, flags, source: &str, data: &str, dev| NewMount {
+            fs,
+            root: b"/".to_vec(),
+            flags,
+            source: source.into(),
+            data: data.into(),
+            dev,
         };
-        let mut cur_lower = self.lower_dir_visible(&cur);
-        let mut links = 0;
-        let mut node = self.node_at(&cur)?;
-        while let Some(comp) = todo.pop_front() {
-            if comp.len() > NAME_MAX {
-                return Err(Errno::ENAMETOOLONG);
-            }
-            match node.as_ref().map(node_stat_mode) {
-                Some(m) if m & libc::S_IFMT == libc::S_IFDIR => {}
-                Some(_) => return Err(Errno::ENOTDIR),
-                None => return Err(Errno::ENOENT),
-            }
-            if comp == b"." {
-                continue;
-            }
-            if comp == b".." {
-                cur = parent_of(&cur).to_vec();
-                cur_lower = self.lower_dir_visible(&cur);
-                node = self.node_at(&cur)?;
-                continue;
-            }
-            let child = join(&cur, &comp);
-            let found = self.lookup_child(&child, cur_lower)?;
-            let is_last = todo.is_empty();
-            if let Some(target) = found.as_ref().and_then(|n| self.symlink_target(&child, n)) {
-                if !is_last || follow {
-                    links += 1;
-                    if links > MAX_SYMLINKS {
-                        return Err(Errno::ELOOP);
-                    }
-                    let target = target?;
-                    if target.is_empty() {
-                        return Err(Errno::ENOENT);
-                    }
-                    for c in components(&target).rev() {
-                        todo.push_front(c.to_vec());
-                    }
-                    if target[0] == b'/' {
-                        cur = b"/".to_vec();
-                        cur_lower = self.lower_dir_visible(&cur);
-                        node = self.node_at(&cur)?;
-                    }
-                    continue;
-                }
-            }
-            if found.is_none() && !is_last {
-                return Err(Errno::ENOENT);
-            }
-            cur_lower = match &found {
-                Some(Node::Lower(s)) => s.is_dir(),
-                Some(Node::Upper(UpperNode::Dir { opaque, .. })) => {
-                    cur_lower && !opaque && self.lower_is_dir(&child)
-                }
-                _ => false,
-            };
-            cur = child;
-            node = found;
-        }
-        if trailing_slash {
-            if let Some(n) = &node {
-                if node_stat_mode(n) & libc::S_IFMT != libc::S_IFDIR {
-                    return Err(Errno::ENOTDIR);
-                }
-            }
-        }
-        Ok(Resolved {
-            path: cur,
-            node,
-            trailing_slash,
-        })
+        t.add(b"/proc", m(procfs, NOSUID | NODEV | NOEXEC | RELATIME, "proc", "", proc_dev));
+        t.add(b"/dev", m(devfs, NOSUID, "tmpfs", "size=65536k,mode=755", dev_dev));
+        let pts = devpts::DevptsFs::new(self.devpts.clone(), pts_dev);
+        t.add(b"/dev/pts", m(pts, NOSUID | NOEXEC | RELATIME, "devpts", "gid=5,mode=620,ptmxmode=666", pts_dev));
+        let shm = overlay::Overlay::tmpfs(shm_dev, 0o1777);
+        t.add(b"/dev/shm", m(shm, NOSUID | NODEV | NOEXEC | RELATIME, "shm", "size=65536k", shm_dev));
+        let sys = overlay::Overlay::named(sys_dev, 0o555, "sysfs");
+        t.add(b"/sys", m(sys, RDONLY | NOSUID | NODEV | NOEXEC | RELATIME, "sysfs", "", sys_dev));
+        self.set_mount_table(t);
     }
 
-    fn lower_is_dir(&self, path: &[u8]) -> bool {
-        matches!(lower::lstat(&self.root, path), Ok(s) if s.is_dir())
-    }
-
-    fn symlink_target(&self, path: &[u8], node: &Node) -> Option<Result<Vec<u8>, Errno>> {
-        match node {
-            Node::Upper(UpperNode::Symlink { target, .. }) => Some(Ok(target.clone())),
-            Node::Lower(s) if s.is_symlink() => Some(lower::readlink(&self.root, path)),
-            _ => None,
+    /// Adds a bind mount of a host path, creating its mount point in the
+    /// root overlay if needed.
+    fn bind_host(&self, b: &BindSpec) -> Result<(), std::io::Error> {
+        let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("{}: {m}", b.target));
+        if !b.target.starts_with('/') {
+            return Err(bad("the mount point must be an absolute path"));
         }
+        let dev = mount::alloc_dev();
+        let fs = hostfs::HostFs::new(&b.source, dev)?;
+        let is_dir = std::fs::metadata(&b.source)?.is_dir();
+        let point = self
+            .make_mount_point(b.target.as_bytes(), is_dir)
+            .map_err(|e| bad(&format!("cannot create the mount point: {e}")))?;
+        let mut t = (*self.mount_table()).clone();
+        let flags = if b.readonly { mount::flags::RDONLY } else { 0 } | mount::flags::RELATIME;
+        t.add(
+            &point,
+            NewMount {
+                fs,
+                root: b"/".to_vec(),
+                flags,
+                source: b.source.to_string_lossy().into_owned(),
+                data: String::new(),
+                dev,
+            },
+        );
+        self.set_mount_table(t);
+        Ok(())
     }
 
-    /// Metadata of a resolved node.
-    pub fn stat_node(&self, path: &[u8], node: &Node) -> Result<Stat, Errno> {
-        Ok(match node {
-            Node::Lower(s) => *s,
-            Node::Upper(UpperNode::Dir { meta, .. }) => meta.to_stat(4096, 2),
-            Node::Upper(UpperNode::File(f)) => MemFileHandle(f.clone()).stat()?,
-            Node::Upper(UpperNode::Symlink { meta, target }) => {
-                meta.to_stat(target.len() as u64, 1)
+    /// Resolves (creating as needed, like `mkdir -p`) a mount point and
+    /// returns its canonical path.
+    fn make_mount_point(&self, target: &[u8], dir: bool) -> Result<Vec<u8>, Errno> {
+        let mut cur = b"/".to_vec();
+        let comps: Vec<&[u8]> = components(target).collect();
+        for (i, c) in comps.iter().enumerate() {
+            let last = i + 1 == comps.len();
+            let r = self.resolve_with(&Lookup::new(&cur, true), c)?;
+            if r.node.is_none() {
+                if last && !dir {
+                    drop(r.mount.fs.create(&r.fs_path, 0o644, Owner::default())?);
+                } else {
+                    r.mount.fs.mkdir(&r.fs_path, 0o755, Owner::default())?;
+                }
             }
-            Node::Upper(UpperNode::Device { meta, .. }) => meta.to_stat(0, 1),
-            Node::Upper(UpperNode::Whiteout) => {
-                let _ = path;
-                return Err(Errno::ENOENT);
-            }
-        })
+            cur = r.path;
+        }
+        Ok(cur)
+    }
+
+    /// The current mount table.
+    pub fn mount_table(&self) -> Arc<MountTable> {
+        self.mounts.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Replaces the mount table.
+    pub fn set_mount_table(&self, t: MountTable) {
+        *self.mounts.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(t);
+    }
+
+    /// Changes the mount table under its lock.
+    pub fn change_mounts<T>(&self, f: impl FnOnce(&mut MountTable) -> Result<T, Errno>) -> Result<T, Errno> {
+        let mut guard = self.mounts.write().unwrap_or_else(|e| e.into_inner());
+        let mut t = (**guard).clone();
+        let r = f(&mut t)?;
+        *guard = Arc::new(t);
+        Ok(r)
+    }
+
+    /// Resolves `path` relative to `start`, with root `/`.
+    pub fn resolve(&self, start: &[u8], path: &[u8], follow: bool) -> Result<Resolved, Errno> {
+        self.resolve_with(&Lookup::new(start, follow), path)
     }
 
     /// `stat`/`lstat` of a path.
     pub fn stat(&self, start: &[u8], path: &[u8], follow: bool) -> Result<Stat, Errno> {
-        let r = self.resolve(start, path, follow)?;
-        let node = r.node.ok_or(Errno::ENOENT)?;
-        self.stat_node(&r.path, &node)
+        self.resolve(start, path, follow)?.stat()
+    }
+
+    /// Metadata of the node at canonical `path` (found by `resolve`).
+    pub fn stat_node(&self, path: &[u8], node: &Node) -> Result<Stat, Errno> {
+        if let Node::Opened(f) = node {
+            return f.ops.stat();
+        }
+        let m = self.mount_table().covering(path);
+        m.fs.stat(&m.fs_path(path), node)
     }
 
     /// `readlink` of a path (the last component is not followed).
-    pub fn readlink(&self, start: &[u8], path: &[u8]) -> Result<Vec<u8>, Errno> {
-        let r = self.resolve(start, path, false)?;
+    pub fn readlink(&self, lk: &Lookup, path: &[u8]) -> Result<Vec<u8>, Errno> {
+        let lk = Lookup { follow: false, ..*lk };
+        let r = self.resolve_with(&lk, path)?;
         let node = r.node.ok_or(Errno::ENOENT)?;
-        self.symlink_target(&r.path, &node)
-            .unwrap_or(Err(Errno::EINVAL))
+        let link = r.mount.fs.readlink(&r.fs_path, &node).ok_or(Errno::EINVAL)??;
+        Ok(match link {
+            fs::Link::Path(p) => path::relative_to_root(&p, lk.root).to_vec(),
+            l => l.text(),
+        })
     }
 
-    /// Opens a path with `open(2)` flags. `mode` is used with `O_CREAT`
-    /// (already masked by the umask).
-    pub fn open(
+    /// Opens a path with `open(2)` flags and no permission checks (the
+    /// sentry's own opens: exec, the loader).
+    pub fn open(self: &Arc<Self>, start: &[u8], path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, Errno> {
+        self.open_with(&Lookup::new(start, true), path, flags, mode, Caller::SENTRY)
+    }
+
+    /// `open(2)`: `mode` is used with `O_CREAT` (already masked by the
+    /// umask); `lk.follow` is decided here from the flags.
+    pub fn open_with(
         self: &Arc<Self>,
-        start: &[u8],
+        lk: &Lookup,
         path: &[u8],
         flags: u32,
         mode: u32,
+        who: Caller,
     ) -> Result<OpenFile, Errno> {
-        let oflags = flags as i32;
-        let creat = oflags & libc::O_CREAT != 0 && oflags & libc::O_TMPFILE != libc::O_TMPFILE;
-        let follow = oflags & libc::O_NOFOLLOW == 0 && !(creat && oflags & libc::O_EXCL != 0);
-        let r = self.resolve(start, path, follow)?;
-        let acc = oflags & libc::O_ACCMODE;
-        let wants_write = acc == libc::O_WRONLY || acc == libc::O_RDWR;
-        if oflags & libc::O_TMPFILE == libc::O_TMPFILE {
-            return Err(Errno::EOPNOTSUPP);
+        let o = flags as i32;
+        let creat = o & libc::O_CREAT != 0 && o & libc::O_TMPFILE != libc::O_TMPFILE;
+        let follow = o & libc::O_NOFOLLOW == 0 && !(creat && o & libc::O_EXCL != 0);
+        if o & libc::O_TMPFILE == libc::O_TMPFILE {
+            return self.open_tmpfile(lk, path, flags, mode, who);
         }
+        let r = self.resolve_with(&Lookup { follow, ..*lk }, path)?;
+        self.open_resolved(r, flags, mode, who)
+    }
+
+    /// Opens what a path resolved to.
+    pub fn open_resolved(self: &Arc<Self>, r: Resolved, flags: u32, mode: u32, who: Caller) -> Result<OpenFile, Errno> {
+        let o = flags as i32;
+        let acc = o & libc::O_ACCMODE;
+        let wants_write = acc == libc::O_WRONLY || acc == libc::O_RDWR;
+        let creat = o & libc::O_CREAT != 0;
+        let trunc = o & libc::O_TRUNC != 0;
         let node = match r.node {
             Some(n) => {
-                if creat && oflags & libc::O_EXCL != 0 {
+                if creat && o & libc::O_EXCL != 0 {
                     return Err(Errno::EEXIST);
                 }
                 n
@@ -330,262 +306,351 @@ impl Vfs {
                 if r.trailing_slash {
                     return Err(Errno::EISDIR);
                 }
-                let f = MemFile::create(self.meta(libc::S_IFREG | (mode & 0o7777)))?;
-                let mut up = self.upper.write().unwrap_or_else(|e| e.into_inner());
-                up.insert(r.path.clone(), UpperNode::File(f.clone()));
-                drop(up);
-                return Ok(OpenFile::new(Box::new(MemFileHandle(f)), r.path, flags));
+                self.check_parent(&r, who)?;
+                let ops = r.mount.fs.create(&r.fs_path, mode, who.owner())?;
+                return Ok(OpenFile::new(ops, r.path, flags));
             }
         };
-        let st = self.stat_node(&r.path, &node)?;
+        if let Node::Opened(f) = &node {
+            return self.reopen(f, flags, who);
+        }
+        let st = r.mount.fs.stat(&r.fs_path, &node)?;
+        let path_only = o & libc::O_PATH != 0;
         if st.is_symlink() {
             // Only reachable with O_NOFOLLOW (or O_CREAT|O_EXCL, handled above).
-            return if oflags & libc::O_PATH != 0 {
+            return if path_only {
                 Ok(OpenFile::new(Box::new(dir::PathOnly(st)), r.path, flags))
             } else {
                 Err(Errno::ELOOP)
             };
         }
-        if oflags & libc::O_DIRECTORY != 0 && !st.is_dir() {
+        if o & libc::O_DIRECTORY != 0 && !st.is_dir() {
             return Err(Errno::ENOTDIR);
         }
-        if oflags & libc::O_PATH != 0 {
+        if path_only {
             return Ok(OpenFile::new(Box::new(dir::PathOnly(st)), r.path, flags));
         }
         if st.is_dir() {
             if wants_write || creat {
                 return Err(Errno::EISDIR);
             }
-            return Ok(OpenFile::new(
-                Box::new(dir::DirHandle::new(self.clone(), r.path.clone())),
-                r.path,
-                flags,
-            ));
+            who.check(&st, 4)?;
+            return Ok(OpenFile::new(Box::new(dir::DirHandle::new(self.clone(), r.path.clone())), r.path, flags));
         }
-        let ops: Box<dyn FileOps> = match node {
-            Node::Upper(UpperNode::File(f)) => {
-                if oflags & libc::O_TRUNC != 0 && wants_write {
-                    MemFileHandle(f.clone()).truncate(0)?;
+        let mut want = 0;
+        if acc == libc::O_RDONLY || acc == libc::O_RDWR {
+            want |= 4;
+        }
+        if wants_write || (trunc && st.is_regular()) {
+            want |= 2;
+        }
+        who.check(&st, want)?;
+        let ops: Box<dyn FileOps> = match st.file_type() {
+            libc::S_IFREG => {
+                let write = wants_write || trunc;
+                if write && r.mount.readonly() {
+                    return Err(Errno::EROFS);
                 }
-                Box::new(MemFileHandle(f))
-            }
-            Node::Upper(UpperNode::Device { kind, meta }) => Box::new(DeviceHandle { kind, meta }),
-            Node::Lower(s) if s.is_regular() => {
-                if wants_write || oflags & libc::O_TRUNC != 0 {
-                    let f = self.copy_up(&r.path, &s)?;
-                    if oflags & libc::O_TRUNC != 0 {
-                        MemFileHandle(f.clone()).truncate(0)?;
-                    }
-                    Box::new(MemFileHandle(f))
-                } else {
-                    Box::new(lower::LowerFile::open(&self.root, &r.path)?)
+                let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write })?;
+                if trunc {
+                    ops.truncate(0)?;
                 }
+                ops
             }
-            // Host device nodes, sockets and FIFOs are never opened.
-            Node::Lower(_) => return Err(Errno::EACCES),
+            libc::S_IFCHR => {
+                if r.mount.flags & mount::flags::NODEV != 0 {
+                    return Err(Errno::EACCES);
+                }
+                devfs::open(self, &st, flags)?
+            }
+            libc::S_IFIFO => r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write: false })?,
             _ => return Err(Errno::ENXIO),
         };
         Ok(OpenFile::new(ops, r.path, flags))
     }
 
-    /// Copies a lower regular file into the upper layer.
-    pub(super) fn copy_up(&self, path: &[u8], st: &Stat) -> Result<Arc<MemFile>, Errno> {
-        let src = lower::LowerFile::open(&self.root, path)?;
-        let mut meta = Meta::from_stat(st);
-        meta.ino = self.next_ino.fetch_add(1, Ordering::Relaxed);
-        let f = MemFile::copy_from(src.fd(), meta)?;
-        let mut up = self.upper.write().unwrap_or_else(|e| e.into_inner());
-        // Another thread may have copied it up first: keep theirs.
-        if let Some(UpperNode::File(existing)) = up.get(path) {
-            return Ok(existing.clone());
+    /// Opens the file a magic link leads to, anew.
+    fn reopen(self: &Arc<Self>, f: &Arc<OpenFile>, flags: u32, who: Caller) -> Result<OpenFile, Errno> {
+        let o = flags as i32;
+        if o & libc::O_PATH != 0 {
+            return Ok(OpenFile::new(Box::new(dir::PathOnly(f.ops.stat()?)), f.path.clone(), flags));
         }
-        up.insert(path.to_vec(), UpperNode::File(f.clone()));
-        Ok(f)
+        if o & libc::O_DIRECTORY != 0 && !f.ops.stat()?.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if let Some(ops) = f.ops.reopen(flags) {
+            let ops = ops?;
+            if o & libc::O_TRUNC != 0 && ops.stat()?.is_regular() {
+                ops.truncate(0)?;
+            }
+            return Ok(OpenFile::new(ops, f.path.clone(), flags));
+        }
+        if f.path.first() == Some(&b'/') {
+            let r = self.resolve(b"/", &f.path, true)?;
+            return self.open_resolved(r, flags & !(libc::O_CREAT | libc::O_EXCL) as u32, 0, who);
+        }
+        Err(Errno::ENXIO)
     }
 
-    /// `mkdir(2)`.
-    pub fn mkdir(&self, start: &[u8], path: &[u8], mode: u32) -> Result<(), Errno> {
-        let r = self.resolve(start, path, false)?;
+    /// `O_TMPFILE`: an unnamed regular file in a directory's file system.
+    fn open_tmpfile(self: &Arc<Self>, lk: &Lookup, path: &[u8], flags: u32, mode: u32, who: Caller) -> Result<OpenFile, Errno> {
+        let o = flags as i32;
+        let acc = o & libc::O_ACCMODE;
+        if acc != libc::O_WRONLY && acc != libc::O_RDWR {
+            return Err(Errno::EINVAL);
+        }
+        let r = self.resolve_with(&Lookup { follow: true, ..*lk }, path)?;
+        let st = r.stat()?;
+        if !st.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        if r.mount.readonly() {
+            return Err(Errno::EROFS);
+        }
+        who.check(&st, 3)?;
+        if !matches!(r.node, Some(Node::Ov(_))) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let meta = upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid);
+        let f = upper::MemFile::create(meta)?;
+        f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
+        let name = format!("{}/#{} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'), f.fd());
+        let flags = flags & !(libc::O_TMPFILE & !libc::O_DIRECTORY) as u32;
+        Ok(OpenFile::new(Box::new(upper::MemFileHandle(f)), name.into_bytes(), flags))
+    }
+
+    /// Write and search permission on the parent of a missing or removed name.
+    fn check_parent(&self, r: &Resolved, who: Caller) -> Result<(), Errno> {
+        if r.mount.readonly() {
+            return Err(Errno::EROFS);
+        }
+        if who.creds.is_some_and(|c| c.euid != 0) {
+            let parent = self.stat(b"/", parent_of(&r.path), false)?;
+            who.check(&parent, 3)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves the name a call creates: it must not exist.
+    fn resolve_new(&self, lk: &Lookup, path: &[u8], who: Caller) -> Result<Resolved, Errno> {
+        let r = self.resolve_with(&Lookup { follow: false, ..*lk }, path)?;
         if r.node.is_some() {
             return Err(Errno::EEXIST);
         }
-        let hides_lower = self.lower_exists(&r.path);
-        let mut up = self.upper.write().unwrap_or_else(|e| e.into_inner());
-        up.insert(
-            r.path,
-            UpperNode::Dir {
-                meta: self.meta(libc::S_IFDIR | (mode & 0o7777)),
-                opaque: hides_lower,
-            },
-        );
-        Ok(())
+        self.check_parent(&r, who)?;
+        Ok(r)
+    }
+
+    /// `mkdir(2)`; `mode` is already masked by the umask.
+    pub fn mkdir(&self, lk: &Lookup, path: &[u8], mode: u32, who: Caller) -> Result<(), Errno> {
+        let r = self.resolve_new(lk, path, who)?;
+        r.mount.fs.mkdir(&r.fs_path, mode, who.owner())
+    }
+
+    /// `mknod(2)` of a FIFO, socket or device (`mode` holds the type).
+    pub fn mknod(&self, lk: &Lookup, path: &[u8], mode: u32, rdev: u64, who: Caller) -> Result<(), Errno> {
+        let r = self.resolve_new(lk, path, who)?;
+        if r.trailing_slash {
+            return Err(Errno::ENOENT);
+        }
+        if mode & libc::S_IFMT == libc::S_IFREG {
+            drop(r.mount.fs.create(&r.fs_path, mode, who.owner())?);
+            return Ok(());
+        }
+        r.mount.fs.mknod(&r.fs_path, mode, rdev, who.owner())
     }
 
     /// `symlink(2)`: creates `path` pointing to `target`.
-    pub fn symlink(&self, start: &[u8], target: &[u8], path: &[u8]) -> Result<(), Errno> {
-        let r = self.resolve(start, path, false)?;
-        if r.node.is_some() {
-            return Err(Errno::EEXIST);
+    pub fn symlink(&self, lk: &Lookup, target: &[u8], path: &[u8], who: Caller) -> Result<(), Errno> {
+        let r = self.resolve_new(lk, path, who)?;
+        if r.trailing_slash {
+            return Err(Errno::ENOENT);
         }
-        let mut up = self.upper.write().unwrap_or_else(|e| e.into_inner());
-        up.insert(
-            r.path,
-            UpperNode::Symlink {
-                meta: self.meta(libc::S_IFLNK | 0o777),
-                target: target.to_vec(),
-            },
-        );
-        Ok(())
+        r.mount.fs.symlink(&r.fs_path, target, who.owner())
+    }
+
+    /// `link(2)`: `old_lk.follow` says whether a symlink `old` is followed.
+    pub fn link(&self, old_lk: &Lookup, old: &[u8], new_lk: &Lookup, new: &[u8], who: Caller) -> Result<(), Errno> {
+        let src = self.resolve_with(old_lk, old)?;
+        let node = src.node.clone().ok_or(Errno::ENOENT)?;
+        if matches!(node, Node::Opened(_)) {
+            return Err(Errno::ENOENT);
+        }
+        if src.stat()?.is_dir() {
+            return Err(Errno::EPERM);
+        }
+        let dst = self.resolve_new(new_lk, new, who)?;
+        if dst.trailing_slash {
+            return Err(Errno::ENOENT);
+        }
+        if !Arc::ptr_eq(&src.mount, &dst.mount) {
+            return Err(Errno::EXDEV);
+        }
+        src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)
     }
 
     /// `unlink(2)` (`dir == false`) or `rmdir(2)` (`dir == true`).
-    pub fn remove(&self, start: &[u8], path: &[u8], dir: bool) -> Result<(), Errno> {
-        let r = self.resolve(start, path, false)?;
-        if r.path == b"/" {
+    pub fn remove(&self, lk: &Lookup, path: &[u8], dir: bool, who: Caller) -> Result<(), Errno> {
+        let r = self.resolve_with(&Lookup { follow: false, ..*lk }, path)?;
+        if r.path == b"/" || r.path == lk.root || r.is_mount_point() {
             return Err(Errno::EBUSY);
         }
-        let node = r.node.ok_or(Errno::ENOENT)?;
-        let st = self.stat_node(&r.path, &node)?;
+        let node = r.node.clone().ok_or(Errno::ENOENT)?;
+        let st = r.stat()?;
         match (dir, st.is_dir()) {
             (true, false) => return Err(Errno::ENOTDIR),
             (false, true) => return Err(Errno::EISDIR),
             (true, true) => {
-                if self.list(&r.path)?.len() > 2 {
+                if !r.mount.fs.list(&r.fs_path, &node)?.is_empty() {
                     return Err(Errno::ENOTEMPTY);
                 }
             }
             _ => {}
         }
-        let lower = self.lower_exists(&r.path);
-        let mut up = self.upper.write().unwrap_or_else(|e| e.into_inner());
-        if dir {
-            let mut prefix = r.path.clone();
-            prefix.push(b'/');
-            let inner: Vec<Vec<u8>> = up
-                .range(prefix.clone()..)
-                .take_while(|(k, _)| k.starts_with(&prefix))
-                .map(|(k, _)| k.clone())
-                .collect();
-            for k in inner {
-                up.remove(&k);
-            }
-        }
-        if lower {
-            up.insert(r.path, UpperNode::Whiteout);
-        } else {
-            up.remove(&r.path);
+        self.check_parent(&r, who)?;
+        self.check_sticky(&r, &st, who)?;
+        r.mount.fs.remove(&r.fs_path, &node, dir)
+    }
+
+    /// The sticky bit of a directory lets only owners remove names in it.
+    fn check_sticky(&self, r: &Resolved, st: &Stat, who: Caller) -> Result<(), Errno> {
+        let Some(c) = who.creds.filter(|c| c.euid != 0) else {
+            return Ok(());
+        };
+        let parent = self.stat(b"/", parent_of(&r.path), false)?;
+        if parent.mode & libc::S_ISVTX != 0 && st.uid != c.euid && parent.uid != c.euid {
+            return Err(Errno::EPERM);
         }
         Ok(())
     }
 
-    pub(super) fn lower_exists(&self, path: &[u8]) -> bool {
-        self.lower_dir_visible(parent_of(path)) && lower::lstat(&self.root, path).is_ok()
+    /// `rename(2)`/`renameat2(2)`.
+    pub fn rename(
+        &self,
+        old_lk: &Lookup,
+        old: &[u8],
+        new_lk: &Lookup,
+        new: &[u8],
+        flags: u32,
+        who: Caller,
+    ) -> Result<(), Errno> {
+        use change::{RENAME_EXCHANGE, RENAME_NOREPLACE};
+        if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | change::RENAME_WHITEOUT) != 0
+            || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
+            || (flags & change::RENAME_WHITEOUT != 0 && flags & RENAME_EXCHANGE != 0)
+        {
+            return Err(Errno::EINVAL);
+        }
+        if flags & change::RENAME_WHITEOUT != 0 {
+            // Needs CAP_MKNOD in the initial namespace, as for overlayfs.
+            return Err(Errno::EPERM);
+        }
+        let src = self.resolve_with(&Lookup { follow: false, ..*old_lk }, old)?;
+        let dst = self.resolve_with(&Lookup { follow: false, ..*new_lk }, new)?;
+        let src_node = src.node.clone().ok_or(Errno::ENOENT)?;
+        if is_dot_or_dotdot(old) || is_dot_or_dotdot(new) {
+            return Err(Errno::EBUSY);
+        }
+        if src.path == b"/" || dst.path == b"/" || src.is_mount_point() || dst.is_mount_point() {
+            return Err(Errno::EBUSY);
+        }
+        if !Arc::ptr_eq(&src.mount, &dst.mount) {
+            return Err(Errno::EXDEV);
+        }
+        let src_stat = src.stat()?;
+        if (src.trailing_slash || dst.trailing_slash) && !src_stat.is_dir() {
+            return Err(Errno::ENOTDIR);
+        }
+        self.check_parent(&src, who)?;
+        self.check_parent(&dst, who)?;
+        if src.path == dst.path {
+            return Ok(());
+        }
+        // A directory cannot move below itself.
+        if path::is_within(&dst.path, &src.path) {
+            return Err(Errno::EINVAL);
+        }
+        if flags & RENAME_EXCHANGE != 0 {
+            if dst.node.is_none() {
+                return Err(Errno::ENOENT);
+            }
+            if path::is_within(&src.path, &dst.path) {
+                return Err(Errno::EINVAL);
+            }
+        } else if let Some(dn) = &dst.node {
+            if flags & RENAME_NOREPLACE != 0 {
+                return Err(Errno::EEXIST);
+            }
+            let ds = dst.stat()?;
+            match (src_stat.is_dir(), ds.is_dir()) {
+                (true, false) => return Err(Errno::ENOTDIR),
+                (false, true) => return Err(Errno::EISDIR),
+                (true, true) if !dst.mount.fs.list(&dst.fs_path, dn)?.is_empty() => {
+                    return Err(Errno::ENOTEMPTY)
+                }
+                _ => {}
+            }
+            // Two names of one inode: nothing happens.
+            if ds.ino == src_stat.ino && ds.dev == src_stat.dev {
+                return Ok(());
+            }
+        }
+        src.mount
+            .fs
+            .rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)
     }
 
-    /// The merged entries of a directory, `.` and `..` first.
-    pub fn list(&self, path: &[u8]) -> Result<Vec<file::DirEntry>, Errno> {
-        let mut names: BTreeMap<Vec<u8>, (u64, u8)> = BTreeMap::new();
-        if self.lower_dir_visible(path) {
-            for e in lower::read_dir(&self.root, path)? {
-                names.insert(e.name, (e.ino, e.kind));
+    /// Applies a metadata change to what a path resolves to.
+    pub fn set_meta(&self, lk: &Lookup, path: &[u8], change: &MetaChange) -> Result<(), Errno> {
+        let r = self.resolve_with(lk, path)?;
+        let node = r.node.clone().ok_or(Errno::ENOENT)?;
+        if let Node::Opened(f) = &node {
+            if f.path.first() == Some(&b'/') {
+                return self.set_meta(&Lookup::new(b"/", true), &f.path.clone(), change);
             }
+            return Ok(());
         }
-        let mut prefix = path.to_vec();
-        if prefix != b"/" {
-            prefix.push(b'/');
+        if r.mount.readonly() {
+            return Err(Errno::EROFS);
         }
-        {
-            let up = self.upper.read().unwrap_or_else(|e| e.into_inner());
-            for (k, n) in up
-                .range(prefix.clone()..)
-                .take_while(|(k, _)| k.starts_with(&prefix))
-            {
-                let name = &k[prefix.len()..];
-                if name.contains(&b'/') {
-                    continue;
-                }
-                match n {
-                    UpperNode::Whiteout => {
-                        names.remove(name);
-                    }
-                    _ => {
-                        let st = self.stat_node(k, &Node::Upper(n.clone()))?;
-                        names.insert(name.to_vec(), (st.ino, dtype(st.mode)));
-                    }
-                }
-            }
-        }
-        let self_ino = self.stat(b"/", path, false).map(|s| s.ino).unwrap_or(0);
-        let parent_ino = self
-            .stat(b"/", parent_of(path), false)
-            .map(|s| s.ino)
-            .unwrap_or(0);
-        let mut out = vec![
-            file::DirEntry {
-                ino: self_ino,
-                kind: libc::DT_DIR,
-                name: b".".to_vec(),
-            },
-            file::DirEntry {
-                ino: parent_ino,
-                kind: libc::DT_DIR,
-                name: b"..".to_vec(),
-            },
-        ];
-        out.extend(
-            names
-                .into_iter()
-                .map(|(name, (ino, kind))| file::DirEntry { ino, kind, name }),
-        );
+        r.mount.fs.set_meta(&r.fs_path, &node, change)
+    }
+
+    /// `statfs(2)` of the file system holding a path, with its mount flags.
+    pub fn statfs(&self, lk: &Lookup, path: &[u8]) -> Result<(StatFs, u64), Errno> {
+        let r = self.resolve_with(lk, path)?;
+        r.node.as_ref().ok_or(Errno::ENOENT)?;
+        Ok((r.mount.fs.statfs(), r.mount.flags))
+    }
+
+    /// The mount holding canonical `path`.
+    pub fn mount_of(&self, path: &[u8]) -> Arc<Mount> {
+        self.mount_table().covering(path)
+    }
+
+    /// The entries of a directory at a canonical path, `.` and `..` first.
+    pub fn list(&self, path: &[u8]) -> Result<Vec<DirEntry>, Errno> {
+        let r = self.resolve(b"/", path, false)?;
+        let node = r.node.clone().ok_or(Errno::ENOENT)?;
+        let entries = r.mount.fs.list(&r.fs_path, &node)?;
+        let self_ino = r.stat().map(|s| s.ino).unwrap_or(0);
+        let parent_ino = self.stat(b"/", parent_of(path), false).map(|s| s.ino).unwrap_or(0);
+        let mut out = Vec::with_capacity(entries.len() + 2);
+        out.push(DirEntry {
+            ino: self_ino,
+            kind: libc::DT_DIR,
+            name: b".".to_vec(),
+        });
+        out.push(DirEntry {
+            ino: parent_ino,
+            kind: libc::DT_DIR,
+            name: b"..".to_vec(),
+        });
+        out.extend(entries);
         Ok(out)
     }
 }
 
-/// The `S_IFMT` bits of a node without a full stat.
-fn node_stat_mode(n: &Node) -> u32 {
-    match n {
-        Node::Lower(s) => s.mode,
-        Node::Upper(UpperNode::Dir { meta, .. })
-        | Node::Upper(UpperNode::Symlink { meta, .. })
-        | Node::Upper(UpperNode::Device { meta, .. }) => meta.mode,
-        Node::Upper(UpperNode::File(f)) => f.meta.lock().unwrap_or_else(|e| e.into_inner()).mode,
-        Node::Upper(UpperNode::Whiteout) => 0,
-    }
-}
-
-/// `DT_*` for a mode.
-pub fn dtype(mode: u32) -> u8 {
-    match mode & libc::S_IFMT {
-        libc::S_IFDIR => libc::DT_DIR,
-        libc::S_IFREG => libc::DT_REG,
-        libc::S_IFLNK => libc::DT_LNK,
-        libc::S_IFCHR => libc::DT_CHR,
-        libc::S_IFBLK => libc::DT_BLK,
-        libc::S_IFIFO => libc::DT_FIFO,
-        libc::S_IFSOCK => libc::DT_SOCK,
-        _ => libc::DT_UNKNOWN,
-    }
-}
-
-/// The non-empty components of a path.
-pub fn components(path: &[u8]) -> impl DoubleEndedIterator<Item = &[u8]> {
-    path.split(|&b| b == b'/').filter(|c| !c.is_empty())
-}
-
-/// The parent of a canonical path (`/` for `/`).
-pub fn parent_of(path: &[u8]) -> &[u8] {
-    match path.iter().rposition(|&b| b == b'/') {
-        Some(0) | None => b"/",
-        Some(i) => &path[..i],
-    }
-}
-
-/// Joins a canonical directory and a name.
-pub fn join(dir: &[u8], name: &[u8]) -> Vec<u8> {
-    let mut p = dir.to_vec();
-    if p != b"/" {
-        p.push(b'/');
-    }
-    p.extend_from_slice(name);
-    p
+fn is_dot_or_dotdot(path: &[u8]) -> bool {
+    matches!(components(path).last(), Some(b".") | Some(b".."))
 }

@@ -5,6 +5,7 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
+use super::fifo::Fifo;
 use super::file::FileOps;
 use super::stat::{now, Stat, ROOT_DEV};
 use crate::kernel::errno::Errno;
@@ -18,6 +19,8 @@ pub struct Meta {
     pub uid: u32,
     pub gid: u32,
     pub rdev: u64,
+    /// Hard links (for directories: 2 plus subdirectories).
+    pub nlink: u64,
     pub atime: (i64, i64),
     pub mtime: (i64, i64),
     pub ctime: (i64, i64),
@@ -33,6 +36,7 @@ impl Meta {
             uid,
             gid,
             rdev: 0,
+            nlink: if mode & libc::S_IFMT == libc::S_IFDIR { 2 } else { 1 },
             atime: t,
             mtime: t,
             ctime: t,
@@ -47,19 +51,20 @@ impl Meta {
             uid: s.uid,
             gid: s.gid,
             rdev: s.rdev,
+            nlink: if s.is_dir() { 2 } else { 1 },
             atime: s.atime,
             mtime: s.mtime,
             ctime: s.ctime,
         }
     }
 
-    /// A `Stat` for this node with the given size and link count.
-    pub fn to_stat(&self, size: u64, nlink: u64) -> Stat {
+    /// A `Stat` for this node with the given size.
+    pub fn to_stat(&self, size: u64) -> Stat {
         Stat {
             dev: ROOT_DEV,
             ino: self.ino,
             mode: self.mode,
-            nlink,
+            nlink: self.nlink,
             uid: self.uid,
             gid: self.gid,
             rdev: self.rdev,
@@ -73,7 +78,9 @@ impl Meta {
     }
 }
 
-/// The sentry's own character devices.
+/// The sentry's own character devices, by Linux device number. A device
+/// node with another number opens nothing (ENXIO): a host device is never
+/// reached from the sandbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum DevKind {
     Null,
@@ -81,6 +88,12 @@ pub enum DevKind {
     Full,
     Random,
     Urandom,
+    /// `/dev/tty`: the caller's controlling terminal.
+    Tty,
+    /// `/dev/ptmx`: a new pseudo-terminal pair.
+    Ptmx,
+    /// `/dev/pts/N`.
+    Pts(u32),
 }
 
 impl DevKind {
@@ -92,7 +105,25 @@ impl DevKind {
             DevKind::Full => (1, 7),
             DevKind::Random => (1, 8),
             DevKind::Urandom => (1, 9),
+            DevKind::Tty => (5, 0),
+            DevKind::Ptmx => (5, 2),
+            DevKind::Pts(n) => (136 + n / 256, n % 256),
         }
+    }
+
+    /// The device a character device number names, if the sentry has it.
+    pub fn from_numbers(major: u32, minor: u32) -> Option<DevKind> {
+        Some(match (major, minor) {
+            (1, 3) => DevKind::Null,
+            (1, 5) => DevKind::Zero,
+            (1, 7) => DevKind::Full,
+            (1, 8) => DevKind::Random,
+            (1, 9) => DevKind::Urandom,
+            (5, 0) => DevKind::Tty,
+            (5, 2) => DevKind::Ptmx,
+            (136..=143, m) => DevKind::Pts((major - 136) * 256 + m),
+            _ => return None,
+        })
     }
 }
 
@@ -101,14 +132,77 @@ impl DevKind {
 pub enum UpperNode {
     /// A directory. `opaque` hides the lower directory at the same path.
     Dir { meta: Meta, opaque: bool },
-    /// A regular file.
+    /// A regular file (shared by its hard links).
     File(Arc<MemFile>),
-    /// A symbolic link and its target.
-    Symlink { meta: Meta, target: Vec<u8> },
-    /// A character device served by the sentry.
-    Device { meta: Meta, kind: DevKind },
+    /// A symlink, device, FIFO or socket (shared by its hard links).
+    Special(Arc<Special>),
     /// Marks a lower file as deleted.
     Whiteout,
+}
+
+impl UpperNode {
+    /// The node's metadata.
+    pub fn meta(&self) -> Option<Meta> {
+        match self {
+            UpperNode::Dir { meta, .. } => Some(*meta),
+            UpperNode::File(f) => Some(f.meta()),
+            UpperNode::Special(s) => Some(s.meta()),
+            UpperNode::Whiteout => None,
+        }
+    }
+
+    /// The symlink target, for symlinks.
+    pub fn symlink_target(&self) -> Option<&[u8]> {
+        match self {
+            UpperNode::Special(s) => match &s.kind {
+                SpecialKind::Symlink(t) => Some(t),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+}
+
+/// What a special node is.
+pub enum SpecialKind {
+    /// A symbolic link and its target.
+    Symlink(Vec<u8>),
+    /// A device node (the number is in the metadata's `rdev`).
+    Device,
+    /// A named pipe.
+    Fifo(Arc<Fifo>),
+    /// A socket inode (`mknod S_IFSOCK`); opening it is ENXIO.
+    Socket,
+}
+
+/// A symlink, device, FIFO or socket of the upper layer.
+pub struct Special {
+    /// Guards metadata changes.
+    pub meta: Mutex<Meta>,
+    pub kind: SpecialKind,
+}
+
+impl Special {
+    /// A new special node.
+    pub fn new(meta: Meta, kind: SpecialKind) -> Arc<Special> {
+        Arc::new(Special {
+            meta: Mutex::new(meta),
+            kind,
+        })
+    }
+
+    /// A copy of the metadata.
+    pub fn meta(&self) -> Meta {
+        *self.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The size `stat` reports (a symlink's target length).
+    pub fn size(&self) -> u64 {
+        match &self.kind {
+            SpecialKind::Symlink(t) => t.len() as u64,
+            _ => 0,
+        }
+    }
 }
 
 /// A regular file of the upper layer.
@@ -129,10 +223,34 @@ impl MemFile {
         }))
     }
 
+    /// A file backed by `fd`, a host memfd made by the caller: the
+    /// sandbox's `memfd_create` (`kernel::event::memfd`), whose host memfd
+    /// carries the seals the application asked for.
+    pub fn from_memfd(fd: OwnedFd, meta: Meta) -> Arc<MemFile> {
+        Arc::new(MemFile {
+            fd,
+            meta: Mutex::new(meta),
+        })
+    }
+
     /// A copy of a lower file's contents (copy-up).
     pub fn copy_from(src: RawFd, meta: Meta) -> Result<Arc<MemFile>, Errno> {
         let f = MemFile::create(meta)?;
-        let mut off = 0i64;
+        // The host kernel copies without a trip through the sentry.
+        let mut copied = 0i64;
+        loop {
+            let mut off = copied;
+            // SAFETY: sendfile between two descriptors we hold, with our offset.
+            let n = unsafe { libc::sendfile(f.fd.as_raw_fd(), src, &mut off, 1 << 30) };
+            if n <= 0 {
+                if n == 0 {
+                    return Ok(f);
+                }
+                break;
+            }
+            copied = off;
+        }
+        let mut off = copied;
         let mut buf = vec![0u8; 1 << 16];
         loop {
             let n = nix::sys::uio::pread(borrow(src), &mut buf, off)?;
@@ -155,8 +273,14 @@ impl MemFile {
             .unwrap_or(0)
     }
 
-    fn meta(&self) -> Meta {
+    /// A copy of the metadata.
+    pub fn meta(&self) -> Meta {
         *self.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The memfd holding the contents.
+    pub fn fd(&self) -> RawFd {
+        self.fd.as_raw_fd()
     }
 
     fn touch_mtime(&self) {
@@ -187,7 +311,7 @@ impl FileOps for MemFileHandle {
         Ok(n)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(self.0.meta().to_stat(self.0.size(), 1))
+        Ok(self.0.meta().to_stat(self.0.size()))
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.0.fd.as_raw_fd())
@@ -198,12 +322,21 @@ impl FileOps for MemFileHandle {
         self.0.touch_mtime();
         Ok(())
     }
+    fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        super::lower::host_fallocate(self.0.fd.as_raw_fd(), mode, off, len)?;
+        self.0.touch_mtime();
+        Ok(())
+    }
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        Some(Ok(Box::new(MemFileHandle(self.0.clone()))))
+    }
 }
 
-/// An open sentry device.
+/// An open sentry device (`null`, `zero`, `full`, `random`, `urandom`).
 pub struct DeviceHandle {
     pub kind: DevKind,
-    pub meta: Meta,
+    /// The device node's metadata when it was opened.
+    pub stat: Stat,
 }
 
 impl FileOps for DeviceHandle {
@@ -214,6 +347,7 @@ impl FileOps for DeviceHandle {
                 buf.fill(0);
                 Ok(buf.len())
             }
+            DevKind::Tty | DevKind::Ptmx | DevKind::Pts(_) => Err(Errno::ENXIO),
             DevKind::Random | DevKind::Urandom => {
                 // SAFETY: getrandom fills at most buf.len() bytes of our buffer.
                 let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };
@@ -232,9 +366,18 @@ impl FileOps for DeviceHandle {
         }
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(self.meta.to_stat(0, 1))
+        Ok(self.stat)
     }
     fn seekable(&self) -> bool {
         true
+    }
+    fn discards_writes(&self) -> bool {
+        self.kind == DevKind::Null
+    }
+    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        Some(Ok(Box::new(DeviceHandle {
+            kind: self.kind,
+            stat: self.stat,
+        })))
     }
 }

@@ -196,6 +196,22 @@ impl StubThread {
         if self.dead {
             return;
         }
+        if self.tid == self.pid {
+            // The thread-group leader cannot exit alone without its exit
+            // going unreported until the whole group is gone (and killing
+            // it kills the group): park it in the stub's wait loop, untraced.
+            let mut r = zeroed_regs();
+            r.rip = stub::wait_site();
+            r.orig_rax = u64::MAX;
+            r.cs = 0x33;
+            r.ss = 0x2b;
+            r.eflags = 0x202;
+            if self.set_regs(&r).is_ok() {
+                let _ = ptrace_raw(libc::PTRACE_DETACH, self.tid, 0, 0);
+            }
+            self.dead = true;
+            return;
+        }
         let _ = self.inject(libc::SYS_exit, [0; 6]);
         self.dead = true;
     }
@@ -361,6 +377,10 @@ impl StubThread {
         // SAFETY: SIGKILL to a stub process we created and trace.
         unsafe { libc::kill(self.pid, libc::SIGKILL) };
         let _ = wait_tid(self.tid);
+        if self.tid != self.pid {
+            // A parked (untraced) group leader is our child: reap it too.
+            let _ = wait_tid(self.pid);
+        }
         self.dead = true;
     }
 }

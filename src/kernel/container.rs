@@ -1,0 +1,117 @@
+//! Containers, as far as the kernel knows them: which container of the
+//! sandbox each process belongs to (a child inherits its parent's), the
+//! container's init, and how the loader hears of process exits.
+//!
+//! PID namespaces are not in the kernel yet: pids are sandbox-global, so a
+//! container is a set of processes tagged with its id, not a namespace.
+//! What a PID namespace would add (pids numbered from 1 per container,
+//! `getppid` 0 only for the container's init, the init's immunity to
+//! signals it does not handle) is not emulated for containers other than
+//! the first.
+
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
+use std::time::Instant;
+
+use crate::kernel::task::{ExitStatus, ThreadGroup};
+
+/// The container a process belongs to. One per container, shared by all of
+/// its processes.
+#[derive(Debug)]
+pub struct ContainerTag {
+    /// The container id ("" for `husk do`'s only container).
+    id: String,
+    /// The sandbox pid of the container's init; 0 until it exists.
+    init: AtomicI32,
+}
+
+impl ContainerTag {
+    /// A tag for container `id`, without an init yet.
+    pub fn new(id: &str) -> Arc<ContainerTag> {
+        Arc::new(ContainerTag { id: id.to_string(), init: AtomicI32::new(0) })
+    }
+
+    /// The container id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The pid of the container's init (0: none yet).
+    pub fn init_pid(&self) -> i32 {
+        self.init.load(Ordering::Relaxed)
+    }
+
+    /// Records the pid of the container's init.
+    pub fn set_init_pid(&self, pid: i32) {
+        self.init.store(pid, Ordering::Relaxed);
+    }
+}
+
+/// Called after a process became a zombie, with its exit status.
+pub type ExitHook = Box<dyn Fn(&Arc<ThreadGroup>, ExitStatus) + Send + Sync>;
+
+/// Process exits, for waiters outside the sandbox (the loader's control
+/// server): a hook called on every exit and a condition to wait on.
+#[derive(Default)]
+pub struct ExitWatch {
+    /// Bumped on every process exit.
+    seq: Mutex<u64>,
+    cv: Condvar,
+    hook: OnceLock<ExitHook>,
+}
+
+impl ExitWatch {
+    /// Installs the exit hook (once; later calls are ignored).
+    pub fn set_hook(&self, hook: ExitHook) {
+        let _ = self.hook.set(hook);
+    }
+
+    /// Records that `tg` exited with `status`. Called by the exit path
+    /// with no kernel lock held.
+    pub fn exited(&self, tg: &Arc<ThreadGroup>, status: ExitStatus) {
+        if let Some(h) = self.hook.get() {
+            h(tg, status);
+        }
+        *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.cv.notify_all();
+    }
+
+    /// Wakes every waiter, e.g. so it re-checks a condition of its own.
+    pub fn poke(&self) {
+        *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        self.cv.notify_all();
+    }
+
+    /// Waits until `done` returns a value or `deadline` passes; `done` is
+    /// re-checked after every process exit (and `poke`).
+    pub fn wait_for<T>(&self, deadline: Option<Instant>, mut done: impl FnMut() -> Option<T>) -> Option<T> {
+        let mut seq = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            let seen = *seq;
+            drop(seq);
+            if let Some(v) = done() {
+                return Some(v);
+            }
+            seq = self.seq.lock().unwrap_or_else(|e| e.into_inner());
+            while *seq == seen {
+                match deadline {
+                    None => seq = self.cv.wait(seq).unwrap_or_else(|e| e.into_inner()),
+                    Some(d) => {
+                        let now = Instant::now();
+                        if now >= d {
+                            drop(seq);
+                            return done();
+                        }
+                        seq = self.cv.wait_timeout(seq, d - now).unwrap_or_else(|e| e.into_inner()).0;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits until process `tg` has exited; its status, or `None` if
+    /// `deadline` passed first.
+    pub fn wait_exit(&self, tg: &ThreadGroup, deadline: Option<Instant>) -> Option<ExitStatus> {
+        self.wait_for(deadline, || tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie)
+    }
+}

@@ -1,0 +1,205 @@
+//! The sandbox's mount namespace: mount(2) of tmpfs, proc, devpts, sysfs
+//! and bind mounts (recursive too), remounts that change per-mount flags,
+//! MS_MOVE, and umount2(2). Only root inside the sandbox may mount.
+
+use std::sync::Arc;
+
+use super::sys_path::at;
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::task::Task;
+use crate::kernel::vfs::fs::Filesystem;
+use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
+use crate::kernel::vfs::path::is_within;
+use crate::kernel::vfs::{devpts, overlay, Resolved};
+
+const MS_REMOUNT: u64 = libc::MS_REMOUNT;
+const MS_BIND: u64 = libc::MS_BIND;
+const MS_MOVE: u64 = libc::MS_MOVE;
+const MS_REC: u64 = libc::MS_REC;
+const PROPAGATION: u64 = libc::MS_SHARED | libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_UNBINDABLE;
+
+fn read_opt_string(t: &Task, addr: u64) -> Result<Option<String>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let b = t.mem().read_cstring(addr, 4096)?;
+    Ok(Some(String::from_utf8_lossy(&b).into_owned()))
+}
+
+fn resolve_dir(t: &Task, addr: u64) -> Result<Resolved, Errno> {
+    let a = at(t, libc::AT_FDCWD, addr)?;
+    let r = t.kernel.vfs.resolve_with(&a.lookup(true), &a.path)?;
+    r.node.as_ref().ok_or(Errno::ENOENT)?;
+    Ok(r)
+}
+
+/// Implements mount(2).
+pub fn mount(t: &mut Task, a: &Args) -> SysResult {
+    if t.creds().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    let mut flags = a[3] & 0xffff_ffff;
+    // The old "magic" in the high bits (MS_MGC_VAL) means nothing.
+    if flags & 0xffff_0000 == 0xC0ED_0000 {
+        flags &= 0xffff;
+    }
+    let target = resolve_dir(t, a[1])?;
+    let vfs = t.kernel.vfs.clone();
+    if flags & MS_REMOUNT != 0 {
+        if target.mount.point != target.path {
+            return Err(Errno::EINVAL);
+        }
+        let point = target.path.clone();
+        vfs.change_mounts(|tab| tab.set_flags(&point, flags & mf::PER_MOUNT))?;
+        return Ok(0);
+    }
+    if flags & MS_BIND != 0 {
+        let source = resolve_dir(t, a[0])?;
+        if source.stat()?.is_dir() != target.stat()?.is_dir() {
+            return Err(if target.stat()?.is_dir() { Errno::ENOTDIR } else { Errno::EISDIR });
+        }
+        let (src_path, point) = (source.path.clone(), target.path.clone());
+        vfs.change_mounts(|tab| {
+            // Submounts below the source come along with MS_REC.
+            let below: Vec<_> = if flags & MS_REC != 0 {
+                tab.list()
+                    .into_iter()
+                    .filter(|m| m.point != src_path && is_within(&m.point, &src_path))
+                    .collect()
+            } else {
+                Vec::new()
+            };
+            tab.add(
+                &point,
+                NewMount {
+                    fs: source.mount.fs.clone(),
+                    root: source.fs_path.clone(),
+                    // A bind takes the source mount's flags (MS_REMOUNT changes them).
+                    flags: source.mount.flags,
+                    source: source.mount.source.clone(),
+                    data: source.mount.data.clone(),
+                    dev: source.mount.dev,
+                },
+            );
+            for m in below {
+                let mut p = point.clone();
+                p.extend_from_slice(&m.point[src_path.len()..]);
+                tab.add(
+                    &p,
+                    NewMount {
+                        fs: m.fs.clone(),
+                        root: m.root.clone(),
+                        flags: m.flags,
+                        source: m.source.clone(),
+                        data: m.data.clone(),
+                        dev: m.dev,
+                    },
+                );
+            }
+            Ok(())
+        })?;
+        return Ok(0);
+    }
+    if flags & MS_MOVE != 0 {
+        let source = resolve_dir(t, a[0])?;
+        if source.mount.point != source.path || source.path == b"/" {
+            return Err(Errno::EINVAL);
+        }
+        if is_within(&target.path, &source.path) {
+            return Err(Errno::ELOOP);
+        }
+        let (from, to) = (source.path.clone(), target.path.clone());
+        let m = source.mount.clone();
+        vfs.change_mounts(|tab| {
+            tab.remove(&from, false)?;
+            tab.add(
+                &to,
+                NewMount {
+                    fs: m.fs.clone(),
+                    root: m.root.clone(),
+                    flags: m.flags,
+                    source: m.source.clone(),
+                    data: m.data.clone(),
+                    dev: m.dev,
+                },
+            );
+            Ok(())
+        })?;
+        return Ok(0);
+    }
+    if flags & PROPAGATION != 0 {
+        // Every mount is private: there is nothing to propagate to.
+        return Ok(0);
+    }
+    if !target.stat()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let fstype = read_opt_string(t, a[2])?.ok_or(Errno::EFAULT)?;
+    let source = read_opt_string(t, a[0])?.unwrap_or_else(|| "none".into());
+    let data = read_opt_string(t, a[4])?.unwrap_or_default();
+    let dev = alloc_dev();
+    let (fs, data): (Arc<dyn Filesystem>, String) = match fstype.as_str() {
+        "tmpfs" => {
+            let mode = data
+                .split(',')
+                .find_map(|o| o.strip_prefix("mode="))
+                .and_then(|m| u32::from_str_radix(m, 8).ok())
+                .unwrap_or(0o1777);
+            (overlay::Overlay::tmpfs(dev, mode), data)
+        }
+        "proc" => (vfs.procfs.clone(), String::new()),
+        "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
+        "sysfs" => (overlay::Overlay::named(dev, 0o555, "sysfs"), String::new()),
+        _ => return Err(Errno::ENODEV),
+    };
+    let point = target.path.clone();
+    let mut mflags = flags & mf::PER_MOUNT;
+    if fstype == "sysfs" {
+        mflags |= mf::RDONLY;
+    }
+    if mflags & (mf::NOATIME | mf::RELATIME) == 0 {
+        mflags |= mf::RELATIME;
+    }
+    vfs.change_mounts(|tab| {
+        tab.add(
+            &point,
+            NewMount {
+                fs,
+                root: b"/".to_vec(),
+                flags: mflags,
+                source,
+                data,
+                dev,
+            },
+        );
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+/// Implements umount2(2).
+pub fn umount2(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a[1] as i32;
+    let known = libc::MNT_FORCE | libc::MNT_DETACH | libc::MNT_EXPIRE | libc::UMOUNT_NOFOLLOW;
+    if flags & !known != 0 || (flags & libc::MNT_EXPIRE != 0 && flags & (libc::MNT_FORCE | libc::MNT_DETACH) != 0) {
+        return Err(Errno::EINVAL);
+    }
+    if t.creds().euid != 0 {
+        return Err(Errno::EPERM);
+    }
+    let at = at(t, libc::AT_FDCWD, a[0])?;
+    let r = t
+        .kernel
+        .vfs
+        .resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
+    r.node.as_ref().ok_or(Errno::ENOENT)?;
+    if r.mount.point != r.path {
+        return Err(Errno::EINVAL);
+    }
+    let point = r.path.clone();
+    let detach = flags & libc::MNT_DETACH != 0;
+    t.kernel.vfs.change_mounts(|tab| tab.remove(&point, detach))?;
+    Ok(0)
+}

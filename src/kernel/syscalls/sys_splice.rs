@@ -1,0 +1,218 @@
+//! Moving data between descriptors inside the sentry: sendfile, splice,
+//! tee, copy_file_range. Data goes through the sentry thread's transfer
+//! buffer; nothing is mapped.
+
+use std::sync::Arc;
+
+use super::sys_file::{sigpipe_on_epipe, with_scratch};
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::pipe::PipeEnd;
+use crate::kernel::task::Task;
+use crate::kernel::vfs::file::OpenFile;
+
+/// Linux caps a single transfer at this many bytes (MAX_RW_COUNT).
+const MAX_RW: u64 = 0x7fff_f000;
+/// Bytes moved per step.
+const STEP: usize = 1 << 16;
+const SPLICE_F_NONBLOCK: u32 = 2;
+
+/// Reads an optional `loff_t *` argument.
+fn read_off(t: &Task, addr: u64) -> Result<Option<u64>, Errno> {
+    if addr == 0 {
+        return Ok(None);
+    }
+    let v = t.mem().read_u64(addr)? as i64;
+    if v < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(Some(v as u64))
+}
+
+fn is_pipe(f: &OpenFile) -> bool {
+    f.ops.as_any().is_some_and(|a| a.is::<PipeEnd>())
+}
+
+/// Copies up to `len` bytes from `src` (at `*off`, or its position) to
+/// `dst` (at `*dst_off`, or its position). Stops at end of input, a short
+/// write, or an error after some progress.
+fn copy(
+    src: &OpenFile,
+    mut off: Option<&mut u64>,
+    dst: &OpenFile,
+    mut dst_off: Option<&mut u64>,
+    len: u64,
+    one_read: bool,
+) -> Result<u64, Errno> {
+    let mut done = 0u64;
+    with_scratch(STEP.min(len.max(1) as usize), |buf| {
+        while done < len {
+            let want = ((len - done) as usize).min(buf.len());
+            let r = match off.as_deref_mut() {
+                Some(o) => src.pread(&mut buf[..want], *o),
+                None => src.read(&mut buf[..want]),
+            };
+            let n = match r {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if done == 0 => return Err(e),
+                Err(_) => break,
+            };
+            if let Some(o) = off.as_deref_mut() {
+                *o += n as u64;
+            }
+            let mut w = 0;
+            while w < n {
+                let r = match dst_off.as_deref_mut() {
+                    Some(o) => dst.pwrite(&buf[w..n], *o),
+                    None => dst.write(&buf[w..n]),
+                };
+                match r {
+                    Ok(0) => break,
+                    Ok(k) => {
+                        if let Some(o) = dst_off.as_deref_mut() {
+                            *o += k as u64;
+                        }
+                        w += k;
+                    }
+                    Err(e) if done == 0 && w == 0 => return Err(e),
+                    Err(_) => break,
+                }
+            }
+            done += w as u64;
+            if w < n || n < want || one_read {
+                break;
+            }
+        }
+        Ok(done)
+    })
+}
+
+/// Implements sendfile(2).
+pub fn sendfile(t: &mut Task, a: &Args) -> SysResult {
+    let out = t.file(a[0] as i32)?;
+    let inp = t.file(a[1] as i32)?;
+    if !inp.is_readable() || !out.is_writable() {
+        return Err(Errno::EBADF);
+    }
+    if out.flags() & libc::O_APPEND as u32 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut off = read_off(t, a[2])?;
+    if off.is_some() && !inp.ops.seekable() {
+        return Err(Errno::ESPIPE);
+    }
+    let len = a[3].min(MAX_RW);
+    let r = copy(&inp, off.as_mut(), &out, None, len, false);
+    if let (Some(o), true) = (off, r.is_ok()) {
+        t.mem().write_u64(a[2], o)?;
+    }
+    sigpipe_on_epipe(t, r)
+}
+
+/// Implements splice(2): one end must be a pipe.
+pub fn splice(t: &mut Task, a: &Args) -> SysResult {
+    let (inp, out) = (t.file(a[0] as i32)?, t.file(a[2] as i32)?);
+    let flags = a[5] as u32;
+    if !inp.is_readable() || !out.is_writable() {
+        return Err(Errno::EBADF);
+    }
+    let (pin, pout) = (is_pipe(&inp), is_pipe(&out));
+    if !pin && !pout {
+        return Err(Errno::EINVAL);
+    }
+    if (pin && a[1] != 0) || (pout && a[3] != 0) {
+        return Err(Errno::ESPIPE);
+    }
+    if Arc::ptr_eq(&inp, &out) {
+        return Err(Errno::EINVAL);
+    }
+    if out.flags() & libc::O_APPEND as u32 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut off_in = read_off(t, a[1])?;
+    let mut off_out = read_off(t, a[3])?;
+    let len = a[4].min(MAX_RW);
+    if len == 0 {
+        return Ok(0);
+    }
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    if nonblock && pin && inp.ops.poll_ready(libc::POLLIN | libc::POLLHUP) == 0 {
+        return Err(Errno::EAGAIN);
+    }
+    // From a pipe: what one read gives (as splice moves the buffers there).
+    let r = copy(&inp, off_in.as_mut(), &out, off_out.as_mut(), len, pin);
+    if r.is_ok() {
+        if let Some(o) = off_in {
+            t.mem().write_u64(a[1], o)?;
+        }
+        if let Some(o) = off_out {
+            t.mem().write_u64(a[3], o)?;
+        }
+    }
+    sigpipe_on_epipe(t, r)
+}
+
+/// Implements tee(2): copies from one pipe to another without consuming.
+pub fn tee(t: &mut Task, a: &Args) -> SysResult {
+    let (inp, out) = (t.file(a[0] as i32)?, t.file(a[1] as i32)?);
+    let (len, flags) = (a[2].min(MAX_RW) as usize, a[3] as u32);
+    let src = inp.ops.as_any().and_then(|x| x.downcast_ref::<PipeEnd>());
+    let (Some(src), true) = (src, is_pipe(&out)) else {
+        return Err(Errno::EINVAL);
+    };
+    if !inp.is_readable() || !out.is_writable() || Arc::ptr_eq(&inp, &out) {
+        return Err(if Arc::ptr_eq(&inp, &out) { Errno::EINVAL } else { Errno::EBADF });
+    }
+    if len == 0 {
+        return Ok(0);
+    }
+    let nonblock = flags & SPLICE_F_NONBLOCK != 0;
+    let data = src.peek(len.min(STEP * 16), nonblock || inp.nonblocking())?;
+    if data.is_empty() {
+        return Ok(0);
+    }
+    // As much as the output takes without waiting for a reader to drain it.
+    let space = out.ops.pipe_size(None).unwrap_or(0) as usize;
+    let take = data.len().min(space.max(1));
+    let n = out.ops.write_stream(&data[..take], nonblock || out.nonblocking());
+    sigpipe_on_epipe(t, n.map(|n| n as u64))
+}
+
+/// Implements copy_file_range(2): between regular files.
+pub fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
+    let (inp, out) = (t.file(a[0] as i32)?, t.file(a[2] as i32)?);
+    if a[5] != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if !inp.is_readable() || !out.is_writable() || out.flags() & libc::O_APPEND as u32 != 0 {
+        return Err(Errno::EBADF);
+    }
+    let (si, so) = (inp.ops.stat()?, out.ops.stat()?);
+    if si.is_dir() || so.is_dir() {
+        return Err(Errno::EISDIR);
+    }
+    if !si.is_regular() || !so.is_regular() {
+        return Err(Errno::EINVAL);
+    }
+    let mut off_in = read_off(t, a[1])?.unwrap_or_else(|| inp.position());
+    let mut off_out = read_off(t, a[3])?.unwrap_or_else(|| out.position());
+    let len = a[4].min(MAX_RW);
+    if si.ino == so.ino && si.dev == so.dev && off_in < off_out + len && off_out < off_in + len {
+        return Err(Errno::EINVAL);
+    }
+    let (start_in, start_out) = (off_in, off_out);
+    let n = copy(&inp, Some(&mut off_in), &out, Some(&mut off_out), len, false)?;
+    if a[1] != 0 {
+        t.mem().write_u64(a[1], off_in)?;
+    } else {
+        inp.set_position(start_in + n);
+    }
+    if a[3] != 0 {
+        t.mem().write_u64(a[3], off_out)?;
+    } else {
+        out.set_position(start_out + n);
+    }
+    Ok(n)
+}

@@ -1,0 +1,156 @@
+//! `/dev`: a tmpfs holding the sentry's devices (`null`, `zero`, `full`,
+//! `random`, `urandom`, `tty`, `ptmx`), the `pts` and `shm` mount points
+//! and the `fd`, `stdin`, `stdout`, `stderr` symlinks into `/proc/self/fd`.
+//!
+//! Device nodes open by number, wherever they are (`mknod` in the sandbox
+//! works too): the sentry's own devices, terminals through the TTY layer,
+//! and nothing else (ENXIO). A host device is never opened.
+
+use std::os::fd::RawFd;
+use std::sync::Arc;
+
+use super::file::{DirEntry, FileOps};
+use super::overlay::Overlay;
+use super::stat::{dev_major, dev_minor, makedev, Stat};
+use super::upper::{DevKind, DeviceHandle, SpecialKind};
+use super::Vfs;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::wait::WaitQueue;
+
+/// Builds the `/dev` tmpfs.
+pub fn build(dev: u64) -> Arc<Overlay> {
+    let fs = Overlay::tmpfs(dev, 0o755);
+    for (name, kind) in [
+        ("null", DevKind::Null),
+        ("zero", DevKind::Zero),
+        ("full", DevKind::Full),
+        ("random", DevKind::Random),
+        ("urandom", DevKind::Urandom),
+        ("tty", DevKind::Tty),
+        ("ptmx", DevKind::Ptmx),
+    ] {
+        let (ma, mi) = kind.numbers();
+        let path = format!("/{name}");
+        fs.insert(path.as_bytes(), libc::S_IFCHR | 0o666, makedev(ma, mi), Some(SpecialKind::Device));
+    }
+    fs.insert(b"/pts", libc::S_IFDIR | 0o755, 0, None);
+    fs.insert(b"/shm", libc::S_IFDIR | 0o1777, 0, None);
+    for (name, target) in [
+        ("fd", "/proc/self/fd"),
+        ("stdin", "/proc/self/fd/0"),
+        ("stdout", "/proc/self/fd/1"),
+        ("stderr", "/proc/self/fd/2"),
+    ] {
+        let path = format!("/{name}");
+        let kind = SpecialKind::Symlink(target.as_bytes().to_vec());
+        fs.insert(path.as_bytes(), libc::S_IFLNK | 0o777, 0, Some(kind));
+    }
+    fs
+}
+
+/// Opens the character device a node names (`st` is the node's metadata).
+pub fn open(vfs: &Vfs, st: &Stat, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+    let kind = DevKind::from_numbers(dev_major(st.rdev), dev_minor(st.rdev)).ok_or(Errno::ENXIO)?;
+    let inner = match kind {
+        DevKind::Tty => crate::kernel::tty::open_controlling_tty(flags)?,
+        DevKind::Ptmx => vfs.devpts.open_ptmx(flags)?,
+        DevKind::Pts(n) => vfs.devpts.open_pts(n, flags)?,
+        kind => return Ok(Box::new(DeviceHandle { kind, stat: *st })),
+    };
+    Ok(Box::new(DevFile { inner, stat: *st }))
+}
+
+/// A terminal opened through a device node: the TTY layer's file, with the
+/// node's metadata for `fstat` (so `ttyname` finds the node it came from).
+/// Every other `FileOps` method is passed through.
+pub struct DevFile {
+    inner: Box<dyn FileOps>,
+    stat: Stat,
+}
+
+impl FileOps for DevFile {
+    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        self.inner.read(buf, off)
+    }
+    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        self.inner.write(buf, off)
+    }
+    fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.inner.read_stream(buf, nonblock)
+    }
+    fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.inner.write_stream(buf, nonblock)
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        let mut st = self.stat;
+        if let Ok(inner) = self.inner.stat() {
+            st.atime = inner.atime;
+            st.mtime = inner.mtime;
+        }
+        Ok(st)
+    }
+    fn seekable(&self) -> bool {
+        self.inner.seekable()
+    }
+    fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
+        self.inner.host_seek(off, whence)
+    }
+    fn readdir_from(&self, pos: u64) -> Result<Vec<DirEntry>, Errno> {
+        self.inner.readdir_from(pos)
+    }
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        self.inner.ioctl(req, arg, mem)
+    }
+    fn poll_ready(&self, events: i16) -> i16 {
+        self.inner.poll_ready(events)
+    }
+    fn poll_queue(&self) -> Option<&WaitQueue> {
+        self.inner.poll_queue()
+    }
+    fn poll_host_fd(&self) -> Option<RawFd> {
+        self.inner.poll_host_fd()
+    }
+    fn pipe_size(&self, new: Option<u64>) -> Result<u64, Errno> {
+        self.inner.pipe_size(new)
+    }
+    fn host_fd(&self) -> Option<RawFd> {
+        self.inner.host_fd()
+    }
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        self.inner.truncate(len)
+    }
+    fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
+        self.inner.allocate(mode, off, len)
+    }
+    fn sync(&self) -> Result<(), Errno> {
+        self.inner.sync()
+    }
+    fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        self.inner.reopen(flags)
+    }
+    fn read_stream_to_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        self.inner.read_stream_to_user(mem, addr, len, nonblock)
+    }
+    fn write_stream_from_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nonblock: bool,
+    ) -> Option<Result<usize, Errno>> {
+        self.inner.write_stream_from_user(mem, addr, len, nonblock)
+    }
+    fn discards_writes(&self) -> bool {
+        self.inner.discards_writes()
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        self.inner.as_any()
+    }
+}

@@ -1,0 +1,490 @@
+//! The overlay file system: a host directory seen read-only (the lower
+//! layer) under an in-memory upper layer, so nothing written reaches the
+//! host. The container root is one; a `tmpfs` is one without a lower layer.
+//!
+//! The upper layer is a map from fs path to node (dir, memfd-backed file,
+//! special node, whiteout); opaque dirs hide lower contents. A lower file
+//! is copied up before it changes. Renaming a directory that has host
+//! contents gives EXDEV (as overlayfs without redirects does; `mv` then
+//! copies). Host files are only opened by canonical path with `openat2`
+//! (see `lower.rs`), so no path escapes the lower root.
+
+use std::collections::BTreeMap;
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use super::file::{DirEntry, FileOps};
+use super::fs::{magic, Filesystem, Node, OpenReq, Owner, OvNode, StatFs};
+use super::path::{components, dtype, parent_of};
+use super::stat::Stat;
+use super::upper::{MemFile, MemFileHandle, Meta, Special, SpecialKind, UpperNode};
+use super::{fifo, lower};
+use crate::kernel::errno::Errno;
+
+/// An overlay of an optional read-only host directory and an in-memory layer.
+pub struct Overlay {
+    /// The host directory shown below (`None` for a tmpfs).
+    pub(super) lower: Option<lower::LowerTree>,
+    /// The upper layer, keyed by fs path. Guards every change.
+    pub(super) upper: RwLock<BTreeMap<Vec<u8>, UpperNode>>,
+    /// Inode numbers for upper nodes (far above host inodes in an overlay).
+    next_ino: AtomicU64,
+    /// The device number `stat` reports.
+    pub(super) dev: u64,
+    /// `overlay` or `tmpfs`.
+    kind: &'static str,
+}
+
+impl Overlay {
+    /// An overlay of the host directory `lower` (opened with `open_root`).
+    pub fn new(lower: OwnedFd, dev: u64) -> Arc<Overlay> {
+        let ov = Overlay {
+            lower: Some(lower::LowerTree::new(lower)),
+            upper: RwLock::new(BTreeMap::new()),
+            next_ino: AtomicU64::new(1 << 40),
+            dev,
+            kind: "overlay",
+        };
+        Arc::new(ov)
+    }
+
+    /// An empty tmpfs whose root has permission bits `mode` (e.g. 0o1777).
+    pub fn tmpfs(dev: u64, mode: u32) -> Arc<Overlay> {
+        Overlay::named(dev, mode, "tmpfs")
+    }
+
+    /// An empty in-memory file system shown as type `kind`.
+    pub fn named(dev: u64, mode: u32, kind: &'static str) -> Arc<Overlay> {
+        let ov = Overlay {
+            lower: None,
+            upper: RwLock::new(BTreeMap::new()),
+            next_ino: AtomicU64::new(2),
+            dev,
+            kind,
+        };
+        let meta = Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0);
+        ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
+        Arc::new(ov)
+    }
+
+    pub(super) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Vec<u8>, UpperNode>> {
+        self.upper.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub(super) fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<Vec<u8>, UpperNode>> {
+        self.upper.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Fresh metadata with a new inode number.
+    pub(super) fn meta(&self, mode: u32, owner: Owner) -> Meta {
+        Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid)
+    }
+
+    /// Inserts a new node (used to build `/dev`).
+    pub fn insert(&self, path: &[u8], mode: u32, rdev: u64, kind: Option<SpecialKind>) {
+        let mut meta = self.meta(mode, Owner::default());
+        meta.rdev = rdev;
+        let node = match kind {
+            Some(k) => UpperNode::Special(Special::new(meta, k)),
+            None => UpperNode::Dir { meta, opaque: true },
+        };
+        self.add_node(path, node);
+    }
+
+    fn lower_lstat(&self, path: &[u8]) -> Result<Stat, Errno> {
+        match &self.lower {
+            Some(root) => root.lstat(path),
+            None => Err(Errno::ENOENT),
+        }
+    }
+
+    /// Whether the lower directory at `path` shows through: no upper node on
+    /// the way hides it and it is a real directory on the host.
+    pub(super) fn lower_dir_visible(&self, path: &[u8]) -> bool {
+        if self.lower.is_none() {
+            return false;
+        }
+        {
+            let up = self.read();
+            let mut prefix = Vec::new();
+            if matches!(up.get(&b"/"[..]), Some(UpperNode::Dir { opaque: true, .. })) {
+                return false;
+            }
+            for comp in components(path) {
+                prefix.push(b'/');
+                prefix.extend_from_slice(comp);
+                match up.get(&prefix) {
+                    None | Some(UpperNode::Dir { opaque: false, .. }) => {}
+                    _ => return false,
+                }
+            }
+        }
+        matches!(self.lower_lstat(path), Ok(s) if s.is_dir())
+    }
+
+    /// Whether a lower node exists at `path` and shows (a whiteout is then
+    /// needed to delete it).
+    pub(super) fn lower_exists(&self, path: &[u8]) -> bool {
+        self.lower.is_some()
+            && path != b"/"
+            && self.lower_dir_visible(parent_of(path))
+            && self.lower_lstat(path).is_ok()
+    }
+
+    /// Whether any upper node lies below directory `path`.
+    fn has_upper_children(&self, path: &[u8]) -> bool {
+        let prefix = dir_prefix(path);
+        let up = self.read();
+        let found = up.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
+        found
+    }
+
+    /// Inserts an upper node, counting a new subdirectory in its parent.
+    pub(super) fn add_node(&self, path: &[u8], node: UpperNode) {
+        let is_dir = matches!(node, UpperNode::Dir { .. });
+        let mut up = self.write();
+        if is_dir {
+            adjust_nlink(&mut up, parent_of(path), 1);
+        }
+        up.insert(path.to_vec(), node);
+    }
+
+    /// The fs node for an upper node found at `path` whose parent directory
+    /// has a visible lower side (`parent_lower`).
+    fn ov_node(&self, path: &[u8], up: UpperNode, parent_lower: bool) -> Option<Node> {
+        let lower = match &up {
+            UpperNode::Whiteout => return None,
+            UpperNode::Dir { opaque: false, .. } if parent_lower => {
+                self.lower_lstat(path).ok().filter(|s| s.is_dir())
+            }
+            _ => None,
+        };
+        Some(Node::Ov(OvNode {
+            upper: Some(up),
+            lower,
+        }))
+    }
+
+    /// Copies a lower regular file into the upper layer (keeping its inode
+    /// number, as overlayfs with `xino` does).
+    pub(super) fn copy_up(&self, path: &[u8], st: &Stat) -> Result<Arc<MemFile>, Errno> {
+        let root = self.lower.as_ref().ok_or(Errno::ENOENT)?;
+        let src = root.open_file(path)?;
+        let mut meta = Meta::from_stat(st);
+        meta.nlink = 1;
+        let f = MemFile::copy_from(src.fd(), meta)?;
+        let mut up = self.write();
+        // Another thread may have copied it up first: keep theirs.
+        if let Some(UpperNode::File(existing)) = up.get(path) {
+            return Ok(existing.clone());
+        }
+        up.insert(path.to_vec(), UpperNode::File(f.clone()));
+        Ok(f)
+    }
+}
+
+/// `path/`, the prefix of every node below directory `path`.
+pub(super) fn dir_prefix(path: &[u8]) -> Vec<u8> {
+    let mut p = path.to_vec();
+    if p != b"/" {
+        p.push(b'/');
+    }
+    p
+}
+
+/// Changes the link count of the upper directory at `dir`, if it has one.
+pub(super) fn adjust_nlink(up: &mut BTreeMap<Vec<u8>, UpperNode>, dir: &[u8], by: i64) {
+    if let Some(UpperNode::Dir { meta, .. }) = up.get_mut(dir) {
+        meta.nlink = (meta.nlink as i64 + by).max(2) as u64;
+    }
+}
+
+fn ov(node: &Node) -> Result<&OvNode, Errno> {
+    match node {
+        Node::Ov(n) => Ok(n),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+impl Filesystem for Overlay {
+    fn fs_type(&self) -> &'static str {
+        self.kind
+    }
+
+    fn node_at(&self, path: &[u8]) -> Result<Option<Node>, Errno> {
+        let up = self.read().get(path).cloned();
+        if path == b"/" {
+            let lower = if matches!(up, Some(UpperNode::Dir { opaque: true, .. })) {
+                None
+            } else {
+                self.lower_lstat(path).ok()
+            };
+            return Ok(Some(Node::Ov(OvNode { upper: up, lower })));
+        }
+        let parent_lower = self.lower_dir_visible(parent_of(path));
+        match up {
+            Some(u) => Ok(self.ov_node(path, u, parent_lower)),
+            None if parent_lower => match self.lower_lstat(path) {
+                Ok(s) => Ok(Some(Node::Ov(OvNode {
+                    upper: None,
+                    lower: Some(s),
+                }))),
+                Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => Ok(None),
+                Err(e) => Err(e),
+            },
+            None => Ok(None),
+        }
+    }
+
+    fn lookup(&self, dir_path: &[u8], dir: &Node, name: &[u8]) -> Result<Option<Node>, Errno> {
+        let dir = ov(dir)?;
+        let mut child = dir_prefix(dir_path);
+        child.extend_from_slice(name);
+        let parent_lower = dir.lower.as_ref().is_some_and(|s| s.is_dir());
+        let up = self.read().get(&child).cloned();
+        if let Some(u) = up {
+            return Ok(self.ov_node(&child, u, parent_lower));
+        }
+        if !parent_lower {
+            return Ok(None);
+        }
+        match self.lower_lstat(&child) {
+            Ok(s) => Ok(Some(Node::Ov(OvNode {
+                upper: None,
+                lower: Some(s),
+            }))),
+            Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn stat(&self, path: &[u8], node: &Node) -> Result<Stat, Errno> {
+        let n = ov(node)?;
+        let mut st = match (&n.upper, &n.lower) {
+            (Some(UpperNode::Dir { meta, .. }), lower) => {
+                let mut st = meta.to_stat(4096);
+                if lower.is_some() {
+                    // A merged directory's link count is unknown, as in overlayfs.
+                    st.nlink = 1;
+                }
+                st
+            }
+            (Some(UpperNode::File(f)), _) => MemFileHandle(f.clone()).stat()?,
+            (Some(UpperNode::Special(s)), _) => s.meta().to_stat(s.size()),
+            (Some(UpperNode::Whiteout), _) => return Err(Errno::ENOENT),
+            (None, Some(s)) => {
+                let mut s = *s;
+                if s.is_dir() && self.has_upper_children(path) {
+                    s.nlink = 1;
+                }
+                s
+            }
+            (None, None) => return Err(Errno::ENOENT),
+        };
+        st.dev = self.dev;
+        Ok(st)
+    }
+
+    fn mode(&self, _path: &[u8], node: &Node) -> Result<u32, Errno> {
+        let n = ov(node)?;
+        match (&n.upper, &n.lower) {
+            (Some(u), _) => u.meta().map(|m| m.mode).ok_or(Errno::ENOENT),
+            (None, Some(s)) => Ok(s.mode),
+            (None, None) => Err(Errno::ENOENT),
+        }
+    }
+
+    fn readlink(&self, path: &[u8], node: &Node) -> Option<Result<super::fs::Link, Errno>> {
+        let n = ov(node).ok()?;
+        match (&n.upper, &n.lower) {
+            (Some(u), _) => u.symlink_target().map(|t| Ok(super::fs::Link::Text(t.to_vec()))),
+            (None, Some(s)) if s.is_symlink() => {
+                let root = self.lower.as_ref()?;
+                Some(root.readlink(path).map(super::fs::Link::Text))
+            }
+            _ => None,
+        }
+    }
+
+    fn open(&self, path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
+        let n = ov(node)?;
+        match (&n.upper, &n.lower) {
+            (Some(UpperNode::File(f)), _) => Ok(Box::new(MemFileHandle(f.clone()))),
+            (Some(UpperNode::Special(s)), _) => match &s.kind {
+                SpecialKind::Fifo(f) => {
+                    let (node, dev) = (s.clone(), self.dev);
+                    let inode: crate::kernel::pipe::InodeStat = Arc::new(move || {
+                        let mut st = node.meta().to_stat(0);
+                        st.dev = dev;
+                        Ok(st)
+                    });
+                    fifo::open(f, req.flags, inode)
+                }
+                _ => Err(Errno::ENXIO),
+            },
+            (None, Some(s)) if s.is_regular() => {
+                if req.write {
+                    Ok(Box::new(MemFileHandle(self.copy_up(path, s)?)))
+                } else {
+                    let root = self.lower.as_ref().ok_or(Errno::ENOENT)?;
+                    Ok(Box::new(root.open_file(path)?))
+                }
+            }
+            // Host device nodes, sockets and FIFOs are never opened.
+            (None, Some(_)) => Err(Errno::EACCES),
+            _ => Err(Errno::ENXIO),
+        }
+    }
+
+    fn list(&self, path: &[u8], node: &Node) -> Result<Vec<DirEntry>, Errno> {
+        let n = ov(node)?;
+        let mut names: BTreeMap<Vec<u8>, (u64, u8)> = BTreeMap::new();
+        if let (Some(root), Some(s)) = (&self.lower, &n.lower) {
+            if s.is_dir() {
+                for e in root.read_dir(path)? {
+                    names.insert(e.name, (e.ino, e.kind));
+                }
+            }
+        }
+        let prefix = dir_prefix(path);
+        {
+            let up = self.read();
+            for (k, n) in up.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
+                let name = &k[prefix.len()..];
+                if name.contains(&b'/') {
+                    continue;
+                }
+                match n.meta() {
+                    None => {
+                        names.remove(name);
+                    }
+                    Some(m) => {
+                        names.insert(name.to_vec(), (m.ino, dtype(m.mode)));
+                    }
+                }
+            }
+        }
+        Ok(names
+            .into_iter()
+            .map(|(name, (ino, kind))| DirEntry { ino, kind, name })
+            .collect())
+    }
+
+    fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
+        let f = MemFile::create(self.meta(libc::S_IFREG | (mode & 0o7777), owner))?;
+        self.add_node(path, UpperNode::File(f.clone()));
+        Ok(Box::new(MemFileHandle(f)))
+    }
+
+    fn mkdir(&self, path: &[u8], mode: u32, owner: Owner) -> Result<(), Errno> {
+        let hides_lower = self.lower_exists(path);
+        let meta = self.meta(libc::S_IFDIR | (mode & 0o7777), owner);
+        self.add_node(path, UpperNode::Dir { meta, opaque: hides_lower || self.lower.is_none() });
+        Ok(())
+    }
+
+    fn mknod(&self, path: &[u8], mode: u32, rdev: u64, owner: Owner) -> Result<(), Errno> {
+        let kind = match mode & libc::S_IFMT {
+            libc::S_IFIFO => SpecialKind::Fifo(fifo::Fifo::new()),
+            libc::S_IFSOCK => SpecialKind::Socket,
+            libc::S_IFCHR | libc::S_IFBLK => SpecialKind::Device,
+            _ => return Err(Errno::EINVAL),
+        };
+        let mut meta = self.meta(mode, owner);
+        if kind_is_device(&kind) {
+            meta.rdev = rdev;
+        }
+        self.add_node(path, UpperNode::Special(Special::new(meta, kind)));
+        Ok(())
+    }
+
+    fn symlink(&self, path: &[u8], target: &[u8], owner: Owner) -> Result<(), Errno> {
+        let meta = self.meta(libc::S_IFLNK | 0o777, owner);
+        let node = UpperNode::Special(Special::new(meta, SpecialKind::Symlink(target.to_vec())));
+        self.add_node(path, node);
+        Ok(())
+    }
+
+    fn link(&self, old: &[u8], old_node: &Node, new: &[u8]) -> Result<(), Errno> {
+        self.link_node(old, ov(old_node)?, new)
+    }
+
+    fn remove(&self, path: &[u8], _node: &Node, dir: bool) -> Result<(), Errno> {
+        self.remove_node(path, dir)
+    }
+
+    fn rename(
+        &self,
+        old: &[u8],
+        old_node: &Node,
+        new: &[u8],
+        new_node: Option<&Node>,
+        flags: u32,
+    ) -> Result<(), Errno> {
+        let new_node = match new_node {
+            Some(n) => Some(ov(n)?),
+            None => None,
+        };
+        self.rename_node(old, ov(old_node)?, new, new_node, flags)
+    }
+
+    fn set_meta(&self, path: &[u8], node: &Node, change: &super::fs::MetaChange) -> Result<(), Errno> {
+        self.change_meta(path, ov(node)?, change)
+    }
+
+    fn statfs(&self) -> StatFs {
+        match &self.lower {
+            Some(root) => {
+                let mut s = lower::statfs(root.root());
+                s.fs_type = magic::OVERLAYFS;
+                s
+            }
+            None if self.kind == "sysfs" => StatFs {
+                fs_type: magic::SYSFS,
+                bsize: 4096,
+                namelen: 255,
+                ..Default::default()
+            },
+            None => tmpfs_statfs(&self.read()),
+        }
+    }
+}
+
+fn kind_is_device(k: &SpecialKind) -> bool {
+    matches!(k, SpecialKind::Device)
+}
+
+/// A tmpfs's figures: half the host's memory, less what its files hold.
+fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>) -> StatFs {
+    let total = host_ram() / 2 / 4096;
+    let used: u64 = up
+        .values()
+        .map(|n| match n {
+            UpperNode::File(f) => f.size().div_ceil(4096),
+            _ => 0,
+        })
+        .sum();
+    let files = total.min(1 << 20);
+    StatFs {
+        fs_type: magic::TMPFS,
+        bsize: 4096,
+        blocks: total,
+        bfree: total.saturating_sub(used),
+        bavail: total.saturating_sub(used),
+        files,
+        ffree: files.saturating_sub(up.len() as u64),
+        namelen: 255,
+    }
+}
+
+/// The host's RAM in bytes.
+pub fn host_ram() -> u64 {
+    // SAFETY: sysinfo fills the zeroed struct we pass.
+    let mut si: libc::sysinfo = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    if unsafe { libc::sysinfo(&mut si) } != 0 {
+        return 1 << 30;
+    }
+    si.totalram as u64 * si.mem_unit as u64
+}

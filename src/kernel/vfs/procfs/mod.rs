@@ -1,0 +1,496 @@
+//! `/proc`: the sandbox's processes and system figures, in Linux's formats.
+//! Only the sandbox's own processes show (its process table); `self` and
+//! `thread-self` name the caller. The magic links `cwd`, `root`, `exe` and
+//! `fd/N` lead to canonical sandbox paths or to the open files themselves,
+//! never outside the container.
+//!
+//! Nodes are parsed from fs paths (`ProcNode`); file contents are
+//! generated when read from offset 0 (`file.rs`), from the process table
+//! (`pid.rs`) or the sandbox (`sys.rs`).
+
+mod file;
+mod pid;
+mod sys;
+
+use std::sync::{Arc, OnceLock, Weak};
+
+use super::file::{DirEntry, FileOps};
+use super::fs::{magic, Filesystem, Link, Node, OpenReq, StatFs};
+use super::path::{components, join};
+use super::stat::Stat;
+use crate::kernel::errno::Errno;
+use crate::kernel::task::{TaskShared, ThreadGroup};
+use crate::kernel::Kernel;
+pub use file::ProcFile;
+pub use pid::PidEntry;
+
+/// What a `/proc` path names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProcNode {
+    pub kind: Kind,
+    /// The process, for per-process nodes (else 0).
+    pub pid: i32,
+    /// The thread under `task/`, or 0 for the process level.
+    pub tid: i32,
+    /// The descriptor, for `fd/N` and `fdinfo/N`.
+    pub fd: i32,
+}
+
+/// The kinds of `/proc` nodes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Root,
+    /// `/proc/self`.
+    SelfLink,
+    /// `/proc/thread-self`.
+    ThreadSelf,
+    /// An entry of the static table (`meminfo`, `sys/kernel/...`).
+    Global(usize),
+    /// `/proc/<pid>` or `/proc/<pid>/task/<tid>`.
+    PidDir,
+    /// `/proc/<pid>/task`.
+    TaskDir,
+    /// `/proc/<pid>/fd`.
+    FdDir,
+    /// `/proc/<pid>/fdinfo`.
+    FdInfoDir,
+    /// `/proc/<pid>/fd/N`.
+    Fd,
+    /// `/proc/<pid>/fdinfo/N`.
+    FdInfo,
+    /// A file or link of a process directory.
+    Entry(PidEntry),
+}
+
+impl ProcNode {
+    /// The root directory.
+    pub fn root() -> ProcNode {
+        ProcNode::of(Kind::Root)
+    }
+
+    fn of(kind: Kind) -> ProcNode {
+        ProcNode {
+            kind,
+            pid: 0,
+            tid: 0,
+            fd: 0,
+        }
+    }
+}
+
+/// What a static entry is.
+pub enum Global {
+    Dir,
+    File(fn(&Kernel) -> Vec<u8>),
+    Link(&'static str),
+}
+
+/// The static part of `/proc`, by path.
+pub static GLOBALS: &[(&str, Global)] = &[
+    ("cpuinfo", Global::File(sys::cpuinfo)),
+    ("filesystems", Global::File(sys::filesystems)),
+    ("loadavg", Global::File(sys::loadavg)),
+    ("meminfo", Global::File(sys::meminfo)),
+    ("mounts", Global::Link("self/mounts")),
+    ("stat", Global::File(sys::stat)),
+    ("uptime", Global::File(sys::uptime)),
+    ("version", Global::File(sys::version)),
+    ("sys", Global::Dir),
+    ("sys/fs", Global::Dir),
+    ("sys/fs/file-max", Global::File(sys::file_max)),
+    ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
+    ("sys/kernel", Global::Dir),
+    ("sys/kernel/hostname", Global::File(sys::hostname)),
+    ("sys/kernel/ngroups_max", Global::File(sys::ngroups_max)),
+    ("sys/kernel/osrelease", Global::File(sys::osrelease)),
+    ("sys/kernel/ostype", Global::File(sys::ostype)),
+    ("sys/kernel/pid_max", Global::File(sys::pid_max)),
+    ("sys/kernel/random", Global::Dir),
+    ("sys/kernel/random/boot_id", Global::File(sys::boot_id)),
+    ("sys/kernel/random/uuid", Global::File(sys::uuid)),
+    ("sys/vm", Global::Dir),
+    ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
+];
+
+/// The `/proc` file system of one sandbox.
+pub struct ProcFs {
+    /// The kernel whose processes show; set once the kernel exists.
+    kernel: OnceLock<Weak<Kernel>>,
+    dev: u64,
+}
+
+/// The caller's (pid, tid), if a task is calling.
+fn caller() -> Option<(i32, i32)> {
+    crate::kernel::wait::current().map(|t| (t.tg.pid, t.tid))
+}
+
+fn parse_num(s: &[u8]) -> Option<i32> {
+    if s.is_empty() || s.len() > 10 || (s[0] == b'0' && s.len() > 1) || !s.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(s).ok()?.parse().ok()
+}
+
+impl ProcFs {
+    /// A `/proc` with device number `dev`; `attach` gives it its kernel.
+    pub fn new(dev: u64) -> Arc<ProcFs> {
+        Arc::new(ProcFs {
+            kernel: OnceLock::new(),
+            dev,
+        })
+    }
+
+    /// Connects the kernel whose processes are shown.
+    pub fn attach(&self, kernel: Weak<Kernel>) {
+        let _ = self.kernel.set(kernel);
+    }
+
+    fn kernel(&self) -> Result<Arc<Kernel>, Errno> {
+        self.kernel.get().and_then(Weak::upgrade).ok_or(Errno::ENOENT)
+    }
+
+    /// The process and (for `task/<tid>` nodes) the thread of a node.
+    pub(super) fn target(&self, n: &ProcNode) -> Result<(Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>), Errno> {
+        let k = self.kernel()?;
+        let procs = k.procs();
+        let tg = procs.group(n.pid).ok_or(Errno::ESRCH)?;
+        let tid = if n.tid != 0 { n.tid } else { n.pid };
+        let task = procs.task(tid).filter(|t| Arc::ptr_eq(&t.tg, &tg)).or_else(|| tg.task_list().first().cloned());
+        drop(procs);
+        Ok((k, tg, task))
+    }
+
+    /// Parses an fs path into a node, if it exists.
+    fn parse(&self, path: &[u8]) -> Result<Option<ProcNode>, Errno> {
+        let comps: Vec<&[u8]> = components(path).collect();
+        let Some((first, rest)) = comps.split_first() else {
+            return Ok(Some(ProcNode::root()));
+        };
+        match (*first, rest.len()) {
+            (b"self", 0) => return Ok(Some(ProcNode::of(Kind::SelfLink))),
+            (b"thread-self", 0) => return Ok(Some(ProcNode::of(Kind::ThreadSelf))),
+            _ => {}
+        }
+        if let Some(id) = parse_num(first) {
+            let k = self.kernel()?;
+            let procs = k.procs();
+            // A thread id names its thread group's directory too, as in Linux.
+            let (pid, tid) = match procs.group(id) {
+                Some(_) => (id, 0),
+                None => match procs.task(id) {
+                    Some(t) => (t.tg.pid, id),
+                    None => return Ok(None),
+                },
+            };
+            drop(procs);
+            return self.parse_pid(pid, tid, rest, true);
+        }
+        let joined: Vec<u8> = comps.join(&b'/');
+        Ok(GLOBALS
+            .iter()
+            .position(|(p, _)| p.as_bytes() == joined.as_slice())
+            .map(|i| ProcNode::of(Kind::Global(i))))
+    }
+
+    fn parse_pid(&self, pid: i32, tid: i32, rest: &[&[u8]], top: bool) -> Result<Option<ProcNode>, Errno> {
+        let node = |kind, fd| {
+            Ok(Some(ProcNode { kind, pid, tid, fd }))
+        };
+        match rest {
+            [] => node(Kind::PidDir, 0),
+            [b"task"] if top => node(Kind::TaskDir, 0),
+            [b"task", t, more @ ..] if top => {
+                let Some(t) = parse_num(t) else {
+                    return Ok(None);
+                };
+                let k = self.kernel()?;
+                let ok = k.procs().task(t).is_some_and(|x| x.tg.pid == pid);
+                if !ok {
+                    return Ok(None);
+                }
+                self.parse_pid(pid, t, more, false)
+            }
+            [b"fd"] => node(Kind::FdDir, 0),
+            [b"fdinfo"] => node(Kind::FdInfoDir, 0),
+            [dir @ (b"fd" | b"fdinfo"), n] => {
+                let Some(fd) = parse_num(n) else {
+                    return Ok(None);
+                };
+                let (_, tg, _) = self.target(&ProcNode { kind: Kind::PidDir, pid, tid, fd: 0 })?;
+                if tg.fds.get(fd).is_err() {
+                    return Ok(None);
+                }
+                node(if *dir == b"fd" { Kind::Fd } else { Kind::FdInfo }, fd)
+            }
+            [name] => Ok(PidEntry::by_name(name).map(|e| ProcNode {
+                kind: Kind::Entry(e),
+                pid,
+                tid,
+                fd: 0,
+            })),
+            _ => Ok(None),
+        }
+    }
+
+    /// A stable inode number for a node.
+    fn ino(n: &ProcNode) -> u64 {
+        let kind = match n.kind {
+            Kind::Root => return 1,
+            Kind::SelfLink => 2,
+            Kind::ThreadSelf => 3,
+            Kind::Global(i) => 16 + i as u64,
+            Kind::PidDir => 100,
+            Kind::TaskDir => 101,
+            Kind::FdDir => 102,
+            Kind::FdInfoDir => 103,
+            Kind::Fd => 104,
+            Kind::FdInfo => 105,
+            Kind::Entry(e) => 200 + e as u64,
+        };
+        if n.pid == 0 {
+            return kind;
+        }
+        ((n.pid as u64) << 32) ^ ((n.tid as u64) << 16) ^ ((n.fd as u64) << 9) ^ kind ^ 0x1000
+    }
+}
+
+impl Filesystem for ProcFs {
+    fn fs_type(&self) -> &'static str {
+        "proc"
+    }
+
+    fn node_at(&self, path: &[u8]) -> Result<Option<Node>, Errno> {
+        Ok(self.parse(path)?.map(Node::Proc))
+    }
+
+    fn lookup(&self, dir_path: &[u8], _dir: &Node, name: &[u8]) -> Result<Option<Node>, Errno> {
+        self.node_at(&join(dir_path, name))
+    }
+
+    fn stat(&self, _path: &[u8], node: &Node) -> Result<Stat, Errno> {
+        let Node::Proc(n) = node else {
+            return Err(Errno::EINVAL);
+        };
+        let k = self.kernel()?;
+        let boot = sys::boot_time(&k);
+        let mut st = Stat {
+            dev: self.dev,
+            ino: ProcFs::ino(n),
+            nlink: 1,
+            blksize: 1024,
+            atime: boot,
+            mtime: boot,
+            ctime: boot,
+            ..Default::default()
+        };
+        st.mode = match n.kind {
+            Kind::Root | Kind::PidDir | Kind::TaskDir => libc::S_IFDIR | 0o555,
+            Kind::FdDir => libc::S_IFDIR | 0o500,
+            Kind::FdInfoDir => libc::S_IFDIR | 0o555,
+            Kind::SelfLink | Kind::ThreadSelf | Kind::Fd => libc::S_IFLNK | 0o777,
+            Kind::FdInfo => libc::S_IFREG | 0o444,
+            Kind::Global(i) => match GLOBALS[i].1 {
+                Global::Dir => libc::S_IFDIR | 0o555,
+                Global::File(_) => libc::S_IFREG | if GLOBALS[i].0 == "sys/kernel/hostname" { 0o644 } else { 0o444 },
+                Global::Link(_) => libc::S_IFLNK | 0o777,
+            },
+            Kind::Entry(e) => e.mode(),
+        };
+        if st.mode & libc::S_IFMT == libc::S_IFDIR {
+            st.nlink = 2;
+        }
+        if n.pid != 0 {
+            let (_, tg, _) = self.target(n)?;
+            let creds = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            st.uid = creds.euid;
+            st.gid = creds.egid;
+            let t = sys::process_start(&k, &tg);
+            st.atime = t;
+            st.mtime = t;
+            st.ctime = t;
+        }
+        if let Kind::Fd = n.kind {
+            let (_, tg, _) = self.target(n)?;
+            let f = tg.fds.entry(n.fd)?;
+            let acc = f.file.flags() as i32 & libc::O_ACCMODE;
+            st.mode = libc::S_IFLNK
+                | match acc {
+                    libc::O_RDONLY => 0o500,
+                    libc::O_WRONLY => 0o300,
+                    _ => 0o700,
+                };
+            st.size = 64;
+        }
+        Ok(st)
+    }
+
+    fn readlink(&self, _path: &[u8], node: &Node) -> Option<Result<Link, Errno>> {
+        let Node::Proc(n) = node else {
+            return None;
+        };
+        Some(match n.kind {
+            Kind::SelfLink => caller().map(|(p, _)| Link::Text(p.to_string().into_bytes())).ok_or(Errno::ENOENT),
+            Kind::ThreadSelf => caller()
+                .map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes()))
+                .ok_or(Errno::ENOENT),
+            Kind::Global(i) => match GLOBALS[i].1 {
+                Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
+                _ => return None,
+            },
+            Kind::Fd => self.target(n).and_then(|(_, tg, _)| {
+                let f = tg.fds.get(n.fd)?;
+                if f.path.first() == Some(&b'/') && f.ops.stat().is_ok_and(|s| s.is_dir()) {
+                    return Ok(Link::Path(f.path.clone()));
+                }
+                let text = f.path.clone();
+                Ok(Link::File(f, text))
+            }),
+            Kind::Entry(e) if e.is_link() => self.target(n).and_then(|(_, tg, _)| pid::link(e, &tg)),
+            _ => return None,
+        })
+    }
+
+    fn open(&self, _path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
+        let Node::Proc(n) = node else {
+            return Err(Errno::EINVAL);
+        };
+        let st = self.stat(b"", node)?;
+        let kernel = self.kernel()?;
+        let k = Arc::downgrade(&kernel);
+        let file: ProcFile = match n.kind {
+            Kind::Global(i) => match GLOBALS[i].1 {
+                Global::File(f) => {
+                    let w = if GLOBALS[i].0 == "sys/kernel/hostname" {
+                        Some(sys::set_hostname as fn(&Kernel, &[u8]) -> Result<(), Errno>)
+                    } else {
+                        None
+                    };
+                    ProcFile::global(k, f, w, st)
+                }
+                _ => return Err(Errno::EISDIR),
+            },
+            Kind::Entry(e) => {
+                let (_, tg, task) = self.target(n)?;
+                ProcFile::pid(k, Arc::downgrade(&tg), task.map(|t| Arc::downgrade(&t)), e, n.tid != 0, st)
+            }
+            Kind::FdInfo => {
+                let (_, tg, _) = self.target(n)?;
+                let f = tg.fds.get(n.fd)?;
+                let mnt_id = if f.path.first() == Some(&b'/') { kernel.vfs.mount_of(&f.path).id } else { 0 };
+                ProcFile::fdinfo(Arc::downgrade(&f), mnt_id, st)
+            }
+            _ => return Err(Errno::ENXIO),
+        };
+        let _ = req;
+        Ok(Box::new(file))
+    }
+
+    fn list(&self, _path: &[u8], node: &Node) -> Result<Vec<DirEntry>, Errno> {
+        let Node::Proc(n) = node else {
+            return Err(Errno::EINVAL);
+        };
+        let entry = |name: String, kind: u8, node: ProcNode| DirEntry {
+            ino: ProcFs::ino(&node),
+            kind,
+            name: name.into_bytes(),
+        };
+        let mut out = Vec::new();
+        match n.kind {
+            Kind::Root => {
+                for (i, (p, g)) in GLOBALS.iter().enumerate() {
+                    if p.contains('/') {
+                        continue;
+                    }
+                    let t = match g {
+                        Global::Dir => libc::DT_DIR,
+                        Global::File(_) => libc::DT_REG,
+                        Global::Link(_) => libc::DT_LNK,
+                    };
+                    out.push(entry(p.to_string(), t, ProcNode::of(Kind::Global(i))));
+                }
+                out.push(entry("self".into(), libc::DT_LNK, ProcNode::of(Kind::SelfLink)));
+                out.push(entry("thread-self".into(), libc::DT_LNK, ProcNode::of(Kind::ThreadSelf)));
+                let k = self.kernel()?;
+                let pids: Vec<i32> = k.procs().groups.keys().copied().collect();
+                for pid in pids {
+                    let node = ProcNode { kind: Kind::PidDir, pid, tid: 0, fd: 0 };
+                    out.push(entry(pid.to_string(), libc::DT_DIR, node));
+                }
+            }
+            Kind::Global(i) => {
+                let prefix = format!("{}/", GLOBALS[i].0);
+                for (j, (p, g)) in GLOBALS.iter().enumerate() {
+                    let Some(name) = p.strip_prefix(&prefix) else {
+                        continue;
+                    };
+                    if name.contains('/') {
+                        continue;
+                    }
+                    let t = if matches!(g, Global::Dir) { libc::DT_DIR } else { libc::DT_REG };
+                    out.push(entry(name.to_string(), t, ProcNode::of(Kind::Global(j))));
+                }
+            }
+            Kind::PidDir => {
+                for e in PidEntry::ALL {
+                    if e.is_task_only() && n.tid == 0 {
+                        continue;
+                    }
+                    let t = if e.is_link() { libc::DT_LNK } else { libc::DT_REG };
+                    out.push(entry(e.name().into(), t, ProcNode { kind: Kind::Entry(*e), ..n.clone() }));
+                }
+                out.push(entry("fd".into(), libc::DT_DIR, ProcNode { kind: Kind::FdDir, ..n.clone() }));
+                out.push(entry("fdinfo".into(), libc::DT_DIR, ProcNode { kind: Kind::FdInfoDir, ..n.clone() }));
+                if n.tid == 0 {
+                    out.push(entry("task".into(), libc::DT_DIR, ProcNode { kind: Kind::TaskDir, ..n.clone() }));
+                }
+            }
+            Kind::TaskDir => {
+                let (_, tg, _) = self.target(n)?;
+                let mut tids: Vec<i32> = tg.task_list().iter().map(|t| t.tid).collect();
+                tids.sort_unstable();
+                for t in tids {
+                    let node = ProcNode { kind: Kind::PidDir, pid: n.pid, tid: t, fd: 0 };
+                    out.push(entry(t.to_string(), libc::DT_DIR, node));
+                }
+            }
+            Kind::FdDir | Kind::FdInfoDir => {
+                let (_, tg, _) = self.target(n)?;
+                let (kind, t) = if n.kind == Kind::FdDir {
+                    (Kind::Fd, libc::DT_LNK)
+                } else {
+                    (Kind::FdInfo, libc::DT_REG)
+                };
+                for (fd, _) in tg.fds.list() {
+                    out.push(entry(fd.to_string(), t, ProcNode { kind, fd, ..n.clone() }));
+                }
+            }
+            _ => return Err(Errno::ENOTDIR),
+        }
+        Ok(out)
+    }
+
+    fn create(&self, _path: &[u8], _mode: u32, _owner: super::fs::Owner) -> Result<Box<dyn FileOps>, Errno> {
+        Err(Errno::ENOENT)
+    }
+
+    fn mkdir(&self, _path: &[u8], _mode: u32, _owner: super::fs::Owner) -> Result<(), Errno> {
+        Err(Errno::ENOENT)
+    }
+
+    fn mknod(&self, _path: &[u8], _mode: u32, _rdev: u64, _owner: super::fs::Owner) -> Result<(), Errno> {
+        Err(Errno::ENOENT)
+    }
+
+    fn symlink(&self, _path: &[u8], _target: &[u8], _owner: super::fs::Owner) -> Result<(), Errno> {
+        Err(Errno::ENOENT)
+    }
+
+    fn statfs(&self) -> StatFs {
+        StatFs {
+            fs_type: magic::PROC,
+            bsize: 4096,
+            namelen: 255,
+            ..Default::default()
+        }
+    }
+}

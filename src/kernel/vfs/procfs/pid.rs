@@ -1,0 +1,385 @@
+//! The files and magic links of `/proc/<pid>` (and `/proc/<pid>/task/<tid>`),
+//! generated from the process table in Linux's formats.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use super::super::fs::Link;
+use super::sys::{clock_ticks, cpu_ticks, process_start_ticks};
+use crate::kernel::errno::Errno;
+use crate::kernel::mm::{Backing, Vma};
+use crate::kernel::signal::{SIG_DFL, SIG_IGN};
+use crate::kernel::task::{TaskShared, ThreadGroup};
+use crate::kernel::Kernel;
+
+/// The entries of a process directory.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PidEntry {
+    Cgroup,
+    Cmdline,
+    Comm,
+    Cwd,
+    Environ,
+    Exe,
+    Maps,
+    Mountinfo,
+    Mounts,
+    OomScoreAdj,
+    Root,
+    Stat,
+    Statm,
+    Status,
+}
+
+impl PidEntry {
+    /// Every entry, in listing order.
+    pub const ALL: &'static [PidEntry] = &[
+        PidEntry::Cgroup,
+        PidEntry::Cmdline,
+        PidEntry::Comm,
+        PidEntry::Cwd,
+        PidEntry::Environ,
+        PidEntry::Exe,
+        PidEntry::Maps,
+        PidEntry::Mountinfo,
+        PidEntry::Mounts,
+        PidEntry::OomScoreAdj,
+        PidEntry::Root,
+        PidEntry::Stat,
+        PidEntry::Statm,
+        PidEntry::Status,
+    ];
+
+    /// The file name.
+    pub fn name(self) -> &'static str {
+        match self {
+            PidEntry::Cgroup => "cgroup",
+            PidEntry::Cmdline => "cmdline",
+            PidEntry::Comm => "comm",
+            PidEntry::Cwd => "cwd",
+            PidEntry::Environ => "environ",
+            PidEntry::Exe => "exe",
+            PidEntry::Maps => "maps",
+            PidEntry::Mountinfo => "mountinfo",
+            PidEntry::Mounts => "mounts",
+            PidEntry::OomScoreAdj => "oom_score_adj",
+            PidEntry::Root => "root",
+            PidEntry::Stat => "stat",
+            PidEntry::Statm => "statm",
+            PidEntry::Status => "status",
+        }
+    }
+
+    /// The entry called `name`.
+    pub fn by_name(name: &[u8]) -> Option<PidEntry> {
+        PidEntry::ALL.iter().copied().find(|e| e.name().as_bytes() == name)
+    }
+
+    /// True for the magic links (`cwd`, `exe`, `root`).
+    pub fn is_link(self) -> bool {
+        matches!(self, PidEntry::Cwd | PidEntry::Exe | PidEntry::Root)
+    }
+
+    /// True for entries only a thread directory has (none so far).
+    pub fn is_task_only(self) -> bool {
+        false
+    }
+
+    /// Type and permission bits.
+    pub fn mode(self) -> u32 {
+        match self {
+            e if e.is_link() => libc::S_IFLNK | 0o777,
+            PidEntry::Environ => libc::S_IFREG | 0o400,
+            PidEntry::Comm | PidEntry::OomScoreAdj => libc::S_IFREG | 0o644,
+            _ => libc::S_IFREG | 0o444,
+        }
+    }
+}
+
+/// Where a magic link of a process leads.
+pub fn link(e: PidEntry, tg: &ThreadGroup) -> Result<Link, Errno> {
+    let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    match e {
+        PidEntry::Cwd => Ok(Link::Path(fs.cwd)),
+        PidEntry::Root => Ok(Link::Path(fs.root)),
+        PidEntry::Exe => {
+            let exe = tg.exe.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            if exe.is_empty() || crate::kernel::task::procs::is_zombie(tg) {
+                return Err(Errno::ENOENT);
+            }
+            Ok(Link::Path(exe))
+        }
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The contents of a process file.
+pub fn content(
+    e: PidEntry,
+    k: &Kernel,
+    tg: &Arc<ThreadGroup>,
+    task: Option<&Arc<TaskShared>>,
+    thread_level: bool,
+) -> Result<Vec<u8>, Errno> {
+    let zombie = crate::kernel::task::procs::is_zombie(tg);
+    Ok(match e {
+        PidEntry::Cgroup => b"0::/\n".to_vec(),
+        PidEntry::OomScoreAdj => b"0\n".to_vec(),
+        PidEntry::Cmdline => {
+            if zombie {
+                return Ok(Vec::new());
+            }
+            nul_joined(&tg.argv.lock().unwrap_or_else(|e| e.into_inner()))
+        }
+        PidEntry::Environ => {
+            if zombie {
+                return Ok(Vec::new());
+            }
+            nul_joined(&tg.envp.lock().unwrap_or_else(|e| e.into_inner()))
+        }
+        PidEntry::Comm => {
+            let mut c = comm(tg, task);
+            c.push(b'\n');
+            c
+        }
+        PidEntry::Maps => maps(tg, zombie).into_bytes(),
+        PidEntry::Mounts | PidEntry::Mountinfo => {
+            if zombie {
+                return Ok(Vec::new());
+            }
+            let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
+            let t = k.vfs.mount_table();
+            if e == PidEntry::Mounts {
+                t.render_mounts(&root).into_bytes()
+            } else {
+                t.render_mountinfo(&root).into_bytes()
+            }
+        }
+        PidEntry::Stat => stat(k, tg, task, thread_level, zombie).into_bytes(),
+        PidEntry::Statm => {
+            let (size, rss) = mem_pages(tg, zombie);
+            format!("{size} {rss} 0 0 0 0 0\n").into_bytes()
+        }
+        PidEntry::Status => status(tg, task, zombie).into_bytes(),
+        _ => return Err(Errno::EINVAL),
+    })
+}
+
+fn nul_joined(v: &[Vec<u8>]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for a in v {
+        out.extend_from_slice(a);
+        out.push(0);
+    }
+    out
+}
+
+fn comm(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>) -> Vec<u8> {
+    match task {
+        Some(t) => t.comm.lock().unwrap_or_else(|e| e.into_inner()).clone(),
+        None => {
+            let exe = tg.exe.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            let name = exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]).to_vec();
+            name[..name.len().min(15)].to_vec()
+        }
+    }
+}
+
+/// The one-letter state and its name.
+fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> (char, &'static str) {
+    if zombie {
+        return ('Z', "zombie");
+    }
+    if tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
+        return ('T', "stopped");
+    }
+    let me = crate::kernel::wait::current().map(|t| t.tid);
+    match task {
+        Some(t) if Some(t.tid) == me || t.in_app.load(std::sync::atomic::Ordering::Relaxed) => ('R', "running"),
+        _ => ('S', "sleeping"),
+    }
+}
+
+/// (total, resident) pages of the process.
+fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
+    if zombie {
+        return (0, 0);
+    }
+    let size: u64 = tg.mm().vmas().iter().map(|v| (v.end - v.start) / 4096).sum();
+    (size, host_rss(tg).unwrap_or(0))
+}
+
+/// The resident pages of the stub process holding the address space.
+fn host_rss(tg: &ThreadGroup) -> Option<u64> {
+    let host_pid = tg.task_list().first()?.host.lock().unwrap_or_else(|e| e.into_inner()).0;
+    let s = std::fs::read_to_string(format!("/proc/{host_pid}/statm")).ok()?;
+    s.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Signals with a handler, and ignored ones.
+fn sig_sets(tg: &ThreadGroup) -> (u64, u64) {
+    let acts = tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner());
+    let (mut ign, mut cgt) = (0u64, 0u64);
+    for sig in 1..=64 {
+        let h = acts.get(sig).handler;
+        if h == SIG_IGN {
+            ign |= 1 << (sig - 1);
+        } else if h != SIG_DFL {
+            cgt |= 1 << (sig - 1);
+        }
+    }
+    (ign, cgt)
+}
+
+fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, thread_level: bool, zombie: bool) -> String {
+    let (st, _) = state(tg, task, zombie);
+    let pid = if thread_level { task.map(|t| t.tid).unwrap_or(tg.pid) } else { tg.pid };
+    let comm = String::from_utf8_lossy(&comm(tg, task)).into_owned();
+    let (size, rss) = mem_pages(tg, zombie);
+    let utime = if zombie { 0 } else { cpu_ticks(tg) };
+    let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
+    let (mask, pending) = match task {
+        Some(t) => {
+            let s = t.sig.lock().unwrap_or_else(|e| e.into_inner());
+            (s.mask, s.pending.mask())
+        }
+        None => (0, 0),
+    };
+    let (ign, cgt) = sig_sets(tg);
+    let threads = tg.task_list().len().max(1);
+    let start = process_start_ticks(k, tg);
+    let exit_code = tg
+        .life
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .zombie
+        .map(|s| s.wait_status())
+        .unwrap_or(0);
+    let brk = if zombie { 0 } else { tg.mm().state.lock().unwrap_or_else(|e| e.into_inner()).brk_start };
+    let mut s = String::with_capacity(320);
+    let _ = write!(
+        s,
+        "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 -1 4194304 0 0 0 0 {utime} 0 {cu} {cs} 20 0 {threads} 0 {start} \
+         {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
+         0 0 {brk} 0 0 0 0 {exit_code}\n",
+        ppid = tg.ppid(),
+        pgid = tg.pgid(),
+        sid = tg.sid(),
+        cu = cu * clock_ticks() / 1_000_000,
+        cs = cs * clock_ticks() / 1_000_000,
+        vsize = size * 4096,
+        exit_signal = tg.exit_signal,
+    );
+    s
+}
+
+fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -> String {
+    let (st, st_name) = state(tg, task, zombie);
+    let creds = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let tid = task.map(|t| t.tid).unwrap_or(tg.pid);
+    let (mask, pending) = match task {
+        Some(t) => {
+            let s = t.sig.lock().unwrap_or_else(|e| e.into_inner());
+            (s.mask, s.pending.mask())
+        }
+        None => (0, 0),
+    };
+    let shared = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.mask();
+    let (ign, cgt) = sig_sets(tg);
+    let caps: u64 = if creds.euid == 0 { 0x1ff_ffff_ffff } else { 0 };
+    let fd_size = tg.fds.list().last().map(|(fd, _)| (*fd as usize + 1).next_multiple_of(64)).unwrap_or(64);
+    let groups: String = creds.groups.iter().map(|g| format!("{g} ")).collect();
+    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(64);
+    let mut s = String::with_capacity(1500);
+    let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
+    let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);
+    let _ = writeln!(s, "State:\t{st} ({st_name})");
+    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{}\nTracerPid:\t0", tg.pid, tg.ppid());
+    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, creds.euid);
+    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, creds.egid);
+    let _ = writeln!(s, "FDSize:\t{fd_size}\nGroups:\t{groups}");
+    let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{tid}\nNSpgid:\t{}\nNSsid:\t{}", tg.pid, tg.pgid(), tg.sid());
+    if !zombie {
+        let vmas = tg.mm().vmas();
+        let kb = |f: &dyn Fn(&Vma) -> bool| -> u64 { vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 1024).sum() };
+        let total = kb(&|_| true);
+        let rss = host_rss(tg).unwrap_or(0) * 4;
+        let stack = kb(&|v| matches!(v.backing, Backing::Stack));
+        let data = kb(&|v| matches!(v.backing, Backing::Anon | Backing::Heap) && v.prot & 2 != 0);
+        let exe = kb(&|v| matches!(v.backing, Backing::File { .. }) && v.prot & 4 != 0);
+        let _ = writeln!(s, "VmPeak:\t{total:8} kB\nVmSize:\t{total:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB", 0, 0);
+        let _ = writeln!(s, "VmHWM:\t{rss:8} kB\nVmRSS:\t{rss:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB", rss, 0);
+        let _ = writeln!(s, "RssShmem:\t{:8} kB\nVmData:\t{data:8} kB\nVmStk:\t{stack:8} kB", 0);
+        let _ = writeln!(s, "VmExe:\t{exe:8} kB\nVmLib:\t{:8} kB\nVmPTE:\t{:8} kB\nVmSwap:\t{:8} kB", 0, 0, 0);
+        let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t1", 0);
+    }
+    let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));
+    let _ = writeln!(s, "SigQ:\t0/63000\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}");
+    let _ = writeln!(s, "SigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}");
+    let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}", 0);
+    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", 0x1ff_ffff_ffffu64, 0);
+    let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0");
+    let cpus = if ncpu == 64 { u64::MAX } else { (1u64 << ncpu) - 1 };
+    let list = if ncpu == 1 { "0".to_string() } else { format!("0-{}", ncpu - 1) };
+    let _ = writeln!(s, "Cpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t{list}");
+    let _ = writeln!(s, "Mems_allowed:\t1\nMems_allowed_list:\t0");
+    let _ = writeln!(s, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0");
+    s
+}
+
+/// `/proc/<pid>/maps`.
+fn maps(tg: &ThreadGroup, zombie: bool) -> String {
+    let mut s = String::new();
+    if zombie {
+        return s;
+    }
+    let vmas = tg.mm().vmas();
+    let exec_vdso = vmas
+        .iter()
+        .filter(|v| matches!(v.backing, Backing::Vdso))
+        .any(|v| v.prot & libc::PROT_EXEC as u32 != 0);
+    for v in vmas.iter() {
+        let (dev, ino, off, name) = match &v.backing {
+            Backing::File { file, offset } => {
+                let st = file.ops.stat().unwrap_or_default();
+                let dev = super::super::stat::dev_major(st.dev) << 8 | super::super::stat::dev_minor(st.dev);
+                (dev, st.ino, *offset, String::from_utf8_lossy(&file.path).into_owned())
+            }
+            Backing::Heap => (0, 0, 0, "[heap]".into()),
+            Backing::Stack => (0, 0, 0, "[stack]".into()),
+            Backing::Vdso => {
+                let vdso = v.prot & libc::PROT_EXEC as u32 != 0 || !exec_vdso;
+                (0, 0, 0, if vdso { "[vdso]" } else { "[vvar]" }.into())
+            }
+            Backing::Anon => (0, 0, 0, String::new()),
+        };
+        let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
+        let shared = if v.flags & libc::MAP_SHARED as u32 != 0 { 's' } else { 'p' };
+        let start = s.len();
+        let _ = write!(
+            s,
+            "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
+            v.start,
+            v.end,
+            p(libc::PROT_READ, 'r'),
+            p(libc::PROT_WRITE, 'w'),
+            p(libc::PROT_EXEC, 'x'),
+            shared,
+            off,
+            dev >> 8,
+            dev & 0xff,
+            ino
+        );
+        if !name.is_empty() {
+            let width = s.len() - start;
+            if width < 72 {
+                s.extend(std::iter::repeat_n(' ', 72 - width));
+            }
+            s.push(' ');
+            s.push_str(&name);
+        }
+        s.push('\n');
+    }
+    s
+}

@@ -1,0 +1,231 @@
+//! The system-wide files of `/proc`: the sandbox's uptime, load, CPU
+//! times and mounts; the host's CPU and memory descriptions (read-only
+//! facts `cpuid` and `sysinfo` reveal anyway); `sys/kernel/*`.
+
+use std::fmt::Write as _;
+use std::sync::{Arc, OnceLock};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::kernel::errno::Errno;
+use crate::kernel::task::ThreadGroup;
+use crate::kernel::Kernel;
+
+/// Clock ticks per second (USER_HZ).
+pub fn clock_ticks() -> u64 {
+    100
+}
+
+fn ncpus() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+}
+
+/// The wall-clock time the sandbox booted, as (seconds, nanoseconds).
+pub fn boot_time(k: &Kernel) -> (i64, i64) {
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
+    let b = now.saturating_sub(k.boot.elapsed());
+    (b.as_secs() as i64, b.subsec_nanos() as i64)
+}
+
+/// When a process started, as wall-clock time.
+pub fn process_start(k: &Kernel, tg: &ThreadGroup) -> (i64, i64) {
+    let (s, n) = boot_time(k);
+    let d = tg.start.saturating_duration_since(k.boot);
+    let ns = n as u128 + d.as_nanos();
+    (s + (ns / 1_000_000_000) as i64, (ns % 1_000_000_000) as i64)
+}
+
+/// When a process started, in clock ticks since boot.
+pub fn process_start_ticks(k: &Kernel, tg: &ThreadGroup) -> u64 {
+    (tg.start.saturating_duration_since(k.boot).as_millis() as u64) * clock_ticks() / 1000
+}
+
+/// CPU time the process's stub has used, in clock ticks.
+pub fn cpu_ticks(tg: &ThreadGroup) -> u64 {
+    let Some(t) = tg.task_list().first().cloned() else {
+        return 0;
+    };
+    let host_pid = t.host.lock().unwrap_or_else(|e| e.into_inner()).0;
+    let mut clk: libc::clockid_t = 0;
+    // SAFETY: clock_getcpuclockid writes one clockid_t into our local.
+    if unsafe { libc::clock_getcpuclockid(host_pid, &mut clk) } != 0 {
+        return 0;
+    }
+    // SAFETY: a zeroed timespec for clock_gettime to fill.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    // SAFETY: clock_gettime fills our local timespec.
+    if unsafe { libc::clock_gettime(clk, &mut ts) } != 0 {
+        return 0;
+    }
+    ts.tv_sec as u64 * clock_ticks() + ts.tv_nsec as u64 * clock_ticks() / 1_000_000_000
+}
+
+fn processes(k: &Kernel) -> Vec<Arc<ThreadGroup>> {
+    k.procs().groups.values().cloned().collect()
+}
+
+/// A host file's contents, read once.
+fn host_file(cell: &'static OnceLock<Vec<u8>>, path: &str) -> Vec<u8> {
+    cell.get_or_init(|| std::fs::read(path).unwrap_or_default()).clone()
+}
+
+/// `/proc/cpuinfo`: the host's.
+pub fn cpuinfo(_: &Kernel) -> Vec<u8> {
+    static C: OnceLock<Vec<u8>> = OnceLock::new();
+    host_file(&C, "/proc/cpuinfo")
+}
+
+/// `/proc/meminfo`: the host's memory (the sandbox has no limit of its own).
+pub fn meminfo(_: &Kernel) -> Vec<u8> {
+    std::fs::read("/proc/meminfo").unwrap_or_default()
+}
+
+/// `/proc/filesystems`: the types the sandbox can mount.
+pub fn filesystems(_: &Kernel) -> Vec<u8> {
+    b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\toverlay\n".to_vec()
+}
+
+/// `/proc/loadavg`: no load history is kept; runnable and total tasks and
+/// the newest pid are the sandbox's.
+pub fn loadavg(k: &Kernel) -> Vec<u8> {
+    let procs = k.procs();
+    let total = procs.tasks.len();
+    let running = procs
+        .tasks
+        .values()
+        .filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed))
+        .count()
+        .max(1);
+    let last = procs.tasks.keys().max().copied().unwrap_or(1);
+    format!("0.00 0.00 0.00 {running}/{total} {last}\n").into_bytes()
+}
+
+fn busy_ticks(k: &Kernel) -> u64 {
+    processes(k).iter().map(|g| cpu_ticks(g)).sum()
+}
+
+/// `/proc/uptime`: since the sandbox booted.
+pub fn uptime(k: &Kernel) -> Vec<u8> {
+    let up = k.boot.elapsed().as_secs_f64();
+    let idle = (up * ncpus() as f64 - busy_ticks(k) as f64 / clock_ticks() as f64).max(0.0);
+    format!("{up:.2} {idle:.2}\n").into_bytes()
+}
+
+/// `/proc/stat`: CPU time of the sandbox's processes, the rest idle.
+pub fn stat(k: &Kernel) -> Vec<u8> {
+    let n = ncpus() as u64;
+    let up = k.boot.elapsed().as_millis() as u64 * clock_ticks() / 1000;
+    let busy = busy_ticks(k);
+    let idle = (up * n).saturating_sub(busy);
+    let mut s = String::new();
+    let _ = writeln!(s, "cpu  {busy} 0 0 {idle} 0 0 0 0 0 0");
+    for i in 0..n {
+        let _ = writeln!(s, "cpu{i} {} 0 0 {} 0 0 0 0 0 0", busy / n, idle / n);
+    }
+    let procs = k.procs();
+    let running = procs
+        .tasks
+        .values()
+        .filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed))
+        .count()
+        .max(1);
+    let created = procs.tasks.keys().max().copied().unwrap_or(1);
+    drop(procs);
+    let _ = writeln!(s, "intr 0\nctxt 0\nbtime {}", boot_time(k).0);
+    let _ = writeln!(s, "processes {created}\nprocs_running {running}\nprocs_blocked 0");
+    let _ = writeln!(s, "softirq 0 0 0 0 0 0 0 0 0 0 0");
+    s.into_bytes()
+}
+
+fn uname() -> nix::sys::utsname::UtsName {
+    // uname cannot fail on Linux; an empty answer would only blank fields.
+    nix::sys::utsname::uname().unwrap_or_else(|_| unreachable!("uname failed"))
+}
+
+/// `/proc/version`.
+pub fn version(_: &Kernel) -> Vec<u8> {
+    let u = uname();
+    format!(
+        "Linux version {} (husk@husk) (husk sentry) {}\n",
+        u.release().to_string_lossy(),
+        u.version().to_string_lossy()
+    )
+    .into_bytes()
+}
+
+/// `/proc/sys/kernel/hostname`.
+pub fn hostname(k: &Kernel) -> Vec<u8> {
+    let mut h = k.hostname.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    h.push(b'\n');
+    h
+}
+
+/// A write to `/proc/sys/kernel/hostname` (as `sethostname`).
+pub fn set_hostname(k: &Kernel, data: &[u8]) -> Result<(), Errno> {
+    let name = data.strip_suffix(b"\n").unwrap_or(data);
+    if name.len() > 64 {
+        return Err(Errno::EINVAL);
+    }
+    *k.hostname.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    Ok(())
+}
+
+/// `/proc/sys/kernel/ostype`.
+pub fn ostype(_: &Kernel) -> Vec<u8> {
+    b"Linux\n".to_vec()
+}
+
+/// `/proc/sys/kernel/osrelease`: the host's release, as `uname` reports.
+pub fn osrelease(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", uname().release().to_string_lossy()).into_bytes()
+}
+
+/// `/proc/sys/kernel/pid_max`.
+pub fn pid_max(_: &Kernel) -> Vec<u8> {
+    b"4194304\n".to_vec()
+}
+
+/// `/proc/sys/kernel/ngroups_max`.
+pub fn ngroups_max(_: &Kernel) -> Vec<u8> {
+    b"65536\n".to_vec()
+}
+
+/// `/proc/sys/fs/pipe-max-size`.
+pub fn pipe_max_size(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::pipe::MAX_CAPACITY).into_bytes()
+}
+
+/// `/proc/sys/fs/file-max`.
+pub fn file_max(_: &Kernel) -> Vec<u8> {
+    b"9223372036854775807\n".to_vec()
+}
+
+/// `/proc/sys/vm/overcommit_memory`.
+pub fn overcommit_memory(_: &Kernel) -> Vec<u8> {
+    b"0\n".to_vec()
+}
+
+fn uuid_text(b: [u8; 16]) -> String {
+    let mut b = b;
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}\n", &h[..8], &h[8..12], &h[12..16], &h[16..20], &h[20..])
+}
+
+fn random16() -> [u8; 16] {
+    let mut b = [0u8; 16];
+    // SAFETY: getrandom fills at most 16 bytes of our array.
+    unsafe { libc::getrandom(b.as_mut_ptr().cast(), 16, 0) };
+    b
+}
+
+/// `/proc/sys/kernel/random/uuid`: a new one each read.
+pub fn uuid(_: &Kernel) -> Vec<u8> {
+    uuid_text(random16()).into_bytes()
+}
+
+/// `/proc/sys/kernel/random/boot_id`: one per sandbox run.
+pub fn boot_id(_: &Kernel) -> Vec<u8> {
+    static ID: OnceLock<[u8; 16]> = OnceLock::new();
+    uuid_text(*ID.get_or_init(random16)).into_bytes()
+}

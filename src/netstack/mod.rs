@@ -1,0 +1,115 @@
+//! The sandbox network: sockets served by the sentry.
+//!
+//! - `stack`, `device`, `ports`, `tcp`, `udp`, `icmp`: a user-space TCP/IP
+//!   stack built on smoltcp. One smoltcp interface carries every local
+//!   address (127.0.0.1/8 and ::1 on `lo`; with `--network=sandbox` also the
+//!   address of `eth0`, which Linux would route over `lo` too); its device is
+//!   a loopback queue with an uplink hook where a host tap or veth can be
+//!   plugged in later (`device::Uplink`).
+//! - `unix`: AF_UNIX stream, datagram and seqpacket sockets, path names on
+//!   the sandbox VFS and abstract names, SCM_RIGHTS and SCM_CREDENTIALS.
+//! - `netlink`: AF_NETLINK/NETLINK_ROUTE dumps of links, addresses, routes.
+//! - `host`: `--network=host`, AF_INET/AF_INET6 sockets created on the host
+//!   by the sentry and passed through.
+//! - `socket`: the `Socket` trait every kind implements and `SocketFile`,
+//!   the open-file face of a socket; `addr`: sockaddr encoding; `links`,
+//!   `ioctl`, `procfs`: the interfaces as `ifconfig`, `ip` and `/proc/net`
+//!   see them.
+//!
+//! Lock order: a socket's own state lock before `IpStack::inner`; smoltcp
+//! wakers only record which sockets changed (a leaf lock), and wait queues
+//! are notified after `IpStack::inner` is released.
+
+pub mod addr;
+pub mod device;
+pub mod host;
+pub mod icmp;
+pub mod ioctl;
+pub mod links;
+pub mod netlink;
+pub mod ports;
+pub mod procfs;
+pub mod socket;
+pub mod stack;
+pub mod tcp;
+pub mod udp;
+pub mod unix;
+
+use std::sync::Arc;
+
+use crate::kernel::errno::Errno;
+use socket::Socket;
+
+/// How a sandbox reaches the network (`husk do --network`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum NetworkMode {
+    /// Loopback only.
+    None = 0,
+    /// The sentry's own stack: loopback and an `eth0` not yet wired to the host.
+    Sandbox = 1,
+    /// AF_INET/AF_INET6 sockets are host sockets owned by the sentry.
+    Host = 2,
+}
+
+/// One sandbox's network: the IP stack, the unix socket names, the mode.
+pub struct NetStack {
+    /// The network mode.
+    pub mode: NetworkMode,
+    /// The user-space TCP/IP stack (also serves AF_INET sockets in host
+    /// mode for nothing but `/proc/net` and netlink, which then show lo).
+    pub ip: Arc<stack::IpStack>,
+    /// Bound AF_UNIX names (paths and abstract names).
+    pub unix: unix::Registry,
+}
+
+impl NetStack {
+    /// A network for `mode`.
+    pub fn new(mode: NetworkMode) -> Arc<NetStack> {
+        links::set_mode(mode);
+        Arc::new(NetStack { mode, ip: stack::IpStack::new(mode), unix: unix::Registry::default() })
+    }
+
+    /// Creates a socket as `socket(2)` does (`kind` without the
+    /// SOCK_NONBLOCK/SOCK_CLOEXEC flags).
+    pub fn socket(self: &Arc<Self>, domain: i32, kind: i32, protocol: i32) -> Result<Box<dyn Socket>, Errno> {
+        match domain {
+            libc::AF_UNIX => unix::new_socket(self, kind, protocol),
+            libc::AF_INET | libc::AF_INET6 => {
+                if self.mode == NetworkMode::Host {
+                    return host::HostSocket::create(domain, kind, protocol).map(|s| Box::new(s) as Box<dyn Socket>);
+                }
+                match kind {
+                    libc::SOCK_STREAM => match protocol {
+                        0 | libc::IPPROTO_TCP => Ok(Box::new(tcp::TcpSocket::new(&self.ip, domain))),
+                        _ => Err(Errno::EPROTONOSUPPORT),
+                    },
+                    libc::SOCK_DGRAM => match protocol {
+                        0 | libc::IPPROTO_UDP => Ok(Box::new(udp::UdpSocket::new(&self.ip, domain))),
+                        libc::IPPROTO_ICMP if domain == libc::AF_INET => {
+                            Ok(Box::new(icmp::IcmpSocket::new(&self.ip, domain, false)))
+                        }
+                        libc::IPPROTO_ICMPV6 if domain == libc::AF_INET6 => {
+                            Ok(Box::new(icmp::IcmpSocket::new(&self.ip, domain, false)))
+                        }
+                        _ => Err(Errno::EPROTONOSUPPORT),
+                    },
+                    libc::SOCK_RAW => match protocol {
+                        libc::IPPROTO_ICMP if domain == libc::AF_INET => {
+                            Ok(Box::new(icmp::IcmpSocket::new(&self.ip, domain, true)))
+                        }
+                        libc::IPPROTO_ICMPV6 if domain == libc::AF_INET6 => {
+                            Ok(Box::new(icmp::IcmpSocket::new(&self.ip, domain, true)))
+                        }
+                        _ => Err(Errno::EPROTONOSUPPORT),
+                    },
+                    // SOCK_SEQPACKET (no SCTP), SOCK_RDM, SOCK_DCCP, SOCK_PACKET.
+                    _ => Err(Errno::ESOCKTNOSUPPORT),
+                }
+            }
+            libc::AF_NETLINK => netlink::new_socket(self, kind, protocol),
+            // Families Linux knows but the sandbox does not serve.
+            _ => Err(Errno::EAFNOSUPPORT),
+        }
+    }
+}

@@ -1,0 +1,468 @@
+//! What every socket kind implements (`Socket`), the open-file face of a
+//! socket (`SocketFile`: read/write, poll, ioctl, stat), and the options
+//! all sockets share (`CommonOpts`).
+
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::vfs::file::{FileOps, OpenFile};
+use crate::kernel::vfs::stat::{now, Stat};
+use crate::kernel::wait::WaitQueue;
+use crate::kernel::Kernel;
+
+/// Process credentials as SO_PEERCRED and SCM_CREDENTIALS carry them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Ucred {
+    /// Process id.
+    pub pid: i32,
+    /// Effective user id.
+    pub uid: u32,
+    /// Effective group id.
+    pub gid: u32,
+}
+
+impl Ucred {
+    /// The 12-byte `struct ucred`.
+    pub fn to_bytes(self) -> [u8; 12] {
+        let mut b = [0u8; 12];
+        b[..4].copy_from_slice(&self.pid.to_ne_bytes());
+        b[4..8].copy_from_slice(&self.uid.to_ne_bytes());
+        b[8..].copy_from_slice(&self.gid.to_ne_bytes());
+        b
+    }
+
+    /// The credentials of the task this sentry thread runs (the overflow
+    /// ids when there is none, as Linux reports for unknown peers).
+    pub fn current() -> Ucred {
+        match crate::kernel::wait::current() {
+            Some(t) => {
+                let c = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner());
+                Ucred { pid: t.tg.pid, uid: c.euid, gid: c.egid }
+            }
+            None => Ucred { pid: 0, uid: 65534, gid: 65534 },
+        }
+    }
+}
+
+/// What a call needs to know about its caller.
+pub struct Cx<'a> {
+    /// The caller's kernel (VFS for unix path names); `None` for `write(2)`,
+    /// which names no address.
+    pub kernel: Option<&'a Arc<Kernel>>,
+    /// The caller's working directory (canonical).
+    pub cwd: Vec<u8>,
+    /// The caller's credentials.
+    pub creds: Ucred,
+    /// The caller's umask (for unix socket nodes).
+    pub umask: u32,
+}
+
+/// One `sendmsg`.
+pub struct SendArgs<'a> {
+    /// The bytes to send.
+    pub data: &'a [u8],
+    /// The destination (`msg_name`), raw.
+    pub addr: Option<&'a [u8]>,
+    /// MSG_* flags.
+    pub flags: i32,
+    /// True with O_NONBLOCK or MSG_DONTWAIT.
+    pub nonblock: bool,
+    /// SCM_RIGHTS files.
+    pub rights: Vec<Arc<OpenFile>>,
+    /// SCM_CREDENTIALS, if the sender gave them.
+    pub creds: Option<Ucred>,
+}
+
+/// One `recvmsg` request.
+#[derive(Clone, Copy, Debug)]
+pub struct RecvArgs {
+    /// Bytes wanted.
+    pub len: usize,
+    /// MSG_* flags (MSG_PEEK, MSG_TRUNC, MSG_WAITALL...).
+    pub flags: i32,
+    /// True with O_NONBLOCK or MSG_DONTWAIT.
+    pub nonblock: bool,
+}
+
+/// What one `recvmsg` got.
+#[derive(Default)]
+pub struct Received {
+    /// The data (at most the requested length).
+    pub data: Vec<u8>,
+    /// The real length of a datagram (for MSG_TRUNC), else `data.len()`.
+    pub full_len: usize,
+    /// The source address, raw.
+    pub addr: Option<Vec<u8>>,
+    /// SCM_RIGHTS files.
+    pub rights: Vec<Arc<OpenFile>>,
+    /// SCM_CREDENTIALS (when SO_PASSCRED is on).
+    pub creds: Option<Ucred>,
+    /// MSG_* flags for `msg_flags` (MSG_TRUNC, MSG_EOR...).
+    pub flags: i32,
+}
+
+/// A kind of socket. Blocking calls sleep with `wait::block_until` on the
+/// socket's queue, so signals interrupt them.
+pub trait Socket: Send + Sync + 'static {
+    /// AF_*.
+    fn domain(&self) -> i32;
+    /// SOCK_*.
+    fn kind(&self) -> i32;
+    /// The protocol number `socket(2)` was given (0 resolved to the real one).
+    fn protocol(&self) -> i32;
+    /// `bind(2)`, with the raw sockaddr.
+    fn bind(&self, cx: &Cx, addr: &[u8]) -> Result<(), Errno>;
+    /// `listen(2)`.
+    fn listen(&self, _backlog: i32) -> Result<(), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// True once listening (SO_ACCEPTCONN).
+    fn listening(&self) -> bool {
+        false
+    }
+    /// `accept(2)`: the new socket and its peer's address.
+    fn accept(&self, _nonblock: bool) -> Result<(Box<dyn Socket>, Vec<u8>), Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+    /// `connect(2)`.
+    fn connect(&self, cx: &Cx, addr: &[u8], nonblock: bool) -> Result<(), Errno>;
+    /// `sendmsg(2)`: bytes sent.
+    fn send(&self, cx: &Cx, args: SendArgs) -> Result<usize, Errno>;
+    /// `recvmsg(2)`.
+    fn recv(&self, args: RecvArgs) -> Result<Received, Errno>;
+    /// `shutdown(2)`.
+    fn shutdown(&self, how: i32) -> Result<(), Errno>;
+    /// `getsockname(2)`, raw.
+    fn sockname(&self) -> Result<Vec<u8>, Errno>;
+    /// `getpeername(2)`, raw.
+    fn peername(&self) -> Result<Vec<u8>, Errno>;
+    /// Options of this kind (levels other than the common SOL_SOCKET ones).
+    fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno>;
+    /// Reads an option; the value's bytes.
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno>;
+    /// Readiness (POLLIN/POLLOUT/POLLHUP/POLLERR/POLLRDHUP).
+    fn poll_ready(&self, events: i16) -> i16;
+    /// The queue notified when readiness may have changed.
+    fn poll_queue(&self) -> &WaitQueue;
+    /// Bytes readable now (FIONREAD/SIOCINQ).
+    fn nread(&self) -> usize {
+        0
+    }
+    /// Bytes sent but not yet acknowledged/read (SIOCOUTQ).
+    fn nwrite(&self) -> usize {
+        0
+    }
+    /// Kind-specific ioctls.
+    fn ioctl(&self, _req: u64, _arg: u64, _mem: &dyn UserMemory) -> SysResult {
+        Err(Errno::ENOTTY)
+    }
+    /// The shared SOL_SOCKET options.
+    fn common(&self) -> &CommonOpts;
+    /// The inode number the socket reports itself (`/proc/net/unix` lists
+    /// it), if it has one.
+    fn ino(&self) -> Option<u64> {
+        None
+    }
+    /// A host descriptor to poll instead of `poll_ready` (host sockets).
+    fn poll_host_fd(&self) -> Option<std::os::fd::RawFd> {
+        None
+    }
+}
+
+/// SOL_SOCKET options kept for every socket (flags and values as
+/// getsockopt reports them; each field is one option of the same name).
+pub struct CommonOpts {
+    pub reuseaddr: AtomicBool,
+    pub reuseport: AtomicBool,
+    pub keepalive: AtomicBool,
+    pub broadcast: AtomicBool,
+    pub passcred: AtomicBool,
+    pub oobinline: AtomicBool,
+    pub dontroute: AtomicBool,
+    pub timestamp: AtomicBool,
+    /// SO_RCVBUF as getsockopt reports it (doubled, as Linux does).
+    pub rcvbuf: AtomicI32,
+    pub sndbuf: AtomicI32,
+    pub rcvlowat: AtomicI32,
+    pub priority: AtomicI32,
+    pub mark: AtomicI32,
+    /// SO_LINGER: (on, seconds).
+    pub linger: Mutex<(bool, i32)>,
+    /// SO_RCVTIMEO/SO_SNDTIMEO in microseconds (0: none).
+    pub rcvtimeo: AtomicU64,
+    pub sndtimeo: AtomicU64,
+    /// SO_BINDTODEVICE name.
+    pub bind_dev: Mutex<Vec<u8>>,
+}
+
+impl CommonOpts {
+    /// Defaults with the given buffer sizes (as getsockopt reports them).
+    pub fn new(rcvbuf: i32, sndbuf: i32) -> CommonOpts {
+        CommonOpts {
+            reuseaddr: AtomicBool::new(false),
+            reuseport: AtomicBool::new(false),
+            keepalive: AtomicBool::new(false),
+            broadcast: AtomicBool::new(false),
+            passcred: AtomicBool::new(false),
+            oobinline: AtomicBool::new(false),
+            dontroute: AtomicBool::new(false),
+            timestamp: AtomicBool::new(false),
+            rcvbuf: AtomicI32::new(rcvbuf),
+            sndbuf: AtomicI32::new(sndbuf),
+            rcvlowat: AtomicI32::new(1),
+            priority: AtomicI32::new(0),
+            mark: AtomicI32::new(0),
+            linger: Mutex::new((false, 0)),
+            rcvtimeo: AtomicU64::new(0),
+            sndtimeo: AtomicU64::new(0),
+            bind_dev: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The deadline of a receive starting now (SO_RCVTIMEO).
+    pub fn recv_deadline(&self) -> Option<Instant> {
+        match self.rcvtimeo.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Instant::now() + Duration::from_micros(us)),
+        }
+    }
+
+    /// The deadline of a send starting now (SO_SNDTIMEO).
+    pub fn send_deadline(&self) -> Option<Instant> {
+        match self.sndtimeo.load(Ordering::Relaxed) {
+            0 => None,
+            us => Some(Instant::now() + Duration::from_micros(us)),
+        }
+    }
+
+    /// Sets a SOL_SOCKET option kept here; `None` if the name is not one.
+    pub fn set(&self, name: i32, val: &[u8]) -> Option<Result<(), Errno>> {
+        let int = || -> Result<i32, Errno> {
+            if val.len() < 4 {
+                return Err(Errno::EINVAL);
+            }
+            Ok(i32::from_ne_bytes([val[0], val[1], val[2], val[3]]))
+        };
+        let flag = |a: &AtomicBool| int().map(|v| a.store(v != 0, Ordering::Relaxed));
+        Some(match name {
+            libc::SO_REUSEADDR => flag(&self.reuseaddr),
+            libc::SO_REUSEPORT => flag(&self.reuseport),
+            libc::SO_KEEPALIVE => flag(&self.keepalive),
+            libc::SO_BROADCAST => flag(&self.broadcast),
+            libc::SO_PASSCRED => flag(&self.passcred),
+            libc::SO_OOBINLINE => flag(&self.oobinline),
+            libc::SO_DONTROUTE => flag(&self.dontroute),
+            libc::SO_TIMESTAMP => flag(&self.timestamp),
+            libc::SO_RCVBUF | libc::SO_RCVBUFFORCE => int().map(|v| {
+                // Linux doubles the value (bookkeeping overhead), min 2304, max rmem_max*2.
+                let v = (v.max(0) as i64).min(212992) as i32;
+                self.rcvbuf.store((v * 2).max(2304), Ordering::Relaxed)
+            }),
+            libc::SO_SNDBUF | libc::SO_SNDBUFFORCE => int().map(|v| {
+                let v = (v.max(0) as i64).min(212992) as i32;
+                self.sndbuf.store((v * 2).max(4608), Ordering::Relaxed)
+            }),
+            libc::SO_RCVLOWAT => int().map(|v| self.rcvlowat.store(v.max(1), Ordering::Relaxed)),
+            libc::SO_PRIORITY => int().map(|v| self.priority.store(v, Ordering::Relaxed)),
+            libc::SO_MARK => int().map(|v| self.mark.store(v, Ordering::Relaxed)),
+            libc::SO_LINGER => {
+                if val.len() < 8 {
+                    return Some(Err(Errno::EINVAL));
+                }
+                let on = i32::from_ne_bytes([val[0], val[1], val[2], val[3]]) != 0;
+                let secs = i32::from_ne_bytes([val[4], val[5], val[6], val[7]]);
+                *self.linger.lock().unwrap_or_else(|e| e.into_inner()) = (on, secs);
+                Ok(())
+            }
+            libc::SO_RCVTIMEO | libc::SO_SNDTIMEO => {
+                if val.len() < 16 {
+                    return Some(Err(Errno::EINVAL));
+                }
+                let sec = i64::from_ne_bytes(val[..8].try_into().unwrap_or_default());
+                let usec = i64::from_ne_bytes(val[8..16].try_into().unwrap_or_default());
+                if !(0..1_000_000).contains(&usec) {
+                    return Some(Err(Errno::EDOM));
+                }
+                let us = if sec < 0 { 0 } else { (sec as u64).saturating_mul(1_000_000).saturating_add(usec as u64) };
+                let slot = if name == libc::SO_RCVTIMEO { &self.rcvtimeo } else { &self.sndtimeo };
+                slot.store(us, Ordering::Relaxed);
+                Ok(())
+            }
+            libc::SO_BINDTODEVICE => {
+                let name: Vec<u8> = val.iter().copied().take_while(|&b| b != 0).collect();
+                if !name.is_empty() && super::links::by_name(&name).is_none() {
+                    return Some(Err(Errno::ENODEV));
+                }
+                *self.bind_dev.lock().unwrap_or_else(|e| e.into_inner()) = name;
+                Ok(())
+            }
+            // Accepted and ignored, as harmless hints.
+            libc::SO_SNDLOWAT | libc::SO_ZEROCOPY | libc::SO_BUSY_POLL | libc::SO_INCOMING_CPU => int().map(|_| ()),
+            _ => return None,
+        })
+    }
+
+    /// Reads a SOL_SOCKET option kept here; `None` if the name is not one.
+    pub fn get(&self, name: i32) -> Option<Vec<u8>> {
+        let b = |a: &AtomicBool| (a.load(Ordering::Relaxed) as i32).to_ne_bytes().to_vec();
+        let i = |a: &AtomicI32| a.load(Ordering::Relaxed).to_ne_bytes().to_vec();
+        Some(match name {
+            libc::SO_REUSEADDR => b(&self.reuseaddr),
+            libc::SO_REUSEPORT => b(&self.reuseport),
+            libc::SO_KEEPALIVE => b(&self.keepalive),
+            libc::SO_BROADCAST => b(&self.broadcast),
+            libc::SO_PASSCRED => b(&self.passcred),
+            libc::SO_OOBINLINE => b(&self.oobinline),
+            libc::SO_DONTROUTE => b(&self.dontroute),
+            libc::SO_TIMESTAMP => b(&self.timestamp),
+            libc::SO_RCVBUF => i(&self.rcvbuf),
+            libc::SO_SNDBUF => i(&self.sndbuf),
+            libc::SO_RCVLOWAT => i(&self.rcvlowat),
+            libc::SO_SNDLOWAT => 1i32.to_ne_bytes().to_vec(),
+            libc::SO_PRIORITY => i(&self.priority),
+            libc::SO_MARK => i(&self.mark),
+            libc::SO_LINGER => {
+                let (on, secs) = *self.linger.lock().unwrap_or_else(|e| e.into_inner());
+                let mut v = (on as i32).to_ne_bytes().to_vec();
+                v.extend_from_slice(&secs.to_ne_bytes());
+                v
+            }
+            libc::SO_RCVTIMEO | libc::SO_SNDTIMEO => {
+                let us =
+                    if name == libc::SO_RCVTIMEO { &self.rcvtimeo } else { &self.sndtimeo }.load(Ordering::Relaxed);
+                let mut v = ((us / 1_000_000) as i64).to_ne_bytes().to_vec();
+                v.extend_from_slice(&((us % 1_000_000) as i64).to_ne_bytes());
+                v
+            }
+            libc::SO_BINDTODEVICE => {
+                let mut v = self.bind_dev.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                v.push(0);
+                v
+            }
+            _ => return None,
+        })
+    }
+}
+
+/// A 4-byte int option value.
+pub fn int_val(val: &[u8]) -> Result<i32, Errno> {
+    if val.len() < 4 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(i32::from_ne_bytes([val[0], val[1], val[2], val[3]]))
+}
+
+/// Device number of sockfs (anonymous, as Linux's).
+const SOCKFS_DEV: u64 = 0x8;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
+
+/// A socket as an open file.
+pub struct SocketFile {
+    /// The socket.
+    pub sock: Box<dyn Socket>,
+    ino: u64,
+    ctime: (i64, i64),
+}
+
+impl SocketFile {
+    /// Wraps `sock`.
+    pub fn new(sock: Box<dyn Socket>) -> SocketFile {
+        let ino = sock.ino().unwrap_or_else(|| NEXT_INO.fetch_add(1, Ordering::Relaxed));
+        SocketFile { sock, ino, ctime: now() }
+    }
+
+    /// The `socket:[ino]` name `/proc/<pid>/fd` shows.
+    pub fn name(&self) -> Vec<u8> {
+        format!("socket:[{}]", self.ino).into_bytes()
+    }
+
+    /// The socket behind an open file, or ENOTSOCK.
+    pub fn of(f: &OpenFile) -> Result<&SocketFile, Errno> {
+        f.ops.as_any().and_then(|a| a.downcast_ref::<SocketFile>()).ok_or(Errno::ENOTSOCK)
+    }
+
+    /// Wraps `sock` as a new open file description (`O_RDWR` plus `status`).
+    pub fn open(sock: Box<dyn Socket>, status: u32) -> Arc<OpenFile> {
+        let f = SocketFile::new(sock);
+        let name = f.name();
+        Arc::new(OpenFile::new(Box::new(f), name, libc::O_RDWR as u32 | status))
+    }
+}
+
+impl FileOps for SocketFile {
+    fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
+        self.read_stream(buf, false)
+    }
+    fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
+        self.write_stream(buf, false)
+    }
+    fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        let r = self.sock.recv(RecvArgs { len: buf.len(), flags: 0, nonblock })?;
+        let n = r.data.len().min(buf.len());
+        buf[..n].copy_from_slice(&r.data[..n]);
+        Ok(n)
+    }
+    fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022 };
+        self.sock.send(&cx, SendArgs { data: buf, addr: None, flags: 0, nonblock, rights: Vec::new(), creds: None })
+    }
+    fn stat(&self) -> Result<Stat, Errno> {
+        let t = self.ctime;
+        let c = Ucred::current();
+        Ok(Stat {
+            dev: SOCKFS_DEV,
+            ino: self.ino,
+            mode: libc::S_IFSOCK | 0o777,
+            nlink: 1,
+            uid: c.uid,
+            gid: c.gid,
+            blksize: 4096,
+            atime: t,
+            mtime: t,
+            ctime: t,
+            ..Default::default()
+        })
+    }
+    fn seekable(&self) -> bool {
+        false
+    }
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        match req {
+            libc::FIONREAD => {
+                if self.sock.listening() {
+                    return Err(Errno::EINVAL);
+                }
+                mem.write_u32(arg, self.sock.nread() as u32)?;
+                Ok(0)
+            }
+            libc::TIOCOUTQ => {
+                mem.write_u32(arg, self.sock.nwrite() as u32)?;
+                Ok(0)
+            }
+            _ => match self.sock.ioctl(req, arg, mem) {
+                Err(Errno::ENOTTY) => super::ioctl::interface_ioctl(req, arg, mem),
+                r => r,
+            },
+        }
+    }
+    fn poll_ready(&self, events: i16) -> i16 {
+        self.sock.poll_ready(events)
+    }
+    fn poll_queue(&self) -> Option<&WaitQueue> {
+        // Host sockets are asked of the host instead (`poll_host_fd`).
+        match self.sock.poll_host_fd() {
+            Some(_) => None,
+            None => Some(self.sock.poll_queue()),
+        }
+    }
+    fn poll_host_fd(&self) -> Option<std::os::fd::RawFd> {
+        self.sock.poll_host_fd()
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+}

@@ -1,0 +1,692 @@
+//! TCP sockets on the sandbox stack (AF_INET and AF_INET6).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::tcp::{self, RecvError, State as TS};
+use smoltcp::wire::{IpAddress, IpListenEndpoint};
+
+use super::addr::{self, encode_inet, parse_inet, unmap};
+use super::links;
+use super::ports::{Proto, Share};
+use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
+use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Shared, TcpTuning};
+use crate::kernel::errno::Errno;
+use crate::kernel::wait::{block_until, WaitQueue};
+
+/// Linux's defaults, as getsockopt reports them.
+const DEFAULT_RCVBUF: i32 = 131_072;
+const DEFAULT_SNDBUF: i32 = 16_384;
+
+enum Conn {
+    Idle,
+    Listening(u64),
+    Connecting(SocketHandle),
+    Connected(SocketHandle),
+}
+
+/// Guarded by `TcpSocket::st`.
+struct St {
+    /// The bound address (port 0: not bound).
+    local: SocketAddr,
+    /// Holds an entry in the port table.
+    port_bound: bool,
+    conn: Conn,
+    nodelay: bool,
+    v6only: bool,
+    keepidle: u32,
+    keepintvl: u32,
+    keepcnt: u32,
+    /// A pending error for SO_ERROR (a refused connect).
+    error: Option<Errno>,
+    shut_rd: bool,
+    /// A non-blocking connect returned EINPROGRESS and no connect call has
+    /// reported its end yet (the next one returns 0, as Linux).
+    connect_unreported: bool,
+    /// The connection attempt failed: both directions are shut.
+    failed: bool,
+    /// Other options accepted and reported back as set.
+    opts: HashMap<(i32, i32), Vec<u8>>,
+}
+
+/// A TCP socket.
+pub struct TcpSocket {
+    ip: Arc<IpStack>,
+    shared: Arc<Shared>,
+    domain: i32,
+    id: u64,
+    common: CommonOpts,
+    st: Mutex<St>,
+}
+
+fn listen_endpoint(a: SocketAddr) -> IpListenEndpoint {
+    let a = unmap(a);
+    let addr = if a.ip().is_unspecified() { None } else { Some(IpAddress::from(a.ip())) };
+    IpListenEndpoint { addr, port: a.port() }
+}
+
+impl TcpSocket {
+    /// A fresh socket of `domain`.
+    pub fn new(ip: &Arc<IpStack>, domain: i32) -> TcpSocket {
+        TcpSocket::with_shared(ip, domain, Arc::new(Shared::default()))
+    }
+
+    fn with_shared(ip: &Arc<IpStack>, domain: i32, shared: Arc<Shared>) -> TcpSocket {
+        TcpSocket {
+            ip: ip.clone(),
+            shared,
+            domain,
+            id: ip.new_id(),
+            common: CommonOpts::new(DEFAULT_RCVBUF, DEFAULT_SNDBUF),
+            st: Mutex::new(St {
+                local: addr::any(domain),
+                port_bound: false,
+                conn: Conn::Idle,
+                nodelay: false,
+                v6only: false,
+                keepidle: 7200,
+                keepintvl: 75,
+                keepcnt: 9,
+                error: None,
+                shut_rd: false,
+                connect_unreported: false,
+                failed: false,
+                opts: HashMap::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, St> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tuning(&self, st: &St) -> TcpTuning {
+        let keep = self.common.keepalive.load(Ordering::Relaxed);
+        TcpTuning { nodelay: st.nodelay, keepalive: keep.then(|| Duration::from_secs(st.keepidle.max(1) as u64)) }
+    }
+
+    fn share(&self, st: &St) -> Share {
+        Share {
+            reuseaddr: self.common.reuseaddr.load(Ordering::Relaxed),
+            reuseport: self.common.reuseport.load(Ordering::Relaxed),
+            v6only: st.v6only,
+        }
+    }
+
+    /// Binds to `a` in the port table (port 0: ephemeral).
+    fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
+        if !a.ip().is_unspecified() && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let port = self.ip.ports().bind(Proto::Tcp, a, self.share(st), self.id)?;
+        st.local = SocketAddr::new(a.ip(), port);
+        st.port_bound = true;
+        Ok(())
+    }
+
+    /// Moves a finished connect along: established, or refused.
+    fn settle(st: &mut St, s: &mut Inner) {
+        if let Conn::Connecting(h) = st.conn {
+            match s.tcp(h).state() {
+                TS::SynSent | TS::SynReceived => {}
+                TS::Closed => {
+                    s.remove(h);
+                    st.conn = Conn::Idle;
+                    st.error = Some(Errno::ECONNREFUSED);
+                    st.failed = true;
+                }
+                _ => st.conn = Conn::Connected(h),
+            }
+        }
+    }
+
+    fn connected_handle(&self) -> Result<SocketHandle, Errno> {
+        let mut st = self.lock();
+        self.ip.peek(|s| Self::settle(&mut st, s));
+        match st.conn {
+            Conn::Connected(h) => Ok(h),
+            Conn::Connecting(h) => Ok(h),
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    /// Waits until a connect in progress ends.
+    fn wait_connected(&self, nonblock: bool) -> Result<(), Errno> {
+        let deadline = self.common.send_deadline();
+        block_until(&[&self.shared.queue], deadline, || {
+            let mut st = self.lock();
+            self.ip.peek(|s| Self::settle(&mut st, s));
+            match st.conn {
+                Conn::Connected(_) => Some(Ok(())),
+                Conn::Connecting(_) if nonblock => Some(Err(Errno::EINPROGRESS)),
+                Conn::Connecting(_) => None,
+                _ => Some(Err(st.error.take().unwrap_or(Errno::ECONNABORTED))),
+            }
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EINPROGRESS } else { e })
+    }
+}
+
+impl Drop for TcpSocket {
+    fn drop(&mut self) {
+        let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
+        let (on, secs) = *self.common.linger.lock().unwrap_or_else(|e| e.into_inner());
+        let abort = on && secs == 0;
+        match st.conn {
+            Conn::Listening(id) => self.ip.with(|s| s.unlisten(id)),
+            Conn::Connecting(h) | Conn::Connected(h) => self.ip.with(|s| {
+                let t = s.tcp(h);
+                if abort || t.recv_queue() > 0 {
+                    t.abort();
+                } else {
+                    t.close();
+                }
+                s.orphan(h);
+            }),
+            Conn::Idle => {}
+        }
+        if st.port_bound {
+            self.ip.ports().unbind(Proto::Tcp, st.local.port(), self.id);
+        }
+    }
+}
+
+impl Socket for TcpSocket {
+    fn domain(&self) -> i32 {
+        self.domain
+    }
+
+    fn kind(&self) -> i32 {
+        libc::SOCK_STREAM
+    }
+
+    fn protocol(&self) -> i32 {
+        libc::IPPROTO_TCP
+    }
+
+    fn bind(&self, _cx: &Cx, raw: &[u8]) -> Result<(), Errno> {
+        let a = parse_inet(self.domain, raw, true)?;
+        let mut st = self.lock();
+        if st.port_bound || !matches!(st.conn, Conn::Idle) {
+            return Err(Errno::EINVAL);
+        }
+        self.bind_locked(&mut st, a)
+    }
+
+    fn listen(&self, backlog: i32) -> Result<(), Errno> {
+        let backlog = backlog.clamp(0, 4096) as usize;
+        let mut st = self.lock();
+        match st.conn {
+            Conn::Listening(id) => {
+                self.ip.with(|s| {
+                    if let Some(l) = s.listener_mut(id) {
+                        l.backlog = backlog;
+                    }
+                });
+                return Ok(());
+            }
+            Conn::Idle => {}
+            _ => return Err(Errno::EINVAL),
+        }
+        if !st.port_bound {
+            let any = addr::any(self.domain);
+            self.bind_locked(&mut st, any)?;
+        }
+        self.ip.ports().listen(Proto::Tcp, st.local.port(), self.id)?;
+        let ep = listen_endpoint(st.local);
+        let tuning = self.tuning(&st);
+        let id = self.ip.with(|s| s.listen(ep, backlog, &self.shared, tuning));
+        st.conn = Conn::Listening(id);
+        Ok(())
+    }
+
+    fn listening(&self) -> bool {
+        matches!(self.lock().conn, Conn::Listening(_))
+    }
+
+    fn accept(&self, nonblock: bool) -> Result<(Box<dyn Socket>, Vec<u8>), Errno> {
+        let Conn::Listening(id) = self.lock().conn else {
+            return Err(Errno::EINVAL);
+        };
+        let deadline = self.common.recv_deadline();
+        let shared = Arc::new(Shared::default());
+        let h = block_until(&[&self.shared.queue], deadline, || {
+            match self.ip.with(|s| {
+                let h = s.accept(id)?;
+                s.set_owner(h, &shared);
+                Some(h)
+            }) {
+                Some(h) => Some(Ok(h)),
+                None if nonblock => Some(Err(Errno::EAGAIN)),
+                None => None,
+            }
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })?;
+        let (local, remote) = self.ip.peek(|s| {
+            let t = s.tcp(h);
+            (t.local_endpoint(), t.remote_endpoint())
+        });
+        let peer = remote.map(from_endpoint).unwrap_or_else(|| addr::any(self.domain));
+        let sock = TcpSocket::with_shared(&self.ip, self.domain, shared);
+        {
+            let parent = self.lock();
+            let mut st = sock.lock();
+            st.conn = Conn::Connected(h);
+            st.local = local.map(from_endpoint).unwrap_or(parent.local);
+            st.nodelay = parent.nodelay;
+            st.keepidle = parent.keepidle;
+            sock.common.keepalive.store(self.common.keepalive.load(Ordering::Relaxed), Ordering::Relaxed);
+        }
+        Ok((Box::new(sock), encode_inet(self.domain, peer)))
+    }
+
+    fn connect(&self, _cx: &Cx, raw: &[u8], nonblock: bool) -> Result<(), Errno> {
+        if raw.len() < 2 {
+            return Err(Errno::EINVAL);
+        }
+        {
+            let mut st = self.lock();
+            self.ip.peek(|s| Self::settle(&mut st, s));
+            match st.conn {
+                Conn::Connected(_) if st.connect_unreported => {
+                    st.connect_unreported = false;
+                    return Ok(());
+                }
+                Conn::Connected(_) => return Err(Errno::EISCONN),
+                Conn::Listening(_) => return Err(Errno::EISCONN),
+                Conn::Connecting(_) => {
+                    drop(st);
+                    let r = match self.wait_connected(nonblock) {
+                        Err(Errno::EINPROGRESS) => return Err(Errno::EALREADY),
+                        r => r,
+                    };
+                    self.lock().connect_unreported = false;
+                    return r;
+                }
+                Conn::Idle if st.connect_unreported => {
+                    // The attempt ended in failure: report it once.
+                    st.connect_unreported = false;
+                    if let Some(e) = st.error.take() {
+                        return Err(e);
+                    }
+                }
+                Conn::Idle => {}
+            }
+            if addr::family(raw) == libc::AF_UNSPEC {
+                return Ok(());
+            }
+            let mut remote = unmap(parse_inet(self.domain, raw, false)?);
+            if remote.ip().is_unspecified() {
+                let lo: IpAddr = if remote.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() };
+                remote.set_ip(lo);
+            }
+            if !links::is_local(self.ip.mode, &remote.ip()) {
+                return Err(Errno::ENETUNREACH);
+            }
+            if remote.port() == 0 {
+                return Err(Errno::ECONNREFUSED);
+            }
+            if !st.port_bound {
+                let any = addr::any(self.domain);
+                self.bind_locked(&mut st, any)?;
+            }
+            let local = listen_endpoint(st.local);
+            let tuning = self.tuning(&st);
+            let h = self.ip.with(|s| {
+                let mut t = Inner::new_tcp();
+                tuning.apply(&mut t);
+                let cx = s.iface.context();
+                t.connect(cx, to_endpoint(remote), local).map_err(|_| Errno::EADDRNOTAVAIL)?;
+                Ok::<_, Errno>(s.add(t, &self.shared))
+            })?;
+            st.conn = Conn::Connecting(h);
+            st.failed = false;
+            st.connect_unreported = nonblock;
+        }
+        if nonblock {
+            return Err(Errno::EINPROGRESS);
+        }
+        self.wait_connected(false)
+    }
+
+    fn send(&self, _cx: &Cx, args: SendArgs) -> Result<usize, Errno> {
+        if args.addr.is_some_and(|a| !a.is_empty())
+            && !matches!(self.lock().conn, Conn::Connected(_) | Conn::Connecting(_))
+        {
+            return Err(Errno::EPIPE);
+        }
+        let h = match self.connected_handle() {
+            Ok(h) => h,
+            Err(_) => {
+                let e = self.lock().error.take();
+                return Err(e.unwrap_or(Errno::EPIPE));
+            }
+        };
+        if matches!(self.lock().conn, Conn::Connecting(_)) {
+            match self.wait_connected(args.nonblock) {
+                Err(Errno::EINPROGRESS) => return Err(Errno::EAGAIN),
+                r => r?,
+            }
+        }
+        let deadline = self.common.send_deadline();
+        let mut sent = 0;
+        while sent < args.data.len() || args.data.is_empty() {
+            let r = block_until(&[&self.shared.queue], deadline, || {
+                self.ip.with(|s| {
+                    let t = s.tcp(h);
+                    if !t.may_send() {
+                        return Some(Err(if t.state() == TS::Closed && !t.is_open() {
+                            Errno::EPIPE
+                        } else {
+                            Errno::EPIPE
+                        }));
+                    }
+                    if args.data.is_empty() {
+                        return Some(Ok(0));
+                    }
+                    if t.can_send() {
+                        return Some(t.send_slice(&args.data[sent..]).map_err(|_| Errno::EPIPE));
+                    }
+                    if args.nonblock {
+                        return Some(Err(Errno::EAGAIN));
+                    }
+                    None
+                })
+            })
+            .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+            match r {
+                Ok(0) if args.data.is_empty() => return Ok(0),
+                Ok(n) => sent += n,
+                Err(_) if sent > 0 => break,
+                Err(e) => return Err(e),
+            }
+            if args.nonblock {
+                break;
+            }
+        }
+        Ok(sent)
+    }
+
+    fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
+        if args.flags & libc::MSG_OOB != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let h = match self.connected_handle() {
+            Ok(h) => h,
+            // Linux: a listener is ENOTCONN, a closed socket reads end of file.
+            Err(_) if self.listening() => return Err(Errno::ENOTCONN),
+            Err(_) => return Ok(Received::default()),
+        };
+        if self.lock().shut_rd {
+            return Ok(Received::default());
+        }
+        let peek = args.flags & libc::MSG_PEEK != 0;
+        let deadline = self.common.recv_deadline();
+        let nonblock = args.nonblock;
+        block_until(&[&self.shared.queue], deadline, || {
+            if self.lock().shut_rd {
+                return Some(Ok(Received::default()));
+            }
+            self.ip.with(|s| {
+                let t = s.tcp(h);
+                if matches!(t.state(), TS::SynSent | TS::SynReceived) {
+                    return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+                }
+                if t.can_recv() {
+                    let mut data = vec![0u8; args.len.min(t.recv_queue())];
+                    let n = if peek { t.peek_slice(&mut data) } else { t.recv_slice(&mut data) };
+                    return match n {
+                        Ok(n) => {
+                            data.truncate(n);
+                            Some(Ok(Received { full_len: n, data, ..Default::default() }))
+                        }
+                        Err(_) => Some(Ok(Received::default())),
+                    };
+                }
+                match t.recv_slice(&mut []) {
+                    Err(RecvError::Finished) => Some(Ok(Received::default())),
+                    Err(RecvError::InvalidState) => Some(Err(Errno::ECONNRESET)),
+                    Ok(_) if args.len == 0 => Some(Ok(Received::default())),
+                    Ok(_) if nonblock => Some(Err(Errno::EAGAIN)),
+                    Ok(_) => None,
+                }
+            })
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })
+    }
+
+    fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        if !(libc::SHUT_RD..=libc::SHUT_RDWR).contains(&how) {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        if let Conn::Listening(id) = st.conn {
+            if how != libc::SHUT_WR {
+                self.ip.with(|s| s.unlisten(id));
+                st.conn = Conn::Idle;
+            }
+            return Ok(());
+        }
+        let (Conn::Connected(h) | Conn::Connecting(h)) = st.conn else {
+            return Err(Errno::ENOTCONN);
+        };
+        if how != libc::SHUT_WR {
+            st.shut_rd = true;
+        }
+        drop(st);
+        if how != libc::SHUT_RD {
+            self.ip.with(|s| s.tcp(h).close());
+        }
+        self.shared.queue.notify_all();
+        Ok(())
+    }
+
+    fn sockname(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
+        let local = match st.conn {
+            Conn::Connected(h) | Conn::Connecting(h) => {
+                self.ip.peek(|s| s.tcp(h).local_endpoint()).map(from_endpoint).unwrap_or(st.local)
+            }
+            _ => st.local,
+        };
+        Ok(encode_inet(self.domain, local))
+    }
+
+    fn peername(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
+        match st.conn {
+            Conn::Connected(h) => {
+                let r = self.ip.peek(|s| s.tcp(h).remote_endpoint()).ok_or(Errno::ENOTCONN)?;
+                Ok(encode_inet(self.domain, from_endpoint(r)))
+            }
+            _ => Err(Errno::ENOTCONN),
+        }
+    }
+
+    fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno> {
+        let mut st = self.lock();
+        let h = match st.conn {
+            Conn::Connected(h) | Conn::Connecting(h) => Some(h),
+            _ => None,
+        };
+        match (level, name) {
+            (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
+                self.common.set(name, val).unwrap_or(Err(Errno::EINVAL))?;
+                let t = self.tuning(&st);
+                if let Some(h) = h {
+                    self.ip.with(|s| t.apply(s.tcp(h)));
+                }
+                Ok(())
+            }
+            (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_TCP, libc::TCP_NODELAY) => {
+                st.nodelay = int_val(val)? != 0;
+                let t = self.tuning(&st);
+                if let Some(h) = h {
+                    self.ip.with(|s| t.apply(s.tcp(h)));
+                }
+                Ok(())
+            }
+            (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE | libc::TCP_KEEPINTVL | libc::TCP_KEEPCNT) => {
+                let v = int_val(val)?;
+                if !(1..=32767).contains(&v) || (name == libc::TCP_KEEPCNT && v > 127) {
+                    return Err(Errno::EINVAL);
+                }
+                match name {
+                    libc::TCP_KEEPIDLE => st.keepidle = v as u32,
+                    libc::TCP_KEEPINTVL => st.keepintvl = v as u32,
+                    _ => st.keepcnt = v as u32,
+                }
+                Ok(())
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
+                if st.port_bound {
+                    return Err(Errno::EINVAL);
+                }
+                st.v6only = int_val(val)? != 0;
+                Ok(())
+            }
+            (libc::IPPROTO_TCP | libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => {
+                if val.len() < 4 && level == libc::IPPROTO_TCP {
+                    return Err(Errno::EINVAL);
+                }
+                if level == libc::IPPROTO_IPV6 && self.domain == libc::AF_INET {
+                    return Err(Errno::ENOPROTOOPT);
+                }
+                st.opts.insert((level, name), val.to_vec());
+                Ok(())
+            }
+            _ => Err(Errno::ENOPROTOOPT),
+        }
+    }
+
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno> {
+        let mut st = self.lock();
+        self.ip.peek(|s| Self::settle(&mut st, s));
+        let int = |v: i32| Ok(v.to_ne_bytes().to_vec());
+        match (level, name) {
+            (libc::SOL_SOCKET, libc::SO_ERROR) => int(st.error.take().map(|e| e.0).unwrap_or(0)),
+            (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_TCP, libc::TCP_NODELAY) => int(st.nodelay as i32),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE) => int(st.keepidle as i32),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL) => int(st.keepintvl as i32),
+            (libc::IPPROTO_TCP, libc::TCP_KEEPCNT) => int(st.keepcnt as i32),
+            (libc::IPPROTO_TCP, libc::TCP_MAXSEG) => {
+                int(if matches!(st.conn, Conn::Connected(_)) { 65483 } else { 536 })
+            }
+            (libc::IPPROTO_TCP, libc::TCP_INFO) => {
+                let state = match st.conn {
+                    Conn::Connected(h) | Conn::Connecting(h) => linux_state(self.ip.peek(|s| s.tcp(h).state())),
+                    Conn::Listening(_) => 10,
+                    Conn::Idle => 7,
+                };
+                let mut v = vec![0u8; 232];
+                v[0] = state;
+                Ok(v)
+            }
+            (libc::IPPROTO_TCP, libc::TCP_CONGESTION) => Ok(b"cubic\0\0\0\0\0\0\0\0\0\0\0".to_vec()),
+            (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => int(st.v6only as i32),
+            (libc::IPPROTO_IP, libc::IP_TTL) => int(64),
+            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_TCP, _) => {
+                if level == libc::IPPROTO_IPV6 && self.domain == libc::AF_INET {
+                    return Err(Errno::ENOPROTOOPT);
+                }
+                Ok(st.opts.get(&(level, name)).cloned().unwrap_or_else(|| 0i32.to_ne_bytes().to_vec()))
+            }
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
+    fn poll_ready(&self, events: i16) -> i16 {
+        let mut st = self.lock();
+        let shut_rd = st.shut_rd;
+        let r = self.ip.peek(|s| {
+            Self::settle(&mut st, s);
+            let mut r = 0;
+            match st.conn {
+                Conn::Listening(id) => {
+                    if s.accept_ready(id) {
+                        r |= libc::POLLIN | libc::POLLRDNORM;
+                    }
+                }
+                Conn::Idle => {
+                    r |= libc::POLLOUT | libc::POLLWRNORM | libc::POLLHUP;
+                    if st.failed {
+                        r |= libc::POLLIN | libc::POLLRDNORM | libc::POLLRDHUP;
+                    }
+                    if st.error.is_some() {
+                        r |= libc::POLLERR;
+                    }
+                }
+                Conn::Connecting(_) => {}
+                Conn::Connected(h) => {
+                    let t = s.tcp(h);
+                    let state = t.state();
+                    if t.can_recv() || !t.may_recv() || shut_rd {
+                        r |= libc::POLLIN | libc::POLLRDNORM;
+                    }
+                    if !t.may_recv() && state != TS::Closed || shut_rd {
+                        r |= libc::POLLRDHUP;
+                    }
+                    if t.may_send() && t.can_send() {
+                        r |= libc::POLLOUT | libc::POLLWRNORM;
+                    }
+                    if matches!(state, TS::Closed | TS::TimeWait | TS::LastAck | TS::Closing) {
+                        r |= libc::POLLHUP | libc::POLLRDHUP;
+                        if state == TS::Closed && t.recv_slice(&mut []).is_err_and(|e| e == RecvError::InvalidState) {
+                            r |= libc::POLLERR;
+                        }
+                    }
+                }
+            }
+            r
+        });
+        r & (events | libc::POLLERR | libc::POLLHUP)
+    }
+
+    fn poll_queue(&self) -> &WaitQueue {
+        &self.shared.queue
+    }
+
+    fn nread(&self) -> usize {
+        match self.lock().conn {
+            Conn::Connected(h) => self.ip.peek(|s| s.tcp(h).recv_queue()),
+            _ => 0,
+        }
+    }
+
+    fn nwrite(&self) -> usize {
+        match self.lock().conn {
+            Conn::Connected(h) => self.ip.peek(|s| s.tcp(h).send_queue()),
+            _ => 0,
+        }
+    }
+
+    fn common(&self) -> &CommonOpts {
+        &self.common
+    }
+}
+
+/// Linux's TCP_* state number (tcp_states.h).
+pub fn linux_state(s: TS) -> u8 {
+    match s {
+        TS::Established => 1,
+        TS::SynSent => 2,
+        TS::SynReceived => 3,
+        TS::FinWait1 => 4,
+        TS::FinWait2 => 5,
+        TS::TimeWait => 6,
+        TS::Closed => 7,
+        TS::CloseWait => 8,
+        TS::LastAck => 9,
+        TS::Listen => 10,
+        TS::Closing => 11,
+    }
+}
+
+#[allow(dead_code)]
+fn _assert_socket(_: &tcp::Socket) {}

@@ -1,0 +1,364 @@
+//! UDP sockets on the sandbox stack (AF_INET and AF_INET6).
+
+use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use smoltcp::iface::SocketHandle;
+use smoltcp::socket::udp::{self, UdpMetadata};
+use smoltcp::wire::{IpAddress, IpListenEndpoint};
+
+use super::addr::{self, encode_inet, parse_inet, unmap};
+use super::links;
+use super::ports::{Proto, Share};
+use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
+use super::stack::{from_endpoint, to_endpoint, IpStack, Shared};
+use crate::kernel::errno::Errno;
+use crate::kernel::wait::{block_until, WaitQueue};
+
+/// Payload bytes a socket buffers each way.
+const BUF_BYTES: usize = 256 * 1024;
+/// Datagrams a socket buffers each way.
+const BUF_PACKETS: usize = 256;
+/// The largest UDP payload over IPv4 (65535 - 20 - 8).
+const MAX_PAYLOAD: usize = 65507;
+
+/// Guarded by `UdpSocket::st`.
+struct St {
+    local: SocketAddr,
+    port_bound: bool,
+    handle: Option<SocketHandle>,
+    peer: Option<SocketAddr>,
+    v6only: bool,
+    shut_rd: bool,
+    shut_wr: bool,
+    opts: HashMap<(i32, i32), Vec<u8>>,
+}
+
+/// A UDP socket.
+pub struct UdpSocket {
+    ip: Arc<IpStack>,
+    shared: Arc<Shared>,
+    domain: i32,
+    id: u64,
+    common: CommonOpts,
+    st: Mutex<St>,
+}
+
+fn buffer() -> udp::PacketBuffer<'static> {
+    udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; BUF_PACKETS], vec![0; BUF_BYTES])
+}
+
+/// Destinations of 0.0.0.0 / :: mean this host.
+fn fix_unspecified(mut a: SocketAddr) -> SocketAddr {
+    if a.ip().is_unspecified() {
+        let lo: IpAddr = if a.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() };
+        a.set_ip(lo);
+    }
+    a
+}
+
+impl UdpSocket {
+    /// A fresh socket of `domain`.
+    pub fn new(ip: &Arc<IpStack>, domain: i32) -> UdpSocket {
+        UdpSocket {
+            ip: ip.clone(),
+            shared: Arc::new(Shared::default()),
+            domain,
+            id: ip.new_id(),
+            common: CommonOpts::new(212_992, 212_992),
+            st: Mutex::new(St {
+                local: addr::any(domain),
+                port_bound: false,
+                handle: None,
+                peer: None,
+                v6only: false,
+                shut_rd: false,
+                shut_wr: false,
+                opts: HashMap::new(),
+            }),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, St> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
+        if !a.ip().is_unspecified() && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+            return Err(Errno::EADDRNOTAVAIL);
+        }
+        let share = Share {
+            reuseaddr: self.common.reuseaddr.load(Ordering::Relaxed),
+            reuseport: self.common.reuseport.load(Ordering::Relaxed),
+            v6only: st.v6only,
+        };
+        let port = self.ip.ports().bind(Proto::Udp, a, share, self.id)?;
+        st.local = SocketAddr::new(a.ip(), port);
+        st.port_bound = true;
+        let u = unmap(st.local);
+        let ep = IpListenEndpoint { addr: (!u.ip().is_unspecified()).then(|| IpAddress::from(u.ip())), port };
+        let h = self.ip.with(|s| {
+            let mut sock = udp::Socket::new(buffer(), buffer());
+            let _ = sock.bind(ep);
+            s.add(sock, &self.shared)
+        });
+        st.handle = Some(h);
+        Ok(())
+    }
+
+    fn ensure_bound(&self, st: &mut St) -> Result<SocketHandle, Errno> {
+        if st.handle.is_none() {
+            let any = addr::any(self.domain);
+            self.bind_locked(st, any)?;
+        }
+        st.handle.ok_or(Errno::EINVAL)
+    }
+}
+
+impl Drop for UdpSocket {
+    fn drop(&mut self) {
+        let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(h) = st.handle {
+            self.ip.with(|s| s.remove(h));
+        }
+        if st.port_bound {
+            self.ip.ports().unbind(Proto::Udp, st.local.port(), self.id);
+        }
+    }
+}
+
+impl Socket for UdpSocket {
+    fn domain(&self) -> i32 {
+        self.domain
+    }
+
+    fn kind(&self) -> i32 {
+        libc::SOCK_DGRAM
+    }
+
+    fn protocol(&self) -> i32 {
+        libc::IPPROTO_UDP
+    }
+
+    fn bind(&self, _cx: &Cx, raw: &[u8]) -> Result<(), Errno> {
+        let a = parse_inet(self.domain, raw, true)?;
+        let mut st = self.lock();
+        if st.port_bound {
+            return Err(Errno::EINVAL);
+        }
+        self.bind_locked(&mut st, a)
+    }
+
+    fn connect(&self, _cx: &Cx, raw: &[u8], _nonblock: bool) -> Result<(), Errno> {
+        if raw.len() < 2 {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        if addr::family(raw) == libc::AF_UNSPEC {
+            st.peer = None;
+            return Ok(());
+        }
+        let remote = fix_unspecified(unmap(parse_inet(self.domain, raw, false)?));
+        if !links::is_local(self.ip.mode, &remote.ip()) {
+            return Err(Errno::ENETUNREACH);
+        }
+        self.ensure_bound(&mut st)?;
+        st.peer = Some(remote);
+        Ok(())
+    }
+
+    fn send(&self, _cx: &Cx, args: SendArgs) -> Result<usize, Errno> {
+        let mut st = self.lock();
+        if st.shut_wr {
+            return Err(Errno::EPIPE);
+        }
+        let dst = match args.addr {
+            Some(raw) if !raw.is_empty() => fix_unspecified(unmap(parse_inet(self.domain, raw, true)?)),
+            _ => st.peer.ok_or(Errno::EDESTADDRREQ)?,
+        };
+        if args.data.len() > MAX_PAYLOAD {
+            return Err(Errno::EMSGSIZE);
+        }
+        if dst.port() == 0 {
+            return Err(Errno::EINVAL);
+        }
+        if !links::is_local(self.ip.mode, &dst.ip()) {
+            return Err(Errno::ENETUNREACH);
+        }
+        let h = self.ensure_bound(&mut st)?;
+        let local = unmap(st.local);
+        drop(st);
+        let meta = UdpMetadata {
+            endpoint: to_endpoint(dst),
+            local_address: (!local.ip().is_unspecified()).then(|| IpAddress::from(local.ip())),
+            meta: Default::default(),
+        };
+        let deadline = self.common.send_deadline();
+        block_until(&[&self.shared.queue], deadline, || {
+            self.ip.with(|s| match s.sockets.get_mut::<udp::Socket>(h).send_slice(args.data, meta) {
+                Ok(()) => Some(Ok(args.data.len())),
+                Err(udp::SendError::BufferFull) if args.nonblock => Some(Err(Errno::EAGAIN)),
+                Err(udp::SendError::BufferFull) => None,
+                Err(udp::SendError::Unaddressable) => Some(Err(Errno::EINVAL)),
+            })
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })
+    }
+
+    fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
+        let (h, peer) = {
+            let mut st = self.lock();
+            (self.ensure_bound(&mut st)?, st.peer)
+        };
+        let peek = args.flags & libc::MSG_PEEK != 0;
+        let deadline = self.common.recv_deadline();
+        block_until(&[&self.shared.queue], deadline, || {
+            if self.lock().shut_rd {
+                return Some(Ok(Received::default()));
+            }
+            self.ip.with(|s| {
+                let u = s.sockets.get_mut::<udp::Socket>(h);
+                loop {
+                    let (data, meta) = match u.peek() {
+                        Ok((d, m)) => (d, *m),
+                        Err(_) => break,
+                    };
+                    let from = from_endpoint(meta.endpoint);
+                    if peer.is_some_and(|p| unmap(p) != unmap(from)) {
+                        let _ = u.recv();
+                        continue;
+                    }
+                    let r = Received {
+                        full_len: data.len(),
+                        data: data[..args.len.min(data.len())].to_vec(),
+                        addr: Some(encode_inet(self.domain, from)),
+                        flags: if data.len() > args.len { libc::MSG_TRUNC } else { 0 },
+                        ..Default::default()
+                    };
+                    if !peek {
+                        let _ = u.recv();
+                    }
+                    return Some(Ok(r));
+                }
+                if args.nonblock {
+                    Some(Err(Errno::EAGAIN))
+                } else {
+                    None
+                }
+            })
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })
+    }
+
+    fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        if !(libc::SHUT_RD..=libc::SHUT_RDWR).contains(&how) {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        if st.peer.is_none() {
+            return Err(Errno::ENOTCONN);
+        }
+        st.shut_rd |= how != libc::SHUT_WR;
+        st.shut_wr |= how != libc::SHUT_RD;
+        drop(st);
+        self.shared.queue.notify_all();
+        Ok(())
+    }
+
+    fn sockname(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
+        let mut local = st.local;
+        if local.ip().is_unspecified() {
+            if let Some(p) = st.peer {
+                // The source address the route to the peer uses.
+                let src: IpAddr = match p.ip() {
+                    IpAddr::V4(v4) if !v4.is_loopback() => v4.into(),
+                    IpAddr::V4(_) => Ipv4Addr::LOCALHOST.into(),
+                    IpAddr::V6(_) => Ipv6Addr::LOCALHOST.into(),
+                };
+                local.set_ip(src);
+            }
+        }
+        Ok(encode_inet(self.domain, local))
+    }
+
+    fn peername(&self) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
+        st.peer.map(|p| encode_inet(self.domain, p)).ok_or(Errno::ENOTCONN)
+    }
+
+    fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno> {
+        let mut st = self.lock();
+        match (level, name) {
+            (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
+                if st.port_bound {
+                    return Err(Errno::EINVAL);
+                }
+                st.v6only = int_val(val)? != 0;
+                Ok(())
+            }
+            (libc::IPPROTO_IPV6, _) if self.domain == libc::AF_INET => Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_UDP, _) => {
+                st.opts.insert((level, name), val.to_vec());
+                Ok(())
+            }
+            _ => Err(Errno::ENOPROTOOPT),
+        }
+    }
+
+    fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
+        match (level, name) {
+            (libc::SOL_SOCKET, libc::SO_ERROR) => Ok(0i32.to_ne_bytes().to_vec()),
+            (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
+                Ok((st.v6only as i32).to_ne_bytes().to_vec())
+            }
+            (libc::IPPROTO_IPV6, _) if self.domain == libc::AF_INET => Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_IP, libc::IP_TTL) => Ok(64i32.to_ne_bytes().to_vec()),
+            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_UDP, _) => {
+                Ok(st.opts.get(&(level, name)).cloned().unwrap_or_else(|| 0i32.to_ne_bytes().to_vec()))
+            }
+            _ => Err(Errno::EOPNOTSUPP),
+        }
+    }
+
+    fn poll_ready(&self, events: i16) -> i16 {
+        let st = self.lock();
+        let mut r = 0;
+        if st.shut_rd {
+            r |= libc::POLLIN | libc::POLLRDNORM | libc::POLLRDHUP;
+        }
+        if st.shut_rd && st.shut_wr {
+            r |= libc::POLLHUP;
+        }
+        match st.handle {
+            Some(h) => self.ip.peek(|s| {
+                let u = s.sockets.get::<udp::Socket>(h);
+                if u.can_recv() {
+                    r |= libc::POLLIN | libc::POLLRDNORM;
+                }
+                if u.can_send() {
+                    r |= libc::POLLOUT | libc::POLLWRNORM;
+                }
+            }),
+            None => r |= libc::POLLOUT | libc::POLLWRNORM,
+        }
+        r & (events | libc::POLLERR | libc::POLLHUP)
+    }
+
+    fn poll_queue(&self) -> &WaitQueue {
+        &self.shared.queue
+    }
+
+    fn nread(&self) -> usize {
+        let Some(h) = self.lock().handle else { return 0 };
+        self.ip.peek(|s| s.sockets.get_mut::<udp::Socket>(h).peek().map(|(d, _)| d.len()).unwrap_or(0))
+    }
+
+    fn common(&self) -> &CommonOpts {
+        &self.common
+    }
+}

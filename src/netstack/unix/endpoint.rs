@@ -1,0 +1,517 @@
+//! One AF_UNIX socket's shared state: its receive queue, its peer and its
+//! listen queue. A sender pushes into the receiver's queue; both sides'
+//! queues are notified on every change, and blocked senders wait on the
+//! receiver's queue as well as their own.
+//!
+//! Peers hold each other (`Arc`); `close` (the socket file's drop) breaks
+//! the cycle. Locks: never two endpoints' `st` at once, except a
+//! listener's while creating (unlocked) server endpoints.
+
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use crate::kernel::errno::Errno;
+use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::wait::{block_until, WaitQueue};
+use crate::netstack::addr::UnixAddr;
+use crate::netstack::socket::{CommonOpts, Received, RecvArgs, Ucred};
+
+use super::Key;
+
+/// Bytes a receive queue holds (Linux's default wmem/rmem, 208 KiB).
+pub const CAPACITY: usize = 212_992;
+
+static NEXT_INO: AtomicU64 = AtomicU64::new(20_000);
+
+/// One queued message (a stream keeps message boundaries only where
+/// ancillary data starts).
+pub struct Msg {
+    pub data: Vec<u8>,
+    /// Bytes already read (streams).
+    pub off: usize,
+    pub rights: Vec<Arc<OpenFile>>,
+    pub creds: Ucred,
+    /// The sender's name (datagrams).
+    pub from: UnixAddr,
+}
+
+/// Connection state.
+pub enum Role {
+    /// Neither listening nor connected (datagram sockets may still have a peer).
+    Idle,
+    /// Listening: embryonic server endpoints waiting for accept.
+    Listening { backlog: usize, pending: VecDeque<Arc<Endpoint>> },
+    /// A connected stream or seqpacket socket (stays so after the peer closes).
+    Connected,
+}
+
+/// Guarded by `Endpoint::st`.
+pub struct State {
+    /// The name getsockname reports.
+    pub name: UnixAddr,
+    /// The registry key, when bound.
+    pub key: Option<Key>,
+    pub role: Role,
+    /// The connected peer.
+    pub peer: Option<Arc<Endpoint>>,
+    pub rx: VecDeque<Msg>,
+    pub rx_bytes: usize,
+    /// No more data will arrive (peer shut its writing or closed; or we shut reading).
+    pub rd_shut: bool,
+    /// Writing fails with EPIPE (we shut it; or the peer closed or shut reading).
+    pub wr_shut: bool,
+    pub closed: bool,
+    /// A pending error (ECONNRESET), reported once.
+    pub error: Option<Errno>,
+    /// SO_PEERCRED.
+    pub peercred: Option<Ucred>,
+    /// Credentials recorded at listen(), given to connecting clients.
+    pub listen_cred: Ucred,
+    /// A sender found this queue full (and may sleep, or wait in poll):
+    /// the next read that frees room must wake the senders.
+    pub writer_blocked: bool,
+}
+
+/// The shared part of an AF_UNIX socket.
+pub struct Endpoint {
+    /// SOCK_STREAM, SOCK_DGRAM or SOCK_SEQPACKET.
+    pub kind: i32,
+    /// Notified on every change of either side.
+    pub queue: WaitQueue,
+    pub st: Mutex<State>,
+    pub common: CommonOpts,
+    /// Inode number for /proc/net/unix.
+    pub ino: u64,
+}
+
+impl Endpoint {
+    /// A fresh, unbound endpoint.
+    pub fn new(kind: i32) -> Arc<Endpoint> {
+        Arc::new(Endpoint {
+            kind,
+            queue: WaitQueue::default(),
+            st: Mutex::new(State {
+                name: UnixAddr::Unnamed,
+                key: None,
+                role: Role::Idle,
+                peer: None,
+                rx: VecDeque::new(),
+                rx_bytes: 0,
+                rd_shut: false,
+                wr_shut: false,
+                closed: false,
+                error: None,
+                peercred: None,
+                listen_cred: Ucred::default(),
+                writer_blocked: false,
+            }),
+            common: CommonOpts::new(CAPACITY as i32, CAPACITY as i32),
+            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+        })
+    }
+
+    /// The state, locked.
+    pub fn lock(&self) -> MutexGuard<'_, State> {
+        self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// True for stream and seqpacket sockets.
+    pub fn connection_oriented(&self) -> bool {
+        self.kind != libc::SOCK_DGRAM
+    }
+
+    /// Connects two fresh endpoints to each other (socketpair).
+    pub fn pair(a: &Arc<Endpoint>, b: &Arc<Endpoint>, creds: Ucred) {
+        for (x, y) in [(a, b), (b, a)] {
+            let mut st = x.lock();
+            st.peer = Some(y.clone());
+            st.peercred = Some(creds);
+            if x.connection_oriented() {
+                st.role = Role::Connected;
+            }
+        }
+    }
+
+    /// Connects this stream/seqpacket endpoint to the listener `target`.
+    pub fn connect_to(self: &Arc<Self>, target: &Arc<Endpoint>, creds: Ucred, nonblock: bool) -> Result<(), Errno> {
+        {
+            let st = self.lock();
+            match st.role {
+                Role::Connected => return Err(Errno::EISCONN),
+                Role::Listening { .. } => return Err(Errno::EINVAL),
+                Role::Idle => {}
+            }
+        }
+        if target.kind != self.kind {
+            return Err(Errno::EPROTOTYPE);
+        }
+        let deadline = self.common.send_deadline();
+        let srv = block_until(&[&target.queue, &self.queue], deadline, || {
+            let mut ts = target.lock();
+            if ts.closed {
+                return Some(Err(Errno::ECONNREFUSED));
+            }
+            let listener_name = ts.name.clone();
+            let listen_cred = ts.listen_cred;
+            let Role::Listening { backlog, pending } = &mut ts.role else {
+                return Some(Err(Errno::ECONNREFUSED));
+            };
+            if pending.len() > *backlog {
+                return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+            }
+            let srv = Endpoint::new(self.kind);
+            {
+                let mut ss = srv.lock();
+                ss.name = listener_name;
+                ss.role = Role::Connected;
+                ss.peer = Some(self.clone());
+                ss.peercred = Some(creds);
+            }
+            srv.common.passcred.store(target.common.passcred.load(Ordering::Relaxed), Ordering::Relaxed);
+            pending.push_back(srv.clone());
+            Some(Ok((srv, listen_cred)))
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        let (srv, listen_cred) = srv?;
+        {
+            let mut st = self.lock();
+            st.peer = Some(srv);
+            st.role = Role::Connected;
+            st.peercred = Some(listen_cred);
+        }
+        target.queue.notify_all();
+        self.queue.notify_all();
+        Ok(())
+    }
+
+    /// Takes the next connection of a listener.
+    pub fn accept(&self, nonblock: bool) -> Result<Arc<Endpoint>, Errno> {
+        let deadline = self.common.recv_deadline();
+        let r = block_until(&[&self.queue], deadline, || {
+            let mut st = self.lock();
+            let Role::Listening { pending, .. } = &mut st.role else {
+                return Some(Err(Errno::EINVAL));
+            };
+            match pending.pop_front() {
+                Some(ep) => Some(Ok(ep)),
+                None if nonblock => Some(Err(Errno::EAGAIN)),
+                None => None,
+            }
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        // A connect waiting for room in the backlog may go on.
+        self.queue.notify_all();
+        r
+    }
+
+    /// Queues `msg` for this endpoint to receive: the whole message for
+    /// datagram kinds, as much as fits for streams (`Ok(bytes)`), waiting
+    /// for room unless `nonblock`. `sender` is the sending endpoint.
+    pub fn deliver(
+        self: &Arc<Self>,
+        sender: &Arc<Endpoint>,
+        mut msg: Msg,
+        nonblock: bool,
+        deadline: Option<Instant>,
+    ) -> Result<usize, Errno> {
+        let stream = self.kind == libc::SOCK_STREAM;
+        if !stream && msg.data.len() > CAPACITY - 32 {
+            return Err(Errno::EMSGSIZE);
+        }
+        let mut msg = Some(&mut msg);
+        let r = block_until(&[&sender.queue, &self.queue], deadline, || {
+            if self.connection_oriented() && sender.lock().wr_shut {
+                return Some(Err(Errno::EPIPE));
+            }
+            let mut st = self.lock();
+            if st.closed {
+                return Some(Err(if self.connection_oriented() { Errno::EPIPE } else { Errno::ECONNREFUSED }));
+            }
+            if self.kind == libc::SOCK_DGRAM {
+                if let Some(p) = &st.peer {
+                    if !Arc::ptr_eq(p, sender) && !Arc::ptr_eq(self, sender) {
+                        return Some(Err(Errno::EPERM));
+                    }
+                }
+            }
+            let m = msg.as_deref_mut()?;
+            let space = CAPACITY.saturating_sub(st.rx_bytes);
+            let fits = if stream { space > 0 } else { space >= m.data.len() || st.rx.is_empty() };
+            if !fits {
+                st.writer_blocked = true;
+                return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+            }
+            let n = if stream { m.data.len().min(space) } else { m.data.len() };
+            let data = if n == m.data.len() { std::mem::take(&mut m.data) } else { m.data.drain(..n).collect() };
+            st.rx_bytes += data.len();
+            st.rx.push_back(Msg {
+                data,
+                off: 0,
+                rights: std::mem::take(&mut m.rights),
+                creds: m.creds,
+                from: m.from.clone(),
+            });
+            Some(Ok(n))
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        if r.is_ok() {
+            self.queue.notify_all();
+        }
+        r
+    }
+
+    /// Receives from this endpoint's queue.
+    pub fn receive(&self, args: RecvArgs) -> Result<Received, Errno> {
+        let deadline = self.common.recv_deadline();
+        let peek = args.flags & libc::MSG_PEEK != 0;
+        let r = block_until(&[&self.queue], deadline, || {
+            let mut st = self.lock();
+            if let Role::Listening { .. } = st.role {
+                return Some(Err(Errno::EINVAL));
+            }
+            if let Some(e) = st.error.take() {
+                return Some(Err(e));
+            }
+            if !st.rx.is_empty() {
+                let passcred = self.common.passcred.load(Ordering::Relaxed);
+                let r = if self.kind == libc::SOCK_STREAM {
+                    take_stream(&mut st, args.len, peek, passcred)
+                } else {
+                    take_message(&mut st, args.len, peek)
+                };
+                return Some(Ok(r));
+            }
+            if self.connection_oriented() && !matches!(st.role, Role::Connected) {
+                return Some(Err(Errno::EINVAL));
+            }
+            if st.rd_shut || (self.connection_oriented() && st.peer.is_none()) {
+                return Some(Ok(Received::default()));
+            }
+            if args.nonblock {
+                return Some(Err(Errno::EAGAIN));
+            }
+            None
+        })
+        .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        if !peek && r.as_ref().is_ok_and(|r| r.full_len > 0 || !r.rights.is_empty()) {
+            // Room in our queue: wake the senders that found it full (they
+            // wait on our queue too; pollers of the peer wait on its queue).
+            let wake = {
+                let mut st = self.lock();
+                let w = st.writer_blocked;
+                st.writer_blocked = false;
+                w.then(|| st.peer.clone())
+            };
+            if let Some(peer) = wake {
+                self.queue.notify_all();
+                if let Some(p) = peer {
+                    p.queue.notify_all();
+                }
+            }
+        }
+        r
+    }
+
+    /// `shutdown(2)`.
+    pub fn shutdown(&self, how: i32) -> Result<(), Errno> {
+        let (rd, wr) = match how {
+            libc::SHUT_RD => (true, false),
+            libc::SHUT_WR => (false, true),
+            libc::SHUT_RDWR => (true, true),
+            _ => return Err(Errno::EINVAL),
+        };
+        let peer = {
+            let mut st = self.lock();
+            if self.connection_oriented() && !matches!(st.role, Role::Connected) {
+                return Err(Errno::ENOTCONN);
+            }
+            st.rd_shut |= rd;
+            st.wr_shut |= wr;
+            st.peer.clone()
+        };
+        if let Some(p) = peer.filter(|_| self.connection_oriented()) {
+            {
+                let mut ps = p.lock();
+                ps.rd_shut |= wr;
+                ps.wr_shut |= rd;
+            }
+            p.queue.notify_all();
+        }
+        self.queue.notify_all();
+        Ok(())
+    }
+
+    /// Closes this endpoint (its socket file is gone): the peer sees end
+    /// of file (ECONNRESET if data was left unread here), pending
+    /// connections are dropped, the name is released.
+    pub fn close(&self, registry: &super::Registry) {
+        let (peer, pending, key, unread) = {
+            let mut st = self.lock();
+            st.closed = true;
+            st.rd_shut = true;
+            st.wr_shut = true;
+            let unread = !st.rx.is_empty();
+            st.rx.clear();
+            st.rx_bytes = 0;
+            let pending = match std::mem::replace(&mut st.role, Role::Idle) {
+                Role::Listening { pending, .. } => pending,
+                r => {
+                    st.role = r;
+                    VecDeque::new()
+                }
+            };
+            (st.peer.take(), pending, st.key.take(), unread)
+        };
+        if let Some(k) = key {
+            registry.remove(&k, self as *const Endpoint);
+        }
+        for p in pending {
+            p.close(registry);
+        }
+        if let Some(p) = peer {
+            if self.connection_oriented() {
+                let mut ps = p.lock();
+                ps.rd_shut = true;
+                ps.wr_shut = true;
+                if unread {
+                    ps.error = Some(Errno::ECONNRESET);
+                }
+            }
+            p.queue.notify_all();
+        }
+        self.queue.notify_all();
+    }
+
+    /// Readiness for poll.
+    pub fn poll_ready(&self, events: i16) -> i16 {
+        let (mut r, peer) = {
+            let st = self.lock();
+            if let Role::Listening { pending, .. } = &st.role {
+                let r = if pending.is_empty() { 0 } else { libc::POLLIN | libc::POLLRDNORM };
+                return r & events;
+            }
+            let mut r = 0;
+            if st.error.is_some() {
+                r |= libc::POLLERR;
+            }
+            if st.rd_shut && st.wr_shut {
+                r |= libc::POLLHUP;
+            }
+            if st.rd_shut {
+                r |= libc::POLLRDHUP | libc::POLLIN | libc::POLLRDNORM;
+            }
+            if !st.rx.is_empty() {
+                r |= libc::POLLIN | libc::POLLRDNORM;
+            }
+            let connected = matches!(st.role, Role::Connected);
+            if self.connection_oriented() && !connected {
+                r |= libc::POLLHUP;
+            }
+            (r, st.peer.clone())
+        };
+        let writable = match peer {
+            Some(p) => {
+                let mut ps = p.lock();
+                let w = CAPACITY.saturating_sub(ps.rx_bytes) > 0 || ps.closed;
+                if !w {
+                    ps.writer_blocked = true;
+                }
+                w
+            }
+            None => true,
+        };
+        if writable {
+            r |= libc::POLLOUT | libc::POLLWRNORM;
+        }
+        r & (events | libc::POLLERR | libc::POLLHUP)
+    }
+
+    /// Bytes readable now (FIONREAD): the next datagram's size, or every
+    /// queued byte of a stream.
+    pub fn nread(&self) -> usize {
+        let st = self.lock();
+        if self.kind == libc::SOCK_STREAM {
+            st.rx.iter().map(|m| m.data.len() - m.off).sum()
+        } else {
+            st.rx.front().map(|m| m.data.len()).unwrap_or(0)
+        }
+    }
+}
+
+/// Reads up to `len` bytes of a stream: across messages, but a message
+/// with rights ends the read (its data and files are the last taken, as
+/// in Linux), and (with SO_PASSCRED) messages of another sender end it.
+fn take_stream(st: &mut State, len: usize, peek: bool, passcred: bool) -> Received {
+    let mut r = Received::default();
+    let mut idx = 0;
+    while r.data.len() < len {
+        let Some(m) = st.rx.get_mut(idx) else { break };
+        if passcred && r.creds.is_some_and(|c| c != m.creds) {
+            break;
+        }
+        r.creds = Some(m.creds);
+        let off = m.off;
+        let take = (len - r.data.len()).min(m.data.len() - off);
+        r.data.extend_from_slice(&m.data[off..off + take]);
+        let has_rights = !m.rights.is_empty();
+        if has_rights {
+            r.rights = if peek { m.rights.clone() } else { std::mem::take(&mut m.rights) };
+        }
+        if peek {
+            idx += 1;
+        } else {
+            m.off += take;
+            st.rx_bytes -= take;
+            if m.off == m.data.len() {
+                st.rx.pop_front();
+            }
+        }
+        if has_rights {
+            break;
+        }
+    }
+    r.full_len = r.data.len();
+    r
+}
+
+/// Reads one message (datagram, seqpacket): the rest of a longer one is lost
+/// and MSG_TRUNC reported.
+fn take_message(st: &mut State, len: usize, peek: bool) -> Received {
+    let mut r = Received::default();
+    let m = if peek {
+        let Some(m) = st.rx.front() else { return r };
+        r.rights = m.rights.clone();
+        r.data = m.data[..len.min(m.data.len())].to_vec();
+        r.full_len = m.data.len();
+        r.creds = Some(m.creds);
+        r.addr = sender_name(&m.from);
+        return finish(r);
+    } else {
+        match st.rx.pop_front() {
+            Some(m) => m,
+            None => return r,
+        }
+    };
+    st.rx_bytes -= m.data.len();
+    r.full_len = m.data.len();
+    r.data = m.data;
+    r.data.truncate(len);
+    r.rights = m.rights;
+    r.creds = Some(m.creds);
+    r.addr = sender_name(&m.from);
+    finish(r)
+}
+
+/// The source address of a datagram: none for an unnamed sender.
+fn sender_name(from: &UnixAddr) -> Option<Vec<u8>> {
+    (*from != UnixAddr::Unnamed).then(|| from.encode())
+}
+
+fn finish(mut r: Received) -> Received {
+    if r.full_len > r.data.len() {
+        r.flags |= libc::MSG_TRUNC;
+    }
+    r
+}

@@ -1,0 +1,167 @@
+//! AF_UNIX sockets, served entirely by the sentry: stream, datagram and
+//! seqpacket; path names (a socket node in the sandbox VFS plus an entry
+//! here keyed by the canonical path) and abstract names; SCM_RIGHTS,
+//! SCM_CREDENTIALS and SO_PEERCRED.
+
+mod endpoint;
+mod socket;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, Weak};
+
+use crate::kernel::errno::Errno;
+use crate::kernel::Kernel;
+
+use super::addr::UnixAddr;
+use super::socket::{Cx, Socket};
+use super::NetStack;
+pub use endpoint::{Endpoint, Role};
+pub use socket::UnixSocket;
+
+/// A bound name: the canonical path of a path name, or an abstract name.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Key {
+    Path(Vec<u8>),
+    Abstract(Vec<u8>),
+}
+
+/// The bound names of one sandbox.
+#[derive(Default)]
+pub struct Registry {
+    /// Name to endpoint; entries of closed sockets are dropped with them.
+    names: Mutex<HashMap<Key, Weak<Endpoint>>>,
+    /// The next autobind name.
+    next_auto: Mutex<u32>,
+}
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Weak<Endpoint>>> {
+        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Binds `key` to `ep`; EADDRINUSE if a live socket holds it.
+    pub fn insert(&self, key: Key, ep: &Arc<Endpoint>) -> Result<(), Errno> {
+        let mut names = self.lock();
+        if names.get(&key).is_some_and(|w| w.strong_count() > 0) {
+            return Err(Errno::EADDRINUSE);
+        }
+        names.insert(key, Arc::downgrade(ep));
+        Ok(())
+    }
+
+    /// The endpoint bound to `key`.
+    pub fn get(&self, key: &Key) -> Option<Arc<Endpoint>> {
+        self.lock().get(key).and_then(Weak::upgrade)
+    }
+
+    /// Drops `key` if it still names `ep`.
+    pub fn remove(&self, key: &Key, ep: *const Endpoint) {
+        let mut names = self.lock();
+        if names.get(key).is_some_and(|w| w.as_ptr() == ep || w.strong_count() == 0) {
+            names.remove(key);
+        }
+    }
+
+    /// A fresh autobind name (five hex digits, as Linux's).
+    pub fn auto_name(&self) -> Vec<u8> {
+        let mut n = self.next_auto.lock().unwrap_or_else(|e| e.into_inner());
+        loop {
+            *n = (*n + 1) & 0xfffff;
+            let name = format!("{:05x}", *n).into_bytes();
+            if self.get(&Key::Abstract(name.clone())).is_none() {
+                return name;
+            }
+        }
+    }
+
+    /// Every bound endpoint (for `/proc/net/unix`).
+    #[cfg_attr(not(test), allow(dead_code))] // until the procfs serves /proc/net
+    pub fn all(&self) -> Vec<Arc<Endpoint>> {
+        self.lock().values().filter_map(Weak::upgrade).collect()
+    }
+}
+
+/// Creates an AF_UNIX socket.
+pub fn new_socket(net: &Arc<NetStack>, kind: i32, protocol: i32) -> Result<Box<dyn Socket>, Errno> {
+    if protocol != 0 && protocol != libc::AF_UNIX {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    match kind {
+        libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET => Ok(Box::new(UnixSocket::new(net, kind))),
+        // SOCK_RAW is served as SOCK_DGRAM by Linux.
+        libc::SOCK_RAW => Ok(Box::new(UnixSocket::new(net, libc::SOCK_DGRAM))),
+        _ => Err(Errno::ESOCKTNOSUPPORT),
+    }
+}
+
+/// `socketpair(2)` for AF_UNIX.
+pub fn socketpair(
+    net: &Arc<NetStack>,
+    kind: i32,
+    protocol: i32,
+    cx: &Cx,
+) -> Result<(Box<dyn Socket>, Box<dyn Socket>), Errno> {
+    if protocol != 0 && protocol != libc::AF_UNIX {
+        return Err(Errno::EPROTONOSUPPORT);
+    }
+    let kind = match kind {
+        libc::SOCK_STREAM | libc::SOCK_DGRAM | libc::SOCK_SEQPACKET => kind,
+        libc::SOCK_RAW => libc::SOCK_DGRAM,
+        _ => return Err(Errno::ESOCKTNOSUPPORT),
+    };
+    let a = UnixSocket::new(net, kind);
+    let b = UnixSocket::new(net, kind);
+    Endpoint::pair(&a.ep, &b.ep, cx.creds);
+    Ok((Box::new(a), Box::new(b)))
+}
+
+/// Where a path name lives: its canonical path, resolved from the caller's
+/// working directory; `must_exist` for connect/sendto.
+pub(crate) fn path_key(
+    kernel: Option<&Arc<Kernel>>,
+    cwd: &[u8],
+    path: &[u8],
+    must_exist: bool,
+) -> Result<(Key, bool), Errno> {
+    let Some(kernel) = kernel else {
+        return Err(Errno::EINVAL);
+    };
+    let r = kernel.vfs.resolve(cwd, path, must_exist)?;
+    if must_exist {
+        let node = r.node.as_ref().ok_or(Errno::ENOENT)?;
+        let st = kernel.vfs.stat_node(&r.path, node)?;
+        if st.mode & libc::S_IFMT != libc::S_IFSOCK && kernel.net.unix.get(&Key::Path(r.path.clone())).is_none() {
+            return Err(Errno::ECONNREFUSED);
+        }
+    }
+    let exists = r.node.is_some();
+    Ok((Key::Path(r.path), exists))
+}
+
+/// Creates the socket node of a path name in the sandbox VFS.
+pub(crate) fn make_node(kernel: &Arc<Kernel>, canonical: &[u8], mode: u32) -> Result<(), Errno> {
+    crate::netstack::unix::node::create(kernel, canonical, mode)
+}
+
+mod node {
+    //! The socket node of a bound path, made with the VFS's mknod.
+    use super::*;
+    use crate::kernel::vfs::resolve::Lookup;
+    use crate::kernel::vfs::Caller;
+
+    /// Makes the S_IFSOCK node at a canonical path; EADDRINUSE if it exists.
+    pub fn create(kernel: &Arc<Kernel>, canonical: &[u8], mode: u32) -> Result<(), Errno> {
+        match kernel.vfs.mknod(&Lookup::new(b"/", false), canonical, mode, 0, Caller::SENTRY) {
+            Err(Errno::EEXIST) => Err(Errno::EADDRINUSE),
+            r => r,
+        }
+    }
+}
+
+/// The name a key was bound by, as getsockname reports it.
+pub(crate) fn display_key(k: &Key) -> UnixAddr {
+    match k {
+        Key::Path(p) => UnixAddr::Path(p.clone()),
+        Key::Abstract(n) => UnixAddr::Abstract(n.clone()),
+    }
+}

@@ -1,0 +1,302 @@
+/*
+ * vfs_proc: /proc as a process sees it (its own entries, a child's, the
+ * magic links, the system files) and /dev. Every check prints "name: ok"
+ * natively and under husk.
+ *
+ * Usage: vfs_proc [GROUP]   (groups: self child links system dev)
+ */
+#include "vfs_test.h"
+
+#include <sys/prctl.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+/* The contents of a file, NUL-terminated, in a static buffer. */
+static char *slurp(const char *path) {
+    static char buf[1 << 16];
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return NULL;
+    size_t n = 0;
+    ssize_t r;
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += r;
+    close(fd);
+    buf[n] = 0;
+    return buf;
+}
+
+/* The value of "Key:" in a /proc status-like file. */
+static long field(const char *text, const char *key) {
+    const char *p = text ? strstr(text, key) : NULL;
+    return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+static char self_argv0[256];
+
+static void g_self(void) {
+    char *s = slurp("/proc/self/stat");
+    int pid = -1, ppid = -1;
+    char comm[64] = "", state = 0;
+    if (s)
+        sscanf(s, "%d (%63[^)]) %c %d", &pid, comm, &state, &ppid);
+    expect("stat-pid", pid == getpid(), "%d vs %d", pid, getpid());
+    expect("stat-comm", strcmp(comm, "vfs_proc") == 0, "%s", comm);
+    expect("stat-running", state == 'R', "%c", state);
+    expect("stat-ppid", ppid == getppid(), "%d", ppid);
+    int fields = 0;
+    for (char *p = s ? strrchr(s, ')') : NULL; p && *p; p++)
+        if (*p == ' ')
+            fields++;
+    expect("stat-52-fields", fields == 50, "%d", fields + 2);
+    s = slurp("/proc/self/status");
+    expect("status-pid", field(s, "\nPid:") == getpid(), "%ld", field(s, "\nPid:"));
+    expect("status-ppid", field(s, "\nPPid:") == getppid(), "x");
+    expect("status-uid", field(s, "\nUid:") == (long)getuid(), "x");
+    expect("status-threads", field(s, "\nThreads:") == 1, "x");
+    expect("status-name", s && strncmp(s, "Name:\tvfs_proc\n", 15) == 0, "x");
+    s = slurp("/proc/self/cmdline");
+    expect("cmdline", s && strcmp(s, self_argv0) == 0 && strcmp(s + strlen(s) + 1, "self") == 0, "%s", s);
+    s = slurp("/proc/self/environ");
+    int found = 0;
+    for (char *p = s; p && *p; p += strlen(p) + 1)
+        if (strncmp(p, "PATH=", 5) == 0)
+            found = 1;
+    expect("environ", found, "no PATH");
+    s = slurp("/proc/self/comm");
+    expect("comm", s && strcmp(s, "vfs_proc\n") == 0, "%s", s);
+    int fd = open("/proc/self/comm", O_WRONLY);
+    write(fd, "renamed", 7);
+    close(fd);
+    char name[17] = "";
+    prctl(PR_GET_NAME, name);
+    expect("comm-write", strcmp(name, "renamed") == 0, "%s", name);
+    prctl(PR_SET_NAME, "vfs_proc");
+    s = slurp("/proc/self/maps");
+    expect("maps-stack", s && strstr(s, "[stack]"), "x");
+    expect("maps-exe", s && strstr(s, " r-xp ") && strstr(s, "/vfs_proc\n"), "x");
+    unsigned long lo, hi;
+    char perms[5];
+    expect("maps-format", s && sscanf(s, "%lx-%lx %4s", &lo, &hi, perms) == 3 && lo < hi, "x");
+    s = slurp("/proc/self/statm");
+    long size = -1, rss = -1;
+    if (s)
+        sscanf(s, "%ld %ld", &size, &rss);
+    expect("statm", size > 0 && rss > 0 && rss <= size, "%ld %ld", size, rss);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/status", getpid());
+    expect("by-pid", slurp(path) != NULL, "%s", errno_name(errno));
+    snprintf(path, sizeof path, "/proc/%d/task/%d/comm", getpid(), (int)gettid());
+    s = slurp(path);
+    expect("task-comm", s && strcmp(s, "vfs_proc\n") == 0, "%s", s);
+    char link[128] = "";
+    readlink("/proc/thread-self", link, sizeof link);
+    char want[64];
+    snprintf(want, sizeof want, "%d/task/%d", getpid(), (int)gettid());
+    expect("thread-self", strcmp(link, want) == 0, "%s", link);
+    memset(link, 0, sizeof link);
+    readlink("/proc/self", link, sizeof link);
+    expect("self-link", atoi(link) == getpid(), "%s", link);
+    struct stat st;
+    stat("/proc/self", &st);
+    expect("self-dir-owner", S_ISDIR(st.st_mode) && st.st_uid == geteuid(), "%o", st.st_mode);
+    EXPECT_ERR("no-such-pid", open("/proc/99999999/stat", O_RDONLY), ENOENT);
+    EXPECT_ERR("write-stat", write(open("/proc/self/stat", O_RDONLY), "x", 1), EBADF);
+}
+
+static void g_child(void) {
+    int p[2];
+    pipe(p);
+    pid_t c = xfork();
+    if (c == 0) {
+        char b;
+        read(p[0], &b, 1);
+        _exit(3);
+    }
+    sleep_ms(50);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/stat", c);
+    char *s = slurp(path);
+    int pid = -1, ppid = -1;
+    char state = 0;
+    if (s)
+        sscanf(s, "%d (%*[^)]) %c %d", &pid, &state, &ppid);
+    expect("child-stat", pid == c && ppid == getpid() && state == 'S', "%d %c %d", pid, state, ppid);
+    DIR *d = opendir("/proc");
+    int seen = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (atoi(e->d_name) == c)
+            seen = 1;
+    closedir(d);
+    expect("child-listed", seen, "x");
+    write(p[1], "x", 1);
+    sleep_ms(100);
+    s = slurp(path);
+    state = 0;
+    if (s)
+        sscanf(s, "%*d (%*[^)]) %c", &state);
+    expect("zombie-state", state == 'Z', "%c", state);
+    snprintf(path, sizeof path, "/proc/%d/cmdline", c);
+    s = slurp(path);
+    expect("zombie-cmdline-empty", s && s[0] == 0, "x");
+    waitpid(c, NULL, 0);
+    snprintf(path, sizeof path, "/proc/%d/stat", c);
+    EXPECT_ERR("reaped-gone", open(path, O_RDONLY), ENOENT);
+}
+
+static void g_links(void) {
+    scratch_init();
+    char link[512] = "", cwd[512];
+    getcwd(cwd, sizeof cwd);
+    readlink("/proc/self/cwd", link, sizeof link);
+    expect("cwd-link", strcmp(link, cwd) == 0, "%s vs %s", link, cwd);
+    memset(link, 0, sizeof link);
+    readlink("/proc/self/root", link, sizeof link);
+    expect("root-link", strcmp(link, "/") == 0, "%s", link);
+    char exe[512] = "", real[512] = "";
+    readlink("/proc/self/exe", exe, sizeof exe);
+    realpath(self_argv0, real);
+    expect("exe-link", strcmp(exe, real) == 0, "%s vs %s", exe, real);
+    put_file("f", "file data");
+    int fd = open("f", O_RDONLY);
+    char fdp[64];
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", fd);
+    memset(link, 0, sizeof link);
+    readlink(fdp, link, sizeof link);
+    char want[600];
+    snprintf(want, sizeof want, "%s/f", cwd);
+    expect("fd-link", strcmp(link, want) == 0, "%s", link);
+    char buf[64];
+    int again = open(fdp, O_RDONLY);
+    expect("reopen-fd", again >= 0 && read(again, buf, 4) == 4 && memcmp(buf, "file", 4) == 0, "x");
+    expect("reopen-own-offset", lseek(fd, 0, SEEK_CUR) == 0, "x");
+    close(again);
+    unlink("f");
+    again = open(fdp, O_RDONLY);
+    expect("reopen-deleted", again >= 0 && read(again, buf, 4) == 4, "%s", errno_name(errno));
+    close(again);
+    int p[2];
+    pipe(p);
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", p[1]);
+    memset(link, 0, sizeof link);
+    readlink(fdp, link, sizeof link);
+    expect("pipe-link", strncmp(link, "pipe:[", 6) == 0, "%s", link);
+    int w = open(fdp, O_WRONLY);
+    write(w, "via-proc", 8);
+    close(w);
+    memset(buf, 0, sizeof buf);
+    read(p[0], buf, sizeof buf);
+    expect("reopen-pipe", strcmp(buf, "via-proc") == 0, "%s", buf);
+    mkdir("sub", 0755);
+    int dfd = open("sub", O_RDONLY | O_DIRECTORY);
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d/new", dfd);
+    EXPECT_OK("through-dir-fd", put_file(fdp, "x"));
+    EXPECT_OK("created-through-dir-fd", access("sub/new", F_OK));
+    EXPECT_OK("cwd-traversal", access("/proc/self/cwd/sub/new", F_OK));
+    snprintf(fdp, sizeof fdp, "/proc/self/fdinfo/%d", fd);
+    char *s = slurp(fdp);
+    expect("fdinfo", s && strncmp(s, "pos:\t0\nflags:\t", 13) == 0, "%s", s);
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            n++;
+    closedir(d);
+    expect("fd-listing", n >= 6, "%d", n);
+}
+
+static void g_system(void) {
+    char *s = slurp("/proc/meminfo");
+    expect("meminfo", s && strncmp(s, "MemTotal:", 9) == 0 && strstr(s, "MemAvailable:"), "x");
+    s = slurp("/proc/cpuinfo");
+    expect("cpuinfo", s && strncmp(s, "processor", 9) == 0, "x");
+    s = slurp("/proc/uptime");
+    double up = -1, idle = -1;
+    if (s)
+        sscanf(s, "%lf %lf", &up, &idle);
+    expect("uptime", up >= 0 && idle >= 0, "%s", s);
+    s = slurp("/proc/loadavg");
+    double l1;
+    int run, total, last;
+    expect("loadavg", s && sscanf(s, "%lf %*f %*f %d/%d %d", &l1, &run, &total, &last) == 4 && run >= 1 &&
+                          total >= run, "%s", s);
+    s = slurp("/proc/stat");
+    expect("stat-cpu", s && strncmp(s, "cpu ", 4) == 0 && strstr(s, "\nbtime "), "x");
+    s = slurp("/proc/mounts");
+    expect("mounts-proc", s && strstr(s, " /proc proc "), "x");
+    s = slurp("/proc/self/mountinfo");
+    expect("mountinfo", s && strstr(s, " - proc "), "x");
+    s = slurp("/proc/filesystems");
+    expect("filesystems", s && strstr(s, "\ttmpfs\n") && strstr(s, "\tproc\n"), "x");
+    s = slurp("/proc/sys/kernel/ostype");
+    expect("ostype", s && strcmp(s, "Linux\n") == 0, "x");
+    s = slurp("/proc/sys/kernel/pid_max");
+    expect("pid-max", s && atol(s) >= 32768, "x");
+    struct utsname;
+    s = slurp("/proc/sys/kernel/osrelease");
+    expect("osrelease", s && strlen(s) > 2, "x");
+    char host[128] = "";
+    gethostname(host, sizeof host);
+    s = slurp("/proc/sys/kernel/hostname");
+    expect("hostname", s && strncmp(s, host, strlen(host)) == 0, "%s vs %s", s, host);
+    struct stat st;
+    expect("mounts-symlink", lstat("/proc/mounts", &st) == 0 && S_ISLNK(st.st_mode), "x");
+    EXPECT_ERR("proc-mkdir", mkdir("/proc/x", 0755), ENOENT);
+}
+
+static void g_dev(void) {
+    char buf[16];
+    int fd = open("/dev/null", O_RDWR);
+    expect("null", write(fd, "x", 1) == 1 && read(fd, buf, 16) == 0, "x");
+    close(fd);
+    fd = open("/dev/zero", O_RDONLY);
+    memset(buf, 1, sizeof buf);
+    expect("zero", read(fd, buf, 16) == 16 && buf[0] == 0 && buf[15] == 0, "x");
+    close(fd);
+    fd = open("/dev/full", O_WRONLY);
+    EXPECT_ERR("full", write(fd, "x", 1), ENOSPC);
+    close(fd);
+    fd = open("/dev/urandom", O_RDONLY);
+    expect("urandom", read(fd, buf, 16) == 16, "x");
+    close(fd);
+    struct stat st;
+    stat("/dev/null", &st);
+    expect("null-numbers", S_ISCHR(st.st_mode) && major(st.st_rdev) == 1 && minor(st.st_rdev) == 3, "x");
+    EXPECT_OK("dev-fd", access("/dev/fd/0", F_OK));
+    char link[64] = "";
+    readlink("/dev/stdout", link, sizeof link);
+    expect("stdout-link", strcmp(link, "/proc/self/fd/1") == 0, "%s", link);
+    fd = open("/dev/stdout", O_WRONLY);
+    expect("open-stdout", fd >= 0, "%s", errno_name(errno));
+    close(fd);
+    expect("shm-dir", stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 01777) == 01777, "%o",
+           st.st_mode);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/shm/husk-vfs-%d", getpid());
+    EXPECT_OK("shm-create", put_file(path, "x"));
+    unlink(path);
+    expect("pts-dir", stat("/dev/pts", &st) == 0 && S_ISDIR(st.st_mode), "x");
+    EXPECT_OK("ptmx-exists", access("/dev/ptmx", F_OK));
+}
+
+static const struct test_group groups[] = {
+    {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
+};
+
+int main(int argc, char **argv) {
+    snprintf(self_argv0, sizeof self_argv0, "%s", argv[0]);
+    if (argc < 2) {
+        for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
+            pid_t c = xfork();
+            if (c == 0) {
+                char *args[] = {argv[0], (char *)groups[i].name, NULL};
+                return run_groups(2, args, groups, (int)(sizeof groups / sizeof groups[0]));
+            }
+            waitpid(c, NULL, 0);
+        }
+        return 0;
+    }
+    return RUN_GROUPS(argc, argv, groups);
+}

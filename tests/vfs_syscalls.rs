@@ -1,0 +1,49 @@
+//! The file-system system calls, checked against Linux: each group of the
+//! C programs `tests/c/vfs_files.c`, `vfs_ipc.c` and `vfs_proc.c` runs
+//! natively (where every check must pass) and under `husk do`, and must
+//! print the same lines.
+
+mod common;
+
+use common::*;
+
+macro_rules! groups {
+    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_c_group($prog, $group);
+            }
+        )*
+    };
+}
+
+groups! { "vfs_files":
+    open_flags => "open",
+    hard_and_symbolic_links => "links",
+    renames => "rename",
+    directories => "dirs",
+    metadata_and_special_files => "attrs",
+    descriptors => "fds",
+    mmap_coherence => "mmap",
+    openat2_resolve_flags => "openat2",
+    sendfile_splice_tee_copy_file_range => "copy",
+}
+
+groups! { "vfs_ipc":
+    pipes => "pipes",
+    poll_and_select => "poll",
+    fifos => "fifo",
+    record_locks_between_processes => "locks",
+    ofd_locks => "ofd",
+    flock_locks => "flock",
+    getdents64_of_10000_entries => "getdents",
+}
+
+groups! { "vfs_proc":
+    proc_self => "self",
+    proc_of_a_child => "child",
+    proc_magic_links => "links",
+    proc_system_files => "system",
+    dev_nodes => "dev",
+}

@@ -1,0 +1,125 @@
+//! Everyday file tools inside `husk do` print what they print natively:
+//! mkdir -p, touch, cp -a, mv, rm -rf, ln -s, find, tar c | tar x, sort of
+//! a 50 MB file, sha256sum, dd, pipelines. Natively they run in a host
+//! scratch directory; under husk in the same directory, whose changes stay
+//! in the sandbox.
+
+mod common;
+
+use common::*;
+use std::time::Duration;
+
+/// Runs `script` with `sh -c` natively and under husk, in the same fresh
+/// host directory, and asserts the same stdout and status.
+#[track_caller]
+fn same_as_native(script: &str, timeout: Duration) -> std::process::Output {
+    let native_dir = ScratchDir::new("vfs-tools-native");
+    let n = Run::native(&["/bin/sh", "-c", script])
+        .cwd(native_dir.path())
+        .timeout(timeout)
+        .run();
+    assert_exit(&n, 0);
+    let husk_dir = ScratchDir::new("vfs-tools-husk");
+    let h = Run::husk_do(&["--", "/bin/sh", "-c", script])
+        .cwd(husk_dir.path())
+        .timeout(timeout)
+        .run();
+    assert_same_as_native(&n, &h);
+    // Nothing the sandbox did reached the host directory.
+    let left: Vec<_> = std::fs::read_dir(husk_dir.path())
+        .map(|d| d.flatten().map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(left.is_empty(), "the sandbox wrote to the host: {left:?}\n{}", describe(&h));
+    h
+}
+
+#[test]
+fn mkdir_touch_cp_mv_rm_ln_find() {
+    let script = "set -e
+        mkdir -p a/b/c a/d
+        touch a/b/c/f1 a/d/f2
+        echo hello > a/b/c/f1
+        chmod 751 a/d
+        ln -s b/c/f1 a/link
+        ln a/b/c/f1 a/hard
+        touch -d '2001-02-03 04:05:06' a/d/f2
+        cp -a a copy
+        mv copy moved
+        find . | sort
+        stat -c '%n %F %a %h %s %Y' $(find moved | sort)
+        readlink moved/link
+        cat moved/link
+        rm -rf a moved
+        ls -A";
+    same_as_native(script, default_timeout());
+}
+
+#[test]
+fn tar_pipe_round_trip() {
+    let script = "set -e
+        mkdir -p src/sub/deeper
+        for i in 1 2 3 4 5; do seq $i 100000 > src/sub/file$i; done
+        ln -s file1 src/sub/link
+        printf 'x' > src/sub/deeper/tiny
+        tar cf - src | (mkdir out && cd out && tar xf -)
+        cd out && find . | sort && find . -type f | sort | xargs sha256sum && readlink src/sub/link";
+    same_as_native(script, default_timeout());
+}
+
+#[test]
+fn sort_and_sha256sum_of_a_50_mb_file() {
+    // About 50 MB of numbers from a fixed seed, generated in place.
+    let script = "set -e
+        awk 'BEGIN { srand(7); for (i = 0; i < 5000000; i++) printf \"%09d\\n\", int(rand() * 1e9) }' > big
+        wc -c < big
+        sha256sum big
+        sort big | sha256sum
+        sort -n -r big | head -3";
+    same_as_native(script, Duration::from_secs(180));
+}
+
+#[test]
+fn dd_100_mib_of_zeros() {
+    let script = "set -e
+        dd if=/dev/zero of=zeros bs=1M count=100 2>/dev/null
+        ls -l zeros | awk '{print $5}'
+        sha256sum zeros
+        dd if=/dev/zero bs=1M count=100 2>/dev/null | sha256sum
+        dd if=zeros of=/dev/null bs=64k 2>&1 | head -2";
+    same_as_native(script, Duration::from_secs(120));
+}
+
+#[test]
+fn pipelines_of_many_processes() {
+    let script = "set -e
+        yes abcdefgh | head -c 50000000 | wc -c
+        seq 1 200000 | sort -r | uniq | tail -1
+        seq 1 1000 | while read i; do echo $i; done | tail -1";
+    same_as_native(script, Duration::from_secs(120));
+}
+
+#[test]
+fn named_pipe_between_shell_processes() {
+    let script = "set -e
+        mkfifo p
+        (seq 1 1000 > p) &
+        wc -l < p
+        wait";
+    same_as_native(script, default_timeout());
+}
+
+#[test]
+fn busybox_tools_in_a_tree() {
+    require_busybox();
+    let script = "set -e
+        B=/bin/busybox
+        $B mkdir -p x/y/z
+        $B touch x/y/z/a x/b
+        $B cp -a x x2
+        $B mv x2 x3
+        $B ln -s y x3/ly
+        $B find x3 | $B sort
+        $B rm -rf x x3
+        $B ls";
+    same_as_native(script, default_timeout());
+}
