@@ -85,12 +85,7 @@ enum Command {
         #[arg(long = "mount", value_name = "SRC:DST[:ro]")]
         mounts: Vec<String>,
         /// The command and its arguments.
-        #[arg(
-            required = true,
-            trailing_var_arg = true,
-            allow_hyphen_values = true,
-            value_name = "CMD"
-        )]
+        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
         cmd: Vec<String>,
     },
     /// Create a container from an OCI bundle (not started).
@@ -131,9 +126,7 @@ enum Command {
 fn init_logging(level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .map_err(|e| anyhow::anyhow!("invalid --log-level {level:?}: {e}"))?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
     match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
@@ -141,10 +134,7 @@ fn init_logging(level: &str, log_file: Option<&std::path::Path>) -> anyhow::Resu
                 .append(true)
                 .open(path)
                 .map_err(|e| anyhow::anyhow!("cannot open log file {}: {e}", path.display()))?;
-            builder
-                .with_ansi(false)
-                .with_writer(std::sync::Mutex::new(file))
-                .init();
+            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
         }
         None => builder.with_writer(std::io::stderr).init(),
     }
@@ -166,11 +156,7 @@ fn parse_mounts(args: &[String]) -> anyhow::Result<Vec<kernel::vfs::BindSpec>> {
                 anyhow::bail!("--mount {a:?}: SRC must be given and DST must be absolute");
             }
             let source = std::fs::canonicalize(src).map_err(|e| anyhow::anyhow!("--mount {a:?}: {src}: {e}"))?;
-            Ok(kernel::vfs::BindSpec {
-                source,
-                target: dst.to_string(),
-                readonly,
-            })
+            Ok(kernel::vfs::BindSpec { source, target: dst.to_string(), readonly })
         })
         .collect()
 }
@@ -178,17 +164,10 @@ fn parse_mounts(args: &[String]) -> anyhow::Result<Vec<kernel::vfs::BindSpec>> {
 /// Merges `-e KEY=VAL` settings into the caller's environment.
 fn build_env(overrides: &[String]) -> anyhow::Result<Vec<String>> {
     let mut env: Vec<(String, String)> = std::env::vars_os()
-        .map(|(k, v)| {
-            (
-                k.to_string_lossy().into_owned(),
-                v.to_string_lossy().into_owned(),
-            )
-        })
+        .map(|(k, v)| (k.to_string_lossy().into_owned(), v.to_string_lossy().into_owned()))
         .collect();
     for o in overrides {
-        let (k, v) = o
-            .split_once('=')
-            .ok_or_else(|| anyhow::anyhow!("-e {o:?}: expected KEY=VAL"))?;
+        let (k, v) = o.split_once('=').ok_or_else(|| anyhow::anyhow!("-e {o:?}: expected KEY=VAL"))?;
         if k.is_empty() {
             anyhow::bail!("-e {o:?}: empty variable name");
         }
@@ -247,17 +226,7 @@ fn main() -> ExitCode {
             eprintln!("husk: the interactive console is not available yet; see `husk --help` (try `husk do -- CMD`)");
             ExitCode::from(2)
         }
-        Some(Command::Do {
-            root,
-            strace,
-            tty,
-            console,
-            network,
-            env,
-            cwd,
-            mounts,
-            cmd,
-        }) => {
+        Some(Command::Do { root, strace, tty, console, network, env, cwd, mounts, cmd }) => {
             let mounts = match parse_mounts(&mounts) {
                 Ok(m) => m,
                 Err(e) => {

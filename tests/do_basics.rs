@@ -58,10 +58,7 @@ fn init_ignores_default_signals_it_sends_itself() {
     // namespace, a signal it sends itself whose action is the default is
     // ignored, even SIGKILL. Natively the same holds under `unshare -pf`.
     let script = "kill -9 $$; kill -TERM $$; echo alive";
-    assert_stdout(
-        &native(&["unshare", "--pid", "--fork", BUSYBOX, "sh", "-c", script]),
-        "alive\n",
-    );
+    assert_stdout(&native(&["unshare", "--pid", "--fork", BUSYBOX, "sh", "-c", script]), "alive\n");
     assert_stdout(&husk_do(&[BUSYBOX, "sh", "-c", script]), "alive\n");
 }
 
@@ -78,11 +75,7 @@ fn stdout_and_stderr_are_the_callers() {
     require_busybox();
     let out = husk_do(&[BUSYBOX, "sh", "-c", "echo out; echo err >&2"]);
     assert_stdout(&out, "out\n");
-    assert!(
-        stderr_text(&out).lines().any(|l| l == "err"),
-        "stderr lacks the program's line\n{}",
-        describe(&out)
-    );
+    assert!(stderr_text(&out).lines().any(|l| l == "err"), "stderr lacks the program's line\n{}", describe(&out));
 }
 
 #[test]
@@ -123,22 +116,11 @@ fn basics_program_matches_native() {
 fn auxv_program_matches_native() {
     let prog = c_program_str("auxv");
     // Arguments husk must not interpret: they come after `--`.
-    let args = [
-        "one",
-        "two words",
-        "",
-        "-e",
-        "X=1",
-        "--strace",
-        "--",
-        "caf\u{e9}",
-    ];
+    let args = ["one", "two words", "", "-e", "X=1", "--strace", "--", "caf\u{e9}"];
 
     let mut native_cmd = vec![prog.as_str()];
     native_cmd.extend(args);
-    let n = Run::native(&native_cmd)
-        .env("HUSK_AUXV_TEST", "a b=c")
-        .run();
+    let n = Run::native(&native_cmd).env("HUSK_AUXV_TEST", "a b=c").run();
     assert_exit(&n, 0);
 
     let mut husk_cmd = vec!["-e", "HUSK_AUXV_TEST=a b=c", "--", prog.as_str()];
@@ -146,17 +128,7 @@ fn auxv_program_matches_native() {
     let h = husk_do(&husk_cmd);
     assert_same_as_native(&n, &h);
     let text = stdout_text(&h);
-    for line in [
-        "AT_PAGESZ: 4096",
-        "AT_SECURE: 0",
-        "AT_CLKTCK: 100",
-        "env: HUSK_AUXV_TEST=a b=c",
-        "done",
-    ] {
-        assert!(
-            text.lines().any(|l| l == line),
-            "missing {line:?}\n{}",
-            describe(&h)
-        );
+    for line in ["AT_PAGESZ: 4096", "AT_SECURE: 0", "AT_CLKTCK: 100", "env: HUSK_AUXV_TEST=a b=c", "done"] {
+        assert!(text.lines().any(|l| l == line), "missing {line:?}\n{}", describe(&h));
     }
 }

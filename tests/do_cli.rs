@@ -41,22 +41,9 @@ fn bad_flags_are_usage_errors() {
         &["do", "--network", "bogus", "--", BUSYBOX, "echo", "RAN"][..],
     ] {
         let out = husk(args);
-        assert_ne!(
-            exit_code(&out),
-            0,
-            "husk {args:?} succeeded\n{}",
-            describe(&out)
-        );
-        assert!(
-            !out.stderr.is_empty(),
-            "husk {args:?}: no error message\n{}",
-            describe(&out)
-        );
-        assert!(
-            !stdout_text(&out).contains("RAN"),
-            "husk {args:?} ran the command\n{}",
-            describe(&out)
-        );
+        assert_ne!(exit_code(&out), 0, "husk {args:?} succeeded\n{}", describe(&out));
+        assert!(!out.stderr.is_empty(), "husk {args:?}: no error message\n{}", describe(&out));
+        assert!(!stdout_text(&out).contains("RAN"), "husk {args:?} ran the command\n{}", describe(&out));
     }
 }
 
@@ -64,11 +51,7 @@ fn bad_flags_are_usage_errors() {
 fn do_without_command_is_an_error() {
     let out = husk(&["do"]);
     assert_ne!(exit_code(&out), 0, "{}", describe(&out));
-    assert!(
-        !out.stderr.is_empty(),
-        "no error message\n{}",
-        describe(&out)
-    );
+    assert!(!out.stderr.is_empty(), "no error message\n{}", describe(&out));
 }
 
 #[test]
@@ -77,11 +60,7 @@ fn do_help_lists_the_flags() {
     assert_exit(&out, 0);
     let help = stdout_text(&out);
     for flag in ["--root", "--strace", "--network", "--cwd"] {
-        assert!(
-            help.contains(flag),
-            "`husk do --help` does not mention {flag}\n{}",
-            describe(&out)
-        );
+        assert!(help.contains(flag), "`husk do --help` does not mention {flag}\n{}", describe(&out));
     }
     assert!(
         help.lines().any(|l| l.trim_start().starts_with("-e")),
@@ -135,18 +114,10 @@ fn env_flags_repeat_and_keep_equals_signs() {
 #[test]
 fn environment_is_the_callers_plus_overrides() {
     require_busybox();
-    let out = Run::husk_do(&[
-        "-e",
-        "OVERRIDDEN=new",
-        "--",
-        BUSYBOX,
-        "sh",
-        "-c",
-        "echo $INHERITED $OVERRIDDEN",
-    ])
-    .env("INHERITED", "from-caller")
-    .env("OVERRIDDEN", "old")
-    .run();
+    let out = Run::husk_do(&["-e", "OVERRIDDEN=new", "--", BUSYBOX, "sh", "-c", "echo $INHERITED $OVERRIDDEN"])
+        .env("INHERITED", "from-caller")
+        .env("OVERRIDDEN", "old")
+        .run();
     assert_stdout(&out, "from-caller new\n");
 }
 
@@ -180,9 +151,7 @@ fn is_strace_line(line: &str) -> bool {
     digits(pid)
         && digits(tid)
         && !name.is_empty()
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
 }
 
 #[test]
@@ -194,29 +163,18 @@ fn strace_logs_syscalls_to_stderr() {
     let lines: Vec<&str> = err.lines().collect();
 
     // `[1:1] write(1, "hi\n", 3) = 3 (12µs)`
-    let write_at = lines
-        .iter()
-        .position(|l| l.starts_with(r#"[1:1] write(1, "hi\n", 3) = 3 ("#) && l.ends_with(')'));
+    let write_at = lines.iter().position(|l| l.starts_with(r#"[1:1] write(1, "hi\n", 3) = 3 ("#) && l.ends_with(')'));
     let Some(write_at) = write_at else {
-        panic!(
-            "no `[1:1] write(1, \"hi\\n\", 3) = 3 (...)` line\n{}",
-            describe(&out)
-        );
+        panic!("no `[1:1] write(1, \"hi\\n\", 3) = 3 (...)` line\n{}", describe(&out));
     };
     // glibc's static start-up (arch_prctl(ARCH_SET_FS, ...)) comes first.
     assert!(
-        lines[..write_at]
-            .iter()
-            .any(|l| l.starts_with("[1:1] arch_prctl(")),
+        lines[..write_at].iter().any(|l| l.starts_with("[1:1] arch_prctl(")),
         "no start-up syscalls logged before the write\n{}",
         describe(&out)
     );
     for l in lines.iter().filter(|l| l.starts_with('[')) {
-        assert!(
-            is_strace_line(l),
-            "malformed strace line {l:?}\n{}",
-            describe(&out)
-        );
+        assert!(is_strace_line(l), "malformed strace line {l:?}\n{}", describe(&out));
     }
 }
 
@@ -225,9 +183,5 @@ fn no_strace_without_the_flag() {
     require_busybox();
     let out = husk_do(&[BUSYBOX, "echo", "hi"]);
     assert_stdout(&out, "hi\n");
-    assert!(
-        !stderr_text(&out).lines().any(is_strace_line),
-        "strace output without --strace\n{}",
-        describe(&out)
-    );
+    assert!(!stderr_text(&out).lines().any(is_strace_line), "strace output without --strace\n{}", describe(&out));
 }

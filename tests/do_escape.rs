@@ -44,12 +44,7 @@ fn escape_program_stays_inside() {
     let out = husk_do(&["--", &prog, "main", &tag]);
     let leaks = [escape_file(&tag, "syscall"), escape_file(&tag, "int80")];
     assert_not_on_host(&leaks, &describe(&out));
-    assert_eq!(
-        stdout_text(&out),
-        ESCAPE_MAIN_EXPECTED,
-        "\n{}",
-        describe(&out)
-    );
+    assert_eq!(stdout_text(&out), ESCAPE_MAIN_EXPECTED, "\n{}", describe(&out));
     assert_exit(&out, 0);
 }
 
@@ -65,18 +60,12 @@ fn sysenter_does_not_reach_the_host() {
 
     let text = stdout_text(&out);
     let status = exit_code(&out);
-    let caught = [
-        "sysenter: SIGSEGV\n",
-        "sysenter: SIGILL\n",
-        "sysenter: SIGBUS\n",
-    ];
+    let caught = ["sysenter: SIGSEGV\n", "sysenter: SIGILL\n", "sysenter: SIGBUS\n"];
     let ok = match status {
         // The program caught the fault, or sysenter came back with an error.
         0 => {
             caught.contains(&text.as_str())
-                || text
-                    .strip_prefix("sysenter: returned -")
-                    .is_some_and(|rest| rest.trim_end().parse::<u32>().is_ok())
+                || text.strip_prefix("sysenter: returned -").is_some_and(|rest| rest.trim_end().parse::<u32>().is_ok())
         }
         // Killed by SIGILL, SIGBUS or SIGSEGV (no handler delivery yet).
         132 | 135 | 139 => text.is_empty(),
@@ -92,11 +81,7 @@ fn writing_to_the_stub_is_sigsegv() {
     let prog = c_program_str("escape");
     let out = husk_do(&["--", &prog, "write-stub"]);
     assert_exit(&out, 128 + 11);
-    assert!(
-        out.stdout.is_empty(),
-        "the write did not fault\n{}",
-        describe(&out)
-    );
+    assert!(out.stdout.is_empty(), "the write did not fault\n{}", describe(&out));
 }
 
 /// A root directory holding only a static busybox, symlinks pointing out of
@@ -113,16 +98,11 @@ impl Jail {
         let dir = ScratchDir::new("root");
         let busybox = fs::read(BUSYBOX).expect("read busybox");
         dir.write("root/bin/busybox", &busybox, 0o755);
-        dir.write(
-            "outside/secret.txt",
-            format!("{SECRET}\n").as_bytes(),
-            0o644,
-        );
+        dir.write("outside/secret.txt", format!("{SECRET}\n").as_bytes(), 0o644);
         let root = dir.path().join("root");
         let outside = dir.path().join("outside");
         let link = |target: &Path, name: &str| {
-            std::os::unix::fs::symlink(target, root.join(name))
-                .unwrap_or_else(|e| panic!("symlink {name}: {e}"));
+            std::os::unix::fs::symlink(target, root.join(name)).unwrap_or_else(|e| panic!("symlink {name}: {e}"));
         };
         link(Path::new("/etc"), "abs-etc");
         link(&outside, "abs-outside");
@@ -153,19 +133,11 @@ fn root_dir_is_the_whole_filesystem() {
         let text = stdout_text(&out);
         let names: Vec<&str> = text.lines().collect();
         for name in ["bin", "abs-etc", "rel-outside"] {
-            assert!(
-                names.contains(&name),
-                "ls {dir}: no {name}\n{}",
-                describe(&out)
-            );
+            assert!(names.contains(&name), "ls {dir}: no {name}\n{}", describe(&out));
         }
         // The host's root has these; the jail does not.
         for name in ["usr", "var", "outside", "root"] {
-            assert!(
-                !names.contains(&name),
-                "ls {dir}: host's {name} is visible\n{}",
-                describe(&out)
-            );
+            assert!(!names.contains(&name), "ls {dir}: host's {name} is visible\n{}", describe(&out));
         }
     }
 }
@@ -185,11 +157,7 @@ fn root_dir_symlinks_and_dotdot_do_not_escape() {
         outside.as_str(),
     ] {
         let out = jail.run(&["cat", path]);
-        assert!(
-            out.stdout.is_empty(),
-            "cat {path} read a host file\n{}",
-            describe(&out)
-        );
+        assert!(out.stdout.is_empty(), "cat {path} read a host file\n{}", describe(&out));
         assert_exit(&out, 1);
     }
 }
@@ -203,12 +171,7 @@ fn root_dir_writes_stay_inside() {
 
     let before = host_snapshot(jail.dir.path());
     let out = jail.run(&["rm", "/abs-etc", "/bin/busybox"]);
-    assert_eq!(
-        host_snapshot(jail.dir.path()),
-        before,
-        "rm changed the host\n{}",
-        describe(&out)
-    );
+    assert_eq!(host_snapshot(jail.dir.path()), before, "rm changed the host\n{}", describe(&out));
     assert_exit(&out, 0);
 }
 
@@ -231,10 +194,7 @@ fn host_snapshot(dir: &Path) -> Vec<String> {
             } else if meta.file_type().is_symlink() {
                 format!("symlink to {:?}", fs::read_link(&p).expect("readlink"))
             } else {
-                format!(
-                    "file {:?}",
-                    String::from_utf8_lossy(&fs::read(&p).expect("read"))
-                )
+                format!("file {:?}", String::from_utf8_lossy(&fs::read(&p).expect("read")))
             };
             out.push(format!(
                 "{} {kind} mode {:o} size {} mtime {:?}",
@@ -260,11 +220,7 @@ fn host_files_are_never_modified() {
     fs::create_dir(dir.path().join("subdir")).expect("mkdir subdir");
     // An old mtime, so that a leaked `touch` shows even within a second.
     let old = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
-    fs::File::options()
-        .write(true)
-        .open(&keep)
-        .and_then(|f| f.set_modified(old))
-        .expect("set mtime");
+    fs::File::options().write(true).open(&keep).and_then(|f| f.set_modified(old)).expect("set mtime");
     let before = host_snapshot(dir.path());
 
     let k = dir.join("keep");
@@ -272,12 +228,7 @@ fn host_files_are_never_modified() {
     let (link, subdir, whole) = (dir.join("link"), dir.join("subdir"), dir.join(""));
     let script = format!("echo changed > {k}; read a < {k}; echo $a");
     let out = husk_do(&[BUSYBOX, "sh", "-c", &script]);
-    assert_eq!(
-        host_snapshot(dir.path()),
-        before,
-        "`sh -c {script:?}` changed the host\n{}",
-        describe(&out)
-    );
+    assert_eq!(host_snapshot(dir.path()), before, "`sh -c {script:?}` changed the host\n{}", describe(&out));
     assert_stdout(&out, "changed\n");
 
     for args in [

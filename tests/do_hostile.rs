@@ -30,8 +30,7 @@ fn strace_of_hostile_arguments_is_harmless() {
     let err = stderr_text(&h);
     for call in ["write(1, ", "open(", "mmap(", "clock_gettime("] {
         assert!(
-            err.lines()
-                .any(|l| l.starts_with("[1:1] ") && l[6..].starts_with(call)),
+            err.lines().any(|l| l.starts_with("[1:1] ") && l[6..].starts_with(call)),
             "no strace line for {call}...\n{}",
             describe(&h)
         );

@@ -46,6 +46,13 @@ fn udp() {
     same_as_native("net_inet", "udp");
 }
 
+/// A connected UDP socket gets ECONNREFUSED (once) after sending to a
+/// closed port; an unconnected one does not.
+#[test]
+fn udp_port_unreachable() {
+    same_as_native("net_inet", "udp-refused");
+}
+
 /// Port sharing: EADDRINUSE, SO_REUSEPORT, SO_REUSEADDR with a listener,
 /// IPv6 any-address against IPv4.
 #[test]

@@ -281,7 +281,8 @@ fn process_user_groups_rlimits_umask_and_env_from_the_spec() {
         v["process"]["env"] = serde_json::json!(["PATH=/bin", "GREETING=hi"]);
         v["process"]["cwd"] = serde_json::json!("/tmp");
         v["process"]["noNewPrivileges"] = serde_json::json!(true);
-        v["process"]["capabilities"] = serde_json::json!({ "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] });
+        v["process"]["capabilities"] =
+            serde_json::json!({ "bounding": ["CAP_KILL"], "effective": ["CAP_KILL"], "permitted": ["CAP_KILL"] });
     });
     let o = w.husk(&["run", "-b", b.to_str().unwrap(), "p1"]);
     assert_eq!(o.code, 0, "{o:#?}");

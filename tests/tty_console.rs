@@ -4,10 +4,8 @@
 //! it. The same scenarios as tests/tty_do.rs (tests/common/tty_scenarios.rs),
 //! each driving a real host pty.
 //!
-//! Every test here is ignored until console mode is wired in: run them with
-//! `cargo test --test tty_console -- --ignored`; to enable them, delete the
-//! `#[ignore = ...]` line in the macro below (and make `Mode::Console`'s
-//! expected `tty` name exact in tests/common/tty_scenarios.rs if it should be).
+//! The two `tty`-name scenarios are ignored: `ttyname` of the passed-through
+//! host terminal needs a `/dev/console` node whose stat matches it.
 
 mod common;
 #[path = "common/pty.rs"]
@@ -21,7 +19,6 @@ macro_rules! console_tests {
     ($($(#[$doc:meta])* $name:ident;)*) => {
         $($(#[$doc])*
         #[test]
-        #[ignore = "console mode (husk do --console) is not wired in yet"]
         fn $name() {
             common::require_busybox();
             tty_scenarios::$name(Mode::Console);
@@ -33,6 +30,7 @@ console_tests! {
     /// The prompt appears with no "no job control" warning; `set -m` is on.
     bash_prompt_with_job_control;
     /// `tty` names a terminal device.
+    #[ignore = "console mode: ttyname needs a /dev/console node whose stat matches the host terminal (see notes)"]
     bash_tty_name;
     /// `sleep 100 &`, `jobs`, `kill %1`.
     bash_background_job;
@@ -61,6 +59,7 @@ console_tests! {
     /// less draws a full screen and `q` quits (skipped without /usr/bin/less).
     less_full_screen;
     /// `husk do --console busybox sh -c 'tty; stty size'`.
+    #[ignore = "console mode: ttyname needs a /dev/console node whose stat matches the host terminal (see notes)"]
     busybox_tty_and_size;
     /// A line typed to `busybox cat` is echoed once.
     busybox_cat_echo_once;

@@ -123,14 +123,44 @@ fn read_write_bind_writes_to_the_host() {
         ln -s moved /data/d/link
         rm /data/existing
         echo y > /data/existing2
+        mkfifo /data/fifo
+        chmod 600 /data/existing2
+        touch -d '2001-02-03 04:05:06' /data/existing2
         cat /data/d/link
         ls /data";
     let out = r.sh(&["--mount", &mount], script);
-    assert_stdout(&out, "x\nd\nexisting2\n");
+    assert_stdout(&out, "x\nd\nexisting2\nfifo\n");
+    use std::os::unix::fs::FileTypeExt;
+    let fifo = fs::symlink_metadata(data.path().join("fifo")).expect("fifo on the host");
+    assert!(fifo.file_type().is_fifo());
+    let e2 = fs::metadata(data.path().join("existing2")).expect("existing2");
+    assert_eq!(e2.permissions().mode() & 0o777, 0o600);
+    let mtime = e2.modified().expect("mtime").duration_since(std::time::UNIX_EPOCH).expect("epoch").as_secs();
+    assert!((981_000_000..981_300_000).contains(&mtime), "mtime {mtime}");
     assert_eq!(fs::read_to_string(data.path().join("d/moved")).ok().as_deref(), Some("x\n"));
     assert_eq!(fs::read_link(data.path().join("d/link")).ok(), Some(PathBuf::from("moved")));
     assert!(!data.path().join("existing").exists(), "rm did not reach the host");
     assert_eq!(fs::read_to_string(data.path().join("existing2")).ok().as_deref(), Some("y\n"));
+}
+
+/// Files of a read-write bind are host files: mmap (shared and private),
+/// locks, renames and links work on them as on any file.
+#[test]
+fn read_write_bind_files_behave() {
+    let data = ScratchDir::new("vfs-bind-files");
+    let mount = format!("{}:/data", data.path().display());
+    for (prog, group) in [("vfs_files", "mmap"), ("vfs_files", "links"), ("vfs_files", "rename"), ("vfs_ipc", "locks")]
+    {
+        let bin = c_program_str(prog);
+        let out = Run::husk_do(&["--mount", &mount, "--", &bin, group])
+            .env("VFS_SCRATCH_PARENT", "/data")
+            .timeout(proc_timeout())
+            .run();
+        assert_all_ok(&out, &format!("{prog} {group} on a bind mount"));
+    }
+    let left: Vec<_> =
+        fs::read_dir(data.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+    assert!(left.is_empty(), "scratch directories left on the host: {left:?}");
 }
 
 #[test]

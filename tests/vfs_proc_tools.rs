@@ -44,7 +44,8 @@ fn free_reads_meminfo() {
     assert_exit(&h, 0);
     let header = |o: &std::process::Output| stdout_text(o).lines().next().unwrap_or_default().to_string();
     assert_eq!(header(&h), header(&n), "\n{}", describe(&h));
-    let mem: Vec<String> = stdout_text(&h).lines().nth(1).unwrap_or_default().split_whitespace().map(String::from).collect();
+    let mem: Vec<String> =
+        stdout_text(&h).lines().nth(1).unwrap_or_default().split_whitespace().map(String::from).collect();
     assert!(mem.len() == 7 && mem[0] == "Mem:" && mem[1].parse::<u64>().is_ok_and(|t| t > 0), "{}", describe(&h));
 }
 
@@ -75,12 +76,18 @@ fn uptime_is_the_sandbox_uptime() {
     assert_exit(&out, 0);
     let text = stdout_text(&out);
     assert!(text.contains(" up 0 min, "), "{}", describe(&out));
-    let up: f64 = text.lines().nth(1).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(-1.0);
+    let up: f64 =
+        text.lines().nth(1).and_then(|l| l.split_whitespace().next()).and_then(|v| v.parse().ok()).unwrap_or(-1.0);
     assert!((0.0..30.0).contains(&up), "{text}");
 }
 
 #[test]
 fn tty_device_without_a_terminal() {
     let out = bb("cat /dev/tty 2>&1; echo status $?; ls /dev/pts");
-    assert_eq!(stdout_text(&out), "cat: can't open '/dev/tty': No such device or address\nstatus 1\nptmx\n", "\n{}", describe(&out));
+    assert_eq!(
+        stdout_text(&out),
+        "cat: can't open '/dev/tty': No such device or address\nstatus 1\nptmx\n",
+        "\n{}",
+        describe(&out)
+    );
 }

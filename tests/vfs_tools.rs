@@ -14,21 +14,14 @@ use std::time::Duration;
 #[track_caller]
 fn same_as_native(script: &str, timeout: Duration) -> std::process::Output {
     let native_dir = ScratchDir::new("vfs-tools-native");
-    let n = Run::native(&["/bin/sh", "-c", script])
-        .cwd(native_dir.path())
-        .timeout(timeout)
-        .run();
+    let n = Run::native(&["/bin/sh", "-c", script]).cwd(native_dir.path()).timeout(timeout).run();
     assert_exit(&n, 0);
     let husk_dir = ScratchDir::new("vfs-tools-husk");
-    let h = Run::husk_do(&["--", "/bin/sh", "-c", script])
-        .cwd(husk_dir.path())
-        .timeout(timeout)
-        .run();
+    let h = Run::husk_do(&["--", "/bin/sh", "-c", script]).cwd(husk_dir.path()).timeout(timeout).run();
     assert_same_as_native(&n, &h);
     // Nothing the sandbox did reached the host directory.
-    let left: Vec<_> = std::fs::read_dir(husk_dir.path())
-        .map(|d| d.flatten().map(|e| e.file_name()).collect())
-        .unwrap_or_default();
+    let left: Vec<_> =
+        std::fs::read_dir(husk_dir.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
     assert!(left.is_empty(), "the sandbox wrote to the host: {left:?}\n{}", describe(&h));
     h
 }

@@ -16,7 +16,9 @@
 //! - `--runsc PATH` defaults to `runsc` on `PATH`; it is run as
 //!   `runsc --network=none --platform=ptrace do CMD...` (add flags with `--runsc-flag`, or skip it
 //!   with `--no-runsc`). If it is missing or its probe fails, the reason is printed and its column
-//!   shows `n.a.`.
+//!   shows `n.a.`. The network rows (`RUNSC_NETWORK`) give runsc `--network=sandbox` instead; where
+//!   runsc cannot set that up (it needs `iptables` on the host) they fall back to the default flags,
+//!   whose loopback is served by the same gVisor netstack.
 //! - `--timeout SECS` (default 120) kills any child process, with all its descendants, that runs
 //!   longer, so the harness never hangs.
 //!
@@ -60,10 +62,7 @@ use nix::unistd::Pid;
 
 /// Command-line options; see the module docs.
 #[derive(Parser, Debug)]
-#[command(
-    name = "husk-bench",
-    about = "Benchmarks husk against native and runsc"
-)]
+#[command(name = "husk-bench", about = "Benchmarks husk against native and runsc")]
 struct Args {
     /// Fewer iterations and repeats (about a tenth), for a smoke run.
     #[arg(long)]
@@ -164,8 +163,8 @@ const BUSYBOX_LOOP: &str = "i=0; while [ $i -lt 200 ]; do /bin/true; i=$((i+1));
 
 /// Every workload, in table order.
 ///
-/// Planned by later issues (add rows here, C sources in `benches/c/`): dd 1 GiB to /dev/null,
-/// TCP loopback throughput and latency, unix-socket ping-pong, keystroke echo latency.
+/// Planned by later issues (add rows here, C sources in `benches/c/`):
+/// keystroke echo latency.
 const WORKLOADS: &[Workload] = &[
     Workload {
         name: "syscall",
@@ -178,20 +177,14 @@ const WORKLOADS: &[Workload] = &[
         name: "startup/bin-true",
         issue: "2",
         argv: |_| vec!["/bin/true".into()],
-        measure: Measure::Wall {
-            runs: 20,
-            quick_runs: 5,
-        },
+        measure: Measure::Wall { runs: 20, quick_runs: 5 },
         target: Target::VsRunsc(1.0),
     },
     Workload {
         name: "startup/static-true",
         issue: "2",
         argv: |c| vec![c.bin("true")],
-        measure: Measure::Wall {
-            runs: 20,
-            quick_runs: 5,
-        },
+        measure: Measure::Wall { runs: 20, quick_runs: 5 },
         target: Target::VsRunsc(1.0),
     },
     Workload {
@@ -215,10 +208,7 @@ const WORKLOADS: &[Workload] = &[
             let sh = ["/bin/busybox", "sh", "-c", BUSYBOX_LOOP];
             sh.iter().map(|s| s.to_string()).collect()
         },
-        measure: Measure::Wall {
-            runs: 3,
-            quick_runs: 1,
-        },
+        measure: Measure::Wall { runs: 3, quick_runs: 1 },
         target: Target::None,
     },
     Workload {
@@ -242,6 +232,14 @@ const WORKLOADS: &[Workload] = &[
         argv: |c| vec![c.bin("pipe"), if c.quick { "32" } else { "256" }.into()],
         measure: Measure::SelfTimed(Quantity::Rate),
         target: Target::VsRunsc(0.5),
+    },
+    Workload {
+        name: "dd-1g",
+        issue: "4",
+        // 1 GiB from /dev/zero to /dev/null in 1 MiB blocks (dd bs=1M count=1024).
+        argv: |c| vec![c.bin("dd"), c.count(1024)],
+        measure: Measure::SelfTimed(Quantity::Rate),
+        target: Target::VsRunsc(1.0),
     },
     Workload {
         name: "tty-echo",
@@ -309,10 +307,7 @@ fn runner_for(w: &Workload, runner: &Runner) -> Runner {
 impl Workload {
     /// True when `--only` selects this workload.
     fn selected(&self, only: &[String]) -> bool {
-        only.is_empty()
-            || only
-                .iter()
-                .any(|o| self.name == o || self.name.split('/').next() == Some(o.as_str()))
+        only.is_empty() || only.iter().any(|o| self.name == o || self.name.split('/').next() == Some(o.as_str()))
     }
 
     fn quantity(&self) -> Quantity {
@@ -339,8 +334,7 @@ fn build_programs(src_dir: &Path, bin_dir: &Path) -> Result<()> {
     fs::create_dir_all(bin_dir).with_context(|| format!("creating {}", bin_dir.display()))?;
     let mtime = |p: &Path| fs::metadata(p).and_then(|m| m.modified()).ok();
     let header = mtime(&src_dir.join("bench.h")).unwrap_or(SystemTime::UNIX_EPOCH);
-    let entries =
-        fs::read_dir(src_dir).with_context(|| format!("reading {}", src_dir.display()))?;
+    let entries = fs::read_dir(src_dir).with_context(|| format!("reading {}", src_dir.display()))?;
     for entry in entries {
         let src = entry?.path();
         if src.extension().is_none_or(|e| e != "c") {
@@ -360,11 +354,7 @@ fn build_programs(src_dir: &Path, bin_dir: &Path) -> Result<()> {
             .output()
             .context("running cc (is a C compiler with static glibc installed?)")?;
         if !res.status.success() {
-            bail!(
-                "cc failed for {}:\n{}",
-                src.display(),
-                String::from_utf8_lossy(&res.stderr)
-            );
+            bail!("cc failed for {}:\n{}", src.display(), String::from_utf8_lossy(&res.stderr));
         }
     }
     Ok(())
@@ -429,10 +419,7 @@ struct Finished {
 /// After `timeout` the child and all its descendants get SIGKILL. `wall` runs from just before
 /// the spawn to the reaping of the child; the watchdog thread is started before the clock.
 fn run_with_timeout(mut cmd: Command, timeout: Duration) -> io::Result<(Finished, bool)> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0);
+    cmd.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).process_group(0);
     let (tx, rx) = mpsc::channel::<i32>();
     let watchdog = thread::spawn(move || {
         let Ok(pid) = rx.recv() else { return false };
@@ -472,11 +459,7 @@ fn kill_tree(pid: i32) {
     let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
     if let Ok(dir) = fs::read_dir("/proc") {
         for entry in dir.flatten() {
-            let Some(p) = entry
-                .file_name()
-                .to_str()
-                .and_then(|s| s.parse::<i32>().ok())
-            else {
+            let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<i32>().ok()) else {
                 continue;
             };
             if let Some(ppid) = parent_of(p) {
@@ -554,8 +537,7 @@ fn parse_result(stdout: &str) -> Option<(f64, Quantity)> {
 
 /// Checks that `runner` really runs programs: the probe must print its marker and exit 3.
 fn probe(runner: &Runner, ctx: &Ctx, timeout: Duration) -> Result<(), String> {
-    let f = run_cell(runner.command(&[ctx.bin("probe")]), timeout)
-        .map_err(|e| format!("probe: {e}"))?;
+    let f = run_cell(runner.command(&[ctx.bin("probe")]), timeout).map_err(|e| format!("probe: {e}"))?;
     if !f.stdout.contains("husk-bench-probe") {
         return Err(format!("probe: no output ({})", failure_text(&f)));
     }
@@ -712,17 +694,7 @@ struct Row<'a> {
 }
 
 fn print_table(rows: &[Row]) {
-    let header = [
-        "workload",
-        "issue",
-        "native",
-        "husk",
-        "runsc",
-        "husk/native",
-        "husk/runsc",
-        "target",
-        "result",
-    ];
+    let header = ["workload", "issue", "native", "husk", "runsc", "husk/native", "husk/runsc", "target", "result"];
     let lines: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
@@ -751,30 +723,19 @@ fn print_table(rows: &[Row]) {
         for (i, (c, w)) in cells.iter().zip(width).enumerate() {
             // Names and texts left-aligned, figures right-aligned.
             let left = matches!(i, 0 | 1 | 7 | 8);
-            let _ = if left {
-                write!(s, "{c:<w$}  ")
-            } else {
-                write!(s, "{c:>w$}  ")
-            };
+            let _ = if left { write!(s, "{c:<w$}  ") } else { write!(s, "{c:>w$}  ") };
         }
         s.trim_end().to_string()
     };
     println!("{}", render(&header.map(String::from)));
-    println!(
-        "{}",
-        "-".repeat(width.iter().sum::<usize>() + 2 * (width.len() - 1))
-    );
+    println!("{}", "-".repeat(width.iter().sum::<usize>() + 2 * (width.len() - 1)));
     for l in &lines {
         println!("{}", render(l));
     }
     // Full error texts, each once, with the workloads that hit it.
     let mut errors: Vec<(String, Vec<&str>)> = Vec::new();
     for r in rows {
-        for (who, cell) in [
-            ("native", &r.native),
-            ("husk", &r.husk),
-            ("runsc", &r.runsc),
-        ] {
+        for (who, cell) in [("native", &r.native), ("husk", &r.husk), ("runsc", &r.runsc)] {
             let Cell::Error(e) = cell else { continue };
             let text = format!("{who}: {e}");
             match errors.iter_mut().find(|(t, _)| *t == text) {
@@ -796,9 +757,7 @@ fn print_table(rows: &[Row]) {
 /// `name` looked up on PATH.
 fn which(name: &str) -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(name))
-        .find(|p| p.is_file())
+    std::env::split_paths(&path).map(|d| d.join(name)).find(|p| p.is_file())
 }
 
 /// The runsc runner, or why there is none.
@@ -810,10 +769,7 @@ fn runsc_runner(args: &Args, ctx: &Ctx, timeout: Duration) -> Result<Runner, Str
         Some(p) => p.clone(),
         None => which("runsc").ok_or("not installed (no runsc on PATH)")?,
     };
-    let mut flags = vec![
-        "--network=none".to_string(),
-        "--platform=ptrace".to_string(),
-    ];
+    let mut flags = vec!["--network=none".to_string(), "--platform=ptrace".to_string()];
     flags.extend(args.runsc_flags.iter().cloned());
     let runner = Runner::Runsc(path, flags);
     probe(&runner, ctx, timeout)?;
@@ -823,13 +779,8 @@ fn runsc_runner(args: &Args, ctx: &Ctx, timeout: Duration) -> Result<Runner, Str
 fn main() -> Result<()> {
     let args = Args::parse();
     let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let target_dir = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| manifest.join("target"));
-    let ctx = Ctx {
-        bin_dir: target_dir.join("husk-bench-bin"),
-        quick: args.quick,
-    };
+    let target_dir = std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| manifest.join("target"));
+    let ctx = Ctx { bin_dir: target_dir.join("husk-bench-bin"), quick: args.quick };
     let timeout = Duration::from_secs(args.timeout);
 
     if args.list {
@@ -841,17 +792,10 @@ fn main() -> Result<()> {
         }
         return Ok(());
     }
-    let selected: Vec<&Workload> = WORKLOADS
-        .iter()
-        .filter(|w| w.selected(&args.only))
-        .collect();
+    let selected: Vec<&Workload> = WORKLOADS.iter().filter(|w| w.selected(&args.only)).collect();
     if selected.is_empty() {
         let names: Vec<&str> = WORKLOADS.iter().map(|w| w.name).collect();
-        bail!(
-            "no workload matches {:?}; workloads: {}",
-            args.only,
-            names.join(", ")
-        );
+        bail!("no workload matches {:?}; workloads: {}", args.only, names.join(", "));
     }
 
     build_programs(&manifest.join("benches/c"), &ctx.bin_dir)?;
@@ -868,11 +812,7 @@ fn main() -> Result<()> {
     let runsc = runsc_runner(&args, &ctx, timeout);
     match &runsc {
         Ok(Runner::Runsc(p, flags)) => {
-            eprintln!(
-                "husk-bench: runsc: {} {} do CMD",
-                p.display(),
-                flags.join(" ")
-            )
+            eprintln!("husk-bench: runsc: {} {} do CMD", p.display(), flags.join(" "))
         }
         Ok(_) => {}
         Err(e) => eprintln!("husk-bench: runsc unusable, continuing without it: {e}"),
@@ -907,21 +847,14 @@ fn main() -> Result<()> {
             Ok(r) => run("runsc", r),
             Err(_) => Cell::Absent,
         };
-        rows.push(Row {
-            w,
-            native,
-            husk,
-            runsc,
-        });
+        rows.push(Row { w, native, husk, runsc });
     }
 
     println!(
         "\nhusk-bench{}: {} CPUs, kernel {}; husk {}",
         if args.quick { " --quick" } else { "" },
         thread::available_parallelism().map_or(0, |n| n.get()),
-        fs::read_to_string("/proc/sys/kernel/osrelease")
-            .unwrap_or_default()
-            .trim(),
+        fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default().trim(),
         husk_path.display(),
     );
     print_table(&rows);

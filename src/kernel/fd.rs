@@ -41,26 +41,14 @@ impl FdTable {
     /// The whole entry of `fd`.
     pub fn entry(&self, fd: i32) -> Result<FdEntry, Errno> {
         let slots = self.lock();
-        usize::try_from(fd)
-            .ok()
-            .and_then(|i| slots.get(i))
-            .and_then(|e| e.clone())
-            .ok_or(Errno::EBADF)
+        usize::try_from(fd).ok().and_then(|i| slots.get(i)).and_then(|e| e.clone()).ok_or(Errno::EBADF)
     }
 
     /// Installs `file` at the lowest free descriptor `>= min`, below `limit`.
-    pub fn install(
-        &self,
-        file: Arc<OpenFile>,
-        cloexec: bool,
-        min: usize,
-        limit: usize,
-    ) -> Result<i32, Errno> {
+    pub fn install(&self, file: Arc<OpenFile>, cloexec: bool, min: usize, limit: usize) -> Result<i32, Errno> {
         let mut slots = self.lock();
-        let free = (min..)
-            .take_while(|&i| i < slots.len())
-            .find(|&i| slots[i].is_none())
-            .unwrap_or(slots.len().max(min));
+        let free =
+            (min..).take_while(|&i| i < slots.len()).find(|&i| slots[i].is_none()).unwrap_or(slots.len().max(min));
         if free >= limit.min(NR_OPEN) {
             return Err(Errno::EMFILE);
         }
@@ -98,11 +86,7 @@ impl FdTable {
     /// Removes `fd`.
     pub fn remove(&self, fd: i32) -> Result<FdEntry, Errno> {
         let mut slots = self.lock();
-        let e = usize::try_from(fd)
-            .ok()
-            .and_then(|i| slots.get_mut(i))
-            .and_then(|e| e.take())
-            .ok_or(Errno::EBADF)?;
+        let e = usize::try_from(fd).ok().and_then(|i| slots.get_mut(i)).and_then(|e| e.take()).ok_or(Errno::EBADF)?;
         drop(slots);
         self.closed(&e.file);
         Ok(e)
@@ -111,11 +95,7 @@ impl FdTable {
     /// Sets or clears close-on-exec.
     pub fn set_cloexec(&self, fd: i32, on: bool) -> Result<(), Errno> {
         let mut slots = self.lock();
-        let e = usize::try_from(fd)
-            .ok()
-            .and_then(|i| slots.get_mut(i))
-            .and_then(|e| e.as_mut())
-            .ok_or(Errno::EBADF)?;
+        let e = usize::try_from(fd).ok().and_then(|i| slots.get_mut(i)).and_then(|e| e.as_mut()).ok_or(Errno::EBADF)?;
         e.cloexec = on;
         Ok(())
     }
@@ -145,17 +125,11 @@ impl FdTable {
 
     /// A copy of the table (`fork` without `CLONE_FILES`).
     pub fn fork(&self) -> FdTable {
-        FdTable {
-            slots: Mutex::new(self.lock().clone()),
-        }
+        FdTable { slots: Mutex::new(self.lock().clone()) }
     }
 
     /// Open descriptors, in order.
     pub fn list(&self) -> Vec<(i32, FdEntry)> {
-        self.lock()
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| e.clone().map(|e| (i as i32, e)))
-            .collect()
+        self.lock().iter().enumerate().filter_map(|(i, e)| e.clone().map(|e| (i as i32, e))).collect()
     }
 }

@@ -103,12 +103,7 @@ impl FutexTable {
         Self::wake_locked(&mut q, key, n, bitset)
     }
 
-    fn wake_locked(
-        q: &mut HashMap<FutexKey, Vec<Arc<Waiter>>>,
-        key: FutexKey,
-        n: u32,
-        bitset: u32,
-    ) -> u32 {
+    fn wake_locked(q: &mut HashMap<FutexKey, Vec<Arc<Waiter>>>, key: FutexKey, n: u32, bitset: u32) -> u32 {
         let Some(list) = q.get_mut(&key) else {
             return 0;
         };

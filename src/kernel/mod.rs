@@ -109,10 +109,7 @@ impl Kernel {
     /// Records that syscall `nr` was called but is not implemented; true the
     /// first time, so the caller logs it once.
     pub fn note_unimplemented(&self, nr: u64) -> bool {
-        self.unimplemented
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(nr)
+        self.unimplemented.lock().unwrap_or_else(|e| e.into_inner()).insert(nr)
     }
 }
 

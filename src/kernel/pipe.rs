@@ -117,6 +117,8 @@ pub struct Pipe {
     state: Mutex<State>,
     /// Notified on every change: data, space, an end opening or closing.
     queue: WaitQueue,
+    /// Bumped on every change too, for waiters that spin before sleeping.
+    version: AtomicU64,
     ino: u64,
     ctime: (i64, i64),
 }
@@ -135,6 +137,7 @@ impl Pipe {
                 w_counter: 0,
             }),
             queue: WaitQueue::default(),
+            version: AtomicU64::new(0),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             ctime: now(),
         })
@@ -142,6 +145,14 @@ impl Pipe {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Pipe {
+    /// Wakes everyone waiting for a change of the pipe.
+    fn changed(&self) {
+        self.version.fetch_add(1, Ordering::Release);
+        self.queue.notify_all();
     }
 }
 
@@ -234,17 +245,14 @@ impl Pipe {
             w_seen: if read && nonblock && no_writer { w0 } else { 0 },
             inode,
         };
-        self.queue.notify_all();
+        self.changed();
         if read && write || nonblock {
             return Ok(end);
         }
         block_until(&[&self.queue], None, || {
             let st = self.lock();
-            let partner = if read {
-                st.writers > 0 || st.w_counter != w0
-            } else {
-                st.readers > 0 || st.r_counter != r0
-            };
+            let partner =
+                if read { st.writers > 0 || st.w_counter != w0 } else { st.readers > 0 || st.r_counter != r0 };
             partner.then_some(Ok(()))
         })?;
         Ok(end)
@@ -277,13 +285,7 @@ pub fn new_pipe() -> (PipeEnd, PipeEnd) {
         st.r_counter = 1;
         st.w_counter = 1;
     }
-    let end = |read, write| PipeEnd {
-        pipe: pipe.clone(),
-        read,
-        write,
-        w_seen: 0,
-        inode: None,
-    };
+    let end = |read, write| PipeEnd { pipe: pipe.clone(), read, write, w_seen: 0, inode: None };
     (end(true, false), end(false, true))
 }
 
@@ -321,7 +323,7 @@ impl PipeEnd {
             return Ok(0);
         }
         let p = &self.pipe;
-        let r = block_until(&[&p.queue], None, || {
+        let r = wait_for(p, || {
             let mut st = p.lock();
             if st.buf.len > 0 {
                 let n = len.min(st.buf.len);
@@ -340,7 +342,7 @@ impl PipeEnd {
             None
         });
         if matches!(r, Ok(n) if n > 0) {
-            p.queue.notify_all();
+            p.changed();
         }
         r
     }
@@ -360,7 +362,7 @@ impl PipeEnd {
         let mut done = 0usize;
         let mut first = true;
         loop {
-            let r = block_until(&[&p.queue], None, || {
+            let r = wait_for(p, || {
                 let mut st = p.lock();
                 if st.readers == 0 {
                     return Some(Err(Errno::EPIPE));
@@ -391,7 +393,7 @@ impl PipeEnd {
             match r {
                 Ok(n) => {
                     done += n;
-                    p.queue.notify_all();
+                    p.changed();
                     if done == len {
                         return Ok(done);
                     }
@@ -401,6 +403,35 @@ impl PipeEnd {
             }
         }
     }
+}
+
+/// How long a reader or writer spins, watching for the other side, before
+/// it sleeps: a transfer on another CPU usually ends sooner than a sleep
+/// and wake-up would take.
+const SPIN: std::time::Duration = std::time::Duration::from_micros(50);
+
+/// `block_until` on the pipe's queue, after a short spin while the pipe's
+/// state does not change.
+fn wait_for<T>(p: &Pipe, mut ready: impl FnMut() -> Option<Result<T, Errno>>) -> Result<T, Errno> {
+    if let Some(r) = ready() {
+        return r;
+    }
+    let seen = p.version.load(Ordering::Acquire);
+    let start = std::time::Instant::now();
+    'spin: loop {
+        for _ in 0..64 {
+            if p.version.load(Ordering::Acquire) != seen {
+                break 'spin;
+            }
+            std::hint::spin_loop();
+        }
+        if start.elapsed() > SPIN {
+            break;
+        }
+        // The other side may be waiting for this CPU.
+        std::thread::yield_now();
+    }
+    block_until(&[&p.queue], None, ready)
 }
 
 /// Copies `n` bytes from `src` into the free part of `ring`.
@@ -427,7 +458,7 @@ impl Drop for PipeEnd {
                 st.pages.clear();
             }
         }
-        self.pipe.queue.notify_all();
+        self.pipe.changed();
     }
 }
 
@@ -469,11 +500,7 @@ impl FileOps for PipeEnd {
             let (a, b) = ring.filled();
             let k = a.len().min(n);
             mem.write_bytes(addr, &a[..k])?;
-            let second = if n > k {
-                mem.write_bytes(addr + k as u64, &b[..n - k]).map(|_| n - k)
-            } else {
-                Ok(0)
-            };
+            let second = if n > k { mem.write_bytes(addr + k as u64, &b[..n - k]).map(|_| n - k) } else { Ok(0) };
             // Only what was delivered is consumed.
             let got = k + second.unwrap_or(0);
             ring.consume(got);
@@ -571,7 +598,7 @@ impl FileOps for PipeEnd {
                 st.buf.resize(size);
             }
             drop(st);
-            self.pipe.queue.notify_all();
+            self.pipe.changed();
             return Ok(size as u64);
         }
         Ok(st.capacity as u64)
@@ -582,11 +609,7 @@ impl FileOps for PipeEnd {
     }
 
     fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
-        Some(
-            self.pipe
-                .open_end(flags, self.inode.clone())
-                .map(|e| Box::new(e) as Box<dyn FileOps>),
-        )
+        Some(self.pipe.open_end(flags, self.inode.clone()).map(|e| Box::new(e) as Box<dyn FileOps>))
     }
 }
 

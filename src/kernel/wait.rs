@@ -44,11 +44,7 @@ impl Waker {
                     if now >= d {
                         return;
                     }
-                    seq = self
-                        .cv
-                        .wait_timeout(seq, d - now)
-                        .unwrap_or_else(|e| e.into_inner())
-                        .0;
+                    seq = self.cv.wait_timeout(seq, d - now).unwrap_or_else(|e| e.into_inner()).0;
                 }
             }
         }

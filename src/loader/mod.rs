@@ -112,10 +112,7 @@ pub(crate) fn find_command(vfs: &Vfs, cwd: &[u8], cmd: &str, env: &[String]) -> 
     if cmd.contains('/') {
         return Ok(cmd.as_bytes().to_vec());
     }
-    let path = env
-        .iter()
-        .find_map(|e| e.strip_prefix("PATH="))
-        .unwrap_or(DEFAULT_PATH);
+    let path = env.iter().find_map(|e| e.strip_prefix("PATH=")).unwrap_or(DEFAULT_PATH);
     for dir in path.split(':') {
         let dir = if dir.is_empty() { "." } else { dir };
         let candidate = format!("{dir}/{cmd}");
@@ -133,14 +130,8 @@ fn host_stdio(fd: i32) -> Arc<OpenFile> {
     // SAFETY: borrowing a standard descriptor for the duration of the dup.
     let borrowed = unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) };
     let owned: Option<OwnedFd> = borrowed.try_clone_to_owned().ok();
-    let owned = owned.or_else(|| {
-        std::fs::File::options()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .ok()
-            .map(OwnedFd::from)
-    });
+    let owned =
+        owned.or_else(|| std::fs::File::options().read(true).write(true).open("/dev/null").ok().map(OwnedFd::from));
     // Access mode and status flags as on the host, so F_GETFL tells the truth.
     let flags = owned
         .as_ref()
@@ -150,11 +141,7 @@ fn host_stdio(fd: i32) -> Arc<OpenFile> {
         Some(o) => Box::new(HostStream::new(o)),
         None => Box::new(crate::kernel::vfs::dir::PathOnly(Default::default())),
     };
-    Arc::new(OpenFile::new(
-        ops,
-        format!("host:[{fd}]").into_bytes(),
-        flags,
-    ))
+    Arc::new(OpenFile::new(ops, format!("host:[{fd}]").into_bytes(), flags))
 }
 
 /// The caller's terminal as a console: the first of stdin, stdout and
@@ -175,7 +162,8 @@ fn console_stdio(console: &Arc<HostConsole>) -> [Arc<OpenFile>; 3] {
         // SAFETY: borrowing a standard descriptor for the duration of the dup.
         match unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }.try_clone_to_owned() {
             Ok(owned) => {
-                let flags = nix::fcntl::fcntl(owned.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(libc::O_RDWR) as u32;
+                let flags =
+                    nix::fcntl::fcntl(owned.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(libc::O_RDWR) as u32;
                 Arc::new(OpenFile::new(console.file(owned), b"/dev/console".to_vec(), flags))
             }
             Err(_) => host_stdio(fd),
@@ -187,21 +175,14 @@ fn console_stdio(console: &Arc<HostConsole>) -> [Arc<OpenFile>; 3] {
 pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     let meta = std::fs::metadata(&spec.root).map_err(|e| DoError::Root(spec.root.clone(), e))?;
     if !meta.is_dir() {
-        return Err(DoError::Root(
-            spec.root.clone(),
-            std::io::Error::from_raw_os_error(libc::ENOTDIR),
-        ));
+        return Err(DoError::Root(spec.root.clone(), std::io::Error::from_raw_os_error(libc::ENOTDIR)));
     }
     let vfs = Vfs::with_binds(&spec.root, &spec.mounts).map_err(|e| DoError::Root(spec.root.clone(), e))?;
     let cwd = choose_cwd(&vfs, spec)?;
     let cmd = &spec.argv[0];
     let path = find_command(&vfs, &cwd, cmd, &spec.env)?;
-    let config = KernelConfig {
-        strace: spec.strace,
-        hostname: "husk".to_string(),
-        max_tasks: 1024,
-        network: spec.network,
-    };
+    let config =
+        KernelConfig { strace: spec.strace, hostname: "husk".to_string(), max_tasks: 1024, network: spec.network };
     let kernel = Kernel::new(vfs, &config);
     // With --console, the caller's terminal is the console itself.
     let console = if spec.console { host_console(&kernel) } else { None };
@@ -214,11 +195,15 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     });
     // With -t, the command's stdio is the slave side of a sandbox pty; the
     // master side is pumped to and from the caller's terminal.
-    let pty = if spec.tty { Some(kernel.vfs.devpts.new_pair().map_err(|e| DoError::Sentry(e.to_string()))?) } else { None };
+    let pty =
+        if spec.tty { Some(kernel.vfs.devpts.new_pair().map_err(|e| DoError::Sentry(e.to_string()))?) } else { None };
     let stdio = match &pty {
         Some(master) => {
             master.pty.unlock();
-            let ops = master.pty.open_slave((libc::O_RDWR | libc::O_NOCTTY) as u32).map_err(|e| DoError::Sentry(e.to_string()))?;
+            let ops = master
+                .pty
+                .open_slave((libc::O_RDWR | libc::O_NOCTTY) as u32)
+                .map_err(|e| DoError::Sentry(e.to_string()))?;
             let path = format!("/dev/pts/{}", master.pty.index).into_bytes();
             let f = Arc::new(OpenFile::new(ops, path, libc::O_RDWR as u32));
             [f.clone(), f.clone(), f]
@@ -289,9 +274,7 @@ fn choose_cwd(vfs: &Vfs, spec: &DoSpec) -> Result<Vec<u8>, DoError> {
         Some(c) => check(c.as_bytes()).map_err(|e| DoError::Cwd(c.clone(), e)),
         None if spec.root == Path::new("/") => {
             let host = std::env::current_dir().ok();
-            Ok(host
-                .and_then(|h| check(h.as_os_str().as_encoded_bytes()).ok())
-                .unwrap_or_else(|| b"/".to_vec()))
+            Ok(host.and_then(|h| check(h.as_os_str().as_encoded_bytes()).ok()).unwrap_or_else(|| b"/".to_vec()))
         }
         None => Ok(b"/".to_vec()),
     }

@@ -59,6 +59,7 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_faccessat, "access"),
     (libc::SYS_faccessat2, "access"),
     (libc::SYS_mkdirat, "rw bind mounts, state directory"),
+    (libc::SYS_mknodat, "FIFOs on rw bind mounts"),
     (libc::SYS_mkdir, "state directory"),
     (libc::SYS_unlinkat, "rw bind mounts, state directory"),
     (libc::SYS_unlink, "state directory"),

@@ -14,6 +14,10 @@ use super::tcp::linux_state;
 use super::unix::Endpoint;
 use super::NetStack;
 
+/// One line of a /proc/net/{tcp,udp} table: local address and port,
+/// remote endpoint, Linux state number, send and receive queue sizes.
+type Row = (Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize);
+
 fn hex_addr(a: Option<IpAddress>, v6: bool) -> String {
     let ip: Option<IpAddr> = a.map(IpAddr::from);
     if !v6 {
@@ -35,7 +39,7 @@ fn is_v6(a: Option<IpAddress>) -> bool {
     matches!(a, Some(IpAddress::Ipv6(_)))
 }
 
-fn inet_table(header_v6: bool, rows: Vec<(Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize)>) -> Vec<u8> {
+fn inet_table(header_v6: bool, rows: Vec<Row>) -> Vec<u8> {
     let mut s = String::new();
     if header_v6 {
         s.push_str("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
@@ -54,7 +58,7 @@ fn inet_table(header_v6: bool, rows: Vec<(Option<IpAddress>, u16, Option<IpEndpo
     s.into_bytes()
 }
 
-fn tcp_rows(net: &NetStack, v6: bool) -> Vec<(Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize)> {
+fn tcp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
     let table = net.ip.peek(|s| s.tcp_table());
     let mut seen_listen: Vec<IpListenEndpoint> = Vec::new();
     let mut rows = Vec::new();
@@ -86,7 +90,7 @@ pub fn tcp6(net: &NetStack) -> Vec<u8> {
     inet_table(true, tcp_rows(net, true))
 }
 
-fn udp_rows(net: &NetStack, v6: bool) -> Vec<(Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize)> {
+fn udp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
     net.ip
         .peek(|s| s.udp_table())
         .into_iter()

@@ -435,9 +435,7 @@ impl Inner {
     /// Every TCP connection and listener (for /proc/net/tcp): local,
     /// remote, state.
     #[cfg_attr(not(test), allow(dead_code))] // until the procfs serves /proc/net
-    pub fn tcp_table(
-        &self,
-    ) -> Vec<(Option<IpEndpoint>, Option<IpEndpoint>, tcp::State, IpListenEndpoint, usize, usize)> {
+    pub fn tcp_table(&self) -> Vec<TcpRow> {
         self.sockets
             .iter()
             .filter_map(|(_, s)| match s {
@@ -466,6 +464,10 @@ impl Inner {
             .collect()
     }
 }
+
+/// One TCP socket for /proc/net/tcp: local and remote endpoints, state,
+/// listen endpoint, send and receive queue sizes.
+pub type TcpRow = (Option<IpEndpoint>, Option<IpEndpoint>, tcp::State, IpListenEndpoint, usize, usize);
 
 /// States of a pool socket that accept hands over.
 fn accepted_state(s: tcp::State) -> bool {

@@ -379,11 +379,7 @@ impl Socket for TcpSocket {
                 self.ip.with(|s| {
                     let t = s.tcp(h);
                     if !t.may_send() {
-                        return Some(Err(if t.state() == TS::Closed && !t.is_open() {
-                            Errno::EPIPE
-                        } else {
-                            Errno::EPIPE
-                        }));
+                        return Some(Err(Errno::EPIPE));
                     }
                     if args.data.is_empty() {
                         return Some(Ok(0));

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use smoltcp::iface::SocketHandle;
+use smoltcp::socket::icmp;
 use smoltcp::socket::udp::{self, UdpMetadata};
 use smoltcp::wire::{IpAddress, IpListenEndpoint};
 
@@ -13,7 +14,7 @@ use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::links;
 use super::ports::{Proto, Share};
 use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
-use super::stack::{from_endpoint, to_endpoint, IpStack, Shared};
+use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Shared};
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
 
@@ -34,6 +35,11 @@ struct St {
     shut_rd: bool,
     shut_wr: bool,
     opts: HashMap<(i32, i32), Vec<u8>>,
+    /// An ICMP socket receiving the errors (port unreachable) about our
+    /// datagrams.
+    errors: Option<SocketHandle>,
+    /// A pending error (ECONNREFUSED) for a connected socket.
+    error: Option<Errno>,
 }
 
 /// A UDP socket.
@@ -77,6 +83,8 @@ impl UdpSocket {
                 shut_rd: false,
                 shut_wr: false,
                 opts: HashMap::new(),
+                errors: None,
+                error: None,
             }),
         }
     }
@@ -99,13 +107,31 @@ impl UdpSocket {
         st.port_bound = true;
         let u = unmap(st.local);
         let ep = IpListenEndpoint { addr: (!u.ip().is_unspecified()).then(|| IpAddress::from(u.ip())), port };
-        let h = self.ip.with(|s| {
+        let (h, e) = self.ip.with(|s| {
             let mut sock = udp::Socket::new(buffer(), buffer());
             let _ = sock.bind(ep);
-            s.add(sock, &self.shared)
+            let h = s.add(sock, &self.shared);
+            let ebuf = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]);
+            let mut errs = icmp::Socket::new(ebuf(), ebuf());
+            let _ = errs.bind(icmp::Endpoint::Udp(ep));
+            (h, s.add(errs, &self.shared))
         });
         st.handle = Some(h);
+        st.errors = Some(e);
         Ok(())
+    }
+
+    /// Takes in the ICMP errors about our datagrams: a connected socket gets
+    /// ECONNREFUSED for a "port unreachable", as Linux reports it.
+    fn collect_errors(st: &mut St, s: &mut Inner) {
+        let Some(e) = st.errors else { return };
+        let sock = s.sockets.get_mut::<icmp::Socket>(e);
+        while let Ok((p, _)) = sock.recv() {
+            let unreachable = matches!((p.first(), p.get(1)), (Some(3), Some(3)) | (Some(1), Some(4)));
+            if unreachable && st.peer.is_some() {
+                st.error = Some(Errno::ECONNREFUSED);
+            }
+        }
     }
 
     fn ensure_bound(&self, st: &mut St) -> Result<SocketHandle, Errno> {
@@ -122,6 +148,9 @@ impl Drop for UdpSocket {
         let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some(h) = st.handle {
             self.ip.with(|s| s.remove(h));
+        }
+        if let Some(e) = st.errors {
+            self.ip.with(|s| s.remove(e));
         }
         if st.port_bound {
             self.ip.ports().unbind(Proto::Udp, st.local.port(), self.id);
@@ -174,6 +203,10 @@ impl Socket for UdpSocket {
         if st.shut_wr {
             return Err(Errno::EPIPE);
         }
+        self.ip.peek(|s| Self::collect_errors(&mut st, s));
+        if let Some(e) = st.error.take() {
+            return Err(e);
+        }
         let dst = match args.addr {
             Some(raw) if !raw.is_empty() => fix_unspecified(unmap(parse_inet(self.domain, raw, true)?)),
             _ => st.peer.ok_or(Errno::EDESTADDRREQ)?,
@@ -215,16 +248,18 @@ impl Socket for UdpSocket {
         let peek = args.flags & libc::MSG_PEEK != 0;
         let deadline = self.common.recv_deadline();
         block_until(&[&self.shared.queue], deadline, || {
-            if self.lock().shut_rd {
+            let mut st = self.lock();
+            if st.shut_rd {
                 return Some(Ok(Received::default()));
             }
             self.ip.with(|s| {
+                Self::collect_errors(&mut st, s);
+                if let Some(e) = st.error.take() {
+                    return Some(Err(e));
+                }
                 let u = s.sockets.get_mut::<udp::Socket>(h);
-                loop {
-                    let (data, meta) = match u.peek() {
-                        Ok((d, m)) => (d, *m),
-                        Err(_) => break,
-                    };
+                while let Ok((data, meta)) = u.peek() {
+                    let meta = *meta;
                     let from = from_endpoint(meta.endpoint);
                     if peer.is_some_and(|p| unmap(p) != unmap(from)) {
                         let _ = u.recv();
@@ -309,9 +344,12 @@ impl Socket for UdpSocket {
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno> {
-        let st = self.lock();
+        let mut st = self.lock();
         match (level, name) {
-            (libc::SOL_SOCKET, libc::SO_ERROR) => Ok(0i32.to_ne_bytes().to_vec()),
+            (libc::SOL_SOCKET, libc::SO_ERROR) => {
+                self.ip.peek(|s| Self::collect_errors(&mut st, s));
+                Ok(st.error.take().map(|e| e.0).unwrap_or(0).to_ne_bytes().to_vec())
+            }
             (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
                 Ok((st.v6only as i32).to_ne_bytes().to_vec())
@@ -326,7 +364,7 @@ impl Socket for UdpSocket {
     }
 
     fn poll_ready(&self, events: i16) -> i16 {
-        let st = self.lock();
+        let mut st = self.lock();
         let mut r = 0;
         if st.shut_rd {
             r |= libc::POLLIN | libc::POLLRDNORM | libc::POLLRDHUP;
@@ -336,6 +374,10 @@ impl Socket for UdpSocket {
         }
         match st.handle {
             Some(h) => self.ip.peek(|s| {
+                Self::collect_errors(&mut st, s);
+                if st.error.is_some() {
+                    r |= libc::POLLERR;
+                }
                 let u = s.sockets.get::<udp::Socket>(h);
                 if u.can_recv() {
                     r |= libc::POLLIN | libc::POLLRDNORM;

@@ -10,7 +10,6 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-use crate::kernel::errno::Errno;
 use crate::kernel::tty::pty::Pty;
 use crate::kernel::tty::termios::Winsize;
 
@@ -143,14 +142,10 @@ impl Attachment {
             .spawn(move || {
                 let mut stdout = std::io::stdout();
                 let mut buf = [0u8; 8192];
-                loop {
-                    match pty.master_read(&mut buf, false) {
-                        Ok(n) => {
-                            if stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
-                                break;
-                            }
-                        }
-                        Err(Errno::EIO) | Err(_) => break,
+                // Until every slave side is closed (EIO) or the host output fails.
+                while let Ok(n) = pty.master_read(&mut buf, false) {
+                    if stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
+                        break;
                     }
                 }
             })

@@ -318,6 +318,36 @@ static void udp(void) {
     printf("mmsg-lens: %u %u %u\n", mm[0].msg_len, mm[1].msg_len, mm[2].msg_len);
 }
 
+/* A connected UDP socket learns of a closed port (ICMP port unreachable):
+ * ECONNREFUSED once, on the next call; unconnected sockets are not told. */
+static void udp_refused(void) {
+    int a = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in x = loopback(0);
+    bind(a, (struct sockaddr *)&x, sizeof x);
+    socklen_t l = sizeof x;
+    getsockname(a, (struct sockaddr *)&x, &l);
+    close(a);
+    int c = socket(AF_INET, SOCK_DGRAM, 0);
+    connect(c, (struct sockaddr *)&x, sizeof x);
+    res("send1", send(c, "x", 1, 0));
+    usleep(20000);
+    val("revents", revents(c, POLLIN | POLLOUT));
+    char b[4];
+    res("recv", recv(c, b, 1, MSG_DONTWAIT));
+    res("recv2", recv(c, b, 1, MSG_DONTWAIT));
+    res("send2", send(c, "x", 1, 0));
+    usleep(20000);
+    res("send3", send(c, "x", 1, 0));
+    int e = -1;
+    socklen_t el = sizeof e;
+    getsockopt(c, SOL_SOCKET, SO_ERROR, &e, &el);
+    val("so-error-after", e);
+    int u = socket(AF_INET, SOCK_DGRAM, 0);
+    res("unconnected-sendto", sendto(u, "x", 1, 0, (struct sockaddr *)&x, sizeof x));
+    usleep(20000);
+    res("unconnected-recv", recv(u, b, 1, MSG_DONTWAIT));
+}
+
 static void sharing(void) {
     int a = socket(AF_INET, SOCK_STREAM, 0), b = socket(AF_INET, SOCK_STREAM, 0);
     struct sockaddr_in x = loopback(0);
@@ -441,7 +471,8 @@ static void big(void) {
 int main(int argc, char **argv) {
     static const struct group groups[] = {
         {"tcp-basic", tcp_basic}, {"tcp-nonblock", tcp_nonblock}, {"echo-epoll", echo_epoll},
-        {"echo-poll", echo_poll}, {"udp", udp}, {"sharing", sharing}, {"ipv6", ipv6}, {"big", big},
+        {"echo-poll", echo_poll}, {"udp", udp}, {"udp-refused", udp_refused}, {"sharing", sharing},
+        {"ipv6", ipv6}, {"big", big},
     };
     return RUN(argc, argv, groups);
 }

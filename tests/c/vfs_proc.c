@@ -255,6 +255,20 @@ static void g_dev(void) {
     memset(buf, 1, sizeof buf);
     expect("zero", read(fd, buf, 16) == 16 && buf[0] == 0 && buf[15] == 0, "x");
     close(fd);
+    /* A large read of zeros into memory holding data, at an odd offset. */
+    size_t big = 3 << 20;
+    char *m = malloc(big);
+    memset(m, 'x', big);
+    fd = open("/dev/zero", O_RDONLY);
+    ssize_t got = read(fd, m + 1001, big - 3000);
+    int bad = got != (ssize_t)(big - 3000) || m[1000] != 'x' || m[big - 1999] != 'x';
+    for (size_t i = 1001; i < big - 1999 && !bad; i++)
+        bad = m[i] != 0;
+    expect("zero-large-read", !bad, "got %zd", got);
+    memset(m + 1001, 'y', big - 3000);
+    expect("zero-pages-writable-again", m[1001] == 'y' && m[big - 2000] == 'y', "x");
+    free(m);
+    close(fd);
     fd = open("/dev/full", O_WRONLY);
     EXPECT_ERR("full", write(fd, "x", 1), ENOSPC);
     close(fd);

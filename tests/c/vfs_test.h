@@ -31,9 +31,11 @@ static void scratch_cleanup(void) {
         nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* Makes the scratch directory and changes into it. */
+/* Makes the scratch directory (under $VFS_SCRATCH_PARENT, default /tmp)
+ * and changes into it. */
 static void scratch_init(void) {
-    strcpy(scratch, "/tmp/husk-vfs-XXXXXX");
+    const char *parent = getenv("VFS_SCRATCH_PARENT");
+    snprintf(scratch, sizeof scratch, "%s/husk-vfs-XXXXXX", parent ? parent : "/tmp");
     if (!mkdtemp(scratch)) {
         printf("scratch: %s\n", errno_name(errno));
         exit(1);

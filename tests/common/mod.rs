@@ -51,10 +51,7 @@ pub fn default_timeout() -> Duration {
 /// and `RUST_LOG` pass through to help debugging.
 pub fn base_env() -> Vec<(String, String)> {
     let mut env = vec![
-        (
-            "PATH".to_string(),
-            "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string(),
-        ),
+        ("PATH".to_string(), "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin".to_string()),
         ("LC_ALL".to_string(), "C".to_string()),
         ("HOME".to_string(), "/root".to_string()),
     ];
@@ -68,9 +65,7 @@ pub fn base_env() -> Vec<(String, String)> {
 
 /// Panics unless Debian's static busybox is installed at `/bin/busybox`.
 pub fn require_busybox() {
-    let ok = fs::read(BUSYBOX)
-        .map(|elf| is_static_elf(&elf))
-        .unwrap_or(false);
+    let ok = fs::read(BUSYBOX).map(|elf| is_static_elf(&elf)).unwrap_or(false);
     if !ok {
         panic!(
             "{BUSYBOX} is missing or not statically linked: \
@@ -94,8 +89,7 @@ fn is_static_elf(elf: &[u8]) -> bool {
     let (phoff, phentsize, phnum) = (u64_at(0x20), u16_at(0x36), u16_at(0x38));
     (0..phnum).all(|i| {
         let o = phoff + i * phentsize;
-        o + 4 <= elf.len()
-            && u32::from_le_bytes([elf[o], elf[o + 1], elf[o + 2], elf[o + 3]]) != PT_INTERP
+        o + 4 <= elf.len() && u32::from_le_bytes([elf[o], elf[o + 1], elf[o + 2], elf[o + 3]]) != PT_INTERP
     })
 }
 
@@ -113,10 +107,7 @@ pub fn target_dir() -> PathBuf {
 pub fn unique_tag(what: &str) -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let n = NEXT.fetch_add(1, Ordering::Relaxed);
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
+    let nanos = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
     format!("{what}-{}-{n}-{nanos:x}", std::process::id())
 }
 
@@ -128,11 +119,8 @@ pub struct ScratchDir {
 
 impl ScratchDir {
     pub fn new(what: &str) -> ScratchDir {
-        let path = Path::new(env!("CARGO_TARGET_TMPDIR"))
-            .join("husk-tests")
-            .join(unique_tag(what));
-        fs::create_dir_all(&path)
-            .unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
+        let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("husk-tests").join(unique_tag(what));
+        fs::create_dir_all(&path).unwrap_or_else(|e| panic!("cannot create {}: {e}", path.display()));
         ScratchDir { path }
     }
 
@@ -185,9 +173,7 @@ pub fn c_program(name: &str) -> PathBuf {
 }
 
 fn build_c_program(name: &str) -> PathBuf {
-    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests")
-        .join("c");
+    let c_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("c");
     let src = c_dir.join(format!("{name}.c"));
     assert!(src.is_file(), "no test program {}", src.display());
     let mut inputs = vec![src.clone()];
@@ -209,12 +195,9 @@ fn build_c_program(name: &str) -> PathBuf {
     let tmp = out_dir.join(format!(".{name}.tmp-{}", std::process::id()));
     let mut cc = Command::new("cc");
     cc.args(["-static", "-O1", "-o"]).arg(&tmp).arg(&src);
-    let result = Run::command(
-        cc,
-        format!("cc -static -O1 -o {} {}", tmp.display(), src.display()),
-    )
-    .timeout(Duration::from_secs(120))
-    .try_run();
+    let result = Run::command(cc, format!("cc -static -O1 -o {} {}", tmp.display(), src.display()))
+        .timeout(Duration::from_secs(120))
+        .try_run();
     let output = match result {
         Ok(o) => o,
         Err(e) => panic!("cannot run cc ({e}): install gcc and the static libc (libc6-dev)"),
@@ -279,12 +262,7 @@ impl Run {
 
     /// Any command, with the caller's environment untouched.
     pub fn command(cmd: Command, what: String) -> Run {
-        Run {
-            cmd,
-            what,
-            stdin: None,
-            timeout: default_timeout(),
-        }
+        Run { cmd, what, stdin: None, timeout: default_timeout() }
     }
 
     fn with_base_env(mut self) -> Run {
@@ -320,8 +298,7 @@ impl Run {
     /// finish in time (after killing it).
     pub fn run(self) -> Output {
         let what = self.what.clone();
-        self.try_run()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"))
+        self.try_run().unwrap_or_else(|e| panic!("cannot start {what}: {e}"))
     }
 
     /// Like [`Run::run`] but returns an error if the child cannot start.
@@ -333,11 +310,7 @@ impl Run {
     /// was started in (its pid).
     fn try_run_in_group(mut self) -> std::io::Result<(i32, Output)> {
         self.cmd
-            .stdin(if self.stdin.is_some() {
-                Stdio::piped()
-            } else {
-                Stdio::null()
-            })
+            .stdin(if self.stdin.is_some() { Stdio::piped() } else { Stdio::null() })
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
@@ -353,9 +326,7 @@ impl Run {
     /// Any such process is killed so the next test starts clean.
     pub fn run_reporting_leftovers(self) -> (Output, Vec<String>) {
         let what = self.what.clone();
-        let (pgid, out) = self
-            .try_run_in_group()
-            .unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
+        let (pgid, out) = self.try_run_in_group().unwrap_or_else(|e| panic!("cannot start {what}: {e}"));
         // Teardown may take a moment after the main process has exited.
         let deadline = Instant::now() + Duration::from_secs(3);
         let mut left = processes_in_group(pgid);
@@ -408,11 +379,7 @@ struct Collected {
 }
 
 impl Collected {
-    fn start(
-        mut pipe: impl Read + Send + 'static,
-        which: usize,
-        done: mpsc::Sender<usize>,
-    ) -> Collected {
+    fn start(mut pipe: impl Read + Send + 'static, which: usize, done: mpsc::Sender<usize>) -> Collected {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let sink = Arc::clone(&buf);
         thread::spawn(move || {
@@ -420,10 +387,7 @@ impl Collected {
             loop {
                 match pipe.read(&mut chunk) {
                     Ok(0) | Err(_) => break,
-                    Ok(n) => sink
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .extend_from_slice(&chunk[..n]),
+                    Ok(n) => sink.lock().unwrap_or_else(|e| e.into_inner()).extend_from_slice(&chunk[..n]),
                 }
             }
             let _ = done.send(which);
@@ -436,12 +400,7 @@ impl Collected {
     }
 }
 
-fn wait_bounded(
-    child: &mut Child,
-    input: Option<Vec<u8>>,
-    timeout: Duration,
-    what: &str,
-) -> Output {
+fn wait_bounded(child: &mut Child, input: Option<Vec<u8>>, timeout: Duration, what: &str) -> Output {
     let deadline = Instant::now() + timeout;
     let pgid = child.id() as i32;
 
@@ -453,11 +412,7 @@ fn wait_bounded(
         });
     }
     let (done_tx, done_rx) = mpsc::channel();
-    let stdout = Collected::start(
-        child.stdout.take().expect("stdout piped"),
-        1,
-        done_tx.clone(),
-    );
+    let stdout = Collected::start(child.stdout.take().expect("stdout piped"), 1, done_tx.clone());
     let stderr = Collected::start(child.stderr.take().expect("stderr piped"), 2, done_tx);
 
     let status = loop {
@@ -483,9 +438,7 @@ fn wait_bounded(
 
     // The child is gone; its pipes close once every process holding them
     // (e.g. a leftover sandbox process) is gone too.
-    let grace = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_secs(5));
+    let grace = deadline.saturating_duration_since(Instant::now()).max(Duration::from_secs(5));
     let pipes_deadline = Instant::now() + grace;
     for _ in 0..2 {
         let left = pipes_deadline.saturating_duration_since(Instant::now());
@@ -502,11 +455,7 @@ fn wait_bounded(
             );
         }
     }
-    Output {
-        status,
-        stdout: stdout.take(),
-        stderr: stderr.take(),
-    }
+    Output { status, stdout: stdout.take(), stderr: stderr.take() }
 }
 
 /// SIGKILLs the process group the test started for one child.
@@ -610,12 +559,7 @@ pub fn assert_exit(out: &Output, code: i32) {
 /// Asserts the exact stdout of a successful child.
 #[track_caller]
 pub fn assert_stdout(out: &Output, expected: &str) {
-    assert_eq!(
-        stdout_text(out),
-        expected,
-        "unexpected stdout\n{}",
-        describe(out)
-    );
+    assert_eq!(stdout_text(out), expected, "unexpected stdout\n{}", describe(out));
     assert_exit(out, 0);
 }
 
@@ -646,11 +590,7 @@ pub fn assert_same_as_native(native: &Output, husk: &Output) {
             .find(|(_, (a, b))| a != b)
             .map(|(i, (a, b))| format!("line {}: native {a:?}, husk {b:?}", i + 1))
             .unwrap_or_else(|| {
-                format!(
-                    "one output is a prefix of the other ({} vs {} lines)",
-                    n.lines().count(),
-                    h.lines().count()
-                )
+                format!("one output is a prefix of the other ({} vs {} lines)", n.lines().count(), h.lines().count())
             });
         panic!(
             "husk's stdout differs from native: {first_diff}\n\
@@ -681,10 +621,7 @@ pub fn assert_not_on_host<P: AsRef<Path>>(paths: &[P], context: &str) {
             p.display().to_string()
         })
         .collect();
-    assert!(
-        leaked.is_empty(),
-        "appeared on the host: {leaked:?}\n{context}"
-    );
+    assert!(leaked.is_empty(), "appeared on the host: {leaked:?}\n{context}");
 }
 
 // ---------------------------------------------------------------------------
@@ -726,9 +663,7 @@ pub fn check_c_group(prog: &str, group: &str) {
     let bin = c_program_str(prog);
     let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
     assert_all_ok(&n, &format!("native {prog} {group}"));
-    let h = Run::husk_do(&["--", &bin, group])
-        .timeout(proc_timeout())
-        .run();
+    let h = Run::husk_do(&["--", &bin, group]).timeout(proc_timeout()).run();
     assert_same_as_native(&n, &h);
 }
 

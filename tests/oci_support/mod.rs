@@ -111,20 +111,31 @@ impl World {
         serde_json::from_str(&o.stdout).unwrap_or_else(|e| panic!("state JSON: {e}: {}", o.stdout))
     }
 
-    /// Status of `id` per `state`, and per `list --format json`; they must agree.
+    /// Status of `id` per `state`, and per `list --format json`; they must
+    /// agree. (A container may change state between the two reads: then
+    /// the pair is read again.)
     pub fn status(&self, id: &str) -> String {
-        let st = self.state(id)["status"].as_str().unwrap().to_string();
+        for _ in 0..10 {
+            let before = self.state(id)["status"].as_str().unwrap().to_string();
+            let from_list = self.list_status(id);
+            let after = self.state(id)["status"].as_str().unwrap().to_string();
+            if before == after {
+                assert_eq!(before, from_list, "state and list disagree about {id}");
+                return before;
+            }
+        }
+        panic!("{id} keeps changing state");
+    }
+
+    fn list_status(&self, id: &str) -> String {
         let list: serde_json::Value =
             serde_json::from_str(&self.husk(&["list", "--format", "json"]).ok().stdout).unwrap();
-        let from_list = list
-            .as_array()
+        list.as_array()
             .unwrap()
             .iter()
             .find(|c| c["id"] == id)
             .map(|c| c["status"].as_str().unwrap().to_string())
-            .unwrap_or_else(|| panic!("{id} missing from list: {list}"));
-        assert_eq!(st, from_list, "state and list disagree about {id}");
-        st
+            .unwrap_or_else(|| panic!("{id} missing from list: {list}"))
     }
 
     /// Ids in `list -q`.

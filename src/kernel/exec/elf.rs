@@ -64,10 +64,7 @@ pub fn load_elf(
     if hdr.e_type != ET_EXEC && hdr.e_type != ET_DYN {
         return Err(Errno::ENOEXEC);
     }
-    if hdr.e_phentsize as usize != PHDR_SIZE
-        || hdr.e_phnum == 0
-        || hdr.e_phnum as usize * PHDR_SIZE > MAX_PHDRS_BYTES
-    {
+    if hdr.e_phentsize as usize != PHDR_SIZE || hdr.e_phnum == 0 || hdr.e_phnum as usize * PHDR_SIZE > MAX_PHDRS_BYTES {
         return Err(Errno::ENOEXEC);
     }
     let mut pbuf = vec![0u8; hdr.e_phnum as usize * PHDR_SIZE];
@@ -75,8 +72,7 @@ pub fn load_elf(
         return Err(Errno::ENOEXEC);
     }
     let ctx = Ctx::new(Container::Big, Endian::Little);
-    let phdrs =
-        ProgramHeader::parse(&pbuf, 0, hdr.e_phnum as usize, ctx).map_err(|_| Errno::ENOEXEC)?;
+    let phdrs = ProgramHeader::parse(&pbuf, 0, hdr.e_phnum as usize, ctx).map_err(|_| Errno::ENOEXEC)?;
     let loads: Vec<&ProgramHeader> = phdrs.iter().filter(|p| p.p_type == PT_LOAD).collect();
     if loads.is_empty() {
         return Err(Errno::ENOEXEC);
@@ -119,40 +115,13 @@ pub fn load_elf(
         if lo < MMAP_MIN_ADDR {
             return Err(Errno::EINVAL);
         }
-        mm.mmap(
-            thread,
-            MapRequest {
-                addr: lo,
-                len: span,
-                prot: 0,
-                flags: anon | fixed,
-                file: None,
-                offset: 0,
-            },
-        )?
+        mm.mmap(thread, MapRequest { addr: lo, len: span, prot: 0, flags: anon | fixed, file: None, offset: 0 })?
     } else if as_interp.is_some() {
-        mm.mmap(
-            thread,
-            MapRequest {
-                addr: 0,
-                len: span,
-                prot: 0,
-                flags: anon,
-                file: None,
-                offset: 0,
-            },
-        )?
+        mm.mmap(thread, MapRequest { addr: 0, len: span, prot: 0, flags: anon, file: None, offset: 0 })?
     } else {
         mm.mmap(
             thread,
-            MapRequest {
-                addr: ET_DYN_BASE,
-                len: span,
-                prot: 0,
-                flags: anon | fixed,
-                file: None,
-                offset: 0,
-            },
+            MapRequest { addr: ET_DYN_BASE, len: span, prot: 0, flags: anon | fixed, file: None, offset: 0 },
         )?
     };
     let bias = base - lo;
@@ -177,18 +146,13 @@ pub fn load_elf(
             mm.mmap(thread, req)?;
             // The rest of the last file page belongs to .bss: zero it.
             let page_end = page_align_up(file_end).ok_or(Errno::ENOEXEC)?;
-            if p.p_memsz > p.p_filesz && page_end > file_end && prot & libc::PROT_WRITE as u32 != 0
-            {
+            if p.p_memsz > p.p_filesz && page_end > file_end && prot & libc::PROT_WRITE as u32 != 0 {
                 let zeros = vec![0u8; (page_end - file_end) as usize];
                 use crate::kernel::mm::usermem::UserMemory;
                 mm.memory().write_bytes(file_end, &zeros)?;
             }
         }
-        let anon_start = if p.p_filesz > 0 {
-            page_align_up(file_end).ok_or(Errno::ENOEXEC)?
-        } else {
-            map_start
-        };
+        let anon_start = if p.p_filesz > 0 { page_align_up(file_end).ok_or(Errno::ENOEXEC)? } else { map_start };
         if mem_end > anon_start {
             mm.mmap(
                 thread,
@@ -212,12 +176,5 @@ pub fn load_elf(
             .map(|p| p.p_vaddr + (hdr.e_phoff - p.p_offset) + bias)
             .unwrap_or(0),
     };
-    Ok(Image {
-        entry: hdr.e_entry.wrapping_add(bias),
-        phdr,
-        phnum: hdr.e_phnum as u64,
-        bias,
-        interp,
-        end: bias + hi,
-    })
+    Ok(Image { entry: hdr.e_entry.wrapping_add(bias), phdr, phnum: hdr.e_phnum as u64, bias, interp, end: bias + hi })
 }

@@ -56,12 +56,7 @@ pub struct Loaded {
 /// execute. Returns the file and its canonical path.
 fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
     let vfs = req.vfs;
-    let lk = crate::kernel::vfs::Lookup {
-        root: req.root,
-        start: req.cwd,
-        follow: true,
-        resolve: 0,
-    };
+    let lk = crate::kernel::vfs::Lookup { root: req.root, start: req.cwd, follow: true, resolve: 0 };
     let r = vfs.resolve_with(&lk, path)?;
     let st = r.stat()?;
     if st.is_dir() {
@@ -96,20 +91,10 @@ fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
 }
 
 /// Loads the program of `req` into the empty address space of `thread`.
-pub fn load(
-    req: ExecRequest,
-    thread: &mut StubThread,
-    mm: &MemoryManager,
-) -> Result<Loaded, Errno> {
+pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Result<Loaded, Errno> {
     let mut argv = req.argv.clone();
     let mut path = req.path.clone();
-    if argv
-        .iter()
-        .chain(req.envp.iter())
-        .map(|s| s.len() + 1)
-        .sum::<usize>()
-        > MAX_ARG_BYTES
-    {
+    if argv.iter().chain(req.envp.iter()).map(|s| s.len() + 1).sum::<usize>() > MAX_ARG_BYTES {
         return Err(Errno::E2BIG);
     }
     for _ in 0..=MAX_SCRIPT_DEPTH {
@@ -135,34 +120,15 @@ pub fn load(
         let image = elf::load_elf(thread, mm, &file, None)?;
         let interp = match &image.interp {
             Some(ipath) => {
-                let (ifile, _) = open_exec(&req, ipath).map_err(|e| {
-                    if e == Errno::EACCES {
-                        Errno::ELIBBAD
-                    } else {
-                        e
-                    }
-                })?;
+                let (ifile, _) =
+                    open_exec(&req, ipath).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
                 Some(elf::load_elf(thread, mm, &ifile, Some(()))?)
             }
             None => None,
         };
         let execfn = req.path.clone();
-        let regs = stack::build(
-            thread,
-            mm,
-            &image,
-            interp.as_ref(),
-            &argv,
-            &req.envp,
-            &execfn,
-            req.ids,
-        )?;
-        return Ok(Loaded {
-            regs,
-            exe: canon,
-            argv,
-            envp: req.envp.clone(),
-        });
+        let regs = stack::build(thread, mm, &image, interp.as_ref(), &argv, &req.envp, &execfn, req.ids)?;
+        return Ok(Loaded { regs, exe: canon, argv, envp: req.envp.clone() });
     }
     Err(Errno::ELOOP)
 }

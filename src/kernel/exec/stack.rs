@@ -50,20 +50,9 @@ pub fn build(
     ids: (u32, u32, u32, u32),
 ) -> Result<Regs, Errno> {
     let bottom = STACK_TOP - STACK_SIZE;
-    let flags =
-        (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE) as u32;
+    let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE) as u32;
     let prot = (libc::PROT_READ | libc::PROT_WRITE) as u32;
-    mm.mmap(
-        thread,
-        MapRequest {
-            addr: bottom,
-            len: STACK_SIZE,
-            prot,
-            flags,
-            file: None,
-            offset: 0,
-        },
-    )?;
+    mm.mmap(thread, MapRequest { addr: bottom, len: STACK_SIZE, prot, flags, file: None, offset: 0 })?;
     mm.set_backing(bottom, STACK_TOP, Backing::Stack);
     {
         let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());

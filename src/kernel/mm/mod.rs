@@ -103,12 +103,7 @@ impl MemoryManager {
             });
         }
         Arc::new(MemoryManager {
-            state: Mutex::new(MmState {
-                vmas,
-                brk_start: 0,
-                brk: 0,
-                mmap_top: layout::MMAP_TOP,
-            }),
+            state: Mutex::new(MmState { vmas, brk_start: 0, brk: 0, mmap_top: layout::MMAP_TOP }),
             memory: thread.memory(),
         })
     }
@@ -159,7 +154,7 @@ impl MemoryManager {
         if req.prot & !PROT_MASK & !(libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) as u32 != 0 {
             return Err(Errno::EINVAL);
         }
-        if req.offset % PAGE != 0 {
+        if !req.offset.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         let len = page_align_up(req.len).ok_or(Errno::ENOMEM)?;
@@ -172,7 +167,7 @@ impl MemoryManager {
         let fixed = flags & (libc::MAP_FIXED | libc::MAP_FIXED_NOREPLACE) as u32 != 0;
         let mut st = self.lock();
         let addr = if fixed {
-            if req.addr % PAGE != 0 {
+            if !req.addr.is_multiple_of(PAGE) {
                 return Err(Errno::EINVAL);
             }
             let end = req.addr.checked_add(len).ok_or(Errno::ENOMEM)?;
@@ -190,59 +185,32 @@ impl MemoryManager {
             }
             req.addr
         } else if flags & libc::MAP_32BIT as u32 != 0 {
-            st.vmas
-                .find_free(len, layout::MAP_32BIT_LOW, layout::MAP_32BIT_HIGH, None)
-                .ok_or(Errno::ENOMEM)?
+            st.vmas.find_free(len, layout::MAP_32BIT_LOW, layout::MAP_32BIT_HIGH, None).ok_or(Errno::ENOMEM)?
         } else {
             let hint = page_align_up(req.addr).filter(|&a| a >= MMAP_MIN_ADDR);
-            st.vmas
-                .find_free(len, MMAP_MIN_ADDR, st.mmap_top, hint)
-                .ok_or(Errno::ENOMEM)?
+            st.vmas.find_free(len, MMAP_MIN_ADDR, st.mmap_top, hint).ok_or(Errno::ENOMEM)?
         };
         let (fd, backing) = match &req.file {
-            Some((f, fd)) if flags & libc::MAP_ANONYMOUS as u32 == 0 => (
-                *fd as i64 as u64,
-                Backing::File {
-                    file: f.clone(),
-                    offset: req.offset,
-                },
-            ),
+            Some((f, fd)) if flags & libc::MAP_ANONYMOUS as u32 == 0 => {
+                (*fd as i64 as u64, Backing::File { file: f.clone(), offset: req.offset })
+            }
             _ => (u64::MAX, Backing::Anon),
         };
         // MAP_SHARED_VALIDATE was checked above; the host gets plain MAP_SHARED.
-        let host_kind = if kind == libc::MAP_PRIVATE as u32 {
-            libc::MAP_PRIVATE
-        } else {
-            libc::MAP_SHARED
-        } as u32;
-        let host_flags = (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32))
-            | host_kind
-            | libc::MAP_FIXED as u32;
+        let host_kind = if kind == libc::MAP_PRIVATE as u32 { libc::MAP_PRIVATE } else { libc::MAP_SHARED } as u32;
+        let host_flags =
+            (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32)) | host_kind | libc::MAP_FIXED as u32;
         let prot = req.prot & PROT_MASK;
-        let off = if matches!(backing, Backing::Anon) {
-            0
-        } else {
-            req.offset
-        };
-        inject(
-            t,
-            libc::SYS_mmap,
-            [addr, len, prot as u64, host_flags as u64, fd, off],
-        )?;
+        let off = if matches!(backing, Backing::Anon) { 0 } else { req.offset };
+        inject(t, libc::SYS_mmap, [addr, len, prot as u64, host_flags as u64, fd, off])?;
         st.vmas.remove_range(addr, addr + len);
-        st.vmas.insert(Vma {
-            start: addr,
-            end: addr + len,
-            prot,
-            flags: host_kind,
-            backing,
-        });
+        st.vmas.insert(Vma { start: addr, end: addr + len, prot, flags: host_kind, backing });
         Ok(addr)
     }
 
     /// `munmap(2)`.
     pub fn munmap(&self, t: &mut StubThread, addr: u64, len: u64) -> SysResult {
-        if addr % PAGE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE) || len == 0 {
             return Err(Errno::EINVAL);
         }
         let len = page_align_up(len).ok_or(Errno::EINVAL)?;
@@ -260,7 +228,7 @@ impl MemoryManager {
 
     /// `mprotect(2)`.
     pub fn mprotect(&self, t: &mut StubThread, addr: u64, len: u64, prot: u32) -> SysResult {
-        if addr % PAGE != 0 {
+        if !addr.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
         }
         if prot & !(PROT_MASK | (libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) as u32) != 0 {
@@ -304,14 +272,7 @@ impl MemoryManager {
             if inject(
                 t,
                 libc::SYS_mmap,
-                [
-                    old_end,
-                    new_end - old_end,
-                    (libc::PROT_READ | libc::PROT_WRITE) as u64,
-                    flags,
-                    u64::MAX,
-                    0,
-                ],
+                [old_end, new_end - old_end, (libc::PROT_READ | libc::PROT_WRITE) as u64, flags, u64::MAX, 0],
             )
             .is_err()
             {
@@ -325,13 +286,7 @@ impl MemoryManager {
                 backing: Backing::Heap,
             });
         } else if new_end < old_end {
-            if inject(
-                t,
-                libc::SYS_munmap,
-                [new_end, old_end - new_end, 0, 0, 0, 0],
-            )
-            .is_err()
-            {
+            if inject(t, libc::SYS_munmap, [new_end, old_end - new_end, 0, 0, 0, 0]).is_err() {
                 return Ok(old);
             }
             st.vmas.remove_range(new_end, old_end);
@@ -351,7 +306,7 @@ impl MemoryManager {
         new_addr: u64,
     ) -> SysResult {
         let known = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | 4/* MREMAP_DONTUNMAP */) as u32;
-        if old % PAGE != 0 || flags & !known != 0 {
+        if !old.is_multiple_of(PAGE) || flags & !known != 0 {
             return Err(Errno::EINVAL);
         }
         let may_move = flags & libc::MREMAP_MAYMOVE as u32 != 0;
@@ -371,29 +326,20 @@ impl MemoryManager {
         }
         let old_end = old.checked_add(old_len).ok_or(Errno::EFAULT)?;
         let mut st = self.lock();
-        let vma = st
-            .vmas
-            .single_vma_covering(old, old_end)
-            .ok_or(Errno::EFAULT)?;
+        let vma = st.vmas.single_vma_covering(old, old_end).ok_or(Errno::EFAULT)?;
         if !fixed && new_len <= old_len {
             if new_len < old_len {
-                inject(
-                    t,
-                    libc::SYS_munmap,
-                    [old + new_len, old_len - new_len, 0, 0, 0, 0],
-                )?;
+                inject(t, libc::SYS_munmap, [old + new_len, old_len - new_len, 0, 0, 0, 0])?;
                 st.vmas.remove_range(old + new_len, old_end);
             }
             return Ok(old);
         }
-        let grow_in_place = !fixed
-            && old
-                .checked_add(new_len)
-                .is_some_and(|e| e <= APP_TOP && !st.vmas.overlaps(old_end, e));
+        let grow_in_place =
+            !fixed && old.checked_add(new_len).is_some_and(|e| e <= APP_TOP && !st.vmas.overlaps(old_end, e));
         let target = if grow_in_place {
             old
         } else if fixed {
-            if new_addr % PAGE != 0 {
+            if !new_addr.is_multiple_of(PAGE) {
                 return Err(Errno::EINVAL);
             }
             let e = new_addr.checked_add(new_len).ok_or(Errno::EINVAL)?;
@@ -405,49 +351,28 @@ impl MemoryManager {
             }
             new_addr
         } else if may_move {
-            st.vmas
-                .find_free(new_len, MMAP_MIN_ADDR, st.mmap_top, None)
-                .ok_or(Errno::ENOMEM)?
+            st.vmas.find_free(new_len, MMAP_MIN_ADDR, st.mmap_top, None).ok_or(Errno::ENOMEM)?
         } else {
             return Err(Errno::ENOMEM);
         };
-        let host_flags = if target == old {
-            0
-        } else {
-            (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64
-        };
-        inject(
-            t,
-            libc::SYS_mremap,
-            [old, old_len, new_len, host_flags, target, 0],
-        )?;
+        let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
+        inject(t, libc::SYS_mremap, [old, old_len, new_len, host_flags, target, 0])?;
         st.vmas.remove_range(old, old_end);
         if target != old {
             st.vmas.remove_range(target, target + new_len);
         }
         let backing = match vma.backing {
-            Backing::File { file, offset } => Backing::File {
-                file,
-                offset: offset + (old - vma.start),
-            },
+            Backing::File { file, offset } => Backing::File { file, offset: offset + (old - vma.start) },
             b => b,
         };
-        st.vmas.insert(Vma {
-            start: target,
-            end: target + new_len,
-            prot: vma.prot,
-            flags: vma.flags,
-            backing,
-        });
+        st.vmas.insert(Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing });
         Ok(target)
     }
 
     /// `madvise(2)`: advice is applied to the stub's pages by the host.
     pub fn madvise(&self, t: &mut StubThread, addr: u64, len: u64, advice: i32) -> SysResult {
-        const SAFE: &[i32] = &[
-            0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25,
-        ];
-        if addr % PAGE != 0 || !SAFE.contains(&advice) {
+        const SAFE: &[i32] = &[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25];
+        if !addr.is_multiple_of(PAGE) || !SAFE.contains(&advice) {
             return Err(Errno::EINVAL);
         }
         let len = page_align_up(len).ok_or(Errno::EINVAL)?;
@@ -489,12 +414,7 @@ impl MemoryManager {
     /// Relabels the mappings of `[start, end)` (for `/proc/<pid>/maps` names).
     pub fn set_backing(&self, start: u64, end: u64, backing: Backing) {
         let mut st = self.lock();
-        let hit: Vec<Vma> = st
-            .vmas
-            .iter()
-            .filter(|v| v.start >= start && v.end <= end)
-            .cloned()
-            .collect();
+        let hit: Vec<Vma> = st.vmas.iter().filter(|v| v.start >= start && v.end <= end).cloned().collect();
         for mut v in hit {
             st.vmas.remove_range(v.start, v.end);
             v.backing = backing.clone();

@@ -4,10 +4,7 @@
 //! is restarted or fails with EINTR.
 
 use super::send::notify_parent_stopped;
-use super::{
-    default_action, sigbit, DefaultAction, SigInfo, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL,
-    SIG_IGN,
-};
+use super::{default_action, sigbit, DefaultAction, SigInfo, SA_NODEFER, SA_RESETHAND, SA_RESTART, SIG_DFL, SIG_IGN};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{ExitStatus, Task};
 use crate::kernel::wait::block_uninterruptible;
@@ -72,12 +69,7 @@ impl Task {
                 break;
             };
             let sig = info.signo();
-            let act = self
-                .tg
-                .sig_actions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(sig);
+            let act = self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
             if sig == libc::SIGKILL {
                 self.exit_group(ExitStatus::Signal(sig));
                 return;
@@ -131,11 +123,7 @@ impl Task {
             }
             self.set_sigmask(new_mask);
             if act.flags & SA_RESETHAND != 0 {
-                self.tg
-                    .sig_actions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .set(sig, Default::default());
+                self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).set(sig, Default::default());
             }
             handled = true;
         }
@@ -176,13 +164,7 @@ impl Task {
     /// If the group is stopped, waits until it continues or dies. Returns
     /// true if the task was stopped.
     fn stop_if_group_stopped(&mut self) -> bool {
-        let stopped = self
-            .tg
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .stopped
-            .is_some();
+        let stopped = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some();
         if !stopped {
             return false;
         }
@@ -199,11 +181,7 @@ impl Task {
     pub fn force_fault(&mut self, info: SigInfo) {
         let sig = info.signo();
         {
-            let mut actions = self
-                .tg
-                .sig_actions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
+            let mut actions = self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner());
             let act = actions.get(sig);
             if act.handler == SIG_IGN || self.sigmask() & sigbit(sig) != 0 {
                 actions.set(sig, Default::default());
@@ -211,11 +189,6 @@ impl Task {
                 self.set_sigmask(m);
             }
         }
-        self.shared
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pending
-            .push(info);
+        self.shared.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.push(info);
     }
 }

@@ -58,21 +58,13 @@ impl Task {
 
     /// Builds the frame for a handler of `info` and points the registers at
     /// the handler.
-    pub fn setup_frame(
-        &mut self,
-        info: &SigInfo,
-        act: &SigAction,
-        old_mask: u64,
-    ) -> Result<(), Errno> {
+    pub fn setup_frame(&mut self, info: &SigInfo, act: &SigAction, old_mask: u64) -> Result<(), Errno> {
         if act.flags & SA_RESTORER == 0 {
             // x86_64 has no default return trampoline.
             return Err(Errno::EFAULT);
         }
         let mut xsave = vec![0u8; XSAVE_MAX];
-        let xlen = self
-            .thread
-            .get_fpregs(&mut xsave)
-            .map_err(|_| Errno::EFAULT)?;
+        let xlen = self.thread.get_fpregs(&mut xsave).map_err(|_| Errno::EFAULT)?;
         xsave.truncate(xlen);
 
         let mut sp = self.regs.rsp;
@@ -100,15 +92,10 @@ impl Task {
         mem.write_bytes(fp_addr, &fp)?;
 
         let mut f = vec![0u8; FRAME_SIZE as usize];
-        let put = |f: &mut Vec<u8>, off: u64, v: u64| {
-            f[off as usize..off as usize + 8].copy_from_slice(&v.to_ne_bytes())
-        };
+        let put =
+            |f: &mut Vec<u8>, off: u64, v: u64| f[off as usize..off as usize + 8].copy_from_slice(&v.to_ne_bytes());
         put(&mut f, 0, act.restorer);
-        put(
-            &mut f,
-            UC_OFF,
-            UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS,
-        );
+        put(&mut f, UC_OFF, UC_FP_XSTATE | UC_SIGCONTEXT_SS | UC_STRICT_RESTORE_SS);
         put(&mut f, UC_OFF + 8, 0);
         put(&mut f, UC_OFF + UC_STACK, alt_base);
         let ss_flags = if alt_size == 0 {
@@ -118,22 +105,18 @@ impl Task {
         } else {
             alt_flags
         };
-        f[(UC_OFF + UC_STACK + 8) as usize..(UC_OFF + UC_STACK + 12) as usize]
-            .copy_from_slice(&ss_flags.to_ne_bytes());
+        f[(UC_OFF + UC_STACK + 8) as usize..(UC_OFF + UC_STACK + 12) as usize].copy_from_slice(&ss_flags.to_ne_bytes());
         put(&mut f, UC_OFF + UC_STACK + 16, alt_size);
         let r = &self.regs;
         let gregs = [
-            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx,
-            r.rdx, r.rax, r.rcx, r.rsp, r.rip, r.eflags,
+            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx,
+            r.rsp, r.rip, r.eflags,
         ];
         for (i, v) in gregs.iter().enumerate() {
             put(&mut f, UC_OFF + UC_MCONTEXT + i as u64 * 8, *v);
         }
         // cs, gs, fs, ss (16 bits each)
-        let segs = (r.cs & 0xffff)
-            | ((r.gs & 0xffff) << 16)
-            | ((r.fs & 0xffff) << 32)
-            | ((r.ss & 0xffff) << 48);
+        let segs = (r.cs & 0xffff) | ((r.gs & 0xffff) << 16) | ((r.fs & 0xffff) << 32) | ((r.ss & 0xffff) << 48);
         put(&mut f, UC_OFF + UC_MCONTEXT + 18 * 8, segs);
         // gregs 19..23: err, trapno, oldmask, cr2, then the fpstate pointer.
         let cr2 = if matches!(info.signo(), libc::SIGSEGV | libc::SIGBUS) {
@@ -183,13 +166,7 @@ impl Task {
         let mem = self.mem();
         let mut uc = vec![0u8; UCONTEXT_SIZE as usize];
         mem.read_bytes(frame + UC_OFF, &mut uc)?;
-        let get = |off: u64| {
-            u64::from_ne_bytes(
-                uc[off as usize..off as usize + 8]
-                    .try_into()
-                    .unwrap_or_default(),
-            )
-        };
+        let get = |off: u64| u64::from_ne_bytes(uc[off as usize..off as usize + 8].try_into().unwrap_or_default());
         let g = |i: u64| get(UC_MCONTEXT + i * 8);
         let r = &mut self.regs;
         r.r8 = g(0);
@@ -221,19 +198,12 @@ impl Task {
             let mut legacy = [0u8; 512];
             mem.read_bytes(fp_addr, &mut legacy)?;
             let magic1 = u32::from_ne_bytes(legacy[464..468].try_into().unwrap_or_default());
-            let xstate_size =
-                u32::from_ne_bytes(legacy[480..484].try_into().unwrap_or_default()) as usize;
-            let len = if magic1 == FP_XSTATE_MAGIC1 && (576..=XSAVE_MAX).contains(&xstate_size) {
-                xstate_size
-            } else {
-                512
-            };
+            let xstate_size = u32::from_ne_bytes(legacy[480..484].try_into().unwrap_or_default()) as usize;
+            let len =
+                if magic1 == FP_XSTATE_MAGIC1 && (576..=XSAVE_MAX).contains(&xstate_size) { xstate_size } else { 512 };
             // The host takes exactly its full XSAVE size.
             let mut cur = vec![0u8; XSAVE_MAX];
-            let full = self
-                .thread
-                .get_fpregs(&mut cur)
-                .map_err(|_| Errno::EFAULT)?;
+            let full = self.thread.get_fpregs(&mut cur).map_err(|_| Errno::EFAULT)?;
             let mut buf = vec![0u8; full.max(576)];
             let n = len.min(full);
             mem.read_bytes(fp_addr, &mut buf[..n])?;
@@ -248,18 +218,12 @@ impl Task {
         }
         // Restore the alternate stack settings (as restore_altstack does).
         let ss_sp = get(UC_STACK);
-        let ss_flags = i32::from_ne_bytes(
-            uc[(UC_STACK + 8) as usize..(UC_STACK + 12) as usize]
-                .try_into()
-                .unwrap_or_default(),
-        );
+        let ss_flags =
+            i32::from_ne_bytes(uc[(UC_STACK + 8) as usize..(UC_STACK + 12) as usize].try_into().unwrap_or_default());
         let ss_size = get(UC_STACK + 16);
         if !self.on_altstack(self.regs.rsp) {
-            self.sigaltstack = if ss_flags & SS_DISABLE != 0 {
-                (0, 0, 0)
-            } else {
-                (ss_sp, ss_flags & !SS_ONSTACK, ss_size)
-            };
+            self.sigaltstack =
+                if ss_flags & SS_DISABLE != 0 { (0, 0, 0) } else { (ss_sp, ss_flags & !SS_ONSTACK, ss_size) };
         }
         self.regs_replaced = true;
         Ok(())

@@ -28,7 +28,6 @@ pub const SA_RESETHAND: u64 = 0x8000_0000;
 /// si_code values.
 pub const SI_USER: i32 = 0;
 pub const SI_KERNEL: i32 = 0x80;
-pub const SI_QUEUE: i32 = -1;
 pub const SI_TIMER: i32 = -2;
 pub const SI_TKILL: i32 = -6;
 pub const CLD_EXITED: i32 = 1;
@@ -54,10 +53,8 @@ pub const SYNCHRONOUS: u64 = (1 << (libc::SIGSEGV - 1))
     | (1 << (libc::SIGSYS - 1));
 
 /// Stop signals.
-pub const STOP_SIGNALS: u64 = (1 << (libc::SIGSTOP - 1))
-    | (1 << (libc::SIGTSTP - 1))
-    | (1 << (libc::SIGTTIN - 1))
-    | (1 << (libc::SIGTTOU - 1));
+pub const STOP_SIGNALS: u64 =
+    (1 << (libc::SIGSTOP - 1)) | (1 << (libc::SIGTSTP - 1)) | (1 << (libc::SIGTTIN - 1)) | (1 << (libc::SIGTTOU - 1));
 
 /// A `siginfo_t` (128 bytes, x86_64 layout).
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -86,12 +83,7 @@ impl SigInfo {
     }
 
     fn get_i32(&self, off: usize) -> i32 {
-        i32::from_ne_bytes([
-            self.0[off],
-            self.0[off + 1],
-            self.0[off + 2],
-            self.0[off + 3],
-        ])
+        i32::from_ne_bytes([self.0[off], self.0[off + 1], self.0[off + 2], self.0[off + 3]])
     }
 
     /// The signal number.
@@ -102,11 +94,6 @@ impl SigInfo {
     /// The `si_code`.
     pub fn code(&self) -> i32 {
         self.get_i32(8)
-    }
-
-    /// The sending pid, for signals that carry one.
-    pub fn pid(&self) -> i32 {
-        self.get_i32(16)
     }
 
     /// kill(2): SI_USER with the sender's pid and uid.
@@ -152,9 +139,7 @@ impl SigInfo {
     pub fn from_host(info: &libc::siginfo_t) -> SigInfo {
         let mut s = SigInfo([0; 128]);
         // SAFETY: siginfo_t is 128 bytes of plain data.
-        let bytes = unsafe {
-            std::slice::from_raw_parts((info as *const libc::siginfo_t).cast::<u8>(), 128)
-        };
+        let bytes = unsafe { std::slice::from_raw_parts((info as *const libc::siginfo_t).cast::<u8>(), 128) };
         s.0.copy_from_slice(bytes);
         s
     }
@@ -202,11 +187,7 @@ impl SigQueue {
         if ready == 0 {
             return None;
         }
-        let pick = if ready & SYNCHRONOUS != 0 {
-            ready & SYNCHRONOUS
-        } else {
-            ready
-        };
+        let pick = if ready & SYNCHRONOUS != 0 { ready & SYNCHRONOUS } else { ready };
         let sig = pick.trailing_zeros() as i32 + 1;
         self.take(sig)
     }
@@ -245,9 +226,7 @@ pub struct SignalActions {
 
 impl Default for SignalActions {
     fn default() -> Self {
-        SignalActions {
-            actions: [SigAction::default(); NSIG],
-        }
+        SignalActions { actions: [SigAction::default(); NSIG] }
     }
 }
 
@@ -275,8 +254,7 @@ impl SignalActions {
     /// default (SIGCHLD, SIGURG, SIGWINCH, SIGCONT's non-stop part).
     pub fn ignores(&self, sig: i32) -> bool {
         let a = self.get(sig);
-        a.handler == SIG_IGN
-            || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
+        a.handler == SIG_IGN || (a.handler == SIG_DFL && default_action(sig) == DefaultAction::Ignore)
     }
 }
 

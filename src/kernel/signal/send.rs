@@ -5,9 +5,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-use super::{
-    default_action, sigbit, DefaultAction, SigInfo, SA_NOCLDSTOP, SIG_DFL, SIG_IGN, STOP_SIGNALS,
-};
+use super::{default_action, sigbit, DefaultAction, SigInfo, SA_NOCLDSTOP, SIG_DFL, SIG_IGN, STOP_SIGNALS};
 use crate::kernel::task::{ExitStatus, TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
 
@@ -46,11 +44,7 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
         Target::Group(g) => (*g).clone(),
         Target::Task(t) => t.tg.clone(),
     };
-    let act = tg
-        .sig_actions
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .get(sig);
+    let act = tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
     let tasks = tg.task_list();
     let blocked_everywhere = match &target {
         Target::Task(t) => t.mask() & sigbit(sig) != 0,
@@ -79,11 +73,7 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
     if sig == libc::SIGCONT {
         gs.pending.discard(STOP_SIGNALS);
         for t in tg.task_list() {
-            t.sig
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pending
-                .discard(STOP_SIGNALS);
+            t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(STOP_SIGNALS);
         }
         if gs.stopped.take().is_some() {
             drop(gs);
@@ -94,32 +84,19 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
     } else if sigbit(sig) & STOP_SIGNALS != 0 {
         gs.pending.discard(sigbit(libc::SIGCONT));
         for t in tg.task_list() {
-            t.sig
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pending
-                .discard(sigbit(libc::SIGCONT));
+            t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(sigbit(libc::SIGCONT));
         }
     }
     // An ignored signal is dropped unless the target blocks it (then it
     // stays pending, and a later handler may still see it).
     let ignored = act.handler == SIG_IGN
-        || (act.handler == SIG_DFL
-            && matches!(
-                default_action(sig),
-                DefaultAction::Ignore | DefaultAction::Continue
-            ));
+        || (act.handler == SIG_DFL && matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Continue));
     if ignored && !blocked_everywhere {
         return false;
     }
     let queued = match &target {
         Target::Group(_) => gs.pending.push(info),
-        Target::Task(t) => t
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pending
-            .push(info),
+        Target::Task(t) => t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.push(info),
     };
     drop(gs);
     if !queued {
@@ -144,23 +121,11 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
 
 /// Tells `child`'s parent that it continued: WCONTINUED state and SIGCHLD.
 fn notify_parent_continued(kernel: &Kernel, child: &Arc<ThreadGroup>) {
-    child
-        .life
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .cont_report = true;
-    child
-        .life
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .stop_report = None;
+    child.life.lock().unwrap_or_else(|e| e.into_inner()).cont_report = true;
+    child.life.lock().unwrap_or_else(|e| e.into_inner()).stop_report = None;
     kernel.child_events.notify_all();
     if let Some(parent) = child.parent() {
-        let pact = parent
-            .sig_actions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(libc::SIGCHLD);
+        let pact = parent.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
         if pact.flags & SA_NOCLDSTOP == 0 {
             let uid = child.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
             let info = SigInfo::child(super::CLD_CONTINUED, child.pid, uid, libc::SIGCONT);
@@ -178,11 +143,7 @@ pub fn notify_parent_stopped(kernel: &Kernel, child: &Arc<ThreadGroup>, sig: i32
     }
     kernel.child_events.notify_all();
     if let Some(parent) = child.parent() {
-        let pact = parent
-            .sig_actions
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(libc::SIGCHLD);
+        let pact = parent.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
         if pact.flags & SA_NOCLDSTOP == 0 {
             let uid = child.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
             let info = SigInfo::child(super::CLD_STOPPED, child.pid, uid, sig);
@@ -196,10 +157,7 @@ impl TaskShared {
     /// pending signal, or its group exiting or stopping.
     pub fn interrupted(&self) -> bool {
         let gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
-        if gs.exiting.is_some()
-            || gs.stopped.is_some()
-            || gs.exec_leader.is_some_and(|l| l != self.tid)
-        {
+        if gs.exiting.is_some() || gs.stopped.is_some() || gs.exec_leader.is_some_and(|l| l != self.tid) {
             return true;
         }
         let ts = self.sig.lock().unwrap_or_else(|e| e.into_inner());

@@ -75,10 +75,7 @@ pub(super) fn value(v: u64, names: Names) -> String {
 
 /// `open(2)` flags.
 pub(super) const OPEN: FlagSet = FlagSet {
-    field: Some((
-        libc::O_ACCMODE as u64,
-        names! { O_RDONLY, O_WRONLY, O_RDWR },
-    )),
+    field: Some((libc::O_ACCMODE as u64, names! { O_RDONLY, O_WRONLY, O_RDWR })),
     bits: names! {
         O_CREAT, O_EXCL, O_NOCTTY, O_TRUNC, O_APPEND, O_NONBLOCK, O_SYNC, O_DSYNC, O_ASYNC,
         O_DIRECT, O_LARGEFILE = 0o100000, O_TMPFILE, O_DIRECTORY, O_NOFOLLOW, O_NOATIME, O_CLOEXEC,
@@ -88,25 +85,13 @@ pub(super) const OPEN: FlagSet = FlagSet {
 };
 
 /// Flags with no access mode (pipe2, dup3, eventfd2, ...).
-pub(super) const FD: FlagSet = FlagSet {
-    field: None,
-    bits: names! { O_NONBLOCK, O_DIRECT, O_CLOEXEC },
-    zero: "0",
-};
+pub(super) const FD: FlagSet = FlagSet { field: None, bits: names! { O_NONBLOCK, O_DIRECT, O_CLOEXEC }, zero: "0" };
 
 /// `fcntl(F_SETFD)` descriptor flags.
-pub(super) const FD_FLAGS: FlagSet = FlagSet {
-    field: None,
-    bits: names! { FD_CLOEXEC },
-    zero: "0",
-};
+pub(super) const FD_FLAGS: FlagSet = FlagSet { field: None, bits: names! { FD_CLOEXEC }, zero: "0" };
 
 /// `access(2)` modes.
-pub(super) const ACCESS: FlagSet = FlagSet {
-    field: None,
-    bits: names! { R_OK, W_OK, X_OK },
-    zero: "F_OK",
-};
+pub(super) const ACCESS: FlagSet = FlagSet { field: None, bits: names! { R_OK, W_OK, X_OK }, zero: "F_OK" };
 
 /// `AT_*` flags.
 pub(super) const AT: FlagSet = FlagSet {
@@ -119,11 +104,8 @@ pub(super) const AT: FlagSet = FlagSet {
 };
 
 /// `AT_*` flags of faccessat2, where 0x200 means `AT_EACCESS`.
-pub(super) const AT_ACCESS: FlagSet = FlagSet {
-    field: None,
-    bits: names! { AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_EMPTY_PATH },
-    zero: "0",
-};
+pub(super) const AT_ACCESS: FlagSet =
+    FlagSet { field: None, bits: names! { AT_SYMLINK_NOFOLLOW, AT_EACCESS, AT_EMPTY_PATH }, zero: "0" };
 
 /// `PROT_*` bits.
 pub(super) const PROT: FlagSet = FlagSet {
@@ -146,18 +128,11 @@ pub(super) const MAP: FlagSet = FlagSet {
 };
 
 /// `MREMAP_*` bits.
-pub(super) const MREMAP: FlagSet = FlagSet {
-    field: None,
-    bits: names! { MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP },
-    zero: "0",
-};
+pub(super) const MREMAP: FlagSet =
+    FlagSet { field: None, bits: names! { MREMAP_MAYMOVE, MREMAP_FIXED, MREMAP_DONTUNMAP }, zero: "0" };
 
 /// `MS_*` bits of msync.
-pub(super) const MSYNC: FlagSet = FlagSet {
-    field: None,
-    bits: names! { MS_ASYNC, MS_INVALIDATE, MS_SYNC },
-    zero: "0",
-};
+pub(super) const MSYNC: FlagSet = FlagSet { field: None, bits: names! { MS_ASYNC, MS_INVALIDATE, MS_SYNC }, zero: "0" };
 
 /// `MADV_*` advice.
 pub(super) const MADVISE: Names = names! {
@@ -259,15 +234,8 @@ pub(super) fn signal(v: u64) -> String {
 /// the complement when more than half the signals are set.
 pub(super) fn sigset(mask: u64) -> String {
     let short = |sig: u64| signal(sig).trim_start_matches("SIG").to_string();
-    let (prefix, shown) = if mask.count_ones() > 32 {
-        ("~", !mask)
-    } else {
-        ("", mask)
-    };
-    let names: Vec<String> = (1..=64u64)
-        .filter(|sig| shown & (1 << (sig - 1)) != 0)
-        .map(short)
-        .collect();
+    let (prefix, shown) = if mask.count_ones() > 32 { ("~", !mask) } else { ("", mask) };
+    let names: Vec<String> = (1..=64u64).filter(|sig| shown & (1 << (sig - 1)) != 0).map(short).collect();
     format!("{prefix}[{}]", names.join(" "))
 }
 
@@ -395,11 +363,7 @@ pub(super) const SOCK_TYPE: FlagSet = FlagSet {
 };
 
 /// Socket flags alone (accept4).
-pub(super) const SOCK_FLAGS: FlagSet = FlagSet {
-    field: None,
-    bits: names! { SOCK_NONBLOCK, SOCK_CLOEXEC },
-    zero: "0",
-};
+pub(super) const SOCK_FLAGS: FlagSet = FlagSet { field: None, bits: names! { SOCK_NONBLOCK, SOCK_CLOEXEC }, zero: "0" };
 
 /// `MSG_*` flags.
 pub(super) const MSG: FlagSet = FlagSet {
@@ -419,11 +383,8 @@ pub(super) const SHUTDOWN: Names = names! { SHUT_RD, SHUT_WR, SHUT_RDWR };
 pub(super) const EPOLL_CTL: Names = names! { EPOLL_CTL_ADD, EPOLL_CTL_DEL, EPOLL_CTL_MOD };
 
 /// flock operations.
-pub(super) const FLOCK: FlagSet = FlagSet {
-    field: None,
-    bits: names! { LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN },
-    zero: "0",
-};
+pub(super) const FLOCK: FlagSet =
+    FlagSet { field: None, bits: names! { LOCK_SH, LOCK_EX, LOCK_NB, LOCK_UN }, zero: "0" };
 
 /// fadvise advice.
 pub(super) const FADVISE: Names = names! {
@@ -432,11 +393,8 @@ pub(super) const FADVISE: Names = names! {
 };
 
 /// getrandom flags.
-pub(super) const GRND: FlagSet = FlagSet {
-    field: None,
-    bits: names! { GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE },
-    zero: "0",
-};
+pub(super) const GRND: FlagSet =
+    FlagSet { field: None, bits: names! { GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE }, zero: "0" };
 
 /// memfd_create flags.
 pub(super) const MFD: FlagSet = FlagSet {
@@ -456,8 +414,7 @@ pub(super) const RESOLVE: FlagSet = FlagSet {
 };
 
 /// File types in `st_mode`.
-pub(super) const FILE_TYPES: Names =
-    names! { S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFLNK, S_IFSOCK };
+pub(super) const FILE_TYPES: Names = names! { S_IFREG, S_IFDIR, S_IFCHR, S_IFBLK, S_IFIFO, S_IFLNK, S_IFSOCK };
 
 /// Terminal line speeds, by `c_cflag & CBAUD`.
 pub(super) const BAUD: Names = names! {
@@ -503,10 +460,7 @@ mod tests {
     #[test]
     fn clone_and_signals() {
         let v = (libc::CLONE_CHILD_CLEARTID | libc::CLONE_CHILD_SETTID | libc::SIGCHLD) as u64;
-        assert_eq!(
-            clone_flags(v),
-            "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD"
-        );
+        assert_eq!(clone_flags(v), "CLONE_CHILD_CLEARTID|CLONE_CHILD_SETTID|SIGCHLD");
         assert_eq!(clone_flags(libc::CLONE_NEWNS as u64), "CLONE_NEWNS");
         assert_eq!(signal(2), "SIGINT");
         assert_eq!(signal(34), "SIGRT_2");
@@ -545,10 +499,7 @@ mod tests {
     fn futex_ops() {
         assert_eq!(futex_op(128), "FUTEX_WAIT_PRIVATE");
         assert_eq!(futex_op(1), "FUTEX_WAKE");
-        assert_eq!(
-            futex_op(9 | 128 | 256),
-            "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
-        );
+        assert_eq!(futex_op(9 | 128 | 256), "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME");
     }
 
     #[test]

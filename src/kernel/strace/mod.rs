@@ -31,22 +31,11 @@ pub const STRING_LIMIT: usize = 32;
 pub fn format_call(nr: u64, args: &[u64; 6], ret: i64, mem: &dyn UserMemory) -> String {
     let Some(abi) = abi::abi(nr) else {
         let raw: Vec<String> = args.iter().map(|&a| hex(a)).collect();
-        return format!(
-            "syscall_{nr}({}) = {}",
-            raw.join(", "),
-            result(Ret::Int, ret)
-        );
+        return format!("syscall_{nr}({}) = {}", raw.join(", "), result(Ret::Int, ret));
     };
     let cx = Call { args, ret, mem };
-    let shown: Vec<String> = abi
-        .args
-        .iter()
-        .enumerate()
-        .filter_map(|(i, &kind)| cx.arg(i, kind))
-        .collect();
-    let result = cx
-        .fcntl_result(abi.name)
-        .unwrap_or_else(|| result(abi.ret, ret));
+    let shown: Vec<String> = abi.args.iter().enumerate().filter_map(|(i, &kind)| cx.arg(i, kind)).collect();
+    let result = cx.fcntl_result(abi.name).unwrap_or_else(|| result(abi.ret, ret));
     format!("{}({}) = {result}", abi.name, shown.join(", "))
 }
 
@@ -95,11 +84,7 @@ fn ptr(v: u64) -> String {
 
 /// A mode in C's `%#03o`: `000`, `022`, `0644`.
 fn octal(v: u64) -> String {
-    let s = if v == 0 {
-        "0".to_string()
-    } else {
-        format!("0{v:o}")
-    };
+    let s = if v == 0 { "0".to_string() } else { format!("0{v:o}") };
     format!("{s:0>3}")
 }
 
@@ -211,9 +196,7 @@ impl Call<'_> {
             Arg::BufOut(_) => self.out(v, || buffer(mem, v, self.ret as u64)),
             Arg::CStrOut => self.out(v, || string(mem, v, PATH_MAX)),
             Arg::IovecIn(n) => structs::iovecs(mem, v, a[n], None),
-            Arg::IovecOut(n) => {
-                self.out(v, || structs::iovecs(mem, v, a[n], Some(self.ret as u64)))
-            }
+            Arg::IovecOut(n) => self.out(v, || structs::iovecs(mem, v, a[n], Some(self.ret as u64))),
             Arg::StrVec => structs::str_vec(mem, v),
             Arg::EnvVec => structs::env_vec(mem, v),
             Arg::OpenFlags => flags::flags(v, &flags::OPEN),
@@ -245,12 +228,8 @@ impl Call<'_> {
             Arg::SigActionOut => self.out(v, || structs::sigaction(mem, v)),
             Arg::Whence => flags::value(v, flags::WHENCE),
             Arg::CloneFlags => flags::clone_flags(v),
-            Arg::Ioctl => {
-                flags::lookup(v as u32 as u64, flags::IOCTL).map_or_else(|| hex(v), str::to_string)
-            }
-            Arg::IoctlArg(req) => {
-                return structs::ioctl_arg(mem, a[req] as u32 as u64, v, self.ok())
-            }
+            Arg::Ioctl => flags::lookup(v as u32 as u64, flags::IOCTL).map_or_else(|| hex(v), str::to_string),
+            Arg::IoctlArg(req) => return structs::ioctl_arg(mem, a[req] as u32 as u64, v, self.ok()),
             Arg::FcntlCmd => flags::value(v, flags::FCNTL),
             Arg::FcntlArg(cmd) => return fcntl_arg(a[cmd] as i32, v),
             Arg::ArchPrctl => flags::value(v, flags::ARCH_PRCTL),
@@ -296,14 +275,8 @@ impl Call<'_> {
         }
         let v = self.ret as u64;
         match self.args[1] as i32 {
-            libc::F_GETFD if v != 0 => {
-                Some(format!("{v} (flags {})", flags::flags(v, &flags::FD_FLAGS)))
-            }
-            libc::F_GETFL => Some(format!(
-                "{} (flags {})",
-                hex(v),
-                flags::flags(v, &flags::OPEN)
-            )),
+            libc::F_GETFD if v != 0 => Some(format!("{v} (flags {})", flags::flags(v, &flags::FD_FLAGS))),
+            libc::F_GETFL => Some(format!("{} (flags {})", hex(v), flags::flags(v, &flags::OPEN))),
             _ => None,
         }
     }
@@ -323,11 +296,9 @@ fn fcntl_arg(cmd: i32, v: u64) -> Option<String> {
         libc::F_SETFD => flags::flags(v, &flags::FD_FLAGS),
         libc::F_SETFL => flags::flags(v, &flags::OPEN),
         flags::F_SETSIG => flags::signal(v),
-        libc::F_DUPFD
-        | libc::F_DUPFD_CLOEXEC
-        | libc::F_SETOWN
-        | libc::F_SETLEASE
-        | libc::F_SETPIPE_SZ => (v as i32).to_string(),
+        libc::F_DUPFD | libc::F_DUPFD_CLOEXEC | libc::F_SETOWN | libc::F_SETLEASE | libc::F_SETPIPE_SZ => {
+            (v as i32).to_string()
+        }
         libc::F_NOTIFY | libc::F_ADD_SEALS => hex(v),
         _ => ptr(v),
     })
@@ -350,10 +321,7 @@ mod tests {
 
     impl FakeMem {
         fn new() -> FakeMem {
-            FakeMem {
-                bytes: RefCell::new(vec![0; PAGES * 4096]),
-                used: std::cell::Cell::new(0),
-            }
+            FakeMem { bytes: RefCell::new(vec![0; PAGES * 4096]), used: std::cell::Cell::new(0) }
         }
 
         /// Places `data` at the next 8-aligned address and returns it.
@@ -456,10 +424,7 @@ mod tests {
             format!("read(0, {buf:#x}, 10) = ? ERESTARTSYS (To be restarted if SA_RESTART is set)")
         );
         let hi = m.put(b"hi\n");
-        assert_eq!(
-            call(&m, "write", &[1, hi, 3], 3),
-            r#"write(1, "hi\n", 3) = 3"#
-        );
+        assert_eq!(call(&m, "write", &[1, hi, 3], 3), r#"write(1, "hi\n", 3) = 3"#);
         assert_eq!(
             call(&m, "write", &[1, 0xdead_0000, 3], err(Errno::EFAULT)),
             "write(1, 0xdead0000, 3) = -1 EFAULT (Bad address)"
@@ -468,10 +433,7 @@ mod tests {
 
     #[test]
     fn quoting() {
-        assert_eq!(
-            quote(b"\x7fELF\x02\x01\x01\x00\x00", false),
-            r#""\177ELF\2\1\1\0\0""#
-        );
+        assert_eq!(quote(b"\x7fELF\x02\x01\x01\x00\x00", false), r#""\177ELF\2\1\1\0\0""#);
         assert_eq!(quote(&[0, b'1'], false), r#""\0001""#);
         assert_eq!(quote(b"a\"b\\\t\r", true), r#""a\"b\\\t\r"..."#);
     }
@@ -482,12 +444,7 @@ mod tests {
         let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
         let fl = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS) as u64;
         assert_eq!(
-            call(
-                &m,
-                "mmap",
-                &[0, 8192, prot, fl, u64::MAX, 0],
-                0x7f12_3456_7000
-            ),
+            call(&m, "mmap", &[0, 8192, prot, fl, u64::MAX, 0], 0x7f12_3456_7000),
             "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) \
              = 0x7f1234567000"
         );
@@ -504,19 +461,10 @@ mod tests {
     fn fcntl_and_ioctl() {
         let m = FakeMem::new();
         let getfl = libc::F_GETFL as u64;
-        assert_eq!(
-            call(&m, "fcntl", &[3, getfl, 0], 0x8002),
-            "fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)"
-        );
-        assert_eq!(
-            call(&m, "fcntl", &[0, getfl], 0),
-            "fcntl(0, F_GETFL) = 0 (flags O_RDONLY)"
-        );
+        assert_eq!(call(&m, "fcntl", &[3, getfl, 0], 0x8002), "fcntl(3, F_GETFL) = 0x8002 (flags O_RDWR|O_LARGEFILE)");
+        assert_eq!(call(&m, "fcntl", &[0, getfl], 0), "fcntl(0, F_GETFL) = 0 (flags O_RDONLY)");
         let setfd = libc::F_SETFD as u64;
-        assert_eq!(
-            call(&m, "fcntl", &[3, setfd, 1], 0),
-            "fcntl(3, F_SETFD, FD_CLOEXEC) = 0"
-        );
+        assert_eq!(call(&m, "fcntl", &[3, setfd, 1], 0), "fcntl(3, F_SETFD, FD_CLOEXEC) = 0");
         let ws = m.put(&[24, 0, 80, 0, 0, 0, 0, 0]);
         let req = libc::TIOCGWINSZ as u32 as u64;
         assert_eq!(
@@ -524,37 +472,20 @@ mod tests {
             "ioctl(1, TIOCGWINSZ, {ws_row=24, ws_col=80, ws_xpixel=0, ws_ypixel=0}) = 0"
         );
         assert_eq!(
-            call(
-                &m,
-                "ioctl",
-                &[3, libc::TCGETS as u32 as u64, ws],
-                err(Errno::ENOTTY)
-            ),
+            call(&m, "ioctl", &[3, libc::TCGETS as u32 as u64, ws], err(Errno::ENOTTY)),
             format!("ioctl(3, TCGETS, {ws:#x}) = -1 ENOTTY (Inappropriate ioctl for device)")
         );
-        assert_eq!(
-            call(&m, "ioctl", &[3, libc::FIOCLEX as u32 as u64, 0], 0),
-            "ioctl(3, FIOCLEX) = 0"
-        );
+        assert_eq!(call(&m, "ioctl", &[3, libc::FIOCLEX as u32 as u64, 0], 0), "ioctl(3, FIOCLEX) = 0");
         let pgrp = m.put(&42i32.to_ne_bytes());
-        assert_eq!(
-            call(&m, "ioctl", &[0, libc::TIOCSPGRP as u32 as u64, pgrp], 0),
-            "ioctl(0, TIOCSPGRP, [42]) = 0"
-        );
-        assert_eq!(
-            call(&m, "ioctl", &[0, 0x1234, 0], 0),
-            "ioctl(0, 0x1234, NULL) = 0"
-        );
+        assert_eq!(call(&m, "ioctl", &[0, libc::TIOCSPGRP as u32 as u64, pgrp], 0), "ioctl(0, TIOCSPGRP, [42]) = 0");
+        assert_eq!(call(&m, "ioctl", &[0, 0x1234, 0], 0), "ioctl(0, 0x1234, NULL) = 0");
     }
 
     #[test]
     fn signals_and_futex() {
         let m = FakeMem::new();
         let empty = m.put_words(&[0]);
-        assert_eq!(
-            call(&m, "rt_sigprocmask", &[2, empty, 0, 8], 0),
-            "rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0"
-        );
+        assert_eq!(call(&m, "rt_sigprocmask", &[2, empty, 0, 8], 0), "rt_sigprocmask(SIG_SETMASK, [], NULL, 8) = 0");
         let act = m.put_words(&[1, 0x0400_0000 | 0x1000_0000, 0x7f00_0000_1000, 1 << 1]);
         assert_eq!(
             call(&m, "rt_sigaction", &[15, act, 0, 8], 0),
@@ -563,17 +494,9 @@ mod tests {
         );
         assert_eq!(call(&m, "kill", &[42, 2], 0), "kill(42, SIGINT) = 0");
         let word = m.put_words(&[0]);
+        assert_eq!(call(&m, "futex", &[word, 129, 1], 1), format!("futex({word:#x}, FUTEX_WAKE_PRIVATE, 1) = 1"));
         assert_eq!(
-            call(&m, "futex", &[word, 129, 1], 1),
-            format!("futex({word:#x}, FUTEX_WAKE_PRIVATE, 1) = 1")
-        );
-        assert_eq!(
-            call(
-                &m,
-                "futex",
-                &[word, 9 | 128 | 256, 0, 0, 0, 0xffff_ffff],
-                err(Errno::EAGAIN)
-            ),
+            call(&m, "futex", &[word, 9 | 128 | 256, 0, 0, 0, 0xffff_ffff], err(Errno::EAGAIN)),
             format!(
                 "futex({word:#x}, FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME, 0, NULL, \
                  FUTEX_BITSET_MATCH_ANY) = -1 EAGAIN (Resource temporarily unavailable)"
@@ -596,16 +519,10 @@ mod tests {
         st[24..28].copy_from_slice(&(libc::S_IFREG | 0o644).to_ne_bytes());
         st[48..56].copy_from_slice(&1500i64.to_ne_bytes());
         let st = m.put(&st);
-        assert_eq!(
-            call(&m, "fstat", &[3, st], 0),
-            "fstat(3, {st_mode=S_IFREG|0644, st_size=1500, ...}) = 0"
-        );
+        assert_eq!(call(&m, "fstat", &[3, st], 0), "fstat(3, {st_mode=S_IFREG|0644, st_size=1500, ...}) = 0");
         let fds = m.put(&[3, 0, 0, 0, 4, 0, 0, 0]);
         let cloexec = libc::O_CLOEXEC as u64;
-        assert_eq!(
-            call(&m, "pipe2", &[fds, cloexec], 0),
-            "pipe2([3, 4], O_CLOEXEC) = 0"
-        );
+        assert_eq!(call(&m, "pipe2", &[fds, cloexec], 0), "pipe2([3, 4], O_CLOEXEC) = 0");
         let (a, b) = (m.put(b"hello"), m.put(b"\n"));
         let iov = m.put_words(&[a, 5, b, 1]);
         assert_eq!(
@@ -644,15 +561,9 @@ mod tests {
         let mut sun = vec![1u8, 0];
         sun.extend_from_slice(b"/tmp/sock\0");
         let sun = m.put(&sun);
-        assert_eq!(
-            call(&m, "bind", &[3, sun, 12], 0),
-            r#"bind(3, {sa_family=AF_UNIX, sun_path="/tmp/sock"}, 12) = 0"#
-        );
+        assert_eq!(call(&m, "bind", &[3, sun, 12], 0), r#"bind(3, {sa_family=AF_UNIX, sun_path="/tmp/sock"}, 12) = 0"#);
         let ty = (libc::SOCK_STREAM | libc::SOCK_CLOEXEC) as u64;
-        assert_eq!(
-            call(&m, "socket", &[2, ty, 0], 3),
-            "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3"
-        );
+        assert_eq!(call(&m, "socket", &[2, ty, 0], 3), "socket(AF_INET, SOCK_STREAM|SOCK_CLOEXEC, 0) = 3");
     }
 
     #[test]
@@ -667,29 +578,18 @@ mod tests {
             call(&m, "clone", &[fl, 0, 0, 0, 0], 1234),
             "clone(CLONE_VM|CLONE_FS|CLONE_FILES|SIGCHLD, NULL, NULL, NULL, 0) = 1234"
         );
-        assert_eq!(
-            call(&m, "lseek", &[3, 0, 2], 1500),
-            "lseek(3, 0, SEEK_END) = 1500"
-        );
+        assert_eq!(call(&m, "lseek", &[3, 0, 2], 1500), "lseek(3, 0, SEEK_END) = 1500");
         let p = m.put_str("/tmp");
         assert_eq!(
             call(&m, "unlinkat", &[AT_FDCWD, p, libc::AT_REMOVEDIR as u64], 0),
             r#"unlinkat(AT_FDCWD, "/tmp", AT_REMOVEDIR) = 0"#
         );
         assert_eq!(
-            call(
-                &m,
-                "faccessat2",
-                &[AT_FDCWD, p, 4, libc::AT_EACCESS as u64],
-                0
-            ),
+            call(&m, "faccessat2", &[AT_FDCWD, p, 4, libc::AT_EACCESS as u64], 0),
             r#"faccessat2(AT_FDCWD, "/tmp", R_OK, AT_EACCESS) = 0"#
         );
         let cwd = m.put_str("/home/user");
-        assert_eq!(
-            call(&m, "getcwd", &[cwd, 4096], 11),
-            r#"getcwd("/home/user", 4096) = 11"#
-        );
+        assert_eq!(call(&m, "getcwd", &[cwd, 4096], 11), r#"getcwd("/home/user", 4096) = 11"#);
         let ts = m.put_words(&[1, 500]);
         assert_eq!(
             call(&m, "clock_gettime", &[1, ts], 0),
@@ -708,13 +608,7 @@ mod tests {
         let m = FakeMem::new();
         let junk = m.put(&[0xff; 4096]);
         let zero = m.put(&[0; 4096]);
-        let patterns = [
-            [0u64; 6],
-            [u64::MAX; 6],
-            [junk; 6],
-            [zero; 6],
-            [junk, 3, 100, zero, 7, 1],
-        ];
+        let patterns = [[0u64; 6], [u64::MAX; 6], [junk; 6], [zero; 6], [junk, 3, 100, zero, 7, 1]];
         for (nr, a) in abi::all() {
             for args in &patterns {
                 for ret in [0, 5, -1, -512, i64::MIN] {

@@ -28,11 +28,7 @@ fn read<const N: usize>(mem: &dyn UserMemory, addr: u64) -> Option<[u8; N]> {
 }
 
 /// Decodes the `N`-byte struct at `addr` with `f`, or shows the pointer.
-fn with<const N: usize>(
-    mem: &dyn UserMemory,
-    addr: u64,
-    f: impl FnOnce(&[u8; N]) -> String,
-) -> String {
+fn with<const N: usize>(mem: &dyn UserMemory, addr: u64, f: impl FnOnce(&[u8; N]) -> String) -> String {
     if addr == 0 {
         return "NULL".to_string();
     }
@@ -81,10 +77,7 @@ pub(super) fn iovecs(mem: &dyn UserMemory, addr: u64, count: u64, out: Option<u6
                 n
             }
         };
-        parts.push(format!(
-            "{{iov_base={}, iov_len={len}}}",
-            buffer(mem, base, data)
-        ));
+        parts.push(format!("{{iov_base={}, iov_len={len}}}", buffer(mem, base, data)));
     }
     if count > shown {
         parts.push("...".to_string());
@@ -181,13 +174,7 @@ fn limit(v: u64) -> String {
 
 /// A `struct rlimit`.
 pub(super) fn rlimit(mem: &dyn UserMemory, addr: u64) -> String {
-    with::<16>(mem, addr, |b| {
-        format!(
-            "{{rlim_cur={}, rlim_max={}}}",
-            limit(u64_at(b, 0)),
-            limit(u64_at(b, 8))
-        )
-    })
+    with::<16>(mem, addr, |b| format!("{{rlim_cur={}, rlim_max={}}}", limit(u64_at(b, 0)), limit(u64_at(b, 8))))
 }
 
 /// A wait status: `[{WIFEXITED(s) && WEXITSTATUS(s) == 0}]`.
@@ -206,11 +193,7 @@ pub(super) fn wait_status(mem: &dyn UserMemory, addr: u64) -> String {
         } else if s == 0xffff {
             "WIFCONTINUED(s)".to_string()
         } else {
-            let core = if s & 0x80 != 0 {
-                " && WCOREDUMP(s)"
-            } else {
-                ""
-            };
+            let core = if s & 0x80 != 0 { " && WCOREDUMP(s)" } else { "" };
             let sig = flags::signal(s & 0x7f);
             format!("WIFSIGNALED(s) && WTERMSIG(s) == {sig}{core}")
         };
@@ -250,11 +233,7 @@ pub(super) fn sockaddr(mem: &dyn UserMemory, addr: u64, len: u64) -> String {
                 Ipv6Addr::from(ip)
             )
         }
-        libc::AF_NETLINK if len >= 12 => format!(
-            ", nl_pid={}, nl_groups={:08x}",
-            u32_at(&b, 4),
-            u32_at(&b, 8)
-        ),
+        libc::AF_NETLINK if len >= 12 => format!(", nl_pid={}, nl_groups={:08x}", u32_at(&b, 4), u32_at(&b, 8)),
         _ => format!(", sa_data={}", quote(&b[2..len.min(16)], false)),
     };
     format!("{{sa_family={fam}{rest}}}")
@@ -294,9 +273,7 @@ pub(super) fn utsname(mem: &dyn UserMemory, addr: u64) -> String {
 
 /// Two ints: `[3, 4]` (pipe, socketpair).
 pub(super) fn int_pair(mem: &dyn UserMemory, addr: u64) -> String {
-    with::<8>(mem, addr, |b| {
-        format!("[{}, {}]", u32_at(b, 0) as i32, u32_at(b, 4) as i32)
-    })
+    with::<8>(mem, addr, |b| format!("[{}, {}]", u32_at(b, 0) as i32, u32_at(b, 4) as i32))
 }
 
 /// One int behind a pointer: `[0]`.
@@ -370,19 +347,17 @@ fn termios(mem: &dyn UserMemory, addr: u64) -> String {
 pub(super) fn ioctl_arg(mem: &dyn UserMemory, req: u64, v: u64, ok: bool) -> Option<String> {
     let out = |f: fn(&dyn UserMemory, u64) -> String| if ok { f(mem, v) } else { ptr(v) };
     Some(match flags::lookup(req, flags::IOCTL).unwrap_or("") {
-        "FIOCLEX" | "FIONCLEX" | "TIOCNOTTY" | "TIOCEXCL" | "TIOCNXCL" | "TIOCCONS"
-        | "TIOCSBRK" | "TIOCCBRK" | "TIOCVHANGUP" => return None,
+        "FIOCLEX" | "FIONCLEX" | "TIOCNOTTY" | "TIOCEXCL" | "TIOCNXCL" | "TIOCCONS" | "TIOCSBRK" | "TIOCCBRK"
+        | "TIOCVHANGUP" => return None,
         "TIOCGWINSZ" => out(winsize),
         "TIOCSWINSZ" => winsize(mem, v),
         "TCGETS" => out(termios),
         "TCSETS" | "TCSETSW" | "TCSETSF" => termios(mem, v),
-        "TIOCGPGRP" | "FIONREAD" | "TIOCOUTQ" | "TIOCGSID" | "TIOCGPTN" | "TIOCGETD"
-        | "TIOCGPKT" | "TIOCGPTLCK" | "TIOCGEXCL" | "TIOCMGET" | "TIOCGDEV" => out(int_ptr),
-        "TIOCSPGRP" | "TIOCSPTLCK" | "FIONBIO" | "FIOASYNC" | "TIOCSETD" | "TIOCPKT"
-        | "TIOCMBIS" | "TIOCMBIC" | "TIOCMSET" => int_ptr(mem, v),
-        "TCSBRK" | "TCXONC" | "TCFLSH" | "TIOCSCTTY" | "TCSBRKP" | "TIOCGPTPEER" => {
-            (v as i32).to_string()
-        }
+        "TIOCGPGRP" | "FIONREAD" | "TIOCOUTQ" | "TIOCGSID" | "TIOCGPTN" | "TIOCGETD" | "TIOCGPKT" | "TIOCGPTLCK"
+        | "TIOCGEXCL" | "TIOCMGET" | "TIOCGDEV" => out(int_ptr),
+        "TIOCSPGRP" | "TIOCSPTLCK" | "FIONBIO" | "FIOASYNC" | "TIOCSETD" | "TIOCPKT" | "TIOCMBIS" | "TIOCMBIC"
+        | "TIOCMSET" => int_ptr(mem, v),
+        "TCSBRK" | "TCXONC" | "TCFLSH" | "TIOCSCTTY" | "TCSBRKP" | "TIOCGPTPEER" => (v as i32).to_string(),
         "TIOCSIG" => flags::signal(v),
         "TIOCSTI" => buffer(mem, v, 1),
         _ => ptr(v),
@@ -393,9 +368,8 @@ pub(super) fn ioctl_arg(mem: &dyn UserMemory, req: u64, v: u64, ok: bool) -> Opt
 /// `None` for an argument the operation ignores.
 pub(super) fn futex_arg(mem: &dyn UserMemory, kind: Arg, op: u64, v: u64) -> Option<String> {
     use libc::{
-        FUTEX_CMP_REQUEUE, FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_REQUEUE,
-        FUTEX_TRYLOCK_PI, FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI,
-        FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
+        FUTEX_CMP_REQUEUE, FUTEX_CMP_REQUEUE_PI, FUTEX_LOCK_PI, FUTEX_LOCK_PI2, FUTEX_REQUEUE, FUTEX_TRYLOCK_PI,
+        FUTEX_UNLOCK_PI, FUTEX_WAIT, FUTEX_WAIT_BITSET, FUTEX_WAIT_REQUEUE_PI, FUTEX_WAKE_BITSET, FUTEX_WAKE_OP,
     };
     let cmd = (op & flags::FUTEX_CMD_MASK) as i32;
     Some(match kind {
@@ -404,30 +378,20 @@ pub(super) fn futex_arg(mem: &dyn UserMemory, kind: Arg, op: u64, v: u64) -> Opt
             _ => (v as i32).to_string(),
         },
         Arg::FutexTimeout => match cmd {
-            FUTEX_WAIT
-            | FUTEX_LOCK_PI
-            | FUTEX_LOCK_PI2
-            | FUTEX_WAIT_BITSET
-            | FUTEX_WAIT_REQUEUE_PI => timespec(mem, v, "tv_nsec"),
-            FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_CMP_REQUEUE_PI => {
-                (v as u32).to_string()
+            FUTEX_WAIT | FUTEX_LOCK_PI | FUTEX_LOCK_PI2 | FUTEX_WAIT_BITSET | FUTEX_WAIT_REQUEUE_PI => {
+                timespec(mem, v, "tv_nsec")
             }
+            FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_CMP_REQUEUE_PI => (v as u32).to_string(),
             _ => return None,
         },
         Arg::FutexAddr2 => match cmd {
-            FUTEX_REQUEUE
-            | FUTEX_CMP_REQUEUE
-            | FUTEX_WAKE_OP
-            | FUTEX_WAIT_REQUEUE_PI
-            | FUTEX_CMP_REQUEUE_PI => ptr(v),
+            FUTEX_REQUEUE | FUTEX_CMP_REQUEUE | FUTEX_WAKE_OP | FUTEX_WAIT_REQUEUE_PI | FUTEX_CMP_REQUEUE_PI => ptr(v),
             _ => return None,
         },
         Arg::FutexVal3 => match cmd {
             FUTEX_CMP_REQUEUE | FUTEX_CMP_REQUEUE_PI => (v as i32).to_string(),
             FUTEX_WAKE_OP => hex(v as u32 as u64),
-            FUTEX_WAIT_BITSET | FUTEX_WAKE_BITSET if v as u32 == u32::MAX => {
-                "FUTEX_BITSET_MATCH_ANY".to_string()
-            }
+            FUTEX_WAIT_BITSET | FUTEX_WAKE_BITSET if v as u32 == u32::MAX => "FUTEX_BITSET_MATCH_ANY".to_string(),
             FUTEX_WAIT_BITSET | FUTEX_WAKE_BITSET => hex(v as u32 as u64),
             _ => return None,
         },

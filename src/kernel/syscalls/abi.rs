@@ -16,6 +16,8 @@
 /// Kinds ending in `Out` (and `BufOut`, `CStrOut`, `IovecOut`, `Stat`, ...)
 /// point at memory the kernel fills: they are decoded only after a
 /// successful call and print as a bare pointer otherwise.
+// `IoctlArg`/`FcntlArg` are the ioctl and fcntl argument, as the man pages name them.
+#[allow(clippy::enum_variant_names)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Arg {
     /// A C `int`: the low 32 bits, signed decimal.
@@ -226,16 +228,15 @@ pub fn name(nr: u64) -> Option<&'static str> {
 }
 
 /// The number of the syscall called `name` (a linear scan: not for hot paths).
+#[cfg(test)]
 pub fn number(name: &str) -> Option<u64> {
     all().find(|(_, a)| a.name == name).map(|(nr, _)| nr)
 }
 
 /// Every known syscall with its number, in number order.
+#[cfg(test)]
 pub fn all() -> impl Iterator<Item = (u64, &'static SyscallAbi)> {
-    TABLE
-        .iter()
-        .enumerate()
-        .filter_map(|(nr, a)| a.as_ref().map(|a| (nr as u64, a)))
+    TABLE.iter().enumerate().filter_map(|(nr, a)| a.as_ref().map(|a| (nr as u64, a)))
 }
 
 /// Picks the result kind: decimal unless the entry names one.

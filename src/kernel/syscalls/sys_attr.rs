@@ -8,10 +8,13 @@ use crate::kernel::task::Task;
 use crate::kernel::vfs::fs::MetaChange;
 use crate::kernel::vfs::Lookup;
 
+/// Where a change applies: (start dir, path, canonical path, follow symlinks).
+type Target = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+
 /// What an attribute change applies to: (root, start, path, follow), or
 /// `None` for an open file without a path (a pipe), whose metadata the
 /// sandbox does not keep.
-fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<(Vec<u8>, Vec<u8>, Vec<u8>, bool)>, Errno> {
+fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<Target>, Errno> {
     let path = if path_addr == 0 { Vec::new() } else { t.read_path(path_addr)? };
     let follow = flags & libc::AT_SYMLINK_NOFOLLOW == 0;
     if path.is_empty() {
@@ -35,19 +38,14 @@ fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<(Ve
 /// Applies `change` to the target, after `allowed` approved its metadata.
 fn apply(
     t: &Task,
-    tgt: Option<(Vec<u8>, Vec<u8>, Vec<u8>, bool)>,
+    tgt: Option<Target>,
     change: &MetaChange,
     allowed: impl FnOnce(&crate::kernel::vfs::stat::Stat) -> Result<(), Errno>,
 ) -> SysResult {
     let Some((root, start, path, follow)) = tgt else {
         return Ok(0);
     };
-    let lk = Lookup {
-        root: &root,
-        start: &start,
-        follow,
-        resolve: 0,
-    };
+    let lk = Lookup { root: &root, start: &start, follow, resolve: 0 };
     let st = t.kernel.vfs.resolve_with(&lk, &path)?.stat()?;
     allowed(&st)?;
     t.kernel.vfs.set_meta(&lk, &path, change)?;
@@ -57,10 +55,7 @@ fn apply(
 fn do_chmod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: i32) -> SysResult {
     let tgt = target(t, dirfd, path_addr, flags)?;
     let c = t.creds();
-    let change = MetaChange {
-        mode: Some(mode & 0o7777),
-        ..Default::default()
-    };
+    let change = MetaChange { mode: Some(mode & 0o7777), ..Default::default() };
     apply(t, tgt, &change, |st| {
         if c.euid != 0 && st.uid != c.euid {
             return Err(Errno::EPERM);
@@ -114,11 +109,7 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
     let c = t.creds();
     let uid = (uid != u32::MAX).then_some(uid);
     let gid = (gid != u32::MAX).then_some(gid);
-    let mut change = MetaChange {
-        uid,
-        gid,
-        ..Default::default()
-    };
+    let mut change = MetaChange { uid, gid, ..Default::default() };
     let mut clear_suid = None;
     apply(t, tgt.clone(), &MetaChange::default(), |st| {
         if c.euid != 0 {
@@ -167,13 +158,7 @@ const UTIME_NOW: i64 = (1 << 30) - 1;
 const UTIME_OMIT: i64 = (1 << 30) - 2;
 
 /// Sets times; `times` is (atime, mtime), `None` meaning "now" for both.
-fn set_times(
-    t: &mut Task,
-    dirfd: i32,
-    path_addr: u64,
-    times: Option<[(i64, i64); 2]>,
-    flags: i32,
-) -> SysResult {
+fn set_times(t: &mut Task, dirfd: i32, path_addr: u64, times: Option<[(i64, i64); 2]>, flags: i32) -> SysResult {
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
@@ -205,11 +190,7 @@ fn set_times(
     let flags = if path_addr == 0 { flags | libc::AT_EMPTY_PATH } else { flags };
     let tgt = target(t, dirfd, path_addr, flags)?;
     let c = t.creds();
-    let change = MetaChange {
-        atime,
-        mtime,
-        ..Default::default()
-    };
+    let change = MetaChange { atime, mtime, ..Default::default() };
     let may_write = |st: &crate::kernel::vfs::stat::Stat| c.may_access(st, 2, true);
     apply(t, tgt, &change, |st| {
         if c.euid == 0 || st.uid == c.euid {

@@ -6,17 +6,13 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::clone::CloneArgs;
 use crate::kernel::task::waitpid::{
-    WaitEvent, WaitTarget, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT,
-    WUNTRACED,
+    WaitEvent, WaitTarget, WALL, WCLONE, WCONTINUED, WEXITED, WNOHANG, WNOTHREAD, WNOWAIT, WUNTRACED,
 };
 use crate::kernel::task::Task;
 
 /// Implements fork(2).
 pub fn fork(t: &mut Task, _: &Args) -> SysResult {
-    t.do_clone(CloneArgs {
-        exit_signal: libc::SIGCHLD,
-        ..Default::default()
-    })
+    t.do_clone(CloneArgs { exit_signal: libc::SIGCHLD, ..Default::default() })
 }
 
 /// Implements vfork(2): the child shares the parent's memory, and the
@@ -38,14 +34,7 @@ pub fn clone(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let flags = flags & !0xff;
-    t.do_clone(CloneArgs {
-        flags,
-        exit_signal,
-        stack: a[1],
-        parent_tid: a[2],
-        child_tid: a[3],
-        tls: a[4],
-    })
+    t.do_clone(CloneArgs { flags, exit_signal, stack: a[1], parent_tid: a[2], child_tid: a[3], tls: a[4] })
 }
 
 /// Size of clone3's `struct clone_args` up to `tls` (version 0).
@@ -76,14 +65,7 @@ pub fn clone3(t: &mut Task, a: &Args) -> SysResult {
     }
     // clone3 gives the stack as base + size; the child starts at the top.
     let sp = if stack != 0 { stack + stack_size } else { 0 };
-    t.do_clone(CloneArgs {
-        flags,
-        exit_signal: exit_signal as i32,
-        stack: sp,
-        parent_tid,
-        child_tid,
-        tls,
-    })
+    t.do_clone(CloneArgs { flags, exit_signal: exit_signal as i32, stack: sp, parent_tid, child_tid, tls })
 }
 
 /// Writes the rusage of a waited-for child (zeroes when nothing was reaped).
@@ -137,9 +119,7 @@ fn siginfo_of(ev: &WaitEvent) -> [u8; 128] {
 /// Implements waitid(2).
 pub fn waitid(t: &mut Task, a: &Args) -> SysResult {
     let (idtype, id, infop, options, rusage) = (a[0], a[1] as i32, a[2], a[3] as i32, a[4]);
-    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WCLONE | WALL)
-        != 0
-    {
+    if options & !(WNOHANG | WUNTRACED | WEXITED | WCONTINUED | WNOWAIT | WNOTHREAD | WCLONE | WALL) != 0 {
         return Err(Errno::EINVAL);
     }
     if options & (WEXITED | WUNTRACED | WCONTINUED) == 0 {

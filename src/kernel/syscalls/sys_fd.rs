@@ -9,7 +9,7 @@ use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
 
 fn nofile(t: &Task) -> usize {
-    t.rlimit(libc::RLIMIT_NOFILE as u32) as usize
+    t.rlimit(libc::RLIMIT_NOFILE) as usize
 }
 
 /// Implements close(2).
@@ -30,9 +30,7 @@ pub fn dup2(t: &mut Task, a: &Args) -> SysResult {
     if old == new {
         return Ok(new as u64);
     }
-    t.tg.fds
-        .install_at(new, f, false, nofile(t))
-        .map(|_| new as u64)
+    t.tg.fds.install_at(new, f, false, nofile(t)).map(|_| new as u64)
 }
 
 /// Implements dup3(2).
@@ -42,9 +40,7 @@ pub fn dup3(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = t.file(old)?;
-    t.tg.fds
-        .install_at(new, f, flags & libc::O_CLOEXEC != 0, nofile(t))
-        .map(|_| new as u64)
+    t.tg.fds.install_at(new, f, flags & libc::O_CLOEXEC != 0, nofile(t)).map(|_| new as u64)
 }
 
 /// Implements fcntl(2). Record locks are served by `sys_lock`.
@@ -58,20 +54,10 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
                 return Err(Errno::EINVAL);
             }
             let cloexec = a[1] as i32 == libc::F_DUPFD_CLOEXEC;
-            t.tg.fds
-                .install(entry.file, cloexec, min as usize, nofile(t))
-                .map(|fd| fd as u64)
+            t.tg.fds.install(entry.file, cloexec, min as usize, nofile(t)).map(|fd| fd as u64)
         }
-        libc::F_GETFD => Ok(if entry.cloexec {
-            libc::FD_CLOEXEC as u64
-        } else {
-            0
-        }),
-        libc::F_SETFD => {
-            t.tg.fds
-                .set_cloexec(fd, a[2] & libc::FD_CLOEXEC as u64 != 0)
-                .map(|_| 0)
-        }
+        libc::F_GETFD => Ok(if entry.cloexec { libc::FD_CLOEXEC as u64 } else { 0 }),
+        libc::F_SETFD => t.tg.fds.set_cloexec(fd, a[2] & libc::FD_CLOEXEC as u64 != 0).map(|_| 0),
         libc::F_GETFL => Ok(entry.file.flags() as u64),
         libc::F_SETFL => {
             if entry.file.is_path_only() {

@@ -75,6 +75,9 @@ pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: 
     }
     let len = len.min(writable);
     let mem = task.mem();
+    if file.is_readable() && file.ops.reads_zeros() {
+        return write_zeros(&mem, addr, len);
+    }
     if let Pos::Current = pos {
         if let Some(r) = file.read_to_user(&mem, addr, len as usize) {
             return r.map(|n| n as u64);
@@ -106,7 +109,7 @@ pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: 
 /// RLIMIT_FSIZE: a write to a regular file stops at the limit; a write
 /// starting at or past it fails with EFBIG and raises SIGXFSZ, as in Linux.
 fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, Errno> {
-    let limit = task.rlimit(libc::RLIMIT_FSIZE as u32);
+    let limit = task.rlimit(libc::RLIMIT_FSIZE);
     if limit == u64::MAX || len == 0 || !file.ops.seekable() {
         return Ok(len);
     }
@@ -121,7 +124,12 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, 
     };
     if at >= limit {
         let info = crate::kernel::signal::SigInfo::kernel(libc::SIGXFSZ);
-        crate::kernel::signal::send::send(&task.kernel, crate::kernel::signal::send::Target::Task(&task.shared), info, true);
+        crate::kernel::signal::send::send(
+            &task.kernel,
+            crate::kernel::signal::send::Target::Task(&task.shared),
+            info,
+            true,
+        );
         return Err(Errno::EFBIG);
     }
     Ok(len.min(limit - at))
@@ -175,9 +183,73 @@ pub(super) fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos:
     })
 }
 
+/// Zeros, the source of writes of zeros (never written).
+static ZEROS: [u8; 1 << 16] = [0; 1 << 16];
+
+/// Writes `len` zero bytes at `addr` (a read of `/dev/zero`).
+fn write_zeros(mem: &dyn UserMemory, addr: u64, len: u64) -> SysResult {
+    let mut done = 0u64;
+    while done < len {
+        let n = (len - done).min(ZEROS.len() as u64);
+        if let Err(e) = mem.write_bytes(addr + done, &ZEROS[..n as usize]) {
+            return if done == 0 { Err(e) } else { Ok(done) };
+        }
+        done += n;
+    }
+    Ok(done)
+}
+
+/// Reads of `/dev/zero` at least this long zero whole pages of private
+/// anonymous memory by dropping them (MADV_DONTNEED), which the host then
+/// refills with zeros on demand, instead of copying zeros in.
+const ZERO_BY_DROPPING: u64 = 256 << 10;
+
+/// A large read of zeros into private anonymous memory: the whole pages
+/// are dropped, the partial ones at the ends written. `None` when the
+/// destination is not all private anonymous writable memory.
+fn read_zeros_by_dropping(t: &mut Task, addr: u64, len: u64) -> Option<SysResult> {
+    use crate::kernel::mm::Backing;
+    let len = len.min(MAX_RW);
+    access_ok(addr, len).ok()?;
+    let end = addr.checked_add(len)?;
+    let (first, last) = ((addr + 4095) & !4095, end & !4095);
+    if last <= first {
+        return None;
+    }
+    let vmas = t.mm().vmas();
+    // The whole pages must be private anonymous memory; the partial pages
+    // at the ends are written, whatever they are.
+    let mut at = first;
+    for v in vmas.iter().filter(|v| v.end > first && v.start < last) {
+        let anon = matches!(v.backing, Backing::Anon | Backing::Heap | Backing::Stack);
+        let private = v.flags & libc::MAP_SHARED as u32 == 0;
+        if v.start > at || !anon || !private || v.prot & libc::PROT_WRITE as u32 == 0 {
+            return None;
+        }
+        at = v.end;
+    }
+    if at < last {
+        return None;
+    }
+    let mem = t.mem();
+    if let Err(e) = write_zeros(&mem, addr, first - addr).and_then(|_| write_zeros(&mem, last, end - last)) {
+        return Some(Err(e));
+    }
+    let mm = t.mm();
+    match mm.madvise(&mut t.thread, first, last - first, libc::MADV_DONTNEED) {
+        Ok(_) => Some(Ok(len)),
+        Err(_) => Some(write_zeros(&mem, first, last - first).map(|_| len)),
+    }
+}
+
 /// Implements read(2).
 pub fn read(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
+    if a[2] >= ZERO_BY_DROPPING && f.is_readable() && f.ops.reads_zeros() {
+        if let Some(r) = read_zeros_by_dropping(t, a[1], a[2]) {
+            return r;
+        }
+    }
     read_into(t, &f, a[1], a[2], Pos::Current)
 }
 
@@ -226,10 +298,7 @@ fn read_iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno
         if (len as i64) < 0 {
             return Err(Errno::EINVAL);
         }
-        total = total
-            .checked_add(len)
-            .filter(|&x| (x as i64) >= 0)
-            .ok_or(Errno::EINVAL)?;
+        total = total.checked_add(len).filter(|&x| (x as i64) >= 0).ok_or(Errno::EINVAL)?;
         v.push((base, len));
     }
     Ok(v)
@@ -242,11 +311,7 @@ fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: 
         if len == 0 {
             continue;
         }
-        let r = if write {
-            write_from(t, file, base, len, pos)
-        } else {
-            read_into(t, file, base, len, pos)
-        };
+        let r = if write { write_from(t, file, base, len, pos) } else { read_into(t, file, base, len, pos) };
         let n = match r {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
@@ -307,11 +372,7 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     }
     let acc = f.flags() & libc::O_ACCMODE as u32;
     if acc == libc::O_RDONLY as u32 || f.is_path_only() {
-        return Err(if f.is_path_only() {
-            Errno::EBADF
-        } else {
-            Errno::EINVAL
-        });
+        return Err(if f.is_path_only() { Errno::EBADF } else { Errno::EINVAL });
     }
     if f.ops.stat()?.is_dir() {
         return Err(Errno::EISDIR);
@@ -367,7 +428,9 @@ pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
     if !st.is_regular() {
         return Err(Errno::ENODEV);
     }
-    if f.flags() & libc::O_APPEND as u32 != 0 && mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_COLLAPSE_RANGE) != 0 {
+    if f.flags() & libc::O_APPEND as u32 != 0
+        && mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_COLLAPSE_RANGE) != 0
+    {
         return Err(Errno::EPERM);
     }
     f.ops.allocate(mode, off as u64, len as u64)?;

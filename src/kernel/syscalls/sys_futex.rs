@@ -20,13 +20,10 @@ const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
 fn key(t: &Task, addr: u64) -> Result<FutexKey, Errno> {
-    if addr % 4 != 0 {
+    if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    Ok(FutexKey {
-        mm: Arc::as_ptr(&t.mm()) as usize,
-        addr,
-    })
+    Ok(FutexKey { mm: Arc::as_ptr(&t.mm()) as usize, addr })
 }
 
 /// Reads a `struct timespec`, rejecting values Linux rejects.
@@ -40,10 +37,7 @@ pub fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
 }
 
 fn clock_now(clock: libc::clockid_t) -> Duration {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec into our local.
     unsafe { libc::clock_gettime(clock, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
@@ -58,8 +52,7 @@ pub fn deadline_from_abs(abs: Duration, clock: libc::clockid_t) -> Instant {
 /// Implements futex(2): WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP,
 /// WAIT_BITSET and WAKE_BITSET, private or not, with timeouts.
 pub fn futex(t: &mut Task, a: &Args) -> SysResult {
-    let (uaddr, op, val, timeout, uaddr2, val3) =
-        (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
+    let (uaddr, op, val, timeout, uaddr2, val3) = (a[0], a[1] as i32, a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
     if op & FUTEX_CLOCK_REALTIME != 0 && cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET {
         return Err(Errno::ENOSYS);
@@ -79,11 +72,8 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
                 Some(if cmd == FUTEX_WAIT {
                     Instant::now() + d
                 } else {
-                    let clock = if op & FUTEX_CLOCK_REALTIME != 0 {
-                        libc::CLOCK_REALTIME
-                    } else {
-                        libc::CLOCK_MONOTONIC
-                    };
+                    let clock =
+                        if op & FUTEX_CLOCK_REALTIME != 0 { libc::CLOCK_REALTIME } else { libc::CLOCK_MONOTONIC };
                     deadline_from_abs(d, clock)
                 })
             };
@@ -109,19 +99,13 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
             }
             let mem = t.mem();
             let cmp = cmd == FUTEX_CMP_REQUEUE;
-            futexes
-                .requeue(from, to, val, n_move, || {
-                    Ok(!cmp || mem.read_u32(uaddr)? == val3)
-                })
-                .map(|n| n as u64)
+            futexes.requeue(from, to, val, n_move, || Ok(!cmp || mem.read_u32(uaddr)? == val3)).map(|n| n as u64)
         }
         FUTEX_WAKE_OP => {
             let (k1, k2) = (key(t, uaddr)?, key(t, uaddr2)?);
             let n2 = timeout as u32;
             let mem = t.mem();
-            futexes
-                .wake_op(k1, k2, val, n2, || apply_wake_op(&mem, uaddr2, val3))
-                .map(|n| n as u64)
+            futexes.wake_op(k1, k2, val, n2, || apply_wake_op(&mem, uaddr2, val3)).map(|n| n as u64)
         }
         _ => Err(Errno::ENOSYS),
     }

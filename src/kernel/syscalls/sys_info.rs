@@ -10,20 +10,9 @@ use crate::kernel::task::Task;
 /// kernel and the features it implies.
 pub fn uname(t: &mut Task, a: &Args) -> SysResult {
     let host = nix::sys::utsname::uname()?;
-    let node = t
-        .kernel
-        .hostname
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
-    let fields: [&[u8]; 6] = [
-        b"Linux",
-        &node,
-        host.release().as_encoded_bytes(),
-        b"#1 SMP PREEMPT_DYNAMIC husk",
-        b"x86_64",
-        b"(none)",
-    ];
+    let node = t.kernel.hostname.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let fields: [&[u8]; 6] =
+        [b"Linux", &node, host.release().as_encoded_bytes(), b"#1 SMP PREEMPT_DYNAMIC husk", b"x86_64", b"(none)"];
     let mut buf = [0u8; 6 * 65];
     for (i, f) in fields.iter().enumerate() {
         let n = f.len().min(64);
@@ -87,18 +76,12 @@ pub fn clock_gettime(t: &mut Task, a: &Args) -> SysResult {
     // threads' clocks, and a process's time spans its exec'd images.
     if let Some(ns) = super::sys_timer::cpu_clock_ns(t, a[0] as i32) {
         let ns = ns?;
-        let ts = libc::timespec {
-            tv_sec: (ns / 1_000_000_000) as i64,
-            tv_nsec: (ns % 1_000_000_000) as i64,
-        };
+        let ts = libc::timespec { tv_sec: (ns / 1_000_000_000) as i64, tv_nsec: (ns % 1_000_000_000) as i64 };
         t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
         return Ok(0);
     }
     let id = host_clock(t, a[0] as i32)?;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec into our local.
     if unsafe { libc::clock_gettime(id, &mut ts) } != 0 {
         return Err(Errno::last());
@@ -110,20 +93,14 @@ pub fn clock_gettime(t: &mut Task, a: &Args) -> SysResult {
 /// Implements clock_getres(2).
 pub fn clock_getres(t: &mut Task, a: &Args) -> SysResult {
     if let Some(ns) = super::sys_timer::cpu_clock_res(t, a[0] as i32) {
-        let ts = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: ns? as i64,
-        };
+        let ts = libc::timespec { tv_sec: 0, tv_nsec: ns? as i64 };
         if a[1] != 0 {
             t.mem().write_bytes(a[1], &timespec_bytes(ts))?;
         }
         return Ok(0);
     }
     let id = host_clock(t, a[0] as i32)?;
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_getres writes one timespec into our local.
     if unsafe { libc::clock_getres(id, &mut ts) } != 0 {
         return Err(Errno::last());
@@ -135,10 +112,7 @@ pub fn clock_getres(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn realtime() -> libc::timespec {
-    let mut ts = libc::timespec {
-        tv_sec: 0,
-        tv_nsec: 0,
-    };
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
     // SAFETY: clock_gettime writes one timespec into our local.
     unsafe { libc::clock_gettime(libc::CLOCK_REALTIME, &mut ts) };
     ts
@@ -178,8 +152,7 @@ pub fn sysinfo(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::last());
     }
     let mut b = [0u8; 112];
-    let mut put =
-        |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_ne_bytes()[..n]);
+    let mut put = |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_ne_bytes()[..n]);
     put(0, t.kernel.boot.elapsed().as_secs(), 8);
     put(32, si.totalram, 8);
     put(40, si.freeram, 8);

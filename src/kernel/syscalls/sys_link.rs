@@ -52,9 +52,7 @@ fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u32) -> Sy
     let a = at(t, dirfd, path_addr)?;
     let c = creds(t);
     let mode = kind | (mode & 0o7777 & !umask(t));
-    t.kernel
-        .vfs
-        .mknod(&a.lookup(false), &a.path, mode, decode_dev(dev), Caller { creds: Some(&c) })?;
+    t.kernel.vfs.mknod(&a.lookup(false), &a.path, mode, decode_dev(dev), Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -109,9 +107,7 @@ fn do_symlink(t: &mut Task, target_addr: u64, dirfd: i32, path_addr: u64) -> Sys
     }
     let a = at(t, dirfd, path_addr)?;
     let c = creds(t);
-    t.kernel
-        .vfs
-        .symlink(&a.lookup(false), &target, &a.path, Caller { creds: Some(&c) })?;
+    t.kernel.vfs.symlink(&a.lookup(false), &target, &a.path, Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -143,20 +139,13 @@ fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64,
             return Err(Errno::ENOENT);
         }
         let (root, path) = (t.root(), f.path.clone());
-        let lk = Lookup {
-            root: &root,
-            start: b"/",
-            follow: false,
-            resolve: 0,
-        };
+        let lk = Lookup { root: &root, start: b"/", follow: false, resolve: 0 };
         t.kernel.vfs.link(&lk, &path, &new.lookup(false), &new.path, who)?;
         return Ok(0);
     }
     let old = at_path(t, olddir, old)?;
     let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
-    t.kernel
-        .vfs
-        .link(&old.lookup(follow), &old.path, &new.lookup(false), &new.path, who)?;
+    t.kernel.vfs.link(&old.lookup(follow), &old.path, &new.lookup(false), &new.path, who)?;
     Ok(0)
 }
 

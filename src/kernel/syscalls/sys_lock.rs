@@ -50,13 +50,7 @@ fn read_flock(t: &Task, f: &OpenFile, addr: u64, owner: Owner, pid: i32) -> Resu
     if from < 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(Record {
-        owner,
-        pid,
-        kind,
-        start: from as u64,
-        end: to,
-    })
+    Ok(Record { owner, pid, kind, start: from as u64, end: to })
 }
 
 /// Serves fcntl's lock commands on descriptor `fd`.
@@ -65,11 +59,8 @@ pub fn fcntl_lock(t: &mut Task, file: &Arc<OpenFile>, cmd: i32, arg: u64) -> Sys
         return Err(Errno::EBADF);
     }
     let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
-    let owner = if ofd {
-        Owner::Ofd(Arc::as_ptr(file) as usize)
-    } else {
-        Owner::Posix(Arc::as_ptr(&t.tg.fds) as usize)
-    };
+    let owner =
+        if ofd { Owner::Ofd(Arc::as_ptr(file) as usize) } else { Owner::Posix(Arc::as_ptr(&t.tg.fds) as usize) };
     let pid = if ofd { -1 } else { t.tg.pid };
     let req = read_flock(t, file, arg, owner, pid)?;
     let key = lock::key_of(file)?;

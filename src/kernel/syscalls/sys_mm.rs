@@ -7,8 +7,7 @@ use crate::kernel::task::Task;
 
 /// Implements mmap(2).
 pub fn mmap(t: &mut Task, a: &Args) -> SysResult {
-    let (addr, len, prot, flags, fd, off) =
-        (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
+    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
     let file = if flags & libc::MAP_ANONYMOUS as u32 == 0 {
         let f = t.file(fd)?;
         let acc = f.flags() & libc::O_ACCMODE as u32;
@@ -31,17 +30,7 @@ pub fn mmap(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     let mm = t.mm();
-    mm.mmap(
-        &mut t.thread,
-        MapRequest {
-            addr,
-            len,
-            prot,
-            flags,
-            file,
-            offset: off,
-        },
-    )
+    mm.mmap(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off })
 }
 
 /// Implements munmap(2).
@@ -56,8 +45,7 @@ pub fn mprotect(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements mremap(2).
 pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
-    t.mm()
-        .mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4])
+    t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4])
 }
 
 /// Implements brk(2).

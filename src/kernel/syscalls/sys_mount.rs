@@ -64,10 +64,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         vfs.change_mounts(|tab| {
             // Submounts below the source come along with MS_REC.
             let below: Vec<_> = if flags & MS_REC != 0 {
-                tab.list()
-                    .into_iter()
-                    .filter(|m| m.point != src_path && is_within(&m.point, &src_path))
-                    .collect()
+                tab.list().into_iter().filter(|m| m.point != src_path && is_within(&m.point, &src_path)).collect()
             } else {
                 Vec::new()
             };
@@ -163,17 +160,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         mflags |= mf::RELATIME;
     }
     vfs.change_mounts(|tab| {
-        tab.add(
-            &point,
-            NewMount {
-                fs,
-                root: b"/".to_vec(),
-                flags: mflags,
-                source,
-                data,
-                dev,
-            },
-        );
+        tab.add(&point, NewMount { fs, root: b"/".to_vec(), flags: mflags, source, data, dev });
         Ok(())
     })?;
     Ok(0)
@@ -190,10 +177,7 @@ pub fn umount2(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EPERM);
     }
     let at = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t
-        .kernel
-        .vfs
-        .resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
+    let r = t.kernel.vfs.resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
     r.node.as_ref().ok_or(Errno::ENOENT)?;
     if r.mount.point != r.path {
         return Err(Errno::EINVAL);

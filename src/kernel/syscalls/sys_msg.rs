@@ -363,7 +363,7 @@ fn write_control(t: &Task, h: &MsgHdr, r: &mut Received, flags: i32) -> Result<(
             truncated = true;
         }
         let cloexec = flags & libc::MSG_CMSG_CLOEXEC != 0;
-        let limit = t.rlimit(libc::RLIMIT_NOFILE as u32) as usize;
+        let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
         let mut fds = Vec::new();
         for file in r.rights.drain(..n) {
             match t.tg.fds.install(file, cloexec, 0, limit) {

@@ -46,12 +46,7 @@ pub(super) struct At {
 impl At {
     /// The lookup, following a final symlink if `follow`.
     pub fn lookup(&self, follow: bool) -> Lookup<'_> {
-        Lookup {
-            root: &self.root,
-            start: &self.start,
-            follow,
-            resolve: 0,
-        }
+        Lookup { root: &self.root, start: &self.start, follow, resolve: 0 }
     }
 }
 
@@ -64,11 +59,7 @@ pub(super) fn at(t: &Task, dirfd: i32, path_addr: u64) -> Result<At, Errno> {
 /// Like `at` with the path already read.
 pub(super) fn at_path(t: &Task, dirfd: i32, path: Vec<u8>) -> Result<At, Errno> {
     let start = t.dir_for(dirfd, &path)?;
-    Ok(At {
-        root: t.root(),
-        start,
-        path,
-    })
+    Ok(At { root: t.root(), start, path })
 }
 
 /// The caller's credentials, for permission checks.
@@ -78,7 +69,7 @@ pub(super) fn creds(t: &Task) -> Credentials {
 
 /// Installs an open file as a new descriptor.
 fn install(t: &Task, file: crate::kernel::vfs::file::OpenFile, cloexec: bool) -> SysResult {
-    let limit = t.rlimit(libc::RLIMIT_NOFILE as u32) as usize;
+    let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
     let fd = t.tg.fds.install(Arc::new(file), cloexec, 0, limit)?;
     Ok(fd as u64)
 }
@@ -106,10 +97,7 @@ fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resol
             f.path.clone()
         };
     }
-    let lk = Lookup {
-        resolve,
-        ..a.lookup(true)
-    };
+    let lk = Lookup { resolve, ..a.lookup(true) };
     let c = creds(t);
     let file = t.kernel.vfs.open_with(
         &lk,
@@ -401,10 +389,7 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let c = creds(t);
-    let f = t
-        .kernel
-        .vfs
-        .open_resolved(r, libc::O_WRONLY as u32, 0, Caller { creds: Some(&c) })?;
+    let f = t.kernel.vfs.open_resolved(r, libc::O_WRONLY as u32, 0, Caller { creds: Some(&c) })?;
     f.ops.truncate(a[1]).map(|_| 0)
 }
 
@@ -425,19 +410,7 @@ fn statfs_bytes(s: &StatFs, mount_flags: u64, fsid: u64) -> [u8; 120] {
             flags |= st;
         }
     }
-    let words = [
-        s.fs_type,
-        s.bsize,
-        s.blocks,
-        s.bfree,
-        s.bavail,
-        s.files,
-        s.ffree,
-        fsid,
-        s.namelen,
-        s.bsize,
-        flags,
-    ];
+    let words = [s.fs_type, s.bsize, s.blocks, s.bfree, s.bavail, s.files, s.ffree, fsid, s.namelen, s.bsize, flags];
     let mut b = [0u8; 120];
     for (i, w) in words.iter().enumerate() {
         b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
@@ -465,17 +438,8 @@ pub fn fstatfs(t: &mut Task, a: &Args) -> SysResult {
         let m = t.kernel.vfs.mount_of(&f.path);
         (m.fs.statfs(), m.flags, m.dev)
     } else {
-        let magic = if f.path.starts_with(b"pipe:") {
-            PIPEFS_MAGIC
-        } else {
-            ANON_INODE_FS_MAGIC
-        };
-        let s = StatFs {
-            fs_type: magic,
-            bsize: 4096,
-            namelen: 255,
-            ..Default::default()
-        };
+        let magic = if f.path.starts_with(b"pipe:") { PIPEFS_MAGIC } else { ANON_INODE_FS_MAGIC };
+        let s = StatFs { fs_type: magic, bsize: 4096, namelen: 255, ..Default::default() };
         (s, 0, f.ops.stat().map(|s| s.dev).unwrap_or(0))
     };
     t.mem().write_bytes(a[1], &statfs_bytes(&s, flags, dev))?;

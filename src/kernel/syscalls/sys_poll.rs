@@ -46,11 +46,7 @@ fn poll_once(
             Some(f) => match f.ops.poll_host_fd() {
                 Some(hfd) => {
                     e.host = Some(host.len());
-                    host.push(libc::pollfd {
-                        fd: hfd,
-                        events: e.events,
-                        revents: 0,
-                    });
+                    host.push(libc::pollfd { fd: hfd, events: e.events, revents: 0 });
                 }
                 None => {
                     let want = e.events | libc::POLLERR | libc::POLLHUP;
@@ -61,11 +57,7 @@ fn poll_once(
     }
     let sentry_ready = entries.iter().any(|e| e.revents != 0);
     if !host.is_empty() {
-        let ms = if sentry_ready {
-            0
-        } else {
-            host_wait.as_millis().min(i32::MAX as u128) as i32
-        };
+        let ms = if sentry_ready { 0 } else { host_wait.as_millis().min(i32::MAX as u128) as i32 };
         // SAFETY: poll reads and writes our pollfd vector, of the length given.
         let n = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, ms) };
         if n < 0 && Errno::last() != Errno::EINTR {
@@ -84,35 +76,24 @@ fn poll_once(
 /// Polls `entries`, sleeping up to `timeout` (`None`: forever) until one is
 /// ready. A signal ends the wait with ERESTARTNOHAND.
 fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Result<usize, Errno> {
-    let files: Vec<Option<Arc<OpenFile>>> = entries
-        .iter()
-        .map(|e| if e.fd < 0 { None } else { t.file(e.fd).ok() })
-        .collect();
+    let files: Vec<Option<Arc<OpenFile>>> =
+        entries.iter().map(|e| if e.fd < 0 { None } else { t.file(e.fd).ok() }).collect();
     let deadline = timeout.map(|d| Instant::now() + d);
     let n = poll_once(t, entries, &files, Duration::ZERO)?;
     if n > 0 || timeout == Some(Duration::ZERO) {
         return Ok(n);
     }
-    let has_host = files
-        .iter()
-        .flatten()
-        .any(|f| f.ops.poll_host_fd().is_some());
+    let has_host = files.iter().flatten().any(|f| f.ops.poll_host_fd().is_some());
     if !has_host {
-        let queues: Vec<&WaitQueue> = files
-            .iter()
-            .flatten()
-            .filter_map(|f| f.ops.poll_queue())
-            .collect();
+        let queues: Vec<&WaitQueue> = files.iter().flatten().filter_map(|f| f.ops.poll_queue()).collect();
         let mut last = 0;
-        let r = block_until(&queues, deadline, || {
-            match poll_once(t, entries, &files, Duration::ZERO) {
-                Ok(0) => None,
-                Ok(n) => {
-                    last = n;
-                    Some(Ok(()))
-                }
-                Err(e) => Some(Err(e)),
+        let r = block_until(&queues, deadline, || match poll_once(t, entries, &files, Duration::ZERO) {
+            Ok(0) => None,
+            Ok(n) => {
+                last = n;
+                Some(Ok(()))
             }
+            Err(e) => Some(Err(e)),
         });
         return match r {
             Ok(()) => Ok(last),
@@ -124,9 +105,7 @@ fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Re
     let current = crate::kernel::wait::current();
     loop {
         let slice = match deadline {
-            Some(d) => d
-                .saturating_duration_since(Instant::now())
-                .min(HOST_POLL_SLICE),
+            Some(d) => d.saturating_duration_since(Instant::now()).min(HOST_POLL_SLICE),
             None => HOST_POLL_SLICE,
         };
         let n = poll_once(t, entries, &files, slice)?;
@@ -143,7 +122,7 @@ fn do_poll(t: &Task, entries: &mut [PollEntry], timeout: Option<Duration>) -> Re
 }
 
 fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<PollEntry>, Errno> {
-    if n > t.rlimit(libc::RLIMIT_NOFILE as u32).max(1 << 16) {
+    if n > t.rlimit(libc::RLIMIT_NOFILE).max(1 << 16) {
         return Err(Errno::EINVAL);
     }
     let mut raw = vec![0u8; n as usize * 8];
@@ -161,8 +140,7 @@ fn read_pollfds(t: &Task, addr: u64, n: u64) -> Result<Vec<PollEntry>, Errno> {
 
 fn write_pollfds(t: &Task, addr: u64, entries: &[PollEntry]) -> Result<(), Errno> {
     for (i, e) in entries.iter().enumerate() {
-        t.mem()
-            .write_bytes(addr + i as u64 * 8 + 6, &e.revents.to_ne_bytes())?;
+        t.mem().write_bytes(addr + i as u64 * 8 + 6, &e.revents.to_ne_bytes())?;
     }
     Ok(())
 }
@@ -180,11 +158,7 @@ pub fn poll(t: &mut Task, a: &Args) -> SysResult {
 /// Runs `f` with the signal mask temporarily replaced (ppoll, pselect6).
 /// If a signal interrupts, the old mask comes back only after its handler
 /// has been set up (the task's `saved_mask`), as in Linux.
-fn with_sigmask<R>(
-    t: &mut Task,
-    mask_addr: u64,
-    f: impl FnOnce(&mut Task) -> Result<R, Errno>,
-) -> Result<R, Errno> {
+fn with_sigmask<R>(t: &mut Task, mask_addr: u64, f: impl FnOnce(&mut Task) -> Result<R, Errno>) -> Result<R, Errno> {
     if mask_addr == 0 {
         return f(t);
     }
@@ -206,11 +180,7 @@ pub fn ppoll(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mut entries = read_pollfds(t, a[0], a[1])?;
-    let timeout = if a[2] != 0 {
-        Some(read_timespec(t, a[2])?)
-    } else {
-        None
-    };
+    let timeout = if a[2] != 0 { Some(read_timespec(t, a[2])?) } else { None };
     let start = Instant::now();
     let n = with_sigmask(t, a[3], |t| do_poll(t, &mut entries, timeout))?;
     write_pollfds(t, a[0], &entries)?;
@@ -235,9 +205,7 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
-    let nfds = (nfds as usize)
-        .min(t.rlimit(libc::RLIMIT_NOFILE as u32) as usize)
-        .min(1 << 20);
+    let nfds = (nfds as usize).min(t.rlimit(libc::RLIMIT_NOFILE) as usize).min(1 << 20);
     let words = nfds.div_ceil(64);
     let mut sets: [Option<(u64, Vec<u64>)>; 3] = [None, None, None];
     for (i, &addr) in addrs.iter().enumerate() {
@@ -245,11 +213,9 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
             let mut raw = vec![0u8; nfds.div_ceil(8)];
             t.mem().read_bytes(addr, &mut raw)?;
             raw.resize(words * 8, 0);
-            let mut w: Vec<u64> = raw
-                .chunks_exact(8)
-                .map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default()))
-                .collect();
-            if nfds % 64 != 0 {
+            let mut w: Vec<u64> =
+                raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default())).collect();
+            if !nfds.is_multiple_of(64) {
                 if let Some(last) = w.last_mut() {
                     *last &= (1u64 << (nfds % 64)) - 1;
                 }
@@ -276,12 +242,7 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
         }
         if events != 0 {
             t.file(fd as i32)?;
-            entries.push(PollEntry {
-                fd: fd as i32,
-                events,
-                revents: 0,
-                host: None,
-            });
+            entries.push(PollEntry { fd: fd as i32, events, revents: 0, host: None });
         }
     }
     do_poll(t, &mut entries, timeout)?;
@@ -305,11 +266,7 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
         }
     }
     for (addr, w) in fs.sets.iter().flatten() {
-        let bytes: Vec<u8> = w
-            .iter()
-            .flat_map(|x| x.to_ne_bytes())
-            .take(fs.nfds.div_ceil(8))
-            .collect();
+        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_ne_bytes()).take(fs.nfds.div_ceil(8)).collect();
         t.mem().write_bytes(*addr, &bytes)?;
     }
     Ok(count)
@@ -339,11 +296,7 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements pselect6(2).
 pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
-    let timeout = if a[4] != 0 {
-        Some(read_timespec(t, a[4])?)
-    } else {
-        None
-    };
+    let timeout = if a[4] != 0 { Some(read_timespec(t, a[4])?) } else { None };
     let mask = if a[5] != 0 {
         let ptr = t.mem().read_u64(a[5])?;
         let size = t.mem().read_u64(a[5] + 8)?;
@@ -355,9 +308,7 @@ pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
         0
     };
     let start = Instant::now();
-    let n = with_sigmask(t, mask, |t| {
-        do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)
-    })?;
+    let n = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))?;
     if let Some(d) = timeout {
         write_remaining_timespec(t, a[4], d.saturating_sub(start.elapsed()))?;
     }

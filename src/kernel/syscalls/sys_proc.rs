@@ -184,7 +184,7 @@ pub fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
         if n.cur > n.max {
             return Err(Errno::EINVAL);
         }
-        if res == libc::RLIMIT_NOFILE as u32 && n.max > crate::kernel::fd::NR_OPEN as u64 {
+        if res == libc::RLIMIT_NOFILE && n.max > crate::kernel::fd::NR_OPEN as u64 {
             return Err(Errno::EPERM);
         }
     }

@@ -33,12 +33,7 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
         if sig == libc::SIGKILL || sig == libc::SIGSTOP {
             return Err(Errno::EINVAL);
         }
-        Some(SigAction {
-            handler: w(0),
-            flags: w(1),
-            restorer: w(2),
-            mask: w(3) & !UNBLOCKABLE,
-        })
+        Some(SigAction { handler: w(0), flags: w(1), restorer: w(2), mask: w(3) & !UNBLOCKABLE })
     } else {
         None
     };
@@ -46,10 +41,7 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
     let prev = actions.get(sig);
     if old != 0 {
         let mut b = [0u8; 32];
-        for (i, w) in [prev.handler, prev.flags, prev.restorer, prev.mask]
-            .iter()
-            .enumerate()
-        {
+        for (i, w) in [prev.handler, prev.flags, prev.restorer, prev.mask].iter().enumerate() {
             b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
         }
         t.mem().write_bytes(old, &b)?;
@@ -60,17 +52,9 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
         drop(actions);
         // Setting a signal to be ignored discards it if pending (POSIX).
         if now_ignored {
-            t.tg.sig
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .pending
-                .discard(sigbit(sig));
+            t.tg.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(sigbit(sig));
             for task in t.tg.task_list() {
-                task.sig
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .pending
-                    .discard(sigbit(sig));
+                task.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(sigbit(sig));
             }
         }
     }
@@ -160,11 +144,7 @@ fn may_signal(t: &Task, target: &ThreadGroup, sig: i32) -> bool {
     if sig == libc::SIGCONT && target.sid() == t.tg.sid() {
         return true;
     }
-    let them = target
-        .creds
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone();
+    let them = target.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     me.ruid == them.ruid || me.ruid == them.suid || me.euid == them.ruid || me.euid == them.suid
 }
 
@@ -205,23 +185,11 @@ pub fn kill(t: &mut Task, a: &Args) -> SysResult {
             -1 => procs
                 .groups
                 .values()
-                .filter(|g| {
-                    g.pid != 1 && g.pid != t.tg.pid && !crate::kernel::task::procs::is_zombie(g)
-                })
+                .filter(|g| g.pid != 1 && g.pid != t.tg.pid && !crate::kernel::task::procs::is_zombie(g))
                 .cloned()
                 .collect(),
-            0 => procs
-                .groups
-                .values()
-                .filter(|g| g.pgid() == t.tg.pgid())
-                .cloned()
-                .collect(),
-            p if p < 0 => procs
-                .groups
-                .values()
-                .filter(|g| g.pgid() == -p)
-                .cloned()
-                .collect(),
+            0 => procs.groups.values().filter(|g| g.pgid() == t.tg.pgid()).cloned().collect(),
+            p if p < 0 => procs.groups.values().filter(|g| g.pgid() == -p).cloned().collect(),
             p => procs.group(p).into_iter().collect(),
         }
     };
@@ -303,12 +271,7 @@ pub fn rt_sigpending(t: &mut Task, a: &Args) -> SysResult {
     if a[1] > 8 {
         return Err(Errno::EINVAL);
     }
-    let group =
-        t.tg.sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .pending
-            .mask();
+    let group = t.tg.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.mask();
     let ts = t.shared.sig.lock().unwrap_or_else(|e| e.into_inner());
     let set = (ts.pending.mask() | group) & ts.mask;
     drop(ts);
@@ -349,11 +312,7 @@ pub fn rt_sigtimedwait(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let set = t.mem().read_u64(set_addr)? & !UNBLOCKABLE;
-    let deadline = if ts_addr != 0 {
-        Some(Instant::now() + read_timespec(t, ts_addr)?)
-    } else {
-        None
-    };
+    let deadline = if ts_addr != 0 { Some(Instant::now() + read_timespec(t, ts_addr)?) } else { None };
     let shared = t.shared.clone();
     let tg = t.tg.clone();
     let r = block_until(&[], deadline, || {

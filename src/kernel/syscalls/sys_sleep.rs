@@ -20,8 +20,7 @@ fn sleep_relative(t: &mut Task, deadline: Instant, rem_addr: u64) -> SysResult {
             let left = deadline.saturating_duration_since(Instant::now());
             if rem_addr != 0 {
                 t.mem().write_u64(rem_addr, left.as_secs())?;
-                t.mem()
-                    .write_u64(rem_addr + 8, left.subsec_nanos() as u64)?;
+                t.mem().write_u64(rem_addr + 8, left.subsec_nanos() as u64)?;
             }
             t.restart = Some(RestartBlock { deadline, rem_addr });
             Err(Errno::ERESTART_RESTARTBLOCK)
@@ -47,11 +46,7 @@ pub fn clock_nanosleep(t: &mut Task, a: &Args) -> SysResult {
     }
     let d = read_timespec(t, req)?;
     if flags & TIMER_ABSTIME != 0 {
-        let host_clock = if clock == libc::CLOCK_TAI {
-            libc::CLOCK_REALTIME
-        } else {
-            clock
-        };
+        let host_clock = if clock == libc::CLOCK_TAI { libc::CLOCK_REALTIME } else { clock };
         return match sleep_until(Some(deadline_from_abs(d, host_clock))) {
             Ok(()) => Ok(0),
             // An absolute sleep simply runs again with the same arguments.

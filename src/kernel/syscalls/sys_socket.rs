@@ -18,7 +18,7 @@ const SOCK_MAX: i32 = 11;
 const OPT_MAX: usize = 4096;
 
 fn nofile(t: &Task) -> usize {
-    t.rlimit(libc::RLIMIT_NOFILE as u32) as usize
+    t.rlimit(libc::RLIMIT_NOFILE) as usize
 }
 
 /// The caller as sockets see it.

@@ -76,8 +76,7 @@ const KNOWN: u64 = CLONE_VM
     | CLONE_NEW_ANY;
 
 /// The host flags for a new stub thread of the same stub process.
-const HOST_THREAD_FLAGS: u64 =
-    CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
+const HOST_THREAD_FLAGS: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
 /// The host flags for a new stub process: sharing the sentry's descriptor
 /// table, child of husk (not of the stub), no exit signal. With CLONE_VM
 /// (vfork, posix_spawn) the new stub process shares the address space.
@@ -122,7 +121,7 @@ impl Task {
             // RLIMIT_NPROC counts the tasks of the real user, zombies
             // included; root is exempt, as in Linux.
             let pending = procs.reserved.iter().filter(|&&u| u == uid).count();
-            if uid != 0 && (procs.count_for_uid(uid) + pending) as u64 >= self.rlimit(libc::RLIMIT_NPROC as u32) {
+            if uid != 0 && (procs.count_for_uid(uid) + pending) as u64 >= self.rlimit(libc::RLIMIT_NPROC) {
                 return Err(Errno::EAGAIN);
             }
             procs.reserved.push(uid);
@@ -130,44 +129,24 @@ impl Task {
         };
         let thread = a.flags & CLONE_THREAD != 0;
         let host_flags = if thread { HOST_THREAD_FLAGS } else { HOST_PROCESS_FLAGS | (a.flags & CLONE_VM) };
-        let host = self
-            .thread
-            .inject_clone(host_flags)
-            .map_err(|_| Errno::EAGAIN)?;
+        let host = self.thread.inject_clone(host_flags).map_err(|_| Errno::EAGAIN)?;
         if host < 0 {
             return Err(Errno(-host as i32));
         }
         let host = host as i32;
-        let (host_pid, host_tid) = if thread {
-            (self.thread.pid(), host)
-        } else {
-            (host, host)
-        };
+        let (host_pid, host_tid) = if thread { (self.thread.pid(), host) } else { (host, host) };
 
         let tid = kernel.alloc_pid();
-        let tg = if thread {
-            self.tg.clone()
-        } else {
-            self.new_group(tid, &a, host_pid)
-        };
+        let tg = if thread { self.tg.clone() } else { self.new_group(tid, &a, host_pid) };
         let mask = self.sigmask();
         let shared = Arc::new(TaskShared {
             tid,
             tg: tg.clone(),
-            sig: Mutex::new(TaskSignals {
-                pending: Default::default(),
-                mask,
-            }),
+            sig: Mutex::new(TaskSignals { pending: Default::default(), mask }),
             waker: Arc::new(Waker::default()),
             host: Mutex::new((host_pid, host_tid)),
             in_app: AtomicBool::new(false),
-            comm: Mutex::new(
-                self.shared
-                    .comm
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ),
+            comm: Mutex::new(self.shared.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             pdeathsig: AtomicI32::new(0),
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
         });
@@ -188,11 +167,7 @@ impl Task {
         if a.flags & CLONE_PARENT_SETTID != 0 {
             let _ = self.mem().write_u32(a.parent_tid, tid as u32);
         }
-        let clear_child_tid = if a.flags & CLONE_CHILD_CLEARTID != 0 {
-            a.child_tid
-        } else {
-            0
-        };
+        let clear_child_tid = if a.flags & CLONE_CHILD_CLEARTID != 0 { a.child_tid } else { 0 };
         let vfork = (a.flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone::default()));
 
         {
@@ -200,24 +175,13 @@ impl Task {
             procs.tasks.insert(tid, shared.clone());
             if !thread {
                 procs.groups.insert(tid, tg.clone());
-                let parent = if a.flags & CLONE_PARENT != 0 {
-                    self.tg.parent()
-                } else {
-                    Some(self.tg.clone())
-                };
+                let parent = if a.flags & CLONE_PARENT != 0 { self.tg.parent() } else { Some(self.tg.clone()) };
                 if let Some(p) = parent {
                     tg.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Arc::downgrade(&p);
-                    p.rel
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .children
-                        .push(tg.clone());
+                    p.rel.lock().unwrap_or_else(|e| e.into_inner()).children.push(tg.clone());
                 }
             }
-            tg.tasks
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(shared.clone());
+            tg.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(shared.clone());
         }
 
         let child = ChildStart {
@@ -235,9 +199,7 @@ impl Task {
         if let Some(v) = vfork {
             // The parent sleeps until the child execs or exits (not
             // interruptible, as in Linux's vfork).
-            let _ = block_uninterruptible(&[&v.queue], || {
-                v.done.load(Ordering::SeqCst).then_some(Ok(()))
-            });
+            let _ = block_uninterruptible(&[&v.queue], || v.done.load(Ordering::SeqCst).then_some(Ok(())));
         }
         Ok(tid as u64)
     }
@@ -246,28 +208,16 @@ impl Task {
     fn new_group(&self, pid: i32, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
         let parent_mm = self.mm();
         let mm = if a.flags & CLONE_VM != 0 { parent_mm } else { MemoryManager::fork_from(&parent_mm, host_pid) };
-        let fds = if a.flags & CLONE_FILES != 0 {
-            self.tg.fds.clone()
-        } else {
-            Arc::new(self.tg.fds.fork())
-        };
+        let fds = if a.flags & CLONE_FILES != 0 { self.tg.fds.clone() } else { Arc::new(self.tg.fds.fork()) };
         let fs = if a.flags & CLONE_FS != 0 {
             self.tg.fs.clone()
         } else {
-            Arc::new(Mutex::new(
-                self.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone(),
-            ))
+            Arc::new(Mutex::new(self.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone()))
         };
         let sig_actions = if a.flags & CLONE_SIGHAND != 0 {
             self.tg.sig_actions.clone()
         } else {
-            Arc::new(Mutex::new(
-                self.tg
-                    .sig_actions
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ))
+            Arc::new(Mutex::new(self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).clone()))
         };
         Arc::new(ThreadGroup {
             pid,
@@ -285,20 +235,8 @@ impl Task {
             tasks: Mutex::new(Vec::new()),
             rlimits: Mutex::new(*self.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())),
             creds: Mutex::new(self.creds()),
-            exe: Mutex::new(
-                self.tg
-                    .exe
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ),
-            argv: Mutex::new(
-                self.tg
-                    .argv
-                    .lock()
-                    .unwrap_or_else(|e| e.into_inner())
-                    .clone(),
-            ),
+            exe: Mutex::new(self.tg.exe.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            argv: Mutex::new(self.tg.argv.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             envp: Mutex::new(self.tg.envp.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             start: std::time::Instant::now(),
             subreaper: AtomicBool::new(false),
@@ -350,10 +288,7 @@ fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
             let thread = match StubThread::attach(c.host_pid, c.host_tid) {
                 Ok(t) => t,
                 Err(e) => {
-                    tracing::error!(
-                        tid = c.shared.tid,
-                        "cannot attach to a new stub thread: {e}"
-                    );
+                    tracing::error!(tid = c.shared.tid, "cannot attach to a new stub thread: {e}");
                     StubThread::gone(c.host_pid, c.host_tid)
                 }
             };

@@ -5,8 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicBool, AtomicI32};
 
 use super::{
-    default_rlimits, Credentials, FsContext, GroupSignals, Life, Relations, Task, TaskShared,
-    TaskSignals, ThreadGroup,
+    default_rlimits, Credentials, FsContext, GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, ThreadGroup,
 };
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::exec::{load, ExecRequest, Loaded};
@@ -20,9 +19,7 @@ use crate::platform::ptrace::{zeroed_regs, StubThread};
 /// Pins the calling sentry thread and its stub thread to one CPU: a ptrace
 /// stop and wake-up on the same CPU costs half as much as across CPUs.
 pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
-    let n = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1);
+    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let mut set = nix::sched::CpuSet::new();
     if set.set(cpu_hint % n).is_err() {
         return;
@@ -138,12 +135,7 @@ fn kill_other_threads(t: &mut Task) -> Result<(), Errno> {
         }
     }
     let r = block_uninterruptible(&[&tg.stop_queue], || {
-        let dying = tg
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .exiting
-            .is_some();
+        let dying = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.is_some();
         if dying {
             return Some(Err(Errno::EINTR));
         }
@@ -170,10 +162,7 @@ fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loade
         t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).exec(&mut creds);
     }
     t.tg.fds.close_on_exec();
-    t.tg.sig_actions
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .reset_for_exec();
+    t.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).reset_for_exec();
     t.sigaltstack = (0, 0, 0);
     t.clear_child_tid = 0;
     t.robust_list = (0, 0);
@@ -276,16 +265,8 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         fds.install_at(i as i32, f.clone(), false, 3)?;
     }
     let creds = spec.creds;
-    let (thread, mm, loaded) = load_fresh(
-        kernel,
-        &creds,
-        &spec.cwd,
-        b"/",
-        spec.path,
-        spec.argv,
-        spec.envp,
-        pid as usize,
-    )?;
+    let (thread, mm, loaded) =
+        load_fresh(kernel, &creds, &spec.cwd, b"/", spec.path, spec.argv, spec.envp, pid as usize)?;
     let mut privs = super::Privileges::new(&creds);
     if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
         privs.effective = effective & permitted;
@@ -302,11 +283,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         exit_signal: libc::SIGCHLD,
         mm: Mutex::new(mm),
         fds,
-        fs: Arc::new(Mutex::new(FsContext {
-            cwd: spec.cwd,
-            umask: spec.umask & 0o777,
-            root: b"/".to_vec(),
-        })),
+        fs: Arc::new(Mutex::new(FsContext { cwd: spec.cwd, umask: spec.umask & 0o777, root: b"/".to_vec() })),
         sig_actions: Arc::new(Mutex::new(SignalActions::default())),
         sig: Mutex::new(GroupSignals::default()),
         life: Mutex::new(Life::default()),
@@ -349,10 +326,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         let mut procs = kernel.procs();
         procs.groups.insert(pid, tg.clone());
         procs.tasks.insert(pid, shared.clone());
-        tg.tasks
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(shared.clone());
+        tg.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(shared.clone());
     }
     let mut task = Task {
         kernel: kernel.clone(),

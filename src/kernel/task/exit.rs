@@ -48,10 +48,7 @@ impl Task {
 
     /// Wakes a futex word on exit (clear_child_tid).
     fn futex_wake(&self, addr: u64) {
-        let key = FutexKey {
-            mm: Arc::as_ptr(&self.mm()) as usize,
-            addr,
-        };
+        let key = FutexKey { mm: Arc::as_ptr(&self.mm()) as usize, addr };
         self.kernel.futexes.wake(key, 1, u32::MAX);
     }
 
@@ -63,11 +60,9 @@ impl Task {
             return;
         }
         let mem = self.mem();
-        let (Ok(mut entry), Ok(offset), Ok(pending)) = (
-            mem.read_u64(head),
-            mem.read_u64(head + 8),
-            mem.read_u64(head + 16),
-        ) else {
+        let (Ok(mut entry), Ok(offset), Ok(pending)) =
+            (mem.read_u64(head), mem.read_u64(head + 8), mem.read_u64(head + 16))
+        else {
             return;
         };
         let handle = |e: u64| {
@@ -99,12 +94,7 @@ impl Task {
     fn exit_task(&mut self, status: ExitStatus) {
         let kernel = self.kernel.clone();
         let tg = self.tg.clone();
-        let group_dying = tg
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .exiting
-            .is_some();
+        let group_dying = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.is_some();
         if let Some(v) = self.vfork_parent.take() {
             v.complete();
         }
@@ -128,12 +118,7 @@ impl Task {
             tg.stop_queue.notify_all();
             return;
         }
-        let status = tg
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .exiting
-            .unwrap_or(status);
+        let status = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.unwrap_or(status);
         // What the process used, with its waited-for descendants, for wait4.
         let mut used = super::usage::Usage::of_host_process(self.thread.pid());
         let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
@@ -156,6 +141,7 @@ impl Task {
 /// ends the container if it was the init.
 pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitStatus) {
     let mut hangup_groups = Vec::new();
+    let mut unclaimed_zombies = Vec::new();
     let parent;
     {
         let procs = kernel.procs();
@@ -167,24 +153,24 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
             if c.pgid() != tg.pgid() && c.sid() == tg.sid() {
                 hangup_groups.push(c.pgid());
             }
-            let pdeath = c
-                .task_list()
-                .iter()
-                .map(|t| t.pdeathsig.load(Ordering::Relaxed))
-                .find(|&s| s != 0);
+            let pdeath = c.task_list().iter().map(|t| t.pdeathsig.load(Ordering::Relaxed)).find(|&s| s != 0);
             if let Some(sig) = pdeath {
                 send(kernel, Target::Group(&c), SigInfo::kernel(sig), true);
             }
             match &reaper {
                 Some(r) => {
                     c.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Arc::downgrade(r);
-                    r.rel
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .children
-                        .push(c);
+                    r.rel.lock().unwrap_or_else(|e| e.into_inner()).children.push(c);
                 }
-                None => c.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Default::default(),
+                None => {
+                    c.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Default::default();
+                    // No one will ever wait for it (its container is being
+                    // torn down): reaped now, as Linux reaps a dying PID
+                    // namespace's zombies.
+                    if tg.pid != 1 && super::procs::is_zombie(&c) {
+                        unclaimed_zombies.push(c);
+                    }
+                }
             }
         }
         // This process leaving may orphan its own process group.
@@ -192,6 +178,9 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         parent = tg.parent();
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie = Some(status);
         drop(procs);
+    }
+    for z in &unclaimed_zombies {
+        reap_orphan(kernel, z);
     }
     crate::kernel::tty::job::session_leader_exited(kernel, tg);
     kernel.exits.exited(tg, status);
@@ -204,11 +193,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     }
     match parent {
         Some(p) => {
-            let pact = p
-                .sig_actions
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .get(libc::SIGCHLD);
+            let pact = p.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
             let auto_reap = pact.handler == SIG_IGN || pact.flags & SA_NOCLDWAIT != 0;
             if tg.exit_signal > 0 {
                 let (code, st) = match status {
@@ -254,9 +239,7 @@ fn find_reaper(procs: &super::procs::ProcTable, tg: &Arc<ThreadGroup>) -> Option
             None => {}
         }
     }
-    procs
-        .group(1)
-        .filter(|init| !Arc::ptr_eq(init, tg) && !super::procs::is_zombie(init))
+    procs.group(1).filter(|init| !Arc::ptr_eq(init, tg) && !super::procs::is_zombie(init))
 }
 
 /// Removes a zombie from its parent and the table.
@@ -268,12 +251,7 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
         ct.1 += used.stime_us;
     }
     let mut procs = kernel.procs();
-    parent
-        .rel
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .children
-        .retain(|c| !Arc::ptr_eq(c, child));
+    parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
     procs.groups.remove(&child.pid);
     child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
 }
@@ -294,29 +272,13 @@ fn hangup_if_orphaned(kernel: &Kernel, pgid: i32) {
         }
         procs.group_members(pgid)
     };
-    let any_stopped = members.iter().any(|g| {
-        g.sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .stopped
-            .is_some()
-    });
+    let any_stopped = members.iter().any(|g| g.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some());
     if !any_stopped {
         return;
     }
     for g in &members {
-        send(
-            kernel,
-            Target::Group(g),
-            SigInfo::kernel(libc::SIGHUP),
-            true,
-        );
-        send(
-            kernel,
-            Target::Group(g),
-            SigInfo::kernel(libc::SIGCONT),
-            true,
-        );
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGHUP), true);
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGCONT), true);
     }
 }
 
@@ -324,12 +286,7 @@ fn hangup_if_orphaned(kernel: &Kernel, pgid: i32) {
 fn end_container(kernel: &Kernel, status: ExitStatus) {
     let all: Vec<Arc<ThreadGroup>> = kernel.procs().groups.values().cloned().collect();
     for g in all.iter().filter(|g| g.pid != 1) {
-        send(
-            kernel,
-            Target::Group(g),
-            SigInfo::kernel(libc::SIGKILL),
-            false,
-        );
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGKILL), false);
     }
     kernel.set_init_exited(status);
 }

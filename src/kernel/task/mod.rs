@@ -77,39 +77,15 @@ pub const RLIM_INFINITY: u64 = u64::MAX;
 
 /// Linux's default limits for a new init process.
 pub fn default_rlimits() -> [Rlimit; 16] {
-    let inf = Rlimit {
-        cur: RLIM_INFINITY,
-        max: RLIM_INFINITY,
-    };
+    let inf = Rlimit { cur: RLIM_INFINITY, max: RLIM_INFINITY };
     let mut r = [inf; 16];
-    r[libc::RLIMIT_STACK as usize] = Rlimit {
-        cur: 8 << 20,
-        max: RLIM_INFINITY,
-    };
-    r[libc::RLIMIT_CORE as usize] = Rlimit {
-        cur: 0,
-        max: RLIM_INFINITY,
-    };
-    r[libc::RLIMIT_NPROC as usize] = Rlimit {
-        cur: 4096,
-        max: 4096,
-    };
-    r[libc::RLIMIT_NOFILE as usize] = Rlimit {
-        cur: 1024,
-        max: 1 << 20,
-    };
-    r[libc::RLIMIT_MEMLOCK as usize] = Rlimit {
-        cur: 8 << 20,
-        max: 8 << 20,
-    };
-    r[libc::RLIMIT_SIGPENDING as usize] = Rlimit {
-        cur: 63_000,
-        max: 63_000,
-    };
-    r[libc::RLIMIT_MSGQUEUE as usize] = Rlimit {
-        cur: 819_200,
-        max: 819_200,
-    };
+    r[libc::RLIMIT_STACK as usize] = Rlimit { cur: 8 << 20, max: RLIM_INFINITY };
+    r[libc::RLIMIT_CORE as usize] = Rlimit { cur: 0, max: RLIM_INFINITY };
+    r[libc::RLIMIT_NPROC as usize] = Rlimit { cur: 4096, max: 4096 };
+    r[libc::RLIMIT_NOFILE as usize] = Rlimit { cur: 1024, max: 1 << 20 };
+    r[libc::RLIMIT_MEMLOCK as usize] = Rlimit { cur: 8 << 20, max: 8 << 20 };
+    r[libc::RLIMIT_SIGPENDING as usize] = Rlimit { cur: 63_000, max: 63_000 };
+    r[libc::RLIMIT_MSGQUEUE as usize] = Rlimit { cur: 819_200, max: 819_200 };
     r[libc::RLIMIT_NICE as usize] = Rlimit { cur: 0, max: 0 };
     r[libc::RLIMIT_RTPRIO as usize] = Rlimit { cur: 0, max: 0 };
     r
@@ -221,11 +197,7 @@ pub struct ThreadGroup {
 impl ThreadGroup {
     /// The parent process, if it still exists.
     pub fn parent(&self) -> Option<Arc<ThreadGroup>> {
-        self.rel
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .parent
-            .upgrade()
+        self.rel.lock().unwrap_or_else(|e| e.into_inner()).parent.upgrade()
     }
 
     /// The parent's pid as `getppid` reports it (0 for the container's init).
@@ -373,22 +345,12 @@ impl Task {
 
     /// The working directory.
     pub fn cwd(&self) -> Vec<u8> {
-        self.tg
-            .fs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .cwd
-            .clone()
+        self.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).cwd.clone()
     }
 
     /// The root directory (`chroot`).
     pub fn root(&self) -> Vec<u8> {
-        self.tg
-            .fs
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .root
-            .clone()
+        self.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone()
     }
 
     /// The directory a `*at` call resolves relative paths against.
@@ -415,20 +377,12 @@ impl Task {
 
     /// Replaces the blocked-signal mask (SIGKILL and SIGSTOP stay unblocked).
     pub fn set_sigmask(&self, mask: u64) {
-        self.shared
-            .sig
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .mask = mask & !crate::kernel::signal::UNBLOCKABLE;
+        self.shared.sig.lock().unwrap_or_else(|e| e.into_inner()).mask = mask & !crate::kernel::signal::UNBLOCKABLE;
     }
 
     /// The caller's credentials.
     pub fn creds(&self) -> Credentials {
-        self.tg
-            .creds
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clone()
+        self.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 }
 
@@ -484,11 +438,7 @@ impl Privileges {
     /// its bounding set, others nothing; the saved and fs ids become the
     /// effective ones.
     pub fn exec(&mut self, creds: &mut Credentials) {
-        let mut permitted = if creds.euid == 0 || creds.ruid == 0 {
-            self.bounding
-        } else {
-            0
-        };
+        let mut permitted = if creds.euid == 0 || creds.ruid == 0 { self.bounding } else { 0 };
         if self.no_new_privs {
             permitted &= self.permitted;
         }
@@ -522,9 +472,7 @@ pub struct SchedAttrs {
 impl SchedAttrs {
     /// The CPUs the sandbox shows (the ones husk may use), numbered from 0.
     pub fn online_cpus() -> usize {
-        std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
+        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
     }
 
     /// A mask of every CPU of the sandbox.
@@ -539,12 +487,7 @@ impl SchedAttrs {
 
     /// The attributes of the first task.
     pub fn new() -> SchedAttrs {
-        SchedAttrs {
-            nice: 0,
-            policy: SCHED_OTHER,
-            reset_on_fork: false,
-            affinity: Self::all_cpus(),
-        }
+        SchedAttrs { nice: 0, policy: SCHED_OTHER, reset_on_fork: false, affinity: Self::all_cpus() }
     }
 
     /// The CPU the sentry pins the task (its stub and sentry threads) to:

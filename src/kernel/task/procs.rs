@@ -30,16 +30,7 @@ impl ProcTable {
 
     /// Live (not zombie) processes of process group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
-        self.groups
-            .values()
-            .filter(|g| g.pgid() == pgid && !is_zombie(g))
-            .cloned()
-            .collect()
-    }
-
-    /// Whether any process (zombies included) is in process group `pgid`.
-    pub fn pgrp_exists(&self, pgid: i32) -> bool {
-        self.groups.values().any(|g| g.pgid() == pgid)
+        self.groups.values().filter(|g| g.pgid() == pgid && !is_zombie(g)).cloned().collect()
     }
 
     /// POSIX: a process group is orphaned when no member has a parent in a
@@ -69,9 +60,5 @@ impl ProcTable {
 
 /// Whether the process has exited.
 pub fn is_zombie(g: &ThreadGroup) -> bool {
-    g.life
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .zombie
-        .is_some()
+    g.life.lock().unwrap_or_else(|e| e.into_inner()).zombie.is_some()
 }

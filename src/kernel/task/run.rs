@@ -25,8 +25,7 @@ enum RunState {
 impl Task {
     /// Runs the task until it exits; returns how it ended.
     pub fn run(&mut self) -> ExitStatus {
-        *self.shared.host.lock().unwrap_or_else(|e| e.into_inner()) =
-            (self.thread.pid(), self.thread.tid());
+        *self.shared.host.lock().unwrap_or_else(|e| e.into_inner()) = (self.thread.pid(), self.thread.tid());
         let mut state = RunState::App;
         loop {
             state = match state {
@@ -95,14 +94,7 @@ impl Task {
             return;
         }
         let nr = self.regs.orig_rax;
-        let args = [
-            self.regs.rdi,
-            self.regs.rsi,
-            self.regs.rdx,
-            self.regs.r10,
-            self.regs.r8,
-            self.regs.r9,
-        ];
+        let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
         let strace = self.kernel.strace.load(Ordering::Relaxed);
         let start = strace.then(Instant::now);
         self.regs_replaced = false;
@@ -129,12 +121,17 @@ impl Task {
         let sig = info.si_signo;
         let kernel_generated = info.si_code > 0;
         match sig {
-            libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
-                if kernel_generated =>
-            {
+            libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP if kernel_generated => {
                 // SAFETY: reading the fault address of a kernel-generated fault siginfo.
                 let addr = unsafe { info.si_addr() } as u64;
-                tracing::debug!(tid = self.tid, sig, rip = self.regs.rip, addr, rsp = self.regs.rsp, "application fault");
+                tracing::debug!(
+                    tid = self.tid,
+                    sig,
+                    rip = self.regs.rip,
+                    addr,
+                    rsp = self.regs.rsp,
+                    "application fault"
+                );
                 self.force_fault(SigInfo::from_host(info));
             }
             KICK_SIGNAL => {}

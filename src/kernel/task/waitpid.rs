@@ -44,24 +44,13 @@ pub const WCLONE: i32 = i32::MIN;
 impl Task {
     /// Waits for a child matching `target` to change state as `options`
     /// asks. `Ok(None)`: WNOHANG and nothing to report.
-    pub fn wait_child(
-        &mut self,
-        target: WaitTarget,
-        options: i32,
-    ) -> Result<Option<WaitEvent>, Errno> {
+    pub fn wait_child(&mut self, target: WaitTarget, options: i32) -> Result<Option<WaitEvent>, Errno> {
         let kernel = self.kernel.clone();
         let me = self.tg.clone();
         block_until(&[&kernel.child_events], None, || {
-            let children: Vec<Arc<ThreadGroup>> = me
-                .rel
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .children
-                .clone();
-            let matching: Vec<&Arc<ThreadGroup>> = children
-                .iter()
-                .filter(|c| matches(c, &me, target, options))
-                .collect();
+            let children: Vec<Arc<ThreadGroup>> = me.rel.lock().unwrap_or_else(|e| e.into_inner()).children.clone();
+            let matching: Vec<&Arc<ThreadGroup>> =
+                children.iter().filter(|c| matches(c, &me, target, options)).collect();
             if matching.is_empty() {
                 return Some(Err(Errno::ECHILD));
             }
@@ -111,14 +100,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
             ExitStatus::Signal(s) => (CLD_KILLED, s),
             ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
         };
-        return Some(WaitEvent {
-            pid: c.pid,
-            uid,
-            code,
-            status,
-            wstatus: st.wait_status(),
-            usage: life.usage,
-        });
+        return Some(WaitEvent { pid: c.pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
     }
     if options & WUNTRACED != 0 {
         if let Some(sig) = life.stop_report {

@@ -52,7 +52,8 @@ pub fn signal_pgrp(kernel: &Kernel, pgid: i32, sig: i32) {
 /// Whether `sig` is ignored or blocked by the task (then job-control
 /// signals are not sent and the operation behaves differently).
 fn ignored_or_blocked(task: &TaskShared, sig: i32) -> bool {
-    let ignored = task.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig).handler == crate::kernel::signal::SIG_IGN;
+    let ignored = task.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig).handler
+        == crate::kernel::signal::SIG_IGN;
     ignored || task.mask() & sigbit(sig) != 0
 }
 
@@ -139,7 +140,8 @@ fn set_ctty(term: Arc<dyn Terminal>, force: u64) -> SysResult {
         }
         // Steal it: the other session loses its controlling terminal.
         if let Some(k) = &kernel {
-            let groups: Vec<Arc<ThreadGroup>> = k.procs().groups.values().filter(|g| g.sid() == other).cloned().collect();
+            let groups: Vec<Arc<ThreadGroup>> =
+                k.procs().groups.values().filter(|g| g.sid() == other).cloned().collect();
             for g in groups {
                 *g.ctty.lock().unwrap_or_else(|e| e.into_inner()) = None;
             }

@@ -26,7 +26,7 @@ pub struct InputEffects {
 }
 
 /// A line discipline.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct LineDiscipline {
     pub termios: Termios,
     /// Canonical mode: complete lines, each with its terminator (an empty
@@ -42,20 +42,6 @@ pub struct LineDiscipline {
     pub stopped: bool,
     /// Output column, for erase and ONOCR.
     column: usize,
-}
-
-impl Default for LineDiscipline {
-    fn default() -> Self {
-        LineDiscipline {
-            termios: Termios::default(),
-            lines: VecDeque::new(),
-            edit: Vec::new(),
-            raw: VecDeque::new(),
-            literal_next: false,
-            stopped: false,
-            column: 0,
-        }
-    }
 }
 
 /// Whether `c` echoes as `^X` with ECHOCTL.

@@ -94,7 +94,8 @@ impl Pty {
                 return Err(Errno::EIO);
             }
             if st.exclusive && st.slaves > 0 {
-                let root = crate::kernel::wait::current().is_some_and(|t| t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0);
+                let root = crate::kernel::wait::current()
+                    .is_some_and(|t| t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0);
                 if !root {
                     return Err(Errno::EBUSY);
                 }
@@ -471,7 +472,8 @@ impl FileOps for PtyMaster {
                 let path = format!("/dev/pts/{}", self.pty.index).into_bytes();
                 let file = Arc::new(OpenFile::new(ops, path, flags | libc::O_RDWR as u32));
                 let task = crate::kernel::wait::current().ok_or(Errno::EBADF)?;
-                let limit = task.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_NOFILE as usize].cur as usize;
+                let limit = task.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_NOFILE as usize].cur
+                    as usize;
                 task.tg.fds.install(file, flags & libc::O_CLOEXEC as u32 != 0, 0, limit).map(|fd| fd as u64)
             }
             libc::TIOCGPGRP => {

@@ -1,8 +1,6 @@
 //! Terminal attributes (`struct termios`, kernel layout) and window size.
 
 /// `c_iflag` bits.
-pub const IGNBRK: u32 = 0o1;
-pub const BRKINT: u32 = 0o2;
 pub const ISTRIP: u32 = 0o40;
 pub const INLCR: u32 = 0o100;
 pub const IGNCR: u32 = 0o200;
@@ -32,7 +30,6 @@ pub const ECHONL: u32 = 0o100;
 pub const NOFLSH: u32 = 0o200;
 pub const TOSTOP: u32 = 0o400;
 pub const ECHOCTL: u32 = 0o1000;
-pub const ECHOPRT: u32 = 0o2000;
 pub const ECHOKE: u32 = 0o4000;
 pub const IEXTEN: u32 = 0o100000;
 
@@ -86,7 +83,7 @@ impl Default for Termios {
 
 impl Termios {
     /// The 36-byte `struct termios`.
-    pub fn to_bytes(&self) -> [u8; 36] {
+    pub fn to_bytes(self) -> [u8; 36] {
         let mut b = [0u8; 36];
         b[0..4].copy_from_slice(&self.iflag.to_ne_bytes());
         b[4..8].copy_from_slice(&self.oflag.to_ne_bytes());
@@ -98,7 +95,7 @@ impl Termios {
     }
 
     /// The 44-byte `struct termios2`.
-    pub fn to_bytes2(&self) -> [u8; 44] {
+    pub fn to_bytes2(self) -> [u8; 44] {
         let mut b = [0u8; 44];
         b[..36].copy_from_slice(&self.to_bytes());
         b[36..40].copy_from_slice(&self.ispeed.to_ne_bytes());
@@ -149,7 +146,7 @@ pub struct Winsize {
 
 impl Winsize {
     /// The 8-byte `struct winsize`.
-    pub fn to_bytes(&self) -> [u8; 8] {
+    pub fn to_bytes(self) -> [u8; 8] {
         let mut b = [0u8; 8];
         for (i, v) in [self.rows, self.cols, self.xpixel, self.ypixel].iter().enumerate() {
             b[i * 2..i * 2 + 2].copy_from_slice(&v.to_ne_bytes());

@@ -109,11 +109,7 @@ impl Overlay {
             }
             adjust_nlink(&mut up, parent_of(path), -1);
         }
-        let old = if lower {
-            up.insert(path.to_vec(), UpperNode::Whiteout)
-        } else {
-            up.remove(path)
-        };
+        let old = if lower { up.insert(path.to_vec(), UpperNode::Whiteout) } else { up.remove(path) };
         drop(up);
         drop_link(old);
         Ok(())
@@ -193,7 +189,7 @@ impl Overlay {
             if !replaced_dir {
                 adjust_nlink(&mut map, parent_of(to), 1);
             }
-        } else if dst.is_some_and(|d| self::is_dir(d)) {
+        } else if dst.is_some_and(self::is_dir) {
             return Err(Errno::EISDIR);
         }
         let moved = match moved {

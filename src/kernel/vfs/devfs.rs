@@ -150,6 +150,9 @@ impl FileOps for DevFile {
     fn discards_writes(&self) -> bool {
         self.inner.discards_writes()
     }
+    fn reads_zeros(&self) -> bool {
+        self.inner.reads_zeros()
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         self.inner.as_any()
     }

@@ -28,11 +28,7 @@ pub struct DevptsFs {
 impl DevptsFs {
     /// A devpts showing `pts`.
     pub fn new(pts: Arc<Devpts>, dev: u64) -> Arc<DevptsFs> {
-        Arc::new(DevptsFs {
-            pts,
-            dev,
-            created: now(),
-        })
+        Arc::new(DevptsFs { pts, dev, created: now() })
     }
 
     fn parse(&self, path: &[u8]) -> Option<PtsNode> {
@@ -98,11 +94,7 @@ impl Filesystem for DevptsFs {
     }
 
     fn list(&self, _path: &[u8], _node: &Node) -> Result<Vec<DirEntry>, Errno> {
-        let mut v = vec![DirEntry {
-            ino: 2,
-            kind: libc::DT_CHR,
-            name: b"ptmx".to_vec(),
-        }];
+        let mut v = vec![DirEntry { ino: 2, kind: libc::DT_CHR, name: b"ptmx".to_vec() }];
         let mut idx = self.pts.indices();
         idx.sort_unstable();
         v.extend(idx.into_iter().map(|i| DirEntry {
@@ -114,11 +106,6 @@ impl Filesystem for DevptsFs {
     }
 
     fn statfs(&self) -> StatFs {
-        StatFs {
-            fs_type: magic::DEVPTS,
-            bsize: 4096,
-            namelen: 255,
-            ..Default::default()
-        }
+        StatFs { fs_type: magic::DEVPTS, bsize: 4096, namelen: 255, ..Default::default() }
     }
 }

@@ -18,11 +18,7 @@ pub struct DirHandle {
 impl DirHandle {
     /// A handle on the directory at canonical `path`.
     pub fn new(vfs: Arc<Vfs>, path: Vec<u8>) -> DirHandle {
-        DirHandle {
-            vfs,
-            path,
-            snapshot: Mutex::new(None),
-        }
+        DirHandle { vfs, path, snapshot: Mutex::new(None) }
     }
 }
 

@@ -135,6 +135,11 @@ pub trait FileOps: Send + Sync {
     fn discards_writes(&self) -> bool {
         false
     }
+    /// Reads give zeros without end (`/dev/zero`, `/dev/full`): the sentry
+    /// may zero application memory its own way.
+    fn reads_zeros(&self) -> bool {
+        false
+    }
 }
 
 /// An open file description.
@@ -151,8 +156,7 @@ pub struct OpenFile {
 }
 
 /// Status flags `F_SETFL` may change.
-const SETFL_MASK: u32 =
-    (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
@@ -165,15 +169,8 @@ impl OpenFile {
     /// Wraps `ops` as a new open file description.
     pub fn new(ops: Box<dyn FileOps>, path: Vec<u8>, flags: u32) -> OpenFile {
         // Creation-only flags are not status flags.
-        let keep =
-            !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC)
-                as u32);
-        OpenFile {
-            ops,
-            path,
-            flags: AtomicU32::new(flags & keep),
-            offset: Mutex::new(0),
-        }
+        let keep = !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC) as u32);
+        OpenFile { ops, path, flags: AtomicU32::new(flags & keep), offset: Mutex::new(0) }
     }
 
     /// The status flags (`F_GETFL`).
@@ -184,8 +181,7 @@ impl OpenFile {
     /// Changes the status flags that `F_SETFL` may change.
     pub fn set_flags(&self, new: u32) {
         let old = self.flags();
-        self.flags
-            .store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
     }
 
     fn readable(&self) -> bool {
@@ -366,11 +362,7 @@ impl HostStream {
     fn wait_ready(&self, events: i16, nonblock: bool) -> Result<(), Errno> {
         let current = crate::kernel::wait::current();
         loop {
-            let mut p = libc::pollfd {
-                fd: self.fd.as_raw_fd(),
-                events,
-                revents: 0,
-            };
+            let mut p = libc::pollfd { fd: self.fd.as_raw_fd(), events, revents: 0 };
             let ms = if nonblock { 0 } else { 20 };
             // SAFETY: poll on one pollfd of ours.
             let n = unsafe { libc::poll(&mut p, 1, ms) };
@@ -417,21 +409,12 @@ impl FileOps for HostStream {
     /// Reopening (`/dev/stdout`, `/proc/self/fd/1`) shares the caller's
     /// host descriptor: the host file itself is never opened by name.
     fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
-        Some(
-            self.fd
-                .try_clone()
-                .map_err(Errno::from)
-                .map(|fd| Box::new(HostStream::new(fd)) as Box<dyn FileOps>),
-        )
+        Some(self.fd.try_clone().map_err(Errno::from).map(|fd| Box::new(HostStream::new(fd)) as Box<dyn FileOps>))
     }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         // SAFETY: lseek on a descriptor we own.
         let r = unsafe { libc::lseek(self.fd.as_raw_fd(), off, whence) };
-        Some(if r < 0 {
-            Err(Errno::last())
-        } else {
-            Ok(r as u64)
-        })
+        Some(if r < 0 { Err(Errno::last()) } else { Ok(r as u64) })
     }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         // Only queries are passed to the host; changing the host terminal is
@@ -449,12 +432,7 @@ impl FileOps for HostStream {
                 Ok(0)
             }
             libc::TIOCGWINSZ => {
-                let mut ws: libc::winsize = libc::winsize {
-                    ws_row: 0,
-                    ws_col: 0,
-                    ws_xpixel: 0,
-                    ws_ypixel: 0,
-                };
+                let mut ws: libc::winsize = libc::winsize { ws_row: 0, ws_col: 0, ws_xpixel: 0, ws_ypixel: 0 };
                 // SAFETY: TIOCGWINSZ writes one winsize into our local.
                 let r = unsafe { libc::ioctl(self.fd.as_raw_fd(), libc::TIOCGWINSZ, &mut ws) };
                 if r < 0 {

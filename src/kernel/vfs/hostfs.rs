@@ -37,28 +37,16 @@ impl HostFs {
         if meta.is_dir() {
             let base = lower::open_root(src)?;
             let kind = type_name(lower::statfs(&base).fs_type);
-            return Ok(Arc::new(HostFs {
-                base,
-                file: None,
-                dev,
-                kind,
-            }));
+            return Ok(Arc::new(HostFs { base, file: None, dev, kind }));
         }
         if !meta.is_file() {
             return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
         }
         let parent = src.parent().unwrap_or(std::path::Path::new("/"));
-        let name = src
-            .file_name()
-            .ok_or_else(|| std::io::Error::from_raw_os_error(libc::EINVAL))?;
+        let name = src.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(libc::EINVAL))?;
         let base = lower::open_root(parent)?;
         let kind = type_name(lower::statfs(&base).fs_type);
-        Ok(Arc::new(HostFs {
-            base,
-            file: Some(name.as_encoded_bytes().to_vec()),
-            dev,
-            kind,
-        }))
+        Ok(Arc::new(HostFs { base, file: Some(name.as_encoded_bytes().to_vec()), dev, kind }))
     }
 
     /// The host path (relative to `base`) of an fs path.
@@ -211,14 +199,7 @@ impl Filesystem for HostFs {
         let (nd, nn) = lower::parent_and_name(&self.base, &self.host(new))?;
         // SAFETY: renameat2 on two (dir, name) pairs; names are not followed.
         let r = unsafe {
-            libc::syscall(
-                libc::SYS_renameat2,
-                od.as_raw_fd(),
-                on.as_ptr(),
-                nd.as_raw_fd(),
-                nn.as_ptr(),
-                flags,
-            )
+            libc::syscall(libc::SYS_renameat2, od.as_raw_fd(), on.as_ptr(), nd.as_raw_fd(), nn.as_ptr(), flags)
         };
         if r < 0 {
             return Err(Errno::last());
@@ -236,8 +217,8 @@ impl Filesystem for HostFs {
             }
             // The descriptor's own inode, through the host's /proc magic link.
             let p = CString::new(format!("/proc/self/fd/{}", fd.as_raw_fd())).map_err(|_| Errno::EINVAL)?;
-            // SAFETY: chmod of a NUL-terminated path naming our descriptor.
-            if unsafe { libc::chmod(p.as_ptr(), mode & 0o7777) } < 0 {
+            // SAFETY: fchmodat of a NUL-terminated path naming our descriptor.
+            if unsafe { libc::fchmodat(libc::AT_FDCWD, p.as_ptr(), mode & 0o7777, 0) } < 0 {
                 return Err(Errno::last());
             }
         }
@@ -252,17 +233,12 @@ impl Filesystem for HostFs {
         if c.atime.is_some() || c.mtime.is_some() {
             let ts = |t: Option<(i64, i64)>| match t {
                 Some((s, n)) => libc::timespec { tv_sec: s, tv_nsec: n },
-                None => libc::timespec {
-                    tv_sec: 0,
-                    tv_nsec: libc::UTIME_OMIT,
-                },
+                None => libc::timespec { tv_sec: 0, tv_nsec: libc::UTIME_OMIT },
             };
             let times = [ts(c.atime), ts(c.mtime)];
             // SAFETY: utimensat of the descriptor's own inode (AT_EMPTY_PATH);
             // `times` is two live timespecs.
-            let r = unsafe {
-                libc::utimensat(fd.as_raw_fd(), c"".as_ptr(), times.as_ptr(), libc::AT_EMPTY_PATH)
-            };
+            let r = unsafe { libc::utimensat(fd.as_raw_fd(), c"".as_ptr(), times.as_ptr(), libc::AT_EMPTY_PATH) };
             if r < 0 {
                 return Err(Errno::last());
             }

@@ -280,13 +280,7 @@ mod tests {
     use super::*;
 
     fn rec(owner: usize, kind: i32, start: u64, end: u64) -> Record {
-        Record {
-            owner: Owner::Posix(owner),
-            pid: owner as i32,
-            kind: kind as i16,
-            start,
-            end,
-        }
+        Record { owner: Owner::Posix(owner), pid: owner as i32, kind: kind as i16, start, end }
     }
 
     #[test]

@@ -17,12 +17,12 @@ use super::fs::StatFs;
 use super::stat::Stat;
 use crate::kernel::errno::Errno;
 
+/// An open lower directory and its metadata.
+type OpenDir = (std::sync::Arc<OwnedFd>, Stat);
+
 /// Opens the container root directory (or a bind mount's source).
 pub fn open_root(root: &Path) -> std::io::Result<OwnedFd> {
-    let f = std::fs::File::options()
-        .read(true)
-        .custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC)
-        .open(root)?;
+    let f = std::fs::File::options().read(true).custom_flags(libc::O_DIRECTORY | libc::O_CLOEXEC).open(root)?;
     Ok(OwnedFd::from(f))
 }
 
@@ -116,11 +116,7 @@ fn dir_entries(fd: OwnedFd) -> Result<Vec<DirEntry>, Errno> {
             Some(nix::dir::Type::Socket) => libc::DT_SOCK,
             None => libc::DT_UNKNOWN,
         };
-        out.push(DirEntry {
-            ino: e.ino(),
-            kind,
-            name: name.to_vec(),
-        });
+        out.push(DirEntry { ino: e.ino(), kind, name: name.to_vec() });
     }
     Ok(out)
 }
@@ -181,10 +177,7 @@ impl HostFile {
         if !st.is_regular() {
             return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
         }
-        Ok(HostFile {
-            fd,
-            writable: write,
-        })
+        Ok(HostFile { fd, writable: write })
     }
 
     /// The host descriptor.
@@ -237,12 +230,12 @@ impl FileOps for HostFile {
             return None;
         }
         // Reads and writes are positional, so a shared host offset is harmless.
-        Some(self.fd.try_clone().map_err(Errno::from).map(|fd| {
-            Box::new(HostFile {
-                fd,
-                writable: self.writable,
-            }) as Box<dyn FileOps>
-        }))
+        Some(
+            self.fd
+                .try_clone()
+                .map_err(Errno::from)
+                .map(|fd| Box::new(HostFile { fd, writable: self.writable }) as Box<dyn FileOps>),
+        )
     }
 }
 
@@ -260,23 +253,24 @@ pub fn host_fallocate(fd: RawFd, mode: i32, off: u64, len: u64) -> Result<(), Er
 const DIR_CACHE_MAX: usize = 256;
 
 /// The overlay's read-only host tree: the root descriptor and a cache of
-/// `O_PATH` descriptors of its directories, so a lookup is one host call
-/// (`fstatat` of one name in its parent, never following it) instead of a
-/// walk. As with overlayfs, the host must not change the tree while the
-/// sandbox runs; the cache assumes a directory keeps its place.
+/// `O_PATH` descriptors of its directories (with their metadata), so a
+/// lookup is at most one host call (`fstatat` of one name in its parent,
+/// never following it) instead of a walk. As with overlayfs, the host must
+/// not change the tree while the sandbox runs: the cache assumes a
+/// directory keeps its place and its metadata.
 pub struct LowerTree {
     root: OwnedFd,
-    /// Directory descriptors by canonical path (opened with `open_at`).
-    dirs: std::sync::Mutex<std::collections::HashMap<Vec<u8>, std::sync::Arc<OwnedFd>>>,
+    root_stat: Stat,
+    /// Directories by canonical path: a descriptor (opened with `open_at`)
+    /// and its metadata.
+    dirs: std::sync::Mutex<std::collections::HashMap<Vec<u8>, OpenDir>>,
 }
 
 impl LowerTree {
     /// The tree below the host directory `root`.
     pub fn new(root: OwnedFd) -> LowerTree {
-        LowerTree {
-            root,
-            dirs: std::sync::Mutex::new(std::collections::HashMap::new()),
-        }
+        let root_stat = fstat(root.as_raw_fd()).unwrap_or_default();
+        LowerTree { root, root_stat, dirs: std::sync::Mutex::new(std::collections::HashMap::new()) }
     }
 
     /// The root descriptor.
@@ -287,16 +281,17 @@ impl LowerTree {
     /// A descriptor of the directory at canonical `path` (not `/`).
     fn dir(&self, path: &[u8]) -> Result<std::sync::Arc<OwnedFd>, Errno> {
         let mut dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(d) = dirs.get(path) {
+        if let Some((d, _)) = dirs.get(path) {
             return Ok(d.clone());
         }
         drop(dirs);
         let fd = std::sync::Arc::new(open_at(&self.root, path, libc::O_PATH | libc::O_DIRECTORY)?);
+        let st = fstat(fd.as_raw_fd())?;
         dirs = self.dirs.lock().unwrap_or_else(|e| e.into_inner());
         if dirs.len() >= DIR_CACHE_MAX {
             dirs.clear();
         }
-        dirs.insert(path.to_vec(), fd.clone());
+        dirs.insert(path.to_vec(), (fd.clone(), st));
         Ok(fd)
     }
 
@@ -315,7 +310,10 @@ impl LowerTree {
     /// `lstat` of a canonical path.
     pub fn lstat(&self, path: &[u8]) -> Result<Stat, Errno> {
         if path == b"/" {
-            return fstat(self.root.as_raw_fd());
+            return Ok(self.root_stat);
+        }
+        if let Some((_, st)) = self.dirs.lock().unwrap_or_else(|e| e.into_inner()).get(path) {
+            return Ok(*st);
         }
         self.at(path, |dir, name| {
             // SAFETY: a zeroed stat for fstatat to fill.

@@ -69,12 +69,7 @@ impl Caller<'_> {
     pub const SENTRY: Caller<'static> = Caller { creds: None };
 
     fn owner(&self) -> Owner {
-        self.creds
-            .map(|c| Owner {
-                uid: c.euid,
-                gid: c.egid,
-            })
-            .unwrap_or_default()
+        self.creds.map(|c| Owner { uid: c.euid, gid: c.egid }).unwrap_or_default()
     }
 
     /// Checks `mode` (R=4, W=2, X=1) on a file.
@@ -115,11 +110,7 @@ impl Vfs {
         });
         let devpts = Arc::new(Devpts::default());
         let procfs = procfs::ProcFs::new(mount::alloc_dev());
-        let vfs = Vfs {
-            mounts: RwLock::new(Arc::new(table)),
-            devpts,
-            procfs,
-        };
+        let vfs = Vfs { mounts: RwLock::new(Arc::new(table)), devpts, procfs };
         vfs.mount_system();
         for b in binds {
             vfs.bind_host(b)?;
@@ -393,7 +384,14 @@ impl Vfs {
     }
 
     /// `O_TMPFILE`: an unnamed regular file in a directory's file system.
-    fn open_tmpfile(self: &Arc<Self>, lk: &Lookup, path: &[u8], flags: u32, mode: u32, who: Caller) -> Result<OpenFile, Errno> {
+    fn open_tmpfile(
+        self: &Arc<Self>,
+        lk: &Lookup,
+        path: &[u8],
+        flags: u32,
+        mode: u32,
+        who: Caller,
+    ) -> Result<OpenFile, Errno> {
         let o = flags as i32;
         let acc = o & libc::O_ACCMODE;
         if acc != libc::O_WRONLY && acc != libc::O_RDWR {
@@ -500,11 +498,7 @@ impl Vfs {
         match (dir, st.is_dir()) {
             (true, false) => return Err(Errno::ENOTDIR),
             (false, true) => return Err(Errno::EISDIR),
-            (true, true) => {
-                if !r.mount.fs.list(&r.fs_path, &node)?.is_empty() {
-                    return Err(Errno::ENOTEMPTY);
-                }
-            }
+            (true, true) if !r.mount.fs.list(&r.fs_path, &node)?.is_empty() => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
         self.check_parent(&r, who)?;
@@ -585,9 +579,7 @@ impl Vfs {
             match (src_stat.is_dir(), ds.is_dir()) {
                 (true, false) => return Err(Errno::ENOTDIR),
                 (false, true) => return Err(Errno::EISDIR),
-                (true, true) if !dst.mount.fs.list(&dst.fs_path, dn)?.is_empty() => {
-                    return Err(Errno::ENOTEMPTY)
-                }
+                (true, true) if !dst.mount.fs.list(&dst.fs_path, dn)?.is_empty() => return Err(Errno::ENOTEMPTY),
                 _ => {}
             }
             // Two names of one inode: nothing happens.
@@ -595,9 +587,7 @@ impl Vfs {
                 return Ok(());
             }
         }
-        src.mount
-            .fs
-            .rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)
+        src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)
     }
 
     /// Applies a metadata change to what a path resolves to.
@@ -636,16 +626,8 @@ impl Vfs {
         let self_ino = r.stat().map(|s| s.ino).unwrap_or(0);
         let parent_ino = self.stat(b"/", parent_of(path), false).map(|s| s.ino).unwrap_or(0);
         let mut out = Vec::with_capacity(entries.len() + 2);
-        out.push(DirEntry {
-            ino: self_ino,
-            kind: libc::DT_DIR,
-            name: b".".to_vec(),
-        });
-        out.push(DirEntry {
-            ino: parent_ino,
-            kind: libc::DT_DIR,
-            name: b"..".to_vec(),
-        });
+        out.push(DirEntry { ino: self_ino, kind: libc::DT_DIR, name: b".".to_vec() });
+        out.push(DirEntry { ino: parent_ino, kind: libc::DT_DIR, name: b"..".to_vec() });
         out.extend(entries);
         Ok(out)
     }

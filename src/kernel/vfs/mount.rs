@@ -65,11 +65,7 @@ impl Mount {
 
     /// The fs path of a sandbox path at or below the mount point.
     pub fn fs_path(&self, path: &[u8]) -> Vec<u8> {
-        let rest = if self.point == b"/" {
-            path
-        } else {
-            &path[self.point.len()..]
-        };
+        let rest = if self.point == b"/" { path } else { &path[self.point.len()..] };
         if self.root == b"/" {
             return if rest.is_empty() { b"/".to_vec() } else { rest.to_vec() };
         }
@@ -124,10 +120,7 @@ pub struct MountTable {
 impl MountTable {
     /// A table holding only the root file system.
     pub fn new(root: NewMount) -> MountTable {
-        let mut t = MountTable {
-            by_point: BTreeMap::new(),
-            next_id: 1,
-        };
+        let mut t = MountTable { by_point: BTreeMap::new(), next_id: 1 };
         t.add(b"/", root);
         t
     }
@@ -157,11 +150,7 @@ impl MountTable {
     pub fn add(&mut self, point: &[u8], m: NewMount) -> u32 {
         let id = self.next_id;
         self.next_id += 1;
-        let parent = if point == b"/" && self.by_point.is_empty() {
-            id
-        } else {
-            self.covering(point).id
-        };
+        let parent = if point == b"/" && self.by_point.is_empty() { id } else { self.covering(point).id };
         let mount = Arc::new(Mount {
             id,
             parent,
@@ -204,12 +193,8 @@ impl MountTable {
         if self.at(point).is_none() {
             return Err(Errno::EINVAL);
         }
-        let below: Vec<Vec<u8>> = self
-            .by_point
-            .keys()
-            .filter(|k| k.as_slice() != point && is_within(k, point))
-            .cloned()
-            .collect();
+        let below: Vec<Vec<u8>> =
+            self.by_point.keys().filter(|k| k.as_slice() != point && is_within(k, point)).cloned().collect();
         if !below.is_empty() && !detach {
             return Err(Errno::EBUSY);
         }
@@ -245,14 +230,8 @@ impl MountTable {
                 opts.push(',');
                 opts.push_str(&m.data);
             }
-            let _ = writeln!(
-                s,
-                "{} {} {} {} 0 0",
-                escape(m.source.as_bytes()),
-                escape(point),
-                fs_type_shown(&*m.fs),
-                opts
-            );
+            let _ =
+                writeln!(s, "{} {} {} {} 0 0", escape(m.source.as_bytes()), escape(point), fs_type_shown(&*m.fs), opts);
         }
         s
     }

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use super::file::{DirEntry, FileOps};
-use super::fs::{magic, Filesystem, Node, OpenReq, Owner, OvNode, StatFs};
+use super::fs::{magic, Filesystem, Node, OpenReq, OvNode, Owner, StatFs};
 use super::path::{components, dtype, parent_of};
 use super::stat::Stat;
 use super::upper::{MemFile, MemFileHandle, Meta, Special, SpecialKind, UpperNode};
@@ -56,13 +56,7 @@ impl Overlay {
 
     /// An empty in-memory file system shown as type `kind`.
     pub fn named(dev: u64, mode: u32, kind: &'static str) -> Arc<Overlay> {
-        let ov = Overlay {
-            lower: None,
-            upper: RwLock::new(BTreeMap::new()),
-            next_ino: AtomicU64::new(2),
-            dev,
-            kind,
-        };
+        let ov = Overlay { lower: None, upper: RwLock::new(BTreeMap::new()), next_ino: AtomicU64::new(2), dev, kind };
         let meta = Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0);
         ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
         Arc::new(ov)
@@ -155,15 +149,10 @@ impl Overlay {
     fn ov_node(&self, path: &[u8], up: UpperNode, parent_lower: bool) -> Option<Node> {
         let lower = match &up {
             UpperNode::Whiteout => return None,
-            UpperNode::Dir { opaque: false, .. } if parent_lower => {
-                self.lower_lstat(path).ok().filter(|s| s.is_dir())
-            }
+            UpperNode::Dir { opaque: false, .. } if parent_lower => self.lower_lstat(path).ok().filter(|s| s.is_dir()),
             _ => None,
         };
-        Some(Node::Ov(OvNode {
-            upper: Some(up),
-            lower,
-        }))
+        Some(Node::Ov(OvNode { upper: Some(up), lower }))
     }
 
     /// Copies a lower regular file into the upper layer (keeping its inode
@@ -226,10 +215,7 @@ impl Filesystem for Overlay {
         match up {
             Some(u) => Ok(self.ov_node(path, u, parent_lower)),
             None if parent_lower => match self.lower_lstat(path) {
-                Ok(s) => Ok(Some(Node::Ov(OvNode {
-                    upper: None,
-                    lower: Some(s),
-                }))),
+                Ok(s) => Ok(Some(Node::Ov(OvNode { upper: None, lower: Some(s) }))),
                 Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => Ok(None),
                 Err(e) => Err(e),
             },
@@ -250,10 +236,7 @@ impl Filesystem for Overlay {
             return Ok(None);
         }
         match self.lower_lstat(&child) {
-            Ok(s) => Ok(Some(Node::Ov(OvNode {
-                upper: None,
-                lower: Some(s),
-            }))),
+            Ok(s) => Ok(Some(Node::Ov(OvNode { upper: None, lower: Some(s) }))),
             Err(Errno::ENOENT) | Err(Errno::ENOTDIR) => Ok(None),
             Err(e) => Err(e),
         }
@@ -365,10 +348,7 @@ impl Filesystem for Overlay {
                 }
             }
         }
-        Ok(names
-            .into_iter()
-            .map(|(name, (ino, kind))| DirEntry { ino, kind, name })
-            .collect())
+        Ok(names.into_iter().map(|(name, (ino, kind))| DirEntry { ino, kind, name }).collect())
     }
 
     fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
@@ -440,12 +420,9 @@ impl Filesystem for Overlay {
                 s.fs_type = magic::OVERLAYFS;
                 s
             }
-            None if self.kind == "sysfs" => StatFs {
-                fs_type: magic::SYSFS,
-                bsize: 4096,
-                namelen: 255,
-                ..Default::default()
-            },
+            None if self.kind == "sysfs" => {
+                StatFs { fs_type: magic::SYSFS, bsize: 4096, namelen: 255, ..Default::default() }
+            }
             None => tmpfs_statfs(&self.read()),
         }
     }

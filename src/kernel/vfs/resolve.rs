@@ -43,12 +43,7 @@ pub struct Lookup<'a> {
 impl<'a> Lookup<'a> {
     /// A lookup from `start` with root `/`.
     pub fn new(start: &'a [u8], follow: bool) -> Lookup<'a> {
-        Lookup {
-            root: b"/",
-            start,
-            follow,
-            resolve: 0,
-        }
+        Lookup { root: b"/", start, follow, resolve: 0 }
     }
 }
 
@@ -98,12 +93,7 @@ fn frame_at(table: &MountTable, path: &[u8]) -> Result<Frame, Errno> {
     let mount = table.covering(path);
     let fs_path = mount.fs_path(path);
     let node = mount.fs.node_at(&fs_path)?.ok_or(Errno::ENOENT)?;
-    Ok(Frame {
-        path: path.to_vec(),
-        mount,
-        fs_path,
-        node,
-    })
+    Ok(Frame { path: path.to_vec(), mount, fs_path, node })
 }
 
 fn mode_of(f: &Frame) -> Result<u32, Errno> {
@@ -239,11 +229,7 @@ impl Vfs {
                         if !is_last {
                             return Err(Errno::ENOTDIR);
                         }
-                        let path = if file.path.first() == Some(&b'/') {
-                            file.path.clone()
-                        } else {
-                            child.clone()
-                        };
+                        let path = if file.path.first() == Some(&b'/') { file.path.clone() } else { child.clone() };
                         return Ok(Resolved {
                             path,
                             node: Some(Node::Opened(file)),
@@ -256,12 +242,7 @@ impl Vfs {
                 continue;
             }
             match node {
-                Some(node) => stack.push(Frame {
-                    path: child,
-                    mount,
-                    fs_path,
-                    node,
-                }),
+                Some(node) => stack.push(Frame { path: child, mount, fs_path, node }),
                 None if is_last => {
                     return Ok(Resolved {
                         path: child,

@@ -63,10 +63,9 @@ impl Stat {
     }
 
     /// The x86_64 `struct stat` (144 bytes) as written by `fstat(2)`.
-    pub fn to_linux_stat(&self) -> [u8; 144] {
+    pub fn to_linux_stat(self) -> [u8; 144] {
         let mut b = [0u8; 144];
-        let mut put =
-            |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        let mut put = |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
         put(0, self.dev, 8);
         put(8, self.ino, 8);
         put(16, self.nlink, 8);
@@ -88,10 +87,9 @@ impl Stat {
 
     /// The `struct statx` (256 bytes) for `statx(2)`; all basic fields are
     /// always filled, whatever the mask asked for, as Linux may do.
-    pub fn to_statx(&self) -> [u8; 256] {
+    pub fn to_statx(self) -> [u8; 256] {
         let mut b = [0u8; 256];
-        let mut put =
-            |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
+        let mut put = |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
         const STATX_BASIC_STATS: u64 = 0x7ff;
         put(0, STATX_BASIC_STATS, 4); // stx_mask
         put(4, self.blksize, 4);
@@ -140,8 +138,6 @@ pub fn makedev(major: u32, minor: u32) -> u64 {
 
 /// The current wall-clock time as (seconds, nanoseconds).
 pub fn now() -> (i64, i64) {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
+    let d = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     (d.as_secs() as i64, d.subsec_nanos() as i64)
 }

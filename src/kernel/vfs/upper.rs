@@ -59,7 +59,7 @@ impl Meta {
     }
 
     /// A `Stat` for this node with the given size.
-    pub fn to_stat(&self, size: u64) -> Stat {
+    pub fn to_stat(self, size: u64) -> Stat {
         Stat {
             dev: ROOT_DEV,
             ino: self.ino,
@@ -185,10 +185,7 @@ pub struct Special {
 impl Special {
     /// A new special node.
     pub fn new(meta: Meta, kind: SpecialKind) -> Arc<Special> {
-        Arc::new(Special {
-            meta: Mutex::new(meta),
-            kind,
-        })
+        Arc::new(Special { meta: Mutex::new(meta), kind })
     }
 
     /// A copy of the metadata.
@@ -215,22 +212,15 @@ pub struct MemFile {
 impl MemFile {
     /// An empty file.
     pub fn create(meta: Meta) -> Result<Arc<MemFile>, Errno> {
-        let fd =
-            nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)?;
-        Ok(Arc::new(MemFile {
-            fd,
-            meta: Mutex::new(meta),
-        }))
+        let fd = nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)?;
+        Ok(Arc::new(MemFile { fd, meta: Mutex::new(meta) }))
     }
 
     /// A file backed by `fd`, a host memfd made by the caller: the
     /// sandbox's `memfd_create` (`kernel::event::memfd`), whose host memfd
     /// carries the seals the application asked for.
     pub fn from_memfd(fd: OwnedFd, meta: Meta) -> Arc<MemFile> {
-        Arc::new(MemFile {
-            fd,
-            meta: Mutex::new(meta),
-        })
+        Arc::new(MemFile { fd, meta: Mutex::new(meta) })
     }
 
     /// A copy of a lower file's contents (copy-up).
@@ -268,9 +258,7 @@ impl MemFile {
 
     /// Current size in bytes.
     pub fn size(&self) -> u64 {
-        nix::sys::stat::fstat(self.fd.as_raw_fd())
-            .map(|s| s.st_size as u64)
-            .unwrap_or(0)
+        nix::sys::stat::fstat(self.fd.as_raw_fd()).map(|s| s.st_size as u64).unwrap_or(0)
     }
 
     /// A copy of the metadata.
@@ -374,10 +362,10 @@ impl FileOps for DeviceHandle {
     fn discards_writes(&self) -> bool {
         self.kind == DevKind::Null
     }
+    fn reads_zeros(&self) -> bool {
+        matches!(self.kind, DevKind::Zero | DevKind::Full)
+    }
     fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
-        Some(Ok(Box::new(DeviceHandle {
-            kind: self.kind,
-            stat: self.stat,
-        })))
+        Some(Ok(Box::new(DeviceHandle { kind: self.kind, stat: self.stat })))
     }
 }

@@ -94,13 +94,11 @@ pub fn new_socket(net: &Arc<NetStack>, kind: i32, protocol: i32) -> Result<Box<d
     }
 }
 
+/// The two ends `socketpair` makes.
+pub type SocketPair = (Box<dyn Socket>, Box<dyn Socket>);
+
 /// `socketpair(2)` for AF_UNIX.
-pub fn socketpair(
-    net: &Arc<NetStack>,
-    kind: i32,
-    protocol: i32,
-    cx: &Cx,
-) -> Result<(Box<dyn Socket>, Box<dyn Socket>), Errno> {
+pub fn socketpair(net: &Arc<NetStack>, kind: i32, protocol: i32, cx: &Cx) -> Result<SocketPair, Errno> {
     if protocol != 0 && protocol != libc::AF_UNIX {
         return Err(Errno::EPROTONOSUPPORT);
     }

@@ -50,14 +50,7 @@ fn ptrace_raw(req: libc::c_uint, tid: i32, addr: u64, data: u64) -> Result<i64, 
     // SAFETY: ptrace with integer/pointer arguments; for requests that write
     // through `data` the callers pass a pointer to a live, correctly sized
     // local of theirs.
-    let rc = unsafe {
-        libc::ptrace(
-            req,
-            tid,
-            addr as *mut libc::c_void,
-            data as *mut libc::c_void,
-        )
-    };
+    let rc = unsafe { libc::ptrace(req, tid, addr as *mut libc::c_void, data as *mut libc::c_void) };
     if rc < 0 {
         Err(Errno::last())
     } else {
@@ -106,14 +99,7 @@ impl StubThread {
         // syscalls and then jumps into the stub code; it never returns into
         // Rust code that could take a lock or allocate.
         let pid = unsafe {
-            libc::syscall(
-                libc::SYS_clone,
-                (libc::CLONE_FILES | libc::SIGCHLD) as u64,
-                0u64,
-                0u64,
-                0u64,
-                0u64,
-            )
+            libc::syscall(libc::SYS_clone, (libc::CLONE_FILES | libc::SIGCHLD) as u64, 0u64, 0u64, 0u64, 0u64)
         };
         if pid == 0 {
             stub_child(ready_r.as_raw_fd(), rseq);
@@ -122,11 +108,7 @@ impl StubThread {
             return Err(PlatformError::Spawn(Errno::last()));
         }
         let pid = pid as i32;
-        let mut t = StubThread {
-            pid,
-            tid: pid,
-            dead: false,
-        };
+        let mut t = StubThread { pid, tid: pid, dead: false };
         let seized = ptrace_raw(libc::PTRACE_SEIZE, pid, 0, SEIZE_OPTIONS);
         // Let the child go on (or, if seizing failed, let it run into its
         // int3 and die of SIGTRAP).
@@ -155,11 +137,7 @@ impl StubThread {
     /// injected clone): seizes it from the calling thread, which becomes its
     /// tracer, and stops it.
     pub fn attach(pid: i32, tid: i32) -> Result<StubThread, PlatformError> {
-        let mut t = StubThread {
-            pid,
-            tid,
-            dead: false,
-        };
+        let mut t = StubThread { pid, tid, dead: false };
         if let Err(e) = ptrace_raw(libc::PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) {
             t.dead = true;
             return Err(PlatformError::Ptrace(e));
@@ -183,11 +161,7 @@ impl StubThread {
     /// A handle on a stub thread that could not be attached: every use
     /// fails, so its task ends.
     pub fn gone(pid: i32, tid: i32) -> StubThread {
-        StubThread {
-            pid,
-            tid,
-            dead: true,
-        }
+        StubThread { pid, tid, dead: true }
     }
 
     /// Ends this one stub thread (not its process): the thread of a task
@@ -229,26 +203,15 @@ impl StubThread {
     /// Reads the thread's registers.
     pub fn get_regs(&self) -> Result<Regs, PlatformError> {
         let mut regs: Regs = zeroed_regs();
-        ptrace_raw(
-            libc::PTRACE_GETREGS,
-            self.tid,
-            0,
-            &mut regs as *mut Regs as u64,
-        )
-        .map_err(PlatformError::Ptrace)?;
+        ptrace_raw(libc::PTRACE_GETREGS, self.tid, 0, &mut regs as *mut Regs as u64).map_err(PlatformError::Ptrace)?;
         Ok(regs)
     }
 
     /// Writes the thread's registers.
     pub fn set_regs(&self, regs: &Regs) -> Result<(), PlatformError> {
-        ptrace_raw(
-            libc::PTRACE_SETREGS,
-            self.tid,
-            0,
-            regs as *const Regs as u64,
-        )
-        .map(|_| ())
-        .map_err(PlatformError::Ptrace)
+        ptrace_raw(libc::PTRACE_SETREGS, self.tid, 0, regs as *const Regs as u64)
+            .map(|_| ())
+            .map_err(PlatformError::Ptrace)
     }
 
     /// Runs application code with `regs` until the next stop, then stores the
@@ -270,13 +233,7 @@ impl StubThread {
             return Ok(Stop::Interrupted);
         }
         let mut info: libc::siginfo_t = zeroed_siginfo();
-        ptrace_raw(
-            libc::PTRACE_GETSIGINFO,
-            self.tid,
-            0,
-            &mut info as *mut _ as u64,
-        )
-        .map_err(PlatformError::Ptrace)?;
+        ptrace_raw(libc::PTRACE_GETSIGINFO, self.tid, 0, &mut info as *mut _ as u64).map_err(PlatformError::Ptrace)?;
         Ok(Stop::Signal(info))
     }
 
@@ -334,34 +291,18 @@ impl StubThread {
 
     /// Reads the extended FP state (`NT_X86_XSTATE`) into `buf`; returns its length.
     pub fn get_fpregs(&self, buf: &mut [u8]) -> Result<usize, PlatformError> {
-        let mut iov = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        ptrace_raw(
-            libc::PTRACE_GETREGSET,
-            self.tid,
-            NT_X86_XSTATE,
-            &mut iov as *mut _ as u64,
-        )
-        .map_err(PlatformError::Ptrace)?;
+        let mut iov = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        ptrace_raw(libc::PTRACE_GETREGSET, self.tid, NT_X86_XSTATE, &mut iov as *mut _ as u64)
+            .map_err(PlatformError::Ptrace)?;
         Ok(iov.iov_len)
     }
 
     /// Writes the extended FP state from `buf`.
     pub fn set_fpregs(&self, buf: &[u8]) -> Result<(), PlatformError> {
-        let mut iov = libc::iovec {
-            iov_base: buf.as_ptr() as *mut _,
-            iov_len: buf.len(),
-        };
-        ptrace_raw(
-            libc::PTRACE_SETREGSET,
-            self.tid,
-            NT_X86_XSTATE,
-            &mut iov as *mut _ as u64,
-        )
-        .map(|_| ())
-        .map_err(PlatformError::Ptrace)
+        let mut iov = libc::iovec { iov_base: buf.as_ptr() as *mut _, iov_len: buf.len() };
+        ptrace_raw(libc::PTRACE_SETREGSET, self.tid, NT_X86_XSTATE, &mut iov as *mut _ as u64)
+            .map(|_| ())
+            .map_err(PlatformError::Ptrace)
     }
 
     /// Memory access to this thread's address space.
@@ -414,14 +355,8 @@ impl UserMemory for ProcessMemory {
         if buf.is_empty() {
             return Ok(());
         }
-        let local = libc::iovec {
-            iov_base: buf.as_mut_ptr().cast(),
-            iov_len: buf.len(),
-        };
-        let remote = libc::iovec {
-            iov_base: addr as *mut _,
-            iov_len: buf.len(),
-        };
+        let local = libc::iovec { iov_base: buf.as_mut_ptr().cast(), iov_len: buf.len() };
+        let remote = libc::iovec { iov_base: addr as *mut _, iov_len: buf.len() };
         // SAFETY: `local` describes our exclusively borrowed buffer; the
         // remote side is only touched by the kernel, which checks it.
         let n = unsafe { libc::process_vm_readv(self.pid, &local, 1, &remote, 1, 0) };
@@ -436,14 +371,8 @@ impl UserMemory for ProcessMemory {
         if buf.is_empty() {
             return Ok(());
         }
-        let local = libc::iovec {
-            iov_base: buf.as_ptr() as *mut _,
-            iov_len: buf.len(),
-        };
-        let remote = libc::iovec {
-            iov_base: addr as *mut _,
-            iov_len: buf.len(),
-        };
+        let local = libc::iovec { iov_base: buf.as_ptr() as *mut _, iov_len: buf.len() };
+        let remote = libc::iovec { iov_base: addr as *mut _, iov_len: buf.len() };
         // SAFETY: `local` describes our borrowed buffer, only read by the kernel.
         let n = unsafe { libc::process_vm_writev(self.pid, &local, 1, &remote, 1, 0) };
         if n as usize == buf.len() {
@@ -491,11 +420,7 @@ fn stub_child(ready_fd: i32, rseq: Option<u64>) -> ! {
     // SAFETY: raw syscalls on values we own; then a jump to the stub code,
     // which never returns. No allocation or locking happens here.
     unsafe {
-        libc::syscall(
-            libc::SYS_prctl,
-            libc::PR_SET_PDEATHSIG,
-            libc::SIGKILL as u64,
-        );
+        libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
         if let Some(area) = rseq {
             // The kernel checks the registered length; glibc registers 32
             // bytes (older) or a larger area: try the usual sizes.
@@ -506,12 +431,7 @@ fn stub_child(ready_fd: i32, rseq: Option<u64>) -> ! {
             }
         }
         let mut b = 0u8;
-        libc::syscall(
-            libc::SYS_read,
-            ready_fd as u64,
-            &mut b as *mut u8 as u64,
-            1u64,
-        );
+        libc::syscall(libc::SYS_read, ready_fd as u64, &mut b as *mut u8 as u64, 1u64);
         let entry: extern "C" fn(u64) -> ! = std::mem::transmute(stub::init_site() as usize);
         entry(stub::STUB_DATA)
     }

@@ -139,13 +139,7 @@ pub fn reserve() -> std::io::Result<()> {
         std::ptr::copy_nonoverlapping(code.as_ptr(), STUB_BASE as *mut u8, code.len());
     }
     // SAFETY: changes protection of our own fresh mapping only.
-    let rc = unsafe {
-        libc::mprotect(
-            STUB_BASE as *mut libc::c_void,
-            0x1000,
-            libc::PROT_READ | libc::PROT_EXEC,
-        )
-    };
+    let rc = unsafe { libc::mprotect(STUB_BASE as *mut libc::c_void, 0x1000, libc::PROT_READ | libc::PROT_EXEC) };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
@@ -153,11 +147,7 @@ pub fn reserve() -> std::io::Result<()> {
     let guard = STUB_DATA + 0x1000;
     // SAFETY: as above, our own fresh mapping.
     let rc = unsafe {
-        libc::mprotect(
-            guard as *mut libc::c_void,
-            (STUB_BASE + STUB_SIZE - guard) as usize,
-            libc::PROT_NONE,
-        )
+        libc::mprotect(guard as *mut libc::c_void, (STUB_BASE + STUB_SIZE - guard) as usize, libc::PROT_NONE)
     };
     if rc != 0 {
         return Err(std::io::Error::last_os_error());

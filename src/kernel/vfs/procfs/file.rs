@@ -11,6 +11,9 @@ use crate::kernel::vfs::file::{FileOps, OpenFile};
 use crate::kernel::vfs::stat::Stat;
 use crate::kernel::Kernel;
 
+/// Handles a write to a writable /proc file.
+type WriteFn = fn(&Kernel, &[u8]) -> Result<(), Errno>;
+
 type Gen = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
 type Put = Box<dyn Fn(&[u8]) -> Result<(), Errno> + Send + Sync>;
 
@@ -25,26 +28,15 @@ pub struct ProcFile {
 
 impl ProcFile {
     fn new(gen: Gen, put: Option<Put>, stat: Stat) -> ProcFile {
-        ProcFile {
-            gen,
-            put,
-            cache: Mutex::new(None),
-            stat,
-        }
+        ProcFile { gen, put, cache: Mutex::new(None), stat }
     }
 
     /// A system-wide file; `write` serves writes, if it may be written.
-    pub fn global(
-        k: Weak<Kernel>,
-        f: fn(&Kernel) -> Vec<u8>,
-        write: Option<fn(&Kernel, &[u8]) -> Result<(), Errno>>,
-        stat: Stat,
-    ) -> ProcFile {
+    pub fn global(k: Weak<Kernel>, f: fn(&Kernel) -> Vec<u8>, write: Option<WriteFn>, stat: Stat) -> ProcFile {
         let k2 = k.clone();
         let gen: Gen = Box::new(move || Ok(f(&*k.upgrade().ok_or(Errno::ESRCH)?)));
-        let put: Option<Put> = write.map(|w| -> Put {
-            Box::new(move |data: &[u8]| w(&*k2.upgrade().ok_or(Errno::ESRCH)?, data))
-        });
+        let put: Option<Put> =
+            write.map(|w| -> Put { Box::new(move |data: &[u8]| w(&*k2.upgrade().ok_or(Errno::ESRCH)?, data)) });
         ProcFile::new(gen, put, stat)
     }
 
@@ -73,10 +65,7 @@ impl ProcFile {
                 Ok(())
             })),
             PidEntry::OomScoreAdj => Some(Box::new(|data: &[u8]| {
-                let v: i32 = std::str::from_utf8(data)
-                    .ok()
-                    .and_then(|s| s.trim().parse().ok())
-                    .ok_or(Errno::EINVAL)?;
+                let v: i32 = std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)?;
                 if !(-1000..=1000).contains(&v) {
                     return Err(Errno::EINVAL);
                 }
@@ -92,14 +81,8 @@ impl ProcFile {
         let gen: Gen = Box::new(move || {
             let f = f.upgrade().ok_or(Errno::ESRCH)?;
             let ino = f.ops.stat().map(|s| s.ino).unwrap_or(0);
-            Ok(format!(
-                "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n",
-                f.position(),
-                f.flags(),
-                mnt_id,
-                ino
-            )
-            .into_bytes())
+            Ok(format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n", f.position(), f.flags(), mnt_id, ino)
+                .into_bytes())
         });
         ProcFile::new(gen, None, stat)
     }

@@ -24,6 +24,9 @@ use crate::kernel::Kernel;
 pub use file::ProcFile;
 pub use pid::PidEntry;
 
+/// The kernel, process and (for task directories) task a /proc node names.
+type ProcTarget = (Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>);
+
 /// What a `/proc` path names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcNode {
@@ -69,12 +72,7 @@ impl ProcNode {
     }
 
     fn of(kind: Kind) -> ProcNode {
-        ProcNode {
-            kind,
-            pid: 0,
-            tid: 0,
-            fd: 0,
-        }
+        ProcNode { kind, pid: 0, tid: 0, fd: 0 }
     }
 }
 
@@ -134,10 +132,7 @@ fn parse_num(s: &[u8]) -> Option<i32> {
 impl ProcFs {
     /// A `/proc` with device number `dev`; `attach` gives it its kernel.
     pub fn new(dev: u64) -> Arc<ProcFs> {
-        Arc::new(ProcFs {
-            kernel: OnceLock::new(),
-            dev,
-        })
+        Arc::new(ProcFs { kernel: OnceLock::new(), dev })
     }
 
     /// Connects the kernel whose processes are shown.
@@ -150,7 +145,7 @@ impl ProcFs {
     }
 
     /// The process and (for `task/<tid>` nodes) the thread of a node.
-    pub(super) fn target(&self, n: &ProcNode) -> Result<(Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>), Errno> {
+    pub(super) fn target(&self, n: &ProcNode) -> Result<ProcTarget, Errno> {
         let k = self.kernel()?;
         let procs = k.procs();
         let tg = procs.group(n.pid).ok_or(Errno::ESRCH)?;
@@ -186,16 +181,11 @@ impl ProcFs {
             return self.parse_pid(pid, tid, rest, true);
         }
         let joined: Vec<u8> = comps.join(&b'/');
-        Ok(GLOBALS
-            .iter()
-            .position(|(p, _)| p.as_bytes() == joined.as_slice())
-            .map(|i| ProcNode::of(Kind::Global(i))))
+        Ok(GLOBALS.iter().position(|(p, _)| p.as_bytes() == joined.as_slice()).map(|i| ProcNode::of(Kind::Global(i))))
     }
 
     fn parse_pid(&self, pid: i32, tid: i32, rest: &[&[u8]], top: bool) -> Result<Option<ProcNode>, Errno> {
-        let node = |kind, fd| {
-            Ok(Some(ProcNode { kind, pid, tid, fd }))
-        };
+        let node = |kind, fd| Ok(Some(ProcNode { kind, pid, tid, fd }));
         match rest {
             [] => node(Kind::PidDir, 0),
             [b"task"] if top => node(Kind::TaskDir, 0),
@@ -222,12 +212,7 @@ impl ProcFs {
                 }
                 node(if *dir == b"fd" { Kind::Fd } else { Kind::FdInfo }, fd)
             }
-            [name] => Ok(PidEntry::by_name(name).map(|e| ProcNode {
-                kind: Kind::Entry(e),
-                pid,
-                tid,
-                fd: 0,
-            })),
+            [name] => Ok(PidEntry::by_name(name).map(|e| ProcNode { kind: Kind::Entry(e), pid, tid, fd: 0 })),
             _ => Ok(None),
         }
     }
@@ -330,9 +315,9 @@ impl Filesystem for ProcFs {
         };
         Some(match n.kind {
             Kind::SelfLink => caller().map(|(p, _)| Link::Text(p.to_string().into_bytes())).ok_or(Errno::ENOENT),
-            Kind::ThreadSelf => caller()
-                .map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes()))
-                .ok_or(Errno::ENOENT),
+            Kind::ThreadSelf => {
+                caller().map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes())).ok_or(Errno::ENOENT)
+            }
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
                 _ => return None,
@@ -455,11 +440,8 @@ impl Filesystem for ProcFs {
             }
             Kind::FdDir | Kind::FdInfoDir => {
                 let (_, tg, _) = self.target(n)?;
-                let (kind, t) = if n.kind == Kind::FdDir {
-                    (Kind::Fd, libc::DT_LNK)
-                } else {
-                    (Kind::FdInfo, libc::DT_REG)
-                };
+                let (kind, t) =
+                    if n.kind == Kind::FdDir { (Kind::Fd, libc::DT_LNK) } else { (Kind::FdInfo, libc::DT_REG) };
                 for (fd, _) in tg.fds.list() {
                     out.push(entry(fd.to_string(), t, ProcNode { kind, fd, ..n.clone() }));
                 }
@@ -486,11 +468,6 @@ impl Filesystem for ProcFs {
     }
 
     fn statfs(&self) -> StatFs {
-        StatFs {
-            fs_type: magic::PROC,
-            bsize: 4096,
-            namelen: 255,
-            ..Default::default()
-        }
+        StatFs { fs_type: magic::PROC, bsize: 4096, namelen: 255, ..Default::default() }
     }
 }

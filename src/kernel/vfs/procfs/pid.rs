@@ -248,20 +248,14 @@ fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, threa
     let (ign, cgt) = sig_sets(tg);
     let threads = tg.task_list().len().max(1);
     let start = process_start_ticks(k, tg);
-    let exit_code = tg
-        .life
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .zombie
-        .map(|s| s.wait_status())
-        .unwrap_or(0);
+    let exit_code = tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie.map(|s| s.wait_status()).unwrap_or(0);
     let brk = if zombie { 0 } else { tg.mm().state.lock().unwrap_or_else(|e| e.into_inner()).brk_start };
     let mut s = String::with_capacity(320);
-    let _ = write!(
+    let _ = writeln!(
         s,
         "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 -1 4194304 0 0 0 0 {utime} 0 {cu} {cs} 20 0 {threads} 0 {start} \
          {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
-         0 0 {brk} 0 0 0 0 {exit_code}\n",
+         0 0 {brk} 0 0 0 0 {exit_code}",
         ppid = tg.ppid(),
         pgid = tg.pgid(),
         sid = tg.sid(),
@@ -302,7 +296,8 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{tid}\nNSpgid:\t{}\nNSsid:\t{}", tg.pid, tg.pgid(), tg.sid());
     if !zombie {
         let vmas = tg.mm().vmas();
-        let kb = |f: &dyn Fn(&Vma) -> bool| -> u64 { vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 1024).sum() };
+        let kb =
+            |f: &dyn Fn(&Vma) -> bool| -> u64 { vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 1024).sum() };
         let total = kb(&|_| true);
         let rss = host_rss(tg).unwrap_or(0) * 4;
         let stack = kb(&|v| matches!(v.backing, Backing::Stack));
@@ -335,10 +330,8 @@ fn maps(tg: &ThreadGroup, zombie: bool) -> String {
         return s;
     }
     let vmas = tg.mm().vmas();
-    let exec_vdso = vmas
-        .iter()
-        .filter(|v| matches!(v.backing, Backing::Vdso))
-        .any(|v| v.prot & libc::PROT_EXEC as u32 != 0);
+    // The host's vDSO comes last, after its data pages ([vvar]).
+    let last_vdso = vmas.iter().filter(|v| matches!(v.backing, Backing::Vdso)).map(|v| v.start).max();
     for v in vmas.iter() {
         let (dev, ino, off, name) = match &v.backing {
             Backing::File { file, offset } => {
@@ -349,7 +342,7 @@ fn maps(tg: &ThreadGroup, zombie: bool) -> String {
             Backing::Heap => (0, 0, 0, "[heap]".into()),
             Backing::Stack => (0, 0, 0, "[stack]".into()),
             Backing::Vdso => {
-                let vdso = v.prot & libc::PROT_EXEC as u32 != 0 || !exec_vdso;
+                let vdso = Some(v.start) == last_vdso;
                 (0, 0, 0, if vdso { "[vdso]" } else { "[vvar]" }.into())
             }
             Backing::Anon => (0, 0, 0, String::new()),

@@ -89,12 +89,7 @@ pub fn filesystems(_: &Kernel) -> Vec<u8> {
 pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
-    let running = procs
-        .tasks
-        .values()
-        .filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed))
-        .count()
-        .max(1);
+    let running = procs.tasks.values().filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed)).count().max(1);
     let last = procs.tasks.keys().max().copied().unwrap_or(1);
     format!("0.00 0.00 0.00 {running}/{total} {last}\n").into_bytes()
 }
@@ -122,12 +117,7 @@ pub fn stat(k: &Kernel) -> Vec<u8> {
         let _ = writeln!(s, "cpu{i} {} 0 0 {} 0 0 0 0 0 0", busy / n, idle / n);
     }
     let procs = k.procs();
-    let running = procs
-        .tasks
-        .values()
-        .filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed))
-        .count()
-        .max(1);
+    let running = procs.tasks.values().filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed)).count().max(1);
     let created = procs.tasks.keys().max().copied().unwrap_or(1);
     drop(procs);
     let _ = writeln!(s, "intr 0\nctxt 0\nbtime {}", boot_time(k).0);
