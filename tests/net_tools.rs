@@ -141,3 +141,15 @@ fn host_network_mode() {
         assert_same_as_native(&n, &h);
     }
 }
+
+/// /proc/net shows the sandbox's sockets: busybox netstat lists a listener.
+#[test]
+fn proc_net_shows_listeners() {
+    let out = sh("busybox nc -l -p 19077 & sleep 0.3; busybox netstat -tln; ls /proc/net; kill %1");
+    assert_exit(&out, 0);
+    let text = stdout_text(&out);
+    assert!(text.contains("0.0.0.0:19077") && text.contains("LISTEN"), "{}", describe(&out));
+    for f in ["dev", "tcp", "tcp6", "udp", "udp6", "unix"] {
+        assert!(text.lines().any(|l| l == f), "/proc/net/{f} missing: {}", describe(&out));
+    }
+}
