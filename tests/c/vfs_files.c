@@ -16,6 +16,7 @@
 #include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
+#include <sys/xattr.h>
 
 static void g_open(void) {
     scratch_init();
@@ -262,6 +263,23 @@ static void g_attrs(void) {
     EXPECT_OK("mknod-sock", mknod("sock", S_IFSOCK | 0600, 0));
     EXPECT_ERR("open-sock", open("sock", O_RDONLY), ENXIO);
     EXPECT_ERR("mknod-dir", mknod("dir", S_IFDIR | 0700, 0), EPERM);
+    EXPECT_OK("setxattr", setxattr("f", "user.test", "value", 5, 0));
+    char xv[16] = {0};
+    expect("getxattr", getxattr("f", "user.test", xv, sizeof xv) == 5 && memcmp(xv, "value", 5) == 0, "x");
+    expect("getxattr-size", getxattr("f", "user.test", NULL, 0) == 5, "x");
+    EXPECT_ERR("getxattr-small", getxattr("f", "user.test", xv, 2), ERANGE);
+    EXPECT_ERR("xattr-create-exists", setxattr("f", "user.test", "v", 1, XATTR_CREATE), EEXIST);
+    EXPECT_ERR("xattr-replace-missing", setxattr("f", "user.other", "v", 1, XATTR_REPLACE), ENODATA);
+    char names[64] = {0};
+    ssize_t ln = listxattr("f", names, sizeof names);
+    expect("listxattr", ln == 10 && strcmp(names, "user.test") == 0, "%zd", ln);
+    EXPECT_OK("removexattr", removexattr("f", "user.test"));
+    EXPECT_ERR("getxattr-removed", getxattr("f", "user.test", xv, sizeof xv), ENODATA);
+    EXPECT_ERR("removexattr-missing", removexattr("f", "user.test"), ENODATA);
+    symlink("f", "xlink");
+    EXPECT_ERR("user-xattr-on-symlink", lsetxattr("xlink", "user.a", "v", 1, 0), EPERM);
+    EXPECT_ERR("xattr-bad-namespace", setxattr("f", "bogus.a", "v", 1, 0), EOPNOTSUPP);
+    expect("listxattr-empty", listxattr("f", names, sizeof names) == 0, "x");
     EXPECT_OK("mknod-null", mknod("null", S_IFCHR | 0666, makedev(1, 3)));
     fd = open("null", O_WRONLY);
     expect("mknod-null-works", fd >= 0 && write(fd, "x", 1) == 1, "%s", errno_name(errno));

@@ -22,6 +22,7 @@ mod sys_sleep;
 mod sys_socket;
 mod sys_splice;
 mod sys_timer;
+mod sys_xattr;
 mod table;
 
 use crate::kernel::errno::{Errno, SysResult};

@@ -31,6 +31,7 @@ pub mod procfs;
 pub mod resolve;
 pub mod stat;
 pub mod upper;
+pub mod xattr;
 
 use std::path::Path;
 use std::sync::{Arc, RwLock};
@@ -89,6 +90,8 @@ pub struct Vfs {
     pub devpts: Arc<Devpts>,
     /// `/proc`.
     pub procfs: Arc<procfs::ProcFs>,
+    /// Extended attributes set in the sandbox (`xattr.rs`).
+    xattrs: std::sync::Mutex<xattr::XattrStore>,
 }
 
 impl Vfs {
@@ -110,7 +113,7 @@ impl Vfs {
         });
         let devpts = Arc::new(Devpts::default());
         let procfs = procfs::ProcFs::new(mount::alloc_dev());
-        let vfs = Vfs { mounts: RwLock::new(Arc::new(table)), devpts, procfs };
+        let vfs = Vfs { mounts: RwLock::new(Arc::new(table)), devpts, procfs, xattrs: Default::default() };
         vfs.mount_system();
         for b in binds {
             vfs.bind_host(b)?;

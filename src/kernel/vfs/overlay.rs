@@ -130,7 +130,8 @@ impl Overlay {
     fn has_upper_children(&self, path: &[u8]) -> bool {
         let prefix = dir_prefix(path);
         let up = self.read();
-        let found = up.range(prefix.clone()..).next().is_some_and(|(k, _)| k.starts_with(&prefix));
+        let found =
+            up.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)).any(|(k, _)| k.len() > prefix.len());
         found
     }
 
@@ -335,7 +336,8 @@ impl Filesystem for Overlay {
             let up = self.read();
             for (k, n) in up.range(prefix.clone()..).take_while(|(k, _)| k.starts_with(&prefix)) {
                 let name = &k[prefix.len()..];
-                if name.contains(&b'/') {
+                // The directory itself (a tmpfs root) and nodes further down.
+                if name.is_empty() || name.contains(&b'/') {
                     continue;
                 }
                 match n.meta() {
