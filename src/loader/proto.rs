@@ -66,6 +66,20 @@ pub enum Request {
     /// Kill every process of the container, wait for them, and forget it;
     /// for the root container, the whole sandbox.
     Destroy { id: String },
+    /// Everything about one process of the container (`pid` in the
+    /// container's view): threads and the syscall each is in, credentials,
+    /// signal state, descriptors, memory maps, rlimits.
+    Inspect { id: String, pid: i32 },
+    /// Trace the syscalls of the container's processes (`pid` 0: all of
+    /// them, also ones started later; else that process and its future
+    /// children). Streams `line` replies, one per syscall as `--strace`
+    /// prints it, until the client hangs up, which turns tracing off.
+    Strace { id: String, pid: i32 },
+    /// The container's mount table, as `/proc/self/mountinfo` of its init.
+    Mounts { id: String },
+    /// The container's network: interfaces with addresses and counters,
+    /// routes, and open sockets (TCP, UDP, unix), as readable text.
+    Net { id: String },
 }
 
 /// One process, as `ps` shows it.
@@ -82,6 +96,97 @@ pub struct ProcInfo {
     /// The terminal's name (`pts/0`), or `?`.
     pub tty: String,
     pub cmd: String,
+    /// The foreground process group of the process's controlling terminal
+    /// (as `tpgid` in /proc/PID/stat), or -1 without one.
+    #[serde(default = "no_tpgid")]
+    pub tpgid: i32,
+    /// User plus system CPU time of all threads, in milliseconds.
+    #[serde(default)]
+    pub cpu_ms: u64,
+    /// Resident and virtual memory size, in KiB.
+    #[serde(default)]
+    pub rss_kb: u64,
+    #[serde(default)]
+    pub vsz_kb: u64,
+    /// The syscall the main thread is blocked in (`read`, `wait4`...), or
+    /// empty when it runs or is not in one.
+    #[serde(default)]
+    pub wchan: String,
+}
+
+fn no_tpgid() -> i32 {
+    -1
+}
+
+/// One thread of an inspected process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ThreadDetail {
+    pub tid: i32,
+    /// R, S, T or Z, as in `ProcInfo::state`.
+    pub state: String,
+    /// The syscall it is in, decoded as strace shows it (`read(0, ...)`),
+    /// or empty.
+    pub syscall: String,
+    /// Blocked and pending signals, by name (`SIGINT SIGTERM`).
+    pub blocked: String,
+    pub pending: String,
+}
+
+/// A signal's disposition in an inspected process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SignalDetail {
+    /// `SIGINT`...
+    pub signal: String,
+    /// `default`, `ignore` or `handler 0x401230`.
+    pub action: String,
+    /// SA_ flags and the handler's mask, readable (`SA_RESTART mask=SIGCHLD`).
+    pub flags: String,
+}
+
+/// One descriptor of an inspected process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct FdDetail {
+    pub fd: i32,
+    /// What it points to, as `/proc/PID/fd/N` reads (`/dev/pts/0`,
+    /// `pipe:[12]`, `socket:[7]`, `anon_inode:[eventfd]`).
+    pub target: String,
+    /// Open flags and position, readable (`O_RDWR|O_CLOEXEC pos=0`).
+    pub flags: String,
+}
+
+/// One resource limit of an inspected process; `None` is unlimited.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RlimitDetail {
+    /// `RLIMIT_NOFILE`...
+    pub name: String,
+    pub soft: Option<u64>,
+    pub hard: Option<u64>,
+}
+
+/// Everything `inspect` shows about a process.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct ProcDetail {
+    pub pid: i32,
+    pub ppid: i32,
+    pub pgid: i32,
+    pub sid: i32,
+    pub tpgid: i32,
+    pub state: String,
+    pub cmd: String,
+    pub exe: String,
+    pub cwd: String,
+    /// `uid=0 euid=0 suid=0 fsuid=0 gid=0 ... groups=0,1` and capabilities.
+    pub credentials: String,
+    pub umask: u32,
+    pub threads: Vec<ThreadDetail>,
+    /// Process-wide pending signals.
+    pub pending: String,
+    /// Only signals whose action is not the default.
+    pub signals: Vec<SignalDetail>,
+    pub fds: Vec<FdDetail>,
+    /// As `/proc/PID/maps` reads.
+    pub maps: String,
+    pub rlimits: Vec<RlimitDetail>,
 }
 
 /// A container, as the sandbox sees it.
@@ -120,6 +225,14 @@ pub struct Response {
     pub container: Option<ContainerInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<Event>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inspect: Option<ProcDetail>,
+    /// One line of a stream (`strace`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<String>,
+    /// Readable text (`mounts`, `net`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
 }
 
 impl Response {

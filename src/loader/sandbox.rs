@@ -922,5 +922,10 @@ fn proc_info(g: &Arc<ThreadGroup>) -> ProcInfo {
         threads: tasks.len(),
         tty,
         cmd,
+        tpgid: -1,
+        cpu_ms: 0,
+        rss_kb: 0,
+        vsz_kb: 0,
+        wchan: String::new(),
     }
 }
