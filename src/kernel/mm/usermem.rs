@@ -50,6 +50,24 @@ pub trait UserMemory {
         Ok(u32::from_ne_bytes(b))
     }
 
+    /// Reads `N` consecutive 64-bit words (a timespec; a pointer and a size)
+    /// in one copy: every copy is a host syscall, and hot calls such as
+    /// pselect6 read several small structs.
+    fn read_u64s<const N: usize>(&self, addr: u64) -> Result<[u64; N], Errno>
+    where
+        Self: Sized,
+    {
+        let mut b = [[0u8; 8]; N];
+        self.read_bytes(addr, b.as_flattened_mut())?;
+        Ok(b.map(u64::from_ne_bytes))
+    }
+
+    /// Writes consecutive 64-bit words in one copy.
+    fn write_u64s(&self, addr: u64, words: &[u64]) -> Result<(), Errno> {
+        let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_ne_bytes()).collect();
+        self.write_bytes(addr, &bytes)
+    }
+
     /// Writes a 64-bit value.
     fn write_u64(&self, addr: u64, v: u64) -> Result<(), Errno> {
         self.write_bytes(addr, &v.to_ne_bytes())

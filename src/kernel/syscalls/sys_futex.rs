@@ -28,8 +28,7 @@ fn key(t: &Task, addr: u64) -> Result<FutexKey, Errno> {
 
 /// Reads a `struct timespec`, rejecting values Linux rejects.
 pub fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
-    let sec = t.mem().read_u64(addr)? as i64;
-    let nsec = t.mem().read_u64(addr + 8)? as i64;
+    let [sec, nsec] = t.mem().read_u64s::<2>(addr)?.map(|w| w as i64);
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL);
     }

@@ -191,8 +191,7 @@ pub fn ppoll(t: &mut Task, a: &Args) -> SysResult {
 }
 
 fn write_remaining_timespec(t: &Task, addr: u64, left: Duration) -> Result<(), Errno> {
-    t.mem().write_u64(addr, left.as_secs())?;
-    t.mem().write_u64(addr + 8, left.subsec_nanos() as u64)
+    t.mem().write_u64s(addr, &[left.as_secs(), left.subsec_nanos() as u64])
 }
 
 /// The three descriptor sets of select.
@@ -275,8 +274,7 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
 /// Implements select(2); the timeval is updated with the time left, as Linux does.
 pub fn select(t: &mut Task, a: &Args) -> SysResult {
     let timeout = if a[4] != 0 {
-        let sec = t.mem().read_u64(a[4])? as i64;
-        let usec = t.mem().read_u64(a[4] + 8)? as i64;
+        let [sec, usec] = t.mem().read_u64s::<2>(a[4])?.map(|w| w as i64);
         if sec < 0 || !(0..1_000_000).contains(&usec) {
             return Err(Errno::EINVAL);
         }
@@ -288,8 +286,7 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
     let n = do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)?;
     if let Some(d) = timeout {
         let left = d.saturating_sub(start.elapsed());
-        t.mem().write_u64(a[4], left.as_secs())?;
-        t.mem().write_u64(a[4] + 8, left.subsec_micros() as u64)?;
+        t.mem().write_u64s(a[4], &[left.as_secs(), left.subsec_micros() as u64])?;
     }
     Ok(n)
 }
@@ -298,8 +295,7 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
 pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
     let timeout = if a[4] != 0 { Some(read_timespec(t, a[4])?) } else { None };
     let mask = if a[5] != 0 {
-        let ptr = t.mem().read_u64(a[5])?;
-        let size = t.mem().read_u64(a[5] + 8)?;
+        let [ptr, size] = t.mem().read_u64s::<2>(a[5])?;
         if ptr != 0 && size != 8 {
             return Err(Errno::EINVAL);
         }
