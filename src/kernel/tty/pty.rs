@@ -43,8 +43,14 @@ pub struct Pty {
     /// The N of `/dev/pts/N`.
     pub index: u32,
     st: Mutex<PtyState>,
-    /// Notified on every change of data, room or state.
-    queue: WaitQueue,
+    /// The master side's queue: output for it to read, room for typed
+    /// input (master pollers and blocked master readers and writers).
+    master_q: WaitQueue,
+    /// The slave side's queue: input for it to read, room for output.
+    /// Two queues so typed input wakes no master reader and output wakes
+    /// no slave reader: each keystroke otherwise costs a spurious host
+    /// thread wake-up.
+    slave_q: WaitQueue,
     job: Mutex<JobState>,
     kernel: Weak<Kernel>,
     created: (i64, i64),
@@ -65,7 +71,8 @@ impl Pty {
                 slave_opened: false,
                 exclusive: false,
             }),
-            queue: WaitQueue::default(),
+            master_q: WaitQueue::default(),
+            slave_q: WaitQueue::default(),
             job: Mutex::new(JobState::default()),
             kernel,
             created: now(),
@@ -74,6 +81,12 @@ impl Pty {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, PtyState> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Wakes both sides: a change of state (termios, hang-up, flush).
+    fn notify_both(&self) {
+        self.master_q.notify_all();
+        self.slave_q.notify_all();
     }
 
     /// Unlocks the slave side (unlockpt).
@@ -123,7 +136,7 @@ impl Pty {
     pub fn master_write(&self, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
         let mut done = 0;
         while done < data.len() {
-            let r = block_until(&[&self.queue], None, || {
+            let r = block_until(&[&self.master_q], None, || {
                 let mut st = self.lock();
                 if st.ld.input_full() {
                     return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
@@ -133,12 +146,15 @@ impl Pty {
                     st.to_master.clear();
                 }
                 st.to_master.extend(fx.echo.iter());
-                Some(Ok((fx.consumed, fx.signals)))
+                Some(Ok((fx.consumed, fx.signals, !fx.echo.is_empty() || fx.flush_output)))
             });
             match r {
-                Ok((n, sigs)) => {
+                Ok((n, sigs, output)) => {
                     done += n;
-                    self.queue.notify_all();
+                    self.slave_q.notify_all();
+                    if output {
+                        self.master_q.notify_all();
+                    }
                     self.signal_fg(&sigs);
                 }
                 Err(e) if done == 0 => return Err(e),
@@ -151,14 +167,15 @@ impl Pty {
     /// Output for the master side. EIO once no slave is open (after one
     /// was) and everything was read.
     pub fn master_read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
-        let r = block_until(&[&self.queue], None, || {
+        let r = block_until(&[&self.master_q], None, || {
             let mut st = self.lock();
             if !st.to_master.is_empty() {
+                let was_full = st.to_master.len() >= MAX_OUTPUT;
                 let n = buf.len().min(st.to_master.len());
                 for (d, s) in buf[..n].iter_mut().zip(st.to_master.drain(..n)) {
                     *d = s;
                 }
-                return Some(Ok(n));
+                return Some(Ok((n, was_full)));
             }
             if st.slave_opened && st.slaves == 0 {
                 return Some(Err(Errno::EIO));
@@ -168,10 +185,12 @@ impl Pty {
             }
             None
         });
-        if r.is_ok() {
-            self.queue.notify_all();
+        // Output room matters only to slave writers that found it full.
+        let (n, was_full) = r?;
+        if was_full {
+            self.slave_q.notify_all();
         }
-        r
+        Ok(n)
     }
 
     /// Sets the window size; the foreground group gets SIGWINCH on change.
@@ -204,13 +223,14 @@ impl Pty {
         let mut deadline = if !canon && vmin == 0 { timeout.map(|t| Instant::now() + t) } else { None };
         let mut got = 0usize;
         loop {
-            let r = block_until(&[&self.queue], deadline, || {
+            let r = block_until(&[&self.slave_q], deadline, || {
                 let mut st = self.lock();
                 let hung = !st.master_open;
                 match st.ld.available() {
                     Some(_) => {
+                        let was_full = st.ld.input_full();
                         let n = st.ld.read(&mut buf[got..]).unwrap_or(0);
-                        Some(Ok(Some(n)))
+                        Some(Ok(Some((n, was_full))))
                     }
                     None if hung => Some(Ok(None)),
                     None if nonblock || poll_only => Some(Err(Errno::EAGAIN)),
@@ -218,8 +238,11 @@ impl Pty {
                 }
             });
             match r {
-                Ok(Some(n)) => {
-                    self.queue.notify_all();
+                Ok(Some((n, was_full))) => {
+                    // Input room matters only to master writers that found it full.
+                    if was_full {
+                        self.master_q.notify_all();
+                    }
                     if canon {
                         return Ok(n);
                     }
@@ -248,7 +271,7 @@ impl Pty {
         }
         let mut done = 0;
         while done < data.len() {
-            let r = block_until(&[&self.queue], None, || {
+            let r = block_until(&[&self.slave_q], None, || {
                 let mut st = self.lock();
                 if !st.master_open {
                     return Some(Err(Errno::EIO));
@@ -265,7 +288,7 @@ impl Pty {
             match r {
                 Ok(n) => {
                     done += n;
-                    self.queue.notify_all();
+                    self.master_q.notify_all();
                 }
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
@@ -294,7 +317,7 @@ impl Pty {
                     }
                     st.ld.set_termios(t);
                 }
-                self.queue.notify_all();
+                self.notify_both();
                 Ok(0)
             }
             libc::TIOCGWINSZ => mem.write_bytes(arg, &self.lock().winsize.to_bytes()).map(|_| 0),
@@ -329,7 +352,7 @@ impl Pty {
                     st.to_master.clear();
                 }
                 drop(st);
-                self.queue.notify_all();
+                self.notify_both();
                 Ok(0)
             }
             libc::TCXONC => {
@@ -339,7 +362,7 @@ impl Pty {
                     libc::TCIOFF | libc::TCION => {}
                     _ => return Err(Errno::EINVAL),
                 }
-                self.queue.notify_all();
+                self.notify_both();
                 Ok(0)
             }
             libc::TCSBRK | libc::TCSBRKP => Ok(0),
@@ -413,7 +436,7 @@ pub struct PtyMaster {
 impl Drop for PtyMaster {
     fn drop(&mut self) {
         self.pty.lock().master_open = false;
-        self.pty.queue.notify_all();
+        self.pty.notify_both();
         job::hangup(self.pty.as_ref());
     }
 }
@@ -452,7 +475,7 @@ impl FileOps for PtyMaster {
         r & (events | libc::POLLHUP | libc::POLLERR)
     }
     fn poll_queue(&self) -> Option<&WaitQueue> {
-        Some(&self.pty.queue)
+        Some(&self.pty.master_q)
     }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         match req {
@@ -494,7 +517,7 @@ pub struct PtySlave {
 impl Drop for PtySlave {
     fn drop(&mut self) {
         self.pty.lock().slaves -= 1;
-        self.pty.queue.notify_all();
+        self.pty.notify_both();
     }
 }
 
@@ -531,7 +554,7 @@ impl FileOps for PtySlave {
         r & (events | libc::POLLHUP | libc::POLLERR)
     }
     fn poll_queue(&self) -> Option<&WaitQueue> {
-        Some(&self.pty.queue)
+        Some(&self.pty.slave_q)
     }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         let term: Arc<dyn Terminal> = self.pty.clone();
