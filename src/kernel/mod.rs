@@ -47,8 +47,10 @@ pub struct KernelConfig {
 pub struct Kernel {
     /// The container root file system.
     pub vfs: Arc<Vfs>,
-    /// Whether syscalls are logged; togglable while running.
+    /// Whether syscalls are logged to stderr (`--strace`); togglable while running.
     pub strace: AtomicBool,
+    /// Live strace subscribers (the control socket's `strace` requests).
+    pub tracers: strace::sink::Tracers,
     /// When the kernel booted (for uptime and process times).
     pub boot: Instant,
     /// The next pid to hand out (the first process is 1).
@@ -82,6 +84,7 @@ impl Kernel {
         let kernel = Arc::new(Kernel {
             vfs,
             strace: AtomicBool::new(config.strace),
+            tracers: strace::sink::Tracers::default(),
             boot: Instant::now(),
             next_pid: AtomicI32::new(1),
             unimplemented: Mutex::new(HashSet::new()),

@@ -14,6 +14,7 @@
 
 mod errors;
 mod flags;
+pub mod sink;
 mod structs;
 
 use crate::kernel::errno::Errno;
@@ -29,14 +30,56 @@ pub const STRING_LIMIT: usize = 32;
 /// `ret` is the raw value of `rax` after the call: -4095..=-1 is an errno.
 /// Unknown numbers print as `syscall_NNN(0x..., ...)` with all six arguments.
 pub fn format_call(nr: u64, args: &[u64; 6], ret: i64, mem: &dyn UserMemory) -> String {
-    let Some(abi) = abi::abi(nr) else {
-        let raw: Vec<String> = args.iter().map(|&a| hex(a)).collect();
-        return format!("syscall_{nr}({}) = {}", raw.join(", "), result(Ret::Int, ret));
-    };
-    let cx = Call { args, ret, mem };
-    let shown: Vec<String> = abi.args.iter().enumerate().filter_map(|(i, &kind)| cx.arg(i, kind)).collect();
-    let result = cx.fcntl_result(abi.name).unwrap_or_else(|| result(abi.ret, ret));
-    format!("{}({}) = {result}", abi.name, shown.join(", "))
+    let cx = Call { args, ret, mem, pending: false };
+    format!("{} = {}", cx.head(nr), cx.result(nr))
+}
+
+/// Formats a call still being served as `name(decoded args)`: what it
+/// reads is decoded, what it writes shows as addresses (as strace's
+/// `<unfinished ...>` lines).
+pub fn format_pending(nr: u64, args: &[u64; 6], mem: &dyn UserMemory) -> String {
+    Call { args, ret: 0, mem, pending: true }.head(nr)
+}
+
+/// Completes a line begun by [`format_pending`] before the call (for
+/// calls such as execve that replace the memory their arguments were in).
+pub fn format_finished(head: &str, nr: u64, args: &[u64; 6], ret: i64, mem: &dyn UserMemory) -> String {
+    format!("{head} = {}", Call { args, ret, mem, pending: false }.result(nr))
+}
+
+/// The name of syscall `nr` (`read`), or `syscall_NNN`.
+pub fn syscall_name(nr: u64) -> String {
+    abi::abi(nr).map_or_else(|| format!("syscall_{nr}"), |a| a.name.to_string())
+}
+
+/// A signal's name: `SIGINT`, `SIGRTMIN`, `SIGRT_3`.
+pub fn signal_name(sig: i32) -> String {
+    flags::signal(sig as u64)
+}
+
+/// The signals of a set by name, space-separated (`SIGINT SIGTERM`).
+pub fn signal_names(set: u64) -> String {
+    (1..=64).filter(|s| set & (1u64 << (s - 1)) != 0).map(signal_name).collect::<Vec<_>>().join(" ")
+}
+
+/// A signal set as strace prints it: `[INT TERM]`, `~[RTMIN RT_1]`.
+pub fn sigset(set: u64) -> String {
+    flags::sigset(set)
+}
+
+/// `SA_*` flags of a sigaction (`SA_RESTORER|SA_RESTART`, or `0`).
+pub fn sa_flags(flags: u64) -> String {
+    flags::flags(flags, &flags::SA)
+}
+
+/// Open-file flags (`O_RDWR|O_APPEND`).
+pub fn open_flags(flags: u64) -> String {
+    flags::flags(flags, &flags::OPEN)
+}
+
+/// A resource limit's name (`RLIMIT_NOFILE`).
+pub fn rlimit_name(res: u32) -> String {
+    flags::value(res as u64, flags::RLIMIT)
 }
 
 /// The errno in a raw result, if it is one.
@@ -158,12 +201,32 @@ struct Call<'a> {
     args: &'a [u64; 6],
     ret: i64,
     mem: &'a dyn UserMemory,
+    /// Not finished yet: `ret` means nothing.
+    pending: bool,
 }
 
 impl Call<'_> {
+    /// `name(decoded args)`.
+    fn head(&self, nr: u64) -> String {
+        let Some(abi) = abi::abi(nr) else {
+            let raw: Vec<String> = self.args.iter().map(|&a| hex(a)).collect();
+            return format!("syscall_{nr}({})", raw.join(", "));
+        };
+        let shown: Vec<String> = abi.args.iter().enumerate().filter_map(|(i, &kind)| self.arg(i, kind)).collect();
+        format!("{}({})", abi.name, shown.join(", "))
+    }
+
+    /// The text after `= `.
+    fn result(&self, nr: u64) -> String {
+        match abi::abi(nr) {
+            Some(abi) => self.fcntl_result(abi.name).unwrap_or_else(|| result(abi.ret, self.ret)),
+            None => result(Ret::Int, self.ret),
+        }
+    }
+
     /// Whether the call succeeded, so memory it writes may be decoded.
     fn ok(&self) -> bool {
-        errno_of(self.ret).is_none()
+        !self.pending && errno_of(self.ret).is_none()
     }
 
     /// An out-parameter: decoded with `f` after success, else its address.
@@ -242,7 +305,7 @@ impl Call<'_> {
             Arg::Rlimit => structs::rlimit(mem, v),
             Arg::RlimitOut => self.out(v, || structs::rlimit(mem, v)),
             Arg::WaitOptions => flags::flags(v, &flags::WAIT),
-            Arg::WaitStatus if self.ret > 0 && v != 0 => structs::wait_status(mem, v),
+            Arg::WaitStatus if self.ok() && self.ret > 0 && v != 0 => structs::wait_status(mem, v),
             Arg::WaitStatus => ptr(v),
             Arg::ClockId => flags::value(v, flags::CLOCK),
             Arg::Timespec => structs::timespec(mem, v, "tv_nsec"),
@@ -600,6 +663,23 @@ mod tests {
             call(&m, "memfd_create", &[long, 1], 3),
             format!(r#"memfd_create("{}"..., MFD_CLOEXEC) = 3"#, "a".repeat(32))
         );
+    }
+
+    #[test]
+    fn calls_in_progress() {
+        let m = FakeMem::new();
+        let buf = m.put(b"old bytes");
+        assert_eq!(format_pending(nr("read"), &[0, buf, 4096, 0, 0, 0], &m), format!("read(0, {buf:#x}, 4096)"));
+        let path = m.put_str("/bin/true");
+        let argv = m.put_words(&[path, 0]);
+        let a = [path, argv, 0, 0, 0, 0];
+        let head = format_pending(nr("execve"), &a, &m);
+        assert_eq!(head, r#"execve("/bin/true", ["/bin/true"], NULL)"#);
+        assert_eq!(format_finished(&head, nr("execve"), &a, 0, &m), format!("{head} = 0"));
+        assert_eq!(syscall_name(nr("wait4")), "wait4");
+        assert_eq!(signal_names((1 << 1) | (1 << 14)), "SIGINT SIGTERM");
+        assert_eq!(sa_flags(0x1400_0000), "SA_RESTORER|SA_RESTART");
+        assert_eq!(rlimit_name(7), "RLIMIT_NOFILE");
     }
 
     /// Every syscall formats without panicking, whatever its arguments point at.

@@ -138,6 +138,9 @@ impl Task {
 
         let tid = kernel.alloc_pid();
         let tg = if thread { self.tg.clone() } else { self.new_group(tid, &a, host_pid) };
+        if !thread {
+            kernel.tracers.on_fork(self.tg.pid, tid);
+        }
         let mask = self.sigmask();
         let shared = Arc::new(TaskShared {
             tid,
@@ -149,6 +152,7 @@ impl Task {
             comm: Mutex::new(self.shared.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             pdeathsig: AtomicI32::new(0),
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
+            syscall: Mutex::new(None),
         });
 
         // The child starts where the parent returns from the syscall, with 0.

@@ -107,6 +107,7 @@ fn take_leader_tid(t: &mut Task) {
         comm: Mutex::new(old.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         pdeathsig: AtomicI32::new(old.pdeathsig.load(std::sync::atomic::Ordering::Relaxed)),
         sched: Mutex::new(old.sched.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        syscall: Mutex::new(None),
     });
     {
         let mut procs = t.kernel.procs();
@@ -321,6 +322,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         comm: Mutex::new(Vec::new()),
         pdeathsig: AtomicI32::new(0),
         sched: Mutex::new(super::SchedAttrs::new()),
+        syscall: Mutex::new(None),
     });
     {
         let mut procs = kernel.procs();

@@ -256,12 +256,28 @@ pub struct TaskShared {
     pub pdeathsig: AtomicI32,
     /// Nice value, scheduling policy and CPU affinity (syscalls/sys_ident.rs).
     pub sched: Mutex<SchedAttrs>,
+    /// The syscall the task is being served, set by the run loop at entry
+    /// and cleared at exit (for `inspect`, `ps`'s wchan). Uncontended: only
+    /// introspection reads it.
+    pub syscall: Mutex<Option<SyscallEntry>>,
+}
+
+/// A syscall being served: its number and raw arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SyscallEntry {
+    pub nr: u64,
+    pub args: [u64; 6],
 }
 
 impl TaskShared {
     /// The blocked-signal mask.
     pub fn mask(&self) -> u64 {
         self.sig.lock().unwrap_or_else(|e| e.into_inner()).mask
+    }
+
+    /// The syscall the task is in, if it is in one.
+    pub fn current_syscall(&self) -> Option<SyscallEntry> {
+        *self.syscall.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 

@@ -4,7 +4,7 @@
 use std::sync::atomic::Ordering;
 use std::time::Instant;
 
-use super::{ExitStatus, Task};
+use super::{ExitStatus, SyscallEntry, Task};
 use crate::kernel::errno::Errno;
 use crate::kernel::signal::send::KICK_SIGNAL;
 use crate::kernel::signal::SigInfo;
@@ -95,22 +95,47 @@ impl Task {
         }
         let nr = self.regs.orig_rax;
         let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
+        *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) = Some(SyscallEntry { nr, args });
         let strace = self.kernel.strace.load(Ordering::Relaxed);
-        let start = strace.then(Instant::now);
+        let traced = self.kernel.tracers.active();
+        let start = (strace || traced).then(Instant::now);
+        // execve replaces the memory its arguments are in: decode them first.
+        let head = start
+            .filter(|_| nr == libc::SYS_execve as u64 || nr == libc::SYS_execveat as u64)
+            .map(|_| crate::kernel::strace::format_pending(nr, &args, &self.mem()));
         self.regs_replaced = false;
         let result = syscalls::dispatch(self, nr, args);
+        *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let raw = match result {
             Ok(v) => v as i64,
             Err(e) => -(e.0 as i64),
         };
         if let Some(start) = start {
-            let line = crate::kernel::strace::format_call(nr, &args, raw, &self.mem());
-            let us = start.elapsed().as_micros();
-            eprintln!("[{}:{}] {} ({}µs)", self.tg.pid, self.tid, line, us);
+            self.trace(start, strace, head, nr, &args, raw);
         }
         if !self.regs_replaced {
             self.regs.rax = raw as u64;
         }
+    }
+
+    /// Logs a finished syscall: to stderr with `--strace`, and to the live
+    /// subscribers tracing this process.
+    fn trace(&self, start: Instant, to_stderr: bool, head: Option<String>, nr: u64, args: &[u64; 6], raw: i64) {
+        let us = start.elapsed().as_micros();
+        let subs = if self.kernel.tracers.active() { self.kernel.tracers.matching(&self.tg) } else { Vec::new() };
+        if !to_stderr && subs.is_empty() {
+            return;
+        }
+        let mem = self.mem();
+        let call = match head {
+            Some(h) => crate::kernel::strace::format_finished(&h, nr, args, raw, &mem),
+            None => crate::kernel::strace::format_call(nr, args, raw, &mem),
+        };
+        let line = format!("[{}:{}] {} ({}µs)", self.tg.pid, self.tid, call, us);
+        if to_stderr {
+            eprintln!("{line}");
+        }
+        self.kernel.tracers.publish(&subs, &line);
     }
 
     /// A signal the host raised in the stub thread: a fault of the
