@@ -36,6 +36,16 @@ pub fn ctty_of(tg: &ThreadGroup) -> Option<Arc<dyn Terminal>> {
     tg.ctty.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+/// The foreground process group of `tg`'s controlling terminal (`tpgid`
+/// of /proc/PID/stat): -1 without a terminal, 0 if it has no foreground
+/// group.
+pub fn tpgid(tg: &ThreadGroup) -> i32 {
+    match ctty_of(tg) {
+        Some(t) => t.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.unwrap_or(0),
+        None => -1,
+    }
+}
+
 /// Whether `term` is the controlling terminal of `tg`.
 fn is_ctty(term: &dyn Terminal, tg: &ThreadGroup) -> bool {
     ctty_of(tg).is_some_and(|c| std::ptr::addr_eq(Arc::as_ptr(&c), term as *const dyn Terminal))

@@ -7,7 +7,7 @@ use std::sync::{Mutex, Weak};
 use super::pid::{self, PidEntry};
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{TaskShared, ThreadGroup};
-use crate::kernel::vfs::file::{FileOps, OpenFile};
+use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::stat::Stat;
 use crate::kernel::Kernel;
 
@@ -76,13 +76,13 @@ impl ProcFile {
         ProcFile::new(gen, put, stat)
     }
 
-    /// `/proc/<pid>/fdinfo/N` of an open file in mount `mnt_id`.
-    pub fn fdinfo(f: Weak<OpenFile>, mnt_id: u32, stat: Stat) -> ProcFile {
+    /// `/proc/<pid>/fdinfo/N`: generated when read, so it shows the
+    /// descriptor as it is then (ENOENT once closed, as in Linux).
+    pub fn fdinfo(k: Weak<Kernel>, tg: Weak<ThreadGroup>, fd: i32, stat: Stat) -> ProcFile {
         let gen: Gen = Box::new(move || {
-            let f = f.upgrade().ok_or(Errno::ESRCH)?;
-            let ino = f.ops.stat().map(|s| s.ino).unwrap_or(0);
-            Ok(format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n", f.position(), f.flags(), mnt_id, ino)
-                .into_bytes())
+            let k = k.upgrade().ok_or(Errno::ESRCH)?;
+            let tg = tg.upgrade().ok_or(Errno::ESRCH)?;
+            Ok(pid::fd_view(&k, &tg, fd)?.fdinfo().into_bytes())
         });
         ProcFile::new(gen, None, stat)
     }

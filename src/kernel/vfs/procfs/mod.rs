@@ -22,7 +22,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
 pub use file::ProcFile;
-pub use pid::PidEntry;
+pub use pid::{fd_view, maps, mem_pages, mountinfo, state, PidEntry};
 
 /// The kernel, process and (for task directories) task a /proc node names.
 type ProcTarget = (Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>);
@@ -367,9 +367,8 @@ impl Filesystem for ProcFs {
             }
             Kind::FdInfo => {
                 let (_, tg, _) = self.target(n)?;
-                let f = tg.fds.get(n.fd)?;
-                let mnt_id = if f.path.first() == Some(&b'/') { kernel.vfs.mount_of(&f.path).id } else { 0 };
-                ProcFile::fdinfo(Arc::downgrade(&f), mnt_id, st)
+                tg.fds.get(n.fd)?;
+                ProcFile::fdinfo(k, Arc::downgrade(&tg), n.fd, st)
             }
             _ => return Err(Errno::ENXIO),
         };

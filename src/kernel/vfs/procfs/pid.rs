@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::super::fs::Link;
-use super::sys::{clock_ticks, cpu_ticks, process_start_ticks};
+use super::sys::{clock_ticks, process_start_ticks};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::{Backing, Vma};
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
@@ -142,19 +142,15 @@ pub fn content(
             c.push(b'\n');
             c
         }
-        PidEntry::Maps => maps(tg, zombie).into_bytes(),
-        PidEntry::Mounts | PidEntry::Mountinfo => {
+        PidEntry::Maps => maps(tg).into_bytes(),
+        PidEntry::Mounts => {
             if zombie {
                 return Ok(Vec::new());
             }
             let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
-            let t = k.vfs.mount_table();
-            if e == PidEntry::Mounts {
-                t.render_mounts(&root).into_bytes()
-            } else {
-                t.render_mountinfo(&root).into_bytes()
-            }
+            k.vfs.mount_table().render_mounts(&root).into_bytes()
         }
+        PidEntry::Mountinfo => mountinfo(k, tg).into_bytes(),
         PidEntry::Stat => stat(k, tg, task, thread_level, zombie).into_bytes(),
         PidEntry::Statm => {
             let (size, rss) = mem_pages(tg, zombie);
@@ -185,8 +181,19 @@ fn comm(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>) -> Vec<u8> {
     }
 }
 
-/// The one-letter state and its name.
-fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> (char, &'static str) {
+/// `/proc/<pid>/mountinfo`: the mount table as seen from the process's root.
+pub fn mountinfo(k: &Kernel, tg: &ThreadGroup) -> String {
+    if crate::kernel::task::procs::is_zombie(tg) {
+        return String::new();
+    }
+    let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
+    k.vfs.mount_table().render_mountinfo(&root)
+}
+
+/// The one-letter state of a process (or of its thread `task`) and its
+/// name, as `stat` and `status` show them: Z, T, R while running
+/// application code (or reading this), else S.
+pub fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> (char, &'static str) {
     if zombie {
         return ('Z', "zombie");
     }
@@ -200,8 +207,12 @@ fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> (cha
     }
 }
 
-/// (total, resident) pages of the process.
-fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
+/// (total, resident) pages of the process: the size of every mapping of
+/// its address space (the sentry's VMA list), and the pages the host has
+/// resident in the stub process that holds it (the stub's own page and
+/// the vDSO included). `statm`, `stat`, `status` (VmSize, VmRSS) and `ps`
+/// all show these.
+pub fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
     if zombie {
         return (0, 0);
     }
@@ -236,7 +247,10 @@ fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, threa
     let pid = if thread_level { task.map(|t| t.tid).unwrap_or(tg.pid) } else { tg.pid };
     let comm = String::from_utf8_lossy(&comm(tg, task)).into_owned();
     let (size, rss) = mem_pages(tg, zombie);
-    let utime = if zombie { 0 } else { cpu_ticks(tg) };
+    let cpu = tg.timers.cpu_times(tg);
+    let ticks = |ns: u64| ns / (1_000_000_000 / clock_ticks());
+    let (utime, stime) = (ticks(cpu.user_ns), ticks(cpu.system_ns));
+    let tpgid = crate::kernel::tty::job::tpgid(tg);
     let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
     let (mask, pending) = match task {
         Some(t) => {
@@ -253,7 +267,7 @@ fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, threa
     let mut s = String::with_capacity(320);
     let _ = writeln!(
         s,
-        "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 -1 4194304 0 0 0 0 {utime} 0 {cu} {cs} 20 0 {threads} 0 {start} \
+        "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
          {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
          0 0 {brk} 0 0 0 0 {exit_code}",
         ppid = tg.ppid(),
@@ -281,7 +295,7 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     };
     let shared = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.mask();
     let (ign, cgt) = sig_sets(tg);
-    let caps: u64 = if creds.euid == 0 { 0x1ff_ffff_ffff } else { 0 };
+    let privs = tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fd_size = tg.fds.list().last().map(|(fd, _)| (*fd as usize + 1).next_multiple_of(64)).unwrap_or(64);
     let groups: String = creds.groups.iter().map(|g| format!("{g} ")).collect();
     let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(64);
@@ -290,16 +304,16 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);
     let _ = writeln!(s, "State:\t{st} ({st_name})");
     let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{}\nTracerPid:\t0", tg.pid, tg.ppid());
-    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, creds.euid);
-    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, creds.egid);
+    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, privs.fsuid);
+    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, privs.fsgid);
     let _ = writeln!(s, "FDSize:\t{fd_size}\nGroups:\t{groups}");
     let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{tid}\nNSpgid:\t{}\nNSsid:\t{}", tg.pid, tg.pgid(), tg.sid());
     if !zombie {
         let vmas = tg.mm().vmas();
         let kb =
             |f: &dyn Fn(&Vma) -> bool| -> u64 { vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 1024).sum() };
-        let total = kb(&|_| true);
-        let rss = host_rss(tg).unwrap_or(0) * 4;
+        let (total, rss) = mem_pages(tg, zombie);
+        let (total, rss) = (total * 4, rss * 4);
         let stack = kb(&|v| matches!(v.backing, Backing::Stack));
         let data = kb(&|v| matches!(v.backing, Backing::Anon | Backing::Heap) && v.prot & 2 != 0);
         let exe = kb(&|v| matches!(v.backing, Backing::File { .. }) && v.prot & 4 != 0);
@@ -312,9 +326,13 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));
     let _ = writeln!(s, "SigQ:\t0/63000\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}");
     let _ = writeln!(s, "SigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}");
-    let _ = writeln!(s, "CapInh:\t{:016x}\nCapPrm:\t{caps:016x}\nCapEff:\t{caps:016x}", 0);
-    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", 0x1ff_ffff_ffffu64, 0);
-    let _ = writeln!(s, "NoNewPrivs:\t0\nSeccomp:\t0\nSeccomp_filters:\t0");
+    let _ = writeln!(
+        s,
+        "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}",
+        privs.inheritable, privs.permitted, privs.effective
+    );
+    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", privs.bounding, 0);
+    let _ = writeln!(s, "NoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0", privs.no_new_privs as u8);
     let cpus = if ncpu == 64 { u64::MAX } else { (1u64 << ncpu) - 1 };
     let list = if ncpu == 1 { "0".to_string() } else { format!("0-{}", ncpu - 1) };
     let _ = writeln!(s, "Cpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t{list}");
@@ -324,9 +342,9 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
 }
 
 /// `/proc/<pid>/maps`.
-fn maps(tg: &ThreadGroup, zombie: bool) -> String {
+pub fn maps(tg: &ThreadGroup) -> String {
     let mut s = String::new();
-    if zombie {
+    if crate::kernel::task::procs::is_zombie(tg) {
         return s;
     }
     let vmas = tg.mm().vmas();
@@ -375,4 +393,38 @@ fn maps(tg: &ThreadGroup, zombie: bool) -> String {
         s.push('\n');
     }
     s
+}
+
+/// What `/proc/<pid>/fd/N` and `/proc/<pid>/fdinfo/N` show of a descriptor.
+#[derive(Clone, Debug)]
+pub struct FdView {
+    /// What `readlink` of `fd/N` gives (a path, `pipe:[N]`, `socket:[N]`...).
+    pub target: Vec<u8>,
+    pub pos: u64,
+    /// The open file's flags, with O_CLOEXEC if the descriptor has it.
+    pub flags: u32,
+    pub mnt_id: u32,
+    pub ino: u64,
+}
+
+impl FdView {
+    /// The `fdinfo/N` text.
+    pub fn fdinfo(&self) -> String {
+        format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n", self.pos, self.flags, self.mnt_id, self.ino)
+    }
+}
+
+/// Descriptor `fd` of process `tg`.
+pub fn fd_view(k: &Kernel, tg: &ThreadGroup, fd: i32) -> Result<FdView, Errno> {
+    let e = tg.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
+    let f = &e.file;
+    let mnt_id = if f.path.first() == Some(&b'/') { k.vfs.mount_of(&f.path).id } else { 0 };
+    let cloexec = if e.cloexec { libc::O_CLOEXEC as u32 } else { 0 };
+    Ok(FdView {
+        target: f.path.clone(),
+        pos: f.position(),
+        flags: f.flags() | cloexec,
+        mnt_id,
+        ino: f.ops.stat().map(|s| s.ino).unwrap_or(0),
+    })
 }
