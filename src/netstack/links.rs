@@ -100,3 +100,39 @@ pub fn is_local(mode: NetworkMode, a: &IpAddr) -> bool {
         },
     }
 }
+
+/// One IPv4 route: the connected route of an interface address (Linux
+/// puts lo's in the local table, the others in the main table).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Route {
+    /// The network (address masked to the prefix).
+    pub dst: Ipv4Addr,
+    pub prefix: u8,
+    /// The preferred source address.
+    pub src: Ipv4Addr,
+    /// The interface's index and name.
+    pub index: u32,
+    pub dev: &'static str,
+    /// In the local table (host scope), else the main table (link scope).
+    pub local: bool,
+}
+
+/// The IPv4 routes of `links` (what `ip route` and netlink dumps show).
+pub fn routes(links: &[Link]) -> Vec<Route> {
+    let mut out = Vec::new();
+    for l in links {
+        for (a, prefix) in &l.addrs {
+            let IpAddr::V4(v) = a else { continue };
+            let mask: u32 = if *prefix == 0 { 0 } else { u32::MAX << (32 - *prefix as u32) };
+            out.push(Route {
+                dst: Ipv4Addr::from(u32::from(*v) & mask),
+                prefix: *prefix,
+                src: *v,
+                index: l.index,
+                dev: l.name,
+                local: l.name == "lo",
+            });
+        }
+    }
+    out
+}

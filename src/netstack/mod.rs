@@ -29,6 +29,7 @@ pub mod links;
 pub mod netlink;
 pub mod ports;
 pub mod procfs;
+pub mod report;
 pub mod socket;
 pub mod stack;
 pub mod tcp;

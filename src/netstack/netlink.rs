@@ -164,29 +164,23 @@ fn addr_msgs(l: &Link, family: u8, seq: u32, pid: u32, out: &mut Vec<Vec<u8>>) {
 }
 
 fn route_msgs(links: &[Link], family: u8, seq: u32, pid: u32, out: &mut Vec<Vec<u8>>) {
-    for l in links {
-        for (a, prefix) in &l.addrs {
-            let IpAddr::V4(v) = a else { continue };
-            if family != 0 && family != libc::AF_INET as u8 {
-                continue;
-            }
-            let m32: u32 = if *prefix == 0 { 0 } else { u32::MAX << (32 - *prefix as u32) };
-            let net = (u32::from(*v) & m32).to_be_bytes();
-            // The connected route: main table for eth0, local table for lo.
-            let (table, kind, scope) = if l.name == "lo" {
-                (libc::RT_TABLE_LOCAL, libc::RTN_LOCAL, libc::RT_SCOPE_HOST)
-            } else {
-                (libc::RT_TABLE_MAIN, libc::RTN_UNICAST, libc::RT_SCOPE_LINK)
-            };
-            let mut m = Msg::new(RTM_NEWROUTE, NLM_F_MULTI, seq, pid);
-            m.put(&[libc::AF_INET as u8, *prefix, 0, 0, table, libc::RTPROT_KERNEL, scope, kind]);
-            m.put(&0u32.to_ne_bytes());
-            m.attr(libc::RTA_TABLE, &(table as u32).to_ne_bytes());
-            m.attr(libc::RTA_DST, &net);
-            m.attr(libc::RTA_PREFSRC, &v.octets());
-            m.attr(libc::RTA_OIF, &l.index.to_ne_bytes());
-            out.push(m.done());
-        }
+    if family != 0 && family != libc::AF_INET as u8 {
+        return;
+    }
+    for r in super::links::routes(links) {
+        let (table, kind, scope) = if r.local {
+            (libc::RT_TABLE_LOCAL, libc::RTN_LOCAL, libc::RT_SCOPE_HOST)
+        } else {
+            (libc::RT_TABLE_MAIN, libc::RTN_UNICAST, libc::RT_SCOPE_LINK)
+        };
+        let mut m = Msg::new(RTM_NEWROUTE, NLM_F_MULTI, seq, pid);
+        m.put(&[libc::AF_INET as u8, r.prefix, 0, 0, table, libc::RTPROT_KERNEL, scope, kind]);
+        m.put(&0u32.to_ne_bytes());
+        m.attr(libc::RTA_TABLE, &(table as u32).to_ne_bytes());
+        m.attr(libc::RTA_DST, &r.dst.octets());
+        m.attr(libc::RTA_PREFSRC, &r.src.octets());
+        m.attr(libc::RTA_OIF, &r.index.to_ne_bytes());
+        out.push(m.done());
     }
 }
 

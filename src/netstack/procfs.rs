@@ -16,7 +16,7 @@ use super::NetStack;
 
 /// One line of a /proc/net/{tcp,udp} table: local address and port,
 /// remote endpoint, Linux state number, send and receive queue sizes.
-type Row = (Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize);
+pub(super) type Row = (Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize);
 
 fn hex_addr(a: Option<IpAddress>, v6: bool) -> String {
     let ip: Option<IpAddr> = a.map(IpAddr::from);
@@ -58,7 +58,7 @@ fn inet_table(header_v6: bool, rows: Vec<Row>) -> Vec<u8> {
     s.into_bytes()
 }
 
-fn tcp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
+pub(super) fn tcp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
     let table = net.ip.peek(|s| s.tcp_table());
     let mut seen_listen: Vec<IpListenEndpoint> = Vec::new();
     let mut rows = Vec::new();
@@ -90,7 +90,7 @@ pub fn tcp6(net: &NetStack) -> Vec<u8> {
     inet_table(true, tcp_rows(net, true))
 }
 
-fn udp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
+pub(super) fn udp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
     net.ip
         .peek(|s| s.udp_table())
         .into_iter()
