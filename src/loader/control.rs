@@ -2,6 +2,7 @@
 //! socket and serves each request (see `proto.rs`) on a thread of its own,
 //! so a `wait` that blocks for hours keeps no one else waiting.
 
+use std::io::Read;
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -82,6 +83,7 @@ fn handle(sb: &Arc<Sandbox>, stream: &UnixStream) {
         Request::Events { id, interval_ms, stats_only } => {
             return events(sb, stream, &id, interval_ms, stats_only);
         }
+        Request::Strace { id, pid } => return strace(sb, stream, &id, pid),
         req => dispatch(sb, req, fds),
     };
     let _ = proto::send(stream, &resp, &[]);
@@ -144,11 +146,19 @@ fn dispatch(sb: &Arc<Sandbox>, req: Request, fds: Vec<OwnedFd>) -> Response {
             sb.destroy(&id, None).map_err(|e| e.to_string())?;
             Ok(Response::ok())
         }
-        Request::Events { .. } => Err("events: not here".into()),
-        // Served by the console's introspection work, under way.
-        Request::Inspect { .. } | Request::Strace { .. } | Request::Mounts { .. } | Request::Net { .. } => {
-            Err("this sandbox does not serve that request yet".into())
+        Request::Inspect { id, pid } => {
+            let detail = sb.inspect(&id, pid).map_err(|e| e.to_string())?;
+            Ok(Response { inspect: Some(detail), ..Default::default() })
         }
+        Request::Mounts { id } => {
+            let text = sb.mounts(&id).map_err(|e| e.to_string())?;
+            Ok(Response { text: Some(text), ..Default::default() })
+        }
+        Request::Net { id } => {
+            let text = sb.net(&id).map_err(|e| e.to_string())?;
+            Ok(Response { text: Some(text), ..Default::default() })
+        }
+        Request::Events { .. } | Request::Strace { .. } => Err("streams are not served here".into()),
     })();
     r.unwrap_or_else(Response::err)
 }
@@ -199,6 +209,70 @@ fn events(sb: &Arc<Sandbox>, stream: &UnixStream, id: &str, interval_ms: u64, st
                 Err(_) => return,
             },
             Err(mpsc::RecvTimeoutError::Disconnected) => return,
+        }
+    }
+}
+
+/// How often a strace stream with nothing to send checks that its client
+/// is still there and its processes still run.
+const TRACE_POLL: Duration = Duration::from_millis(200);
+
+/// Whether the client of `stream` has hung up (or sent something, which
+/// no stream expects: that ends it too).
+fn client_gone(stream: &UnixStream) -> bool {
+    if stream.set_nonblocking(true).is_err() {
+        return true;
+    }
+    let mut b = [0u8; 1];
+    let gone = match (&*stream).read(&mut b) {
+        Ok(_) => true,
+        Err(e) => e.kind() != std::io::ErrorKind::WouldBlock && e.kind() != std::io::ErrorKind::Interrupted,
+    };
+    gone || stream.set_nonblocking(false).is_err()
+}
+
+/// Streams the syscalls of container `id` (or of process `pid` and its
+/// later children): a first empty reply once tracing is on, then one
+/// `line` per syscall, until the client hangs up or the traced processes
+/// are gone. Tracing for this client ends with it.
+fn strace(sb: &Arc<Sandbox>, stream: &UnixStream, id: &str, pid: i32) {
+    let send_line =
+        |line: String| proto::send(stream, &Response { line: Some(line), ..Default::default() }, &[]).is_ok();
+    let sub = match sb.strace(id, pid) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = proto::send(stream, &Response::err(e.to_string()), &[]);
+            return;
+        }
+    };
+    if proto::send(stream, &Response::ok(), &[]).is_err() {
+        return;
+    }
+    let lines = sub.subscriber();
+    loop {
+        match lines.next(TRACE_POLL) {
+            Some(line) => {
+                if !send_line(line) {
+                    return;
+                }
+            }
+            None => {
+                if client_gone(stream) {
+                    return;
+                }
+                if sb.trace_done(id, &sub) {
+                    // What was traced before the end still goes out.
+                    while let Some(line) = lines.next(Duration::ZERO) {
+                        if !send_line(line) {
+                            return;
+                        }
+                    }
+                    if let Some(line) = lines.take_dropped() {
+                        send_line(line);
+                    }
+                    return;
+                }
+            }
         }
     }
 }

@@ -5,6 +5,7 @@ pub mod boot;
 pub mod client;
 pub mod control;
 pub mod hostpty;
+pub mod inspect;
 pub mod oci;
 pub mod proto;
 pub mod sandbox;

@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 
 use super::hostpty::Bridge;
+use super::inspect::proc_info;
 use super::oci::{ContainerConfig, PidNamespace, ProcessConfig};
 use super::proto::{ContainerInfo, Event, ProcInfo, SignalMode};
 use super::state::{now_rfc3339, ContainerState, ExitInfo, StateDir, Status};
@@ -282,7 +283,7 @@ impl Sandbox {
     }
 
     /// Fails unless container `id` exists (and was not destroyed).
-    fn live(&self, id: &str) -> Result<(), LoaderError> {
+    pub(super) fn live(&self, id: &str) -> Result<(), LoaderError> {
         match self.lock().containers.get(id) {
             Some(c) if !c.destroyed => Ok(()),
             _ => Err(LoaderError::NoContainer(id.to_string())),
@@ -608,7 +609,7 @@ impl Sandbox {
 
     /// The process `pid` of container `id` (0: its init): an exec'd one, or
     /// any process of the container.
-    fn find_process(&self, id: &str, pid: i32) -> Result<Arc<ThreadGroup>, LoaderError> {
+    pub(super) fn find_process(&self, id: &str, pid: i32) -> Result<Arc<ThreadGroup>, LoaderError> {
         self.find_with_tty(id, pid).map(|(tg, _)| tg)
     }
 
@@ -675,17 +676,22 @@ impl Sandbox {
 
     // -- Inspecting --
 
+    /// The tag of container `id`.
+    pub(super) fn tag(&self, id: &str) -> Result<Arc<ContainerTag>, LoaderError> {
+        let t = self.lock();
+        let c =
+            t.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+        Ok(c.tag.clone())
+    }
+
+    /// The init of container `id`, once started.
+    pub(super) fn init_of(&self, id: &str) -> Option<Arc<ThreadGroup>> {
+        self.lock().containers.get(id).filter(|c| !c.destroyed).and_then(|c| c.init.clone())
+    }
+
     /// The processes of container `id`.
     pub fn ps(&self, id: &str) -> Result<Vec<ProcInfo>, LoaderError> {
-        let tag = {
-            let t = self.lock();
-            let c = t
-                .containers
-                .get(id)
-                .filter(|c| !c.destroyed)
-                .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
-            c.tag.clone()
-        };
+        let tag = self.tag(id)?;
         let groups: Vec<Arc<ThreadGroup>> =
             self.kernel.procs().groups.values().filter(|g| Arc::ptr_eq(&g.container, &tag)).cloned().collect();
         Ok(groups.iter().map(proc_info).collect())
@@ -705,23 +711,21 @@ impl Sandbox {
         })
     }
 
-    /// Resource use of container `id`, as an event.
+    /// Resource use of container `id`, as an event; also how many live
+    /// strace clients the sandbox has and how many lines they were sent.
     pub fn stats(&self, id: &str) -> Result<Event, LoaderError> {
-        let tag = {
-            let t = self.lock();
-            let c = t
-                .containers
-                .get(id)
-                .filter(|c| !c.destroyed)
-                .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
-            c.tag.clone()
-        };
+        let tag = self.tag(id)?;
         let members = self.members(&tag);
         let threads: usize = members.iter().map(|g| g.task_list().len()).sum();
+        let tracers = &self.kernel.tracers;
         Ok(Event {
             kind: "stats".into(),
             id: id.to_string(),
-            data: json!({ "pids": { "current": members.len() }, "threads": { "current": threads } }),
+            data: json!({
+                "pids": { "current": members.len() },
+                "threads": { "current": threads },
+                "strace": { "subscribers": tracers.subscribers(), "lines": tracers.lines() },
+            }),
         })
     }
 
@@ -892,40 +896,4 @@ fn resolve_dir(vfs: &crate::kernel::vfs::Vfs, dir: &str) -> Result<Vec<u8>, &'st
         return Err("Not a directory");
     }
     Ok(r.path)
-}
-
-/// One line of `ps`.
-fn proc_info(g: &Arc<ThreadGroup>) -> ProcInfo {
-    let zombie = crate::kernel::task::procs::is_zombie(g);
-    let stopped = g.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some();
-    let tasks = g.task_list();
-    let running = tasks.iter().any(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed));
-    let state = if zombie {
-        "Z"
-    } else if stopped {
-        "T"
-    } else if running {
-        "R"
-    } else {
-        "S"
-    };
-    let argv = g.argv.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let cmd = argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ");
-    let tty = crate::kernel::tty::job::ctty_of(g).map(|t| t.name()).unwrap_or_else(|| "?".into());
-    ProcInfo {
-        uid: g.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid,
-        pid: g.pid,
-        ppid: g.ppid(),
-        pgid: g.pgid(),
-        sid: g.sid(),
-        state: state.into(),
-        threads: tasks.len(),
-        tty,
-        cmd,
-        tpgid: -1,
-        cpu_ms: 0,
-        rss_kb: 0,
-        vsz_kb: 0,
-        wchan: String::new(),
-    }
 }
