@@ -118,6 +118,8 @@ enum Command {
     Events(cli::EventsArgs),
     /// Write a default config.json for a bundle.
     Spec(cli::SpecArgs),
+    /// Look inside a running sandbox: inspect a process, strace live, mounts, network.
+    Debug(cli::debug::DebugArgs),
     /// The sandbox process (internal: started by create and run).
     #[command(hide = true)]
     Boot(cli::BootCliArgs),
@@ -215,6 +217,7 @@ fn main() -> ExitCode {
         Some(Command::Delete(a)) => runtime(cli::runtime::delete(&ctx, &a)),
         Some(Command::Events(a)) => runtime(cli::runtime::events(&ctx, &a)),
         Some(Command::Spec(a)) => runtime(cli::runtime::spec(&a)),
+        Some(Command::Debug(a)) => runtime(cli::debug::debug(&ctx, &a)),
         Some(Command::Boot(a)) => {
             let (level, file) = (cli.log_level.clone(), cli.log_file.clone());
             let init_log = move |default: &std::path::Path| {

@@ -1,10 +1,12 @@
 //! The runtime CLI, following runc and runsc: `create`, `start`, `run`,
 //! `exec`, `kill`, `wait`, `ps`, `state`, `list`, `delete`, `events`,
-//! `spec`, and the internal `boot`. Each command parses its arguments,
+//! `spec`, the internal `boot`, and `debug` (inspect, strace, mounts, net). Each command parses its arguments,
 //! talks to the sandbox through its control socket (or reads the state
 //! directory), prints, and returns an exit code. Errors are one line on
 //! stderr and exit code 1.
 
+pub mod debug;
+pub mod inspect;
 pub mod runtime;
 pub mod term;
 
@@ -141,6 +143,10 @@ pub enum Format {
 pub struct PsArgs {
     #[arg(short = 'f', long, value_enum, default_value = "table")]
     pub format: Format,
+    /// Table with more columns: the terminal's foreground group, CPU time,
+    /// memory and the syscall the process waits in.
+    #[arg(short = 'l', long)]
+    pub long: bool,
     /// The container id.
     pub id: String,
 }

@@ -36,7 +36,8 @@ pub struct Ctx {
     pub log_file: Option<PathBuf>,
 }
 
-fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
+/// The recorded state of container `id`.
+pub(super) fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
     Ok(ctx.state.read(id)?)
 }
 
@@ -531,6 +532,7 @@ pub fn ps(ctx: &Ctx, a: &PsArgs) -> Result<i32> {
     };
     match a.format {
         Format::Json => println!("{}", serde_json::to_string(&list)?),
+        Format::Table if a.long => print!("{}", ps_long(&list)),
         Format::Table => {
             let mut out = String::from("UID        PID   PPID   PGID    SID  STAT  TTY      CMD\n");
             for p in &list {
@@ -543,6 +545,23 @@ pub fn ps(ctx: &Ctx, a: &PsArgs) -> Result<i32> {
         }
     }
     Ok(0)
+}
+
+/// `ps --long`: the default columns plus TPGID, TIME (CPU, m:ss.cc),
+/// VSZ and RSS (KiB) and WCHAN (the syscall the process waits in).
+fn ps_long(list: &[crate::loader::proto::ProcInfo]) -> String {
+    let mut out = String::from(
+        "UID        PID   PPID   PGID    SID  TPGID  STAT  TTY          TIME      VSZ    RSS  WCHAN            CMD\n",
+    );
+    for p in list {
+        let time = format!("{}:{:02}.{:02}", p.cpu_ms / 60_000, p.cpu_ms / 1000 % 60, p.cpu_ms / 10 % 100);
+        let wchan = if p.wchan.is_empty() { "-" } else { p.wchan.as_str() };
+        out.push_str(&format!(
+            "{:<8} {:>5} {:>6} {:>6} {:>6} {:>6}  {:<4}  {:<8} {:>8} {:>8} {:>6}  {:<16} {}\n",
+            p.uid, p.pid, p.ppid, p.pgid, p.sid, p.tpgid, p.state, p.tty, time, p.vsz_kb, p.rss_kb, wchan, p.cmd
+        ));
+    }
+    out
 }
 
 fn state_json(st: &ContainerState) -> serde_json::Value {
