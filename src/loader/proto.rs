@@ -72,8 +72,11 @@ pub enum Request {
     Inspect { id: String, pid: i32 },
     /// Trace the syscalls of the container's processes (`pid` 0: all of
     /// them, also ones started later; else that process and its future
-    /// children). Streams `line` replies, one per syscall as `--strace`
-    /// prints it, until the client hangs up, which turns tracing off.
+    /// children). A first reply without `line` says tracing is on; then
+    /// `line` replies, one per syscall as `--strace` prints it, until the
+    /// client hangs up, which turns tracing off, or the traced processes
+    /// are gone (the sandbox closes the connection). A client too slow to
+    /// keep up loses lines and gets a `[husk] N lines dropped ...` line.
     Strace { id: String, pid: i32 },
     /// The container's mount table, as `/proc/self/mountinfo` of its init.
     Mounts { id: String },
@@ -103,7 +106,9 @@ pub struct ProcInfo {
     /// User plus system CPU time of all threads, in milliseconds.
     #[serde(default)]
     pub cpu_ms: u64,
-    /// Resident and virtual memory size, in KiB.
+    /// Resident and virtual memory size, in KiB, as /proc/PID/status
+    /// VmRSS and VmSize: the pages the host has resident in the stub
+    /// process holding the address space, and the size of all mappings.
     #[serde(default)]
     pub rss_kb: u64,
     #[serde(default)]
@@ -139,7 +144,8 @@ pub struct SignalDetail {
     pub signal: String,
     /// `default`, `ignore` or `handler 0x401230`.
     pub action: String,
-    /// SA_ flags and the handler's mask, readable (`SA_RESTART mask=SIGCHLD`).
+    /// SA_ flags and the handler's mask, as strace prints them
+    /// (`SA_RESTORER|SA_RESTART mask=[CHLD]`).
     pub flags: String,
 }
 
