@@ -5,6 +5,7 @@ mod kernel;
 mod loader;
 mod netstack;
 mod platform;
+mod repl;
 mod tty;
 
 use std::path::PathBuf;
@@ -14,8 +15,17 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 /// husk runs Linux programs in a sandbox: a user-space kernel (the sentry)
 /// intercepts every system call they make and serves it itself.
+///
+/// With no command, husk opens its interactive console: run sandboxes,
+/// attach this terminal to programs inside them, signal, wait, inspect
+/// (see `husk console --help`).
 #[derive(Parser, Debug)]
-#[command(name = "husk", version, about, long_about = None)]
+#[command(
+    name = "husk",
+    version,
+    about,
+    after_help = "With no command, husk opens the interactive console (`husk console`); type `help` there."
+)]
 struct Cli {
     /// Log verbosity: error, warn, info, debug or trace (or a tracing filter).
     #[arg(long, global = true, default_value = "error", value_name = "LEVEL")]
@@ -47,6 +57,15 @@ enum Network {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// The interactive console (also `husk` with no command): launch
+    /// sandboxes, attach to their terminals, signal, wait on and inspect
+    /// them live.
+    ///
+    /// Reads commands from the terminal with line editing, history
+    /// ($XDG_STATE_HOME/husk/history) and Tab completion; or from --script
+    /// FILE, or from stdin when it is not a terminal. Sandboxes it starts
+    /// are destroyed when it leaves, unless --keep.
+    Console(repl::ConsoleArgs),
     /// Run a command in a fresh sandbox and exit with its status, like `runsc do`.
     ///
     /// The root file system is the host directory given by --root (default
@@ -225,10 +244,8 @@ fn main() -> ExitCode {
             };
             ExitCode::from(cli::runtime::boot(&ctx, &a, &init_log).clamp(0, 255) as u8)
         }
-        None => {
-            eprintln!("husk: the interactive console is not available yet; see `husk --help` (try `husk do -- CMD`)");
-            ExitCode::from(2)
-        }
+        Some(Command::Console(a)) => ExitCode::from(repl::run(ctx, &a).clamp(0, 255) as u8),
+        None => ExitCode::from(repl::run(ctx, &repl::ConsoleArgs::default_args()).clamp(0, 255) as u8),
         Some(Command::Do { root, strace, tty, console, network, env, cwd, mounts, cmd }) => {
             let mounts = match parse_mounts(&mounts) {
                 Ok(m) => m,

@@ -8,6 +8,7 @@
 pub mod debug;
 pub mod inspect;
 pub mod runtime;
+pub mod signals;
 pub mod term;
 
 use std::path::PathBuf;

@@ -3,6 +3,7 @@
 
 use std::io::{Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::{anyhow, bail, Context, Result};
 use serde_json::json;
 
+use super::signals::parse_signal;
 use super::term::Pump;
 use super::{
     BootCliArgs, CreateArgs, DeleteArgs, EventsArgs, ExecArgs, Format, KillArgs, ListArgs, PsArgs, RunArgs, SpecArgs,
@@ -19,7 +21,7 @@ use super::{
 use crate::loader::client::{self, ClientError, CALL_TIMEOUT};
 use crate::loader::hostpty;
 use crate::loader::oci::{self, ProcessConfig};
-use crate::loader::proto::{Request, SignalMode};
+use crate::loader::proto::{ProcInfo, Request, SignalMode};
 use crate::loader::state::{validate_id, ContainerState, ExitInfo, StateDir, Status};
 
 /// How long `create` waits for the sandbox to be ready.
@@ -29,6 +31,7 @@ const EXIT_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// What every runtime command needs: the state directory and the global
 /// options passed on to `husk boot`.
+#[derive(Clone)]
 pub struct Ctx {
     pub state: StateDir,
     pub no_seccomp: bool,
@@ -36,13 +39,13 @@ pub struct Ctx {
     pub log_file: Option<PathBuf>,
 }
 
-/// The recorded state of container `id`.
-pub(super) fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
+/// Container `id`'s checkpoint as its sandbox last wrote it.
+pub fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
     Ok(ctx.state.read(id)?)
 }
 
 /// The container's state, refreshed from its sandbox when that is alive.
-fn live_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
+pub fn live_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
     let mut st = read_state(ctx, id)?;
     if st.sandbox_alive() {
         if let Ok(r) = client::call(&ctx.state, &st, &Request::State { id: id.to_string() }, &[], Some(CALL_TIMEOUT)) {
@@ -83,14 +86,25 @@ fn bundle_dir(b: &Option<PathBuf>) -> Result<PathBuf> {
 }
 
 /// A started `husk boot`.
-struct Booted {
-    pid: i32,
+pub struct Booted {
+    /// Its host pid.
+    pub pid: i32,
+}
+
+/// Where the stdio of a new root container comes from.
+pub enum BootStdio {
+    /// This process's stdin, stdout and stderr (as runc).
+    Inherit,
+    /// A host pty slave whose master the caller shows (`run -t`, the
+    /// console): the sandbox bridges it to a pty of its own.
+    Terminal(OwnedFd),
+    /// These three descriptors (the console's log file and input FIFO).
+    Files([OwnedFd; 3]),
 }
 
 /// Starts the sandbox process for a new root container and waits until it
-/// is ready (or failed). `terminal` is the host pty slave to hand it when
-/// this CLI shows the container's terminal itself.
-fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, terminal: Option<OwnedFd>) -> Result<Booted> {
+/// is ready (or failed).
+fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, stdio: BootStdio) -> Result<Booted> {
     let (ready_r, ready_w) = nix::unistd::pipe().context("pipe")?;
     let exe = std::env::current_exe().context("finding the husk binary")?;
     let mut cmd = Command::new(exe);
@@ -105,10 +119,18 @@ fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, terminal: Option<Owned
     if let Some(s) = &a.console_socket {
         cmd.arg("--console-socket").arg(std::path::absolute(s).unwrap_or_else(|_| s.clone()));
     }
-    if terminal.is_some() {
-        cmd.arg("--terminal-fd").arg("3");
-        cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
-    }
+    let terminal = match stdio {
+        BootStdio::Inherit => None,
+        BootStdio::Terminal(t) => {
+            cmd.arg("--terminal-fd").arg("3");
+            cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+            Some(t)
+        }
+        BootStdio::Files([i, o, e]) => {
+            cmd.stdin(Stdio::from(i)).stdout(Stdio::from(o)).stderr(Stdio::from(e));
+            None
+        }
+    };
     if a.strace {
         cmd.arg("--strace");
     }
@@ -219,16 +241,42 @@ fn create_inner(ctx: &Ctx, a: &CreateArgs, foreground: bool) -> Result<Option<Ow
         (None, None)
     };
     print_warnings(&cfg);
+    let stdio = match slave {
+        Some(s) => BootStdio::Terminal(s),
+        None => BootStdio::Inherit,
+    };
+    boot_checked(ctx, a, &bundle, stdio)?;
+    Ok(master)
+}
+
+/// Creates a new sandbox for container `a.id` whose stdio is `stdio` (the
+/// console's way in: it decides where a container's terminal or output
+/// goes). Returns the sandbox's host pid.
+pub fn create_with(ctx: &Ctx, a: &CreateArgs, stdio: BootStdio) -> Result<i32> {
+    validate_id(&a.id)?;
+    let bundle = std::path::absolute(bundle_dir(&a.bundle)?)?;
+    let cfg = oci::load_bundle(&bundle)?;
+    if ctx.state.exists(&a.id) {
+        bail!("container {:?} already exists", a.id);
+    }
+    if cfg.process.terminal != matches!(stdio, BootStdio::Terminal(_)) {
+        bail!("process.terminal in {} does not match the terminal given", bundle.join("config.json").display());
+    }
+    print_warnings(&cfg);
+    boot_checked(ctx, a, &bundle, stdio).map(|b| b.pid)
+}
+
+fn boot_checked(ctx: &Ctx, a: &CreateArgs, bundle: &Path, stdio: BootStdio) -> Result<Booted> {
     if ctx.no_seccomp {
         crate::loader::seccomp::warn_disabled();
     }
-    let booted = boot_sandbox(ctx, a, &bundle, slave)?;
+    let booted = boot_sandbox(ctx, a, bundle, stdio)?;
     if let Err(e) = write_pid_file(&a.pid_file, booted.pid) {
         // All or nothing.
         let _ = delete(ctx, &DeleteArgs { force: true, id: a.id.clone() });
         return Err(e);
     }
-    Ok(master)
+    Ok(booted)
 }
 
 fn create_in_sandbox(ctx: &Ctx, a: &CreateArgs, sid: &str, bundle: &Path, cfg: &oci::ContainerConfig) -> Result<()> {
@@ -337,11 +385,19 @@ fn parse_user(s: &str) -> Result<(u32, Option<u32>)> {
     Ok((uid, gid))
 }
 
-/// `husk exec`.
-pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
-    if a.tty && a.detach {
-        bail!("--tty with --detach is not supported: the terminal is this command's");
-    }
+/// Where the stdio of an exec'd process comes from.
+pub enum ExecStdio {
+    /// This process's stdin, stdout and stderr.
+    Inherit,
+    /// A host pty slave whose master the caller shows.
+    Terminal(OwnedFd),
+    /// These three descriptors.
+    Files([OwnedFd; 3]),
+}
+
+/// Starts `a.cmd` in container `a.id` (not waiting for it); returns its
+/// pid in the sandbox. `a.tty` must match whether `stdio` is a terminal.
+pub fn exec_spawn(ctx: &Ctx, a: &ExecArgs, stdio: ExecStdio) -> Result<i32> {
     let st = read_state(ctx, &a.id)?;
     if st.live_status() != Status::Running {
         bail!("container {:?} is {}, not running", a.id, st.live_status().as_str());
@@ -377,98 +433,57 @@ pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
     if !a.additional_gids.is_empty() {
         p.additional_gids = a.additional_gids.clone();
     }
-    p.terminal = a.tty;
+    p.terminal = matches!(stdio, ExecStdio::Terminal(_));
     p.console_size = None;
-    let (fds, master) = if a.tty {
-        let (m, s) = hostpty::open_pair().context("opening a terminal")?;
-        (vec![s], Some(m))
-    } else {
-        (vec![], None)
+    let owned: Vec<OwnedFd> = match stdio {
+        ExecStdio::Inherit => vec![],
+        ExecStdio::Terminal(t) => vec![t],
+        ExecStdio::Files(f) => f.into(),
     };
-    let raw: Vec<i32> = if a.tty { fds.iter().map(|f| f.as_raw_fd()).collect() } else { vec![0, 1, 2] };
+    let raw: Vec<i32> = if owned.is_empty() { vec![0, 1, 2] } else { owned.iter().map(|f| f.as_raw_fd()).collect() };
     let resp =
         client::call(&ctx.state, &st, &Request::Exec { id: a.id.clone(), process: p }, &raw, Some(CALL_TIMEOUT))?;
-    drop(fds);
+    drop(owned);
     let pid = resp.pid.ok_or_else(|| anyhow!("the sandbox did not say which pid it started"))?;
     write_pid_file(&a.pid_file, pid)?;
+    Ok(pid)
+}
+
+/// `husk exec`.
+pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
+    if a.tty && a.detach {
+        bail!("--tty with --detach is not supported: the terminal is this command's");
+    }
+    read_state(ctx, &a.id)?;
+    let (stdio, master) = if a.tty {
+        let (m, s) = hostpty::open_pair().context("opening a terminal")?;
+        (ExecStdio::Terminal(s), Some(m))
+    } else {
+        (ExecStdio::Inherit, None)
+    };
+    let pid = exec_spawn(ctx, a, stdio)?;
     if a.detach {
         return Ok(0);
     }
     let pump = master.map(Pump::start);
     forward_signals(ctx, &a.id, pid, SignalMode::Process);
-    let r = client::call(&ctx.state, &st, &Request::WaitPid { id: a.id.clone(), pid }, &[], None);
+    let r = wait_exit(ctx, &a.id, Some(pid));
     if let Some(p) = pump {
         p.finish(Duration::from_secs(2));
     }
-    let exit = r?.exit.ok_or_else(|| anyhow!("no exit status"))?;
-    Ok(exit.shell_code())
+    Ok(r?.shell_code())
 }
 
-/// Parses a signal name (`KILL`, `SIGKILL`, `kill`, `RTMIN+2`) or number.
-pub fn parse_signal(s: &str) -> Result<i32> {
-    if let Ok(n) = s.parse::<i32>() {
-        if (1..=64).contains(&n) {
-            return Ok(n);
-        }
-        bail!("invalid signal {s:?}");
+/// Sends `sig` to process `pid` (0: the init) of container `id` as `mode`
+/// says.
+pub fn send_signal(ctx: &Ctx, id: &str, pid: i32, sig: i32, mode: SignalMode) -> Result<()> {
+    let st = read_state(ctx, id)?;
+    if st.live_status() == Status::Stopped {
+        bail!("container {id:?} is not running");
     }
-    let up = s.to_ascii_uppercase();
-    let name = up.strip_prefix("SIG").unwrap_or(&up);
-    const NAMES: &[(&str, i32)] = &[
-        ("HUP", libc::SIGHUP),
-        ("INT", libc::SIGINT),
-        ("QUIT", libc::SIGQUIT),
-        ("ILL", libc::SIGILL),
-        ("TRAP", libc::SIGTRAP),
-        ("ABRT", libc::SIGABRT),
-        ("IOT", libc::SIGIOT),
-        ("BUS", libc::SIGBUS),
-        ("FPE", libc::SIGFPE),
-        ("KILL", libc::SIGKILL),
-        ("USR1", libc::SIGUSR1),
-        ("SEGV", libc::SIGSEGV),
-        ("USR2", libc::SIGUSR2),
-        ("PIPE", libc::SIGPIPE),
-        ("ALRM", libc::SIGALRM),
-        ("TERM", libc::SIGTERM),
-        ("STKFLT", libc::SIGSTKFLT),
-        ("CHLD", libc::SIGCHLD),
-        ("CLD", libc::SIGCHLD),
-        ("CONT", libc::SIGCONT),
-        ("STOP", libc::SIGSTOP),
-        ("TSTP", libc::SIGTSTP),
-        ("TTIN", libc::SIGTTIN),
-        ("TTOU", libc::SIGTTOU),
-        ("URG", libc::SIGURG),
-        ("XCPU", libc::SIGXCPU),
-        ("XFSZ", libc::SIGXFSZ),
-        ("VTALRM", libc::SIGVTALRM),
-        ("PROF", libc::SIGPROF),
-        ("WINCH", libc::SIGWINCH),
-        ("IO", libc::SIGIO),
-        ("POLL", libc::SIGPOLL),
-        ("PWR", libc::SIGPWR),
-        ("SYS", libc::SIGSYS),
-    ];
-    if let Some((_, n)) = NAMES.iter().find(|(n, _)| *n == name) {
-        return Ok(*n);
-    }
-    let rt = |base: i32, off: &str| -> Option<i32> {
-        let o: i32 = if off.is_empty() { 0 } else { off.parse().ok()? };
-        let n = base + o;
-        (34..=64).contains(&n).then_some(n)
-    };
-    let parsed = if let Some(off) = name.strip_prefix("RTMIN") {
-        off.strip_prefix('+').or((off.is_empty()).then_some("")).and_then(|o| rt(34, o))
-    } else if let Some(off) = name.strip_prefix("RTMAX") {
-        off.strip_prefix('-')
-            .map(|o| o.parse::<i32>().ok().map(|o| -o))
-            .unwrap_or(Some(0))
-            .and_then(|o| rt(64, &o.to_string()))
-    } else {
-        None
-    };
-    parsed.ok_or_else(|| anyhow!("unknown signal {s:?}"))
+    let req = Request::Signal { id: id.to_string(), pid, signal: sig, mode };
+    client::call(&ctx.state, &st, &req, &[], Some(CALL_TIMEOUT))?;
+    Ok(())
 }
 
 /// `husk kill`.
@@ -480,11 +495,6 @@ pub fn kill(ctx: &Ctx, a: &KillArgs) -> Result<i32> {
     if a.all && a.foreground {
         bail!("--all and --foreground cannot be used together");
     }
-    let st = read_state(ctx, &a.id)?;
-    let status = st.live_status();
-    if status == Status::Stopped {
-        bail!("container {:?} is not running", a.id);
-    }
     let mode = if a.all {
         SignalMode::All
     } else if a.foreground {
@@ -492,8 +502,7 @@ pub fn kill(ctx: &Ctx, a: &KillArgs) -> Result<i32> {
     } else {
         SignalMode::Process
     };
-    let req = Request::Signal { id: a.id.clone(), pid: a.pid.unwrap_or(0), signal: sig, mode };
-    client::call(&ctx.state, &st, &req, &[], Some(CALL_TIMEOUT))?;
+    send_signal(ctx, &a.id, a.pid.unwrap_or(0), sig, mode)?;
     Ok(0)
 }
 
@@ -501,35 +510,58 @@ fn exit_json(id: &str, e: &ExitInfo) -> serde_json::Value {
     json!({ "id": id, "exitStatus": e.shell_code(), "waitStatus": e.wait_status(), "signal": e.signal })
 }
 
+/// Waits for container `id`'s init (or process `pid`) to exit, on a
+/// connection of the caller's (which it may shut down to give up).
+pub fn wait_exit_on(ctx: &Ctx, sock: &UnixStream, id: &str, pid: Option<i32>) -> Result<ExitInfo> {
+    let req = match pid {
+        Some(pid) => Request::WaitPid { id: id.to_string(), pid },
+        None => Request::Wait { id: id.to_string() },
+    };
+    match client::call_on(sock, &req, &[], None) {
+        Ok((r, _)) => r.exit.ok_or_else(|| anyhow!("no exit status")),
+        // The sandbox went away while we waited: its checkpoint may tell.
+        Err(ClientError::Proto(_)) if pid.is_none() => match read_state(ctx, id)?.exit {
+            Some(e) => Ok(e),
+            None => bail!("container {id:?}: the sandbox process is gone; the exit status is unknown"),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Waits for container `id`'s init (or process `pid`) to exit.
+pub fn wait_exit(ctx: &Ctx, id: &str, pid: Option<i32>) -> Result<ExitInfo> {
+    let st = read_state(ctx, id)?;
+    match client::connect(&ctx.state, &st) {
+        Ok(sock) => wait_exit_on(ctx, &sock, id, pid),
+        Err(ClientError::Gone(_)) if pid.is_none() => match read_state(ctx, id)?.exit {
+            Some(e) => Ok(e),
+            None => bail!("container {id:?}: the sandbox process is gone; the exit status is unknown"),
+        },
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `husk wait`.
 pub fn wait(ctx: &Ctx, a: &WaitArgs) -> Result<i32> {
-    let st = read_state(ctx, &a.id)?;
-    let req = match a.pid {
-        Some(pid) => Request::WaitPid { id: a.id.clone(), pid },
-        None => Request::Wait { id: a.id.clone() },
-    };
-    let exit = match client::call(&ctx.state, &st, &req, &[], None) {
-        Ok(r) => r.exit,
-        Err(ClientError::Gone(_)) if a.pid.is_none() => match read_state(ctx, &a.id)?.exit {
-            Some(e) => Some(e),
-            None => bail!("container {:?}: the sandbox process is gone; the exit status is unknown", a.id),
-        },
-        Err(e) => return Err(e.into()),
-    };
-    let exit = exit.ok_or_else(|| anyhow!("no exit status"))?;
+    let exit = wait_exit(ctx, &a.id, a.pid)?;
     println!("{}", exit_json(&a.id, &exit));
     Ok(0)
 }
 
+/// The processes of container `id` (none when its sandbox is gone).
+pub fn ps_rows(ctx: &Ctx, id: &str) -> Result<Vec<ProcInfo>> {
+    let st = read_state(ctx, id)?;
+    match client::call(&ctx.state, &st, &Request::Ps { id: id.to_string() }, &[], Some(CALL_TIMEOUT)) {
+        Ok(r) => Ok(r.processes.unwrap_or_default()),
+        // A stopped sandbox has no processes.
+        Err(ClientError::Gone(_)) => Ok(vec![]),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `husk ps`.
 pub fn ps(ctx: &Ctx, a: &PsArgs) -> Result<i32> {
-    let st = read_state(ctx, &a.id)?;
-    let list = match client::call(&ctx.state, &st, &Request::Ps { id: a.id.clone() }, &[], Some(CALL_TIMEOUT)) {
-        Ok(r) => r.processes.unwrap_or_default(),
-        // A stopped sandbox has no processes.
-        Err(ClientError::Gone(_)) => vec![],
-        Err(e) => return Err(e.into()),
-    };
+    let list = ps_rows(ctx, &a.id)?;
     match a.format {
         Format::Json => println!("{}", serde_json::to_string(&list)?),
         Format::Table if a.long => print!("{}", ps_long(&list)),
@@ -591,9 +623,14 @@ pub fn state(ctx: &Ctx, id: &str) -> Result<i32> {
     Ok(0)
 }
 
+/// Every container of the state directory, as it is now.
+pub fn list_states(ctx: &Ctx) -> Vec<ContainerState> {
+    ctx.state.list().iter().filter_map(|s| live_state(ctx, &s.id).ok()).collect()
+}
+
 /// `husk list`.
 pub fn list(ctx: &Ctx, a: &ListArgs) -> Result<i32> {
-    let all: Vec<ContainerState> = ctx.state.list().iter().filter_map(|s| live_state(ctx, &s.id).ok()).collect();
+    let all = list_states(ctx);
     if a.quiet {
         for s in &all {
             println!("{}", s.id);
@@ -663,14 +700,17 @@ pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<i32> {
         for other in ctx.state.list() {
             if other.sandbox_id == st.id && other.id != st.id {
                 ctx.state.remove(&other.id)?;
+                ctx.state.remove_console_files(&other.id);
             }
         }
     }
     ctx.state.remove(&a.id)?;
+    ctx.state.remove_console_files(&a.id);
     Ok(0)
 }
 
-fn parse_duration(s: &str) -> Result<Duration> {
+/// Parses `5s`, `500ms`, `2m` (seconds without a unit).
+pub fn parse_duration(s: &str) -> Result<Duration> {
     let bad = || anyhow!("invalid duration {s:?} (e.g. 5s, 500ms)");
     let (num, unit) = s.find(|c: char| !c.is_ascii_digit() && c != '.').map(|i| s.split_at(i)).unwrap_or((s, "s"));
     let n: f64 = num.parse().map_err(|_| bad())?;
@@ -739,21 +779,6 @@ pub fn boot(ctx: &Ctx, a: &BootCliArgs, init_log: &dyn Fn(&Path)) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signals() {
-        assert_eq!(parse_signal("KILL").unwrap(), 9);
-        assert_eq!(parse_signal("SIGTERM").unwrap(), 15);
-        assert_eq!(parse_signal("hup").unwrap(), 1);
-        assert_eq!(parse_signal("9").unwrap(), 9);
-        assert_eq!(parse_signal("RTMIN").unwrap(), 34);
-        assert_eq!(parse_signal("RTMIN+2").unwrap(), 36);
-        assert_eq!(parse_signal("RTMAX").unwrap(), 64);
-        assert_eq!(parse_signal("SIGRTMAX-1").unwrap(), 63);
-        for bad in ["SIGFOO", "0", "65", "", "RTMIN+40"] {
-            assert!(parse_signal(bad).is_err(), "{bad}");
-        }
-    }
 
     #[test]
     fn durations() {

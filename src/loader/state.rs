@@ -197,6 +197,21 @@ impl StateDir {
         self.dir(sandbox_id).join("sandbox.log")
     }
 
+    /// Files the console keeps for container `id` (a generated bundle, the
+    /// captured output, the input FIFO): beside the container directories,
+    /// under a name no container id can take, since they exist before the
+    /// sandbox claims `<root>/<id>/`.
+    pub fn console_dir(&self, id: &str) -> PathBuf {
+        self.root.join(".console").join(id)
+    }
+
+    /// Removes the console's files of container `id`, if any.
+    pub fn remove_console_files(&self, id: &str) {
+        if validate_id(id).is_ok() {
+            let _ = std::fs::remove_dir_all(self.console_dir(id));
+        }
+    }
+
     /// Takes the id: creates the container's directory, failing if it
     /// exists. Whoever claims a directory removes it if creation fails.
     pub fn claim(&self, id: &str) -> Result<(), StateError> {
