@@ -10,6 +10,7 @@ use std::os::fd::BorrowedFd;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::output::write_out;
 use super::session::{Ended, Session};
 use crate::loader::hostpty;
 
@@ -74,6 +75,17 @@ impl DetachKeys {
     }
 }
 
+/// `Ctrl-P Ctrl-Q`.
+pub fn describe_keys(keys: &[u8]) -> String {
+    let name = |b: u8| match b {
+        0 => "Ctrl-@".to_string(),
+        1..=26 => format!("Ctrl-{}", (b'A' + b - 1) as char),
+        27..=31 => format!("Ctrl-{}", (b'@' + b) as char),
+        b => (b as char).to_string(),
+    };
+    keys.iter().map(|b| name(*b)).collect::<Vec<_>>().join(" ")
+}
+
 fn host_size() -> Option<(u16, u16)> {
     hostpty::winsize(0).map(|w| (w.rows, w.cols))
 }
@@ -96,6 +108,8 @@ fn write_all(fd: i32, mut bytes: &[u8]) -> bool {
 /// `redraw`, the pty's size is nudged so a full-screen program repaints.
 pub fn attach(sess: &Arc<Session>, keys: &[u8], redraw: bool) -> AttachEnd {
     let _raw = crate::tty::RawMode::enter();
+    // Said once the terminal is raw: from here every key is the session's.
+    write_out(format!("[{}] attached to {}; {} detaches\r\n", sess.num, sess.title(), describe_keys(keys)).as_bytes());
     let master = sess.master_fd();
     let mut last = host_size();
     let mut nudge_until = None;
@@ -173,6 +187,9 @@ mod tests {
         // Split over two reads.
         assert_eq!(m.feed(b"a\x10"), (b"a".to_vec(), false));
         assert_eq!(m.feed(b"\x11"), (vec![], true));
+        assert_eq!(describe_keys(&[16, 17]), "Ctrl-P Ctrl-Q");
+        assert_eq!(describe_keys(&[1, b'd']), "Ctrl-A d");
+        assert_eq!(describe_keys(&[29]), "Ctrl-]");
         let mut one = DetachKeys::new(vec![29]);
         assert_eq!(one.feed(b"ab\x1dcd"), (b"ab".to_vec(), true));
     }

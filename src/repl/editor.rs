@@ -229,7 +229,8 @@ impl Completer for ConsoleHelper {
         let start = before.rfind(char::is_whitespace).map(|i| i + 1).unwrap_or(0);
         let words: Vec<&str> = before[..start].split_whitespace().collect();
         let found = candidates(&words, &before[start..], &self.world);
-        Ok((start, found.into_iter().map(|c| Pair { display: c.clone(), replacement: c }).collect()))
+        // A completed word gets its space (a common prefix of several does not).
+        Ok((start, found.into_iter().map(|c| Pair { replacement: format!("{c} "), display: c }).collect()))
     }
 }
 

@@ -298,55 +298,50 @@ impl Console {
             bail!("run -t needs a terminal on stdin (or add -d and attach later)");
         }
         let made = self.make_sandbox(&r.spec, foreground)?;
-        let pid = match self.start_container(&made.id) {
+        let id = made.id.clone();
+        // The session first: it records from the process's first byte.
+        let sess = made.master.map(|m| self.jobs.add(&id, &made.what, m));
+        let started = match &sess {
+            Some(s) => self.record_from_start(s, &r.attach),
+            None => Ok(()),
+        }
+        .and_then(|_| self.start_container(&id));
+        let pid = match started {
             Ok(p) => p,
             Err(e) => {
                 // Nothing runs: leave no sandbox behind.
-                let _ = self.destroy(&made.id);
+                let _ = self.destroy(&id);
                 return Err(e);
             }
         };
-        self.after_start(made, pid, r.detach, &r.attach)
-    }
-
-    /// Shows or waits for a container just started.
-    fn after_start(&mut self, made: Made, pid: i32, detach: bool, a: &super::parse::AttachOpts) -> Result<()> {
-        let id = made.id.clone();
-        if let Some(m) = made.master {
-            let sess = self.jobs.add(&id, &made.what, m);
+        if let Some(sess) = sess {
             sess.set_pid(pid);
             sess.watch(&self.ctx, None, self.notifier.clone());
-            if detach {
-                if let Some(f) = &a.record {
-                    self.start_recording(&sess, f)?;
-                }
+            if r.detach {
                 println!("[{}] {} started, detached (`fg {}` or `attach {id}`)", sess.num, sess.title(), sess.num);
                 return Ok(());
             }
-            return self.attach_session(&sess, a, false);
+            return self.attach_session(&sess, &r.attach, false);
         }
-        if detach {
+        if r.detach {
             println!("{id}: started pid {pid} ({}); its output: `logs {id}`", made.what);
             return Ok(());
         }
-        let exit = self.wait_exit(&id, None);
-        match exit {
-            Ok(Some(e)) => {
+        match self.wait_exit(&id, None)? {
+            Some(e) => {
                 if let Some(t) = made.tee {
                     t.finish(Duration::from_secs(2));
                 }
                 println!("{id}: {}", describe_exit(&e));
-                Ok(())
             }
-            Ok(None) => {
+            None => {
                 if let Some(t) = made.tee {
                     t.background();
                 }
                 println!("{id}: still running; `wait {id}` or `logs {id}`");
-                Ok(())
             }
-            Err(e) => Err(e),
         }
+        Ok(())
     }
 
     pub(super) fn cmd_create(&mut self, s: SpecOpts) -> Result<()> {
@@ -372,15 +367,15 @@ impl Console {
         if sess.is_some() && !s.detach && !crate::tty::stdin_is_tty() {
             bail!("start needs a terminal on stdin to attach (or add -d)");
         }
+        if let Some(sess) = &sess {
+            self.record_from_start(sess, &s.attach)?;
+        }
         let pid = self.start_container(&s.id)?;
         match sess {
             Some(sess) => {
                 sess.set_pid(pid);
                 sess.watch(&self.ctx, None, self.notifier.clone());
                 if s.detach {
-                    if let Some(f) = &s.attach.record {
-                        self.start_recording(&sess, f)?;
-                    }
                     println!("[{}] {} started, detached", sess.num, sess.title());
                     Ok(())
                 } else {

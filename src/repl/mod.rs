@@ -275,7 +275,8 @@ impl Console {
         }
     }
 
-    /// Attaches to `sess` and says how that ended.
+    /// Attaches to `sess` and says how that ended (`a.record` is the
+    /// caller's: a recording must start before the process does).
     fn attach_session(&mut self, sess: &Arc<Session>, a: &parse::AttachOpts, redraw: bool) -> Result<()> {
         if !crate::tty::stdin_is_tty() {
             bail!(
@@ -285,9 +286,6 @@ impl Console {
             );
         }
         let keys = self.keys_for(&a.detach_keys)?;
-        if let Some(f) = &a.record {
-            self.start_recording(sess, f)?;
-        }
         self.notifier.set_attached(true);
         let end = attach::attach(sess, &keys, redraw);
         let msg = match end {

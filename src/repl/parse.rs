@@ -396,9 +396,13 @@ pub fn parse(line: &str) -> Result<Parsed> {
 /// Clap's first error line, without its `error: ` prefix, plus a pointer
 /// to the command's help.
 fn one_line(cmd: &str, e: &clap::Error) -> String {
+    // The message is its first paragraph (a list of missing arguments
+    // may follow on indented lines); usage and tips come after a blank line.
     let text = e.to_string();
-    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-    let msg = first.trim().strip_prefix("error: ").unwrap_or(first.trim());
+    let para: Vec<&str> =
+        text.lines().skip_while(|l| l.trim().is_empty()).take_while(|l| !l.trim().is_empty()).map(str::trim).collect();
+    let joined = if para.is_empty() { "invalid arguments".to_string() } else { para.join(" ") };
+    let msg = joined.strip_prefix("error: ").unwrap_or(&joined);
     format!("{cmd}: {msg} (see `help {cmd}`)")
 }
 

@@ -59,14 +59,22 @@ impl Console {
         let what = e.cmd.join(" ");
         if e.tty {
             let (m, s) = new_terminal()?;
-            let pid = runtime::exec_spawn(&self.ctx, &args, ExecStdio::Terminal(s))?;
+            // The session first: it records from the process's first byte.
             let sess = self.jobs.add(&e.id, &what, m);
+            let started = self
+                .record_from_start(&sess, &e.attach)
+                .and_then(|_| runtime::exec_spawn(&self.ctx, &args, ExecStdio::Terminal(s)));
+            let pid = match started {
+                Ok(p) => p,
+                Err(err) => {
+                    sess.set_recorder(None);
+                    self.jobs.remove(sess.num);
+                    return Err(err);
+                }
+            };
             sess.set_pid(pid);
             sess.watch(&self.ctx, Some(pid), self.notifier.clone());
             if e.detach {
-                if let Some(f) = &e.attach.record {
-                    self.start_recording(&sess, f)?;
-                }
                 println!("[{}] {} started, detached (`fg {}`)", sess.num, sess.title(), sess.num);
                 return Ok(());
             }
@@ -123,7 +131,18 @@ impl Console {
         if sess.pid() == 0 {
             bail!("session [{}] of {} has not started: `start {}`", sess.num, sess.id, sess.id);
         }
+        if let Some(f) = &a.record {
+            self.start_recording(sess, f)?;
+        }
         self.attach_session(sess, a, true)
+    }
+
+    /// Starts the recording `--record` asks for, if any.
+    pub(super) fn record_from_start(&mut self, sess: &Arc<Session>, a: &AttachOpts) -> Result<()> {
+        match &a.record {
+            Some(f) => self.start_recording(sess, f),
+            None => Ok(()),
+        }
     }
 
     pub(super) fn cmd_jobs(&mut self) -> Result<()> {
