@@ -17,7 +17,7 @@ use super::table::{Align, Table};
 use super::Console;
 use crate::cli::runtime;
 use crate::loader::client::{self, CALL_TIMEOUT};
-use crate::loader::proto::{ProcDetail, ProcInfo, Request, Response};
+use crate::loader::proto::{ProcInfo, Request, Response};
 
 /// Sessions and process groups of `rows`, the foreground group of each
 /// terminal marked.
@@ -61,53 +61,6 @@ pub fn render_tree(rows: &[ProcInfo], style: &Style) -> String {
     out
 }
 
-/// One process in detail, as `inspect` shows it.
-pub fn render_detail(d: &ProcDetail) -> String {
-    let mut o = String::new();
-    o.push_str(&format!(
-        "pid {}  ppid {}  pgid {}  sid {}  tpgid {}  state {}\n",
-        d.pid, d.ppid, d.pgid, d.sid, d.tpgid, d.state
-    ));
-    o.push_str(&format!("cmd      {}\nexe      {}\ncwd      {}\n", d.cmd, d.exe, d.cwd));
-    o.push_str(&format!("creds    {}\numask    {:04o}\n", d.credentials, d.umask));
-    o.push_str("threads\n");
-    for t in &d.threads {
-        let sys = if t.syscall.is_empty() { "-".to_string() } else { t.syscall.clone() };
-        o.push_str(&format!("  {:>5} {}  in {sys}\n", t.tid, t.state));
-        if !t.blocked.is_empty() {
-            o.push_str(&format!("        blocked {}\n", t.blocked));
-        }
-        if !t.pending.is_empty() {
-            o.push_str(&format!("        pending {}\n", t.pending));
-        }
-    }
-    if !d.pending.is_empty() {
-        o.push_str(&format!("pending  {}\n", d.pending));
-    }
-    if !d.signals.is_empty() {
-        o.push_str("signals\n");
-        for s in &d.signals {
-            o.push_str(&format!("  {:<10} {} {}\n", s.signal, s.action, s.flags));
-        }
-    }
-    o.push_str("fds\n");
-    for f in &d.fds {
-        o.push_str(&format!("  {:>4} {}  {}\n", f.fd, f.target, f.flags));
-    }
-    if !d.rlimits.is_empty() {
-        o.push_str("rlimits\n");
-        let lim = |v: Option<u64>| v.map_or("unlimited".to_string(), |n| n.to_string());
-        for r in &d.rlimits {
-            o.push_str(&format!("  {:<18} {:>20} {:>20}\n", r.name, lim(r.soft), lim(r.hard)));
-        }
-    }
-    o.push_str("maps\n");
-    for l in d.maps.lines() {
-        o.push_str(&format!("  {l}\n"));
-    }
-    o
-}
-
 impl Console {
     /// Sends `req` to container `id`'s sandbox and returns the reply.
     fn ask(&self, id: &str, req: &Request) -> Result<Response> {
@@ -128,7 +81,7 @@ impl Console {
     pub(super) fn cmd_inspect(&mut self, i: InspectCmd) -> Result<()> {
         let r = self.ask(&i.id, &Request::Inspect { id: i.id.clone(), pid: i.pid })?;
         match r.inspect {
-            Some(d) => print!("{}", render_detail(&d)),
+            Some(d) => print!("{}", crate::cli::inspect::render(&d)),
             None => bail!("the sandbox sent no details of pid {}", i.pid),
         }
         Ok(())

@@ -1,6 +1,6 @@
 //! `strace ID [PID] on|off`: live syscall traces. A `Strace` request
-//! streams one `line` reply per syscall for as long as the connection
-//! stays open; the console keeps each connection in a thread of its own
+//! gets a first reply once tracing is on, then streams one `line` reply
+//! per syscall for as long as the connection stays open; the console keeps each connection in a thread of its own
 //! that writes the lines to the console (above the prompt, held back while
 //! a session is attached) or to a file. `off` hangs up, which turns
 //! tracing off in the sandbox.
@@ -11,8 +11,7 @@ use std::io::Write;
 use std::os::unix::net::UnixStream;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::Duration;
+use std::sync::Arc;
 
 use anyhow::{anyhow, bail, Result};
 
@@ -20,12 +19,8 @@ use super::output::{one_line, Notifier};
 use super::parse::StraceCmd;
 use super::Console;
 use crate::cli::runtime;
-use crate::loader::client::{self, ClientError};
-use crate::loader::proto::{self, Request};
-
-/// How long `strace on` waits for the sandbox to refuse before it counts
-/// as started.
-const REFUSAL_WAIT: Duration = Duration::from_millis(500);
+use crate::loader::client::{self, CALL_TIMEOUT};
+use crate::loader::proto::Request;
 
 /// One trace stream.
 struct Tracer {
@@ -132,19 +127,16 @@ impl Console {
             }
         };
         let sock = client::connect(&self.ctx.state, &st)?;
-        proto::send(&sock, &Request::Strace { id: id.to_string(), pid }, &[]).map_err(ClientError::from)?;
+        // The first reply says tracing is on (or why not).
+        client::call_on(&sock, &Request::Strace { id: id.to_string(), pid }, &[], Some(CALL_TIMEOUT))?;
+        sock.set_read_timeout(None)?;
         let reader = sock.try_clone()?;
         let done = Arc::new(AtomicBool::new(false));
-        let (first_tx, first_rx) = mpsc::channel::<Result<(), String>>();
         let (d, notifier, who) = (done.clone(), self.notifier.clone(), id.to_string());
         std::thread::Builder::new().name(format!("strace-{id}")).spawn(move || {
-            let mut first = Some(first_tx);
             loop {
                 match client::next(&reader) {
                     Ok(Some(r)) => {
-                        if let Some(tx) = first.take() {
-                            let _ = tx.send(Ok(()));
-                        }
                         if let Some(l) = r.line {
                             if !sink.line(&l) {
                                 break;
@@ -153,15 +145,10 @@ impl Console {
                     }
                     Ok(None) => break,
                     Err(e) => {
-                        let msg = one_line(&e.to_string());
-                        match first.take() {
-                            Some(tx) => {
-                                let _ = tx.send(Err(msg));
-                            }
-                            None if !d.swap(true, Ordering::Relaxed) => notifier.say(format!("strace of {who}: {msg}")),
-                            None => {}
+                        // Not when we hung up ourselves.
+                        if !d.swap(true, Ordering::Relaxed) {
+                            notifier.say(format!("strace of {who}: {}", one_line(&e.to_string())));
                         }
-                        d.store(true, Ordering::Relaxed);
                         return;
                     }
                 }
@@ -170,10 +157,6 @@ impl Console {
                 notifier.say(format!("strace of {who} ended"));
             }
         })?;
-        // A refusal comes at once; a stream may stay silent until a syscall.
-        if let Ok(Err(msg)) = first_rx.recv_timeout(REFUSAL_WAIT) {
-            bail!("strace {id}: {msg}");
-        }
         self.tracers.map.insert((id.to_string(), pid), Tracer { sock, done, dest: dest.clone() });
         Ok(dest)
     }

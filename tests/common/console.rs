@@ -58,9 +58,17 @@ impl World {
     /// `husk --root STATE [ARGS...]` in a host pty of 30 x 100, at its
     /// first prompt.
     pub fn start(&self, args: &[&str]) -> PtySession {
+        self.start_env(args, self.env())
+    }
+
+    /// Like [`World::start`], with colour (no `NO_COLOR`).
+    pub fn start_in_colour(&self, args: &[&str]) -> PtySession {
+        self.start_env(args, self.env().into_iter().filter(|(k, _)| k != "NO_COLOR").collect())
+    }
+
+    fn start_env(&self, args: &[&str], env: Vec<(String, String)>) -> PtySession {
         let mut full = vec!["--root", self.state.to_str().unwrap()];
         full.extend_from_slice(args);
-        let env = self.env();
         let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
         let mut s = PtySession::husk(&full, 30, 100, &env);
         s.expect(CONSOLE);
@@ -85,7 +93,8 @@ impl World {
             .args(args)
             .env_clear()
             .envs(base_env())
-            .envs(self.env())
+            // Colour or not is the console's choice: its stdout is a file.
+            .env("XDG_STATE_HOME", &self.xdg)
             .stdin(fs::File::open(&input).unwrap())
             .stdout(fs::File::create(&out).unwrap())
             .stderr(fs::File::create(&err).unwrap())
@@ -115,6 +124,19 @@ impl World {
             stdout: fs::read_to_string(&out).unwrap_or_default(),
             stderr: fs::read_to_string(&err).unwrap_or_default(),
         }
+    }
+
+    /// A root file system of busybox applets at `name` in the test's
+    /// directory; returns its path.
+    pub fn busybox_root(&self, name: &str) -> PathBuf {
+        let root = self.dir.path().join(name);
+        let bin = root.join("bin");
+        fs::create_dir_all(&bin).unwrap();
+        fs::copy(crate::common::BUSYBOX, bin.join("busybox")).unwrap();
+        for a in ["sh", "echo", "cat", "ls", "sleep", "true"] {
+            std::os::unix::fs::symlink("busybox", bin.join(a)).unwrap();
+        }
+        root
     }
 
     /// Writes `text` as a script file and returns its path.
@@ -184,6 +206,9 @@ pub fn eventually(what: &str, mut f: impl FnMut() -> bool) {
 #[track_caller]
 pub fn cmd(s: &mut PtySession, line: &str) -> String {
     s.send_line(line);
+    // The line editor turns bracketed paste off when it takes the line: a
+    // long line may redraw the prompt before that.
+    s.expect("\x1b[?2004l");
     s.expect(CONSOLE)
 }
 
