@@ -53,6 +53,7 @@ pub enum Cmd {
     /// `signal ID SIG` signals the container's init, `signal ID PID SIG` one
     /// process, `signal ID --fg PID SIG` the foreground process group of
     /// PID's terminal, `signal ID --all SIG` every process of the container.
+    #[command(override_usage = "signal ID [PID | --fg PID | --all] SIG")]
     Signal(SignalCmd),
     /// Signal every process of a container (default SIGKILL).
     Kill(KillCmd),
@@ -71,6 +72,7 @@ pub enum Cmd {
     /// `strace ID on` traces every process of the container, `strace ID PID
     /// on` one process and its future children; `off` stops. With --file the
     /// lines go to a file instead of the console.
+    #[command(override_usage = "strace [--file FILE] ID [PID] on|off")]
     Strace(StraceCmd),
     /// Show a container's mount table.
     Mounts(IdCmd),
@@ -81,6 +83,7 @@ pub enum Cmd {
     /// Show a container's events (exits, resource use) until Ctrl-C or its end.
     Events(EventsCmd),
     /// Record a session as an asciicast v2 file (`record ID FILE`, `record ID off`).
+    #[command(override_usage = "record ID [PID] FILE|off")]
     Record(RecordCmd),
     /// Kill a container's processes and remove it (its whole sandbox for a root container).
     Destroy(DestroyCmd),
@@ -210,7 +213,7 @@ pub struct SignalCmd {
     /// The container id.
     pub id: String,
     /// [PID] SIG: the process (default: the init) and the signal (name or number).
-    #[arg(required = true, num_args = 1..=2, value_name = "PID] [SIG")]
+    #[arg(required = true, num_args = 1..=2, value_name = "[PID] SIG")]
     pub rest: Vec<String>,
 }
 
@@ -271,7 +274,7 @@ pub struct StraceCmd {
     /// The container id.
     pub id: String,
     /// [PID] on|off.
-    #[arg(required = true, num_args = 1..=2, value_name = "PID] [on|off")]
+    #[arg(required = true, num_args = 1..=2, value_name = "[PID] on|off")]
     pub rest: Vec<String>,
 }
 
@@ -307,7 +310,7 @@ pub struct RecordCmd {
     /// The container id.
     pub id: String,
     /// [PID] FILE|off: the session's process (default: the latest session) and the file, or `off`.
-    #[arg(required = true, num_args = 1..=2, value_name = "PID] [FILE|off")]
+    #[arg(required = true, num_args = 1..=2, value_name = "[PID] FILE|off")]
     pub rest: Vec<String>,
 }
 
