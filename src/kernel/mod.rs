@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fd;
 pub mod futex;
 pub mod mm;
+pub mod ns;
 pub mod pipe;
 pub mod signal;
 pub mod strace;
@@ -21,7 +22,7 @@ pub mod vfs;
 pub mod wait;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -53,8 +54,9 @@ pub struct Kernel {
     pub tracers: strace::sink::Tracers,
     /// When the kernel booted (for uptime and process times).
     pub boot: Instant,
-    /// The next pid to hand out (the first process is 1).
-    next_pid: AtomicI32,
+    /// The sandbox's root PID namespace: every pid has a number there
+    /// (the sandbox-global id the process table is keyed by).
+    pub root_pidns: Arc<ns::PidNamespace>,
     /// Syscall numbers already reported as unimplemented (logged once each).
     unimplemented: Mutex<HashSet<u64>>,
     /// `uname` node name; guarded for `sethostname`.
@@ -86,7 +88,7 @@ impl Kernel {
             strace: AtomicBool::new(config.strace),
             tracers: strace::sink::Tracers::default(),
             boot: Instant::now(),
-            next_pid: AtomicI32::new(1),
+            root_pidns: ns::PidNamespace::new_root(),
             unimplemented: Mutex::new(HashSet::new()),
             hostname: Mutex::new(config.hostname.clone().into_bytes()),
             futexes: Arc::new(futex::FutexTable::default()),
@@ -102,11 +104,6 @@ impl Kernel {
         kernel.vfs.devpts.set_kernel(Arc::downgrade(&kernel));
         kernel.vfs.procfs.attach(Arc::downgrade(&kernel));
         kernel
-    }
-
-    /// Allocates a pid (also used for thread ids).
-    pub fn alloc_pid(&self) -> i32 {
-        self.next_pid.fetch_add(1, Ordering::Relaxed)
     }
 
     /// Records that syscall `nr` was called but is not implemented; true the

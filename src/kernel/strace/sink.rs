@@ -114,7 +114,7 @@ pub struct Subscriber {
 
 impl Subscriber {
     fn wants(&self, tg: &ThreadGroup) -> bool {
-        Arc::ptr_eq(&tg.container, &self.container) && self.pids.as_ref().is_none_or(|p| lock(p).contains(&tg.pid))
+        Arc::ptr_eq(&tg.container, &self.container) && self.pids.as_ref().is_none_or(|p| lock(p).contains(&tg.gpid()))
     }
 
     fn push(&self, line: &str) {

@@ -12,6 +12,7 @@ use crate::kernel::task::Task;
 use crate::kernel::vfs::fs::Filesystem;
 use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
 use crate::kernel::vfs::path::is_within;
+use crate::kernel::vfs::procfs::ProcFs;
 use crate::kernel::vfs::{devpts, overlay, Resolved};
 
 const MS_REMOUNT: u64 = libc::MS_REMOUNT;
@@ -146,7 +147,8 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
                 .unwrap_or(0o1777);
             (overlay::Overlay::tmpfs(dev, mode), data)
         }
-        "proc" => (vfs.procfs.clone(), String::new()),
+        // A new /proc shows the mounter's PID namespace, as in Linux.
+        "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),
         "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
         "sysfs" => (overlay::Overlay::named(dev, 0o555, "sysfs"), String::new()),
         _ => return Err(Errno::ENODEV),

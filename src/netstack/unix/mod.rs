@@ -109,7 +109,7 @@ pub fn socketpair(net: &Arc<NetStack>, kind: i32, protocol: i32, cx: &Cx) -> Res
     };
     let a = UnixSocket::new(net, kind);
     let b = UnixSocket::new(net, kind);
-    Endpoint::pair(&a.ep, &b.ep, cx.creds);
+    Endpoint::pair(&a.ep, &b.ep, cx.creds.clone());
     Ok((Box::new(a), Box::new(b)))
 }
 

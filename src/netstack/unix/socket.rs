@@ -136,7 +136,7 @@ impl Socket for UnixSocket {
         }
         let target = self.lookup(cx, raw)?;
         if self.ep.kind != libc::SOCK_DGRAM {
-            return self.ep.connect_to(&target, cx.creds, nonblock);
+            return self.ep.connect_to(&target, cx.creds.clone(), nonblock);
         }
         if target.kind != libc::SOCK_DGRAM {
             return Err(Errno::EPROTOTYPE);
@@ -153,7 +153,7 @@ impl Socket for UnixSocket {
         if args.flags & libc::MSG_OOB != 0 {
             return Err(Errno::EOPNOTSUPP);
         }
-        let creds = args.creds.unwrap_or(cx.creds);
+        let creds = args.creds.unwrap_or_else(|| cx.creds.clone());
         let deadline = self.ep.common.send_deadline();
         if self.ep.kind == libc::SOCK_DGRAM {
             let target = match args.addr {
@@ -194,7 +194,7 @@ impl Socket for UnixSocket {
                 data: args.data[sent..end].to_vec(),
                 off: 0,
                 rights: rights.take().unwrap_or_default(),
-                creds,
+                creds: creds.clone(),
                 from: from.clone(),
             };
             match peer.deliver(&self.ep, msg, args.nonblock, deadline) {
@@ -256,7 +256,7 @@ impl Socket for UnixSocket {
         }
         match name {
             libc::SO_PEERCRED => {
-                let c = self.ep.lock().peercred.unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                let c = self.ep.lock().peercred.clone().unwrap_or(Ucred::anonymous(u32::MAX, u32::MAX));
                 Ok(c.to_bytes().to_vec())
             }
             libc::SO_ERROR => {

@@ -90,7 +90,11 @@ pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
     let running = procs.tasks.values().filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed)).count().max(1);
-    let last = procs.tasks.keys().max().copied().unwrap_or(1);
+    // The last pid handed out in the reader's PID namespace, as Linux's.
+    let last = match crate::kernel::wait::current() {
+        Some(t) => t.tg.pidns().last(),
+        None => k.root_pidns.last(),
+    };
     format!("0.00 0.00 0.00 {running}/{total} {last}\n").into_bytes()
 }
 
