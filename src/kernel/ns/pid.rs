@@ -52,6 +52,8 @@ struct NsState {
     pids: HashMap<i32, Weak<Pid>>,
     /// The init (number 1), once it exists.
     init: Weak<ThreadGroup>,
+    /// Whether an init was ever made (Linux's child_reaper is set).
+    had_init: bool,
     /// Set once the init has exited: no new numbers.
     closed: bool,
 }
@@ -144,7 +146,15 @@ impl PidNamespace {
 
     /// Records the namespace's init (the process numbered 1 here).
     pub fn set_init(&self, tg: &Arc<ThreadGroup>) {
-        self.st().init = Arc::downgrade(tg);
+        let mut st = self.st();
+        st.init = Arc::downgrade(tg);
+        st.had_init = true;
+    }
+
+    /// Whether the namespace ever had an init (before its first process,
+    /// `/proc/<pid>/ns/pid_for_children` does not resolve, as in Linux).
+    pub fn had_init(&self) -> bool {
+        self.st().had_init
     }
 
     /// The namespace's init, while it exists (zombie included).

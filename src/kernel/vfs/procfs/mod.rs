@@ -391,12 +391,16 @@ impl Filesystem for ProcFs {
         Some(match n.kind {
             Kind::SelfLink => me().map(|(p, _)| Link::Text(p.to_string().into_bytes())),
             Kind::ThreadSelf => me().map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes())),
-            Kind::Ns(e) => self.target(n).map(|(_, tg, task)| {
+            Kind::Ns(e) => self.target(n).and_then(|(_, tg, task)| {
                 let ns = match (e, task) {
                     (NsEntry::PidForChildren, Some(t)) => t.nsproxy().pid_for_children,
                     _ => tg.pidns().clone(),
                 };
-                crate::kernel::ns::file::link(crate::kernel::ns::file::NsRef::Pid(ns))
+                // A namespace made by unshare shows once its first process exists.
+                if !ns.had_init() && !Arc::ptr_eq(&ns, tg.pidns()) {
+                    return Err(Errno::ENOENT);
+                }
+                Ok(crate::kernel::ns::file::link(crate::kernel::ns::file::NsRef::Pid(ns)))
             }),
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
