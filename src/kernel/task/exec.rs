@@ -65,6 +65,7 @@ fn load_fresh(
 /// Implements execve(2) for the calling task.
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
     let creds = t.creds();
+    let name = comm_of(&path);
     let (thread, mm, loaded) = load_fresh(
         &t.kernel,
         &creds,
@@ -79,6 +80,7 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
     kill_other_threads(t)?;
     take_leader_tid(t);
     install_image(t, thread, mm, loaded);
+    *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name;
     if let Some(v) = t.vfork_parent.take() {
         v.complete();
     }
@@ -171,10 +173,16 @@ fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loade
     apply_loaded(t, loaded);
 }
 
+/// The name (`comm`) a program gets from the path it was executed by: its
+/// last component as given (a symlink's own name, not its target's), at
+/// most 15 bytes, as Linux's `bprm->filename`.
+fn comm_of(path: &[u8]) -> Vec<u8> {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
+    name[..name.len().min(15)].to_vec()
+}
+
 /// Sets the task's program details and start registers from a loaded image.
 fn apply_loaded(t: &mut Task, loaded: Loaded) {
-    let name = loaded.exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
-    *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name[..name.len().min(15)].to_vec();
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
     *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
@@ -264,6 +272,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         fds.install_at(i as i32, f.clone(), false, 3)?;
     }
     let creds = spec.creds;
+    let name = comm_of(&spec.path);
     let (thread, mm, loaded) =
         load_fresh(kernel, &creds, &spec.cwd, b"/", spec.path, spec.argv, spec.envp, pid.global() as usize)?;
     let mut privs = super::Privileges::new(&creds);
@@ -315,7 +324,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         waker: Arc::new(Waker::default()),
         host: Mutex::new((thread.pid(), thread.tid())),
         in_app: AtomicBool::new(false),
-        comm: Mutex::new(Vec::new()),
+        comm: Mutex::new(name),
         pdeathsig: AtomicI32::new(0),
         sched: Mutex::new(super::SchedAttrs::new()),
         syscall: Mutex::new(None),
