@@ -10,6 +10,12 @@
 //! Lock order: `Kernel::procs` before `ThreadGroup::sig` before
 //! `TaskShared::sig`; `ThreadGroup::life` and `ThreadGroup::rel` are only
 //! taken with `Kernel::procs` held, and never hold another lock.
+//! `ThreadGroup::pgrp`/`session`, `TaskShared::ns` and a PID namespace's
+//! own lock are leaves: nothing is taken under them.
+//!
+//! Ids: `Task::tid`, `TaskShared::gtid()` and `ThreadGroup::gpid()` are
+//! sandbox-global (the root PID namespace's numbers, the process table's
+//! keys); what an application sees is `tid`/`pid` in its namespace.
 
 pub mod clone;
 pub mod creds;
