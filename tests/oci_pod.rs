@@ -65,6 +65,7 @@ fn two_containers_in_one_sandbox() {
     // asks for a PID namespace of its own (as the default spec does).
     let b2 = w.bundle_with("b2", &["sh", "-c", "sleep 1001 & sleep 1002"], |v| {
         v["root"]["path"] = serde_json::json!(root.join("rootfs"));
+        v["hostname"] = serde_json::json!("box2");
     });
     w.husk(&["create", "-b", root.to_str().unwrap(), "pod"]).ok();
     w.husk(&["start", "pod"]).ok();
@@ -122,9 +123,12 @@ fn two_containers_in_one_sandbox() {
     assert_eq!(state_of(&w, "c2", 1), "S");
     assert_eq!(ps(&w, "pod"), vec![(1, "sleep 1000".to_string())]);
 
-    // An exec into c2 belongs to c2 only.
-    let o = w.husk(&["exec", "c2", "sh", "-c", "echo hi from c2"]);
-    assert_eq!((o.code, o.stdout.as_str()), (0, "hi from c2\n"), "{o:#?}");
+    // An exec into c2 belongs to c2 only, with c2's host name (a UTS
+    // namespace of its own).
+    let o = w.husk(&["exec", "c2", "sh", "-c", "echo hi from $(hostname)"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "hi from box2\n"), "{o:#?}");
+    let o = w.husk(&["exec", "pod", "hostname"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "box\n"), "{o:#?}");
 
     // Killing all of c2 leaves the pod's root container alone.
     w.husk(&["kill", "--all", "c2", "KILL"]).ok();

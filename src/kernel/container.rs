@@ -11,7 +11,7 @@
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
-use crate::kernel::ns::PidNamespace;
+use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::task::{ExitStatus, ThreadGroup};
 
 /// The container a process belongs to. One per container, shared by all of
@@ -20,14 +20,20 @@ use crate::kernel::task::{ExitStatus, ThreadGroup};
 pub struct ContainerTag {
     /// The container id ("" for `husk do`'s only container).
     id: String,
-    /// The PID namespace the container's processes start in.
-    pidns: Arc<PidNamespace>,
+    /// The namespaces the container's processes start in (its PID
+    /// namespace is `pid_for_children`).
+    ns: NsProxy,
 }
 
 impl ContainerTag {
-    /// A tag for container `id` whose processes start in `pidns`.
-    pub fn new(id: &str, pidns: Arc<PidNamespace>) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), pidns })
+    /// A tag for container `id` whose processes start in namespaces `ns`.
+    pub fn new(id: &str, ns: NsProxy) -> Arc<ContainerTag> {
+        Arc::new(ContainerTag { id: id.to_string(), ns })
+    }
+
+    /// The namespaces the container's processes start in.
+    pub fn namespaces(&self) -> &NsProxy {
+        &self.ns
     }
 
     /// The container id.
@@ -38,7 +44,7 @@ impl ContainerTag {
     /// The PID namespace of the container: pids the loader is given for
     /// it are numbers there.
     pub fn pidns(&self) -> &Arc<PidNamespace> {
-        &self.pidns
+        &self.ns.pid_for_children
     }
 }
 

@@ -59,8 +59,10 @@ pub struct Kernel {
     pub root_pidns: Arc<ns::PidNamespace>,
     /// Syscall numbers already reported as unimplemented (logged once each).
     unimplemented: Mutex<HashSet<u64>>,
-    /// `uname` node name; guarded for `sethostname`.
-    pub hostname: Mutex<Vec<u8>>,
+    /// The sandbox's first UTS namespace (the host name of its config).
+    pub root_uts: Arc<ns::UtsNamespace>,
+    /// The sandbox's first IPC namespace.
+    pub root_ipc: Arc<ns::IpcNamespace>,
     /// Futex wait queues.
     pub futexes: Arc<futex::FutexTable>,
     /// Every process and task. Also serialises process-tree changes.
@@ -90,7 +92,8 @@ impl Kernel {
             boot: Instant::now(),
             root_pidns: ns::PidNamespace::new_root(),
             unimplemented: Mutex::new(HashSet::new()),
-            hostname: Mutex::new(config.hostname.clone().into_bytes()),
+            root_uts: ns::UtsNamespace::new_root(config.hostname.as_bytes()),
+            root_ipc: ns::IpcNamespace::new_root(),
             futexes: Arc::new(futex::FutexTable::default()),
             procs: Mutex::new(ProcTable::default()),
             child_events: WaitQueue::default(),
@@ -104,6 +107,12 @@ impl Kernel {
         kernel.vfs.devpts.set_kernel(Arc::downgrade(&kernel));
         kernel.vfs.procfs.attach(Arc::downgrade(&kernel));
         kernel
+    }
+
+    /// The namespaces of a process started from outside in PID namespace
+    /// `pidns`, with the sandbox's first UTS and IPC namespaces.
+    pub fn namespaces(&self, pidns: Arc<ns::PidNamespace>) -> ns::NsProxy {
+        ns::NsProxy { pid_for_children: pidns, uts: self.root_uts.clone(), ipc: self.root_ipc.clone() }
     }
 
     /// Records that syscall `nr` was called but is not implemented; true the

@@ -228,7 +228,7 @@ impl Sandbox {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
             cfg,
-            tag: ContainerTag::new(id, pidns),
+            tag: ContainerTag::new(id, kernel.namespaces(pidns)),
             status: Status::Created,
             init: None,
             exit: None,
@@ -350,11 +350,17 @@ impl Sandbox {
                 "container {id}: bind mounts of containers other than the first are not supported yet (ignored)"
             );
         }
+        // Its own host name, if its spec gives one: a UTS namespace of its own.
+        let mut ns = self.kernel.namespaces(pidns);
+        if let Some(h) = cfg.hostname.as_ref().filter(|h| !h.is_empty()) {
+            ns.uts = self.kernel.root_uts.copy();
+            ns.uts.set_hostname(&h.as_bytes()[..h.len().min(crate::kernel::ns::uts::NAME_MAX)]);
+        }
         let c = Container {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
             cfg,
-            tag: ContainerTag::new(id, pidns),
+            tag: ContainerTag::new(id, ns),
             status: Status::Created,
             init: None,
             exit: None,

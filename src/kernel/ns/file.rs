@@ -4,7 +4,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::PidNamespace;
+use super::{IpcNamespace, PidNamespace, UtsNamespace};
 use crate::kernel::errno::Errno;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
 use crate::kernel::vfs::fs::Link;
@@ -14,6 +14,8 @@ use crate::kernel::vfs::stat::Stat;
 #[derive(Clone, Debug)]
 pub enum NsRef {
     Pid(Arc<PidNamespace>),
+    Uts(Arc<UtsNamespace>),
+    Ipc(Arc<IpcNamespace>),
 }
 
 impl NsRef {
@@ -21,6 +23,8 @@ impl NsRef {
     pub fn type_name(&self) -> &'static str {
         match self {
             NsRef::Pid(_) => "pid",
+            NsRef::Uts(_) => "uts",
+            NsRef::Ipc(_) => "ipc",
         }
     }
 
@@ -28,6 +32,8 @@ impl NsRef {
     pub fn ino(&self) -> u64 {
         match self {
             NsRef::Pid(ns) => ns.ino(),
+            NsRef::Uts(ns) => ns.ino(),
+            NsRef::Ipc(ns) => ns.ino(),
         }
     }
 
@@ -35,6 +41,8 @@ impl NsRef {
     pub fn clone_flag(&self) -> i32 {
         match self {
             NsRef::Pid(_) => libc::CLONE_NEWPID,
+            NsRef::Uts(_) => libc::CLONE_NEWUTS,
+            NsRef::Ipc(_) => libc::CLONE_NEWIPC,
         }
     }
 

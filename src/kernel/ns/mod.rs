@@ -1,19 +1,28 @@
-//! Namespaces a task can be in: PID namespaces (`pid.rs`), and the set of
-//! namespaces a task gives its children (`NsProxy`).
+//! Namespaces a task can be in: PID namespaces (`pid.rs`), UTS (`uts.rs`)
+//! and IPC (`ipc.rs`) namespaces, the set of namespaces a task gives its
+//! children (`NsProxy`), and the files that name them (`file.rs`).
 
 pub mod file;
+pub mod ipc;
 pub mod pid;
+pub mod uts;
 
 use std::sync::Arc;
 
+pub use ipc::IpcNamespace;
 pub use pid::{Pid, PidNamespace};
+pub use uts::UtsNamespace;
 
-/// The namespaces a task's new children go in (Linux's `nsproxy`). The
-/// task's own PID namespace is that of its ids and never changes;
+/// A task's namespaces (Linux's `nsproxy`), which its children inherit.
+/// The task's own PID namespace is that of its ids and never changes;
 /// `unshare(CLONE_NEWPID)` and `setns` change only where its later
 /// children go.
 #[derive(Clone, Debug)]
 pub struct NsProxy {
     /// Where children are created (`/proc/<pid>/ns/pid_for_children`).
     pub pid_for_children: Arc<PidNamespace>,
+    /// Host and domain names.
+    pub uts: Arc<UtsNamespace>,
+    /// System V IPC and message queues (none are served yet).
+    pub ipc: Arc<IpcNamespace>,
 }

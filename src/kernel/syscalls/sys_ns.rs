@@ -6,7 +6,7 @@ use std::sync::Arc;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::ns::file::{self, NsRef};
-use crate::kernel::task::clone::{CAP_SYS_ADMIN, CLONE_NEWPID, CLONE_NEW_UNSERVED};
+use crate::kernel::task::clone::{new_namespaces, CAP_SYS_ADMIN, CLONE_NEW_SERVED, CLONE_NEW_UNSERVED};
 use crate::kernel::task::Task;
 
 const CLONE_VM: u64 = libc::CLONE_VM as u64;
@@ -26,7 +26,7 @@ const UNSHARE_KNOWN: u64 = CLONE_THREAD
     | CLONE_VM
     | CLONE_FILES
     | CLONE_SYSVSEM
-    | CLONE_NEWPID
+    | CLONE_NEW_SERVED
     | CLONE_NEW_UNSERVED
     | CLONE_NEWTIME;
 
@@ -36,7 +36,7 @@ fn has_cap_sys_admin(t: &Task) -> bool {
 
 /// Implements unshare(2). CLONE_NEWPID makes the caller's later children
 /// the first processes of a new PID namespace (the caller stays where it
-/// is). Unsharing what is not shared is a no-op, as in Linux; the
+/// is); CLONE_NEWUTS and CLONE_NEWIPC move the caller to copies. Unsharing what is not shared is a no-op, as in Linux; the
 /// descriptor table and file system context are kept per process here, so
 /// unsharing them while another process shares them is EINVAL, and so are
 /// the namespaces the sentry does not serve (see table.rs).
@@ -79,26 +79,21 @@ pub fn unshare(t: &mut Task, a: &Args) -> SysResult {
     if flags & CLONE_NEW_UNSERVED != 0 || flags & CLONE_NEWTIME != 0 {
         return Err(Errno::EINVAL);
     }
-    if flags & CLONE_NEWPID == 0 {
+    if flags & CLONE_NEW_SERVED == 0 {
         return Ok(0);
     }
-    if !has_cap_sys_admin(t) {
-        return Err(Errno::EPERM);
-    }
-    let mut ns = t.shared.ns.lock().unwrap_or_else(|e| e.into_inner());
-    // Once the caller's children go to another namespace, not again.
-    if !Arc::ptr_eq(&ns.pid_for_children, t.tg.pidns()) {
-        return Err(Errno::EINVAL);
-    }
-    ns.pid_for_children = ns.pid_for_children.new_child()?;
+    // CLONE_NEWPID: once the caller's children go to another namespace,
+    // not again (EINVAL, from new_namespaces).
+    let new = new_namespaces(t, t.shared.nsproxy(), flags)?;
+    *t.shared.ns.lock().unwrap_or_else(|e| e.into_inner()) = new;
     Ok(0)
 }
 
-/// Implements setns(2) for PID namespace files (`/proc/<pid>/ns/pid` and
-/// `pid_for_children`): the caller's later children go there. Only the
-/// caller's own PID namespace or one below it may be entered (EINVAL),
-/// with CAP_SYS_ADMIN (EPERM). Other descriptors are EINVAL: the sentry
-/// hands out no other namespace files, and pidfds are not served.
+/// Implements setns(2) for the namespace files `/proc/<pid>/ns/*` hands
+/// out, with CAP_SYS_ADMIN (EPERM). A PID namespace sets where the
+/// caller's later children go: only its own or one below it (EINVAL). UTS
+/// and IPC namespaces move the caller. Other descriptors are EINVAL
+/// (pidfds are not served).
 pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     let (fd, nstype) = (a[0] as i32, a[1] as i32);
     let f = t.file(fd)?;
@@ -106,13 +101,19 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     if nstype != 0 && nstype != ns.clone_flag() {
         return Err(Errno::EINVAL);
     }
-    let NsRef::Pid(target) = ns;
     if !has_cap_sys_admin(t) {
         return Err(Errno::EPERM);
     }
-    if !t.pidns().contains(&target) {
-        return Err(Errno::EINVAL);
+    let mut mine = t.shared.ns.lock().unwrap_or_else(|e| e.into_inner());
+    match ns {
+        NsRef::Pid(target) => {
+            if !t.tg.pidns().contains(&target) {
+                return Err(Errno::EINVAL);
+            }
+            mine.pid_for_children = target;
+        }
+        NsRef::Uts(u) => mine.uts = u,
+        NsRef::Ipc(i) => mine.ipc = i,
     }
-    t.shared.ns.lock().unwrap_or_else(|e| e.into_inner()).pid_for_children = target;
     Ok(0)
 }

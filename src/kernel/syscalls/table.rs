@@ -192,20 +192,21 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_clone,
         c::clone,
-        "CLONE_NEWPID is served; CLONE_NEWNS, NEWUTS, NEWIPC, NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
+        "CLONE_NEWPID, NEWUTS and NEWIPC are served (an IPC namespace holds nothing: no SysV IPC or mqueues); \
+         CLONE_NEWNS, NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
     ),
     partial(
         l::SYS_clone3,
         c::clone3,
-        "as clone: CLONE_NEWPID only of the namespaces; pidfds, set_tid and cgroups are EINVAL",
+        "namespaces as clone; pidfds, set_tid and cgroups are EINVAL",
     ),
     partial(
         l::SYS_unshare,
         ns::unshare,
-        "CLONE_NEWPID is served; other namespaces are EINVAL, and so is unsharing a descriptor table or fs \
-         context another process shares",
+        "CLONE_NEWPID, NEWUTS and NEWIPC are served; other namespaces are EINVAL, and so is unsharing a \
+         descriptor table or fs context another process shares",
     ),
-    partial(l::SYS_setns, ns::setns, "PID namespace files only (the only ones /proc hands out); pidfds are EINVAL"),
+    partial(l::SYS_setns, ns::setns, "PID, UTS and IPC namespace files (the ones /proc hands out); pidfds are EINVAL"),
     full(l::SYS_wait4, c::wait4),
     partial(l::SYS_waitid, c::waitid, "P_PIDFD is EINVAL"),
     // Threads.
@@ -271,6 +272,8 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_setpriority, id::setpriority, "nice values are recorded and reported; the host does not schedule by them"),
     // Information.
     full(l::SYS_uname, i::uname),
+    full(l::SYS_sethostname, i::sethostname),
+    full(l::SYS_setdomainname, i::setdomainname),
     full(l::SYS_getrandom, i::getrandom),
     full(l::SYS_clock_gettime, i::clock_gettime),
     full(l::SYS_clock_getres, i::clock_getres),

@@ -48,16 +48,16 @@ const CLONE_UNTRACED: u64 = libc::CLONE_UNTRACED as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CLONE_IO: u64 = libc::CLONE_IO as u64;
 pub const CLONE_NEWPID: u64 = libc::CLONE_NEWPID as u64;
+pub const CLONE_NEWUTS: u64 = libc::CLONE_NEWUTS as u64;
+pub const CLONE_NEWIPC: u64 = libc::CLONE_NEWIPC as u64;
 const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
 /// Namespace flags not served (EINVAL, documented in syscalls/table.rs).
-pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWNS
-    | libc::CLONE_NEWCGROUP
-    | libc::CLONE_NEWUTS
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUSER
-    | libc::CLONE_NEWNET) as u64;
+pub const CLONE_NEW_UNSERVED: u64 =
+    (libc::CLONE_NEWNS | libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as u64;
+/// The namespace flags served.
+pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
 /// Every namespace flag of clone.
-const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEWPID;
+const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEW_SERVED;
 /// CAP_SYS_ADMIN, which making namespaces takes.
 pub const CAP_SYS_ADMIN: u32 = 21;
 
@@ -121,14 +121,28 @@ fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The namespaces of a new task made by `t` with `flags`: EPERM without
-/// CAP_SYS_ADMIN for a new one, EINVAL for a new PID namespace when the
-/// caller's children already go elsewhere (after unshare or setns).
+/// The namespaces of a new task made by `t` with `flags`.
 fn child_namespaces(t: &Task, flags: u64) -> Result<NsProxy, Errno> {
-    let mut ns = t.shared.nsproxy();
+    let ns = t.shared.nsproxy();
     if flags & CLONE_NEW_ANY == 0 {
         return Ok(ns);
     }
+    if flags & CLONE_NEWIPC != 0 && flags & CLONE_SYSVSEM != 0 {
+        // A new IPC namespace cannot share the semaphore undo list. (After
+        // the privilege check in Linux; the order only shows unprivileged.)
+        if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
+            return Err(Errno::EPERM);
+        }
+        return Err(Errno::EINVAL);
+    }
+    new_namespaces(t, ns, flags)
+}
+
+/// `ns` with new namespaces for `flags` (clone and unshare): EPERM without
+/// CAP_SYS_ADMIN, EINVAL for a new PID namespace when the caller's
+/// children already go elsewhere (after unshare or setns), ENOSPC past
+/// the nesting limit.
+pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NsProxy, Errno> {
     if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
@@ -137,6 +151,12 @@ fn child_namespaces(t: &Task, flags: u64) -> Result<NsProxy, Errno> {
             return Err(Errno::EINVAL);
         }
         ns.pid_for_children = ns.pid_for_children.new_child()?;
+    }
+    if flags & CLONE_NEWUTS != 0 {
+        ns.uts = ns.uts.copy();
+    }
+    if flags & CLONE_NEWIPC != 0 {
+        ns.ipc = crate::kernel::ns::IpcNamespace::new();
     }
     Ok(ns)
 }

@@ -222,7 +222,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             no_new_privs: false,
             stdio: spec.stdio,
             ctty: spec.ctty,
-            container: crate::kernel::container::ContainerTag::new("", kernel.root_pidns.clone()),
+            container: crate::kernel::container::ContainerTag::new("", kernel.namespaces(kernel.root_pidns.clone())),
         },
     )
 }
@@ -328,7 +328,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         pdeathsig: AtomicI32::new(0),
         sched: Mutex::new(super::SchedAttrs::new()),
         syscall: Mutex::new(None),
-        ns: Mutex::new(crate::kernel::ns::NsProxy { pid_for_children: pid.ns().clone() }),
+        ns: Mutex::new(spec.container.namespaces().clone()),
     });
     {
         let mut procs = kernel.procs();

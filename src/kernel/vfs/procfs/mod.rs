@@ -77,20 +77,24 @@ pub enum Kind {
 /// The links of `/proc/<pid>/ns`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NsEntry {
+    Ipc,
     /// The PID namespace of the task.
     Pid,
     /// The PID namespace its children go in.
     PidForChildren,
+    Uts,
 }
 
 impl NsEntry {
     /// Every entry, in listing order.
-    const ALL: &'static [NsEntry] = &[NsEntry::Pid, NsEntry::PidForChildren];
+    const ALL: &'static [NsEntry] = &[NsEntry::Ipc, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::Uts];
 
     fn name(self) -> &'static str {
         match self {
+            NsEntry::Ipc => "ipc",
             NsEntry::Pid => "pid",
             NsEntry::PidForChildren => "pid_for_children",
+            NsEntry::Uts => "uts",
         }
     }
 
@@ -139,6 +143,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/fs/file-max", Global::File(sys::file_max)),
     ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
     ("sys/kernel", Global::Dir),
+    ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
     ("sys/kernel/ngroups_max", Global::File(sys::ngroups_max)),
     ("sys/kernel/osrelease", Global::File(sys::osrelease)),
@@ -150,6 +155,15 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/vm", Global::Dir),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
+
+/// How a writable static file takes a write.
+fn writer(path: &str) -> Option<fn(&Kernel, &[u8]) -> Result<(), Errno>> {
+    match path {
+        "sys/kernel/hostname" => Some(sys::set_hostname),
+        "sys/kernel/domainname" => Some(sys::set_domainname),
+        _ => None,
+    }
+}
 
 /// A `/proc` file system.
 pub struct ProcFs {
@@ -349,7 +363,7 @@ impl Filesystem for ProcFs {
             Kind::FdInfo => libc::S_IFREG | 0o444,
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Dir => libc::S_IFDIR | 0o555,
-                Global::File(_) => libc::S_IFREG | if GLOBALS[i].0 == "sys/kernel/hostname" { 0o644 } else { 0o444 },
+                Global::File(_) => libc::S_IFREG | if writer(GLOBALS[i].0).is_some() { 0o644 } else { 0o444 },
                 Global::Link(_) => libc::S_IFLNK | 0o777,
             },
             Kind::Entry(e) => e.mode(),
@@ -392,15 +406,27 @@ impl Filesystem for ProcFs {
             Kind::SelfLink => me().map(|(p, _)| Link::Text(p.to_string().into_bytes())),
             Kind::ThreadSelf => me().map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes())),
             Kind::Ns(e) => self.target(n).and_then(|(_, tg, task)| {
-                let ns = match (e, task) {
-                    (NsEntry::PidForChildren, Some(t)) => t.nsproxy().pid_for_children,
-                    _ => tg.pidns().clone(),
-                };
-                // A namespace made by unshare shows once its first process exists.
-                if !ns.had_init() && !Arc::ptr_eq(&ns, tg.pidns()) {
-                    return Err(Errno::ENOENT);
+                use crate::kernel::ns::file::{link, NsRef};
+                if e == NsEntry::Pid {
+                    return Ok(link(NsRef::Pid(tg.pidns().clone())));
                 }
-                Ok(crate::kernel::ns::file::link(crate::kernel::ns::file::NsRef::Pid(ns)))
+                // A zombie has no other namespaces left, as in Linux.
+                let nsp = task.ok_or(Errno::ENOENT)?.nsproxy();
+                let r = match e {
+                    NsEntry::Pid => NsRef::Pid(tg.pidns().clone()),
+                    NsEntry::PidForChildren => {
+                        // A namespace made by unshare shows once its first
+                        // process exists.
+                        let ns = nsp.pid_for_children;
+                        if !ns.had_init() && !Arc::ptr_eq(&ns, tg.pidns()) {
+                            return Err(Errno::ENOENT);
+                        }
+                        NsRef::Pid(ns)
+                    }
+                    NsEntry::Uts => NsRef::Uts(nsp.uts),
+                    NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
+                };
+                Ok(link(r))
             }),
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
@@ -428,14 +454,7 @@ impl Filesystem for ProcFs {
         let k = Arc::downgrade(&kernel);
         let file: ProcFile = match n.kind {
             Kind::Global(i) => match GLOBALS[i].1 {
-                Global::File(f) => {
-                    let w = if GLOBALS[i].0 == "sys/kernel/hostname" {
-                        Some(sys::set_hostname as fn(&Kernel, &[u8]) -> Result<(), Errno>)
-                    } else {
-                        None
-                    };
-                    ProcFile::global(k, f, w, st)
-                }
+                Global::File(f) => ProcFile::global(k, f, writer(GLOBALS[i].0), st),
                 _ => return Err(Errno::EISDIR),
             },
             Kind::Entry(e) => {
