@@ -25,3 +25,29 @@ fn uts_namespaces() {
 fn ipc_namespaces() {
     check_c_group("namespaces", "ipc");
 }
+
+/// unshare(CLONE_NEWNS): a tmpfs mounted inside shows only there (its
+/// files, mountinfo, a unix socket bound in it), CLONE_NEWNS with CLONE_FS
+/// is EINVAL, setns into the namespace shows it and moves the working
+/// directory to its root, umount inside.
+#[test]
+fn mount_namespaces() {
+    check_c_group("namespaces", "mnt");
+}
+
+/// busybox `unshare -m -p -u -i -f --mount-proc`: a shell that is pid 1 of
+/// a new PID namespace with its own /proc, host name and mounts; `ps`
+/// there lists the namespace's processes only. Same output as native.
+#[test]
+fn busybox_unshare_with_mount_proc() {
+    require_busybox();
+    let script = "hostname inner; hostname; ps -o pid,args; echo $$; readlink /proc/self";
+    let cmd = [BUSYBOX, "unshare", "-m", "-p", "-u", "-i", "-f", "--mount-proc", BUSYBOX, "sh", "-c", script];
+    let n = Run::native(&cmd).timeout(proc_timeout()).run();
+    assert_exit(&n, 0);
+    let mut args = vec!["--"];
+    args.extend_from_slice(&cmd);
+    let h = Run::husk_do(&args).timeout(proc_timeout()).run();
+    assert_same_as_native(&n, &h);
+    assert!(stdout_text(&h).starts_with("inner\nPID"), "{}", describe(&h));
+}

@@ -110,9 +110,14 @@ impl Kernel {
     }
 
     /// The namespaces of a process started from outside in PID namespace
-    /// `pidns`, with the sandbox's first UTS and IPC namespaces.
+    /// `pidns`, with the sandbox's first UTS, IPC and mount namespaces.
     pub fn namespaces(&self, pidns: Arc<ns::PidNamespace>) -> ns::NsProxy {
-        ns::NsProxy { pid_for_children: pidns, uts: self.root_uts.clone(), ipc: self.root_ipc.clone() }
+        ns::NsProxy {
+            pid_for_children: pidns,
+            uts: self.root_uts.clone(),
+            ipc: self.root_ipc.clone(),
+            mnt: self.vfs.clone(),
+        }
     }
 
     /// Records that syscall `nr` was called but is not implemented; true the

@@ -80,6 +80,16 @@ pub struct Cx<'a> {
     pub creds: Ucred,
     /// The caller's umask (for unix socket nodes).
     pub umask: u32,
+    /// The caller's mount namespace (where unix path names resolve);
+    /// `None`: the sandbox's first.
+    pub vfs: Option<Arc<crate::kernel::vfs::Vfs>>,
+}
+
+impl Cx<'_> {
+    /// The mount namespace unix path names resolve in.
+    pub fn vfs(&self) -> Option<Arc<crate::kernel::vfs::Vfs>> {
+        self.vfs.clone().or_else(|| self.kernel.map(|k| k.vfs.clone()))
+    }
 }
 
 /// One `sendmsg`.
@@ -429,7 +439,7 @@ impl FileOps for SocketFile {
         Ok(n)
     }
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022 };
+        let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022, vfs: None };
         self.sock.send(&cx, SendArgs { data: buf, addr: None, flags: 0, nonblock, rights: Vec::new(), creds: None })
     }
     fn stat(&self) -> Result<Stat, Errno> {

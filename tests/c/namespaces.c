@@ -13,7 +13,9 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 
@@ -179,10 +181,107 @@ static void ipc(void) {
     in_child(ipc_body);
 }
 
+/* ---- mount namespaces --------------------------------------------------------- */
+
+/* Whether /proc/<who>/mountinfo has a mount at `point`. */
+static int has_mount(const char *who, const char *point) {
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%s/mountinfo", who);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char mp[512];
+        if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && strcmp(mp, point) == 0)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+static void mnt(void) {
+    char dir[] = "/tmp/mntns-XXXXXX";
+    if (!mkdtemp(dir)) {
+        printf("mkdtemp: %s\n", errno_name(errno));
+        return;
+    }
+    char file[64], sock[64];
+    snprintf(file, sizeof file, "%s/inside", dir);
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    char outer_mnt[64];
+    snprintf(outer_mnt, sizeof outer_mnt, "%s", link_text("/proc/self/ns/mnt"));
+    errno = 0;
+    long r = syscall(SYS_clone, CLONE_NEWNS | CLONE_FS | SIGCHLD, 0, 0, 0, 0);
+    if (r == 0)
+        _exit(0);
+    expect_ret("clone-newns-fs-einval", r, errno, -1, EINVAL);
+    int p[2], q[2];
+    pipe(p);
+    pipe(q);
+    pid_t c = xfork();
+    if (c == 0) {
+        EXPECT_OK("unshare-newns", unshare(CLONE_NEWNS));
+        /* Natively, keep mounts from propagating back to the host. */
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+        expect("mnt-link-changed", strcmp(link_text("/proc/self/ns/mnt"), outer_mnt) != 0 &&
+               strncmp(link_text("/proc/self/ns/mnt"), "mnt:[", 5) == 0, "%s", link_text("/proc/self/ns/mnt"));
+        EXPECT_OK("mount-tmpfs", mount("tmpfs", dir, "tmpfs", 0, "mode=755"));
+        int fd = open(file, O_CREAT | O_WRONLY, 0644);
+        EXPECT_OK("create-inside", fd);
+        close(fd);
+        expect("own-mountinfo-has-it", has_mount("self", dir) == 1, "%d", has_mount("self", dir));
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+        EXPECT_OK("bind-socket-inside", bind(s, (struct sockaddr *)&a, sizeof a));
+        listen(s, 1);
+        write_int(p[1], 0);
+        read_int(q[0]);
+        close(s); /* a bound socket keeps the mount busy */
+        EXPECT_OK("umount", umount(dir));
+        expect("file-gone-after-umount", access(file, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+        _exit(0);
+    }
+    read_int(p[0]);
+    expect("outside-no-file", access(file, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+    expect("outside-mountinfo-lacks-it", has_mount("self", dir) == 0, "%d", has_mount("self", dir));
+    char cs[16];
+    snprintf(cs, sizeof cs, "%d", c);
+    expect("child-mountinfo-from-outside", has_mount(cs, dir) == 1, "%d", has_mount(cs, dir));
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+    EXPECT_ERR("outside-connect-enoent", connect(s, (struct sockaddr *)&a, sizeof a), ENOENT);
+    close(s);
+    /* A helper joins the child's mount namespace: the file is there, and
+     * its working directory is that namespace's root. */
+    pid_t h = xfork();
+    if (h == 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", c);
+        int fd = open(path, O_RDONLY);
+        chdir("/tmp");
+        EXPECT_OK("setns-mnt", setns(fd, CLONE_NEWNS));
+        expect("joined-sees-file", access(file, F_OK) == 0, "%s", errno_name(errno));
+        char cwd[256] = "";
+        getcwd(cwd, sizeof cwd);
+        expect("joined-cwd-is-root", strcmp(cwd, "/") == 0, "%s", cwd);
+        int s2 = socket(AF_UNIX, SOCK_STREAM, 0);
+        EXPECT_OK("joined-connect", connect(s2, (struct sockaddr *)&a, sizeof a));
+        _exit(0);
+    }
+    wait_text(h);
+    write_int(q[1], 0);
+    wait_text(c);
+    rmdir(dir);
+}
+
 int main(int argc, char **argv) {
     static const struct test_group groups[] = {
         {"uts", uts},
         {"ipc", ipc},
+        {"mnt", mnt},
     };
     return RUN_GROUPS(argc, argv, groups);
 }

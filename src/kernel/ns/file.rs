@@ -16,6 +16,7 @@ pub enum NsRef {
     Pid(Arc<PidNamespace>),
     Uts(Arc<UtsNamespace>),
     Ipc(Arc<IpcNamespace>),
+    Mnt(Arc<crate::kernel::vfs::Vfs>),
 }
 
 impl NsRef {
@@ -25,6 +26,7 @@ impl NsRef {
             NsRef::Pid(_) => "pid",
             NsRef::Uts(_) => "uts",
             NsRef::Ipc(_) => "ipc",
+            NsRef::Mnt(_) => "mnt",
         }
     }
 
@@ -34,6 +36,7 @@ impl NsRef {
             NsRef::Pid(ns) => ns.ino(),
             NsRef::Uts(ns) => ns.ino(),
             NsRef::Ipc(ns) => ns.ino(),
+            NsRef::Mnt(ns) => ns.ino(),
         }
     }
 
@@ -43,6 +46,7 @@ impl NsRef {
             NsRef::Pid(_) => libc::CLONE_NEWPID,
             NsRef::Uts(_) => libc::CLONE_NEWUTS,
             NsRef::Ipc(_) => libc::CLONE_NEWIPC,
+            NsRef::Mnt(_) => libc::CLONE_NEWNS,
         }
     }
 

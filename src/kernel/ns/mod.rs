@@ -1,6 +1,7 @@
 //! Namespaces a task can be in: PID namespaces (`pid.rs`), UTS (`uts.rs`)
-//! and IPC (`ipc.rs`) namespaces, the set of namespaces a task gives its
-//! children (`NsProxy`), and the files that name them (`file.rs`).
+//! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each),
+//! the set of namespaces a task gives its children (`NsProxy`), and the
+//! files that name them (`file.rs`).
 
 pub mod file;
 pub mod ipc;
@@ -25,4 +26,6 @@ pub struct NsProxy {
     pub uts: Arc<UtsNamespace>,
     /// System V IPC and message queues (none are served yet).
     pub ipc: Arc<IpcNamespace>,
+    /// The mount namespace.
+    pub mnt: Arc<crate::kernel::vfs::Vfs>,
 }

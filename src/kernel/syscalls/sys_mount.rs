@@ -31,7 +31,7 @@ fn read_opt_string(t: &Task, addr: u64) -> Result<Option<String>, Errno> {
 
 fn resolve_dir(t: &Task, addr: u64) -> Result<Resolved, Errno> {
     let a = at(t, libc::AT_FDCWD, addr)?;
-    let r = t.kernel.vfs.resolve_with(&a.lookup(true), &a.path)?;
+    let r = t.vfs().resolve_with(&a.lookup(true), &a.path)?;
     r.node.as_ref().ok_or(Errno::ENOENT)?;
     Ok(r)
 }
@@ -47,7 +47,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         flags &= 0xffff;
     }
     let target = resolve_dir(t, a[1])?;
-    let vfs = t.kernel.vfs.clone();
+    let vfs = t.vfs();
     if flags & MS_REMOUNT != 0 {
         if target.mount.point != target.path {
             return Err(Errno::EINVAL);
@@ -179,13 +179,13 @@ pub fn umount2(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EPERM);
     }
     let at = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t.kernel.vfs.resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
+    let r = t.vfs().resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
     r.node.as_ref().ok_or(Errno::ENOENT)?;
     if r.mount.point != r.path {
         return Err(Errno::EINVAL);
     }
     let point = r.path.clone();
     let detach = flags & libc::MNT_DETACH != 0;
-    t.kernel.vfs.change_mounts(|tab| tab.remove(&point, detach))?;
+    t.vfs().change_mounts(|tab| tab.remove(&point, detach))?;
     Ok(0)
 }

@@ -36,7 +36,8 @@ fn has_cap_sys_admin(t: &Task) -> bool {
 
 /// Implements unshare(2). CLONE_NEWPID makes the caller's later children
 /// the first processes of a new PID namespace (the caller stays where it
-/// is); CLONE_NEWUTS and CLONE_NEWIPC move the caller to copies. Unsharing what is not shared is a no-op, as in Linux; the
+/// is); CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS move the caller to
+/// copies (a new mount namespace starts with the caller's mounts). Unsharing what is not shared is a no-op, as in Linux; the
 /// descriptor table and file system context are kept per process here, so
 /// unsharing them while another process shares them is EINVAL, and so are
 /// the namespaces the sentry does not serve (see table.rs).
@@ -91,8 +92,9 @@ pub fn unshare(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setns(2) for the namespace files `/proc/<pid>/ns/*` hands
 /// out, with CAP_SYS_ADMIN (EPERM). A PID namespace sets where the
-/// caller's later children go: only its own or one below it (EINVAL). UTS
-/// and IPC namespaces move the caller. Other descriptors are EINVAL
+/// caller's later children go: only its own or one below it (EINVAL). UTS,
+/// IPC and mount namespaces move the caller (for a mount namespace, one
+/// whose file system context is its own: EINVAL otherwise). Other descriptors are EINVAL
 /// (pidfds are not served).
 pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     let (fd, nstype) = (a[0] as i32, a[1] as i32);
@@ -104,6 +106,20 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     if !has_cap_sys_admin(t) {
         return Err(Errno::EPERM);
     }
+    if let NsRef::Mnt(_) = ns {
+        // Entering a mount namespace also takes CAP_SYS_CHROOT and a file
+        // system context of one's own; cwd and root become its root.
+        const CAP_SYS_CHROOT: u32 = 18;
+        if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_CHROOT) {
+            return Err(Errno::EPERM);
+        }
+        if Arc::strong_count(&t.tg.fs) > 1 || t.tg.task_list().len() > 1 {
+            return Err(Errno::EINVAL);
+        }
+        let mut fs = t.tg.fs.lock().unwrap_or_else(|e| e.into_inner());
+        fs.cwd = b"/".to_vec();
+        fs.root = b"/".to_vec();
+    }
     let mut mine = t.shared.ns.lock().unwrap_or_else(|e| e.into_inner());
     match ns {
         NsRef::Pid(target) => {
@@ -114,6 +130,7 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
         }
         NsRef::Uts(u) => mine.uts = u,
         NsRef::Ipc(i) => mine.ipc = i,
+        NsRef::Mnt(m) => mine.mnt = m,
     }
     Ok(0)
 }

@@ -30,6 +30,7 @@ pub(super) fn cx(t: &Task) -> Cx<'_> {
         cwd: t.cwd(),
         creds: Ucred { pid: Some(t.tg.pid.clone()), uid: c.euid, gid: c.egid },
         umask,
+        vfs: Some(t.vfs()),
     }
 }
 

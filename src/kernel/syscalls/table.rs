@@ -192,8 +192,8 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_clone,
         c::clone,
-        "CLONE_NEWPID, NEWUTS and NEWIPC are served (an IPC namespace holds nothing: no SysV IPC or mqueues); \
-         CLONE_NEWNS, NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
+        "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues) and NEWNS are \
+         served; CLONE_NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
     ),
     partial(
         l::SYS_clone3,
@@ -203,10 +203,15 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_unshare,
         ns::unshare,
-        "CLONE_NEWPID, NEWUTS and NEWIPC are served; other namespaces are EINVAL, and so is unsharing a \
-         descriptor table or fs context another process shares",
+        "CLONE_NEWPID, NEWUTS, NEWIPC and NEWNS are served; NEWNET, NEWUSER, NEWCGROUP and NEWTIME are \
+         EINVAL, and so is unsharing a descriptor table or fs context (also implied by NEWNS) that another \
+         process or thread shares",
     ),
-    partial(l::SYS_setns, ns::setns, "PID, UTS and IPC namespace files (the ones /proc hands out); pidfds are EINVAL"),
+    partial(
+        l::SYS_setns,
+        ns::setns,
+        "PID, UTS, IPC and mount namespace files (the ones /proc hands out); pidfds are EINVAL",
+    ),
     full(l::SYS_wait4, c::wait4),
     partial(l::SYS_waitid, c::waitid, "P_PIDFD is EINVAL"),
     // Threads.

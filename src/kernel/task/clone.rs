@@ -50,12 +50,12 @@ const CLONE_IO: u64 = libc::CLONE_IO as u64;
 pub const CLONE_NEWPID: u64 = libc::CLONE_NEWPID as u64;
 pub const CLONE_NEWUTS: u64 = libc::CLONE_NEWUTS as u64;
 pub const CLONE_NEWIPC: u64 = libc::CLONE_NEWIPC as u64;
+pub const CLONE_NEWNS: u64 = libc::CLONE_NEWNS as u64;
 const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
 /// Namespace flags not served (EINVAL, documented in syscalls/table.rs).
-pub const CLONE_NEW_UNSERVED: u64 =
-    (libc::CLONE_NEWNS | libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as u64;
+pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as u64;
 /// The namespace flags served.
-pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC;
+pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS;
 /// Every namespace flag of clone.
 const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEW_SERVED;
 /// CAP_SYS_ADMIN, which making namespaces takes.
@@ -92,6 +92,10 @@ const HOST_PROCESS_FLAGS: u64 = CLONE_FILES | CLONE_PARENT;
 fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
     let f = a.flags;
     if f & !KNOWN != 0 {
+        return Err(Errno::EINVAL);
+    }
+    // A new mount namespace cannot share the file system context.
+    if f & CLONE_NEWNS != 0 && f & CLONE_FS != 0 {
         return Err(Errno::EINVAL);
     }
     if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
@@ -157,6 +161,9 @@ pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NsProxy, 
     }
     if flags & CLONE_NEWIPC != 0 {
         ns.ipc = crate::kernel::ns::IpcNamespace::new();
+    }
+    if flags & CLONE_NEWNS != 0 {
+        ns.mnt = ns.mnt.new_namespace();
     }
     Ok(ns)
 }

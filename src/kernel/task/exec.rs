@@ -32,7 +32,7 @@ pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
 /// new stub thread, address space and image.
 #[allow(clippy::too_many_arguments)]
 fn load_fresh(
-    kernel: &Arc<Kernel>,
+    vfs: &Arc<crate::kernel::vfs::Vfs>,
     creds: &Credentials,
     cwd: &[u8],
     root: &[u8],
@@ -49,7 +49,7 @@ fn load_fresh(
     let mm = MemoryManager::new(&thread);
     let may_exec = |s: &crate::kernel::vfs::stat::Stat| creds.may_access(s, 1, true);
     let req = ExecRequest {
-        vfs: &kernel.vfs,
+        vfs,
         cwd,
         root,
         path,
@@ -67,7 +67,7 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
     let creds = t.creds();
     let name = comm_of(&path);
     let (thread, mm, loaded) = load_fresh(
-        &t.kernel,
+        &t.vfs(),
         &creds,
         &t.cwd(),
         &t.root(),
@@ -273,8 +273,16 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
     }
     let creds = spec.creds;
     let name = comm_of(&spec.path);
-    let (thread, mm, loaded) =
-        load_fresh(kernel, &creds, &spec.cwd, b"/", spec.path, spec.argv, spec.envp, pid.global() as usize)?;
+    let (thread, mm, loaded) = load_fresh(
+        &spec.container.namespaces().mnt,
+        &creds,
+        &spec.cwd,
+        b"/",
+        spec.path,
+        spec.argv,
+        spec.envp,
+        pid.global() as usize,
+    )?;
     let mut privs = super::Privileges::new(&creds);
     if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
         privs.effective = effective & permitted;

@@ -465,6 +465,11 @@ impl Task {
         self.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The caller's mount namespace: where its paths resolve.
+    pub fn vfs(&self) -> Arc<crate::kernel::vfs::Vfs> {
+        self.shared.ns.lock().unwrap_or_else(|e| e.into_inner()).mnt.clone()
+    }
+
     /// The caller's PID namespace: pids it passes and sees are numbers there.
     pub fn pidns(&self) -> &Arc<PidNamespace> {
         self.tg.pid.ns()

@@ -32,7 +32,7 @@ impl UnixSocket {
     fn lookup(&self, cx: &Cx, raw: &[u8]) -> Result<Arc<Endpoint>, Errno> {
         let key = match UnixAddr::parse(raw)? {
             None => return Err(Errno::EINVAL),
-            Some(UnixAddr::Path(p)) => path_key(cx.kernel, &cx.cwd, &p, true)?.0,
+            Some(UnixAddr::Path(p)) => path_key(cx, &p, true)?.0,
             Some(UnixAddr::Abstract(n)) => Key::Abstract(n),
             Some(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
         };
@@ -70,7 +70,7 @@ impl Socket for UnixSocket {
                 (Key::Abstract(n.clone()), UnixAddr::Abstract(n))
             }
             Some(UnixAddr::Path(p)) => {
-                let (key, exists) = path_key(cx.kernel, &cx.cwd, &p, false)?;
+                let (key, exists) = path_key(cx, &p, false)?;
                 if exists {
                     return Err(Errno::EADDRINUSE);
                 }
@@ -80,8 +80,8 @@ impl Socket for UnixSocket {
             Some(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
         };
         self.net.unix.insert(key.clone(), &self.ep)?;
-        if let (Key::Path(canonical), Some(k)) = (&key, cx.kernel) {
-            if let Err(e) = make_node(k, canonical, libc::S_IFSOCK | (0o777 & !cx.umask)) {
+        if let (Key::Path(canonical), Some(vfs)) = (&key, cx.vfs()) {
+            if let Err(e) = make_node(&vfs, canonical, libc::S_IFSOCK | (0o777 & !cx.umask)) {
                 self.net.unix.remove(&key, Arc::as_ptr(&self.ep));
                 return Err(e);
             }

@@ -78,6 +78,7 @@ pub enum Kind {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum NsEntry {
     Ipc,
+    Mnt,
     /// The PID namespace of the task.
     Pid,
     /// The PID namespace its children go in.
@@ -87,11 +88,12 @@ pub enum NsEntry {
 
 impl NsEntry {
     /// Every entry, in listing order.
-    const ALL: &'static [NsEntry] = &[NsEntry::Ipc, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::Uts];
+    const ALL: &'static [NsEntry] = &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::Uts];
 
     fn name(self) -> &'static str {
         match self {
             NsEntry::Ipc => "ipc",
+            NsEntry::Mnt => "mnt",
             NsEntry::Pid => "pid",
             NsEntry::PidForChildren => "pid_for_children",
             NsEntry::Uts => "uts",
@@ -425,6 +427,7 @@ impl Filesystem for ProcFs {
                     }
                     NsEntry::Uts => NsRef::Uts(nsp.uts),
                     NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
+                    NsEntry::Mnt => NsRef::Mnt(nsp.mnt),
                 };
                 Ok(link(r))
             }),

@@ -150,7 +150,12 @@ pub fn content(
                 return Ok(Vec::new());
             }
             let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
-            k.vfs.mount_table().render_mounts(&root).into_bytes()
+            // The mounts of the task's own mount namespace.
+            let t = match task {
+                Some(task) => task.nsproxy().mnt.mount_table(),
+                None => k.vfs.mount_table(),
+            };
+            t.render_mounts(&root).into_bytes()
         }
         PidEntry::Mountinfo => mountinfo(k, tg).into_bytes(),
         PidEntry::Stat => stat(k, tg, task, thread_level, zombie, ns).into_bytes(),
@@ -189,7 +194,9 @@ pub fn mountinfo(k: &Kernel, tg: &ThreadGroup) -> String {
         return String::new();
     }
     let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
-    k.vfs.mount_table().render_mountinfo(&root)
+    // The mount namespace of its (first live) thread.
+    let vfs = tg.task_list().first().map_or_else(|| k.vfs.clone(), |t| t.nsproxy().mnt);
+    vfs.mount_table().render_mountinfo(&root)
 }
 
 /// The one-letter state of a process (or of its thread `task`) and its
@@ -455,7 +462,9 @@ impl FdView {
 pub fn fd_view(k: &Kernel, tg: &ThreadGroup, fd: i32) -> Result<FdView, Errno> {
     let e = tg.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
     let f = &e.file;
-    let mnt_id = if f.path.first() == Some(&b'/') { k.vfs.mount_of(&f.path).id } else { 0 };
+    // The mount in the process's own mount namespace.
+    let vfs = tg.task_list().first().map_or_else(|| k.vfs.clone(), |t| t.nsproxy().mnt);
+    let mnt_id = if f.path.first() == Some(&b'/') { vfs.mount_of(&f.path).id } else { 0 };
     let cloexec = if e.cloexec { libc::O_CLOEXEC as u32 } else { 0 };
     Ok(FdView {
         target: f.path.clone(),
