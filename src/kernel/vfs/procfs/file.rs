@@ -13,7 +13,7 @@ use crate::kernel::vfs::stat::Stat;
 use crate::kernel::Kernel;
 
 /// Handles a write to a writable /proc file.
-type WriteFn = fn(&Kernel, &[u8]) -> Result<(), Errno>;
+pub type WriteFn = fn(&Kernel, &[u8]) -> Result<(), Errno>;
 
 type Gen = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
 type Put = Box<dyn Fn(&[u8]) -> Result<(), Errno> + Send + Sync>;

@@ -159,7 +159,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
 ];
 
 /// How a writable static file takes a write.
-fn writer(path: &str) -> Option<fn(&Kernel, &[u8]) -> Result<(), Errno>> {
+fn writer(path: &str) -> Option<file::WriteFn> {
     match path {
         "sys/kernel/hostname" => Some(sys::set_hostname),
         "sys/kernel/domainname" => Some(sys::set_domainname),
