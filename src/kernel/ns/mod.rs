@@ -29,3 +29,17 @@ pub struct NsProxy {
     /// The mount namespace.
     pub mnt: Arc<crate::kernel::vfs::Vfs>,
 }
+
+impl NsProxy {
+    /// Fresh namespaces over the host's `/` (for unit tests).
+    #[cfg(test)]
+    pub fn for_tests() -> NsProxy {
+        let vfs = crate::kernel::vfs::Vfs::with_binds(std::path::Path::new("/"), &[]).expect("a VFS over /");
+        NsProxy {
+            pid_for_children: PidNamespace::new_root(),
+            uts: UtsNamespace::new_root(b"test"),
+            ipc: IpcNamespace::new_root(),
+            mnt: vfs,
+        }
+    }
+}

@@ -195,7 +195,7 @@ mod tests {
 
     fn sub(pids: Option<i32>) -> Arc<Subscriber> {
         Arc::new(Subscriber {
-            container: ContainerTag::new("c"),
+            container: ContainerTag::new("c", crate::kernel::ns::NsProxy::for_tests()),
             pids: pids.map(|p| Mutex::new(HashSet::from([p]))),
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),
