@@ -610,7 +610,11 @@ fn state_json(st: &ContainerState) -> serde_json::Value {
         "owner": "",
         "annotations": st.annotations,
         "sandboxId": st.sandbox_id,
+        // The init's pid in the sandbox's root PID namespace (what
+        // `/proc/<initPid>/ns/pid` in another container's spec names), and
+        // the container's PID namespace.
         "initPid": st.init_pid,
+        "pidNamespace": st.pidns,
         "exitStatus": st.exit.map(|e| e.shell_code()),
         "reason": st.reason,
     })

@@ -1,18 +1,17 @@
 //! Containers, as far as the kernel knows them: which container of the
 //! sandbox each process belongs to (a child inherits its parent's), the
-//! container's init, and how the loader hears of process exits.
+//! PID namespace its processes start in, and how the loader hears of
+//! process exits.
 //!
-//! PID namespaces are not in the kernel yet: pids are sandbox-global, so a
-//! container is a set of processes tagged with its id, not a namespace.
-//! What a PID namespace would add (pids numbered from 1 per container,
-//! `getppid` 0 only for the container's init, the init's immunity to
-//! signals it does not handle) is not emulated for containers other than
-//! the first.
+//! Every container has a PID namespace: its own by default (a child of the
+//! sandbox's root namespace, whose first process is pid 1 there), or one
+//! shared with another container. `husk do`'s only container uses the root
+//! namespace itself.
 
-use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
+use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::task::{ExitStatus, ThreadGroup};
 
 /// The container a process belongs to. One per container, shared by all of
@@ -21,14 +20,20 @@ use crate::kernel::task::{ExitStatus, ThreadGroup};
 pub struct ContainerTag {
     /// The container id ("" for `husk do`'s only container).
     id: String,
-    /// The sandbox pid of the container's init; 0 until it exists.
-    init: AtomicI32,
+    /// The namespaces the container's processes start in (its PID
+    /// namespace is `pid_for_children`).
+    ns: NsProxy,
 }
 
 impl ContainerTag {
-    /// A tag for container `id`, without an init yet.
-    pub fn new(id: &str) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), init: AtomicI32::new(0) })
+    /// A tag for container `id` whose processes start in namespaces `ns`.
+    pub fn new(id: &str, ns: NsProxy) -> Arc<ContainerTag> {
+        Arc::new(ContainerTag { id: id.to_string(), ns })
+    }
+
+    /// The namespaces the container's processes start in.
+    pub fn namespaces(&self) -> &NsProxy {
+        &self.ns
     }
 
     /// The container id.
@@ -36,14 +41,10 @@ impl ContainerTag {
         &self.id
     }
 
-    /// The pid of the container's init (0: none yet).
-    pub fn init_pid(&self) -> i32 {
-        self.init.load(Ordering::Relaxed)
-    }
-
-    /// Records the pid of the container's init.
-    pub fn set_init_pid(&self, pid: i32) {
-        self.init.store(pid, Ordering::Relaxed);
+    /// The PID namespace of the container: pids the loader is given for
+    /// it are numbers there.
+    pub fn pidns(&self) -> &Arc<PidNamespace> {
+        &self.ns.pid_for_children
     }
 }
 

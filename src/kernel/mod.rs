@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fd;
 pub mod futex;
 pub mod mm;
+pub mod ns;
 pub mod pipe;
 pub mod signal;
 pub mod strace;
@@ -21,7 +22,7 @@ pub mod vfs;
 pub mod wait;
 
 use std::collections::HashSet;
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Instant;
 
@@ -53,12 +54,15 @@ pub struct Kernel {
     pub tracers: strace::sink::Tracers,
     /// When the kernel booted (for uptime and process times).
     pub boot: Instant,
-    /// The next pid to hand out (the first process is 1).
-    next_pid: AtomicI32,
+    /// The sandbox's root PID namespace: every pid has a number there
+    /// (the sandbox-global id the process table is keyed by).
+    pub root_pidns: Arc<ns::PidNamespace>,
     /// Syscall numbers already reported as unimplemented (logged once each).
     unimplemented: Mutex<HashSet<u64>>,
-    /// `uname` node name; guarded for `sethostname`.
-    pub hostname: Mutex<Vec<u8>>,
+    /// The sandbox's first UTS namespace (the host name of its config).
+    pub root_uts: Arc<ns::UtsNamespace>,
+    /// The sandbox's first IPC namespace.
+    pub root_ipc: Arc<ns::IpcNamespace>,
     /// Futex wait queues.
     pub futexes: Arc<futex::FutexTable>,
     /// Every process and task. Also serialises process-tree changes.
@@ -86,9 +90,10 @@ impl Kernel {
             strace: AtomicBool::new(config.strace),
             tracers: strace::sink::Tracers::default(),
             boot: Instant::now(),
-            next_pid: AtomicI32::new(1),
+            root_pidns: ns::PidNamespace::new_root(),
             unimplemented: Mutex::new(HashSet::new()),
-            hostname: Mutex::new(config.hostname.clone().into_bytes()),
+            root_uts: ns::UtsNamespace::new_root(config.hostname.as_bytes()),
+            root_ipc: ns::IpcNamespace::new_root(),
             futexes: Arc::new(futex::FutexTable::default()),
             procs: Mutex::new(ProcTable::default()),
             child_events: WaitQueue::default(),
@@ -104,9 +109,15 @@ impl Kernel {
         kernel
     }
 
-    /// Allocates a pid (also used for thread ids).
-    pub fn alloc_pid(&self) -> i32 {
-        self.next_pid.fetch_add(1, Ordering::Relaxed)
+    /// The namespaces of a process started from outside in PID namespace
+    /// `pidns`, with the sandbox's first UTS, IPC and mount namespaces.
+    pub fn namespaces(&self, pidns: Arc<ns::PidNamespace>) -> ns::NsProxy {
+        ns::NsProxy {
+            pid_for_children: pidns,
+            uts: self.root_uts.clone(),
+            ipc: self.root_ipc.clone(),
+            mnt: self.vfs.clone(),
+        }
     }
 
     /// Records that syscall `nr` was called but is not implemented; true the

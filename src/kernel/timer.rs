@@ -30,7 +30,7 @@ use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::kernel::errno::Errno;
-use crate::kernel::signal::send::{send, Target};
+use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::{SigInfo, SigQueue, SI_TIMER};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
@@ -727,7 +727,7 @@ impl Timer {
         match &self.notify {
             Notify::Silent => {}
             Notify::Itimer(sig) => {
-                send(kernel, Target::Group(tg), SigInfo::kernel(*sig), true);
+                send(kernel, Target::Group(tg), SigInfo::kernel(*sig), Origin::Kernel);
             }
             Notify::Signal { id, sig, value, thread } => {
                 if st.queued {
@@ -744,9 +744,10 @@ impl Timer {
                 }
                 let info = SigInfo::timer(*sig, *id, overruns, *value);
                 let sent = match thread {
-                    None => send(kernel, Target::Group(tg), info, true),
+                    // Linux's send_sigqueue does not force (the process's own).
+                    None => send(kernel, Target::Group(tg), info, Origin::Process(tg)),
                     Some(t) => match t.upgrade() {
-                        Some(t) => send(kernel, Target::Task(&t), info, true),
+                        Some(t) => send(kernel, Target::Task(&t), info, Origin::Process(tg)),
                         None => false,
                     },
                 };

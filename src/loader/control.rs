@@ -194,8 +194,7 @@ fn events(sb: &Arc<Sandbox>, stream: &UnixStream, id: &str, interval_ms: u64, st
         }
         match rx.recv_timeout(interval) {
             Ok(ev) => {
-                let init_pid = sb.info(id).map(|i| i.init_pid).unwrap_or(0);
-                let last = ev.kind == "destroyed" || (ev.kind == "exit" && ev.data["pid"] == init_pid);
+                let last = ev.kind == "destroyed" || (ev.kind == "exit" && ev.data["init"] == true);
                 if !send_ev(ev) || last {
                     return;
                 }

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use super::proto::{FdDetail, ProcDetail, ProcInfo, RlimitDetail, SignalDetail, ThreadDetail};
 use super::sandbox::{LoaderError, Sandbox};
 use super::state::Status;
+use crate::kernel::ns::PidNamespace;
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
 use crate::kernel::strace;
 use crate::kernel::strace::sink::Subscription;
@@ -23,7 +24,8 @@ impl Sandbox {
     /// Everything about process `pid` of container `id` (0: its init).
     pub fn inspect(&self, id: &str, pid: i32) -> Result<ProcDetail, LoaderError> {
         let tg = self.find_process(id, pid)?;
-        Ok(detail(&self.kernel, &tg))
+        let ns = self.tag(id)?.pidns().clone();
+        Ok(detail(&self.kernel, &tg, &ns))
     }
 
     /// The mount table of container `id`, as its init's
@@ -48,7 +50,7 @@ impl Sandbox {
     /// forks from now on. Tracing lasts as long as the subscription.
     pub fn strace(&self, id: &str, pid: i32) -> Result<Subscription, LoaderError> {
         let tag = self.tag(id)?;
-        let only = if pid == 0 { None } else { Some(self.find_process(id, pid)?.pid) };
+        let only = if pid == 0 { None } else { Some(self.find_process(id, pid)?.gpid()) };
         Ok(Subscription::new(&self.kernel, tag, only))
     }
 
@@ -117,7 +119,7 @@ const CAP_NAMES: [&str; 41] = [
 /// The main thread of a process (the leader, or the first left).
 fn main_thread(tg: &ThreadGroup) -> Option<Arc<TaskShared>> {
     let tasks = tg.task_list();
-    tasks.iter().find(|t| t.tid == tg.pid).or(tasks.first()).cloned()
+    tasks.iter().find(|t| Arc::ptr_eq(&t.tid, &tg.pid)).or(tasks.first()).cloned()
 }
 
 fn command_line(tg: &ThreadGroup) -> String {
@@ -125,8 +127,9 @@ fn command_line(tg: &ThreadGroup) -> String {
     argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")
 }
 
-/// One line of `ps`.
-pub fn proc_info(g: &Arc<ThreadGroup>) -> ProcInfo {
+/// One line of `ps`, with pids as PID namespace `ns` (the container's)
+/// numbers them.
+pub fn proc_info(g: &Arc<ThreadGroup>, ns: &PidNamespace) -> ProcInfo {
     let zombie = is_zombie(g);
     let main = main_thread(g);
     let (state, _) = procfs::state(g, main.as_ref(), zombie);
@@ -136,15 +139,15 @@ pub fn proc_info(g: &Arc<ThreadGroup>) -> ProcInfo {
     let wchan = main.and_then(|t| t.current_syscall()).map(|s| strace::syscall_name(s.nr)).unwrap_or_default();
     ProcInfo {
         uid: g.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid,
-        pid: g.pid,
-        ppid: g.ppid(),
-        pgid: g.pgid(),
-        sid: g.sid(),
+        pid: g.pid.nr_in(ns),
+        ppid: g.ppid_in(ns),
+        pgid: g.pgrp().nr_in(ns),
+        sid: g.session().nr_in(ns),
         state: state.to_string(),
         threads: tasks.len(),
         tty: ctty_of(g).map(|t| t.name()).unwrap_or_else(|| "?".into()),
         cmd: command_line(g),
-        tpgid: tpgid(g),
+        tpgid: tpgid(g, ns),
         cpu_ms: (cpu.user_ns + cpu.system_ns) / 1_000_000,
         rss_kb: rss * 4,
         vsz_kb: size * 4,
@@ -152,27 +155,28 @@ pub fn proc_info(g: &Arc<ThreadGroup>) -> ProcInfo {
     }
 }
 
-/// Everything `inspect` shows about process `tg`.
-pub fn detail(k: &Kernel, tg: &Arc<ThreadGroup>) -> ProcDetail {
+/// Everything `inspect` shows about process `tg`, with pids as namespace
+/// `ns` (the container's) numbers them.
+pub fn detail(k: &Kernel, tg: &Arc<ThreadGroup>, ns: &PidNamespace) -> ProcDetail {
     let zombie = is_zombie(tg);
     let main = main_thread(tg);
     let (state, _) = procfs::state(tg, main.as_ref(), zombie);
     let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let mut tasks = tg.task_list();
-    tasks.sort_by_key(|t| t.tid);
+    tasks.sort_by_key(|t| t.gtid());
     ProcDetail {
-        pid: tg.pid,
-        ppid: tg.ppid(),
-        pgid: tg.pgid(),
-        sid: tg.sid(),
-        tpgid: tpgid(tg),
+        pid: tg.pid.nr_in(ns),
+        ppid: tg.ppid_in(ns),
+        pgid: tg.pgrp().nr_in(ns),
+        sid: tg.session().nr_in(ns),
+        tpgid: tpgid(tg, ns),
         state: state.to_string(),
         cmd: command_line(tg),
         exe: String::from_utf8_lossy(&tg.exe.lock().unwrap_or_else(|e| e.into_inner())).into_owned(),
         cwd: String::from_utf8_lossy(&fs.cwd).into_owned(),
         credentials: credentials(tg),
         umask: fs.umask,
-        threads: tasks.iter().map(|t| thread(tg, t, zombie)).collect(),
+        threads: tasks.iter().map(|t| thread(tg, t, zombie, ns)).collect(),
         pending: strace::signal_names(tg.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.mask()),
         signals: signals(tg),
         fds: fds(k, tg),
@@ -181,7 +185,7 @@ pub fn detail(k: &Kernel, tg: &Arc<ThreadGroup>) -> ProcDetail {
     }
 }
 
-fn thread(tg: &ThreadGroup, t: &Arc<TaskShared>, zombie: bool) -> ThreadDetail {
+fn thread(tg: &ThreadGroup, t: &Arc<TaskShared>, zombie: bool, ns: &PidNamespace) -> ThreadDetail {
     let (state, _) = procfs::state(tg, Some(t), zombie);
     let (mask, pending) = {
         let s = t.sig.lock().unwrap_or_else(|e| e.into_inner());
@@ -195,7 +199,7 @@ fn thread(tg: &ThreadGroup, t: &Arc<TaskShared>, zombie: bool) -> ThreadDetail {
         })
         .unwrap_or_default();
     ThreadDetail {
-        tid: t.tid,
+        tid: t.tid.nr_in(ns),
         state: state.to_string(),
         syscall,
         blocked: strace::signal_names(mask),

@@ -3,10 +3,15 @@
 //! processes exec'd into them, keyed by (container, pid). Every control
 //! request lands here.
 //!
-//! PID namespaces are not in the kernel: pids are sandbox-global. A
-//! container is the set of processes tagged with its `ContainerTag`
-//! (children inherit it); lookups by pid are refused for processes of
-//! other containers, as the seed does.
+//! Each container has a PID namespace (`ContainerTag::pidns`): its own, a
+//! child of the sandbox's root namespace, when its spec asks for one (the
+//! default spec does), another container's when the spec names that
+//! namespace's path, or the root namespace itself when the spec has no pid
+//! namespace (as runc would use the host's). A container is the set of
+//! processes tagged with its `ContainerTag` (children inherit it). Every
+//! pid a request gives or gets back is a number of the container's
+//! namespace; a pid that names another container's process there is
+//! refused, as the seed does.
 
 use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -23,7 +28,7 @@ use super::proto::{ContainerInfo, Event, ProcInfo, SignalMode};
 use super::state::{now_rfc3339, ContainerState, ExitInfo, StateDir, Status};
 use crate::kernel::container::ContainerTag;
 use crate::kernel::errno::Errno;
-use crate::kernel::signal::send::{send, Target};
+use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::SigInfo;
 use crate::kernel::task::exec::{spawn_process, ProcessSpec};
 use crate::kernel::task::{default_rlimits, Credentials, ExitStatus, ThreadGroup};
@@ -97,8 +102,6 @@ struct Container {
     /// Stdio kept from creation until start.
     stdio: Option<Stdio>,
     created: String,
-    /// The PID namespace it is in: the id of the container that made it.
-    pidns: String,
     /// Destroyed: kept only so waiters see the end; not persisted.
     destroyed: bool,
     /// The root directory being watched (the gofer monitor).
@@ -183,11 +186,15 @@ fn exit_info(s: ExitStatus) -> ExitInfo {
     }
 }
 
-fn exit_event(id: &str, pid: i32, info: ExitInfo) -> Event {
+/// The exit of process `pid` (a number of its container's PID namespace);
+/// `init`: the container's init, its last event.
+fn exit_event(id: &str, pid: i32, init: bool, info: ExitInfo) -> Event {
     Event {
         kind: "exit".into(),
         id: id.to_string(),
-        data: json!({ "pid": pid, "exitStatus": info.shell_code(), "code": info.code, "signal": info.signal }),
+        data: json!({
+            "pid": pid, "init": init, "exitStatus": info.shell_code(), "code": info.code, "signal": info.signal
+        }),
     }
 }
 
@@ -206,11 +213,22 @@ impl Sandbox {
             listeners: Mutex::new(Vec::new()),
             going_down: Mutex::new(None),
         });
+        // The root container has nothing to join: a new namespace, unless
+        // it asks for none (then it is the root namespace's init).
+        let pidns = match &cfg.pidns {
+            PidNamespace::Root => kernel.root_pidns.clone(),
+            PidNamespace::New | PidNamespace::Join(_) => {
+                if let PidNamespace::Join(path) = &cfg.pidns {
+                    tracing::warn!("container {id}: PID namespace {path:?} not found, running in a new one");
+                }
+                kernel.root_pidns.new_child().unwrap_or_else(|_| kernel.root_pidns.clone())
+            }
+        };
         let root = Container {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
             cfg,
-            tag: ContainerTag::new(id),
+            tag: ContainerTag::new(id, kernel.namespaces(pidns)),
             status: Status::Created,
             init: None,
             exit: None,
@@ -218,7 +236,6 @@ impl Sandbox {
             tty: None,
             stdio: Some(stdio),
             created: now_rfc3339(),
-            pidns: id.to_string(),
             destroyed: false,
         };
         sb.lock().containers.insert(id.to_string(), root);
@@ -249,12 +266,12 @@ impl Sandbox {
             status: c.status,
             sandbox_pid: self.host_pid,
             sandbox_start: self.host_start,
-            init_pid: c.init.as_ref().map_or(0, |t| t.pid),
+            init_pid: c.init.as_ref().map_or(0, |t| t.gpid()),
             exit: c.exit,
             reason: c.reason.clone(),
             created: c.created.clone(),
             annotations: c.cfg.annotations.clone(),
-            pidns: c.pidns.clone(),
+            pidns: format!("pid:[{}]", c.tag.pidns().ino()),
         };
         if let Err(e) = self.state_dir.write(&st) {
             tracing::warn!("writing the state of container {}: {e}", c.id);
@@ -318,25 +335,32 @@ impl Sandbox {
         self.state_dir.claim(id)?;
         let mut t = self.lock();
         let pidns = match &cfg.pidns {
-            PidNamespace::Root => self.id.clone(),
-            PidNamespace::New => id.to_string(),
-            PidNamespace::Join(path) => t
-                .containers
-                .values()
-                .find(|c| !c.destroyed && matches!(&c.cfg.pidns, PidNamespace::Join(p) if p == path))
-                .map(|c| c.pidns.clone())
-                .unwrap_or_else(|| id.to_string()),
+            PidNamespace::Root => self.kernel.root_pidns.clone(),
+            PidNamespace::New => self.new_pidns(id),
+            PidNamespace::Join(path) => match self.joined_pidns(&t, path) {
+                Some(ns) => ns,
+                None => {
+                    tracing::warn!("container {id}: PID namespace {path:?} not found, running in a new one");
+                    self.new_pidns(id)
+                }
+            },
         };
         if !cfg.binds.is_empty() {
             tracing::warn!(
                 "container {id}: bind mounts of containers other than the first are not supported yet (ignored)"
             );
         }
+        // Its own host name, if its spec gives one: a UTS namespace of its own.
+        let mut ns = self.kernel.namespaces(pidns);
+        if let Some(h) = cfg.hostname.as_ref().filter(|h| !h.is_empty()) {
+            ns.uts = self.kernel.root_uts.copy();
+            ns.uts.set_hostname(&h.as_bytes()[..h.len().min(crate::kernel::ns::uts::NAME_MAX)]);
+        }
         let c = Container {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
             cfg,
-            tag: ContainerTag::new(id),
+            tag: ContainerTag::new(id, ns),
             status: Status::Created,
             init: None,
             exit: None,
@@ -344,12 +368,39 @@ impl Sandbox {
             tty: None,
             stdio: Some(stdio),
             created: now_rfc3339(),
-            pidns,
             destroyed: false,
         };
         self.persist(&c);
         t.containers.insert(id.to_string(), c);
         Ok(())
+    }
+
+    /// A new PID namespace for container `id`, a child of the sandbox's root.
+    fn new_pidns(&self, id: &str) -> Arc<crate::kernel::ns::PidNamespace> {
+        self.kernel.root_pidns.new_child().unwrap_or_else(|e| {
+            tracing::warn!("container {id}: no new PID namespace ({e:?}), using the sandbox's");
+            self.kernel.root_pidns.clone()
+        })
+    }
+
+    /// The PID namespace a spec's `path` names: `/proc/<pid>/ns/pid` with
+    /// the pid of a container's init in the sandbox's root namespace (its
+    /// `initPid`), or the sandbox process's host pid (the root container,
+    /// as a pod's later containers name their sandbox); else the namespace
+    /// of a container whose spec named the same path (the seed's rule).
+    fn joined_pidns(&self, t: &Table, path: &str) -> Option<Arc<crate::kernel::ns::PidNamespace>> {
+        let live = || t.containers.values().filter(|c| !c.destroyed);
+        let pid =
+            path.strip_prefix("/proc/").and_then(|r| r.strip_suffix("/ns/pid")).and_then(|n| n.parse::<i32>().ok());
+        if let Some(pid) = pid {
+            if pid == self.host_pid {
+                return t.containers.get(&self.id).map(|c| c.tag.pidns().clone());
+            }
+            if let Some(c) = live().find(|c| c.init.as_ref().is_some_and(|i| i.gpid() == pid)) {
+                return Some(c.tag.pidns().clone());
+            }
+        }
+        live().find(|c| matches!(&c.cfg.pidns, PidNamespace::Join(p) if p == path)).map(|c| c.tag.pidns().clone())
     }
 
     /// Starts a created container's init.
@@ -377,14 +428,14 @@ impl Sandbox {
             };
             (c.tag.clone(), c.cfg.process.clone(), stdio)
         };
-        let launched = self.launch(&tag, true, &process, stdio);
+        let launched = self.launch(&tag, &process, stdio);
         let mut t = self.lock();
         let Some(c) = t.containers.get_mut(id) else {
             return Err(LoaderError::NoContainer(id.to_string()));
         };
         match launched {
             Ok((tg, tty)) => {
-                let pid = tg.pid;
+                let pid = tg.pid.nr_in(tag.pidns());
                 // It may have exited already (the exit hook found no init).
                 let exited = tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie;
                 c.init = Some(tg);
@@ -425,8 +476,8 @@ impl Sandbox {
             }
             c.tag.clone()
         };
-        let (tg, tty) = self.launch(&tag, false, process, stdio)?;
-        let pid = tg.pid;
+        let (tg, tty) = self.launch(&tag, process, stdio)?;
+        let pid = tg.pid.nr_in(tag.pidns());
         self.lock().execs.insert((id.to_string(), pid), ExecProcess { tg, tty });
         Ok(pid)
     }
@@ -436,7 +487,6 @@ impl Sandbox {
     fn launch(
         &self,
         tag: &Arc<ContainerTag>,
-        init: bool,
         p: &ProcessConfig,
         stdio: Stdio,
     ) -> Result<(Arc<ThreadGroup>, Option<Arc<Pty>>), LoaderError> {
@@ -484,7 +534,6 @@ impl Sandbox {
             stdio: files,
             ctty: pty.clone().map(|p| p as Arc<dyn Terminal>),
             container: tag.clone(),
-            container_init: init,
         };
         let (tx, rx) = mpsc::channel();
         let kernel = self.kernel.clone();
@@ -526,7 +575,7 @@ impl Sandbox {
                 let (tg, tty) = self.find_with_tty(id, pid)?;
                 let tty =
                     tty.ok_or_else(|| LoaderError::Process(format!("container {id:?} PID {pid}: no TTY attached")))?;
-                let fg = tty.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
+                let fg = tty.job().lock().unwrap_or_else(|e| e.into_inner()).fg();
                 match fg {
                     None => {
                         tracing::warn!(
@@ -569,8 +618,9 @@ impl Sandbox {
 
     fn send_group(&self, tg: &Arc<ThreadGroup>, sig: i32) {
         // From outside the sandbox: SI_USER with no sender pid, as a kill
-        // from an ancestor PID namespace looks.
-        send(&self.kernel, Target::Group(tg), SigInfo::user(sig, 0, 0), false);
+        // from an ancestor PID namespace looks (so a namespace's init takes
+        // only SIGKILL, SIGSTOP and the signals it handles).
+        send(&self.kernel, Target::Group(tg), SigInfo::user(sig, 0, 0), Origin::Outside);
     }
 
     /// The live processes of a container.
@@ -624,23 +674,22 @@ impl Sandbox {
         if let Some(e) = t.execs.get(&(id.to_string(), pid)) {
             return Ok((e.tg.clone(), e.tty.clone()));
         }
-        if let Some(init) = c.init.as_ref().filter(|i| i.pid == pid) {
+        let tag = c.tag.clone();
+        if let Some(init) = c.init.as_ref().filter(|i| i.pid.nr_in(tag.pidns()) == pid) {
             return Ok((init.clone(), c.tty.clone()));
         }
-        let tag = c.tag.clone();
-        let pidns = c.pidns.clone();
-        let same_ns: Vec<Arc<ContainerTag>> =
-            t.containers.values().filter(|o| o.pidns == pidns).map(|o| o.tag.clone()).collect();
         drop(t);
-        let g = self.kernel.procs().group(pid);
+        // Any process of the container, by its number in the container's
+        // PID namespace.
+        let g = self.kernel.procs().group_in(tag.pidns(), pid);
         match g {
             Some(g) if Arc::ptr_eq(&g.container, &tag) => Ok((g, None)),
-            // Visible in the container's PID namespace, but another container's.
-            Some(g) if same_ns.iter().any(|t| Arc::ptr_eq(t, &g.container)) => Err(LoaderError::Process(format!(
+            // Shown in the container's PID namespace, but another container's.
+            Some(g) => Err(LoaderError::Process(format!(
                 "process {pid} is part of a different container: {:?}",
                 g.container.id()
             ))),
-            _ => Err(LoaderError::Process(format!("no such process with PID {pid} in container {id:?}"))),
+            None => Err(LoaderError::Process(format!("no such process with PID {pid} in container {id:?}"))),
         }
     }
 
@@ -694,7 +743,9 @@ impl Sandbox {
         let tag = self.tag(id)?;
         let groups: Vec<Arc<ThreadGroup>> =
             self.kernel.procs().groups.values().filter(|g| Arc::ptr_eq(&g.container, &tag)).cloned().collect();
-        Ok(groups.iter().map(proc_info).collect())
+        let mut rows: Vec<ProcInfo> = groups.iter().map(|g| proc_info(g, tag.pidns())).collect();
+        rows.sort_by_key(|r| r.pid);
+        Ok(rows)
     }
 
     /// Container `id` as the sandbox sees it.
@@ -705,7 +756,7 @@ impl Sandbox {
         Ok(ContainerInfo {
             id: c.id.clone(),
             status: c.status,
-            init_pid: c.init.as_ref().map_or(0, |i| i.pid),
+            init_pid: c.init.as_ref().map_or(0, |i| i.gpid()),
             exit: c.exit,
             reason: c.reason.clone(),
         })
@@ -803,7 +854,7 @@ impl Sandbox {
                     c.status = Status::Stopped;
                     c.exit = Some(info);
                     self.persist(c);
-                    events.push(exit_event(&c.id, tg.pid, info));
+                    events.push(exit_event(&c.id, tg.pid.nr_in(c.tag.pidns()), true, info));
                     if c.id != self.id {
                         orphaned = Some(c.tag.clone());
                     }
@@ -811,7 +862,7 @@ impl Sandbox {
             }
             for ((cid, pid), e) in &t.execs {
                 if Arc::ptr_eq(&e.tg, tg) {
-                    events.push(exit_event(cid, *pid, info));
+                    events.push(exit_event(cid, *pid, false, info));
                 }
             }
         }

@@ -100,7 +100,9 @@ pub struct ContainerState {
     /// Its start time (field 22 of /proc/<pid>/stat), to tell it from a
     /// process that reuses the pid.
     pub sandbox_start: u64,
-    /// Sandbox pid of the container's init (0 until started).
+    /// Pid of the container's init in the sandbox's root PID namespace (0
+    /// until started): what `/proc/<pid>/ns/pid` in another container's
+    /// spec names. Inside its own namespace the init is pid 1.
     pub init_pid: i32,
     /// How the init ended, once it has.
     pub exit: Option<ExitInfo>,
@@ -110,7 +112,7 @@ pub struct ContainerState {
     /// RFC 3339 creation time.
     pub created: String,
     pub annotations: BTreeMap<String, String>,
-    /// The PID namespace the container is in (a container id).
+    /// The PID namespace the container is in (`pid:[inode]`).
     pub pidns: String,
 }
 

@@ -9,7 +9,7 @@ use std::net::IpAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use super::links::{self, Link};
-use super::socket::{CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
+use super::socket::{CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
 use super::NetStack;
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
@@ -205,7 +205,8 @@ impl NetlinkSocket {
 
     fn ensure_pid(st: &mut St) -> u32 {
         if st.pid == 0 {
-            st.pid = Ucred::current().pid.max(1) as u32;
+            // Linux's autobind takes the caller's pid in its namespace.
+            st.pid = crate::kernel::wait::current().map_or(1, |t| t.tg.pid.vnr()).max(1) as u32;
         }
         st.pid
     }

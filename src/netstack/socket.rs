@@ -8,27 +8,49 @@ use std::time::{Duration, Instant};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::ns::Pid;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
 use crate::kernel::vfs::stat::{now, Stat};
 use crate::kernel::wait::WaitQueue;
 use crate::kernel::Kernel;
 
 /// Process credentials as SO_PEERCRED and SCM_CREDENTIALS carry them.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// The process is kept by its ids, so each reader sees its number in its
+/// own PID namespace (Linux keeps a `struct pid`).
+#[derive(Clone, Debug, Default)]
 pub struct Ucred {
-    /// Process id.
-    pub pid: i32,
+    /// The process's ids (none: unknown, shown as 0).
+    pub pid: Option<Arc<Pid>>,
     /// Effective user id.
     pub uid: u32,
     /// Effective group id.
     pub gid: u32,
 }
 
+impl PartialEq for Ucred {
+    fn eq(&self, o: &Ucred) -> bool {
+        self.pid.as_ref().map(|p| p.global()) == o.pid.as_ref().map(|p| p.global())
+            && self.uid == o.uid
+            && self.gid == o.gid
+    }
+}
+
 impl Ucred {
-    /// The 12-byte `struct ucred`.
-    pub fn to_bytes(self) -> [u8; 12] {
+    /// Unknown credentials with the given ids.
+    pub fn anonymous(uid: u32, gid: u32) -> Ucred {
+        Ucred { pid: None, uid, gid }
+    }
+
+    /// The 12-byte `struct ucred` as the calling task sees it: the pid is
+    /// its number in the caller's PID namespace (0 if it does not show).
+    pub fn to_bytes(&self) -> [u8; 12] {
+        let pid = match (&self.pid, crate::kernel::wait::current()) {
+            (Some(p), Some(t)) => p.nr_in(t.tg.pidns()),
+            (Some(p), None) => p.global(),
+            (None, _) => 0,
+        };
         let mut b = [0u8; 12];
-        b[..4].copy_from_slice(&self.pid.to_ne_bytes());
+        b[..4].copy_from_slice(&pid.to_ne_bytes());
         b[4..8].copy_from_slice(&self.uid.to_ne_bytes());
         b[8..].copy_from_slice(&self.gid.to_ne_bytes());
         b
@@ -40,9 +62,9 @@ impl Ucred {
         match crate::kernel::wait::current() {
             Some(t) => {
                 let c = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner());
-                Ucred { pid: t.tg.pid, uid: c.euid, gid: c.egid }
+                Ucred { pid: Some(t.tg.pid.clone()), uid: c.euid, gid: c.egid }
             }
-            None => Ucred { pid: 0, uid: 65534, gid: 65534 },
+            None => Ucred::anonymous(65534, 65534),
         }
     }
 }
@@ -58,6 +80,16 @@ pub struct Cx<'a> {
     pub creds: Ucred,
     /// The caller's umask (for unix socket nodes).
     pub umask: u32,
+    /// The caller's mount namespace (where unix path names resolve);
+    /// `None`: the sandbox's first.
+    pub vfs: Option<Arc<crate::kernel::vfs::Vfs>>,
+}
+
+impl Cx<'_> {
+    /// The mount namespace unix path names resolve in.
+    pub fn vfs(&self) -> Option<Arc<crate::kernel::vfs::Vfs>> {
+        self.vfs.clone().or_else(|| self.kernel.map(|k| k.vfs.clone()))
+    }
 }
 
 /// One `sendmsg`.
@@ -407,7 +439,7 @@ impl FileOps for SocketFile {
         Ok(n)
     }
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022 };
+        let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022, vfs: None };
         self.sock.send(&cx, SendArgs { data: buf, addr: None, flags: 0, nonblock, rights: Vec::new(), creds: None })
     }
     fn stat(&self) -> Result<Stat, Errno> {

@@ -17,7 +17,7 @@ use crate::common::{base_env, husk_bin, require_busybox, ScratchDir, BUSYBOX};
 /// Applets linked into test bundles.
 const APPLETS: &[&str] = &[
     "sh", "echo", "cat", "sleep", "ls", "ps", "id", "hostname", "true", "false", "kill", "tty", "wc", "head", "env",
-    "pwd", "stat", "mkdir", "rm", "touch", "test", "[", "grep", "sed",
+    "pwd", "stat", "mkdir", "rm", "touch", "test", "[", "grep", "sed", "tr",
 ];
 
 /// What one `husk` run printed and how it ended.

@@ -8,6 +8,7 @@ use super::{default_action, sigbit, DefaultAction, SigInfo, SA_NODEFER, SA_RESET
 use crate::kernel::errno::Errno;
 use crate::kernel::task::{ExitStatus, Task};
 use crate::kernel::wait::block_uninterruptible;
+use std::sync::atomic::Ordering;
 
 /// The syscall that resumes an interrupted sleep (`restart_syscall`).
 const SYS_RESTART_SYSCALL: u64 = 219;
@@ -75,6 +76,11 @@ impl Task {
                 return;
             }
             if act.handler == SIG_IGN {
+                continue;
+            }
+            // A PID namespace's init never takes a default action other
+            // than SIGKILL's and SIGSTOP's (which reached it forced).
+            if act.handler == SIG_DFL && sig != libc::SIGSTOP && self.tg.unkillable.load(Ordering::Relaxed) {
                 continue;
             }
             if act.handler == SIG_DFL || sig == libc::SIGSTOP {
@@ -154,7 +160,7 @@ impl Task {
             gs.stopped = Some(sig);
         }
         for t in self.tg.task_list() {
-            if t.tid != self.tid {
+            if t.gtid() != self.tid {
                 super::send::wake(&t);
             }
         }
@@ -187,6 +193,10 @@ impl Task {
                 actions.set(sig, Default::default());
                 let m = self.sigmask() & !sigbit(sig);
                 self.set_sigmask(m);
+            }
+            // A fault with the default action kills even a namespace's init.
+            if actions.get(sig).handler == SIG_DFL {
+                self.tg.unkillable.store(false, Ordering::Relaxed);
             }
         }
         self.shared.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.push(info);

@@ -144,6 +144,24 @@ impl SigInfo {
         s
     }
 
+    /// Whether the record carries a sender's pid (kill, tkill, sigqueue,
+    /// message queues, SIGCHLD): Linux's has_si_pid_and_uid.
+    pub fn has_sender_pid(&self) -> bool {
+        const SI_QUEUE: i32 = -1;
+        const SI_MESGQ: i32 = -3;
+        let code = self.code();
+        matches!(code, SI_USER | SI_QUEUE | SI_MESGQ | SI_TKILL)
+            || (self.signo() == libc::SIGCHLD && (CLD_EXITED..=CLD_CONTINUED).contains(&code))
+    }
+
+    /// Hides the sender's pid (a sender the receiver's PID namespace does
+    /// not show).
+    pub fn clear_sender_pid(&mut self) {
+        if self.has_sender_pid() {
+            self.put_i32(16, 0);
+        }
+    }
+
     /// A record supplied by the application (rt_sigqueueinfo): its bytes,
     /// with the signal number forced.
     pub fn from_bytes(sig: i32, bytes: [u8; 128]) -> SigInfo {

@@ -1,5 +1,5 @@
 //! Sending signals: the rules Linux applies when a signal is generated
-//! (ignored signals dropped, SIGCONT/stop interplay, SIGKILL, the
+//! (ignored signals dropped, SIGCONT/stop interplay, SIGKILL, the PID
 //! namespace init's protection), queueing, and waking a task to take it.
 
 use std::sync::atomic::Ordering;
@@ -12,6 +12,21 @@ use crate::kernel::Kernel;
 /// The host signal the sentry uses to make a running stub thread stop so
 /// its task notices a new signal. Nothing else raises it.
 pub const KICK_SIGNAL: i32 = libc::SIGSTKFLT;
+
+/// Who generates a signal: the init of a PID namespace takes signals
+/// with the default action only when they are SIGKILL or SIGSTOP "forced"
+/// (from the kernel or from outside its namespace).
+#[derive(Clone, Copy)]
+pub enum Origin<'a> {
+    /// A process of the sandbox (kill, tgkill, sigqueue, a child's SIGCHLD).
+    Process(&'a ThreadGroup),
+    /// The sentry for its own reasons (job control, timers, faults, the
+    /// end of a namespace), as Linux's SEND_SIG_PRIV.
+    Kernel,
+    /// Outside the sandbox (the loader, the host): like a process of an
+    /// ancestor PID namespace.
+    Outside,
+}
 
 /// Where a signal goes.
 pub enum Target<'a> {
@@ -35,14 +50,28 @@ pub fn wake(task: &TaskShared) {
     }
 }
 
-/// Sends `info` to `target`. `from_inside`: generated inside the sandbox
-/// (the container init then ignores signals it has no handler for).
-/// Returns false when the signal was dropped.
-pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -> bool {
+/// Sends `info` to `target` on behalf of `origin`. Returns false when the
+/// signal was dropped.
+pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) -> bool {
     let sig = info.signo();
     let tg = match &target {
         Target::Group(g) => (*g).clone(),
         Target::Task(t) => t.tg.clone(),
+    };
+    // Linux's send_signal_locked: kernel signals are forced; a sender the
+    // target's namespace cannot see (an ancestor's process, the outside)
+    // is forced and shows as pid 0.
+    let force = match origin {
+        Origin::Kernel => true,
+        Origin::Outside => {
+            info.clear_sender_pid();
+            true
+        }
+        Origin::Process(from) if !from.pid.visible_in(tg.pidns()) => {
+            info.clear_sender_pid();
+            true
+        }
+        Origin::Process(_) => info.code() == super::SI_KERNEL,
     };
     let act = tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
     let tasks = tg.task_list();
@@ -50,17 +79,20 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
         Target::Task(t) => t.mask() & sigbit(sig) != 0,
         Target::Group(_) => tasks.iter().all(|t| t.mask() & sigbit(sig) != 0),
     };
-    // The container's init ignores signals from inside its namespace that
-    // would take the default action; a blocked signal still queues (its
-    // disposition may change before it is unblocked), as in Linux.
-    if tg.pid == 1 && from_inside && act.handler == SIG_DFL && !blocked_everywhere {
-        return false;
-    }
+    // A PID namespace's init ignores signals that would take the default
+    // action, unless SIGKILL or SIGSTOP come forced (Linux's
+    // sig_task_ignored with SIGNAL_UNKILLABLE).
+    let init_ignores = tg.unkillable.load(Ordering::Relaxed)
+        && act.handler == SIG_DFL
+        && !(force && (sig == libc::SIGKILL || sig == libc::SIGSTOP));
     let mut gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
     if gs.exiting.is_some() {
         return false;
     }
     if sig == libc::SIGKILL {
+        if init_ignores {
+            return false;
+        }
         gs.exiting = Some(ExitStatus::Signal(libc::SIGKILL));
         gs.stopped = None;
         drop(gs);
@@ -88,8 +120,10 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
         }
     }
     // An ignored signal is dropped unless the target blocks it (then it
-    // stays pending, and a later handler may still see it).
+    // stays pending, and a later handler may still see it). SIGCONT's and
+    // the stop signals' side effects above happen either way, as in Linux.
     let ignored = act.handler == SIG_IGN
+        || init_ignores
         || (act.handler == SIG_DFL && matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Continue));
     if ignored && !blocked_everywhere {
         return false;
@@ -119,6 +153,13 @@ pub fn send(kernel: &Kernel, target: Target, info: SigInfo, from_inside: bool) -
     true
 }
 
+/// Raises SIGPIPE in the calling task (a write found no reader), as
+/// Linux's send_sig(SIGPIPE, current, 0): SI_USER from itself.
+pub fn raise_sigpipe(t: &crate::kernel::task::Task) {
+    let info = SigInfo::user(libc::SIGPIPE, t.tg.pid.vnr(), t.creds().ruid);
+    send(&t.kernel, Target::Task(&t.shared), info, Origin::Process(&t.tg));
+}
+
 /// Tells `child`'s parent that it continued: WCONTINUED state and SIGCHLD.
 fn notify_parent_continued(kernel: &Kernel, child: &Arc<ThreadGroup>) {
     child.life.lock().unwrap_or_else(|e| e.into_inner()).cont_report = true;
@@ -128,8 +169,8 @@ fn notify_parent_continued(kernel: &Kernel, child: &Arc<ThreadGroup>) {
         let pact = parent.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
         if pact.flags & SA_NOCLDSTOP == 0 {
             let uid = child.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
-            let info = SigInfo::child(super::CLD_CONTINUED, child.pid, uid, libc::SIGCONT);
-            send(kernel, Target::Group(&parent), info, true);
+            let info = SigInfo::child(super::CLD_CONTINUED, child.pid.nr_in(parent.pidns()), uid, libc::SIGCONT);
+            send(kernel, Target::Group(&parent), info, Origin::Process(child));
         }
     }
 }
@@ -146,8 +187,8 @@ pub fn notify_parent_stopped(kernel: &Kernel, child: &Arc<ThreadGroup>, sig: i32
         let pact = parent.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
         if pact.flags & SA_NOCLDSTOP == 0 {
             let uid = child.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
-            let info = SigInfo::child(super::CLD_STOPPED, child.pid, uid, sig);
-            send(kernel, Target::Group(&parent), info, true);
+            let info = SigInfo::child(super::CLD_STOPPED, child.pid.nr_in(parent.pidns()), uid, sig);
+            send(kernel, Target::Group(&parent), info, Origin::Process(child));
         }
     }
 }
@@ -157,7 +198,7 @@ impl TaskShared {
     /// pending signal, or its group exiting or stopping.
     pub fn interrupted(&self) -> bool {
         let gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
-        if gs.exiting.is_some() || gs.stopped.is_some() || gs.exec_leader.is_some_and(|l| l != self.tid) {
+        if gs.exiting.is_some() || gs.stopped.is_some() || gs.exec_leader.is_some_and(|l| l != self.gtid()) {
             return true;
         }
         let ts = self.sig.lock().unwrap_or_else(|e| e.into_inner());

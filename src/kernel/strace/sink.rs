@@ -114,7 +114,7 @@ pub struct Subscriber {
 
 impl Subscriber {
     fn wants(&self, tg: &ThreadGroup) -> bool {
-        Arc::ptr_eq(&tg.container, &self.container) && self.pids.as_ref().is_none_or(|p| lock(p).contains(&tg.pid))
+        Arc::ptr_eq(&tg.container, &self.container) && self.pids.as_ref().is_none_or(|p| lock(p).contains(&tg.gpid()))
     }
 
     fn push(&self, line: &str) {
@@ -195,7 +195,7 @@ mod tests {
 
     fn sub(pids: Option<i32>) -> Arc<Subscriber> {
         Arc::new(Subscriber {
-            container: ContainerTag::new("c"),
+            container: ContainerTag::new("c", crate::kernel::ns::NsProxy::for_tests()),
             pids: pids.map(|p| Mutex::new(HashSet::from([p]))),
             queue: Mutex::new(Queue::default()),
             ready: Condvar::new(),

@@ -46,9 +46,9 @@ fn apply(
         return Ok(0);
     };
     let lk = Lookup { root: &root, start: &start, follow, resolve: 0 };
-    let st = t.kernel.vfs.resolve_with(&lk, &path)?.stat()?;
+    let st = t.vfs().resolve_with(&lk, &path)?.stat()?;
     allowed(&st)?;
-    t.kernel.vfs.set_meta(&lk, &path, change)?;
+    t.vfs().set_meta(&lk, &path, change)?;
     Ok(0)
 }
 

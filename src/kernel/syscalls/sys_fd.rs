@@ -78,13 +78,82 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
         | super::sys_lock::F_OFD_GETLK
         | super::sys_lock::F_OFD_SETLK
         | super::sys_lock::F_OFD_SETLKW) => super::sys_lock::fcntl_lock(t, &entry.file, cmd, a[2]),
-        // No signal-driven I/O: there is no owner to signal, and none is kept.
-        // F_GETSIG (11) and F_SETSIG (10).
-        libc::F_GETOWN | 11 => Ok(0),
-        libc::F_SETOWN | 10 => Ok(0),
+        cmd @ (libc::F_GETOWN | libc::F_SETOWN | F_GETOWN_EX | F_SETOWN_EX | F_GETSIG | F_SETSIG) => {
+            owner(t, &entry.file, cmd, a[2])
+        }
         libc::F_GETLEASE => Ok(libc::F_UNLCK as u64),
         libc::F_SETLEASE => Err(Errno::EAGAIN),
         _ => Err(Errno::EINVAL),
+    }
+}
+
+const F_SETSIG: i32 = 10;
+const F_GETSIG: i32 = 11;
+const F_SETOWN_EX: i32 = 15;
+const F_GETOWN_EX: i32 = 16;
+
+/// fcntl's owner commands. The owner is kept by its ids and shown in the
+/// caller's PID namespace (0 if it does not show there); naming one takes
+/// a pid or process group of that namespace (ESRCH otherwise). No I/O
+/// signal is ever sent: the sentry does no signal-driven I/O.
+fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
+    use crate::kernel::vfs::file::{FileOwner, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID};
+    let ns = t.pidns().clone();
+    let find = |nr: i32| -> Result<Option<Arc<crate::kernel::ns::Pid>>, Errno> {
+        match nr {
+            0 => Ok(None),
+            n => ns.find(n).map(Some).ok_or(Errno::ESRCH),
+        }
+    };
+    let mut o = f.owner.lock().unwrap_or_else(|e| e.into_inner());
+    let shown = |o: &FileOwner| o.pid.as_ref().map_or(0, |p| p.nr_in(&ns));
+    match cmd {
+        libc::F_GETOWN => {
+            let nr = shown(&o);
+            Ok((if o.kind == F_OWNER_PGRP { -nr } else { nr }) as i64 as u64)
+        }
+        libc::F_SETOWN => {
+            let who = arg as i32;
+            if who == i32::MIN {
+                return Err(Errno::EINVAL);
+            }
+            let pid = find(who.abs())?;
+            o.kind = if who < 0 { F_OWNER_PGRP } else { F_OWNER_PID };
+            o.pid = pid;
+            Ok(0)
+        }
+        F_GETOWN_EX => {
+            let mut b = [0u8; 8];
+            b[..4].copy_from_slice(&o.kind.to_ne_bytes());
+            b[4..].copy_from_slice(&shown(&o).to_ne_bytes());
+            drop(o);
+            t.mem().write_bytes(arg, &b)?;
+            Ok(0)
+        }
+        F_SETOWN_EX => {
+            drop(o);
+            let mut b = [0u8; 8];
+            t.mem().read_bytes(arg, &mut b)?;
+            let kind = i32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            let nr = i32::from_ne_bytes([b[4], b[5], b[6], b[7]]);
+            if ![F_OWNER_TID, F_OWNER_PID, F_OWNER_PGRP].contains(&kind) {
+                return Err(Errno::EINVAL);
+            }
+            let pid = if nr < 0 { return Err(Errno::ESRCH) } else { find(nr)? };
+            let mut o = f.owner.lock().unwrap_or_else(|e| e.into_inner());
+            o.kind = kind;
+            o.pid = pid;
+            Ok(0)
+        }
+        F_GETSIG => Ok(o.sig as u64),
+        _ => {
+            // F_SETSIG: any valid signal, or 0 for SIGIO.
+            if arg > crate::kernel::signal::NSIG as u64 {
+                return Err(Errno::EINVAL);
+            }
+            o.sig = arg as i32;
+            Ok(0)
+        }
     }
 }
 

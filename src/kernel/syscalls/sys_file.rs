@@ -128,7 +128,7 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, 
             &task.kernel,
             crate::kernel::signal::send::Target::Task(&task.shared),
             info,
-            true,
+            crate::kernel::signal::send::Origin::Kernel,
         );
         return Err(Errno::EFBIG);
     }
@@ -256,8 +256,7 @@ pub fn read(t: &mut Task, a: &Args) -> SysResult {
 /// Raises SIGPIPE in the caller when a write found no reader, as Linux does.
 pub(super) fn sigpipe_on_epipe(t: &Task, r: SysResult) -> SysResult {
     if r == Err(Errno::EPIPE) {
-        let info = crate::kernel::signal::SigInfo::user(libc::SIGPIPE, t.tg.pid, t.creds().ruid);
-        crate::kernel::signal::send::send(&t.kernel, crate::kernel::signal::send::Target::Task(&t.shared), info, false);
+        crate::kernel::signal::send::raise_sigpipe(t);
     }
     r
 }

@@ -54,35 +54,37 @@ pub fn capable(t: &Task, cap: u32) -> bool {
 // ---------------------------------------------------------------------------
 // Process groups and sessions.
 
-/// The process of task or process `pid` (0: the caller), zombies included.
+/// The process of task or process `pid` of the caller's PID namespace
+/// (0: the caller), zombies included.
 fn find_group(t: &Task, pid: i32) -> Result<Arc<ThreadGroup>, Errno> {
     if pid == 0 {
         return Ok(t.tg.clone());
     }
-    let procs = t.kernel.procs();
-    procs.task(pid).map(|task| task.tg.clone()).or_else(|| procs.group(pid)).ok_or(Errno::ESRCH)
+    t.kernel.procs().process_of_in(t.pidns(), pid).ok_or(Errno::ESRCH)
 }
 
-/// Implements getpgid(2).
+/// Implements getpgid(2): 0 when the group's leader is outside the
+/// caller's PID namespace (as Linux's pid_vnr).
 pub fn getpgid(t: &mut Task, a: &Args) -> SysResult {
-    Ok(find_group(t, a[0] as i32)?.pgid() as u64)
+    Ok(find_group(t, a[0] as i32)?.pgrp().nr_in(t.pidns()) as u64)
 }
 
 /// Implements getpgrp(2).
 pub fn getpgrp(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.tg.pgid() as u64)
+    Ok(t.tg.pgrp().nr_in(t.pidns()) as u64)
 }
 
 /// Implements getsid(2).
 pub fn getsid(t: &mut Task, a: &Args) -> SysResult {
-    Ok(find_group(t, a[0] as i32)?.sid() as u64)
+    Ok(find_group(t, a[0] as i32)?.session().nr_in(t.pidns()) as u64)
 }
 
-/// Implements setpgid(2).
+/// Implements setpgid(2); pids are numbers in the caller's PID namespace.
 pub fn setpgid(t: &mut Task, a: &Args) -> SysResult {
     let me = t.tg.clone();
+    let ns = t.pidns().clone();
     let pid = match a[0] as i32 {
-        0 => me.pid,
+        0 => me.pid.vnr(),
         p => p,
     };
     let pgid = match a[1] as i32 {
@@ -93,11 +95,8 @@ pub fn setpgid(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let procs = t.kernel.procs();
-    let p = match procs.task(pid) {
-        Some(task) => task.tg.clone(),
-        None => procs.group(pid).ok_or(Errno::ESRCH)?,
-    };
-    if p.pid != pid {
+    let p = procs.process_of_in(&ns, pid).ok_or(Errno::ESRCH)?;
+    if p.pid.nr_in(&ns) != pid {
         // Only a thread group leader (a process id) has a process group.
         return Err(Errno::EINVAL);
     }
@@ -112,14 +111,22 @@ pub fn setpgid(t: &mut Task, a: &Args) -> SysResult {
     } else if !Arc::ptr_eq(&p, &me) {
         return Err(Errno::ESRCH);
     }
-    if p.sid() == p.pid {
+    if p.sid() == p.gpid() {
         // A session leader cannot move.
         return Err(Errno::EPERM);
     }
-    if pgid != pid && !procs.groups.values().any(|g| g.pgid() == pgid && g.sid() == me.sid()) {
-        return Err(Errno::EPERM);
-    }
-    p.pgid.store(pgid, Ordering::Relaxed);
+    let target = if pgid == pid {
+        p.pid.clone()
+    } else {
+        // An existing group of the caller's session, named in its namespace.
+        let Some(g) =
+            ns.find(pgid).filter(|g| procs.groups.values().any(|x| x.pgid() == g.global() && x.sid() == me.sid()))
+        else {
+            return Err(Errno::EPERM);
+        };
+        g
+    };
+    p.set_pgrp(target);
     Ok(0)
 }
 
@@ -128,14 +135,13 @@ pub fn setsid(t: &mut Task, _: &Args) -> SysResult {
     let me = t.tg.clone();
     {
         let procs = t.kernel.procs();
-        if me.sid() == me.pid || procs.groups.values().any(|g| g.pgid() == me.pid) {
+        if me.sid() == me.gpid() || procs.groups.values().any(|g| g.pgid() == me.gpid()) {
             return Err(Errno::EPERM);
         }
-        me.sid.store(me.pid, Ordering::Relaxed);
-        me.pgid.store(me.pid, Ordering::Relaxed);
+        me.set_session_leader();
     }
     *me.ctty.lock().unwrap_or_else(|e| e.into_inner()) = None;
-    Ok(me.pid as u64)
+    Ok(me.pid.vnr() as u64)
 }
 
 // ---------------------------------------------------------------------------
@@ -454,7 +460,7 @@ pub fn capset(t: &mut Task, a: &Args) -> SysResult {
     let (header, data) = (a[0], a[1]);
     let words = cap_words(t, header)?;
     let pid = t.mem().read_u32(header + 4)? as i32;
-    if pid != 0 && pid != t.tg.pid {
+    if pid != 0 && pid != t.tg.pid.vnr() {
         return Err(Errno::EPERM);
     }
     let mut b = vec![0u8; words * 12];
@@ -628,7 +634,7 @@ fn find_task(t: &Task, pid: i32) -> Result<Arc<TaskShared>, Errno> {
     if pid == 0 {
         return Ok(t.shared.clone());
     }
-    t.kernel.procs().task(pid).ok_or(Errno::ESRCH)
+    t.kernel.procs().task_in(t.pidns(), pid).ok_or(Errno::ESRCH)
 }
 
 fn sched_attrs(task: &TaskShared) -> SchedAttrs {
@@ -673,7 +679,7 @@ pub fn sched_setaffinity(t: &mut Task, a: &Args) -> SysResult {
     let cpu = {
         let mut attrs = target.sched.lock().unwrap_or_else(|e| e.into_inner());
         attrs.affinity = mask;
-        attrs.pin_cpu(target.tid as usize)
+        attrs.pin_cpu(target.gtid() as usize)
     };
     // The sentry keeps each task on one CPU with its sentry thread: move
     // both (the target's sentry thread follows only when it is the caller).
@@ -823,16 +829,22 @@ fn prio_targets(t: &Task, which: i32, who: i32) -> Result<Vec<Arc<TaskShared>>, 
     Ok(match which {
         PRIO_PROCESS => find_task(t, who).map(|x| vec![x]).unwrap_or_default(),
         PRIO_PGRP => {
-            let pgid = if who == 0 { t.tg.pgid() } else { who };
+            // A process group named in the caller's PID namespace.
+            let pgid = match who {
+                0 => t.tg.pgid(),
+                n => t.pidns().find(n).map_or(0, |p| p.global()),
+            };
             let procs = t.kernel.procs();
             procs.tasks.values().filter(|x| x.tg.pgid() == pgid).cloned().collect()
         }
         PRIO_USER => {
             let uid = if who == 0 { t.creds().ruid } else { who as u32 };
             let procs = t.kernel.procs();
+            // Only tasks the caller's PID namespace shows.
             procs
                 .tasks
                 .values()
+                .filter(|x| x.tid.visible_in(t.pidns()))
                 .filter(|x| x.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid == uid)
                 .cloned()
                 .collect()

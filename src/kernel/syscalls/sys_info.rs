@@ -10,9 +10,16 @@ use crate::kernel::task::Task;
 /// kernel and the features it implies.
 pub fn uname(t: &mut Task, a: &Args) -> SysResult {
     let host = nix::sys::utsname::uname()?;
-    let node = t.kernel.hostname.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let fields: [&[u8]; 6] =
-        [b"Linux", &node, host.release().as_encoded_bytes(), b"#1 SMP PREEMPT_DYNAMIC husk", b"x86_64", b"(none)"];
+    // The names of the caller's UTS namespace.
+    let names = t.shared.nsproxy().uts.names();
+    let fields: [&[u8]; 6] = [
+        b"Linux",
+        &names.hostname,
+        host.release().as_encoded_bytes(),
+        b"#1 SMP PREEMPT_DYNAMIC husk",
+        b"x86_64",
+        &names.domainname,
+    ];
     let mut buf = [0u8; 6 * 65];
     for (i, f) in fields.iter().enumerate() {
         let n = f.len().min(64);
@@ -20,6 +27,31 @@ pub fn uname(t: &mut Task, a: &Args) -> SysResult {
     }
     t.mem().write_bytes(a[0], &buf)?;
     Ok(0)
+}
+
+/// sethostname(2) and setdomainname(2): CAP_SYS_ADMIN, at most 64 bytes,
+/// in the caller's UTS namespace.
+fn set_uts_name(t: &Task, addr: u64, len: u64, set: fn(&crate::kernel::ns::UtsNamespace, &[u8])) -> SysResult {
+    if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(crate::kernel::task::clone::CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    if len > crate::kernel::ns::uts::NAME_MAX as u64 {
+        return Err(Errno::EINVAL);
+    }
+    let mut name = vec![0u8; len as usize];
+    t.mem().read_bytes(addr, &mut name)?;
+    set(&t.shared.nsproxy().uts, &name);
+    Ok(0)
+}
+
+/// Implements sethostname(2).
+pub fn sethostname(t: &mut Task, a: &Args) -> SysResult {
+    set_uts_name(t, a[0], a[1], crate::kernel::ns::UtsNamespace::set_hostname)
+}
+
+/// Implements setdomainname(2).
+pub fn setdomainname(t: &mut Task, a: &Args) -> SysResult {
+    set_uts_name(t, a[0], a[1], crate::kernel::ns::UtsNamespace::set_domainname)
 }
 
 const GRND_NONBLOCK: u64 = 1;

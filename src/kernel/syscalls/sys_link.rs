@@ -15,7 +15,7 @@ fn do_mkdir(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32) -> SysResult {
     let a = at(t, dirfd, path_addr)?;
     let c = creds(t);
     let mode = mode & 0o7777 & !umask(t);
-    t.kernel.vfs.mkdir(&a.lookup(false), &a.path, mode, Caller { creds: Some(&c) })?;
+    t.vfs().mkdir(&a.lookup(false), &a.path, mode, Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -52,7 +52,7 @@ fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u32) -> Sy
     let a = at(t, dirfd, path_addr)?;
     let c = creds(t);
     let mode = kind | (mode & 0o7777 & !umask(t));
-    t.kernel.vfs.mknod(&a.lookup(false), &a.path, mode, decode_dev(dev), Caller { creds: Some(&c) })?;
+    t.vfs().mknod(&a.lookup(false), &a.path, mode, decode_dev(dev), Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -77,7 +77,7 @@ fn do_remove(t: &mut Task, dirfd: i32, path_addr: u64, dir: bool) -> SysResult {
         }
     }
     let c = creds(t);
-    t.kernel.vfs.remove(&a.lookup(false), &a.path, dir, Caller { creds: Some(&c) })?;
+    t.vfs().remove(&a.lookup(false), &a.path, dir, Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -107,7 +107,7 @@ fn do_symlink(t: &mut Task, target_addr: u64, dirfd: i32, path_addr: u64) -> Sys
     }
     let a = at(t, dirfd, path_addr)?;
     let c = creds(t);
-    t.kernel.vfs.symlink(&a.lookup(false), &target, &a.path, Caller { creds: Some(&c) })?;
+    t.vfs().symlink(&a.lookup(false), &target, &a.path, Caller { creds: Some(&c) })?;
     Ok(0)
 }
 
@@ -140,12 +140,12 @@ fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64,
         }
         let (root, path) = (t.root(), f.path.clone());
         let lk = Lookup { root: &root, start: b"/", follow: false, resolve: 0 };
-        t.kernel.vfs.link(&lk, &path, &new.lookup(false), &new.path, who)?;
+        t.vfs().link(&lk, &path, &new.lookup(false), &new.path, who)?;
         return Ok(0);
     }
     let old = at_path(t, olddir, old)?;
     let follow = flags & libc::AT_SYMLINK_FOLLOW != 0;
-    t.kernel.vfs.link(&old.lookup(follow), &old.path, &new.lookup(false), &new.path, who)?;
+    t.vfs().link(&old.lookup(follow), &old.path, &new.lookup(false), &new.path, who)?;
     Ok(0)
 }
 
@@ -166,14 +166,7 @@ fn do_rename(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u6
         return Err(Errno::ENOENT);
     }
     let c = creds(t);
-    t.kernel.vfs.rename(
-        &old.lookup(false),
-        &old.path,
-        &new.lookup(false),
-        &new.path,
-        flags,
-        Caller { creds: Some(&c) },
-    )?;
+    t.vfs().rename(&old.lookup(false), &old.path, &new.lookup(false), &new.path, flags, Caller { creds: Some(&c) })?;
     Ok(0)
 }
 

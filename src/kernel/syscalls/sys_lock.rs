@@ -61,7 +61,8 @@ pub fn fcntl_lock(t: &mut Task, file: &Arc<OpenFile>, cmd: i32, arg: u64) -> Sys
     let ofd = matches!(cmd, F_OFD_GETLK | F_OFD_SETLK | F_OFD_SETLKW);
     let owner =
         if ofd { Owner::Ofd(Arc::as_ptr(file) as usize) } else { Owner::Posix(Arc::as_ptr(&t.tg.fds) as usize) };
-    let pid = if ofd { -1 } else { t.tg.pid };
+    // Records keep the sandbox-global pid; F_GETLK shows the caller's number.
+    let pid = if ofd { -1 } else { t.tg.gpid() };
     let req = read_flock(t, file, arg, owner, pid)?;
     let key = lock::key_of(file)?;
     match cmd {
@@ -78,7 +79,13 @@ pub fn fcntl_lock(t: &mut Task, file: &Arc<OpenFile>, cmd: i32, arg: u64) -> Sys
                     b[8..16].copy_from_slice(&(c.start as i64).to_ne_bytes());
                     let len = if c.end == u64::MAX { 0 } else { (c.end - c.start + 1) as i64 };
                     b[16..24].copy_from_slice(&len.to_ne_bytes());
-                    b[24..28].copy_from_slice(&c.pid.to_ne_bytes());
+                    // The holder as the caller's PID namespace numbers it (0
+                    // if it does not show there), -1 for an OFD lock.
+                    let l_pid = match c.pid {
+                        -1 => -1,
+                        g => t.kernel.root_pidns.find(g).map_or(0, |p| p.nr_in(t.pidns())),
+                    };
+                    b[24..28].copy_from_slice(&l_pid.to_ne_bytes());
                     t.mem().write_bytes(arg, &b)?;
                 }
                 None => t.mem().write_bytes(arg, &(libc::F_UNLCK as i16).to_ne_bytes())?,

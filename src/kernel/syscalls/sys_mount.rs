@@ -12,6 +12,7 @@ use crate::kernel::task::Task;
 use crate::kernel::vfs::fs::Filesystem;
 use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
 use crate::kernel::vfs::path::is_within;
+use crate::kernel::vfs::procfs::ProcFs;
 use crate::kernel::vfs::{devpts, overlay, Resolved};
 
 const MS_REMOUNT: u64 = libc::MS_REMOUNT;
@@ -30,7 +31,7 @@ fn read_opt_string(t: &Task, addr: u64) -> Result<Option<String>, Errno> {
 
 fn resolve_dir(t: &Task, addr: u64) -> Result<Resolved, Errno> {
     let a = at(t, libc::AT_FDCWD, addr)?;
-    let r = t.kernel.vfs.resolve_with(&a.lookup(true), &a.path)?;
+    let r = t.vfs().resolve_with(&a.lookup(true), &a.path)?;
     r.node.as_ref().ok_or(Errno::ENOENT)?;
     Ok(r)
 }
@@ -46,7 +47,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         flags &= 0xffff;
     }
     let target = resolve_dir(t, a[1])?;
-    let vfs = t.kernel.vfs.clone();
+    let vfs = t.vfs();
     if flags & MS_REMOUNT != 0 {
         if target.mount.point != target.path {
             return Err(Errno::EINVAL);
@@ -146,7 +147,8 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
                 .unwrap_or(0o1777);
             (overlay::Overlay::tmpfs(dev, mode), data)
         }
-        "proc" => (vfs.procfs.clone(), String::new()),
+        // A new /proc shows the mounter's PID namespace, as in Linux.
+        "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),
         "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
         "sysfs" => (overlay::Overlay::named(dev, 0o555, "sysfs"), String::new()),
         _ => return Err(Errno::ENODEV),
@@ -177,13 +179,13 @@ pub fn umount2(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EPERM);
     }
     let at = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t.kernel.vfs.resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
+    let r = t.vfs().resolve_with(&at.lookup(flags & libc::UMOUNT_NOFOLLOW == 0), &at.path)?;
     r.node.as_ref().ok_or(Errno::ENOENT)?;
     if r.mount.point != r.path {
         return Err(Errno::EINVAL);
     }
     let point = r.path.clone();
     let detach = flags & libc::MNT_DETACH != 0;
-    t.kernel.vfs.change_mounts(|tab| tab.remove(&point, detach))?;
+    t.vfs().change_mounts(|tab| tab.remove(&point, detach))?;
     Ok(0)
 }

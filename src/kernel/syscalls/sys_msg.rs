@@ -32,8 +32,7 @@ const MMSGHDR: u64 = 64;
 /// Raises SIGPIPE in the caller for EPIPE unless MSG_NOSIGNAL, as Linux does.
 fn sigpipe(t: &Task, r: SysResult, flags: i32) -> SysResult {
     if r == Err(Errno::EPIPE) && flags & libc::MSG_NOSIGNAL == 0 {
-        let info = crate::kernel::signal::SigInfo::user(libc::SIGPIPE, t.tg.pid, t.creds().ruid);
-        crate::kernel::signal::send::send(&t.kernel, crate::kernel::signal::send::Target::Task(&t.shared), info, false);
+        crate::kernel::signal::send::raise_sigpipe(t);
     }
     r
 }
@@ -178,19 +177,19 @@ fn parse_control(t: &Task, addr: u64, len: u64) -> Result<Control, Errno> {
                     if data.len() < 12 {
                         return Err(Errno::EINVAL);
                     }
-                    let u = Ucred {
-                        pid: i32::from_ne_bytes(data[..4].try_into().unwrap_or_default()),
-                        uid: u32::from_ne_bytes(data[4..8].try_into().unwrap_or_default()),
-                        gid: u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default()),
-                    };
+                    // The pid is a number of the sender's PID namespace.
+                    let pid = i32::from_ne_bytes(data[..4].try_into().unwrap_or_default());
+                    let uid = u32::from_ne_bytes(data[4..8].try_into().unwrap_or_default());
+                    let gid = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
                     let me = t.creds();
                     let root = me.euid == 0;
-                    let uid_ok = root || [me.ruid, me.euid, me.suid].contains(&u.uid);
-                    let gid_ok = root || [me.rgid, me.egid, me.sgid].contains(&u.gid);
-                    if !(root || u.pid == t.tg.pid) || !uid_ok || !gid_ok {
+                    let uid_ok = root || [me.ruid, me.euid, me.suid].contains(&uid);
+                    let gid_ok = root || [me.rgid, me.egid, me.sgid].contains(&gid);
+                    if !(root || pid == t.tg.pid.vnr()) || !uid_ok || !gid_ok {
                         return Err(Errno::EPERM);
                     }
-                    c.creds = Some(u);
+                    let pid = t.pidns().find(pid).ok_or(Errno::ESRCH)?;
+                    c.creds = Some(Ucred { pid: Some(pid), uid, gid });
                 }
                 _ => return Err(Errno::EINVAL),
             }
@@ -349,7 +348,7 @@ fn write_control(t: &Task, h: &MsgHdr, r: &mut Received, flags: i32) -> Result<(
         out.extend_from_slice(data);
         out.resize(out.len().next_multiple_of(8).min(room.max(out.len())), 0);
     };
-    if let Some(c) = r.creds {
+    if let Some(c) = &r.creds {
         if room >= out.len() + CMSG_HDR + 12 {
             push(&mut out, libc::SCM_CREDENTIALS, &c.to_bytes());
         } else {

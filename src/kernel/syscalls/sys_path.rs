@@ -99,7 +99,7 @@ fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resol
     }
     let lk = Lookup { resolve, ..a.lookup(true) };
     let c = creds(t);
-    let file = t.kernel.vfs.open_with(
+    let file = t.vfs().open_with(
         &lk,
         &a.path,
         (flags | libc::O_LARGEFILE) as u32,
@@ -181,13 +181,13 @@ fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Stat, Err
             return Err(Errno::ENOENT);
         }
         if dirfd == libc::AT_FDCWD {
-            return t.kernel.vfs.stat(b"/", &t.cwd(), true);
+            return t.vfs().stat(b"/", &t.cwd(), true);
         }
         return t.file(dirfd)?.ops.stat();
     }
     let a = at_path(t, dirfd, path)?;
     let lk = a.lookup(flags & libc::AT_SYMLINK_NOFOLLOW == 0);
-    t.kernel.vfs.resolve_with(&lk, &a.path)?.stat()
+    t.vfs().resolve_with(&lk, &a.path)?.stat()
 }
 
 /// Implements stat(2).
@@ -255,7 +255,7 @@ fn do_access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u64, flags: i32) ->
         stat_at(t, dirfd, path_addr, flags)?
     } else {
         let a = at_path(t, dirfd, path)?;
-        let r = t.kernel.vfs.resolve_with(&a.lookup(flags & libc::AT_SYMLINK_NOFOLLOW == 0), &a.path)?;
+        let r = t.vfs().resolve_with(&a.lookup(flags & libc::AT_SYMLINK_NOFOLLOW == 0), &a.path)?;
         let st = r.stat()?;
         if mode & 2 != 0 && r.mount.readonly() && (st.is_regular() || st.is_dir() || st.is_symlink()) {
             return Err(Errno::EROFS);
@@ -316,7 +316,7 @@ fn check_dir(t: &Task, s: &Stat) -> Result<(), Errno> {
 /// Implements chdir(2).
 pub fn chdir(t: &mut Task, a: &Args) -> SysResult {
     let a = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t.kernel.vfs.resolve_with(&a.lookup(true), &a.path)?;
+    let r = t.vfs().resolve_with(&a.lookup(true), &a.path)?;
     check_dir(t, &r.stat()?)?;
     t.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).cwd = r.path;
     Ok(0)
@@ -334,7 +334,7 @@ pub fn fchdir(t: &mut Task, a: &Args) -> SysResult {
 /// makes) stop at the new root; the working directory is left as is.
 pub fn chroot(t: &mut Task, a: &Args) -> SysResult {
     let a = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t.kernel.vfs.resolve_with(&a.lookup(true), &a.path)?;
+    let r = t.vfs().resolve_with(&a.lookup(true), &a.path)?;
     check_dir(t, &r.stat()?)?;
     if t.creds().euid != 0 {
         return Err(Errno::EPERM);
@@ -354,10 +354,10 @@ fn do_readlink(t: &mut Task, dirfd: i32, path_addr: u64, buf: u64, size: u64) ->
         if !f.ops.stat()?.is_symlink() {
             return Err(Errno::ENOENT);
         }
-        t.kernel.vfs.readlink(&Lookup::new(b"/", false), &f.path)?
+        t.vfs().readlink(&Lookup::new(b"/", false), &f.path)?
     } else {
         let a = at_path(t, dirfd, path)?;
-        t.kernel.vfs.readlink(&a.lookup(false), &a.path)?
+        t.vfs().readlink(&a.lookup(false), &a.path)?
     };
     let n = target.len().min(size.min(i32::MAX as u64) as usize);
     t.mem().write_bytes(buf, &target[..n])?;
@@ -380,7 +380,7 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let at = at(t, libc::AT_FDCWD, a[0])?;
-    let r = t.kernel.vfs.resolve_with(&at.lookup(true), &at.path)?;
+    let r = t.vfs().resolve_with(&at.lookup(true), &at.path)?;
     let s = r.stat()?;
     if s.is_dir() {
         return Err(Errno::EISDIR);
@@ -389,7 +389,7 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let c = creds(t);
-    let f = t.kernel.vfs.open_resolved(r, libc::O_WRONLY as u32, 0, Caller { creds: Some(&c) })?;
+    let f = t.vfs().open_resolved(r, libc::O_WRONLY as u32, 0, Caller { creds: Some(&c) })?;
     f.ops.truncate(a[1]).map(|_| 0)
 }
 
@@ -421,8 +421,8 @@ fn statfs_bytes(s: &StatFs, mount_flags: u64, fsid: u64) -> [u8; 120] {
 /// Implements statfs(2).
 pub fn statfs(t: &mut Task, a: &Args) -> SysResult {
     let at = at(t, libc::AT_FDCWD, a[0])?;
-    let (s, flags) = t.kernel.vfs.statfs(&at.lookup(true), &at.path)?;
-    let dev = t.kernel.vfs.resolve_with(&at.lookup(true), &at.path)?.mount.dev;
+    let (s, flags) = t.vfs().statfs(&at.lookup(true), &at.path)?;
+    let dev = t.vfs().resolve_with(&at.lookup(true), &at.path)?.mount.dev;
     t.mem().write_bytes(a[1], &statfs_bytes(&s, flags, dev))?;
     Ok(0)
 }
@@ -435,7 +435,7 @@ const ANON_INODE_FS_MAGIC: u64 = 0x0904_1934;
 pub fn fstatfs(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let (s, flags, dev) = if f.path.first() == Some(&b'/') {
-        let m = t.kernel.vfs.mount_of(&f.path);
+        let m = t.vfs().mount_of(&f.path);
         (m.fs.statfs(), m.flags, m.dev)
     } else {
         let magic = if f.path.starts_with(b"pipe:") { PIPEFS_MAGIC } else { ANON_INODE_FS_MAGIC };

@@ -5,19 +5,20 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::{ExitStatus, Rlimit, Task};
 
-/// Implements getpid(2).
+/// Implements getpid(2): the process id in the caller's PID namespace.
 pub fn getpid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.tg.pid as u64)
+    Ok(t.tg.pid.vnr() as u64)
 }
 
 /// Implements gettid(2).
 pub fn gettid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.tid as u64)
+    Ok(t.shared.tid.vnr() as u64)
 }
 
-/// Implements getppid(2).
+/// Implements getppid(2): 0 when the parent is outside the caller's PID
+/// namespace (a namespace's init).
 pub fn getppid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(t.tg.ppid() as u64)
+    Ok(t.tg.ppid_in(t.pidns()) as u64)
 }
 
 fn creds(t: &Task) -> crate::kernel::task::Credentials {
@@ -85,7 +86,7 @@ pub fn getgroups(t: &mut Task, a: &Args) -> SysResult {
 /// Implements set_tid_address(2).
 pub fn set_tid_address(t: &mut Task, a: &Args) -> SysResult {
     t.clear_child_tid = a[0];
-    Ok(t.tid as u64)
+    Ok(t.shared.tid.vnr() as u64)
 }
 
 /// Implements set_robust_list(2).
@@ -99,7 +100,7 @@ pub fn set_robust_list(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements get_robust_list(2) for the calling thread (pid 0 or itself).
 pub fn get_robust_list(t: &mut Task, a: &Args) -> SysResult {
-    if a[0] != 0 && a[0] as i32 != t.tid {
+    if a[0] != 0 && a[0] as i32 != t.shared.tid.vnr() {
         return Err(Errno::ESRCH);
     }
     t.mem().write_u64(a[1], t.robust_list.0)?;
@@ -165,15 +166,8 @@ pub fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
     } else {
         None
     };
-    let target = if pid == 0 {
-        t.tg.clone()
-    } else {
-        let procs = t.kernel.procs();
-        match procs.task(pid) {
-            Some(task) => task.tg.clone(),
-            None => procs.group(pid).ok_or(Errno::ESRCH)?,
-        }
-    };
+    let target =
+        if pid == 0 { t.tg.clone() } else { t.kernel.procs().process_of_in(t.pidns(), pid).ok_or(Errno::ESRCH)? };
     if !super::sys_ident::may_prlimit(t, &target) {
         return Err(Errno::EPERM);
     }

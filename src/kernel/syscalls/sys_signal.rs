@@ -7,7 +7,7 @@ use super::sys_futex::read_timespec;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::signal::send::{send, Target};
+use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::{sigbit, SigAction, SigInfo, SI_TKILL, UNBLOCKABLE};
 use crate::kernel::task::{Task, ThreadGroup};
 use crate::kernel::wait::block_until;
@@ -148,13 +148,16 @@ fn may_signal(t: &Task, target: &ThreadGroup, sig: i32) -> bool {
     me.ruid == them.ruid || me.ruid == them.suid || me.euid == them.ruid || me.euid == them.suid
 }
 
+/// The record a kill-like call sends to `target`: the sender's pid as the
+/// target's PID namespace numbers it (0 if it does not show there).
+type MakeInfo<'a> = &'a dyn Fn(&ThreadGroup) -> SigInfo;
+
 /// Sends to a list of processes; ESRCH if the list is empty, EPERM if none
 /// could be signalled.
-fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], info: SigInfo) -> SysResult {
+fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], sig: i32, info: MakeInfo) -> SysResult {
     if groups.is_empty() {
         return Err(Errno::ESRCH);
     }
-    let sig = info.signo();
     let mut sent = false;
     for g in groups {
         if !may_signal(t, g, sig) {
@@ -162,7 +165,7 @@ fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], info: SigInfo) -> SysRe
         }
         sent = true;
         if sig != 0 && !crate::kernel::task::procs::is_zombie(g) {
-            send(&t.kernel, Target::Group(g), info, true);
+            send(&t.kernel, Target::Group(g), info(g), Origin::Process(&t.tg));
         }
     }
     if sent {
@@ -172,42 +175,52 @@ fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], info: SigInfo) -> SysRe
     }
 }
 
-/// Implements kill(2).
+/// Implements kill(2). Pids and process groups are numbers in the caller's
+/// PID namespace; processes outside it cannot be named (ESRCH) and -1
+/// reaches only those it shows, except its own init.
 pub fn kill(t: &mut Task, a: &Args) -> SysResult {
     let (pid, sig) = (a[0] as i32, a[1] as i32);
     valid_sig(sig)?;
     let uid = t.creds().ruid;
-    let info = SigInfo::user(sig, t.tg.pid, uid);
+    let me = t.tg.clone();
+    let ns = t.pidns().clone();
     let groups: Vec<Arc<ThreadGroup>> = {
         let procs = t.kernel.procs();
+        let in_pgrp = |pgid: i32| -> Vec<Arc<ThreadGroup>> {
+            procs.groups_in(&ns).filter(|g| g.pgid() == pgid).cloned().collect()
+        };
         match pid {
             i32::MIN => return Err(Errno::ESRCH),
             -1 => procs
-                .groups
-                .values()
-                .filter(|g| g.pid != 1 && g.pid != t.tg.pid && !crate::kernel::task::procs::is_zombie(g))
+                .groups_in(&ns)
+                .filter(|g| g.pid.nr_in(&ns) != 1 && !Arc::ptr_eq(g, &me) && !crate::kernel::task::procs::is_zombie(g))
                 .cloned()
                 .collect(),
-            0 => procs.groups.values().filter(|g| g.pgid() == t.tg.pgid()).cloned().collect(),
-            p if p < 0 => procs.groups.values().filter(|g| g.pgid() == -p).cloned().collect(),
-            p => procs.group(p).into_iter().collect(),
+            0 => in_pgrp(me.pgid()),
+            p if p < 0 => match ns.find(-p) {
+                Some(pgrp) => in_pgrp(pgrp.global()),
+                None => Vec::new(),
+            },
+            p => procs.group_in(&ns, p).into_iter().collect(),
         }
     };
-    send_to_groups(t, &groups, info)
+    send_to_groups(t, &groups, sig, &|g| SigInfo::user(sig, me.pid.nr_in(g.pidns()), uid))
 }
 
 /// Sends a thread-directed signal to task `tid` of process `tgid` (any
-/// process if `tgid` is None).
-fn send_to_thread(t: &mut Task, tgid: Option<i32>, tid: i32, info: SigInfo) -> SysResult {
-    let task = t.kernel.procs().task(tid).ok_or(Errno::ESRCH)?;
-    if tgid.is_some_and(|g| task.tg.pid != g) {
+/// process if `tgid` is None), both numbers of the caller's namespace.
+fn send_to_thread(t: &mut Task, tgid: Option<i32>, tid: i32, info: MakeInfo) -> SysResult {
+    let ns = t.pidns().clone();
+    let task = t.kernel.procs().task_in(&ns, tid).ok_or(Errno::ESRCH)?;
+    if tgid.is_some_and(|g| task.tg.pid.nr_in(&ns) != g) {
         return Err(Errno::ESRCH);
     }
+    let info = info(&task.tg);
     if !may_signal(t, &task.tg, info.signo()) {
         return Err(Errno::EPERM);
     }
     if info.signo() != 0 {
-        send(&t.kernel, Target::Task(&task), info, true);
+        send(&t.kernel, Target::Task(&task), info, Origin::Process(&t.tg));
     }
     Ok(0)
 }
@@ -219,8 +232,8 @@ pub fn tgkill(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     valid_sig(sig)?;
-    let info = SigInfo::tkill(sig, t.tg.pid, t.creds().ruid);
-    send_to_thread(t, Some(tgid), tid, info)
+    let (me, uid) = (t.tg.clone(), t.creds().ruid);
+    send_to_thread(t, Some(tgid), tid, &|g| SigInfo::tkill(sig, me.pid.nr_in(g.pidns()), uid))
 }
 
 /// Implements tkill(2).
@@ -230,8 +243,8 @@ pub fn tkill(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     valid_sig(sig)?;
-    let info = SigInfo::tkill(sig, t.tg.pid, t.creds().ruid);
-    send_to_thread(t, None, tid, info)
+    let (me, uid) = (t.tg.clone(), t.creds().ruid);
+    send_to_thread(t, None, tid, &|g| SigInfo::tkill(sig, me.pid.nr_in(g.pidns()), uid))
 }
 
 /// Reads a caller-supplied siginfo for rt_(tg)sigqueueinfo, which may not
@@ -246,13 +259,15 @@ fn queued_info(t: &Task, addr: u64, sig: i32, to_self: bool) -> Result<SigInfo, 
     Ok(info)
 }
 
-/// Implements rt_sigqueueinfo(2).
+/// Implements rt_sigqueueinfo(2). The record's si_pid is the caller's to
+/// choose, but hidden (0) from a receiver in a namespace that does not show
+/// the caller, as Linux does.
 pub fn rt_sigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
     let (pid, sig) = (a[0] as i32, a[1] as i32);
     valid_sig(sig)?;
-    let info = queued_info(t, a[2], sig, pid == t.tg.pid)?;
-    let g = t.kernel.procs().group(pid).ok_or(Errno::ESRCH)?;
-    send_to_groups(t, &[g], info)
+    let info = queued_info(t, a[2], sig, pid == t.tg.pid.vnr())?;
+    let g = t.kernel.procs().group_in(t.pidns(), pid).ok_or(Errno::ESRCH)?;
+    send_to_groups(t, &[g], sig, &|_| info)
 }
 
 /// Implements rt_tgsigqueueinfo(2).
@@ -262,8 +277,8 @@ pub fn rt_tgsigqueueinfo(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     valid_sig(sig)?;
-    let info = queued_info(t, a[3], sig, tgid == t.tg.pid)?;
-    send_to_thread(t, Some(tgid), tid, info)
+    let info = queued_info(t, a[3], sig, tgid == t.tg.pid.vnr())?;
+    send_to_thread(t, Some(tgid), tid, &|_| info)
 }
 
 /// Implements rt_sigpending(2): pending signals that are blocked.

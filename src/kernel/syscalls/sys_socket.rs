@@ -25,7 +25,13 @@ fn nofile(t: &Task) -> usize {
 pub(super) fn cx(t: &Task) -> Cx<'_> {
     let c = t.creds();
     let umask = t.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).umask;
-    Cx { kernel: Some(&t.kernel), cwd: t.cwd(), creds: Ucred { pid: t.tg.pid, uid: c.euid, gid: c.egid }, umask }
+    Cx {
+        kernel: Some(&t.kernel),
+        cwd: t.cwd(),
+        creds: Ucred { pid: Some(t.tg.pid.clone()), uid: c.euid, gid: c.egid },
+        umask,
+        vfs: Some(t.vfs()),
+    }
 }
 
 /// The open file behind `fd`, which must be a socket (ENOTSOCK).
@@ -276,7 +282,7 @@ pub fn getsockopt(t: &mut Task, a: &Args) -> SysResult {
         _ => match s.getsockopt(level, name) {
             Err(Errno::ENOPROTOOPT) if level == libc::SOL_SOCKET => match (name, s.common().get(name)) {
                 (_, Some(v)) => v,
-                (libc::SO_PEERCRED, None) => Ucred { pid: 0, uid: 65534, gid: 65534 }.to_bytes().to_vec(),
+                (libc::SO_PEERCRED, None) => Ucred::anonymous(65534, 65534).to_bytes().to_vec(),
                 (libc::SO_ERROR, None) => int(0),
                 _ => return Err(Errno::ENOPROTOOPT),
             },

@@ -204,12 +204,12 @@ fn resolve_clock(t: &Task, spec: ClockSpec) -> Result<TimerClock, Errno> {
         ClockSpec::Host(c) => TimerClock::Host(c),
         ClockSpec::Process(0, kind) => TimerClock::Process(Arc::downgrade(&t.tg), kind),
         ClockSpec::Process(pid, kind) => {
-            let g = t.kernel.procs().group(pid).ok_or(Errno::EINVAL)?;
+            let g = t.kernel.procs().group_in(t.pidns(), pid).ok_or(Errno::EINVAL)?;
             TimerClock::Process(Arc::downgrade(&g), kind)
         }
         ClockSpec::Thread(0, kind) => TimerClock::Thread(Arc::downgrade(&t.shared), kind),
         ClockSpec::Thread(tid, kind) => {
-            let task = t.kernel.procs().task(tid).ok_or(Errno::EINVAL)?;
+            let task = t.kernel.procs().task_in(t.pidns(), tid).ok_or(Errno::EINVAL)?;
             if !Arc::ptr_eq(&task.tg, &t.tg) {
                 return Err(Errno::EINVAL);
             }
@@ -259,7 +259,7 @@ fn sigevent_notify(t: &Task, ev: &[u8; 64], id: i32) -> Result<Notify, Errno> {
         SIGEV_NONE => Ok(Notify::Silent),
         SIGEV_SIGNAL | SIGEV_THREAD if valid_sig => Ok(Notify::Signal { id, sig: signo, value, thread: None }),
         n if n == SIGEV_SIGNAL | SIGEV_THREAD_ID => {
-            let task = t.kernel.procs().task(tid).ok_or(Errno::EINVAL)?;
+            let task = t.kernel.procs().task_in(t.pidns(), tid).ok_or(Errno::EINVAL)?;
             if !Arc::ptr_eq(&task.tg, &t.tg) || !valid_sig {
                 return Err(Errno::EINVAL);
             }

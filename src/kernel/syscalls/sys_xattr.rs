@@ -26,12 +26,12 @@ fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool), Errno> {
             if f.is_path_only() {
                 return Err(Errno::EBADF);
             }
-            let ro = f.path.first() == Some(&b'/') && t.kernel.vfs.mount_of(&f.path).readonly();
+            let ro = f.path.first() == Some(&b'/') && t.vfs().mount_of(&f.path).readonly();
             Ok((f.ops.stat()?, ro))
         }
         How::Path(follow) => {
             let p = at(t, libc::AT_FDCWD, a[0])?;
-            let r = t.kernel.vfs.resolve_with(&p.lookup(follow), &p.path)?;
+            let r = t.vfs().resolve_with(&p.lookup(follow), &p.path)?;
             Ok((r.stat()?, r.mount.readonly()))
         }
     }
@@ -73,7 +73,7 @@ fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
     if name.starts_with(b"trusted.") && t.creds().euid != 0 {
         return Err(Errno::ENODATA);
     }
-    let value = t.kernel.vfs.xattr_get(&st, &name).ok_or(Errno::ENODATA)?;
+    let value = t.vfs().xattr_get(&st, &name).ok_or(Errno::ENODATA)?;
     let size = a[3] as usize;
     if size == 0 {
         return Ok(value.len() as u64);
@@ -113,7 +113,7 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
             return Err(Errno::EACCES);
         }
     }
-    t.kernel.vfs.xattr_set(&st, &name, value, flags & XATTR_CREATE != 0, flags & XATTR_REPLACE != 0)?;
+    t.vfs().xattr_set(&st, &name, value, flags & XATTR_CREATE != 0, flags & XATTR_REPLACE != 0)?;
     Ok(0)
 }
 
@@ -121,7 +121,7 @@ fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
     let (st, _) = target(t, a, how)?;
     let root = t.creds().euid == 0;
     let mut out = Vec::new();
-    for n in t.kernel.vfs.xattr_names(&st) {
+    for n in t.vfs().xattr_names(&st) {
         if n.starts_with(b"trusted.") && !root {
             continue;
         }
@@ -148,7 +148,7 @@ fn do_remove(t: &mut Task, a: &Args, how: How) -> SysResult {
     if name.starts_with(b"trusted.") && t.creds().euid != 0 {
         return Err(Errno::EPERM);
     }
-    t.kernel.vfs.xattr_remove(&st, &name)?;
+    t.vfs().xattr_remove(&st, &name)?;
     Ok(0)
 }
 

@@ -8,8 +8,9 @@ use super::{sys_msg as net_msg, sys_socket as net};
 
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
-    sys_info as i, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_path as n, sys_poll as q,
-    sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_timer as tm, sys_xattr as xa, Handler,
+    sys_info as i, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns, sys_path as n,
+    sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_timer as tm, sys_xattr as xa,
+    Handler,
 };
 
 /// How completely a syscall is served.
@@ -72,7 +73,11 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_readlinkat, n::readlinkat),
     full(l::SYS_getdents64, d::getdents64),
     partial(l::SYS_ioctl, d::ioctl, "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere"),
-    partial(l::SYS_fcntl, d::fcntl, "no signal-driven I/O (F_SETOWN/F_SETSIG do nothing); leases are EAGAIN"),
+    partial(
+        l::SYS_fcntl,
+        d::fcntl,
+        "no signal-driven I/O (the F_SETOWN/F_SETSIG owner and signal are kept, never signalled); leases are EAGAIN",
+    ),
     partial(l::SYS_pipe, d::pipe, "packet mode (O_DIRECT) is EINVAL"),
     partial(l::SYS_pipe2, d::pipe2, "packet mode (O_DIRECT) is EINVAL"),
     full(l::SYS_dup, d::dup),
@@ -184,8 +189,29 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_execve, p::execve),
     full(l::SYS_fork, c::fork),
     full(l::SYS_vfork, c::vfork),
-    partial(l::SYS_clone, c::clone, "namespaces and pidfds are EINVAL"),
-    partial(l::SYS_clone3, c::clone3, "namespaces, pidfds, set_tid and cgroups are EINVAL"),
+    partial(
+        l::SYS_clone,
+        c::clone,
+        "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues) and NEWNS are \
+         served; CLONE_NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
+    ),
+    partial(
+        l::SYS_clone3,
+        c::clone3,
+        "namespaces as clone; pidfds, set_tid and cgroups are EINVAL",
+    ),
+    partial(
+        l::SYS_unshare,
+        ns::unshare,
+        "CLONE_NEWPID, NEWUTS, NEWIPC and NEWNS are served; NEWNET, NEWUSER, NEWCGROUP and NEWTIME are \
+         EINVAL, and so is unsharing a descriptor table or fs context (also implied by NEWNS) that another \
+         process or thread shares",
+    ),
+    partial(
+        l::SYS_setns,
+        ns::setns,
+        "PID, UTS, IPC and mount namespace files (the ones /proc hands out); pidfds are EINVAL",
+    ),
     full(l::SYS_wait4, c::wait4),
     partial(l::SYS_waitid, c::waitid, "P_PIDFD is EINVAL"),
     // Threads.
@@ -251,6 +277,8 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_setpriority, id::setpriority, "nice values are recorded and reported; the host does not schedule by them"),
     // Information.
     full(l::SYS_uname, i::uname),
+    full(l::SYS_sethostname, i::sethostname),
+    full(l::SYS_setdomainname, i::setdomainname),
     full(l::SYS_getrandom, i::getrandom),
     full(l::SYS_clock_gettime, i::clock_gettime),
     full(l::SYS_clock_getres, i::clock_getres),

@@ -13,6 +13,7 @@ use super::{GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, Thread
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::MemoryManager;
+use crate::kernel::ns::{NsProxy, Pid};
 use crate::kernel::wait::{block_uninterruptible, Waker};
 use crate::kernel::Kernel;
 use crate::platform::ptrace::StubThread;
@@ -46,14 +47,19 @@ const CLONE_DETACHED: u64 = libc::CLONE_DETACHED as u64;
 const CLONE_UNTRACED: u64 = libc::CLONE_UNTRACED as u64;
 const CLONE_CHILD_SETTID: u64 = libc::CLONE_CHILD_SETTID as u64;
 const CLONE_IO: u64 = libc::CLONE_IO as u64;
-/// Namespace flags: not served yet.
-const CLONE_NEW_ANY: u64 = (libc::CLONE_NEWNS
-    | libc::CLONE_NEWCGROUP
-    | libc::CLONE_NEWUTS
-    | libc::CLONE_NEWIPC
-    | libc::CLONE_NEWUSER
-    | libc::CLONE_NEWPID
-    | libc::CLONE_NEWNET) as u64;
+pub const CLONE_NEWPID: u64 = libc::CLONE_NEWPID as u64;
+pub const CLONE_NEWUTS: u64 = libc::CLONE_NEWUTS as u64;
+pub const CLONE_NEWIPC: u64 = libc::CLONE_NEWIPC as u64;
+pub const CLONE_NEWNS: u64 = libc::CLONE_NEWNS as u64;
+const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
+/// Namespace flags not served (EINVAL, documented in syscalls/table.rs).
+pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as u64;
+/// The namespace flags served.
+pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS;
+/// Every namespace flag of clone.
+const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEW_SERVED;
+/// CAP_SYS_ADMIN, which making namespaces takes.
+pub const CAP_SYS_ADMIN: u32 = 21;
 
 /// Flags this kernel understands.
 const KNOWN: u64 = CLONE_VM
@@ -82,20 +88,34 @@ const HOST_THREAD_FLAGS: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND
 /// (vfork, posix_spawn) the new stub process shares the address space.
 const HOST_PROCESS_FLAGS: u64 = CLONE_FILES | CLONE_PARENT;
 
-/// Validates flag combinations as Linux does.
-fn check_flags(a: &CloneArgs) -> Result<(), Errno> {
+/// Validates flag combinations as Linux's copy_process does, in its order.
+fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
     let f = a.flags;
     if f & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
-    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+    // A new mount namespace cannot share the file system context.
+    if f & CLONE_NEWNS != 0 && f & CLONE_FS != 0 {
         return Err(Errno::EINVAL);
     }
     if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
         return Err(Errno::EINVAL);
     }
-    if f & CLONE_NEW_ANY != 0 {
-        // Namespaces inside the sandbox are not served yet.
+    if f & CLONE_SIGHAND != 0 && f & CLONE_VM == 0 {
+        return Err(Errno::EINVAL);
+    }
+    // A namespace's init may not make siblings (they would have no reaper).
+    if f & CLONE_PARENT != 0 && t.tg.unkillable.load(Ordering::Relaxed) {
+        return Err(Errno::EINVAL);
+    }
+    // A thread shares its process's PID namespace.
+    if f & CLONE_THREAD != 0
+        && (f & (CLONE_NEWUSER | CLONE_NEWPID) != 0 || !Arc::ptr_eq(t.pidns(), &t.shared.nsproxy().pid_for_children))
+    {
+        return Err(Errno::EINVAL);
+    }
+    if f & CLONE_NEW_UNSERVED != 0 {
+        // These namespaces are not served (syscalls/table.rs).
         return Err(Errno::EINVAL);
     }
     if f & CLONE_PIDFD != 0 {
@@ -105,10 +125,54 @@ fn check_flags(a: &CloneArgs) -> Result<(), Errno> {
     Ok(())
 }
 
+/// The namespaces of a new task made by `t` with `flags`.
+fn child_namespaces(t: &Task, flags: u64) -> Result<NsProxy, Errno> {
+    let ns = t.shared.nsproxy();
+    if flags & CLONE_NEW_ANY == 0 {
+        return Ok(ns);
+    }
+    if flags & CLONE_NEWIPC != 0 && flags & CLONE_SYSVSEM != 0 {
+        // A new IPC namespace cannot share the semaphore undo list. (After
+        // the privilege check in Linux; the order only shows unprivileged.)
+        if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
+            return Err(Errno::EPERM);
+        }
+        return Err(Errno::EINVAL);
+    }
+    new_namespaces(t, ns, flags)
+}
+
+/// `ns` with new namespaces for `flags` (clone and unshare): EPERM without
+/// CAP_SYS_ADMIN, EINVAL for a new PID namespace when the caller's
+/// children already go elsewhere (after unshare or setns), ENOSPC past
+/// the nesting limit.
+pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NsProxy, Errno> {
+    if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    if flags & CLONE_NEWPID != 0 {
+        if !Arc::ptr_eq(t.pidns(), &ns.pid_for_children) {
+            return Err(Errno::EINVAL);
+        }
+        ns.pid_for_children = ns.pid_for_children.new_child()?;
+    }
+    if flags & CLONE_NEWUTS != 0 {
+        ns.uts = ns.uts.copy();
+    }
+    if flags & CLONE_NEWIPC != 0 {
+        ns.ipc = crate::kernel::ns::IpcNamespace::new();
+    }
+    if flags & CLONE_NEWNS != 0 {
+        ns.mnt = ns.mnt.new_namespace();
+    }
+    Ok(ns)
+}
+
 impl Task {
     /// Implements the common part of fork, vfork, clone and clone3.
     pub fn do_clone(&mut self, a: CloneArgs) -> SysResult {
-        check_flags(&a)?;
+        check_flags(self, &a)?;
+        let nsproxy = child_namespaces(self, a.flags)?;
         let kernel = self.kernel.clone();
         let uid = self.creds().ruid;
         // Held until the new task is in the table, so concurrent forks
@@ -129,6 +193,9 @@ impl Task {
         };
         let thread = a.flags & CLONE_THREAD != 0;
         let host_flags = if thread { HOST_THREAD_FLAGS } else { HOST_PROCESS_FLAGS | (a.flags & CLONE_VM) };
+        // The ids come first: a PID namespace whose init has gone takes no
+        // new process (ENOMEM).
+        let tid = nsproxy.pid_for_children.alloc()?;
         let host = self.thread.inject_clone(host_flags).map_err(|_| Errno::EAGAIN)?;
         if host < 0 {
             return Err(Errno(-host as i32));
@@ -136,14 +203,15 @@ impl Task {
         let host = host as i32;
         let (host_pid, host_tid) = if thread { (self.thread.pid(), host) } else { (host, host) };
 
-        let tid = kernel.alloc_pid();
-        let tg = if thread { self.tg.clone() } else { self.new_group(tid, &a, host_pid) };
+        let tg = if thread { self.tg.clone() } else { self.new_group(tid.clone(), &a, host_pid) };
         if !thread {
-            kernel.tracers.on_fork(self.tg.pid, tid);
+            kernel.tracers.on_fork(self.tg.gpid(), tid.global());
         }
         let mask = self.sigmask();
+        // What the caller sees of the new task, and what the child does.
+        let (parent_nr, child_nr) = (tid.nr_in(self.pidns()), tid.vnr());
         let shared = Arc::new(TaskShared {
-            tid,
+            tid: tid.clone(),
             tg: tg.clone(),
             sig: Mutex::new(TaskSignals { pending: Default::default(), mask }),
             waker: Arc::new(Waker::default()),
@@ -153,6 +221,7 @@ impl Task {
             pdeathsig: AtomicI32::new(0),
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
             syscall: Mutex::new(None),
+            ns: Mutex::new(nsproxy),
         });
 
         // The child starts where the parent returns from the syscall, with 0.
@@ -166,19 +235,22 @@ impl Task {
             regs.fs_base = a.tls;
         }
         if a.flags & CLONE_CHILD_SETTID != 0 {
-            let _ = tg.mm().memory().write_u32(a.child_tid, tid as u32);
+            let _ = tg.mm().memory().write_u32(a.child_tid, child_nr as u32);
         }
         if a.flags & CLONE_PARENT_SETTID != 0 {
-            let _ = self.mem().write_u32(a.parent_tid, tid as u32);
+            let _ = self.mem().write_u32(a.parent_tid, parent_nr as u32);
         }
         let clear_child_tid = if a.flags & CLONE_CHILD_CLEARTID != 0 { a.child_tid } else { 0 };
         let vfork = (a.flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone::default()));
 
         {
             let mut procs = kernel.procs();
-            procs.tasks.insert(tid, shared.clone());
+            procs.tasks.insert(tid.global(), shared.clone());
             if !thread {
-                procs.groups.insert(tid, tg.clone());
+                if tid.is_init() {
+                    tid.ns().set_init(&tg);
+                }
+                procs.groups.insert(tid.global(), tg.clone());
                 let parent = if a.flags & CLONE_PARENT != 0 { self.tg.parent() } else { Some(self.tg.clone()) };
                 if let Some(p) = parent {
                     tg.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Arc::downgrade(&p);
@@ -205,11 +277,11 @@ impl Task {
             // interruptible, as in Linux's vfork).
             let _ = block_uninterruptible(&[&v.queue], || v.done.load(Ordering::SeqCst).then_some(Ok(())));
         }
-        Ok(tid as u64)
+        Ok(parent_nr as u64)
     }
 
     /// Builds the process of a forked child.
-    fn new_group(&self, pid: i32, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
+    fn new_group(&self, pid: Arc<Pid>, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
         let parent_mm = self.mm();
         let mm = if a.flags & CLONE_VM != 0 { parent_mm } else { MemoryManager::fork_from(&parent_mm, host_pid) };
         let fds = if a.flags & CLONE_FILES != 0 { self.tg.fds.clone() } else { Arc::new(self.tg.fds.fork()) };
@@ -224,9 +296,11 @@ impl Task {
             Arc::new(Mutex::new(self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).clone()))
         };
         Arc::new(ThreadGroup {
+            // The first process of a PID namespace is its init.
+            unkillable: AtomicBool::new(pid.is_init()),
             pid,
-            pgid: AtomicI32::new(self.tg.pgid()),
-            sid: AtomicI32::new(self.tg.sid()),
+            pgrp: Mutex::new(self.tg.pgrp()),
+            session: Mutex::new(self.tg.session()),
             rel: Mutex::new(Relations::default()),
             exit_signal: a.exit_signal,
             mm: Mutex::new(mm),
@@ -285,24 +359,24 @@ struct ChildStart {
 /// Starts the sentry thread of a new task: it seizes the stub thread and
 /// runs the task until it exits.
 fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
-    let name = format!("task-{}", c.shared.tid);
+    let name = format!("task-{}", c.shared.gtid());
     std::thread::Builder::new()
         .name(name)
         .spawn(move || {
             let thread = match StubThread::attach(c.host_pid, c.host_tid) {
                 Ok(t) => t,
                 Err(e) => {
-                    tracing::error!(tid = c.shared.tid, "cannot attach to a new stub thread: {e}");
+                    tracing::error!(tid = c.shared.gtid(), "cannot attach to a new stub thread: {e}");
                     StubThread::gone(c.host_pid, c.host_tid)
                 }
             };
             // Within the affinity mask inherited from the parent (sys_ident.rs).
-            let cpu = c.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(c.shared.tid as usize);
+            let cpu = c.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(c.shared.gtid() as usize);
             super::exec::pin_together(c.host_tid, cpu);
             let tg = c.shared.tg.clone();
             let mut task = Task {
                 kernel: c.kernel,
-                tid: c.shared.tid,
+                tid: c.shared.gtid(),
                 shared: c.shared,
                 tg,
                 thread,

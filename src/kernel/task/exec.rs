@@ -32,7 +32,7 @@ pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
 /// new stub thread, address space and image.
 #[allow(clippy::too_many_arguments)]
 fn load_fresh(
-    kernel: &Arc<Kernel>,
+    vfs: &Arc<crate::kernel::vfs::Vfs>,
     creds: &Credentials,
     cwd: &[u8],
     root: &[u8],
@@ -49,7 +49,7 @@ fn load_fresh(
     let mm = MemoryManager::new(&thread);
     let may_exec = |s: &crate::kernel::vfs::stat::Stat| creds.may_access(s, 1, true);
     let req = ExecRequest {
-        vfs: &kernel.vfs,
+        vfs,
         cwd,
         root,
         path,
@@ -65,8 +65,9 @@ fn load_fresh(
 /// Implements execve(2) for the calling task.
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
     let creds = t.creds();
+    let name = comm_of(&path);
     let (thread, mm, loaded) = load_fresh(
-        &t.kernel,
+        &t.vfs(),
         &creds,
         &t.cwd(),
         &t.root(),
@@ -79,6 +80,7 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
     kill_other_threads(t)?;
     take_leader_tid(t);
     install_image(t, thread, mm, loaded);
+    *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name;
     if let Some(v) = t.vfork_parent.take() {
         v.complete();
     }
@@ -88,8 +90,8 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
 /// After an exec from a thread other than the leader, the thread takes
 /// over the process's id as its thread id, as in Linux.
 fn take_leader_tid(t: &mut Task) {
-    let pid = t.tg.pid;
-    if t.tid == pid {
+    let pid = t.tg.pid.clone();
+    if t.tid == pid.global() {
         return;
     }
     let old = t.shared.clone();
@@ -98,7 +100,7 @@ fn take_leader_tid(t: &mut Task) {
         (s.pending.clone(), s.mask)
     };
     let new = Arc::new(TaskShared {
-        tid: pid,
+        tid: pid.clone(),
         tg: old.tg.clone(),
         sig: Mutex::new(TaskSignals { pending, mask }),
         waker: old.waker.clone(),
@@ -108,16 +110,17 @@ fn take_leader_tid(t: &mut Task) {
         pdeathsig: AtomicI32::new(old.pdeathsig.load(std::sync::atomic::Ordering::Relaxed)),
         sched: Mutex::new(old.sched.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         syscall: Mutex::new(None),
+        ns: Mutex::new(old.nsproxy()),
     });
     {
         let mut procs = t.kernel.procs();
         procs.tasks.remove(&t.tid);
-        procs.tasks.insert(pid, new.clone());
+        procs.tasks.insert(pid.global(), new.clone());
         let mut tasks = t.tg.tasks.lock().unwrap_or_else(|e| e.into_inner());
         tasks.retain(|x| !Arc::ptr_eq(x, &old));
         tasks.push(new.clone());
     }
-    t.tid = pid;
+    t.tid = pid.global();
     t.shared = new.clone();
     crate::kernel::wait::set_current(Some(new));
 }
@@ -131,7 +134,7 @@ fn kill_other_threads(t: &mut Task) -> Result<(), Errno> {
     }
     tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exec_leader = Some(t.tid);
     for other in tg.task_list() {
-        if other.tid != t.tid {
+        if other.gtid() != t.tid {
             crate::kernel::signal::send::wake(&other);
         }
     }
@@ -170,10 +173,16 @@ fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loade
     apply_loaded(t, loaded);
 }
 
+/// The name (`comm`) a program gets from the path it was executed by: its
+/// last component as given (a symlink's own name, not its target's), at
+/// most 15 bytes, as Linux's `bprm->filename`.
+fn comm_of(path: &[u8]) -> Vec<u8> {
+    let name = path.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
+    name[..name.len().min(15)].to_vec()
+}
+
 /// Sets the task's program details and start registers from a loaded image.
 fn apply_loaded(t: &mut Task, loaded: Loaded) {
-    let name = loaded.exe.rsplit(|&b| b == b'/').next().unwrap_or(&[]);
-    *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name[..name.len().min(15)].to_vec();
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
     *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
@@ -213,8 +222,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             no_new_privs: false,
             stdio: spec.stdio,
             ctty: spec.ctty,
-            container: crate::kernel::container::ContainerTag::new(""),
-            container_init: true,
+            container: crate::kernel::container::ContainerTag::new("", kernel.namespaces(kernel.root_pidns.clone())),
         },
     )
 }
@@ -246,11 +254,9 @@ pub struct ProcessSpec {
     /// The controlling terminal of the new session, if any; the new process
     /// group becomes its foreground group.
     pub ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>>,
-    /// The container the process belongs to.
+    /// The container the process belongs to; it starts in the container's
+    /// PID namespace (as its init if it is the first process there).
     pub container: Arc<crate::kernel::container::ContainerTag>,
-    /// Whether it is the container's init (it then adopts the container's
-    /// orphans).
-    pub container_init: bool,
 }
 
 /// Starts a top-level process in a kernel (the first one, or one more in
@@ -260,14 +266,23 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
     if kernel.procs().task_count() >= kernel.max_tasks {
         return Err(Errno::EAGAIN);
     }
-    let pid = kernel.alloc_pid();
+    let pid = spec.container.pidns().alloc()?;
     let fds = Arc::new(FdTable::default());
     for (i, f) in spec.stdio.iter().enumerate() {
         fds.install_at(i as i32, f.clone(), false, 3)?;
     }
     let creds = spec.creds;
-    let (thread, mm, loaded) =
-        load_fresh(kernel, &creds, &spec.cwd, b"/", spec.path, spec.argv, spec.envp, pid as usize)?;
+    let name = comm_of(&spec.path);
+    let (thread, mm, loaded) = load_fresh(
+        &spec.container.namespaces().mnt,
+        &creds,
+        &spec.cwd,
+        b"/",
+        spec.path,
+        spec.argv,
+        spec.envp,
+        pid.global() as usize,
+    )?;
     let mut privs = super::Privileges::new(&creds);
     if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
         privs.effective = effective & permitted;
@@ -277,9 +292,10 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
     }
     privs.no_new_privs = spec.no_new_privs;
     let tg = Arc::new(ThreadGroup {
-        pid,
-        pgid: AtomicI32::new(pid),
-        sid: AtomicI32::new(pid),
+        unkillable: AtomicBool::new(pid.is_init()),
+        pid: pid.clone(),
+        pgrp: Mutex::new(pid.clone()),
+        session: Mutex::new(pid.clone()),
         rel: Mutex::new(Relations::default()),
         exit_signal: libc::SIGCHLD,
         mm: Mutex::new(mm),
@@ -305,36 +321,37 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         execed: AtomicBool::new(true),
         privs: Mutex::new(privs),
     });
-    if spec.container_init {
-        spec.container.set_init_pid(pid);
-    }
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =
-            crate::kernel::tty::job::JobState { session: Some(pid), fg_pgrp: Some(pid) };
+            crate::kernel::tty::job::JobState { session: Some(pid.clone()), fg_pgrp: Some(pid.clone()) };
     }
     let shared = Arc::new(TaskShared {
-        tid: pid,
+        tid: pid.clone(),
         tg: tg.clone(),
         sig: Mutex::new(TaskSignals::default()),
         waker: Arc::new(Waker::default()),
         host: Mutex::new((thread.pid(), thread.tid())),
         in_app: AtomicBool::new(false),
-        comm: Mutex::new(Vec::new()),
+        comm: Mutex::new(name),
         pdeathsig: AtomicI32::new(0),
         sched: Mutex::new(super::SchedAttrs::new()),
         syscall: Mutex::new(None),
+        ns: Mutex::new(spec.container.namespaces().clone()),
     });
     {
         let mut procs = kernel.procs();
-        procs.groups.insert(pid, tg.clone());
-        procs.tasks.insert(pid, shared.clone());
+        if pid.is_init() {
+            pid.ns().set_init(&tg);
+        }
+        procs.groups.insert(pid.global(), tg.clone());
+        procs.tasks.insert(pid.global(), shared.clone());
         tg.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(shared.clone());
     }
     let mut task = Task {
         kernel: kernel.clone(),
         shared,
         tg,
-        tid: pid,
+        tid: pid.global(),
         thread,
         regs: zeroed_regs(),
         sigaltstack: (0, 0, 0),

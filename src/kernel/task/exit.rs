@@ -1,6 +1,7 @@
 //! The end of tasks and processes: thread exit (clear_child_tid, robust
 //! futexes), process exit (zombie, SIGCHLD, reparenting, orphaned process
-//! groups), and the end of the container when its init exits.
+//! groups), the end of a PID namespace when its init exits, and of the
+//! sandbox when its first process does.
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use std::sync::Arc;
 use super::{ExitStatus, Task, ThreadGroup};
 use crate::kernel::futex::FutexKey;
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::signal::send::{send, Target};
+use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::{SigInfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN};
 use crate::kernel::Kernel;
 
@@ -39,7 +40,7 @@ impl Task {
         }
         self.tg.stop_queue.notify_all();
         for t in self.tg.task_list() {
-            if t.tid != self.tid {
+            if t.gtid() != self.tid {
                 crate::kernel::signal::send::wake(&t);
             }
         }
@@ -68,7 +69,8 @@ impl Task {
         let handle = |e: u64| {
             let word = (e & !1).wrapping_add(offset);
             if let Ok(v) = mem.read_u32(word) {
-                if v & FUTEX_TID_MASK == self.tid as u32 {
+                // Lock words hold tids as the thread's own namespace numbers them.
+                if v & FUTEX_TID_MASK == self.shared.tid.vnr() as u32 {
                     let _ = mem.write_u32(word, (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED);
                     if v & FUTEX_WAITERS != 0 {
                         self.futex_wake(word);
@@ -109,7 +111,7 @@ impl Task {
             let mut procs = kernel.procs();
             procs.tasks.remove(&self.tid);
             let mut tasks = tg.tasks.lock().unwrap_or_else(|e| e.into_inner());
-            tasks.retain(|t| t.tid != self.tid);
+            tasks.retain(|t| t.gtid() != self.tid);
             tasks.is_empty()
         };
         if !last {
@@ -138,14 +140,17 @@ impl Task {
 }
 
 /// Makes `tg` a zombie: reparents its children, tells its parent, and
-/// ends the container if it was the init.
+/// takes its PID namespace down if it was the namespace's init.
 pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitStatus) {
+    if tg.is_ns_init() {
+        zap_namespace(kernel, tg);
+    }
     let mut hangup_groups = Vec::new();
     let mut unclaimed_zombies = Vec::new();
     let parent;
     {
         let procs = kernel.procs();
-        let reaper = find_reaper(&procs, tg);
+        let reaper = find_reaper(tg);
         let children: Vec<Arc<ThreadGroup>> =
             std::mem::take(&mut tg.rel.lock().unwrap_or_else(|e| e.into_inner()).children);
         for c in children {
@@ -155,7 +160,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
             }
             let pdeath = c.task_list().iter().map(|t| t.pdeathsig.load(Ordering::Relaxed)).find(|&s| s != 0);
             if let Some(sig) = pdeath {
-                send(kernel, Target::Group(&c), SigInfo::kernel(sig), true);
+                send(kernel, Target::Group(&c), SigInfo::kernel(sig), Origin::Kernel);
             }
             match &reaper {
                 Some(r) => {
@@ -164,10 +169,10 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                 }
                 None => {
                     c.rel.lock().unwrap_or_else(|e| e.into_inner()).parent = Default::default();
-                    // No one will ever wait for it (its container is being
+                    // No one will ever wait for it (its namespace is being
                     // torn down): reaped now, as Linux reaps a dying PID
                     // namespace's zombies.
-                    if tg.pid != 1 && super::procs::is_zombie(&c) {
+                    if super::procs::is_zombie(&c) {
                         unclaimed_zombies.push(c);
                     }
                 }
@@ -184,8 +189,8 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     }
     crate::kernel::tty::job::session_leader_exited(kernel, tg);
     kernel.exits.exited(tg, status);
-    if tg.pid == 1 {
-        end_container(kernel, status);
+    if tg.gpid() == 1 {
+        end_sandbox(kernel, status);
         return;
     }
     for pgid in hangup_groups {
@@ -202,11 +207,12 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                     ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
                 };
                 let uid = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
-                let mut info = SigInfo::child(code, tg.pid, uid, st);
+                // si_pid as the parent's namespace numbers the child.
+                let mut info = SigInfo::child(code, tg.pid.nr_in(p.pidns()), uid, st);
                 if tg.exit_signal != libc::SIGCHLD {
                     info = SigInfo::from_bytes(tg.exit_signal, info.0);
                 }
-                send(kernel, Target::Group(&p), info, true);
+                send(kernel, Target::Group(&p), info, Origin::Process(tg));
             }
             if auto_reap && tg.exit_signal == libc::SIGCHLD {
                 reap(kernel, &p, tg);
@@ -217,29 +223,74 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     kernel.child_events.notify_all();
 }
 
-/// Who adopts the children of `tg`: the nearest living subreaper ancestor,
-/// else the init of its container, else the sandbox's init (none if `tg`
-/// is the init).
-fn find_reaper(procs: &super::procs::ProcTable, tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
+/// How long the init of a dying PID namespace waits for the rest of it.
+const ZAP_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// The init of `tg`'s PID namespace is exiting (Linux's
+/// zap_pid_namespace): the namespace takes no new process, every other
+/// process in it (nested namespaces included) gets SIGKILL, and the init
+/// reaps them as they become its children, until none is left. Only then
+/// does the init itself become a zombie its parent can wait for.
+fn zap_namespace(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>) {
+    let ns = tg.pidns().clone();
+    ns.close();
+    let others = |kernel: &Kernel| -> Vec<Arc<ThreadGroup>> {
+        kernel.procs().groups_in(&ns).filter(|g| !Arc::ptr_eq(g, tg)).cloned().collect()
+    };
+    for g in others(kernel) {
+        send(kernel, Target::Group(&g), SigInfo::kernel(libc::SIGKILL), Origin::Kernel);
+    }
+    let deadline = std::time::Instant::now() + ZAP_WAIT;
+    loop {
+        let zombies: Vec<Arc<ThreadGroup>> = tg
+            .rel
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .children
+            .iter()
+            .filter(|c| super::procs::is_zombie(c))
+            .cloned()
+            .collect();
+        for z in &zombies {
+            reap(kernel, tg, z);
+        }
+        let left = others(kernel);
+        if left.is_empty() {
+            return;
+        }
+        if std::time::Instant::now() >= deadline {
+            tracing::warn!(pid = tg.gpid(), left = left.len(), "PID namespace init exits with processes left in it");
+            return;
+        }
+        // Late forks are refused (ENOMEM), but a process may have been
+        // created just before the namespace closed: kill it too.
+        for g in left.iter().filter(|g| !super::procs::is_zombie(g)) {
+            send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGKILL), Origin::Kernel);
+        }
+        kernel.exits.wait_for(Some(std::time::Instant::now() + std::time::Duration::from_millis(20)), || None::<()>);
+    }
+}
+
+/// Who adopts the children of `tg` (Linux's find_new_reaper): the nearest
+/// living subreaper among its ancestors in its own PID namespace, else
+/// that namespace's init. None if `tg` is the init (its namespace is gone
+/// by now) or the init has exited.
+fn find_reaper(tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
+    if tg.is_ns_init() {
+        return None;
+    }
+    let level = tg.pidns().level();
     let mut p = tg.parent();
     while let Some(a) = p {
+        if a.pidns().level() != level {
+            break;
+        }
         if a.subreaper.load(Ordering::Relaxed) && !super::procs::is_zombie(&a) {
             return Some(a);
         }
         p = a.parent();
     }
-    // The container's init adopts its orphans, as a PID namespace's would;
-    // once it is gone (its container is being torn down) no one does, and
-    // orphans are reaped as they exit.
-    let cinit = tg.container.init_pid();
-    if cinit > 0 {
-        match procs.group(cinit).filter(|c| !Arc::ptr_eq(c, tg) && !super::procs::is_zombie(c)) {
-            Some(c) => return Some(c),
-            None if cinit != 1 => return None,
-            None => {}
-        }
-    }
-    procs.group(1).filter(|init| !Arc::ptr_eq(init, tg) && !super::procs::is_zombie(init))
+    tg.pidns().init().filter(|init| !Arc::ptr_eq(init, tg) && !super::procs::is_zombie(init))
 }
 
 /// Removes a zombie from its parent and the table.
@@ -252,13 +303,13 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
     }
     let mut procs = kernel.procs();
     parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
-    procs.groups.remove(&child.pid);
+    procs.groups.remove(&child.gpid());
     child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
 }
 
 fn reap_orphan(kernel: &Kernel, child: &Arc<ThreadGroup>) {
     let mut procs = kernel.procs();
-    procs.groups.remove(&child.pid);
+    procs.groups.remove(&child.gpid());
     child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
 }
 
@@ -277,16 +328,17 @@ fn hangup_if_orphaned(kernel: &Kernel, pgid: i32) {
         return;
     }
     for g in &members {
-        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGHUP), true);
-        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGCONT), true);
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGHUP), Origin::Kernel);
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGCONT), Origin::Kernel);
     }
 }
 
-/// The init of the container exited: every other process dies.
-fn end_container(kernel: &Kernel, status: ExitStatus) {
+/// The sandbox's first process (the init of `husk do`, or of the root
+/// container) exited: every other process of the sandbox dies.
+fn end_sandbox(kernel: &Kernel, status: ExitStatus) {
     let all: Vec<Arc<ThreadGroup>> = kernel.procs().groups.values().cloned().collect();
-    for g in all.iter().filter(|g| g.pid != 1) {
-        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGKILL), false);
+    for g in all.iter().filter(|g| g.gpid() != 1) {
+        send(kernel, Target::Group(g), SigInfo::kernel(libc::SIGKILL), Origin::Outside);
     }
     kernel.set_init_exited(status);
 }

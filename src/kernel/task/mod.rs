@@ -10,6 +10,12 @@
 //! Lock order: `Kernel::procs` before `ThreadGroup::sig` before
 //! `TaskShared::sig`; `ThreadGroup::life` and `ThreadGroup::rel` are only
 //! taken with `Kernel::procs` held, and never hold another lock.
+//! `ThreadGroup::pgrp`/`session`, `TaskShared::ns` and a PID namespace's
+//! own lock are leaves: nothing is taken under them.
+//!
+//! Ids: `Task::tid`, `TaskShared::gtid()` and `ThreadGroup::gpid()` are
+//! sandbox-global (the root PID namespace's numbers, the process table's
+//! keys); what an application sees is `tid`/`pid` in its namespace.
 
 pub mod clone;
 pub mod creds;
@@ -27,6 +33,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::fd::FdTable;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::MemoryManager;
+use crate::kernel::ns::{NsProxy, Pid, PidNamespace};
 use crate::kernel::signal::{SigQueue, SignalActions};
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::wait::{WaitQueue, Waker};
@@ -140,11 +147,17 @@ pub struct Relations {
 
 /// A process: what its threads share.
 pub struct ThreadGroup {
-    /// The process id (in the sandbox's pid namespace).
-    pub pid: i32,
-    /// Process group and session ids.
-    pub pgid: AtomicI32,
-    pub sid: AtomicI32,
+    /// The process id, in its PID namespace and each ancestor (immutable).
+    /// `pid.global()` keys the process table.
+    pub pid: Arc<Pid>,
+    /// The process group and the session: the ids of their leaders.
+    pub pgrp: Mutex<Arc<Pid>>,
+    pub session: Mutex<Arc<Pid>>,
+    /// Set for the init of a PID namespace (Linux's SIGNAL_UNKILLABLE):
+    /// signals whose action is the default reach it only when they are
+    /// SIGKILL or SIGSTOP from an ancestor namespace or the kernel.
+    /// Cleared when a fault is forced on it.
+    pub unkillable: AtomicBool,
     /// Parent and children.
     pub rel: Mutex<Relations>,
     /// The signal the parent gets when this process exits (SIGCHLD, or 0).
@@ -200,19 +213,56 @@ impl ThreadGroup {
         self.rel.lock().unwrap_or_else(|e| e.into_inner()).parent.upgrade()
     }
 
-    /// The parent's pid as `getppid` reports it (0 for the container's init).
-    pub fn ppid(&self) -> i32 {
-        self.parent().map(|p| p.pid).unwrap_or(0)
+    /// The sandbox-global process id (the process table's key).
+    pub fn gpid(&self) -> i32 {
+        self.pid.global()
     }
 
-    /// The process group id.
+    /// The PID namespace the process is in.
+    pub fn pidns(&self) -> &Arc<PidNamespace> {
+        self.pid.ns()
+    }
+
+    /// The parent's pid as namespace `ns` sees it (0 when there is no
+    /// parent or it does not show there, as for a namespace's init).
+    pub fn ppid_in(&self, ns: &PidNamespace) -> i32 {
+        self.parent().map(|p| p.pid.nr_in(ns)).unwrap_or(0)
+    }
+
+    /// The process group (its leader's ids).
+    pub fn pgrp(&self) -> Arc<Pid> {
+        self.pgrp.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The session (its leader's ids).
+    pub fn session(&self) -> Arc<Pid> {
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The sandbox-global process group id.
     pub fn pgid(&self) -> i32 {
-        self.pgid.load(Ordering::Relaxed)
+        self.pgrp.lock().unwrap_or_else(|e| e.into_inner()).global()
     }
 
-    /// The session id.
+    /// The sandbox-global session id.
     pub fn sid(&self) -> i32 {
-        self.sid.load(Ordering::Relaxed)
+        self.session.lock().unwrap_or_else(|e| e.into_inner()).global()
+    }
+
+    /// Moves the process to process group `pgrp`.
+    pub fn set_pgrp(&self, pgrp: Arc<Pid>) {
+        *self.pgrp.lock().unwrap_or_else(|e| e.into_inner()) = pgrp;
+    }
+
+    /// Makes the process the leader of a new session and process group.
+    pub fn set_session_leader(&self) {
+        *self.session.lock().unwrap_or_else(|e| e.into_inner()) = self.pid.clone();
+        *self.pgrp.lock().unwrap_or_else(|e| e.into_inner()) = self.pid.clone();
+    }
+
+    /// Whether the process is the init of its PID namespace.
+    pub fn is_ns_init(&self) -> bool {
+        self.pid.is_init()
     }
 
     /// The current address space.
@@ -238,8 +288,9 @@ pub struct TaskSignals {
 
 /// The part of a task that other sentry threads may touch.
 pub struct TaskShared {
-    /// Thread id (equals the pid for the main thread).
-    pub tid: i32,
+    /// Thread id, in its PID namespace and each ancestor (the same ids as
+    /// the process's for the main thread).
+    pub tid: Arc<Pid>,
     /// The task's process.
     pub tg: Arc<ThreadGroup>,
     /// Pending signals and mask.
@@ -260,6 +311,8 @@ pub struct TaskShared {
     /// and cleared at exit (for `inspect`, `ps`'s wchan). Uncontended: only
     /// introspection reads it.
     pub syscall: Mutex<Option<SyscallEntry>>,
+    /// The namespaces the task's children go in.
+    pub ns: Mutex<NsProxy>,
 }
 
 /// A syscall being served: its number and raw arguments.
@@ -270,6 +323,16 @@ pub struct SyscallEntry {
 }
 
 impl TaskShared {
+    /// The sandbox-global thread id (the task table's key).
+    pub fn gtid(&self) -> i32 {
+        self.tid.global()
+    }
+
+    /// The namespaces new children go in.
+    pub fn nsproxy(&self) -> NsProxy {
+        self.ns.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// The blocked-signal mask.
     pub fn mask(&self) -> u64 {
         self.sig.lock().unwrap_or_else(|e| e.into_inner()).mask
@@ -297,7 +360,8 @@ pub struct Task {
     pub shared: Arc<TaskShared>,
     /// The process (same as `shared.tg`).
     pub tg: Arc<ThreadGroup>,
-    /// Thread id.
+    /// Sandbox-global thread id (`shared.tid.global()`); what the
+    /// application sees is `shared.tid` in its namespace.
     pub tid: i32,
     /// The stub thread this task runs on.
     pub thread: StubThread,
@@ -399,6 +463,16 @@ impl Task {
     /// The caller's credentials.
     pub fn creds(&self) -> Credentials {
         self.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// The caller's mount namespace: where its paths resolve.
+    pub fn vfs(&self) -> Arc<crate::kernel::vfs::Vfs> {
+        self.shared.ns.lock().unwrap_or_else(|e| e.into_inner()).mnt.clone()
+    }
+
+    /// The caller's PID namespace: pids it passes and sees are numbers there.
+    pub fn pidns(&self) -> &Arc<PidNamespace> {
+        self.tg.pid.ns()
     }
 }
 

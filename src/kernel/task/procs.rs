@@ -1,9 +1,12 @@
-//! The process table of a sandbox: every live task and process by id.
+//! The process table of a sandbox: every live task and process by its
+//! sandbox-global id (its number in the root PID namespace). Lookups by a
+//! number an application gives go through its namespace (`*_in`).
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{TaskShared, ThreadGroup};
+use crate::kernel::ns::PidNamespace;
 
 /// Processes and tasks by id. Guarded by `Kernel::procs`; the lock also
 /// serialises changes of the process tree (parents, children, zombies).
@@ -26,6 +29,29 @@ impl ProcTable {
     /// The live task with id `tid`.
     pub fn task(&self, tid: i32) -> Option<Arc<TaskShared>> {
         self.tasks.get(&tid).cloned()
+    }
+
+    /// The process numbered `nr` in namespace `ns`, zombies included.
+    pub fn group_in(&self, ns: &PidNamespace, nr: i32) -> Option<Arc<ThreadGroup>> {
+        let pid = ns.find(nr)?;
+        self.groups.get(&pid.global()).filter(|g| Arc::ptr_eq(&g.pid, &pid)).cloned()
+    }
+
+    /// The live task numbered `nr` in namespace `ns`.
+    pub fn task_in(&self, ns: &PidNamespace, nr: i32) -> Option<Arc<TaskShared>> {
+        let pid = ns.find(nr)?;
+        self.tasks.get(&pid.global()).filter(|t| Arc::ptr_eq(&t.tid, &pid)).cloned()
+    }
+
+    /// The process of task or process `nr` of namespace `ns` (a thread id
+    /// names its process, as in Linux's find_task_by_vpid), zombies included.
+    pub fn process_of_in(&self, ns: &PidNamespace, nr: i32) -> Option<Arc<ThreadGroup>> {
+        self.task_in(ns, nr).map(|t| t.tg.clone()).or_else(|| self.group_in(ns, nr))
+    }
+
+    /// Processes that show in namespace `ns`, zombies included.
+    pub fn groups_in<'a>(&'a self, ns: &'a PidNamespace) -> impl Iterator<Item = &'a Arc<ThreadGroup>> + 'a {
+        self.groups.values().filter(move |g| g.pid.visible_in(ns))
     }
 
     /// Live (not zombie) processes of process group `pgid`.

@@ -131,7 +131,9 @@ impl Task {
             Some(h) => crate::kernel::strace::format_finished(&h, nr, args, raw, &mem),
             None => crate::kernel::strace::format_call(nr, args, raw, &mem),
         };
-        let line = format!("[{}:{}] {} ({}µs)", self.tg.pid, self.tid, call, us);
+        // Ids as the process's container numbers them.
+        let ns = self.tg.container.pidns();
+        let line = format!("[{}:{}] {} ({}µs)", self.tg.pid.nr_in(ns), self.shared.tid.nr_in(ns), call, us);
         if to_stderr {
             eprintln!("{line}");
         }

@@ -55,7 +55,7 @@ impl Task {
                 return Some(Err(Errno::ECHILD));
             }
             for c in matching {
-                if let Some(ev) = check_child(c, options) {
+                if let Some(ev) = check_child(c, &me, options) {
                     if ev.code <= CLD_DUMPED && options & WNOWAIT == 0 {
                         reap(&kernel, &me, c);
                     }
@@ -74,8 +74,10 @@ impl Task {
 fn matches(c: &ThreadGroup, me: &ThreadGroup, target: WaitTarget, options: i32) -> bool {
     let ok_id = match target {
         WaitTarget::Any => true,
-        WaitTarget::Pid(p) => c.pid == p,
-        WaitTarget::Pgid(g) => c.pgid() == if g == 0 { me.pgid() } else { g },
+        // Numbers as the waiter's PID namespace sees them.
+        WaitTarget::Pid(p) => c.pid.nr_in(me.pidns()) == p,
+        WaitTarget::Pgid(0) => c.pgid() == me.pgid(),
+        WaitTarget::Pgid(g) => c.pgrp().nr_in(me.pidns()) == g,
     };
     // "clone" children are those whose exit signal is not SIGCHLD.
     let clone_child = c.exit_signal != libc::SIGCHLD;
@@ -83,9 +85,10 @@ fn matches(c: &ThreadGroup, me: &ThreadGroup, target: WaitTarget, options: i32) 
     ok_id && ok_kind
 }
 
-/// A reportable state change of `c`, consuming stop/continue reports
-/// unless WNOWAIT.
-fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
+/// A reportable state change of `c` for waiter `me`, consuming
+/// stop/continue reports unless WNOWAIT.
+fn check_child(c: &ThreadGroup, me: &ThreadGroup, options: i32) -> Option<WaitEvent> {
+    let pid = c.pid.nr_in(me.pidns());
     let mut life = c.life.lock().unwrap_or_else(|e| e.into_inner());
     let uid = c.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
     if life.reaped {
@@ -100,7 +103,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
             ExitStatus::Signal(s) => (CLD_KILLED, s),
             ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
         };
-        return Some(WaitEvent { pid: c.pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
+        return Some(WaitEvent { pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
     }
     if options & WUNTRACED != 0 {
         if let Some(sig) = life.stop_report {
@@ -108,7 +111,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
                 life.stop_report = None;
             }
             return Some(WaitEvent {
-                pid: c.pid,
+                pid,
                 uid,
                 code: CLD_STOPPED,
                 status: sig,
@@ -122,7 +125,7 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
             life.cont_report = false;
         }
         return Some(WaitEvent {
-            pid: c.pid,
+            pid,
             uid,
             code: CLD_CONTINUED,
             status: libc::SIGCONT,

@@ -37,7 +37,7 @@ impl HostConsole {
 
     /// The foreground process group, if any.
     pub fn foreground(&self) -> Option<i32> {
-        self.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp
+        self.job.lock().unwrap_or_else(|e| e.into_inner()).fg()
     }
 }
 

@@ -5,18 +5,32 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::signal::send::{send, Target};
+use crate::kernel::ns::{Pid, PidNamespace};
+use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::{sigbit, SigInfo};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::vfs::file::FileOps;
 use crate::kernel::wait::current;
 use crate::kernel::Kernel;
 
-/// Which session a terminal controls and its foreground process group.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Which session a terminal controls and its foreground process group,
+/// by their leaders' ids (each caller sees them in its PID namespace).
+#[derive(Clone, Debug, Default)]
 pub struct JobState {
-    pub session: Option<i32>,
-    pub fg_pgrp: Option<i32>,
+    pub session: Option<Arc<Pid>>,
+    pub fg_pgrp: Option<Arc<Pid>>,
+}
+
+impl JobState {
+    /// The sandbox-global id of the session, if the terminal has one.
+    pub fn sid(&self) -> Option<i32> {
+        self.session.as_ref().map(|p| p.global())
+    }
+
+    /// The sandbox-global id of the foreground process group.
+    pub fn fg(&self) -> Option<i32> {
+        self.fg_pgrp.as_ref().map(|p| p.global())
+    }
 }
 
 /// A terminal that can be a controlling terminal.
@@ -37,11 +51,11 @@ pub fn ctty_of(tg: &ThreadGroup) -> Option<Arc<dyn Terminal>> {
 }
 
 /// The foreground process group of `tg`'s controlling terminal (`tpgid`
-/// of /proc/PID/stat): -1 without a terminal, 0 if it has no foreground
-/// group.
-pub fn tpgid(tg: &ThreadGroup) -> i32 {
+/// of /proc/PID/stat) as namespace `ns` numbers it: -1 without a
+/// terminal, 0 if it has no foreground group (or it does not show in `ns`).
+pub fn tpgid(tg: &ThreadGroup, ns: &PidNamespace) -> i32 {
     match ctty_of(tg) {
-        Some(t) => t.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.unwrap_or(0),
+        Some(t) => t.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.as_ref().map_or(0, |p| p.nr_in(ns)),
         None => -1,
     }
 }
@@ -51,11 +65,11 @@ fn is_ctty(term: &dyn Terminal, tg: &ThreadGroup) -> bool {
     ctty_of(tg).is_some_and(|c| std::ptr::addr_eq(Arc::as_ptr(&c), term as *const dyn Terminal))
 }
 
-/// Sends `sig` to every process of process group `pgid`.
+/// Sends `sig` to every process of process group `pgid` (sandbox-global).
 pub fn signal_pgrp(kernel: &Kernel, pgid: i32, sig: i32) {
     let members = kernel.procs().group_members(pgid);
     for g in &members {
-        send(kernel, Target::Group(g), SigInfo::kernel(sig), true);
+        send(kernel, Target::Group(g), SigInfo::kernel(sig), Origin::Kernel);
     }
 }
 
@@ -84,7 +98,7 @@ fn background_check(term: &dyn Terminal, sig: i32, is_read: bool) -> Result<(), 
     if !is_ctty(term, tg) {
         return Ok(());
     }
-    let fg = term.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
+    let fg = term.job().lock().unwrap_or_else(|e| e.into_inner()).fg();
     if fg.is_none_or(|fg| fg == tg.pgid()) {
         return Ok(());
     }
@@ -106,14 +120,14 @@ fn background_check(term: &dyn Terminal, sig: i32, is_read: bool) -> Result<(), 
 pub fn maybe_acquire(term: Arc<dyn Terminal>) {
     let Some(task) = current() else { return };
     let tg = task.tg.clone();
-    if tg.sid() != tg.pid || ctty_of(&tg).is_some() {
+    if tg.sid() != tg.gpid() || ctty_of(&tg).is_some() {
         return;
     }
     let mut job = term.job().lock().unwrap_or_else(|e| e.into_inner());
     if job.session.is_some() {
         return;
     }
-    *job = JobState { session: Some(tg.sid()), fg_pgrp: Some(tg.pgid()) };
+    *job = JobState { session: Some(tg.session()), fg_pgrp: Some(tg.pgrp()) };
     drop(job);
     *tg.ctty.lock().unwrap_or_else(|e| e.into_inner()) = Some(term);
 }
@@ -138,13 +152,13 @@ fn set_ctty(term: Arc<dyn Terminal>, force: u64) -> SysResult {
     if is_ctty(term.as_ref(), &tg) {
         return Ok(0);
     }
-    if tg.sid() != tg.pid || ctty_of(&tg).is_some() {
+    if tg.sid() != tg.gpid() || ctty_of(&tg).is_some() {
         return Err(Errno::EPERM);
     }
     let root = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).euid == 0;
     let kernel = term.kernel();
     let mut job = term.job().lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(other) = job.session {
+    if let Some(other) = job.sid() {
         if !(force == 1 && root) {
             return Err(Errno::EPERM);
         }
@@ -157,7 +171,7 @@ fn set_ctty(term: Arc<dyn Terminal>, force: u64) -> SysResult {
             }
         }
     }
-    *job = JobState { session: Some(tg.sid()), fg_pgrp: Some(tg.pgid()) };
+    *job = JobState { session: Some(tg.session()), fg_pgrp: Some(tg.pgrp()) };
     drop(job);
     *tg.ctty.lock().unwrap_or_else(|e| e.into_inner()) = Some(term);
     Ok(0)
@@ -169,7 +183,7 @@ fn notty(term: Arc<dyn Terminal>) -> SysResult {
     if !is_ctty(term.as_ref(), &tg) {
         return Err(Errno::ENOTTY);
     }
-    if tg.sid() == tg.pid {
+    if tg.sid() == tg.gpid() {
         // The session leader gives it up for the whole session.
         if let Some(k) = term.kernel() {
             disassociate(&k, term.as_ref(), tg.sid());
@@ -180,12 +194,14 @@ fn notty(term: Arc<dyn Terminal>) -> SysResult {
     Ok(0)
 }
 
+/// TIOCGSID: the session's id in the caller's PID namespace.
 fn get_sid(term: &dyn Terminal) -> Result<i32, Errno> {
     let task = current().ok_or(Errno::ENOTTY)?;
     if !is_ctty(term, &task.tg) {
         return Err(Errno::ENOTTY);
     }
-    term.job().lock().unwrap_or_else(|e| e.into_inner()).session.ok_or(Errno::ENOTTY)
+    let s = term.job().lock().unwrap_or_else(|e| e.into_inner()).session.clone();
+    s.map(|s| s.nr_in(task.tg.pidns())).ok_or(Errno::ENOTTY)
 }
 
 fn get_pgrp(term: &dyn Terminal) -> Result<i32, Errno> {
@@ -193,14 +209,21 @@ fn get_pgrp(term: &dyn Terminal) -> Result<i32, Errno> {
     if !is_ctty(term, &task.tg) {
         return Err(Errno::ENOTTY);
     }
-    // Linux reports a pgid that cannot exist when there is none.
-    Ok(term.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.unwrap_or(0x7fff_ffff))
+    Ok(fg_pgrp_seen(term, task.tg.pidns()))
 }
 
+/// TIOCGPGRP: the foreground process group as namespace `ns` numbers it.
+pub fn fg_pgrp_seen(term: &dyn Terminal, ns: &PidNamespace) -> i32 {
+    // Linux reports a pgid that cannot exist when there is none.
+    let fg = term.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.clone();
+    fg.map_or(0x7fff_ffff, |p| p.nr_in(ns))
+}
+
+/// TIOCSPGRP: `pgid` is a number of the caller's PID namespace.
 fn set_pgrp(term: Arc<dyn Terminal>, pgid: i32) -> SysResult {
     let task = current().ok_or(Errno::ENOTTY)?;
     let tg = task.tg.clone();
-    if !is_ctty(term.as_ref(), &tg) || term.job().lock().unwrap_or_else(|e| e.into_inner()).session != Some(tg.sid()) {
+    if !is_ctty(term.as_ref(), &tg) || term.job().lock().unwrap_or_else(|e| e.into_inner()).sid() != Some(tg.sid()) {
         return Err(Errno::ENOTTY);
     }
     if pgid < 0 {
@@ -208,17 +231,19 @@ fn set_pgrp(term: Arc<dyn Terminal>, pgid: i32) -> SysResult {
     }
     check_write(term.as_ref())?;
     let kernel = term.kernel().ok_or(Errno::ENOTTY)?;
-    {
+    let pgrp = {
         let procs = kernel.procs();
-        let members = procs.group_members(pgid);
+        let pgrp = tg.pidns().find(pgid).ok_or(Errno::ESRCH)?;
+        let members = procs.group_members(pgrp.global());
         if members.is_empty() {
             return Err(Errno::ESRCH);
         }
         if members.iter().any(|g| g.sid() != tg.sid()) {
             return Err(Errno::EPERM);
         }
-    }
-    term.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp = Some(pgid);
+        pgrp
+    };
+    term.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp = Some(pgrp);
     Ok(0)
 }
 
@@ -227,7 +252,7 @@ fn set_pgrp(term: Arc<dyn Terminal>, pgid: i32) -> SysResult {
 fn disassociate(kernel: &Kernel, term: &dyn Terminal, sid: i32) {
     let fg = {
         let mut job = term.job().lock().unwrap_or_else(|e| e.into_inner());
-        let fg = job.fg_pgrp;
+        let fg = job.fg();
         *job = JobState::default();
         fg
     };
@@ -244,11 +269,11 @@ fn disassociate(kernel: &Kernel, term: &dyn Terminal, sid: i32) {
 /// A session leader exited: its controlling terminal's foreground group
 /// gets SIGHUP and SIGCONT, and the session loses the terminal.
 pub fn session_leader_exited(kernel: &Kernel, tg: &ThreadGroup) {
-    if tg.sid() != tg.pid {
+    if tg.sid() != tg.gpid() {
         return;
     }
     if let Some(term) = ctty_of(tg) {
-        if term.job().lock().unwrap_or_else(|e| e.into_inner()).session == Some(tg.sid()) {
+        if term.job().lock().unwrap_or_else(|e| e.into_inner()).sid() == Some(tg.sid()) {
             disassociate(kernel, term.as_ref(), tg.sid());
         }
     }
@@ -258,13 +283,13 @@ pub fn session_leader_exited(kernel: &Kernel, tg: &ThreadGroup) {
 /// SIGHUP and SIGCONT and the session loses the terminal.
 pub fn hangup(term: &dyn Terminal) {
     let Some(kernel) = term.kernel() else { return };
-    let sid = term.job().lock().unwrap_or_else(|e| e.into_inner()).session;
+    let sid = term.job().lock().unwrap_or_else(|e| e.into_inner()).sid();
     if let Some(sid) = sid {
         let leader = kernel.procs().group(sid);
         disassociate(&kernel, term, sid);
         if let Some(l) = leader {
-            send(&kernel, Target::Group(&l), SigInfo::kernel(libc::SIGHUP), true);
-            send(&kernel, Target::Group(&l), SigInfo::kernel(libc::SIGCONT), true);
+            send(&kernel, Target::Group(&l), SigInfo::kernel(libc::SIGHUP), Origin::Kernel);
+            send(&kernel, Target::Group(&l), SigInfo::kernel(libc::SIGCONT), Origin::Kernel);
         }
     }
 }

@@ -124,7 +124,7 @@ impl Pty {
 
     /// Sends tty signals to the foreground process group.
     fn signal_fg(&self, sigs: &[i32]) {
-        let fg = self.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
+        let fg = self.job.lock().unwrap_or_else(|e| e.into_inner()).fg();
         if let (Some(fg), Some(k)) = (fg, self.kernel.upgrade()) {
             for &s in sigs {
                 job::signal_pgrp(&k, fg, s);
@@ -500,8 +500,13 @@ impl FileOps for PtyMaster {
                 task.tg.fds.install(file, flags & libc::O_CLOEXEC as u32 != 0, 0, limit).map(|fd| fd as u64)
             }
             libc::TIOCGPGRP => {
-                let fg = self.pty.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp;
-                mem.write_u32(arg, fg.unwrap_or(0x7fff_ffff) as u32).map(|_| 0)
+                // In the caller's PID namespace (the master's holder may be
+                // outside the sandbox: then the root namespace's number).
+                let fg = match crate::kernel::wait::current() {
+                    Some(t) => job::fg_pgrp_seen(self.pty.as_ref(), t.tg.pidns()),
+                    None => self.pty.job.lock().unwrap_or_else(|e| e.into_inner()).fg().unwrap_or(0x7fff_ffff),
+                };
+                mem.write_u32(arg, fg as u32).map(|_| 0)
             }
             libc::TIOCSCTTY | libc::TIOCNOTTY | libc::TIOCGSID | libc::TIOCSPGRP => Err(Errno::ENOTTY),
             _ => self.pty.common_ioctl(true, req, arg, mem),

@@ -153,7 +153,26 @@ pub struct OpenFile {
     flags: AtomicU32,
     /// The file position. Guards the read-modify-write of each transfer.
     offset: Mutex<u64>,
+    /// F_SETOWN/F_SETOWN_EX and F_SETSIG (kept, shown by the F_GET*
+    /// calls; no signal-driven I/O is done).
+    pub owner: Mutex<FileOwner>,
 }
+
+/// Who an open file's I/O signals would go to.
+#[derive(Clone, Debug, Default)]
+pub struct FileOwner {
+    /// F_OWNER_TID (0), F_OWNER_PID (1) or F_OWNER_PGRP (2).
+    pub kind: i32,
+    /// The owner's ids; none when unset.
+    pub pid: Option<std::sync::Arc<crate::kernel::ns::Pid>>,
+    /// F_SETSIG's signal (0: SIGIO).
+    pub sig: i32,
+}
+
+/// fcntl's owner kinds (`struct f_owner_ex`).
+pub const F_OWNER_TID: i32 = 0;
+pub const F_OWNER_PID: i32 = 1;
+pub const F_OWNER_PGRP: i32 = 2;
 
 /// Status flags `F_SETFL` may change.
 const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
@@ -170,7 +189,13 @@ impl OpenFile {
     pub fn new(ops: Box<dyn FileOps>, path: Vec<u8>, flags: u32) -> OpenFile {
         // Creation-only flags are not status flags.
         let keep = !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC) as u32);
-        OpenFile { ops, path, flags: AtomicU32::new(flags & keep), offset: Mutex::new(0) }
+        OpenFile {
+            ops,
+            path,
+            flags: AtomicU32::new(flags & keep),
+            offset: Mutex::new(0),
+            owner: Mutex::new(FileOwner { kind: F_OWNER_PID, ..Default::default() }),
+        }
     }
 
     /// The status flags (`F_GETFL`).

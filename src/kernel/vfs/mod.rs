@@ -82,7 +82,9 @@ impl Caller<'_> {
     }
 }
 
-/// A container's file system namespace.
+/// A mount namespace: a mount table over the sandbox's file systems.
+/// CLONE_NEWNS makes a copy (`new_namespace`) that shares the file
+/// systems, devices and extended attributes and changes its mounts alone.
 pub struct Vfs {
     /// The mount table; replaced whole on every change.
     mounts: RwLock<Arc<MountTable>>,
@@ -90,8 +92,17 @@ pub struct Vfs {
     pub devpts: Arc<Devpts>,
     /// `/proc`.
     pub procfs: Arc<procfs::ProcFs>,
-    /// Extended attributes set in the sandbox (`xattr.rs`).
-    xattrs: std::sync::Mutex<xattr::XattrStore>,
+    /// Extended attributes set in the sandbox (`xattr.rs`), shared by all
+    /// mount namespaces (they belong to files).
+    xattrs: Arc<std::sync::Mutex<xattr::XattrStore>>,
+    /// The namespace's inode number (`/proc/<pid>/ns/mnt`).
+    ino: u64,
+}
+
+impl std::fmt::Debug for Vfs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "mnt:[{}]", self.ino)
+    }
 }
 
 impl Vfs {
@@ -113,7 +124,13 @@ impl Vfs {
         });
         let devpts = Arc::new(Devpts::default());
         let procfs = procfs::ProcFs::new(mount::alloc_dev());
-        let vfs = Vfs { mounts: RwLock::new(Arc::new(table)), devpts, procfs, xattrs: Default::default() };
+        let vfs = Vfs {
+            mounts: RwLock::new(Arc::new(table)),
+            devpts,
+            procfs,
+            xattrs: Default::default(),
+            ino: crate::kernel::ns::pid::alloc_ns_ino(),
+        };
         vfs.mount_system();
         for b in binds {
             vfs.bind_host(b)?;
@@ -201,6 +218,22 @@ impl Vfs {
             cur = r.path;
         }
         Ok(cur)
+    }
+
+    /// A new mount namespace starting with this one's mounts (CLONE_NEWNS).
+    pub fn new_namespace(&self) -> Arc<Vfs> {
+        Arc::new(Vfs {
+            mounts: RwLock::new(self.mount_table()),
+            devpts: self.devpts.clone(),
+            procfs: self.procfs.clone(),
+            xattrs: self.xattrs.clone(),
+            ino: crate::kernel::ns::pid::alloc_ns_ino(),
+        })
+    }
+
+    /// The namespace's inode number (`/proc/<pid>/ns/mnt`).
+    pub fn ino(&self) -> u64 {
+        self.ino
     }
 
     /// The current mount table.

@@ -127,7 +127,7 @@ impl Endpoint {
         for (x, y) in [(a, b), (b, a)] {
             let mut st = x.lock();
             st.peer = Some(y.clone());
-            st.peercred = Some(creds);
+            st.peercred = Some(creds.clone());
             if x.connection_oriented() {
                 st.role = Role::Connected;
             }
@@ -154,7 +154,7 @@ impl Endpoint {
                 return Some(Err(Errno::ECONNREFUSED));
             }
             let listener_name = ts.name.clone();
-            let listen_cred = ts.listen_cred;
+            let listen_cred = ts.listen_cred.clone();
             let Role::Listening { backlog, pending } = &mut ts.role else {
                 return Some(Err(Errno::ECONNREFUSED));
             };
@@ -167,7 +167,7 @@ impl Endpoint {
                 ss.name = listener_name;
                 ss.role = Role::Connected;
                 ss.peer = Some(self.clone());
-                ss.peercred = Some(creds);
+                ss.peercred = Some(creds.clone());
             }
             srv.common.passcred.store(target.common.passcred.load(Ordering::Relaxed), Ordering::Relaxed);
             pending.push_back(srv.clone());
@@ -250,7 +250,7 @@ impl Endpoint {
                 data,
                 off: 0,
                 rights: std::mem::take(&mut m.rights),
-                creds: m.creds,
+                creds: m.creds.clone(),
                 from: m.from.clone(),
             });
             Some(Ok(n))
@@ -448,10 +448,10 @@ fn take_stream(st: &mut State, len: usize, peek: bool, passcred: bool) -> Receiv
     let mut idx = 0;
     while r.data.len() < len {
         let Some(m) = st.rx.get_mut(idx) else { break };
-        if passcred && r.creds.is_some_and(|c| c != m.creds) {
+        if passcred && r.creds.as_ref().is_some_and(|c| *c != m.creds) {
             break;
         }
-        r.creds = Some(m.creds);
+        r.creds = Some(m.creds.clone());
         let off = m.off;
         let take = (len - r.data.len()).min(m.data.len() - off);
         r.data.extend_from_slice(&m.data[off..off + take]);
@@ -485,7 +485,7 @@ fn take_message(st: &mut State, len: usize, peek: bool) -> Received {
         r.rights = m.rights.clone();
         r.data = m.data[..len.min(m.data.len())].to_vec();
         r.full_len = m.data.len();
-        r.creds = Some(m.creds);
+        r.creds = Some(m.creds.clone());
         r.addr = sender_name(&m.from);
         return finish(r);
     } else {

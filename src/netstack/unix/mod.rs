@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 
 use crate::kernel::errno::Errno;
-use crate::kernel::Kernel;
+use crate::kernel::vfs::Vfs;
 
 use super::addr::UnixAddr;
 use super::socket::{Cx, Socket};
@@ -109,25 +109,22 @@ pub fn socketpair(net: &Arc<NetStack>, kind: i32, protocol: i32, cx: &Cx) -> Res
     };
     let a = UnixSocket::new(net, kind);
     let b = UnixSocket::new(net, kind);
-    Endpoint::pair(&a.ep, &b.ep, cx.creds);
+    Endpoint::pair(&a.ep, &b.ep, cx.creds.clone());
     Ok((Box::new(a), Box::new(b)))
 }
 
 /// Where a path name lives: its canonical path, resolved from the caller's
 /// working directory; `must_exist` for connect/sendto.
-pub(crate) fn path_key(
-    kernel: Option<&Arc<Kernel>>,
-    cwd: &[u8],
-    path: &[u8],
-    must_exist: bool,
-) -> Result<(Key, bool), Errno> {
-    let Some(kernel) = kernel else {
+/// Names are keyed by canonical path: a mount namespace that shows
+/// another file system at the path finds no socket node there.
+pub(crate) fn path_key(cx: &Cx, path: &[u8], must_exist: bool) -> Result<(Key, bool), Errno> {
+    let (Some(kernel), Some(vfs)) = (cx.kernel, cx.vfs()) else {
         return Err(Errno::EINVAL);
     };
-    let r = kernel.vfs.resolve(cwd, path, must_exist)?;
+    let r = vfs.resolve(&cx.cwd, path, must_exist)?;
     if must_exist {
         let node = r.node.as_ref().ok_or(Errno::ENOENT)?;
-        let st = kernel.vfs.stat_node(&r.path, node)?;
+        let st = vfs.stat_node(&r.path, node)?;
         if st.mode & libc::S_IFMT != libc::S_IFSOCK && kernel.net.unix.get(&Key::Path(r.path.clone())).is_none() {
             return Err(Errno::ECONNREFUSED);
         }
@@ -136,9 +133,9 @@ pub(crate) fn path_key(
     Ok((Key::Path(r.path), exists))
 }
 
-/// Creates the socket node of a path name in the sandbox VFS.
-pub(crate) fn make_node(kernel: &Arc<Kernel>, canonical: &[u8], mode: u32) -> Result<(), Errno> {
-    crate::netstack::unix::node::create(kernel, canonical, mode)
+/// Creates the socket node of a path name in the caller's mount namespace.
+pub(crate) fn make_node(vfs: &Vfs, canonical: &[u8], mode: u32) -> Result<(), Errno> {
+    crate::netstack::unix::node::create(vfs, canonical, mode)
 }
 
 mod node {
@@ -148,8 +145,8 @@ mod node {
     use crate::kernel::vfs::Caller;
 
     /// Makes the S_IFSOCK node at a canonical path; EADDRINUSE if it exists.
-    pub fn create(kernel: &Arc<Kernel>, canonical: &[u8], mode: u32) -> Result<(), Errno> {
-        match kernel.vfs.mknod(&Lookup::new(b"/", false), canonical, mode, 0, Caller::SENTRY) {
+    pub fn create(vfs: &Vfs, canonical: &[u8], mode: u32) -> Result<(), Errno> {
+        match vfs.mknod(&Lookup::new(b"/", false), canonical, mode, 0, Caller::SENTRY) {
             Err(Errno::EEXIST) => Err(Errno::EADDRINUSE),
             r => r,
         }

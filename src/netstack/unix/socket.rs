@@ -32,7 +32,7 @@ impl UnixSocket {
     fn lookup(&self, cx: &Cx, raw: &[u8]) -> Result<Arc<Endpoint>, Errno> {
         let key = match UnixAddr::parse(raw)? {
             None => return Err(Errno::EINVAL),
-            Some(UnixAddr::Path(p)) => path_key(cx.kernel, &cx.cwd, &p, true)?.0,
+            Some(UnixAddr::Path(p)) => path_key(cx, &p, true)?.0,
             Some(UnixAddr::Abstract(n)) => Key::Abstract(n),
             Some(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
         };
@@ -70,7 +70,7 @@ impl Socket for UnixSocket {
                 (Key::Abstract(n.clone()), UnixAddr::Abstract(n))
             }
             Some(UnixAddr::Path(p)) => {
-                let (key, exists) = path_key(cx.kernel, &cx.cwd, &p, false)?;
+                let (key, exists) = path_key(cx, &p, false)?;
                 if exists {
                     return Err(Errno::EADDRINUSE);
                 }
@@ -80,8 +80,8 @@ impl Socket for UnixSocket {
             Some(UnixAddr::Unnamed) => return Err(Errno::EINVAL),
         };
         self.net.unix.insert(key.clone(), &self.ep)?;
-        if let (Key::Path(canonical), Some(k)) = (&key, cx.kernel) {
-            if let Err(e) = make_node(k, canonical, libc::S_IFSOCK | (0o777 & !cx.umask)) {
+        if let (Key::Path(canonical), Some(vfs)) = (&key, cx.vfs()) {
+            if let Err(e) = make_node(&vfs, canonical, libc::S_IFSOCK | (0o777 & !cx.umask)) {
                 self.net.unix.remove(&key, Arc::as_ptr(&self.ep));
                 return Err(e);
             }
@@ -136,7 +136,7 @@ impl Socket for UnixSocket {
         }
         let target = self.lookup(cx, raw)?;
         if self.ep.kind != libc::SOCK_DGRAM {
-            return self.ep.connect_to(&target, cx.creds, nonblock);
+            return self.ep.connect_to(&target, cx.creds.clone(), nonblock);
         }
         if target.kind != libc::SOCK_DGRAM {
             return Err(Errno::EPROTOTYPE);
@@ -153,7 +153,7 @@ impl Socket for UnixSocket {
         if args.flags & libc::MSG_OOB != 0 {
             return Err(Errno::EOPNOTSUPP);
         }
-        let creds = args.creds.unwrap_or(cx.creds);
+        let creds = args.creds.unwrap_or_else(|| cx.creds.clone());
         let deadline = self.ep.common.send_deadline();
         if self.ep.kind == libc::SOCK_DGRAM {
             let target = match args.addr {
@@ -194,7 +194,7 @@ impl Socket for UnixSocket {
                 data: args.data[sent..end].to_vec(),
                 off: 0,
                 rights: rights.take().unwrap_or_default(),
-                creds,
+                creds: creds.clone(),
                 from: from.clone(),
             };
             match peer.deliver(&self.ep, msg, args.nonblock, deadline) {
@@ -256,7 +256,7 @@ impl Socket for UnixSocket {
         }
         match name {
             libc::SO_PEERCRED => {
-                let c = self.ep.lock().peercred.unwrap_or(Ucred { pid: 0, uid: u32::MAX, gid: u32::MAX });
+                let c = self.ep.lock().peercred.clone().unwrap_or(Ucred::anonymous(u32::MAX, u32::MAX));
                 Ok(c.to_bytes().to_vec())
             }
             libc::SO_ERROR => {

@@ -2,17 +2,18 @@
 //! (so `lseek(0)` and read again shows fresh figures, as `top` expects) and
 //! served from that snapshot at other offsets.
 
-use std::sync::{Mutex, Weak};
+use std::sync::{Arc, Mutex, Weak};
 
 use super::pid::{self, PidEntry};
 use crate::kernel::errno::Errno;
+use crate::kernel::ns::PidNamespace;
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::stat::Stat;
 use crate::kernel::Kernel;
 
 /// Handles a write to a writable /proc file.
-type WriteFn = fn(&Kernel, &[u8]) -> Result<(), Errno>;
+pub type WriteFn = fn(&Kernel, &[u8]) -> Result<(), Errno>;
 
 type Gen = Box<dyn Fn() -> Result<Vec<u8>, Errno> + Send + Sync>;
 type Put = Box<dyn Fn(&[u8]) -> Result<(), Errno> + Send + Sync>;
@@ -40,13 +41,15 @@ impl ProcFile {
         ProcFile::new(gen, put, stat)
     }
 
-    /// A file of a process (or of one of its threads, `thread_level`).
+    /// A file of a process (or of one of its threads, `thread_level`),
+    /// with pids as namespace `ns` numbers them.
     pub fn pid(
         k: Weak<Kernel>,
         tg: Weak<ThreadGroup>,
         task: Option<Weak<TaskShared>>,
         e: PidEntry,
         thread_level: bool,
+        ns: Arc<PidNamespace>,
         stat: Stat,
     ) -> ProcFile {
         let (task2, tg2) = (task.clone(), tg.clone());
@@ -54,7 +57,7 @@ impl ProcFile {
             let k = k.upgrade().ok_or(Errno::ESRCH)?;
             let tg = tg.upgrade().ok_or(Errno::ESRCH)?;
             let task = task.as_ref().and_then(Weak::upgrade);
-            pid::content(e, &k, &tg, task.as_ref(), thread_level)
+            pid::content(e, &k, &tg, task.as_ref(), thread_level, &ns)
         });
         let put: Option<Put> = match e {
             PidEntry::Comm => Some(Box::new(move |data: &[u8]| {

@@ -1,8 +1,12 @@
 //! `/proc`: the sandbox's processes and system figures, in Linux's formats.
-//! Only the sandbox's own processes show (its process table); `self` and
-//! `thread-self` name the caller. The magic links `cwd`, `root`, `exe` and
-//! `fd/N` lead to canonical sandbox paths or to the open files themselves,
-//! never outside the container.
+//! A procfs instance shows the processes of one PID namespace, numbered as
+//! that namespace numbers them: the one its mounter was in (`mount -t
+//! proc`), or, for the `/proc` the sandbox starts with (which every
+//! container shares, where Linux would give each container its own), the
+//! namespace of the viewing process's container. `self` and `thread-self`
+//! name the caller. The magic links `cwd`, `root`, `exe` and `fd/N` lead to
+//! canonical sandbox paths or to the open files themselves, never outside
+//! the container; `ns/*` lead to namespace files (`pid:[N]`).
 //!
 //! Nodes are parsed from fs paths (`ProcNode`); file contents are
 //! generated when read from offset 0 (`file.rs`), from the process table
@@ -19,6 +23,7 @@ use super::fs::{magic, Filesystem, Link, Node, OpenReq, StatFs};
 use super::path::{components, join};
 use super::stat::Stat;
 use crate::kernel::errno::Errno;
+use crate::kernel::ns::PidNamespace;
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
 pub use file::ProcFile;
@@ -31,9 +36,9 @@ type ProcTarget = (Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProcNode {
     pub kind: Kind,
-    /// The process, for per-process nodes (else 0).
+    /// The process (its sandbox-global id), for per-process nodes (else 0).
     pub pid: i32,
-    /// The thread under `task/`, or 0 for the process level.
+    /// The thread under `task/` (sandbox-global), or 0 for the process level.
     pub tid: i32,
     /// The descriptor, for `fd/N` and `fdinfo/N`.
     pub fd: i32,
@@ -61,8 +66,43 @@ pub enum Kind {
     Fd,
     /// `/proc/<pid>/fdinfo/N`.
     FdInfo,
+    /// `/proc/<pid>/ns`.
+    NsDir,
+    /// `/proc/<pid>/ns/<name>`: a namespace magic link.
+    Ns(NsEntry),
     /// A file or link of a process directory.
     Entry(PidEntry),
+}
+
+/// The links of `/proc/<pid>/ns`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NsEntry {
+    Ipc,
+    Mnt,
+    /// The PID namespace of the task.
+    Pid,
+    /// The PID namespace its children go in.
+    PidForChildren,
+    Uts,
+}
+
+impl NsEntry {
+    /// Every entry, in listing order.
+    const ALL: &'static [NsEntry] = &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::Uts];
+
+    fn name(self) -> &'static str {
+        match self {
+            NsEntry::Ipc => "ipc",
+            NsEntry::Mnt => "mnt",
+            NsEntry::Pid => "pid",
+            NsEntry::PidForChildren => "pid_for_children",
+            NsEntry::Uts => "uts",
+        }
+    }
+
+    fn by_name(name: &[u8]) -> Option<NsEntry> {
+        NsEntry::ALL.iter().copied().find(|e| e.name().as_bytes() == name)
+    }
 }
 
 impl ProcNode {
@@ -105,6 +145,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/fs/file-max", Global::File(sys::file_max)),
     ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
     ("sys/kernel", Global::Dir),
+    ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
     ("sys/kernel/ngroups_max", Global::File(sys::ngroups_max)),
     ("sys/kernel/osrelease", Global::File(sys::osrelease)),
@@ -117,16 +158,30 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
 
-/// The `/proc` file system of one sandbox.
+/// How a writable static file takes a write.
+fn writer(path: &str) -> Option<file::WriteFn> {
+    match path {
+        "sys/kernel/hostname" => Some(sys::set_hostname),
+        "sys/kernel/domainname" => Some(sys::set_domainname),
+        _ => None,
+    }
+}
+
+/// A `/proc` file system.
 pub struct ProcFs {
     /// The kernel whose processes show; set once the kernel exists.
     kernel: OnceLock<Weak<Kernel>>,
     dev: u64,
+    /// The PID namespace shown; `None`: the viewer's container's.
+    ns: Option<Arc<PidNamespace>>,
 }
 
-/// The caller's (pid, tid), if a task is calling.
-fn caller() -> Option<(i32, i32)> {
-    crate::kernel::wait::current().map(|t| (t.tg.pid, t.tid))
+/// The caller's (pid, tid) as namespace `ns` numbers them, if a task is
+/// calling and shows there.
+fn caller_in(ns: &PidNamespace) -> Option<(i32, i32)> {
+    let t = crate::kernel::wait::current()?;
+    let (p, tid) = (t.tg.pid.nr_in(ns), t.tid.nr_in(ns));
+    (p != 0 && tid != 0).then_some((p, tid))
 }
 
 fn parse_num(s: &[u8]) -> Option<i32> {
@@ -137,9 +192,16 @@ fn parse_num(s: &[u8]) -> Option<i32> {
 }
 
 impl ProcFs {
-    /// A `/proc` with device number `dev`; `attach` gives it its kernel.
+    /// The sandbox's own `/proc`, with device number `dev`, showing each
+    /// viewer its container's PID namespace; `attach` gives it its kernel.
     pub fn new(dev: u64) -> Arc<ProcFs> {
-        Arc::new(ProcFs { kernel: OnceLock::new(), dev })
+        Arc::new(ProcFs { kernel: OnceLock::new(), dev, ns: None })
+    }
+
+    /// A `/proc` mounted by a process: it shows PID namespace `ns`.
+    pub fn for_namespace(dev: u64, kernel: Weak<Kernel>, ns: Arc<PidNamespace>) -> Arc<ProcFs> {
+        let kernel = OnceLock::from(kernel);
+        Arc::new(ProcFs { kernel, dev, ns: Some(ns) })
     }
 
     /// Connects the kernel whose processes are shown.
@@ -151,11 +213,23 @@ impl ProcFs {
         self.kernel.get().and_then(Weak::upgrade).ok_or(Errno::ENOENT)
     }
 
-    /// The process and (for `task/<tid>` nodes) the thread of a node.
+    /// The PID namespace whose processes show to the caller.
+    fn view(&self, k: &Kernel) -> Arc<PidNamespace> {
+        match &self.ns {
+            Some(ns) => ns.clone(),
+            None => crate::kernel::wait::current()
+                .map(|t| t.tg.container.pidns().clone())
+                .unwrap_or_else(|| k.root_pidns.clone()),
+        }
+    }
+
+    /// The process and (for `task/<tid>` nodes) the thread of a node; ESRCH
+    /// once it is gone or if it does not show in the caller's view.
     pub(super) fn target(&self, n: &ProcNode) -> Result<ProcTarget, Errno> {
         let k = self.kernel()?;
+        let ns = self.view(&k);
         let procs = k.procs();
-        let tg = procs.group(n.pid).ok_or(Errno::ESRCH)?;
+        let tg = procs.group(n.pid).filter(|g| g.pid.visible_in(&ns)).ok_or(Errno::ESRCH)?;
         let tid = if n.tid != 0 { n.tid } else { n.pid };
         let task = procs.task(tid).filter(|t| Arc::ptr_eq(&t.tg, &tg)).or_else(|| tg.task_list().first().cloned());
         drop(procs);
@@ -175,12 +249,13 @@ impl ProcFs {
         }
         if let Some(id) = parse_num(first) {
             let k = self.kernel()?;
+            let ns = self.view(&k);
             let procs = k.procs();
             // A thread id names its thread group's directory too, as in Linux.
-            let (pid, tid) = match procs.group(id) {
-                Some(_) => (id, 0),
-                None => match procs.task(id) {
-                    Some(t) => (t.tg.pid, id),
+            let (pid, tid) = match procs.group_in(&ns, id) {
+                Some(g) => (g.gpid(), 0),
+                None => match procs.task_in(&ns, id) {
+                    Some(t) => (t.tg.gpid(), t.gtid()),
                     None => return Ok(None),
                 },
             };
@@ -201,12 +276,15 @@ impl ProcFs {
                     return Ok(None);
                 };
                 let k = self.kernel()?;
-                let ok = k.procs().task(t).is_some_and(|x| x.tg.pid == pid);
-                if !ok {
+                let ns = self.view(&k);
+                let task = k.procs().task_in(&ns, t).filter(|x| x.tg.gpid() == pid);
+                let Some(task) = task else {
                     return Ok(None);
-                }
-                self.parse_pid(pid, t, more, false)
+                };
+                self.parse_pid(pid, task.gtid(), more, false)
             }
+            [b"ns"] => node(Kind::NsDir, 0),
+            [b"ns", name] => Ok(NsEntry::by_name(name).map(|e| ProcNode { kind: Kind::Ns(e), pid, tid, fd: 0 })),
             [b"fd"] => node(Kind::FdDir, 0),
             [b"fdinfo"] => node(Kind::FdInfoDir, 0),
             [dir @ (b"fd" | b"fdinfo"), n] => {
@@ -237,6 +315,8 @@ impl ProcFs {
             Kind::FdInfoDir => 103,
             Kind::Fd => 104,
             Kind::FdInfo => 105,
+            Kind::NsDir => 106,
+            Kind::Ns(e) => 150 + e as u64,
             Kind::Entry(e) => 200 + e as u64,
         };
         if n.pid == 0 {
@@ -277,13 +357,15 @@ impl Filesystem for ProcFs {
         };
         st.mode = match n.kind {
             Kind::Root | Kind::PidDir | Kind::TaskDir => libc::S_IFDIR | 0o555,
+            Kind::NsDir => libc::S_IFDIR | 0o511,
+            Kind::Ns(_) => libc::S_IFLNK | 0o777,
             Kind::FdDir => libc::S_IFDIR | 0o500,
             Kind::FdInfoDir => libc::S_IFDIR | 0o555,
             Kind::SelfLink | Kind::ThreadSelf | Kind::Fd => libc::S_IFLNK | 0o777,
             Kind::FdInfo => libc::S_IFREG | 0o444,
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Dir => libc::S_IFDIR | 0o555,
-                Global::File(_) => libc::S_IFREG | if GLOBALS[i].0 == "sys/kernel/hostname" { 0o644 } else { 0o444 },
+                Global::File(_) => libc::S_IFREG | if writer(GLOBALS[i].0).is_some() { 0o644 } else { 0o444 },
                 Global::Link(_) => libc::S_IFLNK | 0o777,
             },
             Kind::Entry(e) => e.mode(),
@@ -320,11 +402,35 @@ impl Filesystem for ProcFs {
         let Node::Proc(n) = node else {
             return None;
         };
+        // `self` of a caller this /proc does not show is ENOENT, as in Linux.
+        let me = || self.kernel().ok().and_then(|k| caller_in(&self.view(&k))).ok_or(Errno::ENOENT);
         Some(match n.kind {
-            Kind::SelfLink => caller().map(|(p, _)| Link::Text(p.to_string().into_bytes())).ok_or(Errno::ENOENT),
-            Kind::ThreadSelf => {
-                caller().map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes())).ok_or(Errno::ENOENT)
-            }
+            Kind::SelfLink => me().map(|(p, _)| Link::Text(p.to_string().into_bytes())),
+            Kind::ThreadSelf => me().map(|(p, t)| Link::Text(format!("{p}/task/{t}").into_bytes())),
+            Kind::Ns(e) => self.target(n).and_then(|(_, tg, task)| {
+                use crate::kernel::ns::file::{link, NsRef};
+                if e == NsEntry::Pid {
+                    return Ok(link(NsRef::Pid(tg.pidns().clone())));
+                }
+                // A zombie has no other namespaces left, as in Linux.
+                let nsp = task.ok_or(Errno::ENOENT)?.nsproxy();
+                let r = match e {
+                    NsEntry::Pid => NsRef::Pid(tg.pidns().clone()),
+                    NsEntry::PidForChildren => {
+                        // A namespace made by unshare shows once its first
+                        // process exists.
+                        let ns = nsp.pid_for_children;
+                        if !ns.had_init() && !Arc::ptr_eq(&ns, tg.pidns()) {
+                            return Err(Errno::ENOENT);
+                        }
+                        NsRef::Pid(ns)
+                    }
+                    NsEntry::Uts => NsRef::Uts(nsp.uts),
+                    NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
+                    NsEntry::Mnt => NsRef::Mnt(nsp.mnt),
+                };
+                Ok(link(r))
+            }),
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
                 _ => return None,
@@ -351,19 +457,13 @@ impl Filesystem for ProcFs {
         let k = Arc::downgrade(&kernel);
         let file: ProcFile = match n.kind {
             Kind::Global(i) => match GLOBALS[i].1 {
-                Global::File(f) => {
-                    let w = if GLOBALS[i].0 == "sys/kernel/hostname" {
-                        Some(sys::set_hostname as fn(&Kernel, &[u8]) -> Result<(), Errno>)
-                    } else {
-                        None
-                    };
-                    ProcFile::global(k, f, w, st)
-                }
+                Global::File(f) => ProcFile::global(k, f, writer(GLOBALS[i].0), st),
                 _ => return Err(Errno::EISDIR),
             },
             Kind::Entry(e) => {
                 let (_, tg, task) = self.target(n)?;
-                ProcFile::pid(k, Arc::downgrade(&tg), task.map(|t| Arc::downgrade(&t)), e, n.tid != 0, st)
+                let ns = self.view(&kernel);
+                ProcFile::pid(k, Arc::downgrade(&tg), task.map(|t| Arc::downgrade(&t)), e, n.tid != 0, ns, st)
             }
             Kind::FdInfo => {
                 let (_, tg, _) = self.target(n)?;
@@ -402,10 +502,14 @@ impl Filesystem for ProcFs {
                 out.push(entry("self".into(), libc::DT_LNK, ProcNode::of(Kind::SelfLink)));
                 out.push(entry("thread-self".into(), libc::DT_LNK, ProcNode::of(Kind::ThreadSelf)));
                 let k = self.kernel()?;
-                let pids: Vec<i32> = k.procs().groups.keys().copied().collect();
-                for pid in pids {
+                let ns = self.view(&k);
+                // In the order of their numbers there, as Linux lists them.
+                let mut pids: Vec<(i32, i32)> =
+                    k.procs().groups_in(&ns).map(|g| (g.pid.nr_in(&ns), g.gpid())).collect();
+                pids.sort_unstable();
+                for (nr, pid) in pids {
                     let node = ProcNode { kind: Kind::PidDir, pid, tid: 0, fd: 0 };
-                    out.push(entry(pid.to_string(), libc::DT_DIR, node));
+                    out.push(entry(nr.to_string(), libc::DT_DIR, node));
                 }
             }
             Kind::Global(i) => {
@@ -431,17 +535,25 @@ impl Filesystem for ProcFs {
                 }
                 out.push(entry("fd".into(), libc::DT_DIR, ProcNode { kind: Kind::FdDir, ..n.clone() }));
                 out.push(entry("fdinfo".into(), libc::DT_DIR, ProcNode { kind: Kind::FdInfoDir, ..n.clone() }));
+                out.push(entry("ns".into(), libc::DT_DIR, ProcNode { kind: Kind::NsDir, ..n.clone() }));
                 if n.tid == 0 {
                     out.push(entry("task".into(), libc::DT_DIR, ProcNode { kind: Kind::TaskDir, ..n.clone() }));
                 }
             }
             Kind::TaskDir => {
-                let (_, tg, _) = self.target(n)?;
-                let mut tids: Vec<i32> = tg.task_list().iter().map(|t| t.tid).collect();
+                let (k, tg, _) = self.target(n)?;
+                let ns = self.view(&k);
+                let mut tids: Vec<(i32, i32)> = tg.task_list().iter().map(|t| (t.tid.nr_in(&ns), t.gtid())).collect();
                 tids.sort_unstable();
-                for t in tids {
+                for (nr, t) in tids {
                     let node = ProcNode { kind: Kind::PidDir, pid: n.pid, tid: t, fd: 0 };
-                    out.push(entry(t.to_string(), libc::DT_DIR, node));
+                    out.push(entry(nr.to_string(), libc::DT_DIR, node));
+                }
+            }
+            Kind::NsDir => {
+                self.target(n)?;
+                for e in NsEntry::ALL {
+                    out.push(entry(e.name().into(), libc::DT_LNK, ProcNode { kind: Kind::Ns(*e), ..n.clone() }));
                 }
             }
             Kind::FdDir | Kind::FdInfoDir => {

@@ -8,6 +8,7 @@ use super::super::fs::Link;
 use super::sys::{clock_ticks, process_start_ticks};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::{Backing, Vma};
+use crate::kernel::ns::{Pid, PidNamespace};
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
@@ -113,13 +114,14 @@ pub fn link(e: PidEntry, tg: &ThreadGroup) -> Result<Link, Errno> {
     }
 }
 
-/// The contents of a process file.
+/// The contents of a process file, with pids as namespace `ns` numbers them.
 pub fn content(
     e: PidEntry,
     k: &Kernel,
     tg: &Arc<ThreadGroup>,
     task: Option<&Arc<TaskShared>>,
     thread_level: bool,
+    ns: &PidNamespace,
 ) -> Result<Vec<u8>, Errno> {
     let zombie = crate::kernel::task::procs::is_zombie(tg);
     Ok(match e {
@@ -148,15 +150,20 @@ pub fn content(
                 return Ok(Vec::new());
             }
             let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
-            k.vfs.mount_table().render_mounts(&root).into_bytes()
+            // The mounts of the task's own mount namespace.
+            let t = match task {
+                Some(task) => task.nsproxy().mnt.mount_table(),
+                None => k.vfs.mount_table(),
+            };
+            t.render_mounts(&root).into_bytes()
         }
         PidEntry::Mountinfo => mountinfo(k, tg).into_bytes(),
-        PidEntry::Stat => stat(k, tg, task, thread_level, zombie).into_bytes(),
+        PidEntry::Stat => stat(k, tg, task, thread_level, zombie, ns).into_bytes(),
         PidEntry::Statm => {
             let (size, rss) = mem_pages(tg, zombie);
             format!("{size} {rss} 0 0 0 0 0\n").into_bytes()
         }
-        PidEntry::Status => status(tg, task, zombie).into_bytes(),
+        PidEntry::Status => status(tg, task, zombie, ns).into_bytes(),
         _ => return Err(Errno::EINVAL),
     })
 }
@@ -187,7 +194,9 @@ pub fn mountinfo(k: &Kernel, tg: &ThreadGroup) -> String {
         return String::new();
     }
     let root = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root.clone();
-    k.vfs.mount_table().render_mountinfo(&root)
+    // The mount namespace of its (first live) thread.
+    let vfs = tg.task_list().first().map_or_else(|| k.vfs.clone(), |t| t.nsproxy().mnt);
+    vfs.mount_table().render_mountinfo(&root)
 }
 
 /// The one-letter state of a process (or of its thread `task`) and its
@@ -200,9 +209,9 @@ pub fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
     if tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
         return ('T', "stopped");
     }
-    let me = crate::kernel::wait::current().map(|t| t.tid);
+    let me = crate::kernel::wait::current().map(|t| t.gtid());
     match task {
-        Some(t) if Some(t.tid) == me || t.in_app.load(std::sync::atomic::Ordering::Relaxed) => ('R', "running"),
+        Some(t) if Some(t.gtid()) == me || t.in_app.load(std::sync::atomic::Ordering::Relaxed) => ('R', "running"),
         _ => ('S', "sleeping"),
     }
 }
@@ -242,15 +251,25 @@ fn sig_sets(tg: &ThreadGroup) -> (u64, u64) {
     (ign, cgt)
 }
 
-fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, thread_level: bool, zombie: bool) -> String {
+fn stat(
+    k: &Kernel,
+    tg: &Arc<ThreadGroup>,
+    task: Option<&Arc<TaskShared>>,
+    thread_level: bool,
+    zombie: bool,
+    ns: &PidNamespace,
+) -> String {
     let (st, _) = state(tg, task, zombie);
-    let pid = if thread_level { task.map(|t| t.tid).unwrap_or(tg.pid) } else { tg.pid };
+    let pid = match task {
+        Some(t) if thread_level => t.tid.nr_in(ns),
+        _ => tg.pid.nr_in(ns),
+    };
     let comm = String::from_utf8_lossy(&comm(tg, task)).into_owned();
     let (size, rss) = mem_pages(tg, zombie);
     let cpu = tg.timers.cpu_times(tg);
     let ticks = |ns: u64| ns / (1_000_000_000 / clock_ticks());
     let (utime, stime) = (ticks(cpu.user_ns), ticks(cpu.system_ns));
-    let tpgid = crate::kernel::tty::job::tpgid(tg);
+    let tpgid = crate::kernel::tty::job::tpgid(tg, ns);
     let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
     let (mask, pending) = match task {
         Some(t) => {
@@ -270,9 +289,9 @@ fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, threa
         "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
          {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
          0 0 {brk} 0 0 0 0 {exit_code}",
-        ppid = tg.ppid(),
-        pgid = tg.pgid(),
-        sid = tg.sid(),
+        ppid = tg.ppid_in(ns),
+        pgid = tg.pgrp().nr_in(ns),
+        sid = tg.session().nr_in(ns),
         cu = cu * clock_ticks() / 1_000_000,
         cs = cs * clock_ticks() / 1_000_000,
         vsize = size * 4096,
@@ -281,11 +300,16 @@ fn stat(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, threa
     s
 }
 
-fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -> String {
+/// The numbers of `p` from namespace `ns` down to its own, tab-separated.
+fn ns_list(p: &Pid, ns: &PidNamespace) -> String {
+    p.nrs_from(ns).iter().map(|n| n.to_string()).collect::<Vec<_>>().join("\t")
+}
+
+fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, ns: &PidNamespace) -> String {
     let (st, st_name) = state(tg, task, zombie);
     let creds = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let tid = task.map(|t| t.tid).unwrap_or(tg.pid);
+    let tid_ids = task.map(|t| t.tid.clone()).unwrap_or_else(|| tg.pid.clone());
     let (mask, pending) = match task {
         Some(t) => {
             let s = t.sig.lock().unwrap_or_else(|e| e.into_inner());
@@ -303,11 +327,16 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);
     let _ = writeln!(s, "State:\t{st} ({st_name})");
-    let _ = writeln!(s, "Tgid:\t{}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{}\nTracerPid:\t0", tg.pid, tg.ppid());
+    let (tgid, tid, ppid) = (tg.pid.nr_in(ns), tid_ids.nr_in(ns), tg.ppid_in(ns));
+    let _ = writeln!(s, "Tgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0");
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, privs.fsuid);
     let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, privs.fsgid);
     let _ = writeln!(s, "FDSize:\t{fd_size}\nGroups:\t{groups}");
-    let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{tid}\nNSpgid:\t{}\nNSsid:\t{}", tg.pid, tg.pgid(), tg.sid());
+    // Each id in every namespace from this /proc's down to the process's own
+    // (a group or session led from outside shows as 0, as in Linux).
+    let (pgrp, session) = (tg.pgrp(), tg.session());
+    let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{}", ns_list(&tg.pid, ns), ns_list(&tid_ids, ns));
+    let _ = writeln!(s, "NSpgid:\t{}\nNSsid:\t{}", ns_pgid_list(&pgrp, tg, ns), ns_pgid_list(&session, tg, ns));
     if !zombie {
         let vmas = tg.mm().vmas();
         let kb =
@@ -339,6 +368,21 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let _ = writeln!(s, "Mems_allowed:\t1\nMems_allowed_list:\t0");
     let _ = writeln!(s, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0");
     s
+}
+
+/// NSpgid/NSsid: the group's (session's) number in each namespace from `ns`
+/// down to the process's own; Linux prints 0 where it does not show.
+fn ns_pgid_list(p: &Pid, tg: &ThreadGroup, ns: &PidNamespace) -> String {
+    let mut levels = Vec::new();
+    let mut n = Some(tg.pidns());
+    while let Some(x) = n {
+        if x.level() < ns.level() {
+            break;
+        }
+        levels.push(p.nr_in(x));
+        n = x.parent();
+    }
+    levels.iter().rev().map(|n| n.to_string()).collect::<Vec<_>>().join("\t")
 }
 
 /// `/proc/<pid>/maps`.
@@ -418,7 +462,9 @@ impl FdView {
 pub fn fd_view(k: &Kernel, tg: &ThreadGroup, fd: i32) -> Result<FdView, Errno> {
     let e = tg.fds.entry(fd).map_err(|_| Errno::ENOENT)?;
     let f = &e.file;
-    let mnt_id = if f.path.first() == Some(&b'/') { k.vfs.mount_of(&f.path).id } else { 0 };
+    // The mount in the process's own mount namespace.
+    let vfs = tg.task_list().first().map_or_else(|| k.vfs.clone(), |t| t.nsproxy().mnt);
+    let mnt_id = if f.path.first() == Some(&b'/') { vfs.mount_of(&f.path).id } else { 0 };
     let cloexec = if e.cloexec { libc::O_CLOEXEC as u32 } else { 0 };
     Ok(FdView {
         target: f.path.clone(),

@@ -90,7 +90,11 @@ pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
     let running = procs.tasks.values().filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed)).count().max(1);
-    let last = procs.tasks.keys().max().copied().unwrap_or(1);
+    // The last pid handed out in the reader's PID namespace, as Linux's.
+    let last = match crate::kernel::wait::current() {
+        Some(t) => t.tg.pidns().last(),
+        None => k.root_pidns.last(),
+    };
     format!("0.00 0.00 0.00 {running}/{total} {last}\n").into_bytes()
 }
 
@@ -142,20 +146,46 @@ pub fn version(_: &Kernel) -> Vec<u8> {
     .into_bytes()
 }
 
-/// `/proc/sys/kernel/hostname`.
+/// The UTS namespace of the caller (the sandbox's first without one).
+fn uts(k: &Kernel) -> std::sync::Arc<crate::kernel::ns::UtsNamespace> {
+    match crate::kernel::wait::current() {
+        Some(t) => t.nsproxy().uts,
+        None => k.root_uts.clone(),
+    }
+}
+
+/// `/proc/sys/kernel/hostname`: the caller's UTS namespace's.
 pub fn hostname(k: &Kernel) -> Vec<u8> {
-    let mut h = k.hostname.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut h = uts(k).names().hostname;
     h.push(b'\n');
     h
 }
 
-/// A write to `/proc/sys/kernel/hostname` (as `sethostname`).
-pub fn set_hostname(k: &Kernel, data: &[u8]) -> Result<(), Errno> {
+/// `/proc/sys/kernel/domainname`.
+pub fn domainname(k: &Kernel) -> Vec<u8> {
+    let mut h = uts(k).names().domainname;
+    h.push(b'\n');
+    h
+}
+
+/// The name written to a UTS file: without its newline, at most 64 bytes.
+fn uts_write(data: &[u8]) -> Result<&[u8], Errno> {
     let name = data.strip_suffix(b"\n").unwrap_or(data);
-    if name.len() > 64 {
+    if name.len() > crate::kernel::ns::uts::NAME_MAX {
         return Err(Errno::EINVAL);
     }
-    *k.hostname.lock().unwrap_or_else(|e| e.into_inner()) = name.to_vec();
+    Ok(name)
+}
+
+/// A write to `/proc/sys/kernel/hostname` (as `sethostname`).
+pub fn set_hostname(k: &Kernel, data: &[u8]) -> Result<(), Errno> {
+    uts(k).set_hostname(uts_write(data)?);
+    Ok(())
+}
+
+/// A write to `/proc/sys/kernel/domainname` (as `setdomainname`).
+pub fn set_domainname(k: &Kernel, data: &[u8]) -> Result<(), Errno> {
+    uts(k).set_domainname(uts_write(data)?);
     Ok(())
 }
 

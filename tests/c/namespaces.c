@@ -1,0 +1,287 @@
+/*
+ * UTS, IPC and mount namespaces: clone and unshare with CLONE_NEWUTS,
+ * CLONE_NEWIPC and CLONE_NEWNS, setns by /proc/<pid>/ns/ descriptors,
+ * and what each namespace keeps apart (host and domain names; mounts).
+ *
+ * Run as root, natively and under husk; every change is made inside a new
+ * namespace (never to the caller's own host name or mounts), and every
+ * line is "name: ok" or what differed.
+ */
+#define _GNU_SOURCE
+#include "husk_test.h"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/syscall.h>
+#include <sys/utsname.h>
+
+/* The text of a symlink ("" on error). */
+static const char *link_text(const char *path) {
+    static char buf[4][256];
+    static int i;
+    char *b = buf[i++ % 4];
+    ssize_t n = readlink(path, b, 255);
+    b[n < 0 ? 0 : n] = 0;
+    return b;
+}
+
+/* The first line of a file, without its newline ("" on error). */
+static const char *first_line(const char *path) {
+    static char buf[256];
+    buf[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (f) {
+        if (!fgets(buf, sizeof buf, f))
+            buf[0] = 0;
+        fclose(f);
+    }
+    buf[strcspn(buf, "\n")] = 0;
+    return buf;
+}
+
+static const char *nodename(void) {
+    static struct utsname u;
+    uname(&u);
+    return u.nodename;
+}
+
+static const char *domainname(void) {
+    static struct utsname u;
+    uname(&u);
+    return u.domainname;
+}
+
+static int read_int(int fd) {
+    int v;
+    return read(fd, &v, sizeof v) == sizeof v ? v : -1;
+}
+
+static void write_int(int fd, int v) {
+    write(fd, &v, sizeof v);
+}
+
+/* Runs `body` in a child and waits for it (its changes stay there). */
+static void in_child(void (*body)(void)) {
+    pid_t c = xfork();
+    if (c == 0) {
+        body();
+        fflush(stdout);
+        _exit(0);
+    }
+    const char *s = wait_text(c);
+    if (strcmp(s, "exited 0") != 0)
+        printf("child: %s\n", s);
+}
+
+/* ---- UTS ------------------------------------------------------------------ */
+
+static char outer_host[128], outer_dom[128], outer_uts[64];
+
+static void uts_unshare(void) {
+    EXPECT_OK("unshare-newuts", unshare(CLONE_NEWUTS));
+    expect("uts-link-changed", strcmp(link_text("/proc/self/ns/uts"), outer_uts) != 0 &&
+           strncmp(link_text("/proc/self/ns/uts"), "uts:[", 5) == 0, "%s", link_text("/proc/self/ns/uts"));
+    expect("copy-keeps-hostname", strcmp(nodename(), outer_host) == 0, "%s", nodename());
+    EXPECT_OK("sethostname", sethostname("husk-uts-a", 10));
+    expect("uname-shows-new-hostname", strcmp(nodename(), "husk-uts-a") == 0, "%s", nodename());
+    expect("proc-hostname", strcmp(first_line("/proc/sys/kernel/hostname"), "husk-uts-a") == 0, "%s",
+           first_line("/proc/sys/kernel/hostname"));
+    EXPECT_OK("setdomainname", setdomainname("example.test", 12));
+    expect("uname-shows-domainname", strcmp(domainname(), "example.test") == 0, "%s", domainname());
+    expect("proc-domainname", strcmp(first_line("/proc/sys/kernel/domainname"), "example.test") == 0, "%s",
+           first_line("/proc/sys/kernel/domainname"));
+    int fd = open("/proc/sys/kernel/hostname", O_WRONLY);
+    EXPECT_OK("write-proc-hostname", write(fd, "husk-uts-b\n", 11));
+    close(fd);
+    expect("uname-after-proc-write", strcmp(nodename(), "husk-uts-b") == 0, "%s", nodename());
+    char long_name[80];
+    memset(long_name, 'x', sizeof long_name);
+    EXPECT_ERR("sethostname-65-einval", sethostname(long_name, 65), EINVAL);
+    EXPECT_OK("sethostname-64-ok", sethostname(long_name, 64));
+    EXPECT_ERR("sethostname-bad-pointer-efault", syscall(SYS_sethostname, 8L, 5L), EFAULT);
+    if (setuid(65534) == 0)
+        EXPECT_ERR("unprivileged-sethostname-eperm", sethostname("nope", 4), EPERM);
+}
+
+static void uts_clone_body(void) {
+    int p[2], q[2];
+    pipe(p);
+    pipe(q);
+    pid_t c = syscall(SYS_clone, CLONE_NEWUTS | SIGCHLD, 0, 0, 0, 0);
+    if (c == 0) {
+        expect("clone-child-starts-with-parents-name", strcmp(nodename(), outer_host) == 0, "%s", nodename());
+        sethostname("husk-uts-c", 10);
+        write_int(p[1], 0);
+        read_int(q[0]);
+        _exit(0);
+    }
+    read_int(p[0]);
+    expect("parent-name-unchanged", strcmp(nodename(), outer_host) == 0, "%s", nodename());
+    /* Joining the child's namespace shows its name. */
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/uts", c);
+    int fd = open(path, O_RDONLY);
+    EXPECT_ERR("setns-uts-as-pid-einval", setns(fd, CLONE_NEWPID), EINVAL);
+    EXPECT_OK("setns-uts", setns(fd, CLONE_NEWUTS));
+    expect("joined-name", strcmp(nodename(), "husk-uts-c") == 0, "%s", nodename());
+    expect("joined-link", strcmp(link_text("/proc/self/ns/uts"), link_text(path)) == 0, "%s",
+           link_text("/proc/self/ns/uts"));
+    write_int(q[1], 0);
+    wait_text(c);
+}
+
+static void uts(void) {
+    snprintf(outer_host, sizeof outer_host, "%s", nodename());
+    snprintf(outer_dom, sizeof outer_dom, "%s", domainname());
+    snprintf(outer_uts, sizeof outer_uts, "%s", link_text("/proc/self/ns/uts"));
+    in_child(uts_unshare);
+    in_child(uts_clone_body);
+    expect("caller-name-unchanged", strcmp(nodename(), outer_host) == 0 && strcmp(domainname(), outer_dom) == 0,
+           "%s %s", nodename(), domainname());
+    expect("caller-uts-unchanged", strcmp(link_text("/proc/self/ns/uts"), outer_uts) == 0, "%s",
+           link_text("/proc/self/ns/uts"));
+}
+
+/* ---- IPC ------------------------------------------------------------------ */
+
+static char outer_ipc[64];
+
+static void ipc_body(void) {
+    errno = 0;
+    long r = syscall(SYS_clone, CLONE_NEWIPC | CLONE_SYSVSEM | SIGCHLD, 0, 0, 0, 0);
+    if (r == 0)
+        _exit(0);
+    expect_ret("clone-newipc-sysvsem-einval", r, errno, -1, EINVAL);
+    int back = open("/proc/self/ns/ipc", O_RDONLY);
+    struct stat sb;
+    fstat(back, &sb);
+    expect("ns-fd-inode", (unsigned long)sb.st_ino == strtoul(outer_ipc + 5, NULL, 10), "ino %lu for %s",
+           (unsigned long)sb.st_ino, outer_ipc);
+    EXPECT_OK("unshare-newipc", unshare(CLONE_NEWIPC));
+    expect("ipc-link-changed", strcmp(link_text("/proc/self/ns/ipc"), outer_ipc) != 0 &&
+           strncmp(link_text("/proc/self/ns/ipc"), "ipc:[", 5) == 0, "%s", link_text("/proc/self/ns/ipc"));
+    EXPECT_OK("setns-back-ipc", setns(back, CLONE_NEWIPC));
+    expect("ipc-link-back", strcmp(link_text("/proc/self/ns/ipc"), outer_ipc) == 0, "%s",
+           link_text("/proc/self/ns/ipc"));
+    pid_t c = syscall(SYS_clone, CLONE_NEWIPC | SIGCHLD, 0, 0, 0, 0);
+    if (c == 0) {
+        expect("clone-newipc-child-link", strcmp(link_text("/proc/self/ns/ipc"), outer_ipc) != 0, "%s",
+               link_text("/proc/self/ns/ipc"));
+        _exit(0);
+    }
+    wait_text(c);
+}
+
+static void ipc(void) {
+    snprintf(outer_ipc, sizeof outer_ipc, "%s", link_text("/proc/self/ns/ipc"));
+    in_child(ipc_body);
+}
+
+/* ---- mount namespaces --------------------------------------------------------- */
+
+/* Whether /proc/<who>/mountinfo has a mount at `point`. */
+static int has_mount(const char *who, const char *point) {
+    char path[64], line[1024];
+    snprintf(path, sizeof path, "/proc/%s/mountinfo", who);
+    FILE *f = fopen(path, "r");
+    int found = 0;
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof line, f)) {
+        char mp[512];
+        if (sscanf(line, "%*s %*s %*s %*s %511s", mp) == 1 && strcmp(mp, point) == 0)
+            found = 1;
+    }
+    fclose(f);
+    return found;
+}
+
+static void mnt(void) {
+    char dir[] = "/tmp/mntns-XXXXXX";
+    if (!mkdtemp(dir)) {
+        printf("mkdtemp: %s\n", errno_name(errno));
+        return;
+    }
+    char file[64], sock[64];
+    snprintf(file, sizeof file, "%s/inside", dir);
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    char outer_mnt[64];
+    snprintf(outer_mnt, sizeof outer_mnt, "%s", link_text("/proc/self/ns/mnt"));
+    errno = 0;
+    long r = syscall(SYS_clone, CLONE_NEWNS | CLONE_FS | SIGCHLD, 0, 0, 0, 0);
+    if (r == 0)
+        _exit(0);
+    expect_ret("clone-newns-fs-einval", r, errno, -1, EINVAL);
+    int p[2], q[2];
+    pipe(p);
+    pipe(q);
+    pid_t c = xfork();
+    if (c == 0) {
+        EXPECT_OK("unshare-newns", unshare(CLONE_NEWNS));
+        /* Natively, keep mounts from propagating back to the host. */
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+        expect("mnt-link-changed", strcmp(link_text("/proc/self/ns/mnt"), outer_mnt) != 0 &&
+               strncmp(link_text("/proc/self/ns/mnt"), "mnt:[", 5) == 0, "%s", link_text("/proc/self/ns/mnt"));
+        EXPECT_OK("mount-tmpfs", mount("tmpfs", dir, "tmpfs", 0, "mode=755"));
+        int fd = open(file, O_CREAT | O_WRONLY, 0644);
+        EXPECT_OK("create-inside", fd);
+        close(fd);
+        expect("own-mountinfo-has-it", has_mount("self", dir) == 1, "%d", has_mount("self", dir));
+        int s = socket(AF_UNIX, SOCK_STREAM, 0);
+        struct sockaddr_un a = {.sun_family = AF_UNIX};
+        snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+        EXPECT_OK("bind-socket-inside", bind(s, (struct sockaddr *)&a, sizeof a));
+        listen(s, 1);
+        write_int(p[1], 0);
+        read_int(q[0]);
+        close(s); /* a bound socket keeps the mount busy */
+        EXPECT_OK("umount", umount(dir));
+        expect("file-gone-after-umount", access(file, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+        _exit(0);
+    }
+    read_int(p[0]);
+    expect("outside-no-file", access(file, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+    expect("outside-mountinfo-lacks-it", has_mount("self", dir) == 0, "%d", has_mount("self", dir));
+    char cs[16];
+    snprintf(cs, sizeof cs, "%d", c);
+    expect("child-mountinfo-from-outside", has_mount(cs, dir) == 1, "%d", has_mount(cs, dir));
+    int s = socket(AF_UNIX, SOCK_STREAM, 0);
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    snprintf(a.sun_path, sizeof a.sun_path, "%s", sock);
+    EXPECT_ERR("outside-connect-enoent", connect(s, (struct sockaddr *)&a, sizeof a), ENOENT);
+    close(s);
+    /* A helper joins the child's mount namespace: the file is there, and
+     * its working directory is that namespace's root. */
+    pid_t h = xfork();
+    if (h == 0) {
+        char path[64];
+        snprintf(path, sizeof path, "/proc/%d/ns/mnt", c);
+        int fd = open(path, O_RDONLY);
+        chdir("/tmp");
+        EXPECT_OK("setns-mnt", setns(fd, CLONE_NEWNS));
+        expect("joined-sees-file", access(file, F_OK) == 0, "%s", errno_name(errno));
+        char cwd[256] = "";
+        getcwd(cwd, sizeof cwd);
+        expect("joined-cwd-is-root", strcmp(cwd, "/") == 0, "%s", cwd);
+        int s2 = socket(AF_UNIX, SOCK_STREAM, 0);
+        EXPECT_OK("joined-connect", connect(s2, (struct sockaddr *)&a, sizeof a));
+        _exit(0);
+    }
+    wait_text(h);
+    write_int(q[1], 0);
+    wait_text(c);
+    rmdir(dir);
+}
+
+int main(int argc, char **argv) {
+    static const struct test_group groups[] = {
+        {"uts", uts},
+        {"ipc", ipc},
+        {"mnt", mnt},
+    };
+    return RUN_GROUPS(argc, argv, groups);
+}
