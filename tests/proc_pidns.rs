@@ -18,6 +18,13 @@ fn clone_newpid_ids() {
     check_c_group("pidns", "clone");
 }
 
+/// kill(0) from inside a namespace reaches the whole process group, even
+/// members outside it.
+#[test]
+fn kill_0_reaches_the_group_across_namespaces() {
+    check_c_group("pidns", "pgrp");
+}
+
 /// EINVAL for CLONE_NEWPID with CLONE_THREAD and for CLONE_PARENT from an
 /// init, EPERM without CAP_SYS_ADMIN (clone, unshare, setns), setns into an
 /// ancestor namespace refused and into one's own accepted, CLONE_PARENT

@@ -52,7 +52,13 @@ pub fn call_on(
     Ok((resp, fds))
 }
 
+/// How long a sandbox that dropped a connection may take to be gone.
+const EXIT_GRACE: Duration = Duration::from_secs(2);
+
 /// Sends `req` to the sandbox of container `st` and returns the reply.
+/// A sandbox that goes away while the request is under way (its root
+/// container just ended: it drops connections it has not served yet) is
+/// `Gone`, as if it had been gone before.
 pub fn call(
     state: &StateDir,
     st: &ContainerState,
@@ -61,7 +67,21 @@ pub fn call(
     timeout: Option<Duration>,
 ) -> Result<Response, ClientError> {
     let sock = connect(state, st)?;
-    call_on(&sock, req, fds, timeout).map(|(r, _)| r)
+    match call_on(&sock, req, fds, timeout) {
+        Ok((r, _)) => Ok(r),
+        Err(ClientError::Proto(e @ (ProtoError::Io(_) | ProtoError::Closed))) => {
+            let deadline = std::time::Instant::now() + EXIT_GRACE;
+            while st.sandbox_alive() && std::time::Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            if st.sandbox_alive() {
+                Err(e.into())
+            } else {
+                Err(ClientError::Gone(st.id.clone()))
+            }
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// Reads the next reply of a stream (`events`); `None` at its end.

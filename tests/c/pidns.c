@@ -192,6 +192,33 @@ static void clone_ids(void) {
     in_helper(clone_ids_body);
 }
 
+/* kill(0) from inside reaches its whole process group, members outside
+ * the namespace included (the group is its parent's). */
+static volatile sig_atomic_t usr2_count;
+static void on_usr2(int sig) {
+    (void)sig;
+    usr2_count++;
+}
+
+static void pgrp_body(void) {
+    signal(SIGUSR2, on_usr2);
+    pid_t c = fork_newpid(0, NULL, NULL);
+    if (c == 0) {
+        EXPECT_OK("inside-kill-0", kill(0, SIGUSR2));
+        _exit(0);
+    }
+    wait_text(c);
+    sleep_ms(20);
+    expect("outside-member-got-it", usr2_count == 1, "count %d", usr2_count);
+}
+
+static void pgrp(void) {
+    /* The test program is in the group too. */
+    signal(SIGUSR2, SIG_IGN);
+    in_helper(pgrp_body);
+    signal(SIGUSR2, SIG_DFL);
+}
+
 /* ---- flag combinations and privileges ------------------------------------- */
 
 static void errors_body(void) {
@@ -795,7 +822,7 @@ static void tty_threads(void) {
 
 int main(int argc, char **argv) {
     static const struct test_group groups[] = {
-        {"clone", clone_ids},     {"errors", errors}, {"unshare", unshare_group}, {"proc", proc_group},
+        {"clone", clone_ids},     {"pgrp", pgrp},     {"errors", errors}, {"unshare", unshare_group}, {"proc", proc_group},
         {"signals", signals},     {"orphans", orphans}, {"init-exit", init_exit}, {"ids", ids},
         {"tty-threads", tty_threads},
     };

@@ -176,7 +176,7 @@ fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], sig: i32, info: MakeInf
 }
 
 /// Implements kill(2). Pids and process groups are numbers in the caller's
-/// PID namespace; processes outside it cannot be named (ESRCH) and -1
+/// PID namespace; processes outside it cannot be named (ESRCH), and -1
 /// reaches only those it shows, except its own init.
 pub fn kill(t: &mut Task, a: &Args) -> SysResult {
     let (pid, sig) = (a[0] as i32, a[1] as i32);
@@ -186,8 +186,10 @@ pub fn kill(t: &mut Task, a: &Args) -> SysResult {
     let ns = t.pidns().clone();
     let groups: Vec<Arc<ThreadGroup>> = {
         let procs = t.kernel.procs();
+        // Every member of the group, as Linux's kill_pgrp: one led from an
+        // ancestor namespace may have members there too.
         let in_pgrp = |pgid: i32| -> Vec<Arc<ThreadGroup>> {
-            procs.groups_in(&ns).filter(|g| g.pgid() == pgid).cloned().collect()
+            procs.groups.values().filter(|g| g.pgid() == pgid).cloned().collect()
         };
         match pid {
             i32::MIN => return Err(Errno::ESRCH),
