@@ -23,6 +23,11 @@ impl Task {
     /// Runs the task on this sentry thread until it exits, then tears it down.
     pub fn run_to_exit(&mut self) {
         crate::kernel::wait::set_current(Some(self.shared.clone()));
+        if self.tid == self.tg.pid {
+            // A new process: a finite RLIMIT_CPU (set by the spec or
+            // inherited over fork) counts its CPU time from here.
+            self.tg.timers.update_rlimit_cpu(&self.kernel, &self.tg);
+        }
         let status = self.run();
         self.exit_task(status);
         crate::kernel::wait::set_current(None);
