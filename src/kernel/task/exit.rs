@@ -124,8 +124,15 @@ impl Task {
             return;
         }
         let status = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.unwrap_or(status);
-        // What the process used, with its waited-for descendants, for wait4.
-        let mut used = super::usage::Usage::of_host_process(self.thread.pid());
+        // What the process used over its whole life (every image exec ran),
+        // with its waited-for descendants, for wait4.
+        tg.timers.retire_image(self.thread.pid());
+        let times = tg.timers.cpu_times(&tg);
+        let mut used = super::usage::Usage {
+            utime_us: times.user_ns / 1000,
+            stime_us: times.system_ns / 1000,
+            maxrss_kb: tg.timers.maxrss_kb(&tg),
+        };
         let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
         used.add(super::usage::Usage { utime_us: cu, stime_us: cs, maxrss_kb: 0 });
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).usage = used;
