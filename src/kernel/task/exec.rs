@@ -34,6 +34,7 @@ pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
 fn load_fresh(
     kernel: &Arc<Kernel>,
     creds: &Credentials,
+    fs_ids: (u32, u32),
     cwd: &[u8],
     root: &[u8],
     path: Vec<u8>,
@@ -47,7 +48,9 @@ fn load_fresh(
     })?;
     pin_together(thread.tid(), cpu);
     let mm = MemoryManager::new(&thread);
-    let may_exec = |s: &crate::kernel::vfs::stat::Stat| creds.may_access(s, 1, true);
+    // Execute permission is checked with the fs ids.
+    let fs_creds = Credentials { euid: fs_ids.0, egid: fs_ids.1, ..creds.clone() };
+    let may_exec = |s: &crate::kernel::vfs::stat::Stat| fs_creds.may_access(s, 1, true);
     let req = ExecRequest {
         vfs: &kernel.vfs,
         cwd,
@@ -65,9 +68,11 @@ fn load_fresh(
 /// Implements execve(2) for the calling task.
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
     let creds = t.creds();
+    let fs = t.fs_creds();
     let (thread, mm, loaded) = load_fresh(
         &t.kernel,
         &creds,
+        (fs.euid, fs.egid),
         &t.cwd(),
         &t.root(),
         path,
@@ -266,8 +271,17 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         fds.install_at(i as i32, f.clone(), false, 3)?;
     }
     let creds = spec.creds;
-    let (thread, mm, loaded) =
-        load_fresh(kernel, &creds, &spec.cwd, b"/", spec.path, spec.argv, spec.envp, pid as usize)?;
+    let (thread, mm, loaded) = load_fresh(
+        kernel,
+        &creds,
+        (creds.euid, creds.egid),
+        &spec.cwd,
+        b"/",
+        spec.path,
+        spec.argv,
+        spec.envp,
+        pid as usize,
+    )?;
     let mut privs = super::Privileges::new(&creds);
     if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
         privs.effective = effective & permitted;
