@@ -92,6 +92,8 @@ pub struct Vfs {
     pub procfs: Arc<procfs::ProcFs>,
     /// Extended attributes set in the sandbox (`xattr.rs`).
     xattrs: std::sync::Mutex<xattr::XattrStore>,
+    /// The terminal `/dev/console` opens, in console mode (`devfs.rs`).
+    console: std::sync::Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>,
 }
 
 impl Vfs {
@@ -113,7 +115,13 @@ impl Vfs {
         });
         let devpts = Arc::new(Devpts::default());
         let procfs = procfs::ProcFs::new(mount::alloc_dev());
-        let vfs = Vfs { mounts: RwLock::new(Arc::new(table)), devpts, procfs, xattrs: Default::default() };
+        let vfs = Vfs {
+            mounts: RwLock::new(Arc::new(table)),
+            devpts,
+            procfs,
+            xattrs: Default::default(),
+            console: Default::default(),
+        };
         vfs.mount_system();
         for b in binds {
             vfs.bind_host(b)?;
