@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
+use crate::kernel::mm::account::MemAccount;
 use crate::kernel::task::{ExitStatus, ThreadGroup};
 
 /// The container a process belongs to. One per container, shared by all of
@@ -23,12 +24,14 @@ pub struct ContainerTag {
     id: String,
     /// The sandbox pid of the container's init; 0 until it exists.
     init: AtomicI32,
+    /// What the container's address spaces commit, and its memory limit.
+    pub memory: Arc<MemAccount>,
 }
 
 impl ContainerTag {
     /// A tag for container `id`, without an init yet.
     pub fn new(id: &str) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), init: AtomicI32::new(0) })
+        Arc::new(ContainerTag { id: id.to_string(), init: AtomicI32::new(0), memory: MemAccount::new() })
     }
 
     /// The container id.
@@ -50,6 +53,9 @@ impl ContainerTag {
 /// Called after a process became a zombie, with its exit status.
 pub type ExitHook = Box<dyn Fn(&Arc<ThreadGroup>, ExitStatus) + Send + Sync>;
 
+/// Called when the OOM killer chose a process of a container (its pid).
+pub type OomHook = Box<dyn Fn(&ContainerTag, i32) + Send + Sync>;
+
 /// Process exits, for waiters outside the sandbox (the loader's control
 /// server): a hook called on every exit and a condition to wait on.
 #[derive(Default)]
@@ -58,12 +64,25 @@ pub struct ExitWatch {
     seq: Mutex<u64>,
     cv: Condvar,
     hook: OnceLock<ExitHook>,
+    oom_hook: OnceLock<OomHook>,
 }
 
 impl ExitWatch {
     /// Installs the exit hook (once; later calls are ignored).
     pub fn set_hook(&self, hook: ExitHook) {
         let _ = self.hook.set(hook);
+    }
+
+    /// Installs the OOM hook (once; later calls are ignored).
+    pub fn set_oom_hook(&self, hook: OomHook) {
+        let _ = self.oom_hook.set(hook);
+    }
+
+    /// Records that the OOM killer chose process `pid` of `tag`.
+    pub fn oom_killed(&self, tag: &ContainerTag, pid: i32) {
+        if let Some(h) = self.oom_hook.get() {
+            h(tag, pid);
+        }
     }
 
     /// Records that `tg` exited with `status`. Called by the exit path

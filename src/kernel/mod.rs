@@ -10,6 +10,7 @@ pub mod exec;
 pub mod fd;
 pub mod futex;
 pub mod mm;
+pub mod oom;
 pub mod pipe;
 pub mod signal;
 pub mod strace;

@@ -6,6 +6,7 @@ pub mod client;
 pub mod control;
 pub mod hostpty;
 pub mod inspect;
+pub mod memory;
 pub mod oci;
 pub mod proto;
 pub mod sandbox;

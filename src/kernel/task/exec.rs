@@ -33,6 +33,7 @@ pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
 #[allow(clippy::too_many_arguments)]
 fn load_fresh(
     kernel: &Arc<Kernel>,
+    account: Arc<crate::kernel::mm::account::MemAccount>,
     creds: &Credentials,
     fs_ids: (u32, u32),
     cwd: &[u8],
@@ -47,7 +48,7 @@ fn load_fresh(
         Errno::EAGAIN
     })?;
     pin_together(thread.tid(), cpu);
-    let mm = MemoryManager::new(&thread);
+    let mm = MemoryManager::new(&thread, account);
     // Execute permission is checked with the fs ids.
     let fs_creds = Credentials { euid: fs_ids.0, egid: fs_ids.1, ..creds.clone() };
     let may_exec = |s: &crate::kernel::vfs::stat::Stat| fs_creds.may_access(s, 1, true);
@@ -71,6 +72,7 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
     let fs = t.fs_creds();
     let (thread, mm, loaded) = load_fresh(
         &t.kernel,
+        t.tg.container.memory.clone(),
         &creds,
         (fs.euid, fs.egid),
         &t.cwd(),
@@ -273,6 +275,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
     let creds = spec.creds;
     let (thread, mm, loaded) = load_fresh(
         kernel,
+        spec.container.memory.clone(),
         &creds,
         (creds.euid, creds.egid),
         &spec.cwd,
