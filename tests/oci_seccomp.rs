@@ -72,3 +72,44 @@ fn husk_do_runs_under_the_filter() {
     assert_eq!((o.code, o.stdout.as_str()), (0, "ok\n"), "{o:#?}");
     assert!(o.stderr.contains("WARNING"), "{o:#?}");
 }
+
+/// Arguments are pinned: a forbidden variant of an allowed call (ptrace
+/// requests other than the platform's, ioctl commands other than the
+/// terminal and interface ones, socket domains other than unix and IP,
+/// clone with namespace flags, other prctl options) ends the sandbox with
+/// the filter's report, while the allowed variant goes through. The
+/// sentry makes the call itself through the debug-only
+/// `HUSK_SECCOMP_SELFTEST` path, right after installing its filter.
+#[test]
+fn forbidden_argument_variants_are_refused() {
+    let w = World::new("oci-seccomp-args");
+    let b = w.bundle("b", &["true"]);
+    let rootfs = b.join("rootfs");
+    let run = |variant: &str| -> std::process::Output {
+        let mut cmd = std::process::Command::new(common::husk_bin());
+        cmd.args(["do", "--root", rootfs.to_str().unwrap(), "--", "/bin/echo", "ran"])
+            .env("HUSK_SECCOMP_SELFTEST", variant)
+            .stdin(std::process::Stdio::null());
+        common::Run::command(cmd, format!("husk do with HUSK_SECCOMP_SELFTEST={variant}")).run()
+    };
+    let o = run("allowed");
+    let err = String::from_utf8_lossy(&o.stderr).into_owned();
+    assert!(err.contains("seccomp self-test: trying allowed"), "not a debug build of husk?\n{err}");
+    assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stdout).as_ref()), (Some(0), "ran\n"), "{err}");
+    for (variant, nr) in [
+        ("ptrace-attach", libc::SYS_ptrace),
+        ("ptrace-poke", libc::SYS_ptrace),
+        ("ioctl-tiocsti", libc::SYS_ioctl),
+        ("socket-packet", libc::SYS_socket),
+        ("socketpair-inet", libc::SYS_socketpair),
+        ("clone-newuser", libc::SYS_clone),
+        ("prctl-dumpable", libc::SYS_prctl),
+        ("execve", libc::SYS_execve),
+    ] {
+        let o = run(variant);
+        let err = String::from_utf8_lossy(&o.stderr).into_owned();
+        assert_eq!(o.status.code(), Some(159), "{variant}: {err}");
+        assert!(err.contains(&format!("filter forbids: {nr}\n")), "{variant}: {err}");
+        assert!(!err.contains("went through") && o.stdout.is_empty(), "{variant}: {err}");
+    }
+}

@@ -69,3 +69,13 @@ fn resource_usage() {
 fn affinity_and_scheduling() {
     check_c_group("identity", "sched");
 }
+
+/// setfsuid/setfsgid as root: with fs ids 1000 a 0600 root file cannot be
+/// opened (access(2) still uses the real ids, AT_EACCESS the fs ids), new
+/// files are owned by the fs ids, chmod/chown of others' files is EPERM,
+/// /proc/self/status shows the fs ids; setuid, setreuid and setresuid set
+/// the fs uid to the new effective uid.
+#[test]
+fn fs_ids() {
+    check_c_group("identity", "fsids");
+}

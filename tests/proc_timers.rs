@@ -44,3 +44,19 @@ fn thread_directed_timers() {
 fn clocks() {
     check_c_group("timers", "clocks");
 }
+
+/// RLIMIT_CPU: SIGXCPU (SI_KERNEL) at the soft limit and every CPU second
+/// after it, with the soft limit raised by one second each time, SIGKILL at
+/// the hard limit; lowering the limit below the time used takes effect at
+/// once; an infinite soft limit stops the signals; without a handler
+/// SIGXCPU ends the process.
+#[test]
+fn rlimit_cpu() {
+    let bin = c_program_str("timers");
+    // About 7 s of CPU time each way: give the runs room on a busy machine.
+    let limit = proc_timeout() * 4;
+    let n = Run::native(&[&bin, "rlimit-cpu"]).timeout(limit).run();
+    assert_all_ok(&n, "native timers rlimit-cpu");
+    let h = Run::husk_do(&["--", &bin, "rlimit-cpu"]).timeout(limit).run();
+    assert_same_as_native(&n, &h);
+}

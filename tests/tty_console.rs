@@ -4,8 +4,8 @@
 //! it. The same scenarios as tests/tty_do.rs (tests/common/tty_scenarios.rs),
 //! each driving a real host pty.
 //!
-//! The two `tty`-name scenarios are ignored: `ttyname` of the passed-through
-//! host terminal needs a `/dev/console` node whose stat matches it.
+//! The passed-through terminal is the sandbox's console: `tty` names it
+//! `/dev/console`, as on a Linux system whose shell runs on its console.
 
 mod common;
 #[path = "common/pty.rs"]
@@ -29,8 +29,7 @@ macro_rules! console_tests {
 console_tests! {
     /// The prompt appears with no "no job control" warning; `set -m` is on.
     bash_prompt_with_job_control;
-    /// `tty` names a terminal device.
-    #[ignore = "console mode: ttyname needs a /dev/console node whose stat matches the host terminal (see notes)"]
+    /// `tty` names the console: `/dev/console`.
     bash_tty_name;
     /// `sleep 100 &`, `jobs`, `kill %1`.
     bash_background_job;
@@ -59,7 +58,6 @@ console_tests! {
     /// less draws a full screen and `q` quits (skipped without /usr/bin/less).
     less_full_screen;
     /// `husk do --console busybox sh -c 'tty; stty size'`.
-    #[ignore = "console mode: ttyname needs a /dev/console node whose stat matches the host terminal (see notes)"]
     busybox_tty_and_size;
     /// A line typed to `busybox cat` is echoed once.
     busybox_cat_echo_once;

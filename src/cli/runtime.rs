@@ -46,7 +46,14 @@ pub fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
 
 /// The container's state, refreshed from its sandbox when that is alive.
 pub fn live_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
+    Ok(live_state_and_memory(ctx, id)?.0)
+}
+
+/// The state of container `id`, brought up to date by its sandbox if it
+/// runs, with the memory figures the sandbox reports.
+fn live_state_and_memory(ctx: &Ctx, id: &str) -> Result<(ContainerState, Option<serde_json::Value>)> {
     let mut st = read_state(ctx, id)?;
+    let mut memory = None;
     if st.sandbox_alive() {
         if let Ok(r) = client::call(&ctx.state, &st, &Request::State { id: id.to_string() }, &[], Some(CALL_TIMEOUT)) {
             if let Some(c) = r.container {
@@ -54,13 +61,14 @@ pub fn live_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
                 st.init_pid = c.init_pid;
                 st.exit = c.exit;
                 st.reason = c.reason;
+                memory = c.memory;
             }
         } else if let Ok(again) = read_state(ctx, id) {
             st = again;
         }
     }
     st.status = st.live_status();
-    Ok(st)
+    Ok((st, memory))
 }
 
 fn write_pid_file(path: &Option<PathBuf>, pid: i32) -> Result<()> {
@@ -620,10 +628,15 @@ fn state_json(st: &ContainerState) -> serde_json::Value {
     })
 }
 
-/// `husk state`.
+/// `husk state`: the OCI state, and the container's memory figures while
+/// its sandbox runs.
 pub fn state(ctx: &Ctx, id: &str) -> Result<i32> {
-    let st = live_state(ctx, id)?;
-    println!("{}", serde_json::to_string_pretty(&state_json(&st))?);
+    let (st, memory) = live_state_and_memory(ctx, id)?;
+    let mut v = state_json(&st);
+    if let Some(m) = memory {
+        v["memory"] = m;
+    }
+    println!("{}", serde_json::to_string_pretty(&v)?);
     Ok(0)
 }
 

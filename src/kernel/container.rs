@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::kernel::ns::{NsProxy, PidNamespace};
+use crate::kernel::mm::account::MemAccount;
 use crate::kernel::task::{ExitStatus, ThreadGroup};
 
 /// The container a process belongs to. One per container, shared by all of
@@ -23,12 +24,14 @@ pub struct ContainerTag {
     /// The namespaces the container's processes start in (its PID
     /// namespace is `pid_for_children`).
     ns: NsProxy,
+    /// What the container's address spaces commit, and its memory limit.
+    pub memory: Arc<MemAccount>,
 }
 
 impl ContainerTag {
     /// A tag for container `id` whose processes start in namespaces `ns`.
     pub fn new(id: &str, ns: NsProxy) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), ns })
+        Arc::new(ContainerTag { id: id.to_string(), ns, memory: MemAccount::new() })
     }
 
     /// The namespaces the container's processes start in.
@@ -51,6 +54,9 @@ impl ContainerTag {
 /// Called after a process became a zombie, with its exit status.
 pub type ExitHook = Box<dyn Fn(&Arc<ThreadGroup>, ExitStatus) + Send + Sync>;
 
+/// Called when the OOM killer chose a process of a container (its pid).
+pub type OomHook = Box<dyn Fn(&ContainerTag, i32) + Send + Sync>;
+
 /// Process exits, for waiters outside the sandbox (the loader's control
 /// server): a hook called on every exit and a condition to wait on.
 #[derive(Default)]
@@ -59,12 +65,25 @@ pub struct ExitWatch {
     seq: Mutex<u64>,
     cv: Condvar,
     hook: OnceLock<ExitHook>,
+    oom_hook: OnceLock<OomHook>,
 }
 
 impl ExitWatch {
     /// Installs the exit hook (once; later calls are ignored).
     pub fn set_hook(&self, hook: ExitHook) {
         let _ = self.hook.set(hook);
+    }
+
+    /// Installs the OOM hook (once; later calls are ignored).
+    pub fn set_oom_hook(&self, hook: OomHook) {
+        let _ = self.oom_hook.set(hook);
+    }
+
+    /// Records that the OOM killer chose process `pid` of `tag`.
+    pub fn oom_killed(&self, tag: &ContainerTag, pid: i32) {
+        if let Some(h) = self.oom_hook.get() {
+            h(tag, pid);
+        }
     }
 
     /// Records that `tg` exited with `status`. Called by the exit path

@@ -11,6 +11,7 @@ pub mod fd;
 pub mod futex;
 pub mod mm;
 pub mod ns;
+pub mod oom;
 pub mod pipe;
 pub mod signal;
 pub mod strace;

@@ -557,10 +557,14 @@ impl FileOps for PipeEnd {
             }
         }
         if self.write {
+            // As Linux's pipe_poll: POLLOUT while there is room (a write
+            // would not block, even if it fails with EPIPE) and POLLERR once
+            // the readers are gone.
+            if st.has_room() {
+                r |= libc::POLLOUT | libc::POLLWRNORM;
+            }
             if st.readers == 0 {
                 r |= libc::POLLERR;
-            } else if st.has_room() {
-                r |= libc::POLLOUT | libc::POLLWRNORM;
             }
         }
         r & (events | libc::POLLERR | libc::POLLHUP)

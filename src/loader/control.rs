@@ -139,7 +139,8 @@ fn dispatch(sb: &Arc<Sandbox>, req: Request, fds: Vec<OwnedFd>) -> Response {
             Ok(Response { processes: Some(list), ..Default::default() })
         }
         Request::State { id } => {
-            let info = sb.info(&id).map_err(|e| e.to_string())?;
+            let mut info = sb.info(&id).map_err(|e| e.to_string())?;
+            info.memory = sb.memory(&id).ok();
             Ok(Response { container: Some(info), ..Default::default() })
         }
         Request::Destroy { id } => {

@@ -6,6 +6,7 @@ pub mod client;
 pub mod control;
 pub mod hostpty;
 pub mod inspect;
+pub mod memory;
 pub mod oci;
 pub mod proto;
 pub mod sandbox;
@@ -154,9 +155,12 @@ fn host_console(kernel: &Arc<Kernel>) -> Option<Arc<HostConsole>> {
     Some(HostConsole::new(owned, Arc::downgrade(kernel)))
 }
 
-/// Stdio for console mode: terminal descriptors become console files.
-fn console_stdio(console: &Arc<HostConsole>) -> [Arc<OpenFile>; 3] {
-    [0, 1, 2].map(|fd| {
+/// Stdio for console mode: terminal descriptors become files of the
+/// sandbox's `/dev/console` (each on its own host descriptor, so flags and
+/// sharing stay the host's), which `ttyname` then names.
+fn console_stdio(kernel: &Kernel, console: &Arc<HostConsole>) -> Result<[Arc<OpenFile>; 3], DoError> {
+    let node = kernel.vfs.attach_console(console.clone()).map_err(|e| DoError::Sentry(format!("/dev/console: {e}")))?;
+    Ok([0, 1, 2].map(|fd| {
         if !nix::unistd::isatty(fd).unwrap_or(false) {
             return host_stdio(fd);
         }
@@ -165,11 +169,12 @@ fn console_stdio(console: &Arc<HostConsole>) -> [Arc<OpenFile>; 3] {
             Ok(owned) => {
                 let flags =
                     nix::fcntl::fcntl(owned.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL).unwrap_or(libc::O_RDWR) as u32;
-                Arc::new(OpenFile::new(console.file(owned), b"/dev/console".to_vec(), flags))
+                let ops = Box::new(crate::kernel::vfs::devfs::DevFile::new(console.file(owned), node));
+                Arc::new(OpenFile::new(ops, b"/dev/console".to_vec(), flags))
             }
             Err(_) => host_stdio(fd),
         }
-    })
+    }))
 }
 
 /// Runs `spec` in a fresh sandbox and returns how its first process ended.
@@ -209,7 +214,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
             let f = Arc::new(OpenFile::new(ops, path, libc::O_RDWR as u32));
             [f.clone(), f.clone(), f]
         }
-        None if spec.console => console_stdio(console.as_ref().ok_or(DoError::NoTerminal)?),
+        None if spec.console => console_stdio(&kernel, console.as_ref().ok_or(DoError::NoTerminal)?)?,
         None => [host_stdio(0), host_stdio(1), host_stdio(2)],
     };
     let ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>> = match (&pty, &console) {

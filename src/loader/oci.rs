@@ -90,6 +90,8 @@ pub struct ContainerConfig {
     pub binds: Vec<BindMount>,
     pub tmpfs: Vec<TmpfsMount>,
     pub pidns: PidNamespace,
+    /// `linux.resources.memory.limit` in bytes (None: no limit).
+    pub memory_limit: Option<u64>,
     pub annotations: BTreeMap<String, String>,
     /// One line per field the sandbox does not implement.
     pub warnings: Vec<String>,
@@ -342,6 +344,16 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
             }
         }
     }
+    let memory_limit =
+        match spec.linux().as_ref().and_then(|l| l.resources().as_ref()).and_then(|r| r.memory().as_ref()) {
+            // 0 and -1 mean no limit, as for runc.
+            Some(m) => match m.limit() {
+                None | Some(0) | Some(-1) => None,
+                Some(n) if n < 0 => return Err(invalid(format!("linux.resources.memory.limit {n} is negative"))),
+                Some(n) => Some(n as u64),
+            },
+            None => None,
+        };
     unsupported_fields(&raw, &mut warnings);
     let mut annotations = BTreeMap::new();
     for (k, v) in spec.annotations().clone().unwrap_or_default() {
@@ -361,6 +373,7 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
         binds,
         tmpfs,
         pidns,
+        memory_limit,
         annotations,
         warnings,
         text: text.to_string(),
@@ -393,7 +406,7 @@ fn unsupported_fields(raw: &Value, warnings: &mut Vec<String>) {
     let process_ok =
         ["terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges"];
     let user_ok = ["uid", "gid", "umask", "additionalGids"];
-    let linux_ok = ["namespaces"];
+    let linux_ok = ["namespaces", "resources"];
     check_keys(raw, "", &top_ok, warnings);
     if let Some(p) = raw.get("process") {
         check_keys(p, "process.", &process_ok, warnings);
@@ -406,6 +419,19 @@ fn unsupported_fields(raw: &Value, warnings: &mut Vec<String>) {
     }
     if let Some(l) = raw.get("linux") {
         check_keys(l, "linux.", &linux_ok, warnings);
+        if let Some(r) = l.get("resources") {
+            // Device rules that only deny are what the sandbox does anyway
+            // (it never opens a host device); one that allows is not served.
+            let deny_only = r
+                .get("devices")
+                .and_then(Value::as_array)
+                .is_some_and(|rules| rules.iter().all(|d| d.get("allow").and_then(Value::as_bool) == Some(false)));
+            let ok: &[&str] = if deny_only { &["memory", "devices"] } else { &["memory"] };
+            check_keys(r, "linux.resources.", ok, warnings);
+            if let Some(m) = r.get("memory") {
+                check_keys(m, "linux.resources.memory.", &["limit"], warnings);
+            }
+        }
     }
 }
 
@@ -538,6 +564,25 @@ mod tests {
         }
         assert_eq!(c.warnings.len(), 5, "{w}");
         assert_eq!(c.pidns, PidNamespace::Join("/proc/1/ns/pid".into()));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn memory_limit_and_other_resources() {
+        let cfg = r#"{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},
+            "root":{"path":"rootfs"},"linux":{"resources":{"memory":{"limit":67108864,"swap":1},
+            "devices":[{"allow":false,"access":"rwm"}],"cpu":{"shares":2}}}}"#;
+        let (dir, r) = bundle_with(cfg);
+        let c = r.unwrap();
+        assert_eq!(c.memory_limit, Some(64 << 20));
+        let w = c.warnings.join("\n");
+        assert!(w.contains("linux.resources.memory.swap") && w.contains("linux.resources.cpu"), "{w}");
+        assert_eq!(c.warnings.len(), 2, "{w}");
+        std::fs::remove_dir_all(dir).unwrap();
+        let cfg = r#"{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},
+            "root":{"path":"rootfs"},"linux":{"resources":{"memory":{"limit":-1}}}}"#;
+        let (dir, r) = bundle_with(cfg);
+        assert_eq!(r.unwrap().memory_limit, None);
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -203,6 +203,9 @@ pub struct ContainerInfo {
     pub init_pid: i32,
     pub exit: Option<ExitInfo>,
     pub reason: Option<String>,
+    /// Memory figures (loader/memory.rs), when asked of a live sandbox.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<serde_json::Value>,
 }
 
 /// Something that happened to a container.

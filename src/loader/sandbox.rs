@@ -227,8 +227,8 @@ impl Sandbox {
         let root = Container {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
+            tag: super::memory::new_tag(id, &cfg, kernel.namespaces(pidns)),
             cfg,
-            tag: ContainerTag::new(id, kernel.namespaces(pidns)),
             status: Status::Created,
             init: None,
             exit: None,
@@ -243,6 +243,12 @@ impl Sandbox {
         kernel.exits.set_hook(Box::new(move |tg, status| {
             if let Some(sb) = weak.upgrade() {
                 sb.on_exit(tg, status);
+            }
+        }));
+        let weak: Weak<Sandbox> = Arc::downgrade(&sb);
+        kernel.exits.set_oom_hook(Box::new(move |tag, pid| {
+            if let Some(sb) = weak.upgrade() {
+                sb.publish(Event { kind: "oom".into(), id: tag.id().to_string(), data: json!({ "pid": pid }) });
             }
         }));
         sb
@@ -359,8 +365,8 @@ impl Sandbox {
         let c = Container {
             id: id.to_string(),
             root_watch: RootWatch::open(&cfg.root),
+            tag: super::memory::new_tag(id, &cfg, ns),
             cfg,
-            tag: ContainerTag::new(id, ns),
             status: Status::Created,
             init: None,
             exit: None,
@@ -759,7 +765,14 @@ impl Sandbox {
             init_pid: c.init.as_ref().map_or(0, |i| i.gpid()),
             exit: c.exit,
             reason: c.reason.clone(),
+            memory: None,
         })
+    }
+
+    /// Memory figures of container `id` (loader/memory.rs).
+    pub fn memory(&self, id: &str) -> Result<serde_json::Value, LoaderError> {
+        let tag = self.tag(id)?;
+        Ok(super::memory::stats_json(&tag, &self.members(&tag)))
     }
 
     /// Resource use of container `id`, as an event; also how many live
@@ -776,6 +789,7 @@ impl Sandbox {
                 "pids": { "current": members.len() },
                 "threads": { "current": threads },
                 "strace": { "subscribers": tracers.subscribers(), "lines": tracers.lines() },
+                "memory": super::memory::stats_json(&tag, &members),
             }),
         })
     }

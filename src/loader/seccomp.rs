@@ -15,11 +15,26 @@
 //!
 //! `clone3` fails with ENOSYS (its flags live in memory a filter cannot
 //! read), so the C library falls back to `clone`.
+//!
+//! Arguments are pinned where the sentry's use is a short fixed list
+//! (`pinned_rules`): ptrace requests, ioctl commands, socket domains, clone
+//! without namespace flags, prctl options. Not pinned, and why: `mmap` and
+//! `mprotect` (the sentry injects the application's own requests, RWX for
+//! a JIT included, and injected calls pass the same filter), `madvise` and
+//! `mremap` (injected too), `kill`/`tgkill` (the targets are stubs made at
+//! run time), `fcntl`, `futex` and socket options (too many legitimate
+//! values for a pin to mean much), paths (a filter cannot read memory).
+//!
+//! Debug builds only: `HUSK_SECCOMP_SELFTEST=<variant>` makes the sentry
+//! try one forbidden variant of an allowed call right after installing the
+//! filter (`self_test`), so a test can see the filter refuse it.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-use seccompiler::{BpfProgram, SeccompAction, SeccompFilter, SeccompRule, TargetArch};
+use seccompiler::{
+    BpfProgram, SeccompAction, SeccompCmpArgLen, SeccompCmpOp, SeccompCondition, SeccompFilter, SeccompRule, TargetArch,
+};
 
 /// Every system call the sentry makes, with why.
 const ALLOWED: &[(i64, &str)] = &[
@@ -197,6 +212,162 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_getpeername, "sockets"),
 ];
 
+/// The ptrace requests of the ptrace platform (platform/ptrace).
+const PTRACE_REQUESTS: &[u32] = &[
+    libc::PTRACE_SEIZE,
+    libc::PTRACE_INTERRUPT,
+    libc::PTRACE_CONT,
+    libc::PTRACE_SYSEMU,
+    libc::PTRACE_DETACH,
+    libc::PTRACE_GETREGS,
+    libc::PTRACE_SETREGS,
+    libc::PTRACE_GETREGSET,
+    libc::PTRACE_SETREGSET,
+    libc::PTRACE_GETSIGINFO,
+    0x420e, // PTRACE_GET_SYSCALL_INFO
+];
+
+/// The ioctl commands the sentry issues on host descriptors.
+const IOCTLS: &[libc::Ioctl] = &[
+    // Host terminals: the console, the caller's stdio, `-t` raw mode, host
+    // ptys of `run -t`/`exec -t` and console sockets.
+    libc::TCGETS,
+    libc::TCSETS,
+    libc::TCSETSW,
+    libc::TCSETSF,
+    libc::TCGETS2,
+    libc::TCSETS2,
+    libc::TCSETSW2,
+    libc::TCSETSF2,
+    libc::TIOCGWINSZ,
+    libc::TIOCSWINSZ,
+    libc::TIOCOUTQ,
+    libc::TCFLSH,
+    libc::TCXONC,
+    libc::TCSBRK,
+    libc::TCSBRKP,
+    // openpty (host ptys).
+    libc::TIOCGPTN,
+    libc::TIOCSPTLCK,
+    libc::TIOCGPTPEER,
+    // Descriptors (the standard library's non-blocking and close-on-exec).
+    libc::FIONREAD,
+    libc::FIONBIO,
+    libc::FIOCLEX,
+    libc::FIONCLEX,
+    // Interfaces of the host, for --network=host.
+    libc::SIOCGIFCONF,
+    libc::SIOCGIFADDR,
+    libc::SIOCGIFNETMASK,
+    libc::SIOCGIFBRDADDR,
+    libc::SIOCGIFDSTADDR,
+    libc::SIOCGIFFLAGS,
+    libc::SIOCGIFINDEX,
+    libc::SIOCGIFNAME,
+    libc::SIOCGIFMTU,
+    libc::SIOCGIFHWADDR,
+    libc::SIOCGIFMETRIC,
+    libc::SIOCGIFTXQLEN,
+];
+
+/// Socket domains: unix sockets (control, console sockets) and, for
+/// --network=host, the host's IP sockets.
+const SOCKET_DOMAINS: &[i32] = &[libc::AF_UNIX, libc::AF_INET, libc::AF_INET6];
+
+/// prctl options: stubs' parent-death signal, thread names, and the C
+/// library's naming of anonymous memory.
+const PRCTL_OPTIONS: &[i32] = &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41];
+
+/// clone flags that make namespaces: never the sentry's business.
+const CLONE_NAMESPACES: u64 = (libc::CLONE_NEWNS
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUSER
+    | libc::CLONE_NEWPID
+    | libc::CLONE_NEWNET) as u64;
+
+fn cond(arg: u8, len: SeccompCmpArgLen, op: SeccompCmpOp, value: u64) -> Result<SeccompRule, SeccompError> {
+    let c = SeccompCondition::new(arg, len, op, value).map_err(|e| SeccompError::Build(e.to_string()))?;
+    SeccompRule::new(vec![c]).map_err(|e| SeccompError::Build(e.to_string()))
+}
+
+/// One rule per allowed value of argument `arg` (any of them matches).
+fn one_of(arg: u8, len: SeccompCmpArgLen, values: impl Iterator<Item = u64>) -> Result<Vec<SeccompRule>, SeccompError> {
+    values.map(|v| cond(arg, len.clone(), SeccompCmpOp::Eq, v)).collect()
+}
+
+/// The allow list with the pinned arguments: calls whose rules are empty
+/// are allowed with any arguments.
+fn rules() -> Result<BTreeMap<i64, Vec<SeccompRule>>, SeccompError> {
+    use SeccompCmpArgLen::{Dword, Qword};
+    let mut map: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
+    map.insert(libc::SYS_ptrace, one_of(0, Qword, PTRACE_REQUESTS.iter().map(|&r| r as u64))?);
+    // The kernel reads an ioctl command as 32 bits.
+    map.insert(libc::SYS_ioctl, one_of(1, Dword, IOCTLS.iter().map(|&r| r as u32 as u64))?);
+    map.insert(libc::SYS_socket, one_of(0, Dword, SOCKET_DOMAINS.iter().map(|&d| d as u64))?);
+    map.insert(libc::SYS_socketpair, one_of(0, Dword, [libc::AF_UNIX as u64].into_iter())?);
+    map.insert(libc::SYS_prctl, one_of(0, Dword, PRCTL_OPTIONS.iter().map(|&o| o as u64))?);
+    map.insert(libc::SYS_clone, vec![cond(0, Qword, SeccompCmpOp::MaskedEq(CLONE_NAMESPACES), 0)?]);
+    Ok(map)
+}
+
+/// Debug builds: tries the forbidden variant `HUSK_SECCOMP_SELFTEST` names
+/// (after saying so on stderr); the filter should end the process. The
+/// variant `allowed` makes an allowed call, which must go through.
+#[cfg(debug_assertions)]
+fn self_test() {
+    let Some(variant) = std::env::var_os("HUSK_SECCOMP_SELFTEST") else { return };
+    let variant = variant.to_string_lossy().into_owned();
+    eprintln!("husk: seccomp self-test: trying {variant}");
+    // SAFETY: raw system calls with scalar arguments or pointers to our
+    // locals; a clone that got through exits at once in the child. Targets
+    // are invalid (pid -1, fd -1), so a call that got through does nothing.
+    let r = unsafe {
+        match variant.as_str() {
+            "ptrace-attach" => libc::syscall(libc::SYS_ptrace, libc::PTRACE_ATTACH as u64, -1i64, 0u64, 0u64),
+            "ptrace-poke" => libc::syscall(libc::SYS_ptrace, libc::PTRACE_POKEDATA as u64, -1i64, 0u64, 0u64),
+            "ioctl-tiocsti" => {
+                let c = b'x';
+                libc::syscall(libc::SYS_ioctl, -1i64, libc::TIOCSTI, &c as *const u8 as u64)
+            }
+            "socket-packet" => libc::syscall(libc::SYS_socket, libc::AF_PACKET as u64, libc::SOCK_RAW as u64, 0u64),
+            "socketpair-inet" => {
+                let mut fds = [0i32; 2];
+                libc::syscall(
+                    libc::SYS_socketpair,
+                    libc::AF_INET as u64,
+                    libc::SOCK_STREAM as u64,
+                    0u64,
+                    fds.as_mut_ptr(),
+                )
+            }
+            "prctl-dumpable" => libc::syscall(libc::SYS_prctl, libc::PR_SET_DUMPABLE as u64, 1u64),
+            "clone-newuser" => {
+                let pid =
+                    libc::syscall(libc::SYS_clone, (libc::CLONE_NEWUSER | libc::SIGCHLD) as u64, 0u64, 0u64, 0u64);
+                if pid == 0 {
+                    libc::syscall(libc::SYS_exit, 0u64);
+                }
+                pid
+            }
+            "execve" => libc::syscall(libc::SYS_execve, c"/bin/true".as_ptr(), 0u64, 0u64),
+            "allowed" => {
+                let fd = libc::syscall(libc::SYS_socket, libc::AF_UNIX as u64, libc::SOCK_STREAM as u64, 0u64);
+                if fd >= 0 {
+                    libc::close(fd as i32);
+                }
+                fd
+            }
+            _ => {
+                eprintln!("husk: seccomp self-test: unknown variant {variant}");
+                return;
+            }
+        }
+    };
+    eprintln!("husk: seccomp self-test: {variant} went through (returned {r})");
+}
+
 /// Where the SIGSYS handler reports (a descriptor; stderr by default).
 static REPORT_FD: AtomicI32 = AtomicI32::new(2);
 
@@ -277,7 +448,7 @@ pub fn install_with_report(report_fd: Option<i32>) -> Result<(), SeccompError> {
     }
     let clone3: BTreeMap<i64, Vec<SeccompRule>> = [(libc::SYS_clone3, vec![])].into_iter().collect();
     let no_clone3 = build(clone3, SeccompAction::Allow, SeccompAction::Errno(libc::ENOSYS as u32))?;
-    let allowed: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
+    let allowed = rules()?;
     // HUSK_SECCOMP_LOG=1 (debugging): log what the filter would forbid in
     // the kernel's audit log instead of stopping the sandbox.
     let mismatch = if std::env::var_os("HUSK_SECCOMP_LOG").is_some_and(|v| v == "1") {
@@ -292,6 +463,8 @@ pub fn install_with_report(report_fd: Option<i32>) -> Result<(), SeccompError> {
         seccompiler::apply_filter_all_threads(prog).map_err(|e| SeccompError::Install(e.to_string()))?;
     }
     tracing::info!("seccomp filter installed: {} system calls allowed", ALLOWED.len());
+    #[cfg(debug_assertions)]
+    self_test();
     Ok(())
 }
 
@@ -317,8 +490,7 @@ mod tests {
         for (nr, _) in ALLOWED {
             assert!(seen.insert(*nr), "syscall {nr} listed twice");
         }
-        let allowed: BTreeMap<i64, Vec<SeccompRule>> = ALLOWED.iter().map(|&(nr, _)| (nr, vec![])).collect();
-        build(allowed, SeccompAction::Trap, SeccompAction::Allow).unwrap();
+        build(rules().unwrap(), SeccompAction::Trap, SeccompAction::Allow).unwrap();
     }
 
     #[test]

@@ -294,6 +294,19 @@ static void g_wait4(void) {
     expect("wait4-rusage-idle-child", r == c && ru.ru_utime.tv_sec == 0,
            "utime %ld s", (long)ru.ru_utime.tv_sec);
 
+    /* The CPU time of a child that ran execve counts both images. */
+    c = xfork();
+    if (c == 0) {
+        spin_cpu_ms(300);
+        char *argv[] = {self, "@spin300", NULL};
+        execve(self, argv, environ);
+        _exit(127);
+    }
+    r = wait4(c, &st, 0, &ru);
+    cpu_us = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000LL + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    expect("wait4-rusage-spans-execve", r == c && exited_with(st, 0) && cpu_us >= 550000 && cpu_us < 60000000,
+           "%s, child used %lld us over two images of 300 ms", r == c ? status_text(st) : errno_name(errno), cpu_us);
+
     /* A bad rusage pointer is EFAULT (and the child stays waitable). */
     c = xfork();
     if (c == 0)
@@ -799,6 +812,10 @@ static int image(int argc, char **argv) {
         expect("exec-getenv", foo && strcmp(foo, "bar") == 0, "FOO not found");
         expect("exec-keeps-pid", getpid() == atoi(argv[2]), "pid changed");
         expect("exec-keeps-ppid", getppid() == atoi(argv[3]), "ppid changed");
+        return 0;
+    }
+    if (strcmp(argv[1], "@spin300") == 0) {
+        spin_cpu_ms(300);
         return 0;
     }
     if (strcmp(argv[1], "@empty-env") == 0) {

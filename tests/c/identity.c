@@ -857,10 +857,122 @@ static void g_sched(void) {
     EXPECT_OK("sched-yield", sched_yield());
 }
 
+/* ---- fs ids --------------------------------------------------------------- */
+
+static char fs_dir[64];
+
+static void fs_path(char *buf, size_t n, const char *name) {
+    snprintf(buf, n, "%s/%s", fs_dir, name);
+}
+
+/* "uid:gid" of a file, or the errno name. */
+static const char *owner_of(const char *path) {
+    static char buf[48];
+    struct stat st;
+    if (stat(path, &st) < 0)
+        return errno_name(errno);
+    snprintf(buf, sizeof buf, "%u:%u", (unsigned)st.st_uid, (unsigned)st.st_gid);
+    return buf;
+}
+
+/* The four ids of a "Uid:" or "Gid:" line of /proc/self/status. */
+static const char *status_ids(const char *key) {
+    static char buf[128];
+    FILE *f = fopen("/proc/self/status", "r");
+    buf[0] = 0;
+    if (!f)
+        return "no status";
+    char line[256];
+    while (fgets(line, sizeof line, f))
+        if (strncmp(line, key, strlen(key)) == 0) {
+            snprintf(buf, sizeof buf, "%s", line + strlen(key));
+            buf[strcspn(buf, "\n")] = 0;
+        }
+    fclose(f);
+    return buf;
+}
+
+/* Root with fsuid/fsgid 1000: file access is checked and new files are
+ * owned with the fs ids, while the real and effective ids stay 0. */
+static int child_fsids(void) {
+    char secret[128], mine[128], mine2[128], sub[128];
+    fs_path(secret, sizeof secret, "secret");
+    fs_path(mine, sizeof mine, "mine");
+    fs_path(mine2, sizeof mine2, "mine2");
+    fs_path(sub, sizeof sub, "rootonly/sub");
+    EXPECT_OK("root-opens-secret", close(open(secret, O_RDONLY)));
+    setfsuid(1000);
+    EXPECT_ERR("fsuid-open-0600-eacces", open(secret, O_RDONLY), EACCES);
+    EXPECT_ERR("fsuid-open-write-eacces", open(secret, O_WRONLY), EACCES);
+    /* access(2) checks with the real ids, AT_EACCESS with the fs ids. */
+    EXPECT_OK("access-uses-real-uid", access(secret, R_OK));
+    EXPECT_ERR("faccessat-eaccess-uses-fsuid", faccessat(AT_FDCWD, secret, R_OK, AT_EACCESS), EACCES);
+    expect("ids-unchanged", getuid() == 0 && geteuid() == 0, "uid %d euid %d", (int)getuid(), (int)geteuid());
+    const char *u = status_ids("Uid:");
+    expect("proc-status-fsuid", strcmp(u, "\t0\t0\t0\t1000") == 0, "Uid:%s", u);
+    int fd = open(mine, O_CREAT | O_WRONLY, 0644);
+    expect("fsuid-create", fd >= 0, "%s", errno_name(errno));
+    close(fd);
+    const char *o = owner_of(mine);
+    expect("fsuid-owns-new-file", strcmp(o, "1000:0") == 0, "owner %s", o);
+    setfsgid(1000);
+    fd = open(mine2, O_CREAT | O_WRONLY, 0644);
+    close(fd);
+    o = owner_of(mine2);
+    expect("fsgid-owns-new-file", strcmp(o, "1000:1000") == 0, "owner %s", o);
+    EXPECT_ERR("fsuid-mkdir-in-0755-root-dir-eacces", mkdir(sub, 0755), EACCES);
+    EXPECT_ERR("fsuid-chmod-others-file-eperm", chmod(secret, 0644), EPERM);
+    EXPECT_OK("fsuid-chmod-own-file", chmod(mine, 0600));
+    EXPECT_ERR("fsuid-chown-eperm", chown(mine, 0, 0), EPERM);
+    EXPECT_OK("fsuid-chown-own-file-to-fsgid", chown(mine, -1, 1000));
+    /* Back to fsuid 0: access again, and the file capabilities with it. */
+    setfsuid(0);
+    EXPECT_OK("fsuid-0-opens-secret", close(open(secret, O_RDONLY)));
+    EXPECT_OK("fsuid-0-chown", chown(mine, 0, 0));
+    /* setresuid, setreuid and setuid set fsuid to the new euid. */
+    setfsuid(1234);
+    setresuid(-1, 1000, -1);
+    expect("setresuid-sets-fsuid", setfsuid(-1) == 1000, "fsuid %d", setfsuid(-1));
+    EXPECT_ERR("euid-1000-open-eacces", open(secret, O_RDONLY), EACCES);
+    setreuid(-1, 0);
+    expect("setreuid-sets-fsuid", setfsuid(-1) == 0, "fsuid %d", setfsuid(-1));
+    setfsuid(1234);
+    setuid(0);
+    expect("setuid-sets-fsuid", setfsuid(-1) == 0, "fsuid %d", setfsuid(-1));
+    setfsgid(1234);
+    setresgid(-1, 0, -1);
+    expect("setresgid-sets-fsgid", setfsgid(-1) == 0, "fsgid %d", setfsgid(-1));
+    return 0;
+}
+
+static void g_fsids(void) {
+    snprintf(fs_dir, sizeof fs_dir, "/tmp/husk-fsids-%d", (int)getpid());
+    mkdir(fs_dir, 0777);
+    chmod(fs_dir, 0777);
+    char p[128];
+    fs_path(p, sizeof p, "secret");
+    int fd = open(p, O_CREAT | O_WRONLY, 0600);
+    write(fd, "s", 1);
+    close(fd);
+    fs_path(p, sizeof p, "rootonly");
+    mkdir(p, 0755);
+    in_child("fsids-child", child_fsids);
+    const char *names[] = {"secret", "mine", "mine2", "rootonly/sub"};
+    for (unsigned i = 0; i < sizeof names / sizeof *names; i++) {
+        fs_path(p, sizeof p, names[i]);
+        unlink(p);
+        rmdir(p);
+    }
+    fs_path(p, sizeof p, "rootonly");
+    rmdir(p);
+    rmdir(fs_dir);
+}
+
 static const struct test_group groups[] = {
     {"ids", g_ids},         {"creds", g_creds},   {"prctl", g_prctl},
     {"pdeathsig", g_pdeathsig}, {"subreaper", g_subreaper}, {"rlimit", g_rlimit},
     {"umask", g_umask},     {"usage", g_usage},   {"sched", g_sched},
+    {"fsids", g_fsids},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

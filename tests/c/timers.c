@@ -13,7 +13,9 @@
 #include <semaphore.h>
 #include <stdatomic.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 
 #define MS 1000000LL
 #define SLACK (2000 * MS)
@@ -626,12 +628,130 @@ static void g_clocks(void) {
     close(p[1]);
 }
 
+/* ---- RLIMIT_CPU ---------------------------------------------------------- */
+
+/* The child's SIGXCPU handler reports each signal down a pipe: the si_code
+ * and the soft limit it then sees (Linux raises it by one second first). */
+static int xcpu_pipe = -1;
+static volatile int xcpu_stop_after; /* > 0: set the soft limit infinite at this count */
+static volatile int xcpu_count;
+static void xcpu_handler(int sig, siginfo_t *si, void *uc) {
+    (void)sig;
+    (void)uc;
+    struct rlimit rl;
+    getrlimit(RLIMIT_CPU, &rl);
+    int rec[2] = {si->si_code, (int)rl.rlim_cur};
+    if (write(xcpu_pipe, rec, sizeof rec) < 0)
+        _exit(99);
+    if (++xcpu_count == xcpu_stop_after) {
+        rl.rlim_cur = RLIM_INFINITY;
+        setrlimit(RLIMIT_CPU, &rl);
+    }
+}
+
+/* Burns `ms` of the process's CPU time in user code, looking at the clock
+ * only every million iterations (under husk, time the sentry spends serving
+ * syscalls is not the process's CPU time), for at most 20 s of wall time. */
+static void spin_user_ms(long ms) {
+    long long end = clock_ns(CLOCK_PROCESS_CPUTIME_ID) + ms * MS;
+    long long wall_end = mono_ns() + 20000 * MS;
+    volatile unsigned long x = 0;
+    while (clock_ns(CLOCK_PROCESS_CPUTIME_ID) < end && mono_ns() < wall_end)
+        for (int i = 0; i < 1000000; i++)
+            x += i;
+}
+
+/* Forks a child that installs the handler, spins `pre_ms` of CPU time,
+ * sets RLIMIT_CPU to soft/hard, then spins `ms` more (or until killed) and
+ * exits 0. Prints "<name>-sigxcpu-count", "-si-code", "-soft-limits" and
+ * "-status" checks against what Linux does. */
+static void rlimit_cpu_case(const char *name, long pre_ms, rlim_t soft, rlim_t hard, int stop_after, long ms,
+                            int want_count, const char *want_softs, const char *want_status) {
+    int p[2];
+    if (pipe(p) < 0) {
+        printf("%s-pipe: %s\n", name, errno_name(errno));
+        return;
+    }
+    pid_t pid = xfork();
+    if (pid == 0) {
+        close(p[0]);
+        xcpu_pipe = p[1];
+        xcpu_stop_after = stop_after;
+        struct sigaction sa = {0};
+        sa.sa_sigaction = xcpu_handler;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
+        sigaction(SIGXCPU, &sa, NULL);
+        spin_user_ms(pre_ms);
+        struct rlimit rl = {soft, hard};
+        if (setrlimit(RLIMIT_CPU, &rl) < 0)
+            _exit(98);
+        spin_user_ms(ms);
+        _exit(0);
+    }
+    close(p[1]);
+    int st = 0;
+    struct rusage ru;
+    pid_t r;
+    do
+        r = wait4(pid, &st, 0, &ru);
+    while (r < 0 && errno == EINTR);
+    int rec[2], count = 0, codes_ok = 1;
+    char softs[128] = "";
+    while (read(p[0], rec, sizeof rec) == (ssize_t)sizeof rec) {
+        count++;
+        codes_ok &= rec[0] == SI_KERNEL;
+        size_t n = strlen(softs);
+        snprintf(softs + n, sizeof softs - n, "%s%d", n ? "," : "", rec[1]);
+    }
+    close(p[0]);
+    char what[96];
+    snprintf(what, sizeof what, "%s-sigxcpu-count", name);
+    expect(what, count == want_count, "%d signals, want %d", count, want_count);
+    snprintf(what, sizeof what, "%s-si-code", name);
+    expect(what, codes_ok, "a SIGXCPU without SI_KERNEL");
+    snprintf(what, sizeof what, "%s-soft-limits", name);
+    expect(what, strcmp(softs, want_softs) == 0, "handler saw soft limits [%s], want [%s]", softs, want_softs);
+    snprintf(what, sizeof what, "%s-status", name);
+    const char *got = r < 0 ? errno_name(errno) : status_text(st);
+    expect(what, strcmp(got, want_status) == 0, "%s, want %s", got, want_status);
+    if (strcmp(want_status, "killed by SIGKILL") == 0 && r > 0) {
+        /* Killed at the hard limit: its CPU time is about that much (Linux
+         * samples the limit's clock at ticks, a little behind rusage). */
+        long long cpu = tv_us(&ru.ru_utime) + tv_us(&ru.ru_stime);
+        snprintf(what, sizeof what, "%s-killed-at-hard-limit", name);
+        expect(what, cpu >= (long long)hard * 1000000 - 200000 && cpu < (long long)hard * 1000000 + SLACK / 1000,
+               "%lld ms of CPU time for a hard limit of %ld s", cpu / 1000, (long)hard);
+    }
+}
+
+static void g_rlimit_cpu(void) {
+    /* SIGXCPU at 1 s and 2 s of CPU time, SIGKILL at 3 s. */
+    rlimit_cpu_case("soft1-hard3", 0, 1, 3, 0, 10000, 2, "2,3", "killed by SIGKILL");
+    /* Lowering the limit below the time used takes effect at once: one
+     * SIGXCPU, then SIGKILL at the hard limit. */
+    rlimit_cpu_case("lowered", 1200, 1, 2, 0, 10000, 1, "2", "killed by SIGKILL");
+    /* A soft limit of 0 is already passed; setting it infinite in the
+     * handler turns the check off. */
+    rlimit_cpu_case("soft-off", 0, 0, RLIM_INFINITY, 1, 1300, 1, "1", "exited 0");
+    /* No handler: SIGXCPU's default action ends the process. */
+    pid_t pid = xfork();
+    if (pid == 0) {
+        struct rlimit rl = {0, RLIM_INFINITY};
+        setrlimit(RLIMIT_CPU, &rl);
+        spin_user_ms(3000);
+        _exit(0);
+    }
+    const char *st = wait_text(pid);
+    expect("default-action", strncmp(st, "killed by SIGXCPU", 17) == 0, "%s", st);
+}
+
 static const struct test_group groups[] = {
     {"sleep", g_sleep},
     {"itimer", g_itimer},
     {"posix", g_posix},
     {"thread-timers", g_thread_timers},
     {"clocks", g_clocks},
+    {"rlimit-cpu", g_rlimit_cpu},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

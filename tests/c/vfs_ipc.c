@@ -34,6 +34,9 @@ static void g_pipes(void) {
     int avail = 0;
     ioctl(p[0], FIONREAD, &avail);
     expect("fionread", avail == 65536, "%d", avail);
+    /* An empty read succeeds on the read end, and is EBADF on the write end. */
+    expect_ret("read-zero", read(p[0], buf, 0), errno, 0, 0);
+    EXPECT_ERR("read-zero-write-end-ebadf", read(p[1], buf, 0), EBADF);
     /* Space comes back a page at a time, as pages empty. */
     read(p[0], buf, 100);
     EXPECT_ERR("partly-read-page-no-room", write(p[1], buf, 100), EAGAIN);
@@ -177,7 +180,25 @@ static void g_poll(void) {
     close(p[0]);
     f[1].fd = p[1];
     n = poll(&f[1], 1, 0);
-    expect("pollerr", n == 1 && (f[1].revents & POLLERR), "%x", f[1].revents);
+    /* Linux: POLLERR once the readers are gone, and POLLOUT while there is
+     * room (the write would fail with EPIPE, but it would not block). */
+    expect("pollerr-with-room", n == 1 && f[1].revents == (POLLOUT | POLLERR), "%x", f[1].revents);
+    f[1].events = 0;
+    n = poll(&f[1], 1, 0);
+    expect("pollerr-unasked", n == 1 && f[1].revents == POLLERR, "%x", f[1].revents);
+    f[1].events = POLLOUT;
+    close(p[1]);
+    /* A full pipe whose readers are gone: POLLERR alone. */
+    pipe(p);
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
+    static char fill[4096];
+    while (write(p[1], fill, sizeof fill) > 0)
+        ;
+    close(p[0]);
+    f[1].fd = p[1];
+    n = poll(&f[1], 1, 0);
+    expect("pollerr-full", n == 1 && f[1].revents == POLLERR, "%x", f[1].revents);
+    close(p[1]);
     struct pollfd bad = {999, POLLIN, 0};
     n = poll(&bad, 1, 0);
     expect("pollnval", n == 1 && bad.revents == POLLNVAL, "%x", bad.revents);

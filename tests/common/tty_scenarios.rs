@@ -59,7 +59,7 @@ impl Mode {
     fn tty_name_re(self) -> &'static str {
         match self {
             Mode::Tty => r"/dev/pts/0\r\n",
-            Mode::Console => r"/dev/[[:alnum:]/]+\r\n",
+            Mode::Console => r"/dev/console\r\n",
         }
     }
 }

@@ -34,6 +34,10 @@ impl EventFd {
 }
 
 impl FileOps for EventFd {
+    fn min_read(&self) -> usize {
+        8
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         self.read_stream(buf, false)
     }

@@ -165,6 +165,10 @@ pub fn encode(info: &SigInfo) -> [u8; SIGINFO_SIZE] {
 pub struct SignalFile(pub SignalFd);
 
 impl FileOps for SignalFile {
+    fn min_read(&self) -> usize {
+        SIGINFO_SIZE
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         self.read_stream(buf, false)
     }

@@ -153,6 +153,10 @@ impl TimerFd {
 pub struct TimerFile(pub Arc<TimerFd>);
 
 impl FileOps for TimerFile {
+    fn min_read(&self) -> usize {
+        8
+    }
+
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         self.read_stream(buf, false)
     }

@@ -5,6 +5,7 @@
 //! pages live in the stub, so the host provides copy-on-write and demand
 //! paging; file mappings map the file's host descriptor, sharing the page cache.
 
+pub mod account;
 pub mod layout;
 pub mod usermem;
 mod vmas;
@@ -14,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::vfs::file::OpenFile;
 use crate::platform::ptrace::{ProcessMemory, StubThread};
+use account::{MemAccount, Reservation};
 use layout::{page_align_up, APP_TOP, MMAP_MIN_ADDR, PAGE};
 pub use vmas::{Backing, Vma};
 
@@ -35,6 +37,8 @@ pub struct MemoryManager {
     /// list and the stub never disagree.
     pub state: Mutex<MmState>,
     memory: ProcessMemory,
+    /// The container's account the committed mappings are charged to.
+    account: Arc<MemAccount>,
 }
 
 /// What a new mapping is made of.
@@ -90,8 +94,8 @@ fn inject(t: &mut StubThread, nr: i64, args: [u64; 6]) -> SysResult {
 
 impl MemoryManager {
     /// An empty address space for the stub process of `thread`, with the
-    /// vDSO ranges the stub keeps.
-    pub fn new(thread: &StubThread) -> Arc<MemoryManager> {
+    /// vDSO ranges the stub keeps, charging `account`.
+    pub fn new(thread: &StubThread, account: Arc<MemAccount>) -> Arc<MemoryManager> {
         let mut vmas = vmas::VmaSet::default();
         for &(s, e) in crate::platform::ptrace::vdso_ranges() {
             vmas.insert(Vma {
@@ -105,28 +109,73 @@ impl MemoryManager {
         Arc::new(MemoryManager {
             state: Mutex::new(MmState { vmas, brk_start: 0, brk: 0, mmap_top: layout::MMAP_TOP }),
             memory: thread.memory(),
+            account,
         })
     }
 
+    /// Charges what a fork's copy of this address space commits, ahead of
+    /// the fork (held to the limit: a fork that does not fit is ENOMEM, as
+    /// in Linux's strict overcommit mode).
+    pub fn reserve_fork(&self) -> Result<Reservation, Errno> {
+        let bytes = self.lock().vmas.committed();
+        Reservation::take(&self.account, bytes).map_err(|()| Errno::ENOMEM)
+    }
+
     /// The address space of a forked child: the same mappings, in the stub
-    /// process `host_pid` that the host copied from the parent's.
-    pub fn fork_from(parent: &MemoryManager, host_pid: i32) -> Arc<MemoryManager> {
+    /// process `host_pid` that the host copied from the parent's, charged
+    /// by `charge` (from `reserve_fork`).
+    pub fn fork_from(parent: &MemoryManager, host_pid: i32, charge: Reservation) -> Arc<MemoryManager> {
         let st = parent.lock();
+        let vmas = st.vmas.clone();
+        // The parent's other threads may have changed its mappings since.
+        let (have, reserved) = (vmas.committed(), charge.bytes());
+        if have > reserved {
+            parent.account.force_charge(have - reserved);
+        } else {
+            parent.account.uncharge(reserved - have);
+        }
+        charge.keep();
         Arc::new(MemoryManager {
-            state: Mutex::new(MmState {
-                vmas: st.vmas.clone(),
-                brk_start: st.brk_start,
-                brk: st.brk,
-                mmap_top: st.mmap_top,
-            }),
+            state: Mutex::new(MmState { vmas, brk_start: st.brk_start, brk: st.brk, mmap_top: st.mmap_top }),
             memory: ProcessMemory::of(host_pid),
+            account: parent.account.clone(),
         })
     }
 
     /// Forgets every mapping (the process has exited; its stub is gone),
-    /// releasing the files they hold.
+    /// releasing the files they hold and the memory they committed.
     pub fn release(&self) {
-        self.lock().vmas = vmas::VmaSet::default();
+        let mut st = self.lock();
+        self.account.uncharge(st.vmas.committed());
+        st.vmas = vmas::VmaSet::default();
+    }
+
+    /// The bytes this address space commits (`account.rs`).
+    pub fn committed(&self) -> u64 {
+        self.lock().vmas.committed()
+    }
+
+    /// Runs `change` (which applies a mapping change to the stub and to
+    /// `st.vmas`) with `need` bytes charged first, held to the limit
+    /// (ENOMEM otherwise, recorded for the OOM killer); afterwards the
+    /// account follows what the mappings really commit.
+    fn charged<T>(
+        &self,
+        st: &mut MmState,
+        need: u64,
+        change: impl FnOnce(&mut MmState) -> Result<T, Errno>,
+    ) -> Result<T, Errno> {
+        let before = st.vmas.committed();
+        self.account.try_charge(need).map_err(|()| Errno::ENOMEM)?;
+        let r = change(st);
+        let after = st.vmas.committed();
+        let extra = after as i128 - before as i128 - need as i128;
+        if extra > 0 {
+            self.account.force_charge(extra as u64);
+        } else {
+            self.account.uncharge((-extra) as u64);
+        }
+        r
     }
 
     /// Memory access for copy-in/copy-out.
@@ -202,10 +251,14 @@ impl MemoryManager {
             (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32)) | host_kind | libc::MAP_FIXED as u32;
         let prot = req.prot & PROT_MASK;
         let off = if matches!(backing, Backing::Anon) { 0 } else { req.offset };
-        inject(t, libc::SYS_mmap, [addr, len, prot as u64, host_flags as u64, fd, off])?;
-        st.vmas.remove_range(addr, addr + len);
-        st.vmas.insert(Vma { start: addr, end: addr + len, prot, flags: host_kind, backing });
-        Ok(addr)
+        let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing };
+        let need = vma.charge().saturating_sub(st.vmas.charge_in(addr, addr + len, None));
+        self.charged(&mut st, need, |st| {
+            inject(t, libc::SYS_mmap, [addr, len, prot as u64, host_flags as u64, fd, off])?;
+            st.vmas.remove_range(addr, addr + len);
+            st.vmas.insert(vma);
+            Ok(addr)
+        })
     }
 
     /// `munmap(2)`.
@@ -220,8 +273,11 @@ impl MemoryManager {
         }
         let mut st = self.lock();
         if st.vmas.overlaps(addr, end) {
-            inject(t, libc::SYS_munmap, [addr, len, 0, 0, 0, 0])?;
-            st.vmas.remove_range(addr, end);
+            self.charged(&mut st, 0, |st| {
+                inject(t, libc::SYS_munmap, [addr, len, 0, 0, 0, 0])?;
+                st.vmas.remove_range(addr, end);
+                Ok(())
+            })?;
         }
         Ok(0)
     }
@@ -248,9 +304,12 @@ impl MemoryManager {
         if prot & libc::PROT_WRITE as u32 != 0 && st.vmas.any_shared_readonly_file(addr, end) {
             return Err(Errno::EACCES);
         }
-        inject(t, libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])?;
-        st.vmas.set_prot(addr, end, prot);
-        Ok(0)
+        let need = st.vmas.charge_in(addr, end, Some(prot)).saturating_sub(st.vmas.charge_in(addr, end, None));
+        self.charged(&mut st, need, |st| {
+            inject(t, libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])?;
+            st.vmas.set_prot(addr, end, prot);
+            Ok(0)
+        })
     }
 
     /// `brk(2)`: returns the new break, or the old one when it cannot move.
@@ -269,27 +328,30 @@ impl MemoryManager {
                 return Ok(old);
             }
             let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64;
-            if inject(
-                t,
-                libc::SYS_mmap,
-                [old_end, new_end - old_end, (libc::PROT_READ | libc::PROT_WRITE) as u64, flags, u64::MAX, 0],
-            )
-            .is_err()
-            {
-                return Ok(old);
-            }
-            st.vmas.insert(Vma {
-                start: old_end,
-                end: new_end,
-                prot: (libc::PROT_READ | libc::PROT_WRITE) as u32,
-                flags: libc::MAP_PRIVATE as u32,
-                backing: Backing::Heap,
+            let grown = self.charged(&mut st, new_end - old_end, |st| {
+                let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+                inject(t, libc::SYS_mmap, [old_end, new_end - old_end, prot, flags, u64::MAX, 0])?;
+                st.vmas.insert(Vma {
+                    start: old_end,
+                    end: new_end,
+                    prot: prot as u32,
+                    flags: libc::MAP_PRIVATE as u32,
+                    backing: Backing::Heap,
+                });
+                Ok(())
             });
-        } else if new_end < old_end {
-            if inject(t, libc::SYS_munmap, [new_end, old_end - new_end, 0, 0, 0, 0]).is_err() {
+            if grown.is_err() {
                 return Ok(old);
             }
-            st.vmas.remove_range(new_end, old_end);
+        } else if new_end < old_end {
+            let shrunk = self.charged(&mut st, 0, |st| {
+                inject(t, libc::SYS_munmap, [new_end, old_end - new_end, 0, 0, 0, 0])?;
+                st.vmas.remove_range(new_end, old_end);
+                Ok(())
+            });
+            if shrunk.is_err() {
+                return Ok(old);
+            }
         }
         st.brk = want;
         Ok(want)
@@ -329,8 +391,11 @@ impl MemoryManager {
         let vma = st.vmas.single_vma_covering(old, old_end).ok_or(Errno::EFAULT)?;
         if !fixed && new_len <= old_len {
             if new_len < old_len {
-                inject(t, libc::SYS_munmap, [old + new_len, old_len - new_len, 0, 0, 0, 0])?;
-                st.vmas.remove_range(old + new_len, old_end);
+                self.charged(&mut st, 0, |st| {
+                    inject(t, libc::SYS_munmap, [old + new_len, old_len - new_len, 0, 0, 0, 0])?;
+                    st.vmas.remove_range(old + new_len, old_end);
+                    Ok(())
+                })?;
             }
             return Ok(old);
         }
@@ -356,17 +421,22 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         };
         let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
-        inject(t, libc::SYS_mremap, [old, old_len, new_len, host_flags, target, 0])?;
-        st.vmas.remove_range(old, old_end);
-        if target != old {
-            st.vmas.remove_range(target, target + new_len);
-        }
         let backing = match vma.backing {
             Backing::File { file, offset } => Backing::File { file, offset: offset + (old - vma.start) },
             b => b,
         };
-        st.vmas.insert(Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing });
-        Ok(target)
+        let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
+        // The grown part is new; what a fixed target replaces is given back after.
+        let need = moved.charge().saturating_sub(st.vmas.charge_in(old, old_end, None));
+        self.charged(&mut st, need, |st| {
+            inject(t, libc::SYS_mremap, [old, old_len, new_len, host_flags, target, 0])?;
+            st.vmas.remove_range(old, old_end);
+            if target != old {
+                st.vmas.remove_range(target, target + new_len);
+            }
+            st.vmas.insert(moved);
+            Ok(target)
+        })
     }
 
     /// `madvise(2)`: advice is applied to the stub's pages by the host.
@@ -385,6 +455,13 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         }
         inject(t, libc::SYS_madvise, [addr, len, advice as u64, 0, 0, 0])
+    }
+}
+
+impl Drop for MemoryManager {
+    fn drop(&mut self) {
+        let st = self.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.account.uncharge(st.vmas.committed());
     }
 }
 

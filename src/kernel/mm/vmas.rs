@@ -33,6 +33,23 @@ pub struct Vma {
 }
 
 impl Vma {
+    /// The bytes this mapping commits (`account.rs`): private writable
+    /// memory and shared anonymous memory; nothing for the vDSO, read-only
+    /// or inaccessible private mappings, or shared file mappings (their
+    /// pages are the file's).
+    pub fn charge(&self) -> u64 {
+        let len = self.end - self.start;
+        let shared = self.flags & libc::MAP_SHARED as u32 != 0;
+        let writable = self.prot & libc::PROT_WRITE as u32 != 0;
+        match self.backing {
+            Backing::Vdso => 0,
+            Backing::File { .. } if shared => 0,
+            Backing::Anon | Backing::Heap | Backing::Stack if shared => len,
+            _ if writable => len,
+            _ => 0,
+        }
+    }
+
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.
     fn slice(&self, start: u64, end: u64) -> Vma {
         let mut v = self.clone();
@@ -49,12 +66,39 @@ impl Vma {
 #[derive(Clone, Default)]
 pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
+    /// The sum of the mappings' `charge`.
+    committed: u64,
 }
 
 impl VmaSet {
     /// All mappings in address order.
     pub fn iter(&self) -> impl Iterator<Item = &Vma> {
         self.map.values()
+    }
+
+    /// The bytes the mappings commit.
+    pub fn committed(&self) -> u64 {
+        self.committed
+    }
+
+    /// The bytes the parts of mappings inside `[start, end)` commit, with
+    /// their protection replaced by `prot` if given.
+    pub fn charge_in(&self, start: u64, end: u64, prot: Option<u32>) -> u64 {
+        self.intersecting(start, end)
+            .map(|v| {
+                let mut s = v.slice(start, end);
+                if let Some(p) = prot {
+                    s.prot = p;
+                }
+                s.charge()
+            })
+            .sum()
+    }
+
+    fn take(&mut self, start: u64) -> Option<Vma> {
+        let v = self.map.remove(&start)?;
+        self.committed -= v.charge();
+        Some(v)
     }
 
     /// Mappings intersecting `[start, end)`.
@@ -96,14 +140,17 @@ impl VmaSet {
 
     /// Inserts a mapping. Precondition: the range is free.
     pub fn insert(&mut self, v: Vma) {
-        self.map.insert(v.start, v);
+        self.committed += v.charge();
+        if let Some(old) = self.map.insert(v.start, v) {
+            self.committed -= old.charge();
+        }
     }
 
     /// Removes `[start, end)`, splitting mappings at the edges.
     pub fn remove_range(&mut self, start: u64, end: u64) {
         let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
         for v in hit {
-            self.map.remove(&v.start);
+            self.take(v.start);
             if v.start < start {
                 self.insert(v.slice(v.start, start));
             }
@@ -117,7 +164,7 @@ impl VmaSet {
     pub fn set_prot(&mut self, start: u64, end: u64, prot: u32) {
         let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
         for v in hit {
-            self.map.remove(&v.start);
+            self.take(v.start);
             if v.start < start {
                 self.insert(v.slice(v.start, start));
             }

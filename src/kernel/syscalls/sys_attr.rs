@@ -54,7 +54,7 @@ fn apply(
 
 fn do_chmod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: i32) -> SysResult {
     let tgt = target(t, dirfd, path_addr, flags)?;
-    let c = t.creds();
+    let c = t.fs_creds();
     let change = MetaChange { mode: Some(mode & 0o7777), ..Default::default() };
     apply(t, tgt, &change, |st| {
         if c.euid != 0 && st.uid != c.euid {
@@ -106,7 +106,7 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
         return Err(Errno::EINVAL);
     }
     let tgt = target(t, dirfd, path_addr, flags)?;
-    let c = t.creds();
+    let c = t.fs_creds();
     let uid = (uid != u32::MAX).then_some(uid);
     let gid = (gid != u32::MAX).then_some(gid);
     let mut change = MetaChange { uid, gid, ..Default::default() };
@@ -189,7 +189,7 @@ fn set_times(t: &mut Task, dirfd: i32, path_addr: u64, times: Option<[(i64, i64)
     }
     let flags = if path_addr == 0 { flags | libc::AT_EMPTY_PATH } else { flags };
     let tgt = target(t, dirfd, path_addr, flags)?;
-    let c = t.creds();
+    let c = t.fs_creds();
     let change = MetaChange { atime, mtime, ..Default::default() };
     let may_write = |st: &crate::kernel::vfs::stat::Stat| c.may_access(st, 2, true);
     apply(t, tgt, &change, |st| {

@@ -272,7 +272,7 @@ pub fn memfd_create(t: &mut Task, a: &Args) -> SysResult {
         Err(Errno::ENAMETOOLONG) => return Err(Errno::EINVAL),
         Err(e) => return Err(e),
     };
-    let creds = t.creds();
+    let creds = t.fs_creds();
     let (file, path) = memfd::create(&name, flags, creds.euid, creds.egid)?;
     // O_LARGEFILE as the x86_64 kernel reports it (libc's constant is 0 there).
     let status = libc::O_RDWR as u32 | 0o100000;

@@ -62,8 +62,16 @@ pub(super) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 /// Reads from `file` into application memory at `addr`. For regular files
 /// it loops until `len` bytes or end of file; streams return after one read.
 pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    // Linux's vfs_read order: the access mode, the buffer, then the file,
+    // which may refuse a short read (even an empty one).
+    if !file.is_readable() {
+        return Err(Errno::EBADF);
+    }
     access_ok(addr, len)?;
     let len = len.min(MAX_RW);
+    if (len as usize) < file.ops.min_read() {
+        return Err(Errno::EINVAL);
+    }
     if len == 0 {
         return Ok(0);
     }

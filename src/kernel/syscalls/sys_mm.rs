@@ -2,11 +2,42 @@
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::account::{take_refused, ForceCharges};
 use crate::kernel::mm::MapRequest;
 use crate::kernel::task::Task;
 
+/// Rounds of the OOM killer one call may start before its charge is let
+/// through (the victims are then slow to go, but going).
+const OOM_ROUNDS: usize = 4;
+
+/// Runs a mapping change; when its charge would pass the container's
+/// memory limit, the OOM killer makes room (or ends the caller) and the
+/// change is tried again (kernel/oom.rs).
+fn with_oom(t: &mut Task, a: &Args, op: fn(&mut Task, &Args) -> SysResult) -> SysResult {
+    take_refused();
+    let mut r = op(t, a);
+    for round in 0..=OOM_ROUNDS {
+        let need = take_refused();
+        if need == 0 {
+            break;
+        }
+        crate::kernel::oom::out_of_memory(t, need)?;
+        r = if round == OOM_ROUNDS {
+            let _forced = ForceCharges::new();
+            op(t, a)
+        } else {
+            op(t, a)
+        };
+    }
+    r
+}
+
 /// Implements mmap(2).
 pub fn mmap(t: &mut Task, a: &Args) -> SysResult {
+    with_oom(t, a, do_mmap)
+}
+
+fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
     let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
     let file = if flags & libc::MAP_ANONYMOUS as u32 == 0 {
         let f = t.file(fd)?;
@@ -40,17 +71,17 @@ pub fn munmap(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements mprotect(2).
 pub fn mprotect(t: &mut Task, a: &Args) -> SysResult {
-    t.mm().mprotect(&mut t.thread, a[0], a[1], a[2] as u32)
+    with_oom(t, a, |t, a| t.mm().mprotect(&mut t.thread, a[0], a[1], a[2] as u32))
 }
 
 /// Implements mremap(2).
 pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
-    t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4])
+    with_oom(t, a, |t, a| t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4]))
 }
 
 /// Implements brk(2).
 pub fn brk(t: &mut Task, a: &Args) -> SysResult {
-    t.mm().brk(&mut t.thread, a[0])
+    with_oom(t, a, |t, a| t.mm().brk(&mut t.thread, a[0]))
 }
 
 /// Implements madvise(2).

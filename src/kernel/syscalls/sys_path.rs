@@ -62,9 +62,9 @@ pub(super) fn at_path(t: &Task, dirfd: i32, path: Vec<u8>) -> Result<At, Errno> 
     Ok(At { root: t.root(), start, path })
 }
 
-/// The caller's credentials, for permission checks.
+/// The caller's credentials for file permission checks (the fs ids).
 pub(super) fn creds(t: &Task) -> Credentials {
-    t.creds()
+    t.fs_creds()
 }
 
 /// Installs an open file as a new descriptor.
@@ -238,9 +238,14 @@ pub fn statx(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Whether the caller's credentials grant `mode` on a file.
+/// Whether the caller's credentials grant `mode` on a file: with the fs
+/// ids (`effective`), or with the real ids as access(2) checks.
 pub fn permitted(t: &Task, s: &Stat, mode: u32, effective: bool) -> bool {
-    t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).may_access(s, mode, effective)
+    if effective {
+        t.fs_creds().may_access(s, mode, true)
+    } else {
+        t.creds().may_access(s, mode, false)
+    }
 }
 
 fn do_access(t: &mut Task, dirfd: i32, path_addr: u64, mode: u64, flags: i32) -> SysResult {

@@ -193,6 +193,9 @@ pub fn prlimit64(t: &mut Task, a: &Args) -> SysResult {
         }
         prev
     };
+    if new.is_some() && res == libc::RLIMIT_CPU {
+        target.timers.update_rlimit_cpu(&t.kernel, &target);
+    }
     if old != 0 {
         t.mem().write_u64(old, prev.cur)?;
         t.mem().write_u64(old + 8, prev.max)?;

@@ -109,7 +109,7 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
         if !st.is_regular() && !st.is_dir() {
             return Err(Errno::EPERM);
         }
-        if !c.may_access(&st, 2, true) {
+        if !t.fs_creds().may_access(&st, 2, true) {
             return Err(Errno::EACCES);
         }
     }

@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use super::{GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, ThreadGroup, VforkDone};
 use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::account::Reservation;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::MemoryManager;
 use crate::kernel::ns::{NsProxy, Pid};
@@ -192,6 +193,8 @@ impl Task {
             ForkSlot { kernel: &kernel, uid }
         };
         let thread = a.flags & CLONE_THREAD != 0;
+        // A new address space is charged before the host copies it.
+        let charge = if thread || a.flags & CLONE_VM != 0 { None } else { Some(self.mm().reserve_fork()?) };
         let host_flags = if thread { HOST_THREAD_FLAGS } else { HOST_PROCESS_FLAGS | (a.flags & CLONE_VM) };
         // The ids come first: a PID namespace whose init has gone takes no
         // new process (ENOMEM).
@@ -203,7 +206,7 @@ impl Task {
         let host = host as i32;
         let (host_pid, host_tid) = if thread { (self.thread.pid(), host) } else { (host, host) };
 
-        let tg = if thread { self.tg.clone() } else { self.new_group(tid.clone(), &a, host_pid) };
+        let tg = if thread { self.tg.clone() } else { self.new_group(tid.clone(), &a, host_pid, charge) };
         if !thread {
             kernel.tracers.on_fork(self.tg.gpid(), tid.global());
         }
@@ -281,9 +284,12 @@ impl Task {
     }
 
     /// Builds the process of a forked child.
-    fn new_group(&self, pid: Arc<Pid>, a: &CloneArgs, host_pid: i32) -> Arc<ThreadGroup> {
+    fn new_group(&self, pid: Arc<Pid>, a: &CloneArgs, host_pid: i32, charge: Option<Reservation>) -> Arc<ThreadGroup> {
         let parent_mm = self.mm();
-        let mm = if a.flags & CLONE_VM != 0 { parent_mm } else { MemoryManager::fork_from(&parent_mm, host_pid) };
+        let mm = match charge {
+            Some(c) if a.flags & CLONE_VM == 0 => MemoryManager::fork_from(&parent_mm, host_pid, c),
+            _ => parent_mm,
+        };
         let fds = if a.flags & CLONE_FILES != 0 { self.tg.fds.clone() } else { Arc::new(self.tg.fds.fork()) };
         let fs = if a.flags & CLONE_FS != 0 {
             self.tg.fs.clone()

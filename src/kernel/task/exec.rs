@@ -33,7 +33,9 @@ pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
 #[allow(clippy::too_many_arguments)]
 fn load_fresh(
     vfs: &Arc<crate::kernel::vfs::Vfs>,
+    account: Arc<crate::kernel::mm::account::MemAccount>,
     creds: &Credentials,
+    fs_ids: (u32, u32),
     cwd: &[u8],
     root: &[u8],
     path: Vec<u8>,
@@ -46,8 +48,10 @@ fn load_fresh(
         Errno::EAGAIN
     })?;
     pin_together(thread.tid(), cpu);
-    let mm = MemoryManager::new(&thread);
-    let may_exec = |s: &crate::kernel::vfs::stat::Stat| creds.may_access(s, 1, true);
+    let mm = MemoryManager::new(&thread, account);
+    // Execute permission is checked with the fs ids.
+    let fs_creds = Credentials { euid: fs_ids.0, egid: fs_ids.1, ..creds.clone() };
+    let may_exec = |s: &crate::kernel::vfs::stat::Stat| fs_creds.may_access(s, 1, true);
     let req = ExecRequest {
         vfs,
         cwd,
@@ -66,9 +70,12 @@ fn load_fresh(
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
     let creds = t.creds();
     let name = comm_of(&path);
+    let fs = t.fs_creds();
     let (thread, mm, loaded) = load_fresh(
         &t.vfs(),
+        t.tg.container.memory.clone(),
         &creds,
+        (fs.euid, fs.egid),
         &t.cwd(),
         &t.root(),
         path,
@@ -275,7 +282,9 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
     let name = comm_of(&spec.path);
     let (thread, mm, loaded) = load_fresh(
         &spec.container.namespaces().mnt,
+        spec.container.memory.clone(),
         &creds,
+        (creds.euid, creds.egid),
         &spec.cwd,
         b"/",
         spec.path,

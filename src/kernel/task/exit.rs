@@ -24,6 +24,11 @@ impl Task {
     /// Runs the task on this sentry thread until it exits, then tears it down.
     pub fn run_to_exit(&mut self) {
         crate::kernel::wait::set_current(Some(self.shared.clone()));
+        if self.tid == self.tg.gpid() {
+            // A new process: a finite RLIMIT_CPU (set by the spec or
+            // inherited over fork) counts its CPU time from here.
+            self.tg.timers.update_rlimit_cpu(&self.kernel, &self.tg);
+        }
         let status = self.run();
         self.exit_task(status);
         crate::kernel::wait::set_current(None);
@@ -121,8 +126,15 @@ impl Task {
             return;
         }
         let status = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.unwrap_or(status);
-        // What the process used, with its waited-for descendants, for wait4.
-        let mut used = super::usage::Usage::of_host_process(self.thread.pid());
+        // What the process used over its whole life (every image exec ran),
+        // with its waited-for descendants, for wait4.
+        tg.timers.retire_image(self.thread.pid());
+        let times = tg.timers.cpu_times(&tg);
+        let mut used = super::usage::Usage {
+            utime_us: times.user_ns / 1000,
+            stime_us: times.system_ns / 1000,
+            maxrss_kb: tg.timers.maxrss_kb(&tg),
+        };
         let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
         used.add(super::usage::Usage { utime_us: cu, stime_us: cs, maxrss_kb: 0 });
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).usage = used;

@@ -474,6 +474,19 @@ impl Task {
     pub fn pidns(&self) -> &Arc<PidNamespace> {
         self.tg.pid.ns()
     }
+
+    /// The credentials files are checked against, as Linux does: the
+    /// effective ids replaced by the fs ids (`setfsuid`, `setfsgid`; they
+    /// follow the effective ids unless set apart). File permission checks,
+    /// the owner of new files and the file capabilities (root's override,
+    /// chown, fowner, mknod) all go by these.
+    pub fn fs_creds(&self) -> Credentials {
+        let mut c = self.creds();
+        let p = self.tg.privs.lock().unwrap_or_else(|e| e.into_inner());
+        c.euid = p.fsuid;
+        c.egid = p.fsgid;
+        c
+    }
 }
 
 // -- Identity and scheduling attributes (syscalls/sys_ident.rs). --

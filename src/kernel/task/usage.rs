@@ -1,5 +1,6 @@
 //! Resource usage of processes, as `wait4` and `getrusage(RUSAGE_CHILDREN)`
-//! report it: CPU time and peak memory of the stub process that ran it.
+//! report it: CPU time and peak memory of the stub processes that ran it
+//! (every image; see `timer::ProcessTimers`).
 
 /// What a process used.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -11,36 +12,6 @@ pub struct Usage {
 }
 
 impl Usage {
-    /// The usage of host process `pid` so far (a stub), from its CPU clock
-    /// and `/proc/<pid>/{stat,status}`.
-    pub fn of_host_process(pid: i32) -> Usage {
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
-        // SAFETY: clock_gettime writes one timespec into our local; the
-        // clock id names the CPU clock of process `pid`.
-        let total_us = if unsafe { libc::clock_gettime((!pid << 3) | 2, &mut ts) } == 0 {
-            ts.tv_sec as u64 * 1_000_000 + ts.tv_nsec as u64 / 1000
-        } else {
-            0
-        };
-        // SAFETY: sysconf has no preconditions.
-        let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
-        let stime_us = std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            .ok()
-            .and_then(|s| {
-                // Fields after the parenthesised command name: stime is the 15th field.
-                let rest = &s[s.rfind(')')? + 2..];
-                rest.split_whitespace().nth(12)?.parse::<u64>().ok()
-            })
-            .map(|ticks| ticks * 1_000_000 / hz)
-            .unwrap_or(0)
-            .min(total_us);
-        let maxrss_kb = std::fs::read_to_string(format!("/proc/{pid}/status"))
-            .ok()
-            .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0);
-        Usage { utime_us: total_us - stime_us, stime_us, maxrss_kb }
-    }
-
     /// Adds `other` (times add up; the peak is the larger one).
     pub fn add(&mut self, other: Usage) {
         self.utime_us += other.utime_us;

@@ -5,6 +5,14 @@
 //! Device nodes open by number, wherever they are (`mknod` in the sandbox
 //! works too): the sentry's own devices, terminals through the TTY layer,
 //! and nothing else (ENXIO). A host device is never opened.
+//!
+//! In console mode (`husk do --console`) the caller's terminal is the
+//! sandbox's console: `/dev/console` (5:1, made when the console is
+//! attached, as runc and LXC make it only for a container with a terminal)
+//! opens it, and the container's stdio on it are that node's files, so
+//! `ttyname` (readlink of `/proc/self/fd/N`, then a stat compared with
+//! `fstat`) names it `/dev/console`, as on a Linux system whose shell runs
+//! on the system console.
 
 use std::os::fd::RawFd;
 use std::sync::Arc;
@@ -13,9 +21,10 @@ use super::file::{DirEntry, FileOps};
 use super::overlay::Overlay;
 use super::stat::{dev_major, dev_minor, makedev, Stat};
 use super::upper::{DevKind, DeviceHandle, SpecialKind};
-use super::Vfs;
+use super::{Caller, Lookup, Vfs};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::tty::job::Terminal;
 use crate::kernel::wait::WaitQueue;
 
 /// Builds the `/dev` tmpfs.
@@ -56,9 +65,29 @@ pub fn open(vfs: &Vfs, st: &Stat, flags: u32) -> Result<Box<dyn FileOps>, Errno>
         DevKind::Tty => crate::kernel::tty::open_controlling_tty(flags)?,
         DevKind::Ptmx => vfs.devpts.open_ptmx(flags)?,
         DevKind::Pts(n) => vfs.devpts.open_pts(n, flags)?,
+        DevKind::Console => {
+            let console = vfs.console.lock().unwrap_or_else(|e| e.into_inner()).clone();
+            // Linux has no console device to open then either.
+            console.ok_or(Errno::ENODEV)?.reopen(flags)?
+        }
         kind => return Ok(Box::new(DeviceHandle { kind, stat: *st })),
     };
     Ok(Box::new(DevFile { inner, stat: *st }))
+}
+
+impl Vfs {
+    /// Makes `console` the sandbox's console: `/dev/console` opens it from
+    /// now on. Returns the node's metadata, for `DevFile::new`.
+    pub fn attach_console(&self, console: Arc<dyn Terminal>) -> Result<Stat, Errno> {
+        *self.console.lock().unwrap_or_else(|e| e.into_inner()) = Some(console);
+        let (ma, mi) = DevKind::Console.numbers();
+        let lk = Lookup { root: b"/", start: b"/", follow: false, resolve: 0 };
+        match self.mknod(&lk, b"/dev/console", libc::S_IFCHR | 0o600, makedev(ma, mi), Caller::SENTRY) {
+            Ok(()) | Err(Errno::EEXIST) => {}
+            Err(e) => return Err(e),
+        }
+        self.stat(b"/", b"/dev/console", false)
+    }
 }
 
 /// A terminal opened through a device node: the TTY layer's file, with the
@@ -67,6 +96,13 @@ pub fn open(vfs: &Vfs, st: &Stat, flags: u32) -> Result<Box<dyn FileOps>, Errno>
 pub struct DevFile {
     inner: Box<dyn FileOps>,
     stat: Stat,
+}
+
+impl DevFile {
+    /// `inner` shown as the device node whose metadata is `stat`.
+    pub fn new(inner: Box<dyn FileOps>, stat: Stat) -> DevFile {
+        DevFile { inner, stat }
+    }
 }
 
 impl FileOps for DevFile {

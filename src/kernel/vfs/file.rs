@@ -29,6 +29,11 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
+    /// The smallest read the file serves (an eventfd's counter, a
+    /// signalfd's record): a shorter one, even of 0 bytes, is EINVAL.
+    fn min_read(&self) -> usize {
+        0
+    }
     /// Reads from a stream (a file that is not `seekable`), honouring
     /// O_NONBLOCK; blocking waits must be interruptible (see `wait`).
     fn read_stream(&self, buf: &mut [u8], _nonblock: bool) -> Result<usize, Errno> {

@@ -95,6 +95,9 @@ pub struct Vfs {
     /// Extended attributes set in the sandbox (`xattr.rs`), shared by all
     /// mount namespaces (they belong to files).
     xattrs: Arc<std::sync::Mutex<xattr::XattrStore>>,
+    /// The terminal `/dev/console` opens, in console mode (`devfs.rs`);
+    /// shared by all mount namespaces.
+    console: Arc<std::sync::Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>>,
     /// The namespace's inode number (`/proc/<pid>/ns/mnt`).
     ino: u64,
 }
@@ -130,6 +133,7 @@ impl Vfs {
             procfs,
             xattrs: Default::default(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),
+            console: Default::default(),
         };
         vfs.mount_system();
         for b in binds {
@@ -227,6 +231,7 @@ impl Vfs {
             devpts: self.devpts.clone(),
             procfs: self.procfs.clone(),
             xattrs: self.xattrs.clone(),
+            console: self.console.clone(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),
         })
     }

@@ -94,6 +94,8 @@ pub enum DevKind {
     Ptmx,
     /// `/dev/pts/N`.
     Pts(u32),
+    /// `/dev/console`: the caller's terminal in console mode.
+    Console,
 }
 
 impl DevKind {
@@ -106,6 +108,7 @@ impl DevKind {
             DevKind::Random => (1, 8),
             DevKind::Urandom => (1, 9),
             DevKind::Tty => (5, 0),
+            DevKind::Console => (5, 1),
             DevKind::Ptmx => (5, 2),
             DevKind::Pts(n) => (136 + n / 256, n % 256),
         }
@@ -120,6 +123,7 @@ impl DevKind {
             (1, 8) => DevKind::Random,
             (1, 9) => DevKind::Urandom,
             (5, 0) => DevKind::Tty,
+            (5, 1) => DevKind::Console,
             (5, 2) => DevKind::Ptmx,
             (136..=143, m) => DevKind::Pts((major - 136) * 256 + m),
             _ => return None,
@@ -335,7 +339,7 @@ impl FileOps for DeviceHandle {
                 buf.fill(0);
                 Ok(buf.len())
             }
-            DevKind::Tty | DevKind::Ptmx | DevKind::Pts(_) => Err(Errno::ENXIO),
+            DevKind::Tty | DevKind::Ptmx | DevKind::Pts(_) | DevKind::Console => Err(Errno::ENXIO),
             DevKind::Random | DevKind::Urandom => {
                 // SAFETY: getrandom fills at most buf.len() bytes of our buffer.
                 let n = unsafe { libc::getrandom(buf.as_mut_ptr().cast(), buf.len(), 0) };

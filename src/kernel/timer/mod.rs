@@ -35,6 +35,12 @@ use crate::kernel::signal::{SigInfo, SigQueue, SI_TIMER};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
 
+mod cpu;
+mod rlimit;
+
+pub use cpu::{cputime_adjust, host_maxrss_kb, host_stat_fields, host_thread_cpu, CpuClock, CpuTimes, RawCpu};
+use cpu::{host_process_cpu, stub_pid, CpuAccount};
+
 /// Nanoseconds per second.
 pub const NSEC_PER_SEC: u64 = 1_000_000_000;
 
@@ -85,150 +91,6 @@ fn online_cpus() -> u32 {
     // SAFETY: sysconf has no memory effects.
     let n = unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) };
     n.clamp(1, 4096) as u32
-}
-
-// ---------------------------------------------------------------------------
-// CPU time.
-
-/// Raw CPU clocks of a process, in nanoseconds, as Linux keeps them: user
-/// time and user+system time sampled at ticks, and the precise total.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct RawCpu {
-    /// User time (`CPUCLOCK_VIRT`).
-    pub virt: u64,
-    /// User plus system time (`CPUCLOCK_PROF`).
-    pub prof: u64,
-    /// Precise run time (`CPUCLOCK_SCHED`).
-    pub sched: u64,
-}
-
-impl std::ops::Add for RawCpu {
-    type Output = RawCpu;
-    fn add(self, o: RawCpu) -> RawCpu {
-        RawCpu { virt: self.virt + o.virt, prof: self.prof + o.prof, sched: self.sched + o.sched }
-    }
-}
-
-/// Which of the CPU clocks a timer measures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CpuClock {
-    /// User plus system time (ITIMER_PROF, `CPUCLOCK_PROF`).
-    Prof,
-    /// User time (ITIMER_VIRTUAL, `CPUCLOCK_VIRT`).
-    Virt,
-    /// Precise run time (`CLOCK_*_CPUTIME_ID`, `CPUCLOCK_SCHED`).
-    Sched,
-}
-
-impl CpuClock {
-    /// The clock of a `CPUCLOCK_*` number (the low two bits of a CPU clock id).
-    pub fn from_bits(bits: i32) -> Option<CpuClock> {
-        match bits {
-            0 => Some(CpuClock::Prof),
-            1 => Some(CpuClock::Virt),
-            2 => Some(CpuClock::Sched),
-            _ => None,
-        }
-    }
-
-    fn pick(self, raw: RawCpu) -> u64 {
-        match self {
-            CpuClock::Prof => raw.prof,
-            CpuClock::Virt => raw.virt,
-            CpuClock::Sched => raw.sched,
-        }
-    }
-}
-
-/// User and system time, split as Linux reports it (`times`, `getrusage`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct CpuTimes {
-    pub user_ns: u64,
-    pub system_ns: u64,
-}
-
-/// The raw CPU clocks of host process `pid` (one of our stubs).
-fn host_process_cpu(pid: i32) -> Option<RawCpu> {
-    let id = |kind: i32| (!pid << 3) | kind;
-    Some(RawCpu { prof: host_clock_ns(id(0))?, virt: host_clock_ns(id(1))?, sched: host_clock_ns(id(2))? })
-}
-
-/// The raw CPU clocks of host thread `tid` of stub process `pid`. The host
-/// lets a process read only its own threads' clocks, so this reads
-/// `/proc/<pid>/task/<tid>/{schedstat,stat}` (user and system time there are
-/// in USER_HZ ticks).
-pub fn host_thread_cpu(pid: i32, tid: i32) -> Option<RawCpu> {
-    let dir = format!("/proc/{pid}/task/{tid}");
-    let sched = std::fs::read_to_string(format!("{dir}/schedstat")).ok()?;
-    let sched: u64 = sched.split_whitespace().next()?.parse().ok()?;
-    let stat = host_stat_fields(&format!("{dir}/stat"))?;
-    let tick = NSEC_PER_SEC / 100;
-    let utime = stat.get(14 - 3)?.parse::<u64>().ok()? * tick;
-    let stime = stat.get(15 - 3)?.parse::<u64>().ok()? * tick;
-    Some(RawCpu { virt: utime, prof: utime + stime, sched })
-}
-
-/// The fields of a `/proc/.../stat` line after the command name: index 0 is
-/// field 3 of proc(5) (`state`).
-pub fn host_stat_fields(path: &str) -> Option<Vec<String>> {
-    let s = std::fs::read_to_string(path).ok()?;
-    let rest = &s[s.rfind(')')? + 1..];
-    Some(rest.split_whitespace().map(str::to_owned).collect())
-}
-
-/// The peak resident set (`VmHWM`, KiB) of host process `pid`.
-pub fn host_maxrss_kb(pid: i32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    line.split_whitespace().nth(1)?.parse().ok()
-}
-
-/// Splits raw CPU time into user and system time the way Linux's
-/// `cputime_adjust` does: the precise total divided in the ratio of the
-/// tick samples, never going backwards from `prev`.
-pub fn cputime_adjust(raw: RawCpu, prev: &mut CpuTimes) -> CpuTimes {
-    let rtime = raw.sched;
-    if prev.user_ns + prev.system_ns >= rtime {
-        return *prev;
-    }
-    let utime = raw.virt;
-    let stime = raw.prof.saturating_sub(raw.virt);
-    let mut stime = if stime == 0 {
-        0
-    } else if utime == 0 {
-        rtime
-    } else {
-        ((stime as u128 * rtime as u128) / (stime as u128 + utime as u128)).min(rtime as u128) as u64
-    };
-    stime = stime.max(prev.system_ns);
-    let mut utime = rtime - stime;
-    if utime < prev.user_ns {
-        utime = prev.user_ns;
-        stime = rtime - utime;
-    }
-    *prev = CpuTimes { user_ns: utime, system_ns: stime };
-    *prev
-}
-
-/// CPU accounting of a process beyond its live stub. Guarded by
-/// `ProcessTimers::cpu`.
-#[derive(Debug, Default)]
-struct CpuAccount {
-    /// Raw CPU time of the stub processes the process has left (exec, exit).
-    base: RawCpu,
-    /// The last stub folded into `base`: not sampled again.
-    retired: i32,
-    /// The last split reported (`cputime_adjust` keeps it monotonic).
-    prev: CpuTimes,
-    /// Peak resident set of the stubs left behind, KiB.
-    maxrss_kb: u64,
-}
-
-/// The host pid of the stub process running `tg`, if it has a live task.
-fn stub_pid(tg: &ThreadGroup) -> Option<i32> {
-    let first = tg.task_list().into_iter().next()?;
-    let (pid, _) = *lock(&first.host);
-    (pid > 0).then_some(pid)
 }
 
 // ---------------------------------------------------------------------------
@@ -491,6 +353,9 @@ pub enum Notify {
     Signal { id: i32, sig: i32, value: u64, thread: Option<Weak<TaskShared>> },
     /// SIGEV_NONE: nothing; the timer is only read.
     Silent,
+    /// The RLIMIT_CPU check of the process (rlimit.rs): SIGXCPU at the soft
+    /// limit and every second after it, SIGKILL at the hard limit.
+    RlimitCpu,
 }
 
 /// State of one timer. Guarded by `Timer::st`.
@@ -705,6 +570,9 @@ impl Timer {
         if now < next {
             return Some(instant_in(self.clock.wake_in(next - now)));
         }
+        if matches!(self.notify, Notify::RlimitCpu) {
+            return self.expire_rlimit_locked(kernel, &tg, &mut st, now);
+        }
         // Periods that passed unseen count as overruns.
         let overruns = match (now - next).checked_div(st.interval) {
             Some(missed) => {
@@ -725,7 +593,7 @@ impl Timer {
     /// overruns in it instead.
     fn notify_locked(&self, kernel: &Kernel, tg: &Arc<ThreadGroup>, st: &mut TimerState, overruns: i32) {
         match &self.notify {
-            Notify::Silent => {}
+            Notify::Silent | Notify::RlimitCpu => {}
             Notify::Itimer(sig) => {
                 send(kernel, Target::Group(tg), SigInfo::kernel(*sig), Origin::Kernel);
             }
@@ -775,6 +643,8 @@ struct TimerTable {
     itimers: [Option<Arc<Timer>>; 3],
     /// POSIX timers by id.
     posix: BTreeMap<i32, Arc<Timer>>,
+    /// The RLIMIT_CPU check, created when the limit is first finite.
+    rlimit_cpu: Option<Arc<Timer>>,
     /// The next id to try (Linux hands ids out in increasing order and does
     /// not reuse them until the counter wraps).
     next_id: u32,
@@ -938,20 +808,5 @@ mod tests {
         assert_eq!(si_i32(&first, SI_OVERRUN_OFF), 3);
         assert_eq!(edit_queued(&mut q, rt, 8, QueuedOp::Remove), Some(0));
         assert_eq!(q.mask(), 0);
-    }
-
-    #[test]
-    fn cputime_split_is_monotonic() {
-        let mut prev = CpuTimes::default();
-        let raw = RawCpu { virt: 30, prof: 40, sched: 100 };
-        let t = cputime_adjust(raw, &mut prev);
-        assert_eq!(t.user_ns + t.system_ns, 100);
-        assert_eq!(t.system_ns, 25);
-        // The total grew but the samples now favour system time: neither
-        // part goes backwards.
-        let raw = RawCpu { virt: 30, prof: 130, sched: 110 };
-        let t2 = cputime_adjust(raw, &mut prev);
-        assert!(t2.user_ns >= t.user_ns && t2.system_ns >= t.system_ns);
-        assert_eq!(t2.user_ns + t2.system_ns, 110);
     }
 }

@@ -1,0 +1,38 @@
+/*
+ * Touches memory: `memhog MIB [big]` allocates MIB mebibytes, 1 MiB at a
+ * time (or in one block with `big`), writes every page, and prints
+ * "touched MIB MiB". Under a memory limit smaller than that it should be
+ * killed (SIGKILL) before it prints.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: memhog MIB [big]\n");
+        return 2;
+    }
+    long mib = atol(argv[1]);
+    int big = argc > 2 && strcmp(argv[2], "big") == 0;
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (big) {
+        char *p = malloc(mib << 20);
+        if (!p) {
+            printf("malloc of %ld MiB failed\n", mib);
+            return 1;
+        }
+        memset(p, 1, mib << 20);
+    } else {
+        for (long i = 0; i < mib; i++) {
+            char *p = malloc(1 << 20);
+            if (!p) {
+                printf("malloc failed after %ld MiB\n", i);
+                return 1;
+            }
+            memset(p, 1, 1 << 20);
+        }
+    }
+    printf("touched %ld MiB\n", mib);
+    return 0;
+}

@@ -1,0 +1,103 @@
+//! `linux.resources.memory.limit`: a container's committed memory is held
+//! to its limit; the charge that would pass it OOM-kills the container's
+//! largest process with SIGKILL, `events` reports an `oom` event, and
+//! `state` and `events --stats` show the memory figures
+//! (tests/c/memhog.c touches memory).
+
+mod common;
+mod oci_support;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use oci_support::{eventually, World};
+
+const LIMIT: u64 = 64 << 20;
+
+/// A busybox bundle with memhog in /bin and a 64 MiB memory limit (or none).
+fn hog_bundle(w: &World, name: &str, args: &[&str], limit: Option<u64>) -> PathBuf {
+    let b = w.bundle_with(name, args, |cfg| {
+        if let Some(l) = limit {
+            cfg["linux"]["resources"] = serde_json::json!({ "memory": { "limit": l } });
+        }
+    });
+    std::fs::copy(common::c_program("memhog"), b.join("rootfs/bin/memhog")).unwrap();
+    b
+}
+
+#[test]
+fn a_process_touching_more_than_the_limit_is_killed() {
+    let w = World::new("oci-oom-kill");
+    for (i, mode) in ["chunks", "big"].iter().enumerate() {
+        let b = hog_bundle(&w, &format!("b{i}"), &["memhog", "200", mode], Some(LIMIT));
+        let o = w.husk(&["run", "-b", b.to_str().unwrap(), &format!("k{i}")]);
+        assert_eq!(o.code, 128 + libc::SIGKILL, "{mode}: {o:#?}");
+        assert!(!o.stdout.contains("touched"), "{mode}: {o:#?}");
+        assert!(!o.stderr.contains("warning"), "{mode}: the memory limit is supported: {o:#?}");
+    }
+}
+
+#[test]
+fn a_process_within_the_limit_is_not_affected() {
+    let w = World::new("oci-oom-within");
+    let b = hog_bundle(&w, "b", &["memhog", "32"], Some(LIMIT));
+    let o = w.husk(&["run", "-b", b.to_str().unwrap(), "w1"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "touched 32 MiB\n"), "{o:#?}");
+    // Without a limit, 200 MiB is fine too.
+    let b = hog_bundle(&w, "b2", &["memhog", "200", "big"], None);
+    let o = w.husk(&["run", "-b", b.to_str().unwrap(), "w2"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "touched 200 MiB\n"), "{o:#?}");
+}
+
+#[test]
+fn the_largest_process_goes_and_events_and_state_show_it() {
+    let w = World::new("oci-oom-events");
+    // The shell (small) runs the hog (the largest) once `events` listens.
+    let b = hog_bundle(
+        &w,
+        "b",
+        &[
+            "sh",
+            "-c",
+            "sleep 2; memhog 200; echo hog=$? > /tmp/status; memhog 16; echo small=$? >> /tmp/status; sleep 1000",
+        ],
+        Some(LIMIT),
+    );
+    w.husk(&["run", "-d", "-b", b.to_str().unwrap(), "o1"]).ok();
+    let (state, id) = (w.state.clone(), "o1".to_string());
+    let events = std::thread::spawn(move || {
+        oci_support::run_bounded(
+            &["--root", state.to_str().unwrap(), "events", "--interval", "100ms", &id],
+            Duration::from_secs(90),
+        )
+    });
+    let stats = || -> serde_json::Value {
+        let o = w.husk(&["events", "--stats", "o1"]).ok();
+        serde_json::from_str::<serde_json::Value>(o.stdout.trim()).unwrap()["data"]["memory"].clone()
+    };
+    eventually("the OOM kill", Duration::from_secs(60), || stats()["oomKills"] == 1);
+    eventually("the shell goes on", Duration::from_secs(30), || {
+        w.husk(&["exec", "o1", "cat", "/tmp/status"]).stdout == "hog=137\nsmall=0\n"
+    });
+    let m = stats();
+    assert_eq!(m["usage"]["limit"], LIMIT, "{m}");
+    let usage = m["usage"]["usage"].as_u64().unwrap();
+    assert!(usage > 0 && usage <= LIMIT, "{m}");
+    assert!(m["usage"]["max"].as_u64().unwrap() <= LIMIT + (1 << 20), "{m}");
+    assert!(m["usage"]["failcnt"].as_u64().unwrap() >= 1, "{m}");
+    assert!(m["resident"].as_u64().unwrap() > 0, "{m}");
+    // `state` shows the same figures.
+    let st = w.state("o1");
+    assert_eq!(st["memory"]["usage"]["limit"], LIMIT, "{st}");
+    assert_eq!(st["memory"]["oomKills"], 1, "{st}");
+    assert_eq!(st["status"], "running", "{st}");
+    w.husk(&["kill", "o1", "KILL"]).ok();
+    let o = events.join().unwrap();
+    let evs: Vec<serde_json::Value> = o.stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let ooms: Vec<&serde_json::Value> = evs.iter().filter(|e| e["type"] == "oom").collect();
+    assert_eq!(ooms.len(), 1, "{}", o.stdout);
+    assert_eq!(ooms[0]["id"], "o1");
+    assert!(ooms[0]["data"]["pid"].as_i64().unwrap() > 1, "the hog, not the init: {}", o.stdout);
+    assert_eq!(evs.last().unwrap()["type"], "exit", "{}", o.stdout);
+    w.husk(&["delete", "o1"]).ok();
+}
