@@ -162,10 +162,7 @@ enum Command {
     /// Waits for a process of a sandbox and exits with its status (internal:
     /// the host process `exec --detach --pid-file` names).
     #[command(hide = true)]
-    ExecWait {
-        id: String,
-        pid: i32,
-    },
+    ExecWait { id: String, pid: i32 },
 }
 
 fn init_logging(level: &str, log_file: Option<&std::path::Path>, format: cli::runc::LogFormat) -> anyhow::Result<()> {
