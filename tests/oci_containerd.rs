@@ -2,7 +2,7 @@
 //! husk as its runc: `ctr run --runc-binary husk`, `ctr task exec`, `kill`
 //! and `ls` on a private containerd (its own root, state and socket under a
 //! temp dir, its own namespace). Skipped, with the reason printed, when
-//! containerd or ctr is not installed. Also the runc-compatible pieces on
+//! containerd or ctr is not installed or we are not root. Also the runc-compatible pieces on
 //! their own: runc's global flags and its JSON log lines.
 
 mod common;
@@ -44,6 +44,11 @@ impl Containerd {
                 eprintln!("skipped: {tool} is not installed");
                 return None;
             }
+        }
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            eprintln!("skipped: containerd needs root (/run/containerd)");
+            return None;
         }
         let dir = ScratchDir::new("ctd");
         let p = |n: &str| dir.path().join(n).to_string_lossy().into_owned();
