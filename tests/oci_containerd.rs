@@ -249,3 +249,57 @@ fn runc_global_flags_and_json_error_lines() {
     w.husk(&["create", "--no-pivot", "--no-new-keyring", "--preserve-fds", "0", "-b", b.to_str().unwrap(), "ok1"]).ok();
     w.husk(&["delete", "--force", "ok1"]).ok();
 }
+
+/// With a terminal (`ctr run -t`, `ctr task exec -t`): the shim gets the
+/// pty master through --console-socket; the process sees a terminal and its
+/// status is ctr's. ctr wants a terminal of its own: `script` gives it one.
+#[test]
+fn ctr_run_and_exec_with_a_terminal() {
+    common::require_busybox();
+    if !installed("script") {
+        eprintln!("skipped: script (util-linux) is not installed");
+        return;
+    }
+    let Some(c) = Containerd::start() else { return };
+    let root = rootfs(&c.dir);
+    let root = root.to_str().unwrap();
+    let husk = husk_bin();
+    let tag = format!("{}", std::process::id());
+    let (once, long) = (format!("tty-once-{tag}"), format!("tty-long-{tag}"));
+    let sock = c.dir.path().join("c.sock");
+    let ctr = format!("ctr --address {} --namespace {}", sock.display(), c.namespace);
+    let in_script = |line: String| -> CtrOut {
+        let mut child = Command::new("timeout")
+            .args(["30", "script", "-qec", &line, "/dev/null"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("script");
+        let out = child.wait_with_output().unwrap();
+        CtrOut {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).replace('\0', ""),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    };
+    let o = in_script(format!(
+        "{ctr} run -t --rm --runc-binary {husk} --rootfs {root} {once} /bin/sh -c 'tty; echo hi; exit 5'"
+    ));
+    assert_eq!(o.code, 5, "{o:#?}\n{}", c.log());
+    assert!(o.stdout.contains("/dev/pts/0\r\nhi\r\n"), "{o:#?}");
+
+    let o = c.ctr(&["run", "-d", "--runc-binary", &husk, "--rootfs", root, &long, "/bin/sleep", "1000"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    let o = in_script(format!("{ctr} task exec -t --exec-id e1 {long} /bin/sh -c 'tty; exit 6'"));
+    assert_eq!(o.code, 6, "{o:#?}\n{}", c.log());
+    assert!(o.stdout.contains("/dev/pts/"), "{o:#?}");
+    assert_eq!(c.ctr(&["task", "kill", "-s", "SIGKILL", &long]).code, 0);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !c.ctr(&["task", "ls"]).stdout.lines().any(|l| l.starts_with(&long) && l.contains("STOPPED")) {
+        assert!(Instant::now() < deadline, "task did not stop");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert_eq!(c.ctr(&["task", "rm", &long]).code, 0);
+    assert_eq!(c.ctr(&["container", "rm", &long]).code, 0);
+}

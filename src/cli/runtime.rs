@@ -255,10 +255,20 @@ fn create_inner(ctx: &Ctx, a: &CreateArgs, foreground: bool) -> Result<Option<Ow
     print_warnings(ctx, &cfg);
     let stdio = match slave {
         Some(s) => BootStdio::Terminal(s),
+        // The terminal goes to the console socket: the sandbox must not keep
+        // our stdio (runc's shim reads create's output until EOF).
+        None if cfg.process.terminal => BootStdio::Files(dev_null_stdio()?),
         None => BootStdio::Inherit,
     };
     boot_checked(ctx, a, &bundle, stdio)?;
     Ok(master)
+}
+
+fn dev_null_stdio() -> Result<[OwnedFd; 3]> {
+    let null = || -> Result<OwnedFd> {
+        Ok(std::fs::File::options().read(true).write(true).open("/dev/null").context("/dev/null")?.into())
+    };
+    Ok([null()?, null()?, null()?])
 }
 
 /// Creates a new sandbox for container `a.id` whose stdio is `stdio` (the
