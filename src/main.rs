@@ -27,12 +27,29 @@ use clap::{Parser, Subcommand, ValueEnum};
     after_help = "With no command, husk opens the interactive console (`husk console`); type `help` there."
 )]
 struct Cli {
-    /// Log verbosity: error, warn, info, debug or trace (or a tracing filter).
-    #[arg(long, global = true, default_value = "error", value_name = "LEVEL")]
-    log_level: String,
-    /// Write logs to this file instead of stderr.
-    #[arg(long, global = true, value_name = "FILE")]
+    /// Log verbosity: error, warn, info, debug or trace (or a tracing filter);
+    /// default: error (debug with --debug).
+    #[arg(long, global = true, value_name = "LEVEL")]
+    log_level: Option<String>,
+    /// Write logs to this file instead of stderr (also `--log`, as runc).
+    #[arg(long, visible_alias = "log", global = true, value_name = "FILE")]
     log_file: Option<PathBuf>,
+    /// Log line format: text, or json (runc's `{"level","msg","time"}` lines).
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    log_format: cli::runc::LogFormat,
+    /// Log at debug level (as runc's --debug).
+    #[arg(long, global = true)]
+    debug: bool,
+    /// Accepted for runc compatibility: husk uses no cgroups (warned about).
+    #[arg(long, global = true)]
+    systemd_cgroup: bool,
+    /// Accepted for runc compatibility (true, false or auto): husk needs no
+    /// privileges of its own either way.
+    #[arg(long, global = true, value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true")]
+    rootless: Option<String>,
+    /// Accepted for runc compatibility: checkpointing is not supported.
+    #[arg(long, global = true, value_name = "PATH", hide = true)]
+    criu: Option<PathBuf>,
     /// The runtime's state directory (given before the subcommand, as in
     /// runc and runsc; `husk do --root` is `do`'s root file system).
     #[arg(long = "root", visible_alias = "root-dir", value_name = "DIR", default_value = loader::state::DEFAULT_ROOT)]
@@ -142,12 +159,17 @@ enum Command {
     /// The sandbox process (internal: started by create and run).
     #[command(hide = true)]
     Boot(cli::BootCliArgs),
+    /// Waits for a process of a sandbox and exits with its status (internal:
+    /// the host process `exec --detach --pid-file` names).
+    #[command(hide = true)]
+    ExecWait { id: String, pid: i32 },
 }
 
-fn init_logging(level: &str, log_file: Option<&std::path::Path>) -> anyhow::Result<()> {
+fn init_logging(level: &str, log_file: Option<&std::path::Path>, format: cli::runc::LogFormat) -> anyhow::Result<()> {
     let filter = tracing_subscriber::EnvFilter::try_new(level)
         .map_err(|e| anyhow::anyhow!("invalid --log-level {level:?}: {e}"))?;
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let json = format == cli::runc::LogFormat::Json;
     match log_file {
         Some(path) => {
             let file = std::fs::OpenOptions::new()
@@ -155,8 +177,14 @@ fn init_logging(level: &str, log_file: Option<&std::path::Path>) -> anyhow::Resu
                 .append(true)
                 .open(path)
                 .map_err(|e| anyhow::anyhow!("cannot open log file {}: {e}", path.display()))?;
-            builder.with_ansi(false).with_writer(std::sync::Mutex::new(file)).init();
+            let builder = builder.with_ansi(false).with_writer(std::sync::Mutex::new(file));
+            if json {
+                builder.event_format(cli::runc::RuncJson).init();
+            } else {
+                builder.init();
+            }
         }
+        None if json => builder.with_writer(std::io::stderr).event_format(cli::runc::RuncJson).init(),
         None => builder.with_writer(std::io::stderr).init(),
     }
     Ok(())
@@ -200,25 +228,35 @@ fn build_env(overrides: &[String]) -> anyhow::Result<Vec<String>> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let log_level = cli.log_level.clone().unwrap_or_else(|| if cli.debug { "debug" } else { "error" }.to_string());
     if let Some(Command::Boot(_)) = &cli.command {
         // The sandbox logs to its state directory once it has one.
-        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&cli.log_level) {
-            eprintln!("husk: invalid --log-level {:?}: {e}", cli.log_level);
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&log_level) {
+            eprintln!("husk: invalid --log-level {log_level:?}: {e}");
             return ExitCode::from(2);
         }
-    } else if let Err(e) = init_logging(&cli.log_level, cli.log_file.as_deref()) {
+    } else if let Err(e) = init_logging(&log_level, cli.log_file.as_deref(), cli.log_format) {
         eprintln!("husk: {e}");
         return ExitCode::from(2);
+    }
+    if cli.systemd_cgroup && !matches!(cli.command, Some(Command::Boot(_) | Command::ExecWait { .. })) {
+        tracing::warn!("--systemd-cgroup: husk uses no cgroups; the sentry accounts for resources itself");
     }
     let ctx = cli::runtime::Ctx {
         state: loader::state::StateDir::new(&cli.state_root),
         no_seccomp: cli.no_seccomp,
-        log_level: cli.log_level.clone(),
+        log_level: log_level.clone(),
         log_file: cli.log_file.clone(),
+        log_format: cli.log_format,
     };
+    let logged = cli.log_file.is_some();
     let runtime = |r: anyhow::Result<i32>| match r {
         Ok(code) => ExitCode::from(code.clamp(0, 255) as u8),
         Err(e) => {
+            // The runc shim reports the last error line of --log.
+            if logged {
+                tracing::error!("{e:#}");
+            }
             eprintln!("husk: {e:#}");
             ExitCode::from(1)
         }
@@ -237,10 +275,11 @@ fn main() -> ExitCode {
         Some(Command::Events(a)) => runtime(cli::runtime::events(&ctx, &a)),
         Some(Command::Spec(a)) => runtime(cli::runtime::spec(&a)),
         Some(Command::Debug(a)) => runtime(cli::debug::debug(&ctx, &a)),
+        Some(Command::ExecWait { id, pid }) => ExitCode::from(cli::runc::exec_wait(&ctx, &id, pid).clamp(0, 255) as u8),
         Some(Command::Boot(a)) => {
-            let (level, file) = (cli.log_level.clone(), cli.log_file.clone());
+            let (level, file, format) = (log_level.clone(), cli.log_file.clone(), cli.log_format);
             let init_log = move |default: &std::path::Path| {
-                let _ = init_logging(&level, Some(file.as_deref().unwrap_or(default)));
+                let _ = init_logging(&level, Some(file.as_deref().unwrap_or(default)), format);
             };
             ExitCode::from(cli::runtime::boot(&ctx, &a, &init_log).clamp(0, 255) as u8)
         }

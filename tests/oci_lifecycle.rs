@@ -106,7 +106,7 @@ fn create_start_exec_ps_kill_wait_delete() {
     assert!(o.stdout.starts_with("uid=1000 gid=1000"), "{o:#?}");
 
     // A detached exec shows up in ps with the init.
-    w.husk(&["exec", "-d", "--pid-file", w.dir.join("epid").as_str(), "c1", "sleep", "1000"]).ok();
+    w.husk(&["exec", "-d", "--sandbox-pid-file", w.dir.join("epid").as_str(), "c1", "sleep", "1000"]).ok();
     let epid: i32 = std::fs::read_to_string(w.dir.join("epid")).unwrap().trim().parse().unwrap();
     let ps: serde_json::Value = serde_json::from_str(&w.husk(&["ps", "--format", "json", "c1"]).ok().stdout).unwrap();
     let cmds: Vec<(i64, String)> = ps

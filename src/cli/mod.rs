@@ -7,6 +7,7 @@
 
 pub mod debug;
 pub mod inspect;
+pub mod runc;
 pub mod runtime;
 pub mod signals;
 pub mod term;
@@ -39,6 +40,15 @@ pub struct CreateArgs {
     /// own stack) or host (host sockets).
     #[arg(long, value_enum, default_value = "sandbox")]
     pub network: NetworkArg,
+    /// Accepted for runc compatibility: the sandbox never pivots a host root.
+    #[arg(long)]
+    pub no_pivot: bool,
+    /// Accepted for runc compatibility: the sandbox has no host session keyring.
+    #[arg(long)]
+    pub no_new_keyring: bool,
+    /// Pass N more descriptors (from 3) to the process, as runc; only 0 is supported.
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub preserve_fds: u32,
     /// The container id.
     pub id: String,
 }
@@ -74,13 +84,31 @@ pub struct ExecArgs {
     /// Do not wait for the process.
     #[arg(short = 'd', long)]
     pub detach: bool,
-    /// Write the process's pid (in the sandbox) to this file.
+    /// Write the host pid that stands for the process to this file (as runc):
+    /// this command's own, or with --detach a waiter's, which exits with the
+    /// process's status and passes signals on to it.
     #[arg(long, value_name = "FILE")]
     pub pid_file: Option<PathBuf>,
+    /// Write the process's pid in the sandbox to this file.
+    #[arg(long, value_name = "FILE")]
+    pub sandbox_pid_file: Option<PathBuf>,
+    /// The process as an OCI `process` JSON object (as runc); CMD and the
+    /// other process options are then not given.
+    #[arg(short = 'p', long, value_name = "FILE", conflicts_with_all = ["cmd", "cwd", "env", "user", "additional_gids", "tty"])]
+    pub process: Option<PathBuf>,
+    /// With a terminal (-t or process.terminal): send its master to this unix
+    /// socket instead of showing it here (as runc).
+    #[arg(long, value_name = "PATH")]
+    pub console_socket: Option<PathBuf>,
     /// The container id.
     pub id: String,
     /// The command and its arguments.
-    #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+    #[arg(
+        required_unless_present = "process",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "CMD"
+    )]
     pub cmd: Vec<String>,
 }
 

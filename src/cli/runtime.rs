@@ -37,6 +37,7 @@ pub struct Ctx {
     pub no_seccomp: bool,
     pub log_level: String,
     pub log_file: Option<PathBuf>,
+    pub log_format: super::runc::LogFormat,
 }
 
 /// Container `id`'s checkpoint as its sandbox last wrote it.
@@ -80,9 +81,16 @@ fn write_pid_file(path: &Option<PathBuf>, pid: i32) -> Result<()> {
     Ok(())
 }
 
-fn print_warnings(cfg: &oci::ContainerConfig) {
+/// Warns about what the config asks for and husk ignores: on stderr, or
+/// only in the log when there is one (under a runc shim, stderr is the
+/// container's).
+fn print_warnings(ctx: &Ctx, cfg: &oci::ContainerConfig) {
     for w in &cfg.warnings {
-        eprintln!("husk: warning: {}: {w}", cfg.bundle.join("config.json").display());
+        if ctx.log_file.is_some() {
+            tracing::warn!("{}: {w}", cfg.bundle.join("config.json").display());
+        } else {
+            eprintln!("husk: warning: {}: {w}", cfg.bundle.join("config.json").display());
+        }
     }
 }
 
@@ -119,6 +127,7 @@ fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, stdio: BootStdio) -> R
     cmd.arg("--root").arg(ctx.state.root()).arg("--log-level").arg(&ctx.log_level);
     if let Some(f) = &ctx.log_file {
         cmd.arg("--log-file").arg(std::path::absolute(f).unwrap_or_else(|_| f.clone()));
+        cmd.arg("--log-format").arg(format!("{:?}", ctx.log_format).to_lowercase());
     }
     if ctx.no_seccomp {
         cmd.arg("--no-seccomp");
@@ -231,6 +240,9 @@ pub fn create(ctx: &Ctx, a: &CreateArgs) -> Result<i32> {
 /// is to show the terminal (`run` in the foreground).
 fn create_inner(ctx: &Ctx, a: &CreateArgs, foreground: bool) -> Result<Option<OwnedFd>> {
     validate_id(&a.id)?;
+    if a.preserve_fds > 0 {
+        bail!("--preserve-fds {}: passing extra descriptors to the process is not supported", a.preserve_fds);
+    }
     let bundle = std::path::absolute(bundle_dir(&a.bundle)?)?;
     let cfg = oci::load_bundle(&bundle)?;
     if ctx.state.exists(&a.id) {
@@ -248,13 +260,23 @@ fn create_inner(ctx: &Ctx, a: &CreateArgs, foreground: bool) -> Result<Option<Ow
     } else {
         (None, None)
     };
-    print_warnings(&cfg);
+    print_warnings(ctx, &cfg);
     let stdio = match slave {
         Some(s) => BootStdio::Terminal(s),
+        // The terminal goes to the console socket: the sandbox must not keep
+        // our stdio (runc's shim reads create's output until EOF).
+        None if cfg.process.terminal => BootStdio::Files(dev_null_stdio()?),
         None => BootStdio::Inherit,
     };
     boot_checked(ctx, a, &bundle, stdio)?;
     Ok(master)
+}
+
+fn dev_null_stdio() -> Result<[OwnedFd; 3]> {
+    let null = || -> Result<OwnedFd> {
+        Ok(std::fs::File::options().read(true).write(true).open("/dev/null").context("/dev/null")?.into())
+    };
+    Ok([null()?, null()?, null()?])
 }
 
 /// Creates a new sandbox for container `a.id` whose stdio is `stdio` (the
@@ -270,7 +292,7 @@ pub fn create_with(ctx: &Ctx, a: &CreateArgs, stdio: BootStdio) -> Result<i32> {
     if cfg.process.terminal != matches!(stdio, BootStdio::Terminal(_)) {
         bail!("process.terminal in {} does not match the terminal given", bundle.join("config.json").display());
     }
-    print_warnings(&cfg);
+    print_warnings(ctx, &cfg);
     boot_checked(ctx, a, &bundle, stdio).map(|b| b.pid)
 }
 
@@ -295,7 +317,7 @@ fn create_in_sandbox(ctx: &Ctx, a: &CreateArgs, sid: &str, bundle: &Path, cfg: &
     if cfg.process.terminal && a.console_socket.is_none() {
         bail!("the process asks for a terminal (process.terminal): --console-socket is required");
     }
-    print_warnings(cfg);
+    print_warnings(ctx, cfg);
     let req = Request::Create {
         id: a.id.clone(),
         bundle: bundle.to_path_buf(),
@@ -326,7 +348,7 @@ const FORWARDED: [i32; 6] = [libc::SIGINT, libc::SIGTERM, libc::SIGHUP, libc::SI
 
 /// Forwards the signals this process gets to process `pid` (0: the init)
 /// of container `id`.
-fn forward_signals(ctx: &Ctx, id: &str, pid: i32, mode: SignalMode) {
+pub fn forward_signals(ctx: &Ctx, id: &str, pid: i32, mode: SignalMode) {
     let Ok(mut signals) = signal_hook::iterator::Signals::new(FORWARDED) else { return };
     let state = ctx.state.clone();
     let id = id.to_string();
@@ -417,7 +439,11 @@ pub fn exec_spawn(ctx: &Ctx, a: &ExecArgs, stdio: ExecStdio) -> Result<i32> {
         umask: 0o022,
         ..Default::default()
     });
-    p.args = a.cmd.clone();
+    if let Some(f) = &a.process {
+        p = super::runc::process_from_file(&st.bundle, f)?;
+    } else {
+        p.args = a.cmd.clone();
+    }
     if let Some(c) = &a.cwd {
         if !c.starts_with('/') {
             bail!("--cwd {c:?} must be an absolute path");
@@ -442,7 +468,9 @@ pub fn exec_spawn(ctx: &Ctx, a: &ExecArgs, stdio: ExecStdio) -> Result<i32> {
         p.additional_gids = a.additional_gids.clone();
     }
     p.terminal = matches!(stdio, ExecStdio::Terminal(_));
-    p.console_size = None;
+    if a.process.is_none() {
+        p.console_size = None;
+    }
     let owned: Vec<OwnedFd> = match stdio {
         ExecStdio::Inherit => vec![],
         ExecStdio::Terminal(t) => vec![t],
@@ -453,26 +481,38 @@ pub fn exec_spawn(ctx: &Ctx, a: &ExecArgs, stdio: ExecStdio) -> Result<i32> {
         client::call(&ctx.state, &st, &Request::Exec { id: a.id.clone(), process: p }, &raw, Some(CALL_TIMEOUT))?;
     drop(owned);
     let pid = resp.pid.ok_or_else(|| anyhow!("the sandbox did not say which pid it started"))?;
-    write_pid_file(&a.pid_file, pid)?;
+    write_pid_file(&a.sandbox_pid_file, pid)?;
     Ok(pid)
 }
 
 /// `husk exec`.
 pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
-    if a.tty && a.detach {
-        bail!("--tty with --detach is not supported: the terminal is this command's");
+    let st = read_state(ctx, &a.id)?;
+    let tty = match &a.process {
+        Some(f) => super::runc::process_from_file(&st.bundle, f)?.terminal,
+        None => a.tty,
+    };
+    if tty && a.detach && a.console_socket.is_none() {
+        bail!("--tty with --detach needs --console-socket: the terminal is this command's");
     }
-    read_state(ctx, &a.id)?;
-    let (stdio, master) = if a.tty {
+    let (stdio, mut master) = if tty {
         let (m, s) = hostpty::open_pair().context("opening a terminal")?;
         (ExecStdio::Terminal(s), Some(m))
     } else {
         (ExecStdio::Inherit, None)
     };
+    if let (Some(sock), Some(m)) = (&a.console_socket, master.take()) {
+        hostpty::send_to_console_socket(sock, &m).with_context(|| format!("--console-socket {}", sock.display()))?;
+    }
     let pid = exec_spawn(ctx, a, stdio)?;
     if a.detach {
+        if a.pid_file.is_some() {
+            let waiter = super::runc::spawn_waiter(ctx, &a.id, pid)?;
+            write_pid_file(&a.pid_file, waiter)?;
+        }
         return Ok(0);
     }
+    write_pid_file(&a.pid_file, std::process::id() as i32)?;
     let pump = master.map(Pump::start);
     forward_signals(ctx, &a.id, pid, SignalMode::Process);
     let r = wait_exit(ctx, &a.id, Some(pid));

@@ -68,10 +68,14 @@ pub fn run(a: &BootArgs, init_log: &dyn Fn(&Path)) -> i32 {
     // Lives until the root container is gone.
     sb.kernel.exits.wait_for(None, || sb.finished().then_some(()));
     tracing::info!("sandbox {} is done", sb.id);
+    // The sandbox process stands for the root container's init (its pid is
+    // the pid file's, which runc's shim waits on): exit with its status, or
+    // as killed when the sandbox was destroyed before the init exited.
+    let code = sb.info(&sb.id).ok().and_then(|c| c.exit).map_or(128 + libc::SIGKILL, |e| e.shell_code());
     sb.finish();
     control::drain(Duration::from_secs(2));
     let _ = std::fs::remove_file(state.control_socket(&sb.id));
-    0
+    code
 }
 
 fn setup(a: &BootArgs, state: &StateDir, init_log: &dyn Fn(&Path)) -> Result<Arc<Sandbox>, String> {

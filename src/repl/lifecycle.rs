@@ -278,6 +278,9 @@ impl Console {
             sandbox: None,
             strace: false,
             network: spec.network,
+            no_pivot: false,
+            no_new_keyring: false,
+            preserve_fds: 0,
             id: id.to_string(),
         };
         let pid = runtime::create_with(&self.ctx, &args, stdio)?;

@@ -53,6 +53,9 @@ impl Console {
             tty: e.tty,
             detach: e.detach,
             pid_file: None,
+            sandbox_pid_file: None,
+            process: None,
+            console_socket: None,
             id: e.id.clone(),
             cmd: e.cmd.clone(),
         };
