@@ -150,6 +150,7 @@ static void g_rename(void) {
     get_file("e/sub/f", buf, sizeof buf);
     expect("dir-move-contents", buf[0] == 'x', "%s", buf);
     EXPECT_OK("same-file", rename("b", "b"));
+    EXPECT_ERR("noreplace-same-file", syscall(SYS_renameat2, AT_FDCWD, "b", AT_FDCWD, "b", RENAME_NOREPLACE), EEXIST);
     link("b", "b2");
     EXPECT_OK("hardlinks-same-inode", rename("b", "b2"));
     expect("hardlinks-both-stay", access("b", F_OK) == 0 && access("b2", F_OK) == 0, "one is gone");

@@ -562,6 +562,11 @@ impl Vfs {
         if (src.trailing_slash || dst.trailing_slash) && !src_stat.is_dir() {
             return Err(Errno::ENOTDIR);
         }
+        // As Linux: an existing target is EEXIST under RENAME_NOREPLACE even
+        // when it is the source itself (`mv d d` relies on it).
+        if flags & RENAME_NOREPLACE != 0 && dst.node.is_some() {
+            return Err(Errno::EEXIST);
+        }
         self.check_parent(&src, who)?;
         self.check_parent(&dst, who)?;
         if src.path == dst.path {
