@@ -454,6 +454,15 @@ static void g_copy(void) {
     loff_t o = 0;
     EXPECT_ERR("splice-offset-on-pipe", splice(p[0], &o, dst, NULL, 10, 0), ESPIPE);
     EXPECT_ERR("splice-nonblock-empty", splice(p[0], NULL, dst, NULL, 10, SPLICE_F_NONBLOCK), EAGAIN);
+    /* Without offsets, copy_file_range uses and advances both positions. */
+    lseek(src, 100, SEEK_SET);
+    int dst4 = open("dst4", O_RDWR | O_CREAT, 0600);
+    write(dst4, "head", 4);
+    n = copy_file_range(src, NULL, dst4, NULL, 1000, 0);
+    expect("copy-file-range-positions",
+           n == 1000 && lseek(src, 0, SEEK_CUR) == 1100 && lseek(dst4, 0, SEEK_CUR) == 1004, "n %zd", n);
+    pread(dst4, buf, 1000, 4);
+    expect("copy-file-range-positions-data", memcmp(buf, data + 100, 1000) == 0, "x");
 }
 
 static const struct test_group groups[] = {

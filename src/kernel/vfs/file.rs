@@ -49,6 +49,16 @@ pub trait FileOps: Send + Sync {
     fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
         None
     }
+    /// A positioned read served by the file itself (a host descriptor,
+    /// which may or may not be seekable on the host); `None`: the file's
+    /// `read` at an offset is used if it is `seekable`.
+    fn host_pread(&self, _buf: &mut [u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// A positioned write served by the file itself; see `host_pread`.
+    fn host_pwrite(&self, _buf: &[u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
     /// The entries of a directory from index `pos` on, `.` and `..` first.
     fn readdir_from(&self, _pos: u64) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -262,6 +272,9 @@ impl OpenFile {
         if !self.readable() || self.is_path_only() {
             return Err(Errno::EBADF);
         }
+        if let Some(r) = self.ops.host_pread(buf, off) {
+            return r;
+        }
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
@@ -289,6 +302,9 @@ impl OpenFile {
     pub fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         if !self.writable() || self.is_path_only() {
             return Err(Errno::EBADF);
+        }
+        if let Some(r) = self.ops.host_pwrite(buf, off) {
+            return r;
         }
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
@@ -334,6 +350,15 @@ impl OpenFile {
     /// The current position (for directories: the index of the next entry).
     pub fn position(&self) -> u64 {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The position `lseek(fd, 0, SEEK_CUR)` reports: the host's for a host
+    /// descriptor, else the description's own.
+    pub fn current_offset(&self) -> u64 {
+        match self.ops.host_seek(0, libc::SEEK_CUR) {
+            Some(Ok(pos)) => pos,
+            _ => self.position(),
+        }
     }
 
     /// Sets the position directly (used by `getdents64`).
@@ -410,6 +435,14 @@ impl FileOps for HostStream {
     /// host descriptor: the host file itself is never opened by name.
     fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
         Some(self.fd.try_clone().map_err(Errno::from).map(|fd| Box::new(HostStream::new(fd)) as Box<dyn FileOps>))
+    }
+    fn host_pread(&self, buf: &mut [u8], off: u64) -> Option<Result<usize, Errno>> {
+        let off = i64::try_from(off).map_err(|_| Errno::EINVAL);
+        Some(off.and_then(|off| nix::sys::uio::pread(&self.fd, buf, off).map_err(Errno::from)))
+    }
+    fn host_pwrite(&self, buf: &[u8], off: u64) -> Option<Result<usize, Errno>> {
+        let off = i64::try_from(off).map_err(|_| Errno::EINVAL);
+        Some(off.and_then(|off| nix::sys::uio::pwrite(&self.fd, buf, off).map_err(Errno::from)))
     }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         // SAFETY: lseek on a descriptor we own.
