@@ -463,6 +463,11 @@ static void g_copy(void) {
            n == 1000 && lseek(src, 0, SEEK_CUR) == 1100 && lseek(dst4, 0, SEEK_CUR) == 1004, "n %zd", n);
     pread(dst4, buf, 1000, 4);
     expect("copy-file-range-positions-data", memcmp(buf, data + 100, 1000) == 0, "x");
+    EXPECT_OK("fadvise-sequential", posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL) == 0 ? 0 : -1);
+    expect("fadvise-pipe", posix_fadvise(p[0], 0, 0, POSIX_FADV_NORMAL) == ESPIPE, "x");
+    expect("fadvise-bad-advice", posix_fadvise(src, 0, 0, 99) == EINVAL, "x");
+    expect("fadvise-negative-len", posix_fadvise(src, 0, -1, POSIX_FADV_NORMAL) == EINVAL, "x");
+    expect("fadvise-bad-fd", posix_fadvise(999, 0, 0, POSIX_FADV_NORMAL) == EBADF, "x");
 }
 
 static const struct test_group groups[] = {
