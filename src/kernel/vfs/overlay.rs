@@ -255,7 +255,7 @@ impl Filesystem for Overlay {
                 st
             }
             (Some(UpperNode::File(f)), _) => MemFileHandle(f.clone()).stat()?,
-            (Some(UpperNode::Special(s)), _) => s.meta().to_stat(s.size()),
+            (Some(UpperNode::Special(s)), _) => s.stat(),
             (Some(UpperNode::Whiteout), _) => return Err(Errno::ENOENT),
             (None, Some(s)) => {
                 let mut s = *s;
@@ -440,7 +440,7 @@ fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>) -> StatFs {
     let used: u64 = up
         .values()
         .map(|n| match n {
-            UpperNode::File(f) => f.size().div_ceil(4096),
+            UpperNode::File(f) => f.stat().blocks.div_ceil(8),
             _ => 0,
         })
         .sum();
