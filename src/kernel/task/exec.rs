@@ -19,7 +19,7 @@ use crate::platform::ptrace::{zeroed_regs, StubThread};
 /// Pins the calling sentry thread and its stub thread to one CPU: a ptrace
 /// stop and wake-up on the same CPU costs half as much as across CPUs.
 pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
-    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let n = super::SchedAttrs::online_cpus();
     let mut set = nix::sched::CpuSet::new();
     if set.set(cpu_hint % n).is_err() {
         return;

@@ -487,8 +487,11 @@ pub struct SchedAttrs {
 
 impl SchedAttrs {
     /// The CPUs the sandbox shows (the ones husk may use), numbered from 0.
+    /// Counted once, when the kernel is made: the sentry later pins its own
+    /// threads to single CPUs, which must not shrink what the sandbox sees.
     pub fn online_cpus() -> usize {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        *CPUS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
     }
 
     /// A mask of every CPU of the sandbox.

@@ -298,7 +298,7 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool) -
     let privs = tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fd_size = tg.fds.list().last().map(|(fd, _)| (*fd as usize + 1).next_multiple_of(64)).unwrap_or(64);
     let groups: String = creds.groups.iter().map(|g| format!("{g} ")).collect();
-    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(64);
+    let ncpu = crate::kernel::task::SchedAttrs::online_cpus().min(64);
     let mut s = String::with_capacity(1500);
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);

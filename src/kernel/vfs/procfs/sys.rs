@@ -16,7 +16,7 @@ pub fn clock_ticks() -> u64 {
 }
 
 fn ncpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    crate::kernel::task::SchedAttrs::online_cpus()
 }
 
 /// The wall-clock time the sandbox booted, as (seconds, nanoseconds).
