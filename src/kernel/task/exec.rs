@@ -194,6 +194,10 @@ pub struct InitSpec {
     pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
     /// The controlling terminal of the first session, if any.
     pub ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>>,
+    /// The file mode creation mask.
+    pub umask: u32,
+    /// Resource limits (`None`: Linux's defaults for an init).
+    pub rlimits: Option<[super::Rlimit; 16]>,
 }
 
 /// Creates the container's first process (pid 1) and its task. Must run on
@@ -207,8 +211,8 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             envp: spec.envp,
             cwd: spec.cwd,
             creds: Credentials::new(spec.uid, spec.gid),
-            umask: 0o022,
-            rlimits: None,
+            umask: spec.umask,
+            rlimits: spec.rlimits,
             capabilities: None,
             no_new_privs: false,
             stdio: spec.stdio,
