@@ -370,11 +370,11 @@ impl Vfs {
     /// Opens the file a magic link leads to, anew.
     fn reopen(self: &Arc<Self>, f: &Arc<OpenFile>, flags: u32, who: Caller) -> Result<OpenFile, Errno> {
         let o = flags as i32;
-        if o & libc::O_PATH != 0 {
-            return Ok(OpenFile::new(Box::new(dir::PathOnly(f.ops.stat()?)), f.path.clone(), flags));
-        }
         if o & libc::O_DIRECTORY != 0 && !f.ops.stat()?.is_dir() {
             return Err(Errno::ENOTDIR);
+        }
+        if o & libc::O_PATH != 0 {
+            return Ok(OpenFile::new(Box::new(dir::PathOnly(f.ops.stat()?)), f.path.clone(), flags));
         }
         if let Some(ops) = f.ops.reopen(flags) {
             let ops = ops?;
