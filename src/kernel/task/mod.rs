@@ -40,10 +40,8 @@ pub use creds::Credentials;
 pub enum ExitStatus {
     /// `exit(code)`.
     Code(i32),
-    /// Killed by a signal.
+    /// Killed by a signal (never "with a core dump": none is written).
     Signal(i32),
-    /// Killed by a signal, with a core dump (none is written).
-    CoreDump(i32),
 }
 
 impl ExitStatus {
@@ -51,7 +49,7 @@ impl ExitStatus {
     pub fn shell_code(self) -> i32 {
         match self {
             ExitStatus::Code(c) => c & 0xff,
-            ExitStatus::Signal(s) | ExitStatus::CoreDump(s) => 128 + s,
+            ExitStatus::Signal(s) => 128 + s,
         }
     }
 
@@ -60,7 +58,6 @@ impl ExitStatus {
         match self {
             ExitStatus::Code(c) => (c & 0xff) << 8,
             ExitStatus::Signal(s) => s & 0x7f,
-            ExitStatus::CoreDump(s) => (s & 0x7f) | 0x80,
         }
     }
 }

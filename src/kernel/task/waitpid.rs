@@ -98,7 +98,6 @@ fn check_child(c: &ThreadGroup, options: i32) -> Option<WaitEvent> {
         let (code, status) = match st {
             ExitStatus::Code(v) => (CLD_EXITED, v),
             ExitStatus::Signal(s) => (CLD_KILLED, s),
-            ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
         };
         return Some(WaitEvent { pid: c.pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
     }
