@@ -190,6 +190,11 @@ fn system_info() {
                  uname -s; uname -m; uname -o; uname -r; uname -p; uname -i; uname -a | wc -w; arch; getconf LONG_BIT",
             ),
         )
+        .bash(
+            "proc_limits_and_ps_columns",
+            "cat /proc/self/limits; ulimit -n 77; ulimit -Sc 0; grep -e files -e core /proc/$$/limits; prlimit --pid $$ | head -3
+             ps -o pid,ppid,pgid,comm | head -1; cat /proc/sys/kernel/pid_max >/dev/null && echo ok",
+        )
         .case(
             Case::new(
                 "df_du",
