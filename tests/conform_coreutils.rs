@@ -94,6 +94,19 @@ fn copy_move_link() {
              TZ=Asia/Tokyo touch -d '2020-05-05 12:00' tz; TZ=UTC stat -c %y tz; touch -d @1234567890 at; stat -c %Y at",
         )
         .bash(
+            "permissions_as_nobody",
+            "mkdir -p priv/sub x/y sticky; echo secret > priv/sub/f; chmod 700 priv; chmod 644 priv/sub/f; touch ro; chmod 444 ro
+             chmod 1777 sticky; touch sticky/rootfile; chmod 666 sticky/rootfile; echo hi > x/y/z; chmod 711 x; chmod 600 x/y/z
+             U='setpriv --reuid=65534 --regid=65534 --clear-groups'
+             $U cat priv/sub/f; echo rc=$?; $U ls priv; echo rc=$?; $U stat -c %s priv/sub/f; echo rc=$?; $U sh -c 'echo x >> ro'; echo rc=$?
+             $U rm -f sticky/rootfile; echo rc=$?; $U touch sticky/mine; $U rm sticky/mine; echo rc=$?; $U sh -c 'cd priv'; echo rc=$?
+             $U test -r ro && echo readable; $U test -w ro || echo notwritable; $U cat /root/.bashrc; echo rc=$?; $U mkdir /newdir; echo rc=$?
+             $U touch -d 2000-01-01 ro; echo rc=$?; $U chmod 777 ro; echo rc=$?; $U ls x; echo rc=$?; $U ls x/y; $U cat x/y/z; echo rc=$?
+             chmod 644 x/y/z; $U cat x/y/z; $U cat x/../x/y/z; chmod 600 x; $U cat x/y/z; $U ls -d x/.; echo rc=$?; $U ./priv/sub/f; echo rc=$?
+             ln -s priv/sub/f lnk; $U cat lnk; echo rc=$?; $U sh -c 'cd x/y'; echo rc=$?; $U test -e priv/sub/f; echo e=$?; $U find priv; echo rc=$?
+             $U mv priv/sub/f here; echo rc=$?; $U ln -s priv/sub/f sl2; echo rc=$?; $U touch priv/new; echo rc=$?",
+        )
+        .bash(
             "chmod_chown_install",
             "mkdir -p a/b; touch a/b/f a/g; chmod -R go-rx a; ls -lR a | cut -c1-10; chmod u=rwx,g=rx,o= a/g; stat -c %a a/g
              chmod 2755 a/b; stat -c %A a/b; chmod +t a; stat -c %A a; chmod 9999 a; echo rc=$?; chmod -v 644 a/g

@@ -57,6 +57,7 @@ fn load_fresh(
         envp,
         ids: (creds.ruid, creds.euid, creds.rgid, creds.egid),
         may_exec: &may_exec,
+        creds: Some(creds),
     };
     let loaded = load(req, &mut thread, &mm)?;
     Ok((thread, mm, loaded))
