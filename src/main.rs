@@ -300,6 +300,9 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
+            // What the command inherits from the caller, read while umask(2)
+            // is still allowed.
+            let (umask, rlimits) = (loader::host_umask(), loader::host_rlimits());
             if let Err(e) = platform::ptrace::init() {
                 eprintln!("husk: {e}");
                 return ExitCode::from(125);
@@ -326,6 +329,8 @@ fn main() -> ExitCode {
                     Network::Sandbox => netstack::NetworkMode::Sandbox,
                     Network::Host => netstack::NetworkMode::Host,
                 },
+                umask,
+                rlimits,
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

@@ -255,3 +255,24 @@ fn host_files_are_never_modified() {
         assert_exit(&out, 0);
     }
 }
+
+/// A host file the caller gives as stdin (`husk do CMD < file`) is read
+/// only: reopening /dev/stdin or /proc/self/fd/0 for writing or with
+/// O_TRUNC is refused (natively it would work if the file's mode allows),
+/// while reading it anew works as in Linux.
+#[test]
+fn stdin_file_cannot_be_reopened_for_writing() {
+    let dir = ScratchDir::new("stdin-reopen");
+    let input = dir.write("input", b"precious\n", 0o644);
+    let script = "echo evil > /dev/stdin; echo rc=$?; echo evil >> /proc/self/fd/0; echo rc=$?; \
+                  true 1<>/dev/stdin; echo rc=$?; cat /dev/stdin; cat /proc/self/fd/0";
+    let cmd = format!("{} do -- /bin/sh -c '{script}' < input", husk_bin());
+    let out = Run::native(&["/bin/sh", "-c", &cmd]).cwd(dir.path()).run();
+    assert_eq!(
+        stdout_text(&out),
+        "rc=2\nrc=2\nrc=2\nprecious\nprecious\n",
+        "stdin reopened for writing\n{}",
+        describe(&out)
+    );
+    assert_eq!(fs::read(&input).expect("read input"), b"precious\n", "the host file changed");
+}

@@ -269,7 +269,7 @@ fn ctr_run_and_exec_with_a_terminal() {
     let sock = c.dir.path().join("c.sock");
     let ctr = format!("ctr --address {} --namespace {}", sock.display(), c.namespace);
     let in_script = |line: String| -> CtrOut {
-        let mut child = Command::new("timeout")
+        let child = Command::new("timeout")
             .args(["30", "script", "-qec", &line, "/dev/null"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

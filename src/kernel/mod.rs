@@ -86,6 +86,8 @@ pub struct Kernel {
 impl Kernel {
     /// A kernel serving `vfs`.
     pub fn new(vfs: Arc<Vfs>, config: &KernelConfig) -> Arc<Kernel> {
+        // Count the CPUs now, before any sentry thread is pinned to one.
+        task::SchedAttrs::online_cpus();
         let kernel = Arc::new(Kernel {
             vfs,
             strace: AtomicBool::new(config.strace),

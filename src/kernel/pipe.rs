@@ -219,10 +219,14 @@ impl Pipe {
             libc::O_WRONLY => (false, true),
             _ => (true, true),
         };
+        // An anonymous pipe reopened through /proc/<pid>/fd never waits for
+        // a partner and never fails for lack of one (Linux's `is_pipe` in
+        // fifo_open); only named FIFOs follow fifo(7)'s open rules.
+        let is_fifo = inode.is_some();
         let (r0, w0, no_writer);
         {
             let mut st = self.lock();
-            if write && !read && nonblock && st.readers == 0 {
+            if is_fifo && write && !read && nonblock && st.readers == 0 {
                 return Err(Errno::ENXIO);
             }
             if read {
@@ -242,11 +246,11 @@ impl Pipe {
             write,
             // As Linux: a reader opened without a writer (O_NONBLOCK) sees
             // no POLLHUP until a writer has come and gone.
-            w_seen: if read && nonblock && no_writer { w0 } else { 0 },
+            w_seen: if is_fifo && read && nonblock && no_writer { w0 } else { 0 },
             inode,
         };
         self.changed();
-        if read && write || nonblock {
+        if read && write || nonblock || !is_fifo {
             return Ok(end);
         }
         block_until(&[&self.queue], None, || {

@@ -20,6 +20,7 @@ use std::sync::Arc;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::exec::{create_init, InitSpec};
 use crate::kernel::task::ExitStatus;
+use crate::kernel::task::{default_rlimits, Rlimit};
 use crate::kernel::tty::console::HostConsole;
 use crate::kernel::vfs::file::{HostStream, OpenFile};
 use crate::kernel::vfs::Vfs;
@@ -48,6 +49,10 @@ pub struct DoSpec {
     pub console: bool,
     /// How the sandbox reaches the network (`--network`).
     pub network: crate::netstack::NetworkMode,
+    /// The command's file mode creation mask (the caller's: `host_umask`).
+    pub umask: u32,
+    /// The command's resource limits (the caller's: `host_rlimits`).
+    pub rlimits: [Rlimit; 16],
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -233,6 +238,8 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         gid: unsafe { libc::getgid() },
         stdio,
         ctty,
+        umask: spec.umask,
+        rlimits: Some(spec.rlimits),
     };
     let name = cmd.clone();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -264,6 +271,32 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         Ok(Err(e)) => Err(e),
         Err(_) => Err(DoError::Sentry("the init task thread died".into())),
     }
+}
+
+/// The caller's file mode creation mask: `husk do`'s command starts with
+/// it, as a command the caller ran would. Read before the sentry's seccomp
+/// filter is installed (it forbids umask).
+pub fn host_umask() -> u32 {
+    // SAFETY: umask has no memory effects; the old mask is put back at once.
+    let old = unsafe { libc::umask(0o022) };
+    // SAFETY: as above.
+    unsafe { libc::umask(old) };
+    old as u32
+}
+
+/// The caller's resource limits (Linux's defaults where one cannot be
+/// read): `husk do`'s command inherits them, as a command the caller ran
+/// would.
+pub fn host_rlimits() -> [Rlimit; 16] {
+    let mut limits = default_rlimits();
+    for (res, limit) in limits.iter_mut().enumerate() {
+        let mut r = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+        // SAFETY: getrlimit writes one rlimit into `r`.
+        if unsafe { libc::getrlimit(res as _, &mut r) } == 0 {
+            *limit = Rlimit { cur: r.rlim_cur, max: r.rlim_max };
+        }
+    }
+    limits
 }
 
 fn choose_cwd(vfs: &Vfs, spec: &DoSpec) -> Result<Vec<u8>, DoError> {

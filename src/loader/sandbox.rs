@@ -182,7 +182,7 @@ pub struct Sandbox {
 fn exit_info(s: ExitStatus) -> ExitInfo {
     match s {
         ExitStatus::Code(c) => ExitInfo { code: Some(c & 0xff), signal: None },
-        ExitStatus::Signal(sig) | ExitStatus::CoreDump(sig) => ExitInfo { code: None, signal: Some(sig) },
+        ExitStatus::Signal(sig) => ExitInfo { code: None, signal: Some(sig) },
     }
 }
 

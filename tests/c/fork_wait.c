@@ -417,12 +417,17 @@ static void g_signaled(void) {
         {"parent-sends-sigkill", SIGKILL, 2},
         {"raise-sighup", SIGHUP, 0},
         {"raise-sigalrm", SIGALRM, 0},
+        /* No core file is written (RLIMIT_CORE 0), so no WCOREDUMP. */
+        {"raise-sigabrt-no-core", SIGABRT, 0},
+        {"parent-sends-sigsegv-no-core", SIGSEGV, 2},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         int ready[2];
         pipe(ready);
         pid_t c = xfork();
         if (c == 0) {
+            struct rlimit no_core = {0, 0};
+            setrlimit(RLIMIT_CORE, &no_core);
             if (cases[i].how == 0)
                 raise(cases[i].sig);
             else if (cases[i].how == 1)

@@ -150,6 +150,7 @@ static void g_rename(void) {
     get_file("e/sub/f", buf, sizeof buf);
     expect("dir-move-contents", buf[0] == 'x', "%s", buf);
     EXPECT_OK("same-file", rename("b", "b"));
+    EXPECT_ERR("noreplace-same-file", syscall(SYS_renameat2, AT_FDCWD, "b", AT_FDCWD, "b", RENAME_NOREPLACE), EEXIST);
     link("b", "b2");
     EXPECT_OK("hardlinks-same-inode", rename("b", "b2"));
     expect("hardlinks-both-stay", access("b", F_OK) == 0 && access("b2", F_OK) == 0, "one is gone");
@@ -453,6 +454,20 @@ static void g_copy(void) {
     loff_t o = 0;
     EXPECT_ERR("splice-offset-on-pipe", splice(p[0], &o, dst, NULL, 10, 0), ESPIPE);
     EXPECT_ERR("splice-nonblock-empty", splice(p[0], NULL, dst, NULL, 10, SPLICE_F_NONBLOCK), EAGAIN);
+    /* Without offsets, copy_file_range uses and advances both positions. */
+    lseek(src, 100, SEEK_SET);
+    int dst4 = open("dst4", O_RDWR | O_CREAT, 0600);
+    write(dst4, "head", 4);
+    n = copy_file_range(src, NULL, dst4, NULL, 1000, 0);
+    expect("copy-file-range-positions",
+           n == 1000 && lseek(src, 0, SEEK_CUR) == 1100 && lseek(dst4, 0, SEEK_CUR) == 1004, "n %zd", n);
+    pread(dst4, buf, 1000, 4);
+    expect("copy-file-range-positions-data", memcmp(buf, data + 100, 1000) == 0, "x");
+    EXPECT_OK("fadvise-sequential", posix_fadvise(src, 0, 0, POSIX_FADV_SEQUENTIAL) == 0 ? 0 : -1);
+    expect("fadvise-pipe", posix_fadvise(p[0], 0, 0, POSIX_FADV_NORMAL) == ESPIPE, "x");
+    expect("fadvise-bad-advice", posix_fadvise(src, 0, 0, 99) == EINVAL, "x");
+    expect("fadvise-negative-len", posix_fadvise(src, 0, -1, POSIX_FADV_NORMAL) == EINVAL, "x");
+    expect("fadvise-bad-fd", posix_fadvise(999, 0, 0, POSIX_FADV_NORMAL) == EBADF, "x");
 }
 
 static const struct test_group groups[] = {

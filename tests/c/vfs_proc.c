@@ -188,6 +188,24 @@ static void g_links(void) {
     memset(buf, 0, sizeof buf);
     read(p[0], buf, sizeof buf);
     expect("reopen-pipe", strcmp(buf, "via-proc") == 0, "%s", buf);
+    /* An anonymous pipe whose writer is gone reopens at once (no FIFO wait),
+     * and a writer end opens without a reader (no ENXIO): bash's <(...). */
+    write(p[1], "left", 4);
+    close(p[1]);
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", p[0]);
+    int r2 = open(fdp, O_RDONLY);
+    memset(buf, 0, sizeof buf);
+    expect("reopen-pipe-no-writer", r2 >= 0 && read(r2, buf, sizeof buf) == 4 && read(r2, buf, 1) == 0, "%s",
+           errno_name(errno));
+    close(r2);
+    int q[2];
+    pipe(q);
+    close(q[0]);
+    snprintf(fdp, sizeof fdp, "/proc/self/fd/%d", q[1]);
+    int w2 = open(fdp, O_WRONLY | O_NONBLOCK);
+    expect("reopen-pipe-no-reader", w2 >= 0, "%s", errno_name(errno));
+    close(w2);
+    close(q[1]);
     mkdir("sub", 0755);
     int dfd = open("sub", O_RDONLY | O_DIRECTORY);
     snprintf(fdp, sizeof fdp, "/proc/self/fd/%d/new", dfd);

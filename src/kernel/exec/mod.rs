@@ -38,6 +38,8 @@ pub struct ExecRequest<'a> {
     pub ids: (u32, u32, u32, u32),
     /// Whether the caller may execute a file (permission check).
     pub may_exec: &'a dyn Fn(&crate::kernel::vfs::stat::Stat) -> bool,
+    /// The caller's credentials, for search permission along the path.
+    pub creds: Option<&'a crate::kernel::task::Credentials>,
 }
 
 /// A loaded program, ready to run.
@@ -56,7 +58,7 @@ pub struct Loaded {
 /// execute. Returns the file and its canonical path.
 fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
     let vfs = req.vfs;
-    let lk = crate::kernel::vfs::Lookup { root: req.root, start: req.cwd, follow: true, resolve: 0 };
+    let lk = crate::kernel::vfs::Lookup { root: req.root, start: req.cwd, follow: true, resolve: 0, creds: req.creds };
     let r = vfs.resolve_with(&lk, path)?;
     let st = r.stat()?;
     if st.is_dir() {

@@ -90,12 +90,11 @@ impl Task {
                         self.begin_group_stop(sig);
                         continue;
                     }
-                    DefaultAction::Terminate => {
+                    // The sentry writes no core file, and Linux reports a
+                    // core dump (WCOREDUMP, CLD_DUMPED) only when one was
+                    // written: core signals end the group like the others.
+                    DefaultAction::Terminate | DefaultAction::CoreDump => {
                         self.exit_group(ExitStatus::Signal(sig));
-                        return;
-                    }
-                    DefaultAction::CoreDump => {
-                        self.exit_group(ExitStatus::CoreDump(sig));
                         return;
                     }
                 }
@@ -120,7 +119,7 @@ impl Task {
             let old_mask = self.saved_mask.take().unwrap_or(current);
             if let Err(e) = self.setup_frame(&info, &act, old_mask) {
                 tracing::debug!(tid = self.tid, sig, "cannot build a signal frame: {e}");
-                self.exit_group(ExitStatus::CoreDump(libc::SIGSEGV));
+                self.exit_group(ExitStatus::Signal(libc::SIGSEGV));
                 return;
             }
             let mut new_mask = current | act.mask;

@@ -8,10 +8,12 @@ use crate::kernel::task::Task;
 use crate::kernel::vfs::fs::MetaChange;
 use crate::kernel::vfs::Lookup;
 
-/// Where a change applies: (start dir, path, canonical path, follow symlinks).
-type Target = (Vec<u8>, Vec<u8>, Vec<u8>, bool);
+/// Where a change applies: (root, start dir, path, follow symlinks, whether
+/// the path is the caller's, whose walk checks search permission).
+type Target = (Vec<u8>, Vec<u8>, Vec<u8>, bool, bool);
 
-/// What an attribute change applies to: (root, start, path, follow), or
+/// What an attribute change applies to: (root, start, path, follow, by
+/// name), or
 /// `None` for an open file without a path (a pipe), whose metadata the
 /// sandbox does not keep.
 fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<Target>, Errno> {
@@ -22,17 +24,17 @@ fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<Tar
             return Err(Errno::ENOENT);
         }
         if dirfd == libc::AT_FDCWD {
-            return Ok(Some((b"/".to_vec(), b"/".to_vec(), t.cwd(), true)));
+            return Ok(Some((b"/".to_vec(), b"/".to_vec(), t.cwd(), true, false)));
         }
         let f = t.file(dirfd)?;
         if f.path.first() != Some(&b'/') {
             return Ok(None);
         }
         // The descriptor's own node: its canonical path, not followed.
-        return Ok(Some((b"/".to_vec(), b"/".to_vec(), f.path.clone(), false)));
+        return Ok(Some((b"/".to_vec(), b"/".to_vec(), f.path.clone(), false, false)));
     }
     let a = at(t, dirfd, path_addr)?;
-    Ok(Some((a.root, a.start, a.path, follow)))
+    Ok(Some((a.root, a.start, a.path, follow, true)))
 }
 
 /// Applies `change` to the target, after `allowed` approved its metadata.
@@ -42,10 +44,11 @@ fn apply(
     change: &MetaChange,
     allowed: impl FnOnce(&crate::kernel::vfs::stat::Stat) -> Result<(), Errno>,
 ) -> SysResult {
-    let Some((root, start, path, follow)) = tgt else {
+    let Some((root, start, path, follow, by_name)) = tgt else {
         return Ok(0);
     };
-    let lk = Lookup { root: &root, start: &start, follow, resolve: 0 };
+    let creds = t.creds();
+    let lk = Lookup { root: &root, start: &start, follow, resolve: 0, creds: by_name.then_some(&creds) };
     let st = t.vfs().resolve_with(&lk, &path)?.stat()?;
     allowed(&st)?;
     t.vfs().set_meta(&lk, &path, change)?;

@@ -412,6 +412,23 @@ pub fn syncfs(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// Implements fadvise64(2): advice is accepted and changes nothing (the
+/// sentry has no page cache of its own to tune); the checks are Linux's.
+pub fn fadvise64(t: &mut Task, a: &Args) -> SysResult {
+    const POSIX_FADV_NOREUSE: u64 = 5;
+    let f = t.file(a[0] as i32)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    if f.ops.stat()?.file_type() == libc::S_IFIFO {
+        return Err(Errno::ESPIPE);
+    }
+    if (a[2] as i64) < 0 || a[3] > POSIX_FADV_NOREUSE {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
 /// Implements fallocate(2).
 pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
     let (mode, off, len) = (a[1] as i32, a[2] as i64, a[3] as i64);

@@ -140,7 +140,7 @@ fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64,
             return Err(Errno::ENOENT);
         }
         let (root, path) = (t.root(), f.path.clone());
-        let lk = Lookup { root: &root, start: b"/", follow: false, resolve: 0 };
+        let lk = Lookup { root: &root, start: b"/", follow: false, resolve: 0, creds: None };
         t.vfs().link(&lk, &path, &new.lookup(false), &new.path, who)?;
         return Ok(0);
     }

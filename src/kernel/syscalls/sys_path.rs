@@ -41,12 +41,14 @@ pub(super) struct At {
     pub root: Vec<u8>,
     pub start: Vec<u8>,
     pub path: Vec<u8>,
+    /// The caller's credentials: the walk checks search permission.
+    pub creds: Credentials,
 }
 
 impl At {
     /// The lookup, following a final symlink if `follow`.
     pub fn lookup(&self, follow: bool) -> Lookup<'_> {
-        Lookup { root: &self.root, start: &self.start, follow, resolve: 0 }
+        Lookup { root: &self.root, start: &self.start, follow, resolve: 0, creds: Some(&self.creds) }
     }
 }
 
@@ -59,7 +61,7 @@ pub(super) fn at(t: &Task, dirfd: i32, path_addr: u64) -> Result<At, Errno> {
 /// Like `at` with the path already read.
 pub(super) fn at_path(t: &Task, dirfd: i32, path: Vec<u8>) -> Result<At, Errno> {
     let start = t.dir_for(dirfd, &path)?;
-    Ok(At { root: t.root(), start, path })
+    Ok(At { root: t.root(), start, path, creds: t.creds() })
 }
 
 /// The caller's credentials for file permission checks (the fs ids).

@@ -196,23 +196,21 @@ pub fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
     if !si.is_regular() || !so.is_regular() {
         return Err(Errno::EINVAL);
     }
-    let mut off_in = read_off(t, a[1])?.unwrap_or_else(|| inp.position());
-    let mut off_out = read_off(t, a[3])?.unwrap_or_else(|| out.position());
+    // Without an offset the file's own position is used and advanced (on
+    // the host for the caller's descriptors).
+    let mut off_in = read_off(t, a[1])?.unwrap_or_else(|| inp.current_offset());
+    let mut off_out = read_off(t, a[3])?.unwrap_or_else(|| out.current_offset());
     let len = a[4].min(MAX_RW);
     if si.ino == so.ino && si.dev == so.dev && off_in < off_out + len && off_out < off_in + len {
         return Err(Errno::EINVAL);
     }
-    let (start_in, start_out) = (off_in, off_out);
     let n = copy(&inp, Some(&mut off_in), &out, Some(&mut off_out), len, false)?;
-    if a[1] != 0 {
-        t.mem().write_u64(a[1], off_in)?;
-    } else {
-        inp.set_position(start_in + n);
-    }
-    if a[3] != 0 {
-        t.mem().write_u64(a[3], off_out)?;
-    } else {
-        out.set_position(start_out + n);
+    for (arg, file, off) in [(a[1], &inp, off_in), (a[3], &out, off_out)] {
+        if arg != 0 {
+            t.mem().write_u64(arg, off)?;
+        } else {
+            file.seek(off as i64, libc::SEEK_SET)?;
+        }
     }
     Ok(n)
 }

@@ -97,6 +97,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_ftruncate, f::ftruncate),
     full(l::SYS_truncate, n::truncate),
     full(l::SYS_fallocate, f::fallocate),
+    full(l::SYS_fadvise64, f::fadvise64),
     full(l::SYS_fsync, f::fsync),
     full(l::SYS_sync, f::sync),
     full(l::SYS_syncfs, f::syncfs),

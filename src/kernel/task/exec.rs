@@ -19,7 +19,7 @@ use crate::platform::ptrace::{zeroed_regs, StubThread};
 /// Pins the calling sentry thread and its stub thread to one CPU: a ptrace
 /// stop and wake-up on the same CPU costs half as much as across CPUs.
 pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
-    let n = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    let n = super::SchedAttrs::online_cpus();
     let mut set = nix::sched::CpuSet::new();
     if set.set(cpu_hint % n).is_err() {
         return;
@@ -61,6 +61,7 @@ fn load_fresh(
         envp,
         ids: (creds.ruid, creds.euid, creds.rgid, creds.egid),
         may_exec: &may_exec,
+        creds: Some(creds),
     };
     let loaded = load(req, &mut thread, &mm)?;
     Ok((thread, mm, loaded))
@@ -210,6 +211,10 @@ pub struct InitSpec {
     pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
     /// The controlling terminal of the first session, if any.
     pub ctty: Option<Arc<dyn crate::kernel::tty::job::Terminal>>,
+    /// The file mode creation mask.
+    pub umask: u32,
+    /// Resource limits (`None`: Linux's defaults for an init).
+    pub rlimits: Option<[super::Rlimit; 16]>,
 }
 
 /// Creates the container's first process (pid 1) and its task. Must run on
@@ -223,8 +228,8 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             envp: spec.envp,
             cwd: spec.cwd,
             creds: Credentials::new(spec.uid, spec.gid),
-            umask: 0o022,
-            rlimits: None,
+            umask: spec.umask,
+            rlimits: spec.rlimits,
             capabilities: None,
             no_new_privs: false,
             stdio: spec.stdio,

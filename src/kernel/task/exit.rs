@@ -10,7 +10,7 @@ use super::{ExitStatus, Task, ThreadGroup};
 use crate::kernel::futex::FutexKey;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::signal::send::{send, Origin, Target};
-use crate::kernel::signal::{SigInfo, CLD_DUMPED, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN};
+use crate::kernel::signal::{SigInfo, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN};
 use crate::kernel::Kernel;
 
 /// Robust futex bits (see futex(2)).
@@ -216,7 +216,6 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                 let (code, st) = match status {
                     ExitStatus::Code(c) => (CLD_EXITED, c),
                     ExitStatus::Signal(s) => (CLD_KILLED, s),
-                    ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
                 };
                 let uid = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
                 // si_pid as the parent's namespace numbers the child.

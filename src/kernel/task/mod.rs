@@ -47,10 +47,8 @@ pub use creds::Credentials;
 pub enum ExitStatus {
     /// `exit(code)`.
     Code(i32),
-    /// Killed by a signal.
+    /// Killed by a signal (never "with a core dump": none is written).
     Signal(i32),
-    /// Killed by a signal, with a core dump (none is written).
-    CoreDump(i32),
 }
 
 impl ExitStatus {
@@ -58,7 +56,7 @@ impl ExitStatus {
     pub fn shell_code(self) -> i32 {
         match self {
             ExitStatus::Code(c) => c & 0xff,
-            ExitStatus::Signal(s) | ExitStatus::CoreDump(s) => 128 + s,
+            ExitStatus::Signal(s) => 128 + s,
         }
     }
 
@@ -67,7 +65,6 @@ impl ExitStatus {
         match self {
             ExitStatus::Code(c) => (c & 0xff) << 8,
             ExitStatus::Signal(s) => s & 0x7f,
-            ExitStatus::CoreDump(s) => (s & 0x7f) | 0x80,
         }
     }
 }
@@ -574,8 +571,11 @@ pub struct SchedAttrs {
 
 impl SchedAttrs {
     /// The CPUs the sandbox shows (the ones husk may use), numbered from 0.
+    /// Counted once, when the kernel is made: the sentry later pins its own
+    /// threads to single CPUs, which must not shrink what the sandbox sees.
     pub fn online_cpus() -> usize {
-        std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+        static CPUS: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+        *CPUS.get_or_init(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1))
     }
 
     /// A mask of every CPU of the sandbox.

@@ -101,7 +101,6 @@ fn check_child(c: &ThreadGroup, me: &ThreadGroup, options: i32) -> Option<WaitEv
         let (code, status) = match st {
             ExitStatus::Code(v) => (CLD_EXITED, v),
             ExitStatus::Signal(s) => (CLD_KILLED, s),
-            ExitStatus::CoreDump(s) => (CLD_DUMPED, s),
         };
         return Some(WaitEvent { pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
     }

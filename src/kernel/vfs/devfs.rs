@@ -81,7 +81,7 @@ impl Vfs {
     pub fn attach_console(&self, console: Arc<dyn Terminal>) -> Result<Stat, Errno> {
         *self.console.lock().unwrap_or_else(|e| e.into_inner()) = Some(console);
         let (ma, mi) = DevKind::Console.numbers();
-        let lk = Lookup { root: b"/", start: b"/", follow: false, resolve: 0 };
+        let lk = Lookup { root: b"/", start: b"/", follow: false, resolve: 0, creds: None };
         match self.mknod(&lk, b"/dev/console", libc::S_IFCHR | 0o600, makedev(ma, mi), Caller::SENTRY) {
             Ok(()) | Err(Errno::EEXIST) => {}
             Err(e) => return Err(e),

@@ -54,6 +54,16 @@ pub trait FileOps: Send + Sync {
     fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
         None
     }
+    /// A positioned read served by the file itself (a host descriptor,
+    /// which may or may not be seekable on the host); `None`: the file's
+    /// `read` at an offset is used if it is `seekable`.
+    fn host_pread(&self, _buf: &mut [u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
+    /// A positioned write served by the file itself; see `host_pread`.
+    fn host_pwrite(&self, _buf: &[u8], _off: u64) -> Option<Result<usize, Errno>> {
+        None
+    }
     /// The entries of a directory from index `pos` on, `.` and `..` first.
     fn readdir_from(&self, _pos: u64) -> Result<Vec<DirEntry>, Errno> {
         Err(Errno::ENOTDIR)
@@ -292,6 +302,9 @@ impl OpenFile {
         if !self.readable() || self.is_path_only() {
             return Err(Errno::EBADF);
         }
+        if let Some(r) = self.ops.host_pread(buf, off) {
+            return r;
+        }
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
@@ -319,6 +332,9 @@ impl OpenFile {
     pub fn pwrite(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         if !self.writable() || self.is_path_only() {
             return Err(Errno::EBADF);
+        }
+        if let Some(r) = self.ops.host_pwrite(buf, off) {
+            return r;
         }
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
@@ -366,6 +382,15 @@ impl OpenFile {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// The position `lseek(fd, 0, SEEK_CUR)` reports: the host's for a host
+    /// descriptor, else the description's own.
+    pub fn current_offset(&self) -> u64 {
+        match self.ops.host_seek(0, libc::SEEK_CUR) {
+            Some(Ok(pos)) => pos,
+            _ => self.position(),
+        }
+    }
+
     /// Sets the position directly (used by `getdents64`).
     pub fn set_position(&self, pos: u64) {
         *self.offset.lock().unwrap_or_else(|e| e.into_inner()) = pos;
@@ -387,6 +412,25 @@ impl HostStream {
 }
 
 impl HostStream {
+    /// A new host open file description of the same file (see `reopen`).
+    fn reopen_host(&self, flags: u32) -> Result<Box<dyn FileOps>, Errno> {
+        let acc = |f: i32| f & libc::O_ACCMODE;
+        let given = acc(nix::fcntl::fcntl(self.fd.as_raw_fd(), nix::fcntl::FcntlArg::F_GETFL)?);
+        let want = acc(flags as i32);
+        // Reading is up to the host's permission checks, as in Linux; but a
+        // file the caller gave for reading (`< file`) is never made writable.
+        let writes = want != libc::O_RDONLY || flags as i32 & libc::O_TRUNC != 0;
+        if writes && given == libc::O_RDONLY {
+            return Err(Errno::EACCES);
+        }
+        let keep = libc::O_ACCMODE | libc::O_APPEND | libc::O_TRUNC | libc::O_NONBLOCK;
+        let how = nix::fcntl::OFlag::from_bits_truncate((flags as i32 & keep) | libc::O_CLOEXEC | libc::O_NOCTTY);
+        let path = format!("/proc/self/fd/{}", self.fd.as_raw_fd());
+        let fd = nix::fcntl::open(path.as_str(), how, nix::sys::stat::Mode::empty())?;
+        // SAFETY: open just returned this descriptor; nothing else owns it.
+        Ok(Box::new(HostStream::new(unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })))
+    }
+
     /// Waits until the host descriptor is ready for `events`, polling in
     /// short slices so a signal to the task ends the wait (ERESTARTSYS).
     fn wait_ready(&self, events: i16, nonblock: bool) -> Result<(), Errno> {
@@ -436,10 +480,25 @@ impl FileOps for HostStream {
     fn poll_host_fd(&self) -> Option<RawFd> {
         Some(self.fd.as_raw_fd())
     }
-    /// Reopening (`/dev/stdout`, `/proc/self/fd/1`) shares the caller's
-    /// host descriptor: the host file itself is never opened by name.
-    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
-        Some(self.fd.try_clone().map_err(Errno::from).map(|fd| Box::new(HostStream::new(fd)) as Box<dyn FileOps>))
+    /// Reopening (`/dev/stdout`, `/proc/self/fd/1`) opens the same host
+    /// file anew, as Linux does: a new description with its own offset, and
+    /// O_TRUNC truncates (`tee /dev/stderr`, `sort -o /dev/stdout`). The
+    /// host file is never opened by name, only through this descriptor, and
+    /// never for writing unless the caller gave it writable.
+    fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
+        Some(self.reopen_host(flags))
+    }
+    fn truncate(&self, len: u64) -> Result<(), Errno> {
+        let len = i64::try_from(len).map_err(|_| Errno::EINVAL)?;
+        nix::unistd::ftruncate(&self.fd, len).map_err(Errno::from)
+    }
+    fn host_pread(&self, buf: &mut [u8], off: u64) -> Option<Result<usize, Errno>> {
+        let off = i64::try_from(off).map_err(|_| Errno::EINVAL);
+        Some(off.and_then(|off| nix::sys::uio::pread(&self.fd, buf, off).map_err(Errno::from)))
+    }
+    fn host_pwrite(&self, buf: &[u8], off: u64) -> Option<Result<usize, Errno>> {
+        let off = i64::try_from(off).map_err(|_| Errno::EINVAL);
+        Some(off.and_then(|off| nix::sys::uio::pwrite(&self.fd, buf, off).map_err(Errno::from)))
     }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         // SAFETY: lseek on a descriptor we own.

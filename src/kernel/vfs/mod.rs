@@ -408,11 +408,11 @@ impl Vfs {
     /// Opens the file a magic link leads to, anew.
     fn reopen(self: &Arc<Self>, f: &Arc<OpenFile>, flags: u32, who: Caller) -> Result<OpenFile, Errno> {
         let o = flags as i32;
-        if o & libc::O_PATH != 0 {
-            return Ok(OpenFile::new(Box::new(dir::PathOnly(f.ops.stat()?)), f.path.clone(), flags));
-        }
         if o & libc::O_DIRECTORY != 0 && !f.ops.stat()?.is_dir() {
             return Err(Errno::ENOTDIR);
+        }
+        if o & libc::O_PATH != 0 {
+            return Ok(OpenFile::new(Box::new(dir::PathOnly(f.ops.stat()?)), f.path.clone(), flags));
         }
         if let Some(ops) = f.ops.reopen(flags) {
             let ops = ops?;
@@ -599,6 +599,11 @@ impl Vfs {
         let src_stat = src.stat()?;
         if (src.trailing_slash || dst.trailing_slash) && !src_stat.is_dir() {
             return Err(Errno::ENOTDIR);
+        }
+        // As Linux: an existing target is EEXIST under RENAME_NOREPLACE even
+        // when it is the source itself (`mv d d` relies on it).
+        if flags & RENAME_NOREPLACE != 0 && dst.node.is_some() {
+            return Err(Errno::EEXIST);
         }
         self.check_parent(&src, who)?;
         self.check_parent(&dst, who)?;

@@ -135,6 +135,31 @@ impl Overlay {
         found
     }
 
+    /// The link count of a merged directory: the host directory's, plus the
+    /// subdirectories the upper layer adds, less the ones it hides, so
+    /// `stat` counts `.`, `..` and each subdirectory as a plain file system
+    /// does (overlayfs says 1, "unknown"; so does this when the host file
+    /// system does not count subdirectories).
+    fn merged_nlink(&self, path: &[u8], lower: &Stat) -> u64 {
+        if lower.nlink < 2 {
+            return 1;
+        }
+        let prefix = dir_prefix(path);
+        let children: Vec<(Vec<u8>, bool)> = self
+            .read()
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains(&b'/'))
+            .map(|(k, n)| (k.clone(), matches!(n, UpperNode::Dir { .. })))
+            .collect();
+        let mut n = lower.nlink as i64;
+        for (child, upper_dir) in children {
+            let lower_dir = matches!(self.lower_lstat(&child), Ok(s) if s.is_dir());
+            n += upper_dir as i64 - lower_dir as i64;
+        }
+        n.max(2) as u64
+    }
+
     /// Inserts an upper node, counting a new subdirectory in its parent.
     pub(super) fn add_node(&self, path: &[u8], node: UpperNode) {
         let is_dir = matches!(node, UpperNode::Dir { .. });
@@ -248,19 +273,18 @@ impl Filesystem for Overlay {
         let mut st = match (&n.upper, &n.lower) {
             (Some(UpperNode::Dir { meta, .. }), lower) => {
                 let mut st = meta.to_stat(4096);
-                if lower.is_some() {
-                    // A merged directory's link count is unknown, as in overlayfs.
-                    st.nlink = 1;
+                if let Some(l) = lower {
+                    st.nlink = self.merged_nlink(path, l);
                 }
                 st
             }
             (Some(UpperNode::File(f)), _) => MemFileHandle(f.clone()).stat()?,
-            (Some(UpperNode::Special(s)), _) => s.meta().to_stat(s.size()),
+            (Some(UpperNode::Special(s)), _) => s.stat(),
             (Some(UpperNode::Whiteout), _) => return Err(Errno::ENOENT),
             (None, Some(s)) => {
                 let mut s = *s;
                 if s.is_dir() && self.has_upper_children(path) {
-                    s.nlink = 1;
+                    s.nlink = self.merged_nlink(path, &s);
                 }
                 s
             }
@@ -440,7 +464,7 @@ fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>) -> StatFs {
     let used: u64 = up
         .values()
         .map(|n| match n {
-            UpperNode::File(f) => f.size().div_ceil(4096),
+            UpperNode::File(f) => f.stat().blocks.div_ceil(8),
             _ => 0,
         })
         .sum();

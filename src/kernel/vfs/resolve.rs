@@ -13,6 +13,7 @@ use super::mount::{Mount, MountTable};
 use super::path::{components, join, parent_of, MAX_SYMLINKS, NAME_MAX, PATH_MAX};
 use super::Vfs;
 use crate::kernel::errno::Errno;
+use crate::kernel::task::Credentials;
 
 /// `openat2` resolve flags.
 pub mod resolve_flags {
@@ -38,12 +39,37 @@ pub struct Lookup<'a> {
     pub follow: bool,
     /// `openat2` RESOLVE_* flags.
     pub resolve: u64,
+    /// Whose lookup it is: every directory walked through must grant them
+    /// search (execute) permission, as Linux's `may_lookup`. `None`: the
+    /// sentry's own lookups, and walks along a descriptor's canonical path.
+    pub creds: Option<&'a Credentials>,
 }
 
 impl<'a> Lookup<'a> {
-    /// A lookup from `start` with root `/`.
+    /// A lookup from `start` with root `/`, without permission checks.
     pub fn new(start: &'a [u8], follow: bool) -> Lookup<'a> {
-        Lookup { root: b"/", start, follow, resolve: 0 }
+        Lookup { root: b"/", start, follow, resolve: 0, creds: None }
+    }
+}
+
+/// EACCES unless `creds` may search the directory of frame `f`.
+fn may_search(creds: Option<&Credentials>, f: &Frame) -> Result<(), Errno> {
+    let Some(c) = creds else {
+        return Ok(());
+    };
+    // Callers who pass every check (root) cost no stat.
+    let locked = super::stat::Stat { mode: libc::S_IFDIR, uid: u32::MAX, gid: u32::MAX, ..Default::default() };
+    if c.may_access(&locked, 1, true) {
+        return Ok(());
+    }
+    let st = match &f.node {
+        Node::Opened(o) => o.ops.stat()?,
+        n => f.mount.fs.stat(&f.fs_path, n)?,
+    };
+    if c.may_access(&st, 1, true) {
+        Ok(())
+    } else {
+        Err(Errno::EACCES)
     }
 }
 
@@ -134,6 +160,7 @@ impl Vfs {
             if mode_of(&cur)? & libc::S_IFMT != libc::S_IFDIR {
                 return Err(Errno::ENOTDIR);
             }
+            may_search(lk.creds, &cur)?;
             if comp == b"." {
                 continue;
             }

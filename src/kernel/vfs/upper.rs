@@ -58,8 +58,14 @@ impl Meta {
         }
     }
 
-    /// A `Stat` for this node with the given size.
+    /// A `Stat` for this node with the given size, occupying whole 4 KiB
+    /// blocks (as a directory or a page of a file does).
     pub fn to_stat(self, size: u64) -> Stat {
+        self.to_stat_blocks(size, size.div_ceil(4096) * 8)
+    }
+
+    /// A `Stat` for this node with the given size and 512-byte blocks.
+    pub fn to_stat_blocks(self, size: u64, blocks: u64) -> Stat {
         Stat {
             dev: ROOT_DEV,
             ino: self.ino,
@@ -70,7 +76,7 @@ impl Meta {
             rdev: self.rdev,
             size,
             blksize: 4096,
-            blocks: size.div_ceil(512),
+            blocks,
             atime: self.atime,
             mtime: self.mtime,
             ctime: self.ctime,
@@ -204,6 +210,13 @@ impl Special {
             _ => 0,
         }
     }
+
+    /// The node's `Stat`: as tmpfs, a symlink target shorter than 128
+    /// bytes lives in the inode (no blocks), a longer one takes a page.
+    pub fn stat(&self) -> Stat {
+        let size = self.size();
+        self.meta().to_stat_blocks(size, if size < 128 { 0 } else { 8 })
+    }
 }
 
 /// A regular file of the upper layer.
@@ -260,9 +273,13 @@ impl MemFile {
         Ok(f)
     }
 
-    /// Current size in bytes.
-    pub fn size(&self) -> u64 {
-        nix::sys::stat::fstat(self.fd.as_raw_fd()).map(|s| s.st_size as u64).unwrap_or(0)
+    /// The file's `Stat`: size and allocated blocks are the memfd's (holes
+    /// take none, as in tmpfs).
+    pub fn stat(&self) -> Stat {
+        let (size, blocks) = nix::sys::stat::fstat(self.fd.as_raw_fd())
+            .map(|s| (s.st_size as u64, s.st_blocks as u64))
+            .unwrap_or((0, 0));
+        self.meta().to_stat_blocks(size, blocks)
     }
 
     /// A copy of the metadata.
@@ -303,7 +320,7 @@ impl FileOps for MemFileHandle {
         Ok(n)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        Ok(self.0.meta().to_stat(self.0.size()))
+        Ok(self.0.stat())
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.0.fd.as_raw_fd())

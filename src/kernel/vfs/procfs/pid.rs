@@ -22,6 +22,7 @@ pub enum PidEntry {
     Cwd,
     Environ,
     Exe,
+    Limits,
     Maps,
     Mountinfo,
     Mounts,
@@ -41,6 +42,7 @@ impl PidEntry {
         PidEntry::Cwd,
         PidEntry::Environ,
         PidEntry::Exe,
+        PidEntry::Limits,
         PidEntry::Maps,
         PidEntry::Mountinfo,
         PidEntry::Mounts,
@@ -60,6 +62,7 @@ impl PidEntry {
             PidEntry::Cwd => "cwd",
             PidEntry::Environ => "environ",
             PidEntry::Exe => "exe",
+            PidEntry::Limits => "limits",
             PidEntry::Maps => "maps",
             PidEntry::Mountinfo => "mountinfo",
             PidEntry::Mounts => "mounts",
@@ -97,6 +100,40 @@ impl PidEntry {
     }
 }
 
+/// `/proc/<pid>/limits`: the process's resource limits, in Linux's table.
+fn limits(tg: &ThreadGroup) -> Vec<u8> {
+    // Linux's names and units, by resource number.
+    const ROWS: [(&str, &str); 16] = [
+        ("Max cpu time", "seconds"),
+        ("Max file size", "bytes"),
+        ("Max data size", "bytes"),
+        ("Max stack size", "bytes"),
+        ("Max core file size", "bytes"),
+        ("Max resident set", "bytes"),
+        ("Max processes", "processes"),
+        ("Max open files", "files"),
+        ("Max locked memory", "bytes"),
+        ("Max address space", "bytes"),
+        ("Max file locks", "locks"),
+        ("Max pending signals", "signals"),
+        ("Max msgqueue size", "bytes"),
+        ("Max nice priority", ""),
+        ("Max realtime priority", ""),
+        ("Max realtime timeout", "us"),
+    ];
+    let limits = *tg.rlimits.lock().unwrap_or_else(|e| e.into_inner());
+    let text = |v: u64| if v == crate::kernel::task::RLIM_INFINITY { "unlimited".to_string() } else { v.to_string() };
+    let mut s = format!("{:<25} {:<20} {:<20} {:<10}\n", "Limit", "Soft Limit", "Hard Limit", "Units");
+    for ((name, unit), l) in ROWS.iter().zip(limits.iter()) {
+        let _ = write!(s, "{name:<25} {:<20} {:<20} ", text(l.cur), text(l.max));
+        if !unit.is_empty() {
+            let _ = write!(s, "{unit:<10}");
+        }
+        s.push('\n');
+    }
+    s.into_bytes()
+}
+
 /// Where a magic link of a process leads.
 pub fn link(e: PidEntry, tg: &ThreadGroup) -> Result<Link, Errno> {
     let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -127,6 +164,7 @@ pub fn content(
     Ok(match e {
         PidEntry::Cgroup => b"0::/\n".to_vec(),
         PidEntry::OomScoreAdj => b"0\n".to_vec(),
+        PidEntry::Limits => limits(tg),
         PidEntry::Cmdline => {
             if zombie {
                 return Ok(Vec::new());
@@ -322,7 +360,7 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
     let privs = tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fd_size = tg.fds.list().last().map(|(fd, _)| (*fd as usize + 1).next_multiple_of(64)).unwrap_or(64);
     let groups: String = creds.groups.iter().map(|g| format!("{g} ")).collect();
-    let ncpu = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(64);
+    let ncpu = crate::kernel::task::SchedAttrs::online_cpus().min(64);
     let mut s = String::with_capacity(1500);
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);

@@ -16,7 +16,7 @@ pub fn clock_ticks() -> u64 {
 }
 
 fn ncpus() -> usize {
-    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1)
+    crate::kernel::task::SchedAttrs::online_cpus()
 }
 
 /// The wall-clock time the sandbox booted, as (seconds, nanoseconds).
@@ -199,9 +199,16 @@ pub fn osrelease(_: &Kernel) -> Vec<u8> {
     format!("{}\n", uname().release().to_string_lossy()).into_bytes()
 }
 
-/// `/proc/sys/kernel/pid_max`.
+/// `/proc/sys/kernel/pid_max`: the host's, as a new PID namespace inherits
+/// its parent's (tools size their pid columns by it: `ps`).
 pub fn pid_max(_: &Kernel) -> Vec<u8> {
-    b"4194304\n".to_vec()
+    static C: OnceLock<Vec<u8>> = OnceLock::new();
+    let v = host_file(&C, "/proc/sys/kernel/pid_max");
+    if v.is_empty() {
+        b"32768\n".to_vec()
+    } else {
+        v
+    }
 }
 
 /// `/proc/sys/kernel/ngroups_max`.
