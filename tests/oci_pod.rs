@@ -100,7 +100,7 @@ fn two_containers_in_one_sandbox() {
 
     // An exec'd pid is a number of the container's namespace.
     let epid = w.dir.join("epid");
-    w.husk(&["exec", "-d", "--pid-file", epid.as_str(), "c2", "sleep", "1003"]).ok();
+    w.husk(&["exec", "-d", "--sandbox-pid-file", epid.as_str(), "c2", "sleep", "1003"]).ok();
     let epid: i64 = std::fs::read_to_string(&epid).unwrap().trim().parse().unwrap();
     eventually("the exec'd sleep shows in ps", Duration::from_secs(20), || {
         ps(&w, "c2").contains(&(epid, "sleep 1003".to_string()))

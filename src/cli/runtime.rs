@@ -501,8 +501,12 @@ pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
     } else {
         (ExecStdio::Inherit, None)
     };
-    if let (Some(sock), Some(m)) = (&a.console_socket, master.take()) {
-        hostpty::send_to_console_socket(sock, &m).with_context(|| format!("--console-socket {}", sock.display()))?;
+    // With a console socket the terminal's master goes there, not to us.
+    if let Some(sock) = &a.console_socket {
+        if let Some(m) = master.take() {
+            hostpty::send_to_console_socket(sock, &m)
+                .with_context(|| format!("--console-socket {}", sock.display()))?;
+        }
     }
     let pid = exec_spawn(ctx, a, stdio)?;
     if a.detach {
