@@ -229,3 +229,22 @@ fn the_second_containers_init_ends_its_container() {
     assert_eq!(w.status("p"), "running");
     w.husk(&["delete", "-f", "p"]).ok();
 }
+
+/// A container's init is its namespace's init: SIGTERM and SIGKILL from a
+/// process inside do nothing to it (it has no handler), while the
+/// runtime's `kill` ends it with the signal it sends.
+#[test]
+fn a_containers_init_is_protected_from_inside_only() {
+    let w = World::new("oci-pod-initsig");
+    let root = w.bundle("root", &["sleep", "1000"]);
+    w.husk(&["run", "-d", "-b", root.to_str().unwrap(), "p"]).ok();
+    let o = w.husk(&["exec", "p", "sh", "-c", "kill -TERM 1; kill -KILL 1; kill -STOP 1; echo sent"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "sent\n"), "{o:#?}");
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(w.status("p"), "running");
+    assert_eq!(state_of(&w, "p", 1), "S");
+    w.husk(&["kill", "p", "TERM"]).ok();
+    let o = w.husk(&["wait", "p"]).ok();
+    assert!(o.stdout.contains("\"exitStatus\":143"), "{o:#?}");
+    w.husk(&["delete", "-f", "p"]).ok();
+}

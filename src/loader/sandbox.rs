@@ -624,8 +624,8 @@ impl Sandbox {
 
     fn send_group(&self, tg: &Arc<ThreadGroup>, sig: i32) {
         // From outside the sandbox: SI_USER with no sender pid, as a kill
-        // from an ancestor PID namespace looks (so a namespace's init takes
-        // only SIGKILL, SIGSTOP and the signals it handles).
+        // from an ancestor PID namespace looks; unlike one, it may end a
+        // namespace's init with any terminating signal (send.rs).
         send(&self.kernel, Target::Group(tg), SigInfo::user(sig, 0, 0), Origin::Outside);
     }
 

@@ -82,18 +82,30 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
     // A PID namespace's init ignores signals that would take the default
     // action, unless SIGKILL or SIGSTOP come forced (Linux's
     // sig_task_ignored with SIGNAL_UNKILLABLE).
-    let init_ignores = tg.unkillable.load(Ordering::Relaxed)
+    let unkillable = tg.unkillable.load(Ordering::Relaxed);
+    let init_ignores =
+        unkillable && act.handler == SIG_DFL && !(force && (sig == libc::SIGKILL || sig == libc::SIGSTOP));
+    // The runtime, though, ends a container's init with any signal whose
+    // default action ends a process (`husk kill ID TERM`), as runsc does:
+    // the protection is against the sandbox's own processes. (runc, whose
+    // `kill` comes from the host's namespace, gets Linux's answer: ignored.)
+    let runtime_ends_init = unkillable
+        && matches!(origin, Origin::Outside)
         && act.handler == SIG_DFL
-        && !(force && (sig == libc::SIGKILL || sig == libc::SIGSTOP));
+        && !blocked_everywhere
+        && matches!(default_action(sig), DefaultAction::Terminate | DefaultAction::CoreDump);
     let mut gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
     if gs.exiting.is_some() {
         return false;
     }
-    if sig == libc::SIGKILL {
-        if init_ignores {
+    if sig == libc::SIGKILL || runtime_ends_init {
+        if init_ignores && !runtime_ends_init {
             return false;
         }
-        gs.exiting = Some(ExitStatus::Signal(libc::SIGKILL));
+        gs.exiting = Some(match default_action(sig) {
+            DefaultAction::CoreDump => ExitStatus::CoreDump(sig),
+            _ => ExitStatus::Signal(sig),
+        });
         gs.stopped = None;
         drop(gs);
         tg.stop_queue.notify_all();
