@@ -11,8 +11,8 @@
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
-use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::mm::account::MemAccount;
+use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::task::{ExitStatus, ThreadGroup};
 
 /// The container a process belongs to. One per container, shared by all of

@@ -9,8 +9,8 @@ use serde_json::{json, Value};
 
 use super::oci::ContainerConfig;
 use crate::kernel::container::ContainerTag;
-use crate::kernel::ns::NsProxy;
 use crate::kernel::mm::account::UNLIMITED;
+use crate::kernel::ns::NsProxy;
 use crate::kernel::task::ThreadGroup;
 
 /// A new container's tag, with its memory limit set.

@@ -102,10 +102,8 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
         if init_ignores && !runtime_ends_init {
             return false;
         }
-        gs.exiting = Some(match default_action(sig) {
-            DefaultAction::CoreDump => ExitStatus::CoreDump(sig),
-            _ => ExitStatus::Signal(sig),
-        });
+        // No core is ever written, so no death reports one.
+        gs.exiting = Some(ExitStatus::Signal(sig));
         gs.stopped = None;
         drop(gs);
         tg.stop_queue.notify_all();
