@@ -71,7 +71,8 @@ fn nanosleep_interrupted() {
 /// SIGSTOP/SIGTSTP/SIGCONT of a child seen by waitpid(WUNTRACED |
 /// WCONTINUED), waitid(WSTOPPED) and SIGCHLD codes; a stopped process
 /// holds SIGTERM until continued; sleeps and reads survive stop/continue;
-/// SA_NOCLDSTOP.
+/// SA_NOCLDSTOP; SIGSTOP immediately followed by SIGCONT, 300 times, never
+/// leaves the child stopped.
 #[test]
 fn stop_and_continue() {
     check_c_group("signals", "stopcont");

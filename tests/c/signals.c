@@ -842,7 +842,36 @@ static void g_nanosleep(void) {
 
 /* ---- stop and continue -------------------------------------------------- */
 
+/* SIGSTOP then SIGCONT at once, many times: the child must end up
+ * running (a SIGCONT that lands while the stop is being taken cancels
+ * it), so SIGTERM after them ends it. */
+static void stop_cont_race(void) {
+    for (int i = 0; i < 300; i++) {
+        pid_t c = xfork();
+        if (c == 0) {
+            for (;;) {
+                volatile int x = 0;
+                for (int j = 0; j < 100000; j++)
+                    x += j;
+            }
+        }
+        kill(c, SIGSTOP);
+        kill(c, SIGCONT);
+        kill(c, SIGTERM);
+        int st = 0;
+        pid_t r = waitpid_ms(c, &st, 0, 5000);
+        if (r != c) {
+            printf("stop-cont-race: child %d still stopped after SIGCONT and SIGTERM\n", i);
+            kill(c, SIGKILL);
+            waitpid(c, &st, 0);
+            return;
+        }
+    }
+    printf("stop-cont-race: ok\n");
+}
+
 static void g_stopcont(void) {
+    stop_cont_race();
     block(SIGCHLD, SIG_BLOCK);
     sigset_t chld = just(SIGCHLD);
     siginfo_t si;

@@ -15,11 +15,14 @@ const SYS_RESTART_SYSCALL: u64 = 219;
 
 impl Task {
     /// Takes the next deliverable signal: thread-directed first.
-    fn dequeue_signal(&self) -> Option<SigInfo> {
+    /// With it, the group's SIGCONT count at that moment (see
+    /// `begin_group_stop`).
+    fn dequeue_signal(&self) -> Option<(SigInfo, u64)> {
         let mut gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
         let mut ts = self.shared.sig.lock().unwrap_or_else(|e| e.into_inner());
         let allowed = !ts.mask;
-        ts.pending.pop(allowed).or_else(|| gs.pending.pop(allowed))
+        let info = ts.pending.pop(allowed).or_else(|| gs.pending.pop(allowed))?;
+        Some((info, gs.continues))
     }
 
     /// The raw syscall result in rax, if the task stopped in a syscall that
@@ -66,7 +69,7 @@ impl Task {
             if self.stop_if_group_stopped() {
                 continue;
             }
-            let Some(info) = self.dequeue_signal() else {
+            let Some((info, continues)) = self.dequeue_signal() else {
                 break;
             };
             let sig = info.signo();
@@ -87,7 +90,7 @@ impl Task {
                 match default_action(sig) {
                     DefaultAction::Ignore | DefaultAction::Continue => continue,
                     DefaultAction::Stop => {
-                        self.begin_group_stop(sig);
+                        self.begin_group_stop(sig, continues);
                         continue;
                     }
                     // The sentry writes no core file, and Linux reports a
@@ -147,13 +150,16 @@ impl Task {
     /// Starts a group stop for `sig` (a stop signal with the default
     /// action), unless the process group is orphaned (then SIGTSTP, SIGTTIN
     /// and SIGTTOU are discarded, as POSIX says).
-    fn begin_group_stop(&mut self, sig: i32) {
+    /// A SIGCONT sent since the stop signal was taken (`continues` moved)
+    /// cancels the stop, as it would have discarded the signal had it come
+    /// a moment earlier.
+    fn begin_group_stop(&mut self, sig: i32, continues: u64) {
         if sig != libc::SIGSTOP && self.kernel.procs().pgrp_orphaned(self.tg.pgid()) {
             return;
         }
         {
             let mut gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
-            if gs.exiting.is_some() {
+            if gs.exiting.is_some() || gs.continues != continues {
                 return;
             }
             gs.stopped = Some(sig);

@@ -113,6 +113,7 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
         return true;
     }
     if sig == libc::SIGCONT {
+        gs.continues += 1;
         gs.pending.discard(STOP_SIGNALS);
         for t in tg.task_list() {
             t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(STOP_SIGNALS);

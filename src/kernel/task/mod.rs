@@ -117,6 +117,9 @@ pub struct GroupSignals {
     pub stopped: Option<i32>,
     /// A thread running execve: every other thread must exit.
     pub exec_leader: Option<i32>,
+    /// SIGCONTs generated so far: a stop signal taken before one of them
+    /// no longer stops the group (Linux serialises the two under siglock).
+    pub continues: u64,
 }
 
 /// The state a parent observes with `wait`. Guarded by `ThreadGroup::life`.
