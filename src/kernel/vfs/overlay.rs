@@ -144,20 +144,46 @@ impl Overlay {
         if lower.nlink < 2 {
             return 1;
         }
-        let prefix = dir_prefix(path);
-        let children: Vec<(Vec<u8>, bool)> = self
-            .read()
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains(&b'/'))
-            .map(|(k, n)| (k.clone(), matches!(n, UpperNode::Dir { .. })))
-            .collect();
+        let children = self.upper_children(path);
         let mut n = lower.nlink as i64;
         for (child, upper_dir) in children {
             let lower_dir = matches!(self.lower_lstat(&child), Ok(s) if s.is_dir());
             n += upper_dir as i64 - lower_dir as i64;
         }
         n.max(2) as u64
+    }
+
+    /// The upper nodes directly in directory `path`, with whether each is a
+    /// directory. Deeper nodes are skipped a subtree at a time, so this
+    /// costs a seek per child, not a step per node below the directory.
+    fn upper_children(&self, path: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        use std::ops::Bound;
+        let prefix = dir_prefix(path);
+        let up = self.read();
+        let mut out = Vec::new();
+        let mut from = Bound::Included(prefix.clone());
+        while let Some((k, node)) = up.range::<Vec<u8>, _>((from, Bound::Unbounded)).next() {
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let rest = &k[prefix.len()..];
+            match rest.iter().position(|&b| b == b'/') {
+                // A node below child `rest[..i]`: everything up to
+                // `prefix + child + "0"` ('/' + 1) is below that child too.
+                Some(i) => {
+                    let mut next = k[..prefix.len() + i].to_vec();
+                    next.push(b'/' + 1);
+                    from = Bound::Included(next);
+                }
+                None => {
+                    if !rest.is_empty() {
+                        out.push((k.clone(), matches!(node, UpperNode::Dir { .. })));
+                    }
+                    from = Bound::Excluded(k.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Inserts an upper node, counting a new subdirectory in its parent.
@@ -490,4 +516,26 @@ pub fn host_ram() -> u64 {
         return 1 << 30;
     }
     si.totalram as u64 * si.mem_unit as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_children_skips_subtrees_and_keeps_similar_names() {
+        let fs = Overlay::tmpfs(1, 0o755);
+        for p in [&b"/a"[..], b"/a/x", b"/a/x/y", b"/a!", b"/b", b"/a0"] {
+            fs.insert(p, libc::S_IFDIR | 0o755, 0, None);
+        }
+        fs.insert(b"/a/f", libc::S_IFCHR | 0o666, 0, Some(SpecialKind::Device));
+        fs.insert(b"/c", libc::S_IFCHR | 0o666, 0, Some(SpecialKind::Device));
+        let names = |dir: &[u8]| -> Vec<(String, bool)> {
+            fs.upper_children(dir).into_iter().map(|(k, d)| (String::from_utf8_lossy(&k).into_owned(), d)).collect()
+        };
+        let s = |n: &str, d: bool| (n.to_string(), d);
+        assert_eq!(names(b"/"), vec![s("/a", true), s("/a!", true), s("/a0", true), s("/b", true), s("/c", false)]);
+        assert_eq!(names(b"/a"), vec![s("/a/f", false), s("/a/x", true)]);
+        assert_eq!(names(b"/a/x/y"), vec![]);
+    }
 }
