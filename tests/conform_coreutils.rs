@@ -52,6 +52,13 @@ fn listing_and_stat() {
              ls -s z sparse one; du -sk . ; du --apparent-size -sk .",
         )
         .bash(
+            "access_times_relatime",
+            "mkdir d; echo x > f; ln -s f l; touch -d 2020-01-01 f d; touch -h -d 2020-01-01 l; age() { stat -c \"%n %X\" \"$@\" | sed 's/ 1577836800$/ old/;s/ [0-9]*$/ now/'; }
+             age f d l; cat f >/dev/null; age f d l; ls d; readlink l; age d l; touch -a -d 2030-01-01 f; cat f >/dev/null; stat -c %X f
+             touch -d 2020-01-01 f; head -c0 f; age f; touch -d 2020-01-01 f; cat l >/dev/null; age f l; ls -lu --time-style=+%Y f
+             touch -d 2020-01-01 f; find . -amin -1 | sort; touch -a -d '2001-01-01' f; touch -m -d '2002-01-01' f; cat f > /dev/null; age f",
+        )
+        .bash(
             "dir_link_counts",
             "mkdir -p a/b a/c/d; stat -c '%h %n' a a/b a/c a/c/d .; rmdir a/c/d; stat -c '%h %n' a/c; mv a/b a/c/; stat -c '%h %n' a a/c",
         )

@@ -285,6 +285,7 @@ impl Vfs {
         let r = self.resolve_with(&lk, path)?;
         let node = r.node.ok_or(Errno::ENOENT)?;
         let link = r.mount.fs.readlink(&r.fs_path, &node).ok_or(Errno::EINVAL)??;
+        r.mount.accessed(&r.fs_path, &node);
         Ok(match link {
             fs::Link::Path(p) => path::relative_to_root(&p, lk.root).to_vec(),
             l => l.text(),
@@ -673,6 +674,7 @@ impl Vfs {
         let r = self.resolve(b"/", path, false)?;
         let node = r.node.clone().ok_or(Errno::ENOENT)?;
         let entries = r.mount.fs.list(&r.fs_path, &node)?;
+        r.mount.accessed(&r.fs_path, &node);
         let self_ino = r.stat().map(|s| s.ino).unwrap_or(0);
         let parent_ino = self.stat(b"/", parent_of(path), false).map(|s| s.ino).unwrap_or(0);
         let mut out = Vec::with_capacity(entries.len() + 2);

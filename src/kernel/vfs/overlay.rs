@@ -320,6 +320,24 @@ impl Filesystem for Overlay {
         Ok(st)
     }
 
+    fn accessed(&self, path: &[u8], node: &Node) {
+        let Ok(n) = ov(node) else {
+            return;
+        };
+        match &n.upper {
+            Some(UpperNode::File(f)) => f.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime(),
+            Some(UpperNode::Special(s)) => s.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime(),
+            Some(UpperNode::Dir { .. }) => {
+                if let Some(UpperNode::Dir { meta, .. }) = self.write().get_mut(path) {
+                    meta.touch_atime();
+                }
+            }
+            // Host files keep their times (overlayfs does not touch the
+            // lower layer either).
+            _ => {}
+        }
+    }
+
     fn mode(&self, _path: &[u8], node: &Node) -> Result<u32, Errno> {
         let n = ov(node)?;
         match (&n.upper, &n.lower) {

@@ -58,6 +58,15 @@ impl Meta {
         }
     }
 
+    /// Updates the access time as a `relatime` mount does: only when it is
+    /// not newer than the last modification or change, or is a day old.
+    pub fn touch_atime(&mut self) {
+        let t = now();
+        if self.atime <= self.mtime || self.atime <= self.ctime || t.0 - self.atime.0 >= 24 * 3600 {
+            self.atime = t;
+        }
+    }
+
     /// A `Stat` for this node with the given size, occupying whole 4 KiB
     /// blocks (as a directory or a page of a file does).
     pub fn to_stat(self, size: u64) -> Stat {
@@ -321,6 +330,9 @@ impl FileOps for MemFileHandle {
     }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.0.stat())
+    }
+    fn accessed(&self) {
+        self.0.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime();
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.0.fd.as_raw_fd())
