@@ -92,6 +92,12 @@ fn copy_move_link() {
              cd a/b/c/up; pwd | sed \"s|$OLDPWD|OLD|\"; pwd -P | sed \"s|${OLDPWD%/a/b/c}|TOP|\"; /bin/pwd | sed \"s|${OLDPWD%/a/b/c}|TOP|\"",
         )
         .bash(
+            "renamed_and_removed_working_dirs",
+            "top=$PWD; mkdir e; cd e; mv ../e ../e2; pwd | sed \"s|$top|TOP|\"; /bin/pwd | sed \"s|$top|TOP|\"; mkdir ../e; touch here; ls ../e2 ../e
+             cd $top; mkdir -p p/q; cd p/q; mv $top/p $top/p2; /bin/pwd | sed \"s|$top|TOP|\"; cd ..; /bin/pwd | sed \"s|$top|TOP|\"; ls
+             cd $top; mkdir d; cd d; rmdir ../d; pwd | sed \"s|$top|TOP|\"; touch x; echo rc=$?; mkdir y; echo rc=$?; cd $top; ls",
+        )
+        .bash(
             "mkdir_mktemp_touch",
             "mkdir -p x/y/z; mkdir x; echo rc=$?; mkdir -m 711 m; stat -c %a m; mkdir -pv p/q | sed \"s|$PWD|PWD|\"
              t=$(mktemp); [ -f \"$t\" ] && stat -c %a \"$t\"; rm \"$t\"; d=$(mktemp -d -p . XXXXXX); stat -c '%a %F' \"$d\"

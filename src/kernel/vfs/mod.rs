@@ -564,7 +564,8 @@ impl Vfs {
         Ok(())
     }
 
-    /// `rename(2)`/`renameat2(2)`.
+    /// `rename(2)`/`renameat2(2)`. Returns the canonical paths of the
+    /// source and target when a name moved (`None` when nothing happened).
     pub fn rename(
         &self,
         old_lk: &Lookup,
@@ -573,7 +574,7 @@ impl Vfs {
         new: &[u8],
         flags: u32,
         who: Caller,
-    ) -> Result<(), Errno> {
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, Errno> {
         use change::{RENAME_EXCHANGE, RENAME_NOREPLACE};
         if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | change::RENAME_WHITEOUT) != 0
             || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
@@ -609,7 +610,7 @@ impl Vfs {
         self.check_parent(&src, who)?;
         self.check_parent(&dst, who)?;
         if src.path == dst.path {
-            return Ok(());
+            return Ok(None);
         }
         // A directory cannot move below itself.
         if path::is_within(&dst.path, &src.path) {
@@ -635,10 +636,11 @@ impl Vfs {
             }
             // Two names of one inode: nothing happens.
             if ds.ino == src_stat.ino && ds.dev == src_stat.dev {
-                return Ok(());
+                return Ok(None);
             }
         }
-        src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)
+        src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)?;
+        Ok(Some((src.path, dst.path)))
     }
 
     /// Applies a metadata change to what a path resolves to.

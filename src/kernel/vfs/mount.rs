@@ -69,7 +69,8 @@ impl Mount {
         if self.flags & (flags::RDONLY | flags::NOATIME) != 0 {
             return;
         }
-        if self.flags & flags::NODIRATIME != 0 && self.fs.mode(fs_path, node).is_ok_and(|m| m & libc::S_IFMT == libc::S_IFDIR)
+        if self.flags & flags::NODIRATIME != 0
+            && self.fs.mode(fs_path, node).is_ok_and(|m| m & libc::S_IFMT == libc::S_IFDIR)
         {
             return;
         }
