@@ -98,6 +98,12 @@ fn copy_move_link() {
              cd $top; mkdir d; cd d; rmdir ../d; pwd | sed \"s|$top|TOP|\"; touch x; echo rc=$?; mkdir y; echo rc=$?; cd $top; ls",
         )
         .bash(
+            "unlinked_open_files",
+            "echo data > f; exec 3<f; readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"; rm f; cat <&3; readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"
+             ls -l /proc/$$/fd/3 | sed \"s|.*-> ||;s|$PWD|PWD|\"; cat /proc/self/fd/3; stat -L -c %h /dev/fd/3; echo new > f
+             readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"; cat f; exec 3<&-; ls",
+        )
+        .bash(
             "mkdir_mktemp_touch",
             "mkdir -p x/y/z; mkdir x; echo rc=$?; mkdir -m 711 m; stat -c %a m; mkdir -pv p/q | sed \"s|$PWD|PWD|\"
              t=$(mktemp); [ -f \"$t\" ] && stat -c %a \"$t\"; rm \"$t\"; d=$(mktemp -d -p . XXXXXX); stat -c '%a %F' \"$d\"
