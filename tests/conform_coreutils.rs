@@ -309,6 +309,13 @@ fn process_tools() {
         )
         .sub(JOB_PID, "$1: PID "))
         .bash(
+            "ionice_and_dmesg",
+            "ionice; ionice -p $$; ionice -c 2 -n 5 -p $$; ionice -p $$; ionice -c 3 sh -c ionice; ionice -c 2 -n 9 ionice; echo rc=$?
+             ionice -c 1 -n 2 ionice; ionice -c 2 -n 7 setpriv --reuid=65534 ionice -c 1 -n 1 true; echo rc=$?; ionice -u 0
+             ionice -c 2 -n 3 bash -c 'ionice; ionice -c 2 -n 1 -p $$; ionice'; ionice -c 0 -n 1 true; echo rc=$?; ionice -c 7 true; echo rc=$?
+             ionice -p 999999; echo rc=$?; dmesg >/dev/null; echo rc=$?; setpriv --reuid=65534 dmesg -S >/dev/null; echo rc=$?",
+        )
+        .bash(
             "misc_small",
             "basename /a/b/c.txt .txt; basename -a /x/y /z; dirname /a/b/c; dirname c; dirname /; sync; echo synced; sync -f .; echo rc=$?
              true; echo $?; false; echo $?; mkfifo ff; (echo via fifo > ff &); cat < ff; exec 3<>ff; echo x >&3; read -u 3 l; echo $l
