@@ -455,7 +455,10 @@ impl Vfs {
         if !matches!(r.node, Some(Node::Ov(_))) {
             return Err(Errno::EOPNOTSUPP);
         }
-        let meta = upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid);
+        let meta = upper::Meta {
+            dev: r.mount.dev,
+            ..upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid)
+        };
         let f = upper::MemFile::create(meta)?;
         f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
         let name = format!("{}/#{} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'), f.fd());

@@ -57,7 +57,7 @@ impl Overlay {
     /// An empty in-memory file system shown as type `kind`.
     pub fn named(dev: u64, mode: u32, kind: &'static str) -> Arc<Overlay> {
         let ov = Overlay { lower: None, upper: RwLock::new(BTreeMap::new()), next_ino: AtomicU64::new(2), dev, kind };
-        let meta = Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0);
+        let meta = Meta { dev, ..Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0) };
         ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
         Arc::new(ov)
     }
@@ -72,7 +72,7 @@ impl Overlay {
 
     /// Fresh metadata with a new inode number.
     pub(super) fn meta(&self, mode: u32, owner: Owner) -> Meta {
-        Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid)
+        Meta { dev: self.dev, ..Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid) }
     }
 
     /// Inserts a new node (used to build `/dev`).
@@ -214,6 +214,7 @@ impl Overlay {
         let src = root.open_file(path)?;
         let mut meta = Meta::from_stat(st);
         meta.nlink = 1;
+        meta.dev = self.dev;
         let f = MemFile::copy_from(src.fd(), meta)?;
         let mut up = self.write();
         // Another thread may have copied it up first: keep theirs.
