@@ -82,6 +82,18 @@ fn copy_move_link() {
              mkdir -p t/u/v; touch t/u/v/w t/x; rm -r t; ls; rm t; echo rc=$?; rm -f t; echo rc=$?; mkdir e; rm e; echo rc=$?
              rm -rv m1 | sort; touch a; rm -i a </dev/null; ls; mkdir -p q/r; rmdir q; echo rc=$?; rmdir -p q/r; ls",
         )
+        .case(
+            Case::new(
+                "across_file_systems",
+                "mkdir -p d/sub; echo x > d/f; ln -s f d/l; touch -d 2001-01-01 d/f; s=/dev/shm/conform-$$; mv d $s; ls -l $s | cut -c1-10
+                 stat -c '%n %Y' $s/f | sed \"s|$s|S|\"; mv $s d2; find d2 | sort; mv d2/f $s.f; mv $s.f ./g; cat g; stat -c %Y g
+                 ln g $s.x; echo rc=$?; cp -a d2 $s; diff -r d2 $s && echo same; rm -rf $s; stat -f -c %T /dev/shm
+                 exec 3>$s.fd; stat -c %d $s.fd > a; stat -L -c %d /proc/self/fd/3 > b; cmp a b && echo same-dev; rm $s.fd
+                 mkdir $s; stat -c '%s %b' $s; touch $s/a; mkdir $s/b; ln -s a $s/c; stat -c '%s %b' $s $s/b $s/c; rm $s/a; stat -c %s $s
+                 ls -la $s | sed 's/ [A-Z][a-z][a-z] .* / T /'; rm -r $s",
+            )
+            .sub(r"/dev/shm/conform-\d+", "/dev/shm/conform-PID"),
+        )
         .bash(
             "ln_readlink_realpath",
             "mkdir -p a/b/c; echo x > a/b/c/f; ln -s ../b a/b/c/up; ln -s target s1; ln -sf other s1; readlink s1; ln -s x s1; echo rc=$?

@@ -299,7 +299,13 @@ impl Filesystem for Overlay {
         let n = ov(node)?;
         let mut st = match (&n.upper, &n.lower) {
             (Some(UpperNode::Dir { meta, .. }), lower) => {
-                let mut st = meta.to_stat(4096);
+                let mut st = match self.kind {
+                    // tmpfs counts 20 bytes per entry, `.` and `..` included,
+                    // and keeps directories in no blocks (BOGO_DIRENT_SIZE).
+                    "tmpfs" => meta.to_stat_blocks(20 * (2 + self.upper_children(path).len() as u64), 0),
+                    "sysfs" => meta.to_stat_blocks(0, 0),
+                    _ => meta.to_stat(4096),
+                };
                 if let Some(l) = lower {
                     st.nlink = self.merged_nlink(path, l);
                 }
