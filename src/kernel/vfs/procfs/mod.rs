@@ -448,7 +448,7 @@ impl Filesystem for ProcFs {
                     return Ok(Link::Path(f.path.clone()));
                 }
                 let mut text = f.path.clone();
-                if f.path.first() == Some(&b'/') && unlinked(&f) {
+                if f.path.first() == Some(&b'/') && !f.path.ends_with(b" (deleted)") && unlinked(&f) {
                     text.extend_from_slice(b" (deleted)");
                 }
                 Ok(Link::File(f, text))
