@@ -139,7 +139,7 @@ impl Filesystem for HostFs {
             // Host devices, FIFOs and sockets are never opened.
             return Err(Errno::EACCES);
         }
-        Ok(Box::new(HostFile::open_mode(&self.base, &self.host(path), req.write)?))
+        Ok(Box::new(HostFile::open_mode(&self.base, &self.host(path), req.write)?.on_dev(self.dev)))
     }
 
     fn list(&self, path: &[u8], _node: &Node) -> Result<Vec<DirEntry>, Errno> {
@@ -147,7 +147,7 @@ impl Filesystem for HostFs {
     }
 
     fn create(&self, path: &[u8], mode: u32, _owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
-        Ok(Box::new(lower::create(&self.base, &self.host(path), mode & 0o7777)?))
+        Ok(Box::new(lower::create(&self.base, &self.host(path), mode & 0o7777)?.on_dev(self.dev)))
     }
 
     fn mkdir(&self, path: &[u8], mode: u32, _owner: Owner) -> Result<(), Errno> {
