@@ -364,6 +364,36 @@ fn busybox_applets() {
         .check();
 }
 
+/// The same kind of file work in a directory bind-mounted read-write from
+/// the host (`--mount`), where the sentry works on host files directly.
+#[test]
+fn file_operations_in_a_bind_mount() {
+    Batch::new("bind")
+        .bind_work()
+        .bash(
+            "bind_listing_and_stat",
+            "mkdir -p d/sub d/empty; echo hello > d/f; printf '%5000s' x > d/big; ln -s f d/l; mkfifo d/p; ln d/f d/hard
+             chmod 4755 d/big; chmod 1777 d/empty; touch -h -d '2020-01-02 03:04:05' d/* d/l; touch -d '2019-12-31 23:59:59' d .
+             ls -la d; ls -lai d | awk '{$1=\"\"; print}' | sort -u | wc -l; stat -c '%n|%F|%a|%h|%s|%u|%g|%y|%b' d/* d
+             stat -f -c %T . >/dev/null; echo x > d/f; cat d/hard; truncate -s 10k d/big; stat -c '%s %b' d/big",
+        )
+        .bash(
+            "bind_copy_move",
+            "mkdir -p d/sub; echo hi > d/f; ln -s f d/l; mkfifo d/p; touch -d 2001-01-01 d/f; cp -a d d2; cp -r d d3; ls -lR d2 | grep -v total
+             mv d2 d4; mv d4/f d4/g; rm -r d3; ls; ln -sf other s1; readlink s1; readlink -f d/l | sed \"s|$PWD|P|\"; chown -R 12:34 d4
+             chmod -R go-rx d4; stat -c '%u %g %a' d4 d4/g; touch -d @1234567890 t; stat -c %Y t; mv d4 /dev/shm/conform-$$; mv /dev/shm/conform-$$ d5
+             find d5 | sort; tar czf a.tgz d; mkdir u; tar xzf a.tgz -C u; diff -r d u/d && echo same; sed -i s/hi/bye/ d/f; cat d/f",
+        )
+        .bash(
+            "bind_fifos_fds_and_dirs",
+            "mkfifo ff; (echo via > ff &); cat ff; seq 3 > ff & cat ff; wait; exec 4>lk; flock 4 && echo locked; exec 4>&-
+             echo data > f; exec 3<f; rm f; cat <&3; readlink /proc/self/fd/3 | sed \"s|$PWD|P|\"; exec 3<&-
+             mkdir e; cd e; mv ../e ../e2; /bin/pwd | sed 's|.*/||'; cd ..; dd if=/dev/zero of=z bs=4096 count=3 status=none; du -k z
+             mkdir -p x/y; chmod 700 x; setpriv --reuid=65534 --regid=65534 --clear-groups ls x; echo rc=$?",
+        )
+        .check();
+}
+
 /// The caller's stdout and stderr are host files (`husk do CMD > out 2>
 /// err`): tools that copy with copy_file_range or sendfile, truncate, or
 /// reopen /dev/stdout (a new description of the file, offset 0) write
