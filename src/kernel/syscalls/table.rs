@@ -57,6 +57,7 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_openat2, n::openat2, "RESOLVE_CACHED is EAGAIN (no lookup cache)"),
     full(l::SYS_creat, n::creat),
     full(l::SYS_close, d::close),
+    partial(l::SYS_close_range, d::close_range, "CLOSE_RANGE_UNSHARE of a table shared with another process is EINVAL"),
     full(l::SYS_lseek, f::lseek),
     full(l::SYS_fstat, n::fstat),
     full(l::SYS_stat, n::stat),
