@@ -320,6 +320,15 @@ fn process_tools() {
              kill -s USR1 $$ 2>/dev/null; echo never; kill 999999; echo rc=$?; sleep 0.1; sleep 0.05s; sleep 1e-2; echo slept",
         )
         .sub(JOB_PID, "$1: PID "))
+        .case(Case::new(
+            "memory_rlimits",
+            "(ulimit -v 10000; ls >/dev/null; echo rc=$?) 2>&1; (ulimit -v 5000; ls >/dev/null; echo rc=$?) 2>&1 | sed 's/: [^:]*: cannot/: X: cannot/'
+             (ulimit -v 200000; head -c 300000000 /dev/zero | sort >/dev/null; echo rc=$?) 2>&1; (ulimit -d 1000; seq 1000000 | sort -n > /dev/null; echo rc=$?) 2>&1
+             (ulimit -v 300000; bash -c 'x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo ${#x}'; echo rc=$?) 2>&1
+             (ulimit -d 2000; timeout 10 awk 'BEGIN{while(1) a[i++]=i}'; echo rc=$?) 2>&1 | tail -2
+             for v in 1000 2000 2500 3000 8000; do (ulimit -v $v; /bin/true; echo $v=$?) 2>&1 | sed 's/: [^:]*: cannot/: X: cannot/'; done; (ulimit -v 20000; busybox sh -c 'echo bb')
+             (ulimit -d 100; bash -c 'echo d'); echo rc=$?",
+        ).sub(JOB_PID, "$1: PID "))
         .bash(
             "ionice_and_dmesg",
             "ionice; ionice -p $$; ionice -c 2 -n 5 -p $$; ionice -p $$; ionice -c 3 sh -c ionice; ionice -c 2 -n 9 ionice; echo rc=$?
