@@ -52,6 +52,13 @@ fn listing_and_stat() {
              ls -s z sparse one; du -sk . ; du --apparent-size -sk .",
         )
         .bash(
+            "access_times_relatime",
+            "mkdir d; echo x > f; ln -s f l; touch -d 2020-01-01 f d; touch -h -d 2020-01-01 l; age() { stat -c \"%n %X\" \"$@\" | sed 's/ 1577836800$/ old/;s/ [0-9]*$/ now/'; }
+             age f d l; cat f >/dev/null; age f d l; ls d; readlink l; age d l; touch -a -d 2030-01-01 f; cat f >/dev/null; stat -c %X f
+             touch -d 2020-01-01 f; head -c0 f; age f; touch -d 2020-01-01 f; cat l >/dev/null; age f l; ls -lu --time-style=+%Y f
+             touch -d 2020-01-01 f; find . -amin -1 | sort; touch -a -d '2001-01-01' f; touch -m -d '2002-01-01' f; cat f > /dev/null; age f",
+        )
+        .bash(
             "dir_link_counts",
             "mkdir -p a/b a/c/d; stat -c '%h %n' a a/b a/c a/c/d .; rmdir a/c/d; stat -c '%h %n' a/c; mv a/b a/c/; stat -c '%h %n' a a/c",
         )
@@ -75,6 +82,18 @@ fn copy_move_link() {
              mkdir -p t/u/v; touch t/u/v/w t/x; rm -r t; ls; rm t; echo rc=$?; rm -f t; echo rc=$?; mkdir e; rm e; echo rc=$?
              rm -rv m1 | sort; touch a; rm -i a </dev/null; ls; mkdir -p q/r; rmdir q; echo rc=$?; rmdir -p q/r; ls",
         )
+        .case(
+            Case::new(
+                "across_file_systems",
+                "mkdir -p d/sub; echo x > d/f; ln -s f d/l; touch -d 2001-01-01 d/f; s=/dev/shm/conform-$$; mv d $s; ls -l $s | cut -c1-10
+                 stat -c '%n %Y' $s/f | sed \"s|$s|S|\"; mv $s d2; find d2 | sort; mv d2/f $s.f; mv $s.f ./g; cat g; stat -c %Y g
+                 ln g $s.x; echo rc=$?; cp -a d2 $s; diff -r d2 $s && echo same; rm -rf $s; stat -f -c %T /dev/shm
+                 exec 3>$s.fd; stat -c %d $s.fd > a; stat -L -c %d /proc/self/fd/3 > b; cmp a b && echo same-dev; rm $s.fd
+                 mkdir $s; stat -c '%s %b' $s; touch $s/a; mkdir $s/b; ln -s a $s/c; stat -c '%s %b' $s $s/b $s/c; rm $s/a; stat -c %s $s
+                 ls -la $s | sed 's/ [A-Z][a-z][a-z] .* / T /'; rm -r $s",
+            )
+            .sub(r"/dev/shm/conform-\d+", "/dev/shm/conform-PID"),
+        )
         .bash(
             "ln_readlink_realpath",
             "mkdir -p a/b/c; echo x > a/b/c/f; ln -s ../b a/b/c/up; ln -s target s1; ln -sf other s1; readlink s1; ln -s x s1; echo rc=$?
@@ -83,6 +102,18 @@ fn copy_move_link() {
              realpath a/b/c/up/../c | sed \"s|$PWD|PWD|\"; realpath -m nonexist/../x | sed \"s|$PWD|PWD|\"; realpath --relative-to=a/b a/b/c/f
              realpath -s a/b/c/up; realpath nonexist/x; echo rc=$?; ln -s loop loop; readlink -f loop; echo rc=$?; cat loop; echo rc=$?
              cd a/b/c/up; pwd | sed \"s|$OLDPWD|OLD|\"; pwd -P | sed \"s|${OLDPWD%/a/b/c}|TOP|\"; /bin/pwd | sed \"s|${OLDPWD%/a/b/c}|TOP|\"",
+        )
+        .bash(
+            "renamed_and_removed_working_dirs",
+            "top=$PWD; mkdir e; cd e; mv ../e ../e2; pwd | sed \"s|$top|TOP|\"; /bin/pwd | sed \"s|$top|TOP|\"; mkdir ../e; touch here; ls ../e2 ../e
+             cd $top; mkdir -p p/q; cd p/q; mv $top/p $top/p2; /bin/pwd | sed \"s|$top|TOP|\"; cd ..; /bin/pwd | sed \"s|$top|TOP|\"; ls
+             cd $top; mkdir d; cd d; rmdir ../d; pwd | sed \"s|$top|TOP|\"; touch x; echo rc=$?; mkdir y; echo rc=$?; cd $top; ls",
+        )
+        .bash(
+            "unlinked_open_files",
+            "echo data > f; exec 3<f; readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"; rm f; cat <&3; readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"
+             ls -l /proc/$$/fd/3 | sed \"s|.*-> ||;s|$PWD|PWD|\"; cat /proc/self/fd/3; stat -L -c %h /dev/fd/3; echo new > f
+             readlink /proc/self/fd/3 | sed \"s|$PWD|PWD|\"; cat f; exec 3<&-; ls",
         )
         .bash(
             "mkdir_mktemp_touch",
@@ -289,6 +320,22 @@ fn process_tools() {
              kill -s USR1 $$ 2>/dev/null; echo never; kill 999999; echo rc=$?; sleep 0.1; sleep 0.05s; sleep 1e-2; echo slept",
         )
         .sub(JOB_PID, "$1: PID "))
+        .case(Case::new(
+            "memory_rlimits",
+            "(ulimit -v 10000; ls >/dev/null; echo rc=$?) 2>&1; (ulimit -v 5000; ls >/dev/null; echo rc=$?) 2>&1 | sed 's/: [^:]*: cannot/: X: cannot/'
+             (ulimit -v 200000; head -c 300000000 /dev/zero | sort >/dev/null; echo rc=$?) 2>&1; (ulimit -d 1000; seq 1000000 | sort -n > /dev/null; echo rc=$?) 2>&1
+             (ulimit -v 300000; bash -c 'x=$(head -c 200000000 /dev/zero | tr \"\\0\" a); echo ${#x}'; echo rc=$?) 2>&1
+             (ulimit -d 2000; timeout 10 awk 'BEGIN{while(1) a[i++]=i}'; echo rc=$?) 2>&1 | tail -2
+             for v in 1000 2000 2500 3000 8000; do (ulimit -v $v; /bin/true; echo $v=$?) 2>&1 | sed 's/: [^:]*: cannot/: X: cannot/'; done; (ulimit -v 20000; busybox sh -c 'echo bb')
+             (ulimit -d 100; bash -c 'echo d'); echo rc=$?",
+        ).sub(JOB_PID, "$1: PID "))
+        .bash(
+            "ionice_and_dmesg",
+            "ionice; ionice -p $$; ionice -c 2 -n 5 -p $$; ionice -p $$; ionice -c 3 sh -c ionice; ionice -c 2 -n 9 ionice; echo rc=$?
+             ionice -c 1 -n 2 ionice; ionice -c 2 -n 7 setpriv --reuid=65534 ionice -c 1 -n 1 true; echo rc=$?; ionice -u 0
+             ionice -c 2 -n 3 bash -c 'ionice; ionice -c 2 -n 1 -p $$; ionice'; ionice -c 0 -n 1 true; echo rc=$?; ionice -c 7 true; echo rc=$?
+             ionice -p 999999; echo rc=$?; dmesg >/dev/null; echo rc=$?; setpriv --reuid=65534 dmesg -S >/dev/null; echo rc=$?",
+        )
         .bash(
             "misc_small",
             "basename /a/b/c.txt .txt; basename -a /x/y /z; dirname /a/b/c; dirname c; dirname /; sync; echo synced; sync -f .; echo rc=$?
@@ -322,6 +369,36 @@ fn busybox_applets() {
             "mkdir x; seq 100 > x/f; tar czf a.tgz x; tar tzf a.tgz; mkdir o; tar xzf a.tgz -C o; cmp x/f o/x/f && echo same
              gzip -c x/f | gunzip | wc -l; dd if=/dev/zero of=z bs=512 count=3 2>&1; stat -c %s z; truncate -s 100 z; stat -c %s z
              mkfifo p; (echo through > p &); cat p; timeout 1 sleep 3; echo rc=$?; sleep 5 & kill $!; wait $!; echo rc=$?",
+        )
+        .check();
+}
+
+/// The same kind of file work in a directory bind-mounted read-write from
+/// the host (`--mount`), where the sentry works on host files directly.
+#[test]
+fn file_operations_in_a_bind_mount() {
+    Batch::new("bind")
+        .bind_work()
+        .bash(
+            "bind_listing_and_stat",
+            "mkdir -p d/sub d/empty; echo hello > d/f; printf '%5000s' x > d/big; ln -s f d/l; mkfifo d/p; ln d/f d/hard
+             chmod 4755 d/big; chmod 1777 d/empty; touch -h -d '2020-01-02 03:04:05' d/* d/l; touch -d '2019-12-31 23:59:59' d .
+             ls -la d; ls -lai d | awk '{$1=\"\"; print}' | sort -u | wc -l; stat -c '%n|%F|%a|%h|%s|%u|%g|%y|%b' d/* d
+             stat -f -c %T . >/dev/null; echo x > d/f; cat d/hard; truncate -s 10k d/big; stat -c '%s %b' d/big",
+        )
+        .bash(
+            "bind_copy_move",
+            "mkdir -p d/sub; echo hi > d/f; ln -s f d/l; mkfifo d/p; touch -d 2001-01-01 d/f; cp -a d d2; cp -r d d3; ls -lR d2 | grep -v total
+             mv d2 d4; mv d4/f d4/g; rm -r d3; ls; ln -sf other s1; readlink s1; readlink -f d/l | sed \"s|$PWD|P|\"; chown -R 12:34 d4
+             chmod -R go-rx d4; stat -c '%u %g %a' d4 d4/g; touch -d @1234567890 t; stat -c %Y t; mv d4 /dev/shm/conform-$$; mv /dev/shm/conform-$$ d5
+             find d5 | sort; tar czf a.tgz d; mkdir u; tar xzf a.tgz -C u; diff -r d u/d && echo same; sed -i s/hi/bye/ d/f; cat d/f",
+        )
+        .bash(
+            "bind_fifos_fds_and_dirs",
+            "mkfifo ff; (echo via > ff &); cat ff; seq 3 > ff & cat ff; wait; exec 4>lk; flock 4 && echo locked; exec 4>&-
+             echo data > f; exec 3<f; rm f; cat <&3; readlink /proc/self/fd/3 | sed \"s|$PWD|P|\"; exec 3<&-
+             mkdir e; cd e; mv ../e ../e2; /bin/pwd | sed 's|.*/||'; cd ..; dd if=/dev/zero of=z bs=4096 count=3 status=none; du -k z
+             mkdir -p x/y; chmod 700 x; setpriv --reuid=65534 --regid=65534 --clear-groups ls x; echo rc=$?",
         )
         .check();
 }

@@ -100,6 +100,25 @@ impl FdTable {
         Ok(())
     }
 
+    /// Closes descriptors `first..=last`, or only marks them close-on-exec
+    /// (`close_range(2)`).
+    pub fn close_range(&self, first: u32, last: u32, cloexec_only: bool) {
+        let mut slots = self.lock();
+        let end = (last as usize).saturating_add(1).min(slots.len());
+        let mut gone = Vec::new();
+        for s in slots.iter_mut().take(end).skip(first as usize) {
+            match (s.as_mut(), cloexec_only) {
+                (Some(e), true) => e.cloexec = true,
+                (Some(_), false) => gone.extend(s.take()),
+                (None, _) => {}
+            }
+        }
+        drop(slots);
+        for e in &gone {
+            self.closed(&e.file);
+        }
+    }
+
     /// Closes every close-on-exec descriptor (`execve`).
     pub fn close_on_exec(&self) {
         let mut slots = self.lock();

@@ -334,6 +334,15 @@ static void g_fds(void) {
     expect("getdents64", n > 0, "%ld", n);
     EXPECT_ERR("getdents64-small", (lseek(dir, 0, SEEK_SET), syscall(SYS_getdents64, dir, dents, 8)), EINVAL);
     EXPECT_ERR("getdents64-file", syscall(SYS_getdents64, fd, dents, sizeof dents), ENOTDIR);
+    /* close_range: closes a range, or marks it close-on-exec. */
+    int r1 = dup2(fd, 50), r2 = dup2(fd, 52), r3 = dup2(fd, 60);
+    EXPECT_OK("close-range", syscall(SYS_close_range, 50, 59, 0));
+    expect("close-range-closed", fcntl(r1, F_GETFD) < 0 && fcntl(r2, F_GETFD) < 0 && fcntl(r3, F_GETFD) == 0, "x");
+    EXPECT_OK("close-range-cloexec", syscall(SYS_close_range, 60, ~0U, 4 /* CLOSE_RANGE_CLOEXEC */));
+    expect("close-range-cloexec-set", fcntl(r3, F_GETFD) == FD_CLOEXEC, "%d", fcntl(r3, F_GETFD));
+    EXPECT_OK("close-range-unshare", syscall(SYS_close_range, 60, 60, 2 /* CLOSE_RANGE_UNSHARE */));
+    EXPECT_ERR("close-range-backwards", syscall(SYS_close_range, 9, 8, 0), EINVAL);
+    EXPECT_ERR("close-range-bad-flags", syscall(SYS_close_range, 50, 60, 1), EINVAL);
 }
 
 static void g_mmap(void) {

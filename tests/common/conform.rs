@@ -85,6 +85,7 @@ pub struct Batch {
     cases: Vec<Case>,
     timeout: Duration,
     husk_args: Vec<String>,
+    bind_work: bool,
 }
 
 /// Marks that frame the driver's report; no case prints them.
@@ -92,7 +93,13 @@ const MARK: &str = "\u{1}@conform@";
 
 impl Batch {
     pub fn new(what: &str) -> Batch {
-        Batch { what: what.to_string(), cases: Vec::new(), timeout: default_timeout(), husk_args: Vec::new() }
+        Batch {
+            what: what.to_string(),
+            cases: Vec::new(),
+            timeout: default_timeout(),
+            husk_args: Vec::new(),
+            bind_work: false,
+        }
     }
 
     pub fn case(mut self, c: Case) -> Batch {
@@ -118,6 +125,14 @@ impl Batch {
 
     pub fn timeout(mut self, t: Duration) -> Batch {
         self.timeout = t;
+        self
+    }
+
+    /// Runs the sandbox side with the work directory bind-mounted read-write
+    /// from the host (`--mount W:W`) instead of seen through the root
+    /// overlay: the same cases then exercise the host file system's paths.
+    pub fn bind_work(mut self) -> Batch {
+        self.bind_work = true;
         self
     }
 
@@ -148,11 +163,19 @@ impl Batch {
         let n = Run::native(&["/bin/sh", "-c", &driver]).cwd(&work).timeout(self.timeout).run();
         fs::remove_dir_all(&work).expect("clean work");
         fs::create_dir_all(&work).expect("mkdir work");
+        let bind = format!("{0}:{0}", work.display());
         let mut args: Vec<&str> = self.husk_args.iter().map(String::as_str).collect();
+        if self.bind_work {
+            args.extend(["--mount", &bind]);
+        }
         args.extend(["--", "/bin/sh", "-c", &driver]);
         let h = Run::husk_do(&args).cwd(&work).timeout(self.timeout).run();
-        let leaked: Vec<_> =
-            fs::read_dir(&work).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
+        // Through the overlay nothing may reach the host; a bind mount writes there by design.
+        let leaked: Vec<_> = if self.bind_work {
+            Vec::new()
+        } else {
+            fs::read_dir(&work).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default()
+        };
 
         let (nr, hr) = (parse(&n, &self.cases, "native"), parse(&h, &self.cases, "husk"));
         let mut report = String::new();

@@ -52,6 +52,33 @@ pub struct MapRequest {
     pub offset: u64,
 }
 
+/// A process's RLIMIT_AS and RLIMIT_DATA, in bytes (`u64::MAX`: none),
+/// which its own mmap, brk and mremap calls are held to.
+#[derive(Clone, Copy, Debug)]
+pub struct VmLimits {
+    pub address_space: u64,
+    pub data: u64,
+}
+
+impl VmLimits {
+    /// No limit (the sentry's own mappings: exec).
+    pub const NONE: VmLimits = VmLimits { address_space: u64::MAX, data: u64::MAX };
+
+    /// Linux's `may_expand_vm`: whether `grow` more bytes, of a data
+    /// mapping if `data`, keep the address space within the limits.
+    fn allow(&self, vmas: &vmas::VmaSet, grow: u64, data: bool) -> bool {
+        if self.address_space == u64::MAX && self.data == u64::MAX {
+            return true;
+        }
+        let pages = |b: u64| b / PAGE;
+        let (total, data_vm) = vmas.vm_totals();
+        if pages(total) + pages(grow) > pages(self.address_space) {
+            return false;
+        }
+        !data || pages(data_vm) + pages(grow) <= pages(self.data)
+    }
+}
+
 /// mmap flags forwarded to the host; everything else is the sentry's business.
 const HOST_MAP_FLAGS: u32 = (libc::MAP_SHARED
     | libc::MAP_PRIVATE
@@ -187,8 +214,14 @@ impl MemoryManager {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// `mmap(2)`, after the syscall layer checked the file's access mode.
+    /// A mapping the sentry makes for a process (exec), held to no limit.
     pub fn mmap(&self, t: &mut StubThread, req: MapRequest) -> SysResult {
+        self.mmap_limited(t, req, VmLimits::NONE)
+    }
+
+    /// `mmap(2)`, after the syscall layer checked the file's access mode;
+    /// ENOMEM if the mapping would pass `limits`.
+    pub fn mmap_limited(&self, t: &mut StubThread, req: MapRequest, limits: VmLimits) -> SysResult {
         let flags = req.flags;
         if req.len == 0 {
             return Err(Errno::EINVAL);
@@ -252,6 +285,9 @@ impl MemoryManager {
         let prot = req.prot & PROT_MASK;
         let off = if matches!(backing, Backing::Anon) { 0 } else { req.offset };
         let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing };
+        if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
+            return Err(Errno::ENOMEM);
+        }
         let need = vma.charge().saturating_sub(st.vmas.charge_in(addr, addr + len, None));
         self.charged(&mut st, need, |st| {
             inject(t, libc::SYS_mmap, [addr, len, prot as u64, host_flags as u64, fd, off])?;
@@ -312,8 +348,10 @@ impl MemoryManager {
         })
     }
 
-    /// `brk(2)`: returns the new break, or the old one when it cannot move.
-    pub fn brk(&self, t: &mut StubThread, want: u64) -> SysResult {
+    /// `brk(2)`: returns the new break, or the old one when it cannot move
+    /// (also when the heap would pass RLIMIT_DATA or the address space
+    /// RLIMIT_AS).
+    pub fn brk(&self, t: &mut StubThread, want: u64, limits: VmLimits) -> SysResult {
         let mut st = self.lock();
         let old = st.brk;
         if want < st.brk_start {
@@ -325,6 +363,9 @@ impl MemoryManager {
         };
         if new_end > old_end {
             if new_end > st.mmap_top || st.vmas.overlaps(old_end, new_end) {
+                return Ok(old);
+            }
+            if want - st.brk_start > limits.data || !limits.allow(&st.vmas, new_end - old_end, true) {
                 return Ok(old);
             }
             let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64;
@@ -366,6 +407,7 @@ impl MemoryManager {
         new_len: u64,
         flags: u32,
         new_addr: u64,
+        limits: VmLimits,
     ) -> SysResult {
         let known = (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED | 4/* MREMAP_DONTUNMAP */) as u32;
         if !old.is_multiple_of(PAGE) || flags & !known != 0 {
@@ -398,6 +440,9 @@ impl MemoryManager {
                 })?;
             }
             return Ok(old);
+        }
+        if !limits.allow(&st.vmas, new_len.saturating_sub(old_len), vma.is_data()) {
+            return Err(Errno::ENOMEM);
         }
         let grow_in_place =
             !fixed && old.checked_add(new_len).is_some_and(|e| e <= APP_TOP && !st.vmas.overlaps(old_end, e));

@@ -50,6 +50,14 @@ impl Vma {
         }
     }
 
+    /// Whether Linux counts the mapping in `data_vm` (RLIMIT_DATA):
+    /// private and writable, and not the stack.
+    pub fn is_data(&self) -> bool {
+        self.flags & libc::MAP_SHARED as u32 == 0
+            && self.prot & libc::PROT_WRITE as u32 != 0
+            && !matches!(self.backing, Backing::Stack | Backing::Vdso)
+    }
+
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.
     fn slice(&self, start: u64, end: u64) -> Vma {
         let mut v = self.clone();
@@ -105,6 +113,27 @@ impl VmaSet {
     fn intersecting(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
         let first = self.map.range(..=start).next_back().map(|(&k, _)| k).unwrap_or(start);
         self.map.range(first..end).map(|(_, v)| v).filter(move |v| v.end > start && v.start < end)
+    }
+
+    /// Bytes mapped in all (Linux's `total_vm`) and in data mappings
+    /// (`data_vm`), for RLIMIT_AS and RLIMIT_DATA.
+    pub fn vm_totals(&self) -> (u64, u64) {
+        // The sentry maps the main stack whole at exec; Linux's stack VMA
+        // starts at 128 KiB past the arguments and grows on faults, so
+        // count it as that (RLIMIT_AS then admits what Linux admits).
+        const LINUX_INITIAL_STACK: u64 = 132 << 10;
+        self.map.values().fold((0, 0), |(total, data), v| {
+            let mut len = v.end - v.start;
+            if matches!(v.backing, Backing::Stack) {
+                len = len.min(LINUX_INITIAL_STACK);
+            }
+            (total + len, if v.is_data() { data + len } else { data })
+        })
+    }
+
+    /// Bytes mapped inside `[start, end)`.
+    pub fn mapped_in(&self, start: u64, end: u64) -> u64 {
+        self.intersecting(start, end).map(|v| v.end.min(end) - v.start.max(start)).sum()
     }
 
     /// True if any mapping intersects `[start, end)`.

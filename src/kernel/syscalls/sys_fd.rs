@@ -17,6 +17,23 @@ pub fn close(t: &mut Task, a: &Args) -> SysResult {
     t.tg.fds.remove(a[0] as i32).map(|_| 0)
 }
 
+/// Implements close_range(2).
+pub fn close_range(t: &mut Task, a: &Args) -> SysResult {
+    const CLOSE_RANGE_UNSHARE: u64 = 2;
+    const CLOSE_RANGE_CLOEXEC: u64 = 4;
+    let (first, last, flags) = (a[0] as u32, a[1] as u32, a[2]);
+    if flags & !(CLOSE_RANGE_UNSHARE | CLOSE_RANGE_CLOEXEC) != 0 || first > last {
+        return Err(Errno::EINVAL);
+    }
+    // A table shared with another process cannot be split off here (as
+    // for unshare(CLONE_FILES)).
+    if flags & CLOSE_RANGE_UNSHARE != 0 && std::sync::Arc::strong_count(&t.tg.fds) > 1 {
+        return Err(Errno::EINVAL);
+    }
+    t.tg.fds.close_range(first, last, flags & CLOSE_RANGE_CLOEXEC != 0);
+    Ok(0)
+}
+
 /// Implements dup(2).
 pub fn dup(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;

@@ -886,6 +886,73 @@ pub fn setpriority(t: &mut Task, a: &Args) -> SysResult {
     result
 }
 
+const CAP_SYS_ADMIN: u32 = 21;
+const IOPRIO_WHO_PROCESS: i32 = 1;
+const IOPRIO_WHO_PGRP: i32 = 2;
+const IOPRIO_WHO_USER: i32 = 3;
+const IOPRIO_CLASS_NONE: u32 = 0;
+const IOPRIO_CLASS_RT: u32 = 1;
+const IOPRIO_CLASS_BE: u32 = 2;
+const IOPRIO_CLASS_IDLE: u32 = 3;
+
+/// The tasks an ioprio call names (`which`, `who`); ESRCH if none.
+fn ioprio_targets(t: &Task, which: i32, who: i32) -> Result<Vec<Arc<TaskShared>>, Errno> {
+    let prio_which = match which {
+        IOPRIO_WHO_PROCESS => PRIO_PROCESS,
+        IOPRIO_WHO_PGRP => PRIO_PGRP,
+        IOPRIO_WHO_USER => PRIO_USER,
+        _ => return Err(Errno::EINVAL),
+    };
+    let targets =
+        if prio_which == PRIO_PROCESS && who == 0 { vec![t.shared.clone()] } else { prio_targets(t, prio_which, who)? };
+    if targets.is_empty() {
+        return Err(Errno::ESRCH);
+    }
+    Ok(targets)
+}
+
+/// Linux's order of I/O priorities (`ioprio_best`): a lower class number
+/// wins, NONE counts as best effort, then a lower level.
+fn ioprio_rank(p: u32) -> (u32, u32) {
+    let class = (p >> 13) & 7;
+    (if class == IOPRIO_CLASS_NONE { IOPRIO_CLASS_BE } else { class }, p & 7)
+}
+
+/// Implements ioprio_get(2): the best priority of the named tasks.
+pub fn ioprio_get(t: &mut Task, a: &Args) -> SysResult {
+    let targets = ioprio_targets(t, a[0] as i32, a[1] as i32)?;
+    let best = targets.iter().map(|x| sched_attrs(x).ioprio).min_by_key(|&p| ioprio_rank(p)).unwrap_or(0);
+    Ok(best as u64)
+}
+
+/// Implements ioprio_set(2). The priority is recorded and reported; the
+/// host's I/O scheduling of the sentry is unchanged.
+pub fn ioprio_set(t: &mut Task, a: &Args) -> SysResult {
+    // Linux's ioprio_check_cap: the class is 3 bits at 13, the level the low
+    // 3 bits; the hint bits between them are kept as given.
+    let prio = a[2] as u32;
+    let (class, level) = ((prio >> 13) & 7, prio & 7);
+    match class {
+        IOPRIO_CLASS_NONE if level != 0 => return Err(Errno::EINVAL),
+        IOPRIO_CLASS_RT if !capable(t, CAP_SYS_NICE) && !capable(t, CAP_SYS_ADMIN) => return Err(Errno::EPERM),
+        IOPRIO_CLASS_NONE | IOPRIO_CLASS_RT | IOPRIO_CLASS_BE | IOPRIO_CLASS_IDLE => {}
+        _ => return Err(Errno::EINVAL),
+    }
+    let targets = ioprio_targets(t, a[0] as i32, a[1] as i32)?;
+    let me = t.creds();
+    let cap = capable(t, CAP_SYS_NICE);
+    for x in &targets {
+        // Linux's set_task_ioprio: the target's uid is the caller's.
+        let them = x.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
+        if them == me.euid || them == me.ruid || cap {
+            x.sched.lock().unwrap_or_else(|e| e.into_inner()).ioprio = prio;
+        } else {
+            return Err(Errno::EPERM);
+        }
+    }
+    Ok(0)
+}
+
 /// Whether the caller may change the resource limits of `target` (Linux's
 /// `check_prlimit_permission`): its own process, a process whose ids all
 /// equal the caller's real ids, or with CAP_SYS_RESOURCE.

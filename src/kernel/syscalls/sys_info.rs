@@ -54,6 +54,39 @@ pub fn setdomainname(t: &mut Task, a: &Args) -> SysResult {
     set_uts_name(t, a[0], a[1], crate::kernel::ns::UtsNamespace::set_domainname)
 }
 
+/// The size `syslog(SYSLOG_ACTION_SIZE_BUFFER)` reports (Linux's default
+/// CONFIG_LOG_BUF_SHIFT of 17).
+const LOG_BUF_LEN: u64 = 1 << 17;
+
+/// Implements syslog(2) over the sandbox's kernel log, which is empty: the
+/// sentry logs to its own log, never to the application. Permissions are
+/// Linux's with dmesg_restrict set (CAP_SYSLOG, or CAP_SYS_ADMIN).
+pub fn syslog(t: &mut Task, a: &Args) -> SysResult {
+    const CAP_SYS_ADMIN: u32 = 21;
+    const CAP_SYSLOG: u32 = 34;
+    let (kind, buf, len) = (a[0] as i32, a[1], a[2] as i32);
+    if !(0..=10).contains(&kind) {
+        return Err(Errno::EINVAL);
+    }
+    // CLOSE and OPEN need no privilege.
+    if kind > 1 && !super::sys_ident::capable(t, CAP_SYSLOG) && !super::sys_ident::capable(t, CAP_SYS_ADMIN) {
+        return Err(Errno::EPERM);
+    }
+    match kind {
+        // READ waits for messages; there will never be any, so it waits
+        // until a signal interrupts it, as Linux's would.
+        2 | 3 | 4 if buf == 0 || len < 0 => Err(Errno::EINVAL),
+        2 if len == 0 => Ok(0),
+        2 => {
+            crate::kernel::wait::block_until(&[], None, || None::<Result<(), Errno>>)?;
+            Ok(0)
+        }
+        8 if !(1..=8).contains(&len) => Err(Errno::EINVAL),
+        10 => Ok(LOG_BUF_LEN),
+        _ => Ok(0),
+    }
+}
+
 const GRND_NONBLOCK: u64 = 1;
 const GRND_RANDOM: u64 = 2;
 const GRND_INSECURE: u64 = 4;

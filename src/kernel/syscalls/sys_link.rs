@@ -1,11 +1,13 @@
 //! Calls that add, remove or move names: mkdir, mknod, unlink, rmdir,
 //! symlink, link, rename.
 
+use std::sync::Arc;
+
 use super::sys_path::{at, at_path, creds};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
-use crate::kernel::vfs::{components, Caller, Lookup};
+use crate::kernel::vfs::{components, Caller, Lookup, Vfs};
 
 fn umask(t: &Task) -> u32 {
     t.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).umask
@@ -167,8 +169,56 @@ fn do_rename(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u6
         return Err(Errno::ENOENT);
     }
     let c = creds(t);
-    t.vfs().rename(&old.lookup(false), &old.path, &new.lookup(false), &new.path, flags, Caller { creds: Some(&c) })?;
+    let vfs = t.vfs();
+    let moved =
+        vfs.rename(&old.lookup(false), &old.path, &new.lookup(false), &new.path, flags, Caller { creds: Some(&c) })?;
+    if let Some((from, to)) = moved {
+        follow_moved_dirs(&t.kernel, &vfs, &from, &to, flags & crate::kernel::vfs::change::RENAME_EXCHANGE != 0);
+    }
     Ok(0)
+}
+
+/// After `from` was renamed to `to` (or the two exchanged), the working and
+/// root directories at or below them move along, as a dentry does in
+/// Linux: a process in a renamed directory stays in it (`/bin/pwd` names
+/// its new place) and never lands in a new directory made at the old name.
+fn follow_moved_dirs(k: &crate::kernel::Kernel, vfs: &Arc<Vfs>, from: &[u8], to: &[u8], exchange: bool) {
+    use crate::kernel::vfs::path::is_within;
+    let moved = |p: &[u8]| -> Option<Vec<u8>> {
+        let (old, new) = if is_within(p, from) {
+            (from, to)
+        } else if exchange && is_within(p, to) {
+            (to, from)
+        } else {
+            return None;
+        };
+        let mut out = new.to_vec();
+        out.extend_from_slice(&p[old.len()..]);
+        Some(out)
+    };
+    // Paths name places in a mount namespace: only processes in the one
+    // the rename was made in are concerned.
+    let contexts: Vec<_> = k
+        .procs()
+        .tasks
+        .values()
+        .filter(|t| Arc::ptr_eq(&t.ns.lock().unwrap_or_else(|e| e.into_inner()).mnt, vfs))
+        .map(|t| t.tg.fs.clone())
+        .collect();
+    let mut seen: Vec<*const std::sync::Mutex<crate::kernel::task::FsContext>> = Vec::new();
+    for fs in contexts {
+        if seen.contains(&Arc::as_ptr(&fs)) {
+            continue;
+        }
+        seen.push(Arc::as_ptr(&fs));
+        let mut ctx = fs.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cwd) = moved(&ctx.cwd) {
+            ctx.cwd = cwd;
+        }
+        if let Some(root) = moved(&ctx.root) {
+            ctx.root = root;
+        }
+    }
 }
 
 /// Implements rename(2).

@@ -3,7 +3,7 @@
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::account::{take_refused, ForceCharges};
-use crate::kernel::mm::MapRequest;
+use crate::kernel::mm::{MapRequest, VmLimits};
 use crate::kernel::task::Task;
 
 /// Rounds of the OOM killer one call may start before its charge is let
@@ -60,8 +60,13 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
     } else {
         None
     };
-    let mm = t.mm();
-    mm.mmap(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off })
+    let (mm, limits) = (t.mm(), vm_limits(t));
+    mm.mmap_limited(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off }, limits)
+}
+
+/// The caller's RLIMIT_AS and RLIMIT_DATA.
+fn vm_limits(t: &Task) -> VmLimits {
+    VmLimits { address_space: t.rlimit(libc::RLIMIT_AS), data: t.rlimit(libc::RLIMIT_DATA) }
 }
 
 /// Implements munmap(2).
@@ -76,12 +81,18 @@ pub fn mprotect(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements mremap(2).
 pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
-    with_oom(t, a, |t, a| t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4]))
+    with_oom(t, a, |t, a| {
+        let limits = vm_limits(t);
+        t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4], limits)
+    })
 }
 
 /// Implements brk(2).
 pub fn brk(t: &mut Task, a: &Args) -> SysResult {
-    with_oom(t, a, |t, a| t.mm().brk(&mut t.thread, a[0]))
+    with_oom(t, a, |t, a| {
+        let limits = vm_limits(t);
+        t.mm().brk(&mut t.thread, a[0], limits)
+    })
 }
 
 /// Implements madvise(2).

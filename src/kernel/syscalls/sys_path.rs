@@ -295,6 +295,10 @@ pub fn faccessat2(t: &mut Task, a: &Args) -> SysResult {
 /// root (`(unreachable)` prefixed when it lies outside, as Linux does).
 pub fn getcwd(t: &mut Task, a: &Args) -> SysResult {
     let (cwd, root) = (t.cwd(), t.root());
+    // A working directory that was removed has no name: ENOENT, as Linux.
+    if !t.kernel.vfs.stat(b"/", &cwd, false).is_ok_and(|s| s.is_dir()) {
+        return Err(Errno::ENOENT);
+    }
     let mut out = if crate::kernel::vfs::path::is_within(&cwd, &root) {
         crate::kernel::vfs::path::relative_to_root(&cwd, &root).to_vec()
     } else {

@@ -570,6 +570,9 @@ pub struct SchedAttrs {
     pub reset_on_fork: bool,
     /// CPU affinity, one bit per CPU of the sandbox.
     pub affinity: Vec<u64>,
+    /// The I/O priority (`ioprio_set`): class << 13 | level; 0 is
+    /// IOPRIO_CLASS_NONE, Linux's default.
+    pub ioprio: u32,
 }
 
 impl SchedAttrs {
@@ -593,7 +596,7 @@ impl SchedAttrs {
 
     /// The attributes of the first task.
     pub fn new() -> SchedAttrs {
-        SchedAttrs { nice: 0, policy: SCHED_OTHER, reset_on_fork: false, affinity: Self::all_cpus() }
+        SchedAttrs { nice: 0, policy: SCHED_OTHER, reset_on_fork: false, affinity: Self::all_cpus(), ioprio: 0 }
     }
 
     /// The CPU the sentry pins the task (its stub and sentry threads) to:

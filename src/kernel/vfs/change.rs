@@ -28,6 +28,7 @@ impl Overlay {
         }
         let mut meta = Meta::from_stat(&s);
         meta.nlink = 1;
+        meta.dev = self.dev;
         if s.is_dir() {
             meta.nlink = 2;
             return Ok(UpperNode::Dir { meta, opaque: false });

@@ -54,6 +54,9 @@ pub trait FileOps: Send + Sync {
     fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
         None
     }
+    /// The file's data was read: update its access time (`relatime`);
+    /// nothing for files whose times are not the sentry's to keep.
+    fn accessed(&self) {}
     /// A positioned read served by the file itself (a host descriptor,
     /// which may or may not be seekable on the host); `None`: the file's
     /// `read` at an offset is used if it is `seekable`.
@@ -255,6 +258,7 @@ impl OpenFile {
         let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
         let n = self.ops.read(buf, *off)?;
         *off += n as u64;
+        self.accessed();
         Ok(n)
     }
 
@@ -308,7 +312,16 @@ impl OpenFile {
         if !self.ops.seekable() {
             return Err(Errno::ESPIPE);
         }
-        self.ops.read(buf, off)
+        let n = self.ops.read(buf, off)?;
+        self.accessed();
+        Ok(n)
+    }
+
+    /// Updates the access time after a read, unless opened with O_NOATIME.
+    fn accessed(&self) {
+        if self.flags() & libc::O_NOATIME as u32 == 0 {
+            self.ops.accessed();
+        }
     }
 
     /// `write(2)` at the current position (or the end, with `O_APPEND`).

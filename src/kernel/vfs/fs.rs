@@ -212,6 +212,10 @@ pub trait Filesystem: Send + Sync {
         Err(Errno::EPERM)
     }
 
+    /// The node was read (a directory listed, a symlink read or followed):
+    /// update its access time as the file system does (`relatime`).
+    fn accessed(&self, _path: &[u8], _node: &Node) {}
+
     /// `statfs(2)` figures.
     fn statfs(&self) -> StatFs;
 }

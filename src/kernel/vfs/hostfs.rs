@@ -3,14 +3,19 @@
 //! call names a path relative to SRC's descriptor through `lower.rs`
 //! (`openat2` with RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS), and every change
 //! goes through the parent directory's descriptor and one name, never
-//! following it. Host device nodes, FIFOs and sockets are never opened, and
-//! none can be created on the host but FIFOs (which stay unopenable).
+//! following it. Host device nodes and sockets are never opened, and none
+//! can be created on the host but FIFOs. A host FIFO is never opened either:
+//! its openers in the sandbox share a pipe of the sentry's, one per FIFO
+//! inode, so FIFOs made in a bind mount work as fifo(7) says between
+//! sandbox processes (a host process opening it is not connected to them).
 //! A read-only bind is refused every change by the mount's flags (EROFS).
 
+use std::collections::HashMap;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use super::fifo::{self, Fifo};
 use super::file::{DirEntry, FileOps};
 use super::fs::{Filesystem, Link, MetaChange, Node, OpenReq, Owner, StatFs};
 use super::lower::{self, HostFile};
@@ -28,6 +33,8 @@ pub struct HostFs {
     dev: u64,
     /// The host file system's type name.
     kind: &'static str,
+    /// The sentry's pipes behind host FIFOs, by inode number.
+    fifos: Mutex<HashMap<u64, Arc<Fifo>>>,
 }
 
 impl HostFs {
@@ -37,7 +44,7 @@ impl HostFs {
         if meta.is_dir() {
             let base = lower::open_root(src)?;
             let kind = type_name(lower::statfs(&base).fs_type);
-            return Ok(Arc::new(HostFs { base, file: None, dev, kind }));
+            return Ok(Arc::new(HostFs { base, file: None, dev, kind, fifos: Default::default() }));
         }
         if !meta.is_file() {
             return Err(std::io::Error::from_raw_os_error(libc::EINVAL));
@@ -46,7 +53,8 @@ impl HostFs {
         let name = src.file_name().ok_or_else(|| std::io::Error::from_raw_os_error(libc::EINVAL))?;
         let base = lower::open_root(parent)?;
         let kind = type_name(lower::statfs(&base).fs_type);
-        Ok(Arc::new(HostFs { base, file: Some(name.as_encoded_bytes().to_vec()), dev, kind }))
+        let file = Some(name.as_encoded_bytes().to_vec());
+        Ok(Arc::new(HostFs { base, file, dev, kind, fifos: Default::default() }))
     }
 
     /// The host path (relative to `base`) of an fs path.
@@ -135,11 +143,17 @@ impl Filesystem for HostFs {
     }
 
     fn open(&self, path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
-        if !host_stat(node)?.is_regular() {
-            // Host devices, FIFOs and sockets are never opened.
+        let st = *host_stat(node)?;
+        if st.file_type() == libc::S_IFIFO {
+            let fifo =
+                self.fifos.lock().unwrap_or_else(|e| e.into_inner()).entry(st.ino).or_insert_with(Fifo::new).clone();
+            return fifo::open(&fifo, req.flags, Arc::new(move || Ok(st)));
+        }
+        if !st.is_regular() {
+            // Host devices and sockets are never opened.
             return Err(Errno::EACCES);
         }
-        Ok(Box::new(HostFile::open_mode(&self.base, &self.host(path), req.write)?))
+        Ok(Box::new(HostFile::open_mode(&self.base, &self.host(path), req.write)?.on_dev(self.dev)))
     }
 
     fn list(&self, path: &[u8], _node: &Node) -> Result<Vec<DirEntry>, Errno> {
@@ -147,7 +161,7 @@ impl Filesystem for HostFs {
     }
 
     fn create(&self, path: &[u8], mode: u32, _owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
-        Ok(Box::new(lower::create(&self.base, &self.host(path), mode & 0o7777)?))
+        Ok(Box::new(lower::create(&self.base, &self.host(path), mode & 0o7777)?.on_dev(self.dev)))
     }
 
     fn mkdir(&self, path: &[u8], mode: u32, _owner: Owner) -> Result<(), Errno> {

@@ -14,7 +14,7 @@ use std::path::Path;
 
 use super::file::{DirEntry, FileOps};
 use super::fs::StatFs;
-use super::stat::Stat;
+use super::stat::{Stat, ROOT_DEV};
 use crate::kernel::errno::Errno;
 
 /// An open lower directory and its metadata.
@@ -156,7 +156,7 @@ pub fn parent_and_name(root: &OwnedFd, path: &[u8]) -> Result<(OwnedFd, CString)
 /// Creates a regular file below the root (it must not exist) and opens it.
 pub fn create(root: &OwnedFd, path: &[u8], mode: u32) -> Result<HostFile, Errno> {
     let fd = open_at_mode(root, path, libc::O_RDWR | libc::O_CREAT | libc::O_EXCL, mode)?;
-    Ok(HostFile { fd, writable: true })
+    Ok(HostFile { fd, writable: true, dev: ROOT_DEV })
 }
 
 /// A host regular file below a root, opened for reading or reading and
@@ -164,6 +164,9 @@ pub fn create(root: &OwnedFd, path: &[u8], mode: u32) -> Result<HostFile, Errno>
 pub struct HostFile {
     fd: OwnedFd,
     writable: bool,
+    /// The device number `fstat` reports: the sandbox file system's, as
+    /// `stat` by name does.
+    dev: u64,
 }
 
 impl HostFile {
@@ -177,7 +180,12 @@ impl HostFile {
         if !st.is_regular() {
             return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
         }
-        Ok(HostFile { fd, writable: write })
+        Ok(HostFile { fd, writable: write, dev: ROOT_DEV })
+    }
+
+    /// The same file, reporting device number `dev` (a bind mount's).
+    pub fn on_dev(self, dev: u64) -> HostFile {
+        HostFile { dev, ..self }
     }
 
     /// The host descriptor.
@@ -199,7 +207,7 @@ impl FileOps for HostFile {
         Ok(nix::sys::uio::pwrite(&self.fd, buf, off)?)
     }
     fn stat(&self) -> Result<Stat, Errno> {
-        fstat(self.fd.as_raw_fd())
+        Ok(Stat { dev: self.dev, ..fstat(self.fd.as_raw_fd())? })
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.fd.as_raw_fd())
@@ -234,7 +242,7 @@ impl FileOps for HostFile {
             self.fd
                 .try_clone()
                 .map_err(Errno::from)
-                .map(|fd| Box::new(HostFile { fd, writable: self.writable }) as Box<dyn FileOps>),
+                .map(|fd| Box::new(HostFile { fd, writable: self.writable, dev: self.dev }) as Box<dyn FileOps>),
         )
     }
 }
@@ -373,6 +381,6 @@ impl LowerTree {
         if !st.is_regular() {
             return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
         }
-        Ok(HostFile { fd, writable: false })
+        Ok(HostFile { fd, writable: false, dev: ROOT_DEV })
     }
 }

@@ -285,6 +285,7 @@ impl Vfs {
         let r = self.resolve_with(&lk, path)?;
         let node = r.node.ok_or(Errno::ENOENT)?;
         let link = r.mount.fs.readlink(&r.fs_path, &node).ok_or(Errno::EINVAL)??;
+        r.mount.accessed(&r.fs_path, &node);
         Ok(match link {
             fs::Link::Path(p) => path::relative_to_root(&p, lk.root).to_vec(),
             l => l.text(),
@@ -454,7 +455,10 @@ impl Vfs {
         if !matches!(r.node, Some(Node::Ov(_))) {
             return Err(Errno::EOPNOTSUPP);
         }
-        let meta = upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid);
+        let meta = upper::Meta {
+            dev: r.mount.dev,
+            ..upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid)
+        };
         let f = upper::MemFile::create(meta)?;
         f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
         let name = format!("{}/#{} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'), f.fd());
@@ -563,7 +567,8 @@ impl Vfs {
         Ok(())
     }
 
-    /// `rename(2)`/`renameat2(2)`.
+    /// `rename(2)`/`renameat2(2)`. Returns the canonical paths of the
+    /// source and target when a name moved (`None` when nothing happened).
     pub fn rename(
         &self,
         old_lk: &Lookup,
@@ -572,7 +577,7 @@ impl Vfs {
         new: &[u8],
         flags: u32,
         who: Caller,
-    ) -> Result<(), Errno> {
+    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, Errno> {
         use change::{RENAME_EXCHANGE, RENAME_NOREPLACE};
         if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | change::RENAME_WHITEOUT) != 0
             || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
@@ -608,7 +613,7 @@ impl Vfs {
         self.check_parent(&src, who)?;
         self.check_parent(&dst, who)?;
         if src.path == dst.path {
-            return Ok(());
+            return Ok(None);
         }
         // A directory cannot move below itself.
         if path::is_within(&dst.path, &src.path) {
@@ -634,10 +639,11 @@ impl Vfs {
             }
             // Two names of one inode: nothing happens.
             if ds.ino == src_stat.ino && ds.dev == src_stat.dev {
-                return Ok(());
+                return Ok(None);
             }
         }
-        src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)
+        src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)?;
+        Ok(Some((src.path, dst.path)))
     }
 
     /// Applies a metadata change to what a path resolves to.
@@ -673,6 +679,7 @@ impl Vfs {
         let r = self.resolve(b"/", path, false)?;
         let node = r.node.clone().ok_or(Errno::ENOENT)?;
         let entries = r.mount.fs.list(&r.fs_path, &node)?;
+        r.mount.accessed(&r.fs_path, &node);
         let self_ino = r.stat().map(|s| s.ino).unwrap_or(0);
         let parent_ino = self.stat(b"/", parent_of(path), false).map(|s| s.ino).unwrap_or(0);
         let mut out = Vec::with_capacity(entries.len() + 2);

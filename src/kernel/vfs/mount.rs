@@ -63,6 +63,20 @@ impl Mount {
         self.flags & flags::RDONLY != 0
     }
 
+    /// A node of this mount was read: its access time is updated unless the
+    /// mount is read-only, `noatime`, or `nodiratime` for a directory.
+    pub fn accessed(&self, fs_path: &[u8], node: &super::fs::Node) {
+        if self.flags & (flags::RDONLY | flags::NOATIME) != 0 {
+            return;
+        }
+        if self.flags & flags::NODIRATIME != 0
+            && self.fs.mode(fs_path, node).is_ok_and(|m| m & libc::S_IFMT == libc::S_IFDIR)
+        {
+            return;
+        }
+        self.fs.accessed(fs_path, node);
+    }
+
     /// The fs path of a sandbox path at or below the mount point.
     pub fn fs_path(&self, path: &[u8]) -> Vec<u8> {
         let rest = if self.point == b"/" { path } else { &path[self.point.len()..] };

@@ -57,7 +57,7 @@ impl Overlay {
     /// An empty in-memory file system shown as type `kind`.
     pub fn named(dev: u64, mode: u32, kind: &'static str) -> Arc<Overlay> {
         let ov = Overlay { lower: None, upper: RwLock::new(BTreeMap::new()), next_ino: AtomicU64::new(2), dev, kind };
-        let meta = Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0);
+        let meta = Meta { dev, ..Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0) };
         ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
         Arc::new(ov)
     }
@@ -72,7 +72,7 @@ impl Overlay {
 
     /// Fresh metadata with a new inode number.
     pub(super) fn meta(&self, mode: u32, owner: Owner) -> Meta {
-        Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid)
+        Meta { dev: self.dev, ..Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid) }
     }
 
     /// Inserts a new node (used to build `/dev`).
@@ -144,20 +144,46 @@ impl Overlay {
         if lower.nlink < 2 {
             return 1;
         }
-        let prefix = dir_prefix(path);
-        let children: Vec<(Vec<u8>, bool)> = self
-            .read()
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
-            .filter(|(k, _)| k.len() > prefix.len() && !k[prefix.len()..].contains(&b'/'))
-            .map(|(k, n)| (k.clone(), matches!(n, UpperNode::Dir { .. })))
-            .collect();
+        let children = self.upper_children(path);
         let mut n = lower.nlink as i64;
         for (child, upper_dir) in children {
             let lower_dir = matches!(self.lower_lstat(&child), Ok(s) if s.is_dir());
             n += upper_dir as i64 - lower_dir as i64;
         }
         n.max(2) as u64
+    }
+
+    /// The upper nodes directly in directory `path`, with whether each is a
+    /// directory. Deeper nodes are skipped a subtree at a time, so this
+    /// costs a seek per child, not a step per node below the directory.
+    fn upper_children(&self, path: &[u8]) -> Vec<(Vec<u8>, bool)> {
+        use std::ops::Bound;
+        let prefix = dir_prefix(path);
+        let up = self.read();
+        let mut out = Vec::new();
+        let mut from = Bound::Included(prefix.clone());
+        while let Some((k, node)) = up.range::<Vec<u8>, _>((from, Bound::Unbounded)).next() {
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let rest = &k[prefix.len()..];
+            match rest.iter().position(|&b| b == b'/') {
+                // A node below child `rest[..i]`: everything up to
+                // `prefix + child + "0"` ('/' + 1) is below that child too.
+                Some(i) => {
+                    let mut next = k[..prefix.len() + i].to_vec();
+                    next.push(b'/' + 1);
+                    from = Bound::Included(next);
+                }
+                None => {
+                    if !rest.is_empty() {
+                        out.push((k.clone(), matches!(node, UpperNode::Dir { .. })));
+                    }
+                    from = Bound::Excluded(k.clone());
+                }
+            }
+        }
+        out
     }
 
     /// Inserts an upper node, counting a new subdirectory in its parent.
@@ -188,6 +214,7 @@ impl Overlay {
         let src = root.open_file(path)?;
         let mut meta = Meta::from_stat(st);
         meta.nlink = 1;
+        meta.dev = self.dev;
         let f = MemFile::copy_from(src.fd(), meta)?;
         let mut up = self.write();
         // Another thread may have copied it up first: keep theirs.
@@ -272,7 +299,13 @@ impl Filesystem for Overlay {
         let n = ov(node)?;
         let mut st = match (&n.upper, &n.lower) {
             (Some(UpperNode::Dir { meta, .. }), lower) => {
-                let mut st = meta.to_stat(4096);
+                let mut st = match self.kind {
+                    // tmpfs counts 20 bytes per entry, `.` and `..` included,
+                    // and keeps directories in no blocks (BOGO_DIRENT_SIZE).
+                    "tmpfs" => meta.to_stat_blocks(20 * (2 + self.upper_children(path).len() as u64), 0),
+                    "sysfs" => meta.to_stat_blocks(0, 0),
+                    _ => meta.to_stat(4096),
+                };
                 if let Some(l) = lower {
                     st.nlink = self.merged_nlink(path, l);
                 }
@@ -292,6 +325,24 @@ impl Filesystem for Overlay {
         };
         st.dev = self.dev;
         Ok(st)
+    }
+
+    fn accessed(&self, path: &[u8], node: &Node) {
+        let Ok(n) = ov(node) else {
+            return;
+        };
+        match &n.upper {
+            Some(UpperNode::File(f)) => f.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime(),
+            Some(UpperNode::Special(s)) => s.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime(),
+            Some(UpperNode::Dir { .. }) => {
+                if let Some(UpperNode::Dir { meta, .. }) = self.write().get_mut(path) {
+                    meta.touch_atime();
+                }
+            }
+            // Host files keep their times (overlayfs does not touch the
+            // lower layer either).
+            _ => {}
+        }
     }
 
     fn mode(&self, _path: &[u8], node: &Node) -> Result<u32, Errno> {
@@ -490,4 +541,26 @@ pub fn host_ram() -> u64 {
         return 1 << 30;
     }
     si.totalram as u64 * si.mem_unit as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upper_children_skips_subtrees_and_keeps_similar_names() {
+        let fs = Overlay::tmpfs(1, 0o755);
+        for p in [&b"/a"[..], b"/a/x", b"/a/x/y", b"/a!", b"/b", b"/a0"] {
+            fs.insert(p, libc::S_IFDIR | 0o755, 0, None);
+        }
+        fs.insert(b"/a/f", libc::S_IFCHR | 0o666, 0, Some(SpecialKind::Device));
+        fs.insert(b"/c", libc::S_IFCHR | 0o666, 0, Some(SpecialKind::Device));
+        let names = |dir: &[u8]| -> Vec<(String, bool)> {
+            fs.upper_children(dir).into_iter().map(|(k, d)| (String::from_utf8_lossy(&k).into_owned(), d)).collect()
+        };
+        let s = |n: &str, d: bool| (n.to_string(), d);
+        assert_eq!(names(b"/"), vec![s("/a", true), s("/a!", true), s("/a0", true), s("/b", true), s("/c", false)]);
+        assert_eq!(names(b"/a"), vec![s("/a/f", false), s("/a/x", true)]);
+        assert_eq!(names(b"/a/x/y"), vec![]);
+    }
 }

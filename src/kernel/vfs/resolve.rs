@@ -208,6 +208,9 @@ impl Vfs {
             };
             if let Some(link) = link {
                 let link = link?;
+                if let Some(n) = &node {
+                    mount.accessed(&fs_path, n);
+                }
                 if flags & rf::NO_SYMLINKS != 0 {
                     return Err(Errno::ELOOP);
                 }

@@ -13,6 +13,9 @@ use crate::kernel::errno::Errno;
 /// Ownership, permissions and times of an upper-layer node.
 #[derive(Clone, Copy, Debug)]
 pub struct Meta {
+    /// The device number of the file system holding the node (what `fstat`
+    /// of an open file reports).
+    pub dev: u64,
     pub ino: u64,
     /// Full mode including the `S_IFMT` type bits.
     pub mode: u32,
@@ -31,6 +34,7 @@ impl Meta {
     pub fn new(ino: u64, mode: u32, uid: u32, gid: u32) -> Meta {
         let t = now();
         Meta {
+            dev: ROOT_DEV,
             ino,
             mode,
             uid,
@@ -46,6 +50,7 @@ impl Meta {
     /// Metadata copied from a lower file (copy-up keeps owner, mode and times).
     pub fn from_stat(s: &Stat) -> Meta {
         Meta {
+            dev: s.dev,
             ino: s.ino,
             mode: s.mode,
             uid: s.uid,
@@ -58,6 +63,15 @@ impl Meta {
         }
     }
 
+    /// Updates the access time as a `relatime` mount does: only when it is
+    /// not newer than the last modification or change, or is a day old.
+    pub fn touch_atime(&mut self) {
+        let t = now();
+        if self.atime <= self.mtime || self.atime <= self.ctime || t.0 - self.atime.0 >= 24 * 3600 {
+            self.atime = t;
+        }
+    }
+
     /// A `Stat` for this node with the given size, occupying whole 4 KiB
     /// blocks (as a directory or a page of a file does).
     pub fn to_stat(self, size: u64) -> Stat {
@@ -67,7 +81,7 @@ impl Meta {
     /// A `Stat` for this node with the given size and 512-byte blocks.
     pub fn to_stat_blocks(self, size: u64, blocks: u64) -> Stat {
         Stat {
-            dev: ROOT_DEV,
+            dev: self.dev,
             ino: self.ino,
             mode: self.mode,
             nlink: self.nlink,
@@ -321,6 +335,9 @@ impl FileOps for MemFileHandle {
     }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.0.stat())
+    }
+    fn accessed(&self) {
+        self.0.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime();
     }
     fn host_fd(&self) -> Option<RawFd> {
         Some(self.0.fd.as_raw_fd())

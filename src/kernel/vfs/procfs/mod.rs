@@ -184,6 +184,13 @@ fn caller_in(ns: &PidNamespace) -> Option<(i32, i32)> {
     (p != 0 && tid != 0).then_some((p, tid))
 }
 
+/// Whether an open file was unlinked: Linux's d_path then says
+/// " (deleted)". (Open files keep the path they were opened by, so a file
+/// renamed since still shows its old name.)
+fn unlinked(f: &crate::kernel::vfs::file::OpenFile) -> bool {
+    f.ops.stat().is_ok_and(|s| s.nlink == 0)
+}
+
 fn parse_num(s: &[u8]) -> Option<i32> {
     if s.is_empty() || s.len() > 10 || (s[0] == b'0' && s.len() > 1) || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -440,7 +447,10 @@ impl Filesystem for ProcFs {
                 if f.path.first() == Some(&b'/') && f.ops.stat().is_ok_and(|s| s.is_dir()) {
                     return Ok(Link::Path(f.path.clone()));
                 }
-                let text = f.path.clone();
+                let mut text = f.path.clone();
+                if f.path.first() == Some(&b'/') && !f.path.ends_with(b" (deleted)") && unlinked(&f) {
+                    text.extend_from_slice(b" (deleted)");
+                }
                 Ok(Link::File(f, text))
             }),
             Kind::Entry(e) if e.is_link() => self.target(n).and_then(|(_, tg, _)| pid::link(e, &tg)),
