@@ -54,7 +54,8 @@ impl ContainerTag {
 /// Called after a process became a zombie, with its exit status.
 pub type ExitHook = Box<dyn Fn(&Arc<ThreadGroup>, ExitStatus) + Send + Sync>;
 
-/// Called when the OOM killer chose a process of a container (its pid).
+/// Called when the OOM killer chose a process of a container (its pid in
+/// the container's PID namespace).
 pub type OomHook = Box<dyn Fn(&ContainerTag, i32) + Send + Sync>;
 
 /// Process exits, for waiters outside the sandbox (the loader's control
