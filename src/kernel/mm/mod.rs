@@ -14,7 +14,8 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::vfs::file::OpenFile;
-use crate::platform::ptrace::{ProcessMemory, StubThread};
+use crate::platform::ptrace::ProcessMemory;
+use crate::platform::StubThread;
 use account::{MemAccount, Reservation};
 use layout::{page_align_up, APP_TOP, MMAP_MIN_ADDR, PAGE};
 pub use vmas::{Backing, Vma};
@@ -399,6 +400,7 @@ impl MemoryManager {
     }
 
     /// `mremap(2)`.
+    #[allow(clippy::too_many_arguments)]
     pub fn mremap(
         &self,
         t: &mut StubThread,

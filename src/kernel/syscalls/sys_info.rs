@@ -75,7 +75,7 @@ pub fn syslog(t: &mut Task, a: &Args) -> SysResult {
     match kind {
         // READ waits for messages; there will never be any, so it waits
         // until a signal interrupts it, as Linux's would.
-        2 | 3 | 4 if buf == 0 || len < 0 => Err(Errno::EINVAL),
+        2..=4 if buf == 0 || len < 0 => Err(Errno::EINVAL),
         2 if len == 0 => Ok(0),
         2 => {
             crate::kernel::wait::block_until(&[], None, || None::<Result<(), Errno>>)?;

@@ -47,6 +47,9 @@ pub use path::{components, dtype, join, parent_of, MAX_SYMLINKS, NAME_MAX, PATH_
 pub use resolve::{Lookup, Resolved};
 use stat::Stat;
 
+/// The canonical (old, new) paths of a name a rename moved.
+pub type MovedPaths = (Vec<u8>, Vec<u8>);
+
 /// A bind mount asked for when the sandbox starts.
 #[derive(Clone, Debug)]
 pub struct BindSpec {
@@ -577,7 +580,7 @@ impl Vfs {
         new: &[u8],
         flags: u32,
         who: Caller,
-    ) -> Result<Option<(Vec<u8>, Vec<u8>)>, Errno> {
+    ) -> Result<Option<MovedPaths>, Errno> {
         use change::{RENAME_EXCHANGE, RENAME_NOREPLACE};
         if flags & !(RENAME_NOREPLACE | RENAME_EXCHANGE | change::RENAME_WHITEOUT) != 0
             || flags == RENAME_NOREPLACE | RENAME_EXCHANGE
