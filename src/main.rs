@@ -57,6 +57,10 @@ struct Cli {
     /// Run the sentry without its seccomp filter (less secure; for debugging).
     #[arg(long, global = true)]
     no_seccomp: bool,
+    /// How application code runs: systrap (seccomp traps served through
+    /// shared memory; fast) or ptrace (PTRACE_SYSEMU stops).
+    #[arg(long, global = true, value_enum, env = "HUSK_PLATFORM", default_value = "systrap")]
+    platform: platform::Kind,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -242,6 +246,7 @@ fn main() -> ExitCode {
     if cli.systemd_cgroup && !matches!(cli.command, Some(Command::Boot(_) | Command::ExecWait { .. })) {
         tracing::warn!("--systemd-cgroup: husk uses no cgroups; the sentry accounts for resources itself");
     }
+    platform::select(cli.platform);
     let ctx = cli::runtime::Ctx {
         state: loader::state::StateDir::new(&cli.state_root),
         no_seccomp: cli.no_seccomp,
@@ -303,7 +308,7 @@ fn main() -> ExitCode {
             // What the command inherits from the caller, read while umask(2)
             // is still allowed.
             let (umask, rlimits) = (loader::host_umask(), loader::host_rlimits());
-            if let Err(e) = platform::ptrace::init() {
+            if let Err(e) = platform::init() {
                 eprintln!("husk: {e}");
                 return ExitCode::from(125);
             }

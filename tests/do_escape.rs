@@ -74,6 +74,37 @@ fn sysenter_does_not_reach_the_host() {
     assert!(ok, "unexpected outcome of sysenter\n{}", describe(&out));
 }
 
+/// Jumping into the stub's own `syscall` instructions with an open in the
+/// registers is served by the sandbox (the file appears inside it) and
+/// creates nothing on the host, on either platform.
+#[test]
+fn jumps_into_the_stub_stay_inside() {
+    let prog = c_program_str("escape");
+    for platform in ["systrap", "ptrace"] {
+        let tag = unique_tag(&format!("jump-{platform}"));
+        let out = husk(&["--platform", platform, "do", "--", &prog, "stub-jump", &tag]);
+        assert_not_on_host(&[escape_file(&tag, "stubjump")], &describe(&out));
+        assert_eq!(
+            stdout_text(&out),
+            "stub-jump: all sites tried\nstub-jump-visible: created\n",
+            "{platform}\n{}",
+            describe(&out)
+        );
+        assert_exit(&out, 0);
+    }
+}
+
+/// A process that scribbles over systrap's context region (its own slots)
+/// hurts only itself: the sentry goes on serving its parent.
+#[test]
+fn scribbling_over_the_context_region_hurts_only_the_scribbler() {
+    let prog = c_program_str("escape");
+    let out = husk_do(&["--", &prog, "scribble"]);
+    let text = stdout_text(&out);
+    assert!(text.ends_with("scribble: parent ok (getpid works)\n"), "\n{}", describe(&out));
+    assert_exit(&out, 0);
+}
+
 /// A store to the stub's first byte is a SIGSEGV, as for any address the
 /// application has not mapped.
 #[test]

@@ -132,6 +132,7 @@ fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, stdio: BootStdio) -> R
     if ctx.no_seccomp {
         cmd.arg("--no-seccomp");
     }
+    cmd.arg("--platform").arg(crate::platform::kind().name());
     cmd.arg("boot").arg("--bundle").arg(bundle).arg("--ready-fd").arg("4");
     if let Some(s) = &a.console_socket {
         cmd.arg("--console-socket").arg(std::path::absolute(s).unwrap_or_else(|_| s.clone()));

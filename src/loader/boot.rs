@@ -93,7 +93,7 @@ fn setup_claimed(a: &BootArgs, state: &StateDir, cfg: ContainerConfig) -> Result
     for w in &cfg.warnings {
         tracing::warn!("{}: {w}", a.bundle.join("config.json").display());
     }
-    crate::platform::ptrace::init().map_err(|e| format!("cannot start the sentry: {e}"))?;
+    crate::platform::init().map_err(|e| format!("cannot start the sentry: {e}"))?;
     let vfs = make_vfs(&cfg)?;
     let config = KernelConfig {
         strace: a.strace,

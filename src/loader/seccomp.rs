@@ -96,7 +96,8 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_sync_file_range, "sync of rw mounts"),
     (libc::SYS_copy_file_range, "copy-up"),
     (libc::SYS_sendfile, "copy-up"),
-    (libc::SYS_memfd_create, "in-memory files"),
+    (libc::SYS_memfd_create, "in-memory files; systrap context regions"),
+    (libc::SYS_seccomp, "systrap stubs install the application threads' filter"),
     (libc::SYS_pipe2, "pipes of the platform and of signal handling"),
     (libc::SYS_ioctl, "host terminals (termios, window size, ptys)"),
     (libc::SYS_getcwd, "paths"),
@@ -276,7 +277,8 @@ const SOCKET_DOMAINS: &[i32] = &[libc::AF_UNIX, libc::AF_INET, libc::AF_INET6];
 
 /// prctl options: stubs' parent-death signal, thread names, and the C
 /// library's naming of anonymous memory.
-const PRCTL_OPTIONS: &[i32] = &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41];
+const PRCTL_OPTIONS: &[i32] =
+    &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41, libc::PR_SET_NO_NEW_PRIVS];
 
 /// clone flags that make namespaces: never the sentry's business.
 const CLONE_NAMESPACES: u64 = (libc::CLONE_NEWNS

@@ -1,14 +1,64 @@
 //! How application code runs and traps. The kernel sees one small surface:
-//! run a thread until it stops (`switch`), read/write its registers, inject a
-//! syscall into its address space, and copy its memory. `ptrace` is the first
-//! implementation; a seccomp-trap platform can slot in behind the same calls.
+//! run a thread until it stops (`switch`), read/write its registers, run a
+//! syscall in its address space (`inject`), make new threads and address
+//! spaces, and copy its memory. Two platforms sit behind it, chosen once at
+//! start-up (`--platform`): `systrap` (seccomp traps and a futex hand-off,
+//! the default) and `ptrace` (PTRACE_SYSEMU; slower, simpler).
 
 pub mod ptrace;
+pub mod stub;
+pub mod systrap;
+
+use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::kernel::errno::Errno;
 
 /// The general-purpose registers of an application thread (x86_64).
 pub type Regs = libc::user_regs_struct;
+
+/// The platforms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Seccomp traps handled in the stub, a futex hand-off to the sentry.
+    Systrap,
+    /// ptrace(PTRACE_SYSEMU) stops.
+    Ptrace,
+}
+
+impl Kind {
+    /// The name `--platform` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Systrap => "systrap",
+            Kind::Ptrace => "ptrace",
+        }
+    }
+}
+
+static KIND: AtomicU8 = AtomicU8::new(0);
+
+/// The platform in use.
+pub fn kind() -> Kind {
+    match KIND.load(Ordering::Relaxed) {
+        1 => Kind::Ptrace,
+        _ => Kind::Systrap,
+    }
+}
+
+/// Chooses the platform (`--platform`), before any stub exists.
+pub fn select(k: Kind) {
+    KIND.store(if k == Kind::Ptrace { 1 } else { 0 }, Ordering::Relaxed);
+}
+
+/// Prepares the platform. Must run early, while husk is still
+/// single-threaded and before any stub exists.
+pub fn init() -> Result<(), PlatformError> {
+    ptrace::init()?;
+    if kind() == Kind::Systrap {
+        systrap::init()?;
+    }
+    Ok(())
+}
 
 /// Why control came back from application code.
 #[derive(Debug)]
@@ -41,4 +91,176 @@ pub enum PlatformError {
     /// The stub process died while the sentry was using it.
     #[error("the stub process died")]
     Died,
+}
+
+/// What a new task shares with its creator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CloneKind {
+    /// A thread of the same process.
+    Thread,
+    /// A new process with a copy of the address space (fork).
+    Process,
+    /// A new process in the same address space (vfork, CLONE_VM).
+    SharedVm,
+}
+
+/// A new application thread, not yet attached to the sentry thread that
+/// will run it.
+pub enum NewThread {
+    Ptrace { pid: i32, tid: i32 },
+    Systrap(systrap::NewThread),
+}
+
+impl NewThread {
+    /// The host pid of its stub process.
+    pub fn pid(&self) -> i32 {
+        match self {
+            NewThread::Ptrace { pid, .. } => *pid,
+            NewThread::Systrap(n) => n.pid(),
+        }
+    }
+
+    /// Its host tid.
+    pub fn tid(&self) -> i32 {
+        match self {
+            NewThread::Ptrace { tid, .. } => *tid,
+            NewThread::Systrap(n) => n.tid(),
+        }
+    }
+}
+
+/// An application thread as the sentry thread running its task drives it.
+///
+/// Every method must be called from the sentry thread that attached it (a
+/// ptrace rule; systrap does not care): the type is `Send` so it can move
+/// to that thread before use.
+pub enum StubThread {
+    Ptrace(ptrace::StubThread),
+    Systrap(systrap::StubThread),
+}
+
+/// Forwards a method to the platform's thread.
+macro_rules! each {
+    ($self:expr, $t:ident => $e:expr) => {
+        match $self {
+            StubThread::Ptrace($t) => $e,
+            StubThread::Systrap($t) => $e,
+        }
+    };
+}
+
+impl StubThread {
+    /// Creates a new stub process with one thread, ready to run application
+    /// code.
+    pub fn spawn_process() -> Result<StubThread, PlatformError> {
+        Ok(match kind() {
+            Kind::Ptrace => StubThread::Ptrace(ptrace::StubThread::spawn_process()?),
+            Kind::Systrap => StubThread::Systrap(systrap::StubThread::spawn_process()?),
+        })
+    }
+
+    /// Takes over a thread made by `clone_context`, from the sentry thread
+    /// that will run it.
+    pub fn attach(n: NewThread) -> Result<StubThread, (PlatformError, StubThread)> {
+        match n {
+            NewThread::Ptrace { pid, tid } => ptrace::StubThread::attach(pid, tid)
+                .map(StubThread::Ptrace)
+                .map_err(|e| (e, StubThread::Ptrace(ptrace::StubThread::gone(pid, tid)))),
+            NewThread::Systrap(n) => {
+                systrap::StubThread::attach(n).map(StubThread::Systrap).map_err(|(e, t)| (e, StubThread::Systrap(t)))
+            }
+        }
+    }
+
+    /// The host pid of the stub process (its address space).
+    pub fn pid(&self) -> i32 {
+        each!(self, t => t.pid())
+    }
+
+    /// The host tid of this stub thread.
+    pub fn tid(&self) -> i32 {
+        each!(self, t => t.tid())
+    }
+
+    /// Runs application code with `regs` until the next stop, then stores
+    /// the registers of that stop back into `regs`.
+    pub fn switch(&mut self, regs: &mut Regs) -> Result<Stop, PlatformError> {
+        each!(self, t => t.switch(regs))
+    }
+
+    /// Executes syscall `nr` with `args` in the thread's address space and
+    /// returns the raw result (`-errno` on failure).
+    pub fn inject(&mut self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+        each!(self, t => t.inject(nr, args))
+    }
+
+    /// Makes the host side of a new task: a thread, a forked address space,
+    /// or a new process in this address space.
+    pub fn clone_context(&mut self, kind: CloneKind) -> Result<NewThread, Errno> {
+        match self {
+            StubThread::Ptrace(t) => {
+                let flags = match kind {
+                    CloneKind::Thread => ptrace::HOST_THREAD_FLAGS,
+                    CloneKind::Process => ptrace::HOST_PROCESS_FLAGS,
+                    CloneKind::SharedVm => ptrace::HOST_PROCESS_FLAGS | libc::CLONE_VM as u64,
+                };
+                let host = t.inject_clone(flags).map_err(|_| Errno::EAGAIN)?;
+                if host < 0 {
+                    return Err(Errno(-host as i32));
+                }
+                let host = host as i32;
+                let pid = if kind == CloneKind::Thread { t.pid() } else { host };
+                Ok(NewThread::Ptrace { pid, tid: host })
+            }
+            StubThread::Systrap(t) => {
+                // A process sharing the address space is, to the host, one
+                // more thread of the same stub: the sentry keeps the
+                // processes apart.
+                let space = match kind {
+                    CloneKind::Thread | CloneKind::SharedVm => t.space().clone(),
+                    CloneKind::Process => t.space().fork().map_err(|_| Errno::EAGAIN)??,
+                };
+                let (slot, tid) = space.new_thread().map_err(|_| Errno::EAGAIN)??;
+                let mut new = systrap::NewThread::new(space, slot, tid);
+                // The child starts with its creator's FP state, as on Linux.
+                let mut fp = vec![0u8; 16384];
+                if let Ok(n) = t.get_fpregs(&mut fp) {
+                    fp.truncate(n);
+                    new = new.with_fp(fp);
+                }
+                Ok(NewThread::Systrap(new))
+            }
+        }
+    }
+
+    /// Whether the syscall of the last stop used the x86_64 ABI (not
+    /// `int $0x80`).
+    pub fn is_native_syscall(&self) -> bool {
+        each!(self, t => t.is_native_syscall())
+    }
+
+    /// Reads the extended FP state (XSAVE layout) into `buf`; returns its length.
+    pub fn get_fpregs(&self, buf: &mut [u8]) -> Result<usize, PlatformError> {
+        each!(self, t => t.get_fpregs(buf))
+    }
+
+    /// Writes the extended FP state from `buf`.
+    pub fn set_fpregs(&self, buf: &[u8]) -> Result<(), PlatformError> {
+        each!(self, t => t.set_fpregs(buf))
+    }
+
+    /// Memory access to this thread's address space.
+    pub fn memory(&self) -> ptrace::ProcessMemory {
+        each!(self, t => t.memory())
+    }
+
+    /// Ends this one thread (not its process).
+    pub fn exit_thread(&mut self) {
+        each!(self, t => t.exit_thread())
+    }
+
+    /// Ends the thread's process (the last task of it is gone).
+    pub fn kill_process(&mut self) {
+        each!(self, t => t.kill_process())
+    }
 }

@@ -1,8 +1,9 @@
 //! The stub: a few instructions of position-independent code copied to a fixed
 //! address at the top of every application address space. Everything else of
-//! the sentry's image is unmapped from a stub process; the sentry drives the
-//! stub with ptrace and uses its `syscall` instructions to change the address
-//! space from inside (syscall injection).
+//! the sentry's image is unmapped from a stub process. The ptrace platform
+//! drives it with ptrace and uses its `syscall` instructions to change the
+//! address space from inside (syscall injection); the systrap platform runs
+//! its signal handler and its command loop (see `platform/systrap`).
 
 use std::arch::global_asm;
 
@@ -17,6 +18,40 @@ pub const STUB_SIZE: u64 = 0x1_0000;
 pub const STUB_DATA: u64 = STUB_BASE + 0x1000;
 /// The highest user address Linux allows on x86_64 with 4-level paging.
 pub const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+/// Constants of the systrap stub (third page, read-only once written): the
+/// signal action, the command thread's mask and timeout, the seccomp filter.
+pub const STUB_CONST: u64 = STUB_BASE + 0x2000;
+/// Where the set-up table keeps the context memfd of a systrap stub.
+pub const SETUP_FD_SLOT: u64 = STUB_DATA + 4088;
+
+/// The systrap context region: a memfd shared with the sentry, right below
+/// the stub. Slot 0 is the command thread's (a control page, a command page
+/// the stub may only read, its stack); every further slot is one application
+/// thread's (a control page, then its signal stack).
+pub const CTX_SIZE: u64 = 0x400_0000;
+/// Start of the context region (the end of the application's space).
+pub const CTX_BASE: u64 = STUB_BASE - CTX_SIZE;
+/// Size of one slot; slots are aligned to it, so the signal handler finds
+/// its slot from its stack pointer.
+pub const SLOT_SIZE: u64 = 0x1_0000;
+/// The command page of slot 0.
+pub const CTX_CMD: u64 = CTX_BASE + 0x1000;
+
+/// Offsets in `STUB_CONST`.
+pub const CONST_SIGACTION: u64 = 0;
+pub const CONST_MEM_MASK: u64 = 32;
+pub const CONST_TIMEOUT: u64 = 40;
+pub const CONST_FPROG: u64 = 64;
+pub const CONST_FILTER: u64 = 128;
+
+/// Control words of the command thread (slot 0, offset 0).
+pub const MEM_IDLE: u32 = 0x10;
+pub const MEM_CMD: u32 = 0x11;
+/// Control words of an application thread's slot (offset 0); the kernel
+/// writes 0 there when the thread ends (set_tid_address).
+pub const SLOT_EVENT: u32 = 1;
+pub const SLOT_RUN: u32 = 2;
+pub const SLOT_SYSCALL: u32 = 3;
 
 // The stub code. Registers on entry to `husk_stub_init`: rdi = address of the
 // set-up table `[count, (addr, len) * count]`. It unmaps every listed range
@@ -64,9 +99,269 @@ global_asm!(
     "    test rax, rax",
     "    jz husk_stub_wait",
     "    int3",
+    // ---- systrap ----
+    // A new stub process: rdi = set-up table. Unmap the sentry, install the
+    // one signal handler for every catchable signal, block all but the
+    // synchronous ones, no new privileges, then map the context memfd.
+    ".globl husk_systrap_init",
+    "husk_systrap_init:",
+    "    mov r12, rdi",
+    "    mov rbx, [r12 + 4088]",
+    "    mov r13, [r12]",
+    "    lea r14, [r12 + 8]",
+    "20:",
+    "    test r13, r13",
+    "    jz 21f",
+    "    mov eax, 11",
+    "    mov rdi, [r14]",
+    "    mov rsi, [r14 + 8]",
+    "    syscall",
+    "    add r14, 16",
+    "    dec r13",
+    "    jmp 20b",
+    "21:",
+    "    mov eax, 11",
+    "    mov rdi, r12",
+    "    mov esi, 4096",
+    "    syscall",
+    "    mov r13d, 1",
+    "22:",
+    "    cmp r13d, 9",
+    "    je 23f",
+    "    cmp r13d, 19",
+    "    je 23f",
+    "    mov eax, 13",
+    "    mov edi, r13d",
+    "    mov rsi, {sigaction}",
+    "    xor edx, edx",
+    "    mov r10d, 8",
+    "    syscall",
+    "23:",
+    "    inc r13d",
+    "    cmp r13d, 65",
+    "    jne 22b",
+    "    mov eax, 14",
+    "    mov edi, 2",
+    "    mov rsi, {mem_mask}",
+    "    xor edx, edx",
+    "    mov r10d, 8",
+    "    syscall",
+    "    mov eax, 157",
+    "    mov edi, 38",
+    "    mov esi, 1",
+    "    xor edx, edx",
+    "    xor r10d, r10d",
+    "    xor r8d, r8d",
+    "    syscall",
+    // Map the context memfd (rbx) and enter the command loop. A forked
+    // command thread comes here too, with its new memfd. Every stub is a
+    // child of the husk thread that made the template (CLONE_PARENT): it
+    // dies with that thread (PDEATHSIG), and the loop below also ends it
+    // when husk is gone.
+    "30:",
+    "    mov eax, 157",
+    "    mov edi, 1",
+    "    mov esi, 9",
+    "    syscall",
+    "    mov eax, 9",
+    "    mov rdi, {ctx}",
+    "    mov rsi, {ctx_size}",
+    "    mov edx, 3",
+    "    mov r10d, 0x11",
+    "    mov r8, rbx",
+    "    xor r9d, r9d",
+    "    syscall",
+    "    mov rcx, {ctx}",
+    "    cmp rax, rcx",
+    "    jne 39f",
+    "    mov eax, 10",
+    "    mov rdi, {cmd}",
+    "    mov esi, 4096",
+    "    mov edx, 1",
+    "    syscall",
+    "    test rax, rax",
+    "    jnz 39f",
+    "    mov r12, {ctx}",
+    "    mov r13, {cmd}",
+    "    xor r15d, r15d",
+    "    mov rsp, {mem_stack}",
+    "    mov eax, 39",
+    "    syscall",
+    "    mov [r12 + 24], rax",
+    "    mov eax, 110",
+    "    syscall",
+    "    mov r14, rax",
+    // The command loop: r12 = control page, r13 = command page, r14 = the
+    // sentry's pid, r15 = the last command's sequence number. It uses no
+    // stack: a forked child shares this memory until it maps its own.
+    "31:",
+    "    mov dword ptr [r12], {mem_idle}",
+    "    mov eax, 202",
+    "    mov rdi, r12",
+    "    mov esi, 1",
+    "    mov edx, 1",
+    "    syscall",
+    "32:",
+    "    mov edx, dword ptr [r12]",
+    "    cmp edx, {mem_cmd}",
+    "    je 34f",
+    "    mov eax, 202",
+    "    mov rdi, r12",
+    "    xor esi, esi",
+    "    mov r10, {timeout}",
+    "    syscall",
+    "    cmp rax, -110",
+    "    jne 32b",
+    // Each second without work: end if the sentry is gone.
+    "    mov eax, 110",
+    "    syscall",
+    "    cmp rax, r14",
+    "    je 32b",
+    "39:",
+    "    mov eax, 231",
+    "    mov edi, 127",
+    "    syscall",
+    "34:",
+    "    mov rax, [r13]",
+    "    cmp rax, r15",
+    "    je 31b",
+    "    mov r15, rax",
+    "    mov rax, [r13 + 8]",
+    "    cmp rax, 1",
+    "    je 36f",
+    "    cmp rax, 2",
+    "    je 37f",
+    "    mov rax, [r13 + 16]",
+    "    mov rdi, [r13 + 24]",
+    "    mov rsi, [r13 + 32]",
+    "    mov rdx, [r13 + 40]",
+    "    mov r10, [r13 + 48]",
+    "    mov r8, [r13 + 56]",
+    "    mov r9, [r13 + 64]",
+    "    syscall",
+    "35:",
+    "    mov [r12 + 8], rax",
+    "    mov [r12 + 16], r15",
+    "    jmp 31b",
+    // A new application thread: args[0] = its slot, args[1] = clone flags.
+    "36:",
+    "    mov rbx, [r13 + 24]",
+    "    mov rdi, [r13 + 32]",
+    "    mov rsi, rbx",
+    "    add rsi, {slot_top}",
+    "    xor edx, edx",
+    "    xor r10d, r10d",
+    "    xor r8d, r8d",
+    "    mov eax, 56",
+    "    syscall",
+    "    test rax, rax",
+    "    jnz 35b",
+    // The new thread (rbx = its slot): its exit clears the control word,
+    // its signal stack is the slot, then the filter, then the first trap.
+    "    mov eax, 218",
+    "    mov rdi, rbx",
+    "    syscall",
+    "    mov [rbx + 8], rax",
+    "    lea rax, [rbx + 4096]",
+    "    mov [rbx + 128], rax",
+    "    mov qword ptr [rbx + 136], 0",
+    "    mov rax, {alt_size}",
+    "    mov [rbx + 144], rax",
+    "    mov eax, 131",
+    "    lea rdi, [rbx + 128]",
+    "    xor esi, esi",
+    "    syscall",
+    "    test rax, rax",
+    "    jnz 38f",
+    "    mov eax, 317",
+    "    mov edi, 1",
+    "    xor esi, esi",
+    "    mov rdx, {fprog}",
+    "    syscall",
+    "    test rax, rax",
+    "    jnz 38f",
+    "    mov eax, 39",
+    "    syscall",
+    "    ud2",
+    "38:",
+    "    mov eax, 60",
+    "    xor edi, edi",
+    "    syscall",
+    // fork: args[0] = the child's context memfd, args[1] = clone flags.
+    // The memfd goes into a register first: once the parent reports, the
+    // sentry may write the next command into the page the child shares.
+    "37:",
+    "    mov rbx, [r13 + 24]",
+    "    mov rdi, [r13 + 32]",
+    "    xor esi, esi",
+    "    xor edx, edx",
+    "    xor r10d, r10d",
+    "    xor r8d, r8d",
+    "    mov eax, 56",
+    "    syscall",
+    "    test rax, rax",
+    "    jnz 35b",
+    "    jmp 30b",
+    // The handler of every signal of an application thread, on the slot's
+    // signal stack: report the event, wait for the sentry, run what it
+    // asks, return into the (possibly rewritten) frame.
+    ".globl husk_systrap_handler",
+    "husk_systrap_handler:",
+    "    mov r12, rsp",
+    "    and r12, -65536",
+    "    mov [r12 + 16], rdi",
+    "    mov [r12 + 24], rsi",
+    "    mov [r12 + 32], rdx",
+    "40:",
+    "    mov dword ptr [r12], {slot_event}",
+    "    mov eax, 202",
+    "    mov rdi, r12",
+    "    mov esi, 1",
+    "    mov edx, 1",
+    "    syscall",
+    "41:",
+    "    mov edx, dword ptr [r12]",
+    "    cmp edx, {slot_run}",
+    "    je 43f",
+    "    cmp edx, {slot_syscall}",
+    "    je 42f",
+    "    mov eax, 202",
+    "    mov rdi, r12",
+    "    xor esi, esi",
+    "    xor r10d, r10d",
+    "    syscall",
+    "    jmp 41b",
+    "42:",
+    "    mov rax, [r12 + 40]",
+    "    mov rdi, [r12 + 48]",
+    "    mov rsi, [r12 + 56]",
+    "    syscall",
+    "    mov [r12 + 88], rax",
+    "    jmp 40b",
+    "43:",
+    "    ret",
+    ".globl husk_systrap_restorer",
+    "husk_systrap_restorer:",
+    "    mov eax, 15",
+    "    syscall",
     ".globl husk_stub_end",
     "husk_stub_end:",
     ".popsection",
+    sigaction = const STUB_CONST + CONST_SIGACTION,
+    mem_mask = const STUB_CONST + CONST_MEM_MASK,
+    timeout = const STUB_CONST + CONST_TIMEOUT,
+    fprog = const STUB_CONST + CONST_FPROG,
+    ctx = const CTX_BASE,
+    ctx_size = const CTX_SIZE,
+    cmd = const CTX_CMD,
+    mem_stack = const CTX_BASE + SLOT_SIZE - 64,
+    slot_top = const SLOT_SIZE - 64,
+    alt_size = const SLOT_SIZE - 4096,
+    mem_idle = const MEM_IDLE,
+    mem_cmd = const MEM_CMD,
+    slot_event = const SLOT_EVENT,
+    slot_run = const SLOT_RUN,
+    slot_syscall = const SLOT_SYSCALL,
 );
 
 extern "C" {
@@ -74,6 +369,9 @@ extern "C" {
     static husk_stub_wait: u8;
     static husk_stub_syscall: u8;
     static husk_stub_clone: u8;
+    static husk_systrap_init: u8;
+    static husk_systrap_handler: u8;
+    static husk_systrap_restorer: u8;
     static husk_stub_end: u8;
 }
 
@@ -99,6 +397,21 @@ pub fn wait_site() -> u64 {
 /// Address of the set-up entry point.
 pub fn init_site() -> u64 {
     STUB_BASE
+}
+
+/// Address of the systrap set-up entry point.
+pub fn systrap_init_site() -> u64 {
+    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_init))
+}
+
+/// Address of the systrap signal handler.
+pub fn systrap_handler() -> u64 {
+    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_handler))
+}
+
+/// Address of the systrap signal return trampoline.
+pub fn systrap_restorer() -> u64 {
+    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_restorer))
 }
 
 /// The stub's code bytes.
@@ -143,8 +456,21 @@ pub fn reserve() -> std::io::Result<()> {
     if rc != 0 {
         return Err(std::io::Error::last_os_error());
     }
-    // The pages after the set-up table are only a guard: nothing may use them.
-    let guard = STUB_DATA + 0x1000;
+    // The systrap constants: written once, then read-only.
+    let consts = super::systrap::const_page();
+    assert!(consts.len() <= 4096, "the systrap constants fit one page");
+    // SAFETY: STUB_CONST is the third page of the region mapped read-write
+    // above; the image fits in it (checked above).
+    unsafe {
+        std::ptr::copy_nonoverlapping(consts.as_ptr(), STUB_CONST as *mut u8, consts.len());
+    }
+    // SAFETY: as above, our own fresh mapping.
+    let rc = unsafe { libc::mprotect(STUB_CONST as *mut libc::c_void, 0x1000, libc::PROT_READ) };
+    if rc != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // The pages after the constants are only a guard: nothing may use them.
+    let guard = STUB_CONST + 0x1000;
     // SAFETY: as above, our own fresh mapping.
     let rc = unsafe {
         libc::mprotect(guard as *mut libc::c_void, (STUB_BASE + STUB_SIZE - guard) as usize, libc::PROT_NONE)
@@ -181,7 +507,7 @@ pub fn write_unmap_table(keep: &[(u64, u64)]) {
         words.push(a);
         words.push(l);
     }
-    assert!(words.len() * 8 <= 4096, "too many ranges to keep");
+    assert!(words.len() * 8 <= 4096 - 8, "too many ranges to keep");
     // SAFETY: STUB_DATA is the second page of our reserved read-write region,
     // and the table fits in it (checked above).
     unsafe {

@@ -4,8 +4,8 @@
 
 pub mod console;
 
-use std::io::{Read, Write};
-use std::os::fd::AsRawFd;
+use std::io::Read;
+use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -137,14 +137,20 @@ impl Attachment {
                 }
             });
         }
+        // Short output goes to stdout from the writing task itself; the
+        // pump copies the rest (Pty::set_sink).
+        if let Ok(fd) = std::io::stdout().as_fd().try_clone_to_owned() {
+            pty.set_sink(fd);
+        }
         let output = std::thread::Builder::new()
             .name("tty-output".into())
             .spawn(move || {
-                let mut stdout = std::io::stdout();
                 let mut buf = [0u8; 8192];
                 // Until every slave side is closed (EIO) or the host output fails.
-                while let Ok(n) = pty.master_read(&mut buf, false) {
-                    if stdout.write_all(&buf[..n]).and_then(|_| stdout.flush()).is_err() {
+                while let Ok(n) = pty.sink_read(&mut buf) {
+                    let ok = write_all_fd(&std::io::stdout(), &buf[..n]);
+                    pty.sink_release();
+                    if !ok {
                         break;
                     }
                 }
@@ -161,4 +167,18 @@ impl Attachment {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
+}
+
+/// Writes all of `data` to host descriptor `fd` (raw, unbuffered: slave
+/// writers write to the same file directly).
+fn write_all_fd(fd: &impl std::os::fd::AsFd, mut data: &[u8]) -> bool {
+    while !data.is_empty() {
+        match nix::unistd::write(fd, data) {
+            Ok(0) => return false,
+            Ok(n) => data = &data[n..],
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => return false,
+        }
+    }
+    true
 }

@@ -8,6 +8,11 @@
  *   escape sysenter TAG  a `sysenter` open of /tmp/husk-escape-TAG-sysenter;
  *                        reports the signal it died of, if it can catch it
  *   escape write-stub    writes to the stub's first byte: must die of SIGSEGV
+ *   escape stub-jump TAG jumps to every `syscall` instruction of the stub
+ *                        with an open of /tmp/husk-escape-TAG-stubjump in
+ *                        the registers, one child process per site
+ *   escape scribble      a child scribbles over the context region below
+ *                        the stub (systrap's slots), then makes syscalls
  *
  * The Rust test (tests/do_escape.rs) checks the output and that no file
  * named /tmp/husk-escape-TAG-* appeared on the host.
@@ -27,6 +32,10 @@
 /* End of the range husk reserves above the stub. */
 #define RESERVED_END 0x7ffffffff000UL
 #define PAGE 4096UL
+
+/* systrap's context region: 64 MiB below the stub, 64 KiB slots. */
+#define CTX_ADDR (STUB_ADDR - 0x4000000UL)
+#define SLOT 0x10000UL
 
 /* The i386 syscall number of open(2). */
 #define I386_NR_OPEN 5
@@ -188,17 +197,99 @@ static int sysenter_check(const char *tag) {
     return 0;
 }
 
+/* Jumps to `site` with an openat(AT_FDCWD, path, O_CREAT|O_WRONLY, 0644)
+ * in the registers; whatever the stub code does next, the child never
+ * comes back. */
+static void jump_with_open(unsigned long site, const char *path) {
+    __asm__ volatile("mov $0644, %%r10\n\t"
+                     "jmp *%[site]"
+                     :
+                     : [site] "r"(site), "a"((long)SYS_openat), "D"((long)AT_FDCWD),
+                       "S"(path), "d"((long)(O_CREAT | O_WRONLY))
+                     : "r10", "memory");
+}
+
+static int stub_jump(const char *tag) {
+    static char path[256];
+    escape_path(path, sizeof path, tag, "stubjump");
+    const unsigned char *code = (const unsigned char *)STUB_ADDR;
+    int sites = 0, stopped = 0;
+    for (unsigned long off = 0; off + 1 < PAGE; off++) {
+        if (code[off] != 0x0f || code[off + 1] != 0x05)
+            continue;
+        sites++;
+        pid_t pid = fork();
+        if (pid == 0) {
+            jump_with_open(STUB_ADDR + off, path);
+            _exit(0);
+        }
+        /* The stub code may wait forever (a futex): end it after a while. */
+        for (int i = 0; i < 50; i++) {
+            if (waitpid(pid, NULL, WNOHANG) == pid) {
+                pid = 0;
+                break;
+            }
+            usleep(10000);
+        }
+        if (pid) {
+            kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
+        stopped++;
+    }
+    printf("stub-jump: %s\n", sites > 0 && stopped == sites ? "all sites tried" : "no sites");
+    /* Served by the sandbox: the file exists inside it, not on the host. */
+    printf("stub-jump-visible: %s\n", access(path, F_OK) == 0 ? "created" : "ENOENT");
+    return 0;
+}
+
+static int scribble(void) {
+    pid_t pid = fork();
+    if (pid == 0) {
+        /* Control words, pointers and results of the first slots; the
+         * command page is read-only (a fault ends the child). */
+        for (unsigned long slot = 0; slot < 8; slot++) {
+            volatile unsigned long *w = (volatile unsigned long *)(CTX_ADDR + slot * SLOT);
+            for (int i = 0; i < 24; i++)
+                w[i] = 0x4141414141414141UL + i;
+        }
+        printf("scribble: child ok\n");
+        fflush(stdout);
+        _exit(0);
+    }
+    int status = 0;
+    for (int i = 0; i < 500; i++) {
+        if (waitpid(pid, &status, WNOHANG) == pid) {
+            pid = 0;
+            break;
+        }
+        usleep(10000);
+    }
+    if (pid) {
+        kill(pid, SIGKILL);
+        waitpid(pid, &status, 0);
+        printf("scribble: child hung\n");
+    }
+    /* The parent's own process is untouched and the sentry still serves it. */
+    printf("scribble: parent ok (getpid %s)\n", getpid() > 0 ? "works" : "fails");
+    return 0;
+}
+
 int main(int argc, char **argv) {
     line_buffered_stdout();
     if (argc == 3 && strcmp(argv[1], "main") == 0)
         return main_checks(argv[2]);
     if (argc == 3 && strcmp(argv[1], "sysenter") == 0)
         return sysenter_check(argv[2]);
+    if (argc == 3 && strcmp(argv[1], "stub-jump") == 0)
+        return stub_jump(argv[2]);
+    if (argc == 2 && strcmp(argv[1], "scribble") == 0)
+        return scribble();
     if (argc == 2 && strcmp(argv[1], "write-stub") == 0) {
         *(volatile unsigned char *)STUB_ADDR = 0xcc;
         printf("write-stub: no fault\n");
         return 0;
     }
-    fprintf(stderr, "usage: escape main TAG | sysenter TAG | write-stub\n");
+    fprintf(stderr, "usage: escape main TAG | sysenter TAG | write-stub | stub-jump TAG | scribble\n");
     return 2;
 }

@@ -11,7 +11,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::mm::layout::{page_align_down, page_align_up, ET_DYN_BASE, MMAP_MIN_ADDR, PAGE};
 use crate::kernel::mm::{MapRequest, MemoryManager};
 use crate::kernel::vfs::file::OpenFile;
-use crate::platform::ptrace::StubThread;
+use crate::platform::StubThread;
 
 /// A program image mapped into an address space.
 pub struct Image {

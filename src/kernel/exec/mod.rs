@@ -11,8 +11,8 @@ use crate::kernel::errno::Errno;
 use crate::kernel::mm::MemoryManager;
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::vfs::Vfs;
-use crate::platform::ptrace::StubThread;
 use crate::platform::Regs;
+use crate::platform::StubThread;
 
 /// `#!` interpreters nest at most this deep (Linux allows 4 levels too).
 const MAX_SCRIPT_DEPTH: usize = 4;

@@ -6,8 +6,9 @@ use crate::kernel::errno::Errno;
 use crate::kernel::mm::layout::{STACK_SIZE, STACK_TOP};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::{Backing, MapRequest, MemoryManager};
-use crate::platform::ptrace::{zeroed_regs, StubThread};
+use crate::platform::ptrace::zeroed_regs;
 use crate::platform::Regs;
+use crate::platform::StubThread;
 
 const AT_NULL: u64 = 0;
 const AT_PHDR: u64 = 3;

@@ -1,11 +1,12 @@
 //! The shape of an application address space.
 
-use crate::platform::ptrace::stub::STUB_BASE;
+use crate::platform::stub::CTX_BASE;
 
 /// Page size.
 pub const PAGE: u64 = 4096;
-/// The end of the application's address space: the stub lives above it.
-pub const APP_TOP: u64 = STUB_BASE;
+/// The end of the application's address space: the platform's context
+/// region and the stub live above it.
+pub const APP_TOP: u64 = CTX_BASE;
 /// Lowest address `mmap` hands out or accepts (Linux's `vm.mmap_min_addr`).
 pub const MMAP_MIN_ADDR: u64 = 0x10000;
 /// Size of the main thread's stack mapping (RLIMIT_STACK's default).

@@ -107,7 +107,7 @@ fn do_epoll_wait(t: &Task, epfd: i32, addr: u64, max: i32, timeout: Option<Durat
     }
     let len = max as u64 * EPOLL_EVENT_SIZE;
     match addr.checked_add(len) {
-        Some(end) if end <= crate::platform::ptrace::stub::TASK_SIZE_MAX => {}
+        Some(end) if end <= crate::platform::stub::TASK_SIZE_MAX => {}
         _ => return Err(Errno::EFAULT),
     }
     let ep = epoll_of(t, epfd)?;

@@ -34,7 +34,7 @@ fn pos_arg(off: u64) -> Result<Pos, Errno> {
 /// user half of the address space, whatever is mapped there.
 fn access_ok(addr: u64, len: u64) -> Result<(), Errno> {
     match addr.checked_add(len) {
-        Some(end) if end <= crate::platform::ptrace::stub::TASK_SIZE_MAX => Ok(()),
+        Some(end) if end <= crate::platform::stub::TASK_SIZE_MAX => Ok(()),
         _ => Err(Errno::EFAULT),
     }
 }

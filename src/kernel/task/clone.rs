@@ -17,8 +17,8 @@ use crate::kernel::mm::MemoryManager;
 use crate::kernel::ns::{NsProxy, Pid};
 use crate::kernel::wait::{block_uninterruptible, Waker};
 use crate::kernel::Kernel;
-use crate::platform::ptrace::StubThread;
 use crate::platform::Regs;
+use crate::platform::{CloneKind, NewThread, StubThread};
 
 /// The arguments of clone/clone3, decoded.
 #[derive(Clone, Copy, Debug, Default)]
@@ -81,13 +81,6 @@ const KNOWN: u64 = CLONE_VM
     | CLONE_IO
     | CLONE_PIDFD
     | CLONE_NEW_ANY;
-
-/// The host flags for a new stub thread of the same stub process.
-const HOST_THREAD_FLAGS: u64 = CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM;
-/// The host flags for a new stub process: sharing the sentry's descriptor
-/// table, child of husk (not of the stub), no exit signal. With CLONE_VM
-/// (vfork, posix_spawn) the new stub process shares the address space.
-const HOST_PROCESS_FLAGS: u64 = CLONE_FILES | CLONE_PARENT;
 
 /// Validates flag combinations as Linux's copy_process does, in its order.
 fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
@@ -195,16 +188,18 @@ impl Task {
         let thread = a.flags & CLONE_THREAD != 0;
         // A new address space is charged before the host copies it.
         let charge = if thread || a.flags & CLONE_VM != 0 { None } else { Some(self.mm().reserve_fork()?) };
-        let host_flags = if thread { HOST_THREAD_FLAGS } else { HOST_PROCESS_FLAGS | (a.flags & CLONE_VM) };
+        let kind = if thread {
+            CloneKind::Thread
+        } else if a.flags & CLONE_VM != 0 {
+            CloneKind::SharedVm
+        } else {
+            CloneKind::Process
+        };
         // The ids come first: a PID namespace whose init has gone takes no
         // new process (ENOMEM).
         let tid = nsproxy.pid_for_children.alloc()?;
-        let host = self.thread.inject_clone(host_flags).map_err(|_| Errno::EAGAIN)?;
-        if host < 0 {
-            return Err(Errno(-host as i32));
-        }
-        let host = host as i32;
-        let (host_pid, host_tid) = if thread { (self.thread.pid(), host) } else { (host, host) };
+        let host = self.thread.clone_context(kind)?;
+        let (host_pid, host_tid) = (host.pid(), host.tid());
 
         let tg = if thread { self.tg.clone() } else { self.new_group(tid.clone(), &a, host_pid, charge) };
         if !thread {
@@ -267,8 +262,7 @@ impl Task {
             kernel: kernel.clone(),
             shared,
             regs,
-            host_pid,
-            host_tid,
+            host,
             clear_child_tid,
             sigaltstack: if thread { (0, 0, 0) } else { self.sigaltstack },
             vfork: vfork.clone(),
@@ -355,8 +349,7 @@ struct ChildStart {
     kernel: Arc<Kernel>,
     shared: Arc<TaskShared>,
     regs: Regs,
-    host_pid: i32,
-    host_tid: i32,
+    host: NewThread,
     clear_child_tid: u64,
     sigaltstack: (u64, i32, u64),
     vfork: Option<Arc<VforkDone>>,
@@ -369,16 +362,17 @@ fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
     std::thread::Builder::new()
         .name(name)
         .spawn(move || {
-            let thread = match StubThread::attach(c.host_pid, c.host_tid) {
+            let host_tid = c.host.tid();
+            let thread = match StubThread::attach(c.host) {
                 Ok(t) => t,
-                Err(e) => {
+                Err((e, gone)) => {
                     tracing::error!(tid = c.shared.gtid(), "cannot attach to a new stub thread: {e}");
-                    StubThread::gone(c.host_pid, c.host_tid)
+                    gone
                 }
             };
             // Within the affinity mask inherited from the parent (sys_ident.rs).
             let cpu = c.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(c.shared.gtid() as usize);
-            super::exec::pin_together(c.host_tid, cpu);
+            super::exec::pin_together(host_tid, cpu);
             let tg = c.shared.tg.clone();
             let mut task = Task {
                 kernel: c.kernel,

@@ -38,8 +38,9 @@ use crate::kernel::signal::{SigQueue, SignalActions};
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::wait::{WaitQueue, Waker};
 use crate::kernel::Kernel;
-use crate::platform::ptrace::{ProcessMemory, StubThread};
+use crate::platform::ptrace::ProcessMemory;
 use crate::platform::Regs;
+use crate::platform::StubThread;
 pub use creds::Credentials;
 
 /// How a task or process ended.

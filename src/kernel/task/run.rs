@@ -11,9 +11,6 @@ use crate::kernel::signal::SigInfo;
 use crate::kernel::syscalls;
 use crate::platform::Stop;
 
-/// x86_64 audit arch of native syscalls (`PTRACE_GET_SYSCALL_INFO`).
-const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
-
 /// The states of a task's run loop.
 enum RunState {
     /// Running application code.
@@ -77,15 +74,8 @@ impl Task {
     /// the sentry implements the x86_64 ABI only.
     fn is_compat_syscall(&self) -> bool {
         // The `syscall` instruction leaves the return address in rcx; any
-        // other entry almost never does. Ask the kernel only then.
-        if self.regs.rcx == self.regs.rip {
-            return false;
-        }
-        let mut info = [0u8; 88];
-        match self.thread.syscall_info(&mut info) {
-            Ok(()) => u32::from_ne_bytes([info[4], info[5], info[6], info[7]]) != AUDIT_ARCH_X86_64,
-            Err(_) => false,
-        }
+        // other entry almost never does. Ask the platform only then.
+        self.regs.rcx != self.regs.rip && !self.thread.is_native_syscall()
     }
 
     fn syscall(&mut self) {

@@ -4,6 +4,7 @@
 //! program's terminal, with the line discipline in between.
 
 use std::collections::VecDeque;
+use std::os::fd::OwnedFd;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -19,6 +20,9 @@ use crate::kernel::Kernel;
 
 /// Output held for the master before slave writers must wait.
 const MAX_OUTPUT: usize = 65536;
+/// The largest write a slave writer copies to the host sink itself
+/// (echoes, prompts, short lines); larger ones go through the pump.
+const DIRECT_MAX: usize = 1024;
 /// The devpts major number, and ptmx's device.
 const PTS_MAJOR: u32 = 136;
 
@@ -36,6 +40,11 @@ struct PtyState {
     slave_opened: bool,
     /// TIOCEXCL.
     exclusive: bool,
+    /// The host descriptor the master's output is copied to (`set_sink`).
+    sink: Option<Arc<OwnedFd>>,
+    /// Someone (the pump or a slave writer) is writing to the sink: only
+    /// the holder may, so output reaches the host in order.
+    sink_busy: bool,
 }
 
 /// One pty pair.
@@ -70,6 +79,8 @@ impl Pty {
                 slaves: 0,
                 slave_opened: false,
                 exclusive: false,
+                sink: None,
+                sink_busy: false,
             }),
             master_q: WaitQueue::default(),
             slave_q: WaitQueue::default(),
@@ -193,6 +204,74 @@ impl Pty {
         Ok(n)
     }
 
+    /// Makes host descriptor `fd` the sink of the master's output: the
+    /// pump (`sink_read`, `sink_release`) copies queued output there, and a
+    /// slave writer that finds nothing queued writes its short output there
+    /// itself. That saves a wake-up of the pump thread per echoed key,
+    /// which costs tens of µs when it crosses CPUs.
+    pub fn set_sink(&self, fd: OwnedFd) {
+        self.lock().sink = Some(Arc::new(fd));
+    }
+
+    /// The pump's read: like `master_read`, and it takes the sink until
+    /// `sink_release`.
+    pub fn sink_read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        let r = block_until(&[&self.master_q], None, || {
+            let mut st = self.lock();
+            if st.sink_busy {
+                return None;
+            }
+            if !st.to_master.is_empty() {
+                let was_full = st.to_master.len() >= MAX_OUTPUT;
+                let n = buf.len().min(st.to_master.len());
+                for (d, s) in buf[..n].iter_mut().zip(st.to_master.drain(..n)) {
+                    *d = s;
+                }
+                st.sink_busy = true;
+                return Some(Ok((n, was_full)));
+            }
+            if st.slave_opened && st.slaves == 0 {
+                return Some(Err(Errno::EIO));
+            }
+            None
+        });
+        let (n, was_full) = r?;
+        if was_full {
+            self.slave_q.notify_all();
+        }
+        Ok(n)
+    }
+
+    /// Gives the sink back after a write to it.
+    pub fn sink_release(&self) {
+        self.lock().sink_busy = false;
+        self.master_q.notify_all();
+    }
+
+    /// Writes `out` to the sink `fd` (taken by the caller); what the host
+    /// does not take now goes back to the head of the queue for the pump.
+    fn write_direct(&self, fd: &OwnedFd, out: &[u8]) {
+        let mut done = 0;
+        while done < out.len() {
+            match nix::unistd::write(fd, &out[done..]) {
+                Ok(0) => break,
+                Ok(n) => done += n,
+                Err(nix::errno::Errno::EINTR) => continue,
+                Err(_) => break,
+            }
+        }
+        let mut st = self.lock();
+        for &b in out[done..].iter().rev() {
+            st.to_master.push_front(b);
+        }
+        st.sink_busy = false;
+        let queued = !st.to_master.is_empty();
+        drop(st);
+        if queued {
+            self.master_q.notify_all();
+        }
+    }
+
     /// Sets the window size; the foreground group gets SIGWINCH on change.
     pub fn set_winsize(&self, ws: Winsize) {
         let changed = {
@@ -282,13 +361,25 @@ impl Pty {
                 let n = (data.len() - done).min(MAX_OUTPUT - st.to_master.len()).min(4096);
                 let mut out = Vec::with_capacity(n + n / 8);
                 st.ld.process_output(&data[done..done + n], &mut out);
-                st.to_master.extend(out);
-                Some(Ok(n))
+                match st.sink {
+                    Some(ref fd) if !st.sink_busy && st.to_master.is_empty() && out.len() <= DIRECT_MAX => {
+                        let fd = fd.clone();
+                        st.sink_busy = true;
+                        Some(Ok((n, Some((fd, out)))))
+                    }
+                    _ => {
+                        st.to_master.extend(out);
+                        Some(Ok((n, None)))
+                    }
+                }
             });
             match r {
-                Ok(n) => {
+                Ok((n, direct)) => {
                     done += n;
-                    self.master_q.notify_all();
+                    match direct {
+                        Some((fd, out)) => self.write_direct(&fd, &out),
+                        None => self.master_q.notify_all(),
+                    }
                 }
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,

@@ -4,7 +4,7 @@
 //! `PTRACE_SYSEMU` and never execute on the host; the sentry changes the
 //! address space by injecting syscalls at the stub's own `syscall`.
 
-pub mod stub;
+use crate::platform::stub;
 
 use std::os::fd::AsRawFd;
 use std::sync::OnceLock;
@@ -72,6 +72,21 @@ fn wait_tid(tid: i32) -> Result<i32, Errno> {
         }
     }
 }
+
+/// The host clone flags of a new stub thread.
+pub const HOST_THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM) as u64;
+/// The host flags for a new stub process: sharing the sentry's descriptor
+/// table, child of husk (not of the stub), no exit signal. With CLONE_VM
+/// (vfork, posix_spawn) the new stub process shares the address space.
+pub const HOST_PROCESS_FLAGS: u64 = (libc::CLONE_FILES | libc::CLONE_PARENT) as u64;
+
+/// x86_64 audit arch of native syscalls (`PTRACE_GET_SYSCALL_INFO`).
+const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
 const SEIZE_OPTIONS: u64 = (libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL) as u64;
 
@@ -282,11 +297,15 @@ impl StubThread {
         Ok(self.get_regs()?.rax as i64)
     }
 
-    /// `PTRACE_GET_SYSCALL_INFO` at a syscall stop (`struct ptrace_syscall_info`).
-    pub fn syscall_info(&self, buf: &mut [u8]) -> Result<(), PlatformError> {
-        ptrace_raw(0x420e, self.tid, buf.len() as u64, buf.as_mut_ptr() as u64)
-            .map(|_| ())
-            .map_err(PlatformError::Ptrace)
+    /// Whether the syscall of this syscall stop used the x86_64 ABI.
+    pub fn is_native_syscall(&self) -> bool {
+        // `PTRACE_GET_SYSCALL_INFO` (`struct ptrace_syscall_info`): the
+        // audit arch is its second word.
+        let mut info = [0u8; 88];
+        match ptrace_raw(0x420e, self.tid, info.len() as u64, info.as_mut_ptr() as u64) {
+            Ok(_) => u32::from_ne_bytes([info[4], info[5], info[6], info[7]]) == AUDIT_ARCH_X86_64,
+            Err(_) => true,
+        }
     }
 
     /// Reads the extended FP state (`NT_X86_XSTATE`) into `buf`; returns its length.
@@ -396,7 +415,7 @@ fn zeroed_siginfo() -> libc::siginfo_t {
 
 /// glibc's rseq registration of the calling thread: (area, signature).
 /// A cloned child inherits it, and must drop it before unmapping the area.
-fn rseq_registration() -> Option<u64> {
+pub(crate) fn rseq_registration() -> Option<u64> {
     extern "C" {
         static __rseq_offset: isize;
         static __rseq_size: u32;
@@ -412,7 +431,7 @@ fn rseq_registration() -> Option<u64> {
     Some((tp as i64 + off as i64) as u64)
 }
 
-const RSEQ_SIG: u64 = 0x5305_3053;
+pub(crate) const RSEQ_SIG: u64 = 0x5305_3053;
 
 /// The first code a new stub process runs, right after clone. Only raw
 /// syscalls: this is a fork of a multi-threaded process.
