@@ -8,7 +8,9 @@
 //! so file implementations can block without being handed the task.
 
 use std::cell::RefCell;
-use std::sync::{Arc, Condvar, Mutex, Weak};
+use std::os::fd::{AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
 use crate::kernel::errno::Errno;
@@ -20,6 +22,10 @@ pub struct Waker {
     /// Bumped by every notification; guards the sleep.
     seq: Mutex<u64>,
     cv: Condvar,
+    /// An eventfd for sleeps that also poll host descriptors (`HostSource`),
+    /// made on first use; `polling` while such a sleep is under way.
+    efd: OnceLock<Option<OwnedFd>>,
+    polling: AtomicBool,
 }
 
 impl Waker {
@@ -27,6 +33,11 @@ impl Waker {
     pub fn notify(&self) {
         *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
         self.cv.notify_all();
+        if self.polling.load(Ordering::SeqCst) {
+            if let Some(Some(fd)) = self.efd.get() {
+                let _ = nix::unistd::write(fd, &1u64.to_ne_bytes());
+            }
+        }
     }
 
     fn seq(&self) -> u64 {
@@ -49,6 +60,93 @@ impl Waker {
             }
         }
     }
+
+    /// Sleeps like `sleep`, and meanwhile serves the host descriptors of
+    /// `sources` itself: data arriving there is moved in by this thread,
+    /// without waking a pump thread first (a wake-up across CPUs costs tens
+    /// of µs here: half of a keystroke's echo).
+    fn sleep_polling(&self, seen: u64, deadline: Option<Instant>, sources: &[Arc<dyn HostSource>]) {
+        let efd = self.efd.get_or_init(|| {
+            nix::sys::eventfd::EventFd::from_flags(
+                nix::sys::eventfd::EfdFlags::EFD_NONBLOCK | nix::sys::eventfd::EfdFlags::EFD_CLOEXEC,
+            )
+            .ok()
+            .map(OwnedFd::from)
+        });
+        let Some(efd) = efd else {
+            return self.sleep(seen, deadline);
+        };
+        self.polling.store(true, Ordering::SeqCst);
+        for src in sources {
+            src.serving(true);
+        }
+        // Sources that made no progress are left out (their data waits for
+        // room), so a readable descriptor does not make this spin.
+        let mut idle = vec![false; sources.len()];
+        while self.seq() == seen {
+            let timeout_ms = match deadline {
+                None => -1,
+                Some(d) => {
+                    let now = Instant::now();
+                    if now >= d {
+                        break;
+                    }
+                    (d - now).as_millis().min(i32::MAX as u128) as i32 + 1
+                }
+            };
+            let mut fds: Vec<libc::pollfd> =
+                vec![libc::pollfd { fd: efd.as_raw_fd(), events: libc::POLLIN, revents: 0 }];
+            for (src, &idle) in sources.iter().zip(&idle) {
+                let fd = if idle { -1 } else { src.host_fd() };
+                fds.push(libc::pollfd { fd, events: libc::POLLIN, revents: 0 });
+            }
+            let any_idle = idle.iter().any(|&i| i);
+            let timeout_ms = if any_idle && !(0..=10).contains(&timeout_ms) { 10 } else { timeout_ms };
+            if host_poll(&mut fds, timeout_ms) < 0 {
+                break;
+            }
+            if fds[0].revents != 0 {
+                let mut b = [0u8; 8];
+                let _ = nix::unistd::read(efd.as_raw_fd(), &mut b);
+            }
+            for (i, src) in sources.iter().enumerate() {
+                // Readable, or waiting for room: try to move data in.
+                if fds[i + 1].revents != 0 || idle[i] {
+                    idle[i] = !src.pump();
+                }
+            }
+        }
+        for src in sources {
+            src.serving(false);
+        }
+        self.polling.store(false, Ordering::SeqCst);
+    }
+}
+
+/// poll(2) on host descriptors; EINTR counts as "nothing ready".
+fn host_poll(fds: &mut [libc::pollfd], timeout_ms: i32) -> i32 {
+    // SAFETY: `fds` is an exclusively borrowed slice of pollfd structs the
+    // kernel writes `revents` into; negative descriptors are ignored.
+    let n = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, timeout_ms) };
+    if n < 0 && Errno::last() == Errno::EINTR {
+        0
+    } else {
+        n
+    }
+}
+
+/// Something outside the sentry that feeds a queue's object: a host
+/// descriptor whose readiness means data for it (a terminal's input). A
+/// task sleeping on the queue polls the descriptor and moves the data in
+/// itself (`pump`); a pump thread does the same when no task sleeps.
+pub trait HostSource: Send + Sync {
+    /// The host descriptor to poll for input.
+    fn host_fd(&self) -> RawFd;
+    /// Moves what is ready into the sentry object without blocking, and
+    /// notifies its queue; false when nothing could move.
+    fn pump(&self) -> bool;
+    /// A sleeper starts (true) or stops (false) serving the source.
+    fn serving(&self, _on: bool) {}
 }
 
 /// What a `WaitQueue` notification reaches: a sleeping task's `Waker`, or
@@ -77,9 +175,20 @@ impl Wakeable for Waker {
 pub struct WaitQueue {
     /// Registered wakers and watchers; dead ones are pruned on notify.
     wakers: Mutex<Vec<Weak<dyn Wakeable>>>,
+    /// A host descriptor feeding this queue's object, served by sleepers.
+    source: Mutex<Option<Arc<dyn HostSource>>>,
 }
 
 impl WaitQueue {
+    /// Sets (or clears) the host source sleepers on this queue serve.
+    pub fn set_source(&self, s: Option<Arc<dyn HostSource>>) {
+        *self.source.lock().unwrap_or_else(|e| e.into_inner()) = s;
+    }
+
+    fn source(&self) -> Option<Arc<dyn HostSource>> {
+        self.source.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
     /// Wakes every waiting task (they re-check their condition).
     pub fn notify_all(&self) {
         self.notify_with(None);
@@ -185,6 +294,7 @@ fn block<T>(
     for q in queues {
         q.register(&waker);
     }
+    let sources: Vec<Arc<dyn HostSource>> = queues.iter().filter_map(|q| q.source()).collect();
     let result = loop {
         let seen = waker.seq();
         if let Some(r) = ready() {
@@ -196,7 +306,12 @@ fn block<T>(
         if deadline.is_some_and(|d| Instant::now() >= d) {
             break Err(Errno::ETIMEDOUT);
         }
-        waker.sleep(seen, deadline);
+        crate::platform::about_to_block();
+        if sources.is_empty() {
+            waker.sleep(seen, deadline);
+        } else {
+            waker.sleep_polling(seen, deadline, &sources);
+        }
     };
     for q in queues {
         q.unregister(&waker);

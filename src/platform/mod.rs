@@ -60,6 +60,14 @@ pub fn init() -> Result<(), PlatformError> {
     Ok(())
 }
 
+/// The calling sentry thread is about to sleep while serving its task's
+/// syscall: the platform may stop busy-waiting for it.
+pub fn about_to_block() {
+    if kind() == Kind::Systrap {
+        systrap::about_to_block();
+    }
+}
+
 /// Why control came back from application code.
 #[derive(Debug)]
 pub enum Stop {

@@ -41,6 +41,7 @@ pub const CTX_CMD: u64 = CTX_BASE + 0x1000;
 pub const CONST_SIGACTION: u64 = 0;
 pub const CONST_MEM_MASK: u64 = 32;
 pub const CONST_TIMEOUT: u64 = 40;
+pub const CONST_SPIN: u64 = 56;
 pub const CONST_FPROG: u64 = 64;
 pub const CONST_FILTER: u64 = 128;
 
@@ -52,6 +53,13 @@ pub const MEM_CMD: u32 = 0x11;
 pub const SLOT_EVENT: u32 = 1;
 pub const SLOT_RUN: u32 = 2;
 pub const SLOT_SYSCALL: u32 = 3;
+/// Offsets of the sleeping flags in a slot's control page: the stub's (set
+/// while it sleeps on the control word) and the sentry's.
+pub const SLOT_STUB_SLEEPS: u64 = 4;
+pub const SLOT_SENTRY_SLEEPS: u64 = 96;
+/// Set while the sentry sleeps serving the thread's syscall (a blocking
+/// read, poll, wait): the stub stops spinning and sleeps too.
+pub const SLOT_SENTRY_BLOCKED: u64 = 100;
 
 // The stub code. Registers on entry to `husk_stub_init`: rdi = address of the
 // set-up table `[count, (addr, len) * count]`. It unmaps every listed range
@@ -312,24 +320,49 @@ global_asm!(
     "    mov [r12 + 16], rdi",
     "    mov [r12 + 24], rsi",
     "    mov [r12 + 32], rdx",
+    // Report (a locked exchange: the store is seen before the sentry's
+    // sleeping flag is read), and wake the sentry only if it sleeps.
     "40:",
-    "    mov dword ptr [r12], {slot_event}",
+    "    mov eax, {slot_event}",
+    "    xchg dword ptr [r12], eax",
+    "    cmp dword ptr [r12 + 96], 0",
+    "    je 41f",
     "    mov eax, 202",
     "    mov rdi, r12",
     "    mov esi, 1",
     "    mov edx, 1",
     "    syscall",
+    // Wait: spin a while (the sentry usually answers within microseconds,
+    // from another CPU), then sleep with the sleeping flag set.
     "41:",
+    "    mov rcx, {spin}",
+    "    mov ecx, dword ptr [rcx]",
+    "    inc ecx",
+    "44:",
     "    mov edx, dword ptr [r12]",
     "    cmp edx, {slot_run}",
     "    je 43f",
     "    cmp edx, {slot_syscall}",
     "    je 42f",
+    // The sentry went to sleep serving this syscall: no answer soon.
+    "    cmp dword ptr [r12 + 100], 0",
+    "    jne 46f",
+    "    pause",
+    "    dec ecx",
+    "    jnz 44b",
+    "46:",
+    "    mov eax, 1",
+    "    xchg dword ptr [r12 + 4], eax",
+    "    mov edx, dword ptr [r12]",
+    "    cmp edx, {slot_event}",
+    "    jne 45f",
     "    mov eax, 202",
     "    mov rdi, r12",
     "    xor esi, esi",
     "    xor r10d, r10d",
     "    syscall",
+    "45:",
+    "    mov dword ptr [r12 + 4], 0",
     "    jmp 41b",
     "42:",
     "    mov rax, [r12 + 40]",
@@ -362,6 +395,7 @@ global_asm!(
     slot_event = const SLOT_EVENT,
     slot_run = const SLOT_RUN,
     slot_syscall = const SLOT_SYSCALL,
+    spin = const STUB_CONST + CONST_SPIN,
 );
 
 extern "C" {

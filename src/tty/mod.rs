@@ -4,7 +4,7 @@
 
 pub mod console;
 
-use std::io::Read;
+use crate::kernel::wait::HostSource;
 use std::os::fd::{AsFd, AsRawFd};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -107,26 +107,11 @@ impl Attachment {
         } else {
             pty.set_winsize(Winsize { rows: 24, cols: 80, xpixel: 0, ypixel: 0 });
         }
-        let p = pty.clone();
-        std::thread::Builder::new()
-            .name("tty-input".into())
-            .spawn(move || {
-                let mut stdin = std::io::stdin().lock();
-                let mut buf = [0u8; 4096];
-                loop {
-                    match stdin.read(&mut buf) {
-                        Ok(0) => break,
-                        Ok(n) => {
-                            if p.master_write(&buf[..n], false).is_err() {
-                                break;
-                            }
-                        }
-                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                        Err(_) => break,
-                    }
-                }
-            })
-            .ok();
+        // Typed input: read by the task that sleeps waiting for it, or by
+        // the tty-input thread when none does (StdinSource).
+        let input = Arc::new(StdinSource::new(pty.clone()));
+        pty.set_input_source(Some(input.clone()));
+        std::thread::Builder::new().name("tty-input".into()).spawn(move || input.run()).ok();
         let p = pty.clone();
         if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGWINCH]) {
             std::thread::spawn(move || {
@@ -181,4 +166,109 @@ fn write_all_fd(fd: &impl std::os::fd::AsFd, mut data: &[u8]) -> bool {
         }
     }
     true
+}
+
+/// Host stdin as the input of a sandbox pty. Whoever gets to it first moves
+/// it in: a task sleeping on the pty's input (its sentry thread polls stdin
+/// itself, saving a wake-up of this pump per keystroke), or the tty-input
+/// thread, which serves it while no task does (Ctrl-C for a busy job).
+struct StdinSource {
+    pty: Arc<Pty>,
+    st: Mutex<SourceState>,
+    /// How many tasks serve the source now; the thread waits while any do.
+    servers: Mutex<usize>,
+}
+
+#[derive(Default)]
+struct SourceState {
+    /// Read from stdin, not yet taken by the line discipline (full).
+    pending: Vec<u8>,
+    eof: bool,
+}
+
+impl StdinSource {
+    fn new(pty: Arc<Pty>) -> StdinSource {
+        StdinSource { pty, st: Mutex::new(SourceState::default()), servers: Mutex::new(0) }
+    }
+
+    /// The tty-input thread: pumps while no task serves, until end of input.
+    /// It looks at the server count every 20 ms rather than being woken when
+    /// it drops to zero: that happens at every keystroke (the shell leaves
+    /// its poll), and a wake-up of this thread then would compete for the
+    /// CPUs the echo needs. Input for a busy job (Ctrl-C) waits at most that.
+    fn run(&self) {
+        let tick = std::time::Duration::from_millis(20);
+        loop {
+            let serving = *self.servers.lock().unwrap_or_else(|e| e.into_inner()) > 0;
+            if serving {
+                std::thread::sleep(tick);
+                continue;
+            }
+            let stdin = std::io::stdin();
+            let mut pfd = [nix::poll::PollFd::new(stdin.as_fd(), nix::poll::PollFlags::POLLIN)];
+            let _ = nix::poll::poll(&mut pfd, 20u16);
+            self.pump();
+            if self.st.lock().unwrap_or_else(|e| e.into_inner()).eof {
+                self.pty.set_input_source(None);
+                return;
+            }
+        }
+    }
+}
+
+impl crate::kernel::wait::HostSource for StdinSource {
+    fn host_fd(&self) -> std::os::fd::RawFd {
+        libc::STDIN_FILENO
+    }
+
+    fn pump(&self) -> bool {
+        let mut st = self.st.lock().unwrap_or_else(|e| e.into_inner());
+        if st.eof {
+            return false;
+        }
+        if !st.pending.is_empty() {
+            return match self.pty.master_write(&st.pending, true) {
+                Ok(n) if n > 0 => {
+                    st.pending.drain(..n);
+                    true
+                }
+                _ => false,
+            };
+        }
+        let stdin = std::io::stdin();
+        let mut pfd = [nix::poll::PollFd::new(stdin.as_fd(), nix::poll::PollFlags::POLLIN)];
+        match nix::poll::poll(&mut pfd, 0u16) {
+            Ok(n) if n > 0 => {}
+            _ => return false,
+        }
+        let mut buf = [0u8; 4096];
+        match nix::unistd::read(libc::STDIN_FILENO, &mut buf) {
+            Ok(0) => {
+                st.eof = true;
+                false
+            }
+            Ok(n) => {
+                match self.pty.master_write(&buf[..n], true) {
+                    Ok(k) => st.pending.extend_from_slice(&buf[k..n]),
+                    Err(crate::kernel::errno::Errno::EAGAIN) => st.pending.extend_from_slice(&buf[..n]),
+                    Err(_) => st.eof = true,
+                }
+                true
+            }
+            Err(nix::errno::Errno::EINTR | nix::errno::Errno::EAGAIN) => false,
+            Err(_) => {
+                st.eof = true;
+                false
+            }
+        }
+    }
+
+    fn serving(&self, on: bool) {
+        let mut n = self.servers.lock().unwrap_or_else(|e| e.into_inner());
+        if on {
+            *n += 1;
+        } else {
+            *n = n.saturating_sub(1);
+        }
+    }
 }

@@ -21,6 +21,10 @@ use crate::platform::StubThread;
 /// stop or a systrap futex hand-off costs a fraction on one CPU of what a
 /// wake-up across CPUs does (about 8 µs against 70 µs for systrap here).
 pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
+    if crate::platform::kind() == crate::platform::Kind::Systrap && crate::platform::systrap::spin_us() > 0 {
+        // Spinning hand-offs want the two sides on two CPUs.
+        return;
+    }
     let n = super::SchedAttrs::online_cpus();
     let mut set = nix::sched::CpuSet::new();
     if set.set(cpu_hint % n).is_err() {

@@ -242,6 +242,12 @@ impl Pty {
         Ok(n)
     }
 
+    /// Makes `src` (host input of the master) served by the tasks that
+    /// sleep waiting for input on the slave side (`wait::HostSource`).
+    pub fn set_input_source(&self, src: Option<Arc<dyn crate::kernel::wait::HostSource>>) {
+        self.slave_q.set_source(src);
+    }
+
     /// Gives the sink back after a write to it.
     pub fn sink_release(&self) {
         self.lock().sink_busy = false;

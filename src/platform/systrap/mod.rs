@@ -26,9 +26,11 @@ mod space;
 mod thread;
 
 pub use space::init;
-pub use thread::{NewThread, StubThread};
+pub use thread::{about_to_block, spin_us, NewThread, StubThread};
 
-use crate::platform::stub::{CONST_FILTER, CONST_FPROG, CONST_MEM_MASK, CONST_SIGACTION, CONST_TIMEOUT, STUB_CONST};
+use crate::platform::stub::{
+    CONST_FILTER, CONST_FPROG, CONST_MEM_MASK, CONST_SIGACTION, CONST_SPIN, CONST_TIMEOUT, STUB_CONST,
+};
 
 const SA_SIGINFO: u64 = 4;
 const SA_ONSTACK: u64 = 0x0800_0000;
@@ -55,6 +57,8 @@ pub fn const_page() -> Vec<u8> {
     // The command thread's wait: one second, then a look at its parent.
     put(&mut page, CONST_TIMEOUT, 1);
     put(&mut page, CONST_TIMEOUT + 8, 0);
+    // How many `pause` rounds a waiting stub thread spins before it sleeps.
+    put(&mut page, CONST_SPIN, thread::stub_spin() as u64);
     let prog = filter::program();
     let bytes: Vec<u8> = prog.iter().flat_map(filter::encode).collect();
     page[CONST_FILTER as usize..CONST_FILTER as usize + bytes.len()].copy_from_slice(&bytes);

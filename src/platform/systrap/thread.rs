@@ -10,7 +10,9 @@ use super::region::{futex_wait, futex_wake, Region};
 use super::space::{Space, LIVENESS_TICK};
 use crate::kernel::errno::Errno;
 use crate::platform::ptrace::{zeroed_regs, ProcessMemory};
-use crate::platform::stub::{SLOT_EVENT, SLOT_RUN, SLOT_SIZE, SLOT_SYSCALL};
+use crate::platform::stub::{
+    SLOT_EVENT, SLOT_RUN, SLOT_SENTRY_BLOCKED, SLOT_SENTRY_SLEEPS, SLOT_SIZE, SLOT_STUB_SLEEPS, SLOT_SYSCALL,
+};
 use crate::platform::{PlatformError, Regs, Stop};
 
 /// Offsets in a slot's control page.
@@ -46,6 +48,37 @@ const USER_SS: u64 = 0x2b;
 /// one to be gone.
 const START_LIMIT: Duration = Duration::from_secs(10);
 const EXIT_LIMIT: Duration = Duration::from_secs(2);
+/// How long each side busy-waits for the other before it sleeps, in µs
+/// (`HUSK_SYSTRAP_SPIN`; default 0). Spinning makes a syscall about 3x
+/// cheaper when the sentry thread and the stub thread each have a CPU of
+/// their own, but on a small machine it takes CPU time from the rest of a
+/// chain (the host's tty workers, the other end of a pipe): keystroke echo
+/// got twice as slow with it on 2 CPUs. Without it both threads share one
+/// CPU (`pin_together`) and every hand-off is a local futex wake-up.
+pub fn spin_us() -> u64 {
+    static SPIN: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *SPIN.get_or_init(|| std::env::var("HUSK_SYSTRAP_SPIN").ok().and_then(|v| v.parse().ok()).unwrap_or(0))
+}
+
+/// How many `pause` rounds a stub spins before it sleeps (about 25 per µs).
+pub fn stub_spin() -> u32 {
+    (spin_us() * 25).min(u32::MAX as u64 - 1) as u32
+}
+
+thread_local! {
+    /// The slot of the thread this sentry thread runs, for `about_to_block`.
+    static BLOCK_HINT: std::cell::RefCell<Option<(Arc<Space>, u64)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Tells the stub thread of the calling sentry thread that its syscall will
+/// take a while (the sentry is going to sleep): it stops spinning.
+pub fn about_to_block() {
+    BLOCK_HINT.with(|h| {
+        if let Some((space, base)) = h.borrow().as_ref() {
+            space.region.word(base + SLOT_SENTRY_BLOCKED).store(1, Ordering::Relaxed);
+        }
+    });
+}
 
 /// A thread made by `Space::new_thread`, not yet attached to a sentry thread.
 pub struct NewThread {
@@ -120,12 +153,16 @@ impl StubThread {
         };
         let start = Instant::now();
         let word = t.region().word(t.base());
+        let sleeps = t.region().word(t.base() + SLOT_SENTRY_SLEEPS);
         loop {
-            let s = word.load(Ordering::Acquire);
+            sleeps.swap(1, Ordering::SeqCst);
+            let s = word.load(Ordering::SeqCst);
             if s == SLOT_EVENT {
+                sleeps.store(0, Ordering::SeqCst);
                 break;
             }
             if start.elapsed() > START_LIMIT || !t.thread_alive() {
+                sleeps.store(0, Ordering::SeqCst);
                 t.mark_dead();
                 return Err((PlatformError::Died, t));
             }
@@ -183,19 +220,35 @@ impl StubThread {
     }
 
     /// Waits while the control word is `val`; `Err(Died)` if the thread
-    /// ended meanwhile.
+    /// ended meanwhile. Spins first if asked to (`spin_us`).
     fn wait_while(&mut self, val: u32) -> Result<u32, PlatformError> {
-        let word = self.region().word(self.base());
-        loop {
-            let s = word.load(Ordering::Acquire);
-            if s != val {
-                if s == 0 {
-                    self.mark_dead();
-                    return Err(PlatformError::Died);
+        let base = self.base();
+        if spin_us() > 0 {
+            let spin_until = Instant::now() + Duration::from_micros(spin_us());
+            let mut spins = 0u32;
+            loop {
+                let s = self.region().word(base).load(Ordering::Acquire);
+                if s != val {
+                    return self.seen(s);
                 }
-                return Ok(s);
+                spins += 1;
+                if spins.is_multiple_of(64) && Instant::now() >= spin_until {
+                    break;
+                }
+                std::hint::spin_loop();
+            }
+        }
+        let word = self.region().word(base);
+        let sleeps = self.region().word(base + SLOT_SENTRY_SLEEPS);
+        loop {
+            sleeps.swap(1, Ordering::SeqCst);
+            let s = word.load(Ordering::SeqCst);
+            if s != val {
+                sleeps.store(0, Ordering::SeqCst);
+                return self.seen(s);
             }
             futex_wait(word, val, LIVENESS_TICK);
+            sleeps.store(0, Ordering::SeqCst);
             if word.load(Ordering::Acquire) == val && !self.thread_alive() {
                 self.mark_dead();
                 return Err(PlatformError::Died);
@@ -203,11 +256,22 @@ impl StubThread {
         }
     }
 
-    /// Sets the control word to `val` and wakes the thread.
+    /// The control word moved away from what we waited on.
+    fn seen(&mut self, s: u32) -> Result<u32, PlatformError> {
+        if s == 0 {
+            self.mark_dead();
+            return Err(PlatformError::Died);
+        }
+        Ok(s)
+    }
+
+    /// Sets the control word to `val` and wakes the thread if it sleeps.
     fn kick_slot(&self, val: u32) {
         let word = self.region().word(self.base());
-        word.store(val, Ordering::Release);
-        futex_wake(word);
+        word.swap(val, Ordering::SeqCst);
+        if self.region().word(self.base() + SLOT_STUB_SLEEPS).load(Ordering::SeqCst) != 0 {
+            futex_wake(word);
+        }
     }
 
     /// Reads where the last event's frame is; the pointers come from the
@@ -344,6 +408,13 @@ impl StubThread {
     fn run(&mut self, regs: &mut Regs) -> Result<Stop, PlatformError> {
         self.sync_tls(regs)?;
         self.set_regs(regs)?;
+        self.region().word(self.base() + SLOT_SENTRY_BLOCKED).store(0, Ordering::Relaxed);
+        BLOCK_HINT.with(|h| {
+            let mut h = h.borrow_mut();
+            if !h.as_ref().is_some_and(|(sp, off)| Arc::ptr_eq(sp, &self.space) && *off == self.base()) {
+                *h = Some((self.space.clone(), self.base()));
+            }
+        });
         self.kick_slot(SLOT_RUN);
         self.wait_while(SLOT_RUN)?;
         self.take_event()?;
