@@ -14,6 +14,24 @@ pub trait UserMemory {
     /// Writes all of `buf` at `addr`; fails with EFAULT unless every byte was written.
     fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), Errno>;
 
+    /// Fills each buffer from its address, in one copy where the memory
+    /// allows it (each copy is a host syscall); EFAULT unless all were read.
+    fn read_many(&self, parts: &mut [(u64, &mut [u8])]) -> Result<(), Errno> {
+        for (addr, buf) in parts.iter_mut() {
+            self.read_bytes(*addr, buf)?;
+        }
+        Ok(())
+    }
+
+    /// Writes each buffer at its address, in one copy where the memory
+    /// allows it; EFAULT unless all were written.
+    fn write_many(&self, parts: &[(u64, &[u8])]) -> Result<(), Errno> {
+        for (addr, buf) in parts {
+            self.write_bytes(*addr, buf)?;
+        }
+        Ok(())
+    }
+
     /// Reads a NUL-terminated string of at most `max` bytes (without the NUL).
     /// A string with no NUL within `max` bytes is ENAMETOOLONG.
     fn read_cstring(&self, addr: u64, max: usize) -> Result<Vec<u8>, Errno> {

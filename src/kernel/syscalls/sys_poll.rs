@@ -207,10 +207,15 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
     let nfds = (nfds as usize).min(t.rlimit(libc::RLIMIT_NOFILE) as usize).min(1 << 20);
     let words = nfds.div_ceil(64);
     let mut sets: [Option<(u64, Vec<u64>)>; 3] = [None, None, None];
-    for (i, &addr) in addrs.iter().enumerate() {
+    // The sets in one copy.
+    let mut raws: Vec<Vec<u8>> = addrs.iter().map(|&a| vec![0u8; if a != 0 { nfds.div_ceil(8) } else { 0 }]).collect();
+    {
+        let mut parts: Vec<(u64, &mut [u8])> =
+            addrs.iter().zip(raws.iter_mut()).filter(|(&a, _)| a != 0).map(|(&a, r)| (a, r.as_mut_slice())).collect();
+        t.mem().read_many(&mut parts)?;
+    }
+    for (i, (&addr, mut raw)) in addrs.iter().zip(raws).enumerate() {
         if addr != 0 {
-            let mut raw = vec![0u8; nfds.div_ceil(8)];
-            t.mem().read_bytes(addr, &mut raw)?;
             raw.resize(words * 8, 0);
             let mut w: Vec<u64> =
                 raw.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().unwrap_or_default())).collect();
@@ -225,8 +230,17 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
     Ok(FdSets { nfds, sets })
 }
 
-/// The shared body of select and pselect6.
-fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>) -> SysResult {
+/// Bytes to write to an application address.
+type UserWrite = (u64, Vec<u8>);
+
+/// The shared body of select and pselect6: the count, and the sets to
+/// write back (with the caller's timeout, in one copy).
+fn do_select(
+    t: &mut Task,
+    nfds: i32,
+    addrs: [u64; 3],
+    timeout: Option<Duration>,
+) -> Result<(u64, Vec<UserWrite>), Errno> {
     let mut fs = read_fdsets(t, nfds, addrs)?;
     let ev = [libc::POLLIN, libc::POLLOUT, libc::POLLPRI];
     let mut entries: Vec<PollEntry> = Vec::new();
@@ -264,11 +278,22 @@ fn do_select(t: &mut Task, nfds: i32, addrs: [u64; 3], timeout: Option<Duration>
             }
         }
     }
-    for (addr, w) in fs.sets.iter().flatten() {
-        let bytes: Vec<u8> = w.iter().flat_map(|x| x.to_ne_bytes()).take(fs.nfds.div_ceil(8)).collect();
-        t.mem().write_bytes(*addr, &bytes)?;
+    let out: Vec<UserWrite> = fs
+        .sets
+        .iter()
+        .flatten()
+        .map(|(addr, w)| (*addr, w.iter().flat_map(|x| x.to_ne_bytes()).take(fs.nfds.div_ceil(8)).collect()))
+        .collect();
+    Ok((count, out))
+}
+
+/// Writes select's sets and then its timeout back, in one copy.
+fn write_select(t: &Task, mut out: Vec<UserWrite>, timeout: Option<(u64, [u64; 2])>) -> Result<(), Errno> {
+    if let Some((addr, words)) = timeout {
+        out.push((addr, words.iter().flat_map(|w| w.to_ne_bytes()).collect()));
     }
-    Ok(count)
+    let parts: Vec<(u64, &[u8])> = out.iter().map(|(a, b)| (*a, b.as_slice())).collect();
+    t.mem().write_many(&parts)
 }
 
 /// Implements select(2); the timeval is updated with the time left, as Linux does.
@@ -283,19 +308,49 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     let start = Instant::now();
-    let n = do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)?;
-    if let Some(d) = timeout {
+    let (n, out) = do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)?;
+    let left = timeout.map(|d| {
         let left = d.saturating_sub(start.elapsed());
-        t.mem().write_u64s(a[4], &[left.as_secs(), left.subsec_micros() as u64])?;
-    }
+        (a[4], [left.as_secs(), left.subsec_micros() as u64])
+    });
+    write_select(t, out, left)?;
     Ok(n)
 }
 
 /// Implements pselect6(2).
 pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
-    let timeout = if a[4] != 0 { Some(read_timespec(t, a[4])?) } else { None };
+    // The timeout and the {mask pointer, size} pair in one copy.
+    let mut ts = [0u8; 16];
+    let mut arg = [0u8; 16];
+    {
+        let mut parts: Vec<(u64, &mut [u8])> = Vec::with_capacity(2);
+        if a[4] != 0 {
+            parts.push((a[4], &mut ts));
+        }
+        if a[5] != 0 {
+            parts.push((a[5], &mut arg));
+        }
+        if t.mem().read_many(&mut parts).is_err() {
+            // Which error, in Linux's order: the timeout (EFAULT, EINVAL),
+            // then the mask argument.
+            if a[4] != 0 {
+                read_timespec(t, a[4])?;
+            }
+            return Err(Errno::EFAULT);
+        }
+    }
+    let word = |b: &[u8; 16], i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
+    let timeout = if a[4] != 0 {
+        let (sec, nsec) = (word(&ts, 0) as i64, word(&ts, 1) as i64);
+        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
+            return Err(Errno::EINVAL);
+        }
+        Some(Duration::new(sec as u64, nsec as u32))
+    } else {
+        None
+    };
     let mask = if a[5] != 0 {
-        let [ptr, size] = t.mem().read_u64s::<2>(a[5])?;
+        let (ptr, size) = (word(&arg, 0), word(&arg, 1));
         if ptr != 0 && size != 8 {
             return Err(Errno::EINVAL);
         }
@@ -304,9 +359,11 @@ pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
         0
     };
     let start = Instant::now();
-    let n = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))?;
-    if let Some(d) = timeout {
-        write_remaining_timespec(t, a[4], d.saturating_sub(start.elapsed()))?;
-    }
+    let (n, out) = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))?;
+    let left = timeout.map(|d| {
+        let left = d.saturating_sub(start.elapsed());
+        (a[4], [left.as_secs(), left.subsec_nanos() as u64])
+    });
+    write_select(t, out, left)?;
     Ok(n)
 }

@@ -369,7 +369,66 @@ impl ProcessMemory {
     }
 }
 
+/// The most pieces one process_vm call takes here (the kernel's UIO_FASTIOV:
+/// more would make it allocate).
+const FAST_IOV: usize = 8;
+
 impl UserMemory for ProcessMemory {
+    fn read_many(&self, parts: &mut [(u64, &mut [u8])]) -> Result<(), Errno> {
+        if parts.len() > FAST_IOV {
+            for (addr, buf) in parts.iter_mut() {
+                self.read_bytes(*addr, buf)?;
+            }
+            return Ok(());
+        }
+        let want: usize = parts.iter().map(|(_, b)| b.len()).sum();
+        if want == 0 {
+            return Ok(());
+        }
+        let local: Vec<libc::iovec> =
+            parts.iter_mut().map(|(_, b)| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
+        let remote: Vec<libc::iovec> =
+            parts.iter().map(|(a, b)| libc::iovec { iov_base: *a as *mut _, iov_len: b.len() }).collect();
+        // SAFETY: `local` describes exclusively borrowed buffers of ours
+        // that outlive the call; the remote side is only touched by the
+        // kernel, which checks it.
+        let n = unsafe {
+            libc::process_vm_readv(self.pid, local.as_ptr(), local.len() as _, remote.as_ptr(), remote.len() as _, 0)
+        };
+        if n as usize == want {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+
+    fn write_many(&self, parts: &[(u64, &[u8])]) -> Result<(), Errno> {
+        if parts.len() > FAST_IOV {
+            for (addr, buf) in parts {
+                self.write_bytes(*addr, buf)?;
+            }
+            return Ok(());
+        }
+        let want: usize = parts.iter().map(|(_, b)| b.len()).sum();
+        if want == 0 {
+            return Ok(());
+        }
+        let local: Vec<libc::iovec> =
+            parts.iter().map(|(_, b)| libc::iovec { iov_base: b.as_ptr() as *mut _, iov_len: b.len() }).collect();
+        let remote: Vec<libc::iovec> =
+            parts.iter().map(|(a, b)| libc::iovec { iov_base: *a as *mut _, iov_len: b.len() }).collect();
+        // SAFETY: `local` describes borrowed buffers of ours, only read by
+        // the kernel.
+        let n = unsafe {
+            libc::process_vm_writev(self.pid, local.as_ptr(), local.len() as _, remote.as_ptr(), remote.len() as _, 0)
+        };
+        if n as usize == want {
+            Ok(())
+        } else {
+            Err(Errno::EFAULT)
+        }
+    }
+
     fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
         if buf.is_empty() {
             return Ok(());
