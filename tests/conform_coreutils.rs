@@ -72,7 +72,7 @@ fn copy_move_link() {
             "cp_variants",
             "mkdir -p a/b/c; echo x > a/b/c/f; ln -s ../b a/b/c/up; chmod 640 a/b/c/f; touch -d '2001-01-01' a/b/c/f
              cp -a a a2; cp -r a a3; cp --reflink=auto a/b/c/f g; cp -p a/b/c/f p; cp -L a/b/c/up/c/f viaL
-             ls -lR a2 a3 | grep -v total; stat -c '%a %y %n' a2/b/c/f p; stat -c '%a %n' a3/b/c/f g viaL; readlink a2/b/c/up a3/b/c/up
+             ls -lR --time-style=+%Y a2 a3 | grep -v total; stat -c '%a %y %n' a2/b/c/f p; stat -c '%a %n' a3/b/c/f g viaL; readlink a2/b/c/up a3/b/c/up
              cp a/b/c/f a/b/c/f; echo rc=$?; cp -n g p; echo rc=$?; cp a nodir; echo rc=$?; cp -v g g.v; cp -u g g.v; echo rc=$?
              echo big > src; cp --sparse=always src sp; cmp src sp && echo same; cp -b g p; ls p*",
         )
@@ -388,7 +388,7 @@ fn file_operations_in_a_bind_mount() {
         )
         .bash(
             "bind_copy_move",
-            "mkdir -p d/sub; echo hi > d/f; ln -s f d/l; mkfifo d/p; touch -d 2001-01-01 d/f; cp -a d d2; cp -r d d3; ls -lR d2 | grep -v total
+            "mkdir -p d/sub; echo hi > d/f; ln -s f d/l; mkfifo d/p; touch -d 2001-01-01 d/f; cp -a d d2; cp -r d d3; ls -lR --time-style=+%Y d2 | grep -v total
              mv d2 d4; mv d4/f d4/g; rm -r d3; ls; ln -sf other s1; readlink s1; readlink -f d/l | sed \"s|$PWD|P|\"; chown -R 12:34 d4
              chmod -R go-rx d4; stat -c '%u %g %a' d4 d4/g; touch -d @1234567890 t; stat -c %Y t; mv d4 /dev/shm/conform-$$; mv /dev/shm/conform-$$ d5
              find d5 | sort; tar czf a.tgz d; mkdir u; tar xzf a.tgz -C u; diff -r d u/d && echo same; sed -i s/hi/bye/ d/f; cat d/f",

@@ -32,6 +32,11 @@ impl Waker {
     /// Ends the current or next sleep of the task.
     pub fn notify(&self) {
         *self.seq.lock().unwrap_or_else(|e| e.into_inner()) += 1;
+        // Only the task's own thread sleeps on its waker: when that thread
+        // notifies itself (serving a host source), there is no one to wake.
+        if std::ptr::eq(SERVING.with(|c| c.get()), self) {
+            return;
+        }
         self.cv.notify_all();
         if self.polling.load(Ordering::SeqCst) {
             if let Some(Some(fd)) = self.efd.get() {
@@ -77,6 +82,7 @@ impl Waker {
             return self.sleep(seen, deadline);
         };
         self.polling.store(true, Ordering::SeqCst);
+        SERVING.with(|c| c.set(self as *const Waker));
         for src in sources {
             src.serving(true);
         }
@@ -119,6 +125,7 @@ impl Waker {
         for src in sources {
             src.serving(false);
         }
+        SERVING.with(|c| c.set(std::ptr::null()));
         self.polling.store(false, Ordering::SeqCst);
     }
 }
@@ -247,6 +254,8 @@ impl WaitQueue {
 
 thread_local! {
     static CURRENT: RefCell<Option<Arc<TaskShared>>> = const { RefCell::new(None) };
+    /// The waker this thread sleeps on while it serves host sources.
+    static SERVING: std::cell::Cell<*const Waker> = const { std::cell::Cell::new(std::ptr::null()) };
 }
 
 /// Declares the task this sentry thread runs.

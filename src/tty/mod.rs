@@ -235,6 +235,8 @@ impl crate::kernel::wait::HostSource for StdinSource {
                 _ => false,
             };
         }
+        // stdin is blocking: read only what a poll under the lock says is
+        // there (another reader may have taken what woke the caller).
         let stdin = std::io::stdin();
         let mut pfd = [nix::poll::PollFd::new(stdin.as_fd(), nix::poll::PollFlags::POLLIN)];
         match nix::poll::poll(&mut pfd, 0u16) {
