@@ -92,6 +92,17 @@ impl Region {
             return;
         };
         let _ = end;
+        if off.is_multiple_of(8) && buf.len().is_multiple_of(8) {
+            // Whole words (register sets, siginfo): a word at a time.
+            for (i, chunk) in buf.chunks_exact_mut(8).enumerate() {
+                // SAFETY: in bounds (checked above) and 8-aligned (the
+                // mapping is page-aligned); volatile because the stub may
+                // change it concurrently.
+                let w = unsafe { std::ptr::read_volatile(self.base.add(off as usize + i * 8) as *const u64) };
+                chunk.copy_from_slice(&w.to_ne_bytes());
+            }
+            return;
+        }
         for (i, b) in buf.iter_mut().enumerate() {
             // SAFETY: in bounds (checked above); volatile because the stub
             // may change the byte concurrently.
@@ -102,6 +113,15 @@ impl Region {
     /// Copies bytes into the region (out-of-range writes are dropped).
     pub fn write(&self, off: u64, buf: &[u8]) {
         if off.checked_add(buf.len() as u64).is_none_or(|e| e > self.len as u64) {
+            return;
+        }
+        if off.is_multiple_of(8) && buf.len().is_multiple_of(8) {
+            for (i, chunk) in buf.chunks_exact(8).enumerate() {
+                let w = u64::from_ne_bytes(chunk.try_into().unwrap_or([0; 8]));
+                // SAFETY: in bounds (checked above) and 8-aligned; volatile
+                // as in `read`.
+                unsafe { std::ptr::write_volatile(self.base.add(off as usize + i * 8) as *mut u64, w) };
+            }
             return;
         }
         for (i, &b) in buf.iter().enumerate() {
