@@ -37,6 +37,15 @@ fn redirections_and_substitutions() {
              exec 7>&-; ls /dev/fd/7; echo rc=$?; cat seven; echo data > /dev/stdout; cat < /dev/stdin; exec 3<&0; echo rc=$?
              exec 4<>rw; echo abc >&4; cat rw; exec 4>&-; echo 'x' >> /dev/fd/1; : > trunc; ls -s trunc",
         )
+        .case(
+            Case::new(
+                "stdio_links",
+                "ls -l /proc/self/fd/ | awk '$9 ~ /^[0-3]$/ {print $9, $10, $11}'; readlink /proc/$$/fd/0 /proc/$$/fd/1; realpath /dev/stdin
+                 echo x | readlink /proc/self/fd/0; readlink /proc/self/fd/1 < /dev/zero; stat -L -c %F /dev/stdin /dev/stdout",
+            )
+            .sub(r"(pipe|socket):\[\d+\]", "$1:[INO]")
+            .sub(r"/proc/\d+/fd", "/proc/PID/fd"),
+        )
         .bash(
             "redirection_errors",
             "cat < nonexistent; echo rc=$?; echo x > /; echo rc=$?; mkdir d; echo x > d; echo rc=$?; exec 99>&-; echo rc=$?

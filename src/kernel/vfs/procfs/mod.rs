@@ -191,6 +191,33 @@ fn unlinked(f: &crate::kernel::vfs::file::OpenFile) -> bool {
     f.ops.stat().is_ok_and(|s| s.nlink == 0)
 }
 
+/// What Linux shows for a descriptor the caller passed in (stdio): a
+/// pipe's or socket's inode, or the file's path when the sandbox sees the
+/// same file at that path (the host path is not shown otherwise, nor a
+/// terminal's, whose name may belong to another pty in the sandbox).
+fn host_fd_name(vfs: &crate::kernel::vfs::Vfs, f: &crate::kernel::vfs::file::OpenFile) -> Option<Vec<u8>> {
+    use std::os::unix::ffi::OsStrExt;
+    let fd = f.ops.poll_host_fd()?;
+    let st = nix::sys::stat::fstat(fd).ok()?;
+    match st.st_mode & libc::S_IFMT {
+        libc::S_IFIFO => return Some(format!("pipe:[{}]", st.st_ino).into_bytes()),
+        libc::S_IFSOCK => return Some(format!("socket:[{}]", st.st_ino).into_bytes()),
+        _ => {}
+    }
+    let path = std::fs::read_link(format!("/proc/self/fd/{fd}")).ok()?;
+    let path = path.as_os_str().as_bytes();
+    let seen = vfs.stat(b"/", path, false).ok()?;
+    let same = seen.file_type() == st.st_mode & libc::S_IFMT
+        && match st.st_mode & libc::S_IFMT {
+            // The memory devices (null, zero, full, random, urandom) are the
+            // same whichever kernel serves them.
+            libc::S_IFCHR => libc::major(st.st_rdev) == 1 && seen.rdev == st.st_rdev,
+            libc::S_IFREG => seen.ino == st.st_ino && seen.size == st.st_size as u64,
+            _ => false,
+        };
+    same.then(|| path.to_vec())
+}
+
 fn parse_num(s: &[u8]) -> Option<i32> {
     if s.is_empty() || s.len() > 10 || (s[0] == b'0' && s.len() > 1) || !s.iter().all(u8::is_ascii_digit) {
         return None;
@@ -442,10 +469,15 @@ impl Filesystem for ProcFs {
                 Global::Link(t) => Ok(Link::Text(t.as_bytes().to_vec())),
                 _ => return None,
             },
-            Kind::Fd => self.target(n).and_then(|(_, tg, _)| {
+            Kind::Fd => self.target(n).and_then(|(_, tg, task)| {
                 let f = tg.fds.get(n.fd)?;
                 if f.path.first() == Some(&b'/') && f.ops.stat().is_ok_and(|s| s.is_dir()) {
                     return Ok(Link::Path(f.path.clone()));
+                }
+                if f.path.starts_with(b"host:[") {
+                    if let Some(text) = task.and_then(|t| host_fd_name(&t.nsproxy().mnt, &f)) {
+                        return Ok(Link::File(f, text));
+                    }
                 }
                 let mut text = f.path.clone();
                 if f.path.first() == Some(&b'/') && !f.path.ends_with(b" (deleted)") && unlinked(&f) {
