@@ -6,9 +6,10 @@
 //! application code runs (`husk boot` before "ready"; `husk do` before its
 //! first process). How: on every thread at once (`SECCOMP_FILTER_FLAG_TSYNC`);
 //! threads made later inherit it. Stub processes are raw clones of husk and
-//! inherit it too. That is sound because application code never reaches the
-//! filter: under `PTRACE_SYSEMU` a syscall stops at entry and is skipped
-//! before seccomp runs. What does reach it in a stub are the stub's own
+//! inherit it too (ptrace platform; systrap stubs descend from a template
+//! made before the filter). That is sound because application code never
+//! reaches the filter: under `PTRACE_SYSEMU` a syscall stops at entry and
+//! is skipped before seccomp runs. What does reach it in a stub are the stub's own
 //! calls (munmap, pause, prctl, rseq, read of its ready pipe) and the
 //! calls the sentry injects (mmap, munmap, mprotect, mremap, madvise,
 //! clone, exit): all are on the list.
@@ -97,7 +98,6 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_copy_file_range, "copy-up"),
     (libc::SYS_sendfile, "copy-up"),
     (libc::SYS_memfd_create, "in-memory files; systrap context regions"),
-    (libc::SYS_seccomp, "systrap stubs install the application threads' filter"),
     (libc::SYS_pipe2, "pipes of the platform and of signal handling"),
     (libc::SYS_ioctl, "host terminals (termios, window size, ptys)"),
     (libc::SYS_getcwd, "paths"),
@@ -277,8 +277,7 @@ const SOCKET_DOMAINS: &[i32] = &[libc::AF_UNIX, libc::AF_INET, libc::AF_INET6];
 
 /// prctl options: stubs' parent-death signal, thread names, and the C
 /// library's naming of anonymous memory.
-const PRCTL_OPTIONS: &[i32] =
-    &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41, libc::PR_SET_NO_NEW_PRIVS];
+const PRCTL_OPTIONS: &[i32] = &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41];
 
 /// clone flags that make namespaces: never the sentry's business.
 const CLONE_NAMESPACES: u64 = (libc::CLONE_NEWNS
