@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use anyhow::{anyhow, Context, Result};
 use clap::ValueEnum;
@@ -97,13 +97,7 @@ pub fn process_from_file(bundle: &Path, file: &Path) -> Result<ProcessConfig> {
 /// reparented to our caller's subreaper (the shim), which reaps it.
 /// Returns its host pid.
 pub fn spawn_waiter(ctx: &Ctx, id: &str, pid: i32) -> Result<i32> {
-    let exe = std::env::current_exe().context("finding the husk binary")?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("--root").arg(ctx.state.root()).arg("--log-level").arg(&ctx.log_level);
-    if let Some(f) = &ctx.log_file {
-        cmd.arg("--log-file").arg(std::path::absolute(f).unwrap_or_else(|_| f.clone()));
-        cmd.arg("--log-format").arg(format!("{:?}", ctx.log_format).to_lowercase());
-    }
+    let mut cmd = ctx.husk_command()?;
     cmd.arg("exec-wait").arg(id).arg(pid.to_string());
     cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
     // SAFETY: setsid is async-signal-safe.

@@ -40,6 +40,25 @@ pub struct Ctx {
     pub log_format: super::runc::LogFormat,
 }
 
+impl Ctx {
+    /// A command running this husk binary with the global options passed on
+    /// (state root, logging, seccomp, platform); the caller adds the rest.
+    pub fn husk_command(&self) -> Result<Command> {
+        let exe = std::env::current_exe().context("finding the husk binary")?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("--root").arg(self.state.root()).arg("--log-level").arg(&self.log_level);
+        if let Some(f) = &self.log_file {
+            cmd.arg("--log-file").arg(std::path::absolute(f).unwrap_or_else(|_| f.clone()));
+            cmd.arg("--log-format").arg(format!("{:?}", self.log_format).to_lowercase());
+        }
+        if self.no_seccomp {
+            cmd.arg("--no-seccomp");
+        }
+        cmd.arg("--platform").arg(crate::platform::kind().name());
+        Ok(cmd)
+    }
+}
+
 /// Container `id`'s checkpoint as its sandbox last wrote it.
 pub fn read_state(ctx: &Ctx, id: &str) -> Result<ContainerState> {
     Ok(ctx.state.read(id)?)
@@ -122,17 +141,7 @@ pub enum BootStdio {
 /// is ready (or failed).
 fn boot_sandbox(ctx: &Ctx, a: &CreateArgs, bundle: &Path, stdio: BootStdio) -> Result<Booted> {
     let (ready_r, ready_w) = nix::unistd::pipe().context("pipe")?;
-    let exe = std::env::current_exe().context("finding the husk binary")?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("--root").arg(ctx.state.root()).arg("--log-level").arg(&ctx.log_level);
-    if let Some(f) = &ctx.log_file {
-        cmd.arg("--log-file").arg(std::path::absolute(f).unwrap_or_else(|_| f.clone()));
-        cmd.arg("--log-format").arg(format!("{:?}", ctx.log_format).to_lowercase());
-    }
-    if ctx.no_seccomp {
-        cmd.arg("--no-seccomp");
-    }
-    cmd.arg("--platform").arg(crate::platform::kind().name());
+    let mut cmd = ctx.husk_command()?;
     cmd.arg("boot").arg("--bundle").arg(bundle).arg("--ready-fd").arg("4");
     if let Some(s) = &a.console_socket {
         cmd.arg("--console-socket").arg(std::path::absolute(s).unwrap_or_else(|_| s.clone()));

@@ -6,6 +6,7 @@
 //! the default) and `ptrace` (PTRACE_SYSEMU; slower, simpler).
 
 pub mod ptrace;
+pub mod sigcontext;
 pub mod stub;
 pub mod systrap;
 
@@ -208,9 +209,9 @@ impl StubThread {
         match self {
             StubThread::Ptrace(t) => {
                 let flags = match kind {
-                    CloneKind::Thread => ptrace::HOST_THREAD_FLAGS,
-                    CloneKind::Process => ptrace::HOST_PROCESS_FLAGS,
-                    CloneKind::SharedVm => ptrace::HOST_PROCESS_FLAGS | libc::CLONE_VM as u64,
+                    CloneKind::Thread => stub::STUB_THREAD_FLAGS,
+                    CloneKind::Process => stub::STUB_PROCESS_FLAGS,
+                    CloneKind::SharedVm => stub::STUB_PROCESS_FLAGS | libc::CLONE_VM as u64,
                 };
                 let host = t.inject_clone(flags).map_err(|_| Errno::EAGAIN)?;
                 if host < 0 {

@@ -18,6 +18,18 @@ pub const STUB_SIZE: u64 = 0x1_0000;
 pub const STUB_DATA: u64 = STUB_BASE + 0x1000;
 /// The highest user address Linux allows on x86_64 with 4-level paging.
 pub const TASK_SIZE_MAX: u64 = 0x7fff_ffff_f000;
+/// The host clone flags of a new thread of a stub process (both platforms).
+pub const STUB_THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM) as u64;
+/// The host flags of a new (forked) stub process: sharing the sentry's
+/// descriptor table (to map its files), a child of husk (not of the stub),
+/// no exit signal.
+pub const STUB_PROCESS_FLAGS: u64 = (libc::CLONE_FILES | libc::CLONE_PARENT) as u64;
+
 /// Constants of the systrap stub (third page, read-only once written): the
 /// signal action, the command thread's mask and timeout, the seccomp filter.
 pub const STUB_CONST: u64 = STUB_BASE + 0x2000;
@@ -413,19 +425,24 @@ fn offset_of(sym: *const u8) -> u64 {
     sym as u64 - std::ptr::addr_of!(husk_stub_start) as u64
 }
 
+/// Where stub symbol `sym` is in every stub.
+fn at(sym: *const u8) -> u64 {
+    STUB_BASE + offset_of(sym)
+}
+
 /// Address of the injection site (`syscall; int3`) in every stub.
 pub fn syscall_site() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_stub_syscall))
+    at(std::ptr::addr_of!(husk_stub_syscall))
 }
 
 /// Address of the clone site (`syscall`; child waits, parent traps).
 pub fn clone_site() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_stub_clone))
+    at(std::ptr::addr_of!(husk_stub_clone))
 }
 
 /// Address of the wait loop.
 pub fn wait_site() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_stub_wait))
+    at(std::ptr::addr_of!(husk_stub_wait))
 }
 
 /// Address of the set-up entry point.
@@ -435,17 +452,17 @@ pub fn init_site() -> u64 {
 
 /// Address of the systrap set-up entry point.
 pub fn systrap_init_site() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_init))
+    at(std::ptr::addr_of!(husk_systrap_init))
 }
 
 /// Address of the systrap signal handler.
 pub fn systrap_handler() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_handler))
+    at(std::ptr::addr_of!(husk_systrap_handler))
 }
 
 /// Address of the systrap signal return trampoline.
 pub fn systrap_restorer() -> u64 {
-    STUB_BASE + offset_of(std::ptr::addr_of!(husk_systrap_restorer))
+    at(std::ptr::addr_of!(husk_systrap_restorer))
 }
 
 /// The stub's code bytes.
@@ -455,6 +472,41 @@ fn code() -> &'static [u8] {
     // SAFETY: husk_stub_start..husk_stub_end is one contiguous run of
     // instructions in our own text section, emitted by the global_asm above.
     unsafe { std::slice::from_raw_parts(start, len) }
+}
+
+/// glibc's rseq registration of the calling thread (its area), which a
+/// cloned child inherits and must drop before unmapping the area.
+pub(crate) fn rseq_registration() -> Option<u64> {
+    extern "C" {
+        static __rseq_offset: isize;
+        static __rseq_size: u32;
+    }
+    // SAFETY: glibc (>= 2.35) exports these read-only after start-up.
+    let (off, size) = unsafe { (__rseq_offset, __rseq_size) };
+    if size == 0 {
+        return None;
+    }
+    let tp: u64;
+    // SAFETY: reads the thread pointer (fs:0 holds the TCB's own address on x86_64).
+    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp) };
+    Some((tp as i64 + off as i64) as u64)
+}
+
+const RSEQ_SIG: u64 = 0x5305_3053;
+
+/// Drops the rseq registration `rseq` in a freshly cloned stub child. Only a
+/// raw syscall: safe to call in the child of a multi-threaded fork.
+pub(crate) fn drop_rseq(rseq: Option<u64>) {
+    let Some(area) = rseq else { return };
+    // The kernel checks the registered length; glibc registers 32 bytes
+    // (older) or a larger area: try the usual sizes.
+    for len in [32u64, 64, 128, 256, 512, 1024] {
+        // SAFETY: rseq(RSEQ_FLAG_UNREGISTER) on the area the kernel already
+        // knows for this thread; no memory of ours is touched.
+        if unsafe { libc::syscall(libc::SYS_rseq, area, len, 1u64, RSEQ_SIG) } == 0 {
+            break;
+        }
+    }
 }
 
 /// Maps the stub region in the husk process itself, once, before any stub is

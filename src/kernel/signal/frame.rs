@@ -8,6 +8,7 @@ use super::{SigAction, SigInfo, SA_ONSTACK, SA_RESTORER, SA_SIGINFO};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
+use crate::platform::sigcontext;
 
 /// Size of `struct ucontext` (x86_64).
 const UCONTEXT_SIZE: u64 = 304;
@@ -108,11 +109,7 @@ impl Task {
         f[(UC_OFF + UC_STACK + 8) as usize..(UC_OFF + UC_STACK + 12) as usize].copy_from_slice(&ss_flags.to_ne_bytes());
         put(&mut f, UC_OFF + UC_STACK + 16, alt_size);
         let r = &self.regs;
-        let gregs = [
-            r.r8, r.r9, r.r10, r.r11, r.r12, r.r13, r.r14, r.r15, r.rdi, r.rsi, r.rbp, r.rbx, r.rdx, r.rax, r.rcx,
-            r.rsp, r.rip, r.eflags,
-        ];
-        for (i, v) in gregs.iter().enumerate() {
+        for (i, v) in sigcontext::gregs(r).iter().enumerate() {
             put(&mut f, UC_OFF + UC_MCONTEXT + i as u64 * 8, *v);
         }
         // cs, gs, fs, ss (16 bits each)
@@ -169,24 +166,9 @@ impl Task {
         let get = |off: u64| u64::from_ne_bytes(uc[off as usize..off as usize + 8].try_into().unwrap_or_default());
         let g = |i: u64| get(UC_MCONTEXT + i * 8);
         let r = &mut self.regs;
-        r.r8 = g(0);
-        r.r9 = g(1);
-        r.r10 = g(2);
-        r.r11 = g(3);
-        r.r12 = g(4);
-        r.r13 = g(5);
-        r.r14 = g(6);
-        r.r15 = g(7);
-        r.rdi = g(8);
-        r.rsi = g(9);
-        r.rbp = g(10);
-        r.rbx = g(11);
-        r.rdx = g(12);
-        r.rax = g(13);
-        r.rcx = g(14);
-        r.rsp = g(15);
-        r.rip = g(16);
-        r.eflags = (r.eflags & !FIX_EFLAGS) | (g(17) & FIX_EFLAGS);
+        let flags = r.eflags;
+        sigcontext::set_gregs(r, &sigcontext::parse(&uc[UC_MCONTEXT as usize..]));
+        r.eflags = (flags & !FIX_EFLAGS) | (g(17) & FIX_EFLAGS);
         r.cs = 0x33;
         r.ss = 0x2b;
         r.orig_rax = u64::MAX;

@@ -73,18 +73,6 @@ fn wait_tid(tid: i32) -> Result<i32, Errno> {
     }
 }
 
-/// The host clone flags of a new stub thread.
-pub const HOST_THREAD_FLAGS: u64 = (libc::CLONE_VM
-    | libc::CLONE_FS
-    | libc::CLONE_FILES
-    | libc::CLONE_SIGHAND
-    | libc::CLONE_THREAD
-    | libc::CLONE_SYSVSEM) as u64;
-/// The host flags for a new stub process: sharing the sentry's descriptor
-/// table, child of husk (not of the stub), no exit signal. With CLONE_VM
-/// (vfork, posix_spawn) the new stub process shares the address space.
-pub const HOST_PROCESS_FLAGS: u64 = (libc::CLONE_FILES | libc::CLONE_PARENT) as u64;
-
 /// x86_64 audit arch of native syscalls (`PTRACE_GET_SYSCALL_INFO`).
 const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 
@@ -108,7 +96,7 @@ impl StubThread {
         let _guard = SPAWN_LOCK.lock().unwrap_or_else(|e| e.into_inner());
         stub::write_unmap_table(vdso_ranges());
         let (ready_r, ready_w) = nix::unistd::pipe().map_err(|e| PlatformError::Spawn(e.into()))?;
-        let rseq = rseq_registration();
+        let rseq = stub::rseq_registration();
         // SAFETY: a raw clone without CLONE_VM: the child gets a copy of our
         // memory and one thread. It runs only `stub_child`, which makes raw
         // syscalls and then jumps into the stub code; it never returns into
@@ -472,26 +460,6 @@ fn zeroed_siginfo() -> libc::siginfo_t {
     unsafe { std::mem::zeroed() }
 }
 
-/// glibc's rseq registration of the calling thread: (area, signature).
-/// A cloned child inherits it, and must drop it before unmapping the area.
-pub(crate) fn rseq_registration() -> Option<u64> {
-    extern "C" {
-        static __rseq_offset: isize;
-        static __rseq_size: u32;
-    }
-    // SAFETY: glibc (>= 2.35) exports these read-only after start-up.
-    let (off, size) = unsafe { (__rseq_offset, __rseq_size) };
-    if size == 0 {
-        return None;
-    }
-    let tp: u64;
-    // SAFETY: reads the thread pointer (fs:0 holds the TCB's own address on x86_64).
-    unsafe { std::arch::asm!("mov {}, fs:0", out(reg) tp) };
-    Some((tp as i64 + off as i64) as u64)
-}
-
-pub(crate) const RSEQ_SIG: u64 = 0x5305_3053;
-
 /// The first code a new stub process runs, right after clone. Only raw
 /// syscalls: this is a fork of a multi-threaded process.
 fn stub_child(ready_fd: i32, rseq: Option<u64>) -> ! {
@@ -499,15 +467,7 @@ fn stub_child(ready_fd: i32, rseq: Option<u64>) -> ! {
     // which never returns. No allocation or locking happens here.
     unsafe {
         libc::syscall(libc::SYS_prctl, libc::PR_SET_PDEATHSIG, libc::SIGKILL as u64);
-        if let Some(area) = rseq {
-            // The kernel checks the registered length; glibc registers 32
-            // bytes (older) or a larger area: try the usual sizes.
-            for len in [32u64, 64, 128, 256, 512, 1024] {
-                if libc::syscall(libc::SYS_rseq, area, len, 1u64, RSEQ_SIG) == 0 {
-                    break;
-                }
-            }
-        }
+        stub::drop_rseq(rseq);
         let mut b = 0u8;
         libc::syscall(libc::SYS_read, ready_fd as u64, &mut b as *mut u8 as u64, 1u64);
         let entry: extern "C" fn(u64) -> ! = std::mem::transmute(stub::init_site() as usize);

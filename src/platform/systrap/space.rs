@@ -8,8 +8,11 @@ use std::time::{Duration, Instant};
 
 use super::region::{futex_wait, futex_wake, Region};
 use crate::kernel::errno::Errno;
-use crate::platform::ptrace::{rseq_registration, vdso_ranges, RSEQ_SIG};
-use crate::platform::stub::{self, CTX_BASE, CTX_CMD, CTX_SIZE, MEM_CMD, MEM_IDLE, SETUP_FD_SLOT, SLOT_SIZE};
+use crate::platform::ptrace::vdso_ranges;
+use crate::platform::stub::{
+    self, CTX_BASE, CTX_CMD, CTX_SIZE, MEM_CMD, MEM_IDLE, SETUP_FD_SLOT, SLOT_SIZE, STUB_PROCESS_FLAGS,
+    STUB_THREAD_FLAGS,
+};
 use crate::platform::PlatformError;
 
 /// Commands of the command thread (`op` in the command page).
@@ -28,17 +31,6 @@ const CMD_OFF: u64 = CTX_CMD - CTX_BASE;
 pub const LIVENESS_TICK: Duration = Duration::from_millis(250);
 /// How long a new stub may take to come up.
 const START_LIMIT: Duration = Duration::from_secs(10);
-
-/// The host flags of an application thread of a stub.
-pub const THREAD_FLAGS: u64 = (libc::CLONE_VM
-    | libc::CLONE_FS
-    | libc::CLONE_FILES
-    | libc::CLONE_SIGHAND
-    | libc::CLONE_THREAD
-    | libc::CLONE_SYSVSEM) as u64;
-/// The host flags of a forked stub: the sentry's descriptor table (to map
-/// its files), a child of husk, no exit signal.
-const FORK_FLAGS: u64 = (libc::CLONE_FILES | libc::CLONE_PARENT) as u64;
 
 /// Number of slots; slot 0 is the command thread's.
 const SLOTS: usize = (CTX_SIZE / SLOT_SIZE) as usize;
@@ -94,7 +86,7 @@ impl Space {
             // page, which the table never reaches (write_unmap_table
             // asserts it fits in a page minus this word).
             unsafe { std::ptr::write_volatile(SETUP_FD_SLOT as *mut u64, fd.as_raw_fd() as u64) };
-            let rseq = rseq_registration();
+            let rseq = stub::rseq_registration();
             // SAFETY: a raw clone without CLONE_VM: the child gets a copy of
             // our memory and one thread, and runs only `child_start`, which
             // makes raw syscalls and jumps into the stub; it never returns
@@ -135,19 +127,12 @@ impl Space {
 
     /// Waits until the command thread of a new stub reports idle.
     fn wait_ready(&self) -> Result<(), PlatformError> {
-        let start = Instant::now();
-        let word = self.region.word(MEM_STATE);
-        loop {
-            let s = word.load(Ordering::Acquire);
-            if s == MEM_IDLE {
-                return Ok(());
-            }
-            if !self.alive() || start.elapsed() > START_LIMIT {
-                self.kill();
-                return Err(PlatformError::Died);
-            }
-            futex_wait(word, s, LIVENESS_TICK);
+        let ready = wait_idle(&self.region, || self.alive());
+        if !ready {
+            self.kill();
+            return Err(PlatformError::Died);
         }
+        Ok(())
     }
 
     /// The host pid of the stub process.
@@ -240,7 +225,7 @@ impl Space {
         // taken only from what it writes itself.
         self.region.word(base).store(0, Ordering::Release);
         self.region.write_u64(base + 8, 0);
-        let rc = self.call(OP_THREAD, 0, [CTX_BASE + base, THREAD_FLAGS, 0, 0, 0, 0]);
+        let rc = self.call(OP_THREAD, 0, [CTX_BASE + base, STUB_THREAD_FLAGS, 0, 0, 0, 0]);
         match rc {
             Ok(tid) if tid > 0 => {
                 self.live.fetch_add(1, Ordering::SeqCst);
@@ -261,7 +246,7 @@ impl Space {
     /// context region; it has no application thread yet.
     pub fn fork(&self) -> Result<Result<Arc<Space>, Errno>, PlatformError> {
         let (fd, region) = Region::create()?;
-        let rc = self.call(OP_FORK, 0, [fd.as_raw_fd() as u64, FORK_FLAGS, 0, 0, 0, 0])?;
+        let rc = self.call(OP_FORK, 0, [fd.as_raw_fd() as u64, STUB_PROCESS_FLAGS, 0, 0, 0, 0])?;
         if rc < 0 {
             return Ok(Err(Errno((-rc) as i32)));
         }
@@ -269,17 +254,8 @@ impl Space {
         // child's pid is taken from what the child itself writes into its
         // new region, which no application code can reach yet. Until then
         // nothing is signalled.
-        let start = Instant::now();
-        let word = region.word(MEM_STATE);
-        loop {
-            let s = word.load(Ordering::Acquire);
-            if s == MEM_IDLE {
-                break;
-            }
-            if start.elapsed() > START_LIMIT {
-                return Err(PlatformError::Died);
-            }
-            futex_wait(word, s, LIVENESS_TICK);
+        if !wait_idle(&region, || true) {
+            return Err(PlatformError::Died);
         }
         drop(fd);
         let pid = region.read_u64(MEM_PID) as i32;
@@ -327,19 +303,30 @@ impl Drop for Space {
     }
 }
 
+/// Waits until the command thread of a new stub reports idle in `region`;
+/// false if `alive` says it died or it took longer than `START_LIMIT`.
+fn wait_idle(region: &Region, alive: impl Fn() -> bool) -> bool {
+    let start = Instant::now();
+    let word = region.word(MEM_STATE);
+    loop {
+        let s = word.load(Ordering::Acquire);
+        if s == MEM_IDLE {
+            return true;
+        }
+        if !alive() || start.elapsed() > START_LIMIT {
+            return false;
+        }
+        futex_wait(word, s, LIVENESS_TICK);
+    }
+}
+
 /// The first code a new stub process runs, right after clone. Only raw
 /// syscalls: this is a fork of a multi-threaded process.
 fn child_start(rseq: Option<u64>) -> ! {
     // SAFETY: raw syscalls on values we own; then a jump to the stub code,
     // which never returns. No allocation or locking happens here.
     unsafe {
-        if let Some(area) = rseq {
-            for len in [32u64, 64, 128, 256, 512, 1024] {
-                if libc::syscall(libc::SYS_rseq, area, len, 1u64, RSEQ_SIG) == 0 {
-                    break;
-                }
-            }
-        }
+        stub::drop_rseq(rseq);
         let entry: extern "C" fn(u64) -> ! = std::mem::transmute(stub::systrap_init_site() as usize);
         entry(stub::STUB_DATA)
     }

@@ -13,7 +13,7 @@ use crate::platform::ptrace::{zeroed_regs, ProcessMemory};
 use crate::platform::stub::{
     SLOT_EVENT, SLOT_RUN, SLOT_SENTRY_BLOCKED, SLOT_SENTRY_SLEEPS, SLOT_SIZE, SLOT_STUB_SLEEPS, SLOT_SYSCALL,
 };
-use crate::platform::{PlatformError, Regs, Stop};
+use crate::platform::{sigcontext, PlatformError, Regs, Stop};
 
 /// Offsets in a slot's control page.
 const SIGNO: u64 = 16;
@@ -30,7 +30,6 @@ const STACK_START: u64 = 4096;
 const UC_MCONTEXT: u64 = 40;
 const UC_SIGMASK: u64 = 296;
 const UC_END: u64 = 304;
-const MCONTEXT_LEN: usize = 256;
 const MC_FPSTATE: u64 = 184;
 const SIGINFO_LEN: u64 = 128;
 const FXSAVE_LEN: u64 = 512;
@@ -325,28 +324,10 @@ impl StubThread {
 
     /// Reads the registers of the last event's frame.
     pub fn get_regs(&self) -> Result<Regs, PlatformError> {
-        let mut m = [0u8; MCONTEXT_LEN];
+        let mut m = [0u8; sigcontext::GREGS * 8];
         self.region().read(self.uc + UC_MCONTEXT, &mut m);
-        let g = |i: usize| u64::from_ne_bytes(m[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
         let mut r = zeroed_regs();
-        r.r8 = g(0);
-        r.r9 = g(1);
-        r.r10 = g(2);
-        r.r11 = g(3);
-        r.r12 = g(4);
-        r.r13 = g(5);
-        r.r14 = g(6);
-        r.r15 = g(7);
-        r.rdi = g(8);
-        r.rsi = g(9);
-        r.rbp = g(10);
-        r.rbx = g(11);
-        r.rdx = g(12);
-        r.rax = g(13);
-        r.rcx = g(14);
-        r.rsp = g(15);
-        r.rip = g(16);
-        r.eflags = g(17);
+        sigcontext::set_gregs(&mut r, &sigcontext::parse(&m));
         r.cs = USER_CS;
         r.ss = USER_SS;
         r.orig_rax = u64::MAX;
@@ -357,36 +338,11 @@ impl StubThread {
 
     /// Writes `regs` into the frame the thread returns through.
     pub fn set_regs(&self, regs: &Regs) -> Result<(), PlatformError> {
-        let mut m = [0u8; MCONTEXT_LEN];
-        let r = self.region();
-        r.read(self.uc + UC_MCONTEXT, &mut m);
-        let vals = [
-            regs.r8,
-            regs.r9,
-            regs.r10,
-            regs.r11,
-            regs.r12,
-            regs.r13,
-            regs.r14,
-            regs.r15,
-            regs.rdi,
-            regs.rsi,
-            regs.rbp,
-            regs.rbx,
-            regs.rdx,
-            regs.rax,
-            regs.rcx,
-            regs.rsp,
-            regs.rip,
-            regs.eflags,
-        ];
-        for (i, v) in vals.iter().enumerate() {
-            m[i * 8..i * 8 + 8].copy_from_slice(&v.to_ne_bytes());
-        }
+        let mut m: Vec<u8> = sigcontext::gregs(regs).iter().flat_map(|v| v.to_ne_bytes()).collect();
         // cs, gs, fs, ss: 64-bit code and stack segments, always.
-        let segs = USER_CS | (USER_SS << 48);
-        m[144..152].copy_from_slice(&segs.to_ne_bytes());
-        r.write(self.uc + UC_MCONTEXT, &m[..152]);
+        m.extend_from_slice(&(USER_CS | (USER_SS << 48)).to_ne_bytes());
+        let r = self.region();
+        r.write(self.uc + UC_MCONTEXT, &m);
         // The host mask of a stub thread is always empty in application
         // code: the sentry masks signals itself.
         r.write_u64(self.uc + UC_SIGMASK, 0);
