@@ -16,7 +16,11 @@ fn inspect_names_the_blocked_syscall() {
     let w = World::new("console-inspect");
     let mut s = w.start(&[]);
     cmd(&mut s, "run --name a -d /bin/sh");
-    let out = poll_cmd(&mut s, "inspect a 1", "the shell blocked in read(0, ...)", |o| o.contains("read(0, "));
+    poll_cmd(&mut s, "inspect a 1", "the shell blocked in read(0, ...)", |o| o.contains("read(0, "));
+    // Asked again now that the shell is known to be blocked: the sample
+    // above may have taken the process's state a moment before the read.
+    let out = cmd(&mut s, "inspect a 1");
+    s.check(out.contains("read(0, "), "still blocked in read");
     s.check(out.contains("process 1  state S"), "the process's state");
     s.check(out.contains("fds (3):") && out.contains("rlimits:") && out.contains("maps:"), "every section");
     let ps = cmd(&mut s, "ps a");
