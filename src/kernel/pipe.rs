@@ -212,6 +212,16 @@ impl Pipe {
     /// (without O_NONBLOCK) waits for a writer and a writer for a reader;
     /// O_WRONLY|O_NONBLOCK without a reader is ENXIO; O_RDWR never waits.
     pub fn open_end(self: &Arc<Pipe>, flags: u32, inode: Option<InodeStat>) -> Result<PipeEnd, Errno> {
+        let (end, wait) = self.register_end(flags, inode)?;
+        if let Some(wait) = wait {
+            self.wait_for_partner(wait)?;
+        }
+        Ok(end)
+    }
+
+    /// The first half of `open_end`: counts the new end in, and says what
+    /// it must wait for, if anything.
+    fn register_end(self: &Arc<Pipe>, flags: u32, inode: Option<InodeStat>) -> Result<(PipeEnd, Option<Wait>), Errno> {
         let acc = flags as i32 & libc::O_ACCMODE;
         let nonblock = flags as i32 & libc::O_NONBLOCK != 0;
         let (read, write) = match acc {
@@ -223,7 +233,7 @@ impl Pipe {
         // a partner and never fails for lack of one (Linux's `is_pipe` in
         // fifo_open); only named FIFOs follow fifo(7)'s open rules.
         let is_fifo = inode.is_some();
-        let (r0, w0, no_writer);
+        let (w0, no_writer, wait);
         {
             let mut st = self.lock();
             if is_fifo && write && !read && nonblock && st.readers == 0 {
@@ -237,7 +247,19 @@ impl Pipe {
                 st.writers += 1;
                 st.w_counter += 1;
             }
-            (r0, w0, no_writer) = (st.r_counter, st.w_counter, st.writers == 0);
+            (w0, no_writer) = (st.w_counter, st.writers == 0);
+            // As Linux's fifo_open, whether to wait is decided here, under
+            // the lock: a partner present now counts even if it closes
+            // before this opener runs on. Later partners show as a change
+            // of their open counter.
+            let partner_present = if read { st.writers > 0 } else { st.readers > 0 };
+            wait = if read && write || nonblock || !is_fifo || partner_present {
+                None
+            } else if read {
+                Some(Wait::Writer(st.w_counter))
+            } else {
+                Some(Wait::Reader(st.r_counter))
+            };
         }
         // From here on, dropping the end undoes the counts.
         let end = PipeEnd {
@@ -250,17 +272,28 @@ impl Pipe {
             inode,
         };
         self.changed();
-        if read && write || nonblock || !is_fifo {
-            return Ok(end);
-        }
+        Ok((end, wait))
+    }
+
+    /// The second half of `open_end`: sleeps until a partner has opened.
+    fn wait_for_partner(&self, wait: Wait) -> Result<(), Errno> {
         block_until(&[&self.queue], None, || {
             let st = self.lock();
-            let partner =
-                if read { st.writers > 0 || st.w_counter != w0 } else { st.readers > 0 || st.r_counter != r0 };
+            let partner = match wait {
+                Wait::Writer(w0) => st.writers > 0 || st.w_counter != w0,
+                Wait::Reader(r0) => st.readers > 0 || st.r_counter != r0,
+            };
             partner.then_some(Ok(()))
-        })?;
-        Ok(end)
+        })
     }
+}
+
+/// What a blocking FIFO open waits for: the other end's open counter
+/// as it was when this end registered.
+#[derive(Clone, Copy)]
+enum Wait {
+    Writer(u64),
+    Reader(u64),
 }
 
 /// The metadata a FIFO end reports: its node's, not the pipe's.
@@ -652,5 +685,36 @@ mod tests {
         let mut out = [0u8; 8];
         assert_eq!(r.read_stream(&mut out, true), Ok(5));
         assert_eq!(&out[..5], b"hello");
+    }
+
+    fn fifo_node() -> Option<InodeStat> {
+        Some(Arc::new(|| Err(Errno::ENOENT)))
+    }
+
+    /// A writer that registered before a reader and closed before the
+    /// reader got to wait: the reader must not wait (it would forever).
+    #[test]
+    fn partner_that_left() {
+        let pipe = Pipe::new();
+        let (writer, wait) = pipe.register_end(libc::O_WRONLY as u32, fifo_node()).unwrap();
+        assert!(matches!(wait, Some(Wait::Reader(_))));
+        let (reader, wait) = pipe.register_end(libc::O_RDONLY as u32, fifo_node()).unwrap();
+        assert!(wait.is_none(), "a writer was there when the reader registered");
+        assert_eq!(writer.write_stream(b"q", true), Ok(1));
+        drop(writer);
+        let mut out = [0u8; 4];
+        assert_eq!(reader.read_stream(&mut out, true), Ok(1));
+        assert_eq!(reader.read_stream(&mut out, true), Ok(0));
+    }
+
+    /// A reader alone waits for the next writer's open, which it notices
+    /// even if that writer has already closed again.
+    #[test]
+    fn reader_waits_for_a_writer() {
+        let pipe = Pipe::new();
+        let (_reader, wait) = pipe.register_end(libc::O_RDONLY as u32, fifo_node()).unwrap();
+        let wait = wait.expect("no writer yet");
+        drop(pipe.register_end(libc::O_WRONLY as u32, fifo_node()).unwrap());
+        assert_eq!(pipe.wait_for_partner(wait), Ok(()));
     }
 }
