@@ -159,7 +159,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     }
     let mut hangup_groups = Vec::new();
     let mut unclaimed_zombies = Vec::new();
-    let parent;
+    let (parent, auto_reap);
     {
         let procs = kernel.procs();
         let reaper = find_reaper(tg);
@@ -193,7 +193,18 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         // This process leaving may orphan its own process group.
         hangup_groups.push(tg.pgid());
         parent = tg.parent();
-        tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie = Some(status);
+        // As Linux's exit_notify, decided with the exit itself: a child
+        // whose parent ignores SIGCHLD or set SA_NOCLDWAIT is never seen by
+        // wait (a waiter woken by the SIGCHLD must not reap it first).
+        auto_reap = tg.exit_signal == libc::SIGCHLD
+            && parent.as_ref().is_some_and(|p| {
+                let pact = p.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
+                pact.handler == SIG_IGN || pact.flags & SA_NOCLDWAIT != 0
+            });
+        let mut life = tg.life.lock().unwrap_or_else(|e| e.into_inner());
+        life.zombie = Some(status);
+        life.reaped = auto_reap;
+        drop(life);
         drop(procs);
     }
     for z in &unclaimed_zombies {
@@ -210,8 +221,6 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     }
     match parent {
         Some(p) => {
-            let pact = p.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(libc::SIGCHLD);
-            let auto_reap = pact.handler == SIG_IGN || pact.flags & SA_NOCLDWAIT != 0;
             if tg.exit_signal > 0 {
                 let (code, st) = match status {
                     ExitStatus::Code(c) => (CLD_EXITED, c),
@@ -225,8 +234,10 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                 }
                 send(kernel, Target::Group(&p), info, Origin::Process(tg));
             }
-            if auto_reap && tg.exit_signal == libc::SIGCHLD {
-                reap(kernel, &p, tg);
+            if auto_reap {
+                // Not waited for: its times do not count as the parent's
+                // children's (Linux adds them in wait only).
+                release(kernel, &p, tg);
             }
         }
         None => reap_orphan(kernel, tg),
@@ -312,6 +323,11 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
         ct.0 += used.utime_us;
         ct.1 += used.stime_us;
     }
+    release(kernel, parent, child);
+}
+
+/// Removes exited `child` from its parent's children and the process table.
+fn release(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>) {
     let mut procs = kernel.procs();
     parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
     procs.groups.remove(&child.gpid());

@@ -132,7 +132,8 @@ pub struct Life {
     pub stop_report: Option<i32>,
     /// A continue not yet reported to a WCONTINUED waiter.
     pub cont_report: bool,
-    /// Reaped: gone from the process table.
+    /// Reaped (gone from the process table), or exited unwaited-for and
+    /// being released: wait no longer reports it.
     pub reaped: bool,
     /// What the process and its waited-for descendants used, set at exit.
     pub usage: usage::Usage,
