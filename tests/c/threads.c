@@ -481,7 +481,40 @@ static void *setuid_checker(void *arg) {
     return (void *)(long)geteuid();
 }
 
+static pid_t waiter_got[2];
+static void *child_waiter(void *arg) {
+    long i = (long)arg;
+    waiter_got[i] = waitpid(-1, NULL, 0);
+    if (waiter_got[i] < 0)
+        waiter_got[i] = -errno;
+    return NULL;
+}
+
 static void g_process(void) {
+    /* Two threads wait for the one child at once: exactly one reaps it,
+     * the other finds no child left (ECHILD). */
+    for (int round = 0; round < 20; round++) {
+        pid_t c = xfork();
+        if (c == 0) {
+            sleep_ms(5);
+            _exit(0);
+        }
+        pthread_t t[2];
+        for (long i = 0; i < 2; i++)
+            pthread_create(&t[i], NULL, child_waiter, (void *)i);
+        for (int i = 0; i < 2; i++)
+            pthread_join(t[i], NULL);
+        int reaped = (waiter_got[0] == c) + (waiter_got[1] == c);
+        int echild = (waiter_got[0] == -ECHILD) + (waiter_got[1] == -ECHILD);
+        if (reaped != 1 || echild != 1) {
+            expect("two-waiters-one-reap", 0, "round %d: %d %d", round, waiter_got[0], waiter_got[1]);
+            break;
+        }
+        if (round == 19)
+            expect("two-waiters-one-reap", 1, "");
+    }
+
+
     /* exit() from a non-main thread ends every thread with its status. */
     pid_t c = xfork();
     if (c == 0) {

@@ -328,10 +328,15 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
 
 /// Removes exited `child` from its parent's children and the process table.
 fn release(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>) {
-    let mut procs = kernel.procs();
-    parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
-    procs.groups.remove(&child.gpid());
-    child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
+    {
+        let mut procs = kernel.procs();
+        parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
+        procs.groups.remove(&child.gpid());
+        child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
+    }
+    // Other waiters of the parent look again: it may have no child left
+    // for them (ECHILD).
+    kernel.child_events.notify_all();
 }
 
 fn reap_orphan(kernel: &Kernel, child: &Arc<ThreadGroup>) {

@@ -98,6 +98,11 @@ fn check_child(c: &ThreadGroup, me: &ThreadGroup, options: i32) -> Option<WaitEv
         if options & WEXITED == 0 {
             return None;
         }
+        // Claimed here, under the lock: two threads of a process waiting
+        // at once must not both reap the same child.
+        if options & WNOWAIT == 0 {
+            life.reaped = true;
+        }
         let (code, status) = match st {
             ExitStatus::Code(v) => (CLD_EXITED, v),
             ExitStatus::Signal(s) => (CLD_KILLED, s),
