@@ -31,6 +31,8 @@ console_tests! {
     bash_prompt_with_job_control;
     /// `tty` names the console: `/dev/console`.
     bash_tty_name;
+    /// `ps` shows the terminal (`tty_nr` of /proc/PID/stat).
+    bash_ps_shows_the_terminal;
     /// `sleep 100 &`, `jobs`, `kill %1`.
     bash_background_job;
     /// Ctrl-C (the host's SIGINT, forwarded) ends a foreground `sleep`; `$?` is 130.

@@ -26,6 +26,8 @@ tty_tests! {
     bash_prompt_with_job_control;
     /// `tty` prints /dev/pts/0.
     bash_tty_name;
+    /// `ps` shows the terminal (`tty_nr` of /proc/PID/stat).
+    bash_ps_shows_the_terminal;
     /// `sleep 100 &`, `jobs`, `kill %1`.
     bash_background_job;
     /// Ctrl-C ends a foreground `sleep`; `$?` is 130.

@@ -141,6 +141,21 @@ pub fn bash_tty_name(mode: Mode) {
     expect_status(&mut s, 0);
 }
 
+/// `ps` shows the shell's terminal: /proc/PID/stat's `tty_nr` is the
+/// terminal's device number (busybox ps prints it as `major,minor`).
+pub fn bash_ps_shows_the_terminal(mode: Mode) {
+    let mut s = bash(mode, 24, 80);
+    let (dev, nr) = match mode {
+        Mode::Tty => ("136,0", "34816"),
+        Mode::Console => ("5,1", "1281"),
+    };
+    let seen = run(&mut s, "busybox ps -o pid,tty | grep \"^ *$$ \"; cut -d' ' -f7 /proc/$$/stat");
+    s.check(
+        regex::Regex::new(&format!(r"\d+ +{dev} *\r\n{nr}\r\n")).unwrap().is_match(&seen),
+        &format!("expected ps to show the terminal {dev} and tty_nr {nr}"),
+    );
+}
+
 /// `sleep 100 &`, `jobs` lists it, `kill %1` ends it.
 pub fn bash_background_job(mode: Mode) {
     let mut s = bash(mode, 24, 80);

@@ -58,6 +58,11 @@ impl Terminal for HostConsole {
     fn name(&self) -> String {
         "console".into()
     }
+
+    fn rdev(&self) -> u64 {
+        let (major, minor) = crate::kernel::vfs::upper::DevKind::Console.numbers();
+        crate::kernel::vfs::stat::makedev(major, minor)
+    }
 }
 
 /// One descriptor of the console.

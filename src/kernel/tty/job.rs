@@ -43,6 +43,8 @@ pub trait Terminal: Send + Sync {
     fn kernel(&self) -> Option<Arc<Kernel>>;
     /// Its name under /dev (`pts/0`, `console`).
     fn name(&self) -> String;
+    /// Its device number (as `st_rdev`).
+    fn rdev(&self) -> u64;
 }
 
 /// The controlling terminal of a process.
@@ -58,6 +60,12 @@ pub fn tpgid(tg: &ThreadGroup, ns: &PidNamespace) -> i32 {
         Some(t) => t.job().lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.as_ref().map_or(0, |p| p.nr_in(ns)),
         None => -1,
     }
+}
+
+/// The device number of `tg`'s controlling terminal (`tty_nr` of
+/// /proc/PID/stat, which `ps` turns into its TTY column); 0 without one.
+pub fn tty_nr(tg: &ThreadGroup) -> u64 {
+    ctty_of(tg).map_or(0, |t| t.rdev())
 }
 
 /// Whether `term` is the controlling terminal of `tg`.

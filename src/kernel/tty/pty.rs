@@ -504,6 +504,10 @@ impl Terminal for Pty {
     fn name(&self) -> String {
         format!("pts/{}", self.index)
     }
+
+    fn rdev(&self) -> u64 {
+        makedev(PTS_MAJOR, self.index)
+    }
 }
 
 fn pty_stat(pty: &Pty, master: bool) -> Stat {

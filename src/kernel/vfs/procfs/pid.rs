@@ -308,6 +308,7 @@ fn stat(
     let ticks = |ns: u64| ns / (1_000_000_000 / clock_ticks());
     let (utime, stime) = (ticks(cpu.user_ns), ticks(cpu.system_ns));
     let tpgid = crate::kernel::tty::job::tpgid(tg, ns);
+    let tty_nr = crate::kernel::tty::job::tty_nr(tg);
     let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
     let (mask, pending) = match task {
         Some(t) => {
@@ -324,7 +325,7 @@ fn stat(
     let mut s = String::with_capacity(320);
     let _ = writeln!(
         s,
-        "{pid} ({comm}) {st} {ppid} {pgid} {sid} 0 {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
+        "{pid} ({comm}) {st} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
          {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
          0 0 {brk} 0 0 0 0 {exit_code}",
         ppid = tg.ppid_in(ns),
