@@ -78,6 +78,35 @@ static void g_self(void) {
     unsigned long lo, hi;
     char perms[5];
     expect("maps-format", s && sscanf(s, "%lx-%lx %4s", &lo, &hi, perms) == 3 && lo < hi, "x");
+    /* The vDSO is executable, and each of its ranges has its own name. */
+    int vdso_x = 0, vvars = 0;
+    for (char *line = s; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line) : strlen(line);
+        if (len > 6 && strncmp(line + len - 6, "[vdso]", 6) == 0 && memmem(line, len, " r-xp ", 6))
+            vdso_x = 1;
+        if (len > 6 && strncmp(line + len - 6, "[vvar]", 6) == 0)
+            vvars++;
+    }
+    expect("maps-vdso-executable", vdso_x, "x");
+    expect("maps-one-vvar", vvars == 1, "%d", vvars);
+    /* The heap grown twice is still one mapping; so are two anonymous
+     * mappings made side by side (Linux merges them). */
+    sbrk(65536);
+    sbrk(65536);
+    char *a = mmap(NULL, 8 * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(a + 4 * 4096, 4 * 4096);
+    char *b = mmap(a + 4 * 4096, 4 * 4096, PROT_READ | PROT_WRITE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    s = slurp("/proc/self/maps");
+    int heaps = 0;
+    for (char *p = s; p && (p = strstr(p, "[heap]")); p++)
+        heaps++;
+    expect("maps-one-heap", heaps == 1, "%d", heaps);
+    char merged[64];
+    snprintf(merged, sizeof merged, "%lx-%lx rw-p", (unsigned long)a, (unsigned long)(a + 8 * 4096));
+    expect("maps-anon-merged", b == a + 4 * 4096 && s && strstr(s, merged), "%s", merged);
+    munmap(a, 8 * 4096);
     s = slurp("/proc/self/statm");
     long size = -1, rss = -1;
     if (s)

@@ -125,13 +125,13 @@ impl MemoryManager {
     /// vDSO ranges the stub keeps, charging `account`.
     pub fn new(thread: &StubThread, account: Arc<MemAccount>) -> Arc<MemoryManager> {
         let mut vmas = vmas::VmaSet::default();
-        for &(s, e) in crate::platform::ptrace::vdso_ranges() {
+        for a in crate::platform::ptrace::vdso_areas() {
             vmas.insert(Vma {
-                start: s,
-                end: e,
-                prot: libc::PROT_READ as u32,
+                start: a.start,
+                end: a.end,
+                prot: a.prot,
                 flags: libc::MAP_PRIVATE as u32,
-                backing: Backing::Vdso,
+                backing: Backing::Vdso(a.name),
             });
         }
         Arc::new(MemoryManager {

@@ -14,8 +14,9 @@ pub enum Backing {
     Heap,
     /// The main thread's stack.
     Stack,
-    /// The host vDSO and its data pages, kept in every stub.
-    Vdso,
+    /// The host vDSO and its data pages, kept in every stub, with the
+    /// host's name for the range (`[vdso]`, `[vvar]`, `[vvar_vclock]`).
+    Vdso(&'static str),
     /// A file, from `offset` at the mapping's start.
     File { file: Arc<OpenFile>, offset: u64 },
 }
@@ -42,7 +43,7 @@ impl Vma {
         let shared = self.flags & libc::MAP_SHARED as u32 != 0;
         let writable = self.prot & libc::PROT_WRITE as u32 != 0;
         match self.backing {
-            Backing::Vdso => 0,
+            Backing::Vdso(_) => 0,
             Backing::File { .. } if shared => 0,
             Backing::Anon | Backing::Heap | Backing::Stack if shared => len,
             _ if writable => len,
@@ -55,7 +56,7 @@ impl Vma {
     pub fn is_data(&self) -> bool {
         self.flags & libc::MAP_SHARED as u32 == 0
             && self.prot & libc::PROT_WRITE as u32 != 0
-            && !matches!(self.backing, Backing::Stack | Backing::Vdso)
+            && !matches!(self.backing, Backing::Stack | Backing::Vdso(_))
     }
 
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.

@@ -16,10 +16,28 @@ use crate::platform::{PlatformError, Regs, Stop};
 /// Ranges of the husk process that every stub keeps: the vDSO and its data
 /// pages, so `AT_SYSINFO_EHDR` points to a working vDSO in the application.
 static KEEP: OnceLock<Vec<(u64, u64)>> = OnceLock::new();
+/// The same ranges as the host's /proc/self/maps names them.
+static KEEP_AREAS: OnceLock<Vec<VdsoArea>> = OnceLock::new();
+
+/// One range of the vDSO, as the host maps it.
+#[derive(Clone, Copy, Debug)]
+pub struct VdsoArea {
+    pub start: u64,
+    pub end: u64,
+    /// `[vdso]`, `[vvar]` or `[vvar_vclock]`.
+    pub name: &'static str,
+    /// PROT_* bits.
+    pub prot: u32,
+}
 
 /// The ranges the vDSO occupies in every stub (`[vdso]`, `[vvar]`, ...).
 pub fn vdso_ranges() -> &'static [(u64, u64)] {
     KEEP.get().map(|v| v.as_slice()).unwrap_or(&[])
+}
+
+/// The same, with their names and protections.
+pub fn vdso_areas() -> &'static [VdsoArea] {
+    KEEP_AREAS.get().map(|v| v.as_slice()).unwrap_or(&[])
 }
 
 /// Prepares the platform. Must run early in `main`, while husk is still
@@ -27,19 +45,26 @@ pub fn vdso_ranges() -> &'static [(u64, u64)] {
 pub fn init() -> Result<(), PlatformError> {
     stub::reserve().map_err(PlatformError::Reserve)?;
     let maps = std::fs::read_to_string("/proc/self/maps").map_err(PlatformError::Reserve)?;
-    let mut keep = Vec::new();
+    let mut areas = Vec::new();
     for line in maps.lines() {
-        let name = line.split_whitespace().nth(5).unwrap_or("");
-        if matches!(name, "[vdso]" | "[vvar]" | "[vvar_vclock]") {
-            let range = line.split_whitespace().next().unwrap_or("");
-            if let Some((s, e)) = range.split_once('-') {
-                if let (Ok(s), Ok(e)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16)) {
-                    keep.push((s, e));
-                }
+        let mut fields = line.split_whitespace();
+        let (range, perms) = (fields.next().unwrap_or(""), fields.next().unwrap_or(""));
+        let name = match fields.nth(3).unwrap_or("") {
+            "[vdso]" => "[vdso]",
+            "[vvar]" => "[vvar]",
+            "[vvar_vclock]" => "[vvar_vclock]",
+            _ => continue,
+        };
+        let bit = |i: usize, c: u8, p: i32| if perms.as_bytes().get(i) == Some(&c) { p as u32 } else { 0 };
+        let prot = bit(0, b'r', libc::PROT_READ) | bit(1, b'w', libc::PROT_WRITE) | bit(2, b'x', libc::PROT_EXEC);
+        if let Some((s, e)) = range.split_once('-') {
+            if let (Ok(start), Ok(end)) = (u64::from_str_radix(s, 16), u64::from_str_radix(e, 16)) {
+                areas.push(VdsoArea { start, end, name, prot });
             }
         }
     }
-    let _ = KEEP.set(keep);
+    let _ = KEEP.set(areas.iter().map(|a| (a.start, a.end)).collect());
+    let _ = KEEP_AREAS.set(areas);
     Ok(())
 }
 

@@ -430,10 +430,7 @@ pub fn maps(tg: &ThreadGroup) -> String {
     if crate::kernel::task::procs::is_zombie(tg) {
         return s;
     }
-    let vmas = tg.mm().vmas();
-    // The host's vDSO comes last, after its data pages ([vvar]).
-    let last_vdso = vmas.iter().filter(|v| matches!(v.backing, Backing::Vdso)).map(|v| v.start).max();
-    for v in vmas.iter() {
+    for v in merged(tg.mm().vmas().iter()).iter() {
         let (dev, ino, off, name) = match &v.backing {
             Backing::File { file, offset } => {
                 let st = file.ops.stat().unwrap_or_default();
@@ -442,10 +439,7 @@ pub fn maps(tg: &ThreadGroup) -> String {
             }
             Backing::Heap => (0, 0, 0, "[heap]".into()),
             Backing::Stack => (0, 0, 0, "[stack]".into()),
-            Backing::Vdso => {
-                let vdso = Some(v.start) == last_vdso;
-                (0, 0, 0, if vdso { "[vdso]" } else { "[vvar]" }.into())
-            }
+            Backing::Vdso(name) => (0, 0, 0, name.to_string()),
             Backing::Anon => (0, 0, 0, String::new()),
         };
         let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
@@ -476,6 +470,30 @@ pub fn maps(tg: &ThreadGroup) -> String {
         s.push('\n');
     }
     s
+}
+
+/// The mappings as Linux's VMAs would be: neighbours with the same
+/// protection, flags and backing are one (Linux merges them when they are
+/// made, or grows the heap's in place), where husk keeps each piece.
+fn merged<'a>(vmas: impl Iterator<Item = &'a Vma>) -> Vec<Vma> {
+    let mut out: Vec<Vma> = Vec::new();
+    for v in vmas {
+        if let Some(last) = out.last_mut() {
+            let same_backing = match (&last.backing, &v.backing) {
+                (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
+                (Backing::File { file: a, offset: oa }, Backing::File { file: b, offset: ob }) => {
+                    Arc::ptr_eq(a, b) && oa + (last.end - last.start) == *ob
+                }
+                _ => false,
+            };
+            if last.end == v.start && last.prot == v.prot && last.flags == v.flags && same_backing {
+                last.end = v.end;
+                continue;
+            }
+        }
+        out.push(v.clone());
+    }
+    out
 }
 
 /// What `/proc/<pid>/fd/N` and `/proc/<pid>/fdinfo/N` show of a descriptor.
