@@ -301,6 +301,7 @@ impl Call<'_> {
                 return structs::futex_arg(mem, kind, a[1], v)
             }
             Arg::PrctlOp => flags::value(v, flags::PRCTL),
+            Arg::PrctlArg(pos) => return self.prctl_arg(a[0] as i32, pos, v),
             Arg::RlimitResource => flags::value(v, flags::RLIMIT),
             Arg::Rlimit => structs::rlimit(mem, v),
             Arg::RlimitOut => self.out(v, || structs::rlimit(mem, v)),
@@ -332,6 +333,41 @@ impl Call<'_> {
 
     /// fcntl's F_GETFD and F_GETFL results, which strace decodes:
     /// `0x8002 (flags O_RDWR|O_LARGEFILE)`.
+    /// prctl's argument `pos` (1-4) as option `op` reads it; `None` for
+    /// the ones it ignores (strace leaves them out).
+    fn prctl_arg(&self, op: i32, pos: usize, v: u64) -> Option<String> {
+        const PR_SET_CHILD_SUBREAPER: i32 = 36;
+        const PR_GET_CHILD_SUBREAPER: i32 = 37;
+        const PR_SET_NO_NEW_PRIVS: i32 = 38;
+        let first = pos == 1;
+        match op {
+            libc::PR_SET_NAME if first => Some(string(self.mem, v, 16)),
+            libc::PR_GET_NAME if first => Some(self.out(v, || string(self.mem, v, 16))),
+            libc::PR_SET_PDEATHSIG if first => Some(flags::signal(v)),
+            libc::PR_GET_PDEATHSIG | PR_GET_CHILD_SUBREAPER if first => Some(ptr(v)),
+            libc::PR_SET_DUMPABLE | libc::PR_SET_KEEPCAPS | libc::PR_SET_TIMERSLACK | PR_SET_CHILD_SUBREAPER
+                if first =>
+            {
+                Some(v.to_string())
+            }
+            libc::PR_SET_NAME
+            | libc::PR_GET_NAME
+            | libc::PR_SET_PDEATHSIG
+            | libc::PR_GET_PDEATHSIG
+            | PR_GET_CHILD_SUBREAPER
+            | libc::PR_SET_DUMPABLE
+            | libc::PR_SET_KEEPCAPS
+            | libc::PR_SET_TIMERSLACK
+            | PR_SET_CHILD_SUBREAPER
+            | libc::PR_GET_DUMPABLE
+            | libc::PR_GET_KEEPCAPS
+            | libc::PR_GET_TIMERSLACK
+            | libc::PR_GET_NO_NEW_PRIVS => None,
+            PR_SET_NO_NEW_PRIVS => Some(v.to_string()),
+            _ => Some(hex(v)),
+        }
+    }
+
     fn fcntl_result(&self, name: &str) -> Option<String> {
         if name != "fcntl" || !self.ok() {
             return None;
@@ -635,6 +671,15 @@ mod tests {
         assert_eq!(
             call(&m, "arch_prctl", &[0x1002, 0x7f00_0000_0740], 0),
             "arch_prctl(ARCH_SET_FS, 0x7f0000000740) = 0"
+        );
+        let name = m.put_str("sh");
+        assert_eq!(call(&m, "prctl", &[15, name, 0, 0, 0], 0), r#"prctl(PR_SET_NAME, "sh") = 0"#);
+        assert_eq!(call(&m, "prctl", &[1, 9, 0, 0, 0], 0), "prctl(PR_SET_PDEATHSIG, SIGKILL) = 0");
+        assert_eq!(call(&m, "prctl", &[38, 1, 0, 0, 0], 0), "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) = 0");
+        assert_eq!(call(&m, "prctl", &[3, 0, 0, 0, 0], 1), "prctl(PR_GET_DUMPABLE) = 1");
+        assert_eq!(
+            call(&m, "prctl", &[0x5356_4d41, 0, 0x7f00_0000_0000, 4096, 0], -22),
+            "prctl(PR_SET_VMA, 0, 0x7f0000000000, 0x1000, 0) = -1 EINVAL (Invalid argument)"
         );
         let fl = (libc::CLONE_VM | libc::CLONE_FS | libc::CLONE_FILES | libc::SIGCHLD) as u64;
         assert_eq!(

@@ -119,6 +119,8 @@ pub enum Arg {
     FutexVal3,
     /// A prctl option (`PR_SET_NAME`).
     PrctlOp,
+    /// prctl's argument at this position, as the option reads it.
+    PrctlArg(usize),
     /// A resource limit number (`RLIMIT_NOFILE`).
     RlimitResource,
     /// A pointer to a `struct rlimit` the kernel reads.
@@ -424,7 +426,7 @@ mod table {
         154 modify_ldt(Int, Ptr, UInt);
         155 pivot_root(Path, Path);
         156 _sysctl(Ptr);
-        157 prctl(PrctlOp, UInt, UInt, UInt, UInt);
+        157 prctl(PrctlOp, PrctlArg(1), PrctlArg(2), PrctlArg(3), PrctlArg(4));
         158 arch_prctl(ArchPrctl, Ptr);
         159 adjtimex(Ptr);
         160 setrlimit(RlimitResource, Rlimit);
