@@ -108,6 +108,26 @@ struct Container {
     root_watch: Option<RootWatch>,
 }
 
+impl Container {
+    /// A container just created: not started, its stdio kept for start.
+    fn created(id: &str, cfg: ContainerConfig, tag: Arc<ContainerTag>, stdio: Stdio) -> Container {
+        Container {
+            id: id.to_string(),
+            root_watch: RootWatch::open(&cfg.root),
+            tag,
+            cfg,
+            status: Status::Created,
+            init: None,
+            exit: None,
+            reason: None,
+            tty: None,
+            stdio: Some(stdio),
+            created: now_rfc3339(),
+            destroyed: false,
+        }
+    }
+}
+
 /// A process started by `exec`.
 struct ExecProcess {
     tg: Arc<ThreadGroup>,
@@ -224,20 +244,8 @@ impl Sandbox {
                 kernel.root_pidns.new_child().unwrap_or_else(|_| kernel.root_pidns.clone())
             }
         };
-        let root = Container {
-            id: id.to_string(),
-            root_watch: RootWatch::open(&cfg.root),
-            tag: super::memory::new_tag(id, &cfg, kernel.namespaces(pidns)),
-            cfg,
-            status: Status::Created,
-            init: None,
-            exit: None,
-            reason: None,
-            tty: None,
-            stdio: Some(stdio),
-            created: now_rfc3339(),
-            destroyed: false,
-        };
+        let tag = super::memory::new_tag(id, &cfg, kernel.namespaces(pidns));
+        let root = Container::created(id, cfg, tag, stdio);
         sb.lock().containers.insert(id.to_string(), root);
         let weak: Weak<Sandbox> = Arc::downgrade(&sb);
         kernel.exits.set_hook(Box::new(move |tg, status| {
@@ -362,20 +370,8 @@ impl Sandbox {
             ns.uts = self.kernel.root_uts.copy();
             ns.uts.set_hostname(&h.as_bytes()[..h.len().min(crate::kernel::ns::uts::NAME_MAX)]);
         }
-        let c = Container {
-            id: id.to_string(),
-            root_watch: RootWatch::open(&cfg.root),
-            tag: super::memory::new_tag(id, &cfg, ns),
-            cfg,
-            status: Status::Created,
-            init: None,
-            exit: None,
-            reason: None,
-            tty: None,
-            stdio: Some(stdio),
-            created: now_rfc3339(),
-            destroyed: false,
-        };
+        let tag = super::memory::new_tag(id, &cfg, ns);
+        let c = Container::created(id, cfg, tag, stdio);
         self.persist(&c);
         t.containers.insert(id.to_string(), c);
         Ok(())

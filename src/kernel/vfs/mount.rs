@@ -123,6 +123,14 @@ pub struct NewMount {
     pub dev: u64,
 }
 
+impl NewMount {
+    /// Another mount of what `m` mounts (a bind, a move), showing `root`
+    /// of its file system, with its flags, source and data.
+    pub fn like(m: &Mount, root: Vec<u8>) -> NewMount {
+        NewMount { fs: m.fs.clone(), root, flags: m.flags, source: m.source.clone(), data: m.data.clone(), dev: m.dev }
+    }
+}
+
 /// Every mount of a sandbox.
 #[derive(Clone, Default)]
 pub struct MountTable {
