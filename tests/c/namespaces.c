@@ -200,6 +200,71 @@ static int has_mount(const char *who, const char *point) {
     return found;
 }
 
+/* Writes `text` to a new file `path`. */
+static void put_text(const char *path, const char *text) {
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+    if (fd >= 0) {
+        write(fd, text, strlen(text));
+        close(fd);
+    }
+}
+
+/* Whether `path` holds the line `want`. */
+static int holds(const char *path, const char *want) {
+    char buf[64] = "";
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return 0;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return n > 0 && strcmp(buf, want) == 0;
+}
+
+/* A recursive bind takes the mounts below along, and MS_MOVE moves a
+ * mount with everything mounted below it. In a mount namespace of its own,
+ * on a tmpfs of its own. */
+static void mnt_move(void) {
+    char base[] = "/tmp/mntmv-XXXXXX";
+    if (!mkdtemp(base)) {
+        printf("mkdtemp: %s\n", errno_name(errno));
+        return;
+    }
+    pid_t c = xfork();
+    if (c == 0) {
+        char a[64], sub[64], b[64], to[64], p[96];
+        unshare(CLONE_NEWNS);
+        mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL);
+        mount("tmpfs", base, "tmpfs", 0, "mode=755");
+        snprintf(a, sizeof a, "%s/a", base);
+        snprintf(sub, sizeof sub, "%s/a/sub", base);
+        snprintf(b, sizeof b, "%s/b", base);
+        snprintf(to, sizeof to, "%s/c", base);
+        mkdir(a, 0755);
+        mkdir(sub, 0755);
+        mkdir(b, 0755);
+        mkdir(to, 0755);
+        snprintf(p, sizeof p, "%s/f", a);
+        put_text(p, "top\n");
+        mount("tmpfs", sub, "tmpfs", 0, NULL);
+        snprintf(p, sizeof p, "%s/g", sub);
+        put_text(p, "below\n");
+        EXPECT_OK("rbind", mount(a, b, NULL, MS_BIND | MS_REC, NULL));
+        snprintf(p, sizeof p, "%s/sub/g", b);
+        expect("rbind-has-submount", holds(p, "below\n"), "%s", p);
+        EXPECT_OK("move", mount(b, to, NULL, MS_MOVE, NULL));
+        snprintf(p, sizeof p, "%s/f", to);
+        expect("moved-top", holds(p, "top\n"), "%s", p);
+        snprintf(p, sizeof p, "%s/sub/g", to);
+        expect("moved-submount-too", holds(p, "below\n"), "%s", p);
+        snprintf(p, sizeof p, "%s/sub/g", b);
+        expect("old-place-empty", access(p, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+        umount2(base, MNT_DETACH);
+        _exit(0);
+    }
+    wait_text(c);
+    rmdir(base);
+}
+
 static void mnt(void) {
     char dir[] = "/tmp/mntns-XXXXXX";
     if (!mkdtemp(dir)) {
@@ -275,6 +340,7 @@ static void mnt(void) {
     write_int(q[1], 0);
     wait_text(c);
     rmdir(dir);
+    mnt_move();
 }
 
 int main(int argc, char **argv) {

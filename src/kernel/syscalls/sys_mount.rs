@@ -69,32 +69,12 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
             } else {
                 Vec::new()
             };
-            tab.add(
-                &point,
-                NewMount {
-                    fs: source.mount.fs.clone(),
-                    root: source.fs_path.clone(),
-                    // A bind takes the source mount's flags (MS_REMOUNT changes them).
-                    flags: source.mount.flags,
-                    source: source.mount.source.clone(),
-                    data: source.mount.data.clone(),
-                    dev: source.mount.dev,
-                },
-            );
+            // A bind takes the source mount's flags (MS_REMOUNT changes them).
+            tab.add(&point, NewMount::like(&source.mount, source.fs_path.clone()));
             for m in below {
                 let mut p = point.clone();
                 p.extend_from_slice(&m.point[src_path.len()..]);
-                tab.add(
-                    &p,
-                    NewMount {
-                        fs: m.fs.clone(),
-                        root: m.root.clone(),
-                        flags: m.flags,
-                        source: m.source.clone(),
-                        data: m.data.clone(),
-                        dev: m.dev,
-                    },
-                );
+                tab.add(&p, NewMount::like(&m, m.root.clone()));
             }
             Ok(())
         })?;
@@ -111,18 +91,16 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         let (from, to) = (source.path.clone(), target.path.clone());
         let m = source.mount.clone();
         vfs.change_mounts(|tab| {
-            tab.remove(&from, false)?;
-            tab.add(
-                &to,
-                NewMount {
-                    fs: m.fs.clone(),
-                    root: m.root.clone(),
-                    flags: m.flags,
-                    source: m.source.clone(),
-                    data: m.data.clone(),
-                    dev: m.dev,
-                },
-            );
+            // The mounts below it move along, in the order they were made.
+            let below: Vec<_> =
+                tab.list().into_iter().filter(|b| b.point != from && is_within(&b.point, &from)).collect();
+            tab.remove(&from, true)?;
+            tab.add(&to, NewMount::like(&m, m.root.clone()));
+            for b in below {
+                let mut p = to.clone();
+                p.extend_from_slice(&b.point[from.len()..]);
+                tab.add(&p, NewMount::like(&b, b.root.clone()));
+            }
             Ok(())
         })?;
         return Ok(0);
