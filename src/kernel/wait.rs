@@ -303,7 +303,8 @@ fn block<T>(
     for q in queues {
         q.register(&waker);
     }
-    let sources: Vec<Arc<dyn HostSource>> = queues.iter().filter_map(|q| q.source()).collect();
+    // Looked up once the task is about to sleep: most calls never do.
+    let mut sources: Option<Vec<Arc<dyn HostSource>>> = None;
     let result = loop {
         let seen = waker.seq();
         if let Some(r) = ready() {
@@ -316,10 +317,11 @@ fn block<T>(
             break Err(Errno::ETIMEDOUT);
         }
         crate::platform::about_to_block();
+        let sources = sources.get_or_insert_with(|| queues.iter().filter_map(|q| q.source()).collect());
         if sources.is_empty() {
             waker.sleep(seen, deadline);
         } else {
-            waker.sleep_polling(seen, deadline, &sources);
+            waker.sleep_polling(seen, deadline, sources);
         }
     };
     for q in queues {

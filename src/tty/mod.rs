@@ -133,7 +133,8 @@ impl Attachment {
                 let mut buf = [0u8; 8192];
                 // Until every slave side is closed (EIO) or the host output fails.
                 while let Ok(n) = pty.sink_read(&mut buf) {
-                    let ok = write_all_fd(&std::io::stdout(), &buf[..n]);
+                    // Raw and unbuffered: slave writers write to the same file directly.
+                    let ok = crate::kernel::tty::pty::write_host(&std::io::stdout(), &buf[..n]) == n;
                     pty.sink_release();
                     if !ok {
                         break;
@@ -152,20 +153,6 @@ impl Attachment {
             std::thread::sleep(std::time::Duration::from_millis(5));
         }
     }
-}
-
-/// Writes all of `data` to host descriptor `fd` (raw, unbuffered: slave
-/// writers write to the same file directly).
-fn write_all_fd(fd: &impl std::os::fd::AsFd, mut data: &[u8]) -> bool {
-    while !data.is_empty() {
-        match nix::unistd::write(fd, data) {
-            Ok(0) => return false,
-            Ok(n) => data = &data[n..],
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(_) => return false,
-        }
-    }
-    true
 }
 
 /// Host stdin as the input of a sandbox pty. Whoever gets to it first moves

@@ -29,6 +29,11 @@ fn key(t: &Task, addr: u64) -> Result<FutexKey, Errno> {
 /// Reads a `struct timespec`, rejecting values Linux rejects.
 pub fn read_timespec(t: &Task, addr: u64) -> Result<Duration, Errno> {
     let [sec, nsec] = t.mem().read_u64s::<2>(addr)?.map(|w| w as i64);
+    timespec_duration(sec, nsec)
+}
+
+/// A timespec's fields as a duration; EINVAL for what Linux rejects.
+pub fn timespec_duration(sec: i64, nsec: i64) -> Result<Duration, Errno> {
     if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
         return Err(Errno::EINVAL);
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::sys_futex::read_timespec;
+use super::sys_futex::{read_timespec, timespec_duration};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
@@ -340,15 +340,7 @@ pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
         }
     }
     let word = |b: &[u8; 16], i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    let timeout = if a[4] != 0 {
-        let (sec, nsec) = (word(&ts, 0) as i64, word(&ts, 1) as i64);
-        if sec < 0 || !(0..1_000_000_000).contains(&nsec) {
-            return Err(Errno::EINVAL);
-        }
-        Some(Duration::new(sec as u64, nsec as u32))
-    } else {
-        None
-    };
+    let timeout = if a[4] != 0 { Some(timespec_duration(word(&ts, 0) as i64, word(&ts, 1) as i64)?) } else { None };
     let mask = if a[5] != 0 {
         let (ptr, size) = (word(&arg, 0), word(&arg, 1));
         if ptr != 0 && size != 8 {

@@ -178,14 +178,24 @@ impl Pty {
     /// Output for the master side. EIO once no slave is open (after one
     /// was) and everything was read.
     pub fn master_read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        self.read_output(buf, nonblock, false)
+    }
+
+    /// Takes queued output into `buf`; with `take_sink`, only once the sink
+    /// is free, and then holds it until `sink_release`.
+    fn read_output(&self, buf: &mut [u8], nonblock: bool, take_sink: bool) -> Result<usize, Errno> {
         let r = block_until(&[&self.master_q], None, || {
             let mut st = self.lock();
+            if take_sink && st.sink_busy {
+                return None;
+            }
             if !st.to_master.is_empty() {
                 let was_full = st.to_master.len() >= MAX_OUTPUT;
                 let n = buf.len().min(st.to_master.len());
                 for (d, s) in buf[..n].iter_mut().zip(st.to_master.drain(..n)) {
                     *d = s;
                 }
+                st.sink_busy |= take_sink;
                 return Some(Ok((n, was_full)));
             }
             if st.slave_opened && st.slaves == 0 {
@@ -216,30 +226,7 @@ impl Pty {
     /// The pump's read: like `master_read`, and it takes the sink until
     /// `sink_release`.
     pub fn sink_read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
-        let r = block_until(&[&self.master_q], None, || {
-            let mut st = self.lock();
-            if st.sink_busy {
-                return None;
-            }
-            if !st.to_master.is_empty() {
-                let was_full = st.to_master.len() >= MAX_OUTPUT;
-                let n = buf.len().min(st.to_master.len());
-                for (d, s) in buf[..n].iter_mut().zip(st.to_master.drain(..n)) {
-                    *d = s;
-                }
-                st.sink_busy = true;
-                return Some(Ok((n, was_full)));
-            }
-            if st.slave_opened && st.slaves == 0 {
-                return Some(Err(Errno::EIO));
-            }
-            None
-        });
-        let (n, was_full) = r?;
-        if was_full {
-            self.slave_q.notify_all();
-        }
-        Ok(n)
+        self.read_output(buf, false, true)
     }
 
     /// Makes `src` (host input of the master) served by the tasks that
@@ -257,15 +244,7 @@ impl Pty {
     /// Writes `out` to the sink `fd` (taken by the caller); what the host
     /// does not take now goes back to the head of the queue for the pump.
     fn write_direct(&self, fd: &OwnedFd, out: &[u8]) {
-        let mut done = 0;
-        while done < out.len() {
-            match nix::unistd::write(fd, &out[done..]) {
-                Ok(0) => break,
-                Ok(n) => done += n,
-                Err(nix::errno::Errno::EINTR) => continue,
-                Err(_) => break,
-            }
-        }
+        let done = write_host(fd, out);
         let mut st = self.lock();
         for &b in out[done..].iter().rev() {
             st.to_master.push_front(b);
@@ -508,6 +487,21 @@ impl Terminal for Pty {
     fn rdev(&self) -> u64 {
         makedev(PTS_MAJOR, self.index)
     }
+}
+
+/// Writes as much of `data` to host descriptor `fd` as it takes (retrying
+/// after signals); returns how much that was.
+pub fn write_host(fd: &impl std::os::fd::AsFd, data: &[u8]) -> usize {
+    let mut done = 0;
+    while done < data.len() {
+        match nix::unistd::write(fd, &data[done..]) {
+            Ok(0) => break,
+            Ok(n) => done += n,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(_) => break,
+        }
+    }
+    done
 }
 
 fn pty_stat(pty: &Pty, master: bool) -> Stat {

@@ -386,6 +386,23 @@ impl ProcessMemory {
 /// more would make it allocate).
 const FAST_IOV: usize = 8;
 
+/// The application side of a multi-part copy, and how many bytes it moves.
+fn remote_iovecs<B: AsRef<[u8]>>(parts: &[(u64, B)]) -> (Vec<libc::iovec>, usize) {
+    let iov: Vec<libc::iovec> =
+        parts.iter().map(|(a, b)| libc::iovec { iov_base: *a as *mut _, iov_len: b.as_ref().len() }).collect();
+    let total = iov.iter().map(|v| v.iov_len).sum();
+    (iov, total)
+}
+
+/// A process_vm call's result: all of `want` bytes, or EFAULT.
+fn all_copied(n: isize, want: usize) -> Result<(), Errno> {
+    if n as usize == want {
+        Ok(())
+    } else {
+        Err(Errno::EFAULT)
+    }
+}
+
 impl UserMemory for ProcessMemory {
     fn read_many(&self, parts: &mut [(u64, &mut [u8])]) -> Result<(), Errno> {
         if parts.len() > FAST_IOV {
@@ -394,25 +411,19 @@ impl UserMemory for ProcessMemory {
             }
             return Ok(());
         }
-        let want: usize = parts.iter().map(|(_, b)| b.len()).sum();
+        let (remote, want) = remote_iovecs(parts);
         if want == 0 {
             return Ok(());
         }
         let local: Vec<libc::iovec> =
             parts.iter_mut().map(|(_, b)| libc::iovec { iov_base: b.as_mut_ptr().cast(), iov_len: b.len() }).collect();
-        let remote: Vec<libc::iovec> =
-            parts.iter().map(|(a, b)| libc::iovec { iov_base: *a as *mut _, iov_len: b.len() }).collect();
         // SAFETY: `local` describes exclusively borrowed buffers of ours
         // that outlive the call; the remote side is only touched by the
         // kernel, which checks it.
         let n = unsafe {
             libc::process_vm_readv(self.pid, local.as_ptr(), local.len() as _, remote.as_ptr(), remote.len() as _, 0)
         };
-        if n as usize == want {
-            Ok(())
-        } else {
-            Err(Errno::EFAULT)
-        }
+        all_copied(n, want)
     }
 
     fn write_many(&self, parts: &[(u64, &[u8])]) -> Result<(), Errno> {
@@ -422,24 +433,18 @@ impl UserMemory for ProcessMemory {
             }
             return Ok(());
         }
-        let want: usize = parts.iter().map(|(_, b)| b.len()).sum();
+        let (remote, want) = remote_iovecs(parts);
         if want == 0 {
             return Ok(());
         }
         let local: Vec<libc::iovec> =
             parts.iter().map(|(_, b)| libc::iovec { iov_base: b.as_ptr() as *mut _, iov_len: b.len() }).collect();
-        let remote: Vec<libc::iovec> =
-            parts.iter().map(|(a, b)| libc::iovec { iov_base: *a as *mut _, iov_len: b.len() }).collect();
         // SAFETY: `local` describes borrowed buffers of ours, only read by
         // the kernel.
         let n = unsafe {
             libc::process_vm_writev(self.pid, local.as_ptr(), local.len() as _, remote.as_ptr(), remote.len() as _, 0)
         };
-        if n as usize == want {
-            Ok(())
-        } else {
-            Err(Errno::EFAULT)
-        }
+        all_copied(n, want)
     }
 
     fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {

@@ -72,6 +72,10 @@ thread_local! {
 /// Tells the stub thread of the calling sentry thread that its syscall will
 /// take a while (the sentry is going to sleep): it stops spinning.
 pub fn about_to_block() {
+    if spin_us() == 0 {
+        // Stubs do not spin: nothing to tell.
+        return;
+    }
     BLOCK_HINT.with(|h| {
         if let Some((space, base)) = h.borrow().as_ref() {
             space.region.word(base + SLOT_SENTRY_BLOCKED).store(1, Ordering::Relaxed);
@@ -338,9 +342,13 @@ impl StubThread {
 
     /// Writes `regs` into the frame the thread returns through.
     pub fn set_regs(&self, regs: &Regs) -> Result<(), PlatformError> {
-        let mut m: Vec<u8> = sigcontext::gregs(regs).iter().flat_map(|v| v.to_ne_bytes()).collect();
-        // cs, gs, fs, ss: 64-bit code and stack segments, always.
-        m.extend_from_slice(&(USER_CS | (USER_SS << 48)).to_ne_bytes());
+        // The general registers, then cs, gs, fs, ss: 64-bit code and
+        // stack segments, always. On the stack: this runs every syscall.
+        let mut m = [0u8; (sigcontext::GREGS + 1) * 8];
+        let words = sigcontext::gregs(regs).into_iter().chain([USER_CS | (USER_SS << 48)]);
+        for (chunk, w) in m.chunks_exact_mut(8).zip(words) {
+            chunk.copy_from_slice(&w.to_ne_bytes());
+        }
         let r = self.region();
         r.write(self.uc + UC_MCONTEXT, &m);
         // The host mask of a stub thread is always empty in application
@@ -364,13 +372,15 @@ impl StubThread {
     fn run(&mut self, regs: &mut Regs) -> Result<Stop, PlatformError> {
         self.sync_tls(regs)?;
         self.set_regs(regs)?;
-        self.region().word(self.base() + SLOT_SENTRY_BLOCKED).store(0, Ordering::Relaxed);
-        BLOCK_HINT.with(|h| {
-            let mut h = h.borrow_mut();
-            if !h.as_ref().is_some_and(|(sp, off)| Arc::ptr_eq(sp, &self.space) && *off == self.base()) {
-                *h = Some((self.space.clone(), self.base()));
-            }
-        });
+        if spin_us() > 0 {
+            self.region().word(self.base() + SLOT_SENTRY_BLOCKED).store(0, Ordering::Relaxed);
+            BLOCK_HINT.with(|h| {
+                let mut h = h.borrow_mut();
+                if !h.as_ref().is_some_and(|(sp, off)| Arc::ptr_eq(sp, &self.space) && *off == self.base()) {
+                    *h = Some((self.space.clone(), self.base()));
+                }
+            });
+        }
         self.kick_slot(SLOT_RUN);
         self.wait_while(SLOT_RUN)?;
         self.take_event()?;
