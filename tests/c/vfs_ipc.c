@@ -162,6 +162,68 @@ static void g_pipes(void) {
     expect("big-transfer", got == 64LL << 20, "%lld", got);
 }
 
+/* pselect6 as the raw syscall: which argument faults or is invalid decides
+ * the errno, in Linux's order (mask argument, timeout, mask, nfds, sets);
+ * results and the time left are written back. */
+static long raw_pselect6(int n, void *r, void *w, void *e, void *ts, void *arg) {
+    return syscall(SYS_pselect6, n, r, w, e, ts, arg);
+}
+
+static void pselect6_checks(void) {
+    int p[2];
+    pipe(p);
+    write(p[1], "x", 1);
+    void *bad = (void *)16;
+    fd_set r, e;
+    struct timespec zero = {0, 0}, neg = {-1, 0};
+    sigset_t mask;
+    sigemptyset(&mask);
+    struct { void *ptr; size_t size; } arg = {&mask, 8}, badsize = {&mask, 4}, badptr = {bad, 8};
+#define SET_R() do { FD_ZERO(&r); FD_SET(p[0], &r); } while (0)
+    SET_R();
+    long n = raw_pselect6(p[0] + 1, &r, NULL, NULL, &zero, &arg);
+    expect("pselect6-ready", n == 1 && FD_ISSET(p[0], &r), "%ld", n);
+    SET_R();
+    struct timespec five = {5, 0};
+    n = raw_pselect6(p[0] + 1, &r, NULL, NULL, &five, &arg);
+    expect("pselect6-ready-time-left", n == 1 && five.tv_sec >= 4 && five.tv_sec <= 5, "%ld %ld.%09ld", n,
+           (long)five.tv_sec, five.tv_nsec);
+    SET_R();
+    FD_ZERO(&e);
+    FD_SET(p[0], &e);
+    n = raw_pselect6(p[0] + 1, &r, NULL, &e, &zero, NULL);
+    expect("pselect6-readline-probe", n == 1 && FD_ISSET(p[0], &r) && !FD_ISSET(p[0], &e), "%ld", n);
+    SET_R();
+    errno = 0;
+    n = raw_pselect6(p[0] + 1, &r, NULL, NULL, bad, &badsize);
+    expect_ret("pselect6-timeout-fault-first", n, errno, -1, EFAULT);
+    n = raw_pselect6(p[0] + 1, &r, NULL, NULL, &neg, bad);
+    expect_ret("pselect6-arg-fault-first", n, errno, -1, EFAULT);
+    n = raw_pselect6(p[0] + 1, &r, NULL, NULL, &neg, &badsize);
+    expect_ret("pselect6-timeout-inval", n, errno, -1, EINVAL);
+    n = raw_pselect6(-1, &r, NULL, NULL, &zero, bad);
+    expect_ret("pselect6-arg-fault", n, errno, -1, EFAULT);
+    n = raw_pselect6(-1, bad, NULL, NULL, &zero, &badsize);
+    expect_ret("pselect6-mask-size", n, errno, -1, EINVAL);
+    n = raw_pselect6(-1, &r, NULL, NULL, &zero, &badptr);
+    expect_ret("pselect6-mask-fault-before-nfds", n, errno, -1, EFAULT);
+    n = raw_pselect6(-1, bad, NULL, NULL, &zero, &arg);
+    expect_ret("pselect6-nfds-before-sets", n, errno, -1, EINVAL);
+    n = raw_pselect6(p[0] + 1, &r, bad, NULL, &zero, &arg);
+    expect_ret("pselect6-set-fault", n, errno, -1, EFAULT);
+    /* The time left is written back (no STICKY_TIMEOUTS). */
+    char c;
+    read(p[0], &c, 1);
+    SET_R();
+    struct timespec ts = {0, 30 * 1000 * 1000};
+    n = raw_pselect6(p[0] + 1, &r, NULL, NULL, &ts, &arg);
+    expect("pselect6-timeout-left", n == 0 && !FD_ISSET(p[0], &r) && ts.tv_sec == 0 && ts.tv_nsec == 0,
+           "%ld %ld.%09ld", n, (long)ts.tv_sec, ts.tv_nsec);
+#undef SET_R
+    close(p[0]);
+    close(p[1]);
+}
+
 static void g_poll(void) {
     int p[2];
     pipe(p);
@@ -233,6 +295,7 @@ static void g_poll(void) {
     struct pollfd bad = {999, POLLIN, 0};
     n = poll(&bad, 1, 0);
     expect("pollnval", n == 1 && bad.revents == POLLNVAL, "%x", bad.revents);
+    pselect6_checks();
     /* A regular file is always ready. */
     scratch_init();
     put_file("f", "x");

@@ -200,20 +200,38 @@ struct FdSets {
     sets: [Option<(u64, Vec<u64>)>; 3],
 }
 
-fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
+/// How many descriptors select looks at (`nfds`, bounded as Linux bounds it
+/// by the descriptor limit) and how many bytes each set has.
+fn fdset_span(t: &Task, nfds: i32) -> Result<(usize, usize), Errno> {
     if nfds < 0 {
         return Err(Errno::EINVAL);
     }
     let nfds = (nfds as usize).min(t.rlimit(libc::RLIMIT_NOFILE) as usize).min(1 << 20);
+    Ok((nfds, nfds.div_ceil(8)))
+}
+
+/// Buffers for the sets the application passed (empty where it passed none).
+fn fdset_buffers(addrs: [u64; 3], bytes: usize) -> [Vec<u8>; 3] {
+    addrs.map(|a| vec![0u8; if a != 0 { bytes } else { 0 }])
+}
+
+/// The (address, buffer) pairs to copy the sets into.
+fn fdset_parts(addrs: [u64; 3], raws: &mut [Vec<u8>; 3]) -> Vec<(u64, &mut [u8])> {
+    addrs.iter().zip(raws.iter_mut()).filter(|(&a, _)| a != 0).map(|(&a, r)| (a, r.as_mut_slice())).collect()
+}
+
+fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
+    let (nfds, bytes) = fdset_span(t, nfds)?;
+    let mut raws = fdset_buffers(addrs, bytes);
+    // The sets in one copy.
+    t.mem().read_many(&mut fdset_parts(addrs, &mut raws))?;
+    Ok(parse_fdsets(nfds, addrs, raws))
+}
+
+/// Turns the copied sets into words, bits beyond `nfds` cleared.
+fn parse_fdsets(nfds: usize, addrs: [u64; 3], raws: [Vec<u8>; 3]) -> FdSets {
     let words = nfds.div_ceil(64);
     let mut sets: [Option<(u64, Vec<u64>)>; 3] = [None, None, None];
-    // The sets in one copy.
-    let mut raws: Vec<Vec<u8>> = addrs.iter().map(|&a| vec![0u8; if a != 0 { nfds.div_ceil(8) } else { 0 }]).collect();
-    {
-        let mut parts: Vec<(u64, &mut [u8])> =
-            addrs.iter().zip(raws.iter_mut()).filter(|(&a, _)| a != 0).map(|(&a, r)| (a, r.as_mut_slice())).collect();
-        t.mem().read_many(&mut parts)?;
-    }
     for (i, (&addr, mut raw)) in addrs.iter().zip(raws).enumerate() {
         if addr != 0 {
             raw.resize(words * 8, 0);
@@ -227,7 +245,7 @@ fn read_fdsets(t: &Task, nfds: i32, addrs: [u64; 3]) -> Result<FdSets, Errno> {
             sets[i] = Some((addr, w));
         }
     }
-    Ok(FdSets { nfds, sets })
+    FdSets { nfds, sets }
 }
 
 /// Bytes to write to an application address.
@@ -235,13 +253,7 @@ type UserWrite = (u64, Vec<u8>);
 
 /// The shared body of select and pselect6: the count, and the sets to
 /// write back (with the caller's timeout, in one copy).
-fn do_select(
-    t: &mut Task,
-    nfds: i32,
-    addrs: [u64; 3],
-    timeout: Option<Duration>,
-) -> Result<(u64, Vec<UserWrite>), Errno> {
-    let mut fs = read_fdsets(t, nfds, addrs)?;
+fn do_select(t: &mut Task, mut fs: FdSets, timeout: Option<Duration>) -> Result<(u64, Vec<UserWrite>), Errno> {
     let ev = [libc::POLLIN, libc::POLLOUT, libc::POLLPRI];
     let mut entries: Vec<PollEntry> = Vec::new();
     for fd in 0..fs.nfds {
@@ -308,7 +320,8 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
         None
     };
     let start = Instant::now();
-    let (n, out) = do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout)?;
+    let fs = read_fdsets(t, a[0] as i32, [a[1], a[2], a[3]])?;
+    let (n, out) = do_select(t, fs, timeout)?;
     let left = timeout.map(|d| {
         let left = d.saturating_sub(start.elapsed());
         (a[4], [left.as_secs(), left.subsec_micros() as u64])
@@ -317,41 +330,80 @@ pub fn select(t: &mut Task, a: &Args) -> SysResult {
     Ok(n)
 }
 
+/// The `i`th word of a 16-byte argument.
+fn word(b: &[u8; 16], i: usize) -> u64 {
+    u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]))
+}
+
+/// The mask pointer of pselect6's {pointer, size} argument (0: none).
+fn pselect6_mask(arg: &[u8; 16], given: bool) -> Result<u64, Errno> {
+    let (ptr, size) = (word(arg, 0), word(arg, 1));
+    if !given {
+        return Ok(0);
+    }
+    if ptr != 0 && size != 8 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(ptr)
+}
+
+/// Which error a pselect6 whose arguments did not all copy gets, in Linux's
+/// order: the mask argument, the timeout (EFAULT, EINVAL), the mask size and
+/// the mask, then nfds and the sets.
+fn pselect6_fault(t: &Task, a: &Args) -> Errno {
+    let check = || -> Result<(), Errno> {
+        let mut arg = [0u8; 16];
+        if a[5] != 0 {
+            t.mem().read_bytes(a[5], &mut arg)?;
+        }
+        if a[4] != 0 {
+            read_timespec(t, a[4])?;
+        }
+        let mask = pselect6_mask(&arg, a[5] != 0)?;
+        if mask != 0 {
+            t.mem().read_u64(mask)?;
+        }
+        read_fdsets(t, a[0] as i32, [a[1], a[2], a[3]])?;
+        // Memory that faulted a moment ago reads now (another thread
+        // mapped it): still a fault for this call.
+        Err(Errno::EFAULT)
+    };
+    check().err().unwrap_or(Errno::EFAULT)
+}
+
 /// Implements pselect6(2).
 pub fn pselect6(t: &mut Task, a: &Args) -> SysResult {
-    // The timeout and the {mask pointer, size} pair in one copy.
+    let addrs = [a[1], a[2], a[3]];
+    let span = fdset_span(t, a[0] as i32);
+    // The timeout, the {mask pointer, size} pair and the sets in one copy:
+    // a shell waiting for a key makes this call twice per keystroke.
     let mut ts = [0u8; 16];
     let mut arg = [0u8; 16];
-    {
-        let mut parts: Vec<(u64, &mut [u8])> = Vec::with_capacity(2);
+    let mut raws = fdset_buffers(addrs, span.map_or(0, |(_, bytes)| bytes));
+    let copied = {
+        let mut parts: Vec<(u64, &mut [u8])> = Vec::with_capacity(5);
         if a[4] != 0 {
             parts.push((a[4], &mut ts));
         }
         if a[5] != 0 {
             parts.push((a[5], &mut arg));
         }
-        if t.mem().read_many(&mut parts).is_err() {
-            // Which error, in Linux's order: the timeout (EFAULT, EINVAL),
-            // then the mask argument.
-            if a[4] != 0 {
-                read_timespec(t, a[4])?;
-            }
-            return Err(Errno::EFAULT);
+        if span.is_ok() {
+            parts.extend(fdset_parts(addrs, &mut raws));
         }
-    }
-    let word = |b: &[u8; 16], i: usize| u64::from_ne_bytes(b[i * 8..i * 8 + 8].try_into().unwrap_or([0; 8]));
-    let timeout = if a[4] != 0 { Some(timespec_duration(word(&ts, 0) as i64, word(&ts, 1) as i64)?) } else { None };
-    let mask = if a[5] != 0 {
-        let (ptr, size) = (word(&arg, 0), word(&arg, 1));
-        if ptr != 0 && size != 8 {
-            return Err(Errno::EINVAL);
-        }
-        ptr
-    } else {
-        0
+        t.mem().read_many(&mut parts).is_ok()
     };
+    if !copied {
+        return Err(pselect6_fault(t, a));
+    }
+    let timeout = if a[4] != 0 { Some(timespec_duration(word(&ts, 0) as i64, word(&ts, 1) as i64)?) } else { None };
+    let mask = pselect6_mask(&arg, a[5] != 0)?;
     let start = Instant::now();
-    let (n, out) = with_sigmask(t, mask, |t| do_select(t, a[0] as i32, [a[1], a[2], a[3]], timeout))?;
+    // The mask is copied (EFAULT) before nfds is looked at (EINVAL).
+    let (n, out) = with_sigmask(t, mask, |t| {
+        let (nfds, _) = span?;
+        do_select(t, parse_fdsets(nfds, addrs, raws), timeout)
+    })?;
     let left = timeout.map(|d| {
         let left = d.saturating_sub(start.elapsed());
         (a[4], [left.as_secs(), left.subsec_nanos() as u64])
