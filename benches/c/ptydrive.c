@@ -1,7 +1,10 @@
 /* Runs a command on a fresh pty (natively: it is the "outer terminal") and
  * measures what goes through the terminal.
  *   ptydrive echo COUNT -- CMD...   mean keystroke echo latency (type 'x',
- *                                   wait for it to come back), in us
+ *                                   wait for it to come back), in us; the
+ *                                   next key follows the echo at once
+ *   ptydrive typed COUNT -- CMD...  the same with 10 ms between keys (a fast
+ *                                   typist): each key finds the machine idle
  *   ptydrive drain -- CMD...        throughput of everything CMD prints to
  *                                   the terminal until it exits, in MiB/s
  */
@@ -45,8 +48,9 @@ static int wait_for(int fd, char c) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: ptydrive echo COUNT -- CMD... | drain -- CMD...\n"); return 2; }
-    int echo = strcmp(argv[1], "echo") == 0;
+    if (argc < 4) { fprintf(stderr, "usage: ptydrive echo|typed COUNT -- CMD... | drain -- CMD...\n"); return 2; }
+    int typed = strcmp(argv[1], "typed") == 0;
+    int echo = typed || strcmp(argv[1], "echo") == 0;
     int count = echo ? atoi(argv[2]) : 0;
     int cmd = echo ? 4 : 3;
     if (cmd >= argc || strcmp(argv[cmd - 1], "--") != 0) { fprintf(stderr, "ptydrive: missing --\n"); return 2; }
@@ -64,6 +68,7 @@ int main(int argc, char **argv) {
         double total = 0;
         for (int i = 0; i < count; i++) {
             if (i % 50 == 49) { write(fd, "\x15", 1); drain_quiet(fd, 50); }
+            if (typed) usleep(10000);
             double t0 = now_us();
             write(fd, "x", 1);
             if (wait_for(fd, 'x') != 0) { fprintf(stderr, "ptydrive: no echo\n"); kill(pid, SIGKILL); return 1; }

@@ -112,7 +112,8 @@ enum Measure {
     Wall { runs: usize, quick_runs: usize },
     /// The command runs on a fresh pty driven by `benches/c/ptydrive.c` (run natively, as the
     /// outer terminal), which prints the result: `echo` (keystroke echo latency over `count`
-    /// keys, a tenth with `--quick`) or `drain` (throughput of the terminal output).
+    /// keys, a tenth with `--quick`, each typed as soon as the last one's echo arrived),
+    /// `typed` (the same with 10 ms between keys) or `drain` (throughput of the terminal output).
     InPty { mode: &'static str, count: u64 },
 }
 
@@ -247,6 +248,15 @@ const WORKLOADS: &[Workload] = &[
         // Keystroke echo through an interactive bash (readline echoes each key itself).
         argv: |_| ["/bin/bash", "--norc", "--noprofile", "-i"].iter().map(|s| s.to_string()).collect(),
         measure: Measure::InPty { mode: "echo", count: 300 },
+        target: Target::VsNative(2.0),
+    },
+    Workload {
+        name: "tty-echo-typed",
+        issue: "5",
+        // The same at a typist's pace: every key arrives at an idle machine, so it also pays
+        // for waking the CPUs up (which back-to-back keys hide).
+        argv: |_| ["/bin/bash", "--norc", "--noprofile", "-i"].iter().map(|s| s.to_string()).collect(),
+        measure: Measure::InPty { mode: "typed", count: 200 },
         target: Target::VsNative(2.0),
     },
     Workload {
@@ -572,7 +582,7 @@ fn measure(w: &Workload, runner: &Runner, ctx: &Ctx, timeout: Duration) -> Resul
         }
         Measure::InPty { mode, count } => {
             let mut full = vec![ctx.bin("ptydrive"), mode.to_string()];
-            if mode == "echo" {
+            if mode != "drain" {
                 full.push(ctx.count(count));
             }
             full.push("--".into());
