@@ -101,3 +101,31 @@ fn the_largest_process_goes_and_events_and_state_show_it() {
     assert_eq!(evs.last().unwrap()["type"], "exit", "{}", o.stdout);
     w.husk(&["delete", "o1"]).ok();
 }
+
+#[test]
+fn oom_score_adj_picks_the_victim() {
+    let w = World::new("oci-oom-adj");
+    // A smaller process that asks to go first (oom_score_adj 1000) holds
+    // 24 MiB; the larger one that passes the limit then lives on. Without
+    // the adjustment the larger one is the victim (the test above).
+    let b = hog_bundle(
+        &w,
+        "b",
+        &[
+            "sh",
+            "-c",
+            "sh -c 'echo 1000 > /proc/self/oom_score_adj; exec memhog 24 hold' > /tmp/small & sleep 1
+             memhog 44 > /dev/null; echo big=$? > /tmp/status; wait $!; echo small=$? >> /tmp/status
+             echo -1000 > /proc/self/oom_score_adj; cat /proc/self/oom_score >> /tmp/status; sleep 1000",
+        ],
+        Some(LIMIT),
+    );
+    w.husk(&["run", "-d", "-b", b.to_str().unwrap(), "a1"]).ok();
+    let status = || w.husk(&["exec", "a1", "cat", "/tmp/status"]).stdout;
+    eventually("both hogs are done", Duration::from_secs(60), || status().lines().count() == 3);
+    // The exempt shell's score is 0.
+    assert_eq!(status(), "big=0\nsmall=137\n0\n");
+    assert_eq!(w.husk(&["exec", "a1", "cat", "/tmp/small"]).stdout, "touched 24 MiB\n");
+    w.husk(&["kill", "a1", "KILL"]).ok();
+    w.husk(&["delete", "a1"]).ok();
+}

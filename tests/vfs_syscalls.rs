@@ -46,4 +46,5 @@ groups! { "vfs_proc":
     proc_magic_links => "links",
     proc_system_files => "system",
     dev_nodes => "dev",
+    oom_score_adj => "oom",
 }

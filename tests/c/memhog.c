@@ -1,12 +1,14 @@
 /*
- * Touches memory: `memhog MIB [big]` allocates MIB mebibytes, 1 MiB at a
- * time (or in one block with `big`), writes every page, and prints
- * "touched MIB MiB". Under a memory limit smaller than that it should be
- * killed (SIGKILL) before it prints.
+ * Touches memory: `memhog MIB [big|hold]` allocates MIB mebibytes, 1 MiB
+ * at a time (or in one block with `big`), writes every page, and prints
+ * "touched MIB MiB"; with `hold` it then waits for a signal, keeping the
+ * memory. Under a memory limit smaller than that it should be killed
+ * (SIGKILL) before it prints.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -34,5 +36,7 @@ int main(int argc, char **argv) {
         }
     }
     printf("touched %ld MiB\n", mib);
+    if (argc > 2 && strcmp(argv[2], "hold") == 0)
+        pause();
     return 0;
 }

@@ -7,7 +7,10 @@
  */
 #include "vfs_test.h"
 
+#include <linux/capability.h>
+#include <signal.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
@@ -342,8 +345,76 @@ static void g_dev(void) {
     EXPECT_OK("ptmx-exists", access("/dev/ptmx", F_OK));
 }
 
+/* /proc/PID/oom_score_adj is kept per process: read back, inherited over
+ * fork, range-checked, and below its floor only with CAP_SYS_RESOURCE (the
+ * checks drop that capability first: a container's root may lack it).
+ * oom_score follows it. */
+static int write_adj(const char *path, const char *v) {
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return -1;
+    int r = write(fd, v, strlen(v)) < 0 ? -1 : 0;
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r;
+}
+
+static long read_long(const char *path) {
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -99999;
+    read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return atol(buf);
+}
+
+static void g_oom(void) {
+    struct __user_cap_header_struct h = {_LINUX_CAPABILITY_VERSION_3, 0};
+    struct __user_cap_data_struct d[2];
+    syscall(SYS_capget, &h, d);
+    d[CAP_SYS_RESOURCE / 32].effective &= ~(1u << (CAP_SYS_RESOURCE % 32));
+    EXPECT_OK("drop-cap-sys-resource", syscall(SYS_capset, &h, d));
+    const char *adj = "/proc/self/oom_score_adj";
+    long base = read_long("/proc/self/oom_score");
+    expect("score-in-range", base >= 0 && base <= 2000, "%ld", base);
+    EXPECT_OK("raise-to-500", write_adj(adj, "500\n"));
+    expect("reads-back-500", read_long(adj) == 500, "%ld", read_long(adj));
+    long high = read_long("/proc/self/oom_score");
+    expect("score-follows-adj", high > base && high <= 2000, "%ld after %ld", high, base);
+    EXPECT_OK("lower-to-200", write_adj(adj, "200"));
+    EXPECT_ERR("below-floor-eacces", write_adj(adj, "-1"), EACCES);
+    EXPECT_ERR("too-large-einval", write_adj(adj, "1001"), EINVAL);
+    EXPECT_ERR("too-small-einval", write_adj(adj, "-1001"), EINVAL);
+    EXPECT_ERR("garbage-einval", write_adj(adj, "abc"), EINVAL);
+    expect("unchanged-after-errors", read_long(adj) == 200, "%ld", read_long(adj));
+    pid_t c = xfork();
+    if (c == 0) {
+        expect("child-inherits", read_long(adj) == 200, "%ld", read_long(adj));
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    char path[64];
+    c = xfork();
+    if (c == 0) {
+        pause();
+        _exit(0);
+    }
+    snprintf(path, sizeof path, "/proc/%d/oom_score_adj", c);
+    EXPECT_OK("set-childs", write_adj(path, "1000"));
+    expect("childs-own-value", read_long(path) == 1000 && read_long(adj) == 200, "%ld %ld", read_long(path),
+           read_long(adj));
+    snprintf(path, sizeof path, "/proc/%d/oom_score", c);
+    long child = read_long(path);
+    expect("childs-score", child > high, "%ld vs %ld", child, high);
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+}
+
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
+    {"oom", g_oom},
 };
 
 int main(int argc, char **argv) {

@@ -26,6 +26,8 @@ mod sys_timer;
 mod sys_xattr;
 mod table;
 
+pub use sys_ident::CAP_SYS_RESOURCE;
+
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
 

@@ -325,6 +325,7 @@ impl Task {
             timers: Default::default(),
             execed: AtomicBool::new(false),
             privs: Mutex::new(self.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            oom_adj: self.tg.oom_adj.inherit(),
         })
     }
 }

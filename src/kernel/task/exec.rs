@@ -340,6 +340,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         timers: Default::default(),
         execed: AtomicBool::new(true),
         privs: Mutex::new(privs),
+        oom_adj: Default::default(),
     });
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =

@@ -207,6 +207,8 @@ pub struct ThreadGroup {
     pub execed: AtomicBool,
     /// Capabilities, fs ids and prctl attributes. Taken after `creds`.
     pub privs: Mutex<Privileges>,
+    /// `oom_score_adj` (kernel/oom.rs).
+    pub oom_adj: crate::kernel::oom::OomAdj,
 }
 
 impl ThreadGroup {

@@ -62,17 +62,21 @@ impl ProcFile {
         let put: Option<Put> = match e {
             PidEntry::Comm => Some(Box::new(move |data: &[u8]| {
                 let t = task2.as_ref().and_then(Weak::upgrade).ok_or(Errno::ESRCH)?;
-                let _ = &tg2;
                 let name = data.strip_suffix(b"\n").unwrap_or(data);
                 *t.comm.lock().unwrap_or_else(|e| e.into_inner()) = name[..name.len().min(15)].to_vec();
                 Ok(())
             })),
-            PidEntry::OomScoreAdj => Some(Box::new(|data: &[u8]| {
+            PidEntry::OomScoreAdj => Some(Box::new(move |data: &[u8]| {
+                let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
                 let v: i32 = std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)?;
-                if !(-1000..=1000).contains(&v) {
-                    return Err(Errno::EINVAL);
-                }
-                Ok(())
+                // Below the floor needs the writer's CAP_SYS_RESOURCE.
+                let privileged = crate::kernel::wait::current().is_some_and(|w| {
+                    w.tg.privs
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .capable(crate::kernel::syscalls::CAP_SYS_RESOURCE)
+                });
+                tg.oom_adj.set(v, privileged)
             })),
             _ => None,
         };

@@ -26,6 +26,7 @@ pub enum PidEntry {
     Maps,
     Mountinfo,
     Mounts,
+    OomScore,
     OomScoreAdj,
     Root,
     Stat,
@@ -46,6 +47,7 @@ impl PidEntry {
         PidEntry::Maps,
         PidEntry::Mountinfo,
         PidEntry::Mounts,
+        PidEntry::OomScore,
         PidEntry::OomScoreAdj,
         PidEntry::Root,
         PidEntry::Stat,
@@ -66,6 +68,7 @@ impl PidEntry {
             PidEntry::Maps => "maps",
             PidEntry::Mountinfo => "mountinfo",
             PidEntry::Mounts => "mounts",
+            PidEntry::OomScore => "oom_score",
             PidEntry::OomScoreAdj => "oom_score_adj",
             PidEntry::Root => "root",
             PidEntry::Stat => "stat",
@@ -163,7 +166,8 @@ pub fn content(
     let zombie = crate::kernel::task::procs::is_zombie(tg);
     Ok(match e {
         PidEntry::Cgroup => b"0::/\n".to_vec(),
-        PidEntry::OomScoreAdj => b"0\n".to_vec(),
+        PidEntry::OomScoreAdj => format!("{}\n", tg.oom_adj.get()).into_bytes(),
+        PidEntry::OomScore => format!("{}\n", oom_score(tg, zombie)).into_bytes(),
         PidEntry::Limits => limits(tg),
         PidEntry::Cmdline => {
             if zombie {
@@ -265,6 +269,22 @@ pub fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
     }
     let size: u64 = tg.mm().vmas().iter().map(|v| (v.end - v.start) / 4096).sum();
     (size, host_rss(tg).unwrap_or(0))
+}
+
+/// `oom_score`: the OOM killer's view of the process against the memory a
+/// process may use (the host's RAM and swap, as `/proc/meminfo` shows;
+/// within a container with a limit, the killer weighs against the limit).
+fn oom_score(tg: &ThreadGroup, zombie: bool) -> u64 {
+    if zombie {
+        return 0;
+    }
+    let meminfo = String::from_utf8(super::sys::meminfo_host()).unwrap_or_default();
+    let kib = |key: &str| -> u64 {
+        meminfo.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok()).unwrap_or(0)
+    };
+    let total = (kib("MemTotal:") + kib("SwapTotal:")) / 4;
+    let rss = host_rss(tg).unwrap_or(0);
+    crate::kernel::oom::score(tg.oom_adj.get(), rss, total)
 }
 
 /// The resident pages of the stub process holding the address space.

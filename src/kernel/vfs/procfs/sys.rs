@@ -76,6 +76,11 @@ pub fn cpuinfo(_: &Kernel) -> Vec<u8> {
 
 /// `/proc/meminfo`: the host's memory (the sandbox has no limit of its own).
 pub fn meminfo(_: &Kernel) -> Vec<u8> {
+    meminfo_host()
+}
+
+/// The host's `/proc/meminfo`.
+pub fn meminfo_host() -> Vec<u8> {
     std::fs::read("/proc/meminfo").unwrap_or_default()
 }
 
