@@ -1,6 +1,6 @@
-//! busybox `ps`, `top`, `free`, `df`, `mount` and `uptime` read the
-//! sandbox's /proc and show the sandbox's view: its own processes only,
-//! its own mounts.
+//! busybox `ps`, `top`, `free`, `df`, `mount` and `uptime`, and procps's
+//! `vmstat`, read the sandbox's /proc and show the sandbox's view: its own
+//! processes only, its own mounts.
 
 mod common;
 
@@ -90,4 +90,23 @@ fn tty_device_without_a_terminal() {
         "\n{}",
         describe(&out)
     );
+}
+
+#[test]
+fn procps_vmstat_reports() {
+    let vmstat = "/usr/bin/vmstat";
+    assert!(std::path::Path::new(vmstat).exists(), "procps is not installed (scripts/test.sh installs it)");
+    let n = native(&[vmstat, "1", "2"]);
+    let h = husk_do(&[vmstat, "1", "2"]);
+    assert_exit(&h, 0);
+    let (ht, nt) = (stdout_text(&h), stdout_text(&n));
+    let head = |t: &str| t.lines().take(2).map(String::from).collect::<Vec<_>>();
+    assert_eq!(head(&ht), head(&nt), "\n{}", describe(&h));
+    let rows: Vec<Vec<&str>> = ht.lines().skip(2).map(|l| l.split_whitespace().collect()).collect();
+    assert_eq!(rows.len(), 2, "{ht}");
+    for r in &rows {
+        assert!(r.len() == 17 && r.iter().all(|f| f.parse::<u64>().is_ok()), "{ht}");
+    }
+    // The second row is the last second's: an idle sandbox.
+    assert!(rows[1][14].parse::<u64>().unwrap() >= 50, "idle column\n{ht}");
 }

@@ -88,6 +88,7 @@ impl Kernel {
     pub fn new(vfs: Arc<Vfs>, config: &KernelConfig) -> Arc<Kernel> {
         // Count the CPUs now, before any sentry thread is pinned to one.
         task::SchedAttrs::online_cpus();
+        vfs::procfs::note_boot();
         let kernel = Arc::new(Kernel {
             vfs,
             strace: AtomicBool::new(config.strace),

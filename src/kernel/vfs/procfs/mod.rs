@@ -16,6 +16,8 @@ mod file;
 mod pid;
 mod sys;
 
+pub use sys::note_boot;
+
 use std::sync::{Arc, OnceLock, Weak};
 
 use super::file::{DirEntry, FileOps};
@@ -140,6 +142,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("stat", Global::File(sys::stat)),
     ("uptime", Global::File(sys::uptime)),
     ("version", Global::File(sys::version)),
+    ("vmstat", Global::File(sys::vmstat)),
     ("sys", Global::Dir),
     ("sys/fs", Global::Dir),
     ("sys/fs/file-max", Global::File(sys::file_max)),

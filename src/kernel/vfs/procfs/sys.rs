@@ -2,6 +2,7 @@
 //! times and mounts; the host's CPU and memory descriptions (read-only
 //! facts `cpuid` and `sysinfo` reveal anyway); `sys/kernel/*`.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::sync::{Arc, OnceLock};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -77,6 +78,51 @@ pub fn cpuinfo(_: &Kernel) -> Vec<u8> {
 /// `/proc/meminfo`: the host's memory (the sandbox has no limit of its own).
 pub fn meminfo(_: &Kernel) -> Vec<u8> {
     meminfo_host()
+}
+
+/// `/proc/vmstat`: the host's memory figures, as `meminfo` shows the
+/// host's memory. Its event counters (the names without `nr_`: paging,
+/// swapping, faults) count from the sandbox's boot, as its `/proc/stat`
+/// and `uptime` do, so vmstat(8)'s since-boot averages are the host's
+/// activity over the sandbox's life; the `nr_` figures are levels.
+pub fn vmstat(_: &Kernel) -> Vec<u8> {
+    let base = VMSTAT_AT_BOOT.get_or_init(host_vmstat_counters);
+    let now = std::fs::read_to_string("/proc/vmstat").unwrap_or_default();
+    let mut s = String::new();
+    for line in now.lines() {
+        match (line.split_once(' '), line.starts_with("nr_")) {
+            (Some((name, v)), false) => {
+                let v: u64 = v.trim().parse().unwrap_or(0);
+                let since = v.saturating_sub(base.get(name).copied().unwrap_or(0));
+                let _ = writeln!(s, "{name} {since}");
+            }
+            _ => {
+                s.push_str(line);
+                s.push('\n');
+            }
+        }
+    }
+    s.into_bytes()
+}
+
+/// The host's vmstat event counters when the sandbox booted.
+static VMSTAT_AT_BOOT: OnceLock<HashMap<String, u64>> = OnceLock::new();
+
+fn host_vmstat_counters() -> HashMap<String, u64> {
+    let text = std::fs::read_to_string("/proc/vmstat").unwrap_or_default();
+    text.lines()
+        .filter(|l| !l.starts_with("nr_"))
+        .filter_map(|l| {
+            let (name, v) = l.split_once(' ')?;
+            Some((name.to_string(), v.trim().parse().ok()?))
+        })
+        .collect()
+}
+
+/// Takes the baselines of the host counters the sandbox shows as its own
+/// (at boot).
+pub fn note_boot() {
+    VMSTAT_AT_BOOT.get_or_init(host_vmstat_counters);
 }
 
 /// The host's `/proc/meminfo`.
