@@ -47,4 +47,5 @@ groups! { "vfs_proc":
     proc_system_files => "system",
     dev_nodes => "dev",
     oom_score_adj => "oom",
+    proc_auxv => "auxv",
 }

@@ -9,6 +9,7 @@
 
 #include <linux/capability.h>
 #include <signal.h>
+#include <sys/auxv.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
@@ -345,6 +346,55 @@ static void g_dev(void) {
     EXPECT_OK("ptmx-exists", access("/dev/ptmx", F_OK));
 }
 
+/* /proc/PID/auxv: the pairs the program started with, ending in AT_NULL;
+ * the same values getauxval reads from the stack; a forked child's is its
+ * parent's (one image). */
+static void g_auxv(void) {
+    static unsigned long a[512];
+    int fd = open("/proc/self/auxv", O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, a, sizeof a);
+    close(fd);
+    expect("auxv-pairs", n > 0 && n % 16 == 0, "%zd", n);
+    int pairs = n > 0 ? (int)(n / 16) : 0;
+    expect("auxv-ends-with-null", pairs > 0 && a[2 * (pairs - 1)] == AT_NULL, "%d pairs", pairs);
+    /* Not AT_HWCAP: glibc on x86_64 keeps its own bits there. */
+    unsigned long types[] = {AT_PAGESZ, AT_PHDR, AT_PHNUM, AT_ENTRY, AT_UID, AT_RANDOM, AT_EXECFN};
+    int same = 0;
+    char missing[256] = "";
+    for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
+        int found = 0;
+        for (int i = 0; i < pairs; i++)
+            found |= a[2 * i] == types[t] && a[2 * i + 1] == getauxval(types[t]);
+        if (!found)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), " %lu", types[t]);
+    }
+    expect("auxv-matches-getauxval", !missing[0], "differs:%s", missing);
+    struct stat st;
+    expect("auxv-owner-only", stat("/proc/self/auxv", &st) == 0 && (st.st_mode & 0777) == 0400, "%o", st.st_mode);
+    int p[2];
+    pipe(p);
+    pid_t c = xfork();
+    if (c == 0) {
+        close(p[0]);
+        write(p[1], "r", 1);
+        pause(); /* the parent reads our auxv, then kills us */
+        _exit(0);
+    }
+    close(p[1]);
+    char r;
+    read(p[0], &r, 1);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/auxv", c);
+    static unsigned long b[512];
+    fd = open(path, O_RDONLY);
+    ssize_t m = fd < 0 ? -1 : read(fd, b, sizeof b);
+    close(fd);
+    expect("child-auxv-is-parents", m == n && memcmp(a, b, n) == 0, "%zd vs %zd", m, n);
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    close(p[0]);
+}
+
 /* /proc/PID/oom_score_adj is kept per process: read back, inherited over
  * fork, range-checked, and below its floor only with CAP_SYS_RESOURCE (the
  * checks drop that capability first: a container's root may lack it).
@@ -414,7 +464,7 @@ static void g_oom(void) {
 
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
-    {"oom", g_oom},
+    {"oom", g_oom}, {"auxv", g_auxv},
 };
 
 int main(int argc, char **argv) {

@@ -52,6 +52,8 @@ pub struct Loaded {
     pub argv: Vec<Vec<u8>>,
     /// The environment.
     pub envp: Vec<Vec<u8>>,
+    /// The auxiliary vector, as bytes.
+    pub auxv: Vec<u8>,
 }
 
 /// Opens `path` for execution: it must be a regular file the caller may
@@ -129,8 +131,8 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
             None => None,
         };
         let execfn = req.path.clone();
-        let regs = stack::build(thread, mm, &image, interp.as_ref(), &argv, &req.envp, &execfn, req.ids)?;
-        return Ok(Loaded { regs, exe: canon, argv, envp: req.envp.clone() });
+        let (regs, auxv) = stack::build(thread, mm, &image, interp.as_ref(), &argv, &req.envp, &execfn, req.ids)?;
+        return Ok(Loaded { regs, exe: canon, argv, envp: req.envp.clone(), auxv });
     }
     Err(Errno::ELOOP)
 }

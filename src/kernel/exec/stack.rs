@@ -38,7 +38,8 @@ fn host_auxv(kind: u64) -> u64 {
 }
 
 /// Maps the stack, writes the start-up data and returns the registers the
-/// program starts with.
+/// program starts with, and its auxiliary vector (the bytes
+/// `/proc/PID/auxv` shows, up to and including AT_NULL).
 #[allow(clippy::too_many_arguments)]
 pub fn build(
     thread: &mut StubThread,
@@ -49,7 +50,7 @@ pub fn build(
     envp: &[Vec<u8>],
     execfn: &[u8],
     ids: (u32, u32, u32, u32),
-) -> Result<Regs, Errno> {
+) -> Result<(Regs, Vec<u8>), Errno> {
     let bottom = STACK_TOP - STACK_SIZE;
     let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE) as u32;
     let prot = (libc::PROT_READ | libc::PROT_WRITE) as u32;
@@ -125,6 +126,8 @@ pub fn build(
     }
     words.push(AT_NULL);
     words.push(0);
+    let auxv_bytes: Vec<u8> =
+        words[words.len() - 2 * (auxv.len() + 1)..].iter().flat_map(|w| w.to_ne_bytes()).collect();
 
     let sp = (strings_start - 8 * words.len() as u64) & !15;
     if sp < bottom + 4096 {
@@ -145,5 +148,5 @@ pub fn build(
     regs.ss = 0x2b;
     regs.eflags = 0x200;
     regs.orig_rax = u64::MAX;
-    Ok(regs)
+    Ok((regs, auxv_bytes))
 }

@@ -200,6 +200,7 @@ fn apply_loaded(t: &mut Task, loaded: Loaded) {
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
     *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
+    *t.tg.auxv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.auxv;
     t.regs = loaded.regs;
     t.regs_replaced = true;
 }
@@ -331,6 +332,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         exe: Mutex::new(Vec::new()),
         argv: Mutex::new(Vec::new()),
         envp: Mutex::new(Vec::new()),
+        auxv: Mutex::new(Vec::new()),
         start: std::time::Instant::now(),
         subreaper: AtomicBool::new(false),
         child_times: Mutex::new((0, 0)),

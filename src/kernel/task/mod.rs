@@ -190,6 +190,8 @@ pub struct ThreadGroup {
     pub argv: Mutex<Vec<Vec<u8>>>,
     /// The environment the running program was started with.
     pub envp: Mutex<Vec<Vec<u8>>>,
+    /// The auxiliary vector the last exec gave the program (`/proc/PID/auxv`).
+    pub auxv: Mutex<Vec<u8>>,
     /// When the process was created (`/proc/<pid>/stat` starttime).
     pub start: std::time::Instant,
     /// PR_SET_CHILD_SUBREAPER.

@@ -16,6 +16,7 @@ use crate::kernel::Kernel;
 /// The entries of a process directory.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PidEntry {
+    Auxv,
     Cgroup,
     Cmdline,
     Comm,
@@ -37,6 +38,7 @@ pub enum PidEntry {
 impl PidEntry {
     /// Every entry, in listing order.
     pub const ALL: &'static [PidEntry] = &[
+        PidEntry::Auxv,
         PidEntry::Cgroup,
         PidEntry::Cmdline,
         PidEntry::Comm,
@@ -58,6 +60,7 @@ impl PidEntry {
     /// The file name.
     pub fn name(self) -> &'static str {
         match self {
+            PidEntry::Auxv => "auxv",
             PidEntry::Cgroup => "cgroup",
             PidEntry::Cmdline => "cmdline",
             PidEntry::Comm => "comm",
@@ -96,7 +99,7 @@ impl PidEntry {
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ => libc::S_IFREG | 0o400,
+            PidEntry::Environ | PidEntry::Auxv => libc::S_IFREG | 0o400,
             PidEntry::Comm | PidEntry::OomScoreAdj => libc::S_IFREG | 0o644,
             _ => libc::S_IFREG | 0o444,
         }
@@ -166,6 +169,12 @@ pub fn content(
     let zombie = crate::kernel::task::procs::is_zombie(tg);
     Ok(match e {
         PidEntry::Cgroup => b"0::/\n".to_vec(),
+        PidEntry::Auxv => {
+            if zombie {
+                return Ok(Vec::new());
+            }
+            tg.auxv.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        }
         PidEntry::OomScoreAdj => format!("{}\n", tg.oom_adj.get()).into_bytes(),
         PidEntry::OomScore => format!("{}\n", oom_score(tg, zombie)).into_bytes(),
         PidEntry::Limits => limits(tg),
