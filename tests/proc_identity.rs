@@ -79,3 +79,10 @@ fn affinity_and_scheduling() {
 fn fs_ids() {
     check_c_group("identity", "fsids");
 }
+
+/// personality(2): query and set, /proc/PID/personality, fork and exec,
+/// PER_LINUX32 and UNAME26 in uname, READ_IMPLIES_EXEC in mmap/mprotect.
+#[test]
+fn personality() {
+    check_c_group("identity", "personality");
+}

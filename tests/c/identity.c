@@ -16,7 +16,10 @@
 #include <linux/capability.h>
 #include <sched.h>
 #include <sys/fsuid.h>
+#include <sys/mman.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
+#include <sys/utsname.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -968,11 +971,97 @@ static void g_fsids(void) {
     rmdir(fs_dir);
 }
 
+/* personality(2): asked with 0xffffffff, set with anything (the old value
+ * comes back), shown in /proc/PID/personality, inherited over fork, kept
+ * over exec except READ_IMPLIES_EXEC; PER_LINUX32 and UNAME26 change
+ * uname, READ_IMPLIES_EXEC makes readable mappings executable. */
+static void read_into(const char *path, char *buf, size_t n) {
+    buf[0] = 0;
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return;
+    ssize_t r = read(fd, buf, n - 1);
+    buf[r > 0 ? r : 0] = 0;
+    close(fd);
+}
+
+/* The permission field of the mapping holding `addr`, from /proc/self/maps. */
+static void perms_of(void *addr, char *out) {
+    strcpy(out, "none");
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    while (f && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char perms[8];
+        if (sscanf(line, "%lx-%lx %7s", &lo, &hi, perms) == 3 && (unsigned long)addr >= lo && (unsigned long)addr < hi)
+            strcpy(out, perms);
+    }
+    if (f)
+        fclose(f);
+}
+
+static void g_personality(void) {
+    char buf[256];
+    int cur = personality(0xffffffff);
+    expect("query-is-linux", cur == PER_LINUX, "%x", cur);
+    read_into("/proc/self/personality", buf, sizeof buf);
+    expect("proc-linux", strcmp(buf, "00000000\n") == 0, "%s", buf);
+    int old = personality(ADDR_NO_RANDOMIZE);
+    expect("set-returns-old", old == PER_LINUX, "%x", old);
+    expect("query-after-set", personality(0xffffffff) == ADDR_NO_RANDOMIZE, "%x", personality(0xffffffff));
+    read_into("/proc/self/personality", buf, sizeof buf);
+    expect("proc-after-set", strcmp(buf, "00040000\n") == 0, "%s", buf);
+    struct utsname u;
+    personality(PER_LINUX32);
+    uname(&u);
+    expect("linux32-machine", strcmp(u.machine, "i686") == 0, "%s", u.machine);
+    personality(PER_LINUX | UNAME26);
+    uname(&u);
+    expect("uname26-release", strncmp(u.release, "2.6.", 4) == 0, "%s", u.release);
+    personality(PER_LINUX);
+    uname(&u);
+    expect("back-to-x86_64", strcmp(u.machine, "x86_64") == 0 && strncmp(u.release, "2.6.", 4) != 0, "%s %s",
+           u.machine, u.release);
+    personality(ADDR_NO_RANDOMIZE | READ_IMPLIES_EXEC);
+    int p[2];
+    pipe(p);
+    pid_t c = fork();
+    if (c == 0) {
+        char line[64];
+        snprintf(line, sizeof line, "%x\n", personality(0xffffffff));
+        write(p[1], line, strlen(line));
+        dup2(p[1], 1);
+        execl("/bin/cat", "cat", "/proc/self/personality", (char *)NULL);
+        _exit(127);
+    }
+    close(p[1]);
+    ssize_t n = read(p[0], buf, sizeof buf - 1);
+    int total = n > 0 ? (int)n : 0;
+    while ((n = read(p[0], buf + total, sizeof buf - 1 - total)) > 0)
+        total += n;
+    buf[total] = 0;
+    close(p[0]);
+    waitpid(c, NULL, 0);
+    expect("fork-inherits-exec-clears-read-implies-exec", strcmp(buf, "440000\n00040000\n") == 0, "%s", buf);
+    personality(READ_IMPLIES_EXEC);
+    char *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    perms_of(m, buf);
+    expect("read-implies-exec-mmap", strcmp(buf, "r-xp") == 0, "%s", buf);
+    mprotect(m, 4096, PROT_READ | PROT_WRITE);
+    perms_of(m, buf);
+    expect("read-implies-exec-mprotect", strcmp(buf, "rwxp") == 0, "%s", buf);
+    personality(PER_LINUX);
+    mprotect(m, 4096, PROT_READ);
+    perms_of(m, buf);
+    expect("plain-again", strcmp(buf, "r--p") == 0, "%s", buf);
+    munmap(m, 4096);
+}
+
 static const struct test_group groups[] = {
     {"ids", g_ids},         {"creds", g_creds},   {"prctl", g_prctl},
     {"pdeathsig", g_pdeathsig}, {"subreaper", g_subreaper}, {"rlimit", g_rlimit},
     {"umask", g_umask},     {"usage", g_usage},   {"sched", g_sched},
-    {"fsids", g_fsids},
+    {"fsids", g_fsids},     {"personality", g_personality},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

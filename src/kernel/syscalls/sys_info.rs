@@ -6,20 +6,57 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 
+/// personality(2) flags the sentry acts on (the rest are kept and shown).
+pub const READ_IMPLIES_EXEC: u32 = 0x0040_0000;
+const UNAME26: u32 = 0x0002_0000;
+const PER_MASK: u32 = 0xff;
+const PER_LINUX32: u32 = 0x0008;
+
+/// Implements personality(2): 0xffffffff asks, anything else sets (Linux
+/// takes any value); the old personality is returned. The sandbox honours
+/// PER_LINUX32 (uname's machine is i686), UNAME26 (a 2.6 release) and
+/// READ_IMPLIES_EXEC (readable mappings are executable); its layout is
+/// never randomised, so ADDR_NO_RANDOMIZE always holds.
+pub fn personality(t: &mut Task, a: &Args) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let p = a[0] as u32;
+    let old =
+        if p == u32::MAX { t.tg.persona.load(Ordering::Relaxed) } else { t.tg.persona.swap(p, Ordering::Relaxed) };
+    Ok(old as u64)
+}
+
+/// The release uname shows under UNAME26, as Linux's override_release: a
+/// 2.6 version numbered 60 past the real minor, keeping the local suffix.
+fn uname26_release(release: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(release);
+    let minor: u32 = text.split('.').nth(1).and_then(|m| m.parse().ok()).unwrap_or(0);
+    let mut dots = 0;
+    let rest_at = text
+        .char_indices()
+        .find(|&(_, c)| {
+            if c == '.' {
+                dots += 1;
+            }
+            (c == '.' && dots >= 3) || (!c.is_ascii_digit() && c != '.')
+        })
+        .map_or(text.len(), |(i, _)| i);
+    format!("2.6.{}{}", minor + 60, &text[rest_at..]).into_bytes()
+}
+
 /// Implements uname(2). The release is the host's, so programs see a current
 /// kernel and the features it implies.
 pub fn uname(t: &mut Task, a: &Args) -> SysResult {
     let host = nix::sys::utsname::uname()?;
     // The names of the caller's UTS namespace.
     let names = t.shared.nsproxy().uts.names();
-    let fields: [&[u8]; 6] = [
-        b"Linux",
-        &names.hostname,
-        host.release().as_encoded_bytes(),
-        b"#1 SMP PREEMPT_DYNAMIC husk",
-        b"x86_64",
-        &names.domainname,
-    ];
+    let persona = t.tg.persona.load(std::sync::atomic::Ordering::Relaxed);
+    let release = match persona & UNAME26 {
+        0 => host.release().as_encoded_bytes().to_vec(),
+        _ => uname26_release(host.release().as_encoded_bytes()),
+    };
+    let machine: &[u8] = if persona & PER_MASK == PER_LINUX32 { b"i686" } else { b"x86_64" };
+    let fields: [&[u8]; 6] =
+        [b"Linux", &names.hostname, &release, b"#1 SMP PREEMPT_DYNAMIC husk", machine, &names.domainname];
     let mut buf = [0u8; 6 * 65];
     for (i, f) in fields.iter().enumerate() {
         let n = f.len().min(64);
@@ -248,4 +285,16 @@ pub fn getcpu(t: &mut Task, a: &Args) -> SysResult {
         t.mem().write_u32(a[1], 0)?;
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::uname26_release;
+
+    #[test]
+    fn uname26_keeps_the_local_suffix() {
+        assert_eq!(uname26_release(b"6.18.44-fc-v857"), b"2.6.78-fc-v857");
+        assert_eq!(uname26_release(b"3.2.0"), b"2.6.62");
+        assert_eq!(uname26_release(b"5.10.1.2-x"), b"2.6.70.2-x");
+    }
 }

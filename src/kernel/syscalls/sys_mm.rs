@@ -37,8 +37,20 @@ pub fn mmap(t: &mut Task, a: &Args) -> SysResult {
     with_oom(t, a, do_mmap)
 }
 
+/// `prot` as the caller's personality makes it: with READ_IMPLIES_EXEC,
+/// readable means executable too.
+fn effective_prot(t: &Task, prot: u32) -> u32 {
+    let implies = t.tg.persona.load(std::sync::atomic::Ordering::Relaxed) & super::READ_IMPLIES_EXEC != 0;
+    if implies && prot & libc::PROT_READ as u32 != 0 {
+        prot | libc::PROT_EXEC as u32
+    } else {
+        prot
+    }
+}
+
 fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
-    let (addr, len, prot, flags, fd, off) = (a[0], a[1], a[2] as u32, a[3] as u32, a[4] as i32, a[5]);
+    let (addr, len, prot, flags, fd, off) =
+        (a[0], a[1], effective_prot(t, a[2] as u32), a[3] as u32, a[4] as i32, a[5]);
     let file = if flags & libc::MAP_ANONYMOUS as u32 == 0 {
         let f = t.file(fd)?;
         let acc = f.flags() & libc::O_ACCMODE as u32;
@@ -76,7 +88,10 @@ pub fn munmap(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements mprotect(2).
 pub fn mprotect(t: &mut Task, a: &Args) -> SysResult {
-    with_oom(t, a, |t, a| t.mm().mprotect(&mut t.thread, a[0], a[1], a[2] as u32))
+    with_oom(t, a, |t, a| {
+        let prot = effective_prot(t, a[2] as u32);
+        t.mm().mprotect(&mut t.thread, a[0], a[1], prot)
+    })
 }
 
 /// Implements mremap(2).

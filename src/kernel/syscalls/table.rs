@@ -282,6 +282,7 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_setpriority, id::setpriority, "nice values are recorded and reported; the host does not schedule by them"),
     // Information.
     full(l::SYS_uname, i::uname),
+    full(l::SYS_personality, i::personality),
     full(l::SYS_sethostname, i::sethostname),
     full(l::SYS_setdomainname, i::setdomainname),
     full(l::SYS_getrandom, i::getrandom),

@@ -6,7 +6,7 @@
 //! way the new host thread waits in the stub's loop until the new task's
 //! own sentry thread seizes it.
 
-use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use super::{GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, ThreadGroup, VforkDone};
@@ -327,6 +327,7 @@ impl Task {
             execed: AtomicBool::new(false),
             privs: Mutex::new(self.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             oom_adj: self.tg.oom_adj.inherit(),
+            persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
         })
     }
 }

@@ -197,6 +197,9 @@ fn comm_of(path: &[u8]) -> Vec<u8> {
 
 /// Sets the task's program details and start registers from a loaded image.
 fn apply_loaded(t: &mut Task, loaded: Loaded) {
+    // A 64-bit program starts without READ_IMPLIES_EXEC (x86's
+    // set_personality_64bit); the rest of the personality is kept.
+    t.tg.persona.fetch_and(!crate::kernel::syscalls::READ_IMPLIES_EXEC, std::sync::atomic::Ordering::Relaxed);
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
     *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
     *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
@@ -343,6 +346,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         execed: AtomicBool::new(true),
         privs: Mutex::new(privs),
         oom_adj: Default::default(),
+        persona: Default::default(),
     });
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =

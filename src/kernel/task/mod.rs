@@ -211,6 +211,8 @@ pub struct ThreadGroup {
     pub privs: Mutex<Privileges>,
     /// `oom_score_adj` (kernel/oom.rs).
     pub oom_adj: crate::kernel::oom::OomAdj,
+    /// The execution domain and flags of personality(2) (sys_info.rs).
+    pub persona: std::sync::atomic::AtomicU32,
 }
 
 impl ThreadGroup {

@@ -29,6 +29,7 @@ pub enum PidEntry {
     Mounts,
     OomScore,
     OomScoreAdj,
+    Personality,
     Root,
     Stat,
     Statm,
@@ -51,6 +52,7 @@ impl PidEntry {
         PidEntry::Mounts,
         PidEntry::OomScore,
         PidEntry::OomScoreAdj,
+        PidEntry::Personality,
         PidEntry::Root,
         PidEntry::Stat,
         PidEntry::Statm,
@@ -73,6 +75,7 @@ impl PidEntry {
             PidEntry::Mounts => "mounts",
             PidEntry::OomScore => "oom_score",
             PidEntry::OomScoreAdj => "oom_score_adj",
+            PidEntry::Personality => "personality",
             PidEntry::Root => "root",
             PidEntry::Stat => "stat",
             PidEntry::Statm => "statm",
@@ -99,7 +102,7 @@ impl PidEntry {
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ | PidEntry::Auxv => libc::S_IFREG | 0o400,
+            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality => libc::S_IFREG | 0o400,
             PidEntry::Comm | PidEntry::OomScoreAdj => libc::S_IFREG | 0o644,
             _ => libc::S_IFREG | 0o444,
         }
@@ -176,6 +179,9 @@ pub fn content(
             tg.auxv.lock().unwrap_or_else(|e| e.into_inner()).clone()
         }
         PidEntry::OomScoreAdj => format!("{}\n", tg.oom_adj.get()).into_bytes(),
+        PidEntry::Personality => {
+            format!("{:08x}\n", tg.persona.load(std::sync::atomic::Ordering::Relaxed)).into_bytes()
+        }
         PidEntry::OomScore => format!("{}\n", oom_score(tg, zombie)).into_bytes(),
         PidEntry::Limits => limits(tg),
         PidEntry::Cmdline => {
