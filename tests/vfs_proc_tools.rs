@@ -110,3 +110,16 @@ fn procps_vmstat_reports() {
     // The second row is the last second's: an idle sandbox.
     assert!(rows[1][14].parse::<u64>().unwrap() >= 50, "idle column\n{ht}");
 }
+
+#[test]
+fn no_audit_login_session() {
+    // Linux's "unset" loginuid and sessionid (natively they depend on how
+    // the test was started, so only the sandbox's are checked).
+    let out = husk_do(&[
+        "/bin/bash",
+        "-c",
+        "cat /proc/self/loginuid; echo; cat /proc/1/sessionid; echo; echo 0 > /proc/self/loginuid",
+    ]);
+    assert_eq!(stdout_text(&out), "4294967295\n4294967295\n", "{}", describe(&out));
+    assert!(stderr_text(&out).contains("Operation not permitted"), "{}", describe(&out));
+}

@@ -48,4 +48,5 @@ groups! { "vfs_proc":
     dev_nodes => "dev",
     oom_score_adj => "oom",
     proc_auxv => "auxv",
+    proc_user_namespace_files => "userns",
 }

@@ -346,6 +346,27 @@ static void g_dev(void) {
     EXPECT_OK("ptmx-exists", access("/dev/ptmx", F_OK));
 }
 
+/* The user-namespace files: every process is in the initial namespace,
+ * whose maps are the identity and cannot be written (EPERM). */
+static void g_userns(void) {
+    char *m = slurp("/proc/self/uid_map");
+    expect("uid-map-identity", m && strcmp(m, "         0          0 4294967295\n") == 0, "%s", m ? m : "none");
+    m = slurp("/proc/self/gid_map");
+    expect("gid-map-identity", m && strcmp(m, "         0          0 4294967295\n") == 0, "%s", m ? m : "none");
+    m = slurp("/proc/self/setgroups");
+    expect("setgroups-allow", m && strcmp(m, "allow\n") == 0, "%s", m ? m : "none");
+    int fd = open("/proc/self/uid_map", O_WRONLY);
+    errno = 0;
+    long r = fd < 0 ? -1 : write(fd, "0 0 1\n", 6);
+    expect_ret("uid-map-write-eperm", r, errno, -1, EPERM);
+    close(fd);
+    fd = open("/proc/self/setgroups", O_WRONLY);
+    errno = 0;
+    r = fd < 0 ? -1 : write(fd, "deny", 4);
+    expect_ret("setgroups-write-eperm", r, errno, -1, EPERM);
+    close(fd);
+}
+
 /* /proc/PID/auxv: the pairs the program started with, ending in AT_NULL;
  * the same values getauxval reads from the stack; a forked child's is its
  * parent's (one image). */
@@ -464,7 +485,7 @@ static void g_oom(void) {
 
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
-    {"oom", g_oom}, {"auxv", g_auxv},
+    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns},
 };
 
 int main(int argc, char **argv) {

@@ -78,6 +78,11 @@ impl ProcFile {
                 });
                 tg.oom_adj.set(v, privileged)
             })),
+            // The initial user namespace's maps are fixed (Linux: EPERM);
+            // the sandbox keeps no audit login id to change.
+            PidEntry::UidMap | PidEntry::GidMap | PidEntry::Setgroups | PidEntry::Loginuid => {
+                Some(Box::new(|_: &[u8]| Err(Errno::EPERM)))
+            }
             _ => None,
         };
         ProcFile::new(gen, put, stat)

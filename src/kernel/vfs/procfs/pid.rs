@@ -23,7 +23,9 @@ pub enum PidEntry {
     Cwd,
     Environ,
     Exe,
+    GidMap,
     Limits,
+    Loginuid,
     Maps,
     Mountinfo,
     Mounts,
@@ -31,9 +33,12 @@ pub enum PidEntry {
     OomScoreAdj,
     Personality,
     Root,
+    Sessionid,
+    Setgroups,
     Stat,
     Statm,
     Status,
+    UidMap,
 }
 
 impl PidEntry {
@@ -46,7 +51,9 @@ impl PidEntry {
         PidEntry::Cwd,
         PidEntry::Environ,
         PidEntry::Exe,
+        PidEntry::GidMap,
         PidEntry::Limits,
+        PidEntry::Loginuid,
         PidEntry::Maps,
         PidEntry::Mountinfo,
         PidEntry::Mounts,
@@ -54,9 +61,12 @@ impl PidEntry {
         PidEntry::OomScoreAdj,
         PidEntry::Personality,
         PidEntry::Root,
+        PidEntry::Sessionid,
+        PidEntry::Setgroups,
         PidEntry::Stat,
         PidEntry::Statm,
         PidEntry::Status,
+        PidEntry::UidMap,
     ];
 
     /// The file name.
@@ -69,7 +79,9 @@ impl PidEntry {
             PidEntry::Cwd => "cwd",
             PidEntry::Environ => "environ",
             PidEntry::Exe => "exe",
+            PidEntry::GidMap => "gid_map",
             PidEntry::Limits => "limits",
+            PidEntry::Loginuid => "loginuid",
             PidEntry::Maps => "maps",
             PidEntry::Mountinfo => "mountinfo",
             PidEntry::Mounts => "mounts",
@@ -77,9 +89,12 @@ impl PidEntry {
             PidEntry::OomScoreAdj => "oom_score_adj",
             PidEntry::Personality => "personality",
             PidEntry::Root => "root",
+            PidEntry::Sessionid => "sessionid",
+            PidEntry::Setgroups => "setgroups",
             PidEntry::Stat => "stat",
             PidEntry::Statm => "statm",
             PidEntry::Status => "status",
+            PidEntry::UidMap => "uid_map",
         }
     }
 
@@ -103,7 +118,12 @@ impl PidEntry {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
             PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality => libc::S_IFREG | 0o400,
-            PidEntry::Comm | PidEntry::OomScoreAdj => libc::S_IFREG | 0o644,
+            PidEntry::Comm
+            | PidEntry::OomScoreAdj
+            | PidEntry::UidMap
+            | PidEntry::GidMap
+            | PidEntry::Setgroups
+            | PidEntry::Loginuid => libc::S_IFREG | 0o644,
             _ => libc::S_IFREG | 0o444,
         }
     }
@@ -172,6 +192,12 @@ pub fn content(
     let zombie = crate::kernel::task::procs::is_zombie(tg);
     Ok(match e {
         PidEntry::Cgroup => b"0::/\n".to_vec(),
+        // Every process is in the initial user namespace (the sandbox
+        // serves no other): ids map to themselves, setgroups is allowed.
+        PidEntry::UidMap | PidEntry::GidMap => format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).into_bytes(),
+        PidEntry::Setgroups => b"allow\n".to_vec(),
+        // No audit login session: Linux's "unset" values.
+        PidEntry::Loginuid | PidEntry::Sessionid => format!("{}", u32::MAX).into_bytes(),
         PidEntry::Auxv => {
             if zombie {
                 return Ok(Vec::new());
