@@ -49,4 +49,5 @@ groups! { "vfs_proc":
     oom_score_adj => "oom",
     proc_auxv => "auxv",
     proc_user_namespace_files => "userns",
+    proc_smaps_and_rollup => "smaps",
 }

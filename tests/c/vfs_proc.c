@@ -346,6 +346,62 @@ static void g_dev(void) {
     EXPECT_OK("ptmx-exists", access("/dev/ptmx", F_OK));
 }
 
+/* /proc/self/smaps and smaps_rollup: one block per maps line, headed by
+ * that line, with Linux's fields; the resident size of a mapping is the
+ * pages touched. */
+static int count_lines_with(const char *text, const char *needle) {
+    int n = 0;
+    for (const char *p = text; p && (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* The "Key:" value (kB) in the smaps block of the mapping at `addr`. */
+static long smaps_field(const char *smaps, void *addr, const char *key) {
+    char head[32];
+    snprintf(head, sizeof head, "%08lx-", (unsigned long)addr);
+    const char *b = strstr(smaps, head);
+    if (!b)
+        return -1;
+    const char *next = strstr(b + 1, "VmFlags:");
+    const char *k = strstr(b, key);
+    return k && next && k < next ? strtol(k + strlen(key), NULL, 10) : -1;
+}
+
+static void g_smaps(void) {
+    char *m = mmap(NULL, 1 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(m, 1, 256 << 10);
+    static char maps[1 << 16];
+    snprintf(maps, sizeof maps, "%s", slurp("/proc/self/maps"));
+    char *sm = strdup(slurp("/proc/self/smaps"));
+    int lines = count_lines_with(maps, "\n");
+    expect("a-block-per-mapping", count_lines_with(sm, "VmFlags:") == lines, "%d vs %d",
+           count_lines_with(sm, "VmFlags:"), lines);
+    char first[256];
+    snprintf(first, sizeof first, "%.*s", (int)(strchr(maps, '\n') - maps + 1), maps);
+    expect("headed-by-maps-line", strncmp(sm, first, strlen(first)) == 0, "%.80s", sm);
+    const char *keys[] = {"\nSize:", "\nKernelPageSize:", "\nMMUPageSize:", "\nRss:", "\nPss:",
+                          "\nShared_Clean:", "\nPrivate_Dirty:", "\nReferenced:", "\nAnonymous:", "\nSwap:",
+                          "\nLocked:", "\nTHPeligible:"};
+    char missing[256] = "";
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (count_lines_with(sm, keys[i]) != lines)
+            snprintf(missing + strlen(missing), sizeof missing - strlen(missing), "%s", keys[i]);
+    expect("fields-in-every-block", !missing[0], "missing or extra:%s", missing);
+    expect("size", smaps_field(sm, m, "Size:") == 1024, "%ld", smaps_field(sm, m, "Size:"));
+    expect("rss-is-touched", smaps_field(sm, m, "Rss:") == 256, "%ld", smaps_field(sm, m, "Rss:"));
+    expect("anonymous", smaps_field(sm, m, "Anonymous:") == 256, "%ld", smaps_field(sm, m, "Anonymous:"));
+    expect("private-dirty", smaps_field(sm, m, "Private_Dirty:") == 256, "%ld", smaps_field(sm, m, "Private_Dirty:"));
+    free(sm);
+    char *r = slurp("/proc/self/smaps_rollup");
+    expect("rollup-header", r && strstr(r, "[rollup]\n") && strchr(r, '\n') == strstr(r, "[rollup]\n") + 8, "%.100s",
+           r ? r : "none");
+    long rss = field(r, "\nRss:"), anon = field(r, "\nPss_Anon:");
+    expect("rollup-sums", rss >= 256 && anon >= 256 && field(r, "\nPss_File:") >= 0 && field(r, "\nLocked:") == 0,
+           "rss %ld anon %ld", rss, anon);
+    munmap(m, 1 << 20);
+}
+
 /* The user-namespace files: every process is in the initial namespace,
  * whose maps are the identity and cannot be written (EPERM). */
 static void g_userns(void) {
@@ -485,7 +541,7 @@ static void g_oom(void) {
 
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
-    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns},
+    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps},
 };
 
 int main(int argc, char **argv) {

@@ -14,6 +14,7 @@
 
 mod file;
 mod pid;
+mod smaps;
 mod sys;
 
 pub use sys::note_boot;

@@ -34,6 +34,8 @@ pub enum PidEntry {
     Personality,
     Root,
     Sessionid,
+    Smaps,
+    SmapsRollup,
     Setgroups,
     Stat,
     Statm,
@@ -62,6 +64,8 @@ impl PidEntry {
         PidEntry::Personality,
         PidEntry::Root,
         PidEntry::Sessionid,
+        PidEntry::Smaps,
+        PidEntry::SmapsRollup,
         PidEntry::Setgroups,
         PidEntry::Stat,
         PidEntry::Statm,
@@ -90,6 +94,8 @@ impl PidEntry {
             PidEntry::Personality => "personality",
             PidEntry::Root => "root",
             PidEntry::Sessionid => "sessionid",
+            PidEntry::Smaps => "smaps",
+            PidEntry::SmapsRollup => "smaps_rollup",
             PidEntry::Setgroups => "setgroups",
             PidEntry::Stat => "stat",
             PidEntry::Statm => "statm",
@@ -228,6 +234,8 @@ pub fn content(
             c
         }
         PidEntry::Maps => maps(tg).into_bytes(),
+        PidEntry::Smaps => super::smaps::smaps(tg).into_bytes(),
+        PidEntry::SmapsRollup => super::smaps::rollup(tg).into_bytes(),
         PidEntry::Mounts => {
             if zombie {
                 return Ok(Vec::new());
@@ -328,9 +336,14 @@ fn oom_score(tg: &ThreadGroup, zombie: bool) -> u64 {
     crate::kernel::oom::score(tg.oom_adj.get(), rss, total)
 }
 
+/// The host pid of the stub process holding the address space.
+pub fn stub_pid(tg: &ThreadGroup) -> Option<i32> {
+    Some(tg.task_list().first()?.host.lock().unwrap_or_else(|e| e.into_inner()).0)
+}
+
 /// The resident pages of the stub process holding the address space.
 fn host_rss(tg: &ThreadGroup) -> Option<u64> {
-    let host_pid = tg.task_list().first()?.host.lock().unwrap_or_else(|e| e.into_inner()).0;
+    let host_pid = stub_pid(tg)?;
     let s = std::fs::read_to_string(format!("/proc/{host_pid}/statm")).ok()?;
     s.split_whitespace().nth(1)?.parse().ok()
 }
@@ -487,11 +500,17 @@ fn ns_pgid_list(p: &Pid, tg: &ThreadGroup, ns: &PidNamespace) -> String {
 
 /// `/proc/<pid>/maps`.
 pub fn maps(tg: &ThreadGroup) -> String {
-    let mut s = String::new();
+    map_lines(tg).into_iter().map(|(_, line)| line).collect()
+}
+
+/// The mappings as `maps` shows them: each merged VMA and its line.
+pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
+    let mut out = Vec::new();
     if crate::kernel::task::procs::is_zombie(tg) {
-        return s;
+        return out;
     }
-    for v in merged(tg.mm().vmas().iter()).iter() {
+    for v in merged(tg.mm().vmas().iter()) {
+        let mut s = String::new();
         let (dev, ino, off, name) = match &v.backing {
             Backing::File { file, offset } => {
                 let st = file.ops.stat().unwrap_or_default();
@@ -505,7 +524,7 @@ pub fn maps(tg: &ThreadGroup) -> String {
         };
         let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
         let shared = if v.flags & libc::MAP_SHARED as u32 != 0 { 's' } else { 'p' };
-        let start = s.len();
+        let start = 0;
         let _ = write!(
             s,
             "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
@@ -529,8 +548,9 @@ pub fn maps(tg: &ThreadGroup) -> String {
             s.push_str(&name);
         }
         s.push('\n');
+        out.push((v, s));
     }
-    s
+    out
 }
 
 /// The mappings as Linux's VMAs would be: neighbours with the same

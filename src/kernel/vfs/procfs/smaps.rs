@@ -1,0 +1,174 @@
+//! `/proc/<pid>/smaps` and `smaps_rollup`: the memory figures of a
+//! process's mappings. The pages live in the stub process that holds the
+//! address space, at the same addresses, so the figures are the host's for
+//! the stub (its own `smaps`), summed over the host mappings inside each of
+//! the sandbox's (merged) mappings; the stub's own slots and anything else
+//! outside the application's mappings are left out.
+
+use std::fmt::Write as _;
+
+use super::pid::{map_lines, stub_pid};
+use crate::kernel::mm::Vma;
+use crate::kernel::task::ThreadGroup;
+
+/// One mapping of the host's smaps.
+struct HostArea {
+    start: u64,
+    /// `Key: N kB` fields after Size/KernelPageSize/MMUPageSize, in order.
+    fields: Vec<(String, u64)>,
+    thp_eligible: u64,
+    vm_flags: String,
+    /// Whether the mapping is of a file on the host (not anonymous or memfd).
+    file: bool,
+}
+
+/// The fields Linux's smaps_rollup shows, after Rss and Pss.
+const ROLLUP_AFTER_PSS: [&str; 17] = [
+    "Pss_Dirty",
+    "Shared_Clean",
+    "Shared_Dirty",
+    "Private_Clean",
+    "Private_Dirty",
+    "Referenced",
+    "Anonymous",
+    "KSM",
+    "LazyFree",
+    "AnonHugePages",
+    "ShmemPmdMapped",
+    "FilePmdMapped",
+    "Shared_Hugetlb",
+    "Private_Hugetlb",
+    "Swap",
+    "SwapPss",
+    "Locked",
+];
+
+fn host_areas(tg: &ThreadGroup) -> Vec<HostArea> {
+    let Some(pid) = stub_pid(tg) else { return Vec::new() };
+    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut areas: Vec<HostArea> = Vec::new();
+    for line in text.lines() {
+        let mut words = line.split_whitespace();
+        let first = words.next().unwrap_or("");
+        if let Some((lo, _)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
+            let path = line.split_whitespace().nth(5).unwrap_or("");
+            areas.push(HostArea {
+                start: u64::from_str_radix(lo, 16).unwrap_or(0),
+                fields: Vec::new(),
+                thp_eligible: 0,
+                vm_flags: String::new(),
+                file: path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)"),
+            });
+            continue;
+        }
+        let Some(a) = areas.last_mut() else { continue };
+        let key = first.trim_end_matches(':');
+        match key {
+            "VmFlags" => a.vm_flags = words.collect::<Vec<_>>().join(" "),
+            "THPeligible" => a.thp_eligible = words.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "Size" | "KernelPageSize" | "MMUPageSize" => {}
+            _ => {
+                if let Some(v) = words.next().and_then(|v| v.parse().ok()) {
+                    a.fields.push((key.to_string(), v));
+                }
+            }
+        }
+    }
+    areas
+}
+
+/// The host areas inside `v`, their fields summed (in the host's order;
+/// zeros where the stub holds nothing there yet).
+fn sum_in<'a>(v: &Vma, areas: &'a [HostArea]) -> (Vec<(String, u64)>, Option<&'a HostArea>) {
+    let inside: Vec<&HostArea> = areas.iter().filter(|a| a.start >= v.start && a.start < v.end).collect();
+    let mut sums: Vec<(String, u64)> =
+        areas.first().map(|a| a.fields.iter().map(|(k, _)| (k.clone(), 0)).collect()).unwrap_or_default();
+    for a in &inside {
+        for (k, n) in &a.fields {
+            match sums.iter_mut().find(|(s, _)| s == k) {
+                Some(e) => e.1 += n,
+                None => sums.push((k.clone(), *n)),
+            }
+        }
+    }
+    (sums, inside.first().copied())
+}
+
+/// `/proc/<pid>/smaps`.
+pub fn smaps(tg: &ThreadGroup) -> String {
+    let areas = host_areas(tg);
+    let mut s = String::new();
+    for (v, line) in map_lines(tg) {
+        s.push_str(&line);
+        let (sums, first) = sum_in(&v, &areas);
+        let _ = writeln!(s, "{:<16}{:>8} kB", "Size:", (v.end - v.start) / 1024);
+        let _ = writeln!(s, "{:<16}{:>8} kB", "KernelPageSize:", 4);
+        let _ = writeln!(s, "{:<16}{:>8} kB", "MMUPageSize:", 4);
+        for (k, n) in &sums {
+            let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
+        }
+        let _ = writeln!(s, "{:<16}{:>8}", "THPeligible:", first.map_or(0, |a| a.thp_eligible));
+        let flags = match first {
+            Some(a) => a.vm_flags.clone(),
+            None => prot_flags(&v),
+        };
+        let _ = writeln!(s, "VmFlags: {flags} ");
+    }
+    s
+}
+
+/// The access flags of a mapping the stub does not hold (nothing touched).
+fn prot_flags(v: &Vma) -> String {
+    let mut f = Vec::new();
+    for (bit, name) in [(libc::PROT_READ, "rd"), (libc::PROT_WRITE, "wr"), (libc::PROT_EXEC, "ex")] {
+        if v.prot & bit as u32 != 0 {
+            f.push(name);
+        }
+    }
+    if v.flags & libc::MAP_SHARED as u32 != 0 {
+        f.push("sh");
+    }
+    f.join(" ")
+}
+
+/// `/proc/<pid>/smaps_rollup`: the sums over every mapping, with the
+/// proportional set split by kind (anonymous pages, file pages, shared
+/// memory), under one line spanning the address space.
+pub fn rollup(tg: &ThreadGroup) -> String {
+    let lines = map_lines(tg);
+    let (Some((first, _)), Some((last, _))) = (lines.first(), lines.last()) else {
+        return String::new();
+    };
+    let areas = host_areas(tg);
+    let in_app = |a: &&HostArea| lines.iter().any(|(v, _)| a.start >= v.start && a.start < v.end);
+    let total = |key: &str| -> u64 {
+        areas.iter().filter(in_app).filter_map(|a| a.fields.iter().find(|(k, _)| k == key).map(|(_, n)| *n)).sum()
+    };
+    let (rss, pss) = (total("Rss"), total("Pss"));
+    let after: Vec<(&str, u64)> = ROLLUP_AFTER_PSS.iter().map(|k| (*k, total(k))).collect();
+    // Pss by kind: a mapping's anonymous pages are anonymous, the rest are
+    // its file's (a host file) or shared memory (memfd-backed).
+    let (mut anon, mut file, mut shmem) = (0, 0, 0);
+    for a in areas.iter().filter(in_app) {
+        let get = |key: &str| a.fields.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
+        let (p, an) = (get("Pss"), get("Anonymous").min(get("Pss")));
+        anon += an;
+        if a.file {
+            file += p - an;
+        } else {
+            shmem += p - an;
+        }
+    }
+    // The name column where `maps` puts it.
+    let mut s = format!("{:08x}-{:08x} ---p 00000000 00:00 0 ", first.start, last.end);
+    s = format!("{s:<72} [rollup]\n");
+    for (k, n) in [("Rss", rss), ("Pss", pss)].into_iter().chain(after.iter().take(1).copied()) {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
+    }
+    for (k, n) in
+        [("Pss_Anon", anon), ("Pss_File", file), ("Pss_Shmem", shmem)].into_iter().chain(after.iter().skip(1).copied())
+    {
+        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
+    }
+    s
+}
