@@ -63,3 +63,30 @@ fn process_wide_effects_from_threads() {
 fn futex_wait_and_wake() {
     check_c_group("threads", "futex");
 }
+
+/// Shared futexes in MAP_SHARED memory meet across processes and across
+/// two mappings of one file (process-shared semaphores).
+#[test]
+fn shared_futexes() {
+    check_c_group("threads", "shared-futex");
+}
+
+/// Python's multiprocessing (worker processes that share a semaphore in
+/// /dev/shm): a pool maps and shuts down, as natively. Before shared
+/// futexes were keyed by their memory, the last worker slept forever.
+#[test]
+fn python3_multiprocessing_pool_requires_python3() {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 must be installed for this test (it gates on python3)");
+    let py = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+    let script = "import multiprocessing as m\n\
+                  def f(x): return x * 2\n\
+                  if __name__ == '__main__':\n    \
+                      with m.Pool(2) as p: print(p.map(f, range(5)))\n    \
+                      q = m.Queue(); w = m.Process(target=q.put, args=(7,)); w.start(); print(q.get()); w.join()\n    \
+                      print('done', w.exitcode)\n";
+    let out = Run::husk_do(&[&py, "-c", script]).timeout(default_timeout()).run();
+    assert_stdout(&out, "[0, 2, 4, 6, 8]\n7\ndone 0\n");
+}

@@ -2,10 +2,11 @@
 //! word and enqueues under the table lock, so a wake between the check and
 //! the sleep is never lost.
 //!
-//! Keys are (address space, address): private futexes, and shared ones
-//! between threads of one process. Shared futexes across processes (in
-//! MAP_SHARED memory) would need the backing page's identity; they are
-//! keyed per address space for now, which serves threads but not processes.
+//! Keys are (address space, address) for private futexes and for shared
+//! ones in private memory; a shared futex in MAP_SHARED memory is keyed by
+//! the memory object (a file's inode, a shared anonymous mapping) and the
+//! offset in it, as Linux's get_futex_key does, so processes that map it
+//! anywhere meet (`MemoryManager::futex_key`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -15,11 +16,21 @@ use std::time::Instant;
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, current, Waker};
 
-/// Identifies a futex word.
+/// What a futex word's address is relative to.
+#[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
+pub enum FutexSpace {
+    /// One address space (its `MemoryManager`'s address).
+    Mm(usize),
+    /// A file's pages: its device and inode.
+    File(u64, u64),
+    /// A shared anonymous mapping (`Backing::SharedAnon`).
+    Shm(u64),
+}
+
+/// Identifies a futex word: its space and the address (or offset) in it.
 #[derive(Clone, Copy, Debug, Hash, PartialEq, Eq)]
 pub struct FutexKey {
-    /// The address space (its `MemoryManager`'s address).
-    pub mm: usize,
+    pub space: FutexSpace,
     pub addr: u64,
 }
 

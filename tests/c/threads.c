@@ -9,6 +9,9 @@
 #define _GNU_SOURCE
 #include "husk_test.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -644,10 +647,66 @@ static void g_futex(void) {
            errno_name(errno));
 }
 
+/* Shared futexes in MAP_SHARED memory are the memory's, not the address
+ * space's: a process-shared semaphore works between forked processes, and
+ * two mappings of one file at different addresses are one futex word
+ * (unless the caller asks for a private futex, which is per address). */
+static _Atomic int *alias_word;
+
+static void *alias_waiter(void *arg) {
+    struct timespec ts = {5, 0};
+    long r = syscall(SYS_futex, alias_word, (int)(long)arg, 0, &ts, NULL, 0);
+    return (void *)(r == 0 ? 1L : -(long)errno);
+}
+
+static void g_shared_futex(void) {
+    sem_t *sem = mmap(NULL, sizeof(sem_t), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    sem_init(sem, 1, 0);
+    pid_t c = fork();
+    if (c == 0) {
+        alarm(10);
+        struct timespec dl;
+        clock_gettime(CLOCK_REALTIME, &dl);
+        dl.tv_sec += 5;
+        _exit(sem_timedwait(sem, &dl) == 0 ? 0 : 1);
+    }
+    sleep_ms(100);
+    sem_post(sem);
+    int st = 0;
+    waitpid(c, &st, 0);
+    expect("sem-between-processes", WIFEXITED(st) && WEXITSTATUS(st) == 0, "status %x", st);
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/husk-futex-%d", getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    unlink(path);
+    ftruncate(fd, 4096);
+    _Atomic int *a = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    _Atomic int *b = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    expect("two-mappings", a != MAP_FAILED && b != MAP_FAILED && a != b && (*a = 7, *b == 7), "aliases");
+    *a = 0;
+    alias_word = a;
+    for (int private = 0; private < 2; private++) {
+        pthread_t t;
+        pthread_create(&t, NULL, alias_waiter, (void *)(long)(private ? FUTEX_WAIT_PRIVATE : FUTEX_WAIT));
+        sleep_ms(50);
+        long n = syscall(SYS_futex, b, private ? FUTEX_WAKE_PRIVATE : FUTEX_WAKE, 1, NULL, NULL, 0);
+        if (private) {
+            expect("private-alias-not-woken", n == 0, "%ld", n);
+            syscall(SYS_futex, a, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        } else {
+            expect("file-alias-woken", n == 1, "%ld", n);
+        }
+        void *r;
+        pthread_join(t, &r);
+        expect(private ? "private-waiter-done" : "alias-waiter-done", (long)r == 1, "%ld", (long)r);
+    }
+    close(fd);
+}
+
 static const struct test_group groups[] = {
     {"mutex", g_mutex},     {"identity", g_identity}, {"stacks", g_stacks},
     {"churn", g_churn},     {"signals", g_signals},   {"cancel", g_cancel},
-    {"process", g_process}, {"futex", g_futex},
+    {"process", g_process}, {"futex", g_futex},     {"shared-futex", g_shared_futex},
 };
 
 int main(int argc, char **argv) {

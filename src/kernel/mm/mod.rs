@@ -13,6 +13,7 @@ mod vmas;
 use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::futex::{FutexKey, FutexSpace};
 use crate::kernel::vfs::file::OpenFile;
 use crate::platform::ptrace::ProcessMemory;
 use crate::platform::StubThread;
@@ -277,6 +278,9 @@ impl MemoryManager {
             Some((f, fd)) if flags & libc::MAP_ANONYMOUS as u32 == 0 => {
                 (*fd as i64 as u64, Backing::File { file: f.clone(), offset: req.offset })
             }
+            _ if kind != libc::MAP_PRIVATE as u32 => {
+                (u64::MAX, Backing::SharedAnon { id: vmas::new_shared_anon_id(), offset: 0 })
+            }
             _ => (u64::MAX, Backing::Anon),
         };
         // MAP_SHARED_VALIDATE was checked above; the host gets plain MAP_SHARED.
@@ -284,7 +288,7 @@ impl MemoryManager {
         let host_flags =
             (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32)) | host_kind | libc::MAP_FIXED as u32;
         let prot = req.prot & PROT_MASK;
-        let off = if matches!(backing, Backing::Anon) { 0 } else { req.offset };
+        let off = if matches!(backing, Backing::Anon | Backing::SharedAnon { .. }) { 0 } else { req.offset };
         let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
             return Err(Errno::ENOMEM);
@@ -529,6 +533,31 @@ impl MemoryManager {
     }
 
     /// A snapshot of the mappings, in address order.
+    /// The futex key of the word at `addr` (futex.rs): the address space's
+    /// for a private futex or private memory; in MAP_SHARED memory, the
+    /// memory object's, at the word's offset in it.
+    pub fn futex_key(self: &Arc<Self>, addr: u64, private: bool) -> FutexKey {
+        let own = FutexKey { space: FutexSpace::Mm(Arc::as_ptr(self) as usize), addr };
+        if private {
+            return own;
+        }
+        // Cloned out of the lock: a file's stat takes VFS locks.
+        let vma = self.state.lock().unwrap_or_else(|e| e.into_inner()).vmas.vma_at(addr).cloned();
+        let Some(v) = vma.filter(|v| v.flags & libc::MAP_SHARED as u32 != 0) else {
+            return own;
+        };
+        match &v.backing {
+            Backing::File { file, offset } => match file.ops.stat() {
+                Ok(st) => FutexKey { space: FutexSpace::File(st.dev, st.ino), addr: offset + (addr - v.start) },
+                Err(_) => own,
+            },
+            Backing::SharedAnon { id, offset } => {
+                FutexKey { space: FutexSpace::Shm(*id), addr: offset + (addr - v.start) }
+            }
+            _ => own,
+        }
+    }
+
     pub fn vmas(&self) -> Vec<Vma> {
         self.lock().vmas.iter().cloned().collect()
     }

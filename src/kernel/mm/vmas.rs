@@ -19,6 +19,15 @@ pub enum Backing {
     Vdso(&'static str),
     /// A file, from `offset` at the mapping's start.
     File { file: Arc<OpenFile>, offset: u64 },
+    /// Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): object `id`,
+    /// which forked children share, from `offset` at the mapping's start.
+    SharedAnon { id: u64, offset: u64 },
+}
+
+/// A new shared anonymous memory object's id.
+pub fn new_shared_anon_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// One mapping: `[start, end)` with one protection and backing.
@@ -45,7 +54,7 @@ impl Vma {
         match self.backing {
             Backing::Vdso(_) => 0,
             Backing::File { .. } if shared => 0,
-            Backing::Anon | Backing::Heap | Backing::Stack if shared => len,
+            Backing::Anon | Backing::Heap | Backing::Stack | Backing::SharedAnon { .. } if shared => len,
             _ if writable => len,
             _ => 0,
         }
@@ -64,7 +73,7 @@ impl Vma {
         let mut v = self.clone();
         v.start = start.max(self.start);
         v.end = end.min(self.end);
-        if let Backing::File { offset, .. } = &mut v.backing {
+        if let Backing::File { offset, .. } | Backing::SharedAnon { offset, .. } = &mut v.backing {
             *offset += v.start - self.start;
         }
         v
@@ -152,6 +161,11 @@ impl VmaSet {
             at = v.end;
         }
         at >= end
+    }
+
+    /// The mapping holding `addr`, if one does.
+    pub fn vma_at(&self, addr: u64) -> Option<&Vma> {
+        self.map.range(..=addr).next_back().map(|(_, v)| v).filter(|v| addr < v.end)
     }
 
     /// The one mapping that covers all of `[start, end)`, if there is one.

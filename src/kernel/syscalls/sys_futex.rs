@@ -1,6 +1,5 @@
 //! futex(2).
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::Args;
@@ -19,11 +18,11 @@ const FUTEX_WAKE_BITSET: i32 = 10;
 const FUTEX_PRIVATE_FLAG: i32 = 128;
 const FUTEX_CLOCK_REALTIME: i32 = 256;
 
-fn key(t: &Task, addr: u64) -> Result<FutexKey, Errno> {
+fn key(t: &Task, addr: u64, op: i32) -> Result<FutexKey, Errno> {
     if !addr.is_multiple_of(4) {
         return Err(Errno::EINVAL);
     }
-    Ok(FutexKey { mm: Arc::as_ptr(&t.mm()) as usize, addr })
+    Ok(t.mm().futex_key(addr, op & FUTEX_PRIVATE_FLAG != 0))
 }
 
 /// Reads a `struct timespec`, rejecting values Linux rejects.
@@ -68,7 +67,7 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            let k = key(t, uaddr)?;
+            let k = key(t, uaddr, op)?;
             let deadline = if timeout == 0 {
                 None
             } else {
@@ -92,11 +91,11 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
             if bitset == 0 {
                 return Err(Errno::EINVAL);
             }
-            let k = key(t, uaddr)?;
+            let k = key(t, uaddr, op)?;
             Ok(futexes.wake(k, val, bitset) as u64)
         }
         FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
-            let (from, to) = (key(t, uaddr)?, key(t, uaddr2)?);
+            let (from, to) = (key(t, uaddr, op)?, key(t, uaddr2, op)?);
             let n_move = timeout as u32;
             if (val as i32) < 0 || (n_move as i32) < 0 {
                 return Err(Errno::EINVAL);
@@ -106,7 +105,7 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
             futexes.requeue(from, to, val, n_move, || Ok(!cmp || mem.read_u32(uaddr)? == val3)).map(|n| n as u64)
         }
         FUTEX_WAKE_OP => {
-            let (k1, k2) = (key(t, uaddr)?, key(t, uaddr2)?);
+            let (k1, k2) = (key(t, uaddr, op)?, key(t, uaddr2, op)?);
             let n2 = timeout as u32;
             let mem = t.mem();
             futexes.wake_op(k1, k2, val, n2, || apply_wake_op(&mem, uaddr2, val3)).map(|n| n as u64)

@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{ExitStatus, Task, ThreadGroup};
-use crate::kernel::futex::FutexKey;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::{SigInfo, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN};
@@ -52,9 +51,10 @@ impl Task {
         self.exit = Some(status);
     }
 
-    /// Wakes a futex word on exit (clear_child_tid).
+    /// Wakes a futex word on exit (clear_child_tid, robust locks), as a
+    /// shared futex, as Linux does.
     fn futex_wake(&self, addr: u64) {
-        let key = FutexKey { mm: Arc::as_ptr(&self.mm()) as usize, addr };
+        let key = self.mm().futex_key(addr, false);
         self.kernel.futexes.wake(key, 1, u32::MAX);
     }
 

@@ -521,6 +521,8 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
             Backing::Stack => (0, 0, 0, "[stack]".into()),
             Backing::Vdso(name) => (0, 0, 0, name.to_string()),
             Backing::Anon => (0, 0, 0, String::new()),
+            // Linux shows shared anonymous memory as its shmem file.
+            Backing::SharedAnon { id, offset } => (1, *id, *offset, "/dev/zero (deleted)".into()),
         };
         let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
         let shared = if v.flags & libc::MAP_SHARED as u32 != 0 { 's' } else { 'p' };
@@ -562,6 +564,9 @@ fn merged<'a>(vmas: impl Iterator<Item = &'a Vma>) -> Vec<Vma> {
         if let Some(last) = out.last_mut() {
             let same_backing = match (&last.backing, &v.backing) {
                 (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
+                (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
+                    a == b && oa + (last.end - last.start) == *ob
+                }
                 (Backing::File { file: a, offset: oa }, Backing::File { file: b, offset: ob }) => {
                     Arc::ptr_eq(a, b) && oa + (last.end - last.start) == *ob
                 }
