@@ -8,6 +8,7 @@
 #include "vfs_test.h"
 
 #include <linux/capability.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
@@ -402,6 +403,86 @@ static void g_smaps(void) {
     munmap(m, 1 << 20);
 }
 
+/* /proc/PID/io: read/write calls and characters as Linux counts them
+ * (the read of the file itself included), a thread's and a reaped child's
+ * counted in the process's, a thread's own file. */
+struct io { long rchar, wchar, syscr, syscw; };
+
+static struct io read_io(const char *path, long *len) {
+    static char buf[1024];
+    struct io v = {-1, -1, -1, -1};
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return v;
+    buf[n] = 0;
+    *len = n;
+    v.rchar = field(buf, "rchar:");
+    v.wchar = field(buf, "wchar:");
+    v.syscr = field(buf, "syscr:");
+    v.syscw = field(buf, "syscw:");
+    return v;
+}
+
+static void *io_thread(void *arg) {
+    (void)arg;
+    static char b[100];
+    int fd = open("/dev/null", O_WRONLY);
+    write(fd, b, sizeof b);
+    close(fd);
+    return NULL;
+}
+
+static void g_io(void) {
+    char *text = slurp("/proc/self/io");
+    const char *keys[] = {"rchar: ", "wchar: ", "syscr: ", "syscw: ", "read_bytes: ", "write_bytes: ",
+                          "cancelled_write_bytes: "};
+    int order = 1;
+    const char *at = text;
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        const char *k = at ? strstr(at, keys[i]) : NULL;
+        order &= k != NULL;
+        at = k;
+    }
+    expect("io-fields", order, "%s", text ? text : "none");
+    int null = open("/dev/null", O_WRONLY), zero = open("/dev/zero", O_RDONLY);
+    static char b[1000];
+    long len0 = 0, len1 = 0;
+    struct io a = read_io("/proc/self/io", &len0);
+    write(null, b, 1000);
+    write(null, b, 1000);
+    write(null, b, 1000);
+    read(zero, b, 500);
+    read(zero, b, 500);
+    struct io z = read_io("/proc/self/io", &len1);
+    /* Everything is measured before anything is printed: printing writes. */
+    pthread_t t;
+    pthread_create(&t, NULL, io_thread, NULL);
+    pthread_join(t, NULL);
+    struct io th = read_io("/proc/self/io", &len1);
+    pid_t c = xfork();
+    if (c == 0) {
+        write(null, b, 200);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    struct io ch = read_io("/proc/self/io", &len1);
+    expect("wchar", z.wchar - a.wchar == 3000, "%ld", z.wchar - a.wchar);
+    expect("syscw", z.syscw - a.syscw == 3, "%ld", z.syscw - a.syscw);
+    expect("rchar-includes-the-file-read", z.rchar - a.rchar == 1000 + len0, "%ld (file %ld)", z.rchar - a.rchar, len0);
+    expect("syscr", z.syscr - a.syscr == 3, "%ld", z.syscr - a.syscr);
+    expect("thread-counted", th.wchar - z.wchar == 100 && th.syscw - z.syscw == 1, "%ld %ld", th.wchar - z.wchar,
+           th.syscw - z.syscw);
+    expect("reaped-child-counted", ch.wchar - th.wchar == 200, "%ld", ch.wchar - th.wchar);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/io", (int)syscall(SYS_gettid));
+    struct io own = read_io(path, &len1);
+    expect("thread-file", own.wchar >= 3000 && own.wchar < ch.wchar, "%ld of %ld", own.wchar, ch.wchar);
+    close(null);
+    close(zero);
+}
+
 /* The user-namespace files: every process is in the initial namespace,
  * whose maps are the identity and cannot be written (EPERM). */
 static void g_userns(void) {
@@ -541,7 +622,7 @@ static void g_oom(void) {
 
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
-    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps},
+    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps}, {"io", g_io},
 };
 
 int main(int argc, char **argv) {

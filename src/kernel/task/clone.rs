@@ -220,6 +220,7 @@ impl Task {
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
             syscall: Mutex::new(None),
             ns: Mutex::new(nsproxy),
+            io: Default::default(),
         });
 
         // The child starts where the parent returns from the syscall, with 0.
@@ -326,6 +327,7 @@ impl Task {
             timers: Default::default(),
             execed: AtomicBool::new(false),
             privs: Mutex::new(self.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+            io_done: Default::default(),
             oom_adj: self.tg.oom_adj.inherit(),
             persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
         })

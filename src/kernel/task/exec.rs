@@ -125,6 +125,7 @@ fn take_leader_tid(t: &mut Task) {
         sched: Mutex::new(old.sched.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         syscall: Mutex::new(None),
         ns: Mutex::new(old.nsproxy()),
+        io: old.io.carry(),
     });
     {
         let mut procs = t.kernel.procs();
@@ -345,6 +346,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         timers: Default::default(),
         execed: AtomicBool::new(true),
         privs: Mutex::new(privs),
+        io_done: Default::default(),
         oom_adj: Default::default(),
         persona: Default::default(),
     });
@@ -364,6 +366,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         sched: Mutex::new(super::SchedAttrs::new()),
         syscall: Mutex::new(None),
         ns: Mutex::new(spec.container.namespaces().clone()),
+        io: Default::default(),
     });
     {
         let mut procs = kernel.procs();

@@ -23,6 +23,7 @@ impl Task {
     /// Runs the task on this sentry thread until it exits, then tears it down.
     pub fn run_to_exit(&mut self) {
         crate::kernel::wait::set_current(Some(self.shared.clone()));
+        self.shared.io.set_sentry_thread();
         if self.tid == self.tg.gpid() {
             // A new process: a finite RLIMIT_CPU (set by the spec or
             // inherited over fork) counts its CPU time from here.
@@ -112,11 +113,17 @@ impl Task {
                 self.futex_wake(self.clear_child_tid);
             }
         }
+        // The thread's I/O stays with the process (read while its sentry
+        // thread, whose storage I/O it is, still runs). `io_done` is held
+        // across the removal, so /proc/PID/io counts the thread once.
+        let io = self.shared.io.snapshot();
         let last = {
+            let mut done = tg.io_done.lock().unwrap_or_else(|e| e.into_inner());
             let mut procs = kernel.procs();
             procs.tasks.remove(&self.tid);
             let mut tasks = tg.tasks.lock().unwrap_or_else(|e| e.into_inner());
             tasks.retain(|t| t.gtid() != self.tid);
+            done.add(&io);
             tasks.is_empty()
         };
         if !last {
@@ -323,6 +330,9 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
         ct.0 += used.utime_us;
         ct.1 += used.stime_us;
     }
+    // A reaped child's I/O counts in its parent's, as Linux's wait adds it.
+    let child_io = *child.io_done.lock().unwrap_or_else(|e| e.into_inner());
+    parent.io_done.lock().unwrap_or_else(|e| e.into_inner()).add(&child_io);
     release(kernel, parent, child);
 }
 

@@ -21,6 +21,7 @@ pub mod clone;
 pub mod creds;
 pub mod exec;
 pub mod exit;
+pub mod io;
 pub mod procs;
 pub mod run;
 pub mod usage;
@@ -209,6 +210,8 @@ pub struct ThreadGroup {
     pub execed: AtomicBool,
     /// Capabilities, fs ids and prctl attributes. Taken after `creds`.
     pub privs: Mutex<Privileges>,
+    /// I/O of exited threads and reaped children (task/io.rs).
+    pub io_done: Mutex<io::IoStats>,
     /// `oom_score_adj` (kernel/oom.rs).
     pub oom_adj: crate::kernel::oom::OomAdj,
     /// The execution domain and flags of personality(2) (sys_info.rs).
@@ -321,6 +324,8 @@ pub struct TaskShared {
     pub syscall: Mutex<Option<SyscallEntry>>,
     /// The namespaces the task's children go in.
     pub ns: Mutex<NsProxy>,
+    /// I/O accounting (task/io.rs).
+    pub io: io::IoCounters,
 }
 
 /// A syscall being served: its number and raw arguments.

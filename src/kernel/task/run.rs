@@ -95,6 +95,7 @@ impl Task {
             .map(|_| crate::kernel::strace::format_pending(nr, &args, &self.mem()));
         self.regs_replaced = false;
         let result = syscalls::dispatch(self, nr, args);
+        self.shared.io.account(nr, &result);
         *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) = None;
         let raw = match result {
             Ok(v) => v as i64,

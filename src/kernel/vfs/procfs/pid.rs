@@ -24,6 +24,7 @@ pub enum PidEntry {
     Environ,
     Exe,
     GidMap,
+    Io,
     Limits,
     Loginuid,
     Maps,
@@ -54,6 +55,7 @@ impl PidEntry {
         PidEntry::Environ,
         PidEntry::Exe,
         PidEntry::GidMap,
+        PidEntry::Io,
         PidEntry::Limits,
         PidEntry::Loginuid,
         PidEntry::Maps,
@@ -84,6 +86,7 @@ impl PidEntry {
             PidEntry::Environ => "environ",
             PidEntry::Exe => "exe",
             PidEntry::GidMap => "gid_map",
+            PidEntry::Io => "io",
             PidEntry::Limits => "limits",
             PidEntry::Loginuid => "loginuid",
             PidEntry::Maps => "maps",
@@ -123,7 +126,7 @@ impl PidEntry {
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality => libc::S_IFREG | 0o400,
+            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io => libc::S_IFREG | 0o400,
             PidEntry::Comm
             | PidEntry::OomScoreAdj
             | PidEntry::UidMap
@@ -198,6 +201,19 @@ pub fn content(
     let zombie = crate::kernel::task::procs::is_zombie(tg);
     Ok(match e {
         PidEntry::Cgroup => b"0::/\n".to_vec(),
+        PidEntry::Io => match task.filter(|_| thread_level) {
+            Some(t) => t.io.snapshot().render().into_bytes(),
+            None => {
+                // Under `io_done`'s lock, as exits move a thread's counts.
+                let done = tg.io_done.lock().unwrap_or_else(|e| e.into_inner());
+                let mut s = *done;
+                for t in tg.task_list() {
+                    s.add(&t.io.snapshot());
+                }
+                drop(done);
+                s.render().into_bytes()
+            }
+        },
         // Every process is in the initial user namespace (the sandbox
         // serves no other): ids map to themselves, setgroups is allowed.
         PidEntry::UidMap | PidEntry::GidMap => format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).into_bytes(),
