@@ -121,3 +121,11 @@ fn fp_state_across_handlers() {
 fn fork_and_signal_state() {
     check_c_group("signals", "fork");
 }
+
+/// Orphaned process groups: SIGHUP+SIGCONT when an exit leaves a group with
+/// a stopped member and no link outside; a member whose parent is in the
+/// group exiting orphans nothing.
+#[test]
+fn orphaned_process_groups() {
+    check_c_group("signals", "orphan");
+}

@@ -1712,12 +1712,125 @@ static void g_fork(void) {
     signal(SIGUSR2, SIG_DFL);
 }
 
+/* Orphaned process groups (POSIX, Linux's kill_orphaned_pgrp): when the
+ * exit of a process leaves a group with a stopped member and no member
+ * whose parent is in another group of the same session, the group gets
+ * SIGHUP then SIGCONT. A member whose parent is in the group itself (a
+ * shell's short-lived child) exiting orphans nothing. We are a subreaper,
+ * so orphans come to us natively and in a sandbox alike. */
+static int hup_pipe = -1;
+
+static void on_orphan_hup(int s) {
+    (void)s;
+    write(hup_pipe, "H", 1);
+}
+
+/* A member of the caller's group that stops itself and reports SIGHUP. */
+static pid_t stopped_member(void) {
+    pid_t g = xfork();
+    if (g == 0) {
+        signal(SIGHUP, on_orphan_hup);
+        raise(SIGSTOP);
+        write(hup_pipe, "C", 1); /* continued */
+        _exit(0);
+    }
+    int st;
+    waitpid_ms(g, &st, WUNTRACED, 5000);
+    return g;
+}
+
+static char proc_state(pid_t p) {
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", p);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return '?';
+    buf[n] = 0;
+    char *r = strrchr(buf, ')');
+    return r && r[1] && r[2] ? r[2] : '?';
+}
+
+static void g_orphan(void) {
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int p[2];
+    pipe(p);
+    hup_pipe = p[1];
+    fcntl(p[0], F_SETFL, O_NONBLOCK);
+    char buf[8];
+
+    /* A new session: its leader's group holds a stopped member; a short-
+     * lived sibling in the group exits and is reaped. */
+    pid_t a = xfork();
+    if (a == 0) {
+        setsid();
+        pid_t g = stopped_member();
+        pid_t brief = xfork();
+        if (brief == 0)
+            _exit(0);
+        waitpid(brief, NULL, 0);
+        sleep_ms(100);
+        char st = proc_state(g);
+        kill(g, SIGKILL);
+        waitpid(g, NULL, 0);
+        _exit(st == 'T' ? 0 : 1);
+    }
+    int st = 0;
+    waitpid(a, &st, 0);
+    ssize_t n = read(p[0], buf, sizeof buf);
+    expect("member-exit-in-group-orphans-nothing", WIFEXITED(st) && WEXITSTATUS(st) == 0 && n <= 0,
+           "status %x, member saw %zd bytes", st, n);
+
+    /* The session leader's exit leaves a group (another of its session)
+     * with a stopped member and no link outside: SIGHUP, then SIGCONT. */
+    a = xfork();
+    if (a == 0) {
+        setsid();
+        pid_t b = xfork();
+        if (b == 0) {
+            setpgid(0, 0);
+            stopped_member();
+            pause(); /* until the hang-up (SIGHUP's default ends us) */
+            _exit(0);
+        }
+        setpgid(b, b);
+        sleep_ms(100);
+        _exit(0);
+    }
+    waitpid(a, NULL, 0);
+    struct pollfd pf = {p[0], POLLIN, 0};
+    char got[8] = "";
+    int len = 0;
+    for (long long end = mono_ns() + 5000000000LL; len < 2 && mono_ns() < end;) {
+        poll(&pf, 1, 100);
+        ssize_t r = read(p[0], got + len, sizeof got - 1 - len);
+        if (r > 0)
+            len += r;
+    }
+    got[len] = 0;
+    expect("orphaned-stopped-group-gets-hup-then-cont", strcmp(got, "HC") == 0, "saw \"%s\"", got);
+    /* The orphans came to us: collect them (bounded). */
+    for (long long end = mono_ns() + 5000000000LL; mono_ns() < end;) {
+        errno = 0;
+        pid_t w = waitpid(-1, NULL, WNOHANG);
+        if (w < 0 && errno == ECHILD)
+            break;
+        if (w == 0)
+            sleep_ms(10);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+    close(p[0]);
+    close(p[1]);
+}
+
 static const struct test_group groups[] = {
     {"siginfo", g_siginfo},   {"kill", g_kill},         {"mask", g_mask},
     {"sigwait", g_sigwait},   {"suspend", g_suspend},   {"flags", g_flags},
     {"eintr", g_eintr},       {"nanosleep", g_nanosleep}, {"stopcont", g_stopcont},
     {"sigchld", g_sigchld},   {"sigpipe", g_sigpipe},   {"faults", g_faults},
     {"altstack", g_altstack}, {"fpregs", g_fpregs},     {"fork", g_fork},
+    {"orphan", g_orphan},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

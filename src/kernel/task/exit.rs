@@ -197,9 +197,14 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
                 }
             }
         }
-        // This process leaving may orphan its own process group.
-        hangup_groups.push(tg.pgid());
+        // This process leaving may orphan its own process group, if it was
+        // the group's link outside: its parent is in another group of the
+        // same session (Linux's kill_orphaned_pgrp). A member whose parent
+        // is in the group itself (a shell's `ps`) orphans nothing.
         parent = tg.parent();
+        if parent.as_ref().is_some_and(|p| p.pgid() != tg.pgid() && p.sid() == tg.sid()) {
+            hangup_groups.push(tg.pgid());
+        }
         // As Linux's exit_notify, decided with the exit itself: a child
         // whose parent ignores SIGCHLD or set SA_NOCLDWAIT is never seen by
         // wait (a waiter woken by the SIGCHLD must not reap it first).
