@@ -86,3 +86,10 @@ fn fs_ids() {
 fn personality() {
     check_c_group("identity", "personality");
 }
+
+/// PR_SET/GET_TIMERSLACK and /proc/PID/timerslack_ns: per thread,
+/// inherited, 0 restores the creator's value.
+#[test]
+fn timer_slack() {
+    check_c_group("identity", "timerslack");
+}

@@ -14,6 +14,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/fsuid.h>
 #include <sys/mman.h>
@@ -971,6 +972,59 @@ static void g_fsids(void) {
     rmdir(fs_dir);
 }
 
+/* Timer slack: PR_SET/GET_TIMERSLACK and /proc/PID/timerslack_ns (the
+ * process's main thread; thread directories have none) show the same
+ * per-thread value; 0 restores the default, which for a new thread is its
+ * creator's slack when it was made; a child inherits it. */
+static long slack_file(void) {
+    char buf[64] = {0};
+    int fd = open("/proc/self/timerslack_ns", O_RDONLY);
+    if (fd < 0)
+        return -1;
+    read(fd, buf, sizeof buf - 1);
+    close(fd);
+    return atol(buf);
+}
+
+static void *slack_thread(void *arg) {
+    long *out = arg;
+    out[0] = prctl(PR_GET_TIMERSLACK);
+    prctl(PR_SET_TIMERSLACK, 777);
+    prctl(PR_SET_TIMERSLACK, 0);
+    out[1] = prctl(PR_GET_TIMERSLACK);
+    return NULL;
+}
+
+static void g_timerslack(void) {
+    long first = prctl(PR_GET_TIMERSLACK);
+    expect("initial-matches-proc", first > 0 && slack_file() == first, "%ld vs %ld", first, slack_file());
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/timerslack_ns", (int)syscall(SYS_gettid));
+    expect("not-in-thread-dirs", access(path, F_OK) < 0 && errno == ENOENT, "%s", errno_name(errno));
+    EXPECT_OK("set", prctl(PR_SET_TIMERSLACK, 123456));
+    expect("get-after-set", prctl(PR_GET_TIMERSLACK) == 123456 && slack_file() == 123456, "%d",
+           prctl(PR_GET_TIMERSLACK));
+    long seen[2] = {0, 0};
+    pthread_t t;
+    pthread_create(&t, NULL, slack_thread, seen);
+    pthread_join(t, NULL);
+    expect("thread-inherits-and-0-restores-creators", seen[0] == 123456 && seen[1] == 123456, "%ld %ld", seen[0],
+           seen[1]);
+    expect("main-unchanged-by-thread", prctl(PR_GET_TIMERSLACK) == 123456, "%d", prctl(PR_GET_TIMERSLACK));
+    int fd = open("/proc/self/timerslack_ns", O_WRONLY);
+    long w = fd < 0 ? -1 : write(fd, "5000", 4);
+    close(fd);
+    expect("proc-write", w == 4 && prctl(PR_GET_TIMERSLACK) == 5000, "%ld %d", w, prctl(PR_GET_TIMERSLACK));
+    pid_t c = fork();
+    if (c == 0)
+        _exit(prctl(PR_GET_TIMERSLACK) == 5000 ? 0 : 1);
+    int st = 0;
+    waitpid(c, &st, 0);
+    expect("fork-inherits", WIFEXITED(st) && WEXITSTATUS(st) == 0, "%x", st);
+    prctl(PR_SET_TIMERSLACK, 0);
+    expect("zero-restores-default", prctl(PR_GET_TIMERSLACK) == first, "%d vs %ld", prctl(PR_GET_TIMERSLACK), first);
+}
+
 /* personality(2): asked with 0xffffffff, set with anything (the old value
  * comes back), shown in /proc/PID/personality, inherited over fork, kept
  * over exec except READ_IMPLIES_EXEC; PER_LINUX32 and UNAME26 change
@@ -1061,7 +1115,7 @@ static const struct test_group groups[] = {
     {"ids", g_ids},         {"creds", g_creds},   {"prctl", g_prctl},
     {"pdeathsig", g_pdeathsig}, {"subreaper", g_subreaper}, {"rlimit", g_rlimit},
     {"umask", g_umask},     {"usage", g_usage},   {"sched", g_sched},
-    {"fsids", g_fsids},     {"personality", g_personality},
+    {"fsids", g_fsids},     {"personality", g_personality}, {"timerslack", g_timerslack},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -26,7 +26,7 @@ mod sys_timer;
 mod sys_xattr;
 mod table;
 
-pub use sys_ident::CAP_SYS_RESOURCE;
+pub use sys_ident::{CAP_SYS_NICE, CAP_SYS_RESOURCE};
 pub use sys_info::READ_IMPLIES_EXEC;
 
 use crate::kernel::errno::{Errno, SysResult};

@@ -25,7 +25,7 @@ const CAP_SETGID: u32 = 6;
 const CAP_SETUID: u32 = 7;
 const CAP_SETPCAP: u32 = 8;
 const CAP_LINUX_IMMUTABLE: u32 = 9;
-const CAP_SYS_NICE: u32 = 23;
+pub const CAP_SYS_NICE: u32 = 23;
 pub const CAP_SYS_RESOURCE: u32 = 24;
 const CAP_MKNOD: u32 = 27;
 const CAP_MAC_OVERRIDE: u32 = 32;
@@ -498,6 +498,8 @@ const PR_SET_KEEPCAPS: i32 = 8;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 const PR_GET_SECCOMP: i32 = 21;
+const PR_SET_TIMERSLACK: i32 = 29;
+const PR_GET_TIMERSLACK: i32 = 30;
 const PR_CAPBSET_READ: i32 = 23;
 const PR_CAPBSET_DROP: i32 = 24;
 const PR_GET_SECUREBITS: i32 = 27;
@@ -584,6 +586,13 @@ pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
         }
         // No seccomp filter is ever installed in the sandbox.
         PR_GET_SECCOMP => Ok(0),
+        // The slack is kept and shown; the sentry's timers fire on time,
+        // which every slack allows. Linux's long argument: <= 0 restores.
+        PR_SET_TIMERSLACK => {
+            t.shared.timer_slack.set(if (arg2 as i64) <= 0 { 0 } else { arg2 });
+            Ok(0)
+        }
+        PR_GET_TIMERSLACK => Ok(t.shared.timer_slack.get()),
         PR_CAPBSET_READ => {
             if arg2 > CAP_LAST_CAP {
                 return Err(Errno::EINVAL);

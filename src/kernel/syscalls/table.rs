@@ -266,7 +266,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_setgroups, id::setgroups),
     partial(l::SYS_capget, id::capget, "no ambient set; root starts with every capability, other users with none"),
     partial(l::SYS_capset, id::capset, "capabilities gate only the id, scheduling and prlimit calls; elsewhere euid 0 has them all"),
-    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET_SECCOMP, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
+    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
     partial(l::SYS_sched_setaffinity, id::sched_setaffinity, "the task runs on one CPU of the mask, chosen by the sentry"),
     partial(l::SYS_syslog, i::syslog, "the kernel log is empty"),
     partial(l::SYS_ioprio_get, id::ioprio_get, "priorities are recorded, not applied to host I/O"),

@@ -221,6 +221,7 @@ impl Task {
             syscall: Mutex::new(None),
             ns: Mutex::new(nsproxy),
             io: Default::default(),
+            timer_slack: self.shared.timer_slack.for_child(),
         });
 
         // The child starts where the parent returns from the syscall, with 0.

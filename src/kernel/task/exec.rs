@@ -126,6 +126,7 @@ fn take_leader_tid(t: &mut Task) {
         syscall: Mutex::new(None),
         ns: Mutex::new(old.nsproxy()),
         io: old.io.carry(),
+        timer_slack: old.timer_slack.carry(),
     });
     {
         let mut procs = t.kernel.procs();
@@ -367,6 +368,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         syscall: Mutex::new(None),
         ns: Mutex::new(spec.container.namespaces().clone()),
         io: Default::default(),
+        timer_slack: super::TimerSlack::initial(),
     });
     {
         let mut procs = kernel.procs();

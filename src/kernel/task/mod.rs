@@ -326,6 +326,48 @@ pub struct TaskShared {
     pub ns: Mutex<NsProxy>,
     /// I/O accounting (task/io.rs).
     pub io: io::IoCounters,
+    /// Timer slack in ns (PR_SET_TIMERSLACK, `/proc/PID/timerslack_ns`)
+    /// and what setting 0 restores: the creator's slack at clone time.
+    /// The sentry's timers fire on time, which any slack allows.
+    pub timer_slack: TimerSlack,
+}
+
+/// A thread's timer slack (see `TaskShared::timer_slack`).
+pub struct TimerSlack {
+    now: std::sync::atomic::AtomicU64,
+    default: u64,
+}
+
+impl TimerSlack {
+    /// Linux's initial slack: 50 µs.
+    pub const INITIAL_NS: u64 = 50_000;
+
+    /// The first task's.
+    pub fn initial() -> TimerSlack {
+        TimerSlack { now: Self::INITIAL_NS.into(), default: Self::INITIAL_NS }
+    }
+
+    /// A new thread's: the creator's slack now, which is also its default.
+    pub fn for_child(&self) -> TimerSlack {
+        let now = self.get();
+        TimerSlack { now: now.into(), default: now }
+    }
+
+    /// The same for a record that replaces this one (exec taking the
+    /// leader's id).
+    pub fn carry(&self) -> TimerSlack {
+        TimerSlack { now: self.get().into(), default: self.default }
+    }
+
+    pub fn get(&self) -> u64 {
+        self.now.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Sets the slack; 0 restores the default.
+    pub fn set(&self, ns: u64) {
+        let v = if ns == 0 { self.default } else { ns };
+        self.now.store(v, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 /// A syscall being served: its number and raw arguments.

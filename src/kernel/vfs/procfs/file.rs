@@ -78,6 +78,27 @@ impl ProcFile {
                 });
                 tg.oom_adj.set(v, privileged)
             })),
+            // Another task's slack needs CAP_SYS_NICE; 0 restores the default.
+            PidEntry::TimerslackNs => Some(Box::new(move |data: &[u8]| {
+                let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
+                let target = task2.as_ref().and_then(Weak::upgrade).or_else(|| tg.task_list().into_iter().next());
+                let target = target.ok_or(Errno::ESRCH)?;
+                let v: u64 = std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)?;
+                let writer = crate::kernel::wait::current();
+                let own = writer.as_ref().is_some_and(|w| Arc::ptr_eq(w, &target));
+                let may = own
+                    || writer.is_some_and(|w| {
+                        w.tg.privs
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .capable(crate::kernel::syscalls::CAP_SYS_NICE)
+                    });
+                if !may {
+                    return Err(Errno::EPERM);
+                }
+                target.timer_slack.set(v);
+                Ok(())
+            })),
             // The initial user namespace's maps are fixed (Linux: EPERM);
             // the sandbox keeps no audit login id to change.
             PidEntry::UidMap | PidEntry::GidMap | PidEntry::Setgroups | PidEntry::Loginuid => {

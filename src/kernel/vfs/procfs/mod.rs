@@ -335,7 +335,12 @@ impl ProcFs {
                 }
                 node(if *dir == b"fd" { Kind::Fd } else { Kind::FdInfo }, fd)
             }
-            [name] => Ok(PidEntry::by_name(name).map(|e| ProcNode { kind: Kind::Entry(e), pid, tid, fd: 0 })),
+            [name] => Ok(PidEntry::by_name(name).filter(|e| !(e.is_process_only() && tid != 0)).map(|e| ProcNode {
+                kind: Kind::Entry(e),
+                pid,
+                tid,
+                fd: 0,
+            })),
             _ => Ok(None),
         }
     }
@@ -573,7 +578,7 @@ impl Filesystem for ProcFs {
             }
             Kind::PidDir => {
                 for e in PidEntry::ALL {
-                    if e.is_task_only() && n.tid == 0 {
+                    if (e.is_task_only() && n.tid == 0) || (e.is_process_only() && n.tid != 0) {
                         continue;
                     }
                     let t = if e.is_link() { libc::DT_LNK } else { libc::DT_REG };

@@ -41,6 +41,7 @@ pub enum PidEntry {
     Stat,
     Statm,
     Status,
+    TimerslackNs,
     UidMap,
 }
 
@@ -72,6 +73,7 @@ impl PidEntry {
         PidEntry::Stat,
         PidEntry::Statm,
         PidEntry::Status,
+        PidEntry::TimerslackNs,
         PidEntry::UidMap,
     ];
 
@@ -103,6 +105,7 @@ impl PidEntry {
             PidEntry::Stat => "stat",
             PidEntry::Statm => "statm",
             PidEntry::Status => "status",
+            PidEntry::TimerslackNs => "timerslack_ns",
             PidEntry::UidMap => "uid_map",
         }
     }
@@ -122,12 +125,19 @@ impl PidEntry {
         false
     }
 
+    /// True for entries only a process directory has (Linux's
+    /// tgid_base_stuff without a tid_base_stuff twin).
+    pub fn is_process_only(self) -> bool {
+        matches!(self, PidEntry::TimerslackNs)
+    }
+
     /// Type and permission bits.
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
             PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io => libc::S_IFREG | 0o400,
             PidEntry::Comm
+            | PidEntry::TimerslackNs
             | PidEntry::OomScoreAdj
             | PidEntry::UidMap
             | PidEntry::GidMap
@@ -218,6 +228,10 @@ pub fn content(
         // serves no other): ids map to themselves, setgroups is allowed.
         PidEntry::UidMap | PidEntry::GidMap => format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).into_bytes(),
         PidEntry::Setgroups => b"allow\n".to_vec(),
+        PidEntry::TimerslackNs => {
+            let t = task.cloned().or_else(|| tg.task_list().into_iter().next()).ok_or(Errno::ESRCH)?;
+            format!("{}\n", t.timer_slack.get()).into_bytes()
+        }
         // No audit login session: Linux's "unset" values.
         PidEntry::Loginuid | PidEntry::Sessionid => format!("{}", u32::MAX).into_bytes(),
         PidEntry::Auxv => {
