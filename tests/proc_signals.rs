@@ -129,3 +129,9 @@ fn fork_and_signal_state() {
 fn orphaned_process_groups() {
     check_c_group("signals", "orphan");
 }
+
+/// pidfd_open, pidfd_send_signal, poll on a pidfd, waitid(P_PIDFD).
+#[test]
+fn pidfds() {
+    check_c_group("signals", "pidfd");
+}

@@ -20,6 +20,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <ucontext.h>
 
 static pid_t gettid_(void) { return (pid_t)syscall(SYS_gettid); }
@@ -1824,13 +1825,133 @@ static void g_orphan(void) {
     close(p[1]);
 }
 
+/* pidfds: pidfd_open's errors, poll readable once the process exits,
+ * pidfd_send_signal (plain and with a siginfo), waitid(P_PIDFD) blocking
+ * and through a non-blocking pidfd (EAGAIN), fdinfo's Pid line, ESRCH
+ * once the process is gone. */
+#ifndef P_PIDFD
+#define P_PIDFD 3
+#endif
+static int pidfd_open_(pid_t pid, unsigned flags) { return (int)syscall(SYS_pidfd_open, pid, flags); }
+static int pidfd_send(int fd, int sig, siginfo_t *info, unsigned flags) {
+    return (int)syscall(SYS_pidfd_send_signal, fd, sig, info, flags);
+}
+
+static int fdinfo_pid(int fd) {
+    char path[64], buf[512] = {0};
+    snprintf(path, sizeof path, "/proc/self/fdinfo/%d", fd);
+    int f = open(path, O_RDONLY);
+    read(f, buf, sizeof buf - 1);
+    close(f);
+    char *p = strstr(buf, "\nPid:\t");
+    return p ? atoi(p + 6) : -99;
+}
+
+static void g_pidfd(void) {
+    errno = 0;
+    EXPECT_ERR("open-bad-flags", pidfd_open_(getpid(), 1), EINVAL);
+    EXPECT_ERR("open-zero", pidfd_open_(0, 0), EINVAL);
+    EXPECT_ERR("open-no-such", pidfd_open_(4000000, 0), ESRCH);
+    pid_t c = xfork();
+    if (c == 0) {
+        for (;;)
+            pause();
+    }
+    int fd = pidfd_open_(c, 0);
+    expect("open-child", fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "%s", errno_name(errno));
+    char link[64] = "";
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+    readlink(path, link, sizeof link - 1);
+    expect("link-name", strcmp(link, "anon_inode:[pidfd]") == 0, "%s", link);
+    expect("fdinfo-pid", fdinfo_pid(fd) == c, "%d vs %d", fdinfo_pid(fd), c);
+    struct pollfd pf = {fd, POLLIN, 0};
+    expect("not-readable-while-running", poll(&pf, 1, 50) == 0, "revents %x", pf.revents);
+    char b;
+    EXPECT_ERR("read-einval", read(fd, &b, 1), EINVAL);
+    EXPECT_ERR("send-unknown-flag", pidfd_send(fd, SIGTERM, NULL, 8), EINVAL);
+    EXPECT_ERR("send-two-scopes", pidfd_send(fd, SIGTERM, NULL, 3), EINVAL);
+    EXPECT_ERR("send-not-a-pidfd", pidfd_send(0, SIGTERM, NULL, 0), EBADF);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIGUSR1;
+    si.si_code = SI_USER;
+    EXPECT_ERR("send-forged-code-eperm", pidfd_send(fd, SIGUSR1, &si, 0), EPERM);
+    EXPECT_OK("send-probe", pidfd_send(fd, 0, NULL, 0));
+    EXPECT_OK("send-term", pidfd_send(fd, SIGTERM, NULL, 0));
+    pf.revents = 0;
+    expect("readable-after-exit", poll(&pf, 1, 5000) == 1 && (pf.revents & POLLIN), "revents %x", pf.revents);
+    expect("fdinfo-pid-of-zombie", fdinfo_pid(fd) == c, "%d", fdinfo_pid(fd));
+    EXPECT_OK("send-to-zombie", pidfd_send(fd, SIGTERM, NULL, 0));
+    memset(&si, 0, sizeof si);
+    int r = waitid(P_PIDFD, fd, &si, WEXITED);
+    expect("waitid-pidfd", r == 0 && si.si_pid == c && si.si_code == CLD_KILLED && si.si_status == SIGTERM,
+           "r %d pid %d code %d status %d", r, si.si_pid, si.si_code, si.si_status);
+    expect("fdinfo-pid-after-reap", fdinfo_pid(fd) == -1, "%d", fdinfo_pid(fd));
+    EXPECT_ERR("send-after-reap-esrch", pidfd_send(fd, SIGTERM, NULL, 0), ESRCH);
+    pf.revents = 0;
+    expect("hup-after-reap", poll(&pf, 1, 0) == 1 && (pf.revents & POLLHUP), "revents %x", pf.revents);
+    close(fd);
+
+    /* PIDFD_SIGNAL_PROCESS_GROUP (Linux 6.9): the child's whole group; the
+     * pipe reaches end of file once the member holding it is gone too. */
+    int gp[2];
+    pipe(gp);
+    c = xfork();
+    if (c == 0) {
+        setpgid(0, 0);
+        close(gp[0]);
+        if (xfork() == 0)
+            for (;;)
+                pause();
+        close(gp[1]);
+        for (;;)
+            pause();
+    }
+    close(gp[1]);
+    setpgid(c, c);
+    fd = pidfd_open_(c, 0);
+    sleep_ms(50);
+    EXPECT_OK("send-process-group", pidfd_send(fd, SIGKILL, NULL, 4));
+    int st = 0;
+    waitpid(c, &st, 0);
+    expect("group-leader-killed", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%x", st);
+    struct pollfd gpf = {gp[0], POLLIN, 0};
+    char gb;
+    expect("group-member-killed", poll(&gpf, 1, 5000) == 1 && read(gp[0], &gb, 1) == 0, "member lives");
+    close(gp[0]);
+    close(fd);
+
+    /* A non-blocking pidfd: waitid says EAGAIN while the child runs, 0 with
+     * WNOHANG asked for. */
+    c = xfork();
+    if (c == 0) {
+        sleep_ms(200);
+        _exit(4);
+    }
+    fd = pidfd_open_(c, O_NONBLOCK);
+    memset(&si, 0, sizeof si);
+    EXPECT_ERR("nonblock-waitid-eagain", waitid(P_PIDFD, fd, &si, WEXITED), EAGAIN);
+    memset(&si, 0, sizeof si);
+    r = waitid(P_PIDFD, fd, &si, WEXITED | WNOHANG);
+    expect("nonblock-wnohang-zero", r == 0 && si.si_pid == 0, "r %d pid %d", r, si.si_pid);
+    pf.fd = fd;
+    pf.revents = 0;
+    poll(&pf, 1, 5000);
+    memset(&si, 0, sizeof si);
+    r = waitid(P_PIDFD, fd, &si, WEXITED);
+    expect("nonblock-waitid-after-exit", r == 0 && si.si_code == CLD_EXITED && si.si_status == 4, "r %d %d %d", r,
+           si.si_code, si.si_status);
+    close(fd);
+}
+
 static const struct test_group groups[] = {
     {"siginfo", g_siginfo},   {"kill", g_kill},         {"mask", g_mask},
     {"sigwait", g_sigwait},   {"suspend", g_suspend},   {"flags", g_flags},
     {"eintr", g_eintr},       {"nanosleep", g_nanosleep}, {"stopcont", g_stopcont},
     {"sigchld", g_sigchld},   {"sigpipe", g_sigpipe},   {"faults", g_faults},
     {"altstack", g_altstack}, {"fpregs", g_fpregs},     {"fork", g_fork},
-    {"orphan", g_orphan},
+    {"orphan", g_orphan},     {"pidfd", g_pidfd},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

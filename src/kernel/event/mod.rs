@@ -1,5 +1,5 @@
-//! Event files: eventfd, epoll, timerfd and signalfd (anonymous-inode files
-//! that exist only as open files), and memfd_create's files.
+//! Event files: eventfd, epoll, timerfd, signalfd and pidfd (anonymous-inode
+//! files that exist only as open files), and memfd_create's files.
 //!
 //! Each kind implements `FileOps`; blocking reads go through
 //! `wait::block_until`, readiness through `poll_ready`/`poll_queue`, so
@@ -15,6 +15,7 @@
 pub mod epoll;
 pub mod eventfd;
 pub mod memfd;
+pub mod pidfd;
 pub mod signalfd;
 pub mod timerfd;
 

@@ -16,6 +16,7 @@ mod sys_mount;
 mod sys_msg;
 mod sys_ns;
 mod sys_path;
+mod sys_pidfd;
 mod sys_poll;
 mod sys_proc;
 mod sys_signal;

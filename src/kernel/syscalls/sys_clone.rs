@@ -105,6 +105,7 @@ pub fn wait4(t: &mut Task, a: &Args) -> SysResult {
 const P_ALL: u64 = 0;
 const P_PID: u64 = 1;
 const P_PGID: u64 = 2;
+const P_PIDFD: u64 = 3;
 
 fn siginfo_of(ev: &WaitEvent) -> [u8; 128] {
     let mut b = [0u8; 128];
@@ -125,13 +126,30 @@ pub fn waitid(t: &mut Task, a: &Args) -> SysResult {
     if options & (WEXITED | WUNTRACED | WCONTINUED) == 0 {
         return Err(Errno::EINVAL);
     }
+    let mut options = options;
+    let mut nonblocking_pidfd = false;
     let target = match idtype {
         P_ALL => WaitTarget::Any,
         P_PID if id > 0 => WaitTarget::Pid(id),
         P_PGID if id >= 0 => WaitTarget::Pgid(id),
+        P_PIDFD if id >= 0 => {
+            // Its process, as the caller's namespace numbers it (not a
+            // child, or not shown there: ECHILD from the wait).
+            let (g, nonblock) = super::sys_pidfd::pidfd_target(t, id)?;
+            if nonblock {
+                nonblocking_pidfd = options & WNOHANG == 0;
+                options |= WNOHANG;
+            }
+            WaitTarget::Pid(g.pid.nr_in(t.pidns()))
+        }
         _ => return Err(Errno::EINVAL),
     };
     let ev = t.wait_child(target, options)?;
+    // A non-blocking pidfd whose process has nothing to report: EAGAIN,
+    // unless the caller asked for WNOHANG itself.
+    if ev.is_none() && nonblocking_pidfd {
+        return Err(Errno::EAGAIN);
+    }
     if infop != 0 {
         let bytes = match &ev {
             Some(ev) => siginfo_of(ev),

@@ -150,11 +150,11 @@ fn may_signal(t: &Task, target: &ThreadGroup, sig: i32) -> bool {
 
 /// The record a kill-like call sends to `target`: the sender's pid as the
 /// target's PID namespace numbers it (0 if it does not show there).
-type MakeInfo<'a> = &'a dyn Fn(&ThreadGroup) -> SigInfo;
+pub(super) type MakeInfo<'a> = &'a dyn Fn(&ThreadGroup) -> SigInfo;
 
 /// Sends to a list of processes; ESRCH if the list is empty, EPERM if none
 /// could be signalled.
-fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], sig: i32, info: MakeInfo) -> SysResult {
+pub(super) fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], sig: i32, info: MakeInfo) -> SysResult {
     if groups.is_empty() {
         return Err(Errno::ESRCH);
     }
@@ -218,11 +218,22 @@ fn send_to_thread(t: &mut Task, tgid: Option<i32>, tid: i32, info: MakeInfo) -> 
         return Err(Errno::ESRCH);
     }
     let info = info(&task.tg);
-    if !may_signal(t, &task.tg, info.signo()) {
+    send_to_thread_of(t, &task.tg.clone(), &task, info.signo(), info)
+}
+
+/// Sends `info` to thread `task` of process `g`, if the caller may.
+pub(super) fn send_to_thread_of(
+    t: &Task,
+    g: &ThreadGroup,
+    task: &Arc<crate::kernel::task::TaskShared>,
+    sig: i32,
+    info: SigInfo,
+) -> SysResult {
+    if !may_signal(t, g, sig) {
         return Err(Errno::EPERM);
     }
-    if info.signo() != 0 {
-        send(&t.kernel, Target::Task(&task), info, Origin::Process(&t.tg));
+    if sig != 0 {
+        send(&t.kernel, Target::Task(task), info, Origin::Process(&t.tg));
     }
     Ok(0)
 }
@@ -251,7 +262,7 @@ pub fn tkill(t: &mut Task, a: &Args) -> SysResult {
 
 /// Reads a caller-supplied siginfo for rt_(tg)sigqueueinfo, which may not
 /// pretend to come from the kernel or from kill/tgkill unless sent to itself.
-fn queued_info(t: &Task, addr: u64, sig: i32, to_self: bool) -> Result<SigInfo, Errno> {
+pub(super) fn queued_info(t: &Task, addr: u64, sig: i32, to_self: bool) -> Result<SigInfo, Errno> {
     let mut b = [0u8; 128];
     t.mem().read_bytes(addr, &mut b)?;
     let info = SigInfo::from_bytes(sig, b);

@@ -9,8 +9,8 @@ use super::{sys_msg as net_msg, sys_socket as net};
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns, sys_path as n,
-    sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_timer as tm, sys_xattr as xa,
-    Handler,
+    sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_timer as tm,
+    sys_xattr as xa, Handler,
 };
 
 /// How completely a syscall is served.
@@ -215,9 +215,11 @@ pub static TABLE: &[Entry] = &[
         "PID, UTS, IPC and mount namespace files (the ones /proc hands out); pidfds are EINVAL",
     ),
     full(l::SYS_wait4, c::wait4),
-    partial(l::SYS_waitid, c::waitid, "P_PIDFD is EINVAL"),
+    full(l::SYS_waitid, c::waitid),
+    full(l::SYS_pidfd_open, pf::pidfd_open),
+    full(l::SYS_pidfd_send_signal, pf::pidfd_send_signal),
     // Threads.
-    partial(l::SYS_futex, x::futex, "shared futexes are per address space; WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
+    partial(l::SYS_futex, x::futex, "WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
     // Signals.
     full(l::SYS_rt_sigaction, s::rt_sigaction),
     full(l::SYS_rt_sigprocmask, s::rt_sigprocmask),

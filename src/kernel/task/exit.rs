@@ -219,6 +219,8 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         drop(life);
         drop(procs);
     }
+    // Pidfds poll readable now.
+    tg.stop_queue.notify_all();
     for z in &unclaimed_zombies {
         reap_orphan(kernel, z);
     }
@@ -349,15 +351,20 @@ fn release(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>)
         procs.groups.remove(&child.gpid());
         child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
     }
+    // Pidfds poll hung up.
+    child.stop_queue.notify_all();
     // Other waiters of the parent look again: it may have no child left
     // for them (ECHILD).
     kernel.child_events.notify_all();
 }
 
 fn reap_orphan(kernel: &Kernel, child: &Arc<ThreadGroup>) {
-    let mut procs = kernel.procs();
-    procs.groups.remove(&child.gpid());
-    child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
+    {
+        let mut procs = kernel.procs();
+        procs.groups.remove(&child.gpid());
+        child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
+    }
+    child.stop_queue.notify_all();
 }
 
 /// POSIX: when a process group becomes orphaned and has a stopped member,

@@ -622,13 +622,27 @@ pub struct FdView {
     pub flags: u32,
     pub mnt_id: u32,
     pub ino: u64,
+    /// Lines only this kind of file has (a pidfd's process).
+    pub extra: String,
 }
 
 impl FdView {
     /// The `fdinfo/N` text.
     pub fn fdinfo(&self) -> String {
-        format!("pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n", self.pos, self.flags, self.mnt_id, self.ino)
+        format!(
+            "pos:\t{}\nflags:\t0{:o}\nmnt_id:\t{}\nino:\t{}\n{}",
+            self.pos, self.flags, self.mnt_id, self.ino, self.extra
+        )
     }
+}
+
+/// A pidfd's fdinfo lines: its process's ids from namespace `ns` down, -1
+/// once it is reaped, as Linux shows them.
+fn pidfd_lines(p: &crate::kernel::event::pidfd::PidFd, ns: &PidNamespace) -> String {
+    if p.reaped() {
+        return "Pid:\t-1\nNSpid:\t-1\n".into();
+    }
+    format!("Pid:\t{}\nNSpid:\t{}\n", p.0.pid.nr_in(ns), ns_list(&p.0.pid, ns))
 }
 
 /// Descriptor `fd` of process `tg`.
@@ -645,5 +659,8 @@ pub fn fd_view(k: &Kernel, tg: &ThreadGroup, fd: i32) -> Result<FdView, Errno> {
         flags: f.flags() | cloexec,
         mnt_id,
         ino: f.ops.stat().map(|s| s.ino).unwrap_or(0),
+        extra: crate::kernel::event::downcast::<crate::kernel::event::pidfd::PidFd>(f)
+            .map(|p| pidfd_lines(p, tg.pidns()))
+            .unwrap_or_default(),
     })
 }
