@@ -13,6 +13,7 @@
 #include "husk_test.h"
 
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -1921,6 +1922,37 @@ static void g_pidfd(void) {
     expect("group-member-killed", poll(&gpf, 1, 5000) == 1 && read(gp[0], &gb, 1) == 0, "member lives");
     close(gp[0]);
     close(fd);
+
+    /* CLONE_PIDFD: clone3 stores the child's pidfd (close-on-exec) where
+     * asked; clone(2) where it would store the parent's tid, so both
+     * cannot be asked for; threads cannot have one here. */
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    int cfd = -1;
+    ca.flags = CLONE_PIDFD;
+    ca.pidfd = (unsigned long)&cfd;
+    ca.exit_signal = SIGCHLD;
+    pid_t k = (pid_t)syscall(SYS_clone3, &ca, sizeof ca);
+    if (k == 0)
+        _exit(6);
+    expect("clone3-pidfd", k > 0 && cfd >= 0 && fdinfo_pid(cfd) == k && (fcntl(cfd, F_GETFD) & FD_CLOEXEC), "%d %d",
+           k, cfd);
+    memset(&si, 0, sizeof si);
+    r = waitid(P_PIDFD, cfd, &si, WEXITED);
+    expect("clone3-pidfd-waitid", r == 0 && si.si_pid == k && si.si_status == 6, "r %d %d", r, si.si_status);
+    close(cfd);
+    ca.pidfd = 8; /* unmapped */
+    EXPECT_ERR("clone3-pidfd-efault", syscall(SYS_clone3, &ca, sizeof ca), EFAULT);
+    EXPECT_ERR("clone-pidfd-and-parent-settid", syscall(SYS_clone, CLONE_PIDFD | CLONE_PARENT_SETTID | SIGCHLD, 0,
+                                                        &cfd, NULL, 0),
+               EINVAL);
+    cfd = -1;
+    k = (pid_t)syscall(SYS_clone, CLONE_PIDFD | SIGCHLD, 0, &cfd, NULL, 0);
+    if (k == 0)
+        _exit(7);
+    expect("clone-pidfd", k > 0 && cfd >= 0 && fdinfo_pid(cfd) == k, "%d %d", k, cfd);
+    waitpid(k, NULL, 0);
+    close(cfd);
 
     /* A non-blocking pidfd: waitid says EAGAIN while the child runs, 0 with
      * WNOHANG asked for. */

@@ -8,13 +8,23 @@ use std::sync::Arc;
 
 use super::anon_stat;
 use crate::kernel::errno::Errno;
-use crate::kernel::task::ThreadGroup;
+use crate::kernel::task::{Task, ThreadGroup};
 use crate::kernel::vfs::file::FileOps;
+use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::vfs::stat::Stat;
 use crate::kernel::wait::WaitQueue;
 
 /// A pidfd.
 pub struct PidFd(pub Arc<ThreadGroup>);
+
+/// Opens a pidfd for `g` in `t`'s descriptor table (close-on-exec, as
+/// every pidfd); `status` may add O_NONBLOCK.
+pub fn install(t: &Task, g: Arc<ThreadGroup>, status: u32) -> Result<i32, Errno> {
+    let file =
+        Arc::new(OpenFile::new(Box::new(PidFd(g)), b"anon_inode:[pidfd]".to_vec(), libc::O_RDWR as u32 | status));
+    let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
+    t.tg.fds.install(file, true, 0, limit)
+}
 
 impl PidFd {
     /// Whether the process has exited (a zombie, or gone).

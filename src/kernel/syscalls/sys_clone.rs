@@ -34,7 +34,12 @@ pub fn clone(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let flags = flags & !0xff;
-    t.do_clone(CloneArgs { flags, exit_signal, stack: a[1], parent_tid: a[2], child_tid: a[3], tls: a[4] })
+    // clone(2) stores a pidfd where it would store the parent's tid: both
+    // cannot be asked for.
+    if flags & libc::CLONE_PIDFD as u64 != 0 && flags & libc::CLONE_PARENT_SETTID as u64 != 0 {
+        return Err(Errno::EINVAL);
+    }
+    t.do_clone(CloneArgs { flags, exit_signal, stack: a[1], parent_tid: a[2], child_tid: a[3], tls: a[4], pidfd: a[2] })
 }
 
 /// Size of clone3's `struct clone_args` up to `tls` (version 0).
@@ -59,13 +64,12 @@ pub fn clone3(t: &mut Task, a: &Args) -> SysResult {
         // set_tid and cgroup placement are not served.
         return Err(Errno::EINVAL);
     }
-    let _ = pidfd;
     if exit_signal > 64 || (stack == 0) != (stack_size == 0) {
         return Err(Errno::EINVAL);
     }
     // clone3 gives the stack as base + size; the child starts at the top.
     let sp = if stack != 0 { stack + stack_size } else { 0 };
-    t.do_clone(CloneArgs { flags, exit_signal: exit_signal as i32, stack: sp, parent_tid, child_tid, tls })
+    t.do_clone(CloneArgs { flags, exit_signal: exit_signal as i32, stack: sp, parent_tid, child_tid, tls, pidfd })
 }
 
 /// Writes the rusage of a waited-for child (zeroes when nothing was reaped).

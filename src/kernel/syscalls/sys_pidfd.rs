@@ -10,7 +10,6 @@ use crate::kernel::event::downcast;
 use crate::kernel::event::pidfd::PidFd;
 use crate::kernel::signal::SigInfo;
 use crate::kernel::task::{Task, ThreadGroup};
-use crate::kernel::vfs::file::OpenFile;
 
 /// PIDFD_NONBLOCK is O_NONBLOCK.
 const PIDFD_NONBLOCK: u64 = libc::O_NONBLOCK as u64;
@@ -31,11 +30,7 @@ pub fn pidfd_open(t: &mut Task, a: &Args) -> SysResult {
         None => return Err(Errno::ESRCH),
     };
     drop(procs);
-    let status = libc::O_RDWR as u32 | (flags & PIDFD_NONBLOCK) as u32;
-    let file = Arc::new(OpenFile::new(Box::new(PidFd(g)), b"anon_inode:[pidfd]".to_vec(), status));
-    let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
-    // A pidfd is always close-on-exec.
-    t.tg.fds.install(file, true, 0, limit).map(|fd| fd as u64)
+    crate::kernel::event::pidfd::install(t, g, (flags & PIDFD_NONBLOCK) as u32).map(|fd| fd as u64)
 }
 
 /// The process of pidfd `fd` and whether the pidfd is non-blocking

@@ -195,12 +195,13 @@ pub static TABLE: &[Entry] = &[
         l::SYS_clone,
         c::clone,
         "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues) and NEWNS are \
-         served; CLONE_NEWNET, NEWUSER, NEWCGROUP and pidfds are EINVAL",
+         served; CLONE_NEWNET, NEWUSER and NEWCGROUP are EINVAL; CLONE_PIDFD gives process pidfds (with \
+         CLONE_THREAD: EINVAL, Linux 6.9 gives a thread pidfd)",
     ),
     partial(
         l::SYS_clone3,
         c::clone3,
-        "namespaces as clone; pidfds, set_tid and cgroups are EINVAL",
+        "namespaces and pidfds as clone; set_tid and cgroups are EINVAL",
     ),
     partial(
         l::SYS_unshare,

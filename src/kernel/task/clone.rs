@@ -29,6 +29,8 @@ pub struct CloneArgs {
     pub tls: u64,
     pub parent_tid: u64,
     pub child_tid: u64,
+    /// Where CLONE_PIDFD stores the parent's pidfd for the child.
+    pub pidfd: u64,
 }
 
 const CLONE_VM: u64 = libc::CLONE_VM as u64;
@@ -112,8 +114,9 @@ fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
         // These namespaces are not served (syscalls/table.rs).
         return Err(Errno::EINVAL);
     }
-    if f & CLONE_PIDFD != 0 {
-        // pidfds are not served yet.
+    // A pidfd names a process: not a thread (Linux 6.9's thread pidfds
+    // are not served), and never a detached child.
+    if f & CLONE_PIDFD != 0 && f & (CLONE_THREAD | CLONE_DETACHED) != 0 {
         return Err(Errno::EINVAL);
     }
     Ok(())
@@ -166,6 +169,11 @@ impl Task {
     /// Implements the common part of fork, vfork, clone and clone3.
     pub fn do_clone(&mut self, a: CloneArgs) -> SysResult {
         check_flags(self, &a)?;
+        if a.flags & CLONE_PIDFD != 0 {
+            // EFAULT before anything is made; the value is left as it was.
+            let mem = self.mem();
+            mem.write_u32(a.pidfd, mem.read_u32(a.pidfd)?)?;
+        }
         let nsproxy = child_namespaces(self, a.flags)?;
         let kernel = self.kernel.clone();
         let uid = self.creds().ruid;
@@ -240,6 +248,15 @@ impl Task {
         if a.flags & CLONE_PARENT_SETTID != 0 {
             let _ = self.mem().write_u32(a.parent_tid, parent_nr as u32);
         }
+        let pidfd = if a.flags & CLONE_PIDFD != 0 {
+            // In the caller's table after the child's was copied (the child
+            // has it only if it shares the table), before the child runs.
+            let fd = crate::kernel::event::pidfd::install(self, tg.clone(), 0)?;
+            let _ = self.mem().write_u32(a.pidfd, fd as u32);
+            Some(fd)
+        } else {
+            None
+        };
         let clear_child_tid = if a.flags & CLONE_CHILD_CLEARTID != 0 { a.child_tid } else { 0 };
         let vfork = (a.flags & CLONE_VFORK != 0).then(|| Arc::new(VforkDone::default()));
 
@@ -269,7 +286,12 @@ impl Task {
             sigaltstack: if thread { (0, 0, 0) } else { self.sigaltstack },
             vfork: vfork.clone(),
         };
-        spawn_task_thread(child)?;
+        if let Err(e) = spawn_task_thread(child) {
+            if let Some(fd) = pidfd {
+                let _ = self.tg.fds.remove(fd);
+            }
+            return Err(e);
+        }
 
         if let Some(v) = vfork {
             // The parent sleeps until the child execs or exits (not
