@@ -51,4 +51,5 @@ groups! { "vfs_proc":
     proc_user_namespace_files => "userns",
     proc_smaps_and_rollup => "smaps",
     proc_io_accounting => "io",
+    proc_syscall => "syscall",
 }

@@ -483,6 +483,45 @@ static void g_io(void) {
     close(zero);
 }
 
+/* /proc/PID/syscall: the syscall a thread is blocked in (number, six
+ * arguments, stack and instruction pointers, in hex), "running" for one
+ * that is running. */
+static void g_syscall(void) {
+    char *self = slurp("/proc/self/syscall");
+    unsigned long f[9];
+    int n = self ? sscanf(self, "%lu %lx %lx %lx %lx %lx %lx %lx %lx", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5],
+                          &f[6], &f[7], &f[8])
+                 : 0;
+    expect("self-in-read", n == 9 && f[0] == SYS_read, "%s", self ? self : "none");
+    pid_t c = xfork();
+    if (c == 0) {
+        struct timespec ts = {5, 0};
+        syscall(SYS_nanosleep, &ts, NULL);
+        _exit(0);
+    }
+    sleep_ms(100);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/syscall", c);
+    char *other = slurp(path);
+    n = other ? sscanf(other, "%lu %lx %lx %lx %lx %lx %lx %lx %lx", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6],
+                       &f[7], &f[8])
+              : 0;
+    expect("child-in-nanosleep", n == 9 && f[0] == SYS_nanosleep && f[2] == 0 && f[1] != 0, "%s",
+           other ? other : "none");
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+    c = xfork();
+    if (c == 0)
+        for (;;)
+            ;
+    sleep_ms(50);
+    snprintf(path, sizeof path, "/proc/%d/syscall", c);
+    other = slurp(path);
+    expect("busy-child-running", other && strcmp(other, "running\n") == 0, "%s", other ? other : "none");
+    kill(c, SIGKILL);
+    waitpid(c, NULL, 0);
+}
+
 /* The user-namespace files: every process is in the initial namespace,
  * whose maps are the identity and cannot be written (EPERM). */
 static void g_userns(void) {
@@ -622,7 +661,7 @@ static void g_oom(void) {
 
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
-    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps}, {"io", g_io},
+    {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps}, {"io", g_io}, {"syscall", g_syscall},
 };
 
 int main(int argc, char **argv) {

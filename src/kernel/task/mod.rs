@@ -370,11 +370,14 @@ impl TimerSlack {
     }
 }
 
-/// A syscall being served: its number and raw arguments.
+/// A syscall being served: its number, raw arguments, and the stack and
+/// instruction pointers it was made with.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SyscallEntry {
     pub nr: u64,
     pub args: [u64; 6],
+    pub sp: u64,
+    pub pc: u64,
 }
 
 impl TaskShared {

@@ -85,7 +85,8 @@ impl Task {
         }
         let nr = self.regs.orig_rax;
         let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
-        *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) = Some(SyscallEntry { nr, args });
+        *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some(SyscallEntry { nr, args, sp: self.regs.rsp, pc: self.regs.rip });
         let strace = self.kernel.strace.load(Ordering::Relaxed);
         let traced = self.kernel.tracers.active();
         let start = (strace || traced).then(Instant::now);

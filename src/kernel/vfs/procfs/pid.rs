@@ -41,6 +41,7 @@ pub enum PidEntry {
     Stat,
     Statm,
     Status,
+    Syscall,
     TimerslackNs,
     UidMap,
 }
@@ -73,6 +74,7 @@ impl PidEntry {
         PidEntry::Stat,
         PidEntry::Statm,
         PidEntry::Status,
+        PidEntry::Syscall,
         PidEntry::TimerslackNs,
         PidEntry::UidMap,
     ];
@@ -105,6 +107,7 @@ impl PidEntry {
             PidEntry::Stat => "stat",
             PidEntry::Statm => "statm",
             PidEntry::Status => "status",
+            PidEntry::Syscall => "syscall",
             PidEntry::TimerslackNs => "timerslack_ns",
             PidEntry::UidMap => "uid_map",
         }
@@ -135,7 +138,9 @@ impl PidEntry {
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io => libc::S_IFREG | 0o400,
+            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io | PidEntry::Syscall => {
+                libc::S_IFREG | 0o400
+            }
             PidEntry::Comm
             | PidEntry::TimerslackNs
             | PidEntry::OomScoreAdj
@@ -228,6 +233,18 @@ pub fn content(
         // serves no other): ids map to themselves, setgroups is allowed.
         PidEntry::UidMap | PidEntry::GidMap => format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).into_bytes(),
         PidEntry::Setgroups => b"allow\n".to_vec(),
+        // The syscall the thread is blocked in, as Linux shows it; a thread
+        // running (or between syscalls in the sentry) is "running".
+        PidEntry::Syscall => {
+            let t = task.cloned().or_else(|| tg.task_list().into_iter().next()).ok_or(Errno::ESRCH)?;
+            match t.current_syscall() {
+                Some(s) => {
+                    let args: Vec<String> = s.args.iter().map(|a| format!("0x{a:x}")).collect();
+                    format!("{} {} 0x{:x} 0x{:x}\n", s.nr, args.join(" "), s.sp, s.pc).into_bytes()
+                }
+                None => b"running\n".to_vec(),
+            }
+        }
         PidEntry::TimerslackNs => {
             let t = task.cloned().or_else(|| tg.task_list().into_iter().next()).ok_or(Errno::ESRCH)?;
             format!("{}\n", t.timer_slack.get()).into_bytes()
