@@ -107,12 +107,7 @@ fn getifaddrs() {
 /// and `urllib.request.urlopen` inside one sandbox.
 #[test]
 fn python3_http_server_requires_python3() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 must be installed for this test (it gates on python3)");
-    let py = String::from_utf8_lossy(&probe.stdout).trim().to_string();
-    assert!(!py.is_empty(), "python3 did not report its executable");
+    let py = python3();
     let dir = ScratchDir::new("pyhttp");
     dir.write("page.txt", b"python served this\n", 0o644);
     let script = format!(

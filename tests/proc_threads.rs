@@ -76,11 +76,7 @@ fn shared_futexes() {
 /// futexes were keyed by their memory, the last worker slept forever.
 #[test]
 fn python3_multiprocessing_pool_requires_python3() {
-    let probe = std::process::Command::new("python3")
-        .args(["-c", "import sys; print(sys.executable)"])
-        .output()
-        .expect("python3 must be installed for this test (it gates on python3)");
-    let py = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+    let py = python3();
     let script = "import multiprocessing as m\n\
                   def f(x): return x * 2\n\
                   if __name__ == '__main__':\n    \

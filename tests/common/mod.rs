@@ -219,6 +219,19 @@ fn is_fresh(out: &Path, inputs: &[PathBuf]) -> bool {
     inputs.iter().all(|i| mtime(i).is_some_and(|t| t <= built))
 }
 
+/// The real python3 interpreter's path (the tests that use it require
+/// python3 on the machine, which scripts/test.sh installs, and fail
+/// without it).
+pub fn python3() -> String {
+    let probe = std::process::Command::new("python3")
+        .args(["-c", "import sys; print(sys.executable)"])
+        .output()
+        .expect("python3 must be installed for this test (it gates on python3)");
+    let py = String::from_utf8_lossy(&probe.stdout).trim().to_string();
+    assert!(!py.is_empty(), "python3 did not report its executable");
+    py
+}
+
 /// The path of a C test program as a string, for command lines.
 pub fn c_program_str(name: &str) -> String {
     c_program(name).to_string_lossy().into_owned()
