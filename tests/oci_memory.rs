@@ -106,26 +106,36 @@ fn the_largest_process_goes_and_events_and_state_show_it() {
 fn oom_score_adj_picks_the_victim() {
     let w = World::new("oci-oom-adj");
     // A smaller process that asks to go first (oom_score_adj 1000) holds
-    // 24 MiB; the larger one that passes the limit then lives on. Without
-    // the adjustment the larger one is the victim (the test above).
+    // 16 MiB; the larger one, started once the smaller holds its memory,
+    // passes the limit and lives on. Without the adjustment the larger one
+    // is the victim (the test above). The sizes leave room for the larger
+    // one's exec (an image that does not fit fails with ENOMEM instead).
     let b = hog_bundle(
         &w,
         "b",
         &[
             "sh",
             "-c",
-            "sh -c 'echo 1000 > /proc/self/oom_score_adj; exec memhog 24 hold' > /tmp/small & sleep 1
-             memhog 44 > /dev/null; echo big=$? > /tmp/status; wait $!; echo small=$? >> /tmp/status
+            "sh -c 'echo 1000 > /proc/self/oom_score_adj; exec memhog 16 hold' > /tmp/small &
+             until grep -q touched /tmp/small 2>/dev/null; do sleep 0.1; done
+             memhog 40 > /dev/null; echo big=$? > /tmp/status; wait $!; echo small=$? >> /tmp/status
              echo -1000 > /proc/self/oom_score_adj; cat /proc/self/oom_score >> /tmp/status; sleep 1000",
         ],
         Some(LIMIT),
     );
     w.husk(&["run", "-d", "-b", b.to_str().unwrap(), "a1"]).ok();
-    let status = || w.husk(&["exec", "a1", "cat", "/tmp/status"]).stdout;
-    eventually("both hogs are done", Duration::from_secs(60), || status().lines().count() == 3);
+    let cat = |f: &str| w.husk(&["exec", "a1", "cat", f]).stdout;
+    // Bounded; on a timeout the assertion shows what was there.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let mut status = cat("/tmp/status");
+    while status.lines().count() < 3 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        status = cat("/tmp/status");
+    }
+    let ps = w.husk(&["exec", "a1", "ps", "-o", "pid,stat,args"]).stdout;
     // The exempt shell's score is 0.
-    assert_eq!(status(), "big=0\nsmall=137\n0\n");
-    assert_eq!(w.husk(&["exec", "a1", "cat", "/tmp/small"]).stdout, "touched 24 MiB\n");
+    assert_eq!(status, "big=0\nsmall=137\n0\n", "processes:\n{ps}");
+    assert_eq!(cat("/tmp/small"), "touched 16 MiB\n");
     w.husk(&["kill", "a1", "KILL"]).ok();
     w.husk(&["delete", "a1"]).ok();
 }
