@@ -652,11 +652,25 @@ static void g_futex(void) {
  * two mappings of one file at different addresses are one futex word
  * (unless the caller asks for a private futex, which is per address). */
 static _Atomic int *alias_word;
+static _Atomic int alias_done;
 
 static void *alias_waiter(void *arg) {
     struct timespec ts = {5, 0};
     long r = syscall(SYS_futex, alias_word, (int)(long)arg, 0, &ts, NULL, 0);
+    atomic_store(&alias_done, 1);
     return (void *)(r == 0 ? 1L : -(long)errno);
+}
+
+/* Wakes `word` with `op` until the waiter is done (it may not sleep yet
+ * when the first wake comes); the number the first successful wake woke. */
+static long wake_until_done(_Atomic int *word, int op) {
+    long woke = 0;
+    for (long long end = mono_ns() + 5000000000LL; !atomic_load(&alias_done) && mono_ns() < end; sleep_ms(5)) {
+        long n = syscall(SYS_futex, word, op, 1, NULL, NULL, 0);
+        if (n > 0 && woke == 0)
+            woke = n;
+    }
+    return woke;
 }
 
 static void g_shared_futex(void) {
@@ -687,13 +701,19 @@ static void g_shared_futex(void) {
     alias_word = a;
     for (int private = 0; private < 2; private++) {
         pthread_t t;
+        atomic_store(&alias_done, 0);
         pthread_create(&t, NULL, alias_waiter, (void *)(long)(private ? FUTEX_WAIT_PRIVATE : FUTEX_WAIT));
         sleep_ms(50);
-        long n = syscall(SYS_futex, b, private ? FUTEX_WAKE_PRIVATE : FUTEX_WAKE, 1, NULL, NULL, 0);
         if (private) {
-            expect("private-alias-not-woken", n == 0, "%ld", n);
-            syscall(SYS_futex, a, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            /* Through the other mapping a private wake finds no one, however
+             * long the waiter has slept; through its own it does. */
+            long n = syscall(SYS_futex, b, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            sleep_ms(50);
+            n += syscall(SYS_futex, b, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+            expect("private-alias-not-woken", n == 0 && !atomic_load(&alias_done), "%ld", n);
+            wake_until_done(a, FUTEX_WAKE_PRIVATE);
         } else {
+            long n = wake_until_done(b, FUTEX_WAKE);
             expect("file-alias-woken", n == 1, "%ld", n);
         }
         void *r;

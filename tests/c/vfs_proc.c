@@ -499,10 +499,16 @@ static void g_syscall(void) {
         syscall(SYS_nanosleep, &ts, NULL);
         _exit(0);
     }
-    sleep_ms(100);
     char path[64];
     snprintf(path, sizeof path, "/proc/%d/syscall", c);
-    char *other = slurp(path);
+    /* Until the child is in its sleep (bounded). */
+    char *other = NULL, want[16];
+    snprintf(want, sizeof want, "%d ", (int)SYS_nanosleep);
+    for (long long end = mono_ns() + 5000000000LL; mono_ns() < end; sleep_ms(10)) {
+        other = slurp(path);
+        if (other && strncmp(other, want, strlen(want)) == 0)
+            break;
+    }
     n = other ? sscanf(other, "%lu %lx %lx %lx %lx %lx %lx %lx %lx", &f[0], &f[1], &f[2], &f[3], &f[4], &f[5], &f[6],
                        &f[7], &f[8])
               : 0;
