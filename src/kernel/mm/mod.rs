@@ -532,7 +532,6 @@ impl MemoryManager {
         at.min(end) - addr
     }
 
-    /// A snapshot of the mappings, in address order.
     /// The futex key of the word at `addr` (futex.rs): the address space's
     /// for a private futex or private memory; in MAP_SHARED memory, the
     /// memory object's, at the word's offset in it.
@@ -558,6 +557,7 @@ impl MemoryManager {
         }
     }
 
+    /// A snapshot of the mappings, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         self.lock().vmas.iter().cloned().collect()
     }

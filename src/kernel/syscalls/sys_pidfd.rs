@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use super::sys_signal::{queued_info, send_to_groups, send_to_thread_of};
+use super::sys_signal::{queued_info, send_to_groups, send_to_thread_of, valid_sig};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::event::downcast;
@@ -57,13 +57,12 @@ pub fn pidfd_send_signal(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = t.file(fd)?;
-    let g = downcast::<PidFd>(&f).ok_or(Errno::EBADF)?.0.clone();
-    if !(0..=64).contains(&sig) {
-        return Err(Errno::EINVAL);
-    }
-    if g.life.lock().unwrap_or_else(|e| e.into_inner()).reaped {
+    let p = downcast::<PidFd>(&f).ok_or(Errno::EBADF)?;
+    valid_sig(sig)?;
+    if p.reaped() {
         return Err(Errno::ESRCH);
     }
+    let g = p.0.clone();
     let to_self = Arc::ptr_eq(&g, &t.tg);
     let info: Box<dyn Fn(&ThreadGroup) -> SigInfo> = if info_addr != 0 {
         let info = queued_info(t, info_addr, sig, to_self)?;
@@ -77,15 +76,11 @@ pub fn pidfd_send_signal(t: &mut Task, a: &Args) -> SysResult {
     };
     match flags {
         PIDFD_SIGNAL_PROCESS_GROUP => {
-            let pgid = g.pgid();
-            let members: Vec<Arc<ThreadGroup>> =
-                t.kernel.procs().groups.values().filter(|m| m.pgid() == pgid).cloned().collect();
+            let members = t.kernel.procs().in_pgrp(g.pgid());
             send_to_groups(t, &members, sig, &*info)
         }
         PIDFD_SIGNAL_THREAD => {
-            let Some(main) = g.task_list().into_iter().find(|x| x.gtid() == g.gpid()) else {
-                return Err(Errno::ESRCH);
-            };
+            let main = g.main_thread().ok_or(Errno::ESRCH)?;
             send_to_thread_of(t, &g, &main, sig, info(&g))
         }
         _ => send_to_groups(t, &[g], sig, &*info),

@@ -337,10 +337,10 @@ fn word(b: &[u8; 16], i: usize) -> u64 {
 
 /// The mask pointer of pselect6's {pointer, size} argument (0: none).
 fn pselect6_mask(arg: &[u8; 16], given: bool) -> Result<u64, Errno> {
-    let (ptr, size) = (word(arg, 0), word(arg, 1));
     if !given {
         return Ok(0);
     }
+    let (ptr, size) = (word(arg, 0), word(arg, 1));
     if ptr != 0 && size != 8 {
         return Err(Errno::EINVAL);
     }

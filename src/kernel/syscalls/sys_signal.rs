@@ -12,7 +12,7 @@ use crate::kernel::signal::{sigbit, SigAction, SigInfo, SI_TKILL, UNBLOCKABLE};
 use crate::kernel::task::{Task, ThreadGroup};
 use crate::kernel::wait::block_until;
 
-fn valid_sig(sig: i32) -> Result<(), Errno> {
+pub(super) fn valid_sig(sig: i32) -> Result<(), Errno> {
     if (0..=64).contains(&sig) {
         Ok(())
     } else {
@@ -188,9 +188,7 @@ pub fn kill(t: &mut Task, a: &Args) -> SysResult {
         let procs = t.kernel.procs();
         // Every member of the group, as Linux's kill_pgrp: one led from an
         // ancestor namespace may have members there too.
-        let in_pgrp = |pgid: i32| -> Vec<Arc<ThreadGroup>> {
-            procs.groups.values().filter(|g| g.pgid() == pgid).cloned().collect()
-        };
+        let in_pgrp = |pgid: i32| procs.in_pgrp(pgid);
         match pid {
             i32::MIN => return Err(Errno::ESRCH),
             -1 => procs

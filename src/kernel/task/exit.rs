@@ -345,25 +345,29 @@ pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>
 
 /// Removes exited `child` from its parent's children and the process table.
 fn release(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>) {
-    {
-        let mut procs = kernel.procs();
-        parent.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
-        procs.groups.remove(&child.gpid());
-        child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
-    }
-    // Pidfds poll hung up.
-    child.stop_queue.notify_all();
+    unlist(kernel, Some(parent), child);
     // Other waiters of the parent look again: it may have no child left
     // for them (ECHILD).
     kernel.child_events.notify_all();
 }
 
+/// An exited process no one will wait for (its namespace is going).
 fn reap_orphan(kernel: &Kernel, child: &Arc<ThreadGroup>) {
+    unlist(kernel, None, child);
+}
+
+/// Takes exited `child` out of the process table (and its parent's
+/// children): it is reaped.
+fn unlist(kernel: &Kernel, parent: Option<&Arc<ThreadGroup>>, child: &Arc<ThreadGroup>) {
     {
         let mut procs = kernel.procs();
+        if let Some(p) = parent {
+            p.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
+        }
         procs.groups.remove(&child.gpid());
         child.life.lock().unwrap_or_else(|e| e.into_inner()).reaped = true;
     }
+    // Pidfds poll hung up.
     child.stop_queue.notify_all();
 }
 

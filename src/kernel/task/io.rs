@@ -21,9 +21,6 @@ pub struct IoCounters {
     syscw: AtomicU64,
     /// The host tid of the sentry thread running the task (0: none yet).
     sentry_tid: AtomicI32,
-    /// Storage I/O of earlier sentry threads (a task keeps its counts
-    /// when an exec moves it to a new record).
-    carried: std::sync::Mutex<IoStats>,
 }
 
 /// A snapshot, in `/proc/PID/io`'s order.
@@ -71,36 +68,26 @@ impl IoCounters {
 
     /// The counts now.
     pub fn snapshot(&self) -> IoStats {
-        let mut s = *self.carried.lock().unwrap_or_else(|e| e.into_inner());
-        s.add(&IoStats {
+        IoStats {
             rchar: self.rchar.load(Ordering::Relaxed),
             wchar: self.wchar.load(Ordering::Relaxed),
             syscr: self.syscr.load(Ordering::Relaxed),
             syscw: self.syscw.load(Ordering::Relaxed),
             ..host_storage_io(self.sentry_tid.load(Ordering::Relaxed))
-        });
-        s
+        }
     }
 
     /// The same counts for the record that replaces this one (exec by a
-    /// thread that takes over the leader's id), served by the same thread.
+    /// thread that takes over the leader's id): the same sentry thread
+    /// serves it, so its storage I/O goes on from the host's figures.
     pub fn carry(&self) -> IoCounters {
-        let s = self.snapshot();
-        let tid = self.sentry_tid.load(Ordering::Relaxed);
-        let own = host_storage_io(tid);
-        let carried = IoStats {
-            read_bytes: s.read_bytes - own.read_bytes.min(s.read_bytes),
-            write_bytes: s.write_bytes - own.write_bytes.min(s.write_bytes),
-            cancelled_write_bytes: s.cancelled_write_bytes - own.cancelled_write_bytes.min(s.cancelled_write_bytes),
-            ..Default::default()
-        };
+        let copy = |a: &AtomicU64| AtomicU64::new(a.load(Ordering::Relaxed));
         IoCounters {
-            rchar: AtomicU64::new(s.rchar),
-            wchar: AtomicU64::new(s.wchar),
-            syscr: AtomicU64::new(s.syscr),
-            syscw: AtomicU64::new(s.syscw),
-            sentry_tid: AtomicI32::new(tid),
-            carried: std::sync::Mutex::new(carried),
+            rchar: copy(&self.rchar),
+            wchar: copy(&self.wchar),
+            syscr: copy(&self.syscr),
+            syscw: copy(&self.syscw),
+            sentry_tid: AtomicI32::new(self.sentry_tid.load(Ordering::Relaxed)),
         }
     }
 }

@@ -219,6 +219,14 @@ pub struct ThreadGroup {
 }
 
 impl ThreadGroup {
+    /// The thread that leads the process (its id is the process's), or
+    /// another live one once the leader is gone.
+    pub fn main_thread(&self) -> Option<Arc<TaskShared>> {
+        let tasks = self.task_list();
+        let at = tasks.iter().position(|t| t.gtid() == self.gpid()).unwrap_or(0);
+        tasks.into_iter().nth(at)
+    }
+
     /// The parent process, if it still exists.
     pub fn parent(&self) -> Option<Arc<ThreadGroup>> {
         self.rel.lock().unwrap_or_else(|e| e.into_inner()).parent.upgrade()

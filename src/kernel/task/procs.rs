@@ -54,6 +54,11 @@ impl ProcTable {
         self.groups.values().filter(move |g| g.pid.visible_in(ns))
     }
 
+    /// Every process of group `pgid`, zombies included (what kill reaches).
+    pub fn in_pgrp(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
+        self.groups.values().filter(|g| g.pgid() == pgid).cloned().collect()
+    }
+
     /// Live (not zombie) processes of process group `pgid`.
     pub fn group_members(&self, pgid: i32) -> Vec<Arc<ThreadGroup>> {
         self.groups.values().filter(|g| g.pgid() == pgid && !is_zombie(g)).cloned().collect()

@@ -68,32 +68,17 @@ impl ProcFile {
             })),
             PidEntry::OomScoreAdj => Some(Box::new(move |data: &[u8]| {
                 let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
-                let v: i32 = std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)?;
                 // Below the floor needs the writer's CAP_SYS_RESOURCE.
-                let privileged = crate::kernel::wait::current().is_some_and(|w| {
-                    w.tg.privs
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .capable(crate::kernel::syscalls::CAP_SYS_RESOURCE)
-                });
-                tg.oom_adj.set(v, privileged)
+                tg.oom_adj.set(number(data)?, writer_capable(crate::kernel::syscalls::CAP_SYS_RESOURCE))
             })),
             // Another task's slack needs CAP_SYS_NICE; 0 restores the default.
             PidEntry::TimerslackNs => Some(Box::new(move |data: &[u8]| {
                 let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
-                let target = task2.as_ref().and_then(Weak::upgrade).or_else(|| tg.task_list().into_iter().next());
+                let target = task2.as_ref().and_then(Weak::upgrade).or_else(|| tg.main_thread());
                 let target = target.ok_or(Errno::ESRCH)?;
-                let v: u64 = std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)?;
-                let writer = crate::kernel::wait::current();
-                let own = writer.as_ref().is_some_and(|w| Arc::ptr_eq(w, &target));
-                let may = own
-                    || writer.is_some_and(|w| {
-                        w.tg.privs
-                            .lock()
-                            .unwrap_or_else(|e| e.into_inner())
-                            .capable(crate::kernel::syscalls::CAP_SYS_NICE)
-                    });
-                if !may {
+                let v: u64 = number(data)?;
+                let own = crate::kernel::wait::current().is_some_and(|w| Arc::ptr_eq(&w, &target));
+                if !own && !writer_capable(crate::kernel::syscalls::CAP_SYS_NICE) {
                     return Err(Errno::EPERM);
                 }
                 target.timer_slack.set(v);
@@ -119,6 +104,16 @@ impl ProcFile {
         });
         ProcFile::new(gen, None, stat)
     }
+}
+
+/// A number written to a proc file (surrounding space allowed).
+fn number<T: std::str::FromStr>(data: &[u8]) -> Result<T, Errno> {
+    std::str::from_utf8(data).ok().and_then(|s| s.trim().parse().ok()).ok_or(Errno::EINVAL)
+}
+
+/// Whether the task writing has capability `cap`.
+fn writer_capable(cap: u32) -> bool {
+    crate::kernel::wait::current().is_some_and(|w| w.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(cap))
 }
 
 impl FileOps for ProcFile {

@@ -236,7 +236,7 @@ pub fn content(
         // The syscall the thread is blocked in, as Linux shows it; a thread
         // running (or between syscalls in the sentry) is "running".
         PidEntry::Syscall => {
-            let t = task.cloned().or_else(|| tg.task_list().into_iter().next()).ok_or(Errno::ESRCH)?;
+            let t = task.cloned().or_else(|| tg.main_thread()).ok_or(Errno::ESRCH)?;
             match t.current_syscall() {
                 Some(s) => {
                     let args: Vec<String> = s.args.iter().map(|a| format!("0x{a:x}")).collect();
@@ -246,7 +246,7 @@ pub fn content(
             }
         }
         PidEntry::TimerslackNs => {
-            let t = task.cloned().or_else(|| tg.task_list().into_iter().next()).ok_or(Errno::ESRCH)?;
+            let t = task.cloned().or_else(|| tg.main_thread()).ok_or(Errno::ESRCH)?;
             format!("{}\n", t.timer_slack.get()).into_bytes()
         }
         // No audit login session: Linux's "unset" values.
@@ -573,7 +573,6 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
         };
         let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
         let shared = if v.flags & libc::MAP_SHARED as u32 != 0 { 's' } else { 'p' };
-        let start = 0;
         let _ = write!(
             s,
             "{:08x}-{:08x} {}{}{}{} {:08x} {:02x}:{:02x} {} ",
@@ -589,9 +588,8 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
             ino
         );
         if !name.is_empty() {
-            let width = s.len() - start;
-            if width < 72 {
-                s.extend(std::iter::repeat_n(' ', 72 - width));
+            if s.len() < 72 {
+                s.extend(std::iter::repeat_n(' ', 72 - s.len()));
             }
             s.push(' ');
             s.push_str(&name);

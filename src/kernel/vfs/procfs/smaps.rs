@@ -22,6 +22,13 @@ struct HostArea {
     file: bool,
 }
 
+impl HostArea {
+    /// Field `key` in kB (0 if the host did not show it).
+    fn get(&self, key: &str) -> u64 {
+        self.fields.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n)
+    }
+}
+
 /// The fields Linux's smaps_rollup shows, after Rss and Pss.
 const ROLLUP_AFTER_PSS: [&str; 17] = [
     "Pss_Dirty",
@@ -101,11 +108,11 @@ pub fn smaps(tg: &ThreadGroup) -> String {
     for (v, line) in map_lines(tg) {
         s.push_str(&line);
         let (sums, first) = sum_in(&v, &areas);
-        let _ = writeln!(s, "{:<16}{:>8} kB", "Size:", (v.end - v.start) / 1024);
-        let _ = writeln!(s, "{:<16}{:>8} kB", "KernelPageSize:", 4);
-        let _ = writeln!(s, "{:<16}{:>8} kB", "MMUPageSize:", 4);
+        kb_line(&mut s, "Size", (v.end - v.start) / 1024);
+        kb_line(&mut s, "KernelPageSize", 4);
+        kb_line(&mut s, "MMUPageSize", 4);
         for (k, n) in &sums {
-            let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
+            kb_line(&mut s, k, *n);
         }
         let _ = writeln!(s, "{:<16}{:>8}", "THPeligible:", first.map_or(0, |a| a.thp_eligible));
         let flags = match first {
@@ -140,18 +147,16 @@ pub fn rollup(tg: &ThreadGroup) -> String {
         return String::new();
     };
     let areas = host_areas(tg);
-    let in_app = |a: &&HostArea| lines.iter().any(|(v, _)| a.start >= v.start && a.start < v.end);
-    let total = |key: &str| -> u64 {
-        areas.iter().filter(in_app).filter_map(|a| a.fields.iter().find(|(k, _)| k == key).map(|(_, n)| *n)).sum()
-    };
+    let app: Vec<&HostArea> =
+        areas.iter().filter(|a| lines.iter().any(|(v, _)| a.start >= v.start && a.start < v.end)).collect();
+    let total = |key: &str| -> u64 { app.iter().map(|a| a.get(key)).sum() };
     let (rss, pss) = (total("Rss"), total("Pss"));
     let after: Vec<(&str, u64)> = ROLLUP_AFTER_PSS.iter().map(|k| (*k, total(k))).collect();
     // Pss by kind: a mapping's anonymous pages are anonymous, the rest are
     // its file's (a host file) or shared memory (memfd-backed).
     let (mut anon, mut file, mut shmem) = (0, 0, 0);
-    for a in areas.iter().filter(in_app) {
-        let get = |key: &str| a.fields.iter().find(|(k, _)| k == key).map_or(0, |(_, n)| *n);
-        let (p, an) = (get("Pss"), get("Anonymous").min(get("Pss")));
+    for a in &app {
+        let (p, an) = (a.get("Pss"), a.get("Anonymous").min(a.get("Pss")));
         anon += an;
         if a.file {
             file += p - an;
@@ -162,13 +167,15 @@ pub fn rollup(tg: &ThreadGroup) -> String {
     // The name column where `maps` puts it.
     let mut s = format!("{:08x}-{:08x} ---p 00000000 00:00 0 ", first.start, last.end);
     s = format!("{s:<72} [rollup]\n");
-    for (k, n) in [("Rss", rss), ("Pss", pss)].into_iter().chain(after.iter().take(1).copied()) {
-        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
-    }
-    for (k, n) in
-        [("Pss_Anon", anon), ("Pss_File", file), ("Pss_Shmem", shmem)].into_iter().chain(after.iter().skip(1).copied())
-    {
-        let _ = writeln!(s, "{:<16}{:>8} kB", format!("{k}:"), n);
+    let kinds = [("Pss_Anon", anon), ("Pss_File", file), ("Pss_Shmem", shmem)];
+    let head = [("Rss", rss), ("Pss", pss)].into_iter().chain(after.iter().take(1).copied());
+    for (k, n) in head.chain(kinds).chain(after.iter().skip(1).copied()) {
+        kb_line(&mut s, k, n);
     }
     s
+}
+
+/// One `Key:    N kB` line, aligned as Linux aligns them.
+fn kb_line(s: &mut String, key: &str, kb: u64) {
+    let _ = writeln!(s, "{:<16}{:>8} kB", format!("{key}:"), kb);
 }
