@@ -164,6 +164,13 @@ fn pipelines_and_processes() {
             "for i in $(seq 50); do (echo $i) & done | sort -n | tail -1; wait; for i in $(seq 20); do bash -c 'echo $((1+1))'; done | uniq -c
              seq 200 | xargs -n 1 -P 4 sh -c 'echo $(($0 * 2))' | sort -n | tail -1; ( sleep 0.1; echo a ) & ( echo b ) ; wait",
         )
+        // Python writes an empty string before each line of a traceback: a
+        // null write to a pipe must not wait for room or a reader.
+        .bash(
+            "tracebacks_into_pipes",
+            "python3 -c 'import os; os.get_terminal_size()' 2>&1 | tail -1; python3 -c 'raise SystemExit(\"bye\")' 2>&1 | cat
+             python3 -c 'import os; print(os.write(1, b\"\"))' | cat; python3 -c 'x = 1/0' 2>&1 >/dev/null | wc -l",
+        )
         .check();
 }
 
