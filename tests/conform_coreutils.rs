@@ -208,6 +208,14 @@ fn data_tools() {
              printf '%d\\n' abc; echo rc=$?; factor 360 97; numfmt --to=iec 123456789; expr 3 \\* 7; expr length abc; expr 5 / 0; echo rc=$?
              expr abc : 'a\\(.\\)'; test 3 -lt 4 && echo lt; [ -z '' ] && echo empty; [ abc = abd ]; echo rc=$?; [ 1 -eq ]; echo rc=$?",
         )
+        // tail follows with inotify on a local file system (tmpfs): lines
+        // appended later show at once, where polling would wait a second.
+        // (It polls on overlayfs, natively too.)
+        .bash(
+            "tail_follow_tmpfs",
+            "d=$(mktemp -d /dev/shm/follow.XXXXXX); echo first > $d/log; (sleep 0.3; echo second >> $d/log; sleep 0.2; echo third >> $d/log) &
+             timeout 0.8 tail -f $d/log; echo rc=$?; wait; rm -r $d",
+        )
         .check();
 }
 

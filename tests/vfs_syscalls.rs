@@ -53,3 +53,10 @@ groups! { "vfs_proc":
     proc_io_accounting => "io",
     proc_syscall => "syscall",
 }
+
+groups! { "inotify":
+    inotify_errors => "errors",
+    inotify_directory_events => "dir",
+    inotify_file_events => "file",
+    inotify_blocking_read_and_poll => "wait",
+}

@@ -14,6 +14,7 @@
 
 pub mod epoll;
 pub mod eventfd;
+pub mod inotify;
 pub mod memfd;
 pub mod pidfd;
 pub mod signalfd;

@@ -9,6 +9,7 @@ mod sys_file;
 mod sys_futex;
 mod sys_ident;
 mod sys_info;
+mod sys_inotify;
 mod sys_link;
 mod sys_lock;
 mod sys_mm;

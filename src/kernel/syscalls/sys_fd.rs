@@ -244,6 +244,8 @@ pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
     let cap = (a[2] as u32) as usize;
     let pos = f.position();
     let entries = f.ops.readdir_from(pos)?;
+    // Linux's iterate_dir reports every listing, even one at the end.
+    crate::kernel::vfs::notify::file_event(&f, crate::kernel::vfs::notify::IN_ACCESS);
     let mut out = Vec::with_capacity(cap.min(1 << 16));
     let mut used = 0u64;
     for e in &entries {

@@ -6,6 +6,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::vfs::notify;
 
 /// Linux caps a single transfer at this many bytes (MAX_RW_COUNT).
 const MAX_RW: u64 = 0x7fff_f000;
@@ -62,6 +63,14 @@ pub(super) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 /// Reads from `file` into application memory at `addr`. For regular files
 /// it loops until `len` bytes or end of file; streams return after one read.
 pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    let r = read_into_quiet(task, file, addr, len, pos);
+    if matches!(r, Ok(n) if n > 0) {
+        notify::file_event(file, notify::IN_ACCESS);
+    }
+    r
+}
+
+fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
     // Linux's vfs_read order: the access mode, the buffer, then the file,
     // which may refuse a short read (even an empty one).
     if !file.is_readable() {
@@ -145,6 +154,14 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, 
 
 /// Writes application memory at `addr` to `file`.
 pub(super) fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+    let r = write_from_quiet(task, file, addr, len, pos);
+    if matches!(r, Ok(n) if n > 0) {
+        notify::file_event(file, notify::IN_MODIFY);
+    }
+    r
+}
+
+fn write_from_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
     access_ok(addr, len)?;
     let len = fsize_limit(task, file, len.min(MAX_RW), pos)?;
     if len == 0 {
@@ -384,7 +401,9 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     if f.ops.stat()?.is_dir() {
         return Err(Errno::EISDIR);
     }
-    f.ops.truncate(a[1]).map(|_| 0)
+    f.ops.truncate(a[1])?;
+    notify::file_event(&f, notify::IN_MODIFY);
+    Ok(0)
 }
 
 /// Implements fsync(2) and fdatasync(2): files in the sentry's memory have
@@ -458,5 +477,6 @@ pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EPERM);
     }
     f.ops.allocate(mode, off as u64, len as u64)?;
+    notify::file_event(&f, notify::IN_MODIFY);
     Ok(0)
 }

@@ -400,8 +400,7 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let c = creds(t);
-    let f = t.vfs().open_resolved(r, libc::O_WRONLY as u32, 0, Caller { creds: Some(&c) })?;
-    f.ops.truncate(a[1]).map(|_| 0)
+    t.vfs().truncate_resolved(&r, a[1], Caller { creds: Some(&c) }).map(|_| 0)
 }
 
 /// `struct statfs` as x86_64 Linux lays it out (120 bytes).

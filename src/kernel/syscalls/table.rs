@@ -8,9 +8,9 @@ use super::{sys_msg as net_msg, sys_socket as net};
 
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
-    sys_info as i, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns, sys_path as n,
-    sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_timer as tm,
-    sys_xattr as xa, Handler,
+    sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
+    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp,
+    sys_timer as tm, sys_xattr as xa, Handler,
 };
 
 /// How completely a syscall is served.
@@ -148,6 +148,10 @@ pub static TABLE: &[Entry] = &[
     // Event descriptors (kernel/event).
     full(l::SYS_eventfd, ev::eventfd),
     full(l::SYS_eventfd2, ev::eventfd2),
+    partial(l::SYS_inotify_init, ino::inotify_init, INOTIFY_NOTE),
+    partial(l::SYS_inotify_init1, ino::inotify_init1, INOTIFY_NOTE),
+    partial(l::SYS_inotify_add_watch, ino::inotify_add_watch, INOTIFY_NOTE),
+    partial(l::SYS_inotify_rm_watch, ino::inotify_rm_watch, INOTIFY_NOTE),
     full(l::SYS_epoll_create, ev::epoll_create),
     full(l::SYS_epoll_create1, ev::epoll_create1),
     partial(l::SYS_epoll_ctl, ev::epoll_ctl, "EPOLLEXCLUSIVE wakes every waiter; ELOOP counts nesting below the target only; EPOLLWAKEUP is ignored"),
@@ -318,6 +322,11 @@ pub static TABLE: &[Entry] = &[
 ];
 
 /// The note of the interval timer calls.
+/// Where inotify differs from Linux (kernel/vfs/notify.rs).
+const INOTIFY_NOTE: &str = "events about names reach a directory's watches by its path, so a directory entered by \
+     another path (a second bind mount) is not heard; IN_DELETE_SELF comes at the last unlink, not the last close; \
+     no IN_UNMOUNT; limits are per instance";
+
 const CPU_TIME_NOTE: &str =
     "ITIMER_VIRTUAL/ITIMER_PROF count only the application's own CPU time (not the sentry's), polled every >= 1 ms";
 

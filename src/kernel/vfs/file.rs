@@ -199,6 +199,11 @@ impl Drop for OpenFile {
     fn drop(&mut self) {
         // Locks owned by this open file description (flock, F_OFD_SETLK) go with it.
         super::lock::release_ofd(self);
+        if self.flags() & libc::O_PATH as u32 == 0 {
+            let wrote = matches!(self.flags() as i32 & libc::O_ACCMODE, libc::O_WRONLY | libc::O_RDWR);
+            let mask = if wrote { super::notify::IN_CLOSE_WRITE } else { super::notify::IN_CLOSE_NOWRITE };
+            super::notify::file_event(self, mask);
+        }
     }
 }
 

@@ -25,6 +25,7 @@ pub mod hostfs;
 pub mod lock;
 pub mod lower;
 pub mod mount;
+pub mod notify;
 pub mod overlay;
 pub mod path;
 pub mod procfs;
@@ -42,6 +43,7 @@ use crate::kernel::tty::Devpts;
 use file::{DirEntry, FileOps, OpenFile};
 use fs::{MetaChange, Node, OpenReq, Owner, StatFs};
 use mount::{Mount, MountTable, NewMount};
+use notify::Subject;
 #[allow(unused_imports)]
 pub use path::{components, dtype, join, parent_of, MAX_SYMLINKS, NAME_MAX, PATH_MAX};
 pub use resolve::{Lookup, Resolved};
@@ -344,7 +346,8 @@ impl Vfs {
                 }
                 self.check_parent(&r, who)?;
                 let ops = r.mount.fs.create(&r.fs_path, mode, who.owner())?;
-                return Ok(OpenFile::new(ops, r.path, flags));
+                notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+                return Ok(opened(OpenFile::new(ops, r.path, flags)));
             }
         };
         if let Node::Opened(f) = &node {
@@ -371,7 +374,11 @@ impl Vfs {
                 return Err(Errno::EISDIR);
             }
             who.check(&st, 4)?;
-            return Ok(OpenFile::new(Box::new(dir::DirHandle::new(self.clone(), r.path.clone())), r.path, flags));
+            return Ok(opened(OpenFile::new(
+                Box::new(dir::DirHandle::new(self.clone(), r.path.clone())),
+                r.path,
+                flags,
+            )));
         }
         let mut want = 0;
         if acc == libc::O_RDONLY || acc == libc::O_RDWR {
@@ -394,6 +401,8 @@ impl Vfs {
                 let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write })?;
                 if trunc {
                     ops.truncate(0)?;
+                    let key = Some((st.dev, st.ino));
+                    notify::event(Subject { dev: st.dev, path: &r.path, key, is_dir: false }, notify::IN_MODIFY);
                 }
                 ops
             }
@@ -406,7 +415,7 @@ impl Vfs {
             libc::S_IFIFO => r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write: false })?,
             _ => return Err(Errno::ENXIO),
         };
-        Ok(OpenFile::new(ops, r.path, flags))
+        Ok(opened(OpenFile::new(ops, r.path, flags)))
     }
 
     /// Opens the file a magic link leads to, anew.
@@ -494,7 +503,9 @@ impl Vfs {
     /// `mkdir(2)`; `mode` is already masked by the umask.
     pub fn mkdir(&self, lk: &Lookup, path: &[u8], mode: u32, who: Caller) -> Result<(), Errno> {
         let r = self.resolve_new(lk, path, who)?;
-        r.mount.fs.mkdir(&r.fs_path, mode, who.owner())
+        r.mount.fs.mkdir(&r.fs_path, mode, who.owner())?;
+        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: true }, notify::IN_CREATE);
+        Ok(())
     }
 
     /// `mknod(2)` of a FIFO, socket or device (`mode` holds the type).
@@ -505,9 +516,11 @@ impl Vfs {
         }
         if mode & libc::S_IFMT == libc::S_IFREG {
             drop(r.mount.fs.create(&r.fs_path, mode, who.owner())?);
-            return Ok(());
+        } else {
+            r.mount.fs.mknod(&r.fs_path, mode, rdev, who.owner())?;
         }
-        r.mount.fs.mknod(&r.fs_path, mode, rdev, who.owner())
+        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+        Ok(())
     }
 
     /// `symlink(2)`: creates `path` pointing to `target`.
@@ -516,7 +529,9 @@ impl Vfs {
         if r.trailing_slash {
             return Err(Errno::ENOENT);
         }
-        r.mount.fs.symlink(&r.fs_path, target, who.owner())
+        r.mount.fs.symlink(&r.fs_path, target, who.owner())?;
+        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+        Ok(())
     }
 
     /// `link(2)`: `old_lk.follow` says whether a symlink `old` is followed.
@@ -536,7 +551,15 @@ impl Vfs {
         if !Arc::ptr_eq(&src.mount, &dst.mount) {
             return Err(Errno::EXDEV);
         }
-        src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)
+        let st = src.stat()?;
+        src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)?;
+        // The inode's link count changed; the directory has a new name.
+        notify::event(
+            Subject { dev: st.dev, path: b"", key: Some((st.dev, st.ino)), is_dir: false },
+            notify::IN_ATTRIB,
+        );
+        notify::event(Subject { dev: dst.mount.dev, path: &dst.path, key: None, is_dir: false }, notify::IN_CREATE);
+        Ok(())
     }
 
     /// `unlink(2)` (`dir == false`) or `rmdir(2)` (`dir == true`).
@@ -555,7 +578,11 @@ impl Vfs {
         }
         self.check_parent(&r, who)?;
         self.check_sticky(&r, &st, who)?;
-        r.mount.fs.remove(&r.fs_path, &node, dir)
+        r.mount.fs.remove(&r.fs_path, &node, dir)?;
+        if notify::active() {
+            notify_removed(&r.path, &st);
+        }
+        Ok(())
     }
 
     /// The sticky bit of a directory lets only owners remove names in it.
@@ -645,8 +672,36 @@ impl Vfs {
                 return Ok(None);
             }
         }
+        let replaced = match &dst.node {
+            Some(_) if notify::active() => Some(dst.stat()?),
+            _ => None,
+        };
         src.mount.fs.rename(&src.fs_path, &src_node, &dst.fs_path, dst.node.as_ref(), flags)?;
+        if notify::active() {
+            notify_renamed(
+                src.mount.dev,
+                (&src.path, &src_stat),
+                (&dst.path, replaced.as_ref()),
+                flags & RENAME_EXCHANGE != 0,
+            );
+        }
         Ok(Some((src.path, dst.path)))
+    }
+
+    /// `truncate(2)` of a regular file a path resolved to (its type checked
+    /// by the caller): write permission, as an open for writing would need.
+    pub fn truncate_resolved(&self, r: &Resolved, len: u64, who: Caller) -> Result<(), Errno> {
+        let node = r.node.clone().ok_or(Errno::ENOENT)?;
+        let st = r.stat()?;
+        if r.mount.readonly() {
+            return Err(Errno::EROFS);
+        }
+        who.check(&st, 2)?;
+        let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags: libc::O_WRONLY as u32, write: true })?;
+        ops.truncate(len)?;
+        let key = Some((st.dev, st.ino));
+        notify::event(Subject { dev: st.dev, path: &r.path, key, is_dir: false }, notify::IN_MODIFY);
+        Ok(())
     }
 
     /// Applies a metadata change to what a path resolves to.
@@ -662,7 +717,15 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
-        r.mount.fs.set_meta(&r.fs_path, &node, change)
+        r.mount.fs.set_meta(&r.fs_path, &node, change)?;
+        if notify::active() {
+            let st = r.stat()?;
+            notify::event(
+                Subject { dev: st.dev, path: &r.path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() },
+                notify::IN_ATTRIB,
+            );
+        }
+        Ok(())
     }
 
     /// `statfs(2)` of the file system holding a path, with its mount flags.
@@ -690,6 +753,55 @@ impl Vfs {
         out.push(DirEntry { ino: parent_ino, kind: libc::DT_DIR, name: b"..".to_vec() });
         out.extend(entries);
         Ok(out)
+    }
+}
+
+/// An open file as it leaves `open`: watchers hear IN_OPEN.
+fn opened(f: OpenFile) -> OpenFile {
+    notify::file_event(&f, notify::IN_OPEN);
+    f
+}
+
+/// Events of an unlink or rmdir of canonical `path`, whose inode was `st`:
+/// a file's link count changed; the directory lost a name; the inode is
+/// gone with its last link (Linux says so at its last close).
+fn notify_removed(path: &[u8], st: &Stat) {
+    let s = Subject { dev: st.dev, path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() };
+    if !st.is_dir() {
+        notify::event(Subject { path: b"", ..s }, notify::IN_ATTRIB);
+    }
+    notify::event(s, notify::IN_DELETE);
+    if st.is_dir() || st.nlink <= 1 {
+        notify::event(Subject { path: b"", ..s }, notify::IN_DELETE_SELF);
+    }
+}
+
+/// Events of a rename of `src` (its inode's stat) to `dst` (the stat of an
+/// inode it replaced, or of the one it was exchanged with).
+fn notify_renamed(dev: u64, src: (&[u8], &Stat), dst: (&[u8], Option<&Stat>), exchange: bool) {
+    let reg = notify::registry();
+    let moved = |from: &[u8], to: &[u8], st: &Stat| {
+        let cookie = notify::next_cookie();
+        let key = Some((st.dev, st.ino));
+        reg.event(Subject { dev, path: from, key, is_dir: st.is_dir() }, notify::IN_MOVED_FROM, cookie);
+        reg.event(Subject { dev, path: to, key, is_dir: st.is_dir() }, notify::IN_MOVED_TO, cookie);
+        reg.event(Subject { dev, path: b"", key, is_dir: st.is_dir() }, notify::IN_MOVE_SELF, 0);
+    };
+    moved(src.0, dst.0, src.1);
+    match dst.1 {
+        Some(other) if exchange => {
+            moved(dst.0, src.0, other);
+            // Watched directories swap paths.
+            reg.moved(dev, src.0, b"\0");
+            reg.moved(dev, dst.0, src.0);
+            reg.moved(dev, b"\0", dst.0);
+            return;
+        }
+        Some(old) => notify_removed(b"", old),
+        None => {}
+    }
+    if src.1.is_dir() {
+        reg.moved(dev, src.0, dst.0);
     }
 }
 
