@@ -9,6 +9,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 
 static const struct {
     unsigned bit;
@@ -110,6 +111,11 @@ static void g_errors(void) {
     ioctl(fd, FIONREAD, &avail);
     expect("fionread", avail == (int)sizeof(struct inotify_event), "%d", avail);
     expect_events("attrib", fd, "[3 ATTRIB]");
+    /* Extended attributes are attributes. */
+    EXPECT_OK("setxattr", setxattr("f", "user.k", "v", 1, 0));
+    expect_events("setxattr-attrib", fd, "[3 ATTRIB]");
+    EXPECT_OK("removexattr", removexattr("f", "user.k"));
+    expect_events("removexattr-attrib", fd, "[3 ATTRIB]");
     inotify_rm_watch(fd, w2);
     close(fd);
     EXPECT_ERR("closed", inotify_add_watch(fd, "f", IN_MODIFY), EBADF);

@@ -9,6 +9,7 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
+use crate::kernel::vfs::notify;
 use crate::kernel::vfs::stat::Stat;
 
 const XATTR_CREATE: u64 = 1;
@@ -17,9 +18,9 @@ const XATTR_REPLACE: u64 = 2;
 const SIZE_MAX: usize = 65536;
 const NAME_MAX: usize = 255;
 
-/// The file an xattr call names: its metadata and whether its mount is
-/// read-only.
-fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool), Errno> {
+/// The file an xattr call names: its metadata, whether its mount is
+/// read-only, and its canonical path (for change notification).
+fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool, Vec<u8>), Errno> {
     match how {
         How::Fd => {
             let f = t.file(a[0] as i32)?;
@@ -27,14 +28,21 @@ fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool), Errno> {
                 return Err(Errno::EBADF);
             }
             let ro = f.path.first() == Some(&b'/') && t.vfs().mount_of(&f.path).readonly();
-            Ok((f.ops.stat()?, ro))
+            Ok((f.ops.stat()?, ro, f.path.clone()))
         }
         How::Path(follow) => {
             let p = at(t, libc::AT_FDCWD, a[0])?;
             let r = t.vfs().resolve_with(&p.lookup(follow), &p.path)?;
-            Ok((r.stat()?, r.mount.readonly()))
+            Ok((r.stat()?, r.mount.readonly(), r.path))
         }
     }
+}
+
+/// An attribute changed: watchers hear IN_ATTRIB.
+fn changed(st: &Stat, path: &[u8]) {
+    let path = if path.first() == Some(&b'/') { path } else { b"" };
+    let s = notify::Subject { dev: st.dev, path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() };
+    notify::event(s, notify::IN_ATTRIB);
 }
 
 #[derive(Clone, Copy)]
@@ -68,7 +76,7 @@ fn read_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 }
 
 fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, _) = target(t, a, how)?;
+    let (st, _, _) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     if name.starts_with(b"trusted.") && t.creds().euid != 0 {
         return Err(Errno::ENODATA);
@@ -86,7 +94,7 @@ fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
 }
 
 fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, ro) = target(t, a, how)?;
+    let (st, ro, path) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     let (size, flags) = (a[3] as usize, a[4]);
     if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
@@ -114,11 +122,12 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
         }
     }
     t.vfs().xattr_set(&st, &name, value, flags & XATTR_CREATE != 0, flags & XATTR_REPLACE != 0)?;
+    changed(&st, &path);
     Ok(0)
 }
 
 fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, _) = target(t, a, how)?;
+    let (st, _, _) = target(t, a, how)?;
     let root = t.creds().euid == 0;
     let mut out = Vec::new();
     for n in t.vfs().xattr_names(&st) {
@@ -140,7 +149,7 @@ fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
 }
 
 fn do_remove(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, ro) = target(t, a, how)?;
+    let (st, ro, path) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     if ro {
         return Err(Errno::EROFS);
@@ -149,6 +158,7 @@ fn do_remove(t: &mut Task, a: &Args, how: How) -> SysResult {
         return Err(Errno::EPERM);
     }
     t.vfs().xattr_remove(&st, &name)?;
+    changed(&st, &path);
     Ok(0)
 }
 
