@@ -98,6 +98,7 @@ fn copy_move_link() {
             "ln_readlink_realpath",
             "mkdir -p a/b/c; echo x > a/b/c/f; ln -s ../b a/b/c/up; ln -s target s1; ln -sf other s1; readlink s1; ln -s x s1; echo rc=$?
              ln a/b/c/f hard; stat -c %h a/b/c/f; ln -f a/b/c/f hard; ln -sr a/b/c/f rel; readlink rel; ln -sfn a/b dirlink; ls -l dirlink | cut -c1-10
+             mkdir t1 t2; ln -sfn t1 dl; ln -sfn t2 dl; echo rc=$?; readlink dl; ln -sf ../t1 dl; readlink dl t2/t1
              readlink -f a/b/c/up/c/f; readlink -e nonexist; echo rc=$?; readlink -m nonexist/../x | sed \"s|$PWD|PWD|\"
              realpath a/b/c/up/../c | sed \"s|$PWD|PWD|\"; realpath -m nonexist/../x | sed \"s|$PWD|PWD|\"; realpath --relative-to=a/b a/b/c/f
              realpath -s a/b/c/up; realpath nonexist/x; echo rc=$?; ln -s loop loop; readlink -f loop; echo rc=$?; cat loop; echo rc=$?

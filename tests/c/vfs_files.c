@@ -58,6 +58,17 @@ static void g_open(void) {
     expect("nonblock-flag", (fcntl(fd, F_GETFL) & O_NONBLOCK) != 0, "fl %x", fcntl(fd, F_GETFL));
     close(fd);
     EXPECT_ERR("dir-for-write", open("d", O_WRONLY), EISDIR);
+    /* A symlink that is not followed is no directory (ln -sfn relies on it). */
+    symlink("d", "dlink");
+    EXPECT_ERR("nofollow-directory-symlink", open("dlink", O_RDONLY | O_NOFOLLOW | O_DIRECTORY), ENOTDIR);
+    EXPECT_ERR("path-nofollow-directory-symlink", open("dlink", O_PATH | O_NOFOLLOW | O_DIRECTORY), ENOTDIR);
+    fd = open("dlink", O_RDONLY | O_DIRECTORY);
+    expect("directory-symlink-followed", fd >= 0, "%s", errno_name(errno));
+    close(fd);
+    /* O_CREAT with O_DIRECTORY is refused outright (Linux 6.4 on). */
+    EXPECT_ERR("creat-directory", open("newdir", O_CREAT | O_DIRECTORY | O_RDONLY, 0700), EINVAL);
+    EXPECT_ERR("creat-directory-made-nothing", access("newdir", F_OK), ENOENT);
+    EXPECT_ERR("creat-directory-existing", open("d", O_CREAT | O_DIRECTORY | O_RDONLY, 0700), EINVAL);
     fd = open(".", O_TMPFILE | O_RDWR, 0600);
     expect("tmpfile", fd >= 0 && write(fd, "abc", 3) == 3, "%s", errno_name(errno));
     fstat(fd, &st);

@@ -83,6 +83,10 @@ fn umask(t: &Task) -> u32 {
 /// The shared body of open(2), openat(2), creat(2) and openat2(2).
 fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resolve: u64) -> SysResult {
     let mut flags = flags & VALID_OPEN;
+    // Linux (6.4 on) refuses the pair, which once made regular files.
+    if flags & (libc::O_DIRECTORY | libc::O_CREAT) == libc::O_DIRECTORY | libc::O_CREAT {
+        return Err(Errno::EINVAL);
+    }
     if flags & libc::O_PATH != 0 {
         flags &= PATH_FLAGS;
     }

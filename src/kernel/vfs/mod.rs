@@ -356,7 +356,11 @@ impl Vfs {
         let st = r.mount.fs.stat(&r.fs_path, &node)?;
         let path_only = o & libc::O_PATH != 0;
         if st.is_symlink() {
-            // Only reachable with O_NOFOLLOW (or O_CREAT|O_EXCL, handled above).
+            // Only reachable with O_NOFOLLOW (or O_CREAT|O_EXCL, handled above);
+            // a symlink is no directory, whatever else was asked.
+            if o & libc::O_DIRECTORY != 0 {
+                return Err(Errno::ENOTDIR);
+            }
             return if path_only {
                 Ok(OpenFile::new(Box::new(dir::PathOnly(st)), r.path, flags))
             } else {
