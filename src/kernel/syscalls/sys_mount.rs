@@ -13,6 +13,7 @@ use crate::kernel::vfs::fs::Filesystem;
 use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
 use crate::kernel::vfs::path::is_within;
 use crate::kernel::vfs::procfs::ProcFs;
+use crate::kernel::vfs::sysfs::SysFs;
 use crate::kernel::vfs::{devpts, overlay, Resolved};
 
 const MS_REMOUNT: u64 = libc::MS_REMOUNT;
@@ -128,14 +129,11 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         // A new /proc shows the mounter's PID namespace, as in Linux.
         "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),
         "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
-        "sysfs" => (overlay::Overlay::named(dev, 0o555, "sysfs"), String::new()),
+        "sysfs" => (SysFs::new(dev), String::new()),
         _ => return Err(Errno::ENODEV),
     };
     let point = target.path.clone();
     let mut mflags = flags & mf::PER_MOUNT;
-    if fstype == "sysfs" {
-        mflags |= mf::RDONLY;
-    }
     if mflags & (mf::NOATIME | mf::RELATIME) == 0 {
         mflags |= mf::RELATIME;
     }

@@ -1,6 +1,7 @@
 //! The interface every file system of the sandbox implements: the
 //! container root overlay and tmpfs (`overlay.rs`), host bind mounts
-//! (`hostfs.rs`), `/proc` (`procfs/`) and `/dev/pts` (`devpts.rs`).
+//! (`hostfs.rs`), `/proc` (`procfs/`), `/dev/pts` (`devpts.rs`) and `/sys`
+//! (`sysfs.rs`).
 //!
 //! File systems are addressed by *fs paths*: canonical absolute paths inside
 //! the file system (`/` is its root). The mount table (`mount.rs`) maps a
@@ -16,6 +17,7 @@ use std::sync::Arc;
 use super::file::{DirEntry, FileOps, OpenFile};
 use super::procfs::ProcNode;
 use super::stat::Stat;
+use super::sysfs::SysNode;
 use super::upper::UpperNode;
 use crate::kernel::errno::Errno;
 
@@ -30,6 +32,8 @@ pub enum Node {
     Proc(ProcNode),
     /// A node of `/dev/pts`: the root, `ptmx`, or pty `N`.
     Pts(PtsNode),
+    /// A node of a sysfs.
+    Sys(SysNode),
     /// The open file a magic link (`/proc/<pid>/fd/N`) leads to, when it is
     /// not a directory: opening it reopens that file, whatever its name now.
     Opened(Arc<OpenFile>),

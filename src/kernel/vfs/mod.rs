@@ -31,6 +31,7 @@ pub mod path;
 pub mod procfs;
 pub mod resolve;
 pub mod stat;
+pub mod sysfs;
 pub mod upper;
 pub mod xattr;
 
@@ -174,7 +175,7 @@ impl Vfs {
         t.add(b"/dev/pts", m(pts, NOSUID | NOEXEC | RELATIME, "devpts", "gid=5,mode=620,ptmxmode=666", pts_dev));
         let shm = overlay::Overlay::tmpfs(shm_dev, 0o1777);
         t.add(b"/dev/shm", m(shm, NOSUID | NODEV | NOEXEC | RELATIME, "shm", "size=65536k", shm_dev));
-        let sys = overlay::Overlay::named(sys_dev, 0o555, "sysfs");
+        let sys = sysfs::SysFs::new(sys_dev);
         t.add(b"/sys", m(sys, RDONLY | NOSUID | NODEV | NOEXEC | RELATIME, "sysfs", "", sys_dev));
         self.set_mount_table(t);
     }

@@ -303,7 +303,6 @@ impl Filesystem for Overlay {
                     // tmpfs counts 20 bytes per entry, `.` and `..` included,
                     // and keeps directories in no blocks (BOGO_DIRENT_SIZE).
                     "tmpfs" => meta.to_stat_blocks(20 * (2 + self.upper_children(path).len() as u64), 0),
-                    "sysfs" => meta.to_stat_blocks(0, 0),
                     _ => meta.to_stat(4096),
                 };
                 if let Some(l) = lower {
@@ -496,9 +495,6 @@ impl Filesystem for Overlay {
                 let mut s = lower::statfs(root.root());
                 s.fs_type = magic::OVERLAYFS;
                 s
-            }
-            None if self.kind == "sysfs" => {
-                StatFs { fs_type: magic::SYSFS, bsize: 4096, namelen: 255, ..Default::default() }
             }
             None => tmpfs_statfs(&self.read()),
         }
