@@ -144,7 +144,7 @@ fn proc_net_shows_listeners() {
     assert_exit(&out, 0);
     let text = stdout_text(&out);
     assert!(text.contains("0.0.0.0:19077") && text.contains("LISTEN"), "{}", describe(&out));
-    for f in ["dev", "tcp", "tcp6", "udp", "udp6", "unix"] {
+    for f in ["arp", "dev", "if_inet6", "route", "tcp", "tcp6", "udp", "udp6", "unix"] {
         assert!(text.lines().any(|l| l == f), "/proc/net/{f} missing: {}", describe(&out));
     }
 }

@@ -117,7 +117,8 @@ pub struct Route {
     pub local: bool,
 }
 
-/// The IPv4 routes of `links` (what `ip route` and netlink dumps show).
+/// The IPv4 routes of `links` (what `ip route`, netlink dumps and
+/// `/proc/net/route` show).
 pub fn routes(links: &[Link]) -> Vec<Route> {
     let mut out = Vec::new();
     for l in links {

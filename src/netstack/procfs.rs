@@ -1,15 +1,22 @@
-//! The contents of `/proc/net/{tcp,tcp6,udp,udp6,unix,dev}`, for the
-//! procfs to serve (`netstack::procfs::tcp(&kernel.net)` etc.).
-// Until the procfs serves /proc/net, only the tests call these.
-#![allow(dead_code)]
+//! The contents of `/proc/net/{tcp,tcp6,udp,udp6,unix,dev,route,arp,if_inet6}`,
+//! for the procfs to serve (`netstack::procfs::tcp(&kernel.net)` etc.).
+//!
+//! `route`, `arp` and `if_inet6` show what the stack has: the interfaces
+//! and addresses of `links::all` and their connected routes. There is no
+//! default gateway and no neighbour cache (the smoltcp interface is an IP
+//! medium without ARP), so `arp` is its header alone, as on a Linux host
+//! that has talked to no neighbour. `ipv6_route` is not served: the stack
+//! keeps no IPv6 routes, and Linux's file lists kernel-internal entries
+//! (per-table null routes with live reference counts) that cannot be
+//! derived from it.
 
 use std::fmt::Write as _;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use smoltcp::socket::tcp::State;
 use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
 
-use super::links;
+use super::links::{self, Link, Route};
 use super::tcp::linux_state;
 use super::unix::Endpoint;
 use super::NetStack;
@@ -158,6 +165,94 @@ pub fn dev(net: &NetStack) -> Vec<u8> {
     s.into_bytes()
 }
 
+/// Linux's RTF_UP: the route is usable.
+const RTF_UP: u16 = 0x0001;
+/// Linux's IFA_F_PERMANENT: a configured (not autoconfigured) address.
+const IFA_F_PERMANENT: u8 = 0x80;
+
+/// Appends `line` padded with spaces to 127 characters and a newline, as
+/// Linux lays out every line of /proc/net/route.
+fn pad_127(s: &mut String, line: &str) {
+    let _ = writeln!(s, "{line:<127}");
+}
+
+/// An IPv4 address or mask as Linux prints it in /proc/net/route: the
+/// network-order word read as a native integer.
+fn hex_v4(a: Ipv4Addr) -> String {
+    format!("{:08X}", u32::from_ne_bytes(a.octets()))
+}
+
+fn prefix_mask(prefix: u8) -> Ipv4Addr {
+    Ipv4Addr::from(if prefix == 0 { 0 } else { u32::MAX << (32 - u32::from(prefix.min(32))) })
+}
+
+fn route_table(routes: &[Route]) -> Vec<u8> {
+    let mut s = String::new();
+    pad_127(&mut s, "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
+    // Only the main table: Linux keeps loopback's routes in the local table.
+    for r in routes.iter().filter(|r| !r.local) {
+        // Connected routes: no gateway, metric 0, no MTU/window/IRTT.
+        let line = format!(
+            "{}\t{}\t{}\t{RTF_UP:04X}\t0\t0\t0\t{}\t0\t0\t0",
+            r.dev,
+            hex_v4(r.dst),
+            hex_v4(Ipv4Addr::UNSPECIFIED),
+            hex_v4(prefix_mask(r.prefix)),
+        );
+        pad_127(&mut s, &line);
+    }
+    s.into_bytes()
+}
+
+/// `/proc/net/route`: the IPv4 routes of the main table.
+pub fn route(net: &NetStack) -> Vec<u8> {
+    route_table(&links::routes(&links::all(net.mode)))
+}
+
+/// `/proc/net/arp`: the header; the stack has no neighbour cache (see the
+/// module comment), so there are no entries to list.
+pub fn arp(_net: &NetStack) -> Vec<u8> {
+    b"IP address       HW type     Flags       HW address            Mask     Device\n".to_vec()
+}
+
+/// Linux's scope of an IPv6 address as /proc/net/if_inet6 prints it
+/// (IFA_HOST, IFA_LINK, IFA_SITE, or 0 for global).
+fn v6_scope(a: &Ipv6Addr) -> u8 {
+    let seg0 = a.segments()[0];
+    if a.is_loopback() {
+        0x10
+    } else if seg0 & 0xffc0 == 0xfe80 {
+        0x20
+    } else if seg0 & 0xffc0 == 0xfec0 {
+        0x40
+    } else {
+        0
+    }
+}
+
+fn if_inet6_table(links: &[Link]) -> Vec<u8> {
+    let mut s = String::new();
+    for l in links {
+        for (a, prefix) in &l.addrs {
+            let IpAddr::V6(v6) = a else { continue };
+            let hex: String = v6.octets().iter().map(|b| format!("{b:02x}")).collect();
+            let _ = writeln!(
+                s,
+                "{hex} {:02x} {prefix:02x} {:02x} {IFA_F_PERMANENT:02x} {:>8}",
+                l.index,
+                v6_scope(v6),
+                l.name
+            );
+        }
+    }
+    s.into_bytes()
+}
+
+/// `/proc/net/if_inet6`: one line per IPv6 address.
+pub fn if_inet6(net: &NetStack) -> Vec<u8> {
+    if_inet6_table(&links::all(net.mode))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,6 +265,72 @@ mod tests {
         assert!(dev.contains("    lo:") && dev.contains("  eth0:"), "{dev}");
         assert!(String::from_utf8(tcp(&net)).unwrap().starts_with("  sl  local_address rem_address"));
         assert!(String::from_utf8(unix(&net)).unwrap().starts_with("Num       RefCount"));
+    }
+
+    /// A line of /proc/net/route as Linux pads it.
+    fn padded(line: &str) -> String {
+        format!("{line:<127}\n")
+    }
+
+    #[test]
+    fn route_lists_the_main_table() {
+        let header = padded("Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT");
+        // Loopback's route is in the local table: Linux shows the header alone.
+        let none = String::from_utf8(route(&NetStack::new(NetworkMode::None))).unwrap();
+        assert_eq!(none, header);
+        let sandbox = String::from_utf8(route(&NetStack::new(NetworkMode::Sandbox))).unwrap();
+        let eth0 = padded("eth0\t0002000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0");
+        assert_eq!(sandbox, header + &eth0);
+        assert!(sandbox.lines().all(|l| l.len() == 127), "{sandbox:?}");
+    }
+
+    #[test]
+    fn route_masks_and_destinations() {
+        assert_eq!(hex_v4(prefix_mask(0)), "00000000");
+        assert_eq!(hex_v4(prefix_mask(8)), "000000FF");
+        assert_eq!(hex_v4(prefix_mask(32)), "FFFFFFFF");
+        let r = Route {
+            dst: Ipv4Addr::new(192, 168, 1, 0),
+            prefix: 24,
+            src: Ipv4Addr::new(192, 168, 1, 7),
+            index: 3,
+            dev: "wlan0",
+            local: false,
+        };
+        let text = String::from_utf8(route_table(&[r])).unwrap();
+        assert!(text.lines().nth(1).unwrap().starts_with("wlan0\t0001A8C0\t00000000\t0001\t"), "{text}");
+    }
+
+    #[test]
+    fn arp_is_the_header() {
+        let arp = String::from_utf8(arp(&NetStack::new(NetworkMode::Sandbox))).unwrap();
+        assert_eq!(arp, "IP address       HW type     Flags       HW address            Mask     Device\n");
+    }
+
+    #[test]
+    fn if_inet6_lists_v6_addresses() {
+        for mode in [NetworkMode::None, NetworkMode::Sandbox, NetworkMode::Host] {
+            let text = String::from_utf8(if_inet6(&NetStack::new(mode))).unwrap();
+            assert_eq!(text, "00000000000000000000000000000001 01 80 10 80       lo\n", "{mode:?}");
+        }
+        let link = Link {
+            index: 2,
+            name: "eth0",
+            flags: 0,
+            mtu: 1500,
+            arptype: 1,
+            mac: [0; 6],
+            addrs: vec![
+                (IpAddr::V4(Ipv4Addr::new(10, 0, 2, 15)), 24),
+                (IpAddr::V6("fe80::42:aff:fe00:20f".parse().unwrap()), 64),
+                (IpAddr::V6("2001:db8::1".parse().unwrap()), 48),
+            ],
+        };
+        let text = String::from_utf8(if_inet6_table(&[link])).unwrap();
+        assert_eq!(
+            text,
+            "fe8000000000000000420afffe00020f 02 40 20 80     eth0\n20010db8000000000000000000000001 02 30 00 80     eth0\n"
+        );
     }
 
     #[test]
