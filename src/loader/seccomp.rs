@@ -117,6 +117,9 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_mincore, "mincore"),
     (libc::SYS_mlock, "mlock"),
     (libc::SYS_munlock, "munlock"),
+    (libc::SYS_mlock2, "mlock2; injected into stubs"),
+    (libc::SYS_mlockall, "mlockall; injected into stubs"),
+    (libc::SYS_munlockall, "munlockall; injected into stubs"),
     (libc::SYS_brk, "allocator"),
     (libc::SYS_membarrier, "C library"),
     // Threads, stubs, tracing.

@@ -835,6 +835,12 @@ static void g_sched(void) {
     struct sched_param sp;
     r = sched_getparam(0, &sp);
     expect("sched-getparam", r == 0 && sp.sched_priority == 0, "%s", errno_name(errno));
+    struct timespec q = {9, 9};
+    r = sched_rr_get_interval(0, &q);
+    expect("rr-interval-fair-is-zero", r == 0 && q.tv_sec == 0 && q.tv_nsec == 0, "%s %ld", errno_name(errno), q.tv_nsec);
+    EXPECT_ERR("rr-interval-negative-pid", sched_rr_get_interval(-1, &q), EINVAL);
+    EXPECT_ERR("rr-interval-no-such-pid", sched_rr_get_interval(999999, &q), ESRCH);
+    EXPECT_ERR("rr-interval-bad-pointer", sched_rr_get_interval(0, (struct timespec *)8), EFAULT);
 
     c = xfork();
     if (c == 0) {

@@ -7,6 +7,7 @@
 
 pub mod account;
 pub mod layout;
+mod residency;
 pub mod usermem;
 mod vmas;
 
@@ -19,6 +20,7 @@ use crate::platform::ptrace::ProcessMemory;
 use crate::platform::StubThread;
 use account::{MemAccount, Reservation};
 use layout::{page_align_up, APP_TOP, MMAP_MIN_ADDR, PAGE};
+pub use residency::LockLimit;
 pub use vmas::{Backing, Vma};
 
 /// The mapping state of one address space. Guarded by `MemoryManager::state`.

@@ -120,7 +120,7 @@ impl VmaSet {
     }
 
     /// Mappings intersecting `[start, end)`.
-    fn intersecting(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
+    pub fn intersecting(&self, start: u64, end: u64) -> impl Iterator<Item = &Vma> {
         let first = self.map.range(..=start).next_back().map(|(&k, _)| k).unwrap_or(start);
         self.map.range(first..end).map(|(_, v)| v).filter(move |v| v.end > start && v.start < end)
     }

@@ -759,6 +759,17 @@ pub fn sched_getscheduler(t: &mut Task, a: &Args) -> SysResult {
     Ok((s.policy | flag) as u64)
 }
 
+/// Implements sched_rr_get_interval(2): SCHED_RR's 100 ms quantum; 0 for
+/// the other policies (Linux's fair class rounds its sub-jiffy slice to 0).
+pub fn sched_rr_get_interval(t: &mut Task, a: &Args) -> SysResult {
+    let target = sched_target(t, a[0])?;
+    let nanos: i64 = if sched_attrs(&target).policy == SCHED_RR { 100_000_000 } else { 0 };
+    let mut ts = [0u8; 16];
+    ts[8..].copy_from_slice(&nanos.to_ne_bytes());
+    t.mem().write_bytes(a[1], &ts)?;
+    Ok(0)
+}
+
 /// Implements sched_getparam(2): the priority of a normal policy is 0.
 pub fn sched_getparam(t: &mut Task, a: &Args) -> SysResult {
     if a[1] == 0 {

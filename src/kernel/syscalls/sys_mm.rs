@@ -1,9 +1,10 @@
-//! Memory: mmap, munmap, mprotect, mremap, brk, madvise.
+//! Memory: mmap, munmap, mprotect, mremap, brk, madvise, msync, mincore,
+//! and the mlock family.
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::account::{take_refused, ForceCharges};
-use crate::kernel::mm::{MapRequest, VmLimits};
+use crate::kernel::mm::{LockLimit, MapRequest, VmLimits};
 use crate::kernel::task::Task;
 
 /// Rounds of the OOM killer one call may start before its charge is let
@@ -113,4 +114,53 @@ pub fn brk(t: &mut Task, a: &Args) -> SysResult {
 /// Implements madvise(2).
 pub fn madvise(t: &mut Task, a: &Args) -> SysResult {
     t.mm().madvise(&mut t.thread, a[0], a[1], a[2] as i32)
+}
+
+/// Implements msync(2).
+pub fn msync(t: &mut Task, a: &Args) -> SysResult {
+    t.mm().msync(a[0], a[1], a[2] as i32)
+}
+
+/// Implements mincore(2).
+pub fn mincore(t: &mut Task, a: &Args) -> SysResult {
+    t.mm().mincore(&mut t.thread, a[0], a[1], a[2])
+}
+
+/// How much the caller may lock: unlimited with CAP_IPC_LOCK, else its
+/// RLIMIT_MEMLOCK.
+fn lock_limit(t: &Task) -> LockLimit {
+    const CAP_IPC_LOCK: u32 = 14;
+    if super::sys_ident::capable(t, CAP_IPC_LOCK) {
+        None
+    } else {
+        Some(t.rlimit(libc::RLIMIT_MEMLOCK))
+    }
+}
+
+/// Implements mlock(2).
+pub fn mlock(t: &mut Task, a: &Args) -> SysResult {
+    let limit = lock_limit(t);
+    t.mm().mlock(&mut t.thread, a[0], a[1], 0, limit)
+}
+
+/// Implements mlock2(2).
+pub fn mlock2(t: &mut Task, a: &Args) -> SysResult {
+    let limit = lock_limit(t);
+    t.mm().mlock(&mut t.thread, a[0], a[1], a[2] as u32, limit)
+}
+
+/// Implements munlock(2).
+pub fn munlock(t: &mut Task, a: &Args) -> SysResult {
+    t.mm().munlock(&mut t.thread, a[0], a[1])
+}
+
+/// Implements mlockall(2).
+pub fn mlockall(t: &mut Task, a: &Args) -> SysResult {
+    let limit = lock_limit(t);
+    t.mm().mlockall(&mut t.thread, a[0] as i32, limit)
+}
+
+/// Implements munlockall(2).
+pub fn munlockall(t: &mut Task, _a: &Args) -> SysResult {
+    t.mm().munlockall(&mut t.thread)
 }

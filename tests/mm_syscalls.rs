@@ -1,0 +1,22 @@
+//! Memory system calls beyond mmap itself, checked against Linux: each
+//! group of `tests/c/memory.c` runs natively (where every check must pass)
+//! and under `husk do`, and must print the same lines.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn msync_writes_back_shared_file_mappings() {
+    check_c_group("memory", "msync");
+}
+
+#[test]
+fn mincore_reports_residency() {
+    check_c_group("memory", "mincore");
+}
+
+#[test]
+fn mlock_family_and_rlimit_memlock() {
+    check_c_group("memory", "mlock");
+}
