@@ -77,6 +77,14 @@ fn execve() {
     check_c_group("fork_wait", "exec");
 }
 
+/// execveat: relative to a directory descriptor, AT_EMPTY_PATH on a
+/// program's descriptor and on a memfd (fexecve too), AT_SYMLINK_NOFOLLOW,
+/// and the errno of each bad argument.
+#[test]
+fn execveat_and_fexecve() {
+    check_c_group("fork_wait", "execveat");
+}
+
 /// Close-on-exec (O_CLOEXEC, F_DUPFD_CLOEXEC, dup3, F_SETFD, pipe2) seen
 /// by fcntl in the exec'd program; across exec handlers reset, ignored
 /// signals, the mask and pending signals stay, the altstack is cleared.

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <spawn.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -737,6 +738,79 @@ static void g_exec(void) {
     rmdir(scratch);
 }
 
+/* ---- execveat ----------------------------------------------------------- */
+
+/* exec_result through execveat(dirfd, path, ..., flags). */
+static int execat_result(int dirfd, const char *path, char *const argv[], int flags, int *status) {
+    int p[2];
+    pipe2(p, O_CLOEXEC);
+    pid_t c = xfork();
+    if (c == 0) {
+        close(p[0]);
+        syscall(SYS_execveat, dirfd, path, argv, environ, flags);
+        int e = errno;
+        write(p[1], &e, sizeof e);
+        _exit(127);
+    }
+    close(p[1]);
+    int e = 0;
+    ssize_t n = read(p[0], &e, sizeof e);
+    close(p[0]);
+    waitpid(c, status, 0);
+    return n == sizeof e ? e : 0;
+}
+
+static void execat_runs(const char *name, int dirfd, const char *path, char *const argv[], int flags, int code) {
+    int st = 0;
+    int e = execat_result(dirfd, path, argv, flags, &st);
+    expect(name, e == 0 && exited_with(st, code), "%s", e ? errno_name(e) : status_text(st));
+}
+
+static void execat_fails(const char *name, int dirfd, const char *path, int flags, int want) {
+    char *argv[] = {"x", NULL};
+    int st = 0;
+    int e = execat_result(dirfd, path, argv, flags, &st);
+    expect(name, e == want, "%s, want %s", e ? errno_name(e) : "exec worked", errno_name(want));
+}
+
+static void g_execveat(void) {
+    char *argv_true[] = {"true", NULL};
+    char *argv_bb[] = {"busybox", "sh", "-c", "exit 4", NULL};
+    execat_runs("absolute-path", AT_FDCWD, "/bin/true", argv_true, 0, 0);
+    int bin = open("/bin", O_RDONLY | O_DIRECTORY);
+    execat_runs("relative-to-dirfd", bin, "busybox", argv_bb, 0, 4);
+    int prog = open("/bin/busybox", O_RDONLY | O_CLOEXEC);
+    execat_runs("empty-path-fd", prog, "", argv_bb, AT_EMPTY_PATH, 4);
+    /* A program that exists only in memory. */
+    int m = memfd_create("prog", MFD_CLOEXEC);
+    static char buf[1 << 16];
+    ssize_t n;
+    while ((n = read(prog, buf, sizeof buf)) > 0)
+        write(m, buf, n);
+    execat_runs("memfd", m, "", argv_bb, AT_EMPTY_PATH, 4);
+    int st = 0;
+    pid_t c = xfork();
+    if (c == 0) {
+        fexecve(m, argv_bb, environ);
+        _exit(127);
+    }
+    waitpid(c, &st, 0);
+    expect("fexecve-memfd", exited_with(st, 4), "%s", status_text(st));
+    execat_fails("bad-flags", AT_FDCWD, "/bin/true", 1, EINVAL);
+    execat_fails("empty-path-without-flag", prog, "", 0, ENOENT);
+    execat_fails("empty-path-bad-fd", 999, "", AT_EMPTY_PATH, EBADF);
+    execat_fails("relative-to-file", prog, "true", 0, ENOTDIR);
+    char lnk[64];
+    snprintf(lnk, sizeof lnk, "/tmp/husk-execat-%d", (int)getpid());
+    symlink("/bin/true", lnk);
+    execat_fails("nofollow-symlink", AT_FDCWD, lnk, AT_SYMLINK_NOFOLLOW, ELOOP);
+    execat_runs("follows-symlink", AT_FDCWD, lnk, argv_true, 0, 0);
+    unlink(lnk);
+    close(m);
+    close(prog);
+    close(bin);
+}
+
 /* ---- close-on-exec and what exec keeps -------------------------------- */
 
 static void on_usr1(int sig) { (void)sig; }
@@ -879,7 +953,7 @@ static const struct test_group groups[] = {
     {"fork", g_fork},       {"wnohang", g_wnohang}, {"waitid", g_waitid},
     {"wait4", g_wait4},     {"wall", g_wall},       {"echild", g_echild},
     {"signaled", g_signaled}, {"vfork", g_vfork},   {"spawn", g_spawn},
-    {"exec", g_exec},       {"cloexec", g_cloexec},
+    {"exec", g_exec},       {"execveat", g_execveat},  {"cloexec", g_cloexec},
 };
 
 int main(int argc, char **argv) {

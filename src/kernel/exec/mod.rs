@@ -69,8 +69,11 @@ fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>),
     if !st.is_regular() || !(req.may_exec)(&st) {
         return Err(Errno::EACCES);
     }
-    let f = vfs.open(b"/", &r.path, libc::O_RDONLY as u32, 0)?;
-    Ok((Arc::new(f), r.path))
+    // The node found, not its name again: a magic link (`/proc/self/fd/N`,
+    // fexecve) leads to its open file, a memfd included.
+    let canon = r.path.clone();
+    let f = vfs.open_resolved(r, libc::O_RDONLY as u32, 0, crate::kernel::vfs::Caller::SENTRY)?;
+    Ok((Arc::new(f), canon))
 }
 
 /// Parses a `#!` line into (interpreter, optional argument).

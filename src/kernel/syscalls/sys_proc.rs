@@ -248,3 +248,30 @@ pub fn execve(t: &mut Task, a: &Args) -> SysResult {
     let envp = read_strvec(t, a[2])?;
     crate::kernel::task::exec::execve(t, path, argv, envp)
 }
+
+/// Implements execveat(2): a path relative to a directory descriptor, or
+/// with AT_EMPTY_PATH the file a descriptor holds (fexecve), run through
+/// its magic link so a memfd or an unlinked file runs too.
+pub fn execveat(t: &mut Task, a: &Args) -> SysResult {
+    let (dirfd, flags) = (a[0] as i32, a[4] as i32);
+    if flags & !(libc::AT_EMPTY_PATH | libc::AT_SYMLINK_NOFOLLOW) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mut path = t.read_path(a[1])?;
+    let argv = read_strvec(t, a[2])?;
+    let envp = read_strvec(t, a[3])?;
+    if path.is_empty() {
+        if flags & libc::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        t.file(dirfd)?;
+        path = format!("/proc/self/fd/{dirfd}").into_bytes();
+    } else if flags & libc::AT_SYMLINK_NOFOLLOW != 0 {
+        let at = super::sys_path::at_path(t, dirfd, path.clone())?;
+        if t.vfs().resolve_with(&at.lookup(false), &at.path)?.stat()?.is_symlink() {
+            return Err(Errno::ELOOP);
+        }
+    }
+    let start = t.dir_for(dirfd, &path)?;
+    crate::kernel::task::exec::execve_from(t, &start, path, argv, envp)
+}

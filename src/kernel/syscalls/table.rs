@@ -200,6 +200,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_getrlimit, p::getrlimit),
     full(l::SYS_setrlimit, p::setrlimit),
     full(l::SYS_execve, p::execve),
+    partial(l::SYS_execveat, p::execveat, "a script run from a descriptor gets its path, not /dev/fd/N"),
     full(l::SYS_fork, c::fork),
     full(l::SYS_vfork, c::vfork),
     partial(

@@ -75,6 +75,13 @@ fn load_fresh(
 
 /// Implements execve(2) for the calling task.
 pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
+    let cwd = t.cwd();
+    execve_from(t, &cwd, path, argv, envp)
+}
+
+/// `execve` with relative paths starting at canonical directory `start`
+/// (execveat's descriptor).
+pub fn execve_from(t: &mut Task, start: &[u8], path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
     let creds = t.creds();
     let name = comm_of(&path);
     let fs = t.fs_creds();
@@ -83,7 +90,7 @@ pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>
         t.tg.container.memory.clone(),
         &creds,
         (fs.euid, fs.egid),
-        &t.cwd(),
+        start,
         &t.root(),
         path,
         argv,

@@ -298,12 +298,6 @@ impl Vfs {
         })
     }
 
-    /// Opens a path with `open(2)` flags and no permission checks (the
-    /// sentry's own opens: exec, the loader).
-    pub fn open(self: &Arc<Self>, start: &[u8], path: &[u8], flags: u32, mode: u32) -> Result<OpenFile, Errno> {
-        self.open_with(&Lookup::new(start, true), path, flags, mode, Caller::SENTRY)
-    }
-
     /// `open(2)`: `mode` is used with `O_CREAT` (already masked by the
     /// umask); `lk.follow` is decided here from the flags.
     pub fn open_with(
