@@ -95,6 +95,7 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_fsync, "state files"),
     (libc::SYS_fdatasync, "sync of rw mounts"),
     (libc::SYS_sync_file_range, "sync of rw mounts"),
+    (libc::SYS_syncfs, "sync(2) and syncfs(2) of host bind mounts"),
     (libc::SYS_copy_file_range, "copy-up"),
     (libc::SYS_sendfile, "copy-up"),
     (libc::SYS_memfd_create, "in-memory files; systrap context regions"),

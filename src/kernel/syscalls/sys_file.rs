@@ -417,16 +417,24 @@ pub fn fsync(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Implements sync(2).
-pub fn sync(_t: &mut Task, _a: &Args) -> SysResult {
+/// Implements sync(2): every file system the caller can see writes back
+/// (host bind mounts; the in-memory layers have nothing to write). Like
+/// Linux's, it reports no error.
+pub fn sync(t: &mut Task, _a: &Args) -> SysResult {
+    for m in t.vfs().mount_table().list() {
+        let _ = m.fs.sync_fs();
+    }
     Ok(0)
 }
 
-/// Implements syncfs(2).
+/// Implements syncfs(2): the file system holding the descriptor's file.
 pub fn syncfs(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     if f.is_path_only() {
         return Err(Errno::EBADF);
+    }
+    if f.path.first() == Some(&b'/') {
+        t.vfs().mount_of(&f.path).fs.sync_fs()?;
     }
     Ok(0)
 }

@@ -141,6 +141,12 @@ pub trait Filesystem: Send + Sync {
     /// The type name shown in `/proc/mounts` (`overlay`, `tmpfs`, `proc`...).
     fn fs_type(&self) -> &'static str;
 
+    /// Writes back what the host holds for this file system (sync(2),
+    /// syncfs(2)); file systems in the sentry's memory have nothing to write.
+    fn sync_fs(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+
     /// The node at an fs path, if it exists (walking from the root when
     /// the file system has no faster way).
     fn node_at(&self, path: &[u8]) -> Result<Option<Node>, Errno>;

@@ -119,6 +119,14 @@ impl Filesystem for HostFs {
         self.kind
     }
 
+    fn sync_fs(&self) -> Result<(), Errno> {
+        // SAFETY: syncfs only reads the descriptor, which we own.
+        if unsafe { libc::syncfs(self.base.as_raw_fd()) } < 0 {
+            return Err(Errno::last());
+        }
+        Ok(())
+    }
+
     fn node_at(&self, path: &[u8]) -> Result<Option<Node>, Errno> {
         Ok(self.host_stat(path)?.map(Node::Host))
     }
