@@ -613,15 +613,27 @@ static void write_file(const char *name, const char *text, mode_t mode) {
     chmod(path, mode);
 }
 
-/* Runs execve(path) in a child; returns the errno of a failed execve, or
- * 0 with *status filled when the exec worked. */
-static int exec_result(const char *path, char *const argv[], int *status) {
+/* An exec call to make in a child: execve(path) or execveat(dirfd, path). */
+struct exec_call {
+    int at;
+    int dirfd;
+    const char *path;
+    char *const *argv;
+    int flags;
+};
+
+/* Makes `call` in a child; returns the errno of a failed exec, or 0 with
+ * *status filled when the exec worked. */
+static int exec_in_child(const struct exec_call *call, int *status) {
     int p[2];
     pipe2(p, O_CLOEXEC);
     pid_t c = xfork();
     if (c == 0) {
         close(p[0]);
-        execve(path, argv, environ);
+        if (call->at)
+            syscall(SYS_execveat, call->dirfd, call->path, call->argv, environ, call->flags);
+        else
+            execve(call->path, call->argv, environ);
         int e = errno;
         write(p[1], &e, sizeof e);
         _exit(127);
@@ -632,6 +644,12 @@ static int exec_result(const char *path, char *const argv[], int *status) {
     close(p[0]);
     waitpid(c, status, 0);
     return n == sizeof e ? e : 0;
+}
+
+/* execve(path) in a child, as exec_in_child. */
+static int exec_result(const char *path, char *const argv[], int *status) {
+    struct exec_call call = {0, AT_FDCWD, path, argv, 0};
+    return exec_in_child(&call, status);
 }
 
 static void exec_fails(const char *name, const char *path, int want) {
@@ -740,24 +758,10 @@ static void g_exec(void) {
 
 /* ---- execveat ----------------------------------------------------------- */
 
-/* exec_result through execveat(dirfd, path, ..., flags). */
+/* execveat(dirfd, path, ..., flags) in a child, as exec_in_child. */
 static int execat_result(int dirfd, const char *path, char *const argv[], int flags, int *status) {
-    int p[2];
-    pipe2(p, O_CLOEXEC);
-    pid_t c = xfork();
-    if (c == 0) {
-        close(p[0]);
-        syscall(SYS_execveat, dirfd, path, argv, environ, flags);
-        int e = errno;
-        write(p[1], &e, sizeof e);
-        _exit(127);
-    }
-    close(p[1]);
-    int e = 0;
-    ssize_t n = read(p[0], &e, sizeof e);
-    close(p[0]);
-    waitpid(c, status, 0);
-    return n == sizeof e ? e : 0;
+    struct exec_call call = {1, dirfd, path, argv, flags};
+    return exec_in_child(&call, status);
 }
 
 static void execat_runs(const char *name, int dirfd, const char *path, char *const argv[], int flags, int code) {
