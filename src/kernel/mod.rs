@@ -9,6 +9,7 @@ pub mod event;
 pub mod exec;
 pub mod fd;
 pub mod futex;
+pub mod ipc;
 pub mod mm;
 pub mod ns;
 pub mod oom;

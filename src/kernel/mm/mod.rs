@@ -15,13 +15,14 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::futex::{FutexKey, FutexSpace};
+use crate::kernel::ipc::shm::{Segment, ShmRef};
 use crate::kernel::vfs::file::OpenFile;
 use crate::platform::ptrace::ProcessMemory;
 use crate::platform::StubThread;
 use account::{MemAccount, Reservation};
 use layout::{page_align_up, APP_TOP, MMAP_MIN_ADDR, PAGE};
 pub use residency::LockLimit;
-pub use vmas::{Backing, Vma};
+pub use vmas::{new_shared_anon_id, Backing, Vma};
 
 /// The mapping state of one address space. Guarded by `MemoryManager::state`.
 pub struct MmState {
@@ -476,6 +477,7 @@ impl MemoryManager {
         let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
         let backing = match vma.backing {
             Backing::File { file, offset } => Backing::File { file, offset: offset + (old - vma.start) },
+            Backing::Shm { shm, offset } => Backing::Shm { shm, offset: offset + (old - vma.start) },
             b => b,
         };
         let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
@@ -508,6 +510,106 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         }
         inject(t, libc::SYS_madvise, [addr, len, advice as u64, 0, 0, 0])
+    }
+}
+
+/// Where shmat(2) maps a segment.
+pub enum ShmPlace {
+    /// Where mmap would place it.
+    Anywhere,
+    /// At this address, which must be free.
+    At(u64),
+    /// At this address, replacing what is there (SHM_REMAP).
+    Replace(u64),
+}
+
+impl MemoryManager {
+    /// shmat(2)'s mapping: `len` bytes of the segment `shm` holds, shared,
+    /// with `prot`; returns the address.
+    pub fn map_shm(
+        &self,
+        t: &mut StubThread,
+        place: ShmPlace,
+        len: u64,
+        prot: u32,
+        shm: ShmRef,
+        limits: VmLimits,
+    ) -> SysResult {
+        let len = page_align_up(len).ok_or(Errno::ENOMEM)?;
+        let mut st = self.lock();
+        let addr = match place {
+            ShmPlace::Anywhere => st.vmas.find_free(len, MMAP_MIN_ADDR, st.mmap_top, None).ok_or(Errno::ENOMEM)?,
+            ShmPlace::At(a) | ShmPlace::Replace(a) => {
+                let end = a.checked_add(len).ok_or(Errno::EINVAL)?;
+                if matches!(place, ShmPlace::At(_)) && st.vmas.overlaps(a, end) {
+                    return Err(Errno::EINVAL);
+                }
+                if end > APP_TOP {
+                    return Err(Errno::ENOMEM);
+                }
+                if a < MMAP_MIN_ADDR {
+                    return Err(Errno::EPERM);
+                }
+                a
+            }
+        };
+        let fd = shm.segment().host_fd() as i64 as u64;
+        let vma = Vma {
+            start: addr,
+            end: addr + len,
+            prot,
+            flags: libc::MAP_SHARED as u32,
+            backing: Backing::Shm { shm, offset: 0 },
+        };
+        if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), false) {
+            return Err(Errno::ENOMEM);
+        }
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        self.charged(&mut st, 0, |st| {
+            inject(t, libc::SYS_mmap, [addr, len, prot as u64, flags, fd, 0])?;
+            st.vmas.remove_range(addr, addr + len);
+            st.vmas.insert(vma);
+            Ok(addr)
+        })
+    }
+
+    /// shmdt(2): unmaps the attachment at `addr` (Linux's rule: the
+    /// segment mapping whose offset is its distance from `addr`, and the
+    /// other pieces of that segment within its size); returns the
+    /// segment, EINVAL if there is none.
+    pub fn unmap_shm(&self, t: &mut StubThread, addr: u64) -> Result<Arc<Segment>, Errno> {
+        if !addr.is_multiple_of(PAGE) {
+            return Err(Errno::EINVAL);
+        }
+        let mut st = self.lock();
+        let is_piece = |v: &Vma| match &v.backing {
+            Backing::Shm { offset, .. } => v.start >= addr && *offset == v.start - addr,
+            _ => false,
+        };
+        let first = st.vmas.iter().filter(|v| v.end > addr).find(|v| is_piece(v)).cloned().ok_or(Errno::EINVAL)?;
+        let Backing::Shm { shm, .. } = &first.backing else {
+            return Err(Errno::EINVAL);
+        };
+        let seg = shm.segment().clone();
+        let size = page_align_up(seg.size()).unwrap_or(u64::MAX);
+        let mut ranges = vec![(first.start, first.end)];
+        for v in st.vmas.iter().filter(|v| v.start > first.start) {
+            if v.end - addr > size {
+                break;
+            }
+            if is_piece(v) && matches!(&v.backing, Backing::Shm { shm: s, .. } if Arc::ptr_eq(s.segment(), &seg)) {
+                ranges.push((v.start, v.end));
+            }
+        }
+        drop(first);
+        self.charged(&mut st, 0, |st| {
+            for (s, e) in ranges {
+                inject(t, libc::SYS_munmap, [s, e - s, 0, 0, 0, 0])?;
+                st.vmas.remove_range(s, e);
+            }
+            Ok(())
+        })?;
+        Ok(seg)
     }
 }
 
@@ -554,6 +656,9 @@ impl MemoryManager {
             },
             Backing::SharedAnon { id, offset } => {
                 FutexKey { space: FutexSpace::Shm(*id), addr: offset + (addr - v.start) }
+            }
+            Backing::Shm { shm, offset } => {
+                FutexKey { space: FutexSpace::Shm(shm.segment().object_id), addr: offset + (addr - v.start) }
             }
             _ => own,
         }

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::kernel::ipc::shm::ShmRef;
 use crate::kernel::vfs::file::OpenFile;
 
 /// What backs a mapping.
@@ -22,6 +23,9 @@ pub enum Backing {
     /// Shared anonymous memory (MAP_SHARED|MAP_ANONYMOUS): object `id`,
     /// which forked children share, from `offset` at the mapping's start.
     SharedAnon { id: u64, offset: u64 },
+    /// A System V shared memory segment (shmat), from `offset` at the
+    /// mapping's start; the mapping is one of the segment's attachments.
+    Shm { shm: ShmRef, offset: u64 },
 }
 
 /// A new shared anonymous memory object's id.
@@ -53,7 +57,8 @@ impl Vma {
         let writable = self.prot & libc::PROT_WRITE as u32 != 0;
         match self.backing {
             Backing::Vdso(_) => 0,
-            Backing::File { .. } if shared => 0,
+            // A segment's pages are the namespace's, as a shared file's are the file's.
+            Backing::File { .. } | Backing::Shm { .. } if shared => 0,
             Backing::Anon | Backing::Heap | Backing::Stack | Backing::SharedAnon { .. } if shared => len,
             _ if writable => len,
             _ => 0,
@@ -73,7 +78,9 @@ impl Vma {
         let mut v = self.clone();
         v.start = start.max(self.start);
         v.end = end.min(self.end);
-        if let Backing::File { offset, .. } | Backing::SharedAnon { offset, .. } = &mut v.backing {
+        if let Backing::File { offset, .. } | Backing::SharedAnon { offset, .. } | Backing::Shm { offset, .. } =
+            &mut v.backing
+        {
             *offset += v.start - self.start;
         }
         v

@@ -24,6 +24,7 @@ mod sys_signal;
 mod sys_sleep;
 mod sys_socket;
 mod sys_splice;
+mod sys_sysv;
 mod sys_timer;
 mod sys_xattr;
 mod table;

@@ -9,7 +9,7 @@ use super::{sys_msg as net_msg, sys_socket as net};
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
-    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp,
+    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_sysv as sv,
     sys_timer as tm, sys_xattr as xa, Handler,
 };
 
@@ -178,6 +178,11 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlock, m::munlock),
     full(l::SYS_mlockall, m::mlockall),
     full(l::SYS_munlockall, m::munlockall),
+    // System V IPC (message queues are not served).
+    partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages); segments are not charged to the container's memory limit"),
+    full(l::SYS_shmat, sv::shmat),
+    full(l::SYS_shmdt, sv::shmdt),
+    partial(l::SYS_shmctl, sv::shmctl, "SHM_LOCK/SHM_UNLOCK only set the flag (the sentry never swaps)"),
     // Process identity and life.
     full(l::SYS_getpid, p::getpid),
     full(l::SYS_gettid, p::gettid),

@@ -570,6 +570,11 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
             Backing::Anon => (0, 0, 0, String::new()),
             // Linux shows shared anonymous memory as its shmem file.
             Backing::SharedAnon { id, offset } => (1, *id, *offset, "/dev/zero (deleted)".into()),
+            // Linux numbers a segment's inode with its id.
+            Backing::Shm { shm, offset } => {
+                let seg = shm.segment();
+                (1, seg.id() as u64, *offset, format!("/SYSV{:08x} (deleted)", seg.key() as u32))
+            }
         };
         let p = |bit: i32, c: char| if v.prot & bit as u32 != 0 { c } else { '-' };
         let shared = if v.flags & libc::MAP_SHARED as u32 != 0 { 's' } else { 'p' };
@@ -611,6 +616,9 @@ fn merged<'a>(vmas: impl Iterator<Item = &'a Vma>) -> Vec<Vma> {
                 (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
                 (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
                     a == b && oa + (last.end - last.start) == *ob
+                }
+                (Backing::Shm { shm: a, offset: oa }, Backing::Shm { shm: b, offset: ob }) => {
+                    a.same(b) && oa + (last.end - last.start) == *ob
                 }
                 (Backing::File { file: a, offset: oa }, Backing::File { file: b, offset: ob }) => {
                     Arc::ptr_eq(a, b) && oa + (last.end - last.start) == *ob

@@ -1,0 +1,114 @@
+//! System V IPC: shared memory (shmget, shmat, shmdt, shmctl) and
+//! semaphores (semget, semop, semtimedop, semctl), in the caller's IPC
+//! namespace (`kernel/ipc`). Message queues are not served (ENOSYS).
+
+use super::Args;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::ipc::shm::{self, ShmRegistry};
+use crate::kernel::ipc::{self as ipc, Caller, SetPerm};
+use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::mm::{ShmPlace, VmLimits};
+use crate::kernel::task::Task;
+
+/// SHMLBA on x86_64: one page.
+const SHMLBA: u64 = 4096;
+
+/// Who is calling, for the IPC permission checks.
+pub(super) fn caller(t: &Task) -> Caller {
+    let creds = t.creds();
+    let p = t.tg.privs.lock().unwrap_or_else(|e| e.into_inner());
+    Caller {
+        creds,
+        cap_ipc_owner: p.capable(ipc::CAP_IPC_OWNER),
+        cap_sys_admin: p.capable(ipc::CAP_SYS_ADMIN),
+        cap_ipc_lock: p.capable(ipc::CAP_IPC_LOCK),
+        pid: t.tg.pid.clone(),
+        pidns: t.pidns().clone(),
+    }
+}
+
+fn with_shm<T>(t: &Task, f: impl FnOnce(&ShmRegistry) -> T) -> T {
+    f(&t.shared.nsproxy().ipc.shm)
+}
+
+/// Implements shmget(2).
+pub fn shmget(t: &mut Task, a: &Args) -> SysResult {
+    let who = caller(t);
+    with_shm(t, |r| r.get(a[0] as i32, a[1], a[2] as u32, &who)).map(|id| id as u64)
+}
+
+/// Implements shmat(2).
+pub fn shmat(t: &mut Task, a: &Args) -> SysResult {
+    let (id, mut addr, flags) = (a[0] as i32, a[1], a[2] as u32);
+    if id < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let place = if addr != 0 {
+        if addr % SHMLBA != 0 {
+            if flags & shm::SHM_RND == 0 {
+                return Err(Errno::EINVAL);
+            }
+            addr &= !(SHMLBA - 1);
+            if addr == 0 && flags & shm::SHM_REMAP != 0 {
+                return Err(Errno::EINVAL);
+            }
+        }
+        if flags & shm::SHM_REMAP != 0 {
+            ShmPlace::Replace(addr)
+        } else {
+            ShmPlace::At(addr)
+        }
+    } else if flags & shm::SHM_REMAP != 0 {
+        return Err(Errno::EINVAL);
+    } else {
+        ShmPlace::Anywhere
+    };
+    let who = caller(t);
+    let at = with_shm(t, |r| r.attach(id, flags, &who))?;
+    let seg = at.shm.segment().clone();
+    let limits = VmLimits { address_space: t.rlimit(libc::RLIMIT_AS), data: t.rlimit(libc::RLIMIT_DATA) };
+    let addr = t.mm().map_shm(&mut t.thread, place, at.len, at.prot, at.shm, limits)?;
+    seg.note_attach(&who.pid);
+    Ok(addr)
+}
+
+/// Implements shmdt(2).
+pub fn shmdt(t: &mut Task, a: &Args) -> SysResult {
+    let seg = t.mm().unmap_shm(&mut t.thread, a[0])?;
+    seg.note_detach(&t.tg.pid);
+    Ok(0)
+}
+
+/// Implements shmctl(2).
+pub fn shmctl(t: &mut Task, a: &Args) -> SysResult {
+    let (id, cmd, buf) = (a[0] as i32, a[1] as i32, a[2]);
+    if id < 0 || cmd < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let who = caller(t);
+    let mem = t.mem();
+    let out = |(b, r): (Vec<u8>, i32)| -> SysResult {
+        mem.write_bytes(buf, &b)?;
+        Ok(r as u64)
+    };
+    match cmd {
+        ipc::IPC_INFO => out(with_shm(t, |r| r.info())),
+        shm::SHM_INFO => out(with_shm(t, |r| r.shm_info())),
+        ipc::IPC_STAT | shm::SHM_STAT | shm::SHM_STAT_ANY => out(with_shm(t, |r| r.stat(cmd, id, &who))?),
+        ipc::IPC_SET => {
+            let new = read_set_perm(t, buf)?;
+            with_shm(t, |r| r.set(id, &new, &who)).map(|()| 0)
+        }
+        ipc::IPC_RMID => with_shm(t, |r| r.remove(id, &who)).map(|()| 0),
+        shm::SHM_LOCK | shm::SHM_UNLOCK => with_shm(t, |r| r.lock_segment(id, cmd == shm::SHM_LOCK, &who)).map(|()| 0),
+        _ => Err(Errno::EINVAL),
+    }
+}
+
+/// The owner and mode of the `ipc64_perm` at the start of a user's
+/// `shmid64_ds` or `semid64_ds` (IPC_SET).
+pub(super) fn read_set_perm(t: &Task, buf: u64) -> Result<SetPerm, Errno> {
+    let mut b = [0u8; 48];
+    t.mem().read_bytes(buf, &mut b)?;
+    Ok(SetPerm::decode(&b))
+}
