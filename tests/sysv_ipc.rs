@@ -24,4 +24,10 @@ groups! { "sysv_ipc":
     shmat_address_flags_and_shmdt => "shm_attach_flags",
     shm_permissions => "shm_perms",
     shm_ipc_namespace_isolation => "shm_ns",
+    semget_semctl_semop_errors_and_values => "sem_get",
+    semop_blocks_and_wakes_between_processes => "sem_wait",
+    sem_undo_applied_at_exit => "sem_undo",
+    semop_interrupted_by_signal_is_eintr => "sem_eintr",
+    sem_permissions => "sem_perms",
+    sem_ipc_namespace_isolation => "sem_ns",
 }

@@ -283,6 +283,299 @@ static void shm_ns(void) {
     shmctl(id, IPC_RMID, NULL);
 }
 
+
+/* ---- semaphores ------------------------------------------------------- */
+
+union semun {
+    int val;
+    struct semid_ds *buf;
+    unsigned short *array;
+    struct seminfo *__buf;
+};
+
+static int semval(int id, int n) {
+    return semctl(id, n, GETVAL);
+}
+
+static int sem1(int id, int n, int op, int flg) {
+    struct sembuf b = {(unsigned short)n, (short)op, (short)flg};
+    return semop(id, &b, 1);
+}
+
+/* Waits up to 2 s for GETNCNT/GETZCNT of semaphore n to reach want. */
+static int wait_count(int id, int n, int cmd, int want) {
+    for (int i = 0; i < 2000; i++) {
+        if (semctl(id, n, cmd) == want)
+            return 1;
+        sleep_ms(1);
+    }
+    return 0;
+}
+
+static void sem_get(void) {
+    key_t k = test_key(11);
+    EXPECT_ERR("semget nsems 0 new", semget(IPC_PRIVATE, 0, IPC_CREAT | 0600), EINVAL);
+    EXPECT_ERR("semget nsems negative", semget(IPC_PRIVATE, -1, IPC_CREAT | 0600), EINVAL);
+    EXPECT_ERR("semget nsems over semmsl", semget(IPC_PRIVATE, 32001, IPC_CREAT | 0600), EINVAL);
+    EXPECT_ERR("semget missing key", semget(k, 1, 0600), ENOENT);
+    int id = semget(k, 3, IPC_CREAT | IPC_EXCL | 0640);
+    expect("semget create", id >= 0, "%s", errno_name(errno));
+    EXPECT_ERR("semget excl again", semget(k, 3, IPC_CREAT | IPC_EXCL | 0600), EEXIST);
+    EXPECT_ERR("semget existing more", semget(k, 4, 0), EINVAL);
+    expect_ret("semget existing", semget(k, 0, 0), errno, id, 0);
+
+    struct semid_ds ds;
+    union semun u = {.buf = &ds};
+    memset(&ds, 0xff, sizeof ds);
+    EXPECT_OK("sem ipc_stat", semctl(id, 0, IPC_STAT, u));
+    expect("sem ipc_stat fields",
+           ds.sem_nsems == 3 && (ds.sem_perm.mode & 0777) == 0640 && ds.sem_perm.__key == k && ds.sem_otime == 0 &&
+               ds.sem_ctime != 0 && ds.sem_perm.uid == geteuid(),
+           "nsems %lu mode %o otime %ld", (unsigned long)ds.sem_nsems, ds.sem_perm.mode, (long)ds.sem_otime);
+    expect_ret("getval fresh", semval(id, 2), errno, 0, 0);
+    EXPECT_OK("setval", semctl(id, 1, SETVAL, (union semun){.val = 5}));
+    expect_ret("getval", semval(id, 1), errno, 5, 0);
+    expect_ret("getpid", semctl(id, 1, GETPID), errno, getpid(), 0);
+    EXPECT_ERR("setval too big", semctl(id, 1, SETVAL, (union semun){.val = 32768}), ERANGE);
+    EXPECT_ERR("setval negative", semctl(id, 1, SETVAL, (union semun){.val = -1}), ERANGE);
+    EXPECT_ERR("getval bad semnum", semctl(id, 3, GETVAL), EINVAL);
+    unsigned short all[3] = {1, 2, 3}, got[3] = {0, 0, 0};
+    EXPECT_OK("setall", semctl(id, 0, SETALL, (union semun){.array = all}));
+    EXPECT_OK("getall", semctl(id, 0, GETALL, (union semun){.array = got}));
+    expect("getall values", got[0] == 1 && got[1] == 2 && got[2] == 3, "%d %d %d", got[0], got[1], got[2]);
+    EXPECT_ERR("getall bad buffer", semctl(id, 0, GETALL, (union semun){.array = (unsigned short *)8}), EFAULT);
+    EXPECT_ERR("semctl bad command", semctl(id, 0, 999), EINVAL);
+
+    struct sembuf many[501];
+    memset(many, 0, sizeof many);
+    EXPECT_ERR("semop none", semop(id, many, 0), EINVAL);
+    EXPECT_ERR("semop too many", semop(id, many, 501), E2BIG);
+    EXPECT_ERR("semop bad semnum", sem1(id, 3, 1, 0), EFBIG);
+    EXPECT_ERR("semop bad id", sem1(id + 9 * 32768, 0, 1, 0), EINVAL);
+    EXPECT_ERR("semop bad buffer", semop(id, (struct sembuf *)8, 1), EFAULT);
+    EXPECT_OK("semop add", sem1(id, 0, 4, 0));
+    expect_ret("semop added", semval(id, 0), errno, 5, 0);
+    EXPECT_ERR("semop nowait", sem1(id, 0, -6, IPC_NOWAIT), EAGAIN);
+    EXPECT_ERR("semop zero nowait", sem1(id, 0, 0, IPC_NOWAIT), EAGAIN);
+    semctl(id, 2, SETVAL, (union semun){.val = 32767});
+    EXPECT_ERR("semop overflow", sem1(id, 2, 1, 0), ERANGE);
+    struct sembuf two[2] = {{0, -1, 0}, {1, -10, IPC_NOWAIT}};
+    EXPECT_ERR("semop atomic fails", semop(id, two, 2), EAGAIN);
+    expect_ret("nothing applied", semval(id, 0), errno, 5, 0);
+    struct sembuf two_ok[2] = {{0, -1, 0}, {1, -2, 0}};
+    EXPECT_OK("semop atomic", semop(id, two_ok, 2));
+    expect("both applied", semval(id, 0) == 4 && semval(id, 1) == 0, "%d %d", semval(id, 0), semval(id, 1));
+    semctl(id, 0, IPC_STAT, u);
+    expect("otime set", ds.sem_otime != 0, "0");
+
+    struct timespec ts = {0, 100 * 1000000L};
+    long long t0 = mono_ns();
+    EXPECT_ERR("semtimedop times out", semtimedop(id, &(struct sembuf){1, -1, 0}, 1, &ts), EAGAIN);
+    long long took = (mono_ns() - t0) / 1000000;
+    expect("waited the timeout", took >= 90 && took < 2000, "%lld ms", took);
+    struct timespec bad = {0, 2000000000L};
+    EXPECT_ERR("semtimedop bad timeout", semtimedop(id, &(struct sembuf){1, -1, 0}, 1, &bad), EINVAL);
+
+    struct seminfo si;
+    int max = semctl(0, 0, IPC_INFO, (union semun){.__buf = &si});
+    expect("sem ipc_info", max >= 0 && si.semmsl > 0 && si.semvmx == 32767 && si.semopm > 0, "%d", max);
+    max = semctl(0, 0, SEM_INFO, (union semun){.__buf = &si});
+    expect("sem_info", max >= 0 && si.semusz >= 1 && si.semaem >= 3, "%d usz %d aem %d", max, si.semusz, si.semaem);
+    int found = 0;
+    for (int i = 0; i <= max; i++)
+        if (semctl(i, 0, SEM_STAT, u) == id)
+            found = ds.sem_nsems == 3;
+    expect("sem_stat finds it", found, "no");
+
+    EXPECT_OK("sem rmid", semctl(id, 0, IPC_RMID));
+    EXPECT_ERR("getval after rmid", semval(id, 0), EINVAL);
+    EXPECT_ERR("semop after rmid", sem1(id, 0, 1, 0), EINVAL);
+    EXPECT_ERR("key gone", semget(k, 0, 0), ENOENT);
+}
+
+static void sem_wait(void) {
+    int id = semget(IPC_PRIVATE, 2, 0600);
+    pid_t c = xfork();
+    if (c == 0)
+        _exit(sem1(id, 0, -2, 0) == 0 ? 0 : 1);
+    expect("waiter counted in ncnt", wait_count(id, 0, GETNCNT, 1), "ncnt %d", semctl(id, 0, GETNCNT));
+    sem1(id, 0, 1, 0);
+    sleep_ms(20);
+    expect("one is not enough", semctl(id, 0, GETNCNT) == 1 && semval(id, 0) == 1, "ncnt %d val %d",
+           semctl(id, 0, GETNCNT), semval(id, 0));
+    sem1(id, 0, 1, 0);
+    const char *ct = wait_text(c);
+    expect("decrement woke", strcmp(ct, "exited 0") == 0, "%s", ct);
+    expect("value taken", semval(id, 0) == 0 && semctl(id, 0, GETNCNT) == 0, "val %d", semval(id, 0));
+    expect("getpid is the waiter", semctl(id, 0, GETPID) == c, "%d", semctl(id, 0, GETPID));
+
+    semctl(id, 1, SETVAL, (union semun){.val = 3});
+    c = xfork();
+    if (c == 0)
+        _exit(sem1(id, 1, 0, 0) == 0 ? 0 : 1);
+    expect("waiter counted in zcnt", wait_count(id, 1, GETZCNT, 1), "zcnt %d", semctl(id, 1, GETZCNT));
+    semctl(id, 1, SETVAL, (union semun){.val = 0});
+    ct = wait_text(c);
+    expect("zero woke", strcmp(ct, "exited 0") == 0, "%s", ct);
+
+    c = xfork();
+    if (c == 0) {
+        int r = sem1(id, 0, -1, 0);
+        _exit(r < 0 && errno == EIDRM ? 0 : 1);
+    }
+    expect("waiter before rmid", wait_count(id, 0, GETNCNT, 1), "no");
+    semctl(id, 0, IPC_RMID);
+    ct = wait_text(c);
+    expect("rmid wakes with EIDRM", strcmp(ct, "exited 0") == 0, "%s", ct);
+}
+
+static void sem_undo(void) {
+    int id = semget(IPC_PRIVATE, 2, 0600);
+    pid_t c = xfork();
+    if (c == 0) {
+        sem1(id, 0, 3, SEM_UNDO);
+        _exit(semval(id, 0) == 3 ? 0 : 1);
+    }
+    const char *ct = wait_text(c);
+    expect("child added", strcmp(ct, "exited 0") == 0, "%s", ct);
+    expect_ret("undone at exit", semval(id, 0), errno, 0, 0);
+
+    semctl(id, 0, SETVAL, (union semun){.val = 5});
+    c = xfork();
+    if (c == 0) {
+        sem1(id, 0, -2, SEM_UNDO);
+        sem1(id, 0, -1, SEM_UNDO);
+        sem1(id, 0, 1, 0);
+        _exit(0);
+    }
+    wait_text(c);
+    expect_ret("decrements undone", semval(id, 0), errno, 6, 0);
+
+    /* SETVAL clears the adjustments. */
+    int p2c[2], c2p[2];
+    if (pipe(p2c) < 0 || pipe(c2p) < 0)
+        return;
+    c = xfork();
+    if (c == 0) {
+        char x;
+        sem1(id, 1, 2, SEM_UNDO);
+        write(c2p[1], "x", 1);
+        read(p2c[0], &x, 1);
+        _exit(0);
+    }
+    char x;
+    read(c2p[0], &x, 1);
+    semctl(id, 1, SETVAL, (union semun){.val = 10});
+    write(p2c[1], "x", 1);
+    wait_text(c);
+    expect_ret("setval cleared the adjustment", semval(id, 1), errno, 10, 0);
+
+    /* An adjustment that would go below zero stops at zero. */
+    semctl(id, 1, SETVAL, (union semun){.val = 0});
+    c = xfork();
+    if (c == 0) {
+        char y;
+        sem1(id, 1, 4, SEM_UNDO);
+        write(c2p[1], "x", 1);
+        read(p2c[0], &y, 1);
+        _exit(0);
+    }
+    read(c2p[0], &x, 1);
+    sem1(id, 1, -3, 0);
+    write(p2c[1], "x", 1);
+    wait_text(c);
+    expect_ret("undo clamps at zero", semval(id, 1), errno, 0, 0);
+
+    /* Undo of a process that exits by a signal. */
+    c = xfork();
+    if (c == 0) {
+        sem1(id, 0, 7, SEM_UNDO);
+        write(c2p[1], "x", 1);
+        for (;;)
+            pause();
+    }
+    read(c2p[0], &x, 1);
+    expect_ret("killed child's add", semval(id, 0), errno, 13, 0);
+    kill(c, SIGKILL);
+    wait_text(c);
+    expect_ret("undone after SIGKILL", semval(id, 0), errno, 6, 0);
+    semctl(id, 0, IPC_RMID);
+}
+
+static void on_usr1(int sig) {
+    (void)sig;
+}
+
+static void sem_eintr(void) {
+    int id = semget(IPC_PRIVATE, 1, 0600);
+    pid_t c = xfork();
+    if (c == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_usr1;
+        sa.sa_flags = SA_RESTART; /* semop is never restarted */
+        sigaction(SIGUSR1, &sa, NULL);
+        int r = sem1(id, 0, -1, 0);
+        _exit(r < 0 && errno == EINTR ? 0 : 1);
+    }
+    expect("child waiting", wait_count(id, 0, GETNCNT, 1), "no");
+    kill(c, SIGUSR1);
+    const char *ct = wait_text(c);
+    expect("signal interrupts with EINTR", strcmp(ct, "exited 0") == 0, "%s", ct);
+    expect("ncnt back to 0", semctl(id, 0, GETNCNT) == 0, "%d", semctl(id, 0, GETNCNT));
+
+    c = xfork();
+    if (c == 0) {
+        struct timespec ts = {5, 0};
+        signal(SIGUSR1, on_usr1);
+        int r = semtimedop(id, &(struct sembuf){0, -1, 0}, 1, &ts);
+        _exit(r < 0 && errno == EINTR ? 0 : 1);
+    }
+    expect("timed waiter", wait_count(id, 0, GETNCNT, 1), "no");
+    kill(c, SIGUSR1);
+    ct = wait_text(c);
+    expect("semtimedop EINTR", strcmp(ct, "exited 0") == 0, "%s", ct);
+    semctl(id, 0, IPC_RMID);
+}
+
+static void sem_perms(void) {
+    int id = semget(IPC_PRIVATE, 1, 0600);
+    int id2 = semget(IPC_PRIVATE, 1, 0644);
+    pid_t c = xfork();
+    if (c == 0) {
+        if (setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(9);
+        EXPECT_ERR("other: semop", sem1(id, 0, 1, IPC_NOWAIT), EACCES);
+        EXPECT_ERR("other: getval", semctl(id, 0, GETVAL), EACCES);
+        EXPECT_ERR("other: setval", semctl(id, 0, SETVAL, (union semun){.val = 1}), EACCES);
+        EXPECT_ERR("other: rmid", semctl(id, 0, IPC_RMID), EPERM);
+        EXPECT_OK("other: getval of 0644", semctl(id2, 0, GETVAL));
+        EXPECT_OK("other: wait-for-zero of 0644", sem1(id2, 0, 0, IPC_NOWAIT));
+        EXPECT_ERR("other: add to 0644", sem1(id2, 0, 1, IPC_NOWAIT), EACCES);
+        _exit(0);
+    }
+    const char *ct = wait_text(c);
+    expect("child", strcmp(ct, "exited 0") == 0, "%s", ct);
+    semctl(id, 0, IPC_RMID);
+    semctl(id2, 0, IPC_RMID);
+}
+
+static void sem_ns(void) {
+    key_t k = test_key(12);
+    int id = semget(k, 2, IPC_CREAT | 0600);
+    pid_t c = xfork();
+    if (c == 0) {
+        EXPECT_OK("unshare ipc", unshare(CLONE_NEWIPC));
+        EXPECT_ERR("new ns: key not found", semget(k, 0, 0), ENOENT);
+        EXPECT_ERR("new ns: id not found", semctl(id, 0, GETVAL), EINVAL);
+        _exit(0);
+    }
+    const char *ct = wait_text(c);
+    expect("child", strcmp(ct, "exited 0") == 0, "%s", ct);
+    expect("parent's set untouched", semget(k, 0, 0) == id, "no");
+    semctl(id, 0, IPC_RMID);
+}
+
 static const struct test_group groups[] = {
     {"shm_get", shm_get},
     {"shm_share", shm_share},
@@ -290,6 +583,12 @@ static const struct test_group groups[] = {
     {"shm_attach_flags", shm_attach_flags},
     {"shm_perms", shm_perms},
     {"shm_ns", shm_ns},
+    {"sem_get", sem_get},
+    {"sem_wait", sem_wait},
+    {"sem_undo", sem_undo},
+    {"sem_eintr", sem_eintr},
+    {"sem_perms", sem_perms},
+    {"sem_ns", sem_ns},
 };
 
 int main(int argc, char **argv) {

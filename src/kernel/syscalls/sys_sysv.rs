@@ -4,6 +4,10 @@
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
+use std::time::Instant;
+
+use super::sys_futex::read_timespec;
+use crate::kernel::ipc::sem::{self, SemBuf, SemRegistry};
 use crate::kernel::ipc::shm::{self, ShmRegistry};
 use crate::kernel::ipc::{self as ipc, Caller, SetPerm};
 use crate::kernel::mm::usermem::UserMemory;
@@ -111,4 +115,89 @@ pub(super) fn read_set_perm(t: &Task, buf: u64) -> Result<SetPerm, Errno> {
     let mut b = [0u8; 48];
     t.mem().read_bytes(buf, &mut b)?;
     Ok(SetPerm::decode(&b))
+}
+
+fn with_sem<T>(t: &Task, f: impl FnOnce(&SemRegistry) -> T) -> T {
+    f(&t.shared.nsproxy().ipc.sem)
+}
+
+/// Implements semget(2).
+pub fn semget(t: &mut Task, a: &Args) -> SysResult {
+    let who = caller(t);
+    with_sem(t, |r| r.get(a[0] as i32, a[1] as i32, a[2] as u32, &who)).map(|id| id as u64)
+}
+
+/// Implements semop(2).
+pub fn semop(t: &mut Task, a: &Args) -> SysResult {
+    do_semop(t, a[0] as i32, a[1], a[2], 0)
+}
+
+/// Implements semtimedop(2).
+pub fn semtimedop(t: &mut Task, a: &Args) -> SysResult {
+    do_semop(t, a[0] as i32, a[1], a[2], a[3])
+}
+
+fn do_semop(t: &mut Task, id: i32, sops_addr: u64, nsops: u64, timeout: u64) -> SysResult {
+    if nsops < 1 || id < 0 {
+        return Err(Errno::EINVAL);
+    }
+    if nsops > sem::SEMOPM as u64 {
+        return Err(Errno::E2BIG);
+    }
+    let mut raw = vec![0u8; nsops as usize * 6];
+    t.mem().read_bytes(sops_addr, &mut raw)?;
+    let sops: Vec<SemBuf> = raw
+        .chunks_exact(6)
+        .map(|c| SemBuf {
+            num: u16::from_ne_bytes([c[0], c[1]]),
+            op: i16::from_ne_bytes([c[2], c[3]]),
+            flags: i16::from_ne_bytes([c[4], c[5]]),
+        })
+        .collect();
+    let deadline = if timeout == 0 { None } else { Some(Instant::now() + read_timespec(t, timeout)?) };
+    let who = caller(t);
+    let tg = t.tg.clone();
+    with_sem(t, |r| r.op(id, &sops, deadline, &who, &tg.sem_undo)).map(|()| 0)
+}
+
+/// Implements semctl(2). The fourth argument is the `union semun`, passed
+/// by value: an int for SETVAL, else a pointer.
+pub fn semctl(t: &mut Task, a: &Args) -> SysResult {
+    let (id, num, cmd, arg) = (a[0] as i32, a[1] as i32, a[2] as i32, a[3]);
+    if id < 0 {
+        return Err(Errno::EINVAL);
+    }
+    let who = caller(t);
+    let mem = t.mem();
+    let out = |(b, r): (Vec<u8>, i32)| -> SysResult {
+        mem.write_bytes(arg, &b)?;
+        Ok(r as u64)
+    };
+    match cmd {
+        ipc::IPC_INFO | sem::SEM_INFO => out(with_sem(t, |r| r.info(cmd))),
+        ipc::IPC_STAT | sem::SEM_STAT | sem::SEM_STAT_ANY => out(with_sem(t, |r| r.stat(cmd, id, &who))?),
+        sem::GETVAL | sem::GETPID | sem::GETNCNT | sem::GETZCNT => {
+            with_sem(t, |r| r.get_one(id, num, cmd, &who)).map(|v| v as u64)
+        }
+        sem::GETALL => {
+            let vals = with_sem(t, |r| r.get_all(id, &who))?;
+            let b: Vec<u8> = vals.iter().flat_map(|v| v.to_ne_bytes()).collect();
+            mem.write_bytes(arg, &b)?;
+            Ok(0)
+        }
+        sem::SETVAL => with_sem(t, |r| r.set_val(id, num, arg as i32, &who)).map(|()| 0),
+        sem::SETALL => {
+            let n = with_sem(t, |r| r.nsems_for_setall(id, &who))?;
+            let mut b = vec![0u8; n * 2];
+            mem.read_bytes(arg, &mut b)?;
+            let vals: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
+            with_sem(t, |r| r.set_all(id, &vals, &who)).map(|()| 0)
+        }
+        ipc::IPC_SET => {
+            let new = read_set_perm(t, arg)?;
+            with_sem(t, |r| r.set(id, &new, &who)).map(|()| 0)
+        }
+        ipc::IPC_RMID => with_sem(t, |r| r.remove(id, &who)).map(|()| 0),
+        _ => Err(Errno::EINVAL),
+    }
 }

@@ -41,6 +41,10 @@ const fn partial(nr: i64, handler: Handler, note: &'static str) -> Entry {
 
 use libc as l;
 
+/// What semop and semtimedop do differently from Linux.
+const SEMOP_NOTE: &str = "woken sleepers retry in no fixed order (Linux serves them in arrival order); \
+     CLONE_SYSVSEM is not honoured: each process has its own SEM_UNDO record";
+
 /// Every served syscall.
 pub static TABLE: &[Entry] = &[
     // Files.
@@ -183,6 +187,10 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_shmat, sv::shmat),
     full(l::SYS_shmdt, sv::shmdt),
     partial(l::SYS_shmctl, sv::shmctl, "SHM_LOCK/SHM_UNLOCK only set the flag (the sentry never swaps)"),
+    full(l::SYS_semget, sv::semget),
+    partial(l::SYS_semop, sv::semop, SEMOP_NOTE),
+    partial(l::SYS_semtimedop, sv::semtimedop, SEMOP_NOTE),
+    full(l::SYS_semctl, sv::semctl),
     // Process identity and life.
     full(l::SYS_getpid, p::getpid),
     full(l::SYS_gettid, p::gettid),

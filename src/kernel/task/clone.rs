@@ -353,6 +353,7 @@ impl Task {
             io_done: Default::default(),
             oom_adj: self.tg.oom_adj.inherit(),
             persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
+            sem_undo: Default::default(),
         })
     }
 }

@@ -357,6 +357,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         io_done: Default::default(),
         oom_adj: Default::default(),
         persona: Default::default(),
+        sem_undo: Default::default(),
     });
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =

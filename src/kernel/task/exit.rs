@@ -146,6 +146,7 @@ impl Task {
         used.add(super::usage::Usage { utime_us: cu, stime_us: cs, maxrss_kb: 0 });
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).usage = used;
         self.thread.kill_process();
+        tg.sem_undo.exit(&tg.pid);
         let mm = tg.mm();
         // An address space shared with another process (vfork) stays.
         if Arc::strong_count(&mm) <= 2 {
