@@ -205,6 +205,32 @@ static void shm_rmid(void) {
     EXPECT_ERR("gone after child exit", shmctl(id, IPC_STAT, &ds), EINVAL);
 }
 
+/* Run by shm_exec after an execve: the attachments the image had are gone. */
+static void shm_exec_child(void) {
+    const char *id = getenv("SHM_ID");
+    if (!id)
+        return; /* not exec'd by shm_exec */
+    int n = shm_nattch(atoi(id));
+    expect("exec detaches", n == 0, "nattch %d", n);
+    shmctl(atoi(id), IPC_RMID, NULL);
+}
+
+static void shm_exec(void) {
+    int id = shmget(IPC_PRIVATE, PAGE, 0600);
+    pid_t c = xfork();
+    if (c == 0) {
+        char buf[32];
+        snprintf(buf, sizeof buf, "%d", id);
+        setenv("SHM_ID", buf, 1);
+        if (shmat(id, NULL, 0) == (void *)-1 || shm_nattch(id) != 1)
+            _exit(3);
+        execl("/proc/self/exe", "sysv_ipc", "shm_exec_child", (char *)NULL);
+        _exit(4);
+    }
+    const char *ct = wait_text(c);
+    expect("exec child", strcmp(ct, "exited 0") == 0, "%s", ct);
+}
+
 static void shm_attach_flags(void) {
     int id = shmget(IPC_PRIVATE, 2 * PAGE, 0600);
     EXPECT_ERR("shmat bad id", shmat(id + 5 * 32768, NULL, 0), EINVAL);
@@ -583,6 +609,8 @@ static const struct test_group groups[] = {
     {"shm_attach_flags", shm_attach_flags},
     {"shm_perms", shm_perms},
     {"shm_ns", shm_ns},
+    {"shm_exec", shm_exec},
+    {"shm_exec_child", shm_exec_child},
     {"sem_get", sem_get},
     {"sem_wait", sem_wait},
     {"sem_undo", sem_undo},

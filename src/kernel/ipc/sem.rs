@@ -403,6 +403,23 @@ impl SemRegistry {
         Ok(())
     }
 
+    /// `/proc/sysvipc/sem`.
+    pub fn proc_text(&self) -> String {
+        use std::fmt::Write;
+        let mut s =
+            String::from("       key      semid perms      nsems   uid   gid  cuid  cgid      otime      ctime\n");
+        for set in self.lock().iter() {
+            let st = set.lock();
+            let p = &st.perm;
+            let _ = writeln!(
+                s,
+                "{:10} {:10}  {:4o} {:10} {:5} {:5} {:5} {:5} {:10} {:10}",
+                p.key, set.id, p.mode, set.nsems, p.uid, p.gid, p.cuid, p.cgid, st.otime, st.ctime
+            );
+        }
+        s
+    }
+
     /// IPC_INFO and SEM_INFO: `struct seminfo`, and the highest index in use.
     pub fn info(&self, cmd: i32) -> (Vec<u8>, i32) {
         let tab = self.lock();

@@ -9,8 +9,8 @@ use super::{sys_msg as net_msg, sys_socket as net};
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
-    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp, sys_sysv as sv,
-    sys_timer as tm, sys_xattr as xa, Handler,
+    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp,
+    sys_sysv as sv, sys_timer as tm, sys_xattr as xa, Handler,
 };
 
 /// How completely a syscall is served.

@@ -137,6 +137,17 @@ pub fn filesystems(_: &Kernel) -> Vec<u8> {
 
 /// `/proc/loadavg`: no load history is kept; runnable and total tasks and
 /// the newest pid are the sandbox's.
+/// `/proc/sysvipc/shm`: the segments of the reader's IPC namespace
+/// (nothing for a reader that is not a task).
+pub fn sysvipc_shm(_: &Kernel) -> Vec<u8> {
+    crate::kernel::wait::current().map_or_else(Vec::new, |t| t.nsproxy().ipc.shm.proc_text(t.tg.pidns()).into_bytes())
+}
+
+/// `/proc/sysvipc/sem`: the semaphore sets of the reader's IPC namespace.
+pub fn sysvipc_sem(_: &Kernel) -> Vec<u8> {
+    crate::kernel::wait::current().map_or_else(Vec::new, |t| t.nsproxy().ipc.sem.proc_text().into_bytes())
+}
+
 pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
