@@ -61,3 +61,21 @@ tty_tests! {
     /// `husk do -t busybox sh -c 'exit 3'` exits 3.
     busybox_exit_status;
 }
+
+/// A new sandbox pty has Linux's modes for a new pty (no HUPCL, no IUTF8),
+/// except IUTF8, which follows the attached terminal's, as `ssh -t` passes
+/// it on.
+#[test]
+fn new_pty_modes_take_iutf8_from_the_outer_terminal() {
+    let husk = common::husk_bin();
+    let script = format!(
+        "stty iutf8; {husk} do -t -- /bin/sh -c 'echo with; stty -a'; stty -iutf8; {husk} do -t -- /bin/sh -c 'echo without; stty -a'; echo all-done"
+    );
+    let mut s = pty::PtySession::spawn(&["/bin/sh".into(), "-c".into(), script], "stty modes".into(), 24, 80, &[]);
+    let seen = s.expect("all-done");
+    let (with, without) = seen.split_once("without").unwrap_or_else(|| s.fail("no second run"));
+    let has = |text: &str, word: &str| text.split_whitespace().any(|w| w == word);
+    s.check(has(with, "iutf8") && has(without, "-iutf8"), "IUTF8 does not follow the outer terminal");
+    s.check(has(with, "-hupcl") && has(without, "-hupcl"), "a new pty has HUPCL");
+    s.check(has(without, "icrnl") && has(without, "ixon") && has(without, "echo"), "not the pts defaults");
+}

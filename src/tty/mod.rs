@@ -107,6 +107,9 @@ impl Attachment {
         } else {
             pty.set_winsize(Winsize { rows: 24, cols: 80, xpixel: 0, ypixel: 0 });
         }
+        if let Ok(t) = nix::sys::termios::tcgetattr(std::io::stdin()) {
+            pty.set_input_utf8(t.input_flags.contains(nix::sys::termios::InputFlags::IUTF8));
+        }
         // Typed input: read by the task that sleeps waiting for it, or by
         // the tty-input thread when none does (StdinSource).
         let input = Arc::new(StdinSource::new(pty.clone()));

@@ -55,6 +55,12 @@ int main(void) {
         return 1;
     }
     slave_fd = s;
+    // A new pair's modes (Linux's pts defaults: no HUPCL, no IUTF8).
+    struct termios d;
+    tcgetattr(s, &d);
+    printf("slave modes: iflag %o oflag %o cflag %o lflag %o\n", d.c_iflag, d.c_oflag, d.c_cflag, d.c_lflag);
+    tcgetattr(m, &d);
+    printf("master modes: iflag %o oflag %o cflag %o lflag %o\n", d.c_iflag, d.c_oflag, d.c_cflag, d.c_lflag);
     show("idle master", m, POLLIN | POLLOUT);
     show("idle slave", s, POLLIN | POLLOUT);
 

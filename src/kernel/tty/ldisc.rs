@@ -510,9 +510,21 @@ mod tests {
     #[test]
     fn utf8_erase_removes_whole_character() {
         let mut l = ld();
+        let mut t = l.termios;
+        t.iflag |= IUTF8;
+        l.set_termios(t);
         l.input("é".as_bytes());
         l.input(b"\x7f\n");
         assert_eq!(read_all(&mut l), b"\n");
+    }
+
+    #[test]
+    fn erase_without_iutf8_removes_one_byte() {
+        // A new pty has no IUTF8 (Linux's pts defaults).
+        let mut l = ld();
+        l.input("é".as_bytes());
+        l.input(b"\x7f\n");
+        assert_eq!(read_all(&mut l), b"\xc3\n");
     }
 
     #[test]

@@ -257,6 +257,15 @@ impl Pty {
         }
     }
 
+    /// Turns IUTF8 (UTF-8 aware erase) on or off: a terminal attached from
+    /// the host passes its own, as `ssh -t` passes its terminal's modes.
+    pub fn set_input_utf8(&self, on: bool) {
+        let mut st = self.lock();
+        let mut t = st.ld.termios;
+        t.iflag = if on { t.iflag | IUTF8 } else { t.iflag & !IUTF8 };
+        st.ld.set_termios(t);
+    }
+
     /// Sets the window size; the foreground group gets SIGWINCH on change.
     pub fn set_winsize(&self, ws: Winsize) {
         let changed = {

@@ -19,7 +19,6 @@ pub const ONLRET: u32 = 0o40;
 pub const B38400: u32 = 0o17;
 pub const CS8: u32 = 0o60;
 pub const CREAD: u32 = 0o200;
-pub const HUPCL: u32 = 0o2000;
 /// `c_lflag` bits.
 pub const ISIG: u32 = 0o1;
 pub const ICANON: u32 = 0o2;
@@ -66,12 +65,14 @@ pub struct Termios {
 }
 
 impl Default for Termios {
-    /// Linux's `tty_std_termios`: cooked mode with echo, ^C/^\/^Z signals.
+    /// A new pty slave's modes, as Linux's Unix98 pts driver sets them
+    /// (`tty_std_termios` without HUPCL): cooked mode with echo, ^C/^\/^Z
+    /// signals, no IUTF8.
     fn default() -> Termios {
         Termios {
-            iflag: ICRNL | IXON | IUTF8,
+            iflag: ICRNL | IXON,
             oflag: OPOST | ONLCR,
-            cflag: B38400 | CS8 | CREAD | HUPCL,
+            cflag: B38400 | CS8 | CREAD,
             lflag: ISIG | ICANON | ECHO | ECHOE | ECHOK | ECHOCTL | ECHOKE | IEXTEN,
             line: 0,
             cc: [3, 28, 127, 21, 4, 0, 1, 0, 17, 19, 26, 0, 18, 15, 23, 22, 0, 0, 0],
