@@ -59,4 +59,5 @@ groups! { "inotify":
     inotify_directory_events => "dir",
     inotify_file_events => "file",
     inotify_blocking_read_and_poll => "wait",
+    inotify_limits => "limits",
 }

@@ -258,7 +258,34 @@ static void g_wait(void) {
     close(fd);
 }
 
+static void g_limits(void) {
+    long limits[3] = {-1, -1, -1};
+    const char *files[3] = {"max_queued_events", "max_user_instances", "max_user_watches"};
+    for (int i = 0; i < 3; i++) {
+        char path[96], buf[32] = {0};
+        snprintf(path, sizeof path, "/proc/sys/fs/inotify/%s", files[i]);
+        int fd = open(path, O_RDONLY);
+        if (fd >= 0 && read(fd, buf, sizeof buf - 1) > 0)
+            limits[i] = atol(buf);
+        close(fd);
+        expect(files[i], limits[i] > 0, "%ld", limits[i]);
+    }
+    /* Instances stop at max_user_instances (other processes of the user
+     * hold some natively), with EMFILE; closing them gives room back. */
+    static int fds[100000];
+    long n = 0;
+    while (n < limits[1] + 1 && n < 100000 && (fds[n] = inotify_init1(IN_CLOEXEC)) >= 0)
+        n++;
+    expect("instances-limited", n <= limits[1] && errno == EMFILE, "%ld of %ld, %s", n, limits[1], errno_name(errno));
+    for (long i = 0; i < n; i++)
+        close(fds[i]);
+    int again = inotify_init1(IN_CLOEXEC);
+    expect("instances-freed", again >= 0, "%s", errno_name(errno));
+    close(again);
+}
+
 static const struct test_group groups[] = {
+    {"limits", g_limits},
     {"errors", g_errors},
     {"dir", g_dir},
     {"file", g_file},

@@ -18,6 +18,12 @@ pub const MAX_QUEUED_EVENTS: usize = 16384;
 /// Watches one user may hold (/proc/sys/fs/inotify/max_user_watches); kept
 /// per instance here.
 pub const MAX_WATCHES: usize = 8192;
+/// Instances that may exist at once (/proc/sys/fs/inotify/max_user_instances);
+/// counted for the whole sandbox here, per user in Linux.
+pub const MAX_INSTANCES: usize = 128;
+
+/// Instances alive now.
+static INSTANCES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 /// `sizeof(struct inotify_event)`; names are padded to a multiple of it.
 const EVENT_SIZE: usize = 16;
 
@@ -159,6 +165,7 @@ impl Listener for Group {
 
 impl Drop for Group {
     fn drop(&mut self) {
+        INSTANCES.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let owner = self.owner();
         let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
         for key in st.watches.values() {
@@ -171,15 +178,14 @@ impl Drop for Group {
 pub struct Inotify(pub Arc<Group>);
 
 impl Inotify {
-    /// A new instance with no watches.
-    pub fn new() -> Inotify {
-        Inotify(Arc::new_cyclic(|me| Group { st: Mutex::default(), queue: WaitQueue::default(), me: me.clone() }))
-    }
-}
-
-impl Default for Inotify {
-    fn default() -> Self {
-        Self::new()
+    /// A new instance with no watches; EMFILE past MAX_INSTANCES.
+    pub fn new() -> Result<Inotify, Errno> {
+        use std::sync::atomic::Ordering;
+        if INSTANCES.fetch_add(1, Ordering::Relaxed) >= MAX_INSTANCES {
+            INSTANCES.fetch_sub(1, Ordering::Relaxed);
+            return Err(Errno::EMFILE);
+        }
+        Ok(Inotify(Arc::new_cyclic(|me| Group { st: Mutex::default(), queue: WaitQueue::default(), me: me.clone() })))
     }
 }
 

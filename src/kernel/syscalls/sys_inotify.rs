@@ -37,7 +37,7 @@ fn init(t: &Task, flags: i32) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let status = libc::O_RDONLY as u32 | (flags & libc::O_NONBLOCK) as u32;
-    let file = Arc::new(OpenFile::new(Box::new(Inotify::new()), b"anon_inode:inotify".to_vec(), status));
+    let file = Arc::new(OpenFile::new(Box::new(Inotify::new()?), b"anon_inode:inotify".to_vec(), status));
     let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
     t.tg.fds.install(file, flags & libc::O_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)
 }

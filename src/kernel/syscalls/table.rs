@@ -347,7 +347,7 @@ pub static TABLE: &[Entry] = &[
 /// Where inotify differs from Linux (kernel/vfs/notify.rs).
 const INOTIFY_NOTE: &str = "events about names reach a directory's watches by its path, so a directory entered by \
      another path (a second bind mount) is not heard; IN_DELETE_SELF comes at the last unlink, not the last close; \
-     no IN_UNMOUNT; limits are per instance";
+     no IN_UNMOUNT; max_user_watches is per instance and max_user_instances per sandbox";
 
 const CPU_TIME_NOTE: &str =
     "ITIMER_VIRTUAL/ITIMER_PROF count only the application's own CPU time (not the sentry's), polled every >= 1 ms";

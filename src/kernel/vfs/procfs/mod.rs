@@ -153,6 +153,19 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys", Global::Dir),
     ("sys/fs", Global::Dir),
     ("sys/fs/file-max", Global::File(sys::file_max)),
+    ("sys/fs/inotify", Global::Dir),
+    (
+        "sys/fs/inotify/max_queued_events",
+        Global::File(|_| format!("{}\n", crate::kernel::event::inotify::MAX_QUEUED_EVENTS).into_bytes()),
+    ),
+    (
+        "sys/fs/inotify/max_user_instances",
+        Global::File(|_| format!("{}\n", crate::kernel::event::inotify::MAX_INSTANCES).into_bytes()),
+    ),
+    (
+        "sys/fs/inotify/max_user_watches",
+        Global::File(|_| format!("{}\n", crate::kernel::event::inotify::MAX_WATCHES).into_bytes()),
+    ),
     ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
     ("sys/kernel", Global::Dir),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
