@@ -91,11 +91,13 @@ impl IpcPerm {
         }
     }
 
-    /// IPC_SET: new owner and permission bits.
-    pub fn set(&mut self, new: &SetPerm) {
+    /// IPC_SET: new owner and permission bits, if `who` may (EPERM).
+    pub fn set(&mut self, new: &SetPerm, who: &Caller) -> Result<(), Errno> {
+        self.check_owner(&who.creds, who.cap_sys_admin)?;
         self.uid = new.uid;
         self.gid = new.gid;
         self.mode = (self.mode & !0o777) | (new.mode & 0o777);
+        Ok(())
     }
 
     /// `struct ipc64_perm` (x86_64: 48 bytes).
@@ -146,6 +148,8 @@ pub trait IpcObject {
     fn id(&self) -> i32;
     /// The object's key (IPC_PRIVATE once it is marked for removal).
     fn key(&self) -> i32;
+    /// Whether `who` has the access `flag`'s permission bits ask for.
+    fn allows(&self, who: &Caller, flag: u32) -> bool;
 }
 
 impl<T: IpcObject> IdTable<T> {
@@ -158,9 +162,40 @@ impl<T: IpcObject> IdTable<T> {
         self.objs.get(&((id % SEQ_MULTIPLIER) as usize)).filter(|o| o.id() == id).ok_or(Errno::EINVAL)
     }
 
-    /// The object at index `idx` (SHM_STAT, SEM_STAT).
-    pub fn at_index(&self, idx: usize) -> Option<&T> {
-        self.objs.get(&idx)
+    /// The object with id `id`, or at index `id` for the *_STAT commands
+    /// (`by_index`); EINVAL if there is none.
+    pub fn lookup(&self, by_index: bool, id: i32) -> Result<&T, Errno> {
+        if !by_index {
+            return self.get(id);
+        }
+        usize::try_from(id).ok().and_then(|i| self.objs.get(&i)).ok_or(Errno::EINVAL)
+    }
+
+    /// Linux's ipcget for a key other than IPC_PRIVATE: the id of the
+    /// object holding `key`, once IPC_CREAT|IPC_EXCL (EEXIST), the kind's
+    /// own check `fits` and the permission check (EACCES) pass; `None` when
+    /// a new object is to be made; ENOENT without IPC_CREAT.
+    pub fn existing(
+        &self,
+        key: i32,
+        flags: u32,
+        who: &Caller,
+        fits: impl FnOnce(&T) -> Result<(), Errno>,
+    ) -> Result<Option<i32>, Errno> {
+        if key == IPC_PRIVATE {
+            return Ok(None);
+        }
+        let Some(obj) = self.by_key(key) else {
+            return if flags & IPC_CREAT == 0 { Err(Errno::ENOENT) } else { Ok(None) };
+        };
+        if flags & IPC_CREAT != 0 && flags & IPC_EXCL != 0 {
+            return Err(Errno::EEXIST);
+        }
+        fits(obj)?;
+        if !obj.allows(who, flags) {
+            return Err(Errno::EACCES);
+        }
+        Ok(Some(obj.id()))
     }
 
     /// The object with key `key` (never IPC_PRIVATE).

@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
-use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_CREAT, IPC_EXCL, IPC_NOWAIT, IPC_PRIVATE};
+use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_NOWAIT};
 use crate::kernel::errno::Errno;
 use crate::kernel::ns::pid::Pid;
 use crate::kernel::wait::{block_until, WaitQueue};
@@ -83,6 +83,9 @@ impl IpcObject for Arc<SemSet> {
     }
     fn key(&self) -> i32 {
         self.lock().perm.key
+    }
+    fn allows(&self, who: &Caller, flag: u32) -> bool {
+        self.lock().perm.allows(&who.creds, flag, who.cap_ipc_owner)
     }
 }
 
@@ -160,22 +163,9 @@ impl SemRegistry {
         }
         let nsems = nsems as usize;
         let mut tab = self.lock();
-        if key != IPC_PRIVATE {
-            if let Some(set) = tab.by_key(key) {
-                if flags & IPC_CREAT != 0 && flags & IPC_EXCL != 0 {
-                    return Err(Errno::EEXIST);
-                }
-                if nsems > set.nsems {
-                    return Err(Errno::EINVAL);
-                }
-                if !set.lock().perm.allows(&who.creds, flags, who.cap_ipc_owner) {
-                    return Err(Errno::EACCES);
-                }
-                return Ok(set.id);
-            }
-            if flags & IPC_CREAT == 0 {
-                return Err(Errno::ENOENT);
-            }
+        let fits = |set: &Arc<SemSet>| if nsems > set.nsems { Err(Errno::EINVAL) } else { Ok(()) };
+        if let Some(id) = tab.existing(key, flags, who, fits)? {
+            return Ok(id);
         }
         if nsems == 0 {
             return Err(Errno::EINVAL);
@@ -282,13 +272,8 @@ impl SemRegistry {
     /// The set `id` (or at index `id` for the SEM_STAT forms), with the
     /// access `acc` (0o444 read, 0o222 write; 0 none) checked.
     fn checked(&self, cmd: i32, id: i32, acc: u32, who: &Caller) -> Result<Arc<SemSet>, Errno> {
-        let set = if cmd == SEM_STAT || cmd == SEM_STAT_ANY {
-            let tab = self.lock();
-            usize::try_from(id).ok().and_then(|i| tab.at_index(i)).cloned().ok_or(Errno::EINVAL)?
-        } else {
-            self.find(id)?
-        };
-        if acc != 0 && !set.lock().perm.allows(&who.creds, acc, who.cap_ipc_owner) {
+        let set = self.lock().lookup(cmd == SEM_STAT || cmd == SEM_STAT_ANY, id)?.clone();
+        if acc != 0 && !set.allows(who, acc) {
             return Err(Errno::EACCES);
         }
         Ok(set)
@@ -382,8 +367,7 @@ impl SemRegistry {
     pub fn set(&self, id: i32, new: &SetPerm, who: &Caller) -> Result<(), Errno> {
         let set = self.find(id)?;
         let mut st = set.lock();
-        st.perm.check_owner(&who.creds, who.cap_sys_admin)?;
-        st.perm.set(new);
+        st.perm.set(new, who)?;
         st.ctime = now_secs();
         Ok(())
     }

@@ -17,7 +17,7 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
-use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_CREAT, IPC_EXCL, IPC_PRIVATE};
+use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_PRIVATE};
 use crate::kernel::errno::Errno;
 use crate::kernel::ns::pid::Pid;
 
@@ -82,6 +82,9 @@ impl IpcObject for Arc<Segment> {
     }
     fn key(&self) -> i32 {
         self.lock().perm.key
+    }
+    fn allows(&self, who: &Caller, flag: u32) -> bool {
+        self.lock().perm.allows(&who.creds, flag, who.cap_ipc_owner)
     }
 }
 
@@ -193,22 +196,9 @@ impl ShmRegistry {
     /// shmget(2).
     pub fn get(&self, key: i32, size: u64, flags: u32, who: &Caller) -> Result<i32, Errno> {
         let mut tab = self.lock();
-        if key != IPC_PRIVATE {
-            if let Some(seg) = tab.by_key(key) {
-                if flags & IPC_CREAT != 0 && flags & IPC_EXCL != 0 {
-                    return Err(Errno::EEXIST);
-                }
-                if seg.size < size {
-                    return Err(Errno::EINVAL);
-                }
-                if !seg.lock().perm.allows(&who.creds, flags, who.cap_ipc_owner) {
-                    return Err(Errno::EACCES);
-                }
-                return Ok(seg.id);
-            }
-            if flags & IPC_CREAT == 0 {
-                return Err(Errno::ENOENT);
-            }
+        let fits = |seg: &Arc<Segment>| if seg.size < size { Err(Errno::EINVAL) } else { Ok(()) };
+        if let Some(id) = tab.existing(key, flags, who, fits)? {
+            return Ok(id);
         }
         if !(SHMMIN..=SHMMAX).contains(&size) {
             return Err(Errno::EINVAL);
@@ -261,25 +251,17 @@ impl ShmRegistry {
             prot |= libc::PROT_EXEC as u32;
             acc |= 0o111;
         }
-        if !seg.lock().perm.allows(&who.creds, acc, who.cap_ipc_owner) {
+        if !seg.allows(who, acc) {
             return Err(Errno::EACCES);
         }
         let shm = ShmRef::attach(seg);
         Ok(Attach { shm, len: seg.size, prot })
     }
 
-    fn lookup(tab: &IdTable<Arc<Segment>>, cmd: i32, id: i32) -> Result<Arc<Segment>, Errno> {
-        if cmd == SHM_STAT || cmd == SHM_STAT_ANY {
-            usize::try_from(id).ok().and_then(|i| tab.at_index(i)).cloned().ok_or(Errno::EINVAL)
-        } else {
-            tab.get(id).cloned()
-        }
-    }
-
     /// IPC_STAT, SHM_STAT, SHM_STAT_ANY: the `struct shmid64_ds` and what
     /// the call returns (0, or the id for the SHM_STAT forms).
     pub fn stat(&self, cmd: i32, id: i32, who: &Caller) -> Result<(Vec<u8>, i32), Errno> {
-        let seg = Self::lookup(&self.lock(), cmd, id)?;
+        let seg = self.lock().lookup(cmd == SHM_STAT || cmd == SHM_STAT_ANY, id)?.clone();
         let st = seg.lock();
         if cmd != SHM_STAT_ANY && !st.perm.allows(&who.creds, 0o444, who.cap_ipc_owner) {
             return Err(Errno::EACCES);
@@ -303,8 +285,7 @@ impl ShmRegistry {
     pub fn set(&self, id: i32, new: &SetPerm, who: &Caller) -> Result<(), Errno> {
         let seg = self.lock().get(id)?.clone();
         let mut st = seg.lock();
-        st.perm.check_owner(&who.creds, who.cap_sys_admin)?;
-        st.perm.set(new);
+        st.perm.set(new, who)?;
         st.ctime = now_secs();
         Ok(())
     }

@@ -475,11 +475,7 @@ impl MemoryManager {
             return Err(Errno::ENOMEM);
         };
         let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
-        let backing = match vma.backing {
-            Backing::File { file, offset } => Backing::File { file, offset: offset + (old - vma.start) },
-            Backing::Shm { shm, offset } => Backing::Shm { shm, offset: offset + (old - vma.start) },
-            b => b,
-        };
+        let backing = vma.backing.advanced(old - vma.start);
         let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
         // The grown part is new; what a fixed target replaces is given back after.
         let need = moved.charge().saturating_sub(st.vmas.charge_in(old, old_end, None));

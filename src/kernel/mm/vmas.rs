@@ -28,6 +28,18 @@ pub enum Backing {
     Shm { shm: ShmRef, offset: u64 },
 }
 
+impl Backing {
+    /// The same backing `by` bytes further in (a mapping's later part).
+    pub fn advanced(mut self, by: u64) -> Backing {
+        if let Backing::File { offset, .. } | Backing::SharedAnon { offset, .. } | Backing::Shm { offset, .. } =
+            &mut self
+        {
+            *offset += by;
+        }
+        self
+    }
+}
+
 /// A new shared anonymous memory object's id.
 pub fn new_shared_anon_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
@@ -78,11 +90,7 @@ impl Vma {
         let mut v = self.clone();
         v.start = start.max(self.start);
         v.end = end.min(self.end);
-        if let Backing::File { offset, .. } | Backing::SharedAnon { offset, .. } | Backing::Shm { offset, .. } =
-            &mut v.backing
-        {
-            *offset += v.start - self.start;
-        }
+        v.backing = v.backing.advanced(v.start - self.start);
         v
     }
 }

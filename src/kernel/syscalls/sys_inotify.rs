@@ -8,7 +8,7 @@ use super::sys_path::at;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::event::downcast;
-use crate::kernel::event::inotify::Inotify;
+use crate::kernel::event::inotify::{Group, Inotify};
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::vfs::notify::{IN_ALL_EVENTS, IN_IGNORED, IN_ISDIR, IN_ONESHOT, IN_Q_OVERFLOW};
@@ -53,10 +53,9 @@ pub fn inotify_init1(t: &mut Task, a: &Args) -> SysResult {
 }
 
 /// The instance behind descriptor `fd`: EBADF, or EINVAL for another file.
-fn instance(t: &Task, fd: i32) -> Result<Arc<OpenFile>, Errno> {
+fn instance(t: &Task, fd: i32) -> Result<Arc<Group>, Errno> {
     let f = t.file(fd)?;
-    downcast::<Inotify>(&f).ok_or(Errno::EINVAL)?;
-    Ok(f)
+    downcast::<Inotify>(&f).map(|i| i.0.clone()).ok_or(Errno::EINVAL)
 }
 
 /// Implements inotify_add_watch(2), checking in Linux's order.
@@ -68,8 +67,7 @@ pub fn inotify_add_watch(t: &mut Task, a: &Args) -> SysResult {
     if mask & ALL_BITS == 0 {
         return Err(Errno::EINVAL);
     }
-    let f = instance(t, a[0] as i32)?;
-    let group = &downcast::<Inotify>(&f).ok_or(Errno::EINVAL)?.0;
+    let group = instance(t, a[0] as i32)?;
     let at = at(t, libc::AT_FDCWD, a[1])?;
     let r = t.vfs().resolve_with(&at.lookup(mask & IN_DONT_FOLLOW == 0), &at.path)?;
     let st = r.stat()?;
@@ -86,7 +84,5 @@ pub fn inotify_add_watch(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements inotify_rm_watch(2).
 pub fn inotify_rm_watch(t: &mut Task, a: &Args) -> SysResult {
-    let f = instance(t, a[0] as i32)?;
-    let group = &downcast::<Inotify>(&f).ok_or(Errno::EINVAL)?.0;
-    group.rm_watch(a[1] as i32)
+    instance(t, a[0] as i32)?.rm_watch(a[1] as i32)
 }

@@ -129,8 +129,7 @@ pub fn mincore(t: &mut Task, a: &Args) -> SysResult {
 /// How much the caller may lock: unlimited with CAP_IPC_LOCK, else its
 /// RLIMIT_MEMLOCK.
 fn lock_limit(t: &Task) -> LockLimit {
-    const CAP_IPC_LOCK: u32 = 14;
-    if super::sys_ident::capable(t, CAP_IPC_LOCK) {
+    if super::sys_ident::capable(t, crate::kernel::ipc::CAP_IPC_LOCK) {
         None
     } else {
         Some(t.rlimit(libc::RLIMIT_MEMLOCK))

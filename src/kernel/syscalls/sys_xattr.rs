@@ -41,8 +41,7 @@ fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool, Vec<u8>), Errno> 
 /// An attribute changed: watchers hear IN_ATTRIB.
 fn changed(st: &Stat, path: &[u8]) {
     let path = if path.first() == Some(&b'/') { path } else { b"" };
-    let s = notify::Subject { dev: st.dev, path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() };
-    notify::event(s, notify::IN_ATTRIB);
+    notify::event(notify::Subject::inode(st, path), notify::IN_ATTRIB);
 }
 
 #[derive(Clone, Copy)]

@@ -341,7 +341,7 @@ impl Vfs {
                 }
                 self.check_parent(&r, who)?;
                 let ops = r.mount.fs.create(&r.fs_path, mode, who.owner())?;
-                notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+                notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
                 return Ok(opened(OpenFile::new(ops, r.path, flags)));
             }
         };
@@ -400,8 +400,7 @@ impl Vfs {
                 let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write })?;
                 if trunc {
                     ops.truncate(0)?;
-                    let key = Some((st.dev, st.ino));
-                    notify::event(Subject { dev: st.dev, path: &r.path, key, is_dir: false }, notify::IN_MODIFY);
+                    notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);
                 }
                 ops
             }
@@ -503,7 +502,7 @@ impl Vfs {
     pub fn mkdir(&self, lk: &Lookup, path: &[u8], mode: u32, who: Caller) -> Result<(), Errno> {
         let r = self.resolve_new(lk, path, who)?;
         r.mount.fs.mkdir(&r.fs_path, mode, who.owner())?;
-        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: true }, notify::IN_CREATE);
+        notify::event(Subject::name(r.mount.dev, &r.path, true), notify::IN_CREATE);
         Ok(())
     }
 
@@ -518,7 +517,7 @@ impl Vfs {
         } else {
             r.mount.fs.mknod(&r.fs_path, mode, rdev, who.owner())?;
         }
-        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+        notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
         Ok(())
     }
 
@@ -529,7 +528,7 @@ impl Vfs {
             return Err(Errno::ENOENT);
         }
         r.mount.fs.symlink(&r.fs_path, target, who.owner())?;
-        notify::event(Subject { dev: r.mount.dev, path: &r.path, key: None, is_dir: false }, notify::IN_CREATE);
+        notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
         Ok(())
     }
 
@@ -553,11 +552,8 @@ impl Vfs {
         let st = src.stat()?;
         src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)?;
         // The inode's link count changed; the directory has a new name.
-        notify::event(
-            Subject { dev: st.dev, path: b"", key: Some((st.dev, st.ino)), is_dir: false },
-            notify::IN_ATTRIB,
-        );
-        notify::event(Subject { dev: dst.mount.dev, path: &dst.path, key: None, is_dir: false }, notify::IN_CREATE);
+        notify::event(Subject::inode(&st, b""), notify::IN_ATTRIB);
+        notify::event(Subject::name(dst.mount.dev, &dst.path, false), notify::IN_CREATE);
         Ok(())
     }
 
@@ -698,8 +694,7 @@ impl Vfs {
         who.check(&st, 2)?;
         let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags: libc::O_WRONLY as u32, write: true })?;
         ops.truncate(len)?;
-        let key = Some((st.dev, st.ino));
-        notify::event(Subject { dev: st.dev, path: &r.path, key, is_dir: false }, notify::IN_MODIFY);
+        notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);
         Ok(())
     }
 
@@ -718,11 +713,7 @@ impl Vfs {
         }
         r.mount.fs.set_meta(&r.fs_path, &node, change)?;
         if notify::active() {
-            let st = r.stat()?;
-            notify::event(
-                Subject { dev: st.dev, path: &r.path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() },
-                notify::IN_ATTRIB,
-            );
+            notify::event(Subject::inode(&r.stat()?, &r.path), notify::IN_ATTRIB);
         }
         Ok(())
     }
@@ -765,13 +756,12 @@ fn opened(f: OpenFile) -> OpenFile {
 /// a file's link count changed; the directory lost a name; the inode is
 /// gone with its last link (Linux says so at its last close).
 fn notify_removed(path: &[u8], st: &Stat) {
-    let s = Subject { dev: st.dev, path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() };
     if !st.is_dir() {
-        notify::event(Subject { path: b"", ..s }, notify::IN_ATTRIB);
+        notify::event(Subject::inode(st, b""), notify::IN_ATTRIB);
     }
-    notify::event(s, notify::IN_DELETE);
+    notify::event(Subject::inode(st, path), notify::IN_DELETE);
     if st.is_dir() || st.nlink <= 1 {
-        notify::event(Subject { path: b"", ..s }, notify::IN_DELETE_SELF);
+        notify::event(Subject::inode(st, b""), notify::IN_DELETE_SELF);
     }
 }
 
@@ -781,10 +771,9 @@ fn notify_renamed(dev: u64, src: (&[u8], &Stat), dst: (&[u8], Option<&Stat>), ex
     let reg = notify::registry();
     let moved = |from: &[u8], to: &[u8], st: &Stat| {
         let cookie = notify::next_cookie();
-        let key = Some((st.dev, st.ino));
-        reg.event(Subject { dev, path: from, key, is_dir: st.is_dir() }, notify::IN_MOVED_FROM, cookie);
-        reg.event(Subject { dev, path: to, key, is_dir: st.is_dir() }, notify::IN_MOVED_TO, cookie);
-        reg.event(Subject { dev, path: b"", key, is_dir: st.is_dir() }, notify::IN_MOVE_SELF, 0);
+        reg.event(Subject::inode(st, from), notify::IN_MOVED_FROM, cookie);
+        reg.event(Subject::inode(st, to), notify::IN_MOVED_TO, cookie);
+        reg.event(Subject::inode(st, b""), notify::IN_MOVE_SELF, 0);
     };
     moved(src.0, dst.0, src.1);
     match dst.1 {

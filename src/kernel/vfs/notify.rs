@@ -16,6 +16,7 @@ use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use super::path::{file_name, is_within, parent_of};
+use super::stat::Stat;
 
 pub const IN_ACCESS: u32 = 0x1;
 pub const IN_MODIFY: u32 = 0x2;
@@ -101,6 +102,18 @@ pub struct Subject<'a> {
     pub path: &'a [u8],
     pub key: Option<InodeKey>,
     pub is_dir: bool,
+}
+
+impl<'a> Subject<'a> {
+    /// The inode `st` describes, known by canonical `path` (empty: by no name).
+    pub fn inode(st: &Stat, path: &'a [u8]) -> Subject<'a> {
+        Subject { dev: st.dev, path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() }
+    }
+
+    /// A name made or removed at canonical `path` on device `dev`.
+    pub fn name(dev: u64, path: &'a [u8], is_dir: bool) -> Subject<'a> {
+        Subject { dev, path, key: None, is_dir }
+    }
 }
 
 impl Registry {
@@ -244,6 +257,5 @@ pub fn file_event(f: &super::file::OpenFile, mask: u32) {
         return;
     }
     let Ok(st) = f.ops.stat() else { return };
-    let s = Subject { dev: st.dev, path: &f.path, key: Some((st.dev, st.ino)), is_dir: st.is_dir() };
-    registry().event(s, mask, 0);
+    registry().event(Subject::inode(&st, &f.path), mask, 0);
 }
