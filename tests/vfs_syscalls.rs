@@ -1,5 +1,5 @@
 //! The file-system system calls, checked against Linux: each group of the
-//! C programs `tests/c/vfs_files.c`, `vfs_ipc.c` and `vfs_proc.c` runs
+//! C programs `tests/c/vfs_files.c`, `vfs_ipc.c`, `vfs_proc.c`, `proc_mm.c` and `inotify.c` runs
 //! natively (where every check must pass) and under `husk do`, and must
 //! print the same lines.
 
@@ -60,4 +60,10 @@ groups! { "inotify":
     inotify_file_events => "file",
     inotify_blocking_read_and_poll => "wait",
     inotify_limits => "limits",
+}
+
+groups! { "proc_mm":
+    proc_program_layout => "layout",
+    proc_memory_figures => "figures",
+    proc_cmdline_and_environ_from_memory => "cmdline",
 }

@@ -123,7 +123,7 @@ fn main_thread(tg: &ThreadGroup) -> Option<Arc<TaskShared>> {
 }
 
 fn command_line(tg: &ThreadGroup) -> String {
-    let argv = tg.argv.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let argv = procfs::argv(tg);
     argv.iter().map(|a| String::from_utf8_lossy(a).into_owned()).collect::<Vec<_>>().join(" ")
 }
 

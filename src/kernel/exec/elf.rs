@@ -26,6 +26,10 @@ pub struct Image {
     pub interp: Option<Vec<u8>>,
     /// The page after the highest segment: where the heap starts.
     pub end: u64,
+    /// The executable segments' span and the data's, as Linux's
+    /// `load_elf_binary` takes them (file sizes, load bias applied).
+    pub code: (u64, u64),
+    pub data: (u64, u64),
 }
 
 const PHDR_SIZE: usize = 56;
@@ -176,5 +180,33 @@ pub fn load_elf(
             .map(|p| p.p_vaddr + (hdr.e_phoff - p.p_offset) + bias)
             .unwrap_or(0),
     };
-    Ok(Image { entry: hdr.e_entry.wrapping_add(bias), phdr, phnum: hdr.e_phnum as u64, bias, interp, end: bias + hi })
+    let (code, data) = code_and_data(&loads);
+    Ok(Image {
+        entry: hdr.e_entry.wrapping_add(bias),
+        phdr,
+        phnum: hdr.e_phnum as u64,
+        bias,
+        interp,
+        end: bias + hi,
+        code: (code.0.wrapping_add(bias), code.1.wrapping_add(bias)),
+        data: (data.0.wrapping_add(bias), data.1.wrapping_add(bias)),
+    })
+}
+
+/// (start_code, end_code) and (start_data, end_data) of the loadable
+/// segments: code spans the executable ones; data starts at the highest
+/// segment start and ends at the highest end of file contents.
+fn code_and_data(loads: &[&ProgramHeader]) -> ((u64, u64), (u64, u64)) {
+    let (mut code, mut data) = ((u64::MAX, 0u64), (0u64, 0u64));
+    for p in loads {
+        let end = p.p_vaddr + p.p_filesz;
+        if p.p_flags & PF_X != 0 {
+            code = (code.0.min(p.p_vaddr), code.1.max(end));
+        }
+        data = (data.0.max(p.p_vaddr), data.1.max(end));
+    }
+    if code.0 == u64::MAX {
+        code.0 = 0;
+    }
+    (code, data)
 }

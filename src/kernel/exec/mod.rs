@@ -48,10 +48,6 @@ pub struct Loaded {
     pub regs: Regs,
     /// Canonical path of the executable (the ELF, after `#!` resolution).
     pub exe: Vec<u8>,
-    /// The final argv (with interpreter arguments prepended for scripts).
-    pub argv: Vec<Vec<u8>>,
-    /// The environment.
-    pub envp: Vec<Vec<u8>>,
     /// The auxiliary vector, as bytes.
     pub auxv: Vec<u8>,
 }
@@ -135,7 +131,7 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         };
         let execfn = req.path.clone();
         let (regs, auxv) = stack::build(thread, mm, &image, interp.as_ref(), &argv, &req.envp, &execfn, req.ids)?;
-        return Ok(Loaded { regs, exe: canon, argv, envp: req.envp.clone(), auxv });
+        return Ok(Loaded { regs, exe: canon, auxv });
     }
     Err(Errno::ELOOP)
 }

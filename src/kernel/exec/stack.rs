@@ -5,7 +5,7 @@ use super::elf::Image;
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::layout::{STACK_SIZE, STACK_TOP};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::mm::{Backing, MapRequest, MemoryManager};
+use crate::kernel::mm::{Backing, MapRequest, MemoryManager, ProgramLayout};
 use crate::platform::ptrace::zeroed_regs;
 use crate::platform::Regs;
 use crate::platform::StubThread;
@@ -56,6 +56,7 @@ pub fn build(
     let prot = (libc::PROT_READ | libc::PROT_WRITE) as u32;
     mm.mmap(thread, MapRequest { addr: bottom, len: STACK_SIZE, prot, flags, file: None, offset: 0 })?;
     mm.set_backing(bottom, STACK_TOP, Backing::Stack);
+    mm.state.lock().unwrap_or_else(|e| e.into_inner()).vmas.restart_peak();
     {
         let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
         st.brk_start = exe.end;
@@ -133,6 +134,19 @@ pub fn build(
     if sp < bottom + 4096 {
         return Err(Errno::E2BIG);
     }
+    let strings_len = |v: &[Vec<u8>]| v.iter().map(|s| s.len() as u64 + 1).sum::<u64>();
+    let (arg_start, env_start) = (strings_start, strings_start + strings_len(argv));
+    mm.state.lock().unwrap_or_else(|e| e.into_inner()).program = ProgramLayout {
+        start_code: exe.code.0,
+        end_code: exe.code.1,
+        start_data: exe.data.0,
+        end_data: exe.data.1,
+        start_stack: sp,
+        arg_start,
+        arg_end: env_start,
+        env_start,
+        env_end: env_start + strings_len(envp),
+    };
     let mut block = vec![0u8; (STACK_TOP - sp) as usize];
     for (i, w) in words.iter().enumerate() {
         block[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());

@@ -34,6 +34,25 @@ pub struct MmState {
     pub brk: u64,
     /// Highest address for top-down `mmap` placement.
     pub mmap_top: u64,
+    /// Where exec put the program's parts (Linux's `mm_struct` fields).
+    pub program: ProgramLayout,
+}
+
+/// Where exec put a program's code, data, stack and start-up strings, as
+/// Linux keeps them in `mm_struct`: `/proc/PID/stat`, `statm` and `status`
+/// show them, and `cmdline`/`environ` read the argument and environment
+/// strings from these ranges of the process's memory.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProgramLayout {
+    pub start_code: u64,
+    pub end_code: u64,
+    pub start_data: u64,
+    pub end_data: u64,
+    pub start_stack: u64,
+    pub arg_start: u64,
+    pub arg_end: u64,
+    pub env_start: u64,
+    pub env_end: u64,
 }
 
 /// An address space: its mappings and the stub process that holds its pages.
@@ -139,7 +158,13 @@ impl MemoryManager {
             });
         }
         Arc::new(MemoryManager {
-            state: Mutex::new(MmState { vmas, brk_start: 0, brk: 0, mmap_top: layout::MMAP_TOP }),
+            state: Mutex::new(MmState {
+                vmas,
+                brk_start: 0,
+                brk: 0,
+                mmap_top: layout::MMAP_TOP,
+                program: ProgramLayout::default(),
+            }),
             memory: thread.memory(),
             account,
         })
@@ -168,7 +193,13 @@ impl MemoryManager {
         }
         charge.keep();
         Arc::new(MemoryManager {
-            state: Mutex::new(MmState { vmas, brk_start: st.brk_start, brk: st.brk, mmap_top: st.mmap_top }),
+            state: Mutex::new(MmState {
+                vmas,
+                brk_start: st.brk_start,
+                brk: st.brk,
+                mmap_top: st.mmap_top,
+                program: st.program,
+            }),
             memory: ProcessMemory::of(host_pid),
             account: parent.account.clone(),
         })

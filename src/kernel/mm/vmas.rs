@@ -85,6 +85,20 @@ impl Vma {
             && !matches!(self.backing, Backing::Stack | Backing::Vdso(_))
     }
 
+    /// The length Linux would give this mapping. The sentry maps the main
+    /// stack whole at exec; Linux's stack VMA starts at 128 KiB past the
+    /// arguments and grows on faults, so it counts as that (RLIMIT_AS then
+    /// admits what Linux admits, and VmSize/VmStk read as Linux's).
+    pub fn linux_len(&self) -> u64 {
+        const LINUX_INITIAL_STACK: u64 = 132 << 10;
+        let len = self.end - self.start;
+        if matches!(self.backing, Backing::Stack) {
+            len.min(LINUX_INITIAL_STACK)
+        } else {
+            len
+        }
+    }
+
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.
     fn slice(&self, start: u64, end: u64) -> Vma {
         let mut v = self.clone();
@@ -101,6 +115,10 @@ pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
     /// The sum of the mappings' `charge`.
     committed: u64,
+    /// The sum of the mappings' `linux_len` (Linux's `total_vm`), and the
+    /// most it has been (`hiwater_vm`, VmPeak).
+    total: u64,
+    peak: u64,
 }
 
 impl VmaSet {
@@ -131,6 +149,7 @@ impl VmaSet {
     fn take(&mut self, start: u64) -> Option<Vma> {
         let v = self.map.remove(&start)?;
         self.committed -= v.charge();
+        self.total -= v.linux_len();
         Some(v)
     }
 
@@ -143,17 +162,20 @@ impl VmaSet {
     /// Bytes mapped in all (Linux's `total_vm`) and in data mappings
     /// (`data_vm`), for RLIMIT_AS and RLIMIT_DATA.
     pub fn vm_totals(&self) -> (u64, u64) {
-        // The sentry maps the main stack whole at exec; Linux's stack VMA
-        // starts at 128 KiB past the arguments and grows on faults, so
-        // count it as that (RLIMIT_AS then admits what Linux admits).
-        const LINUX_INITIAL_STACK: u64 = 132 << 10;
-        self.map.values().fold((0, 0), |(total, data), v| {
-            let mut len = v.end - v.start;
-            if matches!(v.backing, Backing::Stack) {
-                len = len.min(LINUX_INITIAL_STACK);
-            }
-            (total + len, if v.is_data() { data + len } else { data })
-        })
+        let data = self.map.values().filter(|v| v.is_data()).map(Vma::linux_len).sum();
+        (self.total, data)
+    }
+
+    /// The most `total_vm` has been since exec (VmPeak).
+    pub fn peak(&self) -> u64 {
+        self.peak
+    }
+
+    /// Starts the high-water mark again from now: exec calls it once the
+    /// new program is in place, so the loader's full-size reservation of
+    /// the stack (which Linux grows on demand) is not the program's peak.
+    pub fn restart_peak(&mut self) {
+        self.peak = self.total;
     }
 
     /// Bytes mapped inside `[start, end)`.
@@ -200,9 +222,12 @@ impl VmaSet {
     /// Inserts a mapping. Precondition: the range is free.
     pub fn insert(&mut self, v: Vma) {
         self.committed += v.charge();
+        self.total += v.linux_len();
         if let Some(old) = self.map.insert(v.start, v) {
             self.committed -= old.charge();
+            self.total -= old.linux_len();
         }
+        self.peak = self.peak.max(self.total);
     }
 
     /// Removes `[start, end)`, splitting mappings at the edges.

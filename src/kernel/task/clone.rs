@@ -338,8 +338,6 @@ impl Task {
             rlimits: Mutex::new(*self.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())),
             creds: Mutex::new(self.creds()),
             exe: Mutex::new(self.tg.exe.lock().unwrap_or_else(|e| e.into_inner()).clone()),
-            argv: Mutex::new(self.tg.argv.lock().unwrap_or_else(|e| e.into_inner()).clone()),
-            envp: Mutex::new(self.tg.envp.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             auxv: Mutex::new(self.tg.auxv.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             start: std::time::Instant::now(),
             subreaper: AtomicBool::new(false),

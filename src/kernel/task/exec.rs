@@ -210,8 +210,6 @@ fn apply_loaded(t: &mut Task, loaded: Loaded) {
     // set_personality_64bit); the rest of the personality is kept.
     t.tg.persona.fetch_and(!crate::kernel::syscalls::READ_IMPLIES_EXEC, std::sync::atomic::Ordering::Relaxed);
     *t.tg.exe.lock().unwrap_or_else(|e| e.into_inner()) = loaded.exe;
-    *t.tg.argv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.argv;
-    *t.tg.envp.lock().unwrap_or_else(|e| e.into_inner()) = loaded.envp;
     *t.tg.auxv.lock().unwrap_or_else(|e| e.into_inner()) = loaded.auxv;
     t.regs = loaded.regs;
     t.regs_replaced = true;
@@ -342,8 +340,6 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         rlimits: Mutex::new(spec.rlimits.unwrap_or_else(default_rlimits)),
         creds: Mutex::new(creds),
         exe: Mutex::new(Vec::new()),
-        argv: Mutex::new(Vec::new()),
-        envp: Mutex::new(Vec::new()),
         auxv: Mutex::new(Vec::new()),
         start: std::time::Instant::now(),
         subreaper: AtomicBool::new(false),

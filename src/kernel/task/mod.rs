@@ -187,10 +187,6 @@ pub struct ThreadGroup {
     pub creds: Mutex<Credentials>,
     /// The canonical path of the running executable.
     pub exe: Mutex<Vec<u8>>,
-    /// The command line of the running program.
-    pub argv: Mutex<Vec<Vec<u8>>>,
-    /// The environment the running program was started with.
-    pub envp: Mutex<Vec<Vec<u8>>>,
     /// The auxiliary vector the last exec gave the program (`/proc/PID/auxv`).
     pub auxv: Mutex<Vec<u8>>,
     /// When the process was created (`/proc/<pid>/stat` starttime).

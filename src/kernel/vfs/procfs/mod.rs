@@ -12,7 +12,9 @@
 //! generated when read from offset 0 (`file.rs`), from the process table
 //! (`pid.rs`) or the sandbox (`sys.rs`).
 
+mod cmdline;
 mod file;
+mod memstat;
 mod pid;
 mod smaps;
 mod sys;
@@ -29,6 +31,7 @@ use crate::kernel::errno::Errno;
 use crate::kernel::ns::PidNamespace;
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
+pub use cmdline::argv;
 pub use file::ProcFile;
 pub use pid::{fd_view, maps, mem_pages, mountinfo, state, PidEntry};
 

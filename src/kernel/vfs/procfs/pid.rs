@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::super::fs::Link;
 use super::sys::{clock_ticks, process_start_ticks};
 use crate::kernel::errno::Errno;
-use crate::kernel::mm::{Backing, Vma};
+use crate::kernel::mm::{Backing, ProgramLayout, Vma};
 use crate::kernel::ns::{Pid, PidNamespace};
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
 use crate::kernel::task::{TaskShared, ThreadGroup};
@@ -267,13 +267,13 @@ pub fn content(
             if zombie {
                 return Ok(Vec::new());
             }
-            nul_joined(&tg.argv.lock().unwrap_or_else(|e| e.into_inner()))
+            super::cmdline::cmdline(tg)
         }
         PidEntry::Environ => {
             if zombie {
                 return Ok(Vec::new());
             }
-            nul_joined(&tg.envp.lock().unwrap_or_else(|e| e.into_inner()))
+            super::cmdline::environ(tg)
         }
         PidEntry::Comm => {
             let mut c = comm(tg, task);
@@ -298,21 +298,14 @@ pub fn content(
         PidEntry::Mountinfo => mountinfo(k, tg).into_bytes(),
         PidEntry::Stat => stat(k, tg, task, thread_level, zombie, ns).into_bytes(),
         PidEntry::Statm => {
-            let (size, rss) = mem_pages(tg, zombie);
-            format!("{size} {rss} 0 0 0 0 0\n").into_bytes()
+            let f = super::memstat::figures(tg, zombie);
+            let pages = |b: u64| b / 4096;
+            let (size, rss, shared) = (pages(f.size), pages(f.rss()), pages(f.file + f.shmem));
+            format!("{size} {rss} {shared} {} 0 {} 0\n", pages(f.text), pages(f.data + f.stack)).into_bytes()
         }
         PidEntry::Status => status(tg, task, zombie, ns).into_bytes(),
         _ => return Err(Errno::EINVAL),
     })
-}
-
-fn nul_joined(v: &[Vec<u8>]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for a in v {
-        out.extend_from_slice(a);
-        out.push(0);
-    }
-    out
 }
 
 fn comm(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>) -> Vec<u8> {
@@ -354,17 +347,11 @@ pub fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
     }
 }
 
-/// (total, resident) pages of the process: the size of every mapping of
-/// its address space (the sentry's VMA list), and the pages the host has
-/// resident in the stub process that holds it (the stub's own page and
-/// the vDSO included). `statm`, `stat`, `status` (VmSize, VmRSS) and `ps`
-/// all show these.
+/// (total, resident) pages of the process, as `statm`, `stat`, `status`
+/// (VmSize, VmRSS) and `ps` show them (`memstat`).
 pub fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
-    if zombie {
-        return (0, 0);
-    }
-    let size: u64 = tg.mm().vmas().iter().map(|v| (v.end - v.start) / 4096).sum();
-    (size, host_rss(tg).unwrap_or(0))
+    let f = super::memstat::figures(tg, zombie);
+    (f.size / 4096, f.rss() / 4096)
 }
 
 /// `oom_score`: the OOM killer's view of the process against the memory a
@@ -379,20 +366,13 @@ fn oom_score(tg: &ThreadGroup, zombie: bool) -> u64 {
         meminfo.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok()).unwrap_or(0)
     };
     let total = (kib("MemTotal:") + kib("SwapTotal:")) / 4;
-    let rss = host_rss(tg).unwrap_or(0);
+    let (_, rss) = mem_pages(tg, zombie);
     crate::kernel::oom::score(tg.oom_adj.get(), rss, total)
 }
 
 /// The host pid of the stub process holding the address space.
 pub fn stub_pid(tg: &ThreadGroup) -> Option<i32> {
     Some(tg.task_list().first()?.host.lock().unwrap_or_else(|e| e.into_inner()).0)
-}
-
-/// The resident pages of the stub process holding the address space.
-fn host_rss(tg: &ThreadGroup) -> Option<u64> {
-    let host_pid = stub_pid(tg)?;
-    let s = std::fs::read_to_string(format!("/proc/{host_pid}/statm")).ok()?;
-    s.split_whitespace().nth(1)?.parse().ok()
 }
 
 /// Signals with a handler, and ignored ones.
@@ -442,13 +422,28 @@ fn stat(
     let threads = tg.task_list().len().max(1);
     let start = process_start_ticks(k, tg);
     let exit_code = tg.life.lock().unwrap_or_else(|e| e.into_inner()).zombie.map(|s| s.wait_status()).unwrap_or(0);
-    let brk = if zombie { 0 } else { tg.mm().state.lock().unwrap_or_else(|e| e.into_inner()).brk_start };
+    let (brk, p) = if zombie {
+        (0, ProgramLayout::default())
+    } else {
+        let mm = tg.mm();
+        let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
+        (st.brk_start, st.program)
+    };
     let mut s = String::with_capacity(320);
     let _ = writeln!(
         s,
         "{pid} ({comm}) {st} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
-         {vsize} {rss} 18446744073709551615 0 0 0 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
-         0 0 {brk} 0 0 0 0 {exit_code}",
+         {vsize} {rss} 18446744073709551615 {} {} {} 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
+         {} {} {brk} {} {} {} {} {exit_code}",
+        p.start_code,
+        p.end_code,
+        p.start_stack,
+        p.start_data,
+        p.end_data,
+        p.arg_start,
+        p.arg_end,
+        p.env_start,
+        p.env_end,
         ppid = tg.ppid_in(ns),
         pgid = tg.pgrp().nr_in(ns),
         sid = tg.session().nr_in(ns),
@@ -498,18 +493,15 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
     let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{}", ns_list(&tg.pid, ns), ns_list(&tid_ids, ns));
     let _ = writeln!(s, "NSpgid:\t{}\nNSsid:\t{}", ns_pgid_list(&pgrp, tg, ns), ns_pgid_list(&session, tg, ns));
     if !zombie {
-        let vmas = tg.mm().vmas();
-        let kb =
-            |f: &dyn Fn(&Vma) -> bool| -> u64 { vmas.iter().filter(|v| f(v)).map(|v| (v.end - v.start) / 1024).sum() };
-        let (total, rss) = mem_pages(tg, zombie);
-        let (total, rss) = (total * 4, rss * 4);
-        let stack = kb(&|v| matches!(v.backing, Backing::Stack));
-        let data = kb(&|v| matches!(v.backing, Backing::Anon | Backing::Heap) && v.prot & 2 != 0);
-        let exe = kb(&|v| matches!(v.backing, Backing::File { .. }) && v.prot & 4 != 0);
-        let _ = writeln!(s, "VmPeak:\t{total:8} kB\nVmSize:\t{total:8} kB\nVmLck:\t{:8} kB\nVmPin:\t{:8} kB", 0, 0);
-        let _ = writeln!(s, "VmHWM:\t{rss:8} kB\nVmRSS:\t{rss:8} kB\nRssAnon:\t{:8} kB\nRssFile:\t{:8} kB", rss, 0);
-        let _ = writeln!(s, "RssShmem:\t{:8} kB\nVmData:\t{data:8} kB\nVmStk:\t{stack:8} kB", 0);
-        let _ = writeln!(s, "VmExe:\t{exe:8} kB\nVmLib:\t{:8} kB\nVmPTE:\t{:8} kB\nVmSwap:\t{:8} kB", 0, 0, 0);
+        let f = super::memstat::figures(tg, zombie);
+        let kb = |b: u64| b / 1024;
+        let _ = writeln!(s, "VmPeak:\t{:8} kB\nVmSize:\t{:8} kB", kb(f.peak), kb(f.size));
+        let _ = writeln!(s, "VmLck:\t{:8} kB\nVmPin:\t{:8} kB", kb(f.locked), 0);
+        let _ = writeln!(s, "VmHWM:\t{:8} kB\nVmRSS:\t{:8} kB", kb(f.hwm), kb(f.rss()));
+        let _ = writeln!(s, "RssAnon:\t{:8} kB\nRssFile:\t{:8} kB", kb(f.anon), kb(f.file));
+        let _ = writeln!(s, "RssShmem:\t{:8} kB\nVmData:\t{:8} kB", kb(f.shmem), kb(f.data));
+        let _ = writeln!(s, "VmStk:\t{:8} kB\nVmExe:\t{:8} kB\nVmLib:\t{:8} kB", kb(f.stack), kb(f.text), kb(f.lib));
+        let _ = writeln!(s, "VmPTE:\t{:8} kB\nVmSwap:\t{:8} kB", kb(f.pte), kb(f.swap));
         let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t1", 0);
     }
     let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));

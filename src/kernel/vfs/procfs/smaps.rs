@@ -18,7 +18,8 @@ struct HostArea {
     fields: Vec<(String, u64)>,
     thp_eligible: u64,
     vm_flags: String,
-    /// Whether the mapping is of a file on the host (not anonymous or memfd).
+    /// Whether the mapping is of a file on the host (not anonymous or memfd)
+    /// or the vDSO.
     file: bool,
 }
 
@@ -64,7 +65,9 @@ fn host_areas(tg: &ThreadGroup) -> Vec<HostArea> {
                 fields: Vec::new(),
                 thp_eligible: 0,
                 vm_flags: String::new(),
-                file: path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)"),
+                // The vDSO's page is the kernel's, counted with file pages.
+                file: (path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)"))
+                    || path == "[vdso]",
             });
             continue;
         }
@@ -173,6 +176,24 @@ pub fn rollup(tg: &ThreadGroup) -> String {
         kb_line(&mut s, k, n);
     }
     s
+}
+
+/// Resident bytes of the application's mappings by kind: (anonymous,
+/// file, shared memory), as Linux's RssAnon/RssFile/RssShmem count them.
+pub fn resident_by_kind(tg: &ThreadGroup) -> (u64, u64, u64) {
+    let lines = map_lines(tg);
+    let areas = host_areas(tg);
+    let (mut anon, mut file, mut shmem) = (0, 0, 0);
+    for a in areas.iter().filter(|a| lines.iter().any(|(v, _)| a.start >= v.start && a.start < v.end)) {
+        let (rss, an) = (a.get("Rss"), a.get("Anonymous").min(a.get("Rss")));
+        anon += an;
+        if a.file {
+            file += rss - an;
+        } else {
+            shmem += rss - an;
+        }
+    }
+    (anon * 1024, file * 1024, shmem * 1024)
 }
 
 /// One `Key:    N kB` line, aligned as Linux aligns them.
