@@ -86,6 +86,17 @@ impl SigInfo {
         i32::from_ne_bytes([self.0[off], self.0[off + 1], self.0[off + 2], self.0[off + 3]])
     }
 
+    /// SIGSYS from a seccomp filter's TRAP (SYS_SECCOMP): the filter's
+    /// data in si_errno, and the call's address, number and ABI.
+    pub fn seccomp(nr: i32, data: u32, call_addr: u64, arch: u32) -> SigInfo {
+        let mut s = SigInfo::with(libc::SIGSYS, 1);
+        s.put_i32(4, data as i32);
+        s.put_u64(16, call_addr);
+        s.put_i32(24, nr);
+        s.put_i32(28, arch as i32);
+        s
+    }
+
     /// The signal number.
     pub fn signo(&self) -> i32 {
         self.get_i32(0)

@@ -20,6 +20,7 @@ mod sys_path;
 mod sys_pidfd;
 mod sys_poll;
 mod sys_proc;
+mod sys_seccomp;
 mod sys_signal;
 mod sys_sleep;
 mod sys_socket;

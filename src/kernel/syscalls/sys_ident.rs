@@ -498,6 +498,7 @@ const PR_SET_KEEPCAPS: i32 = 8;
 const PR_SET_NAME: i32 = 15;
 const PR_GET_NAME: i32 = 16;
 const PR_GET_SECCOMP: i32 = 21;
+const PR_SET_SECCOMP: i32 = 22;
 const PR_SET_TIMERSLACK: i32 = 29;
 const PR_GET_TIMERSLACK: i32 = 30;
 const PR_CAPBSET_READ: i32 = 23;
@@ -584,8 +585,8 @@ pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
             t.mem().write_bytes(arg2, &b)?;
             Ok(0)
         }
-        // No seccomp filter is ever installed in the sandbox.
-        PR_GET_SECCOMP => Ok(0),
+        PR_GET_SECCOMP => super::sys_seccomp::prctl_get(t),
+        PR_SET_SECCOMP => super::sys_seccomp::prctl_set(t, arg2, a[2]),
         // The slack is kept and shown; the sentry's timers fire on time,
         // which every slack allows. Linux's long argument: <= 0 restores.
         PR_SET_TIMERSLACK => {

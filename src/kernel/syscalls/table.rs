@@ -9,8 +9,8 @@ use super::{sys_msg as net_msg, sys_socket as net};
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
-    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_signal as s, sys_sleep as z, sys_splice as sp,
-    sys_sysv as sv, sys_timer as tm, sys_xattr as xa, Handler,
+    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_seccomp as sc, sys_signal as s, sys_sleep as z,
+    sys_splice as sp, sys_sysv as sv, sys_timer as tm, sys_xattr as xa, Handler,
 };
 
 /// How completely a syscall is served.
@@ -294,7 +294,13 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_setgroups, id::setgroups),
     partial(l::SYS_capget, id::capget, "no ambient set; root starts with every capability, other users with none"),
     partial(l::SYS_capset, id::capset, "capabilities gate only the id, scheduling and prlimit calls; elsewhere euid 0 has them all"),
-    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
+    partial(
+        l::SYS_seccomp,
+        sc::seccomp,
+        "filters run in the sentry at syscall entry; SECCOMP_FILTER_FLAG_NEW_LISTENER (user notification) is EINVAL and \
+         RET_USER_NOTIF/RET_TRACE act as with nothing attached (ENOSYS); RET_LOG logs nothing",
+    ),
+    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
     partial(l::SYS_sched_setaffinity, id::sched_setaffinity, "the task runs on one CPU of the mask, chosen by the sentry"),
     partial(l::SYS_syslog, i::syslog, "the kernel log is empty"),
     partial(l::SYS_ioprio_get, id::ioprio_get, "priorities are recorded, not applied to host I/O"),

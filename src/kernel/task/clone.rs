@@ -230,6 +230,7 @@ impl Task {
             ns: Mutex::new(nsproxy),
             io: Default::default(),
             timer_slack: self.shared.timer_slack.for_child(),
+            seccomp: self.shared.seccomp.inherit(),
         });
 
         // The child starts where the parent returns from the syscall, with 0.

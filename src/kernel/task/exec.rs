@@ -134,6 +134,7 @@ fn take_leader_tid(t: &mut Task) {
         ns: Mutex::new(old.nsproxy()),
         io: old.io.carry(),
         timer_slack: old.timer_slack.carry(),
+        seccomp: old.seccomp.inherit(),
     });
     {
         let mut procs = t.kernel.procs();
@@ -373,6 +374,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         ns: Mutex::new(spec.container.namespaces().clone()),
         io: Default::default(),
         timer_slack: super::TimerSlack::initial(),
+        seccomp: Default::default(),
     });
     {
         let mut procs = kernel.procs();

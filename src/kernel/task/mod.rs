@@ -337,6 +337,8 @@ pub struct TaskShared {
     /// and what setting 0 restores: the creator's slack at clone time.
     /// The sentry's timers fire on time, which any slack allows.
     pub timer_slack: TimerSlack,
+    /// The thread's seccomp mode and filters (`kernel/seccomp`).
+    pub seccomp: crate::kernel::seccomp::TaskSeccomp,
 }
 
 /// A thread's timer slack (see `TaskShared::timer_slack`).

@@ -85,6 +85,9 @@ impl Task {
         }
         let nr = self.regs.orig_rax;
         let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
+        if self.seccomp_refuses(nr, &args) {
+            return;
+        }
         *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(SyscallEntry { nr, args, sp: self.regs.rsp, pc: self.regs.rip });
         let strace = self.kernel.strace.load(Ordering::Relaxed);

@@ -513,7 +513,10 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
         privs.inheritable, privs.permitted, privs.effective
     );
     let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", privs.bounding, 0);
-    let _ = writeln!(s, "NoNewPrivs:\t{}\nSeccomp:\t0\nSeccomp_filters:\t0", privs.no_new_privs as u8);
+    // The thread's seccomp (the main thread's for a process directory).
+    let sc = task.map(|t| t.seccomp.get()).unwrap_or_default();
+    let _ = writeln!(s, "NoNewPrivs:\t{}\nSeccomp:\t{}", privs.no_new_privs as u8, sc.mode);
+    let _ = writeln!(s, "Seccomp_filters:\t{}", sc.filters());
     let cpus = if ncpu == 64 { u64::MAX } else { (1u64 << ncpu) - 1 };
     let list = if ncpu == 1 { "0".to_string() } else { format!("0-{}", ncpu - 1) };
     let _ = writeln!(s, "Cpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t{list}");
