@@ -26,12 +26,24 @@ pub struct ContainerTag {
     ns: NsProxy,
     /// What the container's address spaces commit, and its memory limit.
     pub memory: Arc<MemAccount>,
+    /// The seccomp state its processes start in (`linux.seccomp`).
+    seccomp: std::sync::OnceLock<crate::kernel::seccomp::State>,
 }
 
 impl ContainerTag {
     /// A tag for container `id` whose processes start in namespaces `ns`.
     pub fn new(id: &str, ns: NsProxy) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), ns, memory: MemAccount::new() })
+        Arc::new(ContainerTag { id: id.to_string(), ns, memory: MemAccount::new(), seccomp: Default::default() })
+    }
+
+    /// Gives the container's processes a seccomp profile (before the first starts).
+    pub fn set_seccomp(&self, profile: crate::kernel::seccomp::profile::Profile) {
+        let _ = self.seccomp.set(crate::kernel::seccomp::State::of_profile(profile));
+    }
+
+    /// The seccomp state a process started in the container gets.
+    pub fn seccomp(&self) -> crate::kernel::seccomp::State {
+        self.seccomp.get().cloned().unwrap_or_default()
     }
 
     /// The namespaces the container's processes start in.

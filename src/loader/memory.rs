@@ -17,6 +17,9 @@ use crate::kernel::task::ThreadGroup;
 pub fn new_tag(id: &str, cfg: &ContainerConfig, ns: NsProxy) -> Arc<ContainerTag> {
     let tag = ContainerTag::new(id, ns);
     tag.memory.set_limit(cfg.memory_limit.unwrap_or(UNLIMITED));
+    if let Some(p) = &cfg.seccomp {
+        tag.set_seccomp(p.clone());
+    }
     tag
 }
 

@@ -8,6 +8,7 @@ pub mod hostpty;
 pub mod inspect;
 pub mod memory;
 pub mod oci;
+pub mod oci_seccomp;
 pub mod proto;
 pub mod sandbox;
 pub mod seccomp;

@@ -92,6 +92,8 @@ pub struct ContainerConfig {
     pub pidns: PidNamespace,
     /// `linux.resources.memory.limit` in bytes (None: no limit).
     pub memory_limit: Option<u64>,
+    /// `linux.seccomp`, resolved: every process of the container starts with it.
+    pub seccomp: Option<crate::kernel::seccomp::profile::Profile>,
     pub annotations: BTreeMap<String, String>,
     /// One line per field the sandbox does not implement.
     pub warnings: Vec<String>,
@@ -354,6 +356,10 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
             },
             None => None,
         };
+    let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
+        Some(s) => Some(super::oci_seccomp::profile(s).map_err(invalid)?),
+        None => None,
+    };
     unsupported_fields(&raw, &mut warnings);
     let mut annotations = BTreeMap::new();
     for (k, v) in spec.annotations().clone().unwrap_or_default() {
@@ -374,6 +380,7 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
         tmpfs,
         pidns,
         memory_limit,
+        seccomp,
         annotations,
         warnings,
         text: text.to_string(),
@@ -406,7 +413,7 @@ fn unsupported_fields(raw: &Value, warnings: &mut Vec<String>) {
     let process_ok =
         ["terminal", "consoleSize", "user", "args", "env", "cwd", "capabilities", "rlimits", "noNewPrivileges"];
     let user_ok = ["uid", "gid", "umask", "additionalGids"];
-    let linux_ok = ["namespaces", "resources"];
+    let linux_ok = ["namespaces", "resources", "seccomp"];
     check_keys(raw, "", &top_ok, warnings);
     if let Some(p) = raw.get("process") {
         check_keys(p, "process.", &process_ok, warnings);

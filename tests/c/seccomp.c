@@ -4,7 +4,7 @@
  * mode, inheritance over fork/clone/exec, TSYNC, the order of stacked
  * filters, and what /proc shows. Every check prints "name: ok".
  *
- * Usage: seccomp GROUP   (groups: errors errno trap kill strict inherit tsync)
+ * Usage: seccomp GROUP   (groups: errors errno trap kill strict inherit tsync profile)
  */
 #define _GNU_SOURCE
 #include "husk_test.h"
@@ -17,6 +17,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -347,9 +348,26 @@ static void g_tsync(void) {
     pthread_join(th, NULL);
 }
 
+/* Under a container's profile (tests/oci_seccomp_profile.rs), not natively:
+ * mkdir fails with EACCES, dup of fd 42 with EMFILE, everything else runs,
+ * and the profile is the process's one filter. */
+static void g_profile(void) {
+    EXPECT_ERR("mkdir-refused", mkdir("/tmp/seccomp-dir", 0755), EACCES);
+    dup2(1, 42);
+    EXPECT_ERR("dup-42-refused", dup(42), EMFILE);
+    int d = dup(1);
+    expect("dup-1-runs", d >= 0, "%s", errno_name(errno));
+    expect("status", status_field("Seccomp:") == 2 && status_field("Seccomp_filters:") == 1, "%ld %ld",
+           status_field("Seccomp:"), status_field("Seccomp_filters:"));
+    /* The program may add its own filters on top. */
+    no_new_privs();
+    EXPECT_OK("own-filter", install(SYS_getppid, SECCOMP_RET_ERRNO | 21, 0));
+    EXPECT_ERR("own-filter-applies", syscall(SYS_getppid), 21);
+}
+
 static const struct test_group groups[] = {
     {"errors", g_errors}, {"errno", g_errno},     {"trap", g_trap},   {"kill", g_kill},
-    {"strict", g_strict}, {"inherit", g_inherit}, {"tsync", g_tsync},
+    {"strict", g_strict}, {"inherit", g_inherit}, {"tsync", g_tsync}, {"profile", g_profile},
 };
 
 int main(int argc, char **argv) {

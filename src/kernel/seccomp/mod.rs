@@ -4,11 +4,13 @@
 //! the filters itself at syscall entry; the host's seccomp is not involved.
 
 pub mod bpf;
+pub mod profile;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use bpf::{Program, DATA_LEN};
+use profile::Profile;
 
 /// Modes (`Seccomp:` in /proc/PID/status, PR_GET_SECCOMP).
 pub const MODE_DISABLED: u8 = 0;
@@ -35,10 +37,17 @@ const MAX_INSNS_PER_PATH: usize = 32768;
 /// The largest errno an ERRNO action can return.
 const MAX_ERRNO: u32 = 4095;
 
+/// What a filter runs: a program's own BPF, or its container's profile.
+#[derive(Debug)]
+enum Check {
+    Bpf(Program),
+    Profile(Profile),
+}
+
 /// One installed filter and the ones installed before it.
 #[derive(Debug)]
 pub struct Filter {
-    prog: Program,
+    check: Check,
     prev: Option<Arc<Filter>>,
     /// Instructions on the path from here to the first filter (with the
     /// 4-instruction penalty of each).
@@ -78,11 +87,23 @@ impl State {
 
     /// The state with `prog` added on top; ENOMEM past the path limit.
     pub fn with_filter(&self, prog: Program) -> Result<State, crate::kernel::errno::Errno> {
-        let path_len = prog.len() + 4 + self.filter.as_ref().map_or(0, |f| f.path_len);
-        if path_len > MAX_INSNS_PER_PATH {
+        let len = prog.len();
+        self.with_check(Check::Bpf(prog), len)
+    }
+
+    /// The state a container's processes start in: its profile as their
+    /// first filter.
+    pub fn of_profile(profile: Profile) -> State {
+        let len = profile.len();
+        State::default().with_check(Check::Profile(profile), len).unwrap_or_default()
+    }
+
+    fn with_check(&self, check: Check, len: usize) -> Result<State, crate::kernel::errno::Errno> {
+        let path_len = len + 4 + self.filter.as_ref().map_or(0, |f| f.path_len);
+        if path_len > MAX_INSNS_PER_PATH && matches!(check, Check::Bpf(_)) {
             return Err(crate::kernel::errno::Errno::ENOMEM);
         }
-        let filter = Arc::new(Filter { prog, prev: self.filter.clone(), path_len });
+        let filter = Arc::new(Filter { check, prev: self.filter.clone(), path_len });
         Ok(State { mode: MODE_FILTER, filter: Some(filter) })
     }
 
@@ -108,7 +129,10 @@ pub struct TaskSeccomp {
 impl TaskSeccomp {
     /// A new thread's or child's: its creator's.
     pub fn inherit(&self) -> TaskSeccomp {
-        let state = self.get();
+        TaskSeccomp::new(self.get())
+    }
+
+    pub fn new(state: State) -> TaskSeccomp {
         TaskSeccomp { active: AtomicBool::new(state.mode != MODE_DISABLED), state: Mutex::new(state) }
     }
 
@@ -176,7 +200,10 @@ fn filtered(state: &State, nr: u64, args: &[u64; 6], ip: u64) -> Verdict {
     let mut ret = RET_ALLOW;
     let mut f = state.filter.as_ref();
     while let Some(x) = f {
-        let cur = x.prog.run(&data);
+        let cur = match &x.check {
+            Check::Bpf(prog) => prog.run(&data),
+            Check::Profile(p) => p.run(nr as u32, args),
+        };
         if ((cur & RET_ACTION_FULL) as i32) < ((ret & RET_ACTION_FULL) as i32) {
             ret = cur;
         }

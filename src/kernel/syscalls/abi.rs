@@ -230,13 +230,11 @@ pub fn name(nr: u64) -> Option<&'static str> {
 }
 
 /// The number of the syscall called `name` (a linear scan: not for hot paths).
-#[cfg(test)]
 pub fn number(name: &str) -> Option<u64> {
     all().find(|(_, a)| a.name == name).map(|(nr, _)| nr)
 }
 
 /// Every known syscall with its number, in number order.
-#[cfg(test)]
 pub fn all() -> impl Iterator<Item = (u64, &'static SyscallAbi)> {
     TABLE.iter().enumerate().filter_map(|(nr, a)| a.as_ref().map(|a| (nr as u64, a)))
 }

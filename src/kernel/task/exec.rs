@@ -374,7 +374,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         ns: Mutex::new(spec.container.namespaces().clone()),
         io: Default::default(),
         timer_slack: super::TimerSlack::initial(),
-        seccomp: Default::default(),
+        seccomp: crate::kernel::seccomp::TaskSeccomp::new(spec.container.seccomp()),
     });
     {
         let mut procs = kernel.procs();
