@@ -580,6 +580,12 @@ fn measure(w: &Workload, runner: &Runner, ctx: &Ctx, timeout: Duration) -> Resul
             }
             Ok(total.as_nanos() as f64 / runs as f64)
         }
+        // `runsc do` runs the command without a terminal (stdin is the host pty, not a tty in
+        // the sandbox, so bash reads lines and the host's line discipline echoes them): its
+        // echo figures would time the host kernel, not runsc.
+        Measure::InPty { mode, .. } if mode != "drain" && matches!(runner, Runner::Runsc(..)) => {
+            Err("runsc do gives the command no terminal (its echo would be the host's)".into())
+        }
         Measure::InPty { mode, count } => {
             let mut full = vec![ctx.bin("ptydrive"), mode.to_string()];
             if mode != "drain" {
