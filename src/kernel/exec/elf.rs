@@ -8,7 +8,7 @@ use goblin::elf::program_header::{ProgramHeader, PF_R, PF_W, PF_X, PT_INTERP, PT
 
 use super::read_full;
 use crate::kernel::errno::Errno;
-use crate::kernel::mm::layout::{page_align_down, page_align_up, ET_DYN_BASE, MMAP_MIN_ADDR, PAGE};
+use crate::kernel::mm::layout::{page_align_down, page_align_up, MMAP_MIN_ADDR, PAGE};
 use crate::kernel::mm::{MapRequest, MemoryManager};
 use crate::kernel::vfs::file::OpenFile;
 use crate::platform::StubThread;
@@ -49,13 +49,14 @@ fn prot_of(flags: u32) -> u32 {
     p as u32
 }
 
-/// Maps `file` into `mm`. `as_interp` places an ET_DYN image anywhere free
-/// (the dynamic loader); otherwise ET_DYN goes to the PIE base.
+/// Maps `file` into `mm`: the program itself with `pie_base` (where an
+/// ET_DYN program goes), or its dynamic loader with None (placed anywhere
+/// free, as mmap would).
 pub fn load_elf(
     thread: &mut StubThread,
     mm: &MemoryManager,
     file: &Arc<OpenFile>,
-    as_interp: Option<()>,
+    pie_base: Option<u64>,
 ) -> Result<Image, Errno> {
     let mut hbuf = [0u8; 64];
     if read_full(file, &mut hbuf, 0)? < 64 {
@@ -96,7 +97,7 @@ pub fn load_elf(
     let span = hi - lo;
 
     let interp = match phdrs.iter().find(|p| p.p_type == PT_INTERP) {
-        Some(p) if as_interp.is_none() => {
+        Some(p) if pie_base.is_some() => {
             if p.p_filesz < 2 || p.p_filesz as usize > crate::kernel::vfs::PATH_MAX {
                 return Err(Errno::ENOEXEC);
             }
@@ -120,12 +121,12 @@ pub fn load_elf(
             return Err(Errno::EINVAL);
         }
         mm.mmap(thread, MapRequest { addr: lo, len: span, prot: 0, flags: anon | fixed, file: None, offset: 0 })?
-    } else if as_interp.is_some() {
+    } else if pie_base.is_none() {
         mm.mmap(thread, MapRequest { addr: 0, len: span, prot: 0, flags: anon, file: None, offset: 0 })?
     } else {
         mm.mmap(
             thread,
-            MapRequest { addr: ET_DYN_BASE, len: span, prot: 0, flags: anon | fixed, file: None, offset: 0 },
+            MapRequest { addr: pie_base.unwrap_or(0), len: span, prot: 0, flags: anon | fixed, file: None, offset: 0 },
         )?
     };
     let bias = base - lo;

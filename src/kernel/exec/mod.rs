@@ -36,6 +36,8 @@ pub struct ExecRequest<'a> {
     pub envp: Vec<Vec<u8>>,
     /// (uid, euid, gid, egid) for the auxiliary vector.
     pub ids: (u32, u32, u32, u32),
+    /// Where the new program's parts go (randomised unless ADDR_NO_RANDOMIZE).
+    pub layout: crate::kernel::mm::aslr::ExecLayout,
     /// Whether the caller may execute a file (permission check).
     pub may_exec: &'a dyn Fn(&crate::kernel::vfs::stat::Stat) -> bool,
     /// The caller's credentials, for search permission along the path.
@@ -120,17 +122,19 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         if !head.starts_with(b"\x7fELF") {
             return Err(Errno::ENOEXEC);
         }
-        let image = elf::load_elf(thread, mm, &file, None)?;
+        mm.state.lock().unwrap_or_else(|e| e.into_inner()).mmap_top = req.layout.mmap_top;
+        let image = elf::load_elf(thread, mm, &file, Some(req.layout.pie_base))?;
         let interp = match &image.interp {
             Some(ipath) => {
                 let (ifile, _) =
                     open_exec(&req, ipath).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
-                Some(elf::load_elf(thread, mm, &ifile, Some(()))?)
+                Some(elf::load_elf(thread, mm, &ifile, None)?)
             }
             None => None,
         };
         let execfn = req.path.clone();
-        let (regs, auxv) = stack::build(thread, mm, &image, interp.as_ref(), &argv, &req.envp, &execfn, req.ids)?;
+        let program = stack::Program { exe: &image, interp: interp.as_ref(), execfn: &execfn, layout: &req.layout };
+        let (regs, auxv) = stack::build(thread, mm, &program, &argv, &req.envp, req.ids)?;
         return Ok(Loaded { regs, exe: canon, auxv });
     }
     Err(Errno::ELOOP)

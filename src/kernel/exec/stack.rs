@@ -3,7 +3,8 @@
 
 use super::elf::Image;
 use crate::kernel::errno::Errno;
-use crate::kernel::mm::layout::{STACK_SIZE, STACK_TOP};
+use crate::kernel::mm::aslr::ExecLayout;
+use crate::kernel::mm::layout::STACK_SIZE;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::{Backing, MapRequest, MemoryManager, ProgramLayout};
 use crate::platform::ptrace::zeroed_regs;
@@ -37,30 +38,38 @@ fn host_auxv(kind: u64) -> u64 {
     unsafe { libc::getauxval(kind) }
 }
 
+/// The loaded program the stack describes.
+pub struct Program<'a> {
+    pub exe: &'a Image,
+    pub interp: Option<&'a Image>,
+    /// The path exec was given (AT_EXECFN).
+    pub execfn: &'a [u8],
+    pub layout: &'a ExecLayout,
+}
+
 /// Maps the stack, writes the start-up data and returns the registers the
 /// program starts with, and its auxiliary vector (the bytes
 /// `/proc/PID/auxv` shows, up to and including AT_NULL).
-#[allow(clippy::too_many_arguments)]
 pub fn build(
     thread: &mut StubThread,
     mm: &MemoryManager,
-    exe: &Image,
-    interp: Option<&Image>,
+    program: &Program,
     argv: &[Vec<u8>],
     envp: &[Vec<u8>],
-    execfn: &[u8],
     ids: (u32, u32, u32, u32),
 ) -> Result<(Regs, Vec<u8>), Errno> {
-    let bottom = STACK_TOP - STACK_SIZE;
+    let Program { exe, interp, execfn, layout } = *program;
+    let top = layout.stack_top;
+    let bottom = top - STACK_SIZE;
     let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE) as u32;
     let prot = (libc::PROT_READ | libc::PROT_WRITE) as u32;
     mm.mmap(thread, MapRequest { addr: bottom, len: STACK_SIZE, prot, flags, file: None, offset: 0 })?;
-    mm.set_backing(bottom, STACK_TOP, Backing::Stack);
+    mm.set_backing(bottom, top, Backing::Stack);
     mm.state.lock().unwrap_or_else(|e| e.into_inner()).vmas.restart_peak();
     {
         let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.brk_start = exe.end;
-        st.brk = exe.end;
+        st.brk_start = exe.end + layout.brk_pad;
+        st.brk = st.brk_start;
     }
 
     // Strings, from the top down: an 8-byte end marker, then the blocks.
@@ -85,7 +94,7 @@ pub fn build(
     let random_off = strings.len();
     strings.extend_from_slice(&random);
 
-    let strings_start = (STACK_TOP - 8 - strings.len() as u64) & !15;
+    let strings_start = (top - 8 - strings.len() as u64) & !15;
     let ptr = |i: usize| strings_start + offsets[i] as u64;
     let (argc, envc) = (argv.len(), envp.len());
 
@@ -130,7 +139,7 @@ pub fn build(
     let auxv_bytes: Vec<u8> =
         words[words.len() - 2 * (auxv.len() + 1)..].iter().flat_map(|w| w.to_ne_bytes()).collect();
 
-    let sp = (strings_start - 8 * words.len() as u64) & !15;
+    let sp = (strings_start - layout.sp_pad - 8 * words.len() as u64) & !15;
     if sp < bottom + 4096 {
         return Err(Errno::E2BIG);
     }
@@ -147,7 +156,7 @@ pub fn build(
         env_start,
         env_end: env_start + strings_len(envp),
     };
-    let mut block = vec![0u8; (STACK_TOP - sp) as usize];
+    let mut block = vec![0u8; (top - sp) as usize];
     for (i, w) in words.iter().enumerate() {
         block[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
     }

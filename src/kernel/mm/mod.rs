@@ -6,6 +6,7 @@
 //! paging; file mappings map the file's host descriptor, sharing the page cache.
 
 pub mod account;
+pub mod aslr;
 pub mod layout;
 mod residency;
 pub mod usermem;

@@ -15,8 +15,8 @@ const PER_LINUX32: u32 = 0x0008;
 /// Implements personality(2): 0xffffffff asks, anything else sets (Linux
 /// takes any value); the old personality is returned. The sandbox honours
 /// PER_LINUX32 (uname's machine is i686), UNAME26 (a 2.6 release) and
-/// READ_IMPLIES_EXEC (readable mappings are executable); its layout is
-/// never randomised, so ADDR_NO_RANDOMIZE always holds.
+/// READ_IMPLIES_EXEC (readable mappings are executable) and
+/// ADDR_NO_RANDOMIZE (the next exec's layout is not randomised, `mm/aslr.rs`).
 pub fn personality(t: &mut Task, a: &Args) -> SysResult {
     use std::sync::atomic::Ordering;
     let p = a[0] as u32;

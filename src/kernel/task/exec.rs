@@ -10,6 +10,7 @@ use super::{
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::exec::{load, ExecRequest, Loaded};
 use crate::kernel::fd::FdTable;
+use crate::kernel::mm::aslr::{ExecLayout, ADDR_NO_RANDOMIZE};
 use crate::kernel::mm::MemoryManager;
 use crate::kernel::signal::SignalActions;
 use crate::kernel::wait::{block_uninterruptible, Waker};
@@ -48,6 +49,7 @@ fn load_fresh(
     argv: Vec<Vec<u8>>,
     envp: Vec<Vec<u8>>,
     cpu: usize,
+    layout: ExecLayout,
 ) -> Result<(StubThread, Arc<MemoryManager>, Loaded), Errno> {
     let mut thread = StubThread::spawn_process().map_err(|e| {
         tracing::error!("cannot create a stub process: {e}");
@@ -66,6 +68,7 @@ fn load_fresh(
         argv,
         envp,
         ids: (creds.ruid, creds.euid, creds.rgid, creds.egid),
+        layout,
         may_exec: &may_exec,
         creds: Some(creds),
     };
@@ -97,6 +100,7 @@ pub fn execve_from(t: &mut Task, start: &[u8], path: Vec<u8>, argv: Vec<Vec<u8>>
         envp,
         // Affinity survives exec (sys_ident.rs).
         t.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(t.tid as usize),
+        ExecLayout::new(t.tg.persona.load(std::sync::atomic::Ordering::Relaxed) & ADDR_NO_RANDOMIZE == 0),
     )?;
     kill_other_threads(t)?;
     take_leader_tid(t);
@@ -314,6 +318,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         spec.argv,
         spec.envp,
         pid.global() as usize,
+        ExecLayout::new(true),
     )?;
     let mut privs = super::Privileges::new(&creds);
     if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {

@@ -177,6 +177,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel/osrelease", Global::File(sys::osrelease)),
     ("sys/kernel/ostype", Global::File(sys::ostype)),
     ("sys/kernel/pid_max", Global::File(sys::pid_max)),
+    ("sys/kernel/randomize_va_space", Global::File(sys::randomize_va_space)),
     ("sys/kernel/random", Global::Dir),
     ("sys/kernel/random/boot_id", Global::File(sys::boot_id)),
     ("sys/kernel/random/uuid", Global::File(sys::uuid)),

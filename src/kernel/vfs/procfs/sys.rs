@@ -273,6 +273,11 @@ pub fn pid_max(_: &Kernel) -> Vec<u8> {
     }
 }
 
+/// `/proc/sys/kernel/randomize_va_space`: what exec does (`mm/aslr.rs`).
+pub fn randomize_va_space(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::mm::aslr::RANDOMIZE_VA_SPACE).into_bytes()
+}
+
 /// `/proc/sys/kernel/ngroups_max`.
 pub fn ngroups_max(_: &Kernel) -> Vec<u8> {
     b"65536\n".to_vec()
