@@ -139,3 +139,22 @@ fn oom_score_adj_picks_the_victim() {
     w.husk(&["kill", "a1", "KILL"]).ok();
     w.husk(&["delete", "a1"]).ok();
 }
+
+/// In-memory files count against the limit, as tmpfs pages count in a
+/// memory cgroup: writing past it fails with ENOSPC (nothing is killed),
+/// and deleting the file gives the memory back.
+#[test]
+fn in_memory_files_are_charged_to_the_container() {
+    let w = World::new("oci-oom-files");
+    // The shell empties the file with a redirection (no fork: the memory is full).
+    let script = "dd if=/dev/zero of=/tmp/big bs=1M count=100 2>/tmp/err; echo dd=$?; : > /tmp/big; \
+                  grep -o 'No space left' /tmp/err; \
+                  awk -F+ '/records out/ {print ($1 > 32 && $1 < 64) ? \"partial\" : $1}' /tmp/err; \
+                  dd if=/dev/zero of=/tmp/big bs=1M count=24 2>/dev/null; echo again=$?; \
+                  memhog 32; echo hog=$?";
+    let b = hog_bundle(&w, "b", &["sh", "-c", script], Some(LIMIT));
+    let o = w.husk(&["run", "-b", b.to_str().unwrap(), "f1"]);
+    assert_eq!(o.code, 0, "{o:#?}");
+    // With 24 MiB of file held, 32 MiB more for a process does not fit.
+    assert_eq!(o.stdout, "dd=1\nNo space left\npartial\nagain=0\nhog=137\n", "{o:#?}");
+}

@@ -35,7 +35,8 @@ fn resident_anon(tg: &ThreadGroup) -> u64 {
 }
 
 /// The memory figures of a container whose live processes are `members`:
-/// `usage` is what its address spaces commit (what the limit applies to),
+/// `usage` is what its address spaces commit and its in-memory files hold
+/// (what the limit applies to),
 /// `max` its peak, `failcnt` the charges that hit the limit, `oomKills` the
 /// processes the OOM killer ended, `resident` the anonymous memory its
 /// processes hold now. `limit` is null without one.

@@ -24,6 +24,7 @@ pub mod fs;
 pub mod hostfs;
 pub mod lock;
 pub mod lower;
+pub mod memcharge;
 pub mod mount;
 pub mod notify;
 pub mod overlay;

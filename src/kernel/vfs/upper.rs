@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use super::fifo::Fifo;
 use super::file::FileOps;
+use super::memcharge::FileCharge;
 use super::stat::{now, Stat, ROOT_DEV};
 use crate::kernel::errno::Errno;
 
@@ -238,20 +239,22 @@ pub struct MemFile {
     fd: OwnedFd,
     /// Guards metadata changes (times, mode, owner).
     pub meta: Mutex<Meta>,
+    /// The container memory its pages are charged to.
+    charge: FileCharge,
 }
 
 impl MemFile {
     /// An empty file.
     pub fn create(meta: Meta) -> Result<Arc<MemFile>, Errno> {
         let fd = nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)?;
-        Ok(Arc::new(MemFile { fd, meta: Mutex::new(meta) }))
+        Ok(Arc::new(MemFile { fd, meta: Mutex::new(meta), charge: FileCharge::default() }))
     }
 
     /// A file backed by `fd`, a host memfd made by the caller: the
     /// sandbox's `memfd_create` (`kernel::event::memfd`), whose host memfd
     /// carries the seals the application asked for.
     pub fn from_memfd(fd: OwnedFd, meta: Meta) -> Arc<MemFile> {
-        Arc::new(MemFile { fd, meta: Mutex::new(meta) })
+        Arc::new(MemFile { fd, meta: Mutex::new(meta), charge: FileCharge::default() })
     }
 
     /// A copy of a lower file's contents (copy-up).
@@ -271,6 +274,7 @@ impl MemFile {
             }
             copied = off;
         }
+        f.settle();
         let mut off = copied;
         let mut buf = vec![0u8; 1 << 16];
         loop {
@@ -284,6 +288,7 @@ impl MemFile {
             }
             off += n as i64;
         }
+        f.settle();
         Ok(f)
     }
 
@@ -299,6 +304,12 @@ impl MemFile {
     /// A copy of the metadata.
     pub fn meta(&self) -> Meta {
         *self.meta.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Charges the pages the file holds now (`memcharge.rs`).
+    fn settle(&self) {
+        let blocks = nix::sys::stat::fstat(self.fd.as_raw_fd()).map(|s| s.st_blocks as u64).unwrap_or(0);
+        self.charge.settle(blocks);
     }
 
     /// The memfd holding the contents.
@@ -329,7 +340,10 @@ impl FileOps for MemFileHandle {
     }
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
-        let n = nix::sys::uio::pwrite(&self.0.fd, buf, off)?;
+        self.0.charge.reserve(buf.len() as u64)?;
+        let n = nix::sys::uio::pwrite(&self.0.fd, buf, off);
+        self.0.settle();
+        let n = n?;
         self.0.touch_mtime();
         Ok(n)
     }
@@ -344,12 +358,17 @@ impl FileOps for MemFileHandle {
     }
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
-        nix::unistd::ftruncate(&self.0.fd, len)?;
+        let r = nix::unistd::ftruncate(&self.0.fd, len);
+        self.0.settle();
+        r?;
         self.0.touch_mtime();
         Ok(())
     }
     fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
-        super::lower::host_fallocate(self.0.fd.as_raw_fd(), mode, off, len)?;
+        self.0.charge.reserve(len)?;
+        let r = super::lower::host_fallocate(self.0.fd.as_raw_fd(), mode, off, len);
+        self.0.settle();
+        r?;
         self.0.touch_mtime();
         Ok(())
     }
