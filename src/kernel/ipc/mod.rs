@@ -1,11 +1,14 @@
-//! System V IPC objects: shared memory segments (`shm.rs`) and semaphore
-//! sets (`sem.rs`). Each IPC namespace (`ns/ipc.rs`) owns one table of each
-//! kind; objects of one namespace are never found from another. This file
-//! holds what both kinds share: the permission record (`ipc64_perm`), its
-//! checks (Linux's `ipcperms` and the owner check of IPC_SET/IPC_RMID),
-//! and the id table (keys, indexes and sequence numbers as Linux makes them).
-//! Message queues (msgget...) are not served.
+//! System V IPC objects: shared memory segments (`shm.rs`), semaphore
+//! sets (`sem.rs`) and message queues (`msg.rs`). Each IPC namespace
+//! (`ns/ipc.rs`) owns one table of each kind and its tunable limits
+//! (`limits.rs`); objects of one namespace are never found from another.
+//! This file holds what the kinds share: the permission record
+//! (`ipc64_perm`), its checks (Linux's `ipcperms` and the owner check of
+//! IPC_SET/IPC_RMID), and the id table (keys, indexes and sequence numbers
+//! as Linux makes them).
 
+pub mod limits;
+pub mod msg;
 pub mod sem;
 pub mod shm;
 
@@ -39,6 +42,8 @@ pub const IPCMNI: usize = 32000;
 pub const CAP_IPC_LOCK: u32 = 14;
 pub const CAP_IPC_OWNER: u32 = 15;
 pub const CAP_SYS_ADMIN: u32 = 21;
+/// CAP_SYS_RESOURCE: may raise a queue's msg_qbytes above msgmnb.
+pub const CAP_SYS_RESOURCE: u32 = 24;
 
 /// An object's ownership and permissions (`struct kern_ipc_perm`).
 #[derive(Clone, Debug)]
@@ -260,6 +265,8 @@ pub struct Caller {
     pub cap_sys_admin: bool,
     /// CAP_IPC_LOCK: may SHM_LOCK any segment.
     pub cap_ipc_lock: bool,
+    /// CAP_SYS_RESOURCE: may go beyond msgmnb.
+    pub cap_sys_resource: bool,
     /// The calling process's ids.
     pub pid: Arc<Pid>,
     /// The caller's PID namespace, which pids are shown in.

@@ -1,11 +1,13 @@
-//! IPC namespaces: each holds its own System V shared memory segments and
-//! semaphore sets (`kernel/ipc`), found by key or id only from inside it;
-//! a new one (CLONE_NEWIPC) starts empty. Message queues and POSIX message
-//! queues are not served.
+//! IPC namespaces: each holds its own System V shared memory segments,
+//! semaphore sets and message queues (`kernel/ipc`), found by key or id
+//! only from inside it, and its own IPC limits; a new one (CLONE_NEWIPC)
+//! starts empty, with Linux's default limits.
 
 use std::sync::Arc;
 
 use super::pid::alloc_ns_ino;
+use crate::kernel::ipc::limits::IpcLimits;
+use crate::kernel::ipc::msg::MsgRegistry;
 use crate::kernel::ipc::sem::SemRegistry;
 use crate::kernel::ipc::shm::ShmRegistry;
 
@@ -13,36 +15,43 @@ use crate::kernel::ipc::shm::ShmRegistry;
 const ROOT_INO: u64 = 0xEFFF_FFFF;
 
 /// One IPC namespace.
-#[derive(Debug)]
 pub struct IpcNamespace {
     ino: u64,
     /// Shared memory segments.
     pub shm: ShmRegistry,
     /// Semaphore sets.
     pub sem: SemRegistry,
+    /// Message queues.
+    pub msg: MsgRegistry,
+    /// The limits `/proc/sys/kernel` shows and sets.
+    pub limits: IpcLimits,
 }
 
-impl std::fmt::Debug for ShmRegistry {
+impl std::fmt::Debug for IpcNamespace {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("ShmRegistry")
-    }
-}
-
-impl std::fmt::Debug for SemRegistry {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("SemRegistry")
+        f.debug_struct("IpcNamespace").field("ino", &self.ino).finish_non_exhaustive()
     }
 }
 
 impl IpcNamespace {
+    fn with_ino(ino: u64) -> Arc<IpcNamespace> {
+        Arc::new(IpcNamespace {
+            ino,
+            shm: Default::default(),
+            sem: Default::default(),
+            msg: Default::default(),
+            limits: Default::default(),
+        })
+    }
+
     /// The sandbox's first IPC namespace.
     pub fn new_root() -> Arc<IpcNamespace> {
-        Arc::new(IpcNamespace { ino: ROOT_INO, shm: Default::default(), sem: Default::default() })
+        Self::with_ino(ROOT_INO)
     }
 
     /// A new, empty namespace (CLONE_NEWIPC).
     pub fn new() -> Arc<IpcNamespace> {
-        Arc::new(IpcNamespace { ino: alloc_ns_ino(), shm: Default::default(), sem: Default::default() })
+        Self::with_ino(alloc_ns_ino())
     }
 
     /// The inode number `/proc/<pid>/ns/ipc` shows.

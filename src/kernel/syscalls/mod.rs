@@ -15,6 +15,7 @@ mod sys_lock;
 mod sys_mm;
 mod sys_mount;
 mod sys_msg;
+mod sys_msgq;
 mod sys_ns;
 mod sys_path;
 mod sys_pidfd;

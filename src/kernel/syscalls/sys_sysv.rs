@@ -1,6 +1,6 @@
 //! System V IPC: shared memory (shmget, shmat, shmdt, shmctl) and
 //! semaphores (semget, semop, semtimedop, semctl), in the caller's IPC
-//! namespace (`kernel/ipc`). Message queues are not served (ENOSYS).
+//! namespace (`kernel/ipc`). Message queues are `sys_msgq.rs`.
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
@@ -26,6 +26,7 @@ pub(super) fn caller(t: &Task) -> Caller {
         cap_ipc_owner: p.capable(ipc::CAP_IPC_OWNER),
         cap_sys_admin: p.capable(ipc::CAP_SYS_ADMIN),
         cap_ipc_lock: p.capable(ipc::CAP_IPC_LOCK),
+        cap_sys_resource: p.capable(ipc::CAP_SYS_RESOURCE),
         pid: t.tg.pid.clone(),
         pidns: t.pidns().clone(),
     }

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::{sys_msg as net_msg, sys_socket as net};
 
+use super::sys_msgq as mq;
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
@@ -182,7 +183,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlock, m::munlock),
     full(l::SYS_mlockall, m::mlockall),
     full(l::SYS_munlockall, m::munlockall),
-    // System V IPC (message queues are not served).
+    // System V IPC.
     partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages); segments are not charged to the container's memory limit"),
     full(l::SYS_shmat, sv::shmat),
     full(l::SYS_shmdt, sv::shmdt),
@@ -191,6 +192,10 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_semop, sv::semop, SEMOP_NOTE),
     partial(l::SYS_semtimedop, sv::semtimedop, SEMOP_NOTE),
     full(l::SYS_semctl, sv::semctl),
+    full(l::SYS_msgget, mq::msgget),
+    partial(l::SYS_msgsnd, mq::msgsnd, "senders waiting for room retry in no fixed order (Linux wakes them in arrival order)"),
+    full(l::SYS_msgrcv, mq::msgrcv),
+    full(l::SYS_msgctl, mq::msgctl),
     // Process identity and life.
     full(l::SYS_getpid, p::getpid),
     full(l::SYS_gettid, p::gettid),

@@ -148,6 +148,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("net/unix", Global::File(|k| crate::netstack::procfs::unix(&k.net))),
     ("stat", Global::File(sys::stat)),
     ("sysvipc", Global::Dir),
+    ("sysvipc/msg", Global::File(sys::sysvipc_msg)),
     ("sysvipc/sem", Global::File(sys::sysvipc_sem)),
     ("sysvipc/shm", Global::File(sys::sysvipc_shm)),
     ("uptime", Global::File(sys::uptime)),

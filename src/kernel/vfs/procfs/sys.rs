@@ -148,6 +148,11 @@ pub fn sysvipc_sem(_: &Kernel) -> Vec<u8> {
     crate::kernel::wait::current().map_or_else(Vec::new, |t| t.nsproxy().ipc.sem.proc_text().into_bytes())
 }
 
+/// `/proc/sysvipc/msg`: the message queues of the reader's IPC namespace.
+pub fn sysvipc_msg(_: &Kernel) -> Vec<u8> {
+    crate::kernel::wait::current().map_or_else(Vec::new, |t| t.nsproxy().ipc.msg.proc_text(t.tg.pidns()).into_bytes())
+}
+
 pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
