@@ -35,8 +35,9 @@ pub const IPC_INFO: i32 = 3;
 
 /// Linux's IPCMNI and the sequence multiplier of ids (`ipcmni_seq_shift`).
 const SEQ_MULTIPLIER: i32 = 32768;
-/// Most objects of one kind in a namespace (SHMMNI, SEMMNI).
-pub const IPCMNI: usize = 32000;
+/// Most objects of one kind in a namespace, whatever shmmni, semmni or
+/// msgmni say (Linux's ipc_mni).
+pub const IPCMNI: usize = 32768;
 
 /// CAP_IPC_LOCK, CAP_IPC_OWNER, CAP_SYS_ADMIN.
 pub const CAP_IPC_LOCK: u32 = 14;

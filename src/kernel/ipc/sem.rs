@@ -16,13 +16,15 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
 
+use super::limits::{self, IpcLimits};
 use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_NOWAIT};
 use crate::kernel::errno::Errno;
 use crate::kernel::ns::pid::Pid;
 use crate::kernel::wait::{block_until, WaitQueue};
 
-/// Linux's defaults (`/proc/sys/kernel/sem`): semaphores per set, in all,
-/// operations per call, sets; the largest value and adjustment.
+/// Linux's defaults (`/proc/sys/kernel/sem`, the namespace's `limits.rs`):
+/// semaphores per set, in all, operations per call, sets; the largest
+/// value and adjustment.
 pub const SEMMSL: usize = 32000;
 pub const SEMMNS: usize = 1_024_000_000;
 pub const SEMOPM: usize = 500;
@@ -157,8 +159,8 @@ impl SemRegistry {
     }
 
     /// semget(2).
-    pub fn get(&self, key: i32, nsems: i32, flags: u32, who: &Caller) -> Result<i32, Errno> {
-        if nsems < 0 || nsems as usize > SEMMSL {
+    pub fn get(&self, key: i32, nsems: i32, flags: u32, who: &Caller, lim: &IpcLimits) -> Result<i32, Errno> {
+        if nsems < 0 || nsems > limits::get(&lim.sem[0]) {
             return Err(Errno::EINVAL);
         }
         let nsems = nsems as usize;
@@ -171,10 +173,10 @@ impl SemRegistry {
             return Err(Errno::EINVAL);
         }
         let used: usize = tab.iter().map(|s| s.nsems).sum();
-        if used + nsems > SEMMNS {
+        if used + nsems > limits::count(&lim.sem[1]) {
             return Err(Errno::ENOSPC);
         }
-        let (id, idx, seq) = tab.next_id(SEMMNI)?;
+        let (id, idx, seq) = tab.next_id(limits::count(&lim.sem[3]))?;
         let mut perm = IpcPerm::new(key, flags, &who.creds);
         perm.seq = seq;
         let set = Arc::new(SemSet {
@@ -405,26 +407,16 @@ impl SemRegistry {
     }
 
     /// IPC_INFO and SEM_INFO: `struct seminfo`, and the highest index in use.
-    pub fn info(&self, cmd: i32) -> (Vec<u8>, i32) {
+    pub fn info(&self, cmd: i32, lim: &IpcLimits) -> (Vec<u8>, i32) {
         let tab = self.lock();
         let (usz, aem) = if cmd == SEM_INFO {
             (tab.len() as i32, tab.iter().map(|s| s.nsems).sum::<usize>() as i32)
         } else {
             (20, SEMAEM)
         };
+        let [msl, mns, opm, mni] = lim.sem.each_ref().map(limits::get);
         // semmap, semmni, semmns, semmnu, semmsl, semopm, semume, semusz, semvmx, semaem
-        let vals = [
-            SEMMNS as i32,
-            SEMMNI as i32,
-            SEMMNS as i32,
-            SEMMNS as i32,
-            SEMMSL as i32,
-            SEMOPM as i32,
-            SEMOPM as i32,
-            usz,
-            SEMVMX,
-            aem,
-        ];
+        let vals = [SEMMNS as i32, mni, mns, SEMMNS as i32, msl, opm, SEMOPM as i32, usz, SEMVMX, aem];
         (vals.iter().flat_map(|v| v.to_ne_bytes()).collect(), tab.max_idx() as i32)
     }
 }

@@ -17,12 +17,15 @@
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
+use super::limits::{self, IpcLimits};
 use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_PRIVATE};
 use crate::kernel::errno::Errno;
 use crate::kernel::ns::pid::Pid;
 
 /// Smallest and largest segment, most segments, most pages in all (Linux's
-/// defaults: SHMMAX and SHMALL are "unlimited", ULONG_MAX - 2^24).
+/// defaults: SHMMAX and SHMALL are "unlimited", ULONG_MAX - 2^24); all but
+/// SHMMIN are the namespace's defaults (`limits.rs`). SHMMNI is also the
+/// shmseg IPC_INFO reports.
 pub const SHMMIN: u64 = 1;
 pub const SHMMAX: u64 = u64::MAX - (1 << 24);
 pub const SHMALL: u64 = u64::MAX - (1 << 24);
@@ -120,13 +123,6 @@ impl Segment {
         st.lpid = Some(pid.clone());
     }
 
-    /// Records a detach (shm_dtime, shm_lpid).
-    pub fn note_detach(&self, pid: &Arc<Pid>) {
-        let mut st = self.lock();
-        st.dtime = now_secs();
-        st.lpid = Some(pid.clone());
-    }
-
     /// Pages of the memfd in memory (SHM_INFO's shm_rss, /proc/sysvipc/shm).
     fn resident_pages(&self) -> u64 {
         nix::sys::stat::fstat(self.memfd.as_raw_fd()).map_or(0, |s| s.st_blocks as u64 * 512 / PAGE)
@@ -134,7 +130,9 @@ impl Segment {
 }
 
 /// One attachment of a segment: held by the VMA that maps it. Cloning is
-/// attaching again (fork, a split); dropping detaches.
+/// attaching again (fork, a split); dropping detaches (shmdt, munmap, exec,
+/// exit). As Linux's shm_open and shm_close, both stamp the time (atime,
+/// dtime) and make the calling process the segment's lpid.
 pub struct ShmRef(Arc<Segment>);
 
 impl ShmRef {
@@ -156,7 +154,11 @@ impl ShmRef {
 
 impl Clone for ShmRef {
     fn clone(&self) -> Self {
-        ShmRef::attach(&self.0)
+        let r = ShmRef::attach(&self.0);
+        if let Some(t) = crate::kernel::wait::current() {
+            self.0.note_attach(&t.tg.pid);
+        }
+        r
     }
 }
 
@@ -166,6 +168,10 @@ impl Drop for ShmRef {
         let mut tab = table.as_ref().map(|t| t.lock().unwrap_or_else(|e| e.into_inner()));
         let mut st = self.0.lock();
         st.nattch -= 1;
+        st.dtime = now_secs();
+        if let Some(t) = crate::kernel::wait::current() {
+            st.lpid = Some(t.tg.pid.clone());
+        }
         if st.nattch == 0 && st.perm.mode & SHM_DEST != 0 {
             drop(st);
             if let Some(tab) = tab.as_mut() {
@@ -194,18 +200,18 @@ impl ShmRegistry {
     }
 
     /// shmget(2).
-    pub fn get(&self, key: i32, size: u64, flags: u32, who: &Caller) -> Result<i32, Errno> {
+    pub fn get(&self, key: i32, size: u64, flags: u32, who: &Caller, lim: &IpcLimits) -> Result<i32, Errno> {
         let mut tab = self.lock();
         let fits = |seg: &Arc<Segment>| if seg.size < size { Err(Errno::EINVAL) } else { Ok(()) };
         if let Some(id) = tab.existing(key, flags, who, fits)? {
             return Ok(id);
         }
-        if !(SHMMIN..=SHMMAX).contains(&size) {
+        if !(SHMMIN..=limits::get_u64(&lim.shmmax)).contains(&size) {
             return Err(Errno::EINVAL);
         }
         let pages = size.div_ceil(PAGE);
         let total: u64 = tab.iter().map(|s| s.size.div_ceil(PAGE)).sum();
-        if total.checked_add(pages).is_none_or(|t| t > SHMALL) {
+        if total.checked_add(pages).is_none_or(|t| t > limits::get_u64(&lim.shmall)) {
             return Err(Errno::ENOSPC);
         }
         if flags & SHM_HUGETLB != 0 {
@@ -213,7 +219,7 @@ impl ShmRegistry {
             // vm.nr_hugepages = 0.
             return Err(Errno::ENOMEM);
         }
-        let (id, idx, seq) = tab.next_id(SHMMNI)?;
+        let (id, idx, seq) = tab.next_id(limits::count(&lim.shmmni))?;
         let memfd = new_memfd(size)?;
         let mut perm = IpcPerm::new(key, flags, &who.creds);
         perm.seq = seq;
@@ -325,9 +331,10 @@ impl ShmRegistry {
     }
 
     /// IPC_INFO: `struct shminfo64`, and the highest index in use.
-    pub fn info(&self) -> (Vec<u8>, i32) {
+    pub fn info(&self, lim: &IpcLimits) -> (Vec<u8>, i32) {
         let max = self.lock().max_idx() as i32;
-        let vals = [SHMMAX, SHMMIN, SHMMNI as u64, SHMMNI as u64, SHMALL, 0, 0, 0, 0];
+        let (shmmax, shmall) = (limits::get_u64(&lim.shmmax), limits::get_u64(&lim.shmall));
+        let vals = [shmmax, SHMMIN, limits::count(&lim.shmmni) as u64, SHMMNI as u64, shmall, 0, 0, 0, 0];
         (vals.iter().flat_map(|v| v.to_ne_bytes()).collect(), max)
     }
 

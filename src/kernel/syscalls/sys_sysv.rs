@@ -7,6 +7,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use std::time::Instant;
 
 use super::sys_futex::read_timespec;
+use crate::kernel::ipc::limits::{self, IpcLimits};
 use crate::kernel::ipc::sem::{self, SemBuf, SemRegistry};
 use crate::kernel::ipc::shm::{self, ShmRegistry};
 use crate::kernel::ipc::{self as ipc, Caller, SetPerm};
@@ -32,14 +33,15 @@ pub(super) fn caller(t: &Task) -> Caller {
     }
 }
 
-fn with_shm<T>(t: &Task, f: impl FnOnce(&ShmRegistry) -> T) -> T {
-    f(&t.shared.nsproxy().ipc.shm)
+fn with_shm<T>(t: &Task, f: impl FnOnce(&ShmRegistry, &IpcLimits) -> T) -> T {
+    let ns = t.shared.nsproxy();
+    f(&ns.ipc.shm, &ns.ipc.limits)
 }
 
 /// Implements shmget(2).
 pub fn shmget(t: &mut Task, a: &Args) -> SysResult {
     let who = caller(t);
-    with_shm(t, |r| r.get(a[0] as i32, a[1], a[2] as u32, &who)).map(|id| id as u64)
+    with_shm(t, |r, lim| r.get(a[0] as i32, a[1], a[2] as u32, &who, lim)).map(|id| id as u64)
 }
 
 /// Implements shmat(2).
@@ -69,7 +71,7 @@ pub fn shmat(t: &mut Task, a: &Args) -> SysResult {
         ShmPlace::Anywhere
     };
     let who = caller(t);
-    let at = with_shm(t, |r| r.attach(id, flags, &who))?;
+    let at = with_shm(t, |r, _| r.attach(id, flags, &who))?;
     let seg = at.shm.segment().clone();
     let limits = VmLimits { address_space: t.rlimit(libc::RLIMIT_AS), data: t.rlimit(libc::RLIMIT_DATA) };
     let addr = t.mm().map_shm(&mut t.thread, place, at.len, at.prot, at.shm, limits)?;
@@ -79,8 +81,8 @@ pub fn shmat(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements shmdt(2).
 pub fn shmdt(t: &mut Task, a: &Args) -> SysResult {
-    let seg = t.mm().unmap_shm(&mut t.thread, a[0])?;
-    seg.note_detach(&t.tg.pid);
+    // Dropping the attachment stamps shm_dtime and shm_lpid.
+    t.mm().unmap_shm(&mut t.thread, a[0])?;
     Ok(0)
 }
 
@@ -97,15 +99,17 @@ pub fn shmctl(t: &mut Task, a: &Args) -> SysResult {
         Ok(r as u64)
     };
     match cmd {
-        ipc::IPC_INFO => out(with_shm(t, |r| r.info())),
-        shm::SHM_INFO => out(with_shm(t, |r| r.shm_info())),
-        ipc::IPC_STAT | shm::SHM_STAT | shm::SHM_STAT_ANY => out(with_shm(t, |r| r.stat(cmd, id, &who))?),
+        ipc::IPC_INFO => out(with_shm(t, |r, lim| r.info(lim))),
+        shm::SHM_INFO => out(with_shm(t, |r, _| r.shm_info())),
+        ipc::IPC_STAT | shm::SHM_STAT | shm::SHM_STAT_ANY => out(with_shm(t, |r, _| r.stat(cmd, id, &who))?),
         ipc::IPC_SET => {
             let new = read_set_perm(t, buf)?;
-            with_shm(t, |r| r.set(id, &new, &who)).map(|()| 0)
+            with_shm(t, |r, _| r.set(id, &new, &who)).map(|()| 0)
         }
-        ipc::IPC_RMID => with_shm(t, |r| r.remove(id, &who)).map(|()| 0),
-        shm::SHM_LOCK | shm::SHM_UNLOCK => with_shm(t, |r| r.lock_segment(id, cmd == shm::SHM_LOCK, &who)).map(|()| 0),
+        ipc::IPC_RMID => with_shm(t, |r, _| r.remove(id, &who)).map(|()| 0),
+        shm::SHM_LOCK | shm::SHM_UNLOCK => {
+            with_shm(t, |r, _| r.lock_segment(id, cmd == shm::SHM_LOCK, &who)).map(|()| 0)
+        }
         _ => Err(Errno::EINVAL),
     }
 }
@@ -118,14 +122,15 @@ pub(super) fn read_set_perm(t: &Task, buf: u64) -> Result<SetPerm, Errno> {
     Ok(SetPerm::decode(&b))
 }
 
-fn with_sem<T>(t: &Task, f: impl FnOnce(&SemRegistry) -> T) -> T {
-    f(&t.shared.nsproxy().ipc.sem)
+fn with_sem<T>(t: &Task, f: impl FnOnce(&SemRegistry, &IpcLimits) -> T) -> T {
+    let ns = t.shared.nsproxy();
+    f(&ns.ipc.sem, &ns.ipc.limits)
 }
 
 /// Implements semget(2).
 pub fn semget(t: &mut Task, a: &Args) -> SysResult {
     let who = caller(t);
-    with_sem(t, |r| r.get(a[0] as i32, a[1] as i32, a[2] as u32, &who)).map(|id| id as u64)
+    with_sem(t, |r, lim| r.get(a[0] as i32, a[1] as i32, a[2] as u32, &who, lim)).map(|id| id as u64)
 }
 
 /// Implements semop(2).
@@ -142,7 +147,7 @@ fn do_semop(t: &mut Task, id: i32, sops_addr: u64, nsops: u64, timeout: u64) -> 
     if nsops < 1 || id < 0 {
         return Err(Errno::EINVAL);
     }
-    if nsops > sem::SEMOPM as u64 {
+    if nsops > with_sem(t, |_, lim| limits::count(&lim.sem[2])) as u64 {
         return Err(Errno::E2BIG);
     }
     let mut raw = vec![0u8; nsops as usize * 6];
@@ -158,7 +163,7 @@ fn do_semop(t: &mut Task, id: i32, sops_addr: u64, nsops: u64, timeout: u64) -> 
     let deadline = if timeout == 0 { None } else { Some(Instant::now() + read_timespec(t, timeout)?) };
     let who = caller(t);
     let tg = t.tg.clone();
-    with_sem(t, |r| r.op(id, &sops, deadline, &who, &tg.sem_undo)).map(|()| 0)
+    with_sem(t, |r, _| r.op(id, &sops, deadline, &who, &tg.sem_undo)).map(|()| 0)
 }
 
 /// Implements semctl(2). The fourth argument is the `union semun`, passed
@@ -175,30 +180,30 @@ pub fn semctl(t: &mut Task, a: &Args) -> SysResult {
         Ok(r as u64)
     };
     match cmd {
-        ipc::IPC_INFO | sem::SEM_INFO => out(with_sem(t, |r| r.info(cmd))),
-        ipc::IPC_STAT | sem::SEM_STAT | sem::SEM_STAT_ANY => out(with_sem(t, |r| r.stat(cmd, id, &who))?),
+        ipc::IPC_INFO | sem::SEM_INFO => out(with_sem(t, |r, lim| r.info(cmd, lim))),
+        ipc::IPC_STAT | sem::SEM_STAT | sem::SEM_STAT_ANY => out(with_sem(t, |r, _| r.stat(cmd, id, &who))?),
         sem::GETVAL | sem::GETPID | sem::GETNCNT | sem::GETZCNT => {
-            with_sem(t, |r| r.get_one(id, num, cmd, &who)).map(|v| v as u64)
+            with_sem(t, |r, _| r.get_one(id, num, cmd, &who)).map(|v| v as u64)
         }
         sem::GETALL => {
-            let vals = with_sem(t, |r| r.get_all(id, &who))?;
+            let vals = with_sem(t, |r, _| r.get_all(id, &who))?;
             let b: Vec<u8> = vals.iter().flat_map(|v| v.to_ne_bytes()).collect();
             mem.write_bytes(arg, &b)?;
             Ok(0)
         }
-        sem::SETVAL => with_sem(t, |r| r.set_val(id, num, arg as i32, &who)).map(|()| 0),
+        sem::SETVAL => with_sem(t, |r, _| r.set_val(id, num, arg as i32, &who)).map(|()| 0),
         sem::SETALL => {
-            let n = with_sem(t, |r| r.nsems_for_setall(id, &who))?;
+            let n = with_sem(t, |r, _| r.nsems_for_setall(id, &who))?;
             let mut b = vec![0u8; n * 2];
             mem.read_bytes(arg, &mut b)?;
             let vals: Vec<u16> = b.chunks_exact(2).map(|c| u16::from_ne_bytes([c[0], c[1]])).collect();
-            with_sem(t, |r| r.set_all(id, &vals, &who)).map(|()| 0)
+            with_sem(t, |r, _| r.set_all(id, &vals, &who)).map(|()| 0)
         }
         ipc::IPC_SET => {
             let new = read_set_perm(t, arg)?;
-            with_sem(t, |r| r.set(id, &new, &who)).map(|()| 0)
+            with_sem(t, |r, _| r.set(id, &new, &who)).map(|()| 0)
         }
-        ipc::IPC_RMID => with_sem(t, |r| r.remove(id, &who)).map(|()| 0),
+        ipc::IPC_RMID => with_sem(t, |r, _| r.remove(id, &who)).map(|()| 0),
         _ => Err(Errno::EINVAL),
     }
 }

@@ -14,6 +14,7 @@
 
 mod cmdline;
 mod file;
+mod ipc_sysctl;
 mod memstat;
 mod pid;
 mod smaps;
@@ -174,6 +175,9 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel", Global::Dir),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
+    ("sys/kernel/msgmax", Global::File(ipc_sysctl::msgmax)),
+    ("sys/kernel/msgmnb", Global::File(ipc_sysctl::msgmnb)),
+    ("sys/kernel/msgmni", Global::File(ipc_sysctl::msgmni)),
     ("sys/kernel/ngroups_max", Global::File(sys::ngroups_max)),
     ("sys/kernel/osrelease", Global::File(sys::osrelease)),
     ("sys/kernel/ostype", Global::File(sys::ostype)),
@@ -182,6 +186,10 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel/random", Global::Dir),
     ("sys/kernel/random/boot_id", Global::File(sys::boot_id)),
     ("sys/kernel/random/uuid", Global::File(sys::uuid)),
+    ("sys/kernel/sem", Global::File(ipc_sysctl::sem)),
+    ("sys/kernel/shmall", Global::File(ipc_sysctl::shmall)),
+    ("sys/kernel/shmmax", Global::File(ipc_sysctl::shmmax)),
+    ("sys/kernel/shmmni", Global::File(ipc_sysctl::shmmni)),
     ("sys/vm", Global::Dir),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
@@ -191,6 +199,13 @@ fn writer(path: &str) -> Option<file::WriteFn> {
     match path {
         "sys/kernel/hostname" => Some(sys::set_hostname),
         "sys/kernel/domainname" => Some(sys::set_domainname),
+        "sys/kernel/msgmax" => Some(ipc_sysctl::set_msgmax),
+        "sys/kernel/msgmnb" => Some(ipc_sysctl::set_msgmnb),
+        "sys/kernel/msgmni" => Some(ipc_sysctl::set_msgmni),
+        "sys/kernel/sem" => Some(ipc_sysctl::set_sem),
+        "sys/kernel/shmall" => Some(ipc_sysctl::set_shmall),
+        "sys/kernel/shmmax" => Some(ipc_sysctl::set_shmmax),
+        "sys/kernel/shmmni" => Some(ipc_sysctl::set_shmmni),
         _ => None,
     }
 }
