@@ -1,5 +1,6 @@
 //! The tunable IPC limits of one IPC namespace, as Linux keeps them per
-//! namespace (`/proc/sys/kernel/{shmmax,shmall,shmmni,sem,msgmax,msgmnb,msgmni}`).
+//! namespace (`/proc/sys/kernel/{shmmax,shmall,shmmni,sem,msgmax,msgmnb,msgmni}`,
+//! `/proc/sys/fs/mqueue/{queues_max,msg_max,msgsize_max,msg_default,msgsize_default}`).
 //! A new namespace starts with Linux's defaults; a write applies to later
 //! calls in that namespace. As in Linux the files are mode 0644, so the
 //! sandbox's root may write them (Linux: the root of the user namespace
@@ -7,6 +8,7 @@
 
 use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
 
+use super::mqueue::{self, Attr};
 use super::{msg, sem, shm, IPCMNI};
 use crate::kernel::errno::Errno;
 
@@ -20,7 +22,16 @@ pub struct IpcLimits {
     pub msgmax: AtomicI32,
     pub msgmnb: AtomicI32,
     pub msgmni: AtomicI32,
+    /// POSIX queues: most queues, the largest and default maxmsg and msgsize.
+    pub mq: [AtomicI32; 5],
 }
+
+/// The slots of `IpcLimits::mq`.
+const MQ_QUEUES_MAX: usize = 0;
+const MQ_MSG_MAX: usize = 1;
+const MQ_MSGSIZE_MAX: usize = 2;
+const MQ_MSG_DEFAULT: usize = 3;
+const MQ_MSGSIZE_DEFAULT: usize = 4;
 
 impl Default for IpcLimits {
     fn default() -> Self {
@@ -37,6 +48,14 @@ impl Default for IpcLimits {
             msgmax: AtomicI32::new(msg::MSGMAX),
             msgmnb: AtomicI32::new(msg::MSGMNB),
             msgmni: AtomicI32::new(msg::MSGMNI),
+            mq: [
+                mqueue::DFLT_QUEUESMAX,
+                mqueue::DFLT_MSGMAX,
+                mqueue::DFLT_MSGSIZEMAX,
+                mqueue::DFLT_MSGMAX,
+                mqueue::DFLT_MSGSIZEMAX,
+            ]
+            .map(|v| AtomicI32::new(v as i32)),
         }
     }
 }
@@ -66,6 +85,12 @@ pub enum Tunable {
     MsgMax,
     MsgMnb,
     MsgMni,
+    /// `/proc/sys/fs/mqueue/*`, by slot of `IpcLimits::mq`.
+    MqQueuesMax,
+    MqMsgMax,
+    MqMsgsizeMax,
+    MqMsgDefault,
+    MqMsgsizeDefault,
 }
 
 /// The numbers of a sysctl write (Linux's proc_dointvec: integers
@@ -86,6 +111,28 @@ fn int_in(v: i128, lo: i32, hi: i32) -> Result<i32, Errno> {
 }
 
 impl IpcLimits {
+    /// The attributes of a queue made without any (mq_open without attr,
+    /// open(O_CREAT) in the file system).
+    pub fn mq_default_attr(&self) -> Attr {
+        let g = |i: usize| get(&self.mq[i]) as i64;
+        Attr { maxmsg: g(MQ_MSG_MAX).min(g(MQ_MSG_DEFAULT)), msgsize: g(MQ_MSGSIZE_MAX).min(g(MQ_MSGSIZE_DEFAULT)) }
+    }
+
+    /// queues_max.
+    pub fn mq_queues_max(&self) -> i64 {
+        get(&self.mq[MQ_QUEUES_MAX]) as i64
+    }
+
+    /// msg_max.
+    pub fn mq_msg_max(&self) -> i64 {
+        get(&self.mq[MQ_MSG_MAX]) as i64
+    }
+
+    /// msgsize_max.
+    pub fn mq_msgsize_max(&self) -> i64 {
+        get(&self.mq[MQ_MSGSIZE_MAX]) as i64
+    }
+
     /// The file's text.
     pub fn show(&self, t: Tunable) -> String {
         match t {
@@ -99,10 +146,16 @@ impl IpcLimits {
             Tunable::MsgMax => format!("{}\n", get(&self.msgmax)),
             Tunable::MsgMnb => format!("{}\n", get(&self.msgmnb)),
             Tunable::MsgMni => format!("{}\n", get(&self.msgmni)),
+            Tunable::MqQueuesMax => format!("{}\n", get(&self.mq[MQ_QUEUES_MAX])),
+            Tunable::MqMsgMax => format!("{}\n", get(&self.mq[MQ_MSG_MAX])),
+            Tunable::MqMsgsizeMax => format!("{}\n", get(&self.mq[MQ_MSGSIZE_MAX])),
+            Tunable::MqMsgDefault => format!("{}\n", get(&self.mq[MQ_MSG_DEFAULT])),
+            Tunable::MqMsgsizeDefault => format!("{}\n", get(&self.mq[MQ_MSGSIZE_DEFAULT])),
         }
     }
 
     /// A write to the file, with Linux's bounds: the msg limits 0..INT_MAX,
+    /// the mqueue ones 1..65536 messages and 128..16 MiB bytes,
     /// shmmni 0..IPCMNI, shmmax and shmall any unsigned long (a negative
     /// number is skipped, as proc_doulongvec_minmax skips it), `sem` up to
     /// four ints with semmni 0..IPCMNI (ERANGE).
@@ -126,6 +179,15 @@ impl IpcLimits {
             Tunable::MsgMax => int(&self.msgmax, 0, i32::MAX),
             Tunable::MsgMnb => int(&self.msgmnb, 0, i32::MAX),
             Tunable::MsgMni => int(&self.msgmni, 0, i32::MAX),
+            Tunable::MqQueuesMax => int(&self.mq[MQ_QUEUES_MAX], i32::MIN, i32::MAX),
+            Tunable::MqMsgMax | Tunable::MqMsgDefault => {
+                let slot = if matches!(t, Tunable::MqMsgMax) { MQ_MSG_MAX } else { MQ_MSG_DEFAULT };
+                int(&self.mq[slot], mqueue::MIN_MSGMAX as i32, mqueue::HARD_MSGMAX as i32)
+            }
+            Tunable::MqMsgsizeMax | Tunable::MqMsgsizeDefault => {
+                let slot = if matches!(t, Tunable::MqMsgsizeMax) { MQ_MSGSIZE_MAX } else { MQ_MSGSIZE_DEFAULT };
+                int(&self.mq[slot], mqueue::MIN_MSGSIZEMAX as i32, mqueue::HARD_MSGSIZEMAX as i32)
+            }
             Tunable::Sem => {
                 let vals: Vec<i32> =
                     v.iter().take(4).map(|&n| i32::try_from(n).map_err(|_| Errno::EINVAL)).collect::<Result<_, _>>()?;

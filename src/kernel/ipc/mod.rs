@@ -8,6 +8,7 @@
 //! as Linux makes them).
 
 pub mod limits;
+pub mod mqueue;
 pub mod msg;
 pub mod sem;
 pub mod shm;

@@ -1,12 +1,14 @@
 //! IPC namespaces: each holds its own System V shared memory segments,
 //! semaphore sets and message queues (`kernel/ipc`), found by key or id
-//! only from inside it, and its own IPC limits; a new one (CLONE_NEWIPC)
+//! only from inside it, its POSIX message queues (`ipc/mqueue.rs`, shown by
+//! its mqueue file system) and its own IPC limits; a new one (CLONE_NEWIPC)
 //! starts empty, with Linux's default limits.
 
 use std::sync::Arc;
 
 use super::pid::alloc_ns_ino;
 use crate::kernel::ipc::limits::IpcLimits;
+use crate::kernel::ipc::mqueue::MqNames;
 use crate::kernel::ipc::msg::MsgRegistry;
 use crate::kernel::ipc::sem::SemRegistry;
 use crate::kernel::ipc::shm::ShmRegistry;
@@ -23,8 +25,12 @@ pub struct IpcNamespace {
     pub sem: SemRegistry,
     /// Message queues.
     pub msg: MsgRegistry,
-    /// The limits `/proc/sys/kernel` shows and sets.
+    /// The limits `/proc/sys/kernel` and `/proc/sys/fs/mqueue` show and set.
     pub limits: IpcLimits,
+    /// POSIX message queues by name.
+    pub mq: MqNames,
+    /// The device number of the namespace's mqueue file system.
+    pub mq_dev: u64,
 }
 
 impl std::fmt::Debug for IpcNamespace {
@@ -41,6 +47,8 @@ impl IpcNamespace {
             sem: Default::default(),
             msg: Default::default(),
             limits: Default::default(),
+            mq: Default::default(),
+            mq_dev: crate::kernel::vfs::mount::alloc_dev(),
         })
     }
 

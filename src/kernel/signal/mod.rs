@@ -145,6 +145,15 @@ impl SigInfo {
         s
     }
 
+    /// A POSIX message queue's notification (SI_MESGQ) with the sender's
+    /// pid and uid and the registered value.
+    pub fn mesgq(sig: i32, pid: i32, uid: u32, value: u64) -> SigInfo {
+        let mut s = SigInfo::user(sig, pid, uid);
+        s.put_i32(8, -3);
+        s.put_u64(24, value);
+        s
+    }
+
     /// A record as the host kernel wrote it (faults of application code:
     /// addresses are already the application's).
     pub fn from_host(info: &libc::siginfo_t) -> SigInfo {

@@ -14,6 +14,7 @@ mod sys_link;
 mod sys_lock;
 mod sys_mm;
 mod sys_mount;
+mod sys_mqueue;
 mod sys_msg;
 mod sys_msgq;
 mod sys_ns;

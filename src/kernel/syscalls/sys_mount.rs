@@ -1,4 +1,4 @@
-//! The sandbox's mount namespace: mount(2) of tmpfs, proc, devpts, sysfs
+//! The sandbox's mount namespace: mount(2) of tmpfs, proc, devpts, sysfs, mqueue
 //! and bind mounts (recursive too), remounts that change per-mount flags,
 //! MS_MOVE, and umount2(2). Only root inside the sandbox may mount.
 
@@ -11,6 +11,7 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::fs::Filesystem;
 use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
+use crate::kernel::vfs::mqueuefs::MqueueFs;
 use crate::kernel::vfs::path::is_within;
 use crate::kernel::vfs::procfs::ProcFs;
 use crate::kernel::vfs::sysfs::SysFs;
@@ -116,7 +117,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
     let fstype = read_opt_string(t, a[2])?.ok_or(Errno::EFAULT)?;
     let source = read_opt_string(t, a[0])?.unwrap_or_else(|| "none".into());
     let data = read_opt_string(t, a[4])?.unwrap_or_default();
-    let dev = alloc_dev();
+    let mut dev = alloc_dev();
     let (fs, data): (Arc<dyn Filesystem>, String) = match fstype.as_str() {
         "tmpfs" => {
             let mode = data
@@ -130,6 +131,12 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),
         "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
         "sysfs" => (SysFs::new(dev), String::new()),
+        // The mounter's IPC namespace's queues, one device for all its mounts.
+        "mqueue" => {
+            let fs = MqueueFs::new(t.shared.nsproxy().ipc);
+            dev = fs.dev();
+            (fs, String::new())
+        }
         _ => return Err(Errno::ENODEV),
     };
     let point = target.path.clone();

@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 
 use super::{sys_msg as net_msg, sys_socket as net};
 
+use super::sys_mqueue as pmq;
 use super::sys_msgq as mq;
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
@@ -196,6 +197,13 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_msgsnd, mq::msgsnd, "senders waiting for room retry in no fixed order (Linux wakes them in arrival order)"),
     full(l::SYS_msgrcv, mq::msgrcv),
     full(l::SYS_msgctl, mq::msgctl),
+    // POSIX message queues.
+    partial(l::SYS_mq_open, pmq::mq_open, "RLIMIT_MSGQUEUE is not charged"),
+    full(l::SYS_mq_unlink, pmq::mq_unlink),
+    partial(l::SYS_mq_timedsend, pmq::mq_timedsend, "senders waiting for room retry in no fixed order (Linux serves them in arrival order)"),
+    full(l::SYS_mq_timedreceive, pmq::mq_timedreceive),
+    partial(l::SYS_mq_notify, pmq::mq_notify, "SIGEV_THREAD (glibc's netlink cookie) is ENOSYS; a notification goes at the last close of the owner's opening, not at each close by the owner"),
+    full(l::SYS_mq_getsetattr, pmq::mq_getsetattr),
     // Process identity and life.
     full(l::SYS_getpid, p::getpid),
     full(l::SYS_gettid, p::gettid),

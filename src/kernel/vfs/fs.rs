@@ -34,6 +34,8 @@ pub enum Node {
     Pts(PtsNode),
     /// A node of a sysfs.
     Sys(SysNode),
+    /// A node of an mqueue file system.
+    Mq(super::mqueuefs::MqNode),
     /// The open file a magic link (`/proc/<pid>/fd/N`) leads to, when it is
     /// not a directory: opening it reopens that file, whatever its name now.
     Opened(Arc<OpenFile>),

@@ -26,6 +26,7 @@ pub mod lock;
 pub mod lower;
 pub mod memcharge;
 pub mod mount;
+pub mod mqueuefs;
 pub mod notify;
 pub mod overlay;
 pub mod path;

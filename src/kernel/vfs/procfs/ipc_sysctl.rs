@@ -1,5 +1,6 @@
 //! `/proc/sys/kernel`'s IPC limits (shmmax, shmall, shmmni, sem, msgmax,
-//! msgmnb, msgmni): the reader's or writer's IPC namespace's
+//! msgmnb, msgmni) and `/proc/sys/fs/mqueue`'s (queues_max, msg_max,
+//! msgsize_max, msg_default, msgsize_default): the reader's or writer's IPC namespace's
 //! (`kernel/ipc/limits.rs`), the sandbox's first one for a reader that is
 //! not a task.
 
@@ -28,11 +29,11 @@ fn store(k: &Kernel, t: Tunable, data: &[u8]) -> Result<(), Errno> {
 macro_rules! tunables {
     ($($read:ident, $write:ident => $t:ident;)*) => {
         $(
-            #[doc = concat!("Reads `/proc/sys/kernel/", stringify!($read), "`.")]
+            #[doc = concat!("Reads the `", stringify!($read), "` limit.")]
             pub fn $read(k: &Kernel) -> Vec<u8> {
                 show(k, Tunable::$t)
             }
-            #[doc = concat!("Writes `/proc/sys/kernel/", stringify!($read), "`.")]
+            #[doc = concat!("Writes the `", stringify!($read), "` limit.")]
             pub fn $write(k: &Kernel, data: &[u8]) -> Result<(), Errno> {
                 store(k, Tunable::$t, data)
             }
@@ -48,4 +49,9 @@ tunables! {
     msgmax, set_msgmax => MsgMax;
     msgmnb, set_msgmnb => MsgMnb;
     msgmni, set_msgmni => MsgMni;
+    mq_queues_max, set_mq_queues_max => MqQueuesMax;
+    mq_msg_max, set_mq_msg_max => MqMsgMax;
+    mq_msgsize_max, set_mq_msgsize_max => MqMsgsizeMax;
+    mq_msg_default, set_mq_msg_default => MqMsgDefault;
+    mq_msgsize_default, set_mq_msgsize_default => MqMsgsizeDefault;
 }

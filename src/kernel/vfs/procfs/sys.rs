@@ -132,7 +132,7 @@ pub fn meminfo_host() -> Vec<u8> {
 
 /// `/proc/filesystems`: the types the sandbox can mount.
 pub fn filesystems(_: &Kernel) -> Vec<u8> {
-    b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\toverlay\n".to_vec()
+    b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\tmqueue\nnodev\toverlay\n".to_vec()
 }
 
 /// `/proc/loadavg`: no load history is kept; runnable and total tasks and
