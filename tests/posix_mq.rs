@@ -25,4 +25,5 @@ groups! { "posix_mq":
     notification_by_signal_and_none => "mq_notify",
     mqueue_file_system_per_namespace => "mq_fs",
     proc_sys_fs_mqueue_limits => "mq_limits",
+    queues_charged_against_rlimit_msgqueue => "mq_rlimit",
 }

@@ -14,6 +14,7 @@
 #include <sched.h>
 #include <sys/epoll.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <dirent.h>
@@ -577,9 +578,50 @@ static void mq_limits(void) {
     expect_str("parent's msg_max untouched", slurp("/proc/sys/fs/mqueue/msg_max"), "10\n");
 }
 
+/* A user's queues are charged against RLIMIT_MSGQUEUE: Linux counts each
+ * message's room plus 48 bytes per message and per priority. */
+static void mq_rlimit(void) {
+    pid_t c = xfork();
+    if (c == 0) {
+        uid_t uid = 40000 + getpid() % 20000; /* a user with no queues yet */
+        if (setgid(uid) < 0 || setuid(uid) < 0)
+            _exit(9);
+        struct rlimit rl = {3 * (48 + 48 + 128), 10 * (48 + 48 + 8192)};
+        EXPECT_OK("setrlimit", setrlimit(RLIMIT_MSGQUEUE, &rl));
+        struct mq_attr a = {.mq_maxmsg = 1, .mq_msgsize = 128};
+        mqd_t q[4];
+        for (int i = 0; i < 3; i++)
+            q[i] = mq_open(qname(i == 0 ? "r0" : i == 1 ? "r1" : "r2"), O_RDWR | O_CREAT, 0600, &a);
+        expect("three fit", q[0] >= 0 && q[1] >= 0 && q[2] >= 0, "%s", errno_name(errno));
+        EXPECT_ERR("fourth is over", mq_open(qname("r3"), O_RDWR | O_CREAT, 0600, &a), EMFILE);
+        EXPECT_OK("unlink one", mq_unlink(qname("r0")));
+        EXPECT_ERR("still charged while open", mq_open(qname("r3"), O_RDWR | O_CREAT, 0600, &a), EMFILE);
+        mq_close(q[0]);
+        q[3] = mq_open(qname("r3"), O_RDWR | O_CREAT, 0600, &a);
+        expect("room after the last close", q[3] >= 0, "%s", errno_name(errno));
+        mq_unlink(qname("r1"));
+        mq_unlink(qname("r2"));
+        mq_unlink(qname("r3"));
+        mq_close(q[1]);
+        mq_close(q[2]);
+        mq_close(q[3]);
+        rl.rlim_cur = 10 * (48 + 48 + 8192) - 1;
+        EXPECT_OK("raise the limit", setrlimit(RLIMIT_MSGQUEUE, &rl));
+        EXPECT_ERR("defaults need one more byte", mq_open(qname("d"), O_RDWR | O_CREAT, 0600, NULL), EMFILE);
+        rl.rlim_cur++;
+        setrlimit(RLIMIT_MSGQUEUE, &rl);
+        mqd_t d = mq_open(qname("d"), O_RDWR | O_CREAT, 0600, NULL);
+        expect("defaults fit exactly", d >= 0, "%s", errno_name(errno));
+        mq_unlink(qname("d"));
+        _exit(0);
+    }
+    const char *ct = wait_text(c);
+    expect("child", strcmp(ct, "exited 0") == 0, "%s", ct);
+}
+
 static const struct test_group groups[] = {
     {"mq_basic", mq_basic}, {"mq_perms", mq_perms}, {"mq_block", mq_block},   {"mq_poll", mq_poll},
-    {"mq_notify", mq_notify_signal}, {"mq_fs", mq_fs}, {"mq_limits", mq_limits},
+    {"mq_notify", mq_notify_signal}, {"mq_fs", mq_fs}, {"mq_limits", mq_limits}, {"mq_rlimit", mq_rlimit},
 };
 
 int main(int argc, char **argv) {

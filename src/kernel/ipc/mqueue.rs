@@ -11,6 +11,10 @@
 //! When a message arrives in an empty queue with no one waiting, the
 //! registered notification (mq_notify) fires once and is removed.
 //!
+//! Each queue is charged to its creator's uid for as long as it lives, as
+//! Linux charges a user's queues against RLIMIT_MSGQUEUE (EMFILE); the
+//! sandbox has one user namespace, so the charges are the process's.
+//!
 //! Lock order: the name table, then a queue's state.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -92,10 +96,36 @@ struct QueueState {
     ctime: (i64, i64),
 }
 
+/// The bytes each uid's queues are charged (Linux's per-user mq_bytes).
+static USER_BYTES: Mutex<BTreeMap<u32, u64>> = Mutex::new(BTreeMap::new());
+
+/// What a queue is charged: its messages' room plus Linux's bookkeeping
+/// per message and per priority (`struct msg_msg`, `posix_msg_tree_node`:
+/// 48 bytes each on x86_64).
+fn queue_bytes(attr: Attr) -> u64 {
+    let (n, size) = (attr.maxmsg as u64, attr.msgsize as u64);
+    n * 48 + n.min(MQ_PRIO_MAX as u64) * 48 + n * size
+}
+
+/// Charges `bytes` to `uid` within `limit`: EMFILE past it.
+fn charge(uid: u32, bytes: u64, limit: u64) -> Result<(), Errno> {
+    let mut users = USER_BYTES.lock().unwrap_or_else(|e| e.into_inner());
+    let used = users.entry(uid).or_default();
+    match used.checked_add(bytes) {
+        Some(t) if t <= limit => {
+            *used = t;
+            Ok(())
+        }
+        _ => Err(Errno::EMFILE),
+    }
+}
+
 /// One queue (the inode of its name).
 pub struct MqQueue {
     pub ino: u64,
     pub attr: Attr,
+    /// The uid charged for it.
+    charged: u32,
     st: Mutex<QueueState>,
     /// Woken when a message is added (receivers), taken (senders), and on
     /// every change of readiness (poll, epoll).
@@ -110,6 +140,7 @@ impl MqQueue {
         Arc::new(MqQueue {
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             attr,
+            charged: uid,
             st: Mutex::new(QueueState {
                 msgs: BTreeMap::new(),
                 count: 0,
@@ -318,6 +349,16 @@ impl MqQueue {
     }
 }
 
+impl Drop for MqQueue {
+    /// The queue is gone (no name, no descriptor): its charge goes back.
+    fn drop(&mut self) {
+        let mut users = USER_BYTES.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(used) = users.get_mut(&self.charged) {
+            *used = used.saturating_sub(queue_bytes(self.attr));
+        }
+    }
+}
+
 /// The notification to fire now that the queue is no longer empty (Linux's
 /// __do_notify); it is removed either way.
 fn fire_locked(st: &mut QueueState) -> Option<Fire> {
@@ -344,6 +385,8 @@ pub struct Create {
     /// CAP_SYS_RESOURCE: beyond queues_max.
     pub privileged: bool,
     pub queues_max: i64,
+    /// The creator's RLIMIT_MSGQUEUE.
+    pub rlimit: u64,
 }
 
 /// Checks a queue name: one component, not `.` or `..`.
@@ -373,7 +416,8 @@ impl MqNames {
     }
 
     /// The queue named `name`, made now with `create` if there is none
-    /// (ENOSPC past queues_max), or `None`'s ENOENT; EEXIST with `excl`.
+    /// (ENOSPC past queues_max, EMFILE past the creator's RLIMIT_MSGQUEUE),
+    /// or `None`'s ENOENT; EEXIST with `excl`.
     /// The bool says whether it was made.
     pub fn open(&self, name: &[u8], create: Option<&Create>, excl: bool) -> Result<(Arc<MqQueue>, bool), Errno> {
         let mut names = self.lock();
@@ -387,6 +431,7 @@ impl MqNames {
         if names.len() as i64 >= c.queues_max && !c.privileged {
             return Err(Errno::ENOSPC);
         }
+        charge(c.uid, queue_bytes(c.attr), c.rlimit)?;
         let q = MqQueue::new(c.attr, c.mode, c.uid, c.gid);
         names.insert(name.to_vec(), q.clone());
         Ok((q, true))

@@ -76,6 +76,7 @@ pub fn mq_open(t: &mut Task, a: &Args) -> SysResult {
             gid: fs.egid,
             privileged,
             queues_max: ns.limits.mq_queues_max(),
+            rlimit: t.rlimit(libc::RLIMIT_MSGQUEUE),
         })
     } else {
         None

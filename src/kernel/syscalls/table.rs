@@ -198,7 +198,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_msgrcv, mq::msgrcv),
     full(l::SYS_msgctl, mq::msgctl),
     // POSIX message queues.
-    partial(l::SYS_mq_open, pmq::mq_open, "RLIMIT_MSGQUEUE is not charged"),
+    full(l::SYS_mq_open, pmq::mq_open),
     full(l::SYS_mq_unlink, pmq::mq_unlink),
     partial(l::SYS_mq_timedsend, pmq::mq_timedsend, "senders waiting for room retry in no fixed order (Linux serves them in arrival order)"),
     full(l::SYS_mq_timedreceive, pmq::mq_timedreceive),

@@ -114,6 +114,9 @@ impl Filesystem for MqueueFs {
             gid: owner.gid,
             privileged: capable(crate::kernel::ipc::CAP_SYS_RESOURCE),
             queues_max: self.ns.limits.mq_queues_max(),
+            rlimit: crate::kernel::wait::current().map_or(u64::MAX, |t| {
+                t.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_MSGQUEUE as usize].cur
+            }),
         };
         let (q, _) = self.ns.mq.open(name, Some(&c), true)?;
         Ok(Box::new(MqFile::new(q, self.dev())))
