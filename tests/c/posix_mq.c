@@ -266,7 +266,29 @@ static void mq_block(void) {
     expect_str("sender's message first by priority", recv_text(q), "9:3");
     expect_str("then the old one", recv_text(q), "0:2");
 
-    /* A signal with a handler ends the wait with EINTR (no SA_RESTART). */
+    /* Waiting senders go in in arrival order, whatever their priority. */
+    struct mq_attr one = {.mq_maxmsg = 1, .mq_msgsize = 8};
+    mqd_t q1 = mq_open(qname("one"), O_RDWR | O_CREAT, 0600, &one);
+    mq_unlink(qname("one"));
+    mq_send(q1, "0", 1, 0);
+    pid_t sa = xfork();
+    if (sa == 0)
+        _exit(mq_send(q1, "A", 1, 1) == 0 ? 0 : 1);
+    wait_sleeping(sa);
+    pid_t sb = xfork();
+    if (sb == 0)
+        _exit(mq_send(q1, "B", 1, 5) == 0 ? 0 : 1);
+    wait_sleeping(sb);
+    expect_str("full queue first", recv_text(q1), "0:0");
+    expect_str("first waiting sender next", recv_text(q1), "1:A");
+    expect_str("second waiting sender last", recv_text(q1), "5:B");
+    ct = wait_text(sa);
+    expect("first sender done", strcmp(ct, "exited 0") == 0, "%s", ct);
+    ct = wait_text(sb);
+    expect("second sender done", strcmp(ct, "exited 0") == 0, "%s", ct);
+    mq_close(q1);
+
+
     c = xfork();
     if (c == 0) {
         struct sigaction sa;

@@ -7,7 +7,9 @@
 //! finds the queue empty registers itself (in arrival order); a send hands
 //! its message straight to the first registered receiver (Linux's
 //! pipelined send: the queue stays empty, no notification). A sender that
-//! finds the queue full sleeps and tries again when a message is taken.
+//! finds the queue full registers with its message, and the receive that
+//! makes room moves the first registered sender's message in (Linux's
+//! pipelined receive), so waiting senders go in arrival order.
 //! When a message arrives in an empty queue with no one waiting, the
 //! registered notification (mq_notify) fires once and is removed.
 //!
@@ -17,7 +19,7 @@
 //!
 //! Lock order: the name table, then a queue's state.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Instant;
@@ -78,6 +80,13 @@ struct Receiver {
     ticket: u64,
 }
 
+/// A sender waiting for room, with its message.
+struct Sender {
+    ticket: u64,
+    text: Vec<u8>,
+    prio: u32,
+}
+
 struct QueueState {
     /// Messages by priority, oldest first.
     msgs: BTreeMap<u32, VecDeque<Vec<u8>>>,
@@ -86,6 +95,9 @@ struct QueueState {
     bytes: u64,
     waiting: VecDeque<Receiver>,
     handed: HashMap<u64, (Vec<u8>, u32)>,
+    senders: VecDeque<Sender>,
+    /// Tickets of registered senders whose message went in.
+    sent: HashSet<u64>,
     next_ticket: u64,
     notify: Option<Notify>,
     uid: u32,
@@ -147,6 +159,8 @@ impl MqQueue {
                 bytes: 0,
                 waiting: VecDeque::new(),
                 handed: HashMap::new(),
+                senders: VecDeque::new(),
+                sent: HashSet::new(),
                 next_ticket: 0,
                 notify: None,
                 uid,
@@ -236,10 +250,21 @@ impl MqQueue {
         deadline: Option<Instant>,
     ) -> Result<Option<Fire>, Errno> {
         let mut text = Some(text);
+        let mut ticket: Option<u64> = None;
         let r = block_until(&[&self.queue], deadline, || {
             let mut st = self.lock();
+            if let Some(t) = ticket {
+                return st.sent.remove(&t).then_some(Ok(None));
+            }
             if st.count >= self.attr.maxmsg {
-                return nonblock.then_some(Err(Errno::EAGAIN));
+                if nonblock {
+                    return Some(Err(Errno::EAGAIN));
+                }
+                let t = st.next_ticket;
+                st.next_ticket += 1;
+                st.senders.push_back(Sender { ticket: t, text: text.take()?, prio });
+                ticket = Some(t);
+                return None;
             }
             let text = text.take()?;
             let t = now();
@@ -250,11 +275,23 @@ impl MqQueue {
                 st.handed.insert(r.ticket, (text, prio));
                 return Some(Ok(None));
             }
-            st.bytes += text.len() as u64;
-            st.msgs.entry(prio).or_default().push_back(text);
-            st.count += 1;
+            insert_locked(&mut st, text, prio);
             Some(Ok(if st.count == 1 { fire_locked(&mut st) } else { None }))
         });
+        let r = match r {
+            Err(e) => {
+                // A message moved in meanwhile was sent.
+                let mut st = self.lock();
+                let t = ticket.unwrap_or(u64::MAX);
+                if st.sent.remove(&t) {
+                    Ok(None)
+                } else {
+                    st.senders.retain(|s| s.ticket != t);
+                    Err(e)
+                }
+            }
+            ok => ok,
+        };
         self.queue.notify_all();
         r
     }
@@ -280,6 +317,10 @@ impl MqQueue {
                 st.atime = t;
                 st.mtime = t;
                 st.ctime = t;
+                if let Some(s) = st.senders.pop_front() {
+                    insert_locked(&mut st, s.text, s.prio);
+                    st.sent.insert(s.ticket);
+                }
                 return Some(Ok((text, prio)));
             }
             if nonblock {
@@ -357,6 +398,13 @@ impl Drop for MqQueue {
             *used = used.saturating_sub(queue_bytes(self.attr));
         }
     }
+}
+
+/// Queues a message. Precondition: `st` is the queue's locked state.
+fn insert_locked(st: &mut QueueState, text: Vec<u8>, prio: u32) {
+    st.bytes += text.len() as u64;
+    st.msgs.entry(prio).or_default().push_back(text);
+    st.count += 1;
 }
 
 /// The notification to fire now that the queue is no longer empty (Linux's

@@ -200,7 +200,7 @@ pub static TABLE: &[Entry] = &[
     // POSIX message queues.
     full(l::SYS_mq_open, pmq::mq_open),
     full(l::SYS_mq_unlink, pmq::mq_unlink),
-    partial(l::SYS_mq_timedsend, pmq::mq_timedsend, "senders waiting for room retry in no fixed order (Linux serves them in arrival order)"),
+    full(l::SYS_mq_timedsend, pmq::mq_timedsend),
     full(l::SYS_mq_timedreceive, pmq::mq_timedreceive),
     partial(l::SYS_mq_notify, pmq::mq_notify, "SIGEV_THREAD (glibc's netlink cookie) is ENOSYS; a notification goes at the last close of the owner's opening, not at each close by the owner"),
     full(l::SYS_mq_getsetattr, pmq::mq_getsetattr),
