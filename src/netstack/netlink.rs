@@ -316,6 +316,12 @@ impl Socket for NetlinkSocket {
         Ok(args.data.len())
     }
 
+    fn deliver_from_kernel(&self, data: Vec<u8>) -> Result<(), Errno> {
+        self.lock().rx.push_back(data);
+        self.queue.notify_all();
+        Ok(())
+    }
+
     fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
         let peek = args.flags & libc::MSG_PEEK != 0;
         let deadline = self.common.recv_deadline();

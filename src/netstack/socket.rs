@@ -202,6 +202,12 @@ pub trait Socket: Send + Sync + 'static {
     fn poll_host_fd(&self) -> Option<std::os::fd::RawFd> {
         None
     }
+    /// Queues a message the kernel sends to this socket (Linux's
+    /// netlink_sendskb: mq_notify's SIGEV_THREAD cookie); EINVAL for
+    /// sockets that are not netlink ones.
+    fn deliver_from_kernel(&self, _data: Vec<u8>) -> Result<(), Errno> {
+        Err(Errno::EINVAL)
+    }
 }
 
 /// SOL_SOCKET options kept for every socket (flags and values as

@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <dirent.h>
@@ -393,6 +394,12 @@ static const char *read_text(int fd) {
     return buf;
 }
 
+static volatile int thread_value;
+
+static void on_thread_notify(union sigval sv) {
+    thread_value = sv.sival_int;
+}
+
 static void mq_notify_signal(void) {
     const char *n = qname("notify");
     mqd_t q = mq_open(n, O_RDWR | O_CREAT, 0600, NULL);
@@ -449,6 +456,42 @@ static void mq_notify_signal(void) {
     EXPECT_ERR("bad fd", mq_notify(0, NULL), EBADF);
     EXPECT_ERR("bad sigevent pointer", syscall(SYS_mq_notify, q, 8L), EFAULT); /* glibc reads it itself */
     recv_text(q);
+
+    /* SIGEV_THREAD: glibc's helper thread gets the kernel's cookie on its
+     * netlink socket and runs the function. */
+    struct sigevent tev;
+    memset(&tev, 0, sizeof tev);
+    tev.sigev_notify = SIGEV_THREAD;
+    tev.sigev_notify_function = on_thread_notify;
+    tev.sigev_value.sival_int = 55;
+    EXPECT_OK("register thread", mq_notify(q, &tev));
+    char twant[128];
+    snprintf(twant, sizeof twant, "QSIZE:0          NOTIFY:2     SIGNO:0     NOTIFY_PID:%-6d\n", getpid());
+    expect_str("file shows a thread notification", read_text(q), twant);
+    mq_send(q, "t", 1, 0);
+    for (int i = 0; i < 400 && !thread_value; i++)
+        sleep_ms(5);
+    expect("thread ran", thread_value == 55, "%d", thread_value);
+    recv_text(q);
+    EXPECT_OK("register thread again", mq_notify(q, &tev));
+    EXPECT_OK("unregister thread", mq_notify(q, NULL));
+    int pfd[2];
+    char cookie[32] = {0};
+    struct sigevent raw;
+    memset(&raw, 0, sizeof raw);
+    raw.sigev_notify = SIGEV_THREAD;
+    raw.sigev_value.sival_ptr = cookie;
+    if (pipe(pfd) == 0) {
+        raw.sigev_signo = pfd[0];
+        EXPECT_ERR("thread: not a socket", syscall(SYS_mq_notify, q, &raw), ENOTSOCK);
+    }
+    int us = socket(AF_UNIX, SOCK_DGRAM, 0);
+    raw.sigev_signo = us;
+    EXPECT_ERR("thread: not netlink", syscall(SYS_mq_notify, q, &raw), EINVAL);
+    raw.sigev_signo = 999;
+    EXPECT_ERR("thread: bad socket fd", syscall(SYS_mq_notify, q, &raw), EBADF);
+    raw.sigev_value.sival_ptr = (void *)8;
+    EXPECT_ERR("thread: bad cookie", syscall(SYS_mq_notify, q, &raw), EFAULT);
     mq_unlink(n);
 }
 

@@ -27,8 +27,10 @@ use std::time::Instant;
 use crate::kernel::errno::Errno;
 use crate::kernel::ns::pid::Pid;
 use crate::kernel::task::ThreadGroup;
+use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::vfs::stat::{now, Stat};
 use crate::kernel::wait::{block_until, WaitQueue};
+use crate::netstack::socket::SocketFile;
 
 /// Priorities are below this (MQ_PRIO_MAX).
 pub const MQ_PRIO_MAX: u32 = 32768;
@@ -59,17 +61,58 @@ pub struct Attr {
     pub msgsize: i64,
 }
 
+/// The bytes of a SIGEV_THREAD cookie; its last one says what happened.
+pub const NOTIFY_COOKIE_LEN: usize = 32;
+const NOTIFY_WOKENUP: u8 = 1;
+const NOTIFY_REMOVED: u8 = 2;
+
+/// A SIGEV_THREAD notification: the caller's cookie, sent to its netlink
+/// socket when the notification fires or is removed (glibc's helper
+/// thread reads it there and runs the function).
+pub struct Cookie {
+    pub sock: Arc<OpenFile>,
+    pub data: [u8; NOTIFY_COOKIE_LEN],
+}
+
+impl Cookie {
+    fn send(&self, code: u8) {
+        let mut d = self.data.to_vec();
+        d[NOTIFY_COOKIE_LEN - 1] = code;
+        if let Ok(s) = SocketFile::of(&self.sock) {
+            // Linux's netlink_sendskb cannot fail either.
+            let _ = s.sock.deliver_from_kernel(d);
+        }
+    }
+}
+
+/// What mq_notify asks for.
+pub struct NotifyReq {
+    /// SIGEV_SIGNAL, SIGEV_NONE or SIGEV_THREAD.
+    pub how: i32,
+    pub signo: i32,
+    pub value: u64,
+    /// SIGEV_THREAD's cookie and socket.
+    pub cookie: Option<Cookie>,
+}
+
 /// A registered notification.
 struct Notify {
-    /// SIGEV_SIGNAL or SIGEV_NONE.
-    how: i32,
-    signo: i32,
-    value: u64,
+    req: NotifyReq,
     owner: Weak<ThreadGroup>,
     owner_pid: Arc<Pid>,
 }
 
-/// What a send makes the caller deliver: a SIGEV_SIGNAL notification.
+impl Notify {
+    /// The notification is removed without firing.
+    fn removed(self) {
+        if let Some(c) = &self.req.cookie {
+            c.send(NOTIFY_REMOVED);
+        }
+    }
+}
+
+/// What a send makes the caller deliver: a SIGEV_SIGNAL notification
+/// (SIGEV_THREAD's cookie is sent by the queue itself).
 pub struct Fire {
     pub owner: Arc<ThreadGroup>,
     pub signo: i32,
@@ -230,9 +273,11 @@ impl MqQueue {
     pub fn text(&self, pidns: Option<&crate::kernel::ns::PidNamespace>) -> String {
         let st = self.lock();
         let (how, signo, pid) = match &st.notify {
-            Some(n) => {
-                (n.how, if n.how == SIGEV_SIGNAL { n.signo } else { 0 }, pidns.map_or(0, |ns| n.owner_pid.nr_in(ns)))
-            }
+            Some(n) => (
+                n.req.how,
+                if n.req.how == SIGEV_SIGNAL { n.req.signo } else { 0 },
+                pidns.map_or(0, |ns| n.owner_pid.nr_in(ns)),
+            ),
             None => (0, 0, 0),
         };
         format!("QSIZE:{:<10} NOTIFY:{how:<5} SIGNO:{signo:<5} NOTIFY_PID:{pid:<6}\n", st.bytes)
@@ -354,7 +399,7 @@ impl MqQueue {
     /// notification; EBUSY when another process has one.
     pub fn set_notify(
         &self,
-        req: Option<(i32, i32, u64)>,
+        req: Option<NotifyReq>,
         owner: &Arc<ThreadGroup>,
         owner_pid: &Arc<Pid>,
     ) -> Result<(), Errno> {
@@ -363,16 +408,17 @@ impl MqQueue {
         match req {
             None => {
                 if mine {
-                    st.notify = None;
+                    if let Some(n) = st.notify.take() {
+                        n.removed();
+                    }
                     st.atime = now();
                     st.ctime = st.atime;
                 }
                 Ok(())
             }
             Some(_) if st.notify.as_ref().is_some_and(|n| n.owner.strong_count() > 0) => Err(Errno::EBUSY),
-            Some((how, signo, value)) => {
-                st.notify =
-                    Some(Notify { how, signo, value, owner: Arc::downgrade(owner), owner_pid: owner_pid.clone() });
+            Some(req) => {
+                st.notify = Some(Notify { req, owner: Arc::downgrade(owner), owner_pid: owner_pid.clone() });
                 st.atime = now();
                 st.ctime = st.atime;
                 Ok(())
@@ -385,7 +431,9 @@ impl MqQueue {
     pub fn drop_notify_of(&self, pid: &Arc<Pid>) {
         let mut st = self.lock();
         if st.notify.as_ref().is_some_and(|n| Arc::ptr_eq(&n.owner_pid, pid)) {
-            st.notify = None;
+            if let Some(n) = st.notify.take() {
+                n.removed();
+            }
         }
     }
 }
@@ -411,10 +459,14 @@ fn insert_locked(st: &mut QueueState, text: Vec<u8>, prio: u32) {
 /// __do_notify); it is removed either way.
 fn fire_locked(st: &mut QueueState) -> Option<Fire> {
     let n = st.notify.take()?;
-    if n.how != SIGEV_SIGNAL || n.signo == 0 {
+    if let Some(c) = &n.req.cookie {
+        c.send(NOTIFY_WOKENUP);
         return None;
     }
-    Some(Fire { owner: n.owner.upgrade()?, signo: n.signo, value: n.value })
+    if n.req.how != SIGEV_SIGNAL || n.req.signo == 0 {
+        return None;
+    }
+    Some(Fire { owner: n.owner.upgrade()?, signo: n.req.signo, value: n.req.value })
 }
 
 /// The names of one IPC namespace's queues.

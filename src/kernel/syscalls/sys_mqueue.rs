@@ -8,7 +8,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
-use crate::kernel::ipc::mqueue::{self, check_name, Attr, Create, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD};
+use crate::kernel::ipc::mqueue::{
+    self, check_name, Attr, Cookie, Create, NotifyReq, SIGEV_NONE, SIGEV_SIGNAL, SIGEV_THREAD,
+};
 use crate::kernel::ipc::CAP_SYS_RESOURCE;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::signal::send::{send, Origin, Target};
@@ -16,6 +18,7 @@ use crate::kernel::signal::SigInfo;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::vfs::mqueuefs::{check_attr, MqFile};
+use crate::netstack::socket::SocketFile;
 
 /// Linux's PATH_MAX, the longest name getname takes.
 const PATH_MAX: usize = 4096;
@@ -201,9 +204,9 @@ pub fn mq_timedreceive(t: &mut Task, a: &Args) -> SysResult {
     Ok(text.len() as u64)
 }
 
-/// Implements mq_notify(2). SIGEV_THREAD, which glibc serves with a
-/// netlink socket the kernel writes a cookie to, is ENOSYS (glibc's own
-/// answer when it cannot make that socket).
+/// Implements mq_notify(2). SIGEV_THREAD takes the 32-byte cookie at
+/// sigev_value and the netlink socket sigev_signo names (glibc's helper
+/// thread reads the cookie from it and runs the function).
 pub fn mq_notify(t: &mut Task, a: &Args) -> SysResult {
     let (fd, sevp) = (a[0] as i32, a[1]);
     let req = if sevp != 0 {
@@ -212,14 +215,23 @@ pub fn mq_notify(t: &mut Task, a: &Args) -> SysResult {
         let value = u64::from_ne_bytes(b[0..8].try_into().unwrap_or_default());
         let signo = i32::from_ne_bytes(b[8..12].try_into().unwrap_or_default());
         let how = i32::from_ne_bytes(b[12..16].try_into().unwrap_or_default());
+        let mut cookie = None;
         match how {
             SIGEV_NONE => {}
             SIGEV_SIGNAL if !(0..=64).contains(&signo) => return Err(Errno::EINVAL),
             SIGEV_SIGNAL => {}
-            SIGEV_THREAD => return Err(Errno::ENOSYS),
+            SIGEV_THREAD => {
+                let mut data = [0u8; mqueue::NOTIFY_COOKIE_LEN];
+                t.mem().read_bytes(value, &mut data)?;
+                let sock = t.file(signo)?;
+                if SocketFile::of(&sock)?.sock.domain() != libc::AF_NETLINK {
+                    return Err(Errno::EINVAL);
+                }
+                cookie = Some(Cookie { sock, data });
+            }
             _ => return Err(Errno::EINVAL),
         }
-        Some((how, signo, value))
+        Some(NotifyReq { how, signo, value, cookie })
     } else {
         None
     };

@@ -202,7 +202,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_mq_unlink, pmq::mq_unlink),
     full(l::SYS_mq_timedsend, pmq::mq_timedsend),
     full(l::SYS_mq_timedreceive, pmq::mq_timedreceive),
-    partial(l::SYS_mq_notify, pmq::mq_notify, "SIGEV_THREAD (glibc's netlink cookie) is ENOSYS; a notification goes at the last close of the owner's opening, not at each close by the owner"),
+    partial(l::SYS_mq_notify, pmq::mq_notify, "a notification goes at the last close of the owner's opening, not at each close by the owner; the owner's exec does not cancel it"),
     full(l::SYS_mq_getsetattr, pmq::mq_getsetattr),
     // Process identity and life.
     full(l::SYS_getpid, p::getpid),
