@@ -158,3 +158,15 @@ fn in_memory_files_are_charged_to_the_container() {
     // With 24 MiB of file held, 32 MiB more for a process does not fit.
     assert_eq!(o.stdout, "dd=1\nNo space left\npartial\nagain=0\nhog=137\n", "{o:#?}");
 }
+
+/// A System V segment is charged to the creating container for its size, as
+/// Linux's shmget charges committed memory: one past the limit is ENOMEM,
+/// and a removed one gives its charge back.
+#[test]
+fn shm_segments_are_charged_to_the_container() {
+    let w = World::new("oci-oom-shm");
+    let script = "memhog 100 shm; memhog 32 shm; memhog 32 shm";
+    let b = hog_bundle(&w, "b", &["sh", "-c", script], Some(LIMIT));
+    let o = w.husk(&["run", "-b", b.to_str().unwrap(), "s1"]);
+    assert_eq!((o.code, o.stdout.as_str()), (0, "shmget ENOMEM\nshmget ok\nshmget ok\n"), "{o:#?}");
+}

@@ -3,11 +3,14 @@
  * at a time (or in one block with `big`), writes every page, and prints
  * "touched MIB MiB"; with `hold` it then waits for a signal, keeping the
  * memory. Under a memory limit smaller than that it should be killed
- * (SIGKILL) before it prints.
+ * (SIGKILL) before it prints. `memhog MIB shm` asks for a System V segment
+ * of MIB mebibytes instead and prints "shmget ok" or "shmget ENOMEM".
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/shm.h>
 #include <unistd.h>
 
 int main(int argc, char **argv) {
@@ -18,6 +21,13 @@ int main(int argc, char **argv) {
     long mib = atol(argv[1]);
     int big = argc > 2 && strcmp(argv[2], "big") == 0;
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 2 && strcmp(argv[2], "shm") == 0) {
+        int id = shmget(IPC_PRIVATE, mib << 20, IPC_CREAT | 0600);
+        printf("shmget %s\n", id >= 0 ? "ok" : errno == ENOMEM ? "ENOMEM" : "failed");
+        if (id >= 0)
+            shmctl(id, IPC_RMID, NULL);
+        return 0;
+    }
     if (big) {
         char *p = malloc(mib << 20);
         if (!p) {

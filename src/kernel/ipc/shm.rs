@@ -20,6 +20,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use super::limits::{self, IpcLimits};
 use super::{now_secs, Caller, IdTable, IpcObject, IpcPerm, SetPerm, IPC_PRIVATE};
 use crate::kernel::errno::Errno;
+use crate::kernel::mm::account::{take_refused, Reservation};
 use crate::kernel::ns::pid::Pid;
 
 /// Smallest and largest segment, most segments, most pages in all (Linux's
@@ -66,6 +67,8 @@ pub struct Segment {
     /// and the last attachment goes.
     table: Weak<Table>,
     st: Mutex<SegState>,
+    /// Its size, charged to the creator's container (given back with it).
+    _charge: Option<Reservation>,
 }
 
 struct SegState {
@@ -219,6 +222,7 @@ impl ShmRegistry {
             // vm.nr_hugepages = 0.
             return Err(Errno::ENOMEM);
         }
+        let charge = charge_creator(pages * PAGE, flags)?;
         let (id, idx, seq) = tab.next_id(limits::count(&lim.shmmni))?;
         let memfd = new_memfd(size)?;
         let mut perm = IpcPerm::new(key, flags, &who.creds);
@@ -238,6 +242,7 @@ impl ShmRegistry {
                 lpid: None,
                 nattch: 0,
             }),
+            _charge: charge,
         });
         tab.insert(idx, seq, seg);
         Ok(id)
@@ -383,6 +388,26 @@ impl ShmRegistry {
             );
         }
         s
+    }
+}
+
+/// Linux's SHM_NORESERVE: no commit charge for the segment.
+const SHM_NORESERVE: u32 = 0o10000;
+
+/// Charges a new segment's pages to the calling task's container, as
+/// Linux's shmget charges them to committed memory: ENOMEM when they do
+/// not fit under its limit (no OOM kill: the segment is not a process's).
+fn charge_creator(bytes: u64, flags: u32) -> Result<Option<Reservation>, Errno> {
+    if flags & SHM_NORESERVE != 0 {
+        return Ok(None);
+    }
+    let Some(task) = crate::kernel::wait::current() else { return Ok(None) };
+    match Reservation::take(&task.tg.container.memory, bytes) {
+        Ok(r) => Ok(Some(r)),
+        Err(()) => {
+            take_refused();
+            Err(Errno::ENOMEM)
+        }
     }
 }
 
