@@ -24,6 +24,29 @@ pub(super) enum Pos {
     At(u64),
 }
 
+/// How a transfer is made: the RWF_* flags of preadv2/pwritev2 that
+/// change it (the plain calls use the default).
+#[derive(Clone, Copy, Default)]
+pub(super) struct Mode {
+    /// RWF_NOWAIT: a stream does not block (as with O_NONBLOCK).
+    nowait: bool,
+    /// RWF_APPEND (`Some(true)`) or RWF_NOAPPEND (`Some(false)`): whether a
+    /// write goes to the end, whatever O_APPEND says.
+    append: Option<bool>,
+    /// RWF_DSYNC/RWF_SYNC: the file is synced after the write.
+    sync: bool,
+    /// RWF_NOSIGNAL: a write to a broken pipe raises no SIGPIPE.
+    nosignal: bool,
+}
+
+impl Mode {
+    /// Whether a write to `file` goes to its end. Linux appends even for a
+    /// positioned write (pwrite) on an O_APPEND file.
+    fn appends(&self, file: &OpenFile) -> bool {
+        self.append.unwrap_or_else(|| file.appends())
+    }
+}
+
 fn pos_arg(off: u64) -> Result<Pos, Errno> {
     if (off as i64) < 0 {
         return Err(Errno::EINVAL);
@@ -63,14 +86,18 @@ pub(super) fn with_scratch<R>(len: usize, f: impl FnOnce(&mut [u8]) -> R) -> R {
 /// Reads from `file` into application memory at `addr`. For regular files
 /// it loops until `len` bytes or end of file; streams return after one read.
 pub(super) fn read_into(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
-    let r = read_into_quiet(task, file, addr, len, pos);
+    read_into_mode(task, file, addr, len, pos, Mode::default())
+}
+
+fn read_into_mode(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, mode: Mode) -> SysResult {
+    let r = read_into_quiet(task, file, addr, len, pos, mode);
     if matches!(r, Ok(n) if n > 0) {
         notify::file_event(file, notify::IN_ACCESS);
     }
     r
 }
 
-fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, mode: Mode) -> SysResult {
     // Linux's vfs_read order: the access mode, the buffer, then the file,
     // which may refuse a short read (even an empty one).
     if !file.is_readable() {
@@ -96,7 +123,7 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) 
         return write_zeros(&mem, addr, len);
     }
     if let Pos::Current = pos {
-        if let Some(r) = file.read_to_user(&mem, addr, len as usize) {
+        if let Some(r) = file.read_to_user(&mem, addr, len as usize, mode.nowait) {
             return r.map(|n| n as u64);
         }
     }
@@ -105,7 +132,7 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) 
         while done < len {
             let want = ((len - done) as usize).min(buf.len());
             let r = match pos {
-                Pos::Current => file.read(&mut buf[..want]),
+                Pos::Current => file.read_nowait(&mut buf[..want], mode.nowait),
                 Pos::At(off) => file.pread(&mut buf[..want], off + done),
             };
             let n = match r {
@@ -125,7 +152,7 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) 
 
 /// RLIMIT_FSIZE: a write to a regular file stops at the limit; a write
 /// starting at or past it fails with EFBIG and raises SIGXFSZ, as in Linux.
-fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, Errno> {
+fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos, append: bool) -> Result<u64, Errno> {
     let limit = task.rlimit(libc::RLIMIT_FSIZE);
     if limit == u64::MAX || len == 0 || !file.ops.seekable() {
         return Ok(len);
@@ -135,8 +162,8 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, 
         return Ok(len);
     }
     let at = match pos {
+        _ if append => st.size,
         Pos::At(off) => off,
-        Pos::Current if file.flags() & libc::O_APPEND as u32 != 0 => st.size,
         Pos::Current => file.position(),
     };
     if at >= limit {
@@ -154,29 +181,49 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos) -> Result<u64, 
 
 /// Writes application memory at `addr` to `file`.
 pub(super) fn write_from(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
-    let r = write_from_quiet(task, file, addr, len, pos);
+    write_from_mode(task, file, addr, len, pos, Mode::default())
+}
+
+fn write_from_mode(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, mode: Mode) -> SysResult {
+    let r = write_from_quiet(task, file, addr, len, pos, mode);
     if matches!(r, Ok(n) if n > 0) {
         notify::file_event(file, notify::IN_MODIFY);
+        if mode.sync {
+            // Linux's generic_write_sync: the data is written back before
+            // the call returns, and a failure to do so is the call's error.
+            file.ops.sync()?;
+        }
     }
     r
 }
 
-fn write_from_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos) -> SysResult {
+/// One write at `pos`: a positioned write on an appending file (O_APPEND
+/// or RWF_APPEND) goes to the end and leaves the position alone, as in Linux.
+fn write_once(file: &OpenFile, buf: &[u8], pos: Pos, mode: Mode) -> Result<usize, Errno> {
+    let append = mode.appends(file);
+    match pos {
+        Pos::Current => file.write_mode(buf, append, mode.nowait),
+        Pos::At(_) if append && file.ops.seekable() => {
+            let end = file.ops.stat()?.size;
+            file.pwrite(buf, end)
+        }
+        Pos::At(off) => file.pwrite(buf, off),
+    }
+}
+
+fn write_from_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, mode: Mode) -> SysResult {
     access_ok(addr, len)?;
-    let len = fsize_limit(task, file, len.min(MAX_RW), pos)?;
+    let len = fsize_limit(task, file, len.min(MAX_RW), pos, mode.appends(file))?;
     if len == 0 {
         // Linux still checks the file can be written.
-        return match pos {
-            Pos::Current => file.write(&[]).map(|n| n as u64),
-            Pos::At(off) => file.pwrite(&[], off).map(|n| n as u64),
-        };
+        return write_once(file, &[], pos, mode).map(|n| n as u64);
     }
     if file.discards_writes() {
         return Ok(len);
     }
     let mem = task.mem();
     if let Pos::Current = pos {
-        if let Some(r) = file.write_from_user(&mem, addr, len as usize) {
+        if let Some(r) = file.write_from_user(&mem, addr, len as usize, mode.nowait) {
             return r.map(|n| n as u64);
         }
     }
@@ -191,8 +238,8 @@ fn write_from_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos)
                 break;
             }
             let r = match pos {
-                Pos::Current => file.write(&buf[..want]),
-                Pos::At(off) => file.pwrite(&buf[..want], off + done),
+                Pos::Current => write_once(file, &buf[..want], pos, mode),
+                Pos::At(off) => write_once(file, &buf[..want], Pos::At(off + done), mode),
             };
             let n = match r {
                 Ok(n) => n,
@@ -329,13 +376,17 @@ fn read_iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno
 }
 
 /// A vectored transfer: each iovec in turn, stopping at the first short one.
-fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: bool) -> SysResult {
+fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: bool, mode: Mode) -> SysResult {
     let mut total = 0u64;
     for &(base, len) in iov {
         if len == 0 {
             continue;
         }
-        let r = if write { write_from(t, file, base, len, pos) } else { read_into(t, file, base, len, pos) };
+        let r = if write {
+            write_from_mode(t, file, base, len, pos, mode)
+        } else {
+            read_into_mode(t, file, base, len, pos, mode)
+        };
         let n = match r {
             Ok(n) => n,
             Err(e) if total == 0 => return Err(e),
@@ -356,14 +407,14 @@ fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: 
 pub fn readv(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
-    vectored(t, &f, &iov, Pos::Current, false)
+    vectored(t, &f, &iov, Pos::Current, false, Mode::default())
 }
 
 /// Implements writev(2).
 pub fn writev(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
-    let r = vectored(t, &f, &iov, Pos::Current, true);
+    let r = vectored(t, &f, &iov, Pos::Current, true, Mode::default());
     sigpipe_on_epipe(t, r)
 }
 
@@ -372,7 +423,7 @@ pub fn preadv(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
     let pos = pos_arg(a[3])?;
-    vectored(t, &f, &iov, pos, false)
+    vectored(t, &f, &iov, pos, false, Mode::default())
 }
 
 /// Implements pwritev(2).
@@ -380,7 +431,98 @@ pub fn pwritev(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
     let pos = pos_arg(a[3])?;
-    vectored(t, &f, &iov, pos, true)
+    vectored(t, &f, &iov, pos, true, Mode::default())
+}
+
+const RWF_HIPRI: u64 = 0x1;
+const RWF_DSYNC: u64 = 0x2;
+const RWF_SYNC: u64 = 0x4;
+const RWF_NOWAIT: u64 = 0x8;
+const RWF_APPEND: u64 = 0x10;
+const RWF_NOAPPEND: u64 = 0x20;
+const RWF_ATOMIC: u64 = 0x40;
+const RWF_DONTCACHE: u64 = 0x80;
+const RWF_NOSIGNAL: u64 = 0x100;
+/// The flags Linux 6.18 knows (RWF_SUPPORTED).
+const RWF_SUPPORTED: u64 = RWF_HIPRI
+    | RWF_DSYNC
+    | RWF_SYNC
+    | RWF_NOWAIT
+    | RWF_APPEND
+    | RWF_NOAPPEND
+    | RWF_ATOMIC
+    | RWF_DONTCACHE
+    | RWF_NOSIGNAL;
+
+/// Linux's kiocb_set_rw_flags: the RWF_* flags of a transfer on `file`.
+/// RWF_HIPRI only matters for polled direct I/O, which the sentry does
+/// not do; RWF_ATOMIC needs O_DIRECT atomic writes and RWF_DONTCACHE a
+/// file system with uncached buffered I/O, neither of which the sentry's
+/// files have (tmpfs refuses both too).
+fn rw_mode(file: &OpenFile, flags: u64, write: bool) -> Result<Mode, Errno> {
+    if flags & !RWF_SUPPORTED != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags & RWF_APPEND != 0 && flags & RWF_NOAPPEND != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & RWF_NOWAIT != 0 && !file.ops.nowait() {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    if flags & (RWF_ATOMIC | RWF_DONTCACHE) != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    // Reads ignore the write-side flags, as Linux's do.
+    let append = match flags & (RWF_APPEND | RWF_NOAPPEND) {
+        RWF_APPEND if write => Some(true),
+        RWF_NOAPPEND if write => Some(false),
+        _ => None,
+    };
+    Ok(Mode {
+        nowait: flags & RWF_NOWAIT != 0,
+        append,
+        sync: write && flags & (RWF_DSYNC | RWF_SYNC) != 0,
+        nosignal: flags & RWF_NOSIGNAL != 0,
+    })
+}
+
+/// preadv2(2) and pwritev2(2): offset -1 is the file position; the flags
+/// are checked only for a transfer of at least one byte, as in Linux.
+fn rw2(t: &mut Task, a: &Args, write: bool) -> SysResult {
+    let off = a[3] as i64;
+    if off < -1 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.file(a[0] as i32)?;
+    let pos = if off == -1 { Pos::Current } else { Pos::At(off as u64) };
+    if let Pos::At(_) = pos {
+        if !f.positional() {
+            return Err(Errno::ESPIPE);
+        }
+    }
+    if !(if write { f.is_writable() } else { f.is_readable() }) {
+        return Err(Errno::EBADF);
+    }
+    let iov = read_iovecs(t, a[1], a[2])?;
+    if iov.iter().all(|&(_, len)| len == 0) {
+        return Ok(0);
+    }
+    let mode = rw_mode(&f, a[5], write)?;
+    let r = vectored(t, &f, &iov, pos, write, mode);
+    if write && !mode.nosignal {
+        return sigpipe_on_epipe(t, r);
+    }
+    r
+}
+
+/// Implements preadv2(2).
+pub fn preadv2(t: &mut Task, a: &Args) -> SysResult {
+    rw2(t, a, false)
+}
+
+/// Implements pwritev2(2).
+pub fn pwritev2(t: &mut Task, a: &Args) -> SysResult {
+    rw2(t, a, true)
 }
 
 /// Implements lseek(2).

@@ -58,6 +58,8 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_writev, f::writev),
     full(l::SYS_preadv, f::preadv),
     full(l::SYS_pwritev, f::pwritev),
+    partial(l::SYS_preadv2, f::preadv2, RWV2_NOTE),
+    partial(l::SYS_pwritev2, f::pwritev2, RWV2_NOTE),
     full(l::SYS_open, n::open),
     full(l::SYS_openat, n::openat),
     partial(l::SYS_openat2, n::openat2, "RESOLVE_CACHED is EAGAIN (no lookup cache)"),
@@ -361,6 +363,11 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_sendmmsg, net_msg::sendmmsg),
     partial(l::SYS_recvmmsg, net_msg::recvmmsg, "the timeout is checked between messages only"),
 ];
+
+/// Where preadv2/pwritev2's flags differ from Linux's.
+const RWV2_NOTE: &str = "RWF_NOWAIT is served by streams and devices, EOPNOTSUPP on every file (as tmpfs; Linux \
+     serves buffered reads of disk file systems); RWF_ATOMIC and RWF_DONTCACHE are EOPNOTSUPP; files Linux serves \
+     without read_iter (some /proc files) accept every flag here";
 
 /// The note of the interval timer calls.
 /// Where inotify differs from Linux (kernel/vfs/notify.rs).

@@ -129,6 +129,9 @@ impl FileOps for DevFile {
     fn seekable(&self) -> bool {
         self.inner.seekable()
     }
+    fn nowait(&self) -> bool {
+        self.inner.nowait()
+    }
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         self.inner.host_seek(off, whence)
     }

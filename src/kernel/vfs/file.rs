@@ -29,6 +29,12 @@ pub trait FileOps: Send + Sync {
     fn write(&self, _buf: &[u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EINVAL)
     }
+    /// Whether RWF_NOWAIT transfers are served (Linux's FMODE_NOWAIT):
+    /// streams, which then do not block. Files of the sentry's memory
+    /// refuse it (EOPNOTSUPP), as tmpfs does.
+    fn nowait(&self) -> bool {
+        !self.seekable()
+    }
     /// The smallest read the file serves (an eventfd's counter, a
     /// signalfd's record): a shorter one, even of 0 bytes, is EINVAL.
     fn min_read(&self) -> usize {
@@ -254,11 +260,17 @@ impl OpenFile {
 
     /// `read(2)` at the current position.
     pub fn read(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        self.read_nowait(buf, false)
+    }
+
+    /// `read(2)` at the current position; a stream does not block when
+    /// `nowait` (RWF_NOWAIT), as with O_NONBLOCK.
+    pub fn read_nowait(&self, buf: &mut [u8], nowait: bool) -> Result<usize, Errno> {
         if !self.readable() || self.is_path_only() {
             return Err(Errno::EBADF);
         }
         if !self.ops.seekable() {
-            return self.ops.read_stream(buf, self.nonblocking());
+            return self.ops.read_stream(buf, self.nonblocking() || nowait);
         }
         let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
         let n = self.ops.read(buf, *off)?;
@@ -269,25 +281,38 @@ impl OpenFile {
 
     /// A stream read straight into application memory, if the file can
     /// do that (see `FileOps::read_stream_to_user`).
-    pub fn read_to_user(&self, mem: &dyn UserMemory, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+    /// `nowait` as for `read_nowait`.
+    pub fn read_to_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nowait: bool,
+    ) -> Option<Result<usize, Errno>> {
         if !self.readable() || self.is_path_only() {
             return Some(Err(Errno::EBADF));
         }
         if self.ops.seekable() {
             return None;
         }
-        self.ops.read_stream_to_user(mem, addr, len, self.nonblocking())
+        self.ops.read_stream_to_user(mem, addr, len, self.nonblocking() || nowait)
     }
 
     /// A stream write straight from application memory, if the file can.
-    pub fn write_from_user(&self, mem: &dyn UserMemory, addr: u64, len: usize) -> Option<Result<usize, Errno>> {
+    pub fn write_from_user(
+        &self,
+        mem: &dyn UserMemory,
+        addr: u64,
+        len: usize,
+        nowait: bool,
+    ) -> Option<Result<usize, Errno>> {
         if !self.writable() || self.is_path_only() {
             return Some(Err(Errno::EBADF));
         }
         if self.ops.seekable() {
             return None;
         }
-        self.ops.write_stream_from_user(mem, addr, len, self.nonblocking())
+        self.ops.write_stream_from_user(mem, addr, len, self.nonblocking() || nowait)
     }
 
     /// True when writes may succeed without their data being read: the
@@ -304,6 +329,12 @@ impl OpenFile {
     /// True if the description was opened for writing.
     pub fn is_writable(&self) -> bool {
         self.writable() && !self.is_path_only()
+    }
+
+    /// Whether positioned I/O works (Linux's FMODE_PREAD): seekable files,
+    /// and host descriptors the host can position.
+    pub fn positional(&self) -> bool {
+        self.ops.seekable() || self.ops.host_pread(&mut [], 0).is_some_and(|r| r != Err(Errno::ESPIPE))
     }
 
     /// `pread(2)`.
@@ -329,16 +360,28 @@ impl OpenFile {
         }
     }
 
+    /// Whether the description has O_APPEND.
+    pub fn appends(&self) -> bool {
+        self.flags() & libc::O_APPEND as u32 != 0
+    }
+
     /// `write(2)` at the current position (or the end, with `O_APPEND`).
     pub fn write(&self, buf: &[u8]) -> Result<usize, Errno> {
+        self.write_mode(buf, self.appends(), false)
+    }
+
+    /// `write(2)` at the current position, or at the end when `append`
+    /// (O_APPEND, or pwritev2's RWF_APPEND/RWF_NOAPPEND), moving the
+    /// position past the data; a stream does not block when `nowait`.
+    pub fn write_mode(&self, buf: &[u8], append: bool, nowait: bool) -> Result<usize, Errno> {
         if !self.writable() || self.is_path_only() {
             return Err(Errno::EBADF);
         }
         if !self.ops.seekable() {
-            return self.ops.write_stream(buf, self.nonblocking());
+            return self.ops.write_stream(buf, self.nonblocking() || nowait);
         }
         let mut off = self.offset.lock().unwrap_or_else(|e| e.into_inner());
-        if self.flags() & libc::O_APPEND as u32 != 0 {
+        if append {
             *off = self.ops.stat()?.size;
         }
         let n = self.ops.write(buf, *off)?;

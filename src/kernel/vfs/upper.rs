@@ -416,6 +416,9 @@ impl FileOps for DeviceHandle {
     fn seekable(&self) -> bool {
         true
     }
+    fn nowait(&self) -> bool {
+        true
+    }
     fn discards_writes(&self) -> bool {
         self.kind == DevKind::Null
     }

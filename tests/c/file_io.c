@@ -1,0 +1,184 @@
+/*
+ * File I/O calls beyond read/write: preadv2/pwritev2 and their RWF_*
+ * flags, sync_file_range, readahead, fadvise64, the old getdents, dnotify
+ * (fcntl F_NOTIFY) and membarrier. Runs natively and under husk; both must
+ * print the same lines (tests/vfs_file_io.rs). Regular-file checks use
+ * memfds, which are tmpfs files natively and memory files under husk, so
+ * the file system under /tmp does not change the answers.
+ */
+#include "vfs_test.h"
+
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#ifndef RWF_HIPRI
+#define RWF_HIPRI 0x1
+#define RWF_DSYNC 0x2
+#define RWF_SYNC 0x4
+#define RWF_NOWAIT 0x8
+#define RWF_APPEND 0x10
+#endif
+#define X_RWF_NOAPPEND 0x20
+#define X_RWF_ATOMIC 0x40
+#define X_RWF_DONTCACHE 0x80
+#define X_RWF_NOSIGNAL 0x100
+
+/* The raw calls: glibc's wrappers fall back to other calls for some flags. */
+static long rv2(int fd, void *buf, size_t len, long off, long flags) {
+    struct iovec v = {buf, len};
+    return syscall(SYS_preadv2, fd, &v, 1, off, 0L, flags);
+}
+
+static long wv2(int fd, const char *s, long off, long flags) {
+    struct iovec v = {(void *)s, strlen(s)};
+    return syscall(SYS_pwritev2, fd, &v, 1, off, 0L, flags);
+}
+
+/* The whole content of `fd` as a string (position untouched). */
+static const char *content(int fd) {
+    static char buf[256];
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    buf[n < 0 ? 0 : n] = 0;
+    return buf;
+}
+
+static int mfd(const char *init, int extra_flags) {
+    int fd = memfd_create("rwv2", 0);
+    if (write(fd, init, strlen(init)) < 0)
+        return -1;
+    if (extra_flags) {
+        fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | extra_flags);
+    }
+    return fd;
+}
+
+static volatile sig_atomic_t sigpipes;
+static void on_sigpipe(int sig) {
+    (void)sig;
+    sigpipes++;
+}
+
+static void g_rwv2(void) {
+    char b[64];
+    int fd = mfd("hello world", 0);
+    lseek(fd, 6, SEEK_SET);
+    memset(b, 0, sizeof b);
+    expect_ret("read-at-position", rv2(fd, b, 5, -1, 0), errno, 5, 0);
+    expect("read-at-position-data", strcmp(b, "world") == 0, "%s", b);
+    expect("read-advances", lseek(fd, 0, SEEK_CUR) == 11, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    memset(b, 0, sizeof b);
+    expect_ret("read-at-offset", rv2(fd, b, 4, 1, 0), errno, 4, 0);
+    expect("read-at-offset-data", strcmp(b, "ello") == 0, "%s", b);
+    expect("read-at-offset-keeps-position", lseek(fd, 0, SEEK_CUR) == 11, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    lseek(fd, 0, SEEK_SET);
+    expect_ret("write-at-position", wv2(fd, "HE", -1, 0), errno, 2, 0);
+    expect("write-at-position-data", strcmp(content(fd), "HEllo world") == 0, "%s", content(fd));
+    expect("write-advances", lseek(fd, 0, SEEK_CUR) == 2, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+
+    /* Errors, in Linux's order. */
+    EXPECT_ERR("offset-below-minus-one", rv2(999, b, 1, -2, 0), EINVAL);
+    EXPECT_ERR("bad-fd", rv2(999, b, 1, 0, 0), EBADF);
+    EXPECT_ERR("unknown-flag", rv2(fd, b, 1, 0, 0x10000), EOPNOTSUPP);
+    EXPECT_ERR("unknown-flag-write", wv2(fd, "x", 0, 0x10000), EOPNOTSUPP);
+    expect_ret("unknown-flag-empty-transfer", rv2(fd, b, 0, 0, 0x10000), errno, 0, 0);
+    EXPECT_ERR("append-and-noappend", wv2(fd, "x", 0, RWF_APPEND | X_RWF_NOAPPEND), EINVAL);
+    EXPECT_ERR("append-and-noappend-read", rv2(fd, b, 1, 0, RWF_APPEND | X_RWF_NOAPPEND), EINVAL);
+    EXPECT_ERR("atomic-read", rv2(fd, b, 1, 0, X_RWF_ATOMIC), EOPNOTSUPP);
+    EXPECT_ERR("atomic-write-buffered", wv2(fd, "x", 0, X_RWF_ATOMIC), EOPNOTSUPP);
+    EXPECT_ERR("dontcache-tmpfs", rv2(fd, b, 1, 0, X_RWF_DONTCACHE), EOPNOTSUPP);
+    EXPECT_ERR("nowait-tmpfs-read", rv2(fd, b, 1, 0, RWF_NOWAIT), EOPNOTSUPP);
+    EXPECT_ERR("nowait-tmpfs-write", wv2(fd, "x", 0, RWF_NOWAIT), EOPNOTSUPP);
+    expect_ret("hipri", rv2(fd, b, 2, 0, RWF_HIPRI), errno, 2, 0);
+    expect_ret("dsync-write", wv2(fd, "h", 0, RWF_DSYNC), errno, 1, 0);
+    expect_ret("sync-write", wv2(fd, "H", 0, RWF_SYNC), errno, 1, 0);
+    expect_ret("sync-read", rv2(fd, b, 2, 0, RWF_SYNC | RWF_DSYNC), errno, 2, 0);
+    int wo = open("/dev/null", O_WRONLY);
+    EXPECT_ERR("read-write-only-bad-flag", rv2(wo, b, 1, 0, 0x10000), EBADF);
+    close(wo);
+    int dir = open(".", O_RDONLY | O_DIRECTORY);
+    EXPECT_ERR("read-directory", rv2(dir, b, 1, -1, 0), EISDIR);
+    close(dir);
+    close(fd);
+
+    /* RWF_APPEND / RWF_NOAPPEND and O_APPEND. */
+    fd = mfd("abc", 0);
+    lseek(fd, 1, SEEK_SET);
+    expect_ret("append-at-offset", wv2(fd, "XY", 0, RWF_APPEND), errno, 2, 0);
+    expect("append-at-offset-data", strcmp(content(fd), "abcXY") == 0, "%s", content(fd));
+    expect("append-at-offset-keeps-position", lseek(fd, 0, SEEK_CUR) == 1, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    expect_ret("append-at-position", wv2(fd, "Z", -1, RWF_APPEND), errno, 1, 0);
+    expect("append-at-position-data", strcmp(content(fd), "abcXYZ") == 0, "%s", content(fd));
+    expect("append-at-position-moves", lseek(fd, 0, SEEK_CUR) == 6, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    close(fd);
+    fd = mfd("abc", O_APPEND);
+    expect_ret("pwrite-o-append", pwrite(fd, "1", 1, 0), errno, 1, 0);
+    expect("pwrite-o-append-appends", strcmp(content(fd), "abc1") == 0, "%s", content(fd));
+    expect_ret("noappend-at-offset", wv2(fd, "2", 0, X_RWF_NOAPPEND), errno, 1, 0);
+    expect("noappend-at-offset-data", strcmp(content(fd), "2bc1") == 0, "%s", content(fd));
+    lseek(fd, 1, SEEK_SET);
+    expect_ret("noappend-at-position", wv2(fd, "3", -1, X_RWF_NOAPPEND), errno, 1, 0);
+    expect("noappend-at-position-data", strcmp(content(fd), "23c1") == 0, "%s", content(fd));
+    expect("noappend-at-position-moves", lseek(fd, 0, SEEK_CUR) == 2, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    expect_ret("o-append-at-position", wv2(fd, "4", -1, 0), errno, 1, 0);
+    expect("o-append-at-position-data", strcmp(content(fd), "23c14") == 0, "%s", content(fd));
+    close(fd);
+
+    /* Pipes and sockets: no offsets; RWF_NOWAIT does not block. */
+    int p[2];
+    if (pipe(p) != 0)
+        return;
+    EXPECT_ERR("pipe-offset", rv2(p[0], b, 1, 0, 0), ESPIPE);
+    EXPECT_ERR("pipe-offset-bad-flag", rv2(p[0], b, 1, 5, 0x10000), ESPIPE);
+    EXPECT_ERR("pipe-offset-write", wv2(p[1], "x", 0, 0), ESPIPE);
+    EXPECT_ERR("pipe-nowait-empty", rv2(p[0], b, 1, -1, RWF_NOWAIT), EAGAIN);
+    expect_ret("pipe-nowait-write", wv2(p[1], "xyz", -1, RWF_NOWAIT), errno, 3, 0);
+    expect_ret("pipe-nowait-read", rv2(p[0], b, 8, -1, RWF_NOWAIT), errno, 3, 0);
+    EXPECT_ERR("pipe-dontcache", wv2(p[1], "x", -1, X_RWF_DONTCACHE), EOPNOTSUPP);
+    expect_ret("pipe-append-flag", wv2(p[1], "q", -1, RWF_APPEND | RWF_DSYNC), errno, 1, 0);
+    /* A full pipe: RWF_NOWAIT gives EAGAIN instead of blocking. */
+    fcntl(p[1], F_SETFL, O_NONBLOCK);
+    while (write(p[1], b, sizeof b) > 0)
+        ;
+    fcntl(p[1], F_SETFL, 0);
+    EXPECT_ERR("pipe-nowait-write-full", wv2(p[1], "x", -1, RWF_NOWAIT), EAGAIN);
+    close(p[0]);
+    close(p[1]);
+
+    struct sigaction sa = {.sa_handler = on_sigpipe};
+    sigaction(SIGPIPE, &sa, NULL);
+    if (pipe(p) != 0)
+        return;
+    close(p[0]);
+    sigpipes = 0;
+    EXPECT_ERR("nosignal-epipe", wv2(p[1], "x", -1, X_RWF_NOSIGNAL), EPIPE);
+    expect("nosignal-no-sigpipe", sigpipes == 0, "%d", (int)sigpipes);
+    EXPECT_ERR("epipe", wv2(p[1], "x", -1, 0), EPIPE);
+    expect("epipe-sigpipe", sigpipes == 1, "%d", (int)sigpipes);
+    close(p[1]);
+    signal(SIGPIPE, SIG_DFL);
+
+    int s[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
+        return;
+    EXPECT_ERR("socket-nowait-empty", rv2(s[0], b, 1, -1, RWF_NOWAIT), EAGAIN);
+    expect_ret("socket-write", wv2(s[1], "hi", -1, 0), errno, 2, 0);
+    expect_ret("socket-nowait-read", rv2(s[0], b, 8, -1, RWF_NOWAIT), errno, 2, 0);
+    EXPECT_ERR("socket-offset", rv2(s[0], b, 1, 0, 0), ESPIPE);
+    close(s[0]);
+    close(s[1]);
+
+    int null = open("/dev/null", O_RDWR);
+    expect_ret("devnull-nowait-read", rv2(null, b, 1, -1, RWF_NOWAIT), errno, 0, 0);
+    expect_ret("devnull-nowait-write", wv2(null, "abc", -1, RWF_NOWAIT), errno, 3, 0);
+    close(null);
+}
+
+static const struct test_group groups[] = {
+    {"rwv2", g_rwv2},
+};
+
+int main(int argc, char **argv) {
+    scratch_init();
+    return RUN_GROUPS(argc, argv, groups);
+}
