@@ -174,8 +174,73 @@ static void g_rwv2(void) {
     close(null);
 }
 
+/* sync_file_range, readahead and fadvise64 on each kind of file. */
+static void g_sync(void) {
+    int m = mfd("abc", 0);
+    put_file("f", "data");
+    int wo = open("f", O_WRONLY);
+    int ro = open("f", O_RDONLY);
+    int pa = open("f", O_PATH);
+    int dir = open(".", O_RDONLY | O_DIRECTORY);
+    int host = open("/etc/passwd", O_RDONLY); /* the host's file under husk too */
+    int p[2], s[2];
+    if (pipe(p) != 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, s) != 0)
+        return;
+    int null = open("/dev/null", O_RDWR);
+#define SFR(fd, off, len, fl) syscall(SYS_sync_file_range, fd, (long)(off), (long)(len), (long)(fl))
+    EXPECT_OK("sfr-memfd", SFR(m, 0, 100, 7));
+    EXPECT_OK("sfr-memfd-whole", SFR(m, 0, 0, 2));
+    EXPECT_OK("sfr-flags-upper-half-ignored", SFR(m, 0, 100, 0x100000000L));
+    EXPECT_ERR("sfr-bad-flag", SFR(m, 0, 100, 8), EINVAL);
+    EXPECT_ERR("sfr-negative-offset", SFR(m, -1, 100, 0), EINVAL);
+    EXPECT_ERR("sfr-negative-length", SFR(m, 0, -1, 0), EINVAL);
+    EXPECT_ERR("sfr-overflow", SFR(m, 0x7fffffffffffff00L, 0x1000, 0), EINVAL);
+    EXPECT_ERR("sfr-pipe", SFR(p[0], 0, 1, 0), ESPIPE);
+    EXPECT_ERR("sfr-pipe-bad-flag", SFR(p[0], 0, 1, 8), EINVAL);
+    EXPECT_ERR("sfr-socket", SFR(s[0], 0, 1, 0), ESPIPE);
+    EXPECT_ERR("sfr-char-device", SFR(null, 0, 1, 2), ESPIPE);
+    EXPECT_OK("sfr-directory", SFR(dir, 0, 1, 7));
+    EXPECT_ERR("sfr-o-path", SFR(pa, 0, 1, 7), EBADF);
+    EXPECT_OK("sfr-write-only", SFR(wo, 0, 0, 7));
+    EXPECT_OK("sfr-read-only", SFR(ro, 0, 0, 7));
+    EXPECT_OK("sfr-host-file", SFR(host, 0, 0, 7));
+    EXPECT_ERR("sfr-bad-fd", SFR(999, 0, 0, 8), EBADF);
+#undef SFR
+#define RA(fd, off, len) syscall(SYS_readahead, fd, (long)(off), (long)(len))
+    EXPECT_OK("ra-memfd", RA(m, 0, 100));
+    EXPECT_OK("ra-negative-offset", RA(m, -5, 100));
+    EXPECT_ERR("ra-huge-count", RA(m, 0, -1), EINVAL);
+    EXPECT_OK("ra-file", RA(ro, 0, 100));
+    EXPECT_OK("ra-host-file", RA(host, 0, 4096));
+    EXPECT_ERR("ra-write-only", RA(wo, 0, 100), EBADF);
+    EXPECT_ERR("ra-o-path", RA(pa, 0, 100), EBADF);
+    EXPECT_ERR("ra-directory", RA(dir, 0, 100), EINVAL);
+    EXPECT_ERR("ra-pipe", RA(p[0], 0, 100), EINVAL);
+    EXPECT_ERR("ra-socket", RA(s[0], 0, 100), EINVAL);
+    EXPECT_ERR("ra-char-device", RA(null, 0, 100), EINVAL);
+    EXPECT_ERR("ra-bad-fd", RA(999, 0, 100), EBADF);
+#undef RA
+#define FA(fd, off, len, adv) syscall(SYS_fadvise64, fd, (long)(off), (long)(len), (long)(adv))
+    EXPECT_OK("fa-memfd", FA(m, 0, 100, POSIX_FADV_WILLNEED));
+    EXPECT_OK("fa-noreuse", FA(m, 0, 100, POSIX_FADV_NOREUSE));
+    EXPECT_ERR("fa-bad-advice", FA(m, 0, 100, 6), EINVAL);
+    EXPECT_ERR("fa-negative-length", FA(m, 0, -1, POSIX_FADV_WILLNEED), EINVAL);
+    EXPECT_OK("fa-negative-offset", FA(m, -1, 1, POSIX_FADV_WILLNEED));
+    EXPECT_ERR("fa-pipe", FA(p[0], 0, 100, POSIX_FADV_WILLNEED), ESPIPE);
+    EXPECT_ERR("fa-pipe-bad-advice", FA(p[0], 0, 100, 9), ESPIPE);
+    EXPECT_OK("fa-socket", FA(s[0], 0, 100, POSIX_FADV_WILLNEED));
+    EXPECT_ERR("fa-socket-bad-advice", FA(s[0], 0, 100, 9), EINVAL);
+    EXPECT_OK("fa-directory", FA(dir, 0, 100, POSIX_FADV_WILLNEED));
+    EXPECT_OK("fa-char-device", FA(null, 0, 100, POSIX_FADV_DONTNEED));
+    EXPECT_OK("fa-write-only", FA(wo, 0, 100, POSIX_FADV_DONTNEED));
+    EXPECT_OK("fa-host-file", FA(host, 0, 0, POSIX_FADV_SEQUENTIAL));
+    EXPECT_ERR("fa-o-path", FA(pa, 0, 100, POSIX_FADV_WILLNEED), EBADF);
+#undef FA
+}
+
 static const struct test_group groups[] = {
     {"rwv2", g_rwv2},
+    {"sync", g_sync},
 };
 
 int main(int argc, char **argv) {

@@ -598,6 +598,43 @@ pub fn fadvise64(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
+/// Implements sync_file_range(2): Linux's checks, then host files write
+/// the range back on the host; files in the sentry's memory have nothing
+/// to write.
+pub fn sync_file_range(t: &mut Task, a: &Args) -> SysResult {
+    const VALID: u32 = 1 | 2 | 4; // WAIT_BEFORE, WRITE, WAIT_AFTER
+    let (off, len, flags) = (a[1] as i64, a[2] as i64, a[3] as u32);
+    let f = t.file(a[0] as i32)?;
+    if f.is_path_only() {
+        return Err(Errno::EBADF);
+    }
+    if flags & !VALID != 0 || off < 0 || len < 0 || off.checked_add(len).is_none() {
+        return Err(Errno::EINVAL);
+    }
+    let kind = f.ops.stat()?.file_type();
+    if ![libc::S_IFREG, libc::S_IFBLK, libc::S_IFDIR, libc::S_IFLNK].contains(&kind) {
+        return Err(Errno::ESPIPE);
+    }
+    f.ops.sync_range(off as u64, len as u64, flags)?;
+    Ok(0)
+}
+
+/// Implements readahead(2): the checks are Linux's; there is no page
+/// cache of the sentry's own to fill (host files are the host's to read).
+pub fn readahead(t: &mut Task, a: &Args) -> SysResult {
+    let f = t.file(a[0] as i32)?;
+    if !f.is_readable() {
+        return Err(Errno::EBADF);
+    }
+    let kind = f.ops.stat()?.file_type();
+    // Only files with a page cache can read ahead; the count is a loff_t
+    // to fadvise(WILLNEED), which refuses a negative length.
+    if (kind != libc::S_IFREG && kind != libc::S_IFBLK) || (a[2] as i64) < 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(0)
+}
+
 /// Implements fallocate(2).
 pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
     let (mode, off, len) = (a[1] as i32, a[2] as i64, a[3] as i64);

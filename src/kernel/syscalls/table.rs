@@ -107,6 +107,8 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_truncate, n::truncate),
     full(l::SYS_fallocate, f::fallocate),
     full(l::SYS_fadvise64, f::fadvise64),
+    full(l::SYS_sync_file_range, f::sync_file_range),
+    full(l::SYS_readahead, f::readahead),
     full(l::SYS_fsync, f::fsync),
     full(l::SYS_sync, f::sync),
     full(l::SYS_syncfs, f::syncfs),

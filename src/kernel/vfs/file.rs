@@ -125,6 +125,12 @@ pub trait FileOps: Send + Sync {
     fn sync(&self) -> Result<(), Errno> {
         Ok(())
     }
+    /// Writes back the range `off..off+len` (`len` 0: to the end) as
+    /// sync_file_range(2) with `flags` asks; nothing to do for files that
+    /// live in the sentry's memory.
+    fn sync_range(&self, _off: u64, _len: u64, _flags: u32) -> Result<(), Errno> {
+        Ok(())
+    }
     /// A new, independent opening of the same file with `open(2)` flags
     /// (the target of a `/proc/<pid>/fd/N` magic link); `None` when the
     /// file can only be reopened by its path.

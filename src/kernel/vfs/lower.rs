@@ -231,6 +231,14 @@ impl FileOps for HostFile {
         }
         Ok(())
     }
+    fn sync_range(&self, off: u64, len: u64, flags: u32) -> Result<(), Errno> {
+        // SAFETY: sync_file_range on a descriptor we hold; no memory is passed.
+        let r = unsafe { libc::sync_file_range(self.fd.as_raw_fd(), off as i64, len as i64, flags) };
+        if r < 0 {
+            return Err(Errno::last());
+        }
+        Ok(())
+    }
     fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
         let acc = flags as i32 & libc::O_ACCMODE;
         if acc != libc::O_RDONLY && !self.writable {
