@@ -22,4 +22,5 @@ macro_rules! groups {
 groups! { "file_io":
     preadv2_pwritev2_flags => "rwv2",
     sync_file_range_readahead_fadvise => "sync",
+    old_getdents => "getdents",
 }

@@ -238,9 +238,118 @@ static void g_sync(void) {
 #undef FA
 }
 
+struct old_dirent {
+    unsigned long d_ino;
+    unsigned long d_off;
+    unsigned short d_reclen;
+    char d_name[];
+};
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Lists directory `fd` from its position with getdents (old) or
+ * getdents64 in calls of `cap` bytes, into sorted "name:type" strings
+ * joined by spaces; checks each record's layout. Returns the entry count,
+ * -errno of a failing call, or -1000 for a malformed record. */
+static int list_dir(int fd, int old, size_t cap, char *out, size_t outcap) {
+    char buf[8192] __attribute__((aligned(8)));
+    char *names[256];
+    int n = 0;
+    for (;;) {
+        long got = syscall(old ? SYS_getdents : SYS_getdents64, fd, buf, (long)cap);
+        if (got < 0)
+            return -errno;
+        if (got == 0)
+            break;
+        for (long at = 0; at < got;) {
+            unsigned short reclen;
+            const char *name;
+            unsigned char type;
+            if (old) {
+                struct old_dirent *d = (struct old_dirent *)(buf + at);
+                reclen = d->d_reclen;
+                name = d->d_name;
+                type = (unsigned char)buf[at + reclen - 1];
+            } else {
+                struct dirent64 *d = (struct dirent64 *)(buf + at);
+                reclen = d->d_reclen;
+                name = d->d_name;
+                type = d->d_type;
+            }
+            size_t want = old ? (18 + strlen(name) + 2 + 7) & ~7UL : (19 + strlen(name) + 1 + 7) & ~7UL;
+            if (reclen != want || n == 256)
+                return -1000;
+            names[n] = malloc(strlen(name) + 8);
+            sprintf(names[n++], "%s:%d", name, type);
+            at += reclen;
+        }
+    }
+    qsort(names, n, sizeof names[0], cmp_str);
+    size_t len = 0;
+    out[0] = 0;
+    for (int i = 0; i < n; i++) {
+        len += snprintf(out + len, len < outcap ? outcap - len : 0, "%s%s", i ? " " : "", names[i]);
+        free(names[i]);
+    }
+    return n;
+}
+
+static void g_getdents(void) {
+    mkdir("d", 0755);
+    char path[64];
+    for (int i = 1; i <= 40; i++) {
+        snprintf(path, sizeof path, "d/%.*s", i, "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFGH");
+        put_file(path, "x");
+    }
+    mkdir("d/sub", 0755);
+    if (symlink("target", "d/link") != 0 || mkfifo("d/fifo", 0644) != 0)
+        printf("setup: %s\n", errno_name(errno));
+
+    static char want[8192], got[8192];
+    int fd = open("d", O_RDONLY | O_DIRECTORY);
+    int n64 = list_dir(fd, 0, sizeof want, want, sizeof want);
+    expect("getdents64-count", n64 == 45, "%d", n64);
+    lseek(fd, 0, SEEK_SET);
+    int n = list_dir(fd, 1, 8192, got, sizeof got);
+    expect("getdents-count", n == 45, "%d", n);
+    expect("getdents-same-entries", strcmp(got, want) == 0, "%s", got);
+    expect("getdents-types", strstr(got, "sub:4") && strstr(got, "link:10") && strstr(got, "fifo:1") &&
+                                 strstr(got, "a:8") && strstr(got, ".:4") && strstr(got, "..:4"), "%s", got);
+    lseek(fd, 0, SEEK_SET);
+    n = list_dir(fd, 1, 80, got, sizeof got);
+    expect("getdents-small-buffer", n == 45 && strcmp(got, want) == 0, "%d %s", n, got);
+    expect_ret("getdents-at-end", syscall(SYS_getdents, fd, got, 4096L), errno, 0, 0);
+
+    /* d_off: where the next call goes on, through lseek. */
+    lseek(fd, 0, SEEK_SET);
+    char buf[4096] __attribute__((aligned(8)));
+    long len = syscall(SYS_getdents, fd, buf, 200L);
+    struct old_dirent *first = (struct old_dirent *)buf;
+    lseek(fd, (off_t)first->d_off, SEEK_SET);
+    n = list_dir(fd, 1, 4096, got, sizeof got);
+    expect("getdents-d-off-resumes", len > 0 && n == 44, "%ld %d", len, n);
+
+    lseek(fd, 0, SEEK_SET);
+    EXPECT_ERR("getdents-buffer-too-small", syscall(SYS_getdents, fd, buf, 20L), EINVAL);
+    EXPECT_ERR("getdents-zero-buffer", syscall(SYS_getdents, fd, buf, 0L), EINVAL);
+    EXPECT_ERR("getdents64-buffer-too-small", syscall(SYS_getdents64, fd, buf, 20L), EINVAL);
+    EXPECT_ERR("getdents-bad-buffer", syscall(SYS_getdents, fd, (void *)8, 4096L), EFAULT);
+    EXPECT_ERR("getdents-bad-fd", syscall(SYS_getdents, 999, buf, 4096L), EBADF);
+    int file = open("d/a", O_RDONLY);
+    EXPECT_ERR("getdents-not-directory", syscall(SYS_getdents, file, buf, 4096L), ENOTDIR);
+    int pa = open("d", O_PATH);
+    EXPECT_ERR("getdents-o-path", syscall(SYS_getdents, pa, buf, 4096L), EBADF);
+    close(pa);
+    close(file);
+    close(fd);
+}
+
 static const struct test_group groups[] = {
     {"rwv2", g_rwv2},
     {"sync", g_sync},
+    {"getdents", g_getdents},
 };
 
 int main(int argc, char **argv) {

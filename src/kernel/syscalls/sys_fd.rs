@@ -1,4 +1,4 @@
-//! Calls on descriptors themselves: close, dup, fcntl, ioctl, getdents64.
+//! Calls on descriptors themselves: close, dup, fcntl, ioctl, getdents.
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
@@ -235,8 +235,45 @@ pub fn ioctl(t: &mut Task, a: &Args) -> SysResult {
     }
 }
 
-/// Implements getdents64(2).
-pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
+/// The record format of a getdents call.
+#[derive(Clone, Copy)]
+enum Dirent {
+    /// `struct linux_dirent64`: ino, off, reclen, type, name.
+    Long,
+    /// The old `struct linux_dirent`: ino, off, reclen, name, and the type
+    /// in the record's last byte.
+    Old,
+}
+
+impl Dirent {
+    fn reclen(self, name: &[u8]) -> usize {
+        match self {
+            Dirent::Long => (19 + name.len() + 1).next_multiple_of(8),
+            Dirent::Old => (18 + name.len() + 2).next_multiple_of(8),
+        }
+    }
+
+    /// Appends the record of `e`, whose next entry is at index `next`.
+    fn encode(self, e: &crate::kernel::vfs::file::DirEntry, next: u64, out: &mut Vec<u8>) {
+        let reclen = self.reclen(&e.name);
+        let start = out.len();
+        out.extend_from_slice(&e.ino.to_ne_bytes());
+        out.extend_from_slice(&next.to_ne_bytes());
+        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
+        if let Dirent::Long = self {
+            out.push(e.kind);
+        }
+        out.extend_from_slice(&e.name);
+        out.resize(start + reclen, 0);
+        if let Dirent::Old = self {
+            out[start + reclen - 1] = e.kind;
+        }
+    }
+}
+
+/// getdents and getdents64: as many whole records as fit in the buffer;
+/// EINVAL when not even the first does.
+fn getdents_as(t: &mut Task, a: &Args, format: Dirent) -> SysResult {
     let f = t.file(a[0] as i32)?;
     if f.is_path_only() {
         return Err(Errno::EBADF);
@@ -249,18 +286,11 @@ pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
     let mut out = Vec::with_capacity(cap.min(1 << 16));
     let mut used = 0u64;
     for e in &entries {
-        let reclen = (19 + e.name.len() + 1).next_multiple_of(8);
-        if out.len() + reclen > cap {
+        if out.len() + format.reclen(&e.name) > cap {
             break;
         }
-        let next = pos + used + 1;
         // d_off: where the next entry starts (the index after this one).
-        out.extend_from_slice(&e.ino.to_ne_bytes());
-        out.extend_from_slice(&(next as i64).to_ne_bytes());
-        out.extend_from_slice(&(reclen as u16).to_ne_bytes());
-        out.push(e.kind);
-        out.extend_from_slice(&e.name);
-        out.resize(out.len() + reclen - 19 - e.name.len(), 0);
+        format.encode(e, pos + used + 1, &mut out);
         used += 1;
     }
     if used == 0 && !entries.is_empty() {
@@ -269,4 +299,14 @@ pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
     t.mem().write_bytes(a[1], &out)?;
     f.set_position(pos + used);
     Ok(out.len() as u64)
+}
+
+/// Implements getdents64(2).
+pub fn getdents64(t: &mut Task, a: &Args) -> SysResult {
+    getdents_as(t, a, Dirent::Long)
+}
+
+/// Implements getdents(2), the old record format.
+pub fn getdents(t: &mut Task, a: &Args) -> SysResult {
+    getdents_as(t, a, Dirent::Old)
 }

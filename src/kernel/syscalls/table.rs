@@ -81,6 +81,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_readlink, n::readlink),
     full(l::SYS_readlinkat, n::readlinkat),
     full(l::SYS_getdents64, d::getdents64),
+    full(l::SYS_getdents, d::getdents),
     partial(l::SYS_ioctl, d::ioctl, "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere"),
     partial(
         l::SYS_fcntl,
