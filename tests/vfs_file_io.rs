@@ -23,4 +23,5 @@ groups! { "file_io":
     preadv2_pwritev2_flags => "rwv2",
     sync_file_range_readahead_fadvise => "sync",
     old_getdents => "getdents",
+    dnotify_fcntl_f_notify => "dnotify",
 }

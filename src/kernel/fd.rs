@@ -28,9 +28,11 @@ impl FdTable {
     }
 
     /// A descriptor of `file` was closed: the POSIX record locks this
-    /// table holds on the file go away (called without the table's lock).
+    /// table holds on the file go away, and its dnotify mark (called
+    /// without the table's lock).
     fn closed(&self, file: &OpenFile) {
         crate::kernel::vfs::lock::release_posix(self as *const FdTable as usize, file);
+        crate::kernel::vfs::dnotify::flush(self as *const FdTable as usize, file);
     }
 
     /// The file behind `fd`.

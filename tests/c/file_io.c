@@ -8,6 +8,7 @@
  */
 #include "vfs_test.h"
 
+#include <poll.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -346,10 +347,207 @@ static void g_getdents(void) {
     close(fd);
 }
 
+/* Takes every pending `sig` (blocked by the caller): how many, and the
+ * record of the last as "code/fd/band" in `last`. */
+static int take_signals(int sig, char *last, size_t cap) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, sig);
+    struct timespec zero = {0, 0};
+    siginfo_t si;
+    int n = 0;
+    snprintf(last, cap, "none");
+    while (sigtimedwait(&set, &si, &zero) == sig) {
+        n++;
+        if (si.si_code == SI_KERNEL)
+            snprintf(last, cap, "kernel");
+        else
+            snprintf(last, cap, "code=%d fd=%d band=%lx", si.si_code, si.si_fd, (long)si.si_band);
+    }
+    return n;
+}
+
+/* `what` (a shell-ish action) must raise exactly `want` signals `sig`. */
+#define EXPECT_SIGNALS(name, sig, want)                                       \
+    do {                                                                      \
+        char last_[96];                                                       \
+        int n_ = take_signals(sig, last_, sizeof last_);                      \
+        expect(name, n_ == (want), "%d signals (last %s), want %d", n_, last_, (want)); \
+    } while (0)
+
+static void g_dnotify(void) {
+    sigset_t block;
+    sigemptyset(&block);
+    sigaddset(&block, SIGIO);
+    sigaddset(&block, SIGRTMIN);
+    sigaddset(&block, SIGUSR1);
+    sigprocmask(SIG_BLOCK, &block, NULL);
+    mkdir("d", 0755);
+    put_file("d/f", "data");
+    put_file("plain", "x");
+    char last[96];
+
+    int file = open("plain", O_RDONLY);
+    EXPECT_ERR("not-directory", fcntl(file, F_NOTIFY, DN_CREATE), ENOTDIR);
+    EXPECT_OK("remove-on-file", fcntl(file, F_NOTIFY, 0));
+    EXPECT_OK("remove-multishot-only-on-file", fcntl(file, F_NOTIFY, DN_MULTISHOT));
+    close(file);
+    int pa = open("d", O_PATH);
+    EXPECT_ERR("o-path", fcntl(pa, F_NOTIFY, DN_CREATE), EBADF);
+    close(pa);
+
+    /* One shot, plain SIGIO (SEND_SIG_PRIV: SI_KERNEL). */
+    int fd = open("d", O_RDONLY | O_DIRECTORY);
+    EXPECT_OK("notify-create", fcntl(fd, F_NOTIFY, DN_CREATE));
+    expect("owner-is-caller", fcntl(fd, F_GETOWN) == getpid(), "%d", fcntl(fd, F_GETOWN));
+    put_file("d/new1", "x");
+    take_signals(SIGIO, last, sizeof last);
+    expect("sigio-plain", strcmp(last, "kernel") == 0, "%s", last);
+    put_file("d/new2", "x");
+    EXPECT_SIGNALS("oneshot-fired-once", SIGIO, 0);
+
+    /* F_SETSIG: a queued record with si_fd and si_band; MULTISHOT. */
+    fcntl(fd, F_SETSIG, SIGRTMIN);
+    EXPECT_OK("notify-multishot", fcntl(fd, F_NOTIFY, DN_CREATE | DN_DELETE | DN_MULTISHOT));
+    put_file("d/new3", "x");
+    mkdir("d/sub", 0755);
+    unlink("d/new1");
+    take_signals(SIGRTMIN, last, sizeof last);
+    char want[96];
+    snprintf(want, sizeof want, "code=%d fd=%d band=%lx", POLL_MSG, fd, (long)(POLLIN | POLLRDNORM | POLLMSG));
+    expect("setsig-record", strcmp(last, want) == 0, "%s, want %s", last, want);
+    put_file("d/new4", "x");
+    rmdir("d/sub");
+    EXPECT_SIGNALS("multishot-counts", SIGRTMIN, 2);
+    /* Not in the mask: no signal. */
+    int rd = open("d/f", O_RDWR);
+    char c;
+    if (read(rd, &c, 1) != 1 || write(rd, "y", 1) != 1 || fchmod(rd, 0600) != 0)
+        printf("io: %s\n", errno_name(errno));
+    EXPECT_SIGNALS("other-events-unheard", SIGRTMIN, 0);
+    /* Adding to the mask: ORed with what is there (still multishot). */
+    EXPECT_OK("notify-add-modify", fcntl(fd, F_NOTIFY, DN_MODIFY));
+    if (write(rd, "z", 1) != 1)
+        printf("write: %s\n", errno_name(errno));
+    put_file("d/new5", "x"); /* a create and a write */
+    EXPECT_SIGNALS("mask-is-ored", SIGRTMIN, 3);
+    EXPECT_OK("notify-remove", fcntl(fd, F_NOTIFY, 0));
+    put_file("d/new6", "x");
+    EXPECT_SIGNALS("removed-unheard", SIGRTMIN, 0);
+
+    /* Each kind of event. */
+    EXPECT_OK("notify-access", fcntl(fd, F_NOTIFY, DN_ACCESS | DN_MULTISHOT));
+    if (pread(rd, &c, 1, 0) != 1)
+        printf("pread: %s\n", errno_name(errno));
+    EXPECT_SIGNALS("access", SIGRTMIN, 1);
+    EXPECT_OK("notify-attrib", fcntl(fd, F_NOTIFY, DN_ATTRIB));
+    fchmod(rd, 0644);
+    EXPECT_SIGNALS("attrib", SIGRTMIN, 1);
+    fcntl(fd, F_NOTIFY, 0);
+    EXPECT_OK("notify-rename", fcntl(fd, F_NOTIFY, DN_RENAME | DN_MULTISHOT));
+    rename("d/new2", "d/renamed");
+    EXPECT_SIGNALS("rename-within", SIGRTMIN, 1);
+    /* DN_RENAME is about renames within the directory only. */
+    rename("d/renamed", "moved-out");
+    EXPECT_SIGNALS("rename-out-unheard", SIGRTMIN, 0);
+    rename("moved-out", "d/back");
+    EXPECT_SIGNALS("rename-in-unheard", SIGRTMIN, 0);
+    put_file("d/new7", "x");
+    EXPECT_SIGNALS("rename-only-no-create", SIGRTMIN, 0);
+    fcntl(fd, F_NOTIFY, 0);
+    EXPECT_OK("notify-delete-create", fcntl(fd, F_NOTIFY, DN_DELETE | DN_CREATE | DN_MULTISHOT));
+    rename("d/back", "d/back2");
+    EXPECT_SIGNALS("rename-as-delete-and-create", SIGRTMIN, 2);
+    rename("d/back2", "out2");
+    EXPECT_SIGNALS("rename-out-as-delete", SIGRTMIN, 1);
+    EXPECT_OK("notify-add-rename", fcntl(fd, F_NOTIFY, DN_RENAME));
+    rename("d/new3", "d/new3b");
+    EXPECT_SIGNALS("rename-with-delete-create-rename", SIGRTMIN, 3);
+    fcntl(fd, F_NOTIFY, 0);
+    EXPECT_OK("notify-oneshot-rename-create", fcntl(fd, F_NOTIFY, DN_RENAME | DN_CREATE));
+    rename("d/new3b", "d/new3c");
+    put_file("d/new3d", "x");
+    EXPECT_SIGNALS("oneshot-rename-create", SIGRTMIN, 1);
+    fcntl(fd, F_NOTIFY, 0);
+    close(rd);
+
+    /* Events on the directory itself. */
+    EXPECT_OK("notify-self-attrib", fcntl(fd, F_NOTIFY, DN_ATTRIB | DN_ACCESS | DN_MULTISHOT));
+    chmod("d", 0700);
+    EXPECT_SIGNALS("self-attrib", SIGRTMIN, 1);
+    char buf[4096];
+    lseek(fd, 0, SEEK_SET);
+    while (syscall(SYS_getdents64, fd, buf, sizeof buf) > 0)
+        ;
+    take_signals(SIGRTMIN, last, sizeof last);
+    expect("self-access", strcmp(last, "none") != 0, "%s", last);
+    fcntl(fd, F_NOTIFY, 0);
+
+    /* Closing any descriptor of the open file (a dup) ends it. */
+    EXPECT_OK("notify-before-dup-close", fcntl(fd, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+    int dup_fd = dup(fd);
+    close(dup_fd);
+    put_file("d/new8", "x");
+    EXPECT_SIGNALS("dup-close-removes", SIGRTMIN, 0);
+    /* ...but not closing another open file of the same directory. */
+    int other = open("d", O_RDONLY | O_DIRECTORY);
+    EXPECT_OK("notify-again", fcntl(fd, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+    close(other);
+    put_file("d/new9", "x");
+    EXPECT_SIGNALS("other-open-close-keeps", SIGRTMIN, 1);
+    /* Two open files of the directory: each signals with its own si_fd. */
+    other = open("d", O_RDONLY | O_DIRECTORY);
+    fcntl(other, F_SETSIG, SIGRTMIN);
+    EXPECT_OK("notify-second", fcntl(other, F_NOTIFY, DN_CREATE | DN_MULTISHOT));
+    put_file("d/new10", "x");
+    EXPECT_SIGNALS("two-watchers", SIGRTMIN, 2);
+    close(other);
+
+    /* A child's close of its copy does not end the parent's; its changes
+     * signal the owner (the parent). */
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fd);
+        put_file("d/from-child", "x");
+        _exit(0);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    EXPECT_SIGNALS("child-close-keeps", SIGRTMIN, 1);
+    /* F_SETOWN moves the signal elsewhere: a child that waits for it. */
+    fcntl(fd, F_SETSIG, SIGUSR1);
+    int ready[2];
+    if (pipe(ready) != 0)
+        return;
+    pid = fork();
+    if (pid == 0) {
+        sigset_t u;
+        sigemptyset(&u);
+        sigaddset(&u, SIGUSR1);
+        if (write(ready[1], "r", 1) != 1)
+            _exit(3);
+        struct timespec ten = {10, 0};
+        siginfo_t si;
+        _exit(sigtimedwait(&u, &si, &ten) == SIGUSR1 && si.si_fd == fd ? 0 : 1);
+    }
+    if (read(ready[0], &c, 1) != 1)
+        printf("ready: %s\n", errno_name(errno));
+    fcntl(fd, F_SETOWN, pid);
+    put_file("d/for-child", "x");
+    waitpid(pid, &st, 0);
+    expect("setown-child-gets-it", WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", status_text(st));
+    EXPECT_SIGNALS("setown-parent-does-not", SIGUSR1, 0);
+    close(fd);
+    put_file("d/after-close", "x");
+    EXPECT_SIGNALS("close-removes", SIGRTMIN, 0);
+    EXPECT_SIGNALS("close-removes-sigio", SIGIO, 0);
+}
+
 static const struct test_group groups[] = {
     {"rwv2", g_rwv2},
     {"sync", g_sync},
     {"getdents", g_getdents},
+    {"dnotify", g_dnotify},
 };
 
 int main(int argc, char **argv) {

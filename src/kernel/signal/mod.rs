@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod frame;
 pub mod send;
+pub mod sigio;
 
 /// Number of signals (1..=64).
 pub const NSIG: usize = 64;

@@ -98,6 +98,7 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
         cmd @ (libc::F_GETOWN | libc::F_SETOWN | F_GETOWN_EX | F_SETOWN_EX | F_GETSIG | F_SETSIG) => {
             owner(t, &entry.file, cmd, a[2])
         }
+        libc::F_NOTIFY => crate::kernel::vfs::dnotify::fcntl_notify(t, fd, &entry.file, a[2] as u32),
         libc::F_GETLEASE => Ok(libc::F_UNLCK as u64),
         libc::F_SETLEASE => Err(Errno::EAGAIN),
         _ => Err(Errno::EINVAL),
@@ -111,8 +112,8 @@ const F_GETOWN_EX: i32 = 16;
 
 /// fcntl's owner commands. The owner is kept by its ids and shown in the
 /// caller's PID namespace (0 if it does not show there); naming one takes
-/// a pid or process group of that namespace (ESRCH otherwise). No I/O
-/// signal is ever sent: the sentry does no signal-driven I/O.
+/// a pid or process group of that namespace (ESRCH otherwise). Only
+/// dnotify signals the owner: the sentry does no O_ASYNC I/O signals.
 fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
     use crate::kernel::vfs::file::{FileOwner, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID};
     let ns = t.pidns().clone();

@@ -183,8 +183,8 @@ pub struct OpenFile {
     flags: AtomicU32,
     /// The file position. Guards the read-modify-write of each transfer.
     offset: Mutex<u64>,
-    /// F_SETOWN/F_SETOWN_EX and F_SETSIG (kept, shown by the F_GET*
-    /// calls; no signal-driven I/O is done).
+    /// F_SETOWN/F_SETOWN_EX and F_SETSIG: who dnotify signals
+    /// (`signal/sigio.rs`); no O_ASYNC signal-driven I/O is done.
     pub owner: Mutex<FileOwner>,
 }
 

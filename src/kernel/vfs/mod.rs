@@ -18,6 +18,7 @@ pub mod change;
 pub mod devfs;
 pub mod devpts;
 pub mod dir;
+pub mod dnotify;
 pub mod fifo;
 pub mod file;
 pub mod fs;

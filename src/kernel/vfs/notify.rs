@@ -1,7 +1,7 @@
 //! File-system change notification (Linux's fsnotify, as inotify sees it):
 //! the VFS and the file syscalls report what happened to which inode, and
 //! the watches registered here pass it on to their listeners (inotify
-//! instances, `event/inotify.rs`).
+//! instances, `event/inotify.rs`; dnotify marks, `dnotify.rs`).
 //!
 //! A watch is on an inode, named by (device, inode number); every file
 //! system here reports its mount's device, so the pair names one inode in
@@ -44,7 +44,7 @@ const SELF_ONLY: u32 = IN_DELETE_SELF | IN_MOVE_SELF;
 /// An inode: (device, inode number) as `stat` reports them.
 pub type InodeKey = (u64, u64);
 
-/// Who receives a watch's events (an inotify instance).
+/// Who receives a watch's events (an inotify instance, a dnotify mark).
 pub trait Listener: Send + Sync {
     /// One event for watch `wd` (`name` empty when it is about the watched
     /// inode itself).
