@@ -24,4 +24,5 @@ groups! { "file_io":
     sync_file_range_readahead_fadvise => "sync",
     old_getdents => "getdents",
     dnotify_fcntl_f_notify => "dnotify",
+    membarrier_commands => "membarrier",
 }

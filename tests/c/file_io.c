@@ -9,6 +9,7 @@
 #include "vfs_test.h"
 
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -543,14 +544,90 @@ static void g_dnotify(void) {
     EXPECT_SIGNALS("close-removes-sigio", SIGIO, 0);
 }
 
+#define MB(cmd, flags) syscall(SYS_membarrier, (int)(cmd), (unsigned)(flags), 0)
+
+/* What a new program sees after exec: no registrations. */
+static void membarrier_after_exec(void) {
+    EXPECT_ERR("exec-private-expedited", MB(8, 0), EPERM);
+    expect_ret("exec-registrations", MB(512, 0), errno, 0, 0);
+}
+
+static volatile int spinning = 1;
+static void *spin(void *arg) {
+    (void)arg;
+    while (spinning)
+        ;
+    return NULL;
+}
+
+static void g_membarrier(void) {
+    long q = MB(0, 0);
+    /* Every command but the rseq ones (0x180), which depend on rseq. */
+    expect("query", q >= 0 && (q & ~0x180L) == 0x27f, "%lx %s", q, errno_name(errno));
+    EXPECT_ERR("query-flags", MB(0, 1), EINVAL);
+    EXPECT_OK("global", MB(1, 0));
+    EXPECT_OK("global-expedited", MB(2, 0));
+    EXPECT_ERR("private-unregistered", MB(8, 0), EPERM);
+    EXPECT_ERR("sync-core-unregistered", MB(32, 0), EPERM);
+    expect_ret("no-registrations", MB(512, 0), errno, 0, 0);
+    EXPECT_OK("register-private", MB(16, 0));
+    EXPECT_OK("private", MB(8, 0));
+    EXPECT_ERR("sync-core-still-unregistered", MB(32, 0), EPERM);
+    expect_ret("registrations-private", MB(512, 0), errno, 16, 0);
+    EXPECT_OK("register-global", MB(4, 0));
+    expect_ret("registrations-both", MB(512, 0), errno, 20, 0);
+    EXPECT_OK("register-sync-core", MB(64, 0));
+    EXPECT_OK("sync-core", MB(32, 0));
+    expect_ret("registrations-all", MB(512, 0), errno, 84, 0);
+    EXPECT_ERR("bad-command", MB(3, 0), EINVAL);
+    EXPECT_ERR("unknown-command", MB(1024, 0), EINVAL);
+    EXPECT_ERR("negative-command", MB(-1, 0), EINVAL);
+    EXPECT_ERR("private-flags", MB(8, 1), EINVAL);
+
+    /* With other threads running application code. */
+    pthread_t th[2];
+    for (int i = 0; i < 2; i++)
+        pthread_create(&th[i], NULL, spin, NULL);
+    int fails = 0;
+    for (int i = 0; i < 50; i++)
+        fails += MB(8, 0) != 0;
+    spinning = 0;
+    for (int i = 0; i < 2; i++)
+        pthread_join(th[i], NULL);
+    expect("private-with-threads", fails == 0, "%d failed", fails);
+
+    /* fork keeps the registrations; exec drops them. */
+    pid_t pid = fork();
+    if (pid == 0) {
+        _exit(MB(8, 0) == 0 && MB(512, 0) == 84 ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    expect("fork-keeps", WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", status_text(st));
+    fflush(stdout);
+    pid = fork();
+    if (pid == 0) {
+        execl("/proc/self/exe", "file_io", "membarrier-after-exec", (char *)NULL);
+        _exit(127);
+    }
+    waitpid(pid, &st, 0);
+    expect("exec-child", WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", status_text(st));
+}
+
 static const struct test_group groups[] = {
     {"rwv2", g_rwv2},
     {"sync", g_sync},
     {"getdents", g_getdents},
     {"dnotify", g_dnotify},
+    {"membarrier", g_membarrier},
 };
 
 int main(int argc, char **argv) {
+    if (argc > 1 && strcmp(argv[1], "membarrier-after-exec") == 0) {
+        line_buffered_stdout();
+        membarrier_after_exec();
+        return 0;
+    }
     scratch_init();
     return RUN_GROUPS(argc, argv, groups);
 }

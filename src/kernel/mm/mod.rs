@@ -64,6 +64,9 @@ pub struct MemoryManager {
     memory: ProcessMemory,
     /// The container's account the committed mappings are charged to.
     account: Arc<MemAccount>,
+    /// membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_* bits), kept
+    /// by fork and dropped by exec (a new address space), as Linux's mm.
+    pub membarrier: std::sync::atomic::AtomicU32,
 }
 
 /// What a new mapping is made of.
@@ -168,6 +171,7 @@ impl MemoryManager {
             }),
             memory: thread.memory(),
             account,
+            membarrier: Default::default(),
         })
     }
 
@@ -203,6 +207,7 @@ impl MemoryManager {
             }),
             memory: ProcessMemory::of(host_pid),
             account: parent.account.clone(),
+            membarrier: parent.membarrier.load(std::sync::atomic::Ordering::Relaxed).into(),
         })
     }
 

@@ -163,3 +163,89 @@ pub fn mlockall(t: &mut Task, a: &Args) -> SysResult {
 pub fn munlockall(t: &mut Task, _a: &Args) -> SysResult {
     t.mm().munlockall(&mut t.thread)
 }
+
+const MEMBARRIER_CMD_GLOBAL: u32 = 1;
+const MEMBARRIER_CMD_GLOBAL_EXPEDITED: u32 = 2;
+const MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED: u32 = 4;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED: u32 = 8;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED: u32 = 16;
+const MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 32;
+const MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE: u32 = 64;
+const MEMBARRIER_CMD_GET_REGISTRATIONS: u32 = 512;
+/// What MEMBARRIER_CMD_QUERY reports: every command but the rseq ones
+/// (the sentry serves no rseq, as a kernel without CONFIG_RSEQ).
+const MEMBARRIER_CMDS: u32 = MEMBARRIER_CMD_GLOBAL
+    | MEMBARRIER_CMD_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+    | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE
+    | MEMBARRIER_CMD_GET_REGISTRATIONS;
+
+/// A host membarrier(2) from the sentry itself.
+fn host_membarrier(cmd: u32) -> Result<(), Errno> {
+    // SAFETY: membarrier takes no pointers.
+    let r = unsafe { libc::syscall(libc::SYS_membarrier, cmd as libc::c_int, 0, 0) };
+    if r < 0 {
+        return Err(Errno::last());
+    }
+    Ok(())
+}
+
+/// The barrier of the private expedited commands: every thread of the
+/// caller's address space is a thread of its stub process on the host,
+/// so the host's own private expedited membarrier, issued inside that
+/// process, is exactly it. The stub process is registered with the host
+/// the first time (a forked stub may already be).
+fn private_barrier(t: &mut Task, sync_core: bool) -> Result<(), Errno> {
+    let (cmd, register) = if sync_core {
+        (MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE)
+    } else {
+        (MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
+    };
+    let mut run = |cmd: u32| t.thread.inject(libc::SYS_membarrier, [cmd as u64, 0, 0, 0, 0, 0]).ok();
+    let mut r = run(cmd);
+    if r == Some(-libc::EPERM as i64) && run(register) == Some(0) {
+        r = run(cmd);
+    }
+    match r {
+        Some(0) => Ok(()),
+        // The host refuses (membarrier disabled, or the stub is gone):
+        // the heavier global barrier covers every thread too.
+        _ => host_membarrier(MEMBARRIER_CMD_GLOBAL),
+    }
+}
+
+/// Implements membarrier(2). The global commands are the host's global
+/// barrier (it reaches every stub process); the private expedited ones
+/// are the host's, run inside the caller's stub process.
+pub fn membarrier(t: &mut Task, a: &Args) -> SysResult {
+    use std::sync::atomic::Ordering;
+    let (cmd, flags) = (a[0] as u32, a[1] as u32);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let mm = t.mm();
+    let registered = |bit: u32| mm.membarrier.load(Ordering::Relaxed) & bit != 0;
+    match cmd {
+        0 => Ok(MEMBARRIER_CMDS as u64),
+        MEMBARRIER_CMD_GLOBAL | MEMBARRIER_CMD_GLOBAL_EXPEDITED => host_membarrier(MEMBARRIER_CMD_GLOBAL).map(|_| 0),
+        MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED
+        | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED
+        | MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED_SYNC_CORE => {
+            mm.membarrier.fetch_or(cmd, Ordering::Relaxed);
+            Ok(0)
+        }
+        MEMBARRIER_CMD_PRIVATE_EXPEDITED | MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE => {
+            // Registering for one command allows it (and only it).
+            if !registered(cmd << 1) {
+                return Err(Errno::EPERM);
+            }
+            drop(mm);
+            private_barrier(t, cmd == MEMBARRIER_CMD_PRIVATE_EXPEDITED_SYNC_CORE).map(|_| 0)
+        }
+        MEMBARRIER_CMD_GET_REGISTRATIONS => Ok(mm.membarrier.load(Ordering::Relaxed) as u64),
+        _ => Err(Errno::EINVAL),
+    }
+}

@@ -190,6 +190,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlock, m::munlock),
     full(l::SYS_mlockall, m::mlockall),
     full(l::SYS_munlockall, m::munlockall),
+    partial(l::SYS_membarrier, m::membarrier, "no rseq commands (as without CONFIG_RSEQ); GLOBAL_EXPEDITED is the slower global barrier"),
     // System V IPC.
     partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages); segments are not charged to the container's memory limit"),
     full(l::SYS_shmat, sv::shmat),
