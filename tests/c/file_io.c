@@ -81,6 +81,11 @@ static void g_rwv2(void) {
     /* Errors, in Linux's order. */
     EXPECT_ERR("offset-below-minus-one", rv2(999, b, 1, -2, 0), EINVAL);
     EXPECT_ERR("bad-fd", rv2(999, b, 1, 0, 0), EBADF);
+    /* The offset is checked before the descriptor by the older calls too. */
+    EXPECT_ERR("pread-negative-offset-bad-fd", syscall(SYS_pread64, 999, b, 1L, -1L), EINVAL);
+    EXPECT_ERR("pwrite-negative-offset-bad-fd", syscall(SYS_pwrite64, 999, b, 1L, -1L), EINVAL);
+    struct iovec one = {b, 1};
+    EXPECT_ERR("preadv-negative-offset-bad-fd", syscall(SYS_preadv, 999, &one, 1, -1L, 0L), EINVAL);
     EXPECT_ERR("unknown-flag", rv2(fd, b, 1, 0, 0x10000), EOPNOTSUPP);
     EXPECT_ERR("unknown-flag-write", wv2(fd, "x", 0, 0x10000), EOPNOTSUPP);
     expect_ret("unknown-flag-empty-transfer", rv2(fd, b, 0, 0, 0x10000), errno, 0, 0);

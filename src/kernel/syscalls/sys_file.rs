@@ -342,15 +342,15 @@ pub fn write(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements pread64(2).
 pub fn pread64(t: &mut Task, a: &Args) -> SysResult {
-    let f = t.file(a[0] as i32)?;
     let pos = pos_arg(a[3])?;
+    let f = t.file(a[0] as i32)?;
     read_into(t, &f, a[1], a[2], pos)
 }
 
 /// Implements pwrite64(2).
 pub fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
-    let f = t.file(a[0] as i32)?;
     let pos = pos_arg(a[3])?;
+    let f = t.file(a[0] as i32)?;
     write_from(t, &f, a[1], a[2], pos)
 }
 
@@ -420,17 +420,17 @@ pub fn writev(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements preadv(2).
 pub fn preadv(t: &mut Task, a: &Args) -> SysResult {
+    let pos = pos_arg(a[3])?;
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
-    let pos = pos_arg(a[3])?;
     vectored(t, &f, &iov, pos, false, Mode::default())
 }
 
 /// Implements pwritev(2).
 pub fn pwritev(t: &mut Task, a: &Args) -> SysResult {
+    let pos = pos_arg(a[3])?;
     let f = t.file(a[0] as i32)?;
     let iov = read_iovecs(t, a[1], a[2])?;
-    let pos = pos_arg(a[3])?;
     vectored(t, &f, &iov, pos, true, Mode::default())
 }
 
