@@ -192,7 +192,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlockall, m::munlockall),
     partial(l::SYS_membarrier, m::membarrier, "no rseq commands (as without CONFIG_RSEQ); GLOBAL_EXPEDITED is the slower global barrier"),
     // System V IPC.
-    partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages); segments are not charged to the container's memory limit"),
+    partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages)"),
     full(l::SYS_shmat, sv::shmat),
     full(l::SYS_shmdt, sv::shmdt),
     partial(l::SYS_shmctl, sv::shmctl, "SHM_LOCK/SHM_UNLOCK only set the flag (the sentry never swaps)"),
