@@ -57,6 +57,12 @@ static void shm_get(void) {
     EXPECT_ERR("shmctl negative id", shmctl(-1, IPC_STAT, &ds), EINVAL);
     EXPECT_ERR("shmctl unknown id", shmctl(id + 7 * 32768, IPC_STAT, &ds), EINVAL);
 
+    struct shmid_ds bad = ds;
+    bad.shm_perm.uid = (uid_t)-1;
+    EXPECT_ERR("ipc_set invalid uid", shmctl(id, IPC_SET, &bad), EINVAL);
+    bad.shm_perm.uid = ds.shm_perm.uid;
+    bad.shm_perm.gid = (gid_t)-1;
+    EXPECT_ERR("ipc_set invalid gid", shmctl(id, IPC_SET, &bad), EINVAL);
     ds.shm_perm.mode = 0604;
     EXPECT_OK("ipc_set", shmctl(id, IPC_SET, &ds));
     struct shmid_ds ds2;

@@ -101,6 +101,10 @@ impl IpcPerm {
     /// IPC_SET: new owner and permission bits, if `who` may (EPERM).
     pub fn set(&mut self, new: &SetPerm, who: &Caller) -> Result<(), Errno> {
         self.check_owner(&who.creds, who.cap_sys_admin)?;
+        // Linux's ipc_update_perm: -1 is no valid id.
+        if new.uid == u32::MAX || new.gid == u32::MAX {
+            return Err(Errno::EINVAL);
+        }
         self.uid = new.uid;
         self.gid = new.gid;
         self.mode = (self.mode & !0o777) | (new.mode & 0o777);

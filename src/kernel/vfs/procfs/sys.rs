@@ -135,8 +135,6 @@ pub fn filesystems(_: &Kernel) -> Vec<u8> {
     b"nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevpts\nnodev\tmqueue\nnodev\toverlay\n".to_vec()
 }
 
-/// `/proc/loadavg`: no load history is kept; runnable and total tasks and
-/// the newest pid are the sandbox's.
 /// `/proc/sysvipc/shm`: the segments of the reader's IPC namespace
 /// (nothing for a reader that is not a task).
 pub fn sysvipc_shm(_: &Kernel) -> Vec<u8> {
@@ -153,6 +151,8 @@ pub fn sysvipc_msg(_: &Kernel) -> Vec<u8> {
     crate::kernel::wait::current().map_or_else(Vec::new, |t| t.nsproxy().ipc.msg.proc_text(t.tg.pidns()).into_bytes())
 }
 
+/// `/proc/loadavg`: no load history is kept; runnable and total tasks and
+/// the newest pid are the sandbox's.
 pub fn loadavg(k: &Kernel) -> Vec<u8> {
     let procs = k.procs();
     let total = procs.tasks.len();
