@@ -22,6 +22,7 @@ mod sys_path;
 mod sys_pidfd;
 mod sys_poll;
 mod sys_proc;
+mod sys_ptrace;
 mod sys_seccomp;
 mod sys_signal;
 mod sys_sleep;

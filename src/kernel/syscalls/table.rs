@@ -4,6 +4,7 @@
 
 use std::sync::OnceLock;
 
+use super::sys_ptrace as pt;
 use super::{sys_msg as net_msg, sys_socket as net};
 
 use super::sys_mqueue as pmq;
@@ -264,6 +265,9 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_waitid, c::waitid),
     full(l::SYS_pidfd_open, pf::pidfd_open),
     full(l::SYS_pidfd_send_signal, pf::pidfd_send_signal),
+    // Tracing (kernel/ptrace/).
+    full(l::SYS_process_vm_readv, pt::process_vm_readv),
+    full(l::SYS_process_vm_writev, pt::process_vm_writev),
     // Threads.
     partial(l::SYS_futex, x::futex, "WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
     // Signals.

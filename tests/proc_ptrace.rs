@@ -1,0 +1,24 @@
+//! ptrace(2) and process_vm_readv/writev between sandboxed processes,
+//! checked against Linux: each group of `tests/c/ptrace.c` runs natively
+//! (where every check must pass) and under `husk do`, and must print the
+//! same lines.
+
+mod common;
+
+use common::*;
+
+macro_rules! groups {
+    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                check_c_group($prog, $group);
+            }
+        )*
+    };
+}
+
+groups! { "ptrace":
+    process_vm_readv_writev_partial_and_errors => "vm",
+    process_vm_access_rule => "vm_perms",
+}
