@@ -22,3 +22,12 @@ groups! { "ptrace":
     process_vm_readv_writev_partial_and_errors => "vm",
     process_vm_access_rule => "vm_perms",
 }
+
+groups! { "ptrace":
+    syscall_stops_change_and_skip_calls => "syscalls",
+    peek_poke_registers_and_errors => "peekpoke",
+    signal_delivery_stops_suppress_and_inject => "signals",
+    attach_proc_status_and_detach => "attach",
+    seize_interrupt_and_fork_exec_exit_events => "seize",
+    exitkill_kills_tracee_when_tracer_exits => "exitkill",
+}

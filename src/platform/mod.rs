@@ -69,6 +69,12 @@ pub fn about_to_block() {
     }
 }
 
+/// Whether the platform runs application code one instruction at a time
+/// (EFLAGS.TF) for a sandboxed tracer's PTRACE_SINGLESTEP.
+pub fn can_single_step() -> bool {
+    false
+}
+
 /// Why control came back from application code.
 #[derive(Debug)]
 pub enum Stop {

@@ -69,9 +69,20 @@ impl Task {
             if self.stop_if_group_stopped() {
                 continue;
             }
-            let Some((info, continues)) = self.dequeue_signal() else {
+            if self.shared.ptrace.trap_pending() {
+                self.ptrace_trap();
+                continue;
+            }
+            let Some((mut info, continues)) = self.dequeue_signal() else {
                 break;
             };
+            // Signal-delivery-stop: the tracer may change or suppress it.
+            if info.signo() != libc::SIGKILL && self.traced() {
+                match self.ptrace_signal_stop(info) {
+                    Some(i) => info = i,
+                    None => continue,
+                }
+            }
             let sig = info.signo();
             let act = self.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
             if sig == libc::SIGKILL {
@@ -175,14 +186,19 @@ impl Task {
     /// If the group is stopped, waits until it continues or dies. Returns
     /// true if the task was stopped.
     fn stop_if_group_stopped(&mut self) -> bool {
+        if self.traced() {
+            // A tracee reports the stop to its tracer instead (kernel/ptrace/).
+            return self.ptrace_group_stop();
+        }
         let stopped = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some();
         if !stopped {
             return false;
         }
         let tg = self.tg.clone();
+        let shared = self.shared.clone();
         let _ = block_uninterruptible(&[&tg.stop_queue], || {
             let gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
-            (gs.stopped.is_none() || gs.exiting.is_some()).then_some(Ok(()))
+            (gs.stopped.is_none() || gs.exiting.is_some() || shared.ptrace.is_traced()).then_some(Ok(()))
         });
         true
     }

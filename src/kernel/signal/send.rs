@@ -136,7 +136,12 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
     let ignored = act.handler == SIG_IGN
         || init_ignores
         || (act.handler == SIG_DFL && matches!(default_action(sig), DefaultAction::Ignore | DefaultAction::Continue));
-    if ignored && !blocked_everywhere {
+    // A tracer sees even ignored signals (Linux's sig_ignored).
+    let traced = match &target {
+        Target::Task(t) => t.ptrace.is_traced(),
+        Target::Group(_) => tasks.iter().any(|t| t.ptrace.is_traced()),
+    };
+    if ignored && !blocked_everywhere && !traced {
         return false;
     }
     let queued = match &target {
@@ -209,7 +214,12 @@ impl TaskShared {
     /// pending signal, or its group exiting or stopping.
     pub fn interrupted(&self) -> bool {
         let gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
-        if gs.exiting.is_some() || gs.stopped.is_some() || gs.exec_leader.is_some_and(|l| l != self.gtid()) {
+        // A tracee its tracer let run in a stopped group is not stopped.
+        let stopped = gs.stopped.is_some() && !self.ptrace.group_stop_reported(gs.continues);
+        if gs.exiting.is_some() || stopped || gs.exec_leader.is_some_and(|l| l != self.gtid()) {
+            return true;
+        }
+        if self.ptrace.trap_pending() {
             return true;
         }
         let ts = self.sig.lock().unwrap_or_else(|e| e.into_inner());

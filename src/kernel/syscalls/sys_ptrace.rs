@@ -70,3 +70,8 @@ pub fn process_vm_readv(t: &mut Task, a: &Args) -> SysResult {
 pub fn process_vm_writev(t: &mut Task, a: &Args) -> SysResult {
     process_vm(t, a, true)
 }
+
+/// Implements ptrace(2).
+pub fn ptrace(t: &mut Task, a: &Args) -> SysResult {
+    crate::kernel::ptrace::requests::ptrace(t, a[0] as i64, a[1] as i32, a[2], a[3])
+}

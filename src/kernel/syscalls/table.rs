@@ -266,6 +266,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_pidfd_open, pf::pidfd_open),
     full(l::SYS_pidfd_send_signal, pf::pidfd_send_signal),
     // Tracing (kernel/ptrace/).
+    partial(l::SYS_ptrace, pt::ptrace, PTRACE_NOTE),
     full(l::SYS_process_vm_readv, pt::process_vm_readv),
     full(l::SYS_process_vm_writev, pt::process_vm_writev),
     // Threads.
@@ -386,6 +387,11 @@ const INOTIFY_NOTE: &str = "events about names reach a directory's watches by it
 
 const CPU_TIME_NOTE: &str =
     "ITIMER_VIRTUAL/ITIMER_PROF count only the application's own CPU time (not the sentry's), polled every >= 1 ms";
+
+/// What ptrace does differently from Linux (kernel/ptrace/).
+const PTRACE_NOTE: &str = "the tracer is a process, not a thread (any thread of it may make requests; tracees are \
+     detached when the process exits); PTRACE_SINGLESTEP is EIO and hardware debug registers cannot be set (EIO); \
+     no seccomp stops; PEEKSIGINFO and ARCH_PRCTL are EIO";
 
 /// Handlers indexed by number.
 fn by_number() -> &'static [Option<Handler>] {

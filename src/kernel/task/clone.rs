@@ -231,6 +231,7 @@ impl Task {
             io: Default::default(),
             timer_slack: self.shared.timer_slack.for_child(),
             seccomp: self.shared.seccomp.inherit(),
+            ptrace: Default::default(),
         });
 
         // The child starts where the parent returns from the syscall, with 0.
@@ -278,6 +279,8 @@ impl Task {
             tg.tasks.lock().unwrap_or_else(|e| e.into_inner()).push(shared.clone());
         }
 
+        // A tracer that asked for it follows the child (kernel/ptrace/).
+        let traced_event = if self.traced() { self.ptrace_link_child(a.flags, a.exit_signal, &shared) } else { None };
         let child = ChildStart {
             kernel: kernel.clone(),
             shared,
@@ -294,10 +297,14 @@ impl Task {
             return Err(e);
         }
 
+        if let Some(ev) = traced_event {
+            self.ptrace_report_child(ev, &tid);
+        }
         if let Some(v) = vfork {
             // The parent sleeps until the child execs or exits (not
             // interruptible, as in Linux's vfork).
             let _ = block_uninterruptible(&[&v.queue], || v.done.load(Ordering::SeqCst).then_some(Ok(())));
+            self.ptrace_vfork_done(&tid);
         }
         Ok(parent_nr as u64)
     }
@@ -353,6 +360,7 @@ impl Task {
             oom_adj: self.tg.oom_adj.inherit(),
             persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
             sem_undo: Default::default(),
+            tracees: Default::default(),
         })
     }
 }

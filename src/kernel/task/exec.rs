@@ -103,11 +103,15 @@ pub fn execve_from(t: &mut Task, start: &[u8], path: Vec<u8>, argv: Vec<Vec<u8>>
         ExecLayout::new(t.tg.persona.load(std::sync::atomic::Ordering::Relaxed) & ADDR_NO_RANDOMIZE == 0),
     )?;
     kill_other_threads(t)?;
+    let old_tid = t.shared.tid.clone();
     take_leader_tid(t);
     install_image(t, thread, mm, loaded);
     *t.shared.comm.lock().unwrap_or_else(|e| e.into_inner()) = name;
     if let Some(v) = t.vfork_parent.take() {
         v.complete();
+    }
+    if t.traced() {
+        t.ptrace_exec(&old_tid);
     }
     Ok(0)
 }
@@ -139,6 +143,7 @@ fn take_leader_tid(t: &mut Task) {
         io: old.io.carry(),
         timer_slack: old.timer_slack.carry(),
         seccomp: old.seccomp.inherit(),
+        ptrace: old.ptrace.carry(),
     });
     {
         let mut procs = t.kernel.procs();
@@ -150,6 +155,7 @@ fn take_leader_tid(t: &mut Task) {
     }
     t.tid = pid.global();
     t.shared = new.clone();
+    crate::kernel::ptrace::replaced(&old, &new);
     crate::kernel::wait::set_current(Some(new));
 }
 
@@ -360,6 +366,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         oom_adj: Default::default(),
         persona: Default::default(),
         sem_undo: Default::default(),
+        tracees: Default::default(),
     });
     if let Some(term) = &spec.ctty {
         *term.job().lock().unwrap_or_else(|e| e.into_inner()) =
@@ -380,6 +387,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         io: Default::default(),
         timer_slack: super::TimerSlack::initial(),
         seccomp: crate::kernel::seccomp::TaskSeccomp::new(spec.container.seccomp()),
+        ptrace: Default::default(),
     });
     {
         let mut procs = kernel.procs();

@@ -30,7 +30,12 @@ impl Task {
             self.tg.timers.update_rlimit_cpu(&self.kernel, &self.tg);
         }
         let status = self.run();
+        self.ptrace_exit_event(status);
         self.exit_task(status);
+        crate::kernel::ptrace::stops::tracee_exited(&self.kernel, &self.shared, status);
+        if self.tg.task_list().is_empty() && !self.tg.tracees.is_empty() {
+            crate::kernel::ptrace::stops::tracer_exited(&self.kernel, &self.tg);
+        }
         crate::kernel::wait::set_current(None);
     }
 

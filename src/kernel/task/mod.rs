@@ -215,6 +215,8 @@ pub struct ThreadGroup {
     /// The process's System V semaphore adjustments (SEM_UNDO), applied at
     /// exit; a fork starts without any.
     pub sem_undo: crate::kernel::ipc::sem::UndoList,
+    /// The tasks this process traces (kernel/ptrace/).
+    pub tracees: crate::kernel::ptrace::state::Tracees,
 }
 
 impl ThreadGroup {
@@ -339,6 +341,8 @@ pub struct TaskShared {
     pub timer_slack: TimerSlack,
     /// The thread's seccomp mode and filters (`kernel/seccomp`).
     pub seccomp: crate::kernel::seccomp::TaskSeccomp,
+    /// Being traced (kernel/ptrace/).
+    pub ptrace: crate::kernel::ptrace::state::PtraceState,
 }
 
 /// A thread's timer slack (see `TaskShared::timer_slack`).

@@ -83,6 +83,13 @@ impl Task {
             self.regs.rax = (-(Errno::ENOSYS.0 as i64)) as u64;
             return;
         }
+        // A tracer sees the call first and may change or skip it
+        // (kernel/ptrace/stops.rs); one atomic load when untraced.
+        let traced = self.traced();
+        if traced && self.ptrace_syscall_entry() {
+            self.ptrace_syscall_exit();
+            return;
+        }
         let nr = self.regs.orig_rax;
         let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
         if self.seccomp_refuses(nr, &args) {
@@ -110,6 +117,9 @@ impl Task {
         }
         if !self.regs_replaced {
             self.regs.rax = raw as u64;
+        }
+        if traced || self.traced() {
+            self.ptrace_syscall_exit();
         }
     }
 

@@ -48,10 +48,19 @@ impl Task {
         let kernel = self.kernel.clone();
         let me = self.tg.clone();
         block_until(&[&kernel.child_events], None, || {
+            // Tracees first (kernel/ptrace/wait.rs): their stops and exits.
+            let mut tracee_match = false;
+            if !me.tracees.is_empty() {
+                let (any, ev) = crate::kernel::ptrace::wait::check_tracees(&me, target, options);
+                if ev.is_some() {
+                    return Some(Ok(ev));
+                }
+                tracee_match = any;
+            }
             let children: Vec<Arc<ThreadGroup>> = me.rel.lock().unwrap_or_else(|e| e.into_inner()).children.clone();
             let matching: Vec<&Arc<ThreadGroup>> =
                 children.iter().filter(|c| matches(c, &me, target, options)).collect();
-            if matching.is_empty() {
+            if matching.is_empty() && !tracee_match {
                 return Some(Err(Errno::ECHILD));
             }
             for c in matching {

@@ -337,6 +337,10 @@ pub fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
     if zombie {
         return ('Z', "zombie");
     }
+    let thread = task.cloned().or_else(|| tg.main_thread());
+    if thread.is_some_and(|t| t.ptrace.lock().as_ref().is_some_and(|x| x.stop.is_some())) {
+        return ('t', "tracing stop");
+    }
     if tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
         return ('T', "stopped");
     }
@@ -483,7 +487,9 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);
     let _ = writeln!(s, "State:\t{st} ({st_name})");
     let (tgid, tid, ppid) = (tg.pid.nr_in(ns), tid_ids.nr_in(ns), tg.ppid_in(ns));
-    let _ = writeln!(s, "Tgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t0");
+    let thread = task.cloned().or_else(|| tg.main_thread());
+    let tracer = thread.and_then(|t| t.ptrace.tracer()).map(|t| t.pid.nr_in(ns)).unwrap_or(0);
+    let _ = writeln!(s, "Tgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}");
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, privs.fsuid);
     let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, privs.fsgid);
     let _ = writeln!(s, "FDSize:\t{fd_size}\nGroups:\t{groups}");
