@@ -30,4 +30,5 @@ groups! { "ptrace":
     attach_proc_status_and_detach => "attach",
     seize_interrupt_and_fork_exec_exit_events => "seize",
     exitkill_kills_tracee_when_tracer_exits => "exitkill",
+    single_step_int3_and_breakpoints => "step",
 }

@@ -70,9 +70,12 @@ pub fn about_to_block() {
 }
 
 /// Whether the platform runs application code one instruction at a time
-/// (EFLAGS.TF) for a sandboxed tracer's PTRACE_SINGLESTEP.
+/// (EFLAGS.TF) for a sandboxed tracer's PTRACE_SINGLESTEP: both do, as the
+/// registers they restore carry TF (ptrace SETREGS keeps a TF the caller
+/// set; systrap's rt_sigreturn restores it), and the CPU's debug trap
+/// comes back as a host SIGTRAP stop like any fault.
 pub fn can_single_step() -> bool {
-    false
+    true
 }
 
 /// Why control came back from application code.

@@ -550,7 +550,78 @@ static void exitkill(void) {
     close(alive[0]);
 }
 
+/* ---- Single-step and breakpoints ---- */
+
+extern char after_int3[];
+static void __attribute__((noinline)) bp_target(void) { __asm__ volatile("nop"); }
+static void step_body(void) {
+    __asm__ volatile("nop\n\tint3\n\t.globl after_int3\nafter_int3:\n\tnop");
+    bp_target();
+    syscall(SYS_getpid);
+    _exit(7);
+}
+
+static void step(void) {
+    pid_t pid = traced_child(step_body);
+    int st;
+    siginfo_t si;
+    struct user_regs_struct r0, r1;
+    ptrace(PTRACE_GETREGS, pid, 0, &r0);
+    EXPECT_OK("singlestep", ptrace(PTRACE_SINGLESTEP, pid, 0, 0));
+    twait(pid, &st, 0);
+    expect("step trap", WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP, "%s", status_text(st));
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    expect("step si_code", si.si_code == TRAP_TRACE, "%d", si.si_code);
+    ptrace(PTRACE_GETREGS, pid, 0, &r1);
+    expect("step moved", r1.rip != r0.rip && r1.rip - r0.rip < 16, "%llx -> %llx", r0.rip, r1.rip);
+    expect("TF hidden", (r1.eflags & 0x100) == 0, "%llx", r1.eflags);
+
+    /* A breakpoint planted in the text. */
+    long orig = ptrace(PTRACE_PEEKTEXT, pid, (void *)bp_target, 0);
+    EXPECT_OK("plant breakpoint", ptrace(PTRACE_POKETEXT, pid, (void *)bp_target, (void *)((orig & ~0xffL) | 0xcc)));
+    /* The program's own int3 first. */
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    twait(pid, &st, 0);
+    ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+    ptrace(PTRACE_GETREGS, pid, 0, &r1);
+    expect("int3 trap", WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && si.si_code == SI_KERNEL &&
+           r1.rip == (unsigned long)after_int3, "%s code %d rip %llx", status_text(st), si.si_code, r1.rip);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    twait(pid, &st, 0);
+    ptrace(PTRACE_GETREGS, pid, 0, &r1);
+    expect("breakpoint hit", WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && r1.rip == (unsigned long)bp_target + 1,
+           "%s rip %llx", status_text(st), r1.rip);
+    ptrace(PTRACE_POKETEXT, pid, (void *)bp_target, (void *)orig);
+    r1.rip = (unsigned long)bp_target;
+    ptrace(PTRACE_SETREGS, pid, 0, &r1);
+
+    /* Step on to the syscall instruction and over it. */
+    int steps = 0, over_syscall = 0;
+    for (; steps < 2000; steps++) {
+        ptrace(PTRACE_GETREGS, pid, 0, &r1);
+        long insn = ptrace(PTRACE_PEEKTEXT, pid, (void *)r1.rip, 0);
+        int is_syscall = (insn & 0xffff) == 0x050f;
+        ptrace(PTRACE_SINGLESTEP, pid, 0, 0);
+        twait(pid, &st, 0);
+        if (!WIFSTOPPED(st) || WSTOPSIG(st) != SIGTRAP)
+            break;
+        if (is_syscall) {
+            struct user_regs_struct r2;
+            ptrace(PTRACE_GETREGS, pid, 0, &r2);
+            ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+            over_syscall = r2.rip == r1.rip + 2 && r2.orig_rax == SYS_getpid && (long)r2.rax == pid;
+            expect("stepped syscall trap", si.si_signo == SIGTRAP && si.si_code == TRAP_BRKPT, "code %d", si.si_code);
+            break;
+        }
+    }
+    expect("stepped over getpid", over_syscall, "after %d steps", steps);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    twait(pid, &st, 0);
+    expect("runs on after the breakpoint", WIFEXITED(st) && WEXITSTATUS(st) == 7, "%s", status_text(st));
+}
+
 static const struct test_group groups[] = {
+    {"step", step},
     {"syscalls", syscalls},
     {"peekpoke", peekpoke},
     {"signals", signals},

@@ -90,6 +90,9 @@ pub struct Tracee {
     pub syscalls: bool,
     /// Resumed with PTRACE_SINGLESTEP.
     pub step: bool,
+    /// The sentry set EFLAGS.TF for PTRACE_SINGLESTEP (cleared, and hidden
+    /// from the tracer, at the next stop).
+    pub forced_tf: bool,
     /// The group stop (its SIGCONT count) the tracee already reported.
     pub group_stop_seen: Option<u64>,
 }
@@ -140,6 +143,7 @@ impl PtraceState {
             eventmsg: 0,
             syscalls: false,
             step: false,
+            forced_tf: false,
             group_stop_seen: None,
         });
         self.traced.store(true, Ordering::SeqCst);

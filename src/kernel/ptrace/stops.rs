@@ -13,6 +13,10 @@ use crate::kernel::wait::block_uninterruptible;
 
 /// CLD_TRAPPED: a traced child has trapped.
 pub const CLD_TRAPPED: i32 = 4;
+/// EFLAGS.TF, the trap flag.
+const EFLAGS_TF: u64 = 0x100;
+/// si_code of the SIGTRAP after a single-stepped syscall instruction.
+const TRAP_BRKPT: i32 = 1;
 
 /// A ptrace-stop's siginfo as Linux's ptrace_notify fills it: SIGTRAP (or
 /// `signo`) with the stop code as si_code and the tracee as sender.
@@ -75,6 +79,10 @@ impl Task {
                 shared.ptrace.finish_stop();
                 return None;
             };
+            if t.forced_tf {
+                self.regs.eflags &= !EFLAGS_TF;
+                t.forced_tf = false;
+            }
             t.stop = Some(kind);
             t.report = Some(code);
             t.resume = None;
@@ -112,8 +120,8 @@ impl Task {
         })
         .unwrap_or(None);
         {
-            let g = shared.ptrace.lock();
-            if let Some(t) = g.as_ref() {
+            let mut g = shared.ptrace.lock();
+            if let Some(t) = g.as_mut() {
                 if t.regs_dirty {
                     let mut r = t.regs;
                     sanitize(&self.regs, &mut r);
@@ -121,6 +129,13 @@ impl Task {
                 }
                 if t.fp_dirty {
                     let _ = self.thread.set_fpregs(&t.fp);
+                }
+                // PTRACE_SINGLESTEP: one instruction, then the CPU's debug
+                // trap comes back from the platform as a host SIGTRAP
+                // (TRAP_TRACE), delivered to the task as a fault.
+                if matches!(resume, Some(Resume::Cont { step: true, .. })) && self.regs.eflags & EFLAGS_TF == 0 {
+                    self.regs.eflags |= EFLAGS_TF;
+                    t.forced_tf = true;
                 }
             }
         }
@@ -166,9 +181,18 @@ impl Task {
         (self.regs.orig_rax as i64) < 0 || self.killed()
     }
 
-    /// Syscall-exit-stop.
+    /// Syscall-exit-stop; after a single-stepped syscall instruction, the
+    /// step's SIGTRAP instead (Linux's user_single_step_report).
     pub fn ptrace_syscall_exit(&mut self) {
         if self.exit.is_some() {
+            return;
+        }
+        let stepping = self.shared.ptrace.lock().as_ref().is_some_and(|t| t.step);
+        if stepping {
+            let mut info = SigInfo::kernel(libc::SIGTRAP);
+            info.0[8..12].copy_from_slice(&TRAP_BRKPT.to_ne_bytes());
+            info.0[16..24].copy_from_slice(&self.regs.rip.to_ne_bytes());
+            self.force_fault(info);
             return;
         }
         let Some(code) = self.syscall_stop_code() else {

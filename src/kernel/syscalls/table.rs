@@ -390,7 +390,7 @@ const CPU_TIME_NOTE: &str =
 
 /// What ptrace does differently from Linux (kernel/ptrace/).
 const PTRACE_NOTE: &str = "the tracer is a process, not a thread (any thread of it may make requests; tracees are \
-     detached when the process exits); PTRACE_SINGLESTEP is EIO and hardware debug registers cannot be set (EIO); \
+     detached when the process exits); hardware debug registers cannot be set (EIO); \
      no seccomp stops; PEEKSIGINFO and ARCH_PRCTL are EIO";
 
 /// Handlers indexed by number.

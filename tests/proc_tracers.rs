@@ -1,5 +1,6 @@
-//! Debian's real strace inside husk: a sandboxed tracer following a shell
-//! and its children through ptrace (kernel/ptrace/).
+//! Debian's real strace and gdb inside husk: sandboxed tracers following
+//! a shell and its children, and debugging a crashing program, through
+//! ptrace (kernel/ptrace/).
 
 mod common;
 
@@ -77,5 +78,65 @@ fn strace_counts_calls() {
     for call in ["write", "clone", "execve", "wait4", "pipe2"] {
         assert!(row(&n, call).is_some(), "native strace -c lacks {call}:\n{n}");
         assert_eq!(row(&h, call), row(&n, call), "{call}: husk\n{h}\nnative\n{n}");
+    }
+}
+
+const GDB: &str = "/usr/bin/gdb";
+
+/// gdb's batch output, without what differs between runs and hosts (pids,
+/// its warnings, thread-debugging notes).
+fn gdb_lines(out: &std::process::Output) -> Vec<String> {
+    stdout_text(out)
+        .lines()
+        .filter(|l| !l.starts_with("warning:") && !l.contains("process ") && !l.contains("thread_db"))
+        .map(str::to_string)
+        .collect()
+}
+
+/// `gdb -batch`: a crash with its backtrace, and a breakpoint hit twice
+/// with single steps in between, print the same lines as natively.
+#[test]
+fn gdb_backtrace_breakpoints_and_steps() {
+    if !std::path::Path::new(GDB).exists() {
+        eprintln!("skipped: gdb is not installed");
+        return;
+    }
+    let prog = c_program_str("gdb_target");
+    let runs: [&[&str]; 2] = [
+        &["-ex", "run", "-ex", "bt"],
+        &[
+            "-ex",
+            "break depth",
+            "-ex",
+            "run",
+            "-ex",
+            "print n",
+            "-ex",
+            "continue",
+            "-ex",
+            "print n",
+            "-ex",
+            "stepi",
+            "-ex",
+            "stepi",
+            "-ex",
+            "info registers rip",
+            "-ex",
+            "delete",
+            "-ex",
+            "continue",
+        ],
+    ];
+    for cmds in runs {
+        let mut args = vec![GDB, "-nx", "-batch"];
+        args.extend_from_slice(cmds);
+        args.push(&prog);
+        let native = Run::native(&args).timeout(proc_timeout()).run();
+        let mut husk_args = vec!["--"];
+        husk_args.extend_from_slice(&args);
+        let husk = Run::husk_do(&husk_args).timeout(proc_timeout()).run();
+        let (n, h) = (gdb_lines(&native), gdb_lines(&husk));
+        assert!(n.iter().any(|l| l.contains("SIGSEGV")), "native gdb: {}", describe(&native));
+        assert_eq!(h, n, "husk: {}\nnative: {}", describe(&husk), describe(&native));
     }
 }
