@@ -31,4 +31,6 @@ groups! { "ptrace":
     seize_interrupt_and_fork_exec_exit_events => "seize",
     exitkill_kills_tracee_when_tracer_exits => "exitkill",
     single_step_int3_and_breakpoints => "step",
+    group_stop_listen_and_sigcont => "groupstop",
+    tracer_exit_lets_stopped_tracee_go => "tracer_exit",
 }

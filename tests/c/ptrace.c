@@ -620,7 +620,99 @@ static void step(void) {
     expect("runs on after the breakpoint", WIFEXITED(st) && WEXITSTATUS(st) == 7, "%s", status_text(st));
 }
 
+/* ---- Group stop, PTRACE_LISTEN ---- */
+
+static void pause_body(void) {
+    for (;;)
+        pause();
+}
+
+static void groupstop(void) {
+    pid_t pid = xfork();
+    if (pid == 0)
+        pause_body();
+    int st;
+    EXPECT_OK("seize", ptrace(PTRACE_SEIZE, pid, 0, 0));
+    kill(pid, SIGSTOP);
+    twait(pid, &st, 0);
+    expect("signal-delivery-stop", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == 0, "%x", st);
+    ptrace(PTRACE_CONT, pid, 0, SIGSTOP);
+    twait(pid, &st, 0);
+    expect("group-stop", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == PTRACE_EVENT_STOP, "%x", st);
+    const char *state = status_line(pid, "State:");
+    expect("group-stop state", strcmp(state, "t (tracing stop)") == 0, "%s", state);
+    EXPECT_OK("listen", ptrace(PTRACE_LISTEN, pid, 0, 0));
+    expect("listening: nothing to wait for", waitpid(pid, &st, WNOHANG | __WALL) == 0, "%x", st);
+    kill(pid, SIGCONT);
+    twait(pid, &st, 0);
+    expect("trap after SIGCONT", WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP && st >> 16 == PTRACE_EVENT_STOP, "%x", st);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    twait(pid, &st, 0);
+    expect("SIGCONT delivery stop", WIFSTOPPED(st) && WSTOPSIG(st) == SIGCONT && st >> 16 == 0, "%x", st);
+    EXPECT_ERR("listen outside group-stop", ptrace(PTRACE_LISTEN, pid, 0, 0), EIO);
+    ptrace(PTRACE_CONT, pid, 0, 0);
+    kill(pid, SIGKILL);
+    twait(pid, &st, 0);
+    expect("killed", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%s", status_text(st));
+
+    /* A PTRACE_TRACEME tracee's group-stop has no siginfo. */
+    pid = traced_child(pause_body);
+    ptrace(PTRACE_CONT, pid, 0, SIGSTOP);
+    twait(pid, &st, 0);
+    expect("traceme group-stop", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP && st >> 16 == 0, "%x", st);
+    siginfo_t si;
+    EXPECT_ERR("group-stop siginfo", ptrace(PTRACE_GETSIGINFO, pid, 0, &si), EINVAL);
+    /* SIGKILL ends a stopped tracee. */
+    kill(pid, SIGKILL);
+    twait(pid, &st, 0);
+    expect("killed while stopped", WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%s", status_text(st));
+}
+
+/* ---- The tracer exits: its stopped tracee is let go ---- */
+
+static void tracer_exit(void) {
+    int alive[2], idp[2];
+    if (pipe(alive) < 0 || pipe(idp) < 0)
+        return;
+    pid_t tracer = xfork();
+    if (tracer == 0) {
+        pid_t t = fork();
+        if (t == 0) {
+            close(alive[0]);
+            pause_body();
+        }
+        (void)!write(idp[1], &t, sizeof t);
+        if (ptrace(PTRACE_ATTACH, t, 0, 0) < 0)
+            _exit(1);
+        int st;
+        waitpid(t, &st, 0);
+        _exit(WIFSTOPPED(st) ? 0 : 2);
+    }
+    close(alive[1]);
+    close(idp[1]);
+    pid_t tracee = 0;
+    (void)!read(idp[0], &tracee, sizeof tracee);
+    close(idp[0]);
+    int st;
+    twait(tracer, &st, 0);
+    expect("tracer exited", WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", status_text(st));
+    char c;
+    int flags = fcntl(alive[0], F_GETFL);
+    fcntl(alive[0], F_SETFL, flags | O_NONBLOCK);
+    long n = read(alive[0], &c, 1);
+    expect("tracee alive", n < 0 && errno == EAGAIN, "%ld", n);
+    const char *tp = status_line(tracee, "TracerPid:");
+    expect("tracee untraced", strcmp(tp, "0") == 0, "%s", tp);
+    kill(tracee, SIGKILL);
+    fcntl(alive[0], F_SETFL, flags);
+    n = read(alive[0], &c, 1);
+    expect("tracee gone", n == 0, "%ld", n);
+    close(alive[0]);
+}
+
 static const struct test_group groups[] = {
+    {"groupstop", groupstop},
+    {"tracer_exit", tracer_exit},
     {"step", step},
     {"syscalls", syscalls},
     {"peekpoke", peekpoke},
