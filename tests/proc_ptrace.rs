@@ -33,4 +33,5 @@ groups! { "ptrace":
     single_step_int3_and_breakpoints => "step",
     group_stop_listen_and_sigcont => "groupstop",
     tracer_exit_lets_stopped_tracee_go => "tracer_exit",
+    seccomp_ret_trace_stops_for_the_tracer => "seccomp_trace",
 }

@@ -51,6 +51,26 @@ fn strace_follows_a_shell_and_its_children() {
     assert_eq!(trace.matches("attached").count(), 2, "{trace}");
 }
 
+/// `strace --seccomp-bpf` stops only at the traced calls, through a
+/// SECCOMP_RET_TRACE filter and PTRACE_EVENT_SECCOMP.
+#[test]
+fn strace_seccomp_bpf() {
+    if !have_strace() {
+        return;
+    }
+    let script = "echo hi; busybox true | busybox cat";
+    let out =
+        Run::husk_do(&["--", STRACE, "-f", "--seccomp-bpf", "-e", "trace=write,execve", BUSYBOX, "sh", "-c", script])
+            .timeout(proc_timeout())
+            .run();
+    assert_eq!(stdout_text(&out), "hi\n", "{}", describe(&out));
+    assert_exit(&out, 0);
+    let trace = stderr_text(&out);
+    assert!(trace.contains("write(1, \"hi\\n\", 3)"), "{trace}");
+    assert_eq!(trace.matches("execve(").count(), 3, "{trace}");
+    assert!(!trace.contains("wait4(") && !trace.contains("seccomp"), "{trace}");
+}
+
 /// `strace -c` counts the calls of a shell and its children as it does
 /// natively.
 #[test]

@@ -7,6 +7,8 @@
 #include "husk_test.h"
 
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <stddef.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
@@ -710,7 +712,57 @@ static void tracer_exit(void) {
     close(alive[0]);
 }
 
+/* ---- SECCOMP_RET_TRACE: PTRACE_EVENT_SECCOMP ---- */
+
+static void seccomp_body(void) {
+    struct sock_filter code[] = {
+        BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0), /* nr */
+        BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, SYS_getppid, 0, 1),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE | 0x42),
+        BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+    };
+    struct sock_fprog prog = {sizeof code / sizeof code[0], code};
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) < 0)
+        _exit(100);
+    long a = syscall(SYS_getppid); /* turned into getpid */
+    long b = syscall(SYS_getppid); /* skipped, returns 77 */
+    _exit((a == getpid() ? 1 : 0) | (b == 77 ? 2 : 0));
+}
+
+static void seccomp_trace(void) {
+    pid_t pid = traced_child(seccomp_body);
+    EXPECT_OK("setoptions", ptrace(PTRACE_SETOPTIONS, pid, 0, PTRACE_O_TRACESECCOMP));
+    int st, events = 0, info_ok = 1;
+    for (int i = 0; i < 10; i++) {
+        ptrace(PTRACE_CONT, pid, 0, 0);
+        if (twait(pid, &st, 0) <= 0 || !WIFSTOPPED(st))
+            break;
+        if (st >> 8 != (SIGTRAP | PTRACE_EVENT_SECCOMP << 8))
+            continue;
+        unsigned long msg = 0;
+        ptrace(PTRACE_GETEVENTMSG, pid, 0, &msg);
+        struct __ptrace_syscall_info info;
+        long n = ptrace(PTRACE_GET_SYSCALL_INFO, pid, sizeof info, &info);
+        struct user_regs_struct r;
+        ptrace(PTRACE_GETREGS, pid, 0, &r);
+        if (msg != 0x42 || n != 84 || info.op != PTRACE_SYSCALL_INFO_SECCOMP || info.seccomp.nr != SYS_getppid ||
+            info.seccomp.ret_data != 0x42 || (long)r.rax != -ENOSYS)
+            info_ok = 0;
+        if (events++ == 0) {
+            r.orig_rax = SYS_getpid;
+        } else {
+            r.orig_rax = -1;
+            r.rax = 77;
+        }
+        ptrace(PTRACE_SETREGS, pid, 0, &r);
+    }
+    expect("seccomp events", events == 2, "%d", events);
+    expect("seccomp event details", info_ok, "no");
+    expect("changed and skipped", WIFEXITED(st) && WEXITSTATUS(st) == 3, "%s", status_text(st));
+}
+
 static const struct test_group groups[] = {
+    {"seccomp_trace", seccomp_trace},
     {"groupstop", groupstop},
     {"tracer_exit", tracer_exit},
     {"step", step},

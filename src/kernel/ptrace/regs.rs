@@ -76,22 +76,29 @@ const AUDIT_ARCH_X86_64: u32 = 0xc000_003e;
 pub const INFO_NONE: u8 = 0;
 pub const INFO_ENTRY: u8 = 1;
 pub const INFO_EXIT: u8 = 2;
+pub const INFO_SECCOMP: u8 = 3;
 
-/// struct ptrace_syscall_info for a stop of kind `op`, and its size as
-/// Linux counts it (up to the last field of that kind).
-pub fn syscall_info(op: u8, r: &Regs) -> (Vec<u8>, usize) {
+/// struct ptrace_syscall_info for a stop of kind `op` (`ret_data`: a
+/// seccomp stop's filter data), and its size as Linux counts it (up to the
+/// last field of that kind).
+pub fn syscall_info(op: u8, r: &Regs, ret_data: u32) -> (Vec<u8>, usize) {
     let mut b = vec![0u8; 88];
     b[0] = op;
     b[4..8].copy_from_slice(&AUDIT_ARCH_X86_64.to_ne_bytes());
     b[8..16].copy_from_slice(&r.rip.to_ne_bytes());
     b[16..24].copy_from_slice(&r.rsp.to_ne_bytes());
     let size = match op {
-        INFO_ENTRY => {
+        INFO_ENTRY | INFO_SECCOMP => {
             let args = [r.orig_rax, r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
             for (i, a) in args.iter().enumerate() {
                 b[24 + i * 8..32 + i * 8].copy_from_slice(&a.to_ne_bytes());
             }
-            80
+            if op == INFO_SECCOMP {
+                b[80..84].copy_from_slice(&ret_data.to_ne_bytes());
+                84
+            } else {
+                80
+            }
         }
         INFO_EXIT => {
             let rval = r.rax as i64;

@@ -188,9 +188,10 @@ pub fn ptrace(t: &mut Task, req: i64, pid: i32, addr: u64, data: u64) -> SysResu
                 let op = match x.stop {
                     Some(StopKind::SyscallEntry) if sysgood => regs::INFO_ENTRY,
                     Some(StopKind::SyscallExit) if sysgood => regs::INFO_EXIT,
+                    Some(StopKind::Event(EVENT_SECCOMP)) => regs::INFO_SECCOMP,
                     _ => regs::INFO_NONE,
                 };
-                regs::syscall_info(op, &x.regs)
+                regs::syscall_info(op, &x.regs, x.eventmsg as u32)
             })?;
             let n = (addr as usize).min(size);
             t.mem().write_bytes(data, &b[..n])?;

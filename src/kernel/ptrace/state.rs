@@ -24,6 +24,7 @@ pub const O_TRACECLONE: u32 = 8;
 pub const O_TRACEEXEC: u32 = 0x10;
 pub const O_TRACEVFORKDONE: u32 = 0x20;
 pub const O_TRACEEXIT: u32 = 0x40;
+pub const O_TRACESECCOMP: u32 = 0x80;
 pub const O_EXITKILL: u32 = 0x10_0000;
 pub const O_SUSPEND_SECCOMP: u32 = 0x20_0000;
 /// Every option Linux knows.
@@ -36,6 +37,7 @@ pub const EVENT_CLONE: i32 = 3;
 pub const EVENT_EXEC: i32 = 4;
 pub const EVENT_VFORK_DONE: i32 = 5;
 pub const EVENT_EXIT: i32 = 6;
+pub const EVENT_SECCOMP: i32 = 7;
 pub const EVENT_STOP: i32 = 128;
 
 /// What kind of ptrace-stop a tracee is in.

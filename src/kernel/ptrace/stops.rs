@@ -341,6 +341,17 @@ impl Task {
         }
     }
 
+    /// SECCOMP_RET_TRACE: PTRACE_EVENT_SECCOMP with the filter's data, if
+    /// the tracer set PTRACE_O_TRACESECCOMP. Returns whether it stopped.
+    pub fn ptrace_seccomp_event(&mut self, data: u32) -> bool {
+        self.ptrace_event(EVENT_SECCOMP, O_TRACESECCOMP, data as u64)
+    }
+
+    /// Whether the task's group is being killed (after a stop).
+    pub fn ptrace_killed(&self) -> bool {
+        self.killed()
+    }
+
     /// Before the task exits: PTRACE_EVENT_EXIT with the wait status.
     pub fn ptrace_exit_event(&mut self, status: ExitStatus) {
         if self.traced() {

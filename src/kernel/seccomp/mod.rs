@@ -169,6 +169,9 @@ pub enum Verdict {
     Fail(i64),
     /// Do not run it; SIGSYS with this `si_errno` (TRAP).
     Trap(u32),
+    /// A PTRACE_EVENT_SECCOMP stop with this message if a tracer asked
+    /// for it (kernel/ptrace/), else ENOSYS (TRACE).
+    Trace(u32),
     /// The thread dies as by SIGSYS (KILL_THREAD).
     KillThread,
     /// The process dies as by SIGSYS (KILL_PROCESS, unknown actions).
@@ -218,9 +221,10 @@ fn action(ret: u32) -> Verdict {
         RET_ALLOW | RET_LOG => Verdict::Allow,
         RET_ERRNO => Verdict::Fail(-(data.min(MAX_ERRNO) as i64)),
         RET_TRAP => Verdict::Trap(data),
-        // No tracer or listener can take these: the syscall fails with
-        // ENOSYS, as in Linux when nothing is attached.
-        RET_TRACE | RET_USER_NOTIF => Verdict::Fail(-(libc::ENOSYS as i64)),
+        RET_TRACE => Verdict::Trace(data),
+        // No listener can take these: the syscall fails with ENOSYS, as
+        // in Linux when nothing is attached.
+        RET_USER_NOTIF => Verdict::Fail(-(libc::ENOSYS as i64)),
         RET_KILL_THREAD => Verdict::KillThread,
         _ => Verdict::KillProcess,
     }

@@ -151,8 +151,33 @@ impl Task {
     /// already arranged), as Linux's `__secure_computing` decides.
     pub fn seccomp_refuses(&mut self, nr: u64, args: &[u64; 6]) -> bool {
         let Some(verdict) = self.shared.seccomp.verdict(nr, args, self.regs.rip) else { return false };
+        self.seccomp_apply(nr, verdict, true)
+    }
+
+    /// Carries out `verdict` for syscall `nr`; `traceable`: a TRACE
+    /// verdict still goes to the tracer (not when the filters run again
+    /// on what the tracer left, where it allows, as Linux's
+    /// recheck_after_trace).
+    fn seccomp_apply(&mut self, nr: u64, verdict: Verdict, traceable: bool) -> bool {
         match verdict {
             Verdict::Allow => return false,
+            Verdict::Trace(_) if !traceable => return false,
+            Verdict::Trace(data) => {
+                self.regs.rax = (-(libc::ENOSYS as i64)) as u64;
+                if !self.traced() || !self.ptrace_seccomp_event(data) {
+                    return true;
+                }
+                // The tracer may have changed or skipped the call: the
+                // filters see what it left.
+                let nr = self.regs.orig_rax;
+                if (nr as i64) < 0 || self.exit.is_some() || self.ptrace_killed() {
+                    return true;
+                }
+                let r = &self.regs;
+                let args = [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9];
+                let Some(v) = self.shared.seccomp.verdict(nr, &args, self.regs.rip) else { return false };
+                return self.seccomp_apply(nr, v, false);
+            }
             Verdict::Fail(e) => self.regs.rax = e as u64,
             Verdict::Trap(data) => {
                 // The handler sees the registers of the syscall's entry.

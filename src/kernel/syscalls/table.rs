@@ -323,7 +323,8 @@ pub static TABLE: &[Entry] = &[
         l::SYS_seccomp,
         sc::seccomp,
         "filters run in the sentry at syscall entry; SECCOMP_FILTER_FLAG_NEW_LISTENER (user notification) is EINVAL and \
-         RET_USER_NOTIF/RET_TRACE act as with nothing attached (ENOSYS); RET_LOG logs nothing",
+         RET_USER_NOTIF acts as with nothing attached (ENOSYS); RET_TRACE stops for a tracer with \
+         PTRACE_O_TRACESECCOMP (kernel/ptrace/), else ENOSYS; RET_LOG logs nothing",
     ),
     partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
     partial(l::SYS_sched_setaffinity, id::sched_setaffinity, "the task runs on one CPU of the mask, chosen by the sentry"),
@@ -391,7 +392,7 @@ const CPU_TIME_NOTE: &str =
 /// What ptrace does differently from Linux (kernel/ptrace/).
 const PTRACE_NOTE: &str = "the tracer is a process, not a thread (any thread of it may make requests; tracees are \
      detached when the process exits); hardware debug registers cannot be set (EIO); \
-     no seccomp stops; PEEKSIGINFO and ARCH_PRCTL are EIO";
+     PEEKSIGINFO, ARCH_PRCTL and SYSEMU are EIO";
 
 /// Handlers indexed by number.
 fn by_number() -> &'static [Option<Handler>] {

@@ -85,16 +85,26 @@ impl Task {
         }
         // A tracer sees the call first and may change or skip it
         // (kernel/ptrace/stops.rs); one atomic load when untraced.
-        let traced = self.traced();
-        if traced && self.ptrace_syscall_entry() {
+        let ptraced = self.traced();
+        if ptraced && self.ptrace_syscall_entry() {
             self.ptrace_syscall_exit();
             return;
         }
         let nr = self.regs.orig_rax;
         let args = [self.regs.rdi, self.regs.rsi, self.regs.rdx, self.regs.r10, self.regs.r8, self.regs.r9];
         if self.seccomp_refuses(nr, &args) {
+            if ptraced {
+                self.ptrace_syscall_exit();
+            }
             return;
         }
+        // A tracer may have changed the call at a seccomp stop.
+        let (nr, args) = if ptraced {
+            let r = &self.regs;
+            (r.orig_rax, [r.rdi, r.rsi, r.rdx, r.r10, r.r8, r.r9])
+        } else {
+            (nr, args)
+        };
         *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) =
             Some(SyscallEntry { nr, args, sp: self.regs.rsp, pc: self.regs.rip });
         let strace = self.kernel.strace.load(Ordering::Relaxed);
@@ -118,7 +128,7 @@ impl Task {
         if !self.regs_replaced {
             self.regs.rax = raw as u64;
         }
-        if traced || self.traced() {
+        if ptraced || self.traced() {
             self.ptrace_syscall_exit();
         }
     }
