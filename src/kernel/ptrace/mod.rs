@@ -36,10 +36,18 @@ pub fn task_memory(t: &TaskShared) -> Option<ProcessMemory> {
 /// PTRACE_POKETEXT/POKEDATA: writes even read-only mappings (breakpoints
 /// in program text), as Linux's FOLL_FORCE does, through the stub's host
 /// `/proc/PID/mem`. EIO where nothing is mapped.
+///
+/// The forced write is allowed only inside the application's own
+/// mappings (the sentry's VMA list): the stub process also holds the
+/// stub's code and context region, which no application may change.
 pub fn poke(t: &TaskShared, addr: u64, bytes: &[u8]) -> Result<(), Errno> {
     let mem = task_memory(t).ok_or(Errno::EIO)?;
     if mem.write_bytes(addr, bytes).is_ok() {
         return Ok(());
+    }
+    let end = addr.checked_add(bytes.len() as u64).ok_or(Errno::EIO)?;
+    if !covered(&t.tg.mm().vmas(), addr, end) {
+        return Err(Errno::EIO);
     }
     let (pid, _) = *t.host.lock().unwrap_or_else(|e| e.into_inner());
     let f = std::fs::OpenOptions::new().write(true).open(format!("/proc/{pid}/mem")).map_err(|_| Errno::EIO)?;
@@ -49,11 +57,50 @@ pub fn poke(t: &TaskShared, addr: u64, bytes: &[u8]) -> Result<(), Errno> {
     }
 }
 
+/// Whether the sorted mappings `vmas` cover `[start, end)` without a hole.
+fn covered(vmas: &[crate::kernel::mm::Vma], start: u64, end: u64) -> bool {
+    let mut at = start;
+    for v in vmas {
+        if v.end <= at {
+            continue;
+        }
+        if v.start > at {
+            return false;
+        }
+        at = v.end;
+        if at >= end {
+            return true;
+        }
+    }
+    at >= end
+}
+
 /// A thread taking over its process's id in execve replaces its task
 /// record: the tracer's list follows.
 pub fn replaced(old: &Arc<TaskShared>, new: &Arc<TaskShared>) {
     if let Some(tracer) = new.ptrace.tracer() {
         tracer.tracees.remove(old);
         tracer.tracees.add(new.clone());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::kernel::mm::{Backing, Vma};
+
+    fn vma(start: u64, end: u64) -> Vma {
+        Vma { start, end, prot: 5, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon }
+    }
+
+    #[test]
+    fn forced_writes_stay_inside_the_mappings() {
+        let v = [vma(0x1000, 0x3000), vma(0x3000, 0x4000), vma(0x6000, 0x7000)];
+        assert!(covered(&v, 0x1ff8, 0x2008));
+        assert!(covered(&v, 0x2ffc, 0x3004));
+        assert!(!covered(&v, 0x3ffc, 0x4004));
+        assert!(!covered(&v, 0x5000, 0x5008));
+        assert!(covered(&v, 0x6000, 0x6008));
+        assert!(!covered(&v, 0x7000, 0x7008));
     }
 }
