@@ -341,6 +341,9 @@ static void peekpoke(void) {
     EXPECT_OK("getregset prfpreg", ptrace(PTRACE_GETREGSET, pid, NT_PRFPREG_, &fiov));
     expect("fp regset", fiov.iov_len == 512 && memcmp(&fp, &fp2, 160) == 0, "%zu", fiov.iov_len);
     EXPECT_OK("setfpregs", ptrace(PTRACE_SETFPREGS, pid, 0, &fp));
+    struct user_fpregs_struct bad = fp;
+    bad.mxcsr |= 0x80000000;
+    EXPECT_ERR("setfpregs bad mxcsr", ptrace(PTRACE_SETFPREGS, pid, 0, &bad), EINVAL);
     struct iovec biov = {&r3, sizeof r3};
     EXPECT_ERR("getregset bad type", ptrace(PTRACE_GETREGSET, pid, 0x999, &biov), EINVAL);
 

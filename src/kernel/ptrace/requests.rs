@@ -301,6 +301,10 @@ fn fxsave(x: &mut Tracee) -> Vec<u8> {
 }
 
 fn set_fxsave(target: &TaskShared, b: &[u8]) -> SysResult {
+    // MXCSR's reserved bits would make the state unloadable (Linux: EINVAL).
+    if b.len() >= 28 && u32::from_ne_bytes([b[24], b[25], b[26], b[27]]) & !0xffff != 0 {
+        return Err(Errno::EINVAL);
+    }
     with_tracee(target, |x| {
         if x.fp.len() < regs::FPREGS_SIZE {
             return Err(Errno::EIO);
