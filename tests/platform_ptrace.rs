@@ -1,7 +1,8 @@
 //! The ptrace platform (`--platform ptrace`) stays a working alternative to
-//! systrap, the default the rest of the suite runs on: the thread, signal
-//! and fork checks of tests/c run under it and must print what they print
-//! natively, and a busybox pipeline of forks, execs and pipes works.
+//! systrap, the default the rest of the suite runs on: the thread, signal,
+//! fork and sandboxed-ptrace checks of tests/c run under it and must print
+//! what they print natively, and a busybox pipeline of forks, execs and
+//! pipes works.
 
 mod common;
 
@@ -25,6 +26,13 @@ fn threads_under_ptrace() {
 #[test]
 fn signals_under_ptrace() {
     check_under_ptrace("signals");
+}
+
+/// A sandboxed tracer on the ptrace platform: its stops, registers,
+/// single steps (TF through the platform's SETREGS) and events.
+#[test]
+fn sandboxed_ptrace_under_ptrace() {
+    check_under_ptrace("ptrace");
 }
 
 #[test]
