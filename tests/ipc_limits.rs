@@ -8,18 +8,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "ipc_limits":
+c_groups! { "ipc_limits":
     limits_show_linux_defaults => "defaults",
     written_limits_apply_in_their_namespace => "writes_apply",
     bad_limit_writes_are_refused => "bad_writes",

@@ -6,18 +6,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "posix_mq":
+c_groups! { "posix_mq":
     open_attributes_priorities_nonblock_and_errors => "mq_basic",
     mq_permissions_and_attribute_limits => "mq_perms",
     waiting_receivers_senders_signals_timeouts => "mq_block",

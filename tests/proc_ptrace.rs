@@ -7,23 +7,12 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "ptrace":
+c_groups! { "ptrace":
     process_vm_readv_writev_partial_and_errors => "vm",
     process_vm_access_rule => "vm_perms",
 }
 
-groups! { "ptrace":
+c_groups! { "ptrace":
     syscall_stops_change_and_skip_calls => "syscalls",
     peek_poke_registers_and_errors => "peekpoke",
     signal_delivery_stops_suppress_and_inject => "signals",

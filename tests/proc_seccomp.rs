@@ -8,18 +8,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group("seccomp", $group);
-            }
-        )*
-    };
-}
-
-groups! {
+c_groups! { "seccomp":
     install_errors => "errors",
     errno_action_and_argument_filters => "errno",
     trap_action_delivers_sigsys => "trap",

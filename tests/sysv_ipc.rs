@@ -6,18 +6,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "sysv_ipc":
+c_groups! { "sysv_ipc":
     shmget_errors_stat_set_info_rmid => "shm_get",
     shm_shared_across_fork_and_unrelated_processes => "shm_share",
     shm_rmid_while_attached => "shm_rmid",

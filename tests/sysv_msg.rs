@@ -6,18 +6,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "sysv_msg":
+c_groups! { "sysv_msg":
     msgget_msgctl_stat_set_info_rmid => "msg_get",
     msgsnd_msgrcv_types_flags_and_errors => "msg_order",
     full_queues_and_waiting_receivers => "msg_block",

@@ -8,18 +8,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "file_io":
+c_groups! { "file_io":
     preadv2_pwritev2_flags => "rwv2",
     sync_file_range_readahead_fadvise => "sync",
     old_getdents => "getdents",

@@ -7,18 +7,7 @@ mod common;
 
 use common::*;
 
-macro_rules! groups {
-    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
-        $(
-            #[test]
-            fn $name() {
-                check_c_group($prog, $group);
-            }
-        )*
-    };
-}
-
-groups! { "vfs_files":
+c_groups! { "vfs_files":
     open_flags => "open",
     hard_and_symbolic_links => "links",
     renames => "rename",
@@ -30,7 +19,7 @@ groups! { "vfs_files":
     sendfile_splice_tee_copy_file_range => "copy",
 }
 
-groups! { "vfs_ipc":
+c_groups! { "vfs_ipc":
     pipes => "pipes",
     poll_and_select => "poll",
     fifos => "fifo",
@@ -40,7 +29,7 @@ groups! { "vfs_ipc":
     getdents64_of_10000_entries => "getdents",
 }
 
-groups! { "vfs_proc":
+c_groups! { "vfs_proc":
     proc_self => "self",
     proc_of_a_child => "child",
     proc_magic_links => "links",
@@ -54,7 +43,7 @@ groups! { "vfs_proc":
     proc_syscall => "syscall",
 }
 
-groups! { "inotify":
+c_groups! { "inotify":
     inotify_errors => "errors",
     inotify_directory_events => "dir",
     inotify_file_events => "file",
@@ -62,7 +51,7 @@ groups! { "inotify":
     inotify_limits => "limits",
 }
 
-groups! { "proc_mm":
+c_groups! { "proc_mm":
     proc_program_layout => "layout",
     proc_memory_figures => "figures",
     proc_cmdline_and_environ_from_memory => "cmdline",

@@ -668,6 +668,22 @@ pub fn assert_all_ok(out: &Output, what: &str) {
     );
 }
 
+/// One `#[test]` per group of the C program `prog`, each run with
+/// `check_c_group`: `c_groups! { "prog": test_name => "group", ... }`.
+#[allow(unused_macros)]
+macro_rules! c_groups {
+    ($prog:literal: $($name:ident => $group:literal),* $(,)?) => {
+        $(
+            #[test]
+            fn $name() {
+                $crate::common::check_c_group($prog, $group);
+            }
+        )*
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use c_groups;
+
 /// Runs group `group` of the C program `tests/c/<prog>.c` natively (where
 /// every check must pass) and under `husk do`, and asserts that husk
 /// printed exactly the same lines and exited the same way.

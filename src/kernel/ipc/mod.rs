@@ -157,10 +157,16 @@ impl<T> Default for IdTable<T> {
 pub trait IpcObject {
     /// The object's id.
     fn id(&self) -> i32;
+    /// A copy of its permissions, taken under its lock.
+    fn perm(&self) -> IpcPerm;
     /// The object's key (IPC_PRIVATE once it is marked for removal).
-    fn key(&self) -> i32;
+    fn key(&self) -> i32 {
+        self.perm().key
+    }
     /// Whether `who` has the access `flag`'s permission bits ask for.
-    fn allows(&self, who: &Caller, flag: u32) -> bool;
+    fn allows(&self, who: &Caller, flag: u32) -> bool {
+        self.perm().allows(&who.creds, flag, who.cap_ipc_owner)
+    }
 }
 
 impl<T: IpcObject> IdTable<T> {

@@ -170,11 +170,8 @@ impl IpcObject for Arc<MsgQueue> {
     fn id(&self) -> i32 {
         self.id
     }
-    fn key(&self) -> i32 {
-        self.lock().perm.key
-    }
-    fn allows(&self, who: &Caller, flag: u32) -> bool {
-        self.lock().perm.allows(&who.creds, flag, who.cap_ipc_owner)
+    fn perm(&self) -> IpcPerm {
+        self.lock().perm.clone()
     }
 }
 
