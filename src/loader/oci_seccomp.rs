@@ -21,7 +21,9 @@ pub fn profile(seccomp: &LinuxSeccomp) -> Result<Profile, String> {
         let action = action(s.action(), s.errno_ret()).map_err(|e| format!("{at}.action: {e}"))?;
         // Names this ABI does not have (other architectures', newer
         // kernels') are skipped, as libseccomp resolves names per ABI.
-        let nrs: Vec<u32> = s.names().iter().filter_map(|n| abi::number(n)).map(|n| n as u32).collect();
+        let mut nrs: Vec<u32> = s.names().iter().filter_map(|n| abi::number(n)).map(|n| n as u32).collect();
+        nrs.sort_unstable();
+        nrs.dedup();
         let mut args = Vec::new();
         for (j, a) in s.args().clone().unwrap_or_default().iter().enumerate() {
             if a.index() > 5 {

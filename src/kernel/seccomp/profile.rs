@@ -44,7 +44,8 @@ impl ArgCond {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Rule {
-    /// Syscall numbers (x86_64).
+    /// Syscall numbers (x86_64), sorted: a profile's rule may name hundreds
+    /// and is searched at every syscall.
     pub nrs: Vec<u32>,
     /// The filter return value (action and data).
     pub action: u32,
@@ -61,7 +62,7 @@ pub struct Profile {
 impl Profile {
     /// The return value for syscall `nr` with `args`.
     pub fn run(&self, nr: u32, args: &[u64; 6]) -> u32 {
-        let for_nr = || self.rules.iter().filter(move |r| r.nrs.contains(&nr));
+        let for_nr = || self.rules.iter().filter(move |r| r.nrs.binary_search(&nr).is_ok());
         let conditional = for_nr().filter(|r| !r.args.is_empty()).find(|r| r.args.iter().all(|c| c.holds(args)));
         match conditional.or_else(|| for_nr().find(|r| r.args.is_empty())) {
             Some(r) => r.action,

@@ -1,6 +1,7 @@
 //! Reading and writing: read(2), write(2) and their positional and vectored
 //! forms.
 
+use super::iovec::read_iovecs;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
@@ -12,8 +13,6 @@ use crate::kernel::vfs::notify;
 const MAX_RW: u64 = 0x7fff_f000;
 /// The sentry moves data in chunks of this size.
 const CHUNK: usize = 1 << 20;
-/// Linux's UIO_MAXIOV.
-const IOV_MAX: u64 = 1024;
 
 /// Where a transfer happens in the file.
 #[derive(Clone, Copy)]
@@ -354,27 +353,6 @@ pub fn pwrite64(t: &mut Task, a: &Args) -> SysResult {
     write_from(t, &f, a[1], a[2], pos)
 }
 
-/// Reads an iovec array: (base, len) pairs, with Linux's limits.
-fn read_iovecs(t: &Task, addr: u64, count: u64) -> Result<Vec<(u64, u64)>, Errno> {
-    if count > IOV_MAX {
-        return Err(Errno::EINVAL);
-    }
-    let mut raw = vec![0u8; count as usize * 16];
-    t.mem().read_bytes(addr, &mut raw)?;
-    let mut total = 0u64;
-    let mut v = Vec::with_capacity(count as usize);
-    for c in raw.chunks_exact(16) {
-        let base = u64::from_ne_bytes(c[..8].try_into().unwrap_or_default());
-        let len = u64::from_ne_bytes(c[8..].try_into().unwrap_or_default());
-        if (len as i64) < 0 {
-            return Err(Errno::EINVAL);
-        }
-        total = total.checked_add(len).filter(|&x| (x as i64) >= 0).ok_or(Errno::EINVAL)?;
-        v.push((base, len));
-    }
-    Ok(v)
-}
-
 /// A vectored transfer: each iovec in turn, stopping at the first short one.
 fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: bool, mode: Mode) -> SysResult {
     let mut total = 0u64;
@@ -406,14 +384,14 @@ fn vectored(t: &Task, file: &OpenFile, iov: &[(u64, u64)], mut pos: Pos, write: 
 /// Implements readv(2).
 pub fn readv(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
-    let iov = read_iovecs(t, a[1], a[2])?;
+    let iov = read_iovecs(t, a[1], a[2], true)?;
     vectored(t, &f, &iov, Pos::Current, false, Mode::default())
 }
 
 /// Implements writev(2).
 pub fn writev(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
-    let iov = read_iovecs(t, a[1], a[2])?;
+    let iov = read_iovecs(t, a[1], a[2], true)?;
     let r = vectored(t, &f, &iov, Pos::Current, true, Mode::default());
     sigpipe_on_epipe(t, r)
 }
@@ -422,7 +400,7 @@ pub fn writev(t: &mut Task, a: &Args) -> SysResult {
 pub fn preadv(t: &mut Task, a: &Args) -> SysResult {
     let pos = pos_arg(a[3])?;
     let f = t.file(a[0] as i32)?;
-    let iov = read_iovecs(t, a[1], a[2])?;
+    let iov = read_iovecs(t, a[1], a[2], true)?;
     vectored(t, &f, &iov, pos, false, Mode::default())
 }
 
@@ -430,7 +408,7 @@ pub fn preadv(t: &mut Task, a: &Args) -> SysResult {
 pub fn pwritev(t: &mut Task, a: &Args) -> SysResult {
     let pos = pos_arg(a[3])?;
     let f = t.file(a[0] as i32)?;
-    let iov = read_iovecs(t, a[1], a[2])?;
+    let iov = read_iovecs(t, a[1], a[2], true)?;
     vectored(t, &f, &iov, pos, true, Mode::default())
 }
 
@@ -503,7 +481,7 @@ fn rw2(t: &mut Task, a: &Args, write: bool) -> SysResult {
     if !(if write { f.is_writable() } else { f.is_readable() }) {
         return Err(Errno::EBADF);
     }
-    let iov = read_iovecs(t, a[1], a[2])?;
+    let iov = read_iovecs(t, a[1], a[2], true)?;
     if iov.iter().all(|&(_, len)| len == 0) {
         return Ok(0);
     }

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use super::iovec::{read_iovecs, IOV_MAX};
 use super::sys_socket::{cx, read_sockaddr, sock, socket_file, write_sockaddr};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
@@ -18,8 +19,6 @@ const MAX_RW: u64 = 0x7fff_f000;
 const CHUNK: usize = 1 << 20;
 /// Largest datagram copied in (bigger ones are EMSGSIZE at the socket).
 const MAX_DGRAM: usize = 4 << 20;
-/// UIO_MAXIOV.
-const IOV_MAX: u64 = 1024;
 /// SCM_MAX_FD.
 const SCM_MAX_FD: usize = 253;
 /// `sizeof(struct cmsghdr)`.
@@ -57,21 +56,7 @@ fn read_msghdr(t: &Task, addr: u64) -> Result<MsgHdr, Errno> {
     if iovlen > IOV_MAX {
         return Err(Errno::EMSGSIZE);
     }
-    let iovp = u64_at(&b, 16);
-    let mut raw = vec![0u8; iovlen as usize * 16];
-    if iovlen > 0 {
-        t.mem().read_bytes(iovp, &mut raw)?;
-    }
-    let mut total = 0u64;
-    let mut iov = Vec::with_capacity(iovlen as usize);
-    for c in raw.chunks_exact(16) {
-        let (base, len) = (u64_at(c, 0), u64_at(c, 8));
-        if (len as i64) < 0 {
-            return Err(Errno::EINVAL);
-        }
-        total = total.checked_add(len).filter(|&x| (x as i64) >= 0).ok_or(Errno::EINVAL)?;
-        iov.push((base, len));
-    }
+    let iov = read_iovecs(t, u64_at(&b, 16), iovlen, true)?;
     Ok(MsgHdr {
         name: u64_at(&b, 0),
         namelen: u32::from_ne_bytes([b[8], b[9], b[10], b[11]]),

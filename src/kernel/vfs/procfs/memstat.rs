@@ -40,6 +40,16 @@ impl MemFigures {
     }
 }
 
+/// (total, resident) bytes: what `stat`, `statm`'s first two and `ps`
+/// need, without the host's status file.
+pub fn size_and_rss(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
+    if zombie {
+        return (0, 0);
+    }
+    let (anon, file, shmem) = super::smaps::resident_by_kind(tg);
+    (vm_figures(tg).size, anon + file + shmem)
+}
+
 /// The figures of a live process (all zero for a zombie).
 pub fn figures(tg: &ThreadGroup, zombie: bool) -> MemFigures {
     if zombie {

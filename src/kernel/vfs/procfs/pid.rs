@@ -354,8 +354,8 @@ pub fn state(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
 /// (total, resident) pages of the process, as `statm`, `stat`, `status`
 /// (VmSize, VmRSS) and `ps` show them (`memstat`).
 pub fn mem_pages(tg: &ThreadGroup, zombie: bool) -> (u64, u64) {
-    let f = super::memstat::figures(tg, zombie);
-    (f.size / 4096, f.rss() / 4096)
+    let (size, rss) = super::memstat::size_and_rss(tg, zombie);
+    (size / 4096, rss / 4096)
 }
 
 /// `oom_score`: the OOM killer's view of the process against the memory a

@@ -181,10 +181,14 @@ pub fn rollup(tg: &ThreadGroup) -> String {
 /// Resident bytes of the application's mappings by kind: (anonymous,
 /// file, shared memory), as Linux's RssAnon/RssFile/RssShmem count them.
 pub fn resident_by_kind(tg: &ThreadGroup) -> (u64, u64, u64) {
-    let lines = map_lines(tg);
+    let ranges: Vec<(u64, u64)> = {
+        let mm = tg.mm();
+        let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
+        st.vmas.iter().map(|v| (v.start, v.end)).collect()
+    };
     let areas = host_areas(tg);
     let (mut anon, mut file, mut shmem) = (0, 0, 0);
-    for a in areas.iter().filter(|a| lines.iter().any(|(v, _)| a.start >= v.start && a.start < v.end)) {
+    for a in areas.iter().filter(|a| ranges.iter().any(|&(s, e)| a.start >= s && a.start < e)) {
         let (rss, an) = (a.get("Rss"), a.get("Anonymous").min(a.get("Rss")));
         anon += an;
         if a.file {
