@@ -41,6 +41,7 @@ c_groups! { "vfs_proc":
     proc_smaps_and_rollup => "smaps",
     proc_io_accounting => "io",
     proc_syscall => "syscall",
+    proc_stat_counts_reaped_processes => "cputotal",
 }
 
 c_groups! { "inotify":

@@ -10,8 +10,10 @@
 #include <linux/capability.h>
 #include <pthread.h>
 #include <signal.h>
+#include <time.h>
 #include <sys/auxv.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -665,9 +667,43 @@ static void g_oom(void) {
     waitpid(c, NULL, 0);
 }
 
+/* user + nice + system of the first line of /proc/stat, in ticks. */
+static long long stat_busy(void) {
+    char *s = slurp("/proc/stat");
+    long long user = -1, nice = -1, sys = -1;
+    if (!s || sscanf(s, "cpu %lld %lld %lld", &user, &nice, &sys) != 3)
+        return -1;
+    return user + nice + sys;
+}
+
+/* /proc/stat counts the CPU time of processes that have exited too. */
+static void g_cputotal(void) {
+    long long before = stat_busy();
+    expect("stat-parses", before >= 0, "%lld", before);
+    pid_t c = xfork();
+    if (c == 0) {
+        struct timespec ts;
+        do
+            clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+        while (ts.tv_sec == 0 && ts.tv_nsec < 300000000);
+        _exit(0);
+    }
+    struct rusage ru;
+    int st;
+    wait4(c, &st, 0, &ru);
+    long hz = sysconf(_SC_CLK_TCK);
+    long long child = (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * hz +
+                      (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) * hz / 1000000;
+    long long after = stat_busy();
+    expect("child-burned", child >= 25, "%lld", child);
+    /* A tick or two of rounding either side. */
+    expect("reaped-child-counted", after - before >= child - 3, "%lld -> %lld, child %lld", before, after, child);
+}
+
 static const struct test_group groups[] = {
     {"self", g_self}, {"child", g_child}, {"links", g_links}, {"system", g_system}, {"dev", g_dev},
     {"oom", g_oom}, {"auxv", g_auxv}, {"userns", g_userns}, {"smaps", g_smaps}, {"io", g_io}, {"syscall", g_syscall},
+    {"cputotal", g_cputotal},
 };
 
 int main(int argc, char **argv) {

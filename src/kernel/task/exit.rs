@@ -365,8 +365,11 @@ fn reap_orphan(kernel: &Kernel, child: &Arc<ThreadGroup>) {
 /// Takes exited `child` out of the process table (and its parent's
 /// children): it is reaped.
 fn unlist(kernel: &Kernel, parent: Option<&Arc<ThreadGroup>>, child: &Arc<ThreadGroup>) {
+    let cpu = child.timers.cpu_times(child);
     {
         let mut procs = kernel.procs();
+        procs.reaped_cpu.user_ns += cpu.user_ns;
+        procs.reaped_cpu.system_ns += cpu.system_ns;
         if let Some(p) = parent {
             p.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
         }

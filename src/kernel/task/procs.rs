@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use super::{TaskShared, ThreadGroup};
 use crate::kernel::ns::PidNamespace;
+use crate::kernel::timer::CpuTimes;
 
 /// Processes and tasks by id. Guarded by `Kernel::procs`; the lock also
 /// serialises changes of the process tree (parents, children, zombies).
@@ -18,6 +19,8 @@ pub struct ProcTable {
     pub tasks: BTreeMap<i32, Arc<TaskShared>>,
     /// Real uids of forks under way (counted against the limits).
     pub reserved: Vec<u32>,
+    /// CPU time of the processes already reaped (`/proc/stat` counts it).
+    pub reaped_cpu: CpuTimes,
 }
 
 impl ProcTable {

@@ -40,26 +40,6 @@ pub fn process_start_ticks(k: &Kernel, tg: &ThreadGroup) -> u64 {
     (tg.start.saturating_duration_since(k.boot).as_millis() as u64) * clock_ticks() / 1000
 }
 
-/// CPU time the process's stub has used, in clock ticks.
-pub fn cpu_ticks(tg: &ThreadGroup) -> u64 {
-    let Some(t) = tg.task_list().first().cloned() else {
-        return 0;
-    };
-    let host_pid = t.host.lock().unwrap_or_else(|e| e.into_inner()).0;
-    let mut clk: libc::clockid_t = 0;
-    // SAFETY: clock_getcpuclockid writes one clockid_t into our local.
-    if unsafe { libc::clock_getcpuclockid(host_pid, &mut clk) } != 0 {
-        return 0;
-    }
-    // SAFETY: a zeroed timespec for clock_gettime to fill.
-    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
-    // SAFETY: clock_gettime fills our local timespec.
-    if unsafe { libc::clock_gettime(clk, &mut ts) } != 0 {
-        return 0;
-    }
-    ts.tv_sec as u64 * clock_ticks() + ts.tv_nsec as u64 * clock_ticks() / 1_000_000_000
-}
-
 fn processes(k: &Kernel) -> Vec<Arc<ThreadGroup>> {
     k.procs().groups.values().cloned().collect()
 }
@@ -165,14 +145,25 @@ pub fn loadavg(k: &Kernel) -> Vec<u8> {
     format!("0.00 0.00 0.00 {running}/{total} {last}\n").into_bytes()
 }
 
-fn busy_ticks(k: &Kernel) -> u64 {
-    processes(k).iter().map(|g| cpu_ticks(g)).sum()
+/// CPU time the sandbox's processes have used, reaped ones included, in
+/// clock ticks: (user, system).
+fn busy_ticks(k: &Kernel) -> (u64, u64) {
+    let groups = processes(k);
+    let mut total = k.procs().reaped_cpu;
+    for g in groups {
+        let t = g.timers.cpu_times(&g);
+        total.user_ns += t.user_ns;
+        total.system_ns += t.system_ns;
+    }
+    let ticks = |ns: u64| ns / (1_000_000_000 / clock_ticks());
+    (ticks(total.user_ns), ticks(total.system_ns))
 }
 
 /// `/proc/uptime`: since the sandbox booted.
 pub fn uptime(k: &Kernel) -> Vec<u8> {
     let up = k.boot.elapsed().as_secs_f64();
-    let idle = (up * ncpus() as f64 - busy_ticks(k) as f64 / clock_ticks() as f64).max(0.0);
+    let (user, system) = busy_ticks(k);
+    let idle = (up * ncpus() as f64 - (user + system) as f64 / clock_ticks() as f64).max(0.0);
     format!("{up:.2} {idle:.2}\n").into_bytes()
 }
 
@@ -180,12 +171,13 @@ pub fn uptime(k: &Kernel) -> Vec<u8> {
 pub fn stat(k: &Kernel) -> Vec<u8> {
     let n = ncpus() as u64;
     let up = k.boot.elapsed().as_millis() as u64 * clock_ticks() / 1000;
-    let busy = busy_ticks(k);
-    let idle = (up * n).saturating_sub(busy);
+    let (user, system) = busy_ticks(k);
+    let idle = (up * n).saturating_sub(user + system);
     let mut s = String::new();
-    let _ = writeln!(s, "cpu  {busy} 0 0 {idle} 0 0 0 0 0 0");
+    let _ = writeln!(s, "cpu  {user} 0 {system} {idle} 0 0 0 0 0 0");
+    // Which CPU ran what is the host's business: an even share each.
     for i in 0..n {
-        let _ = writeln!(s, "cpu{i} {} 0 0 {} 0 0 0 0 0 0", busy / n, idle / n);
+        let _ = writeln!(s, "cpu{i} {} 0 {} {} 0 0 0 0 0 0", user / n, system / n, idle / n);
     }
     let procs = k.procs();
     let running = procs.tasks.values().filter(|t| t.in_app.load(std::sync::atomic::Ordering::Relaxed)).count().max(1);
