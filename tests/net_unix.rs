@@ -80,3 +80,13 @@ fn nonblocking() {
 fn timeouts_and_signals() {
     same_as_native("net_unix", "timeouts");
 }
+
+/// What queued messages cost their sender, as Linux's skb truesize against
+/// SO_SNDBUF: how many sends fit for each kind and size (empty datagrams
+/// included), SIOCOUTQ/SIOCINQ, POLLOUT at a quarter of the buffer, a
+/// blocked sender going on, and the queue-length limit for datagrams from
+/// senders the receiver is not connected to.
+#[test]
+fn send_buffers() {
+    same_as_native("net_unix", "buffers");
+}

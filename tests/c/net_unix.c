@@ -391,6 +391,114 @@ static void nonblocking(void) {
     val("not-writable-when-full", revents(c1, POLLOUT));
 }
 
+/* Sends `size`-byte messages without blocking until EAGAIN; how many. */
+static long sends_until_full(int fd, size_t size) {
+    static char chunk[8192];
+    long n = 0;
+    while (n < 1000000 && send(fd, chunk, size, MSG_DONTWAIT) >= 0)
+        n++;
+    return n;
+}
+
+static int ioctl_int(int fd, unsigned long req) {
+    int v = -1;
+    ioctl(fd, req, &v);
+    return v;
+}
+
+/* What queued messages cost their sender (Linux's skb truesize against
+ * SO_SNDBUF): how many sends fit, SIOCOUTQ/SIOCINQ, POLLOUT, the queue
+ * limit for datagrams from senders the receiver is not connected to. */
+static void buffers(void) {
+    int types[] = {SOCK_STREAM, SOCK_DGRAM, SOCK_SEQPACKET};
+    const char *names[] = {"stream", "dgram", "seqpacket"};
+    size_t sizes[] = {0, 1, 100, 200, 1000, 5000};
+    for (int t = 0; t < 3; t++) {
+        for (int i = 0; i < 6; i++) {
+            if (sizes[i] == 0 && types[t] == SOCK_STREAM)
+                continue;
+            int sv[2];
+            socketpair(AF_UNIX, types[t], 0, sv);
+            printf("%s-%zu: ", names[t], sizes[i]);
+            val("sends", sends_until_full(sv[0], sizes[i]));
+            close(sv[0]);
+            close(sv[1]);
+        }
+        int sv[2];
+        socketpair(AF_UNIX, types[t], 0, sv);
+        send(sv[0], "x", 1, 0);
+        send(sv[0], "0123456789", 10, 0);
+        printf("%s: ", names[t]);
+        val("outq", ioctl_int(sv[0], TIOCOUTQ));
+        printf("%s: ", names[t]);
+        val("inq", ioctl_int(sv[1], FIONREAD));
+        sends_until_full(sv[0], 1);
+        printf("%s: ", names[t]);
+        val("full-pollout", revents(sv[0], POLLOUT));
+        char b[16];
+        for (int k = 0; k < 200; k++)
+            recv(sv[1], b, 1, MSG_DONTWAIT);
+        /* Writable again only once a quarter of the buffer is in use. */
+        printf("%s: ", names[t]);
+        val("most-read-pollout", revents(sv[0], POLLOUT));
+        while (recv(sv[1], b, sizeof b, MSG_DONTWAIT) > 0)
+            ;
+        printf("%s: ", names[t]);
+        val("drained-pollout", revents(sv[0], POLLOUT));
+        val("drained-outq", ioctl_int(sv[0], TIOCOUTQ));
+        close(sv[0]);
+        close(sv[1]);
+    }
+    int sv[2];
+    socketpair(AF_UNIX, SOCK_DGRAM, 0, sv);
+    int small = 4096;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    val("small-sndbuf-sends", sends_until_full(sv[0], 1));
+    static char big[16384];
+    res("dgram-over-sndbuf", send(sv[0], big, sizeof big, MSG_DONTWAIT));
+    close(sv[0]);
+    close(sv[1]);
+
+    /* A blocked sender goes on once the reader drains the queue. */
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    long queued = sends_until_full(sv[0], 1000);
+    pid_t kid = fork();
+    if (kid == 0) {
+        usleep(100000);
+        char b[4096];
+        while (recv(sv[1], b, sizeof b, MSG_DONTWAIT) > 0)
+            ;
+        _exit(0);
+    }
+    val("blocking-send-goes-on", send(sv[0], big, 1000, 0));
+    waitpid(kid, NULL, 0);
+    val("queued-before", queued);
+    close(sv[0]);
+    close(sv[1]);
+
+    /* Datagrams from senders the receiver is not connected to: at most
+     * net.unix.max_dgram_qlen + 1 queued. */
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    strcpy(a.sun_path + 1, "husk-qlen");
+    socklen_t len = offsetof(struct sockaddr_un, sun_path) + 10;
+    int r = socket(AF_UNIX, SOCK_DGRAM, 0);
+    bind(r, (struct sockaddr *)&a, len);
+    int s1 = socket(AF_UNIX, SOCK_DGRAM, 0);
+    long n = 0;
+    while (n < 100000 && sendto(s1, "x", 1, MSG_DONTWAIT, (struct sockaddr *)&a, len) >= 0)
+        n++;
+    printf("qlen-stops: %s\n", strerrorname_np(errno));
+    val("qlen-sends", n);
+    int s2 = socket(AF_UNIX, SOCK_DGRAM, 0);
+    connect(s2, (struct sockaddr *)&a, len);
+    val("connected-sender-pollout", revents(s2, POLLOUT));
+    res("connected-sender-eagain", send(s2, "y", 1, MSG_DONTWAIT));
+    char b[8];
+    recv(r, b, sizeof b, 0);
+    val("room-pollout", revents(s2, POLLOUT));
+    res("room-send", send(s2, "y", 1, MSG_DONTWAIT));
+}
+
 static void on_alarm(int s) { (void)s; }
 
 static void timeouts(void) {
@@ -436,7 +544,7 @@ int main(int argc, char **argv) {
         {"stream-pair", stream_pair}, {"dgram-pair", dgram_pair}, {"seqpacket", seqpacket},
         {"path", path_names}, {"abstract", abstract_names}, {"rights", rights},
         {"creds", creds}, {"dgram-path", dgram_path}, {"nonblocking", nonblocking},
-        {"timeouts", timeouts},
+        {"timeouts", timeouts}, {"buffers", buffers},
     };
     return RUN(argc, argv, groups);
 }

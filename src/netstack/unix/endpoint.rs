@@ -8,7 +8,7 @@
 //! listener's while creating (unlocked) server endpoints.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -18,10 +18,14 @@ use crate::kernel::wait::{block_until, WaitQueue};
 use crate::netstack::addr::UnixAddr;
 use crate::netstack::socket::{CommonOpts, Received, RecvArgs, Ucred};
 
+use super::skb::{dgram_truesize, stream_skb};
 use super::Key;
 
-/// Bytes a receive queue holds (Linux's default wmem/rmem, 208 KiB).
+/// Linux's default send buffer (wmem_default, 208 KiB).
 pub const CAPACITY: usize = 212_992;
+/// Datagrams a socket queues from senders it is not connected to
+/// (`net.unix.max_dgram_qlen`): the queue is full past this many.
+pub const MAX_DGRAM_QLEN: usize = 10;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(20_000);
 
@@ -35,6 +39,33 @@ pub struct Msg {
     pub creds: Ucred,
     /// The sender's name (datagrams).
     pub from: UnixAddr,
+    /// What it costs its sender while queued (none before it is); held
+    /// for its drop.
+    pub _charge: Option<SkbCharge>,
+}
+
+/// A queued skb's truesize, counted in its sender's `wmem` until the
+/// message is consumed or dropped (Linux's `sock_wfree`).
+pub struct SkbCharge {
+    sender: Arc<Endpoint>,
+    truesize: usize,
+}
+
+impl SkbCharge {
+    fn new(sender: &Arc<Endpoint>, truesize: usize) -> SkbCharge {
+        sender.wmem.fetch_add(truesize, Ordering::Relaxed);
+        SkbCharge { sender: sender.clone(), truesize }
+    }
+}
+
+impl Drop for SkbCharge {
+    fn drop(&mut self) {
+        let before = self.sender.wmem.fetch_sub(self.truesize, Ordering::Relaxed);
+        // Writers and pollers of the sender go on once it is writable again.
+        if !self.sender.writable_at(before) && self.sender.writable() {
+            self.sender.queue.notify_all();
+        }
+    }
 }
 
 /// Connection state.
@@ -84,6 +115,9 @@ pub struct Endpoint {
     pub common: CommonOpts,
     /// Inode number for /proc/net/unix.
     pub ino: u64,
+    /// The truesize of this socket's messages still queued somewhere
+    /// (`sk_wmem_alloc`, SIOCOUTQ).
+    wmem: AtomicUsize,
 }
 
 impl Endpoint {
@@ -109,7 +143,37 @@ impl Endpoint {
             }),
             common: CommonOpts::new(CAPACITY as i32, CAPACITY as i32),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            wmem: AtomicUsize::new(0),
         })
+    }
+
+    /// The send buffer size (SO_SNDBUF).
+    fn sndbuf(&self) -> usize {
+        self.common.sndbuf.load(Ordering::Relaxed).max(0) as usize
+    }
+
+    /// Bytes of this socket's messages still queued (SIOCOUTQ).
+    pub fn wmem(&self) -> usize {
+        self.wmem.load(Ordering::Relaxed)
+    }
+
+    /// Writable for poll: at most a quarter of the send buffer in use
+    /// (Linux's `unix_writable`).
+    pub fn writable(&self) -> bool {
+        self.writable_at(self.wmem())
+    }
+
+    fn writable_at(&self, wmem: usize) -> bool {
+        wmem * 4 <= self.sndbuf()
+    }
+
+    /// True when a datagram from `sender` must wait for room in this
+    /// socket's queue: only senders it is not connected back to count
+    /// against its queue length (`unix_recvq_full`).
+    fn dgram_queue_full(self: &Arc<Self>, st: &State, sender: &Arc<Endpoint>) -> bool {
+        self.kind == libc::SOCK_DGRAM
+            && !st.peer.as_ref().is_some_and(|p| Arc::ptr_eq(p, sender))
+            && st.rx.len() > MAX_DGRAM_QLEN
     }
 
     /// The state, locked.
@@ -207,8 +271,9 @@ impl Endpoint {
     }
 
     /// Queues `msg` for this endpoint to receive: the whole message for
-    /// datagram kinds, as much as fits for streams (`Ok(bytes)`), waiting
-    /// for room unless `nonblock`. `sender` is the sending endpoint.
+    /// datagram kinds, one skb's worth for streams (`Ok(bytes)`), waiting
+    /// unless `nonblock` while the sender's buffer is full (or, for a
+    /// datagram, this socket's queue). `sender` is the sending endpoint.
     pub fn deliver(
         self: &Arc<Self>,
         sender: &Arc<Endpoint>,
@@ -217,7 +282,7 @@ impl Endpoint {
         deadline: Option<Instant>,
     ) -> Result<usize, Errno> {
         let stream = self.kind == libc::SOCK_STREAM;
-        if !stream && msg.data.len() > CAPACITY - 32 {
+        if !stream && msg.data.len() > sender.sndbuf().saturating_sub(32) {
             return Err(Errno::EMSGSIZE);
         }
         let mut msg = Some(&mut msg);
@@ -225,7 +290,13 @@ impl Endpoint {
             if self.connection_oriented() && sender.lock().wr_shut {
                 return Some(Err(Errno::EPIPE));
             }
+            // The sender's own buffer first, as sock_alloc_send_pskb.
+            let full = sender.wmem() >= sender.sndbuf();
             let mut st = self.lock();
+            if full {
+                st.writer_blocked = true;
+                return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
+            }
             if st.closed {
                 return Some(Err(if self.connection_oriented() { Errno::EPIPE } else { Errno::ECONNREFUSED }));
             }
@@ -237,13 +308,15 @@ impl Endpoint {
                 }
             }
             let m = msg.as_deref_mut()?;
-            let space = CAPACITY.saturating_sub(st.rx_bytes);
-            let fits = if stream { space > 0 } else { space >= m.data.len() || st.rx.is_empty() };
-            if !fits {
+            if self.dgram_queue_full(&st, sender) {
                 st.writer_blocked = true;
                 return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
             }
-            let n = if stream { m.data.len().min(space) } else { m.data.len() };
+            let (n, truesize) = if stream {
+                stream_skb(m.data.len(), sender.sndbuf())
+            } else {
+                (m.data.len(), dgram_truesize(m.data.len()))
+            };
             let data = if n == m.data.len() { std::mem::take(&mut m.data) } else { m.data.drain(..n).collect() };
             st.rx_bytes += data.len();
             st.rx.push_back(Msg {
@@ -252,6 +325,7 @@ impl Endpoint {
                 rights: std::mem::take(&mut m.rights),
                 creds: m.creds.clone(),
                 from: m.from.clone(),
+                _charge: Some(SkbCharge::new(sender, truesize)),
             });
             Some(Ok(n))
         })
@@ -411,17 +485,17 @@ impl Endpoint {
             }
             (r, st.peer.clone())
         };
-        let writable = match peer {
-            Some(p) => {
-                let mut ps = p.lock();
-                let w = CAPACITY.saturating_sub(ps.rx_bytes) > 0 || ps.closed;
-                if !w {
-                    ps.writer_blocked = true;
-                }
-                w
+        // unix_poll / unix_dgram_poll: the own buffer, and for a datagram
+        // socket the queue of a peer not connected back.
+        let mut writable = self.writable();
+        if let Some(p) = peer.filter(|_| writable && self.kind == libc::SOCK_DGRAM) {
+            let mut ps = p.lock();
+            let me = ps.peer.as_ref().is_some_and(|x| std::ptr::eq(Arc::as_ptr(x), self));
+            if !me && !ps.closed && ps.rx.len() > MAX_DGRAM_QLEN {
+                ps.writer_blocked = true;
+                writable = false;
             }
-            None => true,
-        };
+        }
         if writable {
             r |= libc::POLLOUT | libc::POLLWRNORM;
         }
@@ -429,10 +503,10 @@ impl Endpoint {
     }
 
     /// Bytes readable now (FIONREAD): the next datagram's size, or every
-    /// queued byte of a stream.
+    /// queued byte of a stream or seqpacket socket.
     pub fn nread(&self) -> usize {
         let st = self.lock();
-        if self.kind == libc::SOCK_STREAM {
+        if self.kind != libc::SOCK_DGRAM {
             st.rx.iter().map(|m| m.data.len() - m.off).sum()
         } else {
             st.rx.front().map(|m| m.data.len()).unwrap_or(0)

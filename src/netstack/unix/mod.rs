@@ -4,6 +4,7 @@
 //! SCM_CREDENTIALS and SO_PEERCRED.
 
 mod endpoint;
+mod skb;
 mod socket;
 
 use std::collections::HashMap;

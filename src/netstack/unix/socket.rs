@@ -9,10 +9,8 @@ use crate::netstack::socket::{CommonOpts, Cx, Received, RecvArgs, SendArgs, Sock
 use crate::netstack::NetStack;
 
 use super::endpoint::{Endpoint, Msg, Role};
+use super::skb::STREAM_SKB_MAX;
 use super::{display_key, make_node, path_key, Key};
-
-/// Longest stream chunk queued at once (so a big write interleaves with reads).
-const STREAM_CHUNK: usize = 64 * 1024;
 
 /// An AF_UNIX socket. Dropping it (its last descriptor closed) closes the
 /// endpoint.
@@ -164,7 +162,7 @@ impl Socket for UnixSocket {
                 return Err(Errno::EPROTOTYPE);
             }
             let from = self.ep.lock().name.clone();
-            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from };
+            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from, _charge: None };
             return target.deliver(&self.ep, msg, args.nonblock, deadline);
         }
         let peer = {
@@ -183,19 +181,21 @@ impl Socket for UnixSocket {
         };
         let from = UnixAddr::Unnamed;
         if self.ep.kind == libc::SOCK_SEQPACKET {
-            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from };
+            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from, _charge: None };
             return peer.deliver(&self.ep, msg, args.nonblock, deadline);
         }
+        // One skb at a time (Endpoint::deliver takes what one carries).
         let mut sent = 0;
         let mut rights = Some(args.rights);
         while sent < args.data.len() {
-            let end = (sent + STREAM_CHUNK).min(args.data.len());
+            let end = (sent + STREAM_SKB_MAX).min(args.data.len());
             let msg = Msg {
                 data: args.data[sent..end].to_vec(),
                 off: 0,
                 rights: rights.take().unwrap_or_default(),
                 creds: creds.clone(),
                 from: from.clone(),
+                _charge: None,
             };
             match peer.deliver(&self.ep, msg, args.nonblock, deadline) {
                 Ok(n) => sent += n,
@@ -277,6 +277,10 @@ impl Socket for UnixSocket {
 
     fn nread(&self) -> usize {
         self.ep.nread()
+    }
+
+    fn nwrite(&self) -> usize {
+        self.ep.wmem()
     }
 
     fn common(&self) -> &CommonOpts {
