@@ -132,3 +132,34 @@ fn auxv_program_matches_native() {
         assert!(text.lines().any(|l| l == line), "missing {line:?}\n{}", describe(&h));
     }
 }
+
+/// Each file of the in-memory layer holds a host descriptor in the sentry:
+/// a caller with the usual soft limit of 1024 descriptors must still be
+/// able to create thousands of files (tmpfs has no such limit).
+#[test]
+fn thousands_of_files_under_a_low_descriptor_limit() {
+    require_busybox();
+    let script = "mkdir /tmp/husk-many && cd /tmp/husk-many && i=0; \
+                  while [ $i -lt 3000 ]; do echo $i > f$i || exit 1; i=$((i+1)); done; ls | wc -l; ulimit -n";
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.args(["--nofile=1024:", &husk_bin(), "do", "--", BUSYBOX, "sh", "-c", script]);
+    let out = Run::command(cmd, "prlimit husk do".into()).timeout(proc_timeout()).run();
+    // The command keeps the caller's limit; the sentry took more for itself.
+    assert_stdout(&out, "3000\n1024\n");
+}
+
+/// When the sentry has no host descriptor left for another in-memory file,
+/// creating one fails with ENOSPC, as a tmpfs out of inodes does (here the
+/// sentry may not raise a hard limit of 300).
+#[test]
+fn memory_layer_out_of_descriptors_is_enospc() {
+    require_busybox();
+    let script = "mkdir /tmp/husk-full && cd /tmp/husk-full && i=0; \
+                  while [ $i -lt 3000 ]; do echo $i > f$i || exit 7; i=$((i+1)); done";
+    let mut cmd = std::process::Command::new("setpriv");
+    cmd.args(["--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "prlimit", "--nofile=300:300"]);
+    cmd.args([&husk_bin(), "do", "--", BUSYBOX, "sh", "-c", script]);
+    let out = Run::command(cmd, "setpriv prlimit husk do".into()).timeout(proc_timeout()).run();
+    assert_exit(&out, 7);
+    assert!(stderr_text(&out).contains("No space left on device"), "{}", describe(&out));
+}

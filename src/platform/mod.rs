@@ -54,11 +54,28 @@ pub fn select(k: Kind) {
 /// Prepares the platform. Must run early, while husk is still
 /// single-threaded and before any stub exists.
 pub fn init() -> Result<(), PlatformError> {
+    raise_nofile_limit();
     ptrace::init()?;
     if kind() == Kind::Systrap {
         systrap::init()?;
     }
     Ok(())
+}
+
+/// Every file of a sandbox's in-memory layer holds a host memfd in the
+/// sentry, so the sentry's descriptor limit bounds how many files all its
+/// containers can create: take as many as the host allows (up to
+/// `fs.nr_open` where we may raise the hard limit, else the hard limit).
+fn raise_nofile_limit() {
+    use nix::sys::resource::{getrlimit, setrlimit, Resource};
+    let Ok((_, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+    let nr_open = std::fs::read_to_string("/proc/sys/fs/nr_open").ok().and_then(|s| s.trim().parse::<u64>().ok());
+    if let Some(max) = nr_open.filter(|&m| m > hard) {
+        if setrlimit(Resource::RLIMIT_NOFILE, max, max).is_ok() {
+            return;
+        }
+    }
+    let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
 }
 
 /// The calling sentry thread is about to sleep while serving its task's

@@ -244,9 +244,16 @@ pub struct MemFile {
 }
 
 impl MemFile {
-    /// An empty file.
+    /// An empty file;
+    /// ENOSPC when the sentry has no host descriptor left for it, as a
+    /// tmpfs out of inodes says.
     pub fn create(meta: Meta) -> Result<Arc<MemFile>, Errno> {
-        let fd = nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC)?;
+        let fd = nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC).map_err(
+            |e| match e {
+                nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => Errno::ENOSPC,
+                e => e.into(),
+            },
+        )?;
         Ok(Arc::new(MemFile { fd, meta: Mutex::new(meta), charge: FileCharge::default() }))
     }
 
