@@ -125,7 +125,7 @@ enum Command {
         #[arg(long = "mount", value_name = "SRC:DST[:ro]")]
         mounts: Vec<String>,
         /// The command and its arguments.
-        #[arg(required = true, trailing_var_arg = true, allow_hyphen_values = true, value_name = "CMD")]
+        #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
         cmd: Vec<String>,
     },
     /// Create a container from an OCI bundle (not started).

@@ -39,9 +39,12 @@ fn bad_flags_are_usage_errors() {
         &["do", "--no-such-flag", "--", BUSYBOX, "echo", "RAN"][..],
         &["--no-such-flag"][..],
         &["do", "--network", "bogus", "--", BUSYBOX, "echo", "RAN"][..],
+        &["do", "--memory", "5m", BUSYBOX, "echo", "RAN"][..],
+        &["exec", "no-such-container", "--bogus-flag", BUSYBOX, "echo", "RAN"][..],
     ] {
         let out = husk(args);
-        assert_ne!(exit_code(&out), 0, "husk {args:?} succeeded\n{}", describe(&out));
+        // A mistyped flag is a usage error (2), never taken for the command.
+        assert_eq!(exit_code(&out), 2, "husk {args:?}\n{}", describe(&out));
         assert!(!out.stderr.is_empty(), "husk {args:?}: no error message\n{}", describe(&out));
         assert!(!stdout_text(&out).contains("RAN"), "husk {args:?} ran the command\n{}", describe(&out));
     }

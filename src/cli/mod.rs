@@ -103,12 +103,7 @@ pub struct ExecArgs {
     /// The container id.
     pub id: String,
     /// The command and its arguments.
-    #[arg(
-        required_unless_present = "process",
-        trailing_var_arg = true,
-        allow_hyphen_values = true,
-        value_name = "CMD"
-    )]
+    #[arg(required_unless_present = "process", trailing_var_arg = true, value_name = "CMD")]
     pub cmd: Vec<String>,
 }
 
