@@ -10,6 +10,7 @@ use crate::kernel::event::downcast;
 use crate::kernel::event::pidfd::PidFd;
 use crate::kernel::signal::SigInfo;
 use crate::kernel::task::{Task, ThreadGroup};
+use crate::kernel::vfs::dir::DirHandle;
 
 /// PIDFD_NONBLOCK is O_NONBLOCK.
 const PIDFD_NONBLOCK: u64 = libc::O_NONBLOCK as u64;
@@ -57,12 +58,16 @@ pub fn pidfd_send_signal(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let f = t.file(fd)?;
-    let p = downcast::<PidFd>(&f).ok_or(Errno::EBADF)?;
+    // Linux takes an open /proc/<pid> directory as well as a pidfd.
+    let g = match (downcast::<PidFd>(&f), downcast::<DirHandle>(&f)) {
+        (Some(p), _) => p.0.clone(),
+        (None, Some(DirHandle { process: Some(g), .. })) => g.clone(),
+        _ => return Err(Errno::EBADF),
+    };
     valid_sig(sig)?;
-    if p.reaped() {
+    if g.life.lock().unwrap_or_else(|e| e.into_inner()).reaped {
         return Err(Errno::ESRCH);
     }
-    let g = p.0.clone();
     let to_self = Arc::ptr_eq(&g, &t.tg);
     let info: Box<dyn Fn(&ThreadGroup) -> SigInfo> = if info_addr != 0 {
         let info = queued_info(t, info_addr, sig, to_self)?;

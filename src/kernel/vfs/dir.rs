@@ -6,6 +6,7 @@ use super::file::{DirEntry, FileOps};
 use super::stat::Stat;
 use super::Vfs;
 use crate::kernel::errno::Errno;
+use crate::kernel::task::ThreadGroup;
 
 /// An open directory. The listing is taken when reading starts (position
 /// 0) and served from that snapshot, so `getdents64` pages are consistent.
@@ -13,12 +14,15 @@ pub struct DirHandle {
     vfs: Arc<Vfs>,
     path: Vec<u8>,
     snapshot: Mutex<Option<Vec<DirEntry>>>,
+    /// For `/proc/<pid>`: the process, held as a pidfd holds it.
+    pub process: Option<Arc<ThreadGroup>>,
 }
 
 impl DirHandle {
-    /// A handle on the directory at canonical `path`.
-    pub fn new(vfs: Arc<Vfs>, path: Vec<u8>) -> DirHandle {
-        DirHandle { vfs, path, snapshot: Mutex::new(None) }
+    /// A handle on the directory at canonical `path` (`process`: see
+    /// `Filesystem::dir_process`).
+    pub fn new(vfs: Arc<Vfs>, path: Vec<u8>, process: Option<Arc<ThreadGroup>>) -> DirHandle {
+        DirHandle { vfs, path, snapshot: Mutex::new(None), process }
     }
 }
 
@@ -40,6 +44,9 @@ impl FileOps for DirHandle {
     }
     fn stat(&self) -> Result<Stat, Errno> {
         self.vfs.stat(b"/", &self.path, false)
+    }
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
     }
 }
 

@@ -170,6 +170,12 @@ pub trait Filesystem: Send + Sync {
         None
     }
 
+    /// The process a directory stands for (`/proc/<pid>`), which an open
+    /// descriptor of it pins as a pidfd does (pidfd_send_signal takes one).
+    fn dir_process(&self, _node: &Node) -> Option<Arc<crate::kernel::task::ThreadGroup>> {
+        None
+    }
+
     /// Opens a node that is not a directory, symlink or magic file.
     fn open(&self, path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno>;
 

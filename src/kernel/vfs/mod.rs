@@ -377,7 +377,7 @@ impl Vfs {
             }
             who.check(&st, 4)?;
             return Ok(opened(OpenFile::new(
-                Box::new(dir::DirHandle::new(self.clone(), r.path.clone())),
+                Box::new(dir::DirHandle::new(self.clone(), r.path.clone(), r.mount.fs.dir_process(&node))),
                 r.path,
                 flags,
             )));

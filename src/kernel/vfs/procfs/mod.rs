@@ -549,6 +549,14 @@ impl Filesystem for ProcFs {
         })
     }
 
+    /// A process directory (not a `task/<tid>` one, as in Linux).
+    fn dir_process(&self, node: &Node) -> Option<Arc<ThreadGroup>> {
+        match node {
+            Node::Proc(n) if n.kind == Kind::PidDir && n.tid == 0 => self.target(n).ok().map(|(_, tg, _)| tg),
+            _ => None,
+        }
+    }
+
     fn open(&self, _path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
         let Node::Proc(n) = node else {
             return Err(Errno::EINVAL);

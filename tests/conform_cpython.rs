@@ -1,0 +1,11 @@
+//! Conformance found by CPython's own regression tests (Lib/test, run by
+//! hand natively and under `husk do`): each divergence they exposed, cut
+//! down to a group of tests/c/cpython_found.c run natively and in husk.
+
+mod common;
+
+use common::c_groups;
+
+c_groups! { "cpython_found":
+    pidfd_send_signal_takes_proc_pid_dirs => "pidfd_procdir",
+}
