@@ -7,5 +7,6 @@ mod common;
 use common::c_groups;
 
 c_groups! { "cpython_found":
+    name_changes_update_directory_times => "dir_times",
     pidfd_send_signal_takes_proc_pid_dirs => "pidfd_procdir",
 }

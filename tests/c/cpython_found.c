@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -59,7 +60,71 @@ static void g_pidfd_procdir(void) {
     close(fd);
 }
 
+static long long mtime_ns(const char *p) {
+    struct stat st;
+    if (stat(p, &st) < 0)
+        return -1;
+    return st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+}
+static long long ctime_ns(const char *p) {
+    struct stat st;
+    if (stat(p, &st) < 0)
+        return -1;
+    return st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
+}
+
+/* Sets dir's times an hour back, runs one change of its names and says
+ * whether its mtime and ctime moved forward. */
+#define DIR_CHANGE(name, dir, call)                                                                 \
+    do {                                                                                            \
+        struct timespec old[2] = {{time(NULL) - 3600, 0}, {time(NULL) - 3600, 0}};                  \
+        utimensat(AT_FDCWD, dir, old, 0);                                                           \
+        long long m0 = mtime_ns(dir), c0 = ctime_ns(dir);                                           \
+        sleep_ms(20);                                                                               \
+        long r_ = (long)(call);                                                                     \
+        long long m1 = mtime_ns(dir), c1 = ctime_ns(dir);                                           \
+        expect(name, r_ >= 0 && m1 > m0 && c1 > c0, "r %ld (%s) mtime %+lld ctime %+lld", r_,       \
+               errno_name(errno), m1 - m0, c1 - c0);                                                \
+    } while (0)
+
+/* test_mailbox.TestMaildir.test_reread: adding or removing a name
+ * updates the directory's mtime and ctime (Maildir rereads on it), in a
+ * directory made in the sandbox and in one that was already there. */
+static void g_dir_times(void) {
+    long long m0 = mtime_ns("/tmp");
+    sleep_ms(20);
+    char tmpl[] = "/tmp/cpython_found.XXXXXX";
+    char *d = mkdtemp(tmpl);
+    expect("mkdtemp", d != NULL, "%s", errno_name(errno));
+    if (!d)
+        return;
+    expect("existing-dir-mtime", mtime_ns("/tmp") > m0, "%+lld", mtime_ns("/tmp") - m0);
+    char f[128], g[128], sub[128], sub2[128], lnk[128], fifo[128], other[128];
+    snprintf(f, sizeof f, "%s/f", d);
+    snprintf(g, sizeof g, "%s/g", d);
+    snprintf(sub, sizeof sub, "%s/sub", d);
+    snprintf(sub2, sizeof sub2, "%s/sub/x", d);
+    snprintf(lnk, sizeof lnk, "%s/l", d);
+    snprintf(fifo, sizeof fifo, "%s/p", d);
+    snprintf(other, sizeof other, "%s/sub/moved", d);
+    DIR_CHANGE("create", d, creat(f, 0644));
+    DIR_CHANGE("link", d, link(f, g));
+    DIR_CHANGE("unlink", d, unlink(g));
+    DIR_CHANGE("mkdir", d, mkdir(sub, 0755));
+    DIR_CHANGE("symlink", d, symlink("f", lnk));
+    DIR_CHANGE("mkfifo", d, mkfifo(fifo, 0644));
+    DIR_CHANGE("rename-within", d, rename(lnk, g));
+    DIR_CHANGE("rename-out-source", d, rename(g, other));
+    DIR_CHANGE("rename-out-target", sub, rename(fifo, sub2));
+    DIR_CHANGE("unlink-in-sub", sub, unlink(sub2));
+    unlink(other);
+    DIR_CHANGE("rmdir", d, rmdir(sub));
+    unlink(f);
+    rmdir(d);
+}
+
 static const struct test_group groups[] = {
+    {"dir_times", g_dir_times},
     {"pidfd_procdir", g_pidfd_procdir},
 };
 

@@ -2,7 +2,7 @@
 //! removal, hard links and renames. A lower node that changes is first
 //! copied into the upper layer.
 
-use super::fs::{MetaChange, OvNode};
+use super::fs::{Filesystem, MetaChange, Node, OvNode};
 use super::overlay::{adjust_nlink, dir_prefix, Overlay};
 use super::path::parent_of;
 use super::stat::now;
@@ -91,6 +91,16 @@ impl Overlay {
         };
         map.insert(path.to_vec(), updated);
         Ok(())
+    }
+
+    /// Marks directory `dir` modified (mtime and ctime now), as every
+    /// name added to or removed from it does in Linux; a lower directory
+    /// is copied up to keep the times, as overlayfs copies up a parent.
+    pub(super) fn dir_changed(&self, dir: &[u8]) {
+        let Ok(Some(Node::Ov(node))) = self.node_at(dir) else {
+            return;
+        };
+        let _ = self.change_meta(dir, &node, &MetaChange { mtime: Some(now()), ..Default::default() });
     }
 
     /// Removes a name (the generic checks are done).

@@ -430,6 +430,7 @@ impl Filesystem for Overlay {
     fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
         let f = MemFile::create(self.meta(libc::S_IFREG | (mode & 0o7777), owner))?;
         self.add_node(path, UpperNode::File(f.clone()));
+        self.dir_changed(parent_of(path));
         Ok(Box::new(MemFileHandle(f)))
     }
 
@@ -437,6 +438,7 @@ impl Filesystem for Overlay {
         let hides_lower = self.lower_exists(path);
         let meta = self.meta(libc::S_IFDIR | (mode & 0o7777), owner);
         self.add_node(path, UpperNode::Dir { meta, opaque: hides_lower || self.lower.is_none() });
+        self.dir_changed(parent_of(path));
         Ok(())
     }
 
@@ -452,6 +454,7 @@ impl Filesystem for Overlay {
             meta.rdev = rdev;
         }
         self.add_node(path, UpperNode::Special(Special::new(meta, kind)));
+        self.dir_changed(parent_of(path));
         Ok(())
     }
 
@@ -459,15 +462,20 @@ impl Filesystem for Overlay {
         let meta = self.meta(libc::S_IFLNK | 0o777, owner);
         let node = UpperNode::Special(Special::new(meta, SpecialKind::Symlink(target.to_vec())));
         self.add_node(path, node);
+        self.dir_changed(parent_of(path));
         Ok(())
     }
 
     fn link(&self, old: &[u8], old_node: &Node, new: &[u8]) -> Result<(), Errno> {
-        self.link_node(old, ov(old_node)?, new)
+        self.link_node(old, ov(old_node)?, new)?;
+        self.dir_changed(parent_of(new));
+        Ok(())
     }
 
     fn remove(&self, path: &[u8], _node: &Node, dir: bool) -> Result<(), Errno> {
-        self.remove_node(path, dir)
+        self.remove_node(path, dir)?;
+        self.dir_changed(parent_of(path));
+        Ok(())
     }
 
     fn rename(
@@ -482,7 +490,12 @@ impl Filesystem for Overlay {
             Some(n) => Some(ov(n)?),
             None => None,
         };
-        self.rename_node(old, ov(old_node)?, new, new_node, flags)
+        self.rename_node(old, ov(old_node)?, new, new_node, flags)?;
+        self.dir_changed(parent_of(old));
+        if parent_of(new) != parent_of(old) {
+            self.dir_changed(parent_of(new));
+        }
+        Ok(())
     }
 
     fn set_meta(&self, path: &[u8], node: &Node, change: &super::fs::MetaChange) -> Result<(), Errno> {
