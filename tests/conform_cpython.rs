@@ -8,5 +8,6 @@ use common::c_groups;
 
 c_groups! { "cpython_found":
     name_changes_update_directory_times => "dir_times",
+    reading_an_unconnected_tcp_socket_is_enotconn => "tcp_unconnected",
     pidfd_send_signal_takes_proc_pid_dirs => "pidfd_procdir",
 }

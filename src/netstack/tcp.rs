@@ -154,6 +154,26 @@ impl TcpSocket {
         }
     }
 
+    /// A connect(2) that reports a failed attempt disconnects the socket
+    /// (Linux's tcp_disconnect): it is unconnected again, not shut.
+    fn reported(&self, r: Result<(), Errno>) -> Result<(), Errno> {
+        if r.is_err() {
+            self.lock().failed = false;
+        }
+        r
+    }
+
+    /// Reading a socket without a connection: ENOTCONN (a listener, a
+    /// socket never connected or disconnected), unless reading was shut
+    /// down or an attempt failed unreported (its error, then end of file).
+    fn recv_unconnected(&self) -> Result<Received, Errno> {
+        let mut st = self.lock();
+        if st.shut_rd || st.failed {
+            return st.error.take().map_or(Ok(Received::default()), Err);
+        }
+        Err(Errno::ENOTCONN)
+    }
+
     /// Waits until a connect in progress ends.
     fn wait_connected(&self, nonblock: bool) -> Result<(), Errno> {
         let deadline = self.common.send_deadline();
@@ -305,14 +325,13 @@ impl Socket for TcpSocket {
                         r => r,
                     };
                     self.lock().connect_unreported = false;
-                    return r;
+                    return self.reported(r);
                 }
                 Conn::Idle if st.connect_unreported => {
                     // The attempt ended in failure: report it once.
                     st.connect_unreported = false;
-                    if let Some(e) = st.error.take() {
-                        return Err(e);
-                    }
+                    st.failed = false;
+                    return Err(st.error.take().unwrap_or(Errno::ECONNABORTED));
                 }
                 Conn::Idle => {}
             }
@@ -350,7 +369,8 @@ impl Socket for TcpSocket {
         if nonblock {
             return Err(Errno::EINPROGRESS);
         }
-        self.wait_connected(false)
+        let r = self.wait_connected(false);
+        self.reported(r)
     }
 
     fn send(&self, _cx: &Cx, args: SendArgs) -> Result<usize, Errno> {
@@ -413,9 +433,7 @@ impl Socket for TcpSocket {
         }
         let h = match self.connected_handle() {
             Ok(h) => h,
-            // Linux: a listener is ENOTCONN, a closed socket reads end of file.
-            Err(_) if self.listening() => return Err(Errno::ENOTCONN),
-            Err(_) => return Ok(Received::default()),
+            Err(_) => return self.recv_unconnected(),
         };
         if self.lock().shut_rd {
             return Ok(Received::default());
@@ -468,6 +486,8 @@ impl Socket for TcpSocket {
             return Ok(());
         }
         let (Conn::Connected(h) | Conn::Connecting(h)) = st.conn else {
+            // Linux records the shutdown all the same: reads then see end of file.
+            st.shut_rd |= how != libc::SHUT_WR;
             return Err(Errno::ENOTCONN);
         };
         if how != libc::SHUT_WR {

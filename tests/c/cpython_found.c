@@ -8,6 +8,10 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -123,7 +127,68 @@ static void g_dir_times(void) {
     rmdir(d);
 }
 
+/* test_ssl.BasicSocketTests.test_wrapped_unconnected: reading a TCP
+ * socket that was never connected is ENOTCONN (blocking or not), as is a
+ * listener, one shut down from listening and one whose connect was
+ * refused. */
+static void g_tcp_unconnected(void) {
+    int fams[] = {AF_INET, AF_INET6};
+    for (int i = 0; i < 2; i++) {
+        const char *f = fams[i] == AF_INET ? "v4" : "v6";
+        char name[64];
+        char b;
+        int s = socket(fams[i], SOCK_STREAM, 0);
+        snprintf(name, sizeof name, "%s-recv", f);
+        EXPECT_ERR(name, recv(s, &b, 1, 0), ENOTCONN);
+        snprintf(name, sizeof name, "%s-recv-dontwait", f);
+        EXPECT_ERR(name, recv(s, &b, 1, MSG_DONTWAIT), ENOTCONN);
+        snprintf(name, sizeof name, "%s-read", f);
+        EXPECT_ERR(name, read(s, &b, 1), ENOTCONN);
+        snprintf(name, sizeof name, "%s-recvfrom", f);
+        EXPECT_ERR(name, recvfrom(s, &b, 1, 0, NULL, NULL), ENOTCONN);
+        snprintf(name, sizeof name, "%s-send-epipe", f);
+        EXPECT_ERR(name, send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+        listen(s, 1);
+        snprintf(name, sizeof name, "%s-recv-listening", f);
+        EXPECT_ERR(name, recv(s, &b, 1, 0), ENOTCONN);
+        shutdown(s, SHUT_RDWR);
+        snprintf(name, sizeof name, "%s-recv-after-unlisten", f);
+        EXPECT_ERR(name, recv(s, &b, 1, 0), ENOTCONN);
+        close(s);
+    }
+    /* A port nobody listens on: bound, then closed. */
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t al = sizeof a;
+    int p = socket(AF_INET, SOCK_STREAM, 0);
+    bind(p, (struct sockaddr *)&a, sizeof a);
+    getsockname(p, (struct sockaddr *)&a, &al);
+    close(p);
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_ERR("connect-refused", connect(s, (struct sockaddr *)&a, sizeof a), ECONNREFUSED);
+    char b;
+    EXPECT_ERR("recv-after-refused", recv(s, &b, 1, MSG_DONTWAIT), ENOTCONN);
+    EXPECT_ERR("send-after-refused", send(s, "x", 1, MSG_NOSIGNAL), EPIPE);
+    close(s);
+    /* Refused without blocking: the error once, then end of file, until a
+     * connect() reports it. */
+    s = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    EXPECT_ERR("nb-connect", connect(s, (struct sockaddr *)&a, sizeof a), EINPROGRESS);
+    struct pollfd pf = {s, POLLOUT, 0};
+    poll(&pf, 1, 5000);
+    EXPECT_ERR("nb-recv-error", recv(s, &b, 1, 0), ECONNREFUSED);
+    expect_ret("nb-recv-eof", recv(s, &b, 1, 0), errno, 0, 0);
+    EXPECT_ERR("nb-connect-again", connect(s, (struct sockaddr *)&a, sizeof a), ECONNABORTED);
+    EXPECT_ERR("nb-recv-disconnected", recv(s, &b, 1, 0), ENOTCONN);
+    close(s);
+    /* shutdown() of an unconnected socket is ENOTCONN but still shuts. */
+    s = socket(AF_INET, SOCK_STREAM, 0);
+    EXPECT_ERR("shutdown-unconnected", shutdown(s, SHUT_RD), ENOTCONN);
+    expect_ret("recv-after-shutdown-eof", recv(s, &b, 1, MSG_DONTWAIT), errno, 0, 0);
+    close(s);
+}
+
 static const struct test_group groups[] = {
+    {"tcp_unconnected", g_tcp_unconnected},
     {"dir_times", g_dir_times},
     {"pidfd_procdir", g_pidfd_procdir},
 };
