@@ -61,6 +61,19 @@ impl OomAdj {
         }
         Ok(())
     }
+
+    /// Sets it through the legacy `oom_adj`: without CAP_SYS_RESOURCE it
+    /// may only go up (EACCES), and it never moves the floor.
+    pub fn set_legacy(&self, v: i32, privileged: bool) -> Result<(), Errno> {
+        if !(ADJ_MIN..=ADJ_MAX).contains(&v) {
+            return Err(Errno::EINVAL);
+        }
+        if v < self.get() && !privileged {
+            return Err(Errno::EACCES);
+        }
+        self.adj.store(v, Ordering::Relaxed);
+        Ok(())
+    }
 }
 
 /// The killer's measure of a process of `pages` pages when `total` pages

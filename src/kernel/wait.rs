@@ -9,7 +9,7 @@
 
 use std::cell::RefCell;
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, OnceLock, Weak};
 use std::time::Instant;
 
@@ -26,6 +26,10 @@ pub struct Waker {
     /// made on first use; `polling` while such a sleep is under way.
     efd: OnceLock<Option<OwnedFd>>,
     polling: AtomicBool,
+    /// Sleeps the task went into (`/proc/PID/status`'s
+    /// voluntary_ctxt_switches), and whether it is in one now (`wchan`).
+    sleeps: AtomicU64,
+    asleep: AtomicBool,
 }
 
 impl Waker {
@@ -43,6 +47,17 @@ impl Waker {
                 let _ = nix::unistd::write(fd, &1u64.to_ne_bytes());
             }
         }
+    }
+
+    /// How many times the task went to sleep waiting for an event: each
+    /// wait of `block_until` not already ended by a notification.
+    pub fn sleeps(&self) -> u64 {
+        self.sleeps.load(Ordering::Relaxed)
+    }
+
+    /// Whether the task is asleep in `block_until` now.
+    pub fn asleep(&self) -> bool {
+        self.asleep.load(Ordering::Relaxed)
     }
 
     fn seq(&self) -> u64 {
@@ -318,11 +333,14 @@ fn block<T>(
         }
         crate::platform::about_to_block();
         let sources = sources.get_or_insert_with(|| queues.iter().filter_map(|q| q.source()).collect());
+        waker.sleeps.fetch_add(1, Ordering::Relaxed);
+        waker.asleep.store(true, Ordering::Relaxed);
         if sources.is_empty() {
             waker.sleep(seen, deadline);
         } else {
             waker.sleep_polling(seen, deadline, sources);
         }
+        waker.asleep.store(false, Ordering::Relaxed);
     };
     for q in queues {
         q.unregister(&waker);

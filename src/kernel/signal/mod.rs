@@ -207,6 +207,12 @@ impl SigQueue {
         self.mask
     }
 
+    /// How many records are queued (what Linux charges to the receiver's
+    /// user against RLIMIT_SIGPENDING).
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
     /// Queues `info`; a standard signal already pending is not queued twice.
     /// Returns false if it was coalesced.
     pub fn push(&mut self, info: SigInfo) -> bool {

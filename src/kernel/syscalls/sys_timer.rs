@@ -9,7 +9,8 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::timer::{
-    cputime_adjust, host_stat_fields, host_thread_cpu, tick_ns, CpuClock, CpuTimes, Notify, Timer, TimerClock,
+    cputime_adjust, host_stat_fields, host_thread_cpu, tick_ns, CpuClock, CpuTimes, Notify, PosixOrigin, Timer,
+    TimerClock,
     ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, NSEC_PER_SEC,
 };
 
@@ -271,7 +272,8 @@ fn sigevent_notify(t: &Task, ev: &[u8; 64], id: i32) -> Result<Notify, Errno> {
 
 /// Implements timer_create(2).
 pub fn timer_create(t: &mut Task, a: &Args) -> SysResult {
-    let clock = timer_clock(a[0] as i32)?;
+    let clock_id = a[0] as i32;
+    let clock = timer_clock(clock_id)?;
     let ev = if a[1] != 0 {
         let mut b = [0u8; 64];
         t.mem().read_bytes(a[1], &mut b)?;
@@ -287,9 +289,37 @@ pub fn timer_create(t: &mut Task, a: &Args) -> SysResult {
     };
     t.mem().write_u32(a[2], id as u32)?;
     let clock = resolve_clock(t, clock)?;
-    let timer = Timer::new(&t.tg, clock, notify);
+    let origin = posix_origin(t, clock_id, ev.as_ref(), id);
+    let timer = Timer::with_origin(&t.tg, clock, notify, Some(origin));
     t.tg.timers.insert(id, timer);
     Ok(0)
+}
+
+/// What `/proc/PID/timers` shows of a new timer: Linux keeps the caller's
+/// own CPU clocks in their encoded form (`MAKE_PROCESS_CPUCLOCK(0, SCHED)`,
+/// `MAKE_THREAD_CPUCLOCK(0, SCHED)`), and the sigevent as given (without
+/// one: SIGEV_SIGNAL, SIGALRM, the id as value).
+fn posix_origin(t: &Task, clock_id: i32, ev: Option<&[u8; 64]>, id: i32) -> PosixOrigin {
+    let clock_id = match clock_id {
+        libc::CLOCK_PROCESS_CPUTIME_ID => !0 << 3 | 2,
+        libc::CLOCK_THREAD_CPUTIME_ID => !0 << 3 | 4 | 2,
+        c => c,
+    };
+    let Some(ev) = ev else {
+        return PosixOrigin { clock_id, notify: SIGEV_SIGNAL, signo: libc::SIGALRM, value: id as u64, thread: None };
+    };
+    let i32_at = |o: usize| i32::from_ne_bytes(ev[o..o + 4].try_into().unwrap_or_default());
+    let notify = i32_at(12);
+    let thread = (notify & SIGEV_THREAD_ID != 0)
+        .then(|| t.kernel.procs().task_in(t.pidns(), i32_at(16)).map(|x| Arc::downgrade(&x)))
+        .flatten();
+    PosixOrigin {
+        clock_id,
+        notify,
+        signo: i32_at(8),
+        value: u64::from_ne_bytes(ev[0..8].try_into().unwrap_or_default()),
+        thread,
+    }
 }
 
 /// The time left of a POSIX timer as `timer_gettime` reports it: a timer due

@@ -359,6 +359,7 @@ impl Task {
             io_done: Default::default(),
             oom_adj: self.tg.oom_adj.inherit(),
             persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
+            coredump_filter: AtomicU32::new(self.tg.coredump_filter.load(Ordering::Relaxed)),
             sem_undo: Default::default(),
             tracees: Default::default(),
         })

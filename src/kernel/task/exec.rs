@@ -365,6 +365,8 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         io_done: Default::default(),
         oom_adj: Default::default(),
         persona: Default::default(),
+        // Linux's default (MMF_DUMP_FILTER_DEFAULT).
+        coredump_filter: std::sync::atomic::AtomicU32::new(0x33),
         sem_undo: Default::default(),
         tracees: Default::default(),
     });

@@ -66,6 +66,11 @@ impl IoCounters {
         self.sentry_tid.store(tid, Ordering::Relaxed);
     }
 
+    /// The host tid of the sentry thread serving the task (0: none yet).
+    pub fn sentry_tid(&self) -> i32 {
+        self.sentry_tid.load(Ordering::Relaxed)
+    }
+
     /// The counts now.
     pub fn snapshot(&self) -> IoStats {
         IoStats {

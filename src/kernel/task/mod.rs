@@ -212,6 +212,9 @@ pub struct ThreadGroup {
     pub oom_adj: crate::kernel::oom::OomAdj,
     /// The execution domain and flags of personality(2) (sys_info.rs).
     pub persona: std::sync::atomic::AtomicU32,
+    /// `/proc/PID/coredump_filter`: Linux keeps it in the mm's flags, which
+    /// fork and exec carry over (one process holds one address space here).
+    pub coredump_filter: std::sync::atomic::AtomicU32,
     /// The process's System V semaphore adjustments (SEM_UNDO), applied at
     /// exit; a fork starts without any.
     pub sem_undo: crate::kernel::ipc::sem::UndoList,

@@ -373,12 +373,29 @@ struct TimerState {
     last_overrun: i32,
 }
 
+/// How a POSIX timer was created, as `/proc/PID/timers` shows it.
+#[derive(Clone)]
+pub struct PosixOrigin {
+    /// The clock id as Linux keeps it (the CPU clocks of the caller in
+    /// their encoded form).
+    pub clock_id: i32,
+    /// The sigevent's notify, signal number and value (as given even for
+    /// SIGEV_NONE).
+    pub notify: i32,
+    pub signo: i32,
+    pub value: u64,
+    /// The thread of SIGEV_THREAD_ID.
+    pub thread: Option<Weak<TaskShared>>,
+}
+
 /// An interval or POSIX timer.
 pub struct Timer {
     /// The process signalled.
     tg: Weak<ThreadGroup>,
     clock: TimerClock,
     notify: Notify,
+    /// For POSIX timers: how they were created.
+    origin: Option<PosixOrigin>,
     /// Bumped at every arm and disarm (changed with `st` held).
     gen: AtomicU64,
     st: Mutex<TimerState>,
@@ -438,13 +455,29 @@ fn edit_queued(q: &mut SigQueue, sig: i32, id: i32, op: QueuedOp) -> Option<i32>
 impl Timer {
     /// A disarmed timer signalling `tg`.
     pub fn new(tg: &Arc<ThreadGroup>, clock: TimerClock, notify: Notify) -> Arc<Timer> {
+        Timer::with_origin(tg, clock, notify, None)
+    }
+
+    /// A disarmed POSIX timer, made as `origin` says.
+    pub fn with_origin(
+        tg: &Arc<ThreadGroup>,
+        clock: TimerClock,
+        notify: Notify,
+        origin: Option<PosixOrigin>,
+    ) -> Arc<Timer> {
         Arc::new(Timer {
             tg: Arc::downgrade(tg),
             clock,
             notify,
+            origin,
             gen: AtomicU64::new(0),
             st: Mutex::new(TimerState::default()),
         })
+    }
+
+    /// How a POSIX timer was created.
+    pub fn origin(&self) -> Option<&PosixOrigin> {
+        self.origin.as_ref()
     }
 
     /// Whether the timer only counts (SIGEV_NONE).
@@ -709,6 +742,11 @@ impl ProcessTimers {
         let timer = lock(&self.table).posix.remove(&id).ok_or(Errno::EINVAL)?;
         timer.cancel();
         Ok(())
+    }
+
+    /// The POSIX timers, newest first (as Linux lists them).
+    pub fn posix_list(&self) -> Vec<(i32, Arc<Timer>)> {
+        lock(&self.table).posix.iter().rev().map(|(id, t)| (*id, t.clone())).collect()
     }
 
     /// `execve` deletes the POSIX timers (interval timers survive).

@@ -60,6 +60,12 @@ pub trait FileOps: Send + Sync {
     fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
         None
     }
+    /// Positions are any 64-bit address and `lseek` takes only SEEK_SET and
+    /// SEEK_CUR (Linux's FMODE_UNSIGNED_OFFSET and `mem_lseek`:
+    /// `/proc/<pid>/mem`).
+    fn unsigned_offsets(&self) -> bool {
+        false
+    }
     /// The file's data was read: update its access time (`relatime`);
     /// nothing for files whose times are not the sentry's to keep.
     fn accessed(&self) {}
@@ -421,6 +427,14 @@ impl OpenFile {
             return Err(Errno::ESPIPE);
         }
         let mut pos = self.offset.lock().unwrap_or_else(|e| e.into_inner());
+        if self.ops.unsigned_offsets() {
+            *pos = match whence {
+                libc::SEEK_SET => off as u64,
+                libc::SEEK_CUR => pos.wrapping_add(off as u64),
+                _ => return Err(Errno::EINVAL),
+            };
+            return Ok(*pos);
+        }
         let base: i64 = match whence {
             libc::SEEK_SET => 0,
             libc::SEEK_CUR => *pos as i64,

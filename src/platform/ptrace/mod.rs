@@ -380,6 +380,11 @@ impl ProcessMemory {
     pub fn of(pid: i32) -> ProcessMemory {
         ProcessMemory { pid }
     }
+
+    /// The host pid of the process.
+    pub fn pid(&self) -> i32 {
+        self.pid
+    }
 }
 
 /// The most pieces one process_vm call takes here (the kernel's UIO_FASTIOV:

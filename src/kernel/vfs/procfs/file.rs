@@ -71,6 +71,14 @@ impl ProcFile {
                 // Below the floor needs the writer's CAP_SYS_RESOURCE.
                 tg.oom_adj.set(number(data)?, writer_capable(crate::kernel::syscalls::CAP_SYS_RESOURCE))
             })),
+            PidEntry::OomAdj => Some(Box::new(move |data: &[u8]| {
+                let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
+                super::tunables::set_oom_adj(&tg, data, writer_capable(crate::kernel::syscalls::CAP_SYS_RESOURCE))
+            })),
+            PidEntry::CoredumpFilter => Some(Box::new(move |data: &[u8]| {
+                let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
+                super::tunables::set_coredump_filter(&tg, data)
+            })),
             // Another task's slack needs CAP_SYS_NICE; 0 restores the default.
             PidEntry::TimerslackNs => Some(Box::new(move |data: &[u8]| {
                 let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;

@@ -13,12 +13,17 @@
 //! (`pid.rs`) or the sandbox (`sys.rs`).
 
 mod cmdline;
+mod entry;
 mod file;
 mod ipc_sysctl;
+mod mem;
 mod memstat;
 mod pid;
+mod sched;
 mod smaps;
 mod sys;
+mod timers;
+mod tunables;
 
 pub use sys::note_boot;
 
@@ -79,6 +84,9 @@ pub enum Kind {
     Ns(NsEntry),
     /// A file or link of a process directory.
     Entry(PidEntry),
+    /// `/proc/<pid>/net` (`Global` index of `net`) and its files (of
+    /// `net/...`): the network of the task's namespace (the sandbox has one).
+    Net(usize),
 }
 
 /// The links of `/proc/<pid>/ns`.
@@ -137,7 +145,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("loadavg", Global::File(sys::loadavg)),
     ("meminfo", Global::File(sys::meminfo)),
     ("mounts", Global::Link("self/mounts")),
-    ("net", Global::Dir),
+    ("net", Global::Link("self/net")),
     ("net/arp", Global::File(|k| crate::netstack::procfs::arp(&k.net))),
     ("net/dev", Global::File(|k| crate::netstack::procfs::dev(&k.net))),
     ("net/if_inet6", Global::File(|k| crate::netstack::procfs::if_inet6(&k.net))),
@@ -199,6 +207,15 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/vm", Global::Dir),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
+
+/// The `GLOBALS` index of a path under `net` (or of `net` itself), which
+/// show in each process directory.
+fn net_index(path: &[u8]) -> Option<usize> {
+    if path != b"net" && !path.starts_with(b"net/") {
+        return None;
+    }
+    GLOBALS.iter().position(|(p, _)| p.as_bytes() == path)
+}
 
 /// How a writable static file takes a write.
 fn writer(path: &str) -> Option<file::WriteFn> {
@@ -351,6 +368,10 @@ impl ProcFs {
             return self.parse_pid(pid, tid, rest, true);
         }
         let joined: Vec<u8> = comps.join(&b'/');
+        // `net` is a link to `self/net`: its files are reached through it.
+        if joined.starts_with(b"net/") {
+            return Ok(None);
+        }
         Ok(GLOBALS.iter().position(|(p, _)| p.as_bytes() == joined.as_slice()).map(|i| ProcNode::of(Kind::Global(i))))
     }
 
@@ -370,6 +391,14 @@ impl ProcFs {
                     return Ok(None);
                 };
                 self.parse_pid(pid, task.gtid(), more, false)
+            }
+            [b"net", more @ ..] => {
+                let mut path = b"net".to_vec();
+                for c in more {
+                    path.push(b'/');
+                    path.extend_from_slice(c);
+                }
+                Ok(net_index(&path).map(|i| ProcNode { kind: Kind::Net(i), pid, tid, fd: 0 }))
             }
             [b"ns"] => node(Kind::NsDir, 0),
             [b"ns", name] => Ok(NsEntry::by_name(name).map(|e| ProcNode { kind: Kind::Ns(e), pid, tid, fd: 0 })),
@@ -411,6 +440,7 @@ impl ProcFs {
             Kind::NsDir => 106,
             Kind::Ns(e) => 150 + e as u64,
             Kind::Entry(e) => 200 + e as u64,
+            Kind::Net(i) => 300 + i as u64,
         };
         if n.pid == 0 {
             return kind;
@@ -462,6 +492,10 @@ impl Filesystem for ProcFs {
                 Global::Link(_) => libc::S_IFLNK | 0o777,
             },
             Kind::Entry(e) => e.mode(),
+            Kind::Net(i) => match GLOBALS[i].1 {
+                Global::File(_) => libc::S_IFREG | 0o444,
+                _ => libc::S_IFDIR | 0o555,
+            },
         };
         if st.mode & libc::S_IFMT == libc::S_IFDIR {
             st.nlink = 2;
@@ -569,6 +603,17 @@ impl Filesystem for ProcFs {
                 Global::File(f) => ProcFile::global(k, f, writer(GLOBALS[i].0), st),
                 _ => return Err(Errno::EISDIR),
             },
+            Kind::Net(i) => {
+                self.target(n)?;
+                match GLOBALS[i].1 {
+                    Global::File(f) => ProcFile::global(k, f, None, st),
+                    _ => return Err(Errno::EISDIR),
+                }
+            }
+            Kind::Entry(PidEntry::Mem) => {
+                let (_, tg, task) = self.target(n)?;
+                return Ok(Box::new(mem::open(&tg, task.as_ref(), st)?));
+            }
             Kind::Entry(e) => {
                 let (_, tg, task) = self.target(n)?;
                 let ns = self.view(&kernel);
@@ -621,6 +666,17 @@ impl Filesystem for ProcFs {
                     out.push(entry(nr.to_string(), libc::DT_DIR, node));
                 }
             }
+            Kind::Net(i) => {
+                self.target(n)?;
+                let prefix = format!("{}/", GLOBALS[i].0);
+                for (j, (p, g)) in GLOBALS.iter().enumerate() {
+                    let Some(name) = p.strip_prefix(&prefix).filter(|name| !name.contains('/')) else {
+                        continue;
+                    };
+                    let t = if matches!(g, Global::Dir) { libc::DT_DIR } else { libc::DT_REG };
+                    out.push(entry(name.to_string(), t, ProcNode { kind: Kind::Net(j), ..n.clone() }));
+                }
+            }
             Kind::Global(i) => {
                 let prefix = format!("{}/", GLOBALS[i].0);
                 for (j, (p, g)) in GLOBALS.iter().enumerate() {
@@ -642,6 +698,8 @@ impl Filesystem for ProcFs {
                     let t = if e.is_link() { libc::DT_LNK } else { libc::DT_REG };
                     out.push(entry(e.name().into(), t, ProcNode { kind: Kind::Entry(*e), ..n.clone() }));
                 }
+                let net = net_index(b"net").unwrap_or(0);
+                out.push(entry("net".into(), libc::DT_DIR, ProcNode { kind: Kind::Net(net), ..n.clone() }));
                 out.push(entry("fd".into(), libc::DT_DIR, ProcNode { kind: Kind::FdDir, ..n.clone() }));
                 out.push(entry("fdinfo".into(), libc::DT_DIR, ProcNode { kind: Kind::FdInfoDir, ..n.clone() }));
                 out.push(entry("ns".into(), libc::DT_DIR, ProcNode { kind: Kind::NsDir, ..n.clone() }));

@@ -12,146 +12,7 @@ use crate::kernel::ns::{Pid, PidNamespace};
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
-
-/// The entries of a process directory.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PidEntry {
-    Auxv,
-    Cgroup,
-    Cmdline,
-    Comm,
-    Cwd,
-    Environ,
-    Exe,
-    GidMap,
-    Io,
-    Limits,
-    Loginuid,
-    Maps,
-    Mountinfo,
-    Mounts,
-    OomScore,
-    OomScoreAdj,
-    Personality,
-    Root,
-    Sessionid,
-    Smaps,
-    SmapsRollup,
-    Setgroups,
-    Stat,
-    Statm,
-    Status,
-    Syscall,
-    TimerslackNs,
-    UidMap,
-}
-
-impl PidEntry {
-    /// Every entry, in listing order.
-    pub const ALL: &'static [PidEntry] = &[
-        PidEntry::Auxv,
-        PidEntry::Cgroup,
-        PidEntry::Cmdline,
-        PidEntry::Comm,
-        PidEntry::Cwd,
-        PidEntry::Environ,
-        PidEntry::Exe,
-        PidEntry::GidMap,
-        PidEntry::Io,
-        PidEntry::Limits,
-        PidEntry::Loginuid,
-        PidEntry::Maps,
-        PidEntry::Mountinfo,
-        PidEntry::Mounts,
-        PidEntry::OomScore,
-        PidEntry::OomScoreAdj,
-        PidEntry::Personality,
-        PidEntry::Root,
-        PidEntry::Sessionid,
-        PidEntry::Smaps,
-        PidEntry::SmapsRollup,
-        PidEntry::Setgroups,
-        PidEntry::Stat,
-        PidEntry::Statm,
-        PidEntry::Status,
-        PidEntry::Syscall,
-        PidEntry::TimerslackNs,
-        PidEntry::UidMap,
-    ];
-
-    /// The file name.
-    pub fn name(self) -> &'static str {
-        match self {
-            PidEntry::Auxv => "auxv",
-            PidEntry::Cgroup => "cgroup",
-            PidEntry::Cmdline => "cmdline",
-            PidEntry::Comm => "comm",
-            PidEntry::Cwd => "cwd",
-            PidEntry::Environ => "environ",
-            PidEntry::Exe => "exe",
-            PidEntry::GidMap => "gid_map",
-            PidEntry::Io => "io",
-            PidEntry::Limits => "limits",
-            PidEntry::Loginuid => "loginuid",
-            PidEntry::Maps => "maps",
-            PidEntry::Mountinfo => "mountinfo",
-            PidEntry::Mounts => "mounts",
-            PidEntry::OomScore => "oom_score",
-            PidEntry::OomScoreAdj => "oom_score_adj",
-            PidEntry::Personality => "personality",
-            PidEntry::Root => "root",
-            PidEntry::Sessionid => "sessionid",
-            PidEntry::Smaps => "smaps",
-            PidEntry::SmapsRollup => "smaps_rollup",
-            PidEntry::Setgroups => "setgroups",
-            PidEntry::Stat => "stat",
-            PidEntry::Statm => "statm",
-            PidEntry::Status => "status",
-            PidEntry::Syscall => "syscall",
-            PidEntry::TimerslackNs => "timerslack_ns",
-            PidEntry::UidMap => "uid_map",
-        }
-    }
-
-    /// The entry called `name`.
-    pub fn by_name(name: &[u8]) -> Option<PidEntry> {
-        PidEntry::ALL.iter().copied().find(|e| e.name().as_bytes() == name)
-    }
-
-    /// True for the magic links (`cwd`, `exe`, `root`).
-    pub fn is_link(self) -> bool {
-        matches!(self, PidEntry::Cwd | PidEntry::Exe | PidEntry::Root)
-    }
-
-    /// True for entries only a thread directory has (none so far).
-    pub fn is_task_only(self) -> bool {
-        false
-    }
-
-    /// True for entries only a process directory has (Linux's
-    /// tgid_base_stuff without a tid_base_stuff twin).
-    pub fn is_process_only(self) -> bool {
-        matches!(self, PidEntry::TimerslackNs)
-    }
-
-    /// Type and permission bits.
-    pub fn mode(self) -> u32 {
-        match self {
-            e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io | PidEntry::Syscall => {
-                libc::S_IFREG | 0o400
-            }
-            PidEntry::Comm
-            | PidEntry::TimerslackNs
-            | PidEntry::OomScoreAdj
-            | PidEntry::UidMap
-            | PidEntry::GidMap
-            | PidEntry::Setgroups
-            | PidEntry::Loginuid => libc::S_IFREG | 0o644,
-            _ => libc::S_IFREG | 0o444,
-        }
-    }
-}
+pub use super::entry::PidEntry;
 
 /// `/proc/<pid>/limits`: the process's resource limits, in Linux's table.
 fn limits(tg: &ThreadGroup) -> Vec<u8> {
@@ -303,7 +164,13 @@ pub fn content(
             let (size, rss, shared) = (pages(f.size), pages(f.rss()), pages(f.file + f.shmem));
             format!("{size} {rss} {shared} {} 0 {} 0\n", pages(f.text), pages(f.data + f.stack)).into_bytes()
         }
-        PidEntry::Status => status(tg, task, zombie, ns).into_bytes(),
+        PidEntry::Status => status(k, tg, task, zombie, ns).into_bytes(),
+        PidEntry::Wchan => super::sched::wchan(tg, task, zombie),
+        PidEntry::Schedstat => super::sched::schedstat(tg, task),
+        PidEntry::CoredumpFilter => super::tunables::coredump_filter(tg, zombie),
+        PidEntry::OomAdj => super::tunables::oom_adj(tg),
+        PidEntry::Cpuset => super::tunables::cpuset(),
+        PidEntry::Timers => super::timers::timers(tg, ns),
         _ => return Err(Errno::EINVAL),
     })
 }
@@ -464,7 +331,7 @@ fn ns_list(p: &Pid, ns: &PidNamespace) -> String {
     p.nrs_from(ns).iter().map(|n| n.to_string()).collect::<Vec<_>>().join("\t")
 }
 
-fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, ns: &PidNamespace) -> String {
+fn status(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, ns: &PidNamespace) -> String {
     let (st, st_name) = state(tg, task, zombie);
     let creds = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -488,7 +355,7 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
     let _ = writeln!(s, "State:\t{st} ({st_name})");
     let (tgid, tid, ppid) = (tg.pid.nr_in(ns), tid_ids.nr_in(ns), tg.ppid_in(ns));
     let thread = task.cloned().or_else(|| tg.main_thread());
-    let tracer = thread.and_then(|t| t.ptrace.tracer()).map(|t| t.pid.nr_in(ns)).unwrap_or(0);
+    let tracer = thread.as_ref().and_then(|t| t.ptrace.tracer()).map(|t| t.pid.nr_in(ns)).unwrap_or(0);
     let _ = writeln!(s, "Tgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}");
     let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, privs.fsuid);
     let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, privs.fsgid);
@@ -511,7 +378,8 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
         let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t1", 0);
     }
     let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));
-    let _ = writeln!(s, "SigQ:\t0/63000\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}");
+    let (queued, limit) = super::sched::sigq(k, tg);
+    let _ = writeln!(s, "SigQ:\t{queued}/{limit}\nSigPnd:\t{pending:016x}\nShdPnd:\t{shared:016x}");
     let _ = writeln!(s, "SigBlk:\t{mask:016x}\nSigIgn:\t{ign:016x}\nSigCgt:\t{cgt:016x}");
     let _ = writeln!(
         s,
@@ -527,7 +395,8 @@ fn status(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, n
     let list = if ncpu == 1 { "0".to_string() } else { format!("0-{}", ncpu - 1) };
     let _ = writeln!(s, "Cpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t{list}");
     let _ = writeln!(s, "Mems_allowed:\t1\nMems_allowed_list:\t0");
-    let _ = writeln!(s, "voluntary_ctxt_switches:\t0\nnonvoluntary_ctxt_switches:\t0");
+    let (vol, nonvol) = thread.as_deref().map(super::sched::ctxt_switches).unwrap_or((0, 0));
+    let _ = writeln!(s, "voluntary_ctxt_switches:\t{vol}\nnonvoluntary_ctxt_switches:\t{nonvol}");
     s
 }
 
