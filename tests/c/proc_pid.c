@@ -116,6 +116,12 @@ static void g_mem(void) {
     n = pwrite(fd, "abcdefghijklmnop", 16, (off_t)(hole + page - 8));
     expect("write-stops-at-hole", n == 8 && memcmp(hole + page - 8, "abcdefgh", 8) == 0, "%zd", n);
     EXPECT_ERR("read-address-zero-eio", pread(fd, buf, 8, 0), EIO);
+    /* Where husk keeps its stub's code and the systrap context region
+     * (nothing of the process's is mapped there natively either): out of
+     * reach, as memory the process never mapped. */
+    EXPECT_ERR("read-stub-code-eio", pread(fd, buf, 8, (off_t)0x7ffbfc000000L), EIO);
+    EXPECT_ERR("write-stub-code-eio", pwrite(fd, buf, 8, (off_t)0x7ffbfc000000L), EIO);
+    EXPECT_ERR("write-stub-context-eio", pwrite(fd, buf, 8, (off_t)(0x7ffbfc000000L - 0x4000000L + 0x1000)), EIO);
     /* Past the user address space: the position is any unsigned value. */
     lseek(fd, 0, SEEK_SET);
     errno = 0;
