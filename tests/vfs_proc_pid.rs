@@ -1,7 +1,7 @@
 //! The files of /proc/PID that tools read beyond the basics, checked
 //! against Linux: `tests/c/proc_pid.c` (mem, net, status's SigQ and
 //! context switches, wchan, schedstat, coredump_filter, oom_adj, cpuset,
-//! timers, the listings) runs natively and under husk, group by group, and
+//! timers, pagemap, mountstats, the listings) runs natively and under husk, group by group, and
 //! must print the same lines; `xxd` and `dd` read another process's memory
 //! through /proc/PID/mem.
 
@@ -16,6 +16,7 @@ c_groups! { "proc_pid":
     proc_pid_wchan => "wchan",
     proc_pid_tunables => "tunables",
     proc_pid_timers => "timers",
+    proc_pid_pagemap_and_mountstats => "pagemap",
     proc_pid_listing => "listing",
 }
 

@@ -3,11 +3,12 @@
  * mem (a process's memory at the file offset equal to the address), the
  * net directory (and /proc/net -> self/net), status's SigQ and context
  * switch lines, wchan, schedstat, coredump_filter, oom_adj, cpuset, the
- * POSIX timers list and the directory listings. Every check prints "name: ok" natively and under
+ * POSIX timers list, pagemap, mountstats and the directory listings. Every check prints "name: ok" natively and under
  * husk. Run as root (the tests' native runs are), so a child may drop to
  * an unprivileged user to see what others see.
  *
- * Usage: proc_pid GROUP   (groups: mem net status wchan tunables timers listing)
+ * Usage: proc_pid GROUP   (groups: mem net status wchan tunables timers pagemap
+ *                          listing)
  */
 #define _GNU_SOURCE
 #include "husk_test.h"
@@ -438,6 +439,52 @@ static void g_timers(void) {
     expect("not-in-thread-dir", stat(want, &st) < 0 && errno == ENOENT, "");
 }
 
+/* ---- pagemap and mountstats ---- */
+
+static unsigned long long pagemap_entry(int fd, void *addr) {
+    unsigned long long e = ~0ULL;
+    if (pread(fd, &e, 8, (off_t)((unsigned long)addr / 4096 * 8)) != 8)
+        return ~0ULL;
+    return e;
+}
+
+static void g_pagemap(void) {
+    long page = sysconf(_SC_PAGESIZE);
+    int fd = open("/proc/self/pagemap", O_RDONLY);
+    expect("open", fd >= 0, "%s", errno_name(errno));
+    struct stat st;
+    fstat(fd, &st);
+    expect("mode-0400", (st.st_mode & 07777) == 0400, "%o", st.st_mode);
+    char *m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    m[0] = 1;
+    munmap(m + 2 * page, page);
+    unsigned long long touched = pagemap_entry(fd, m), fresh = pagemap_entry(fd, m + page);
+    unsigned long long hole = pagemap_entry(fd, m + 2 * page);
+    expect("touched-present", touched != ~0ULL && (touched >> 63) == 1, "%llx", touched);
+    expect("touched-anonymous", ((touched >> 61) & 1) == 0, "%llx", touched);
+    expect("untouched-absent", fresh != ~0ULL && (fresh >> 63) == 0, "%llx", fresh);
+    expect("hole-zero", hole == 0, "%llx", hole);
+    unsigned long long code = pagemap_entry(fd, (void *)&g_pagemap);
+    expect("code-present-file", (code >> 63) == 1 && ((code >> 61) & 1) == 1, "%llx", code);
+    madvise(m, page, MADV_DONTNEED);
+    touched = pagemap_entry(fd, m);
+    expect("dontneed-absent", (touched >> 63) == 0, "%llx", touched);
+    unsigned long long e[4];
+    EXPECT_ERR("misaligned-offset", pread(fd, e, 8, 4), EINVAL);
+    EXPECT_ERR("partial-entry", pread(fd, e, 12, 0), EINVAL);
+    expect("many-entries", pread(fd, e, sizeof e, (off_t)((unsigned long)m / 4096 * 8)) == sizeof e, "");
+    /* Past the user address space: end of file. */
+    expect("end", pread(fd, e, 8, (off_t)(0x7ffffffff000UL / 4096 * 8)) == 0, "");
+    close(fd);
+    munmap(m, 2 * page);
+
+    char *s = slurp("/proc/self/mountstats");
+    expect("mountstats-proc", s && strstr(s, "device proc mounted on /proc with fstype proc\n"), "%s",
+           s ? s : errno_name(errno));
+    stat("/proc/self/mountstats", &st);
+    expect("mountstats-mode", (st.st_mode & 0777) == 0400, "%o", st.st_mode & 0777);
+}
+
 /* ---- listing ---- */
 
 static int listed(const char *dir, const char *name) {
@@ -448,8 +495,8 @@ static int listed(const char *dir, const char *name) {
 }
 
 static void g_listing(void) {
-    static const char *both[] = {"mem", "net", "wchan", "oom_adj", "cpuset", "schedstat", NULL};
-    static const char *process_only[] = {"coredump_filter", "timerslack_ns", "timers", NULL};
+    static const char *both[] = {"mem", "net", "wchan", "oom_adj", "cpuset", "schedstat", "pagemap", NULL};
+    static const char *process_only[] = {"coredump_filter", "timerslack_ns", "timers", "mountstats", NULL};
     char task[64];
     snprintf(task, sizeof task, "/proc/self/task/%d", (int)syscall(SYS_gettid));
     for (const char **n = both; *n; n++) {
@@ -478,7 +525,7 @@ static void g_listing(void) {
 static const struct test_group groups[] = {
     {"mem", g_mem},         {"net", g_net},           {"status", g_status},
     {"wchan", g_wchan},     {"tunables", g_tunables}, {"timers", g_timers},
-    {"listing", g_listing},
+    {"pagemap", g_pagemap}, {"listing", g_listing},
 };
 
 int main(int argc, char **argv) {

@@ -258,6 +258,21 @@ impl MountTable {
         s
     }
 
+    /// `/proc/<pid>/mountstats` text (no file system here keeps statistics
+    /// to add), for a process whose root is `root`.
+    pub fn render_mountstats(&self, root: &[u8]) -> String {
+        let mut s = String::new();
+        for m in self.list() {
+            if !is_within(&m.point, root) {
+                continue;
+            }
+            let point = super::path::relative_to_root(&m.point, root);
+            let (src, point) = (escape(m.source.as_bytes()), escape(point));
+            let _ = writeln!(s, "device {src} mounted on {point} with fstype {}", fs_type_shown(&*m.fs));
+        }
+        s
+    }
+
     /// `/proc/<pid>/mountinfo` text, for a process whose root is `root`.
     pub fn render_mountinfo(&self, root: &[u8]) -> String {
         let mut s = String::new();

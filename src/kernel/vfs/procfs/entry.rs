@@ -22,9 +22,11 @@ pub enum PidEntry {
     Mem,
     Mountinfo,
     Mounts,
+    Mountstats,
     OomAdj,
     OomScore,
     OomScoreAdj,
+    Pagemap,
     Personality,
     Root,
     Schedstat,
@@ -62,9 +64,11 @@ impl PidEntry {
         PidEntry::Mem,
         PidEntry::Mountinfo,
         PidEntry::Mounts,
+        PidEntry::Mountstats,
         PidEntry::OomAdj,
         PidEntry::OomScore,
         PidEntry::OomScoreAdj,
+        PidEntry::Pagemap,
         PidEntry::Personality,
         PidEntry::Root,
         PidEntry::Schedstat,
@@ -102,9 +106,11 @@ impl PidEntry {
             PidEntry::Mem => "mem",
             PidEntry::Mountinfo => "mountinfo",
             PidEntry::Mounts => "mounts",
+            PidEntry::Mountstats => "mountstats",
             PidEntry::OomAdj => "oom_adj",
             PidEntry::OomScore => "oom_score",
             PidEntry::OomScoreAdj => "oom_score_adj",
+            PidEntry::Pagemap => "pagemap",
             PidEntry::Personality => "personality",
             PidEntry::Root => "root",
             PidEntry::Schedstat => "schedstat",
@@ -141,16 +147,23 @@ impl PidEntry {
     /// True for entries only a process directory has (Linux's
     /// tgid_base_stuff without a tid_base_stuff twin).
     pub fn is_process_only(self) -> bool {
-        matches!(self, PidEntry::TimerslackNs | PidEntry::CoredumpFilter | PidEntry::Timers)
+        matches!(
+            self,
+            PidEntry::TimerslackNs | PidEntry::CoredumpFilter | PidEntry::Timers | PidEntry::Mountstats
+        )
     }
 
     /// Type and permission bits.
     pub fn mode(self) -> u32 {
         match self {
             e if e.is_link() => libc::S_IFLNK | 0o777,
-            PidEntry::Environ | PidEntry::Auxv | PidEntry::Personality | PidEntry::Io | PidEntry::Syscall => {
-                libc::S_IFREG | 0o400
-            }
+            PidEntry::Environ
+            | PidEntry::Auxv
+            | PidEntry::Personality
+            | PidEntry::Io
+            | PidEntry::Syscall
+            | PidEntry::Mountstats
+            | PidEntry::Pagemap => libc::S_IFREG | 0o400,
             PidEntry::Mem => libc::S_IFREG | 0o600,
             PidEntry::TimerslackNs => libc::S_IFREG | 0o666,
             PidEntry::Comm

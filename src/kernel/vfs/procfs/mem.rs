@@ -11,6 +11,14 @@
 //! code and context region live in the same host process and must be
 //! neither read nor written. An address outside them is EIO, or the end
 //! of a transfer that has already moved bytes.
+//!
+//! `/proc/<pid>/pagemap` (one 64-bit entry per page, at offset page * 8)
+//! is opened the same way and reads the stub's host entries for pages
+//! inside the application's mappings: present, swapped, file or shared,
+//! exclusive, soft-dirty bits as the host keeps them for the same pages.
+//! Pages outside read as 0, as Linux's holes, and the page frame numbers
+//! (bits 0-54) are always 0, as Linux shows them to a reader without
+//! CAP_SYS_ADMIN: the host's physical addresses are not the sandbox's.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -24,37 +32,44 @@ use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::stat::Stat;
 
-/// An open `/proc/<pid>/mem`.
+/// An open `/proc/<pid>/mem` or `/proc/<pid>/pagemap`.
 pub struct MemFile {
+    pagemap: bool,
     tg: Weak<ThreadGroup>,
     /// The address space it was opened on; `None` for a zombie (nothing
     /// to read, as Linux's file without an mm).
     mm: Option<Weak<MemoryManager>>,
-    /// The stub's host `/proc/PID/mem` (read-write when the host allows).
+    /// The stub's host `/proc/PID/mem` (read-write when the host allows)
+    /// or `pagemap`.
     host: Option<File>,
     stat: Stat,
 }
 
-/// Opens the memory of `tg` (whose thread `task` the node names) for the
-/// calling task.
-pub fn open(tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, stat: Stat) -> Result<MemFile, Errno> {
+/// Opens the memory (or with `pagemap`, the page map) of `tg` (whose
+/// thread `task` the node names) for the calling task.
+pub fn open(
+    tg: &Arc<ThreadGroup>,
+    task: Option<&Arc<TaskShared>>,
+    stat: Stat,
+    pagemap: bool,
+) -> Result<MemFile, Errno> {
     let target = task.cloned().or_else(|| tg.main_thread()).ok_or(Errno::ESRCH)?;
     if is_zombie(tg) {
-        return Ok(MemFile { tg: Arc::downgrade(tg), mm: None, host: None, stat });
+        return Ok(MemFile { pagemap, tg: Arc::downgrade(tg), mm: None, host: None, stat });
     }
     let caller = crate::kernel::wait::current().ok_or(Errno::EACCES)?;
     if !may_access_as(&caller.tg, &target, CallerIds::Fs) {
         return Err(Errno::EACCES);
     }
     let mm = tg.mm();
-    let path = format!("/proc/{}/mem", mm.memory().pid());
+    let path = format!("/proc/{}/{}", mm.memory().pid(), if pagemap { "pagemap" } else { "mem" });
     let host = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .open(&path)
         .or_else(|_| File::open(&path))
         .map_err(|_| Errno::EIO)?;
-    Ok(MemFile { tg: Arc::downgrade(tg), mm: Some(Arc::downgrade(&mm)), host: Some(host), stat })
+    Ok(MemFile { pagemap, tg: Arc::downgrade(tg), mm: Some(Arc::downgrade(&mm)), host: Some(host), stat })
 }
 
 /// How many of the `len` bytes at `addr` lie inside the sorted mappings
@@ -74,16 +89,23 @@ fn mapped_prefix(vmas: &[Vma], addr: u64, len: u64) -> u64 {
     at - addr
 }
 
+/// Page frame number bits of a pagemap entry.
+const PFN_MASK: u64 = (1 << 55) - 1;
+
 impl MemFile {
+    /// The address space and the host file, while the address space is
+    /// still the process's.
+    fn live(&self) -> Option<(Arc<MemoryManager>, &File)> {
+        let mm = self.mm.as_ref()?.upgrade()?;
+        let live = self.tg.upgrade().is_some_and(|tg| !is_zombie(&tg) && Arc::ptr_eq(&tg.mm(), &mm));
+        Some((mm, self.host.as_ref().filter(|_| live)?))
+    }
+
     /// The host file and how many of the `len` bytes at `addr` a transfer
     /// may move (those inside the application's mappings); `None` once
     /// the address space is no longer the process's, or for no bytes.
     fn clip(&self, addr: u64, len: usize) -> Result<Option<(&File, usize)>, Errno> {
-        let Some(mm) = self.mm.as_ref().and_then(Weak::upgrade) else {
-            return Ok(None);
-        };
-        let live = self.tg.upgrade().is_some_and(|tg| !is_zombie(&tg) && Arc::ptr_eq(&tg.mm(), &mm));
-        let Some(host) = self.host.as_ref().filter(|_| live && len > 0) else {
+        let Some((mm, host)) = self.live().filter(|_| len > 0) else {
             return Ok(None);
         };
         match mapped_prefix(&mm.vmas(), addr, len as u64) {
@@ -91,7 +113,39 @@ impl MemFile {
             n => Ok(Some((host, n as usize))),
         }
     }
+
+    /// A read of `pagemap` entries: whole entries at an entry's offset
+    /// (else EINVAL), up to the end of the user address space.
+    fn read_pagemap(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        if off % 8 != 0 || buf.len() % 8 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let Some((mm, host)) = self.live() else {
+            return Ok(0);
+        };
+        let (first, end) = (off / 8, crate::platform::stub::TASK_SIZE_MAX / PAGE);
+        let n = (buf.len() as u64 / 8).min(end.saturating_sub(first)) as usize;
+        if n == 0 {
+            return Ok(0);
+        }
+        let got = moved(host.read_at(&mut buf[..n * 8], off))? / 8;
+        let vmas = mm.vmas();
+        let mut v = vmas.iter().peekable();
+        for (i, entry) in buf[..got * 8].chunks_exact_mut(8).enumerate() {
+            let addr = (first + i as u64) * PAGE;
+            while v.peek().is_some_and(|x| x.end <= addr) {
+                v.next();
+            }
+            let inside = v.peek().is_some_and(|x| x.start <= addr);
+            let e = u64::from_ne_bytes(entry.try_into().unwrap_or_default());
+            let e = if inside { e & !PFN_MASK } else { 0 };
+            entry.copy_from_slice(&e.to_ne_bytes());
+        }
+        Ok(got * 8)
+    }
 }
+
+const PAGE: u64 = 4096;
 
 /// A host transfer's result: bytes moved, or EIO (a page the host could
 /// not reach, such as a file mapping past the file's end).
@@ -104,6 +158,9 @@ fn moved(r: std::io::Result<usize>) -> Result<usize, Errno> {
 
 impl FileOps for MemFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        if self.pagemap {
+            return self.read_pagemap(buf, off);
+        }
         match self.clip(off, buf.len())? {
             Some((host, n)) => moved(host.read_at(&mut buf[..n], off)),
             None => Ok(0),
@@ -111,6 +168,9 @@ impl FileOps for MemFile {
     }
 
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
+        if self.pagemap {
+            return Err(Errno::EINVAL);
+        }
         match self.clip(off, buf.len())? {
             Some((host, n)) => moved(host.write_at(&buf[..n], off)),
             None => Ok(0),

@@ -610,9 +610,9 @@ impl Filesystem for ProcFs {
                     _ => return Err(Errno::EISDIR),
                 }
             }
-            Kind::Entry(PidEntry::Mem) => {
+            Kind::Entry(e @ (PidEntry::Mem | PidEntry::Pagemap)) => {
                 let (_, tg, task) = self.target(n)?;
-                return Ok(Box::new(mem::open(&tg, task.as_ref(), st)?));
+                return Ok(Box::new(mem::open(&tg, task.as_ref(), st, e == PidEntry::Pagemap)?));
             }
             Kind::Entry(e) => {
                 let (_, tg, task) = self.target(n)?;

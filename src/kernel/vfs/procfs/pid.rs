@@ -144,7 +144,7 @@ pub fn content(
         PidEntry::Maps => maps(tg).into_bytes(),
         PidEntry::Smaps => super::smaps::smaps(tg).into_bytes(),
         PidEntry::SmapsRollup => super::smaps::rollup(tg).into_bytes(),
-        PidEntry::Mounts => {
+        PidEntry::Mounts | PidEntry::Mountstats => {
             if zombie {
                 return Ok(Vec::new());
             }
@@ -154,7 +154,10 @@ pub fn content(
                 Some(task) => task.nsproxy().mnt.mount_table(),
                 None => k.vfs.mount_table(),
             };
-            t.render_mounts(&root).into_bytes()
+            match e {
+                PidEntry::Mounts => t.render_mounts(&root).into_bytes(),
+                _ => t.render_mountstats(&root).into_bytes(),
+            }
         }
         PidEntry::Mountinfo => mountinfo(k, tg).into_bytes(),
         PidEntry::Stat => stat(k, tg, task, thread_level, zombie, ns).into_bytes(),
