@@ -10,8 +10,7 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::timer::{
     cputime_adjust, host_stat_fields, host_thread_cpu, tick_ns, CpuClock, CpuTimes, Notify, PosixOrigin, Timer,
-    TimerClock,
-    ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, NSEC_PER_SEC,
+    TimerClock, ITIMER_PROF, ITIMER_REAL, ITIMER_VIRTUAL, NSEC_PER_SEC,
 };
 
 /// USER_HZ: the unit of `clock_t` values (`times`).

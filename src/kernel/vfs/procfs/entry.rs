@@ -147,10 +147,7 @@ impl PidEntry {
     /// True for entries only a process directory has (Linux's
     /// tgid_base_stuff without a tid_base_stuff twin).
     pub fn is_process_only(self) -> bool {
-        matches!(
-            self,
-            PidEntry::TimerslackNs | PidEntry::CoredumpFilter | PidEntry::Timers | PidEntry::Mountstats
-        )
+        matches!(self, PidEntry::TimerslackNs | PidEntry::CoredumpFilter | PidEntry::Timers | PidEntry::Mountstats)
     }
 
     /// Type and permission bits.

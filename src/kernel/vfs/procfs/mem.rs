@@ -117,7 +117,7 @@ impl MemFile {
     /// A read of `pagemap` entries: whole entries at an entry's offset
     /// (else EINVAL), up to the end of the user address space.
     fn read_pagemap(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        if off % 8 != 0 || buf.len() % 8 != 0 {
+        if !off.is_multiple_of(8) || !buf.len().is_multiple_of(8) {
             return Err(Errno::EINVAL);
         }
         let Some((mm, host)) = self.live() else {

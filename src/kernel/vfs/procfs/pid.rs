@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::super::fs::Link;
+pub use super::entry::PidEntry;
 use super::sys::{clock_ticks, process_start_ticks};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::{Backing, ProgramLayout, Vma};
@@ -12,7 +13,6 @@ use crate::kernel::ns::{Pid, PidNamespace};
 use crate::kernel::signal::{SIG_DFL, SIG_IGN};
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
-pub use super::entry::PidEntry;
 
 /// `/proc/<pid>/limits`: the process's resource limits, in Linux's table.
 fn limits(tg: &ThreadGroup) -> Vec<u8> {
@@ -334,7 +334,13 @@ fn ns_list(p: &Pid, ns: &PidNamespace) -> String {
     p.nrs_from(ns).iter().map(|n| n.to_string()).collect::<Vec<_>>().join("\t")
 }
 
-fn status(k: &Kernel, tg: &Arc<ThreadGroup>, task: Option<&Arc<TaskShared>>, zombie: bool, ns: &PidNamespace) -> String {
+fn status(
+    k: &Kernel,
+    tg: &Arc<ThreadGroup>,
+    task: Option<&Arc<TaskShared>>,
+    zombie: bool,
+    ns: &PidNamespace,
+) -> String {
     let (st, st_name) = state(tg, task, zombie);
     let creds = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fs = tg.fs.lock().unwrap_or_else(|e| e.into_inner()).clone();
