@@ -164,6 +164,15 @@ static void g_mem(void) {
     close(fd);
     close(p[1]);
 
+    /* A zombie has no memory left to open. */
+    pid = xfork();
+    if (pid == 0)
+        _exit(0);
+    sleep_ms(100);
+    snprintf(path, sizeof path, "/proc/%d/mem", pid);
+    EXPECT_ERR("zombie-esrch", open(path, O_RDONLY), ESRCH);
+    wait_text(pid);
+
     /* Another user may not open it (PTRACE_MODE_ATTACH); its own is fine. */
     pid_t parent = getpid();
     pid = xfork();

@@ -1,8 +1,9 @@
 //! `/proc/<pid>/mem`: the process's memory at the file offset equal to
 //! the address, as Linux's `mem_rw`. Opening needs PTRACE_MODE_ATTACH
-//! (with the opener's fs ids) over the process, else EACCES; the file
-//! stays tied to the address space it was opened on, so after the process
-//! execs or exits it reads and writes nothing (0), as Linux's.
+//! (with the opener's fs ids) over the process, else EACCES (ESRCH for a
+//! zombie, which has no address space left); the file stays tied to the
+//! address space it was opened on, so after the process execs or exits it
+//! reads and writes nothing (0), as Linux's.
 //!
 //! Reads and writes go through the stub process's host `/proc/PID/mem`,
 //! which, like Linux's FOLL_FORCE, reaches PROT_NONE and read-only pages
@@ -36,12 +37,11 @@ use crate::kernel::vfs::stat::Stat;
 pub struct MemFile {
     pagemap: bool,
     tg: Weak<ThreadGroup>,
-    /// The address space it was opened on; `None` for a zombie (nothing
-    /// to read, as Linux's file without an mm).
-    mm: Option<Weak<MemoryManager>>,
+    /// The address space it was opened on.
+    mm: Weak<MemoryManager>,
     /// The stub's host `/proc/PID/mem` (read-write when the host allows)
     /// or `pagemap`.
-    host: Option<File>,
+    host: File,
     stat: Stat,
 }
 
@@ -53,10 +53,7 @@ pub fn open(
     stat: Stat,
     pagemap: bool,
 ) -> Result<MemFile, Errno> {
-    let target = task.cloned().or_else(|| tg.main_thread()).ok_or(Errno::ESRCH)?;
-    if is_zombie(tg) {
-        return Ok(MemFile { pagemap, tg: Arc::downgrade(tg), mm: None, host: None, stat });
-    }
+    let target = task.cloned().or_else(|| tg.main_thread()).filter(|_| !is_zombie(tg)).ok_or(Errno::ESRCH)?;
     let caller = crate::kernel::wait::current().ok_or(Errno::EACCES)?;
     if !may_access_as(&caller.tg, &target, CallerIds::Fs) {
         return Err(Errno::EACCES);
@@ -69,7 +66,7 @@ pub fn open(
         .open(&path)
         .or_else(|_| File::open(&path))
         .map_err(|_| Errno::EIO)?;
-    Ok(MemFile { pagemap, tg: Arc::downgrade(tg), mm: Some(Arc::downgrade(&mm)), host: Some(host), stat })
+    Ok(MemFile { pagemap, tg: Arc::downgrade(tg), mm: Arc::downgrade(&mm), host, stat })
 }
 
 /// How many of the `len` bytes at `addr` lie inside the sorted mappings
@@ -96,9 +93,9 @@ impl MemFile {
     /// The address space and the host file, while the address space is
     /// still the process's.
     fn live(&self) -> Option<(Arc<MemoryManager>, &File)> {
-        let mm = self.mm.as_ref()?.upgrade()?;
+        let mm = self.mm.upgrade()?;
         let live = self.tg.upgrade().is_some_and(|tg| !is_zombie(&tg) && Arc::ptr_eq(&tg.mm(), &mm));
-        Some((mm, self.host.as_ref().filter(|_| live)?))
+        live.then_some((mm, &self.host))
     }
 
     /// The host file and how many of the `len` bytes at `addr` a transfer
