@@ -8,7 +8,9 @@
 //!   plugged in later (`device::Uplink`).
 //! - `unix`: AF_UNIX stream, datagram and seqpacket sockets, path names on
 //!   the sandbox VFS and abstract names, SCM_RIGHTS and SCM_CREDENTIALS.
-//! - `netlink`: AF_NETLINK/NETLINK_ROUTE dumps of links, addresses, routes.
+//! - `netlink`: AF_NETLINK/NETLINK_ROUTE dumps of links, addresses, routes;
+//!   `diag`: NETLINK_SOCK_DIAG dumps of the sockets (`ss`); `table`: the IP
+//!   sockets as those dumps and /proc/net list them.
 //! - `host`: `--network=host`, AF_INET/AF_INET6 sockets created on the host
 //!   by the sentry and passed through.
 //! - `socket`: the `Socket` trait every kind implements and `SocketFile`,
@@ -22,6 +24,7 @@
 
 pub mod addr;
 pub mod device;
+pub mod diag;
 pub mod host;
 pub mod icmp;
 pub mod ioctl;
@@ -32,6 +35,7 @@ pub mod procfs;
 pub mod report;
 pub mod socket;
 pub mod stack;
+pub mod table;
 pub mod tcp;
 pub mod udp;
 pub mod unix;

@@ -1,8 +1,8 @@
-//! AF_NETLINK / NETLINK_ROUTE: the dumps `ip addr`, `ip link`, `ip route`
-//! and glibc's `getifaddrs` ask for (RTM_GETLINK, RTM_GETADDR,
-//! RTM_GETROUTE), from the sandbox's interfaces. Changes (RTM_NEW*,
-//! RTM_DEL*) are refused with EPERM; other protocols are
-//! EPROTONOSUPPORT.
+//! AF_NETLINK sockets. NETLINK_ROUTE: the dumps `ip addr`, `ip link`,
+//! `ip route` and glibc's `getifaddrs` ask for (RTM_GETLINK, RTM_GETADDR,
+//! RTM_GETROUTE), from the sandbox's interfaces; changes (RTM_NEW*,
+//! RTM_DEL*) are refused with EPERM. NETLINK_SOCK_DIAG: the socket dumps
+//! of `ss` (`diag/`). Other protocols are EPROTONOSUPPORT.
 
 use std::collections::VecDeque;
 use std::net::IpAddr;
@@ -22,9 +22,9 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_GETADDR: u16 = 22;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
-const NLM_F_MULTI: u16 = 2;
-const NLM_F_ACK: u16 = 4;
-const NLM_F_DUMP: u16 = 0x300;
+pub(super) const NLM_F_MULTI: u16 = 2;
+pub(super) const NLM_F_ACK: u16 = 4;
+pub(super) const NLM_F_DUMP: u16 = 0x300;
 
 /// `sizeof(struct sockaddr_nl)`.
 const SOCKADDR_NL: usize = 12;
@@ -37,24 +37,28 @@ struct St {
     rx: VecDeque<Vec<u8>>,
 }
 
-/// A NETLINK_ROUTE socket.
+/// A NETLINK_ROUTE or NETLINK_SOCK_DIAG socket.
 pub struct NetlinkSocket {
+    net: Arc<NetStack>,
     kind: i32,
+    protocol: i32,
     queue: WaitQueue,
     common: CommonOpts,
     st: Mutex<St>,
 }
 
 /// Creates an AF_NETLINK socket.
-pub fn new_socket(_net: &Arc<NetStack>, kind: i32, protocol: i32) -> Result<Box<dyn Socket>, Errno> {
+pub fn new_socket(net: &Arc<NetStack>, kind: i32, protocol: i32) -> Result<Box<dyn Socket>, Errno> {
     if kind != libc::SOCK_RAW && kind != libc::SOCK_DGRAM {
         return Err(Errno::ESOCKTNOSUPPORT);
     }
-    if protocol != libc::NETLINK_ROUTE {
+    if protocol != libc::NETLINK_ROUTE && protocol != libc::NETLINK_SOCK_DIAG {
         return Err(Errno::EPROTONOSUPPORT);
     }
     Ok(Box::new(NetlinkSocket {
+        net: net.clone(),
         kind,
+        protocol,
         queue: WaitQueue::default(),
         common: CommonOpts::new(212_992, 212_992),
         st: Mutex::new(St { pid: 0, groups: 0, rx: VecDeque::new() }),
@@ -70,10 +74,10 @@ fn sockaddr_nl(pid: u32, groups: u32) -> Vec<u8> {
 }
 
 /// Builds one netlink message.
-struct Msg(Vec<u8>);
+pub(super) struct Msg(Vec<u8>);
 
 impl Msg {
-    fn new(kind: u16, flags: u16, seq: u32, pid: u32) -> Msg {
+    pub(super) fn new(kind: u16, flags: u16, seq: u32, pid: u32) -> Msg {
         let mut b = vec![0u8; 16];
         b[4..6].copy_from_slice(&kind.to_ne_bytes());
         b[6..8].copy_from_slice(&flags.to_ne_bytes());
@@ -81,11 +85,11 @@ impl Msg {
         b[12..16].copy_from_slice(&pid.to_ne_bytes());
         Msg(b)
     }
-    fn put(&mut self, bytes: &[u8]) -> &mut Self {
+    pub(super) fn put(&mut self, bytes: &[u8]) -> &mut Self {
         self.0.extend_from_slice(bytes);
         self
     }
-    fn attr(&mut self, kind: u16, data: &[u8]) -> &mut Self {
+    pub(super) fn attr(&mut self, kind: u16, data: &[u8]) -> &mut Self {
         let len = 4 + data.len();
         self.0.extend_from_slice(&(len as u16).to_ne_bytes());
         self.0.extend_from_slice(&kind.to_ne_bytes());
@@ -93,7 +97,7 @@ impl Msg {
         self.0.resize(self.0.len().next_multiple_of(4), 0);
         self
     }
-    fn done(mut self) -> Vec<u8> {
+    pub(super) fn done(mut self) -> Vec<u8> {
         self.0.resize(self.0.len().next_multiple_of(4), 0);
         let len = self.0.len() as u32;
         self.0[..4].copy_from_slice(&len.to_ne_bytes());
@@ -185,12 +189,18 @@ fn route_msgs(links: &[Link], family: u8, seq: u32, pid: u32, out: &mut Vec<Vec<
 }
 
 fn done_msg(seq: u32, pid: u32) -> Vec<u8> {
+    done_msg_with(seq, pid, 0)
+}
+
+/// The NLMSG_DONE ending a dump; a dump that failed carries `-errno`.
+pub(super) fn done_msg_with(seq: u32, pid: u32, err: i32) -> Vec<u8> {
     let mut m = Msg::new(NLMSG_DONE, NLM_F_MULTI, seq, pid);
-    m.put(&0i32.to_ne_bytes());
+    m.put(&(-err).to_ne_bytes());
     m.done()
 }
 
-fn error_msg(req: &[u8], err: i32, pid: u32) -> Vec<u8> {
+/// An NLMSG_ERROR answering `req` (`err` 0: an acknowledgement).
+pub(super) fn error_msg(req: &[u8], err: i32, pid: u32) -> Vec<u8> {
     let seq = u32::from_ne_bytes([req[8], req[9], req[10], req[11]]);
     let mut m = Msg::new(NLMSG_ERROR, 0, seq, pid);
     m.put(&(-err).to_ne_bytes());
@@ -214,6 +224,9 @@ impl NetlinkSocket {
     /// Answers every request in `data`.
     fn handle(&self, data: &[u8]) -> Vec<Vec<u8>> {
         let pid = Self::ensure_pid(&mut self.lock());
+        if self.protocol == libc::NETLINK_SOCK_DIAG {
+            return super::diag::handle_all(&self.net, data, pid);
+        }
         let mut out = Vec::new();
         let mut off = 0;
         while off + 16 <= data.len() {
@@ -274,7 +287,7 @@ impl Socket for NetlinkSocket {
     }
 
     fn protocol(&self) -> i32 {
-        libc::NETLINK_ROUTE
+        self.protocol
     }
 
     fn bind(&self, _cx: &Cx, raw: &[u8]) -> Result<(), Errno> {

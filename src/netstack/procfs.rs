@@ -13,139 +13,106 @@
 use std::fmt::Write as _;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use smoltcp::socket::tcp::State;
-use smoltcp::wire::{IpAddress, IpEndpoint, IpListenEndpoint};
-
 use super::links::{self, Link, Route};
-use super::tcp::linux_state;
-use super::unix::Endpoint;
+use super::table::{self, InetRow, TCP_LISTEN};
+use super::unix::{Endpoint, Role};
 use super::NetStack;
 
-/// One line of a /proc/net/{tcp,udp} table: local address and port,
-/// remote endpoint, Linux state number, send and receive queue sizes.
-pub(super) type Row = (Option<IpAddress>, u16, Option<IpEndpoint>, u8, usize, usize);
-
-fn hex_addr(a: Option<IpAddress>, v6: bool) -> String {
-    let ip: Option<IpAddr> = a.map(IpAddr::from);
-    if !v6 {
-        let o = match ip {
-            Some(IpAddr::V4(v)) => v.octets(),
-            _ => [0; 4],
-        };
-        return format!("{:08X}", u32::from_ne_bytes(o));
+fn hex_addr(a: IpAddr) -> String {
+    match a {
+        IpAddr::V4(v) => format!("{:08X}", u32::from_ne_bytes(v.octets())),
+        IpAddr::V6(v) => {
+            v.octets().chunks(4).map(|c| format!("{:08X}", u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))).collect()
+        }
     }
-    let o = match ip {
-        Some(IpAddr::V6(v)) => v.octets(),
-        Some(IpAddr::V4(v)) => v.to_ipv6_mapped().octets(),
-        None => [0; 16],
-    };
-    o.chunks(4).map(|c| format!("{:08X}", u32::from_ne_bytes([c[0], c[1], c[2], c[3]]))).collect()
 }
 
-fn is_v6(a: Option<IpAddress>) -> bool {
-    matches!(a, Some(IpAddress::Ipv6(_)))
-}
-
-fn inet_table(header_v6: bool, rows: Vec<Row>) -> Vec<u8> {
+/// A /proc/net/{tcp,udp}[6] table of the rows of one family, in Linux's
+/// layout (tcp4_seq_show, udp4_format_sock: the same columns, then TCP's
+/// timers and congestion figures or UDP's drop count).
+fn inet_table(v6: bool, rows: Vec<InetRow>) -> Vec<u8> {
     let mut s = String::new();
-    if header_v6 {
+    if v6 {
         s.push_str("  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n");
     } else {
         s.push_str("  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode                                                     \n");
     }
-    for (i, (laddr, lport, remote, st, tx, rx)) in rows.into_iter().enumerate() {
-        let (raddr, rport) = remote.map(|r| (Some(r.addr), r.port)).unwrap_or((None, 0));
+    let family = if v6 { libc::AF_INET6 } else { libc::AF_INET };
+    for (i, r) in rows.into_iter().filter(|r| r.family() == family).enumerate() {
+        // A listener's rx_queue is its accept queue; its tx_queue is 0.
+        let (tx, rx) = if r.state == TCP_LISTEN { (0, r.rqueue) } else { (r.wqueue, r.rqueue) };
+        let tail =
+            if r.proto == libc::IPPROTO_TCP { "1 0000000000000000 100 0 0 10 0" } else { "2 0000000000000000 0" };
         let _ = writeln!(
             s,
-            "{i:4}: {}:{lport:04X} {}:{rport:04X} {st:02X} {tx:08X}:{rx:08X} 00:00000000 00000000     0        0 0 1 0000000000000000 100 0 0 10 0",
-            hex_addr(laddr, header_v6),
-            hex_addr(raddr, header_v6),
+            "{i:4}: {}:{:04X} {}:{:04X} {:02X} {tx:08X}:{rx:08X} 00:00000000 00000000 {:5} {:8} {} {tail}",
+            hex_addr(r.local.ip()),
+            r.local.port(),
+            hex_addr(r.remote.ip()),
+            r.remote.port(),
+            r.state,
+            r.meta.uid,
+            0,
+            r.meta.ino,
         );
     }
     s.into_bytes()
 }
 
-pub(super) fn tcp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
-    let table = net.ip.peek(|s| s.tcp_table());
-    let mut seen_listen: Vec<IpListenEndpoint> = Vec::new();
-    let mut rows = Vec::new();
-    for (local, remote, state, listen, tx, rx) in table {
-        if state == State::Listen {
-            if seen_listen.contains(&listen) || is_v6(listen.addr) != v6 {
-                continue;
-            }
-            seen_listen.push(listen);
-            rows.push((listen.addr, listen.port, None, linux_state(state), 0, 0));
-            continue;
-        }
-        let Some(l) = local else { continue };
-        if is_v6(Some(l.addr)) != v6 {
-            continue;
-        }
-        rows.push((Some(l.addr), l.port, remote, linux_state(state), tx, rx));
-    }
-    rows
-}
-
 /// `/proc/net/tcp`.
 pub fn tcp(net: &NetStack) -> Vec<u8> {
-    inet_table(false, tcp_rows(net, false))
+    inet_table(false, table::tcp(net))
 }
 
 /// `/proc/net/tcp6`.
 pub fn tcp6(net: &NetStack) -> Vec<u8> {
-    inet_table(true, tcp_rows(net, true))
-}
-
-pub(super) fn udp_rows(net: &NetStack, v6: bool) -> Vec<Row> {
-    net.ip
-        .peek(|s| s.udp_table())
-        .into_iter()
-        .filter(|(ep, _, _)| is_v6(ep.addr) == v6)
-        .map(|(ep, tx, rx)| (ep.addr, ep.port, None, 7, tx, rx))
-        .collect()
+    inet_table(true, table::tcp(net))
 }
 
 /// `/proc/net/udp`.
 pub fn udp(net: &NetStack) -> Vec<u8> {
-    inet_table(false, udp_rows(net, false))
+    inet_table(false, table::udp(net))
 }
 
 /// `/proc/net/udp6`.
 pub fn udp6(net: &NetStack) -> Vec<u8> {
-    inet_table(true, udp_rows(net, true))
+    inet_table(true, table::udp(net))
 }
 
-/// `/proc/net/unix` (bound sockets).
+/// `/proc/net/unix`: every socket, each listener followed by the
+/// connections waiting in its accept queue (inode 0, SS_CONNECTING, the
+/// listener's name, as Linux shows those embryos).
 pub fn unix(net: &NetStack) -> Vec<u8> {
     let mut s = String::from("Num       RefCount Protocol Flags    Type St Inode Path\n");
-    for ep in net.unix.all() {
-        let line = unix_line(&ep);
-        s.push_str(&line);
+    for ep in net.unix.sockets() {
+        let (state, name, pending) = {
+            let st = ep.lock();
+            let pending = match &st.role {
+                Role::Listening { pending, .. } => pending.len(),
+                _ => 0,
+            };
+            (st.sk_state(), st.name.display(), pending)
+        };
+        // sock->state: SS_CONNECTED (3) when established, else SS_UNCONNECTED (1).
+        let ss = if state == 1 { 3 } else { 1 };
+        let flags = if state == 10 { 0x10000 } else { 0 };
+        s.push_str(&unix_line(&ep, ep.ino, flags, ss, &name));
+        for _ in 0..pending {
+            s.push_str(&unix_line(&ep, 0, 0, 2, &name));
+        }
     }
     s.into_bytes()
 }
 
-fn unix_line(ep: &Endpoint) -> String {
-    let (listening, connected, name) = {
-        let st = ep.lock();
-        (matches!(st.role, super::unix::Role::Listening { .. }), st.peer.is_some(), st.name.display())
-    };
-    let _ = (listening, connected);
+fn unix_line(ep: &Endpoint, ino: u64, flags: u32, ss: u8, name: &str) -> String {
     let ty = match ep.kind {
         libc::SOCK_STREAM => 1,
         libc::SOCK_DGRAM => 2,
         _ => 5,
     };
-    format!(
-        "{:016x}: 00000002 00000000 {:08X} {:04X} {:02X} {:5} {}\n",
-        ep as *const Endpoint as usize & 0xffff_ffff_ffff,
-        if listening { 0x10000 } else { 0 },
-        ty,
-        if connected { 3 } else { 1 },
-        ep.ino,
-        name
-    )
+    // Linux hides the kernel address (%pK); unnamed sockets end at the inode.
+    let name = if name.is_empty() { String::new() } else { format!(" {name}") };
+    format!("0000000000000000: 00000002 00000000 {flags:08X} {ty:04X} {ss:02X} {ino:5}{name}\n")
 }
 
 /// `/proc/net/dev`.
@@ -335,7 +302,7 @@ mod tests {
 
     #[test]
     fn addresses_as_linux_prints_them() {
-        let a = Some(IpAddress::from(IpAddr::from([127, 0, 0, 1])));
-        assert_eq!(hex_addr(a, false), "0100007F");
+        assert_eq!(hex_addr(IpAddr::from([127, 0, 0, 1])), "0100007F");
+        assert_eq!(hex_addr("::1".parse().unwrap()), "00000000000000000000000001000000");
     }
 }

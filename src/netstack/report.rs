@@ -7,10 +7,8 @@
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use smoltcp::wire::{IpAddress, IpEndpoint};
-
 use super::links::{self, Link};
-use super::procfs::{tcp_rows, udp_rows, Row};
+use super::table::{self, InetRow};
 use super::unix::{Endpoint, Role};
 use super::{NetStack, NetworkMode};
 
@@ -44,17 +42,10 @@ pub fn text(net: &NetStack) -> String {
         "  {:<6} {:<12} {:<24} {:<24} {:>6} {:>6}",
         "Proto", "State", "Local", "Remote", "Recv-Q", "Send-Q"
     );
-    for (proto, rows) in [
-        ("tcp", tcp_rows(net, false)),
-        ("tcp6", tcp_rows(net, true)),
-        ("udp", udp_rows(net, false)),
-        ("udp6", udp_rows(net, true)),
-    ] {
-        for row in rows {
-            inet_line(&mut s, proto, &row);
-        }
+    for row in table::tcp(net).into_iter().chain(table::udp(net)) {
+        inet_line(&mut s, &row);
     }
-    for ep in net.unix.all() {
+    for ep in net.unix.sockets() {
         unix_line(&mut s, &ep);
     }
     if net.mode == NetworkMode::Host {
@@ -95,24 +86,31 @@ fn state_name(proto: &str, st: u8) -> &'static str {
     }
 }
 
-fn endpoint(addr: Option<IpAddress>, port: u16) -> String {
-    let host = match addr.map(IpAddr::from) {
-        Some(IpAddr::V6(a)) => format!("[{a}]"),
-        Some(a) => a.to_string(),
-        None => "*".into(),
+fn endpoint(a: std::net::SocketAddr) -> String {
+    let host = match a.ip() {
+        ip if ip.is_unspecified() => "*".into(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
+        ip => ip.to_string(),
     };
-    let port = if port == 0 { "*".to_string() } else { port.to_string() };
+    let port = if a.port() == 0 { "*".to_string() } else { a.port().to_string() };
     format!("{host}:{port}")
 }
 
-fn inet_line(s: &mut String, proto: &str, row: &Row) {
-    let (laddr, lport, remote, st, tx, rx) = *row;
-    let remote = remote.map_or_else(|| "*:*".to_string(), |r: IpEndpoint| endpoint(Some(r.addr), r.port));
+fn inet_line(s: &mut String, row: &InetRow) {
+    let proto = match (row.proto, row.family()) {
+        (libc::IPPROTO_TCP, libc::AF_INET) => "tcp",
+        (libc::IPPROTO_TCP, _) => "tcp6",
+        (_, libc::AF_INET) => "udp",
+        _ => "udp6",
+    };
     let _ = writeln!(
         s,
-        "  {proto:<6} {:<12} {:<24} {remote:<24} {rx:>6} {tx:>6}",
-        state_name(proto, st),
-        endpoint(laddr, lport)
+        "  {proto:<6} {:<12} {:<24} {:<24} {:>6} {:>6}",
+        state_name(proto, row.state),
+        endpoint(row.local),
+        endpoint(row.remote),
+        row.rqueue,
+        row.wqueue
     );
 }
 

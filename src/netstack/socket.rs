@@ -398,6 +398,13 @@ const SOCKFS_DEV: u64 = 0x8;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
 
+/// A fresh sockfs inode number (every kind of socket draws from this one
+/// counter, so `socket:[N]` names one socket, as /proc/net and sock_diag
+/// dumps match them).
+pub fn next_ino() -> u64 {
+    NEXT_INO.fetch_add(1, Ordering::Relaxed)
+}
+
 /// A socket as an open file.
 pub struct SocketFile {
     /// The socket.
@@ -409,7 +416,7 @@ pub struct SocketFile {
 impl SocketFile {
     /// Wraps `sock`.
     pub fn new(sock: Box<dyn Socket>) -> SocketFile {
-        let ino = sock.ino().unwrap_or_else(|| NEXT_INO.fetch_add(1, Ordering::Relaxed));
+        let ino = sock.ino().unwrap_or_else(next_ino);
         SocketFile { sock, ino, ctime: now() }
     }
 

@@ -81,6 +81,41 @@ pub struct Listener {
     pool: Vec<SocketHandle>,
     owner: Arc<Shared>,
     pub tuning: TcpTuning,
+    /// The listening socket's identity (its pool's connections inherit
+    /// all but the inode).
+    pub meta: Meta,
+}
+
+/// What sock_diag and /proc/net say about an IP socket beyond smoltcp's
+/// own state: the socket file it belongs to and the options Linux keeps
+/// on the `struct sock`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Meta {
+    /// The socket's inode (0 once closed, or before accept, as Linux).
+    pub ino: u64,
+    /// The creator's user id.
+    pub uid: u32,
+    /// AF_INET or AF_INET6, as the socket was made.
+    pub family: i32,
+    /// A number naming this socket for its whole life (idiag_cookie).
+    pub cookie: u64,
+    /// The port was bound explicitly (Linux's SOCK_BINDPORT_LOCK).
+    pub port_locked: bool,
+    /// IPV6_V6ONLY.
+    pub v6only: bool,
+    /// sk_shutdown: 1 reading shut, 2 writing shut.
+    pub shutdown: u8,
+    /// A connected UDP socket's peer (smoltcp's UDP sockets are only bound).
+    pub peer: Option<SocketAddr>,
+}
+
+static NEXT_COOKIE: AtomicU64 = AtomicU64::new(1);
+
+impl Meta {
+    /// The identity of a fresh socket of `family` owned by the file `ino`.
+    pub fn new(ino: u64, uid: u32, family: i32) -> Meta {
+        Meta { ino, uid, family, cookie: NEXT_COOKIE.fetch_add(1, Ordering::Relaxed), ..Meta::default() }
+    }
 }
 
 /// The state behind `IpStack`'s lock.
@@ -89,6 +124,8 @@ pub struct Inner {
     pub dev: NetDevice,
     pub sockets: SocketSet<'static>,
     owners: HashMap<SocketHandle, Arc<Shared>>,
+    /// The identity of each TCP/UDP socket (see `Meta`).
+    meta: HashMap<SocketHandle, Meta>,
     wakers: HashMap<SocketHandle, std::task::Waker>,
     listeners: HashMap<u64, Listener>,
     /// Closed TCP connections finishing their FIN exchange.
@@ -145,6 +182,7 @@ impl IpStack {
                 dev,
                 sockets: SocketSet::new(vec![]),
                 owners: HashMap::new(),
+                meta: HashMap::new(),
                 wakers: HashMap::new(),
                 listeners: HashMap::new(),
                 orphans: Vec::new(),
@@ -305,8 +343,34 @@ impl Inner {
         self.owners.insert(h, owner.clone());
     }
 
+    /// Sets what sock_diag reports about `h`.
+    pub fn set_meta(&mut self, h: SocketHandle, meta: Meta) {
+        self.meta.insert(h, meta);
+    }
+
+    /// What sock_diag reports about `h`, to change.
+    pub fn meta_mut(&mut self, h: SocketHandle) -> Option<&mut Meta> {
+        self.meta.get_mut(&h)
+    }
+
+    /// What sock_diag reports about `h`.
+    pub fn meta(&self, h: SocketHandle) -> Option<&Meta> {
+        self.meta.get(&h)
+    }
+
+    /// Every listener (for sock_diag and /proc/net/tcp).
+    pub fn listeners(&self) -> impl Iterator<Item = &Listener> {
+        self.listeners.values()
+    }
+
+    /// Connections of a listener's pool that accept would hand over.
+    pub fn accept_queue_len(&self, l: &Listener) -> usize {
+        l.pool.iter().filter(|&&h| accepted_state(self.sockets.get::<tcp::Socket>(h).state())).count()
+    }
+
     /// Removes a socket now.
     pub fn remove(&mut self, h: SocketHandle) {
+        self.meta.remove(&h);
         self.owners.remove(&h);
         self.wakers.remove(&h);
         self.sockets.remove(h);
@@ -314,6 +378,9 @@ impl Inner {
 
     /// Lets a closing TCP connection finish in the background.
     pub fn orphan(&mut self, h: SocketHandle) {
+        if let Some(m) = self.meta.get_mut(&h) {
+            m.ino = 0;
+        }
         self.owners.remove(&h);
         self.orphans.push(h);
     }
@@ -329,10 +396,17 @@ impl Inner {
     }
 
     /// Starts listening on `local`.
-    pub fn listen(&mut self, local: IpListenEndpoint, backlog: usize, owner: &Arc<Shared>, tuning: TcpTuning) -> u64 {
+    pub fn listen(
+        &mut self,
+        local: IpListenEndpoint,
+        backlog: usize,
+        owner: &Arc<Shared>,
+        tuning: TcpTuning,
+        meta: Meta,
+    ) -> u64 {
         let id = self.next_listener;
         self.next_listener += 1;
-        self.listeners.insert(id, Listener { local, backlog, pool: Vec::new(), owner: owner.clone(), tuning });
+        self.listeners.insert(id, Listener { local, backlog, pool: Vec::new(), owner: owner.clone(), tuning, meta });
         self.refill();
         id
     }
@@ -382,7 +456,7 @@ impl Inner {
                     _ => queued += 1,
                 }
             }
-            let (local, backlog, owner, tuning) = (l.local, l.backlog, l.owner.clone(), l.tuning);
+            let (local, backlog, owner, tuning, meta) = (l.local, l.backlog, l.owner.clone(), l.tuning, l.meta);
             for h in dead {
                 if let Some(l) = self.listeners.get_mut(&id) {
                     l.pool.retain(|&x| x != h);
@@ -396,6 +470,10 @@ impl Inner {
                     break;
                 }
                 let h = self.add(s, &owner);
+                // Not yet accepted: no inode, as Linux's child sockets.
+                let child =
+                    Meta { port_locked: meta.port_locked, v6only: meta.v6only, ..Meta::new(0, meta.uid, meta.family) };
+                self.set_meta(h, child);
                 if let Some(l) = self.listeners.get_mut(&id) {
                     l.pool.push(h);
                 }
@@ -423,6 +501,7 @@ impl Inner {
             let st = t.state();
             if matches!(st, tcp::State::Closed | tcp::State::TimeWait) {
                 self.orphans.swap_remove(i);
+                self.meta.remove(&h);
                 self.wakers.remove(&h);
                 self.sockets.remove(h);
             } else {
@@ -431,43 +510,7 @@ impl Inner {
         }
         aborted
     }
-
-    /// Every TCP connection and listener (for /proc/net/tcp): local,
-    /// remote, state.
-    #[cfg_attr(not(test), allow(dead_code))] // until the procfs serves /proc/net
-    pub fn tcp_table(&self) -> Vec<TcpRow> {
-        self.sockets
-            .iter()
-            .filter_map(|(_, s)| match s {
-                AnySock::Tcp(t) => Some((
-                    t.local_endpoint(),
-                    t.remote_endpoint(),
-                    t.state(),
-                    t.listen_endpoint(),
-                    t.send_queue(),
-                    t.recv_queue(),
-                )),
-                _ => None,
-            })
-            .collect()
-    }
-
-    /// Every UDP socket's bound endpoint and queue sizes (for /proc/net/udp).
-    #[cfg_attr(not(test), allow(dead_code))] // until the procfs serves /proc/net
-    pub fn udp_table(&self) -> Vec<(IpListenEndpoint, usize, usize)> {
-        self.sockets
-            .iter()
-            .filter_map(|(_, s)| match s {
-                AnySock::Udp(u) => Some((u.endpoint(), u.send_queue(), u.recv_queue())),
-                _ => None,
-            })
-            .collect()
-    }
 }
-
-/// One TCP socket for /proc/net/tcp: local and remote endpoints, state,
-/// listen endpoint, send and receive queue sizes.
-pub type TcpRow = (Option<IpEndpoint>, Option<IpEndpoint>, tcp::State, IpListenEndpoint, usize, usize);
 
 /// States of a pool socket that accept hands over.
 fn accepted_state(s: tcp::State) -> bool {

@@ -13,8 +13,8 @@ use smoltcp::wire::{IpAddress, IpListenEndpoint};
 use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::links;
 use super::ports::{Proto, Share};
-use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
-use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Shared, TcpTuning};
+use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
+use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Meta, Shared, TcpTuning};
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
 
@@ -51,6 +51,8 @@ struct St {
     failed: bool,
     /// Other options accepted and reported back as set.
     opts: HashMap<(i32, i32), Vec<u8>>,
+    /// bind named a port (Linux's SOCK_BINDPORT_LOCK; sock_diag's "autobound" is its absence).
+    port_locked: bool,
 }
 
 /// A TCP socket.
@@ -59,6 +61,10 @@ pub struct TcpSocket {
     shared: Arc<Shared>,
     domain: i32,
     id: u64,
+    /// The socket file's inode number.
+    ino: u64,
+    /// The creator's user id (sock_diag, /proc/net/tcp).
+    uid: u32,
     common: CommonOpts,
     st: Mutex<St>,
 }
@@ -81,6 +87,8 @@ impl TcpSocket {
             shared,
             domain,
             id: ip.new_id(),
+            ino: next_ino(),
+            uid: Ucred::current().uid,
             common: CommonOpts::new(DEFAULT_RCVBUF, DEFAULT_SNDBUF),
             st: Mutex::new(St {
                 local: addr::any(domain),
@@ -96,12 +104,18 @@ impl TcpSocket {
                 connect_unreported: false,
                 failed: false,
                 opts: HashMap::new(),
+                port_locked: false,
             }),
         }
     }
 
     fn lock(&self) -> MutexGuard<'_, St> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// What sock_diag reports about this socket's connection or listener.
+    fn meta(&self, st: &St) -> Meta {
+        Meta { port_locked: st.port_locked, v6only: st.v6only, ..Meta::new(self.ino, self.uid, self.domain) }
     }
 
     fn tuning(&self, st: &St) -> TcpTuning {
@@ -234,7 +248,9 @@ impl Socket for TcpSocket {
         if st.port_bound || !matches!(st.conn, Conn::Idle) {
             return Err(Errno::EINVAL);
         }
-        self.bind_locked(&mut st, a)
+        self.bind_locked(&mut st, a)?;
+        st.port_locked = a.port() != 0;
+        Ok(())
     }
 
     fn listen(&self, backlog: i32) -> Result<(), Errno> {
@@ -259,7 +275,8 @@ impl Socket for TcpSocket {
         self.ip.ports().listen(Proto::Tcp, st.local.port(), self.id)?;
         let ep = listen_endpoint(st.local);
         let tuning = self.tuning(&st);
-        let id = self.ip.with(|s| s.listen(ep, backlog, &self.shared, tuning));
+        let meta = self.meta(&st);
+        let id = self.ip.with(|s| s.listen(ep, backlog, &self.shared, tuning, meta));
         st.conn = Conn::Listening(id);
         Ok(())
     }
@@ -299,8 +316,15 @@ impl Socket for TcpSocket {
             st.local = local.map(from_endpoint).unwrap_or(parent.local);
             st.nodelay = parent.nodelay;
             st.keepidle = parent.keepidle;
+            st.port_locked = parent.port_locked;
+            st.v6only = parent.v6only;
             sock.common.keepalive.store(self.common.keepalive.load(Ordering::Relaxed), Ordering::Relaxed);
         }
+        self.ip.peek(|s| {
+            if let Some(m) = s.meta_mut(h) {
+                m.ino = sock.ino;
+            }
+        });
         Ok((Box::new(sock), encode_inet(self.domain, peer)))
     }
 
@@ -355,12 +379,15 @@ impl Socket for TcpSocket {
             }
             let local = listen_endpoint(st.local);
             let tuning = self.tuning(&st);
+            let meta = self.meta(&st);
             let h = self.ip.with(|s| {
                 let mut t = Inner::new_tcp();
                 tuning.apply(&mut t);
                 let cx = s.iface.context();
                 t.connect(cx, to_endpoint(remote), local).map_err(|_| Errno::EADDRNOTAVAIL)?;
-                Ok::<_, Errno>(s.add(t, &self.shared))
+                let h = s.add(t, &self.shared);
+                s.set_meta(h, meta);
+                Ok::<_, Errno>(h)
             })?;
             st.conn = Conn::Connecting(h);
             st.failed = false;
@@ -494,9 +521,20 @@ impl Socket for TcpSocket {
             st.shut_rd = true;
         }
         drop(st);
-        if how != libc::SHUT_RD {
-            self.ip.with(|s| s.tcp(h).close());
-        }
+        // sk_shutdown's RCV_SHUTDOWN (1) and SEND_SHUTDOWN (2) are SHUT_RD + 1 and SHUT_WR + 1.
+        let bits = match how {
+            libc::SHUT_RD => 1,
+            libc::SHUT_WR => 2,
+            _ => 3,
+        };
+        self.ip.with(|s| {
+            if let Some(m) = s.meta_mut(h) {
+                m.shutdown |= bits;
+            }
+            if how != libc::SHUT_RD {
+                s.tcp(h).close();
+            }
+        });
         self.shared.queue.notify_all();
         Ok(())
     }
@@ -684,6 +722,10 @@ impl Socket for TcpSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn ino(&self) -> Option<u64> {
+        Some(self.ino)
     }
 }
 

@@ -13,13 +13,13 @@ use smoltcp::wire::{IpAddress, IpListenEndpoint};
 use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::links;
 use super::ports::{Proto, Share};
-use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
-use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Shared};
+use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
+use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Meta, Shared};
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
 
 /// Payload bytes a socket buffers each way.
-const BUF_BYTES: usize = 256 * 1024;
+pub const BUF_BYTES: usize = 256 * 1024;
 /// Datagrams a socket buffers each way.
 const BUF_PACKETS: usize = 256;
 /// The largest UDP payload over IPv4 (65535 - 20 - 8).
@@ -48,6 +48,10 @@ pub struct UdpSocket {
     shared: Arc<Shared>,
     domain: i32,
     id: u64,
+    /// The socket file's inode number.
+    ino: u64,
+    /// The creator's user id (sock_diag, /proc/net/udp).
+    uid: u32,
     common: CommonOpts,
     st: Mutex<St>,
 }
@@ -73,6 +77,8 @@ impl UdpSocket {
             shared: Arc::new(Shared::default()),
             domain,
             id: ip.new_id(),
+            ino: next_ino(),
+            uid: Ucred::current().uid,
             common: CommonOpts::new(212_992, 212_992),
             st: Mutex::new(St {
                 local: addr::any(domain),
@@ -111,6 +117,9 @@ impl UdpSocket {
             let mut sock = udp::Socket::new(buffer(), buffer());
             let _ = sock.bind(ep);
             let h = s.add(sock, &self.shared);
+            let meta =
+                Meta { port_locked: a.port() != 0, v6only: st.v6only, ..Meta::new(self.ino, self.uid, self.domain) };
+            s.set_meta(h, meta);
             let ebuf = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]);
             let mut errs = icmp::Socket::new(ebuf(), ebuf());
             let _ = errs.bind(icmp::Endpoint::Udp(ep));
@@ -132,6 +141,16 @@ impl UdpSocket {
                 st.error = Some(Errno::ECONNREFUSED);
             }
         }
+    }
+
+    /// Tells sock_diag about a connect (smoltcp's socket is only bound).
+    fn set_peer(&self, st: &St, peer: Option<SocketAddr>) {
+        let Some(h) = st.handle else { return };
+        self.ip.peek(|s| {
+            if let Some(m) = s.meta_mut(h) {
+                m.peer = peer;
+            }
+        });
     }
 
     fn ensure_bound(&self, st: &mut St) -> Result<SocketHandle, Errno> {
@@ -187,6 +206,7 @@ impl Socket for UdpSocket {
         let mut st = self.lock();
         if addr::family(raw) == libc::AF_UNSPEC {
             st.peer = None;
+            self.set_peer(&st, None);
             return Ok(());
         }
         let remote = fix_unspecified(unmap(parse_inet(self.domain, raw, false)?));
@@ -195,6 +215,7 @@ impl Socket for UdpSocket {
         }
         self.ensure_bound(&mut st)?;
         st.peer = Some(remote);
+        self.set_peer(&st, Some(remote));
         Ok(())
     }
 
@@ -297,6 +318,15 @@ impl Socket for UdpSocket {
         }
         st.shut_rd |= how != libc::SHUT_WR;
         st.shut_wr |= how != libc::SHUT_RD;
+        if let Some(h) = st.handle {
+            // sk_shutdown: RCV_SHUTDOWN 1, SEND_SHUTDOWN 2.
+            let bits = u8::from(st.shut_rd) | (u8::from(st.shut_wr) << 1);
+            self.ip.peek(|s| {
+                if let Some(m) = s.meta_mut(h) {
+                    m.shutdown = bits;
+                }
+            });
+        }
         drop(st);
         self.shared.queue.notify_all();
         Ok(())
@@ -402,5 +432,9 @@ impl Socket for UdpSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn ino(&self) -> Option<u64> {
+        Some(self.ino)
     }
 }

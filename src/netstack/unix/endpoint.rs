@@ -8,7 +8,7 @@
 //! listener's while creating (unlocked) server endpoints.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -26,8 +26,6 @@ pub const CAPACITY: usize = 212_992;
 /// Datagrams a socket queues from senders it is not connected to
 /// (`net.unix.max_dgram_qlen`): the queue is full past this many.
 pub const MAX_DGRAM_QLEN: usize = 10;
-
-static NEXT_INO: AtomicU64 = AtomicU64::new(20_000);
 
 /// One queued message (a stream keeps message boundaries only where
 /// ancillary data starts).
@@ -103,6 +101,24 @@ pub struct State {
     /// A sender found this queue full (and may sleep, or wait in poll):
     /// the next read that frees room must wake the senders.
     pub writer_blocked: bool,
+    /// A datagram socket connected to this one (Linux then marks both
+    /// TCP_ESTABLISHED, as sock_diag and /proc/net/unix show).
+    pub connected_to: bool,
+    /// A server end waiting in a listener's accept queue (Linux's embryo:
+    /// no inode yet, so peers and /proc/net/unix show 0).
+    pub embryo: bool,
+}
+
+impl State {
+    /// Linux's sk_state: TCP_LISTEN (10), TCP_ESTABLISHED (1) or TCP_CLOSE (7).
+    pub fn sk_state(&self) -> u8 {
+        match self.role {
+            Role::Listening { .. } => 10,
+            Role::Connected => 1,
+            Role::Idle if self.peer.is_some() || self.connected_to => 1,
+            Role::Idle => 7,
+        }
+    }
 }
 
 /// The shared part of an AF_UNIX socket.
@@ -113,11 +129,13 @@ pub struct Endpoint {
     pub queue: WaitQueue,
     pub st: Mutex<State>,
     pub common: CommonOpts,
-    /// Inode number for /proc/net/unix.
+    /// Inode number (/proc/net/unix, sock_diag, `socket:[N]`).
     pub ino: u64,
     /// The truesize of this socket's messages still queued somewhere
     /// (`sk_wmem_alloc`, SIOCOUTQ).
     wmem: AtomicUsize,
+    /// The creator's user id (sock_diag's UDIAG_SHOW_UID).
+    pub uid: u32,
 }
 
 impl Endpoint {
@@ -140,10 +158,13 @@ impl Endpoint {
                 peercred: None,
                 listen_cred: Ucred::default(),
                 writer_blocked: false,
+                connected_to: false,
+                embryo: false,
             }),
             common: CommonOpts::new(CAPACITY as i32, CAPACITY as i32),
-            ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
+            ino: crate::netstack::socket::next_ino(),
             wmem: AtomicUsize::new(0),
+            uid: Ucred::current().uid,
         })
     }
 
@@ -232,6 +253,7 @@ impl Endpoint {
                 ss.role = Role::Connected;
                 ss.peer = Some(self.clone());
                 ss.peercred = Some(creds.clone());
+                ss.embryo = true;
             }
             srv.common.passcred.store(target.common.passcred.load(Ordering::Relaxed), Ordering::Relaxed);
             pending.push_back(srv.clone());
@@ -265,6 +287,9 @@ impl Endpoint {
             }
         })
         .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        if let Ok(ep) = &r {
+            ep.lock().embryo = false;
+        }
         // A connect waiting for room in the backlog may go on.
         self.queue.notify_all();
         r

@@ -33,6 +33,10 @@ pub struct Registry {
     names: Mutex<HashMap<Key, Weak<Endpoint>>>,
     /// The next autobind name.
     next_auto: Mutex<u32>,
+    /// Every socket made in this sandbox (by socket, socketpair or
+    /// accept), for sock_diag dumps; dead entries are pruned as new ones
+    /// come.
+    live: Mutex<Vec<Weak<Endpoint>>>,
 }
 
 impl Registry {
@@ -75,10 +79,22 @@ impl Registry {
         }
     }
 
-    /// Every bound endpoint (for `/proc/net/unix`).
-    #[cfg_attr(not(test), allow(dead_code))] // until the procfs serves /proc/net
-    pub fn all(&self) -> Vec<Arc<Endpoint>> {
-        self.lock().values().filter_map(Weak::upgrade).collect()
+    /// Records a socket for `sockets`.
+    pub fn track(&self, ep: &Arc<Endpoint>) {
+        let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        live.retain(|w| w.upgrade().is_some_and(|e| !e.lock().closed));
+        live.push(Arc::downgrade(ep));
+    }
+
+    /// Every open socket of the sandbox (made by socket, socketpair or
+    /// accept), oldest first. Connections waiting in a listener's accept
+    /// queue are not among them (sock_diag does not list them either).
+    pub fn sockets(&self) -> Vec<Arc<Endpoint>> {
+        let eps: Vec<Arc<Endpoint>> = {
+            let live = self.live.lock().unwrap_or_else(|e| e.into_inner());
+            live.iter().filter_map(Weak::upgrade).collect()
+        };
+        eps.into_iter().filter(|ep| !ep.lock().closed).collect()
     }
 }
 

@@ -23,7 +23,9 @@ pub struct UnixSocket {
 impl UnixSocket {
     /// A fresh socket of `kind`.
     pub fn new(net: &Arc<NetStack>, kind: i32) -> UnixSocket {
-        UnixSocket { net: net.clone(), ep: Endpoint::new(kind) }
+        let ep = Endpoint::new(kind);
+        net.unix.track(&ep);
+        UnixSocket { net: net.clone(), ep }
     }
 
     /// The endpoint a connect or sendto names.
@@ -124,6 +126,7 @@ impl Socket for UnixSocket {
         // One endpoint lock at a time: take the peer, then ask its name.
         let peer = srv.lock().peer.clone();
         let peer_name = peer.map(|p| p.lock().name.encode()).unwrap_or_else(|| UnixAddr::Unnamed.encode());
+        self.net.unix.track(&srv);
         Ok((Box::new(UnixSocket { net: self.net.clone(), ep: srv }), peer_name))
     }
 
@@ -139,8 +142,12 @@ impl Socket for UnixSocket {
         if target.kind != libc::SOCK_DGRAM {
             return Err(Errno::EPROTOTYPE);
         }
-        if target.lock().closed {
-            return Err(Errno::ECONNREFUSED);
+        {
+            let mut ts = target.lock();
+            if ts.closed {
+                return Err(Errno::ECONNREFUSED);
+            }
+            ts.connected_to = true;
         }
         self.ep.lock().peer = Some(target);
         self.ep.queue.notify_all();
