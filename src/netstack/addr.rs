@@ -58,6 +58,15 @@ pub fn parse_inet(domain: i32, raw: &[u8], unspec_any: bool) -> Result<SocketAdd
     Ok(SocketAddr::V6(SocketAddrV6::new(Ipv6Addr::from(a), port, flow, scope)))
 }
 
+/// Whether `a` is a specific IPv6 address, not the wildcard and not
+/// v4-mapped (binding to one makes Linux's socket IPv6-only).
+pub fn v6_specific(a: SocketAddr) -> bool {
+    match a.ip() {
+        std::net::IpAddr::V6(v6) => !v6.is_unspecified() && v6.to_ipv4_mapped().is_none(),
+        std::net::IpAddr::V4(_) => false,
+    }
+}
+
 /// Encodes an address for a socket of `domain` (IPv4 peers of an AF_INET6
 /// socket appear v4-mapped).
 pub fn encode_inet(domain: i32, a: SocketAddr) -> Vec<u8> {

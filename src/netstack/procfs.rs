@@ -79,6 +79,28 @@ pub fn udp6(net: &NetStack) -> Vec<u8> {
     inet_table(true, table::udp(net))
 }
 
+/// `/proc/net/sockstat`: sockets in use per protocol. There is no
+/// TIME-WAIT (the stack drops such connections) and no reassembly queue
+/// kept between polls (FRAG 0).
+pub fn sockstat(net: &NetStack) -> Vec<u8> {
+    let c = table::sockstat(net);
+    format!(
+        "sockets: used {}\nTCP: inuse {} orphan {} tw 0 alloc {} mem {}\nUDP: inuse {} mem {}\nUDPLITE: inuse 0\nRAW: inuse {}\nFRAG: inuse 0 memory 0\n",
+        c.sockets, c.tcp, c.orphans, c.tcp_alloc, c.tcp_pages, c.udp, c.udp_pages, c.raw
+    )
+    .into_bytes()
+}
+
+/// `/proc/net/sockstat6`: the IPv6 sockets in use.
+pub fn sockstat6(net: &NetStack) -> Vec<u8> {
+    let c = table::sockstat(net);
+    format!(
+        "TCP6: inuse {}\nUDP6: inuse {}\nUDPLITE6: inuse 0\nRAW6: inuse {}\nFRAG6: inuse 0 memory 0\n",
+        c.tcp6, c.udp6, c.raw6
+    )
+    .into_bytes()
+}
+
 /// `/proc/net/unix`: every socket, each listener followed by the
 /// connections waiting in its accept queue (inode 0, SS_CONNECTING, the
 /// listener's name, as Linux shows those embryos).

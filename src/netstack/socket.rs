@@ -398,6 +398,14 @@ const SOCKFS_DEV: u64 = 0x8;
 
 static NEXT_INO: AtomicU64 = AtomicU64::new(1000);
 
+/// Socket files open in this sandbox (/proc/net/sockstat's "sockets: used").
+static OPEN_SOCKETS: AtomicU64 = AtomicU64::new(0);
+
+/// How many socket files are open.
+pub fn open_sockets() -> u64 {
+    OPEN_SOCKETS.load(Ordering::Relaxed)
+}
+
 /// A fresh sockfs inode number (every kind of socket draws from this one
 /// counter, so `socket:[N]` names one socket, as /proc/net and sock_diag
 /// dumps match them).
@@ -417,6 +425,7 @@ impl SocketFile {
     /// Wraps `sock`.
     pub fn new(sock: Box<dyn Socket>) -> SocketFile {
         let ino = sock.ino().unwrap_or_else(next_ino);
+        OPEN_SOCKETS.fetch_add(1, Ordering::Relaxed);
         SocketFile { sock, ino, ctime: now() }
     }
 
@@ -435,6 +444,12 @@ impl SocketFile {
         let f = SocketFile::new(sock);
         let name = f.name();
         Arc::new(OpenFile::new(Box::new(f), name, libc::O_RDWR as u32 | status))
+    }
+}
+
+impl Drop for SocketFile {
+    fn drop(&mut self) {
+        OPEN_SOCKETS.fetch_sub(1, Ordering::Relaxed);
     }
 }
 

@@ -101,10 +101,17 @@ pub struct Meta {
     pub cookie: u64,
     /// The port was bound explicitly (Linux's SOCK_BINDPORT_LOCK).
     pub port_locked: bool,
-    /// IPV6_V6ONLY.
+    /// IPV6_V6ONLY, or bound to an IPv6 address that is not v4-mapped
+    /// (Linux then marks the socket IPv6-only: `ss` shows its wildcard
+    /// peer as `[::]`, not `*`).
     pub v6only: bool,
     /// sk_shutdown: 1 reading shut, 2 writing shut.
     pub shutdown: u8,
+    /// Closed by its owner, finishing its FIN exchange.
+    pub orphan: bool,
+    /// The owner has read the peer's FIN (end of file): Linux's receive
+    /// queue counts the FIN as one byte until then.
+    pub fin_read: bool,
     /// A connected UDP socket's peer (smoltcp's UDP sockets are only bound).
     pub peer: Option<SocketAddr>,
 }
@@ -380,6 +387,7 @@ impl Inner {
     pub fn orphan(&mut self, h: SocketHandle) {
         if let Some(m) = self.meta.get_mut(&h) {
             m.ino = 0;
+            m.orphan = true;
         }
         self.owners.remove(&h);
         self.orphans.push(h);

@@ -96,12 +96,14 @@ fn tcp_rows(s: &Inner) -> Vec<InetRow> {
         let (Some(meta), Some(local)) = (s.meta(h).copied(), t.local_endpoint()) else { continue };
         let fam = meta.family;
         let remote = t.remote_endpoint();
+        // The peer's FIN occupies one sequence number until read as end of file.
+        let fin = matches!(state, tcp::State::CloseWait | tcp::State::LastAck | tcp::State::Closing) && !meta.fin_read;
         rows.push(InetRow {
             proto: libc::IPPROTO_TCP,
             state: linux_state(state),
             local: shown(fam, Some(local.addr.into()), local.port),
             remote: shown(fam, remote.map(|r| r.addr.into()), remote.map_or(0, |r| r.port)),
-            rqueue: clamp(t.recv_queue()),
+            rqueue: clamp(t.recv_queue() + usize::from(fin)),
             wqueue: clamp(t.send_queue()),
             meta,
         });
@@ -147,6 +149,66 @@ fn udp_rows(s: &Inner) -> Vec<InetRow> {
         });
     }
     rows
+}
+
+/// The figures of /proc/net/sockstat and sockstat6.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct SockStat {
+    /// Socket files open in the sandbox.
+    pub sockets: u64,
+    /// Listed TCP sockets of AF_INET and AF_INET6.
+    pub tcp: usize,
+    pub tcp6: usize,
+    /// TCP connections closed by their owners, still finishing.
+    pub orphans: usize,
+    /// Every TCP socket: those of files, plus orphans and connections not
+    /// yet accepted.
+    pub tcp_alloc: usize,
+    /// Pages the TCP and UDP queues hold.
+    pub tcp_pages: usize,
+    pub udp: usize,
+    pub udp6: usize,
+    pub udp_pages: usize,
+    /// Raw sockets of IPv4 and IPv6.
+    pub raw: usize,
+    pub raw6: usize,
+}
+
+fn pages(rows: &[InetRow]) -> usize {
+    let bytes: usize = rows.iter().filter(|r| r.state != TCP_LISTEN).map(|r| (r.rqueue + r.wqueue) as usize).sum();
+    bytes.div_ceil(4096)
+}
+
+/// Counts the sockets for /proc/net/sockstat.
+pub fn sockstat(net: &NetStack) -> SockStat {
+    let (tcp, udp, raw, raw6) = net.ip.peek(|s| {
+        let (mut raw, mut raw6) = (0, 0);
+        for (_, sock) in s.sockets.iter() {
+            if let AnySock::Raw(r) = sock {
+                match r.ip_version() {
+                    Some(smoltcp::wire::IpVersion::Ipv6) => raw6 += 1,
+                    _ => raw += 1,
+                }
+            }
+        }
+        (tcp_rows(s), udp_rows(s), raw, raw6)
+    });
+    let v4 = |rows: &[InetRow]| rows.iter().filter(|r| r.family() == libc::AF_INET).count();
+    let orphans = tcp.iter().filter(|r| r.meta.orphan).count();
+    let unaccepted = tcp.iter().filter(|r| r.meta.ino == 0 && !r.meta.orphan).count();
+    SockStat {
+        sockets: super::socket::open_sockets(),
+        tcp: v4(&tcp),
+        tcp6: tcp.len() - v4(&tcp),
+        orphans,
+        tcp_alloc: super::tcp::sockets_alive() + orphans + unaccepted,
+        tcp_pages: pages(&tcp),
+        udp: v4(&udp),
+        udp6: udp.len() - v4(&udp),
+        udp_pages: pages(&udp),
+        raw,
+        raw6,
+    }
 }
 
 /// Every TCP socket of the stack.

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -17,6 +17,15 @@ use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendA
 use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Meta, Shared, TcpTuning};
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
+
+/// TCP sockets alive (/proc/net/sockstat's "alloc", with the connections
+/// they no longer or not yet own).
+static TCP_SOCKETS: AtomicUsize = AtomicUsize::new(0);
+
+/// How many TCP sockets exist.
+pub fn sockets_alive() -> usize {
+    TCP_SOCKETS.load(Ordering::Relaxed)
+}
 
 /// Linux's defaults, as getsockopt reports them.
 const DEFAULT_RCVBUF: i32 = 131_072;
@@ -82,6 +91,7 @@ impl TcpSocket {
     }
 
     fn with_shared(ip: &Arc<IpStack>, domain: i32, shared: Arc<Shared>) -> TcpSocket {
+        TCP_SOCKETS.fetch_add(1, Ordering::Relaxed);
         TcpSocket {
             ip: ip.clone(),
             shared,
@@ -115,7 +125,8 @@ impl TcpSocket {
 
     /// What sock_diag reports about this socket's connection or listener.
     fn meta(&self, st: &St) -> Meta {
-        Meta { port_locked: st.port_locked, v6only: st.v6only, ..Meta::new(self.ino, self.uid, self.domain) }
+        let v6only = st.v6only || addr::v6_specific(st.local);
+        Meta { port_locked: st.port_locked, v6only, ..Meta::new(self.ino, self.uid, self.domain) }
     }
 
     fn tuning(&self, st: &St) -> TcpTuning {
@@ -207,6 +218,7 @@ impl TcpSocket {
 
 impl Drop for TcpSocket {
     fn drop(&mut self) {
+        TCP_SOCKETS.fetch_sub(1, Ordering::Relaxed);
         let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
         let (on, secs) = *self.common.linger.lock().unwrap_or_else(|e| e.into_inner());
         let abort = on && secs == 0;
@@ -489,7 +501,14 @@ impl Socket for TcpSocket {
                     };
                 }
                 match t.recv_slice(&mut []) {
-                    Err(RecvError::Finished) => Some(Ok(Received::default())),
+                    Err(RecvError::Finished) => {
+                        if !peek {
+                            if let Some(m) = s.meta_mut(h) {
+                                m.fin_read = true;
+                            }
+                        }
+                        Some(Ok(Received::default()))
+                    }
                     Err(RecvError::InvalidState) => Some(Err(Errno::ECONNRESET)),
                     Ok(_) if args.len == 0 => Some(Ok(Received::default())),
                     Ok(_) if nonblock => Some(Err(Errno::EAGAIN)),

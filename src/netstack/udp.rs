@@ -117,8 +117,8 @@ impl UdpSocket {
             let mut sock = udp::Socket::new(buffer(), buffer());
             let _ = sock.bind(ep);
             let h = s.add(sock, &self.shared);
-            let meta =
-                Meta { port_locked: a.port() != 0, v6only: st.v6only, ..Meta::new(self.ino, self.uid, self.domain) };
+            let v6only = st.v6only || addr::v6_specific(a);
+            let meta = Meta { port_locked: a.port() != 0, v6only, ..Meta::new(self.ino, self.uid, self.domain) };
             s.set_meta(h, meta);
             let ebuf = || icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 8], vec![0; 2048]);
             let mut errs = icmp::Socket::new(ebuf(), ebuf());

@@ -143,3 +143,63 @@ pub(super) fn attrs(b: &[u8]) -> Vec<(u16, &[u8])> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::netstack::NetworkMode;
+
+    /// A SOCK_DIAG_BY_FAMILY request with `body` after the header.
+    fn request(flags: u16, body: &[u8]) -> Vec<u8> {
+        let mut m = ((NLMSG_HDR + body.len()) as u32).to_ne_bytes().to_vec();
+        m.extend_from_slice(&SOCK_DIAG_BY_FAMILY.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&7u32.to_ne_bytes());
+        m.extend_from_slice(&0u32.to_ne_bytes());
+        m.extend_from_slice(body);
+        m
+    }
+
+    fn kind_and_errno(msg: &[u8]) -> (u16, i32) {
+        (u16::from_ne_bytes([msg[4], msg[5]]), u32_at(msg, 16) as i32)
+    }
+
+    #[test]
+    fn empty_dumps_end_with_done() {
+        let net = NetStack::new(NetworkMode::None);
+        let mut inet = vec![libc::AF_INET as u8, libc::IPPROTO_TCP as u8, 0, 0];
+        inet.extend_from_slice(&u32::MAX.to_ne_bytes());
+        inet.resize(56, 0);
+        let out = handle_all(&net, &request(NLM_F_REQUEST | NLM_F_DUMP, &inet), 5);
+        assert_eq!(out.len(), 1);
+        assert_eq!(kind_and_errno(&out[0]), (3, 0));
+        let mut unix = vec![libc::AF_UNIX as u8, 0, 0, 0];
+        unix.extend_from_slice(&u32::MAX.to_ne_bytes());
+        unix.resize(24, 0);
+        let out = handle_all(&net, &request(NLM_F_REQUEST | NLM_F_DUMP, &unix), 5);
+        assert_eq!(out.iter().map(|m| kind_and_errno(m)).collect::<Vec<_>>(), vec![(3, 0)]);
+    }
+
+    #[test]
+    fn errors_as_linux() {
+        let net = NetStack::new(NetworkMode::None);
+        let dump = NLM_F_REQUEST | NLM_F_DUMP;
+        // A family without a diag handler, one past AF_MAX, a short request.
+        for (body, errno) in [(vec![libc::AF_PACKET as u8, 0], libc::ENOENT), (vec![AF_MAX, 0], libc::EINVAL)] {
+            let out = handle_all(&net, &request(dump, &body), 5);
+            assert_eq!(kind_and_errno(&out[0]), (2, -errno));
+        }
+        let out = handle_all(&net, &request(dump, &[libc::AF_INET as u8, 6, 0, 0]), 5);
+        assert_eq!(kind_and_errno(&out[0]), (2, -libc::EINVAL));
+        // UDP-Lite has no handler: the dump ends with ENOENT.
+        let mut lite = vec![libc::AF_INET as u8, libc::IPPROTO_UDPLITE as u8, 0, 0];
+        lite.resize(56, 0);
+        let out = handle_all(&net, &request(dump, &lite), 5);
+        assert_eq!(kind_and_errno(&out[0]), (3, -libc::ENOENT));
+        // Looking up a socket that does not exist.
+        let mut one = vec![libc::AF_INET as u8, libc::IPPROTO_TCP as u8, 0, 0];
+        one.resize(56, 0);
+        let out = handle_all(&net, &request(NLM_F_REQUEST, &one), 5);
+        assert_eq!(kind_and_errno(&out[0]), (2, -libc::ENOENT));
+    }
+}

@@ -150,6 +150,8 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("net/dev", Global::File(|k| crate::netstack::procfs::dev(&k.net))),
     ("net/if_inet6", Global::File(|k| crate::netstack::procfs::if_inet6(&k.net))),
     ("net/route", Global::File(|k| crate::netstack::procfs::route(&k.net))),
+    ("net/sockstat", Global::File(|k| crate::netstack::procfs::sockstat(&k.net))),
+    ("net/sockstat6", Global::File(|k| crate::netstack::procfs::sockstat6(&k.net))),
     ("net/tcp", Global::File(|k| crate::netstack::procfs::tcp(&k.net))),
     ("net/tcp6", Global::File(|k| crate::netstack::procfs::tcp6(&k.net))),
     ("net/udp", Global::File(|k| crate::netstack::procfs::udp(&k.net))),
