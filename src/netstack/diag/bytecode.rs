@@ -259,7 +259,7 @@ mod tests {
     #[test]
     fn address_prefix() {
         // src 127.0.0.0/8
-        let mut bc = op(BC_S_COND, 20, 24);
+        let mut bc = op(BC_S_COND, 16, 20);
         bc.extend_from_slice(&[libc::AF_INET as u8, 8, 0, 0]);
         bc.extend_from_slice(&(-1i32).to_ne_bytes());
         bc.extend_from_slice(&[127, 9, 9, 9]);
