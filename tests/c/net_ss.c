@@ -106,6 +106,9 @@ int main(int argc, char **argv) {
     if (connect(ud2, (struct sockaddr *)&un, len) < 0)
         die("unix dgram connect");
     int unb = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+    /* Unread unix data: Recv-Q counts bytes, Send-Q the sender's skb truesize. */
+    if (write(pair[0], "hello", 5) != 5 || send(ud2, "datagram", 8, 0) != 8)
+        die("unix write");
     for (int i = 1; i < argc; i++) {
         printf("$ %s\n", argv[i]);
         int st = system(argv[i]);
