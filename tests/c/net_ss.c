@@ -75,8 +75,16 @@ int main(int argc, char **argv) {
     /* A v4 client of the v6 listener, accepted: a v4-mapped tcp6 socket. */
     int c3 = tcp_client(18612, 18601);
     int s3 = accept(l6, NULL, NULL);
-    /* A connection shut for writing on one side. */
+    /* A connection shut for writing on one side; waits (up to 5 s) until
+     * the FIN is acknowledged, which Linux may do a moment later. */
     shutdown(c3, SHUT_WR);
+    for (int i = 0; i < 5000; i++) {
+        unsigned char info[232] = {0};
+        socklen_t il = sizeof info;
+        if (getsockopt(c3, IPPROTO_TCP, TCP_INFO, info, &il) < 0 || info[0] == 5 /* TCP_FIN_WAIT2 */)
+            break;
+        usleep(1000);
+    }
     /* UDP: unconnected, connected, and a v6 socket on ::1. */
     int u1 = udp_socket(18620, 0);
     int u2 = udp_socket(18621, 18620);

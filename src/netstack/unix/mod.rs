@@ -35,7 +35,7 @@ pub struct Registry {
     next_auto: Mutex<u32>,
     /// Every socket made in this sandbox (by socket, socketpair or
     /// accept), for sock_diag dumps; dead entries are pruned as new ones
-    /// come.
+    /// come, closed ones skipped.
     live: Mutex<Vec<Weak<Endpoint>>>,
 }
 
@@ -82,7 +82,10 @@ impl Registry {
     /// Records a socket for `sockets`.
     pub fn track(&self, ep: &Arc<Endpoint>) {
         let mut live = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        live.retain(|w| w.upgrade().is_some_and(|e| !e.lock().closed));
+        // Pruning when the list doubles keeps tracking O(1) amortized.
+        if live.len().is_power_of_two() {
+            live.retain(|w| w.strong_count() > 0);
+        }
         live.push(Arc::downgrade(ep));
     }
 
