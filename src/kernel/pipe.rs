@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::signal::fasync::{Fasync, FasyncList, POLL_IN, POLL_OUT};
 use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::stat::{now, Stat};
 use crate::kernel::wait::{block_until, WaitQueue};
@@ -119,6 +120,11 @@ pub struct Pipe {
     queue: WaitQueue,
     /// Bumped on every change too, for waiters that spin before sleeping.
     version: AtomicU64,
+    /// O_ASYNC registrations of read and write ends (Linux's
+    /// fasync_readers/fasync_writers): each write signals the readers,
+    /// each read the writers, as pipe_write/pipe_read do.
+    fasync_readers: FasyncList,
+    fasync_writers: FasyncList,
     ino: u64,
     ctime: (i64, i64),
 }
@@ -138,6 +144,8 @@ impl Pipe {
             }),
             queue: WaitQueue::default(),
             version: AtomicU64::new(0),
+            fasync_readers: FasyncList::default(),
+            fasync_writers: FasyncList::default(),
             ino: NEXT_INO.fetch_add(1, Ordering::Relaxed),
             ctime: now(),
         })
@@ -381,6 +389,10 @@ impl PipeEnd {
         if matches!(r, Ok(n) if n > 0) {
             p.changed();
         }
+        // Linux's pipe_read ends every read (EAGAIN too) signalling writers.
+        if r != Err(Errno::ERESTARTSYS) {
+            p.fasync_writers.kill(POLL_OUT);
+        }
         r
     }
 
@@ -431,16 +443,22 @@ impl PipeEnd {
                 }
                 None
             });
-            match r {
+            // Linux's pipe_write signals the readers when it ends (EAGAIN
+            // too) and before it sleeps for room.
+            let end = match r {
                 Ok(n) => {
                     done += n;
                     p.changed();
-                    if done == len {
-                        return Ok(done);
-                    }
+                    (done == len).then_some(Ok(done))
                 }
-                Err(e) if done > 0 && e != Errno::EPIPE => return Ok(done),
-                Err(e) => return Err(e),
+                Err(e) if done > 0 && e != Errno::EPIPE => Some(Ok(done)),
+                Err(e) => Some(Err(e)),
+            };
+            if end.as_ref().is_none_or(|r| *r != Err(Errno::ERESTARTSYS)) {
+                p.fasync_readers.kill(POLL_IN);
+            }
+            if let Some(r) = end {
+                return r;
             }
         }
     }
@@ -485,7 +503,7 @@ fn put_slice(ring: &mut Ring, src: &[u8]) {
 
 impl Drop for PipeEnd {
     fn drop(&mut self) {
-        {
+        let one_side_left = {
             let mut st = self.pipe.lock();
             if self.write {
                 st.writers -= 1;
@@ -498,12 +516,27 @@ impl Drop for PipeEnd {
                 st.buf = Ring::default();
                 st.pages.clear();
             }
-        }
+            (st.readers == 0) != (st.writers == 0)
+        };
         self.pipe.changed();
+        if one_side_left {
+            // pipe_release: the side still open hears that the other left.
+            self.pipe.fasync_readers.kill(POLL_IN);
+            self.pipe.fasync_writers.kill(POLL_OUT);
+        }
     }
 }
 
 impl FileOps for PipeEnd {
+    fn fasync(&self, entry: &Arc<Fasync>, on: bool) -> bool {
+        if self.read {
+            self.pipe.fasync_readers.set(entry, on);
+        }
+        if self.write {
+            self.pipe.fasync_writers.set(entry, on);
+        }
+        true
+    }
     fn read(&self, buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         self.read_stream(buf, false)
     }

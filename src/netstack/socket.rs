@@ -522,6 +522,20 @@ impl FileOps for SocketFile {
     fn poll_host_fd(&self) -> Option<std::os::fd::RawFd> {
         self.sock.poll_host_fd()
     }
+    fn fasync(&self, entry: &Arc<crate::kernel::signal::fasync::Fasync>, on: bool) -> bool {
+        // Host sockets (--network=host) have no queue of ours to follow.
+        match self.poll_queue() {
+            Some(q) => crate::kernel::signal::fasync::watch(entry, q, on),
+            None => false,
+        }
+    }
+    fn fasync_backlog(&self) -> usize {
+        if self.sock.listening() {
+            0
+        } else {
+            self.sock.nread()
+        }
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

@@ -243,6 +243,12 @@ impl FileOps for Inotify {
     fn poll_queue(&self) -> Option<&WaitQueue> {
         Some(&self.0.queue)
     }
+    fn fasync(&self, entry: &Arc<crate::kernel::signal::fasync::Fasync>, on: bool) -> bool {
+        crate::kernel::signal::fasync::watch(entry, &self.0.queue, on)
+    }
+    fn fasync_backlog(&self) -> usize {
+        self.0.queued_bytes()
+    }
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)

@@ -3,6 +3,7 @@
 //! x86_64 signal frame (`frame.rs`).
 
 pub mod deliver;
+pub mod fasync;
 pub mod frame;
 pub mod send;
 pub mod sigio;

@@ -1,6 +1,6 @@
 //! Signal-driven I/O: the signal an open file's owner (F_SETOWN,
 //! F_SETOWN_EX) gets when something happens to the file, as Linux's
-//! send_sigio. Used by dnotify (`vfs/dnotify.rs`).
+//! send_sigio. Used by O_ASYNC (`fasync.rs`) and dnotify (`vfs/dnotify.rs`).
 
 use std::sync::Arc;
 
@@ -49,6 +49,14 @@ fn record(sig: i32, fd: i32, reason: i32) -> SigInfo {
     SigInfo::from_bytes(sig, b)
 }
 
+/// Whether whoever set `owner` may signal `tg` (Linux's sigio_perm): root
+/// as effective user, or a real or effective id equal to the target's
+/// real or saved one.
+fn permitted(owner: &FileOwner, tg: &ThreadGroup) -> bool {
+    let c = tg.creds.lock().unwrap_or_else(|e| e.into_inner());
+    owner.euid == 0 || [owner.uid, owner.euid].iter().any(|&u| u == c.ruid || u == c.suid)
+}
+
 /// Sends the owner's I/O signal about descriptor `fd` (Linux's
 /// send_sigio): to one thread, one process or a process group, as the
 /// owner was set. Nothing without an owner, or when it is gone.
@@ -58,19 +66,19 @@ pub fn send_sigio(kernel: &Kernel, owner: &FileOwner, fd: i32, reason: i32) {
     match owner.kind {
         F_OWNER_TID => {
             let task = kernel.procs().task(pid.global()).filter(|t| Arc::ptr_eq(&t.tid, pid));
-            if let Some(task) = task {
+            if let Some(task) = task.filter(|t| permitted(owner, &t.tg)) {
                 send(kernel, Target::Task(&task), info, Origin::Kernel);
             }
         }
         F_OWNER_PGRP => {
             let groups = kernel.procs().in_pgrp(pid.global());
-            for g in &groups {
+            for g in groups.iter().filter(|g| permitted(owner, g)) {
                 send(kernel, Target::Group(g), info, Origin::Kernel);
             }
         }
         _ => {
             let group: Option<Arc<ThreadGroup>> =
-                kernel.procs().group(pid.global()).filter(|g| Arc::ptr_eq(&g.pid, pid));
+                kernel.procs().group(pid.global()).filter(|g| Arc::ptr_eq(&g.pid, pid) && permitted(owner, g));
             if let Some(g) = group {
                 send(kernel, Target::Group(&g), info, Origin::Kernel);
             }

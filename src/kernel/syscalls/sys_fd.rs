@@ -80,6 +80,12 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
             if entry.file.is_path_only() {
                 return Err(Errno::EBADF);
             }
+            // Linux calls the file's fasync only when O_ASYNC changes; a
+            // kind without it just keeps the flag (regular files).
+            let on = a[2] as u32 & libc::O_ASYNC as u32 != 0;
+            if on != (entry.file.flags() & libc::O_ASYNC as u32 != 0) {
+                crate::kernel::signal::fasync::set(t, fd, &entry.file, on);
+            }
             entry.file.set_flags(a[2] as u32);
             Ok(0)
         }
@@ -112,11 +118,13 @@ const F_GETOWN_EX: i32 = 16;
 
 /// fcntl's owner commands. The owner is kept by its ids and shown in the
 /// caller's PID namespace (0 if it does not show there); naming one takes
-/// a pid or process group of that namespace (ESRCH otherwise). Only
-/// dnotify signals the owner: the sentry does no O_ASYNC I/O signals.
+/// a pid or process group of that namespace (ESRCH otherwise). O_ASYNC
+/// I/O (`signal/fasync.rs`) and dnotify signal the owner; the setter's ids
+/// are kept for the permission check (`signal/sigio.rs`).
 fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
     use crate::kernel::vfs::file::{FileOwner, F_OWNER_PGRP, F_OWNER_PID, F_OWNER_TID};
     let ns = t.pidns().clone();
+    let creds = t.creds();
     let find = |nr: i32| -> Result<Option<Arc<crate::kernel::ns::Pid>>, Errno> {
         match nr {
             0 => Ok(None),
@@ -138,6 +146,9 @@ fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
             let pid = find(who.abs())?;
             o.kind = if who < 0 { F_OWNER_PGRP } else { F_OWNER_PID };
             o.pid = pid;
+            if o.pid.is_some() {
+                (o.uid, o.euid) = (creds.ruid, creds.euid);
+            }
             Ok(0)
         }
         F_GETOWN_EX => {
@@ -161,6 +172,9 @@ fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
             let mut o = f.owner.lock().unwrap_or_else(|e| e.into_inner());
             o.kind = kind;
             o.pid = pid;
+            if o.pid.is_some() {
+                (o.uid, o.euid) = (creds.ruid, creds.euid);
+            }
             Ok(0)
         }
         F_GETSIG => Ok(o.sig as u64),
@@ -231,6 +245,10 @@ pub fn ioctl(t: &mut Task, a: &Args) -> SysResult {
             let nb = libc::O_NONBLOCK as u32;
             f.set_flags(if on { fl | nb } else { fl & !nb });
             Ok(0)
+        }
+        libc::FIOASYNC => {
+            let on = t.mem().read_u32(a[2])? != 0;
+            crate::kernel::signal::fasync::fioasync(t, fd, &f, on).map(|_| 0)
         }
         req => f.ops.ioctl(req, a[2], &t.mem()),
     }

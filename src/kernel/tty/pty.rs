@@ -13,6 +13,7 @@ use super::ldisc::LineDiscipline;
 use super::termios::*;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::signal::fasync::{self, Fasync};
 use crate::kernel::vfs::file::{FileOps, OpenFile};
 use crate::kernel::vfs::stat::{makedev, now, Stat};
 use crate::kernel::wait::{block_until, WaitQueue};
@@ -581,6 +582,15 @@ impl FileOps for PtyMaster {
     fn poll_queue(&self) -> Option<&WaitQueue> {
         Some(&self.pty.master_q)
     }
+    fn fasync(&self, entry: &Arc<Fasync>, on: bool) -> bool {
+        if on {
+            fasync::default_owner(entry, None);
+        }
+        fasync::watch(entry, &self.pty.master_q, on)
+    }
+    fn fasync_backlog(&self) -> usize {
+        self.pty.lock().to_master.len()
+    }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         match req {
             libc::TIOCGPTN => mem.write_u32(arg, self.pty.index).map(|_| 0),
@@ -664,6 +674,22 @@ impl FileOps for PtySlave {
     }
     fn poll_queue(&self) -> Option<&WaitQueue> {
         Some(&self.pty.slave_q)
+    }
+    fn fasync(&self, entry: &Arc<Fasync>, on: bool) -> bool {
+        if on {
+            let fg = self.pty.job.lock().unwrap_or_else(|e| e.into_inner()).fg_pgrp.clone();
+            fasync::default_owner(entry, fg);
+        }
+        fasync::watch(entry, &self.pty.slave_q, on)
+    }
+    fn fasync_backlog(&self) -> usize {
+        // Input counts once it can be read (a whole line when canonical).
+        let st = self.pty.lock();
+        if st.ld.available().is_some() {
+            st.ld.input_len()
+        } else {
+            0
+        }
     }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         let term: Arc<dyn Terminal> = self.pty.clone();

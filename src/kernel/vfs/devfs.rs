@@ -150,6 +150,12 @@ impl FileOps for DevFile {
     fn poll_host_fd(&self) -> Option<RawFd> {
         self.inner.poll_host_fd()
     }
+    fn fasync(&self, entry: &std::sync::Arc<crate::kernel::signal::fasync::Fasync>, on: bool) -> bool {
+        self.inner.fasync(entry, on)
+    }
+    fn fasync_backlog(&self) -> usize {
+        self.inner.fasync_backlog()
+    }
     fn pipe_size(&self, new: Option<u64>) -> Result<u64, Errno> {
         self.inner.pipe_size(new)
     }

@@ -190,6 +190,8 @@ pub fn fcntl_notify(t: &Task, fd: i32, file: &Arc<OpenFile>, arg: u32) -> SysRes
         if o.pid.is_none() {
             o.kind = F_OWNER_PID;
             o.pid = Some(t.tg.pid.clone());
+            let c = t.creds();
+            (o.uid, o.euid) = (c.ruid, c.euid);
         }
     }
     let key = (st.dev, st.ino);

@@ -176,6 +176,19 @@ pub trait FileOps: Send + Sync {
     fn reads_zeros(&self) -> bool {
         false
     }
+    /// Signal-driven I/O (Linux's `f_op->fasync`): O_ASYNC turned on or
+    /// off for the open file whose registration is `entry`. False for kinds
+    /// without it (regular files: O_ASYNC then does nothing, FIOASYNC is
+    /// ENOTTY). Kinds that signal at Linux's own points keep `entry` in a
+    /// `FasyncList`; others let `fasync::watch` follow their poll queue.
+    fn fasync(&self, _entry: &std::sync::Arc<crate::kernel::signal::fasync::Fasync>, _on: bool) -> bool {
+        false
+    }
+    /// Bytes (or records) waiting to be read, for `fasync::watch`: a rise
+    /// between two notifications means input arrived.
+    fn fasync_backlog(&self) -> usize {
+        0
+    }
 }
 
 /// An open file description.
@@ -189,9 +202,11 @@ pub struct OpenFile {
     flags: AtomicU32,
     /// The file position. Guards the read-modify-write of each transfer.
     offset: Mutex<u64>,
-    /// F_SETOWN/F_SETOWN_EX and F_SETSIG: who dnotify signals
-    /// (`signal/sigio.rs`); no O_ASYNC signal-driven I/O is done.
+    /// F_SETOWN/F_SETOWN_EX and F_SETSIG: who O_ASYNC I/O and dnotify
+    /// signal (`signal/sigio.rs`).
     pub owner: Mutex<FileOwner>,
+    /// The registration O_ASYNC made (`signal/fasync.rs`), kept once made.
+    pub fasync: std::sync::OnceLock<std::sync::Arc<crate::kernel::signal::fasync::Fasync>>,
 }
 
 /// Who an open file's I/O signals would go to.
@@ -203,6 +218,10 @@ pub struct FileOwner {
     pub pid: Option<std::sync::Arc<crate::kernel::ns::Pid>>,
     /// F_SETSIG's signal (0: SIGIO).
     pub sig: i32,
+    /// The real and effective user ids of whoever set the owner (Linux's
+    /// f_owner uid/euid, which `sigio_perm` checks against the target).
+    pub uid: u32,
+    pub euid: u32,
 }
 
 /// fcntl's owner kinds (`struct f_owner_ex`).
@@ -210,8 +229,9 @@ pub const F_OWNER_TID: i32 = 0;
 pub const F_OWNER_PID: i32 = 1;
 pub const F_OWNER_PGRP: i32 = 2;
 
-/// Status flags `F_SETFL` may change.
-const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_ASYNC | libc::O_DIRECT | libc::O_NOATIME) as u32;
+/// Status flags `F_SETFL` may change. O_ASYNC is not one: only a kind with
+/// signal-driven I/O takes it (`set_async`), as Linux's fasync sets FASYNC.
+const SETFL_MASK: u32 = (libc::O_APPEND | libc::O_NONBLOCK | libc::O_DIRECT | libc::O_NOATIME) as u32;
 
 impl Drop for OpenFile {
     fn drop(&mut self) {
@@ -236,6 +256,7 @@ impl OpenFile {
             flags: AtomicU32::new(flags & keep),
             offset: Mutex::new(0),
             owner: Mutex::new(FileOwner { kind: F_OWNER_PID, ..Default::default() }),
+            fasync: std::sync::OnceLock::new(),
         }
     }
 
@@ -248,6 +269,16 @@ impl OpenFile {
     pub fn set_flags(&self, new: u32) {
         let old = self.flags();
         self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+    }
+
+    /// Sets or clears O_ASYNC (`signal::fasync`, once the kind took it).
+    pub fn set_async(&self, on: bool) {
+        let a = libc::O_ASYNC as u32;
+        if on {
+            self.flags.fetch_or(a, Ordering::Relaxed);
+        } else {
+            self.flags.fetch_and(!a, Ordering::Relaxed);
+        }
     }
 
     fn readable(&self) -> bool {
