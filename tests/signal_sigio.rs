@@ -17,3 +17,31 @@ c_groups! { "sigio":
     sigio_ptys => "pty",
     sigio_inotify => "inotify",
 }
+
+/// Python's fcntl and signal modules: a handler for plain SIGIO on a pipe,
+/// and a queued F_SETSIG record from a socket, as natively.
+#[test]
+fn sigio_python3_requires_python3() {
+    let py = python3();
+    let script = "import fcntl, os, signal, socket\n\
+                  got = []\n\
+                  signal.signal(signal.SIGIO, lambda s, f: got.append('SIGIO'))\n\
+                  r, w = os.pipe()\n\
+                  fcntl.fcntl(r, fcntl.F_SETOWN, os.getpid())\n\
+                  fcntl.fcntl(r, fcntl.F_SETFL, fcntl.fcntl(r, fcntl.F_GETFL) | os.O_ASYNC)\n\
+                  os.write(w, b'x')\n\
+                  print('pipe', got)\n\
+                  rt = signal.SIGRTMIN + 3\n\
+                  signal.pthread_sigmask(signal.SIG_BLOCK, [rt])\n\
+                  a, b = socket.socketpair()\n\
+                  fcntl.fcntl(a.fileno(), fcntl.F_SETOWN, os.getpid())\n\
+                  fcntl.fcntl(a.fileno(), 10, rt)  # F_SETSIG\n\
+                  fcntl.fcntl(a.fileno(), fcntl.F_SETFL, fcntl.fcntl(a.fileno(), fcntl.F_GETFL) | os.O_ASYNC)\n\
+                  b.send(b'hi')\n\
+                  info = signal.sigtimedwait([rt], 5)\n\
+                  print('socket', info and (info.si_signo - signal.SIGRTMIN, info.si_code, info.si_band))\n";
+    let n = Run::native(&[&py, "-c", script]).timeout(default_timeout()).run();
+    assert_stdout(&n, "pipe ['SIGIO']\nsocket (3, 1, 65)\n");
+    let h = Run::husk_do(&[&py, "-c", script]).timeout(default_timeout()).run();
+    assert_same_as_native(&n, &h);
+}

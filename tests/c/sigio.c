@@ -152,6 +152,26 @@ static void g_pipe(void) {
         printf("read: %s\n", errno_name(errno));
     EXPECT_COUNT("read-signals-writer", SIG_B, 1);
     expect_record("rt-record-out", POLL_OUT, p[1], BAND_OUT);
+    /* Linux's pipe_read signals the writers even when it finds nothing
+     * (EAGAIN), and pipe_write the readers when the pipe is full. */
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+    if (read(p[0], buf, sizeof buf) < 0)
+        printf("read: %s\n", errno_name(errno));
+    take(SIG_B);
+    EXPECT_ERR("read-empty", read(p[0], buf, 1), EAGAIN);
+    EXPECT_COUNT("eagain-read-signals-writer", SIG_B, 1);
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) | O_NONBLOCK);
+    static char big[65536];
+    long filled = write(p[1], big, sizeof big);
+    expect("fill", filled == (long)sizeof big, "%ld", filled);
+    take(SIG_A);
+    EXPECT_ERR("write-full", write(p[1], "x", 1), EAGAIN);
+    EXPECT_COUNT("eagain-write-signals-reader", SIG_A, 1);
+    while (read(p[0], big, sizeof big) > 0)
+        ;
+    take(SIG_B);
+    fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) & ~O_NONBLOCK);
+    fcntl(p[1], F_SETFL, fcntl(p[1], F_GETFL) & ~O_NONBLOCK);
     /* si_fd is the descriptor O_ASYNC was turned on through. */
     set_async(p[0], 0);
     EXPECT_OK("fioasync-off", ioctl(p[1], FIOASYNC, &(int){0}));

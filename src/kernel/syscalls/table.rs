@@ -87,8 +87,8 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_fcntl,
         d::fcntl,
-        "no O_ASYNC signal-driven I/O (the F_SETOWN/F_SETSIG owner and signal are kept; only dnotify signals \
-         them, without Linux's permission check between the owner's setter and the receiver); leases are EAGAIN",
+        "O_ASYNC signals for pipes/FIFOs, sandbox sockets, ptys and inotify, not for host descriptors \
+         (host-network sockets, imported stdio) or the console; no SIGURG (no MSG_OOB); leases are EAGAIN",
     ),
     partial(l::SYS_pipe, d::pipe, "packet mode (O_DIRECT) is EINVAL"),
     partial(l::SYS_pipe2, d::pipe2, "packet mode (O_DIRECT) is EINVAL"),
