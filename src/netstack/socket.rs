@@ -183,6 +183,15 @@ pub trait Socket: Send + Sync + 'static {
     fn nread(&self) -> usize {
         0
     }
+    /// What O_ASYNC's watcher compares (`FileOps::fasync_backlog`): bytes
+    /// waiting by default, a count of arrivals where the kind keeps one.
+    fn fasync_backlog(&self) -> usize {
+        if self.listening() {
+            0
+        } else {
+            self.nread()
+        }
+    }
     /// Bytes sent but not yet acknowledged/read (SIOCOUTQ).
     fn nwrite(&self) -> usize {
         0
@@ -530,11 +539,7 @@ impl FileOps for SocketFile {
         }
     }
     fn fasync_backlog(&self) -> usize {
-        if self.sock.listening() {
-            0
-        } else {
-            self.sock.nread()
-        }
+        self.sock.fasync_backlog()
     }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)

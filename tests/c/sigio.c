@@ -406,6 +406,20 @@ static void g_unix(void) {
         printf("write: %s\n", errno_name(errno));
     expect("dgram-data", wait_one(SIG_A, 2000) == 1, "none");
     expect_record("dgram-data-record", POLL_IN, sv[0], BAND_IN);
+    /* Each datagram is an arrival, read or not. */
+    if (write(sv[1], "d2", 2) != 2 || write(sv[1], "d3", 2) != 2)
+        printf("write: %s\n", errno_name(errno));
+    EXPECT_COUNT("dgram-each-datagram", SIG_A, 2);
+    /* Stream data arriving while some is unread signals again. */
+    int sp[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) == 0) {
+        own(sp[0], SIG_B);
+        if (write(sp[1], "a", 1) != 1 || write(sp[1], "b", 1) != 1)
+            printf("write: %s\n", errno_name(errno));
+        EXPECT_COUNT("stream-each-write", SIG_B, 2);
+        close(sp[0]);
+        close(sp[1]);
+    }
     close(sv[0]);
     close(sv[1]);
 
@@ -422,6 +436,11 @@ static void g_unix(void) {
         printf("connect: %s\n", errno_name(errno));
     expect("listener-connection", wait_one(SIG_B, 2000) == 1, "none");
     expect_record("listener-record", POLL_IN, l, BAND_IN);
+    int c2 = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (connect(c2, (struct sockaddr *)&a, alen) != 0)
+        printf("connect: %s\n", errno_name(errno));
+    EXPECT_COUNT("listener-second-connection", SIG_B, 1);
+    close(c2);
     close(c);
     close(l);
 }

@@ -107,6 +107,9 @@ pub struct State {
     /// A server end waiting in a listener's accept queue (Linux's embryo:
     /// no inode yet, so peers and /proc/net/unix show 0).
     pub embryo: bool,
+    /// Messages and connections that arrived so far: each is a POLL_IN
+    /// for O_ASYNC (`signal/fasync.rs`), as each is a sk_data_ready.
+    pub arrivals: usize,
 }
 
 impl State {
@@ -160,6 +163,7 @@ impl Endpoint {
                 writer_blocked: false,
                 connected_to: false,
                 embryo: false,
+                arrivals: 0,
             }),
             common: CommonOpts::new(CAPACITY as i32, CAPACITY as i32),
             ino: crate::netstack::socket::next_ino(),
@@ -257,6 +261,7 @@ impl Endpoint {
             }
             srv.common.passcred.store(target.common.passcred.load(Ordering::Relaxed), Ordering::Relaxed);
             pending.push_back(srv.clone());
+            ts.arrivals += 1;
             Some(Ok((srv, listen_cred)))
         })
         .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
@@ -344,6 +349,7 @@ impl Endpoint {
             };
             let data = if n == m.data.len() { std::mem::take(&mut m.data) } else { m.data.drain(..n).collect() };
             st.rx_bytes += data.len();
+            st.arrivals += 1;
             st.rx.push_back(Msg {
                 data,
                 off: 0,

@@ -290,6 +290,10 @@ impl Socket for UnixSocket {
         self.ep.wmem()
     }
 
+    fn fasync_backlog(&self) -> usize {
+        self.ep.lock().arrivals
+    }
+
     fn common(&self) -> &CommonOpts {
         &self.ep.common
     }
