@@ -430,6 +430,12 @@ impl Inner {
         l.pool.iter().any(|&h| accepted_state(self.sockets.get::<tcp::Socket>(h).state()))
     }
 
+    /// How many established connections wait in a listener's pool.
+    pub fn accept_count(&mut self, id: u64) -> usize {
+        let Some(l) = self.listeners.get(&id) else { return 0 };
+        l.pool.iter().filter(|&&h| accepted_state(self.sockets.get::<tcp::Socket>(h).state())).count()
+    }
+
     /// Takes an established connection from a listener's pool.
     pub fn accept(&mut self, id: u64) -> Option<SocketHandle> {
         let l = self.listeners.get(&id)?;

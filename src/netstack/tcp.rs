@@ -732,6 +732,15 @@ impl Socket for TcpSocket {
         }
     }
 
+    fn fasync_backlog(&self) -> usize {
+        // A listener's queued connections: each new one is a POLL_IN.
+        match self.lock().conn {
+            Conn::Connected(h) => self.ip.peek(|s| s.tcp(h).recv_queue()),
+            Conn::Listening(id) => self.ip.peek(|s| s.accept_count(id)),
+            _ => 0,
+        }
+    }
+
     fn nwrite(&self) -> usize {
         match self.lock().conn {
             Conn::Connected(h) => self.ip.peek(|s| s.tcp(h).send_queue()),

@@ -459,6 +459,11 @@ static void g_ip(void) {
         printf("connect: %s\n", errno_name(errno));
     expect("tcp-listener-connection", wait_one(SIG_B, 2000) == 1, "none");
     expect_record("tcp-listener-record", POLL_IN, l, BAND_IN);
+    int c2 = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(c2, (struct sockaddr *)&a, alen) != 0)
+        printf("connect: %s\n", errno_name(errno));
+    expect("tcp-listener-second-connection", wait_one(SIG_B, 2000) == 1, "none");
+    close(c2);
     int s = accept(l, NULL, NULL);
     own(s, SIG_A);
     if (write(c, "hello", 5) != 5)
