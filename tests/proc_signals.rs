@@ -135,3 +135,11 @@ fn orphaned_process_groups() {
 fn pidfds() {
     check_c_group("signals", "pidfd");
 }
+
+/// RLIMIT_SIGPENDING: sigqueue/tgkill of real-time signals are EAGAIN at
+/// the limit (a program could otherwise queue millions in the sentry),
+/// kill's and standard signals still queue, status's SigQ shows it.
+#[test]
+fn queued_signal_limit() {
+    check_c_group("signals", "sigpending");
+}

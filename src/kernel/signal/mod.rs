@@ -5,6 +5,7 @@
 pub mod deliver;
 pub mod fasync;
 pub mod frame;
+pub mod limit;
 pub mod send;
 pub mod sigio;
 

@@ -6,6 +6,7 @@ use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use super::{default_action, sigbit, DefaultAction, SigInfo, SA_NOCLDSTOP, SIG_DFL, SIG_IGN, STOP_SIGNALS};
+use crate::kernel::errno::Errno;
 use crate::kernel::task::{ExitStatus, TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
 
@@ -51,13 +52,22 @@ pub fn wake(task: &TaskShared) {
 }
 
 /// Sends `info` to `target` on behalf of `origin`. Returns false when the
-/// signal was dropped.
-pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) -> bool {
+/// signal was dropped (also when RLIMIT_SIGPENDING refused it).
+pub fn send(kernel: &Kernel, target: Target, info: SigInfo, origin: Origin) -> bool {
+    send_or_refuse(kernel, target, info, origin).unwrap_or(false)
+}
+
+/// `send`, with EAGAIN when the target's user has RLIMIT_SIGPENDING
+/// records queued already and this one may be refused (`limit.rs`): what
+/// sigqueue and tgkill return then.
+pub fn send_or_refuse(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) -> Result<bool, Errno> {
     let sig = info.signo();
     let tg = match &target {
         Target::Group(g) => (*g).clone(),
         Target::Task(t) => t.tg.clone(),
     };
+    // Counted before any signal lock is taken (the count takes them all).
+    let over_limit = super::limit::over_limit(kernel, &tg, &info);
     // Linux's send_signal_locked: kernel signals are forced; a sender the
     // target's namespace cannot see (an ancestor's process, the outside)
     // is forced and shows as pid 0.
@@ -96,11 +106,11 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
         && matches!(default_action(sig), DefaultAction::Terminate | DefaultAction::CoreDump);
     let mut gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
     if gs.exiting.is_some() {
-        return false;
+        return Ok(false);
     }
     if sig == libc::SIGKILL || runtime_ends_init {
         if init_ignores && !runtime_ends_init {
-            return false;
+            return Ok(false);
         }
         // No core is ever written, so no death reports one.
         gs.exiting = Some(ExitStatus::Signal(sig));
@@ -110,7 +120,7 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
         for t in tg.task_list() {
             wake(&t);
         }
-        return true;
+        return Ok(true);
     }
     if sig == libc::SIGCONT {
         gs.continues += 1;
@@ -142,7 +152,20 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
         Target::Group(_) => tasks.iter().any(|t| t.ptrace.is_traced()),
     };
     if ignored && !blocked_everywhere && !traced {
-        return false;
+        return Ok(false);
+    }
+    if over_limit {
+        if info.code() < 0 {
+            return Err(Errno::EAGAIN);
+        }
+        let pending = match &target {
+            Target::Group(_) => gs.pending.mask(),
+            Target::Task(t) => t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.mask(),
+        };
+        if pending & sigbit(sig) != 0 {
+            // Pending already: this instance's information is lost.
+            return Ok(true);
+        }
     }
     let queued = match &target {
         Target::Group(_) => gs.pending.push(info),
@@ -150,7 +173,7 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
     };
     drop(gs);
     if !queued {
-        return true;
+        return Ok(true);
     }
     match &target {
         Target::Task(t) => wake(t),
@@ -166,7 +189,7 @@ pub fn send(kernel: &Kernel, target: Target, mut info: SigInfo, origin: Origin) 
             }
         }
     }
-    true
+    Ok(true)
 }
 
 /// Raises SIGPIPE in the calling task (a write found no reader), as

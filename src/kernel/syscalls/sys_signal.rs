@@ -7,7 +7,7 @@ use super::sys_futex::read_timespec;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::signal::send::{send, Origin, Target};
+use crate::kernel::signal::send::{send_or_refuse, Origin, Target};
 use crate::kernel::signal::{sigbit, SigAction, SigInfo, SI_TKILL, UNBLOCKABLE};
 use crate::kernel::task::{Task, ThreadGroup};
 use crate::kernel::wait::block_until;
@@ -165,7 +165,8 @@ pub(super) fn send_to_groups(t: &Task, groups: &[Arc<ThreadGroup>], sig: i32, in
         }
         sent = true;
         if sig != 0 && !crate::kernel::task::procs::is_zombie(g) {
-            send(&t.kernel, Target::Group(g), info(g), Origin::Process(&t.tg));
+            // Only sigqueue's records can be refused (one target, then).
+            send_or_refuse(&t.kernel, Target::Group(g), info(g), Origin::Process(&t.tg))?;
         }
     }
     if sent {
@@ -231,7 +232,7 @@ pub(super) fn send_to_thread_of(
         return Err(Errno::EPERM);
     }
     if sig != 0 {
-        send(&t.kernel, Target::Task(task), info, Origin::Process(&t.tg));
+        send_or_refuse(&t.kernel, Target::Task(task), info, Origin::Process(&t.tg))?;
     }
     Ok(0)
 }

@@ -49,20 +49,9 @@ pub fn ctxt_switches(t: &TaskShared) -> (u64, u64) {
 /// `status`'s SigQ: the signals queued for every task of the process's
 /// real user (what Linux charges against RLIMIT_SIGPENDING) and that limit.
 pub fn sigq(k: &Kernel, tg: &ThreadGroup) -> (u64, u64) {
+    use crate::kernel::signal::limit;
     let ruid = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
-    let limit = tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_SIGPENDING as usize].cur;
-    let groups: Vec<Arc<ThreadGroup>> = k.procs().groups_in(&k.root_pidns).cloned().collect();
-    let mut queued = 0u64;
-    for g in groups {
-        if g.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid != ruid {
-            continue;
-        }
-        queued += g.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.queued() as u64;
-        for t in g.task_list() {
-            queued += t.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.queued() as u64;
-        }
-    }
-    (queued, limit)
+    (limit::queued_for_user(k, ruid), limit::limit_of(tg))
 }
 
 /// `schedstat`: time on a CPU (ns), time waiting on a run queue (ns) and
