@@ -308,6 +308,7 @@ fn main() -> ExitCode {
             // What the command inherits from the caller, read while umask(2)
             // is still allowed.
             let (umask, rlimits) = (loader::host_umask(), loader::host_rlimits());
+            let ignored = loader::host_ignored_signals();
             if let Err(e) = platform::init() {
                 eprintln!("husk: {e}");
                 return ExitCode::from(125);
@@ -336,6 +337,7 @@ fn main() -> ExitCode {
                 },
                 umask,
                 rlimits,
+                ignored,
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

@@ -163,3 +163,26 @@ fn memory_layer_out_of_descriptors_is_enospc() {
     assert_exit(&out, 7);
     assert!(stderr_text(&out).contains("No space left on device"), "{}", describe(&out));
 }
+
+/// Signals the caller ignores stay ignored in the command, as SIG_IGN
+/// survives exec: `trap '' INT QUIT` before it, and `nohup` (a SIGHUP then
+/// does not end it).
+#[test]
+fn ignored_signals_are_inherited_from_the_caller() {
+    require_busybox();
+    let probe = "busybox grep SigIgn /proc/self/status; kill -HUP $$; echo survived";
+    let n = Run::native(&[BUSYBOX, "sh", "-c", &format!("trap '' INT QUIT HUP; exec busybox sh -c '{probe}'")]).run();
+    // Low bits: HUP, INT, QUIT (the test harness may leave others ignored too).
+    let text = stdout_text(&n);
+    assert!(text.ends_with("7\nsurvived\n"), "{}", describe(&n));
+    let husk = husk_bin();
+    let h = Run::native(&[
+        BUSYBOX,
+        "sh",
+        "-c",
+        &format!("trap '' INT QUIT HUP; exec {husk} do -- busybox sh -c '{probe}'"),
+    ])
+    .timeout(proc_timeout())
+    .run();
+    assert_same_as_native(&n, &h);
+}

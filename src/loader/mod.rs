@@ -54,6 +54,8 @@ pub struct DoSpec {
     pub umask: u32,
     /// The command's resource limits (the caller's: `host_rlimits`).
     pub rlimits: [Rlimit; 16],
+    /// Signals the command starts ignoring (the caller's: `host_ignored_signals`).
+    pub ignored: u64,
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -241,6 +243,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         ctty,
         umask: spec.umask,
         rlimits: Some(spec.rlimits),
+        ignored: spec.ignored,
     };
     let name = cmd.clone();
     let (started_tx, started_rx) = std::sync::mpsc::channel();
@@ -283,6 +286,28 @@ pub fn host_umask() -> u32 {
     // SAFETY: as above.
     unsafe { libc::umask(old) };
     old as u32
+}
+
+/// The signals husk's caller left ignored (`nohup`, a shell's background
+/// job): `husk do`'s command keeps them ignored, as SIG_IGN survives exec.
+/// Read before husk sets any handler of its own. SIGPIPE is left out: the
+/// Rust runtime ignores it before `main`, so the caller's choice is lost.
+pub fn host_ignored_signals() -> u64 {
+    let mut ignored = 0u64;
+    for sig in 1..=64 {
+        if sig == libc::SIGPIPE || sig == libc::SIGKILL || sig == libc::SIGSTOP {
+            continue;
+        }
+        // The kernel's struct sigaction: handler, flags, restorer, mask.
+        // The raw call, since glibc refuses the numbers it keeps for itself.
+        let mut old = [0u64; 4];
+        // SAFETY: a query (null new action) writing 32 bytes into our local.
+        let r = unsafe { libc::syscall(libc::SYS_rt_sigaction, sig, std::ptr::null::<u8>(), old.as_mut_ptr(), 8) };
+        if r == 0 && old[0] == libc::SIG_IGN as u64 {
+            ignored |= 1u64 << (sig - 1);
+        }
+    }
+    ignored
 }
 
 /// The caller's resource limits (Linux's defaults where one cannot be

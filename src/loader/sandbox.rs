@@ -533,6 +533,7 @@ impl Sandbox {
             rlimits: Some(rlimits),
             capabilities: p.capabilities,
             no_new_privs: p.no_new_privileges,
+            ignored: 0,
             stdio: files,
             ctty: pty.clone().map(|p| p as Arc<dyn Terminal>),
             container: tag.clone(),

@@ -278,6 +278,18 @@ impl Default for SignalActions {
 }
 
 impl SignalActions {
+    /// Default actions, except SIG_IGN for the signals in `ignored` (bit
+    /// N-1 for signal N; SIGKILL and SIGSTOP cannot be ignored).
+    pub fn ignoring(ignored: u64) -> SignalActions {
+        let mut a = SignalActions::default();
+        for sig in 1..=NSIG as i32 {
+            if ignored & sigbit(sig) != 0 && sig != libc::SIGKILL && sig != libc::SIGSTOP {
+                a.set(sig, SigAction { handler: SIG_IGN, ..SigAction::default() });
+            }
+        }
+        a
+    }
+
     /// The action of `sig` (1..=64).
     pub fn get(&self, sig: i32) -> SigAction {
         self.actions[(sig - 1) as usize]

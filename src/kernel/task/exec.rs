@@ -243,6 +243,9 @@ pub struct InitSpec {
     pub umask: u32,
     /// Resource limits (`None`: Linux's defaults for an init).
     pub rlimits: Option<[super::Rlimit; 16]>,
+    /// Signals the process starts ignoring (bit N-1 for signal N), as a
+    /// command inherits SIG_IGN from the one that ran it.
+    pub ignored: u64,
 }
 
 /// Creates the container's first process (pid 1) and its task. Must run on
@@ -258,6 +261,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             creds: Credentials::new(spec.uid, spec.gid),
             umask: spec.umask,
             rlimits: spec.rlimits,
+            ignored: spec.ignored,
             capabilities: None,
             no_new_privs: false,
             stdio: spec.stdio,
@@ -289,6 +293,8 @@ pub struct ProcessSpec {
     pub capabilities: Option<[u64; 5]>,
     /// PR_SET_NO_NEW_PRIVS from the start.
     pub no_new_privs: bool,
+    /// Signals it starts ignoring (bit N-1 for signal N).
+    pub ignored: u64,
     /// The stdin, stdout and stderr files (descriptors 0, 1, 2).
     pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
     /// The controlling terminal of the new session, if any; the new process
@@ -344,7 +350,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         mm: Mutex::new(mm),
         fds,
         fs: Arc::new(Mutex::new(FsContext { cwd: spec.cwd, umask: spec.umask & 0o777, root: b"/".to_vec() })),
-        sig_actions: Arc::new(Mutex::new(SignalActions::default())),
+        sig_actions: Arc::new(Mutex::new(SignalActions::ignoring(spec.ignored))),
         sig: Mutex::new(GroupSignals::default()),
         life: Mutex::new(Life::default()),
         stop_queue: Default::default(),
