@@ -90,3 +90,10 @@ fn timeouts_and_signals() {
 fn send_buffers() {
     same_as_native("net_unix", "buffers");
 }
+
+/// A full sender with O_ASYNC gets SIGIO once a reader drains its
+/// messages (the wake-up waits until the reader lets go of its socket).
+#[test]
+fn sigio_when_a_full_sender_drains() {
+    same_as_native("net_unix", "async-drain");
+}

@@ -499,6 +499,34 @@ static void buffers(void) {
     res("room-send", send(s2, "y", 1, MSG_DONTWAIT));
 }
 
+static volatile int sigios;
+static void on_sigio(int s) { (void)s; sigios++; }
+
+/* A full sender with O_ASYNC: draining the receiver makes it writable
+ * again, and SIGIO tells it so (the wake-up comes from the reader). */
+static void async_drain(void) {
+    int types[] = {SOCK_DGRAM, SOCK_STREAM};
+    for (int t = 0; t < 2; t++) {
+        int sv[2];
+        socketpair(AF_UNIX, types[t], 0, sv);
+        signal(SIGIO, on_sigio);
+        fcntl(sv[0], F_SETOWN, getpid());
+        fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_ASYNC);
+        long n = sends_until_full(sv[0], 100);
+        sigios = 0;
+        char b[256];
+        while (recv(sv[1], b, sizeof b, MSG_DONTWAIT) > 0)
+            ;
+        printf("%s: ", t ? "stream" : "dgram");
+        val("queued", n);
+        printf("%s: ", t ? "stream" : "dgram");
+        val("sigio-when-writable", sigios > 0);
+        val("pollout", revents(sv[0], POLLOUT));
+        close(sv[0]);
+        close(sv[1]);
+    }
+}
+
 static void on_alarm(int s) { (void)s; }
 
 static void timeouts(void) {
@@ -545,6 +573,7 @@ int main(int argc, char **argv) {
         {"path", path_names}, {"abstract", abstract_names}, {"rights", rights},
         {"creds", creds}, {"dgram-path", dgram_path}, {"nonblocking", nonblocking},
         {"timeouts", timeouts}, {"buffers", buffers},
+        {"async-drain", async_drain},
     };
     return RUN(argc, argv, groups);
 }

@@ -60,9 +60,26 @@ impl Drop for SkbCharge {
     fn drop(&mut self) {
         let before = self.sender.wmem.fetch_sub(self.truesize, Ordering::Relaxed);
         // Writers and pollers of the sender go on once it is writable again.
+        // Messages are dropped under the receiver's lock, and a queue's
+        // watchers (O_ASYNC) look at readiness, which takes it: the wake-up
+        // waits for `wake_writers`, called once the lock is released.
         if !self.sender.writable_at(before) && self.sender.writable() {
-            self.sender.queue.notify_all();
+            WRITABLE_AGAIN.with(|w| w.borrow_mut().push(self.sender.clone()));
         }
+    }
+}
+
+thread_local! {
+    /// Senders that became writable on this thread, to wake (`SkbCharge`).
+    static WRITABLE_AGAIN: std::cell::RefCell<Vec<Arc<Endpoint>>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// Wakes the senders whose messages this thread consumed or dropped, once
+/// no endpoint lock is held.
+fn wake_writers() {
+    let senders = WRITABLE_AGAIN.with(|w| std::mem::take(&mut *w.borrow_mut()));
+    for s in senders {
+        s.queue.notify_all();
     }
 }
 
@@ -400,6 +417,7 @@ impl Endpoint {
             None
         })
         .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+        wake_writers();
         if !peek && r.as_ref().is_ok_and(|r| r.full_len > 0 || !r.rights.is_empty()) {
             // Room in our queue: wake the senders that found it full (they
             // wait on our queue too; pollers of the peer wait on its queue).
@@ -469,6 +487,7 @@ impl Endpoint {
             };
             (st.peer.take(), pending, st.key.take(), unread)
         };
+        wake_writers();
         if let Some(k) = key {
             registry.remove(&k, self as *const Endpoint);
         }
