@@ -211,7 +211,10 @@ impl WaitQueue {
         self.source.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Wakes every waiting task (they re-check their condition).
+    /// Wakes every waiting task (they re-check their condition). Call it
+    /// without holding the lock of the object the queue belongs to: an
+    /// O_ASYNC watcher (`signal/fasync.rs`) reads the object's readiness
+    /// on this thread.
     pub fn notify_all(&self) {
         self.notify_with(None);
     }

@@ -2,7 +2,7 @@
 //! IPC namespace (`kernel/ipc/msg.rs`). The argument checks come in
 //! Linux's order (ipc/msg.c: ksys_msgsnd, do_msgrcv, ksys_msgctl).
 
-use super::sys_sysv::{caller, read_set_perm};
+use super::sys_sysv::{caller, copy_out, read_set_perm};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::ipc::limits::{self, IpcLimits};
@@ -72,10 +72,7 @@ pub fn msgctl(t: &mut Task, a: &Args) -> SysResult {
     }
     let who = caller(t);
     let mem = t.mem();
-    let out = |(b, r): (Vec<u8>, i32)| -> SysResult {
-        mem.write_bytes(buf, &b)?;
-        Ok(r as u64)
-    };
+    let out = |reply| copy_out(&mem, buf, reply);
     match cmd {
         ipc::IPC_INFO | msg::MSG_INFO => out(with_msg(t, |r, lim| r.info(cmd, lim))),
         ipc::IPC_STAT | msg::MSG_STAT | msg::MSG_STAT_ANY => out(with_msg(t, |r, _| r.stat(cmd, id, &who))?),

@@ -94,10 +94,7 @@ pub fn shmctl(t: &mut Task, a: &Args) -> SysResult {
     }
     let who = caller(t);
     let mem = t.mem();
-    let out = |(b, r): (Vec<u8>, i32)| -> SysResult {
-        mem.write_bytes(buf, &b)?;
-        Ok(r as u64)
-    };
+    let out = |reply| copy_out(&mem, buf, reply);
     match cmd {
         ipc::IPC_INFO => out(with_shm(t, |r, lim| r.info(lim))),
         shm::SHM_INFO => out(with_shm(t, |r, _| r.shm_info())),
@@ -112,6 +109,13 @@ pub fn shmctl(t: &mut Task, a: &Args) -> SysResult {
         }
         _ => Err(Errno::EINVAL),
     }
+}
+
+/// Writes a *ctl reply's record to `buf` and returns its value: the
+/// IPC_STAT/IPC_INFO answers of every System V object type.
+pub(super) fn copy_out(mem: &dyn UserMemory, buf: u64, (bytes, ret): (Vec<u8>, i32)) -> SysResult {
+    mem.write_bytes(buf, &bytes)?;
+    Ok(ret as u64)
 }
 
 /// The owner and mode of the `ipc64_perm` at the start of a user's
@@ -175,10 +179,7 @@ pub fn semctl(t: &mut Task, a: &Args) -> SysResult {
     }
     let who = caller(t);
     let mem = t.mem();
-    let out = |(b, r): (Vec<u8>, i32)| -> SysResult {
-        mem.write_bytes(arg, &b)?;
-        Ok(r as u64)
-    };
+    let out = |reply| copy_out(&mem, arg, reply);
     match cmd {
         ipc::IPC_INFO | sem::SEM_INFO => out(with_sem(t, |r, lim| r.info(cmd, lim))),
         ipc::IPC_STAT | sem::SEM_STAT | sem::SEM_STAT_ANY => out(with_sem(t, |r, _| r.stat(cmd, id, &who))?),
