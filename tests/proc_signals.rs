@@ -143,3 +143,9 @@ fn pidfds() {
 fn queued_signal_limit() {
     check_c_group("signals", "sigpending");
 }
+
+/// POSIX timers hold their signal record from creation to deletion.
+#[test]
+fn timers_hold_a_signal_record() {
+    check_c_group("signals", "sigpending-timers");
+}

@@ -2029,6 +2029,82 @@ static void g_sigpending(void) {
     EXPECT_OK("room-again", sigqueue(getpid(), SIGRTMIN, v));
 }
 
+/* A POSIX timer holds a signal record from timer_create to timer_delete,
+ * whatever its sigevent, queued or not: timer_create is EAGAIN at the
+ * limit, and the records of other signals find less room. */
+static unsigned long sigq_now(void) {
+    char *st = slurp_file("/proc/self/status");
+    unsigned long q = 0, lim = 0;
+    char *p = st ? strstr(st, "SigQ:") : NULL;
+    if (p)
+        sscanf(p, "SigQ:\t%lu/%lu", &q, &lim);
+    return q;
+}
+
+static void g_sigpending_timers(void) {
+    struct rlimit rl = {20, 20};
+    EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGRTMIN);
+    sigaddset(&set, SIGRTMIN + 2);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    timer_t ids[64];
+    int n = 0;
+    struct sigevent ev;
+    memset(&ev, 0, sizeof ev);
+    while (n < 64) {
+        /* Every other one SIGEV_NONE: it holds a record too. */
+        ev.sigev_notify = n % 2 ? SIGEV_NONE : SIGEV_SIGNAL;
+        ev.sigev_signo = SIGRTMIN + 2;
+        if (timer_create(CLOCK_MONOTONIC, &ev, &ids[n]) != 0)
+            break;
+        n++;
+    }
+    int err = errno;
+    /* Natively other processes of the same user may hold a few records. */
+    expect("timers-stop-at-limit", n > 0 && n <= 20 && err == EAGAIN, "%d %d", n, err);
+    unsigned long q = sigq_now();
+    expect("sigq-counts-timers", q >= (unsigned long)n && q <= 20, "%lu for %d timers", q, n);
+    union sigval v = {0};
+    EXPECT_ERR("sigqueue-finds-no-room", sigqueue(getpid(), SIGRTMIN, v), EAGAIN);
+    siginfo_t forged;
+    memset(&forged, 0, sizeof forged);
+    forged.si_signo = SIGRTMIN;
+    forged.si_code = SI_TIMER;
+    EXPECT_ERR("forged-timer-code-refused", syscall(SYS_rt_sigqueueinfo, getpid(), SIGRTMIN, &forged), EAGAIN);
+    /* The first timer fires: its signal is queued in the record it holds. */
+    struct itimerspec its = {{0, 0}, {0, 1000000}};
+    EXPECT_OK("arm", timer_settime(ids[0], 0, &its, NULL));
+    struct timespec to = {5, 0};
+    sigset_t only;
+    sigemptyset(&only);
+    sigaddset(&only, SIGRTMIN + 2);
+    /* Wait until it is pending, without taking it. */
+    for (int i = 0; i < 500; i++) {
+        sigset_t p;
+        sigpending(&p);
+        if (sigismember(&p, SIGRTMIN + 2))
+            break;
+        usleep(10000);
+    }
+    expect("queued-counts-once", sigq_now() == q, "%lu, was %lu", sigq_now(), q);
+    siginfo_t si;
+    int s = sigtimedwait(&only, &si, &to);
+    expect("timer-signal", s == SIGRTMIN + 2 && si.si_code == SI_TIMER, "%d code %d", s, si.si_code);
+    expect("taken-still-held", sigq_now() == q, "%lu, was %lu", sigq_now(), q);
+    EXPECT_OK("delete-one", timer_delete(ids[n - 1]));
+    expect("delete-frees", sigq_now() == q - 1, "%lu, was %lu", sigq_now(), q);
+    EXPECT_OK("room-again", sigqueue(getpid(), SIGRTMIN, v));
+    EXPECT_ERR("full-again", timer_create(CLOCK_MONOTONIC, &ev, &ids[n - 1]), EAGAIN);
+    struct timespec zero = {0, 0};
+    sigtimedwait(&set, NULL, &zero);
+    for (int i = 0; i < n - 1; i++)
+        timer_delete(ids[i]);
+    expect("all-freed", sigq_now() + n <= q + 1, "%lu", sigq_now());
+    EXPECT_OK("creates-again", timer_create(CLOCK_MONOTONIC, &ev, &ids[0]));
+}
+
 static const struct test_group groups[] = {
     {"siginfo", g_siginfo},   {"kill", g_kill},         {"mask", g_mask},
     {"sigwait", g_sigwait},   {"suspend", g_suspend},   {"flags", g_flags},
@@ -2036,6 +2112,7 @@ static const struct test_group groups[] = {
     {"sigchld", g_sigchld},   {"sigpipe", g_sigpipe},   {"faults", g_faults},
     {"altstack", g_altstack}, {"fpregs", g_fpregs},     {"fork", g_fork},
     {"orphan", g_orphan},     {"pidfd", g_pidfd},       {"sigpending", g_sigpending},
+    {"sigpending-timers", g_sigpending_timers},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

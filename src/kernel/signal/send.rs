@@ -21,6 +21,9 @@ pub const KICK_SIGNAL: i32 = libc::SIGSTKFLT;
 pub enum Origin<'a> {
     /// A process of the sandbox (kill, tgkill, sigqueue, a child's SIGCHLD).
     Process(&'a ThreadGroup),
+    /// A POSIX timer of that process: as the process itself, except that
+    /// its record was reserved with the timer (RLIMIT_SIGPENDING, limit.rs).
+    Timer(&'a ThreadGroup),
     /// The sentry for its own reasons (job control, timers, faults, the
     /// end of a namespace), as Linux's SEND_SIG_PRIV.
     Kernel,
@@ -67,7 +70,7 @@ pub fn send_or_refuse(kernel: &Kernel, target: Target, mut info: SigInfo, origin
         Target::Task(t) => t.tg.clone(),
     };
     // Counted before any signal lock is taken (the count takes them all).
-    let over_limit = super::limit::over_limit(kernel, &tg, &info);
+    let over_limit = !matches!(origin, Origin::Timer(_)) && super::limit::over_limit(kernel, &tg, &info);
     // Linux's send_signal_locked: kernel signals are forced; a sender the
     // target's namespace cannot see (an ancestor's process, the outside)
     // is forced and shows as pid 0.
@@ -77,11 +80,11 @@ pub fn send_or_refuse(kernel: &Kernel, target: Target, mut info: SigInfo, origin
             info.clear_sender_pid();
             true
         }
-        Origin::Process(from) if !from.pid.visible_in(tg.pidns()) => {
+        Origin::Process(from) | Origin::Timer(from) if !from.pid.visible_in(tg.pidns()) => {
             info.clear_sender_pid();
             true
         }
-        Origin::Process(_) => info.code() == super::SI_KERNEL,
+        Origin::Process(_) | Origin::Timer(_) => info.code() == super::SI_KERNEL,
     };
     let act = tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner()).get(sig);
     let tasks = tg.task_list();

@@ -272,7 +272,8 @@ fn sigevent_notify(t: &Task, ev: &[u8; 64], id: i32) -> Result<Notify, Errno> {
 /// Implements timer_create(2).
 pub fn timer_create(t: &mut Task, a: &Args) -> SysResult {
     let clock_id = a[0] as i32;
-    let clock = timer_clock(clock_id)?;
+    // Linux's order: the sigevent is copied in, the clock checked, the
+    // signal record reserved (RLIMIT_SIGPENDING), then the sigevent checked.
     let ev = if a[1] != 0 {
         let mut b = [0u8; 64];
         t.mem().read_bytes(a[1], &mut b)?;
@@ -280,6 +281,10 @@ pub fn timer_create(t: &mut Task, a: &Args) -> SysResult {
     } else {
         None
     };
+    let clock = timer_clock(clock_id)?;
+    if crate::kernel::signal::limit::at_limit(&t.kernel, &t.tg) {
+        return Err(Errno::EAGAIN);
+    }
     let id = t.tg.timers.alloc_id()?;
     let notify = match &ev {
         Some(ev) => sigevent_notify(t, ev, id)?,

@@ -549,13 +549,26 @@ impl Timer {
         st.last_overrun = 0;
     }
 
-    /// The overrun count of the last signal delivered (`timer_getoverrun`).
-    pub fn overrun(&self) -> i32 {
-        let mut st = lock(&self.st);
+    /// Notices that the queued signal was delivered (its overrun count
+    /// becomes the last one).
+    fn settle_locked(&self, st: &mut TimerState) {
         if st.queued && self.with_queued(QueuedOp::Peek).is_none() {
             st.last_overrun = st.pending_overrun;
             st.queued = false;
         }
+    }
+
+    /// Whether the timer's signal record waits in a queue now.
+    fn record_queued(&self) -> bool {
+        let mut st = lock(&self.st);
+        self.settle_locked(&mut st);
+        st.queued
+    }
+
+    /// The overrun count of the last signal delivered (`timer_getoverrun`).
+    pub fn overrun(&self) -> i32 {
+        let mut st = lock(&self.st);
+        self.settle_locked(&mut st);
         st.last_overrun
     }
 
@@ -646,9 +659,9 @@ impl Timer {
                 let info = SigInfo::timer(*sig, *id, overruns, *value);
                 let sent = match thread {
                     // Linux's send_sigqueue does not force (the process's own).
-                    None => send(kernel, Target::Group(tg), info, Origin::Process(tg)),
+                    None => send(kernel, Target::Group(tg), info, Origin::Timer(tg)),
                     Some(t) => match t.upgrade() {
-                        Some(t) => send(kernel, Target::Task(&t), info, Origin::Process(tg)),
+                        Some(t) => send(kernel, Target::Task(&t), info, Origin::Timer(tg)),
                         None => false,
                     },
                 };
@@ -742,6 +755,14 @@ impl ProcessTimers {
         let timer = lock(&self.table).posix.remove(&id).ok_or(Errno::EINVAL)?;
         timer.cancel();
         Ok(())
+    }
+
+    /// The signal records the POSIX timers hold in reserve: one per timer
+    /// (Linux allocates it with the timer, whatever its sigevent), except
+    /// those queued now, which the queues count.
+    pub fn reserved_records(&self) -> u64 {
+        let timers: Vec<Arc<Timer>> = lock(&self.table).posix.values().cloned().collect();
+        timers.iter().filter(|t| !t.record_queued()).count() as u64
     }
 
     /// The POSIX timers, newest first (as Linux lists them).
