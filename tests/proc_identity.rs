@@ -36,6 +36,12 @@ fn parent_death_signal() {
     check_c_group("identity", "pdeathsig");
 }
 
+/// A real-time parent-death signal arrives with its record.
+#[test]
+fn pdeathsig_real_time() {
+    check_c_group("identity", "pdeathsig-rt");
+}
+
 /// PR_SET_CHILD_SUBREAPER: an orphaned grandchild is reparented to the
 /// subreaper (getppid) and is waitable by it.
 #[test]

@@ -16,6 +16,7 @@ c_groups! { "sigio":
     sigio_tcp_udp_sockets => "ip",
     sigio_ptys => "pty",
     sigio_inotify => "inotify",
+    sigio_falls_back_at_the_signal_limit => "limit",
 }
 
 /// Python's fcntl and signal modules: a handler for plain SIGIO on a pipe,

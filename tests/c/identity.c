@@ -394,10 +394,20 @@ static void g_prctl(void) {
  * gets it (and tells us through a pipe). We are a subreaper so that the
  * orphan comes back to us and can be reaped. */
 static int death_pipe[2];
+static pid_t death_parent;
 
 static void on_death(int sig) {
-    char c = sig == SIGUSR1 ? 'd' : '?';
-    write(death_pipe[1], &c, 1);
+    char c[2] = {sig == SIGUSR1 ? 'd' : '?', '?'};
+    write(death_pipe[1], c, 2);
+    _exit(0);
+}
+
+/* The record says kill-like (SI_USER) from the parent that died
+ * (Linux sends it with SEND_SIG_NOINFO from the exiting parent). */
+static void on_death_info(int sig, siginfo_t *si, void *uc) {
+    (void)uc;
+    char c[2] = {sig == SIGUSR1 ? 'd' : '?', si->si_code == SI_USER && si->si_pid == death_parent ? 'u' : 'x'};
+    write(death_pipe[1], c, 2);
     _exit(0);
 }
 
@@ -411,7 +421,12 @@ static void g_pdeathsig(void) {
         pid_t me = getpid();
         pid_t gc = xfork();
         if (gc == 0) {
-            signal(SIGUSR1, on_death);
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = on_death_info;
+            sa.sa_flags = SA_SIGINFO;
+            death_parent = me;
+            sigaction(SIGUSR1, &sa, NULL);
             prctl(PR_SET_PDEATHSIG, SIGUSR1);
             if (getppid() != me) /* the parent died already */
                 on_death(SIGUSR1);
@@ -432,11 +447,14 @@ static void g_pdeathsig(void) {
     read(ready[0], &gc, sizeof gc); /* the grandchild's second copy */
     /* Bounded wait for the grandchild's report. */
     fcntl(death_pipe[0], F_SETFL, O_NONBLOCK);
-    char c = 0;
+    char c = 0, how = 0;
     long long end = mono_ns() + 5000000000LL;
     while (read(death_pipe[0], &c, 1) != 1 && mono_ns() < end)
         sleep_ms(5);
     expect("pdeathsig-delivered", c == 'd', "no signal within 5 s");
+    while (c == 'd' && read(death_pipe[0], &how, 1) != 1 && mono_ns() < end)
+        sleep_ms(5);
+    expect("pdeathsig-si-user-from-parent", how == 'u', "record %c", how);
     if (c != 'd')
         kill(gc, SIGKILL); /* so that the wait below ends */
     /* The grandchild was reparented to us and can be reaped. */
@@ -444,6 +462,45 @@ static void g_pdeathsig(void) {
     pid_t r = waitpid(-1, &st, 0);
     expect("pdeathsig-orphan-reaped-by-subreaper", r > 0 && WIFEXITED(st), "%s",
            r > 0 ? status_text(st) : errno_name(errno));
+    prctl(PR_SET_CHILD_SUBREAPER, 0);
+}
+
+/* A real-time parent-death signal: queued with its record (the sentry
+ * once deadlocked counting records under its process table lock). */
+static void g_pdeathsig_rt(void) {
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int ready[2], report[2];
+    pipe(ready);
+    pipe(report);
+    pid_t mid = xfork();
+    if (mid == 0) {
+        pid_t me = getpid();
+        if (xfork() == 0) {
+            sigset_t s;
+            sigemptyset(&s);
+            sigaddset(&s, SIGRTMIN + 3);
+            sigprocmask(SIG_BLOCK, &s, NULL);
+            prctl(PR_SET_PDEATHSIG, SIGRTMIN + 3);
+            write(ready[1], "r", 1);
+            siginfo_t si;
+            struct timespec to = {5, 0};
+            int r = sigtimedwait(&s, &si, &to);
+            char c = r == SIGRTMIN + 3 && si.si_code == SI_USER && si.si_pid == me ? 'u' : 'x';
+            write(report[1], &c, 1);
+            _exit(0);
+        }
+        char c;
+        read(ready[0], &c, 1);
+        _exit(0);
+    }
+    wait_text(mid);
+    close(report[1]);
+    char c = 0;
+    read(report[0], &c, 1);
+    expect("pdeathsig-rt-queued", c == 'u', "record %c", c);
+    int st;
+    pid_t r = waitpid(-1, &st, 0);
+    expect("pdeathsig-rt-reaped", r > 0 && WIFEXITED(st), "%s", r > 0 ? status_text(st) : errno_name(errno));
     prctl(PR_SET_CHILD_SUBREAPER, 0);
 }
 
@@ -1119,7 +1176,7 @@ static void g_personality(void) {
 
 static const struct test_group groups[] = {
     {"ids", g_ids},         {"creds", g_creds},   {"prctl", g_prctl},
-    {"pdeathsig", g_pdeathsig}, {"subreaper", g_subreaper}, {"rlimit", g_rlimit},
+    {"pdeathsig", g_pdeathsig}, {"pdeathsig-rt", g_pdeathsig_rt}, {"subreaper", g_subreaper}, {"rlimit", g_rlimit},
     {"umask", g_umask},     {"usage", g_usage},   {"sched", g_sched},
     {"fsids", g_fsids},     {"personality", g_personality}, {"timerslack", g_timerslack},
 };

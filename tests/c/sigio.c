@@ -18,6 +18,7 @@
 #include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
@@ -544,9 +545,48 @@ static void g_inotify(void) {
     close(in);
 }
 
+/* At RLIMIT_SIGPENDING the F_SETSIG record is refused and Linux falls back
+ * to a plain SIGIO (send_sigio_to_task). */
+static void g_limit(void) {
+    block_all();
+    struct rlimit rl = {16, 16};
+    EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));
+    union sigval v = {0};
+    int n = 0;
+    while (n < 100 && sigqueue(getpid(), SIG_B, v) == 0)
+        n++;
+    expect("filled", n > 0 && n <= 16 && errno == EAGAIN, "%d %s", n, errno_name(errno));
+    int p[2];
+    EXPECT_OK("pipe", pipe(p));
+    fcntl(p[0], F_SETOWN, getpid());
+    EXPECT_OK("setsig", fcntl(p[0], F_SETSIG, SIG_A));
+    EXPECT_OK("async", set_async(p[0], 1));
+    EXPECT_OK("write", write(p[1], "x", 1) == 1 ? 0 : -1);
+    EXPECT_COUNT("rt-record-refused", SIG_A, 0);
+    EXPECT_COUNT("plain-sigio-instead", SIGIO, 1);
+    expect("plain-is-kernel", strcmp(last, "kernel") == 0, "%s", last);
+    /* A child's exit signal that is real-time is refused too (a record
+     * with si_code CLD_EXITED): the parent only sees the exit in wait. */
+    pid_t c = syscall(SYS_clone, SIG_A, 0, 0, 0, 0);
+    if (c == 0)
+        _exit(7);
+    int st = 0;
+    expect("child-reaped", waitpid(c, &st, __WALL) == c && WIFEXITED(st) && WEXITSTATUS(st) == 7, "%x", st);
+    EXPECT_COUNT("exit-signal-refused", SIG_A, 0);
+    /* Room again: the record comes. */
+    EXPECT_COUNT("drain", SIG_B, n);
+    EXPECT_OK("write-again", write(p[1], "y", 1) == 1 ? 0 : -1);
+    EXPECT_COUNT("rt-record-again", SIG_A, 1);
+    expect_record("record-fields", POLL_IN, p[0], BAND_IN);
+    EXPECT_COUNT("no-plain-sigio", SIGIO, 0);
+    close(p[0]);
+    close(p[1]);
+}
+
 static const struct test_group groups[] = {
     {"pipe", g_pipe},       {"owner", g_owner}, {"tid", g_tid},         {"regular", g_regular},
     {"unix", g_unix},       {"ip", g_ip},       {"pty", g_pty},         {"inotify", g_inotify},
+    {"limit", g_limit},
 };
 
 int main(int argc, char **argv) {

@@ -33,6 +33,7 @@ pub enum Origin<'a> {
 }
 
 /// Where a signal goes.
+#[derive(Clone, Copy)]
 pub enum Target<'a> {
     /// Any thread of the process may take it.
     Group(&'a Arc<ThreadGroup>),
@@ -71,6 +72,12 @@ pub fn send_or_refuse(kernel: &Kernel, target: Target, mut info: SigInfo, origin
     };
     // Counted before any signal lock is taken (the count takes them all).
     let over_limit = !matches!(origin, Origin::Timer(_)) && super::limit::over_limit(kernel, &tg, &info);
+    // Past the limit Linux refuses a real-time record unless it came from
+    // kill (SI_USER) or is the kernel's own information-less one
+    // (SEND_SIG_PRIV, SigInfo::kernel): those are pending without it.
+    let refused = over_limit
+        && info.code() != super::SI_USER
+        && !(matches!(origin, Origin::Kernel) && info.code() == super::SI_KERNEL);
     // Linux's send_signal_locked: kernel signals are forced; a sender the
     // target's namespace cannot see (an ancestor's process, the outside)
     // is forced and shows as pid 0.
@@ -158,7 +165,7 @@ pub fn send_or_refuse(kernel: &Kernel, target: Target, mut info: SigInfo, origin
         return Ok(false);
     }
     if over_limit {
-        if info.code() < 0 {
+        if refused {
             return Err(Errno::EAGAIN);
         }
         let pending = match &target {

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::send::{send, Origin, Target};
+use super::send::{send_or_refuse, Origin, Target};
 use super::SigInfo;
 use crate::kernel::task::ThreadGroup;
 use crate::kernel::vfs::file::{FileOwner, F_OWNER_PGRP, F_OWNER_TID};
@@ -67,21 +67,29 @@ pub fn send_sigio(kernel: &Kernel, owner: &FileOwner, fd: i32, reason: i32) {
         F_OWNER_TID => {
             let task = kernel.procs().task(pid.global()).filter(|t| Arc::ptr_eq(&t.tid, pid));
             if let Some(task) = task.filter(|t| permitted(owner, &t.tg)) {
-                send(kernel, Target::Task(&task), info, Origin::Kernel);
+                deliver(kernel, Target::Task(&task), info);
             }
         }
         F_OWNER_PGRP => {
             let groups = kernel.procs().in_pgrp(pid.global());
             for g in groups.iter().filter(|g| permitted(owner, g)) {
-                send(kernel, Target::Group(g), info, Origin::Kernel);
+                deliver(kernel, Target::Group(g), info);
             }
         }
         _ => {
             let group: Option<Arc<ThreadGroup>> =
                 kernel.procs().group(pid.global()).filter(|g| Arc::ptr_eq(&g.pid, pid) && permitted(owner, g));
             if let Some(g) = group {
-                send(kernel, Target::Group(&g), info, Origin::Kernel);
+                deliver(kernel, Target::Group(&g), info);
             }
         }
+    }
+}
+
+/// Sends one I/O record; a real-time one refused at RLIMIT_SIGPENDING
+/// becomes a plain SIGIO, as Linux's send_sigio_to_task falls back.
+fn deliver(kernel: &Kernel, target: Target, info: SigInfo) {
+    if send_or_refuse(kernel, target, info, Origin::Kernel).is_err() {
+        send_or_refuse(kernel, target, SigInfo::kernel(libc::SIGIO), Origin::Kernel).ok();
     }
 }

@@ -172,12 +172,14 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     }
     let mut hangup_groups = Vec::new();
     let mut unclaimed_zombies = Vec::new();
+    let mut pdeath_signals = Vec::new();
     let (parent, auto_reap);
     {
         let procs = kernel.procs();
         let reaper = find_reaper(tg);
         let children: Vec<Arc<ThreadGroup>> =
             std::mem::take(&mut tg.rel.lock().unwrap_or_else(|e| e.into_inner()).children);
+        let parent_ruid = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
         for c in children {
             // A child's pgrp may become orphaned by this exit.
             if c.pgid() != tg.pgid() && c.sid() == tg.sid() {
@@ -185,7 +187,12 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
             }
             let pdeath = c.task_list().iter().map(|t| t.pdeathsig.load(Ordering::Relaxed)).find(|&s| s != 0);
             if let Some(sig) = pdeath {
-                send(kernel, Target::Group(&c), SigInfo::kernel(sig), Origin::Kernel);
+                // Linux's SEND_SIG_NOINFO from the dying parent: SI_USER
+                // with its pid and uid, forced only from an outer namespace.
+                // Sent once the process table is unlocked (a real-time
+                // signal counts the user's records in it).
+                let info = SigInfo::user(sig, tg.pid.nr_in(c.pidns()), parent_ruid);
+                pdeath_signals.push((c.clone(), info));
             }
             match &reaper {
                 Some(r) => {
@@ -224,6 +231,9 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
         life.reaped = auto_reap;
         drop(life);
         drop(procs);
+    }
+    for (c, info) in pdeath_signals {
+        send(kernel, Target::Group(&c), info, Origin::Process(tg));
     }
     // Pidfds poll readable now.
     tg.stop_queue.notify_all();
