@@ -17,6 +17,7 @@ c_groups! { "vfs_files":
     mmap_coherence => "mmap",
     openat2_resolve_flags => "openat2",
     sendfile_splice_tee_copy_file_range => "copy",
+    set_group_id_directories => "setgid",
 }
 
 c_groups! { "vfs_ipc":

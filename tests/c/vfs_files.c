@@ -9,6 +9,7 @@
  */
 #include "vfs_test.h"
 
+#include <grp.h>
 #include <linux/openat2.h>
 #include <sys/file.h>
 #include <sys/mman.h>
@@ -490,9 +491,73 @@ static void g_copy(void) {
     expect("fadvise-bad-fd", posix_fadvise(999, 0, 0, POSIX_FADV_NORMAL) == EBADF, "x");
 }
 
+/* Set-group-ID directories (inode_init_owner, mode_strip_sgid): new nodes
+ * take the directory's group, new directories the bit itself; a file that
+ * asks for set-group-ID with group execute keeps it only for a member of
+ * the group (or root). */
+static void sgid_child(void) {
+    /* A user outside group 100, then one in it. */
+    gid_t none[1] = {0};
+    if (setgroups(0, none) || setgid(1000) || setuid(1000))
+        _exit(2);
+    int fd = open("d/x", O_CREAT | O_WRONLY, 02755);
+    mkdir("d/y", 0755);
+    struct stat a, b;
+    if (fd < 0 || fstat(fd, &a) || stat("d/y", &b))
+        _exit(3);
+    printf("sgid-nonmember-file: %s\n", (a.st_mode & 07777) == 0755 && a.st_gid == 100 ? "ok" : "wrong");
+    printf("sgid-nonmember-dir: %s\n", (b.st_mode & 07777) == 02755 && b.st_gid == 100 ? "ok" : "wrong");
+    fflush(stdout);
+    _exit(0);
+}
+
+static void g_setgid(void) {
+    scratch_init();
+    chmod(".", 0755);
+    EXPECT_OK("mkdir", mkdir("d", 0755));
+    EXPECT_OK("chown", chown("d", 0, 100));
+    EXPECT_OK("chmod", chmod("d", 02777));
+    put_file("d/f", "x");
+    EXPECT_OK("mkdir-sub", mkdir("d/s", 0700));
+    EXPECT_OK("mknod-fifo", mknod("d/p", S_IFIFO | 0600, 0));
+    EXPECT_OK("symlink", symlink("f", "d/l"));
+    struct stat st;
+    stat("d/f", &st);
+    expect("file-takes-group", st.st_gid == 100 && (st.st_mode & S_ISGID) == 0, "gid %u mode %o", st.st_gid, st.st_mode);
+    stat("d/s", &st);
+    expect("dir-takes-group-and-bit", st.st_gid == 100 && (st.st_mode & 07777) == 02700, "gid %u mode %o", st.st_gid,
+           st.st_mode);
+    stat("d/p", &st);
+    expect("fifo-takes-group", st.st_gid == 100, "gid %u", st.st_gid);
+    lstat("d/l", &st);
+    expect("symlink-takes-group", st.st_gid == 100, "gid %u", st.st_gid);
+    int fd = open("d/x", O_CREAT | O_WRONLY, 02755);
+    fstat(fd, &st);
+    close(fd);
+    expect("root-keeps-sgid", (st.st_mode & 07777) == 02755, "mode %o", st.st_mode);
+    fd = open("d", O_TMPFILE | O_WRONLY, 02750);
+    fstat(fd, &st);
+    close(fd);
+    expect("tmpfile-takes-group", st.st_gid == 100 && (st.st_mode & 07777) == 02750, "gid %u mode %o", st.st_gid,
+           st.st_mode);
+    unlink("d/x");
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0)
+        sgid_child();
+    int ws = 0;
+    waitpid(c, &ws, 0);
+    expect("child-ran", WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status %x", ws);
+    /* Outside a set-group-ID directory a new node takes the creator's group. */
+    put_file("g", "x");
+    stat("g", &st);
+    expect("plain-dir-creator-group", st.st_gid == getegid(), "gid %u", st.st_gid);
+}
+
 static const struct test_group groups[] = {
     {"open", g_open},     {"links", g_links}, {"rename", g_rename},   {"dirs", g_dirs}, {"attrs", g_attrs},
     {"fds", g_fds},       {"mmap", g_mmap},   {"openat2", g_openat2}, {"copy", g_copy},
+    {"setgid", g_setgid},
 };
 
 int main(int argc, char **argv) {

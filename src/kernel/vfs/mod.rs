@@ -91,6 +91,25 @@ impl Caller<'_> {
     }
 }
 
+/// The owner and mode of a node `who` creates in directory `dir` (see
+/// `Vfs::new_node`); `mode` holds the file type.
+fn owner_in(dir: &Stat, mode: u32, who: Caller) -> (Owner, u32) {
+    let mut owner = who.owner();
+    let mut mode = mode;
+    if dir.mode & libc::S_ISGID != 0 {
+        owner.gid = dir.gid;
+        if mode & libc::S_IFMT == libc::S_IFDIR {
+            mode |= libc::S_ISGID;
+        } else if mode & (libc::S_ISGID | libc::S_IXGRP) == libc::S_ISGID | libc::S_IXGRP {
+            let privileged = who.creds.is_none_or(|c| c.euid == 0 || c.egid == dir.gid || c.groups.contains(&dir.gid));
+            if !privileged {
+                mode &= !libc::S_ISGID;
+            }
+        }
+    }
+    (owner, mode)
+}
+
 /// A mount namespace: a mount table over the sandbox's file systems.
 /// CLONE_NEWNS makes a copy (`new_namespace`) that shares the file
 /// systems, devices and extended attributes and changes its mounts alone.
@@ -343,7 +362,8 @@ impl Vfs {
                     return Err(Errno::EISDIR);
                 }
                 self.check_parent(&r, who)?;
-                let ops = r.mount.fs.create(&r.fs_path, mode, who.owner())?;
+                let (owner, mode) = self.new_node(&r, mode, who)?;
+                let ops = r.mount.fs.create(&r.fs_path, mode, owner)?;
                 notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
                 return Ok(opened(OpenFile::new(ops, r.path, flags)));
             }
@@ -468,10 +488,8 @@ impl Vfs {
         if !matches!(r.node, Some(Node::Ov(_))) {
             return Err(Errno::EOPNOTSUPP);
         }
-        let meta = upper::Meta {
-            dev: r.mount.dev,
-            ..upper::Meta::new(0, libc::S_IFREG | (mode & 0o7777), who.owner().uid, who.owner().gid)
-        };
+        let (owner, mode) = owner_in(&st, libc::S_IFREG | (mode & 0o7777), who);
+        let meta = upper::Meta { dev: r.mount.dev, ..upper::Meta::new(0, mode, owner.uid, owner.gid) };
         let f = upper::MemFile::create(meta)?;
         f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
         let name = format!("{}/#{} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'), f.fd());
@@ -491,6 +509,16 @@ impl Vfs {
         Ok(())
     }
 
+    /// The owner and mode of a new node at `r` (Linux's inode_init_owner
+    /// and mode_strip_sgid): in a set-group-ID directory it gets the
+    /// directory's group, a directory inherits the bit itself, and a file
+    /// asking for set-group-ID with group execute keeps it only for a
+    /// member of that group or root.
+    fn new_node(&self, r: &Resolved, mode: u32, who: Caller) -> Result<(Owner, u32), Errno> {
+        let parent = self.stat(b"/", parent_of(&r.path), false)?;
+        Ok(owner_in(&parent, mode, who))
+    }
+
     /// Resolves the name a call creates: it must not exist.
     fn resolve_new(&self, lk: &Lookup, path: &[u8], who: Caller) -> Result<Resolved, Errno> {
         let r = self.resolve_with(&Lookup { follow: false, ..*lk }, path)?;
@@ -504,7 +532,8 @@ impl Vfs {
     /// `mkdir(2)`; `mode` is already masked by the umask.
     pub fn mkdir(&self, lk: &Lookup, path: &[u8], mode: u32, who: Caller) -> Result<(), Errno> {
         let r = self.resolve_new(lk, path, who)?;
-        r.mount.fs.mkdir(&r.fs_path, mode, who.owner())?;
+        let (owner, mode) = self.new_node(&r, mode | libc::S_IFDIR, who)?;
+        r.mount.fs.mkdir(&r.fs_path, mode & !libc::S_IFMT, owner)?;
         notify::event(Subject::name(r.mount.dev, &r.path, true), notify::IN_CREATE);
         Ok(())
     }
@@ -515,10 +544,11 @@ impl Vfs {
         if r.trailing_slash {
             return Err(Errno::ENOENT);
         }
+        let (owner, mode) = self.new_node(&r, mode, who)?;
         if mode & libc::S_IFMT == libc::S_IFREG {
-            drop(r.mount.fs.create(&r.fs_path, mode, who.owner())?);
+            drop(r.mount.fs.create(&r.fs_path, mode, owner)?);
         } else {
-            r.mount.fs.mknod(&r.fs_path, mode, rdev, who.owner())?;
+            r.mount.fs.mknod(&r.fs_path, mode, rdev, owner)?;
         }
         notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
         Ok(())
@@ -530,7 +560,8 @@ impl Vfs {
         if r.trailing_slash {
             return Err(Errno::ENOENT);
         }
-        r.mount.fs.symlink(&r.fs_path, target, who.owner())?;
+        let (owner, _) = self.new_node(&r, libc::S_IFLNK | 0o777, who)?;
+        r.mount.fs.symlink(&r.fs_path, target, owner)?;
         notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
         Ok(())
     }
