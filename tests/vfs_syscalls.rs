@@ -28,6 +28,7 @@ c_groups! { "vfs_ipc":
     ofd_locks => "ofd",
     flock_locks => "flock",
     getdents64_of_10000_entries => "getdents",
+    proc_locks => "proclocks",
 }
 
 c_groups! { "vfs_proc":

@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/select.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 
 static volatile sig_atomic_t got_sigpipe;
@@ -546,9 +547,102 @@ static void g_getdents(void) {
     closedir(d);
 }
 
+/* /proc/locks: each lock as Linux prints it (newest first), the POSIX and
+ * flock locks with the process that took them, OFD locks with -1. */
+static int proc_lock_line(const char *file, char *out, size_t len) {
+    struct stat st;
+    if (stat(file, &st) != 0)
+        return -1;
+    char tail[64];
+    snprintf(tail, sizeof tail, " %02x:%02x:%lu ", major(st.st_dev), minor(st.st_dev), (unsigned long)st.st_ino);
+    FILE *f = fopen("/proc/locks", "r");
+    if (!f)
+        return -1;
+    char line[256];
+    int found = -1;
+    while (fgets(line, sizeof line, f)) {
+        char *at = strstr(line, tail);
+        char *body = strchr(line, ':');
+        if (at && body) {
+            /* Without the ordinal and the device and inode. */
+            *at = 0;
+            snprintf(out, len, "%s|%s", body + 2, at + strlen(tail));
+            out[strcspn(out, "\n")] = 0;
+            found = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return found;
+}
+
+static void g_proclocks(void) {
+    scratch_init();
+    put_file("a", "0123456789");
+    put_file("b", "x");
+    put_file("c", "x");
+    put_file("d", "x");
+    int a = open("a", O_RDWR), b = open("b", O_RDWR), c = open("c", O_RDWR);
+    EXPECT_OK("posix-read", setlk(a, F_SETLK, F_RDLCK, 5, 10));
+    EXPECT_OK("flock", flock(b, LOCK_EX));
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 0};
+    EXPECT_OK("ofd", fcntl(c, F_OFD_SETLK, &fl));
+    char line[256], want[256];
+    snprintf(want, sizeof want, "POSIX  ADVISORY  READ %d|5 14", getpid());
+    expect("posix-line", proc_lock_line("a", line, sizeof line) == 0 && strcmp(line, want) == 0, "'%s' want '%s'",
+           line, want);
+    snprintf(want, sizeof want, "FLOCK  ADVISORY  WRITE %d|0 EOF", getpid());
+    expect("flock-line", proc_lock_line("b", line, sizeof line) == 0 && strcmp(line, want) == 0, "'%s' want '%s'",
+           line, want);
+    expect("ofd-line", proc_lock_line("c", line, sizeof line) == 0 && strcmp(line, "OFDLCK ADVISORY  WRITE -1|0 EOF") == 0,
+           "'%s'", line);
+    /* A child's lock shows its pid; it goes with the child. */
+    int ready[2];
+    pipe(ready);
+    pid_t k = xfork();
+    if (k == 0) {
+        int d = open("d", O_RDWR);
+        setlk(d, F_SETLK, F_WRLCK, 0, 0);
+        write(ready[1], "r", 1);
+        pause();
+        _exit(0);
+    }
+    char r;
+    read(ready[0], &r, 1);
+    snprintf(want, sizeof want, "POSIX  ADVISORY  WRITE %d|0 EOF", k);
+    expect("child-line", proc_lock_line("d", line, sizeof line) == 0 && strcmp(line, want) == 0, "'%s' want '%s'",
+           line, want);
+    kill(k, SIGKILL);
+    waitpid(k, NULL, 0);
+    expect("child-lock-gone", proc_lock_line("d", line, sizeof line) != 0, "'%s'", line);
+    close(a);
+    expect("closed-lock-gone", proc_lock_line("a", line, sizeof line) != 0, "'%s'", line);
+    /* Newest first: the flock after the OFD lock it was set before. */
+    FILE *f = fopen("/proc/locks", "r");
+    int first = -1, pos = 0;
+    char buf[256];
+    struct stat sb, sc;
+    stat("b", &sb);
+    stat("c", &sc);
+    while (f && fgets(buf, sizeof buf, f)) {
+        pos++;
+        char tb[64], tc[64];
+        snprintf(tb, sizeof tb, ":%lu ", (unsigned long)sb.st_ino);
+        snprintf(tc, sizeof tc, ":%lu ", (unsigned long)sc.st_ino);
+        if (first < 0 && strstr(buf, tc))
+            first = 'c';
+        if (first < 0 && strstr(buf, tb))
+            first = 'b';
+    }
+    if (f)
+        fclose(f);
+    expect("newest-first", first == 'c', "first %c", first);
+}
+
 static const struct test_group groups[] = {
     {"pipes", g_pipes}, {"poll", g_poll},   {"fifo", g_fifo},         {"locks", g_locks},
     {"ofd", g_ofd},     {"flock", g_flock}, {"getdents", g_getdents},
+    {"proclocks", g_proclocks},
 };
 
 int main(int argc, char **argv) {

@@ -50,7 +50,7 @@ fn read_flock(t: &Task, f: &OpenFile, addr: u64, owner: Owner, pid: i32) -> Resu
     if from < 0 {
         return Err(Errno::EINVAL);
     }
-    Ok(Record { owner, pid, kind, start: from as u64, end: to })
+    Ok(Record { owner, pid, kind, start: from as u64, end: to, seq: 0 })
 }
 
 /// Serves fcntl's lock commands on descriptor `fd`.
@@ -118,6 +118,6 @@ pub fn flock(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let key = lock::key_of(&f)?;
-    lock::flock(key, &f, base, op & libc::LOCK_NB == 0)?;
+    lock::flock(key, &f, t.tg.gpid(), base, op & libc::LOCK_NB == 0)?;
     Ok(0)
 }

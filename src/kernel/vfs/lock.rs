@@ -40,6 +40,9 @@ pub struct Record {
     pub kind: i16,
     pub start: u64,
     pub end: u64,
+    /// When it was set (`/proc/locks` lists the newest first); the lock
+    /// table numbers records as they go in.
+    pub seq: u64,
 }
 
 impl Record {
@@ -54,11 +57,21 @@ impl Record {
     }
 }
 
+/// One `flock` lock.
+#[derive(Clone, Copy)]
+struct Flock {
+    /// The owning open file (its address).
+    file: usize,
+    exclusive: bool,
+    /// The sandbox-global pid of the process that took it.
+    pid: i32,
+    seq: u64,
+}
+
 #[derive(Default)]
 struct FileLocks {
     records: Vec<Record>,
-    /// flock locks: (owning open file, exclusive).
-    flocks: Vec<(usize, bool)>,
+    flocks: Vec<Flock>,
 }
 
 #[derive(Default)]
@@ -66,6 +79,15 @@ struct State {
     files: HashMap<Key, FileLocks>,
     /// POSIX owners sleeping in F_SETLKW, and what they wait for.
     waiting: HashMap<Owner, (Key, Record)>,
+    /// The number of the next lock set.
+    next_seq: u64,
+}
+
+impl State {
+    fn take_seq(&mut self) -> u64 {
+        self.next_seq += 1;
+        self.next_seq
+    }
 }
 
 /// The lock table.
@@ -147,9 +169,10 @@ pub fn set(key: Key, req: Record, wait: bool) -> Result<(), Errno> {
             .unwrap_or_default();
         if blockers.is_empty() {
             st.waiting.remove(&req.owner);
+            let seq = st.take_seq();
             let f = st.files.entry(key).or_default();
             carve(&mut f.records, req.owner, req.start, req.end);
-            f.records.push(req);
+            f.records.push(Record { seq, ..req });
             merge(&mut f.records, req.owner);
             LOCKS.files_locked.store(st.files.len(), Ordering::Relaxed);
             return Some(Ok(()));
@@ -203,15 +226,16 @@ fn merge(records: &mut Vec<Record>, owner: Owner) {
     *records = rest;
 }
 
-/// `flock(2)`: `op` is LOCK_SH, LOCK_EX or LOCK_UN (LOCK_NB is `!wait`).
-pub fn flock(key: Key, file: &OpenFile, op: i32, wait: bool) -> Result<(), Errno> {
+/// `flock(2)` by process `pid` (sandbox-global): `op` is LOCK_SH, LOCK_EX
+/// or LOCK_UN (LOCK_NB is `!wait`).
+pub fn flock(key: Key, file: &OpenFile, pid: i32, op: i32, wait: bool) -> Result<(), Errno> {
     let me = file as *const OpenFile as usize;
     {
         // Converting a lock first drops the old one, as in Linux.
         let mut st = LOCKS.lock();
         if let Some(f) = st.files.get_mut(&key) {
             let had = f.flocks.len();
-            f.flocks.retain(|&(o, _)| o != me);
+            f.flocks.retain(|l| l.file != me);
             if f.flocks.len() != had || op == libc::LOCK_UN {
                 LOCKS.changed(&mut st);
             }
@@ -223,10 +247,12 @@ pub fn flock(key: Key, file: &OpenFile, op: i32, wait: bool) -> Result<(), Errno
     let exclusive = op == libc::LOCK_EX;
     block_until(&[&LOCKS.queue], None, || {
         let mut st = LOCKS.lock();
+        let seq = st.next_seq + 1;
         let f = st.files.entry(key).or_default();
-        let busy = f.flocks.iter().any(|&(o, ex)| o != me && (ex || exclusive));
+        let busy = f.flocks.iter().any(|l| l.file != me && (l.exclusive || exclusive));
         if !busy {
-            f.flocks.push((me, exclusive));
+            f.flocks.push(Flock { file: me, exclusive, pid, seq });
+            st.next_seq = seq;
             LOCKS.files_locked.store(st.files.len(), Ordering::Relaxed);
             return Some(Ok(()));
         }
@@ -267,7 +293,7 @@ pub fn release_ofd(file: &OpenFile) {
     for f in st.files.values_mut() {
         let before = f.records.len() + f.flocks.len();
         f.records.retain(|r| r.owner != Owner::Ofd(me));
-        f.flocks.retain(|&(o, _)| o != me);
+        f.flocks.retain(|l| l.file != me);
         any |= f.records.len() + f.flocks.len() != before;
     }
     if any {
@@ -275,12 +301,45 @@ pub fn release_ofd(file: &OpenFile) {
     }
 }
 
+/// A lock as `/proc/locks` lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct Listed {
+    /// "POSIX", "OFDLCK" or "FLOCK".
+    pub class: &'static str,
+    pub write: bool,
+    /// The sandbox-global pid of its process (-1 for OFD locks).
+    pub pid: i32,
+    pub key: Key,
+    pub start: u64,
+    /// `u64::MAX` is "to the end" (EOF).
+    pub end: u64,
+}
+
+/// Every lock held now, the newest first.
+pub fn listing() -> Vec<Listed> {
+    let st = LOCKS.lock();
+    let mut all: Vec<(u64, Listed)> = Vec::new();
+    for (key, f) in &st.files {
+        for r in &f.records {
+            let class = if matches!(r.owner, Owner::Ofd(_)) { "OFDLCK" } else { "POSIX" };
+            let write = r.kind == libc::F_WRLCK as i16;
+            all.push((r.seq, Listed { class, write, pid: r.pid, key: *key, start: r.start, end: r.end }));
+        }
+        for l in &f.flocks {
+            let listed = Listed { class: "FLOCK", write: l.exclusive, pid: l.pid, key: *key, start: 0, end: u64::MAX };
+            all.push((l.seq, listed));
+        }
+    }
+    all.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    all.into_iter().map(|(_, l)| l).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn rec(owner: usize, kind: i32, start: u64, end: u64) -> Record {
-        Record { owner: Owner::Posix(owner), pid: owner as i32, kind: kind as i16, start, end }
+        Record { owner: Owner::Posix(owner), pid: owner as i32, kind: kind as i16, start, end, seq: 0 }
     }
 
     #[test]

@@ -143,6 +143,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("cpuinfo", Global::File(sys::cpuinfo)),
     ("filesystems", Global::File(sys::filesystems)),
     ("loadavg", Global::File(sys::loadavg)),
+    ("locks", Global::File(sys::locks)),
     ("meminfo", Global::File(sys::meminfo)),
     ("mounts", Global::Link("self/mounts")),
     ("net", Global::Link("self/net")),

@@ -320,3 +320,31 @@ pub fn boot_id(_: &Kernel) -> Vec<u8> {
     static ID: OnceLock<[u8; 16]> = OnceLock::new();
     uuid_text(*ID.get_or_init(random16)).into_bytes()
 }
+
+/// `/proc/locks`: every file lock, the newest first, as Linux's
+/// locks_show prints them; a lock whose process the reader's PID
+/// namespace cannot see is left out (OFD locks have none: -1).
+pub fn locks(k: &Kernel) -> Vec<u8> {
+    let Some(reader) = crate::kernel::wait::current() else {
+        return Vec::new();
+    };
+    let ns = reader.tg.pidns();
+    let mut out = String::new();
+    let mut n = 0;
+    for l in crate::kernel::vfs::lock::listing() {
+        let pid = match l.pid {
+            p if p <= 0 => p,
+            p => k.root_pidns.find(p).map_or(0, |pid| pid.nr_in(ns)),
+        };
+        if pid == 0 {
+            continue;
+        }
+        n += 1;
+        let (dev, ino) = l.key;
+        let end = if l.end == u64::MAX { "EOF".to_string() } else { l.end.to_string() };
+        let rw = if l.write { "WRITE" } else { "READ" };
+        let (major, minor) = (libc::major(dev), libc::minor(dev));
+        out += &format!("{n}: {:<6} ADVISORY  {rw} {pid} {major:02x}:{minor:02x}:{ino} {} {end}\n", l.class, l.start);
+    }
+    out.into_bytes()
+}
