@@ -77,6 +77,13 @@ fn execve() {
     check_c_group("fork_wait", "exec");
 }
 
+/// execve's limits on argument and environment strings: E2BIG past
+/// MAX_ARG_STRLEN per string or a quarter of RLIMIT_STACK in all.
+#[test]
+fn exec_argument_limits() {
+    check_c_group("fork_wait", "arglimits");
+}
+
 /// execveat: relative to a directory descriptor, AT_EMPTY_PATH on a
 /// program's descriptor and on a memfd (fexecve too), AT_SYMLINK_NOFOLLOW,
 /// and the errno of each bad argument.

@@ -953,11 +953,66 @@ static int image(int argc, char **argv) {
     return 2;
 }
 
+/* execve's limits on its strings (bprm_stack_limits): each at most
+ * MAX_ARG_STRLEN with its NUL, and all of them with their pointers at most
+ * a quarter of RLIMIT_STACK, never under ARG_MAX nor over 6 MiB. */
+static void try_args(const char *name, int n, int len, const char *want) {
+    char **argv = calloc(n + 2, sizeof *argv);
+    char *s = malloc(len + 1);
+    memset(s, 'a', len);
+    s[len] = 0;
+    argv[0] = "true";
+    for (int i = 1; i <= n; i++)
+        argv[i] = s;
+    int p[2];
+    pipe(p);
+    pid_t c = xfork();
+    if (c == 0) {
+        char *envp[] = {NULL};
+        execve("/bin/true", argv, envp);
+        const char *e = errno_name(errno);
+        write(p[1], e, strlen(e));
+        _exit(1);
+    }
+    close(p[1]);
+    char got[64] = "ran";
+    ssize_t k = read(p[0], got, sizeof got - 1);
+    if (k > 0)
+        got[k] = 0;
+    close(p[0]);
+    waitpid(c, NULL, 0);
+    expect(name, strcmp(got, want) == 0, "%s, want %s", got, want);
+    free(s);
+    free(argv);
+}
+
+static void g_arglimits(void) {
+    try_args("longest-string", 1, 131071, "ran");
+    try_args("string-too-long", 1, 131072, "E2BIG");
+    try_args("strings-under-2m", 15, 131000, "ran");
+    try_args("strings-over-2m", 17, 131000, "E2BIG");
+    try_args("pointers-count", 200000, 3, "E2BIG");
+    try_args("pointers-under", 100000, 3, "ran");
+    struct rlimit old, r;
+    getrlimit(RLIMIT_STACK, &old);
+    r = old;
+    r.rlim_cur = 32 << 20;
+    setrlimit(RLIMIT_STACK, &r);
+    try_args("stack-32m-allows-4m", 30, 131000, "ran");
+    try_args("ceiling-6m", 50, 131000, "E2BIG");
+    r.rlim_cur = 256 << 10;
+    setrlimit(RLIMIT_STACK, &r);
+    try_args("floor-arg-max", 1, 120000, "ran");
+    try_args("over-floor", 2, 120000, "E2BIG");
+    setrlimit(RLIMIT_STACK, &old);
+}
+
 static const struct test_group groups[] = {
     {"fork", g_fork},       {"wnohang", g_wnohang}, {"waitid", g_waitid},
     {"wait4", g_wait4},     {"wall", g_wall},       {"echild", g_echild},
     {"signaled", g_signaled}, {"vfork", g_vfork},   {"spawn", g_spawn},
     {"exec", g_exec},       {"execveat", g_execveat},  {"cloexec", g_cloexec},
+    {"arglimits", g_arglimits},
 };
 
 int main(int argc, char **argv) {

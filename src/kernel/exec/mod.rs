@@ -18,9 +18,9 @@ use crate::platform::StubThread;
 const MAX_SCRIPT_DEPTH: usize = 4;
 /// Longest `#!` line Linux reads.
 const BINPRM_BUF: usize = 256;
-/// Linux's cap on the total size of argv and envp strings here: a quarter
-/// of the 8 MiB stack.
-const MAX_ARG_BYTES: usize = 2 << 20;
+/// The most argv and envp strings may take whatever RLIMIT_STACK says
+/// (execve checks the caller's limit itself, `sys_proc::check_arg_room`).
+const MAX_ARG_BYTES: usize = 6 << 20;
 
 /// What the caller of `execve` provides.
 pub struct ExecRequest<'a> {

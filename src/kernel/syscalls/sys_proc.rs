@@ -215,27 +215,50 @@ pub fn setrlimit(t: &mut Task, a: &Args) -> SysResult {
 
 /// Longest argv or envp vector accepted.
 const MAX_ARG_STRINGS: usize = 0x7fff_ffff;
+/// Longest single argument or environment string, with its NUL.
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// The floor and ceiling of the room for the strings and their pointers.
+const ARG_MAX: u64 = 32 * 4096;
+const ARG_CEILING: u64 = 6 << 20;
 
-/// Reads a NULL-terminated array of string pointers.
+/// Reads a NULL-terminated array of string pointers, stopping with E2BIG
+/// once the strings and pointers pass the largest room any limit gives.
 fn read_strvec(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut v = Vec::new();
     if addr == 0 {
         return Ok(v);
     }
-    let mut total = 0usize;
+    let mut total = 0u64;
     loop {
         let p = t.mem().read_u64(addr)?;
         if p == 0 {
             return Ok(v);
         }
-        let s = t.mem().read_cstring(p, 128 * 1024)?;
-        total += s.len() + 1;
-        if v.len() >= MAX_ARG_STRINGS || total > (2 << 20) {
+        let s = t.mem().read_cstring(p, MAX_ARG_STRLEN - 1).map_err(|e| match e {
+            Errno::ENAMETOOLONG => Errno::E2BIG,
+            e => e,
+        })?;
+        total += s.len() as u64 + 1 + 8;
+        if v.len() >= MAX_ARG_STRINGS || total > ARG_CEILING {
             return Err(Errno::E2BIG);
         }
         v.push(s);
         addr += 8;
     }
+}
+
+/// Linux's bprm_stack_limits: the strings (the file name's too) and the
+/// pointers to them may take a quarter of RLIMIT_STACK, at least ARG_MAX
+/// and at most 6 MiB; past that execve is E2BIG.
+fn check_arg_room(t: &Task, path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), Errno> {
+    let stack = t.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_STACK as usize].cur;
+    let limit = (stack / 4).min(ARG_CEILING).max(ARG_MAX);
+    let pointers = (argv.len().max(1) + envp.len()) as u64 * 8;
+    let strings: u64 = argv.iter().chain(envp).map(|s| s.len() as u64 + 1).sum::<u64>() + path.len() as u64 + 1;
+    if pointers >= limit || strings > limit - pointers {
+        return Err(Errno::E2BIG);
+    }
+    Ok(())
 }
 
 /// Implements execve(2) for a single-threaded process: a fresh address
@@ -246,6 +269,7 @@ pub fn execve(t: &mut Task, a: &Args) -> SysResult {
     let path = t.read_path(a[0])?;
     let argv = read_strvec(t, a[1])?;
     let envp = read_strvec(t, a[2])?;
+    check_arg_room(t, &path, &argv, &envp)?;
     crate::kernel::task::exec::execve(t, path, argv, envp)
 }
 
@@ -260,6 +284,7 @@ pub fn execveat(t: &mut Task, a: &Args) -> SysResult {
     let mut path = t.read_path(a[1])?;
     let argv = read_strvec(t, a[2])?;
     let envp = read_strvec(t, a[3])?;
+    check_arg_room(t, &path, &argv, &envp)?;
     if path.is_empty() {
         if flags & libc::AT_EMPTY_PATH == 0 {
             return Err(Errno::ENOENT);
