@@ -252,7 +252,7 @@ fn read_strvec(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
 /// and at most 6 MiB; past that execve is E2BIG.
 fn check_arg_room(t: &Task, path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> Result<(), Errno> {
     let stack = t.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_STACK as usize].cur;
-    let limit = (stack / 4).min(ARG_CEILING).max(ARG_MAX);
+    let limit = (stack / 4).clamp(ARG_MAX, ARG_CEILING);
     let pointers = (argv.len().max(1) + envp.len()) as u64 * 8;
     let strings: u64 = argv.iter().chain(envp).map(|s| s.len() as u64 + 1).sum::<u64>() + path.len() as u64 + 1;
     if pointers >= limit || strings > limit - pointers {
