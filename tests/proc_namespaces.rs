@@ -35,6 +35,13 @@ fn mount_namespaces() {
     check_c_group("namespaces", "mnt");
 }
 
+/// Namespace files' ioctls (NS_GET_USERNS, NS_GET_PARENT, NS_GET_NSTYPE,
+/// NS_GET_OWNER_UID) and `/proc/self/ns/user`: what `lsns` needs.
+#[test]
+fn namespace_file_ioctls() {
+    check_c_group("namespaces", "nsfs");
+}
+
 /// busybox `unshare -m -p -u -i -f --mount-proc`: a shell that is pid 1 of
 /// a new PID namespace with its own /proc, host name and mounts; `ps`
 /// there lists the namespace's processes only. Same output as native.

@@ -11,6 +11,9 @@
 #include "husk_test.h"
 
 #include <fcntl.h>
+#include <linux/nsfs.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
 #include <sched.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
@@ -343,11 +346,67 @@ static void mnt(void) {
     mnt_move();
 }
 
+/* nsfs ioctls: every namespace belongs to the initial user namespace
+ * (NS_GET_USERNS gives a close-on-exec descriptor of it), which has no
+ * parent or owner; NS_GET_NSTYPE, NS_GET_OWNER_UID; NS_GET_PARENT of a
+ * namespace without a hierarchy is EINVAL; setns to one's own user
+ * namespace is EINVAL. */
+static void nsfs(void) {
+    int pid = open("/proc/self/ns/pid", O_RDONLY), uts = open("/proc/self/ns/uts", O_RDONLY);
+    int u = ioctl(pid, NS_GET_USERNS);
+    struct stat st, me;
+    fstat(u, &st);
+    stat("/proc/self/ns/user", &me);
+    expect("userns-is-mine", u >= 0 && st.st_ino == me.st_ino, "%s", errno_name(errno));
+    expect("userns-cloexec", fcntl(u, F_GETFD) & FD_CLOEXEC, "no FD_CLOEXEC");
+    char link[64] = "";
+    readlink("/proc/self/ns/user", link, sizeof link - 1);
+    expect("userns-link", strcmp(link, "user:[4026531837]") == 0, "%s", link);
+    expect("nstype-pid", ioctl(pid, NS_GET_NSTYPE) == CLONE_NEWPID, "wrong");
+    expect("nstype-user", ioctl(u, NS_GET_NSTYPE) == CLONE_NEWUSER, "wrong");
+    uid_t owner = 99;
+    EXPECT_OK("owner-uid", ioctl(u, NS_GET_OWNER_UID, &owner));
+    expect("owner-uid-root", owner == 0, "%u", owner);
+    EXPECT_ERR("owner-uid-not-user", ioctl(pid, NS_GET_OWNER_UID, &owner), EINVAL);
+    EXPECT_ERR("parent-of-uts", ioctl(uts, NS_GET_PARENT), EINVAL);
+    EXPECT_ERR("parent-of-init-user", ioctl(u, NS_GET_PARENT), EPERM);
+    EXPECT_ERR("owner-of-init-user", ioctl(u, NS_GET_USERNS), EPERM);
+    EXPECT_ERR("parent-of-own-pidns", ioctl(pid, NS_GET_PARENT), EPERM);
+    EXPECT_ERR("setns-own-userns", setns(u, CLONE_NEWUSER), EINVAL);
+    EXPECT_ERR("unknown-ioctl", ioctl(pid, _IO(0xb7, 0x7f)), ENOTTY);
+    /* A child PID namespace's parent is ours (asked from here: from
+     * inside, the parent is outside the caller's namespace, EPERM). */
+    EXPECT_OK("unshare-pid", unshare(CLONE_NEWPID));
+    int go[2];
+    pipe(go);
+    pid_t c = fork();
+    if (c == 0) {
+        int mine = open("/proc/self/ns/pid", O_RDONLY);
+        int inside = ioctl(mine, NS_GET_PARENT) < 0 && errno == EPERM;
+        char b;
+        read(go[0], &b, 1);
+        _exit(inside ? 0 : 1);
+    }
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/ns/pid", c);
+    int child = open(path, O_RDONLY);
+    int parent = ioctl(child, NS_GET_PARENT);
+    struct stat a, b;
+    expect("child-pidns-parent-is-ours",
+           parent >= 0 && fstat(parent, &a) == 0 && fstat(pid, &b) == 0 && a.st_ino == b.st_ino, "%s",
+           errno_name(errno));
+    write(go[1], "g", 1);
+    int ws = 0;
+    waitpid(c, &ws, 0);
+    expect("parent-invisible-from-inside", WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "status %x", ws);
+}
+
 int main(int argc, char **argv) {
     static const struct test_group groups[] = {
         {"uts", uts},
         {"ipc", ipc},
         {"mnt", mnt},
+        {"nsfs", nsfs},
     };
     return RUN_GROUPS(argc, argv, groups);
 }

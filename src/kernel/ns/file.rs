@@ -1,11 +1,17 @@
 //! Namespace files (Linux's nsfs): what `/proc/<pid>/ns/<name>` leads to.
 //! `readlink` shows `pid:[4026531836]`; opening gives a descriptor whose
-//! `fstat` shows the namespace's inode number, and which `setns(2)` takes.
+//! `fstat` shows the namespace's inode number, which `setns(2)` takes, and
+//! which answers the NS_GET_* ioctls (owner, parent, type, owner's uid).
+//!
+//! The sandbox has one user namespace, the initial one, owning all the
+//! others: its file is `user:[4026531837]` as in Linux, it has no parent,
+//! and its owner is root.
 
 use std::sync::{Arc, OnceLock};
 
 use super::{IpcNamespace, PidNamespace, UtsNamespace};
-use crate::kernel::errno::Errno;
+use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
 use crate::kernel::vfs::fs::Link;
 use crate::kernel::vfs::stat::Stat;
@@ -17,7 +23,18 @@ pub enum NsRef {
     Uts(Arc<UtsNamespace>),
     Ipc(Arc<IpcNamespace>),
     Mnt(Arc<crate::kernel::vfs::Vfs>),
+    /// The initial user namespace (the only one).
+    User,
 }
+
+/// Linux's inode number of the initial user namespace (PROC_USER_INIT_INO).
+const INIT_USER_INO: u64 = 0xEFFF_FFFD;
+
+/// The nsfs ioctls (`linux/nsfs.h`, NSIO 0xb7).
+const NS_GET_USERNS: u64 = 0xb701;
+const NS_GET_PARENT: u64 = 0xb702;
+const NS_GET_NSTYPE: u64 = 0xb703;
+const NS_GET_OWNER_UID: u64 = 0xb704;
 
 impl NsRef {
     /// The type's name, as in `pid:[N]`.
@@ -27,6 +44,7 @@ impl NsRef {
             NsRef::Uts(_) => "uts",
             NsRef::Ipc(_) => "ipc",
             NsRef::Mnt(_) => "mnt",
+            NsRef::User => "user",
         }
     }
 
@@ -37,6 +55,7 @@ impl NsRef {
             NsRef::Uts(ns) => ns.ino(),
             NsRef::Ipc(ns) => ns.ino(),
             NsRef::Mnt(ns) => ns.ino(),
+            NsRef::User => INIT_USER_INO,
         }
     }
 
@@ -47,6 +66,7 @@ impl NsRef {
             NsRef::Uts(_) => libc::CLONE_NEWUTS,
             NsRef::Ipc(_) => libc::CLONE_NEWIPC,
             NsRef::Mnt(_) => libc::CLONE_NEWNS,
+            NsRef::User => libc::CLONE_NEWUSER,
         }
     }
 
@@ -87,9 +107,46 @@ impl FileOps for NsFile {
         Some(Ok(Box::new(NsFile { ns: self.ns.clone() })))
     }
 
+    fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        match req {
+            // Every namespace belongs to the initial user namespace, which
+            // itself has no owner.
+            NS_GET_USERNS => match self.ns {
+                NsRef::User => Err(Errno::EPERM),
+                _ => open_related(NsRef::User),
+            },
+            NS_GET_PARENT => match &self.ns {
+                NsRef::Pid(ns) => {
+                    let task = crate::kernel::wait::current().ok_or(Errno::EPERM)?;
+                    // Only a parent the caller's own PID namespace contains.
+                    let parent = ns.parent().filter(|p| task.tg.pidns().contains(p)).ok_or(Errno::EPERM)?;
+                    open_related(NsRef::Pid(parent.clone()))
+                }
+                NsRef::User => Err(Errno::EPERM),
+                _ => Err(Errno::EINVAL),
+            },
+            NS_GET_NSTYPE => Ok(self.ns.clone_flag() as u64),
+            NS_GET_OWNER_UID => match self.ns {
+                NsRef::User => mem.write_u32(arg, 0).map(|_| 0),
+                _ => Err(Errno::EINVAL),
+            },
+            _ => Err(Errno::ENOTTY),
+        }
+    }
+
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+}
+
+/// A new close-on-exec descriptor of the calling task for `ns`, as
+/// Linux's open_related_ns gives.
+fn open_related(ns: NsRef) -> SysResult {
+    let task = crate::kernel::wait::current().ok_or(Errno::EPERM)?;
+    let text = ns.text();
+    let file = Arc::new(OpenFile::new(Box::new(NsFile { ns }), text, libc::O_RDONLY as u32));
+    let limit = task.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_NOFILE as usize].cur as usize;
+    task.tg.fds.install(file, true, 0, limit).map(|fd| fd as u64)
 }
 
 /// The magic link `/proc/<pid>/ns/<name>` for namespace `ns`.

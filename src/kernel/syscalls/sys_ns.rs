@@ -103,6 +103,10 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     if nstype != 0 && nstype != ns.clone_flag() {
         return Err(Errno::EINVAL);
     }
+    if let NsRef::User = ns {
+        // The only user namespace, which the caller is in already.
+        return Err(Errno::EINVAL);
+    }
     if !has_cap_sys_admin(t) {
         return Err(Errno::EPERM);
     }
@@ -131,6 +135,7 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
         NsRef::Uts(u) => mine.uts = u,
         NsRef::Ipc(i) => mine.ipc = i,
         NsRef::Mnt(m) => mine.mnt = m,
+        NsRef::User => unreachable!("refused above"),
     }
     Ok(0)
 }

@@ -98,12 +98,15 @@ pub enum NsEntry {
     Pid,
     /// The PID namespace its children go in.
     PidForChildren,
+    /// The user namespace (the sandbox's one).
+    User,
     Uts,
 }
 
 impl NsEntry {
     /// Every entry, in listing order.
-    const ALL: &'static [NsEntry] = &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::Uts];
+    const ALL: &'static [NsEntry] =
+        &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::User, NsEntry::Uts];
 
     fn name(self) -> &'static str {
         match self {
@@ -111,6 +114,7 @@ impl NsEntry {
             NsEntry::Mnt => "mnt",
             NsEntry::Pid => "pid",
             NsEntry::PidForChildren => "pid_for_children",
+            NsEntry::User => "user",
             NsEntry::Uts => "uts",
         }
     }
@@ -555,6 +559,7 @@ impl Filesystem for ProcFs {
                         }
                         NsRef::Pid(ns)
                     }
+                    NsEntry::User => NsRef::User,
                     NsEntry::Uts => NsRef::Uts(nsp.uts),
                     NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
                     NsEntry::Mnt => NsRef::Mnt(nsp.mnt),
