@@ -66,8 +66,8 @@ pub fn create(name: &[u8], flags: u32, uid: u32, gid: u32) -> Result<(MemfdFile,
 
 impl MemfdFile {
     /// The host memfd.
-    fn host(&self) -> i32 {
-        self.0.host_fd().unwrap_or(-1)
+    fn host(&self) -> Result<i32, Errno> {
+        self.0.host_fd()
     }
 }
 
@@ -84,7 +84,7 @@ impl FileOps for MemfdFile {
         st.nlink = 0;
         Ok(st)
     }
-    fn host_fd(&self) -> Option<std::os::fd::RawFd> {
+    fn host_fd(&self) -> Result<std::os::fd::RawFd, Errno> {
         self.0.host_fd()
     }
     fn truncate(&self, len: u64) -> Result<(), Errno> {
@@ -116,7 +116,7 @@ pub fn fcntl_seals(file: &Arc<OpenFile>, cmd: i32, arg: u64) -> SysResult {
     }
     let arg = if cmd == libc::F_ADD_SEALS { arg as u32 as libc::c_int } else { 0 };
     // SAFETY: fcntl on the memfd we own; F_ADD_SEALS/F_GET_SEALS take an int.
-    let r = unsafe { libc::fcntl(m.host(), cmd, arg) };
+    let r = unsafe { libc::fcntl(m.host()?, cmd, arg) };
     if r < 0 {
         return Err(Errno::last());
     }

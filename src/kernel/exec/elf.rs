@@ -131,7 +131,7 @@ pub fn load_elf(
     };
     let bias = base - lo;
 
-    let host_fd = file.ops.host_fd().ok_or(Errno::ENOEXEC)?;
+    let host_fd = file.ops.host_fd().map_err(|e| if e == Errno::ENODEV { Errno::ENOEXEC } else { e })?;
     for p in &loads {
         let prot = prot_of(p.p_flags);
         let start = bias + p.p_vaddr;

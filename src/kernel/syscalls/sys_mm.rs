@@ -68,7 +68,7 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
         if f.flags() & libc::O_APPEND as u32 != 0 && shared && prot & libc::PROT_WRITE as u32 != 0 {
             return Err(Errno::EACCES);
         }
-        let host_fd = f.ops.host_fd().ok_or(Errno::ENODEV)?;
+        let host_fd = f.ops.host_fd()?;
         Some((f, host_fd))
     } else {
         None

@@ -159,7 +159,7 @@ impl FileOps for DevFile {
     fn pipe_size(&self, new: Option<u64>) -> Result<u64, Errno> {
         self.inner.pipe_size(new)
     }
-    fn host_fd(&self) -> Option<RawFd> {
+    fn host_fd(&self) -> Result<RawFd, Errno> {
         self.inner.host_fd()
     }
     fn truncate(&self, len: u64) -> Result<(), Errno> {

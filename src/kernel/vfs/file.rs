@@ -108,9 +108,10 @@ pub trait FileOps: Send + Sync {
     fn pipe_size(&self, _new: Option<u64>) -> Result<u64, Errno> {
         Err(Errno::EBADF)
     }
-    /// A host descriptor whose pages back `mmap` of this file.
-    fn host_fd(&self) -> Option<RawFd> {
-        None
+    /// A host descriptor whose pages back `mmap` of this file (made now if
+    /// the file has none yet); ENODEV for files that cannot be mapped.
+    fn host_fd(&self) -> Result<RawFd, Errno> {
+        Err(Errno::ENODEV)
     }
     /// Sets the file's length.
     fn truncate(&self, _len: u64) -> Result<(), Errno> {

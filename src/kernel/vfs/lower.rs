@@ -209,8 +209,8 @@ impl FileOps for HostFile {
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(Stat { dev: self.dev, ..fstat(self.fd.as_raw_fd())? })
     }
-    fn host_fd(&self) -> Option<RawFd> {
-        Some(self.fd.as_raw_fd())
+    fn host_fd(&self) -> Result<RawFd, Errno> {
+        Ok(self.fd.as_raw_fd())
     }
     fn truncate(&self, len: u64) -> Result<(), Errno> {
         if !self.writable {

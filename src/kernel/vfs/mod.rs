@@ -26,6 +26,7 @@ pub mod hostfs;
 pub mod lock;
 pub mod lower;
 pub mod memcharge;
+pub mod memfile;
 pub mod mount;
 pub mod mqueuefs;
 pub mod notify;
@@ -490,9 +491,12 @@ impl Vfs {
         }
         let (owner, mode) = owner_in(&st, libc::S_IFREG | (mode & 0o7777), who);
         let meta = upper::Meta { dev: r.mount.dev, ..upper::Meta::new(0, mode, owner.uid, owner.gid) };
-        let f = upper::MemFile::create(meta)?;
+        let f = upper::MemFile::create(meta);
         f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
-        let name = format!("{}/#{} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'), f.fd());
+        // Only a name: Linux's shows the inode number.
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("{}/#{n} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'));
         let flags = flags & !(libc::O_TMPFILE & !libc::O_DIRECTORY) as u32;
         Ok(OpenFile::new(Box::new(upper::MemFileHandle(f)), name.into_bytes(), flags))
     }

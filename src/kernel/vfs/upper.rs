@@ -1,13 +1,13 @@
 //! The in-memory upper layer of the container root: everything a sandbox
-//! creates or changes lives here, never on the host. Files are memfds so
-//! `mmap` (also `MAP_SHARED`) sees the same pages as `read`/`write`.
+//! creates or changes lives here, never on the host. Regular files are
+//! `MemFile`s (`memfile.rs`: small ones in the heap, others in memfds, so
+//! `mmap`, also `MAP_SHARED`, sees the same pages as `read`/`write`).
 
-use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex};
 
 use super::fifo::Fifo;
 use super::file::FileOps;
-use super::memcharge::FileCharge;
+pub use super::memfile::{MemFile, MemFileHandle};
 use super::stat::{now, Stat, ROOT_DEV};
 use crate::kernel::errno::Errno;
 
@@ -231,156 +231,6 @@ impl Special {
     pub fn stat(&self) -> Stat {
         let size = self.size();
         self.meta().to_stat_blocks(size, if size < 128 { 0 } else { 8 })
-    }
-}
-
-/// A regular file of the upper layer.
-pub struct MemFile {
-    fd: OwnedFd,
-    /// Guards metadata changes (times, mode, owner).
-    pub meta: Mutex<Meta>,
-    /// The container memory its pages are charged to.
-    charge: FileCharge,
-}
-
-impl MemFile {
-    /// An empty file;
-    /// ENOSPC when the sentry has no host descriptor left for it, as a
-    /// tmpfs out of inodes says.
-    pub fn create(meta: Meta) -> Result<Arc<MemFile>, Errno> {
-        let fd = nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC).map_err(
-            |e| match e {
-                nix::errno::Errno::EMFILE | nix::errno::Errno::ENFILE => Errno::ENOSPC,
-                e => e.into(),
-            },
-        )?;
-        Ok(Arc::new(MemFile { fd, meta: Mutex::new(meta), charge: FileCharge::default() }))
-    }
-
-    /// A file backed by `fd`, a host memfd made by the caller: the
-    /// sandbox's `memfd_create` (`kernel::event::memfd`), whose host memfd
-    /// carries the seals the application asked for.
-    pub fn from_memfd(fd: OwnedFd, meta: Meta) -> Arc<MemFile> {
-        Arc::new(MemFile { fd, meta: Mutex::new(meta), charge: FileCharge::default() })
-    }
-
-    /// A copy of a lower file's contents (copy-up).
-    pub fn copy_from(src: RawFd, meta: Meta) -> Result<Arc<MemFile>, Errno> {
-        let f = MemFile::create(meta)?;
-        // The host kernel copies without a trip through the sentry.
-        let mut copied = 0i64;
-        loop {
-            let mut off = copied;
-            // SAFETY: sendfile between two descriptors we hold, with our offset.
-            let n = unsafe { libc::sendfile(f.fd.as_raw_fd(), src, &mut off, 1 << 30) };
-            if n <= 0 {
-                if n == 0 {
-                    return Ok(f);
-                }
-                break;
-            }
-            copied = off;
-        }
-        f.settle();
-        let mut off = copied;
-        let mut buf = vec![0u8; 1 << 16];
-        loop {
-            let n = nix::sys::uio::pread(borrow(src), &mut buf, off)?;
-            if n == 0 {
-                break;
-            }
-            let mut done = 0;
-            while done < n {
-                done += nix::sys::uio::pwrite(&f.fd, &buf[done..n], off + done as i64)?;
-            }
-            off += n as i64;
-        }
-        f.settle();
-        Ok(f)
-    }
-
-    /// The file's `Stat`: size and allocated blocks are the memfd's (holes
-    /// take none, as in tmpfs).
-    pub fn stat(&self) -> Stat {
-        let (size, blocks) = nix::sys::stat::fstat(self.fd.as_raw_fd())
-            .map(|s| (s.st_size as u64, s.st_blocks as u64))
-            .unwrap_or((0, 0));
-        self.meta().to_stat_blocks(size, blocks)
-    }
-
-    /// A copy of the metadata.
-    pub fn meta(&self) -> Meta {
-        *self.meta.lock().unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Charges the pages the file holds now (`memcharge.rs`).
-    fn settle(&self) {
-        let blocks = nix::sys::stat::fstat(self.fd.as_raw_fd()).map(|s| s.st_blocks as u64).unwrap_or(0);
-        self.charge.settle(blocks);
-    }
-
-    /// The memfd holding the contents.
-    pub fn fd(&self) -> RawFd {
-        self.fd.as_raw_fd()
-    }
-
-    fn touch_mtime(&self) {
-        let t = now();
-        let mut m = self.meta.lock().unwrap_or_else(|e| e.into_inner());
-        m.mtime = t;
-        m.ctime = t;
-    }
-}
-
-fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
-    // SAFETY: callers pass a descriptor they keep open for the whole call.
-    unsafe { std::os::fd::BorrowedFd::borrow_raw(fd) }
-}
-
-/// An open upper-layer regular file.
-pub struct MemFileHandle(pub Arc<MemFile>);
-
-impl FileOps for MemFileHandle {
-    fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        let off = i64::try_from(off).map_err(|_| Errno::EINVAL)?;
-        Ok(nix::sys::uio::pread(&self.0.fd, buf, off)?)
-    }
-    fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
-        let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
-        self.0.charge.reserve(buf.len() as u64)?;
-        let n = nix::sys::uio::pwrite(&self.0.fd, buf, off);
-        self.0.settle();
-        let n = n?;
-        self.0.touch_mtime();
-        Ok(n)
-    }
-    fn stat(&self) -> Result<Stat, Errno> {
-        Ok(self.0.stat())
-    }
-    fn accessed(&self) {
-        self.0.meta.lock().unwrap_or_else(|e| e.into_inner()).touch_atime();
-    }
-    fn host_fd(&self) -> Option<RawFd> {
-        Some(self.0.fd.as_raw_fd())
-    }
-    fn truncate(&self, len: u64) -> Result<(), Errno> {
-        let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
-        let r = nix::unistd::ftruncate(&self.0.fd, len);
-        self.0.settle();
-        r?;
-        self.0.touch_mtime();
-        Ok(())
-    }
-    fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
-        self.0.charge.reserve(len)?;
-        let r = super::lower::host_fallocate(self.0.fd.as_raw_fd(), mode, off, len);
-        self.0.settle();
-        r?;
-        self.0.touch_mtime();
-        Ok(())
-    }
-    fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
-        Some(Ok(Box::new(MemFileHandle(self.0.clone()))))
     }
 }
 
