@@ -14,6 +14,7 @@ pub mod mm;
 pub mod ns;
 pub mod oom;
 pub mod pipe;
+pub mod pipe_account;
 pub mod ptrace;
 pub mod seccomp;
 pub mod signal;

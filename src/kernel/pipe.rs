@@ -6,7 +6,10 @@
 //! its end), so writers see EAGAIN exactly when Linux's would. The bytes
 //! themselves live in one ring and move between it and application memory
 //! directly (one copy each way), under the pipe's lock, and are consumed
-//! only once delivered.
+//! only once delivered. The ring grows with what is queued and goes once
+//! the pipe is empty; the pages in use are charged to the writer's
+//! container and pipes count against their creator's
+//! pipe-user-pages limits (`pipe_account.rs`).
 
 use std::collections::VecDeque;
 
@@ -15,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::pipe_account::{Creator, PageCharge, UserSlots, DEF_SLOTS};
 use crate::kernel::signal::fasync::{Fasync, FasyncList, POLL_IN, POLL_OUT};
 use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::stat::{now, Stat};
@@ -25,7 +29,7 @@ pub const PIPE_BUF: usize = 4096;
 /// The unit of pipe space.
 const PAGE: usize = 4096;
 /// Default capacity, as Linux.
-pub const DEFAULT_CAPACITY: usize = 65536;
+pub const DEFAULT_CAPACITY: usize = DEF_SLOTS * PAGE;
 /// Largest capacity an unprivileged F_SETPIPE_SZ may ask for (pipe-max-size).
 pub const MAX_CAPACITY: usize = 1 << 20;
 
@@ -105,6 +109,10 @@ struct State {
     pages: VecDeque<(u16, u16)>,
     /// Bytes the pipe may hold: its page slots times the page size.
     capacity: usize,
+    /// The memory charge of the pages in use (one per entry of `pages`).
+    charge: PageCharge,
+    /// The slots counted against the creator of an anonymous pipe.
+    user: Option<UserSlots>,
     readers: usize,
     writers: usize,
     /// Read and write opens so far (FIFO opens wait for these to move).
@@ -137,6 +145,8 @@ impl Pipe {
                 buf: Ring::default(),
                 pages: VecDeque::new(),
                 capacity: DEFAULT_CAPACITY,
+                charge: PageCharge::default(),
+                user: None,
                 readers: 0,
                 writers: 0,
                 r_counter: 0,
@@ -168,8 +178,10 @@ impl State {
     /// How many bytes of a `total`-byte write, `done` of them written, fit
     /// now; counts them into pages. On the first try the start of the write
     /// may go into the last page, if the part that is not a whole page fits
-    /// there entirely (Linux's merge); the rest takes whole free pages.
-    fn accept(&mut self, total: usize, done: usize, first: bool) -> usize {
+    /// there entirely (Linux's merge); the rest takes whole free pages,
+    /// each charged to the container's memory. Also says whether a page was
+    /// refused for want of memory.
+    fn accept(&mut self, total: usize, done: usize, first: bool) -> (usize, bool) {
         // PIPE_BUF atomicity follows from writes of at most a page taking
         // the last page whole or one free page.
         const _: () = assert!(PIPE_BUF == PAGE);
@@ -186,11 +198,30 @@ impl State {
         }
         let slots = self.capacity / PAGE;
         while take < want && self.pages.len() < slots {
+            if !self.charge.charge_page() {
+                return (take, true);
+            }
             let n = (want - take).min(PAGE);
             self.pages.push_back((0, n as u16));
             take += n;
         }
-        take
+        (take, false)
+    }
+
+    /// Drops the pages from index `keep` on, giving their memory back.
+    fn drop_pages(&mut self, keep: usize) {
+        let n = self.pages.len().saturating_sub(keep);
+        self.pages.truncate(keep);
+        self.charge.uncharge(n);
+    }
+
+    /// Makes the ring's storage large enough for `n` more bytes: a power
+    /// of two of pages, up to the capacity.
+    fn grow(&mut self, n: usize) {
+        let need = self.buf.len + n;
+        if self.buf.data.len() < need {
+            self.buf.reserve(need.next_power_of_two().max(PAGE).min(self.capacity).max(need));
+        }
     }
 
     /// Counts `n` bytes out of the pages, freeing those read to the end.
@@ -205,7 +236,13 @@ impl State {
             n -= k;
             if front.1 == 0 {
                 self.pages.pop_front();
+                self.charge.uncharge(1);
             }
+        }
+        // An empty pipe keeps at most a page of storage (Linux keeps one
+        // spare page too).
+        if self.buf.len == 0 && self.buf.data.len() > PAGE {
+            self.buf = Ring::default();
         }
     }
 
@@ -320,18 +357,24 @@ pub struct PipeEnd {
     inode: Option<InodeStat>,
 }
 
-/// Creates a pipe and returns its (read, write) ends.
-pub fn new_pipe() -> (PipeEnd, PipeEnd) {
+/// Creates a pipe and returns its (read, write) ends; its slots count
+/// against the calling user (ENFILE past pipe-user-pages-hard).
+pub fn new_pipe() -> Result<(PipeEnd, PipeEnd), Errno> {
     let pipe = Pipe::new();
     {
         let mut st = pipe.lock();
+        if let Some(who) = Creator::current() {
+            let slots = UserSlots::new_pipe(who)?;
+            st.capacity = slots.slots() * PAGE;
+            st.user = Some(slots);
+        }
         st.readers = 1;
         st.writers = 1;
         st.r_counter = 1;
         st.w_counter = 1;
     }
     let end = |read, write| PipeEnd { pipe: pipe.clone(), read, write, w_seen: 0, inode: None };
-    (end(true, false), end(false, true))
+    Ok((end(true, false), end(false, true)))
 }
 
 impl PipeEnd {
@@ -423,13 +466,12 @@ impl PipeEnd {
                 // Writes of up to PIPE_BUF bytes are all or nothing: they
                 // fit the last page whole or take one free page.
                 let undo = (st.pages.len(), st.pages.back().copied());
-                let n = st.accept(len, done, std::mem::take(&mut first));
+                let (n, nomem) = st.accept(len, done, std::mem::take(&mut first));
                 if n > 0 {
-                    let cap = st.capacity;
-                    st.buf.reserve(cap);
+                    st.grow(n);
                     if let Err(e) = put(&mut st.buf, done, n) {
                         // Nothing was written: the pages are as they were.
-                        st.pages.truncate(undo.0);
+                        st.drop_pages(undo.0);
                         if let (Some(b), Some(last)) = (undo.1, st.pages.back_mut()) {
                             *last = b;
                         }
@@ -437,6 +479,9 @@ impl PipeEnd {
                     }
                     st.buf.len += n;
                     return Some(Ok(n));
+                }
+                if nomem {
+                    return Some(Err(Errno::ENOMEM));
                 }
                 if nonblock {
                     return Some(Err(Errno::EAGAIN));
@@ -514,7 +559,7 @@ impl Drop for PipeEnd {
             if st.readers == 0 && st.writers == 0 {
                 // A FIFO's data does not outlive its last opener.
                 st.buf = Ring::default();
-                st.pages.clear();
+                st.drop_pages(0);
             }
             (st.readers == 0) != (st.writers == 0)
         };
@@ -663,12 +708,24 @@ impl FileOps for PipeEnd {
         let mut st = self.pipe.lock();
         if let Some(n) = new {
             let n = usize::try_from(n).map_err(|_| Errno::EINVAL)?;
-            if n > MAX_CAPACITY {
-                return Err(Errno::EPERM);
+            if n > 1 << 31 {
+                return Err(Errno::EINVAL);
             }
             // Rounded up to a power of two pages, at least one page.
             let size = n.max(PAGE).next_power_of_two();
+            let who = Creator::current();
+            // Only CAP_SYS_RESOURCE grows a pipe past pipe-max-size.
+            if size > st.capacity && size > MAX_CAPACITY && !who.is_some_and(|w| w.sys_resource) {
+                return Err(Errno::EPERM);
+            }
+            let old_slots = st.capacity / PAGE;
+            if let (Some(user), Some(who)) = (st.user.as_mut(), who) {
+                user.resize(size / PAGE, who)?;
+            }
             if size / PAGE < st.pages.len() {
+                if let (Some(user), Some(who)) = (st.user.as_mut(), who) {
+                    let _ = user.resize(old_slots, Creator { privileged: true, ..who });
+                }
                 return Err(Errno::EBUSY);
             }
             st.capacity = size;
@@ -697,7 +754,7 @@ mod tests {
 
     #[test]
     fn ring_wraps_and_keeps_order() {
-        let (r, w) = new_pipe();
+        let (r, w) = new_pipe().unwrap();
         let mut out = vec![0u8; 70000];
         for round in 0..5u8 {
             let data: Vec<u8> = (0..40000u32).map(|i| (i as u8).wrapping_add(round)).collect();
@@ -716,7 +773,7 @@ mod tests {
 
     #[test]
     fn shrinking_keeps_data() {
-        let (r, w) = new_pipe();
+        let (r, w) = new_pipe().unwrap();
         assert_eq!(w.write_stream(b"hello", true), Ok(5));
         assert_eq!(w.pipe_size(Some(4096)), Ok(4096));
         let mut out = [0u8; 8];

@@ -194,7 +194,7 @@ fn do_pipe2(t: &mut Task, addr: u64, flags: i32) -> SysResult {
         // O_DIRECT (packet mode) is not served.
         return Err(Errno::EINVAL);
     }
-    let (r, w) = crate::kernel::pipe::new_pipe();
+    let (r, w) = crate::kernel::pipe::new_pipe()?;
     let name = r.name();
     let status = (flags & libc::O_NONBLOCK) as u32;
     let rf = Arc::new(OpenFile::new(Box::new(r), name.clone(), libc::O_RDONLY as u32 | status));

@@ -193,6 +193,14 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/fs/mqueue/msgsize_max", Global::File(ipc_sysctl::mq_msgsize_max)),
     ("sys/fs/mqueue/queues_max", Global::File(ipc_sysctl::mq_queues_max)),
     ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
+    (
+        "sys/fs/pipe-user-pages-hard",
+        Global::File(|_| format!("{}\n", crate::kernel::pipe_account::USER_PAGES_HARD).into_bytes()),
+    ),
+    (
+        "sys/fs/pipe-user-pages-soft",
+        Global::File(|_| format!("{}\n", crate::kernel::pipe_account::USER_PAGES_SOFT).into_bytes()),
+    ),
     ("sys/kernel", Global::Dir),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
