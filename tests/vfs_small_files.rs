@@ -55,6 +55,16 @@ fn small_files_need_no_host_descriptor() {
     compare("many", &[("MANY_FILES", "3000")], &wrap);
 }
 
+/// 1000 small memfds held at once by 4 processes of a sandbox whose sentry
+/// may hold only 300 descriptors: a memfd too takes a host descriptor
+/// only once it needs one (here the one that gets sealed).
+#[test]
+fn small_memfds_need_no_host_descriptor() {
+    let wrap =
+        ["setpriv", "--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "prlimit", "--nofile=300:300"];
+    compare("memfds", &[], &wrap);
+}
+
 /// More files than the sentry's descriptor limit on a usual host (its hard
 /// RLIMIT_NOFILE, often 20000 or 65536), at the limits it runs with.
 #[test]

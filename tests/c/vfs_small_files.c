@@ -10,6 +10,8 @@
 #include "vfs_test.h"
 
 #include <sys/mman.h>
+#include <linux/memfd.h>
+#include <signal.h>
 #include <sys/sendfile.h>
 #include <sys/wait.h>
 
@@ -237,7 +239,63 @@ static void g_transfer(void) {
     close(d);
 }
 
+static void on_alarm(int sig) {
+    (void)sig;
+}
+
+/* 4 processes each holding 250 small memfds at once (1000 in all). */
+static void g_memfds(void) {
+    int ready[2], go[2];
+    EXPECT_OK("pipes", pipe(ready) | pipe(go));
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        kids[k] = xfork();
+        if (kids[k] == 0) {
+            close(go[1]);
+            int fds[250];
+            char want[32], got[32];
+            for (int i = 0; i < 250; i++) {
+                fds[i] = memfd_create("small", MFD_ALLOW_SEALING);
+                int n = snprintf(want, sizeof want, "memfd %d/%d", k, i);
+                if (fds[i] < 0 || write(fds[i], want, n) != n)
+                    _exit(10);
+            }
+            if (write(ready[1], "r", 1) != 1 || read(go[0], got, 1) != 0)
+                _exit(11);
+            for (int i = 0; i < 250; i++) {
+                int n = snprintf(want, sizeof want, "memfd %d/%d", k, i);
+                if (pread(fds[i], got, sizeof got, 0) != n || memcmp(got, want, n) != 0)
+                    _exit(12);
+            }
+            /* Sealing one still works, and the seal holds. */
+            if (fcntl(fds[0], F_ADD_SEALS, F_SEAL_WRITE) != 0 || write(fds[0], "x", 1) != -1 || errno != EPERM)
+                _exit(13);
+            _exit(0);
+        }
+    }
+    close(go[0]);
+    close(ready[1]);
+    /* A child that failed never says ready: stop waiting after a while. */
+    struct sigaction sa = {0};
+    sa.sa_handler = on_alarm;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(20);
+    char c;
+    int n = 0;
+    while (n < 4 && read(ready[0], &c, 1) == 1)
+        n++;
+    alarm(0);
+    expect("all-hold-memfds", n == 4, "%d ready", n);
+    close(go[1]);
+    for (int k = 0; k < 4; k++) {
+        int status = 0;
+        waitpid(kids[k], &status, 0);
+        expect("child-checks", WIFEXITED(status) && WEXITSTATUS(status) == 0, "status %#x", status);
+    }
+}
+
 static const struct test_group groups[] = {
+    {"memfds", g_memfds},
     {"many", g_many},
     {"mmap", g_mmap},
     {"truncate", g_truncate},

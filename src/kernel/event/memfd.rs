@@ -3,8 +3,11 @@
 //! as for any file the sandbox creates) whose host memfd is made with the
 //! application's flags: seals (F_ADD_SEALS) are the host memfd's, so the
 //! host enforces them on writes, truncation and shared writable mappings.
+//! A plain memfd (MFD_CLOEXEC, MFD_ALLOW_SEALING) gets its host memfd only
+//! when it needs one, as other memory files do; a seal call makes it.
 
 use std::os::fd::AsRawFd;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crate::kernel::errno::{Errno, SysResult};
@@ -30,6 +33,10 @@ pub const NAME_MAX: usize = 249;
 /// Device number Linux reports for memfds (the internal shm mount).
 const SHM_DEV: u64 = 1;
 
+/// Inode numbers of memfds (on their own device): the sentry's, so two
+/// memfds never share one (futex keys of shared mappings rely on it).
+static NEXT_INO: AtomicU64 = AtomicU64::new(1);
+
 /// An open memfd.
 pub struct MemfdFile(MemFileHandle);
 
@@ -43,21 +50,29 @@ pub fn create(name: &[u8], flags: u32, uid: u32, gid: u32) -> Result<(MemfdFile,
     if flags & !allowed != 0 {
         return Err(Errno::EINVAL);
     }
-    // The host checks the rest (NOEXEC_SEAL with EXEC, huge page sizes)
-    // exactly as the sandbox's Linux would. Its own copy is always
-    // close-on-exec; the sandbox descriptor's flag is separate.
-    let host_flags = (flags & !MFD_CLOEXEC) | MFD_CLOEXEC;
-    // SAFETY: memfd_create with a static NUL-terminated name; the result is
-    // a new descriptor we take ownership of below.
-    let fd = unsafe { libc::memfd_create(c"husk-memfd".as_ptr(), host_flags) };
-    if fd < 0 {
-        return Err(Errno::last());
-    }
-    // SAFETY: `fd` was just returned to us and is owned by nobody else.
-    let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    let host = nix::sys::stat::fstat(fd.as_raw_fd())?;
-    let meta = Meta::new(host.st_ino, host.st_mode, uid, gid);
-    let file = MemFile::from_memfd(fd, meta);
+    // The host memfd is always close-on-exec; the sandbox descriptor's
+    // flag is separate.
+    let host_flags = flags | MFD_CLOEXEC;
+    let ino = NEXT_INO.fetch_add(1, Ordering::Relaxed);
+    let file = if flags & !(MFD_CLOEXEC | MFD_ALLOW_SEALING) == 0 {
+        // The usual kinds need no host memfd until they are mapped, grow
+        // past a page or are sealed (`MemFile`); seals can only be added to
+        // one, so until then there are none.
+        MemFile::create_memfd(Meta::new(ino, libc::S_IFREG | 0o777, uid, gid), host_flags)
+    } else {
+        // The host checks the rest (NOEXEC_SEAL with EXEC, huge page sizes)
+        // exactly as the sandbox's Linux would, and gives the mode.
+        // SAFETY: memfd_create with a static NUL-terminated name; the
+        // result is a new descriptor we take ownership of below.
+        let fd = unsafe { libc::memfd_create(c"husk-memfd".as_ptr(), host_flags) };
+        if fd < 0 {
+            return Err(Errno::last());
+        }
+        // SAFETY: `fd` was just returned to us and is owned by nobody else.
+        let fd = unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+        let host = nix::sys::stat::fstat(fd.as_raw_fd())?;
+        MemFile::from_memfd(fd, Meta::new(ino, host.st_mode, uid, gid))
+    };
     let mut path = b"/memfd:".to_vec();
     path.extend_from_slice(name);
     path.extend_from_slice(b" (deleted)");

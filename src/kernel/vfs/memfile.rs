@@ -48,6 +48,9 @@ pub struct MemFile {
     pub meta: Mutex<Meta>,
     /// The container memory its pages are charged to.
     charge: FileCharge,
+    /// The memfd_create(2) flags its memfd is made with (a sandbox memfd's
+    /// MFD_ALLOW_SEALING).
+    memfd_flags: u32,
 }
 
 /// A host error making a memfd, as the sandbox sees it: a sentry out of
@@ -62,11 +65,19 @@ fn no_memfd(e: nix::errno::Errno) -> Errno {
 impl MemFile {
     /// An empty file (no memfd yet).
     pub fn create(meta: Meta) -> Arc<MemFile> {
+        MemFile::create_memfd(meta, libc::MFD_CLOEXEC)
+    }
+
+    /// An empty file whose memfd, once needed, is made with memfd_create
+    /// `flags` (the sandbox's memfd_create: seals are the host memfd's,
+    /// and only a memfd made for them can take them).
+    pub fn create_memfd(meta: Meta, flags: u32) -> Arc<MemFile> {
         Arc::new(MemFile {
             host: OnceLock::new(),
             small: Mutex::new(Small::default()),
             meta: Mutex::new(meta),
             charge: FileCharge::default(),
+            memfd_flags: flags | libc::MFD_CLOEXEC,
         })
     }
 
@@ -161,8 +172,8 @@ impl MemFile {
     /// A page that was allocated is written (so it stays allocated); a
     /// hole stays a hole.
     fn promote(&self, s: &mut Small) -> Result<RawFd, Errno> {
-        let fd =
-            nix::sys::memfd::memfd_create(c"husk", nix::sys::memfd::MemFdCreateFlag::MFD_CLOEXEC).map_err(no_memfd)?;
+        let flags = nix::sys::memfd::MemFdCreateFlag::from_bits_retain(self.memfd_flags);
+        let fd = nix::sys::memfd::memfd_create(c"husk", flags).map_err(no_memfd)?;
         if s.page {
             let mut done = 0;
             while done < s.data.len() {
