@@ -3,11 +3,13 @@
 //! mode) packets to other hosts are dropped; a host tap or veth can be
 //! plugged in by implementing `Uplink`.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use smoltcp::phy::{self, Checksum, ChecksumCapabilities, Device, DeviceCapabilities, Medium};
+use smoltcp::phy::{self, Checksum, ChecksumCapabilities, Device, DeviceCapabilities, Medium, PacketMeta};
 use smoltcp::time::Instant;
+
+use super::arrival::{self, Arrival, Arrivals};
 
 /// The MTU of the loopback path (Linux's `lo` has 65536; smoltcp's IP
 /// length field allows 65535).
@@ -42,12 +44,26 @@ pub struct NetDevice {
     pub lo: Counters,
     /// Uplink counters.
     pub eth: Counters,
+    /// The headers of received UDP datagrams (see `arrival`).
+    pub arrivals: Arrivals,
+    /// Hop limit and traffic class of IPv6 UDP datagrams by source port:
+    /// smoltcp passes no `PacketMeta` to the device for IPv6, so a socket
+    /// files its own here before each send (see `arrival`).
+    pub udp6_egress: HashMap<u16, (u8, u8)>,
 }
 
 impl NetDevice {
     /// A device looping back what `local` accepts.
     pub fn new(local: fn(&IpAddr) -> bool) -> NetDevice {
-        NetDevice { queue: VecDeque::new(), local, uplink: None, lo: Counters::default(), eth: Counters::default() }
+        NetDevice {
+            queue: VecDeque::new(),
+            local,
+            uplink: None,
+            lo: Counters::default(),
+            eth: Counters::default(),
+            arrivals: Arrivals::default(),
+            udp6_egress: HashMap::new(),
+        }
     }
 }
 
@@ -82,43 +98,66 @@ impl Device for NetDevice {
     }
 
     fn receive(&mut self, _timestamp: Instant) -> Option<(Self::RxToken<'_>, Self::TxToken<'_>)> {
-        let buffer = match self.queue.pop_front() {
-            Some(b) => b,
+        let (buffer, ifindex) = match self.queue.pop_front() {
+            Some(b) => (b, 1),
             None => {
                 let b = self.uplink.as_mut()?.recv()?;
                 self.eth.rx_packets += 1;
                 self.eth.rx_bytes += b.len() as u64;
-                b
+                (b, 2)
             }
         };
-        Some((RxToken { buffer }, TxToken { dev: self }))
+        // Only UDP sockets read the record back (smoltcp hands them the id).
+        let id = match arrival::parse_header(&buffer) {
+            Some((hop_limit, tos, true)) => {
+                self.arrivals.record(Arrival { hop_limit, tos, ifindex, at: arrival::realtime() })
+            }
+            _ => 0,
+        };
+        Some((RxToken { buffer, id }, TxToken { dev: self, tag: 0 }))
     }
 
     fn transmit(&mut self, _timestamp: Instant) -> Option<Self::TxToken<'_>> {
-        Some(TxToken { dev: self })
+        Some(TxToken { dev: self, tag: 0 })
     }
 }
 
 #[doc(hidden)]
 pub struct RxToken {
     buffer: Vec<u8>,
+    /// The packet's arrival record (0: none).
+    id: u32,
 }
 
 impl phy::RxToken for RxToken {
     fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
         f(&self.buffer)
     }
+    fn meta(&self) -> PacketMeta {
+        let mut m = PacketMeta::default();
+        m.id = self.id;
+        m
+    }
 }
 
 #[doc(hidden)]
 pub struct TxToken<'a> {
     dev: &'a mut NetDevice,
+    /// The sending socket's egress tag (0: none).
+    tag: u32,
 }
 
 impl phy::TxToken for TxToken<'_> {
     fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
         let mut buffer = vec![0; len];
         let r = f(&mut buffer);
+        if let Some((hop_limit, tos)) = arrival::egress_fields(self.tag) {
+            arrival::rewrite_header(&mut buffer, hop_limit, tos);
+        } else if let Some(port) = arrival::udp6_source_port(&buffer) {
+            if let Some(&(hop_limit, tclass)) = self.dev.udp6_egress.get(&port) {
+                arrival::rewrite_header(&mut buffer, hop_limit, tclass);
+            }
+        }
         let local = destination(&buffer).is_some_and(|d| (self.dev.local)(&d));
         if local {
             self.dev.lo.tx_packets += 1;
@@ -132,5 +171,8 @@ impl phy::TxToken for TxToken<'_> {
             up.send(buffer);
         }
         r
+    }
+    fn set_meta(&mut self, meta: PacketMeta) {
+        self.tag = meta.id;
     }
 }

@@ -23,10 +23,12 @@
 //! are notified after `IpStack::inner` is released.
 
 pub mod addr;
+pub mod arrival;
 pub mod device;
 pub mod diag;
 pub mod host;
 pub mod icmp;
+pub mod inet_opts;
 pub mod ioctl;
 pub mod links;
 pub mod netlink;

@@ -2,7 +2,7 @@
 //! socket (`SocketFile`: read/write, poll, ioctl, stat), and the options
 //! all sockets share (`CommonOpts`).
 
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -134,6 +134,20 @@ pub struct Received {
     pub creds: Option<Ucred>,
     /// MSG_* flags for `msg_flags` (MSG_TRUNC, MSG_EOR...).
     pub flags: i32,
+    /// Other control messages, in the order Linux puts them.
+    pub cmsgs: Vec<Cmsg>,
+}
+
+/// A control message `recvmsg` returns (other than SCM_RIGHTS and
+/// SCM_CREDENTIALS, which need the receiver's tables).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cmsg {
+    /// cmsg_level (SOL_SOCKET, SOL_IP, SOL_IPV6).
+    pub level: i32,
+    /// cmsg_type.
+    pub kind: i32,
+    /// The payload.
+    pub data: Vec<u8>,
 }
 
 /// A kind of socket. Blocking calls sleep with `wait::block_until` on the
@@ -229,7 +243,8 @@ pub struct CommonOpts {
     pub passcred: AtomicBool,
     pub oobinline: AtomicBool,
     pub dontroute: AtomicBool,
-    pub timestamp: AtomicBool,
+    /// SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2): one excludes the other.
+    pub timestamp: AtomicU8,
     /// SO_RCVBUF as getsockopt reports it (doubled, as Linux does).
     pub rcvbuf: AtomicI32,
     pub sndbuf: AtomicI32,
@@ -256,7 +271,7 @@ impl CommonOpts {
             passcred: AtomicBool::new(false),
             oobinline: AtomicBool::new(false),
             dontroute: AtomicBool::new(false),
-            timestamp: AtomicBool::new(false),
+            timestamp: AtomicU8::new(0),
             rcvbuf: AtomicI32::new(rcvbuf),
             sndbuf: AtomicI32::new(sndbuf),
             rcvlowat: AtomicI32::new(1),
@@ -302,7 +317,18 @@ impl CommonOpts {
             libc::SO_PASSCRED => flag(&self.passcred),
             libc::SO_OOBINLINE => flag(&self.oobinline),
             libc::SO_DONTROUTE => flag(&self.dontroute),
-            libc::SO_TIMESTAMP => flag(&self.timestamp),
+            // Linux's sock_set_timestamp: turning either on selects its
+            // format, turning either off turns both off.
+            libc::SO_TIMESTAMP | SO_TIMESTAMPNS => int().map(|v| {
+                let mode = if v == 0 {
+                    0
+                } else if name == SO_TIMESTAMPNS {
+                    TS_NSEC
+                } else {
+                    TS_USEC
+                };
+                self.timestamp.store(mode, Ordering::Relaxed)
+            }),
             libc::SO_RCVBUF | libc::SO_RCVBUFFORCE => int().map(|v| {
                 // Linux doubles the value (bookkeeping overhead), min 2304, max rmem_max*2.
                 let v = (v.max(0) as i64).min(212992) as i32;
@@ -364,7 +390,8 @@ impl CommonOpts {
             libc::SO_PASSCRED => b(&self.passcred),
             libc::SO_OOBINLINE => b(&self.oobinline),
             libc::SO_DONTROUTE => b(&self.dontroute),
-            libc::SO_TIMESTAMP => b(&self.timestamp),
+            libc::SO_TIMESTAMP => i32::from(self.timestamp.load(Ordering::Relaxed) == TS_USEC).to_ne_bytes().to_vec(),
+            SO_TIMESTAMPNS => i32::from(self.timestamp.load(Ordering::Relaxed) == TS_NSEC).to_ne_bytes().to_vec(),
             libc::SO_RCVBUF => i(&self.rcvbuf),
             libc::SO_SNDBUF => i(&self.sndbuf),
             libc::SO_RCVLOWAT => i(&self.rcvlowat),
@@ -391,6 +418,28 @@ impl CommonOpts {
             }
             _ => return None,
         })
+    }
+}
+
+/// SO_TIMESTAMPNS (and SCM_TIMESTAMPNS), as x86_64 numbers it.
+pub const SO_TIMESTAMPNS: i32 = 35;
+/// `CommonOpts::timestamp`: SO_TIMESTAMP's struct timeval.
+const TS_USEC: u8 = 1;
+/// `CommonOpts::timestamp`: SO_TIMESTAMPNS's struct timespec.
+const TS_NSEC: u8 = 2;
+
+impl CommonOpts {
+    /// The SCM_TIMESTAMP or SCM_TIMESTAMPNS message for a datagram that
+    /// arrived at `at` (CLOCK_REALTIME), if the socket asked for one.
+    pub fn timestamp_cmsg(&self, at: Duration) -> Option<Cmsg> {
+        let (kind, frac) = match self.timestamp.load(Ordering::Relaxed) {
+            TS_USEC => (libc::SO_TIMESTAMP, at.subsec_micros() as i64),
+            TS_NSEC => (SO_TIMESTAMPNS, at.subsec_nanos() as i64),
+            _ => return None,
+        };
+        let mut data = (at.as_secs() as i64).to_ne_bytes().to_vec();
+        data.extend_from_slice(&frac.to_ne_bytes());
+        Some(Cmsg { level: libc::SOL_SOCKET, kind, data })
     }
 }
 

@@ -37,7 +37,7 @@ pub struct Shared {
 
 /// Free LISTEN sockets kept in a listener's pool.
 const SPARE_LISTENERS: usize = 4;
-/// Receive and send buffer of a TCP connection.
+/// Receive and send buffer of a TCP connection whose owner did not size them.
 pub const TCP_BUF: usize = 1 << 20;
 
 /// Handles whose smoltcp wakers fired (a leaf lock).
@@ -58,19 +58,58 @@ impl std::task::Wake for HandleWaker {
     }
 }
 
-/// Options a listener gives the connections it accepts.
+/// A socket's options as smoltcp takes them (a listener gives its own to
+/// the connections it accepts).
 #[derive(Clone, Copy, Debug)]
 pub struct TcpTuning {
+    /// TCP_NODELAY.
     pub nodelay: bool,
+    /// The idle time before keep-alive probes (SO_KEEPALIVE, TCP_KEEPIDLE).
     pub keepalive: Option<Duration>,
+    /// How long the peer may stay silent (TCP_USER_TIMEOUT, or the
+    /// keep-alive probes' TCP_KEEPIDLE + TCP_KEEPINTVL * TCP_KEEPCNT).
+    pub timeout: Option<Duration>,
+    /// TCP_QUICKACK off: ACKs are delayed.
+    pub delayed_ack: bool,
+    /// IP_TTL / IPV6_UNICAST_HOPS (smoltcp has no 0: that is the default).
+    pub hop_limit: u8,
+    /// Receive and send buffer bytes (SO_RCVBUF, SO_SNDBUF), fixed when
+    /// the smoltcp socket is made.
+    pub rx: usize,
+    pub tx: usize,
+}
+
+impl Default for TcpTuning {
+    fn default() -> TcpTuning {
+        TcpTuning {
+            nodelay: false,
+            keepalive: None,
+            timeout: None,
+            delayed_ack: false,
+            hop_limit: 64,
+            rx: TCP_BUF,
+            tx: TCP_BUF,
+        }
+    }
 }
 
 impl TcpTuning {
-    /// Applies the options to a smoltcp socket.
+    /// Applies the options that can change on a live smoltcp socket.
     pub fn apply(&self, s: &mut tcp::Socket) {
         s.set_nagle_enabled(!self.nodelay);
         s.set_keep_alive(self.keepalive.map(smoltcp::time::Duration::from));
-        s.set_ack_delay(None);
+        s.set_timeout(self.timeout.map(smoltcp::time::Duration::from));
+        // Linux's delayed-ACK timer is 40 ms at least.
+        s.set_ack_delay(self.delayed_ack.then(|| smoltcp::time::Duration::from_millis(40)));
+        s.set_hop_limit((self.hop_limit != 0).then_some(self.hop_limit));
+    }
+
+    /// A fresh smoltcp socket with these buffers and options.
+    pub fn socket(&self) -> tcp::Socket<'static> {
+        let mut t =
+            tcp::Socket::new(tcp::SocketBuffer::new(vec![0; self.rx]), tcp::SocketBuffer::new(vec![0; self.tx]));
+        self.apply(&mut t);
+        t
     }
 }
 
@@ -398,11 +437,6 @@ impl Inner {
         self.sockets.get_mut::<tcp::Socket>(h)
     }
 
-    /// A fresh TCP socket with the sandbox's buffers.
-    pub fn new_tcp() -> tcp::Socket<'static> {
-        tcp::Socket::new(tcp::SocketBuffer::new(vec![0; TCP_BUF]), tcp::SocketBuffer::new(vec![0; TCP_BUF]))
-    }
-
     /// Starts listening on `local`.
     pub fn listen(
         &mut self,
@@ -478,8 +512,7 @@ impl Inner {
                 self.remove(h);
             }
             while free < SPARE_LISTENERS && queued + free <= backlog {
-                let mut s = Inner::new_tcp();
-                tuning.apply(&mut s);
+                let mut s = tuning.socket();
                 if s.listen(local).is_err() {
                     break;
                 }

@@ -1,6 +1,5 @@
 //! TCP sockets on the sandbox stack (AF_INET and AF_INET6).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,6 +10,7 @@ use smoltcp::socket::tcp::{self, RecvError, State as TS};
 use smoltcp::wire::{IpAddress, IpListenEndpoint};
 
 use super::addr::{self, encode_inet, parse_inet, unmap};
+use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
 use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
@@ -58,8 +58,16 @@ struct St {
     connect_unreported: bool,
     /// The connection attempt failed: both directions are shut.
     failed: bool,
-    /// Other options accepted and reported back as set.
-    opts: HashMap<(i32, i32), Vec<u8>>,
+    /// TCP_USER_TIMEOUT in milliseconds (0: none).
+    user_timeout: u32,
+    /// TCP_QUICKACK.
+    quickack: bool,
+    /// SO_RCVBUF / SO_SNDBUF were set (Linux's SOCK_*BUF_LOCK): the
+    /// buffers take their sizes instead of the sandbox's default.
+    rcvbuf_set: bool,
+    sndbuf_set: bool,
+    /// IPPROTO_IP and IPPROTO_IPV6 options.
+    ip: IpOpts,
     /// bind named a port (Linux's SOCK_BINDPORT_LOCK; sock_diag's "autobound" is its absence).
     port_locked: bool,
 }
@@ -113,7 +121,11 @@ impl TcpSocket {
                 shut_rd: false,
                 connect_unreported: false,
                 failed: false,
-                opts: HashMap::new(),
+                user_timeout: 0,
+                quickack: true,
+                rcvbuf_set: false,
+                sndbuf_set: false,
+                ip: IpOpts::new(domain, true),
                 port_locked: false,
             }),
         }
@@ -129,9 +141,58 @@ impl TcpSocket {
         Meta { port_locked: st.port_locked, v6only, ..Meta::new(self.ino, self.uid, self.domain) }
     }
 
-    fn tuning(&self, st: &St) -> TcpTuning {
+    /// What smoltcp is told of this socket's options, for packets to `peer`
+    /// (a listener's connections: the socket's own family).
+    fn tuning(&self, st: &St, peer: Option<IpAddr>) -> TcpTuning {
         let keep = self.common.keepalive.load(Ordering::Relaxed);
-        TcpTuning { nodelay: st.nodelay, keepalive: keep.then(|| Duration::from_secs(st.keepidle.max(1) as u64)) }
+        let secs = |s: u32| Duration::from_secs(s.max(1) as u64);
+        // smoltcp aborts a connection whose peer stays silent this long:
+        // TCP_USER_TIMEOUT, else the keep-alive probes' whole span.
+        let timeout = if st.user_timeout > 0 {
+            Some(Duration::from_millis(st.user_timeout as u64))
+        } else {
+            keep.then(|| secs(st.keepidle) + secs(st.keepintvl) * st.keepcnt.max(1))
+        };
+        let peer = peer.unwrap_or(if self.domain == libc::AF_INET {
+            Ipv4Addr::LOCALHOST.into()
+        } else {
+            Ipv6Addr::LOCALHOST.into()
+        });
+        let buf = |set: bool, v: &std::sync::atomic::AtomicI32| {
+            if set {
+                v.load(Ordering::Relaxed).max(0) as usize
+            } else {
+                super::stack::TCP_BUF
+            }
+        };
+        TcpTuning {
+            nodelay: st.nodelay,
+            keepalive: keep.then(|| secs(st.keepidle)),
+            timeout,
+            delayed_ack: !st.quickack,
+            hop_limit: st.ip.hop_limit(&peer),
+            rx: buf(st.rcvbuf_set, &self.common.rcvbuf),
+            tx: buf(st.sndbuf_set, &self.common.sndbuf),
+        }
+    }
+
+    /// Gives the live connection or the listener the options as they are now.
+    fn retune(&self, st: &St) {
+        match st.conn {
+            Conn::Connected(h) | Conn::Connecting(h) => self.ip.with(|s| {
+                let peer = s.tcp(h).remote_endpoint().map(|e| from_endpoint(e).ip());
+                self.tuning(st, peer).apply(s.tcp(h));
+            }),
+            Conn::Listening(id) => {
+                let t = self.tuning(st, None);
+                self.ip.with(|s| {
+                    if let Some(l) = s.listener_mut(id) {
+                        l.tuning = t;
+                    }
+                });
+            }
+            Conn::Idle => {}
+        }
     }
 
     fn share(&self, st: &St) -> Share {
@@ -144,7 +205,7 @@ impl TcpSocket {
 
     /// Binds to `a` in the port table (port 0: ephemeral).
     fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
-        if !a.ip().is_unspecified() && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+        if !a.ip().is_unspecified() && !st.ip.freebind && !links::is_local(self.ip.mode, &unmap(a).ip()) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let port = self.ip.ports().bind(Proto::Tcp, a, self.share(st), self.id)?;
@@ -286,7 +347,7 @@ impl Socket for TcpSocket {
         }
         self.ip.ports().listen(Proto::Tcp, st.local.port(), self.id)?;
         let ep = listen_endpoint(st.local);
-        let tuning = self.tuning(&st);
+        let tuning = self.tuning(&st, None);
         let meta = self.meta(&st);
         let id = self.ip.with(|s| s.listen(ep, backlog, &self.shared, tuning, meta));
         st.conn = Conn::Listening(id);
@@ -326,11 +387,22 @@ impl Socket for TcpSocket {
             let mut st = sock.lock();
             st.conn = Conn::Connected(h);
             st.local = local.map(from_endpoint).unwrap_or(parent.local);
+            // Linux clones the listener: its options are the connection's.
             st.nodelay = parent.nodelay;
             st.keepidle = parent.keepidle;
+            st.keepintvl = parent.keepintvl;
+            st.keepcnt = parent.keepcnt;
+            st.user_timeout = parent.user_timeout;
+            st.quickack = parent.quickack;
+            st.rcvbuf_set = parent.rcvbuf_set;
+            st.sndbuf_set = parent.sndbuf_set;
+            st.ip = parent.ip.inherit();
             st.port_locked = parent.port_locked;
             st.v6only = parent.v6only;
-            sock.common.keepalive.store(self.common.keepalive.load(Ordering::Relaxed), Ordering::Relaxed);
+            let c = &self.common;
+            sock.common.keepalive.store(c.keepalive.load(Ordering::Relaxed), Ordering::Relaxed);
+            sock.common.rcvbuf.store(c.rcvbuf.load(Ordering::Relaxed), Ordering::Relaxed);
+            sock.common.sndbuf.store(c.sndbuf.load(Ordering::Relaxed), Ordering::Relaxed);
         }
         self.ip.peek(|s| {
             if let Some(m) = s.meta_mut(h) {
@@ -390,11 +462,10 @@ impl Socket for TcpSocket {
                 self.bind_locked(&mut st, any)?;
             }
             let local = listen_endpoint(st.local);
-            let tuning = self.tuning(&st);
+            let tuning = self.tuning(&st, Some(remote.ip()));
             let meta = self.meta(&st);
             let h = self.ip.with(|s| {
-                let mut t = Inner::new_tcp();
-                tuning.apply(&mut t);
+                let mut t = tuning.socket();
                 let cx = s.iface.context();
                 t.connect(cx, to_endpoint(remote), local).map_err(|_| Errno::EADDRNOTAVAIL)?;
                 let h = s.add(t, &self.shared);
@@ -582,59 +653,59 @@ impl Socket for TcpSocket {
 
     fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno> {
         let mut st = self.lock();
-        let h = match st.conn {
-            Conn::Connected(h) | Conn::Connecting(h) => Some(h),
-            _ => None,
-        };
         match (level, name) {
             (libc::SOL_SOCKET, libc::SO_KEEPALIVE) => {
                 self.common.set(name, val).unwrap_or(Err(Errno::EINVAL))?;
-                let t = self.tuning(&st);
-                if let Some(h) = h {
-                    self.ip.with(|s| t.apply(s.tcp(h)));
-                }
-                Ok(())
             }
-            (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
-            (libc::IPPROTO_TCP, libc::TCP_NODELAY) => {
-                st.nodelay = int_val(val)? != 0;
-                let t = self.tuning(&st);
-                if let Some(h) = h {
-                    self.ip.with(|s| t.apply(s.tcp(h)));
+            // The sizes apply to the buffers smoltcp is given at connect or
+            // listen; a live connection keeps its own.
+            (libc::SOL_SOCKET, libc::SO_RCVBUF | libc::SO_RCVBUFFORCE | libc::SO_SNDBUF | libc::SO_SNDBUFFORCE) => {
+                self.common.set(name, val).unwrap_or(Err(Errno::EINVAL))?;
+                if matches!(name, libc::SO_RCVBUF | libc::SO_RCVBUFFORCE) {
+                    st.rcvbuf_set = true;
+                } else {
+                    st.sndbuf_set = true;
                 }
-                Ok(())
             }
-            (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE | libc::TCP_KEEPINTVL | libc::TCP_KEEPCNT) => {
+            (libc::SOL_SOCKET, _) => return Err(Errno::ENOPROTOOPT),
+            (libc::IPPROTO_TCP, _) => {
+                // do_tcp_setsockopt: an int first.
                 let v = int_val(val)?;
-                if !(1..=32767).contains(&v) || (name == libc::TCP_KEEPCNT && v > 127) {
-                    return Err(Errno::EINVAL);
-                }
                 match name {
-                    libc::TCP_KEEPIDLE => st.keepidle = v as u32,
-                    libc::TCP_KEEPINTVL => st.keepintvl = v as u32,
-                    _ => st.keepcnt = v as u32,
+                    libc::TCP_NODELAY => st.nodelay = v != 0,
+                    libc::TCP_KEEPIDLE | libc::TCP_KEEPINTVL | libc::TCP_KEEPCNT => {
+                        if !(1..=32767).contains(&v) || (name == libc::TCP_KEEPCNT && v > 127) {
+                            return Err(Errno::EINVAL);
+                        }
+                        match name {
+                            libc::TCP_KEEPIDLE => st.keepidle = v as u32,
+                            libc::TCP_KEEPINTVL => st.keepintvl = v as u32,
+                            _ => st.keepcnt = v as u32,
+                        }
+                    }
+                    libc::TCP_USER_TIMEOUT => {
+                        if v < 0 {
+                            return Err(Errno::EINVAL);
+                        }
+                        st.user_timeout = v as u32;
+                    }
+                    libc::TCP_QUICKACK => st.quickack = v != 0,
+                    // TCP_CORK, TCP_MAXSEG, TCP_DEFER_ACCEPT, TCP_FASTOPEN,
+                    // TCP_CONGESTION... have nothing in smoltcp to act on.
+                    _ => return Err(Errno::ENOPROTOOPT),
                 }
-                Ok(())
             }
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
                 if st.port_bound {
                     return Err(Errno::EINVAL);
                 }
                 st.v6only = int_val(val)? != 0;
-                Ok(())
+                return Ok(());
             }
-            (libc::IPPROTO_TCP | libc::IPPROTO_IP | libc::IPPROTO_IPV6, _) => {
-                if val.len() < 4 && level == libc::IPPROTO_TCP {
-                    return Err(Errno::EINVAL);
-                }
-                if level == libc::IPPROTO_IPV6 && self.domain == libc::AF_INET {
-                    return Err(Errno::ENOPROTOOPT);
-                }
-                st.opts.insert((level, name), val.to_vec());
-                Ok(())
-            }
-            _ => Err(Errno::ENOPROTOOPT),
+            _ => st.ip.set(level, name, val).unwrap_or(Err(Errno::ENOPROTOOPT))?,
         }
+        self.retune(&st);
+        Ok(())
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno> {
@@ -648,6 +719,8 @@ impl Socket for TcpSocket {
             (libc::IPPROTO_TCP, libc::TCP_KEEPIDLE) => int(st.keepidle as i32),
             (libc::IPPROTO_TCP, libc::TCP_KEEPINTVL) => int(st.keepintvl as i32),
             (libc::IPPROTO_TCP, libc::TCP_KEEPCNT) => int(st.keepcnt as i32),
+            (libc::IPPROTO_TCP, libc::TCP_USER_TIMEOUT) => int(st.user_timeout as i32),
+            (libc::IPPROTO_TCP, libc::TCP_QUICKACK) => int(st.quickack as i32),
             (libc::IPPROTO_TCP, libc::TCP_MAXSEG) => {
                 int(if matches!(st.conn, Conn::Connected(_)) { 65483 } else { 536 })
             }
@@ -662,15 +735,12 @@ impl Socket for TcpSocket {
                 Ok(v)
             }
             (libc::IPPROTO_TCP, libc::TCP_CONGESTION) => Ok(b"cubic\0\0\0\0\0\0\0\0\0\0\0".to_vec()),
+            (libc::IPPROTO_TCP, _) => Err(Errno::ENOPROTOOPT),
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => int(st.v6only as i32),
-            (libc::IPPROTO_IP, libc::IP_TTL) => int(64),
-            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_TCP, _) => {
-                if level == libc::IPPROTO_IPV6 && self.domain == libc::AF_INET {
-                    return Err(Errno::ENOPROTOOPT);
-                }
-                Ok(st.opts.get(&(level, name)).cloned().unwrap_or_else(|| 0i32.to_ne_bytes().to_vec()))
+            _ => {
+                let connected = matches!(st.conn, Conn::Connected(_));
+                st.ip.get(level, name, connected).unwrap_or(Err(super::udp::unknown_level(self.domain)))
             }
-            _ => Err(Errno::EOPNOTSUPP),
         }
     }
 

@@ -1,6 +1,5 @@
 //! UDP sockets on the sandbox stack (AF_INET and AF_INET6).
 
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -11,6 +10,8 @@ use smoltcp::socket::udp::{self, UdpMetadata};
 use smoltcp::wire::{IpAddress, IpListenEndpoint};
 
 use super::addr::{self, encode_inet, parse_inet, unmap};
+use super::arrival::egress_tag;
+use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
 use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
@@ -34,7 +35,8 @@ struct St {
     v6only: bool,
     shut_rd: bool,
     shut_wr: bool,
-    opts: HashMap<(i32, i32), Vec<u8>>,
+    /// IPPROTO_IP and IPPROTO_IPV6 options.
+    ip: IpOpts,
     /// An ICMP socket receiving the errors (port unreachable) about our
     /// datagrams.
     errors: Option<SocketHandle>,
@@ -58,6 +60,29 @@ pub struct UdpSocket {
 
 fn buffer() -> udp::PacketBuffer<'static> {
     udp::PacketBuffer::new(vec![udp::PacketMetadata::EMPTY; BUF_PACKETS], vec![0; BUF_BYTES])
+}
+
+/// UDP_ENCAP (not in the libc crate).
+const UDP_ENCAP: i32 = 100;
+
+/// getsockopt's error for a level the socket does not have: IPv4 sockets
+/// end in ip_getsockopt (EOPNOTSUPP), IPv6 ones in ipv6_getsockopt.
+pub fn unknown_level(domain: i32) -> Errno {
+    if domain == libc::AF_INET {
+        Errno::EOPNOTSUPP
+    } else {
+        Errno::ENOPROTOOPT
+    }
+}
+
+/// The loopback address of `peer`'s family (a datagram's destination when
+/// smoltcp did not say).
+fn local_ip(peer: SocketAddr) -> IpAddr {
+    if peer.is_ipv4() {
+        Ipv4Addr::LOCALHOST.into()
+    } else {
+        Ipv6Addr::LOCALHOST.into()
+    }
 }
 
 /// Destinations of 0.0.0.0 / :: mean this host.
@@ -88,7 +113,7 @@ impl UdpSocket {
                 v6only: false,
                 shut_rd: false,
                 shut_wr: false,
-                opts: HashMap::new(),
+                ip: IpOpts::new(domain, false),
                 errors: None,
                 error: None,
             }),
@@ -100,7 +125,7 @@ impl UdpSocket {
     }
 
     fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
-        if !a.ip().is_unspecified() && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+        if !a.ip().is_unspecified() && !st.ip.freebind && !links::is_local(self.ip.mode, &unmap(a).ip()) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let share = Share {
@@ -166,7 +191,21 @@ impl Drop for UdpSocket {
     fn drop(&mut self) {
         let st = self.st.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some(h) = st.handle {
-            self.ip.with(|s| s.remove(h));
+            self.ip.with(|s| {
+                // The datagrams left unread take their arrival records along.
+                let u = s.sockets.get_mut::<udp::Socket>(h);
+                let mut ids = Vec::new();
+                while let Ok((_, meta)) = u.recv() {
+                    ids.push(meta.meta.id);
+                }
+                for id in ids {
+                    s.dev.arrivals.forget(id);
+                }
+                if st.port_bound {
+                    s.dev.udp6_egress.remove(&st.local.port());
+                }
+                s.remove(h)
+            });
         }
         if let Some(e) = st.errors {
             self.ip.with(|s| s.remove(e));
@@ -243,28 +282,38 @@ impl Socket for UdpSocket {
         }
         let h = self.ensure_bound(&mut st)?;
         let local = unmap(st.local);
+        // The device writes the socket's hop limit and TOS into the header.
+        let (hop_limit, tos) = (st.ip.hop_limit(&dst.ip()), st.ip.tos(&dst.ip()));
+        let mut packet_meta = smoltcp::phy::PacketMeta::default();
+        packet_meta.id = egress_tag(hop_limit, tos);
+        let port = st.local.port();
         drop(st);
         let meta = UdpMetadata {
             endpoint: to_endpoint(dst),
             local_address: (!local.ip().is_unspecified()).then(|| IpAddress::from(local.ip())),
-            meta: Default::default(),
+            meta: packet_meta,
         };
         let deadline = self.common.send_deadline();
         block_until(&[&self.shared.queue], deadline, || {
-            self.ip.with(|s| match s.sockets.get_mut::<udp::Socket>(h).send_slice(args.data, meta) {
+            match self.ip.with(|s| {
+                if dst.is_ipv6() {
+                    s.dev.udp6_egress.insert(port, (hop_limit, tos));
+                }
+                s.sockets.get_mut::<udp::Socket>(h).send_slice(args.data, meta)
+            }) {
                 Ok(()) => Some(Ok(args.data.len())),
                 Err(udp::SendError::BufferFull) if args.nonblock => Some(Err(Errno::EAGAIN)),
                 Err(udp::SendError::BufferFull) => None,
                 Err(udp::SendError::Unaddressable) => Some(Err(Errno::EINVAL)),
-            })
+            }
         })
         .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })
     }
 
     fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
-        let (h, peer) = {
+        let (h, peer, port) = {
             let mut st = self.lock();
-            (self.ensure_bound(&mut st)?, st.peer)
+            (self.ensure_bound(&mut st)?, st.peer, st.local.port())
         };
         let peek = args.flags & libc::MSG_PEEK != 0;
         let deadline = self.common.recv_deadline();
@@ -284,18 +333,26 @@ impl Socket for UdpSocket {
                     let from = from_endpoint(meta.endpoint);
                     if peer.is_some_and(|p| unmap(p) != unmap(from)) {
                         let _ = u.recv();
+                        s.dev.arrivals.forget(meta.meta.id);
                         continue;
                     }
-                    let r = Received {
+                    let mut r = Received {
                         full_len: data.len(),
                         data: data[..args.len.min(data.len())].to_vec(),
                         addr: Some(encode_inet(self.domain, from)),
                         flags: if data.len() > args.len { libc::MSG_TRUNC } else { 0 },
                         ..Default::default()
                     };
-                    if !peek {
+                    let arrival = if peek {
+                        s.dev.arrivals.get(meta.meta.id)
+                    } else {
                         let _ = u.recv();
-                    }
+                        s.dev.arrivals.take(meta.meta.id)
+                    };
+                    // udp_recvmsg: the timestamp, then the IP messages.
+                    r.cmsgs.extend(self.common.timestamp_cmsg(arrival.at));
+                    let to = SocketAddr::new(meta.local_address.map(IpAddr::from).unwrap_or(local_ip(from)), port);
+                    st.ip.recv_cmsgs(&arrival, to, &mut r.cmsgs);
                     return Some(Ok(r));
                 }
                 if args.nonblock {
@@ -364,12 +421,13 @@ impl Socket for UdpSocket {
                 st.v6only = int_val(val)? != 0;
                 Ok(())
             }
-            (libc::IPPROTO_IPV6, _) if self.domain == libc::AF_INET => Err(Errno::ENOPROTOOPT),
-            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_UDP, _) => {
-                st.opts.insert((level, name), val.to_vec());
-                Ok(())
+            // udp_lib_setsockopt: an int first. UDP_CORK, UDP_SEGMENT, UDP_GRO
+            // and encapsulation are not implemented.
+            (libc::IPPROTO_UDP, _) => {
+                int_val(val)?;
+                Err(Errno::ENOPROTOOPT)
             }
-            _ => Err(Errno::ENOPROTOOPT),
+            _ => st.ip.set(level, name, val).unwrap_or(Err(Errno::ENOPROTOOPT)),
         }
     }
 
@@ -384,12 +442,12 @@ impl Socket for UdpSocket {
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
                 Ok((st.v6only as i32).to_ne_bytes().to_vec())
             }
-            (libc::IPPROTO_IPV6, _) if self.domain == libc::AF_INET => Err(Errno::ENOPROTOOPT),
-            (libc::IPPROTO_IP, libc::IP_TTL) => Ok(64i32.to_ne_bytes().to_vec()),
-            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_UDP, _) => {
-                Ok(st.opts.get(&(level, name)).cloned().unwrap_or_else(|| 0i32.to_ne_bytes().to_vec()))
+            // None of them can be turned on, so each reads as off.
+            (libc::IPPROTO_UDP, libc::UDP_CORK | UDP_ENCAP | libc::UDP_SEGMENT | libc::UDP_GRO) => {
+                Ok(0i32.to_ne_bytes().to_vec())
             }
-            _ => Err(Errno::EOPNOTSUPP),
+            (libc::IPPROTO_UDP, _) => Err(Errno::ENOPROTOOPT),
+            _ => st.ip.get(level, name, st.peer.is_some()).unwrap_or(Err(unknown_level(self.domain))),
         }
     }
 

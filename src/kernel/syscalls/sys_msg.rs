@@ -11,7 +11,7 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
 use crate::netstack::addr::SOCKADDR_MAX;
-use crate::netstack::socket::{Received, RecvArgs, SendArgs, Socket, Ucred};
+use crate::netstack::socket::{Cmsg, Received, RecvArgs, SendArgs, Socket, Ucred};
 
 /// Linux caps one transfer at MAX_RW_COUNT.
 const MAX_RW: u64 = 0x7fff_f000;
@@ -320,11 +320,32 @@ fn do_sendmsg(t: &Task, f: &OpenFile, hdr_addr: u64, flags: i32) -> SysResult {
     send_iov(t, s, nonblock, flags, addr.as_deref(), &h.iov, ctl)
 }
 
+/// Appends one control message as Linux's put_cmsg does: one that does not
+/// fit is cut to the room left (MSG_CTRUNC), none at all if not even its
+/// header fits.
+fn put_cmsg(out: &mut Vec<u8>, room: usize, c: &Cmsg, truncated: &mut bool) {
+    let left = room.saturating_sub(out.len());
+    if left < CMSG_HDR {
+        *truncated = true;
+        return;
+    }
+    let full = CMSG_HDR + c.data.len();
+    let len = full.min(left);
+    *truncated |= len < full;
+    let start = out.len();
+    out.extend_from_slice(&(len as u64).to_ne_bytes());
+    out.extend_from_slice(&c.level.to_ne_bytes());
+    out.extend_from_slice(&c.kind.to_ne_bytes());
+    out.extend_from_slice(&c.data[..len - CMSG_HDR]);
+    out.resize(start + full.next_multiple_of(8).min(left), 0);
+}
+
 /// Writes received control messages; returns (bytes used, MSG_CTRUNC?).
 fn write_control(t: &Task, h: &MsgHdr, r: &mut Received, flags: i32) -> Result<(u64, bool), Errno> {
     let mut out: Vec<u8> = Vec::new();
     let mut truncated = false;
-    let room = h.controllen as usize;
+    // A null msg_control has no room, whatever msg_controllen says.
+    let room = if h.control == 0 { 0 } else { h.controllen as usize };
     let push = |out: &mut Vec<u8>, kind: i32, data: &[u8]| {
         let len = CMSG_HDR + data.len();
         out.extend_from_slice(&(len as u64).to_ne_bytes());
@@ -363,6 +384,9 @@ fn write_control(t: &Task, h: &MsgHdr, r: &mut Received, flags: i32) -> Result<(
         if !fds.is_empty() {
             push(&mut out, libc::SCM_RIGHTS, &fds);
         }
+    }
+    for c in &r.cmsgs {
+        put_cmsg(&mut out, room, c, &mut truncated);
     }
     if !out.is_empty() {
         t.mem().write_bytes(h.control, &out)?;
