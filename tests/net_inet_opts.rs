@@ -48,6 +48,14 @@ fn tcp_buffers_follow_so_rcvbuf_and_so_sndbuf() {
     same_as_native("bufs");
 }
 
+/// The same with the sizes set after listen (the next connection takes
+/// them) and after connect (the send queue is held to it), as CPython's
+/// test_asyncio sendfile tests set them.
+#[test]
+fn tcp_buffers_set_after_listen_and_connect() {
+    same_as_native("bufs-late");
+}
+
 /// What the sandbox cannot do is refused with Linux's errnos for an
 /// unknown option (ENOPROTOOPT) or an unreachable multicast group
 /// (ENODEV), not accepted and ignored.

@@ -458,6 +458,24 @@ impl Inner {
         self.listeners.get_mut(&id)
     }
 
+    /// Gives a listener new options: its free LISTEN sockets (no peer yet)
+    /// are made again with them, so the next connection has them (buffer
+    /// sizes are fixed when a smoltcp socket is made).
+    pub fn retune_listener(&mut self, id: u64, tuning: TcpTuning) {
+        let Some(l) = self.listeners.get_mut(&id) else { return };
+        l.tuning = tuning;
+        let pool = std::mem::take(&mut l.pool);
+        let (free, busy): (Vec<_>, Vec<_>) =
+            pool.into_iter().partition(|&h| self.sockets.get::<tcp::Socket>(h).state() == tcp::State::Listen);
+        if let Some(l) = self.listeners.get_mut(&id) {
+            l.pool = busy;
+        }
+        for h in free {
+            self.remove(h);
+        }
+        self.refill();
+    }
+
     /// Whether a connection is waiting to be accepted.
     pub fn accept_ready(&mut self, id: u64) -> bool {
         let Some(l) = self.listeners.get(&id) else { return false };

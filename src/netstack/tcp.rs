@@ -176,6 +176,17 @@ impl TcpSocket {
         }
     }
 
+    /// Bytes the send queue may hold: SO_SNDBUF once set (smoltcp's buffer
+    /// may be larger when it was set after connect), else no limit beyond
+    /// smoltcp's.
+    fn send_cap(&self) -> usize {
+        if self.lock().sndbuf_set {
+            self.common.sndbuf.load(Ordering::Relaxed).max(1) as usize
+        } else {
+            usize::MAX
+        }
+    }
+
     /// Gives the live connection or the listener the options as they are now.
     fn retune(&self, st: &St) {
         match st.conn {
@@ -185,11 +196,7 @@ impl TcpSocket {
             }),
             Conn::Listening(id) => {
                 let t = self.tuning(st, None);
-                self.ip.with(|s| {
-                    if let Some(l) = s.listener_mut(id) {
-                        l.tuning = t;
-                    }
-                });
+                self.ip.with(|s| s.retune_listener(id, t));
             }
             Conn::Idle => {}
         }
@@ -503,6 +510,7 @@ impl Socket for TcpSocket {
             }
         }
         let deadline = self.common.send_deadline();
+        let cap = self.send_cap();
         let mut sent = 0;
         while sent < args.data.len() || args.data.is_empty() {
             let r = block_until(&[&self.shared.queue], deadline, || {
@@ -514,8 +522,10 @@ impl Socket for TcpSocket {
                     if args.data.is_empty() {
                         return Some(Ok(0));
                     }
-                    if t.can_send() {
-                        return Some(t.send_slice(&args.data[sent..]).map_err(|_| Errno::EPIPE));
+                    let queued = t.send_queue();
+                    if t.can_send() && queued < cap {
+                        let end = args.data.len().min(sent + (cap - queued));
+                        return Some(t.send_slice(&args.data[sent..end]).map_err(|_| Errno::EPIPE));
                     }
                     if args.nonblock {
                         return Some(Err(Errno::EAGAIN));
@@ -745,6 +755,7 @@ impl Socket for TcpSocket {
     }
 
     fn poll_ready(&self, events: i16) -> i16 {
+        let cap = self.send_cap();
         let mut st = self.lock();
         let shut_rd = st.shut_rd;
         let r = self.ip.peek(|s| {
@@ -775,7 +786,7 @@ impl Socket for TcpSocket {
                     if !t.may_recv() && state != TS::Closed || shut_rd {
                         r |= libc::POLLRDHUP;
                     }
-                    if t.may_send() && t.can_send() {
+                    if t.may_send() && t.can_send() && t.send_queue() < cap {
                         r |= libc::POLLOUT | libc::POLLWRNORM;
                     }
                     if matches!(state, TS::Closed | TS::TimeWait | TS::LastAck | TS::Closing) {

@@ -296,19 +296,23 @@ static void tcp(void) {
 
 /* A sender whose peer never reads: non-blocking sends stop after about
  * what the two buffers hold, not after the stack's default. */
-static void bufs(void) {
+/* `late`: the sizes are set after listen and after connect, as CPython's
+ * test_asyncio sendfile tests do. */
+static void bufs(int late) {
     int port;
     int l = socket(AF_INET, SOCK_STREAM, 0);
-    setint("listener-rcvbuf", l, SOL_SOCKET, SO_RCVBUF, 4096);
+    if (!late) setint("listener-rcvbuf", l, SOL_SOCKET, SO_RCVBUF, 4096);
     struct sockaddr_in a = loopback(0);
     if (bind(l, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
     if (listen(l, 4) < 0) die("listen");
+    if (late) setint("listener-rcvbuf", l, SOL_SOCKET, SO_RCVBUF, 4096);
     port = port_of(l);
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    setint("sndbuf", s, SOL_SOCKET, SO_SNDBUF, 4096);
-    getint("sndbuf", s, SOL_SOCKET, SO_SNDBUF);
+    if (!late) setint("sndbuf", s, SOL_SOCKET, SO_SNDBUF, 4096);
     a = loopback(port);
     if (connect(s, (struct sockaddr *)&a, sizeof a) < 0) die("connect");
+    if (late) setint("sndbuf", s, SOL_SOCKET, SO_SNDBUF, 4096);
+    getint("sndbuf", s, SOL_SOCKET, SO_SNDBUF);
     int c = accept(l, NULL, NULL);
     getint("accepted-rcvbuf", c, SOL_SOCKET, SO_RCVBUF);
     fcntl(s, F_SETFL, O_NONBLOCK);
@@ -368,10 +372,11 @@ int main(int argc, char **argv) {
     if (!strcmp(g, "udp4")) udp4();
     else if (!strcmp(g, "udp6")) udp6();
     else if (!strcmp(g, "tcp")) tcp();
-    else if (!strcmp(g, "bufs")) bufs();
+    else if (!strcmp(g, "bufs")) bufs(0);
+    else if (!strcmp(g, "bufs-late")) bufs(1);
     else if (!strcmp(g, "unsupported")) unsupported();
     else {
-        fprintf(stderr, "usage: inet_opts udp4|udp6|tcp|bufs|unsupported\n");
+        fprintf(stderr, "usage: inet_opts udp4|udp6|tcp|bufs|bufs-late|unsupported\n");
         return 2;
     }
     return 0;
