@@ -56,6 +56,14 @@ fn tcp_buffers_set_after_listen_and_connect() {
     same_as_native("bufs-late");
 }
 
+/// Raw ICMP and ICMPv6 sockets: IP_TTL / IPV6_UNICAST_HOPS reach the echo
+/// request, IP_RECVTTL / IPV6_RECVHOPLIMIT report the request's and the
+/// stack's reply's hop limits.
+#[test]
+fn raw_icmp_hop_limits() {
+    same_as_native("icmp");
+}
+
 /// What the sandbox cannot do is refused with Linux's errnos for an
 /// unknown option (ENOPROTOOPT) or an unreachable multicast group
 /// (ENODEV), not accepted and ignored.
@@ -71,6 +79,8 @@ fn unsupported_options_are_refused() {
          ip-recverr: ENOPROTOOPT\n\
          ipv6-recverr: ENOPROTOOPT\n\
          add-membership: ENODEV\n\
+         raw-recvtos: ENOPROTOOPT\n\
+         raw6-recvtclass: ENOPROTOOPT\n\
          ipv6-add-membership: ENODEV\n",
     );
 }

@@ -67,6 +67,18 @@ impl NetDevice {
     }
 }
 
+impl NetDevice {
+    /// Queues a packet for a local address (it is received on the next poll).
+    pub fn loop_back(&mut self, packet: Vec<u8>) {
+        let len = packet.len() as u64;
+        self.lo.tx_packets += 1;
+        self.lo.tx_bytes += len;
+        self.lo.rx_packets += 1;
+        self.lo.rx_bytes += len;
+        self.queue.push_back(packet);
+    }
+}
+
 /// The destination of a raw IP packet.
 fn destination(p: &[u8]) -> Option<IpAddr> {
     match p.first()? >> 4 {
@@ -160,11 +172,7 @@ impl phy::TxToken for TxToken<'_> {
         }
         let local = destination(&buffer).is_some_and(|d| (self.dev.local)(&d));
         if local {
-            self.dev.lo.tx_packets += 1;
-            self.dev.lo.tx_bytes += len as u64;
-            self.dev.lo.rx_packets += 1;
-            self.dev.lo.rx_bytes += len as u64;
-            self.dev.queue.push_back(buffer);
+            self.dev.loop_back(buffer);
         } else if let Some(up) = self.dev.uplink.as_mut() {
             self.dev.eth.tx_packets += 1;
             self.dev.eth.tx_bytes += len as u64;

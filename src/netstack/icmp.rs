@@ -13,9 +13,11 @@ use smoltcp::socket::{icmp, raw};
 use smoltcp::wire::{IpAddress, IpProtocol, IpVersion};
 
 use super::addr::{self, encode_inet, parse_inet, unmap};
+use super::arrival::{self, Arrival};
+use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
-use super::socket::{CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
+use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
 use super::stack::{IpStack, Shared};
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::{block_until, WaitQueue};
@@ -29,6 +31,8 @@ static NEXT_IP_ID: AtomicU16 = AtomicU16::new(1);
 const ICMP6_ECHO_REQUEST: u8 = 128;
 /// The ICMP6_FILTER option (level IPPROTO_ICMPV6).
 const ICMP6_FILTER: i32 = 1;
+/// IPV6_CHECKSUM (level SOL_RAW): where the stack writes the checksum.
+const IPV6_CHECKSUM: i32 = 7;
 
 /// Guarded by `IcmpSocket::st`.
 struct St {
@@ -39,6 +43,8 @@ struct St {
     local: IpAddr,
     /// ICMP6_FILTER: a set bit blocks that ICMPv6 type.
     filter: [u32; 8],
+    /// IPPROTO_IP and IPPROTO_IPV6 options.
+    ip: IpOpts,
 }
 
 /// An ICMP socket.
@@ -118,7 +124,14 @@ impl IcmpSocket {
             raw,
             id: ip.new_id(),
             common: CommonOpts::new(212_992, 212_992),
-            st: Mutex::new(St { handle, ident: 0, peer: None, local: any, filter: [0; 8] }),
+            st: Mutex::new(St {
+                handle,
+                ident: 0,
+                peer: None,
+                local: any,
+                filter: [0; 8],
+                ip: IpOpts::new(domain, false),
+            }),
         }
     }
 
@@ -252,17 +265,18 @@ impl Socket for IcmpSocket {
         }
         let src = source_for(st.local, dst);
         let deadline = self.common.send_deadline();
+        let (hop_limit, tos) = (st.ip.hop_limit(&dst), st.ip.tos(&dst));
         if self.raw {
-            let h = st.handle.ok_or(Errno::EINVAL)?;
             drop(st);
             let p = match (src, dst) {
                 (IpAddr::V4(src), IpAddr::V4(dst)) => {
                     let total = 20 + args.data.len();
                     let mut p = vec![0u8; total];
                     p[0] = 0x45;
+                    p[1] = tos;
                     p[2..4].copy_from_slice(&(total as u16).to_be_bytes());
                     p[4..6].copy_from_slice(&NEXT_IP_ID.fetch_add(1, Ordering::Relaxed).to_be_bytes());
-                    p[8] = 64;
+                    p[8] = hop_limit;
                     p[9] = 1;
                     p[12..16].copy_from_slice(&src.octets());
                     p[16..20].copy_from_slice(&dst.octets());
@@ -279,10 +293,11 @@ impl Socket for IcmpSocket {
                         msg[2..4].copy_from_slice(&c.to_be_bytes());
                     }
                     let mut p = vec![0u8; 40];
-                    p[0] = 0x60;
+                    p[0] = 0x60 | (tos >> 4);
+                    p[1] = tos << 4;
                     p[4..6].copy_from_slice(&(msg.len() as u16).to_be_bytes());
                     p[6] = 58;
-                    p[7] = 64;
+                    p[7] = hop_limit;
                     p[8..24].copy_from_slice(&src.octets());
                     p[24..40].copy_from_slice(&dst.octets());
                     p.extend_from_slice(&msg);
@@ -290,14 +305,13 @@ impl Socket for IcmpSocket {
                 }
                 _ => return Err(Errno::EAFNOSUPPORT),
             };
-            return block_until(&[&self.shared.queue], deadline, || {
-                self.ip.with(|s| match s.sockets.get_mut::<raw::Socket>(h).send_slice(&p) {
-                    Ok(()) => Some(Ok(args.data.len())),
-                    Err(_) if args.nonblock => Some(Err(Errno::EAGAIN)),
-                    Err(_) => None,
-                })
-            })
-            .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e });
+            // Straight onto loopback (the destination is local): smoltcp's
+            // raw sockets rebuild the header and would drop its TOS. This
+            // also writes the IPv4 header checksum.
+            let mut p = p;
+            arrival::rewrite_header(&mut p, hop_limit, tos);
+            self.ip.with(|s| s.dev.loop_back(p));
+            return Ok(args.data.len());
         }
         let request = if self.v6() { ICMP6_ECHO_REQUEST } else { 8 };
         if args.data[0] != request || args.data[1] != 0 {
@@ -316,18 +330,24 @@ impl Socket for IcmpSocket {
         drop(st);
         let to = IpAddress::from(dst);
         block_until(&[&self.shared.queue], deadline, || {
-            self.ip.with(|s| match s.sockets.get_mut::<icmp::Socket>(h).send_slice(&p, to) {
+            match self.ip.with(|s| {
+                let sock = s.sockets.get_mut::<icmp::Socket>(h);
+                // smoltcp has no hop limit 0 (IPv6 allows it): the default then;
+                // nor a TOS for its echo requests.
+                sock.set_hop_limit((hop_limit != 0).then_some(hop_limit));
+                sock.send_slice(&p, to)
+            }) {
                 Ok(()) => Some(Ok(args.data.len())),
                 Err(icmp::SendError::BufferFull) if !args.nonblock => None,
                 Err(icmp::SendError::BufferFull) => Some(Err(Errno::EAGAIN)),
                 Err(_) => Some(Err(Errno::EINVAL)),
-            })
+            }
         })
         .map_err(|e| if e == Errno::ETIMEDOUT { Errno::EAGAIN } else { e })
     }
 
     fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
-        let (h, filter) = {
+        let (h, filter, ip, local) = {
             let mut st = self.lock();
             let h = match st.handle {
                 Some(h) => h,
@@ -336,18 +356,25 @@ impl Socket for IcmpSocket {
                     self.bind_ident(&mut st, 0, any)?
                 }
             };
-            (h, st.filter)
+            (h, st.filter, st.ip.clone(), st.local)
         };
         let peek = args.flags & libc::MSG_PEEK != 0;
         let deadline = self.common.recv_deadline();
         let domain = self.domain;
         let v6 = self.v6();
-        let make = |data: &[u8], from: IpAddr| Received {
-            full_len: data.len(),
-            data: data[..args.len.min(data.len())].to_vec(),
-            addr: Some(encode_inet(domain, SocketAddr::new(from, 0))),
-            flags: if data.len() > args.len { libc::MSG_TRUNC } else { 0 },
-            ..Default::default()
+        // The IP messages from the packet's header: raw sockets have it; a
+        // ping socket's replies are the stack's own (hop limit 64, TOS 0).
+        let make = |data: &[u8], from: IpAddr, to: IpAddr, hop_limit: u8, tos: u8| {
+            let mut r = Received {
+                full_len: data.len(),
+                data: data[..args.len.min(data.len())].to_vec(),
+                addr: Some(encode_inet(domain, SocketAddr::new(from, 0))),
+                flags: if data.len() > args.len { libc::MSG_TRUNC } else { 0 },
+                ..Default::default()
+            };
+            let a = Arrival { hop_limit, tos, ifindex: 1, at: Default::default() };
+            ip.recv_cmsgs(&a, SocketAddr::new(to, 0), &mut r.cmsgs);
+            r
         };
         let blocked = |t: u8| filter[(t >> 5) as usize] & (1 << (t & 31)) != 0;
         block_until(&[&self.shared.queue], deadline, || {
@@ -361,16 +388,19 @@ impl Socket for IcmpSocket {
                                 let _ = r.recv();
                                 continue;
                             }
-                            let mut a = [0u8; 16];
-                            a.copy_from_slice(&p[8..24]);
-                            make(&p[40..], IpAddr::V6(Ipv6Addr::from(a)))
-                        } else {
-                            let from = if p.len() >= 20 {
-                                Ipv4Addr::new(p[12], p[13], p[14], p[15])
-                            } else {
-                                Ipv4Addr::UNSPECIFIED
+                            let addr = |at: usize| {
+                                let mut a = [0u8; 16];
+                                a.copy_from_slice(&p[at..at + 16]);
+                                IpAddr::V6(Ipv6Addr::from(a))
                             };
-                            make(p, IpAddr::V4(from))
+                            let tclass = ((p[0] & 0x0f) << 4) | (p[1] >> 4);
+                            make(&p[40..], addr(8), addr(24), p[7], tclass)
+                        } else if p.len() >= 20 {
+                            let from = Ipv4Addr::new(p[12], p[13], p[14], p[15]);
+                            let to = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
+                            make(p, from.into(), to.into(), p[8], p[1])
+                        } else {
+                            make(p, Ipv4Addr::UNSPECIFIED.into(), Ipv4Addr::UNSPECIFIED.into(), 64, 0)
                         };
                         if !peek {
                             let _ = r.recv();
@@ -385,7 +415,8 @@ impl Socket for IcmpSocket {
                         if p.first() == Some(&request) {
                             continue;
                         }
-                        return Some(Ok(make(p, IpAddr::from(from))));
+                        let from = IpAddr::from(from);
+                        return Some(Ok(make(p, from, source_for(local, from), 64, 0)));
                     }
                 }
                 if args.nonblock {
@@ -419,36 +450,43 @@ impl Socket for IcmpSocket {
     }
 
     fn setsockopt(&self, level: i32, name: i32, val: &[u8]) -> Result<(), Errno> {
-        match level {
-            libc::IPPROTO_ICMPV6 if self.v6() && name == ICMP6_FILTER => {
+        let mut st = self.lock();
+        match (level, name) {
+            (libc::IPPROTO_ICMPV6, ICMP6_FILTER) if self.v6() => {
                 if val.len() < 32 {
                     return Err(Errno::EINVAL);
                 }
-                let mut st = self.lock();
                 for (i, c) in val[..32].chunks_exact(4).enumerate() {
                     st.filter[i] = u32::from_ne_bytes([c[0], c[1], c[2], c[3]]);
                 }
                 Ok(())
             }
-            libc::IPPROTO_ICMPV6 if self.v6() => Ok(()),
-            libc::IPPROTO_IPV6 if self.v6() => Ok(()),
-            libc::IPPROTO_IP | libc::SOL_RAW => Ok(()),
-            _ => Err(Errno::ENOPROTOOPT),
+            // Raw ICMPv6: the stack checksums at offset 2 (Linux's fixed
+            // offset for ICMPv6); an odd offset is EINVAL, others unsupported.
+            (libc::SOL_RAW, IPV6_CHECKSUM) if self.v6() && self.raw => match int_val(val)? {
+                v if v & 1 != 0 && v > 0 => Err(Errno::EINVAL),
+                2 => Ok(()),
+                _ => Err(Errno::ENOPROTOOPT),
+            },
+            // smoltcp rebuilds the IP header of the ICMP packets it hands
+            // to sockets without the TOS: there is none to report.
+            (libc::IPPROTO_IP, libc::IP_RECVTOS) | (libc::IPPROTO_IPV6, libc::IPV6_RECVTCLASS) => {
+                Err(Errno::ENOPROTOOPT)
+            }
+            _ => st.ip.set(level, name, val).unwrap_or(Err(Errno::ENOPROTOOPT)),
         }
     }
 
     fn getsockopt(&self, level: i32, name: i32) -> Result<Vec<u8>, Errno> {
+        let st = self.lock();
         match (level, name) {
             (libc::SOL_SOCKET, libc::SO_ERROR) => Ok(0i32.to_ne_bytes().to_vec()),
             (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
-            (libc::IPPROTO_IP, libc::IP_TTL) => Ok(64i32.to_ne_bytes().to_vec()),
             (libc::IPPROTO_ICMPV6, ICMP6_FILTER) if self.v6() => {
-                Ok(self.lock().filter.iter().flat_map(|w| w.to_ne_bytes()).collect())
+                Ok(st.filter.iter().flat_map(|w| w.to_ne_bytes()).collect())
             }
-            (libc::IPPROTO_IP | libc::IPPROTO_IPV6 | libc::IPPROTO_ICMPV6 | libc::SOL_RAW, _) => {
-                Ok(0i32.to_ne_bytes().to_vec())
-            }
-            _ => Err(Errno::EOPNOTSUPP),
+            (libc::SOL_RAW, IPV6_CHECKSUM) if self.v6() && self.raw => Ok(2i32.to_ne_bytes().to_vec()),
+            _ => st.ip.get(level, name, st.peer.is_some()).unwrap_or(Err(super::udp::unknown_level(self.domain))),
         }
     }
 

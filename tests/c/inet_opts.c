@@ -345,6 +345,83 @@ static void bufs(int late) {
     close(l);
 }
 
+/* Raw ICMP: the sender's TTL/TOS (hop limit/traffic class) are in the echo
+ * request's header and in the receiver's messages; the stack's echo reply
+ * has the default hop limit. */
+static void icmp_show(const char *name, int r, int v6) {
+    for (int i = 0; i < 2; i++) {
+        unsigned char p[256];
+        union {
+            char b[256];
+            struct cmsghdr align;
+        } ctl;
+        struct iovec iov = {p, sizeof p};
+        struct msghdr m = {0};
+        m.msg_iov = &iov;
+        m.msg_iovlen = 1;
+        m.msg_control = ctl.b;
+        m.msg_controllen = sizeof ctl.b;
+        struct pollfd pf = {r, POLLIN, 0};
+        if (poll(&pf, 1, 2000) != 1) {
+            printf("%s: timeout\n", name);
+            return;
+        }
+        ssize_t n = recvmsg(r, &m, 0);
+        if (n < 0) {
+            printf("%s: %s\n", name, strerrorname_np(errno));
+            return;
+        }
+        int type = v6 ? p[0] : p[20];
+        int request = type == (v6 ? 128 : 8);
+        printf("%s: type %d", name, type);
+        if (!v6 && request) printf(" header-ttl %d", p[8]);
+        printf("\n");
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&m); c; c = CMSG_NXTHDR(&m, c)) {
+            int v = 0;
+            memcpy(&v, CMSG_DATA(c), c->cmsg_len - CMSG_LEN(0) < sizeof v ? c->cmsg_len - CMSG_LEN(0) : sizeof v);
+            printf("  cmsg level=%d type=%d value=%d\n", c->cmsg_level, c->cmsg_type, v);
+        }
+    }
+}
+
+static void icmp(void) {
+    unsigned char echo[16] = {8, 0, 0, 0, 0x12, 0x34, 0, 1, 'h', 'u', 's', 'k'};
+    int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), s = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP);
+    if (r < 0 || s < 0) die("raw socket");
+    setint("recvttl", r, SOL_IP, IP_RECVTTL, 1);
+    setint("ttl-5", s, SOL_IP, IP_TTL, 5);
+    setint("tos-0x20", s, SOL_IP, IP_TOS, 0x20);
+    getint("ttl", s, SOL_IP, IP_TTL);
+    unsigned sum = 0;
+    for (int i = 0; i < 16; i += 2) sum += echo[i] << 8 | echo[i + 1];
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    sum = ~sum & 0xffff;
+    echo[2] = sum >> 8;
+    echo[3] = sum & 0xff;
+    struct sockaddr_in to = loopback(0);
+    res("send", sendto(s, echo, sizeof echo, 0, (struct sockaddr *)&to, sizeof to));
+    icmp_show("raw4", r, 0);
+    close(r);
+    close(s);
+
+    int r6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6), s6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+    if (r6 < 0 || s6 < 0) die("raw6 socket");
+    setint("recvhoplimit", r6, SOL_IPV6, IPV6_RECVHOPLIMIT, 1);
+    setint("hops-7", s6, SOL_IPV6, IPV6_UNICAST_HOPS, 7);
+    setint("tclass-0x40", s6, SOL_IPV6, IPV6_TCLASS, 0x40);
+    setint("checksum-2", s6, SOL_RAW, IPV6_CHECKSUM, 2);
+    setint("checksum-odd", s6, SOL_RAW, IPV6_CHECKSUM, 3);
+    echo[0] = 128;
+    echo[2] = echo[3] = 0;
+    struct sockaddr_in6 to6 = {0};
+    to6.sin6_family = AF_INET6;
+    to6.sin6_addr = in6addr_loopback;
+    res("send6", sendto(s6, echo, sizeof echo, 0, (struct sockaddr *)&to6, sizeof to6));
+    icmp_show("raw6", r6, 1);
+    close(r6);
+    close(s6);
+}
+
 /* What the sandbox refuses that Linux would do (checked under husk only). */
 static void unsupported(void) {
     int u = socket(AF_INET, SOCK_DGRAM, 0), t = socket(AF_INET, SOCK_STREAM, 0);
@@ -356,6 +433,11 @@ static void unsupported(void) {
     setint("ipv6-recverr", u6, SOL_IPV6, IPV6_RECVERR, 1);
     struct ip_mreq mr = {{htonl(0xe0000001)}, {htonl(INADDR_ANY)}};
     res("add-membership", setsockopt(u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr));
+    int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), r6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);
+    setint("raw-recvtos", r, SOL_IP, IP_RECVTOS, 1);
+    setint("raw6-recvtclass", r6, SOL_IPV6, IPV6_RECVTCLASS, 1);
+    close(r);
+    close(r6);
     struct ipv6_mreq m6 = {0};
     m6.ipv6mr_multiaddr.s6_addr[0] = 0xff;
     m6.ipv6mr_multiaddr.s6_addr[1] = 0x02;
@@ -374,9 +456,10 @@ int main(int argc, char **argv) {
     else if (!strcmp(g, "tcp")) tcp();
     else if (!strcmp(g, "bufs")) bufs(0);
     else if (!strcmp(g, "bufs-late")) bufs(1);
+    else if (!strcmp(g, "icmp")) icmp();
     else if (!strcmp(g, "unsupported")) unsupported();
     else {
-        fprintf(stderr, "usage: inet_opts udp4|udp6|tcp|bufs|bufs-late|unsupported\n");
+        fprintf(stderr, "usage: inet_opts udp4|udp6|tcp|bufs|bufs-late|icmp|unsupported\n");
         return 2;
     }
     return 0;
