@@ -5,7 +5,9 @@
 //!   address (127.0.0.1/8 and ::1 on `lo`; with `--network=sandbox` also the
 //!   address of `eth0`, which Linux would route over `lo` too); its device is
 //!   a loopback queue with an uplink hook where a host tap or veth can be
-//!   plugged in later (`device::Uplink`).
+//!   plugged in later (`device::Uplink`). `inet_opts`: the IPPROTO_IP and
+//!   IPPROTO_IPV6 options of those sockets; `arrival`: the header fields of
+//!   received UDP packets (for control messages) and of sent ones.
 //! - `unix`: AF_UNIX stream, datagram and seqpacket sockets, path names on
 //!   the sandbox VFS and abstract names, SCM_RIGHTS and SCM_CREDENTIALS.
 //! - `netlink`: AF_NETLINK/NETLINK_ROUTE dumps of links, addresses, routes;
