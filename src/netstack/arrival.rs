@@ -96,7 +96,7 @@ impl Arrivals {
 /// The header fields to write into a datagram sent with `tag`, if it is
 /// an egress tag: (hop limit, TOS).
 pub fn egress_fields(tag: u32) -> Option<(u8, u8)> {
-    (tag & TAG != 0).then(|| ((tag >> 8) as u8, tag as u8))
+    (tag & TAG != 0).then_some(((tag >> 8) as u8, tag as u8))
 }
 
 /// The egress tag for a datagram with this hop limit and TOS.
