@@ -195,8 +195,11 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     let cwd = choose_cwd(&vfs, spec)?;
     let cmd = &spec.argv[0];
     let path = find_command(&vfs, &cwd, cmd, &spec.env)?;
-    let config =
-        KernelConfig { strace: spec.strace, hostname: "husk".to_string(), max_tasks: 1024, network: spec.network };
+    // As `runsc do`: the root is the host's, so is the name its /etc/hosts knows the machine by
+    // (`hostname -f` and `hostname -d` resolve it there).
+    let hostname =
+        nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned()).unwrap_or_default();
+    let config = KernelConfig { strace: spec.strace, hostname, max_tasks: 1024, network: spec.network };
     let kernel = Kernel::new(vfs, &config);
     // With --console, the caller's terminal is the console itself.
     let console = if spec.console { host_console(&kernel) } else { None };
