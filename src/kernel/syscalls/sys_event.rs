@@ -274,8 +274,8 @@ pub fn memfd_create(t: &mut Task, a: &Args) -> SysResult {
     };
     let creds = t.fs_creds();
     let (file, path) = memfd::create(&name, flags, creds.euid, creds.egid)?;
-    // O_LARGEFILE as the x86_64 kernel reports it (libc's constant is 0 there).
-    let status = libc::O_RDWR as u32 | 0o100000;
+    // memfd_create sets O_LARGEFILE, as open(2) does.
+    let status = (libc::O_RDWR | super::sys_path::O_LARGEFILE) as u32;
     let file = Arc::new(OpenFile::new(Box::new(file), path, status));
     let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
     t.tg.fds.install(file, flags & memfd::MFD_CLOEXEC != 0, 0, limit).map(|fd| fd as u64)

@@ -12,6 +12,10 @@ use crate::kernel::vfs::resolve::resolve_flags as rf;
 use crate::kernel::vfs::stat::Stat;
 use crate::kernel::vfs::{Caller, Lookup};
 
+/// O_LARGEFILE as the x86_64 kernel has it: libc's constant is 0 there, but open(2) sets the bit
+/// on every file it opens (`force_o_largefile`), so F_GETFL and fdinfo show it.
+pub(crate) const O_LARGEFILE: i32 = 0o100000;
+
 /// Open flags Linux accepts (unknown bits are ignored by open(2), as there).
 const VALID_OPEN: i32 = libc::O_ACCMODE
     | libc::O_CREAT
@@ -23,7 +27,7 @@ const VALID_OPEN: i32 = libc::O_ACCMODE
     | libc::O_DSYNC
     | libc::O_ASYNC
     | libc::O_DIRECT
-    | libc::O_LARGEFILE
+    | O_LARGEFILE
     | libc::O_DIRECTORY
     | libc::O_NOFOLLOW
     | libc::O_NOATIME
@@ -89,6 +93,8 @@ fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resol
     }
     if flags & libc::O_PATH != 0 {
         flags &= PATH_FLAGS;
+    } else {
+        flags |= O_LARGEFILE;
     }
     let mut a = at_path(t, dirfd, path)?;
     if resolve & (rf::BENEATH | rf::IN_ROOT) != 0 {
@@ -108,7 +114,7 @@ fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resol
     let file = t.vfs().open_with(
         &lk,
         &a.path,
-        (flags | libc::O_LARGEFILE) as u32,
+        flags as u32,
         mode & 0o7777 & !umask(t),
         Caller { creds: Some(&c) },
     )?;
@@ -154,7 +160,7 @@ pub fn openat2(t: &mut Task, a: &Args) -> SysResult {
     }
     let word = |i: usize| u64::from_ne_bytes(how[i * 8..i * 8 + 8].try_into().unwrap_or_default());
     let (flags, mode, resolve) = (word(0), word(1), word(2));
-    if flags & !(VALID_OPEN as u64 | libc::O_LARGEFILE as u64) != 0 {
+    if flags & !(VALID_OPEN as u64) != 0 {
         return Err(Errno::EINVAL);
     }
     let flags = flags as i32;
@@ -162,7 +168,7 @@ pub fn openat2(t: &mut Task, a: &Args) -> SysResult {
     if mode & !0o7777 != 0 || (!creating && mode != 0) {
         return Err(Errno::EINVAL);
     }
-    if flags & libc::O_PATH != 0 && flags & !(PATH_FLAGS | libc::O_LARGEFILE) != 0 {
+    if flags & libc::O_PATH != 0 && flags & !PATH_FLAGS != 0 {
         return Err(Errno::EINVAL);
     }
     if resolve & !rf::ALL != 0 || resolve & (rf::BENEATH | rf::IN_ROOT) == rf::BENEATH | rf::IN_ROOT {
