@@ -208,7 +208,7 @@ impl Overlay {
             UpperNode::Dir { meta, .. } if to_lower => UpperNode::Dir { meta, opaque: true },
             other => other,
         };
-        let replaced = map.insert(to.to_vec(), moved);
+        let replaced = map.insert(to.to_vec(), changed_now(moved));
         if from_lower {
             map.insert(from.to_vec(), UpperNode::Whiteout);
         } else {
@@ -260,8 +260,8 @@ impl Overlay {
             adjust_nlink(&mut map, parent_of(b), da);
             adjust_nlink(&mut map, parent_of(a), db);
         }
-        map.insert(a.to_vec(), ub);
-        map.insert(b.to_vec(), ua);
+        map.insert(a.to_vec(), changed_now(ub));
+        map.insert(b.to_vec(), changed_now(ua));
         Ok(())
     }
 }
@@ -272,6 +272,21 @@ fn is_dir(n: &OvNode) -> bool {
         (None, Some(s)) => s.is_dir(),
         _ => false,
     }
+}
+
+/// A renamed node's ctime is now, as Linux's file systems mark the inode
+/// they move (ext4, tmpfs); `ls -lc`, `find -cmin` and backup tools see it.
+fn changed_now(node: UpperNode) -> UpperNode {
+    match node {
+        UpperNode::File(ref f) => f.meta.lock().unwrap_or_else(|e| e.into_inner()).ctime = now(),
+        UpperNode::Special(ref s) => s.meta.lock().unwrap_or_else(|e| e.into_inner()).ctime = now(),
+        UpperNode::Dir { mut meta, opaque } => {
+            meta.ctime = now();
+            return UpperNode::Dir { meta, opaque };
+        }
+        UpperNode::Whiteout => {}
+    }
+    node
 }
 
 /// One name of a file or special node is gone.
