@@ -149,6 +149,11 @@ impl FdTable {
         FdTable { slots: Mutex::new(self.lock().clone()) }
     }
 
+    /// How many descriptors are open.
+    pub fn count(&self) -> usize {
+        self.lock().iter().filter(|e| e.is_some()).count()
+    }
+
     /// Open descriptors, in order.
     pub fn list(&self) -> Vec<(i32, FdEntry)> {
         self.lock().iter().enumerate().filter_map(|(i, e)| e.clone().map(|e| (i as i32, e))).collect()

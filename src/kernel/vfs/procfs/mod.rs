@@ -192,6 +192,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/fs/mqueue/msgsize_default", Global::File(ipc_sysctl::mq_msgsize_default)),
     ("sys/fs/mqueue/msgsize_max", Global::File(ipc_sysctl::mq_msgsize_max)),
     ("sys/fs/mqueue/queues_max", Global::File(ipc_sysctl::mq_queues_max)),
+    ("sys/fs/nr_open", Global::File(sys::nr_open)),
     ("sys/fs/pipe-max-size", Global::File(sys::pipe_max_size)),
     (
         "sys/fs/pipe-user-pages-hard",
@@ -202,6 +203,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
         Global::File(|_| format!("{}\n", crate::kernel::pipe_account::USER_PAGES_SOFT).into_bytes()),
     ),
     ("sys/kernel", Global::Dir),
+    ("sys/kernel/cap_last_cap", Global::File(sys::cap_last_cap)),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
     ("sys/kernel/msgmax", Global::File(ipc_sysctl::msgmax)),
@@ -219,6 +221,10 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel/shmall", Global::File(ipc_sysctl::shmall)),
     ("sys/kernel/shmmax", Global::File(ipc_sysctl::shmmax)),
     ("sys/kernel/shmmni", Global::File(ipc_sysctl::shmmni)),
+    ("sys/kernel/threads-max", Global::File(sys::threads_max)),
+    ("sys/net", Global::Dir),
+    ("sys/net/ipv4", Global::Dir),
+    ("sys/net/ipv4/ip_local_port_range", Global::File(sys::ip_local_port_range)),
     ("sys/vm", Global::Dir),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
@@ -524,6 +530,17 @@ impl Filesystem for ProcFs {
             st.atime = t;
             st.mtime = t;
             st.ctime = t;
+        }
+        match n.kind {
+            // Linux (6.2 on) gives a descriptor directory the number of open descriptors as size.
+            Kind::FdDir => st.size = self.target(n)?.1.fds.count() as u64,
+            // A fixed link's size is its text's length (proc_symlink).
+            Kind::Global(i) => {
+                if let Global::Link(t) = GLOBALS[i].1 {
+                    st.size = t.len() as u64;
+                }
+            }
+            _ => {}
         }
         if let Kind::Fd = n.kind {
             let (_, tg, _) = self.target(n)?;

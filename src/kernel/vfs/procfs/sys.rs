@@ -290,6 +290,29 @@ pub fn file_max(_: &Kernel) -> Vec<u8> {
     b"9223372036854775807\n".to_vec()
 }
 
+/// `/proc/sys/fs/nr_open`: the most descriptors a process may have (RLIMIT_NOFILE's ceiling).
+pub fn nr_open(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::fd::NR_OPEN).into_bytes()
+}
+
+/// `/proc/sys/kernel/cap_last_cap`: the highest capability the kernel knows
+/// (libcap and capsh size their sets by it).
+pub fn cap_last_cap(_: &Kernel) -> Vec<u8> {
+    let last = u64::BITS - 1 - crate::kernel::task::CAP_FULL_SET.leading_zeros();
+    format!("{last}\n").into_bytes()
+}
+
+/// `/proc/sys/kernel/threads-max`: the sandbox's limit on tasks.
+pub fn threads_max(k: &Kernel) -> Vec<u8> {
+    format!("{}\n", k.max_tasks).into_bytes()
+}
+
+/// `/proc/sys/net/ipv4/ip_local_port_range`: the ephemeral ports the network stack picks from.
+pub fn ip_local_port_range(_: &Kernel) -> Vec<u8> {
+    let r = crate::netstack::ports::EPHEMERAL;
+    format!("{}\t{}\n", r.start(), r.end()).into_bytes()
+}
+
 /// `/proc/sys/vm/overcommit_memory`.
 pub fn overcommit_memory(_: &Kernel) -> Vec<u8> {
     b"0\n".to_vec()
