@@ -197,8 +197,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     let path = find_command(&vfs, &cwd, cmd, &spec.env)?;
     // As `runsc do`: the root is the host's, so is the name its /etc/hosts knows the machine by
     // (`hostname -f` and `hostname -d` resolve it there).
-    let hostname =
-        nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned()).unwrap_or_default();
+    let hostname = nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned()).unwrap_or_default();
     let config = KernelConfig { strace: spec.strace, hostname, max_tasks: 1024, network: spec.network };
     let kernel = Kernel::new(vfs, &config);
     // With --console, the caller's terminal is the console itself.

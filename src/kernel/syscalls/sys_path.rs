@@ -111,13 +111,7 @@ fn do_open(t: &mut Task, dirfd: i32, path: Vec<u8>, flags: i32, mode: u32, resol
     }
     let lk = Lookup { resolve, ..a.lookup(true) };
     let c = creds(t);
-    let file = t.vfs().open_with(
-        &lk,
-        &a.path,
-        flags as u32,
-        mode & 0o7777 & !umask(t),
-        Caller { creds: Some(&c) },
-    )?;
+    let file = t.vfs().open_with(&lk, &a.path, flags as u32, mode & 0o7777 & !umask(t), Caller { creds: Some(&c) })?;
     install(t, file, flags & libc::O_CLOEXEC != 0)
 }
 
