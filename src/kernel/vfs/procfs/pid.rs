@@ -303,10 +303,14 @@ fn stat(
         let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
         (st.brk_start, st.program)
     };
+    // Fields 18 and 19: the priority of a SCHED_OTHER, BATCH or IDLE task
+    // (20 + nice, as the kernel shows prio - MAX_RT_PRIO) and its nice value.
+    let nice = task.map(|t| t.sched.lock().unwrap_or_else(|e| e.into_inner()).nice).unwrap_or(0);
+    let prio = 20 + nice;
     let mut s = String::with_capacity(320);
     let _ = writeln!(
         s,
-        "{pid} ({comm}) {st} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} 20 0 {threads} 0 {start} \
+        "{pid} ({comm}) {st} {ppid} {pgid} {sid} {tty_nr} {tpgid} 4194304 0 0 0 0 {utime} {stime} {cu} {cs} {prio} {nice} {threads} 0 {start} \
          {vsize} {rss} 18446744073709551615 {} {} {} 0 0 {pending} {mask} {ign} {cgt} 0 0 0 {exit_signal} 0 0 0 0 0 0 \
          {} {} {brk} {} {} {} {} {exit_code}",
         p.start_code,
