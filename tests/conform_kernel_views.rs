@@ -62,15 +62,17 @@ fn proc_sizes() {
     Batch::new("procsizes")
         .bash(
             "proc_stat_sizes",
-            "stat -c '%s %N' /proc/mounts /proc/net; fds() { stat -c %s /proc/$$/fd; }; n0=$(fds)
-             [ \"$n0\" = \"$(ls /proc/$$/fd | wc -l)\" ] && echo size is the count
-             exec 3</dev/null 4</dev/null 9</dev/null; echo $(( $(fds) - n0 )) $(( $(stat -c %s /proc/$$/task/$$/fd) - n0 ))
-             exec 4<&-; echo $(( $(fds) - n0 ))",
+            "stat -c '%s %N' /proc/mounts /proc/net
+             sleep 1 & a=$!; sleep 1 3</dev/null 4</dev/null 9</dev/null & b=$!; sleep 0.2
+             [ \"$(stat -c %s /proc/$b/fd)\" = \"$(ls /proc/$b/fd | wc -l)\" ] && echo size is the count
+             echo $(( $(stat -c %s /proc/$b/fd) - $(stat -c %s /proc/$a/fd) )) $(( $(stat -c %s /proc/$b/task/$b/fd) - $(stat -c %s /proc/$a/fd) ))
+             wait",
         )
         .bb(
             "bb_proc_sizes",
             "ls -ld /proc/mounts | awk '{print $1, $5, $NF}'
-             [ \"$(ls -ld /proc/$$/fd | awk '{print $5}')\" = \"$(ls /proc/$$/fd | wc -l)\" ] && echo size is the count",
+             sleep 1 & p=$!; sleep 0.2
+             [ \"$(ls -ld /proc/$p/fd | awk '{print $5}')\" = \"$(ls /proc/$p/fd | wc -l)\" ] && echo size is the count; wait",
         )
         .check();
 }
@@ -84,6 +86,20 @@ fn proc_sys_limits() {
             "proc_sys_values",
             "cat /proc/sys/kernel/cap_last_cap /proc/sys/fs/nr_open /proc/sys/net/ipv4/ip_local_port_range
              ulimit -Sn $(( $(cat /proc/sys/fs/nr_open) + 1 )); echo rc=$?",
+        )
+        .check();
+}
+
+/// A process's nice value shows in /proc/<pid>/stat (fields 18 and 19),
+/// which ps and top read: `ps -o ni` showed 0 after nice or renice.
+#[test]
+fn nice_in_proc_stat() {
+    Batch::new("nice")
+        .bash(
+            "ps_shows_nice",
+            "nice -n 5 sh -c 'ps -o ni= -p $$; cut -d\" \" -f18,19 /proc/$$/stat'
+             renice -n 3 -p $$ >/dev/null; ps -o ni= -p $$; cut -d' ' -f18,19 /proc/$$/stat /proc/$$/task/$$/stat
+             nice -n 19 busybox ps -o nice,comm | grep -w busybox",
         )
         .check();
 }
