@@ -79,3 +79,21 @@ fn new_pty_modes_take_iutf8_from_the_outer_terminal() {
     s.check(has(with, "-hupcl") && has(without, "-hupcl"), "a new pty has HUPCL");
     s.check(has(without, "icrnl") && has(without, "ixon") && has(without, "echo"), "not the pts defaults");
 }
+
+/// The sandbox pty takes the outer terminal's size as it is, 0x0 included
+/// (a pty nobody sized, as under `script` or a CI runner): `stty size` inside
+/// prints what it prints outside, not a made-up 24x80.
+#[test]
+fn unsized_outer_terminal_stays_unsized() {
+    let husk = common::husk_bin();
+    let script =
+        format!("echo native $(stty size); {husk} do -t -- /bin/sh -c 'echo husk $(stty size)'; echo all-done");
+    let mut s = pty::PtySession::spawn(&["/bin/sh".into(), "-c".into(), script], "unsized pty".into(), 0, 0, &[]);
+    let seen = s.expect("all-done");
+    let size_of = |who: &str| {
+        seen.lines().find_map(|l| l.trim().strip_prefix(who).map(|rest| rest.trim().to_string())).unwrap_or_default()
+    };
+    let (native, inside) = (size_of("native "), size_of("husk "));
+    s.check(native == "0 0", &format!("the outer pty is not 0x0: {native:?}"));
+    s.check(inside == native, &format!("inside the sandbox the size is {inside:?}, natively {native:?}"));
+}

@@ -86,11 +86,13 @@ fn install_restore_hooks() {
     });
 }
 
-/// The host terminal's size, if standard output is a terminal.
+/// The host terminal's size as its TIOCGWINSZ reports it, if there is a
+/// host terminal. A terminal that reports 0x0 (a fresh pty nobody sized)
+/// gives the sandbox's terminal 0x0 too, as the program would see natively
+/// (`stty size` prints `0 0`); no guess from `tput` or a default.
 pub fn host_winsize() -> Option<Winsize> {
-    let (cols, rows) = crossterm::terminal::size().ok()?;
-    // A terminal that reports no size (e.g. under `script`) has none.
-    (rows > 0 && cols > 0).then_some(Winsize { rows, cols, xpixel: 0, ypixel: 0 })
+    let ws = crossterm::terminal::window_size().ok()?;
+    Some(Winsize { rows: ws.rows, cols: ws.columns, xpixel: ws.width, ypixel: ws.height })
 }
 
 /// A running attachment of the host terminal to a pty.
