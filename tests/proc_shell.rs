@@ -107,3 +107,29 @@ shell_tests! {
     /// A fractional sleep.
     sleep_fraction: "sleep 0.1; echo slept";
 }
+
+/// RLIMIT_FSIZE holds for a regular file the caller passes as stdout
+/// (`husk do cmd >> file`, a host descriptor): a write past the limit fails
+/// with EFBIG and SIGXFSZ ends the writer (status 153), as natively; it used
+/// to go through to the host file.
+#[test]
+fn fsize_limit_on_a_host_stdout_file() {
+    let dir = ScratchDir::new("fsize-stdout");
+    let husk = husk_bin();
+    // The writer is not the sandbox's init, which Linux spares SIGXFSZ.
+    let inner =
+        dir.write("inner.sh", b"/bin/sh -c 'ulimit -f 1; echo past-the-limit' 2>/dev/null\necho st=$? >&2\n", 0o644);
+    let run = |prefix: &str, name: &str| {
+        let file = dir.join(name);
+        let script = format!(
+            "head -c 2000 /dev/zero > {file}; {prefix} /bin/sh {inner} >> {file}; wc -c < {file}",
+            inner = inner.display()
+        );
+        let out = Run::native(&["/bin/sh", "-c", &script]).timeout(proc_timeout()).run();
+        (stdout_text(&out), stderr_text(&out))
+    };
+    let native = run("", "native");
+    let inside = run(&format!("{husk} do --"), "husk");
+    assert_eq!(native, ("2000\n".to_string(), "st=153\n".to_string()), "native run");
+    assert_eq!(inside, native, "under husk");
+}

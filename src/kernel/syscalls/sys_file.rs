@@ -151,9 +151,11 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, 
 
 /// RLIMIT_FSIZE: a write to a regular file stops at the limit; a write
 /// starting at or past it fails with EFBIG and raises SIGXFSZ, as in Linux.
+/// A host descriptor passed in as stdio (`husk do cmd >> file`) is a regular
+/// file too, though its offset lives on the host.
 fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos, append: bool) -> Result<u64, Errno> {
     let limit = task.rlimit(libc::RLIMIT_FSIZE);
-    if limit == u64::MAX || len == 0 || !file.ops.seekable() {
+    if limit == u64::MAX || len == 0 {
         return Ok(len);
     }
     let st = file.ops.stat()?;
@@ -163,7 +165,7 @@ fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos, append: bool) -
     let at = match pos {
         _ if append => st.size,
         Pos::At(off) => off,
-        Pos::Current => file.position(),
+        Pos::Current => file.current_offset(),
     };
     if at >= limit {
         let info = crate::kernel::signal::SigInfo::kernel(libc::SIGXFSZ);
