@@ -18,6 +18,7 @@ c_groups! { "vfs_files":
     openat2_resolve_flags => "openat2",
     sendfile_splice_tee_copy_file_range => "copy",
     set_group_id_directories => "setgid",
+    birth_times => "btime",
 }
 
 c_groups! { "vfs_ipc":

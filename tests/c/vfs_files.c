@@ -554,10 +554,46 @@ static void g_setgid(void) {
     expect("plain-dir-creator-group", st.st_gid == getegid(), "gid %u", st.st_gid);
 }
 
+/* statx's birth time (tmpfs and the memory layer keep one, as ext4):
+ * set at creation, kept by writes and renames, a new one for a new file. */
+static void g_btime(void) {
+    scratch_init();
+    struct timespec t0;
+    clock_gettime(CLOCK_REALTIME, &t0);
+    put_file("f", "x");
+    struct statx a, b;
+    EXPECT_OK("statx", statx(AT_FDCWD, "f", 0, STATX_BASIC_STATS | STATX_BTIME, &a));
+    expect("btime-in-mask", a.stx_mask & STATX_BTIME, "mask %x", a.stx_mask);
+    expect("btime-at-creation", a.stx_btime.tv_sec >= t0.tv_sec - 1 && a.stx_btime.tv_sec <= t0.tv_sec + 5, "%lld vs %ld",
+           (long long)a.stx_btime.tv_sec, t0.tv_sec);
+    usleep(20000);
+    int fd = open("f", O_WRONLY | O_APPEND);
+    write(fd, "y", 1);
+    close(fd);
+    rename("f", "g");
+    statx(AT_FDCWD, "g", 0, STATX_BASIC_STATS | STATX_BTIME, &b);
+    expect("btime-kept", b.stx_btime.tv_sec == a.stx_btime.tv_sec && b.stx_btime.tv_nsec == a.stx_btime.tv_nsec,
+           "changed");
+    expect("mtime-moved", b.stx_mtime.tv_sec > a.stx_btime.tv_sec ||
+                              (b.stx_mtime.tv_sec == a.stx_btime.tv_sec && b.stx_mtime.tv_nsec > a.stx_btime.tv_nsec),
+           "mtime not after btime");
+    usleep(20000);
+    put_file("h", "z");
+    struct statx c;
+    statx(AT_FDCWD, "h", 0, STATX_BASIC_STATS | STATX_BTIME, &c);
+    expect("new-file-new-btime", c.stx_btime.tv_sec > a.stx_btime.tv_sec ||
+                                     (c.stx_btime.tv_sec == a.stx_btime.tv_sec && c.stx_btime.tv_nsec > a.stx_btime.tv_nsec),
+           "not later");
+    EXPECT_OK("mkdir", mkdir("d", 0755));
+    statx(AT_FDCWD, "d", 0, STATX_BASIC_STATS | STATX_BTIME, &c);
+    expect("dir-btime", (c.stx_mask & STATX_BTIME) && c.stx_btime.tv_sec >= t0.tv_sec - 1, "mask %x", c.stx_mask);
+}
+
 static const struct test_group groups[] = {
     {"open", g_open},     {"links", g_links}, {"rename", g_rename},   {"dirs", g_dirs}, {"attrs", g_attrs},
     {"fds", g_fds},       {"mmap", g_mmap},   {"openat2", g_openat2}, {"copy", g_copy},
     {"setgid", g_setgid},
+    {"btime", g_btime},
 };
 
 int main(int argc, char **argv) {

@@ -17,6 +17,9 @@ pub struct Stat {
     pub atime: (i64, i64),
     pub mtime: (i64, i64),
     pub ctime: (i64, i64),
+    /// The creation time, where the file system keeps one (the in-memory
+    /// layers do, as tmpfs; host files here do not).
+    pub btime: Option<(i64, i64)>,
 }
 
 /// The device number the sandbox reports for its root file system.
@@ -39,6 +42,7 @@ impl Stat {
             atime: (s.st_atime, s.st_atime_nsec),
             mtime: (s.st_mtime, s.st_mtime_nsec),
             ctime: (s.st_ctime, s.st_ctime_nsec),
+            btime: None,
         }
     }
 
@@ -91,7 +95,9 @@ impl Stat {
         let mut b = [0u8; 256];
         let mut put = |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
         const STATX_BASIC_STATS: u64 = 0x7ff;
-        put(0, STATX_BASIC_STATS, 4); // stx_mask
+        const STATX_BTIME: u64 = 0x800;
+        let mask = STATX_BASIC_STATS | if self.btime.is_some() { STATX_BTIME } else { 0 };
+        put(0, mask, 4); // stx_mask
         put(4, self.blksize, 4);
         put(8, 0, 8); // stx_attributes
         put(16, self.nlink, 4);
@@ -107,7 +113,7 @@ impl Stat {
             b[off + 8..off + 12].copy_from_slice(&(t.1 as u32).to_le_bytes());
         };
         ts(&mut b, 64, self.atime); // atime
-        ts(&mut b, 80, self.ctime); // btime: not tracked, report ctime
+        ts(&mut b, 80, self.btime.unwrap_or_default());
         ts(&mut b, 96, self.ctime);
         ts(&mut b, 112, self.mtime);
         let (rmaj, rmin) = (dev_major(self.rdev), dev_minor(self.rdev));

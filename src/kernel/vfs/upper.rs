@@ -28,6 +28,9 @@ pub struct Meta {
     pub atime: (i64, i64),
     pub mtime: (i64, i64),
     pub ctime: (i64, i64),
+    /// When the node was made (a copy-up makes a new one, as overlayfs's
+    /// upper inode).
+    pub btime: (i64, i64),
 }
 
 impl Meta {
@@ -45,6 +48,7 @@ impl Meta {
             atime: t,
             mtime: t,
             ctime: t,
+            btime: t,
         }
     }
 
@@ -61,6 +65,7 @@ impl Meta {
             atime: s.atime,
             mtime: s.mtime,
             ctime: s.ctime,
+            btime: now(),
         }
     }
 
@@ -95,6 +100,7 @@ impl Meta {
             atime: self.atime,
             mtime: self.mtime,
             ctime: self.ctime,
+            btime: Some(self.btime),
         }
     }
 }
