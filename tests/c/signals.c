@@ -1991,6 +1991,15 @@ static char *slurp_file(const char *path) {
     return buf;
 }
 
+/* The records queued for our user and the limit (status's SigQ). */
+static void sigq(unsigned long *q, unsigned long *lim) {
+    char *st = slurp_file("/proc/self/status");
+    char *p = st ? strstr(st, "SigQ:") : NULL;
+    *q = *lim = 0;
+    if (p)
+        sscanf(p, "SigQ:\t%lu/%lu", q, lim);
+}
+
 static void g_sigpending(void) {
     struct rlimit rl = {50, 50};
     EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));
@@ -2014,11 +2023,8 @@ static void g_sigpending(void) {
     EXPECT_OK("kill-rt-other", kill(getpid(), SIGRTMIN + 1));
     EXPECT_OK("kill-rt-other-again", kill(getpid(), SIGRTMIN + 1));
     EXPECT_OK("standard-signal", sigqueue(getpid(), SIGUSR1, v));
-    char *st = slurp_file("/proc/self/status");
-    unsigned long q = 0, lim = 0;
-    char *p = st ? strstr(st, "SigQ:") : NULL;
-    if (p)
-        sscanf(p, "SigQ:\t%lu/%lu", &q, &lim);
+    unsigned long q, lim;
+    sigq(&q, &lim);
     expect("sigq-shows-limit", lim == 50 && q >= (unsigned long)n, "%lu/%lu", q, lim);
     struct timespec zero = {0, 0};
     int got[65] = {0}, s;
@@ -2033,11 +2039,8 @@ static void g_sigpending(void) {
  * whatever its sigevent, queued or not: timer_create is EAGAIN at the
  * limit, and the records of other signals find less room. */
 static unsigned long sigq_now(void) {
-    char *st = slurp_file("/proc/self/status");
-    unsigned long q = 0, lim = 0;
-    char *p = st ? strstr(st, "SigQ:") : NULL;
-    if (p)
-        sscanf(p, "SigQ:\t%lu/%lu", &q, &lim);
+    unsigned long q, lim;
+    sigq(&q, &lim);
     return q;
 }
 
