@@ -78,6 +78,7 @@ static void line_buffered_stdout(void) {
  * ------------------------------------------------------------------------ */
 #include <signal.h>
 #include <stdarg.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -249,6 +250,18 @@ struct test_group {
     const char *name;
     void (*run)(void);
 };
+
+/* Becomes user and group `id`, alone (from root). RLIMIT_SIGPENDING and
+ * status's SigQ count per real user, and natively every root process of
+ * the host (tests running in parallel among them) shares root's count. */
+__attribute__((unused))
+static void alone_as(unsigned id) {
+    if (syscall(SYS_setgroups, 0, NULL) != 0 || syscall(SYS_setresgid, id, id, id) != 0 ||
+        syscall(SYS_setresuid, id, id, id) != 0) {
+        printf("alone-as-%u: %s\n", id, errno_name(errno));
+        exit(1);
+    }
+}
 
 /* Runs the group named by argv[1], or every group without an argument.
  * An unknown name prints the list and returns 2. */

@@ -548,6 +548,7 @@ static void g_inotify(void) {
 /* At RLIMIT_SIGPENDING the F_SETSIG record is refused and Linux falls back
  * to a plain SIGIO (send_sigio_to_task). */
 static void g_limit(void) {
+    alone_as(54324);
     block_all();
     struct rlimit rl = {16, 16};
     EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));

@@ -2001,6 +2001,7 @@ static void sigq(unsigned long *q, unsigned long *lim) {
 }
 
 static void g_sigpending(void) {
+    alone_as(54322);
     struct rlimit rl = {50, 50};
     EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));
     sigset_t set;
@@ -2045,6 +2046,7 @@ static unsigned long sigq_now(void) {
 }
 
 static void g_sigpending_timers(void) {
+    alone_as(54323);
     struct rlimit rl = {20, 20};
     EXPECT_OK("lower-limit", setrlimit(RLIMIT_SIGPENDING, &rl));
     sigset_t set;
