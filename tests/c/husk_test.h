@@ -10,6 +10,7 @@
 #define HUSK_TEST_H
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -250,6 +251,31 @@ struct test_group {
     const char *name;
     void (*run)(void);
 };
+
+/* The contents of a file, NUL-terminated, in a static buffer (NULL if it
+ * cannot be opened); its length in `len` if given. Reads until end of
+ * file: /proc files may come a page at a time. */
+__attribute__((unused))
+static char *slurp_n(const char *path, size_t *len) {
+    static char buf[1 << 16];
+    int fd = open(path, O_RDONLY);
+    size_t n = 0;
+    ssize_t r;
+    if (fd < 0)
+        return NULL;
+    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
+        n += r;
+    close(fd);
+    buf[n] = 0;
+    if (len)
+        *len = n;
+    return buf;
+}
+
+__attribute__((unused))
+static char *slurp(const char *path) {
+    return slurp_n(path, NULL);
+}
 
 /* Becomes user and group `id`, alone (from root; a process that is not
  * root any more stays who it is). RLIMIT_SIGPENDING and

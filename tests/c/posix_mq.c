@@ -497,7 +497,8 @@ static void mq_notify_signal(void) {
 
 /* ---- the mqueue file system and /proc/sys/fs/mqueue ------------------- */
 
-static const char *slurp(const char *path) {
+/* A short file's text, or the name of the errno opening it gave. */
+static const char *text_or_errno(const char *path) {
     static char buf[256];
     int fd = open(path, O_RDONLY);
     if (fd < 0)
@@ -536,7 +537,7 @@ static void mq_fs(void) {
         mq_send(q, "abc", 3, 0);
         char path[128];
         snprintf(path, sizeof path, "%s/alpha", dir);
-        expect_str("file text", slurp(path), "QSIZE:8          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n");
+        expect_str("file text", text_or_errno(path), "QSIZE:8          NOTIFY:0     SIGNO:0     NOTIFY_PID:0     \n");
         expect("file stat", stat(path, &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0777) == 0604 &&
                    st.st_size == 80,
                "%o", st.st_mode);
@@ -619,11 +620,11 @@ static void mq_limits(void) {
     if (c == 0) {
         if (unshare(CLONE_NEWIPC) < 0)
             _exit(9);
-        expect_str("msg_max", slurp("/proc/sys/fs/mqueue/msg_max"), "10\n");
-        expect_str("msgsize_max", slurp("/proc/sys/fs/mqueue/msgsize_max"), "8192\n");
-        expect_str("queues_max", slurp("/proc/sys/fs/mqueue/queues_max"), "256\n");
-        expect_str("msg_default", slurp("/proc/sys/fs/mqueue/msg_default"), "10\n");
-        expect_str("msgsize_default", slurp("/proc/sys/fs/mqueue/msgsize_default"), "8192\n");
+        expect_str("msg_max", text_or_errno("/proc/sys/fs/mqueue/msg_max"), "10\n");
+        expect_str("msgsize_max", text_or_errno("/proc/sys/fs/mqueue/msgsize_max"), "8192\n");
+        expect_str("queues_max", text_or_errno("/proc/sys/fs/mqueue/queues_max"), "256\n");
+        expect_str("msg_default", text_or_errno("/proc/sys/fs/mqueue/msg_default"), "10\n");
+        expect_str("msgsize_default", text_or_errno("/proc/sys/fs/mqueue/msgsize_default"), "8192\n");
         expect("msg_max 0 refused", write_file("/proc/sys/fs/mqueue/msg_max", "0") == -EINVAL, "accepted");
         expect("msgsize_max 127 refused", write_file("/proc/sys/fs/mqueue/msgsize_max", "127") == -EINVAL,
                "accepted");
@@ -640,7 +641,7 @@ static void mq_limits(void) {
     }
     const char *ct = wait_text(c);
     expect("child", strcmp(ct, "exited 0") == 0, "%s", ct);
-    expect_str("parent's msg_max untouched", slurp("/proc/sys/fs/mqueue/msg_max"), "10\n");
+    expect_str("parent's msg_max untouched", text_or_errno("/proc/sys/fs/mqueue/msg_max"), "10\n");
 }
 
 /* A user's queues are charged against RLIMIT_MSGQUEUE: Linux counts each

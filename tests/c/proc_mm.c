@@ -20,24 +20,6 @@ static int orig_argc;
 /* Initialised data: it lies between start_data and end_data. */
 static int some_data = 42;
 
-static char *slurp_n(const char *path, size_t *len) {
-    static char buf[1 << 16];
-    int fd = open(path, O_RDONLY);
-    size_t n = 0;
-    ssize_t r;
-    if (fd < 0)
-        return NULL;
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += r;
-    close(fd);
-    buf[n] = 0;
-    if (len)
-        *len = n;
-    return buf;
-}
-
-static char *slurp(const char *path) { return slurp_n(path, NULL); }
-
 /* Field N (1-based, as proc(5) numbers them) of /proc/self/stat. */
 static unsigned long stat_field(int n) {
     char *s = slurp("/proc/self/stat");

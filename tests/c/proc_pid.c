@@ -24,20 +24,6 @@
 
 #define NOBODY 65534
 
-static char *slurp(const char *path) {
-    static char buf[1 << 16];
-    int fd = open(path, O_RDONLY);
-    size_t n = 0;
-    ssize_t r;
-    if (fd < 0)
-        return NULL;
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += r;
-    close(fd);
-    buf[n] = 0;
-    return buf;
-}
-
 static int put(const char *path, const char *text) {
     int fd = open(path, O_WRONLY);
     if (fd < 0)

@@ -1977,29 +1977,18 @@ static void g_pidfd(void) {
     close(fd);
 }
 
-/* RLIMIT_SIGPENDING: sigqueue and tgkill of real-time signals are refused
- * with EAGAIN once the user has that many records queued; kill's are not,
- * nor standard signals. */
-static char *slurp_file(const char *path) {
-    static char buf[8192];
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    buf[n > 0 ? n : 0] = 0;
-    return buf;
-}
-
 /* The records queued for our user and the limit (status's SigQ). */
 static void sigq(unsigned long *q, unsigned long *lim) {
-    char *st = slurp_file("/proc/self/status");
+    char *st = slurp("/proc/self/status");
     char *p = st ? strstr(st, "SigQ:") : NULL;
     *q = *lim = 0;
     if (p)
         sscanf(p, "SigQ:\t%lu/%lu", q, lim);
 }
 
+/* RLIMIT_SIGPENDING: sigqueue and tgkill of real-time signals are refused
+ * with EAGAIN once the user has that many records queued; kill's are not,
+ * nor standard signals. */
 static void g_sigpending(void) {
     alone_as(54322);
     struct rlimit rl = {50, 50};

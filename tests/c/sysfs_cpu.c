@@ -19,12 +19,6 @@
 #define SYSFS_MAGIC 0x62656572
 #define MAXCPU 4096
 
-/* The contents of a file, NUL-terminated, in a static buffer (NULL if it
- * cannot be read). */
-static char *slurp(const char *path) {
-    static char buf[8192];
-    return get_file(path, buf, sizeof buf) >= 0 ? buf : NULL;
-}
 
 /* Parses a list in Linux's format ("0-3,8\n") into `set`; returns the
  * count of CPUs, or -1 if the text is not such a list. */

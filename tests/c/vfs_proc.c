@@ -18,21 +18,6 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
-/* The contents of a file, NUL-terminated, in a static buffer. */
-static char *slurp(const char *path) {
-    static char buf[1 << 16];
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return NULL;
-    size_t n = 0;
-    ssize_t r;
-    while (n < sizeof buf - 1 && (r = read(fd, buf + n, sizeof buf - 1 - n)) > 0)
-        n += r;
-    close(fd);
-    buf[n] = 0;
-    return buf;
-}
-
 /* The value of "Key:" in a /proc status-like file. */
 static long field(const char *text, const char *key) {
     const char *p = text ? strstr(text, key) : NULL;

@@ -93,7 +93,7 @@ impl Caller<'_> {
 }
 
 /// The owner and mode of a node `who` creates in directory `dir` (see
-/// `Vfs::new_node`); `mode` holds the file type.
+/// `Vfs::creation_parent`); `mode` holds the file type.
 fn owner_in(dir: &Stat, mode: u32, who: Caller) -> (Owner, u32) {
     let mut owner = who.owner();
     let mut mode = mode;
@@ -362,8 +362,7 @@ impl Vfs {
                 if r.trailing_slash {
                     return Err(Errno::EISDIR);
                 }
-                self.check_parent(&r, who)?;
-                let (owner, mode) = self.new_node(&r, mode, who)?;
+                let (owner, mode) = owner_in(&self.creation_parent(&r, who)?, mode, who);
                 let ops = r.mount.fs.create(&r.fs_path, mode, owner)?;
                 notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
                 return Ok(opened(OpenFile::new(ops, r.path, flags)));
@@ -513,30 +512,30 @@ impl Vfs {
         Ok(())
     }
 
-    /// The owner and mode of a new node at `r` (Linux's inode_init_owner
-    /// and mode_strip_sgid): in a set-group-ID directory it gets the
-    /// directory's group, a directory inherits the bit itself, and a file
-    /// asking for set-group-ID with group execute keeps it only for a
-    /// member of that group or root.
-    fn new_node(&self, r: &Resolved, mode: u32, who: Caller) -> Result<(Owner, u32), Errno> {
+    /// The directory a name is created in, once `who` may write and search
+    /// it: its metadata decides the new node's group and mode (`owner_in`).
+    fn creation_parent(&self, r: &Resolved, who: Caller) -> Result<Stat, Errno> {
+        if r.mount.readonly() {
+            return Err(Errno::EROFS);
+        }
         let parent = self.stat(b"/", parent_of(&r.path), false)?;
-        Ok(owner_in(&parent, mode, who))
+        who.check(&parent, 3)?;
+        Ok(parent)
     }
 
     /// Resolves the name a call creates: it must not exist.
-    fn resolve_new(&self, lk: &Lookup, path: &[u8], who: Caller) -> Result<Resolved, Errno> {
+    fn resolve_missing(&self, lk: &Lookup, path: &[u8]) -> Result<Resolved, Errno> {
         let r = self.resolve_with(&Lookup { follow: false, ..*lk }, path)?;
         if r.node.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.check_parent(&r, who)?;
         Ok(r)
     }
 
     /// `mkdir(2)`; `mode` is already masked by the umask.
     pub fn mkdir(&self, lk: &Lookup, path: &[u8], mode: u32, who: Caller) -> Result<(), Errno> {
-        let r = self.resolve_new(lk, path, who)?;
-        let (owner, mode) = self.new_node(&r, mode | libc::S_IFDIR, who)?;
+        let r = self.resolve_missing(lk, path)?;
+        let (owner, mode) = owner_in(&self.creation_parent(&r, who)?, mode | libc::S_IFDIR, who);
         r.mount.fs.mkdir(&r.fs_path, mode & !libc::S_IFMT, owner)?;
         notify::event(Subject::name(r.mount.dev, &r.path, true), notify::IN_CREATE);
         Ok(())
@@ -544,11 +543,12 @@ impl Vfs {
 
     /// `mknod(2)` of a FIFO, socket or device (`mode` holds the type).
     pub fn mknod(&self, lk: &Lookup, path: &[u8], mode: u32, rdev: u64, who: Caller) -> Result<(), Errno> {
-        let r = self.resolve_new(lk, path, who)?;
+        let r = self.resolve_missing(lk, path)?;
+        let parent = self.creation_parent(&r, who)?;
         if r.trailing_slash {
             return Err(Errno::ENOENT);
         }
-        let (owner, mode) = self.new_node(&r, mode, who)?;
+        let (owner, mode) = owner_in(&parent, mode, who);
         if mode & libc::S_IFMT == libc::S_IFREG {
             drop(r.mount.fs.create(&r.fs_path, mode, owner)?);
         } else {
@@ -560,11 +560,12 @@ impl Vfs {
 
     /// `symlink(2)`: creates `path` pointing to `target`.
     pub fn symlink(&self, lk: &Lookup, target: &[u8], path: &[u8], who: Caller) -> Result<(), Errno> {
-        let r = self.resolve_new(lk, path, who)?;
+        let r = self.resolve_missing(lk, path)?;
+        let parent = self.creation_parent(&r, who)?;
         if r.trailing_slash {
             return Err(Errno::ENOENT);
         }
-        let (owner, _) = self.new_node(&r, libc::S_IFLNK | 0o777, who)?;
+        let (owner, _) = owner_in(&parent, libc::S_IFLNK | 0o777, who);
         r.mount.fs.symlink(&r.fs_path, target, owner)?;
         notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
         Ok(())
@@ -580,7 +581,8 @@ impl Vfs {
         if src.stat()?.is_dir() {
             return Err(Errno::EPERM);
         }
-        let dst = self.resolve_new(new_lk, new, who)?;
+        let dst = self.resolve_missing(new_lk, new)?;
+        self.check_parent(&dst, who)?;
         if dst.trailing_slash {
             return Err(Errno::ENOENT);
         }
