@@ -84,11 +84,18 @@ pub fn wchan(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
     };
     let reader = crate::kernel::wait::current();
     let traced_stop = t.ptrace.lock().as_ref().is_some_and(|x| x.stop.is_some());
-    if !reader.is_some_and(|r| may_access_as(&r.tg, &t, CallerIds::Fs)) || !t.waker.asleep() || traced_stop {
+    if !reader.is_some_and(|r| may_access_as(&r.tg, &t, CallerIds::Fs)) || traced_stop {
         return b"0".to_vec();
     }
+    // A group stop is reported to the parent as it begins, before each
+    // thread has reached its stop (Linux reports once all have): every
+    // thread of a stopped group runs no more user code, so it is in
+    // do_signal_stop as far as any reader can tell.
     if tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
         return b"do_signal_stop".to_vec();
+    }
+    if !t.waker.asleep() {
+        return b"0".to_vec();
     }
     let name = match t.current_syscall().map(|s| s.nr as i64) {
         Some(libc::SYS_nanosleep | libc::SYS_clock_nanosleep) => "hrtimer_nanosleep",
