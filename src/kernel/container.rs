@@ -11,6 +11,7 @@
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
+use crate::kernel::cgroup::{PidsLimit, ReapedCpu};
 use crate::kernel::mm::account::MemAccount;
 use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::task::{ExitStatus, ThreadGroup};
@@ -26,6 +27,10 @@ pub struct ContainerTag {
     ns: NsProxy,
     /// What the container's address spaces commit, and its memory limit.
     pub memory: Arc<MemAccount>,
+    /// Its pids controller (`linux.resources.pids.limit`).
+    pub pids: PidsLimit,
+    /// CPU time of its processes already reaped.
+    pub cpu: ReapedCpu,
     /// The seccomp state its processes start in (`linux.seccomp`).
     seccomp: std::sync::OnceLock<crate::kernel::seccomp::State>,
 }
@@ -33,7 +38,14 @@ pub struct ContainerTag {
 impl ContainerTag {
     /// A tag for container `id` whose processes start in namespaces `ns`.
     pub fn new(id: &str, ns: NsProxy) -> Arc<ContainerTag> {
-        Arc::new(ContainerTag { id: id.to_string(), ns, memory: MemAccount::new(), seccomp: Default::default() })
+        Arc::new(ContainerTag {
+            id: id.to_string(),
+            ns,
+            memory: MemAccount::new(),
+            pids: PidsLimit::default(),
+            cpu: ReapedCpu::default(),
+            seccomp: Default::default(),
+        })
     }
 
     /// Gives the container's processes a seccomp profile (before the first starts).

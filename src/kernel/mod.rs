@@ -3,6 +3,7 @@
 //! `syscalls`, on the kernel's own objects: tasks, address spaces (`mm`),
 //! files (`vfs`, `fd`).
 
+pub mod cgroup;
 pub mod container;
 pub mod errno;
 pub mod event;
@@ -114,6 +115,7 @@ impl Kernel {
         });
         kernel.vfs.devpts.set_kernel(Arc::downgrade(&kernel));
         kernel.vfs.procfs.attach(Arc::downgrade(&kernel));
+        kernel.vfs.cgroupfs.attach(Arc::downgrade(&kernel));
         kernel
     }
 

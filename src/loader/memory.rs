@@ -13,10 +13,11 @@ use crate::kernel::mm::account::UNLIMITED;
 use crate::kernel::ns::NsProxy;
 use crate::kernel::task::ThreadGroup;
 
-/// A new container's tag, with its memory limit set.
+/// A new container's tag, with its memory and pids limits set.
 pub fn new_tag(id: &str, cfg: &ContainerConfig, ns: NsProxy) -> Arc<ContainerTag> {
     let tag = ContainerTag::new(id, ns);
     tag.memory.set_limit(cfg.memory_limit.unwrap_or(UNLIMITED));
+    tag.pids.set_limit(cfg.pids_limit.unwrap_or(crate::kernel::cgroup::UNLIMITED));
     if let Some(p) = &cfg.seccomp {
         tag.set_seccomp(p.clone());
     }

@@ -92,6 +92,8 @@ pub struct ContainerConfig {
     pub pidns: PidNamespace,
     /// `linux.resources.memory.limit` in bytes (None: no limit).
     pub memory_limit: Option<u64>,
+    /// `linux.resources.pids.limit` (None: no limit).
+    pub pids_limit: Option<u64>,
     /// `linux.seccomp`, resolved: every process of the container starts with it.
     pub seccomp: Option<crate::kernel::seccomp::profile::Profile>,
     pub annotations: BTreeMap<String, String>,
@@ -356,6 +358,14 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
             },
             None => None,
         };
+    // 0 leaves the limit unset and a negative one means none, as for runc.
+    let pids_limit = spec
+        .linux()
+        .as_ref()
+        .and_then(|l| l.resources().as_ref())
+        .and_then(|r| r.pids().as_ref())
+        .and_then(|p| u64::try_from(p.limit()).ok())
+        .filter(|&n| n > 0);
     let seccomp = match spec.linux().as_ref().and_then(|l| l.seccomp().as_ref()) {
         Some(s) => Some(super::oci_seccomp::profile(s).map_err(invalid)?),
         None => None,
@@ -380,6 +390,7 @@ pub fn parse_config(bundle: &Path, text: &str) -> Result<ContainerConfig, SpecEr
         tmpfs,
         pidns,
         memory_limit,
+        pids_limit,
         seccomp,
         annotations,
         warnings,
@@ -433,7 +444,7 @@ fn unsupported_fields(raw: &Value, warnings: &mut Vec<String>) {
                 .get("devices")
                 .and_then(Value::as_array)
                 .is_some_and(|rules| rules.iter().all(|d| d.get("allow").and_then(Value::as_bool) == Some(false)));
-            let ok: &[&str] = if deny_only { &["memory", "devices"] } else { &["memory"] };
+            let ok: &[&str] = if deny_only { &["memory", "pids", "devices"] } else { &["memory", "pids"] };
             check_keys(r, "linux.resources.", ok, warnings);
             if let Some(m) = r.get("memory") {
                 check_keys(m, "linux.resources.memory.", &["limit"], warnings);
@@ -578,10 +589,11 @@ mod tests {
     fn memory_limit_and_other_resources() {
         let cfg = r#"{"ociVersion":"1.0.2","process":{"args":["sh"],"cwd":"/","user":{"uid":0,"gid":0}},
             "root":{"path":"rootfs"},"linux":{"resources":{"memory":{"limit":67108864,"swap":1},
-            "devices":[{"allow":false,"access":"rwm"}],"cpu":{"shares":2}}}}"#;
+            "devices":[{"allow":false,"access":"rwm"}],"cpu":{"shares":2},"pids":{"limit":32}}}}"#;
         let (dir, r) = bundle_with(cfg);
         let c = r.unwrap();
         assert_eq!(c.memory_limit, Some(64 << 20));
+        assert_eq!(c.pids_limit, Some(32));
         let w = c.warnings.join("\n");
         assert!(w.contains("linux.resources.memory.swap") && w.contains("linux.resources.cpu"), "{w}");
         assert_eq!(c.warnings.len(), 2, "{w}");

@@ -131,6 +131,7 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
         "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),
         "devpts" => (devpts::DevptsFs::new(vfs.devpts.clone(), dev), data),
         "sysfs" => (SysFs::new(dev), String::new()),
+        "cgroup2" => (crate::kernel::vfs::cgroupfs::CgroupFs::mounted(dev, Arc::downgrade(&t.kernel)), String::new()),
         // The mounter's IPC namespace's queues, one device for all its mounts.
         "mqueue" => {
             let fs = MqueueFs::new(t.shared.nsproxy().ipc);

@@ -186,12 +186,18 @@ impl Task {
             }
             // RLIMIT_NPROC counts the tasks of the real user, zombies
             // included; root is exempt, as in Linux.
-            let pending = procs.reserved.iter().filter(|&&u| u == uid).count();
+            let pending = procs.reserved.iter().filter(|(u, _)| *u == uid).count();
             if uid != 0 && (procs.count_for_uid(uid) + pending) as u64 >= self.rlimit(libc::RLIMIT_NPROC) {
                 return Err(Errno::EAGAIN);
             }
-            procs.reserved.push(uid);
-            ForkSlot { kernel: &kernel, uid }
+            // The container's pids controller (cgroup_can_fork).
+            let container = self.tg.container.clone();
+            let pending = procs.reserved.iter().filter(|(_, c)| Arc::ptr_eq(c, &container)).count();
+            if !container.pids.try_charge(crate::kernel::cgroup::tasks_of(&procs, &container) + pending) {
+                return Err(Errno::EAGAIN);
+            }
+            procs.reserved.push((uid, container.clone()));
+            ForkSlot { kernel: &kernel, uid, container }
         };
         let thread = a.flags & CLONE_THREAD != 0;
         // A new address space is charged before the host copies it.
@@ -370,12 +376,13 @@ impl Task {
 struct ForkSlot<'a> {
     kernel: &'a Kernel,
     uid: u32,
+    container: Arc<crate::kernel::container::ContainerTag>,
 }
 
 impl Drop for ForkSlot<'_> {
     fn drop(&mut self) {
         let mut procs = self.kernel.procs();
-        if let Some(i) = procs.reserved.iter().position(|&u| u == self.uid) {
+        if let Some(i) = procs.reserved.iter().position(|(u, c)| *u == self.uid && Arc::ptr_eq(c, &self.container)) {
             procs.reserved.swap_remove(i);
         }
     }

@@ -380,6 +380,7 @@ fn unlist(kernel: &Kernel, parent: Option<&Arc<ThreadGroup>>, child: &Arc<Thread
         let mut procs = kernel.procs();
         procs.reaped_cpu.user_ns += cpu.user_ns;
         procs.reaped_cpu.system_ns += cpu.system_ns;
+        child.container.cpu.add(cpu);
         if let Some(p) = parent {
             p.rel.lock().unwrap_or_else(|e| e.into_inner()).children.retain(|c| !Arc::ptr_eq(c, child));
         }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{TaskShared, ThreadGroup};
+use crate::kernel::container::ContainerTag;
 use crate::kernel::ns::PidNamespace;
 use crate::kernel::timer::CpuTimes;
 
@@ -17,8 +18,9 @@ pub struct ProcTable {
     pub groups: BTreeMap<i32, Arc<ThreadGroup>>,
     /// Live tasks.
     pub tasks: BTreeMap<i32, Arc<TaskShared>>,
-    /// Real uids of forks under way (counted against the limits).
-    pub reserved: Vec<u32>,
+    /// Forks under way (counted against the limits): the real uid and the
+    /// container of each.
+    pub reserved: Vec<(u32, Arc<ContainerTag>)>,
     /// CPU time of the processes already reaped (`/proc/stat` counts it).
     pub reaped_cpu: CpuTimes,
 }

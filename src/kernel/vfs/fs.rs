@@ -34,6 +34,8 @@ pub enum Node {
     Pts(PtsNode),
     /// A node of a sysfs.
     Sys(SysNode),
+    /// A node of a cgroup v2 file system.
+    Cgroup(super::cgroupfs::CgNode),
     /// A node of an mqueue file system.
     Mq(super::mqueuefs::MqNode),
     /// The open file a magic link (`/proc/<pid>/fd/N`) leads to, when it is
@@ -124,6 +126,7 @@ pub mod magic {
     pub const PROC: u64 = 0x9fa0;
     pub const DEVPTS: u64 = 0x1cd1;
     pub const SYSFS: u64 = 0x6265_6572;
+    pub const CGROUP2: u64 = 0x6367_7270;
 }
 
 /// How a node is being opened.

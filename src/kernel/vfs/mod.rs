@@ -14,6 +14,7 @@
 //! Linux makes before a file system is asked (existence, types, read-only
 //! mounts, mount points, crossing mounts, permissions), then the call.
 
+pub mod cgroupfs;
 pub mod change;
 pub mod devfs;
 pub mod devpts;
@@ -121,6 +122,8 @@ pub struct Vfs {
     pub devpts: Arc<Devpts>,
     /// `/proc`.
     pub procfs: Arc<procfs::ProcFs>,
+    /// `/sys/fs/cgroup`.
+    pub cgroupfs: Arc<cgroupfs::CgroupFs>,
     /// Extended attributes set in the sandbox (`xattr.rs`), shared by all
     /// mount namespaces (they belong to files).
     xattrs: Arc<std::sync::Mutex<xattr::XattrStore>>,
@@ -160,6 +163,7 @@ impl Vfs {
             mounts: RwLock::new(Arc::new(table)),
             devpts,
             procfs,
+            cgroupfs: cgroupfs::CgroupFs::new(mount::alloc_dev()),
             xattrs: Default::default(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),
             console: Default::default(),
@@ -171,7 +175,8 @@ impl Vfs {
         Ok(Arc::new(vfs))
     }
 
-    /// Mounts `/proc`, `/dev` (with `/dev/pts`, `/dev/shm`) and `/sys`.
+    /// Mounts `/proc`, `/dev` (with `/dev/pts`, `/dev/shm`) and `/sys` (with
+    /// `/sys/fs/cgroup`).
     fn mount_system(&self) {
         use mount::flags::*;
         let procfs: Arc<dyn fs::Filesystem> = self.procfs.clone();
@@ -200,6 +205,9 @@ impl Vfs {
         t.add(b"/dev/shm", m(shm, NOSUID | NODEV | NOEXEC | RELATIME, "shm", "size=65536k", shm_dev));
         let sys = sysfs::SysFs::new(sys_dev);
         t.add(b"/sys", m(sys, RDONLY | NOSUID | NODEV | NOEXEC | RELATIME, "sysfs", "", sys_dev));
+        let cgroup_dev = self.cgroupfs.dev();
+        let cgroup: Arc<dyn fs::Filesystem> = self.cgroupfs.clone();
+        t.add(b"/sys/fs/cgroup", m(cgroup, RDONLY | NOSUID | NODEV | NOEXEC | RELATIME, "cgroup", "", cgroup_dev));
         self.set_mount_table(t);
     }
 
@@ -259,6 +267,7 @@ impl Vfs {
             mounts: RwLock::new(self.mount_table()),
             devpts: self.devpts.clone(),
             procfs: self.procfs.clone(),
+            cgroupfs: self.cgroupfs.clone(),
             xattrs: self.xattrs.clone(),
             console: self.console.clone(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),

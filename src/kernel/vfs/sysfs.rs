@@ -1,10 +1,11 @@
-//! `/sys`: a read-only sysfs holding only `devices/system/cpu`, which the
+//! `/sys`: a read-only sysfs holding `devices/system/cpu`, which the
 //! C library (`get_nprocs`, `get_nprocs_conf`), `lscpu` and language
 //! runtimes read to count CPUs. As in gVisor, the CPUs are the ones the
 //! sandbox shows everywhere else (`sched_getaffinity`, `/proc/stat`):
 //! `online`, `possible` and `present` list them in Linux's range format, and
 //! each has an (empty) `cpuN` directory. `kernel_max` is the host kernel's
-//! (a build constant, NR_CPUS - 1).
+//! (a build constant, NR_CPUS - 1). `fs/cgroup` is the (empty) directory
+//! the cgroup file system is mounted on.
 //!
 //! Nothing may change: writing a file is EACCES and creating one too, other
 //! changes are EPERM, as Linux's sysfs (kernfs) answers root for attributes
@@ -27,6 +28,10 @@ pub enum SysNode {
     System,
     /// `devices/system/cpu`.
     CpuDir,
+    /// `fs`.
+    Fs,
+    /// `fs/cgroup`, where the cgroup file system is mounted.
+    FsCgroup,
     /// `devices/system/cpu/cpuN`.
     Cpu(u32),
     /// A file of `devices/system/cpu`.
@@ -56,11 +61,14 @@ impl CpuFile {
     }
 }
 
-/// The directories above the CPU directory, each with its one child.
-const DIRS: [(SysNode, &str, SysNode); 3] = [
+/// The directories above the CPU directory and the cgroup mount point:
+/// (parent, name, child).
+const DIRS: [(SysNode, &str, SysNode); 5] = [
     (SysNode::Root, "devices", SysNode::Devices),
+    (SysNode::Root, "fs", SysNode::Fs),
     (SysNode::Devices, "system", SysNode::System),
     (SysNode::System, "cpu", SysNode::CpuDir),
+    (SysNode::Fs, "cgroup", SysNode::FsCgroup),
 ];
 
 /// The CPU count the sandbox shows.
@@ -127,11 +135,8 @@ impl SysFs {
 
     /// The entries of a directory node.
     fn children(dir: SysNode) -> Vec<(String, SysNode)> {
-        if let Some((_, n, c)) = DIRS.iter().find(|(d, _, _)| *d == dir) {
-            return vec![(n.to_string(), *c)];
-        }
         if dir != SysNode::CpuDir {
-            return Vec::new();
+            return DIRS.iter().filter(|(d, _, _)| *d == dir).map(|(_, n, c)| (n.to_string(), *c)).collect();
         }
         let cpus = (0..ncpus()).map(|i| (format!("cpu{i}"), SysNode::Cpu(i)));
         cpus.chain(CpuFile::ALL.iter().map(|f| (f.name().to_string(), SysNode::CpuFile(*f)))).collect()
@@ -143,6 +148,8 @@ impl SysFs {
             SysNode::Devices => 2,
             SysNode::System => 3,
             SysNode::CpuDir => 4,
+            SysNode::Fs => 5,
+            SysNode::FsCgroup => 6,
             SysNode::CpuFile(f) => 8 + f as u64,
             SysNode::Cpu(i) => 16 + i as u64,
         }
@@ -159,11 +166,11 @@ impl SysFs {
         let (mode, nlink, size) = match n {
             // Linux's sysfs root is 0555, its other directories 0755;
             // a directory's links are its own two plus its subdirectories'.
-            SysNode::Root => (libc::S_IFDIR | 0o555, 3, 0),
             SysNode::CpuFile(_) => (libc::S_IFREG | 0o444, 1, 4096),
             dir => {
                 let subdirs = Self::children(dir).iter().filter(|(_, c)| !matches!(c, SysNode::CpuFile(_))).count();
-                (libc::S_IFDIR | 0o755, 2 + subdirs as u64, 0)
+                let perm = if dir == SysNode::Root { 0o555 } else { 0o755 };
+                (libc::S_IFDIR | perm, 2 + subdirs as u64, 0)
             }
         };
         Stat {
