@@ -124,6 +124,15 @@ enum Command {
         /// read-only. Writes below a read-write mount reach the host, confined to SRC.
         #[arg(long = "mount", value_name = "SRC:DST[:ro]")]
         mounts: Vec<String>,
+        /// Memory limit of the sandbox (bytes, or with a k, m or g suffix), as
+        /// `docker run --memory`: past it the OOM killer ends its largest process.
+        /// Shown in /sys/fs/cgroup/memory.max.
+        #[arg(short = 'm', long, value_name = "SIZE", value_parser = parse_size)]
+        memory: Option<u64>,
+        /// Most tasks (threads) the sandbox may hold at once, as `docker run
+        /// --pids-limit`: a fork past it fails with EAGAIN.
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+        pids_limit: Option<u64>,
         /// The command and its arguments.
         #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
         cmd: Vec<String>,
@@ -195,6 +204,29 @@ fn init_logging(level: &str, log_file: Option<&std::path::Path>, format: cli::ru
 }
 
 /// Parses `--mount SRC:DST[:ro|:rw]` arguments.
+/// A size as `docker run --memory` takes it: a number of bytes, or with a
+/// binary unit (`k`, `m`, `g`, `t`, any case, optionally followed by `b`
+/// or `ib`).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = &lower[number.len()..];
+    let shift = match unit {
+        "" | "b" => 0,
+        "k" | "kb" | "kib" => 10,
+        "m" | "mb" | "mib" => 20,
+        "g" | "gb" | "gib" => 30,
+        "t" | "tb" | "tib" => 40,
+        _ => return Err(format!("unknown unit {unit:?} (use k, m, g or t)")),
+    };
+    let n: u64 = number.parse().map_err(|_| "not a size (e.g. 512m, 2g)".to_string())?;
+    let bytes = n.checked_mul(1 << shift).ok_or("too large")?;
+    if bytes < 4 << 20 {
+        return Err("the smallest memory limit is 4m".into());
+    }
+    Ok(bytes)
+}
+
 fn parse_mounts(args: &[String]) -> anyhow::Result<Vec<kernel::vfs::BindSpec>> {
     args.iter()
         .map(|a| {
@@ -290,7 +322,7 @@ fn main() -> ExitCode {
         }
         Some(Command::Console(a)) => ExitCode::from(repl::run(ctx, &a).clamp(0, 255) as u8),
         None => ExitCode::from(repl::run(ctx, &repl::ConsoleArgs::default_args()).clamp(0, 255) as u8),
-        Some(Command::Do { root, strace, tty, console, network, env, cwd, mounts, cmd }) => {
+        Some(Command::Do { root, strace, tty, console, network, env, cwd, mounts, memory, pids_limit, cmd }) => {
             let mounts = match parse_mounts(&mounts) {
                 Ok(m) => m,
                 Err(e) => {
@@ -338,6 +370,8 @@ fn main() -> ExitCode {
                 umask,
                 rlimits,
                 ignored,
+                memory_limit: memory,
+                pids_limit,
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

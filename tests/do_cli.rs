@@ -39,7 +39,9 @@ fn bad_flags_are_usage_errors() {
         &["do", "--no-such-flag", "--", BUSYBOX, "echo", "RAN"][..],
         &["--no-such-flag"][..],
         &["do", "--network", "bogus", "--", BUSYBOX, "echo", "RAN"][..],
-        &["do", "--memory", "5m", BUSYBOX, "echo", "RAN"][..],
+        &["do", "--memory", "5x", BUSYBOX, "echo", "RAN"][..],
+        &["do", "--memory", "1m", BUSYBOX, "echo", "RAN"][..],
+        &["do", "--pids-limit", "0", BUSYBOX, "echo", "RAN"][..],
         &["exec", "no-such-container", "--bogus-flag", BUSYBOX, "echo", "RAN"][..],
     ] {
         let out = husk(args);

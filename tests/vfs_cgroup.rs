@@ -80,3 +80,17 @@ fn memory_figures_follow_the_limit_and_the_oom_killer() {
     assert_eq!(events.len(), 3, "{o:#?}");
     assert!(events[0].1 >= 1 && events[1].1 == events[0].1 && events[2] == ("oom_kill", 1), "{o:#?}");
 }
+
+#[test]
+fn do_takes_memory_and_pids_limits() {
+    require_busybox();
+    let script = "cd /sys/fs/cgroup && cat memory.max pids.max";
+    let h = husk_do(&["--memory", "96m", "--pids-limit", "50", "--", BUSYBOX, "sh", "-c", script]);
+    assert_eq!(stdout_text(&h), "100663296\n50\n", "{}", describe(&h));
+    let h = husk_do(&["-m", "1G", "--", BUSYBOX, "cat", "/sys/fs/cgroup/memory.max"]);
+    assert_eq!(stdout_text(&h), "1073741824\n", "{}", describe(&h));
+    // The limit holds: 200 MiB of touched memory under 64 MiB is killed.
+    let hog = c_program_str("memhog");
+    let h = husk_do(&["--memory", "64m", "--", &hog, "200"]);
+    assert_eq!(exit_code(&h), 128 + libc::SIGKILL, "{}", describe(&h));
+}

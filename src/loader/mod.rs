@@ -56,6 +56,10 @@ pub struct DoSpec {
     pub rlimits: [Rlimit; 16],
     /// Signals the command starts ignoring (the caller's: `host_ignored_signals`).
     pub ignored: u64,
+    /// The sandbox's memory limit in bytes (`--memory`).
+    pub memory_limit: Option<u64>,
+    /// The most tasks the sandbox may hold (`--pids-limit`).
+    pub pids_limit: Option<u64>,
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -246,6 +250,8 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         umask: spec.umask,
         rlimits: Some(spec.rlimits),
         ignored: spec.ignored,
+        memory_limit: spec.memory_limit,
+        pids_limit: spec.pids_limit,
     };
     let name = cmd.clone();
     let (started_tx, started_rx) = std::sync::mpsc::channel();

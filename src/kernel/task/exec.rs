@@ -246,11 +246,18 @@ pub struct InitSpec {
     /// Signals the process starts ignoring (bit N-1 for signal N), as a
     /// command inherits SIG_IGN from the one that ran it.
     pub ignored: u64,
+    /// The container's memory limit in bytes (`None`: none).
+    pub memory_limit: Option<u64>,
+    /// The container's pids limit (`None`: none).
+    pub pids_limit: Option<u64>,
 }
 
 /// Creates the container's first process (pid 1) and its task. Must run on
 /// the sentry thread that will run the task (it becomes the tracer).
 pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> {
+    let container = crate::kernel::container::ContainerTag::new("", kernel.namespaces(kernel.root_pidns.clone()));
+    container.memory.set_limit(spec.memory_limit.unwrap_or(crate::kernel::mm::account::UNLIMITED));
+    container.pids.set_limit(spec.pids_limit.unwrap_or(crate::kernel::cgroup::UNLIMITED));
     spawn_process(
         kernel,
         ProcessSpec {
@@ -266,7 +273,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             no_new_privs: false,
             stdio: spec.stdio,
             ctty: spec.ctty,
-            container: crate::kernel::container::ContainerTag::new("", kernel.namespaces(kernel.root_pidns.clone())),
+            container,
         },
     )
 }
