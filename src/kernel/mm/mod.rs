@@ -8,6 +8,7 @@
 pub mod account;
 pub mod aslr;
 pub mod layout;
+pub mod map_count;
 mod residency;
 pub mod usermem;
 mod vmas;
@@ -290,6 +291,7 @@ impl MemoryManager {
         }
         let fixed = flags & (libc::MAP_FIXED | libc::MAP_FIXED_NOREPLACE) as u32 != 0;
         let mut st = self.lock();
+        map_count::check_new(&st.vmas)?;
         let addr = if fixed {
             if !req.addr.is_multiple_of(PAGE) {
                 return Err(Errno::EINVAL);
@@ -333,6 +335,7 @@ impl MemoryManager {
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
             return Err(Errno::ENOMEM);
         }
+        map_count::check_unmap(&st.vmas, addr, addr + len)?;
         let need = vma.charge().saturating_sub(st.vmas.charge_in(addr, addr + len, None));
         self.charged(&mut st, need, |st| {
             inject(t, libc::SYS_mmap, [addr, len, prot as u64, host_flags as u64, fd, off])?;
@@ -354,6 +357,7 @@ impl MemoryManager {
         }
         let mut st = self.lock();
         if st.vmas.overlaps(addr, end) {
+            map_count::check_unmap(&st.vmas, addr, end)?;
             self.charged(&mut st, 0, |st| {
                 inject(t, libc::SYS_munmap, [addr, len, 0, 0, 0, 0])?;
                 st.vmas.remove_range(addr, end);
@@ -385,12 +389,22 @@ impl MemoryManager {
         if prot & libc::PROT_WRITE as u32 != 0 && st.vmas.any_shared_readonly_file(addr, end) {
             return Err(Errno::EACCES);
         }
-        let need = st.vmas.charge_in(addr, end, Some(prot)).saturating_sub(st.vmas.charge_in(addr, end, None));
-        self.charged(&mut st, need, |st| {
-            inject(t, libc::SYS_mprotect, [addr, len, prot as u64, 0, 0, 0])?;
-            st.vmas.set_prot(addr, end, prot);
-            Ok(0)
-        })
+        // Past max_map_count Linux changes the VMAs before the one it
+        // could not split, then fails.
+        let stop = map_count::mprotect_stop(&st.vmas, addr, end, prot);
+        let end = stop.unwrap_or(end);
+        if end > addr {
+            let need = st.vmas.charge_in(addr, end, Some(prot)).saturating_sub(st.vmas.charge_in(addr, end, None));
+            self.charged(&mut st, need, |st| {
+                inject(t, libc::SYS_mprotect, [addr, end - addr, prot as u64, 0, 0, 0])?;
+                st.vmas.set_prot(addr, end, prot);
+                Ok(0)
+            })?;
+        }
+        match stop {
+            Some(_) => Err(Errno::ENOMEM),
+            None => Ok(0),
+        }
     }
 
     /// `brk(2)`: returns the new break, or the old one when it cannot move
@@ -411,6 +425,9 @@ impl MemoryManager {
                 return Ok(old);
             }
             if want - st.brk_start > limits.data || !limits.allow(&st.vmas, new_end - old_end, true) {
+                return Ok(old);
+            }
+            if map_count::check_new(&st.vmas).is_err() {
                 return Ok(old);
             }
             let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED) as u64;
@@ -511,6 +528,9 @@ impl MemoryManager {
         } else {
             return Err(Errno::ENOMEM);
         };
+        if target != old {
+            map_count::check_move(&st.vmas)?;
+        }
         let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
         let backing = vma.backing.advanced(old - vma.start);
         let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
@@ -570,6 +590,7 @@ impl MemoryManager {
     ) -> SysResult {
         let len = page_align_up(len).ok_or(Errno::ENOMEM)?;
         let mut st = self.lock();
+        map_count::check_new(&st.vmas)?;
         let addr = match place {
             ShmPlace::Anywhere => st.vmas.find_free(len, MMAP_MIN_ADDR, st.mmap_top, None).ok_or(Errno::ENOMEM)?,
             ShmPlace::At(a) | ShmPlace::Replace(a) => {

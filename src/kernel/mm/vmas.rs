@@ -99,6 +99,27 @@ impl Vma {
         }
     }
 
+    /// Whether Linux would have `next`, which starts where this mapping
+    /// ends, in the same VMA: same protection, flags and backing, at
+    /// consecutive offsets (Linux merges them when they are made, or grows
+    /// the heap's in place, where husk keeps each piece).
+    pub fn merges_with(&self, next: &Vma) -> bool {
+        let same_backing = match (&self.backing, &next.backing) {
+            (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
+            (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
+                a == b && oa + (self.end - self.start) == *ob
+            }
+            (Backing::Shm { shm: a, offset: oa }, Backing::Shm { shm: b, offset: ob }) => {
+                a.same(b) && oa + (self.end - self.start) == *ob
+            }
+            (Backing::File { file: a, offset: oa }, Backing::File { file: b, offset: ob }) => {
+                Arc::ptr_eq(a, b) && oa + (self.end - self.start) == *ob
+            }
+            _ => false,
+        };
+        self.end == next.start && self.prot == next.prot && self.flags == next.flags && same_backing
+    }
+
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.
     fn slice(&self, start: u64, end: u64) -> Vma {
         let mut v = self.clone();
@@ -119,6 +140,9 @@ pub struct VmaSet {
     /// most it has been (`hiwater_vm`, VmPeak).
     total: u64,
     peak: u64,
+    /// Neighbouring pieces Linux would hold in one VMA (`Vma::merges_with`):
+    /// the VMA count Linux would have is the pieces less these.
+    joins: usize,
 }
 
 impl VmaSet {
@@ -146,7 +170,43 @@ impl VmaSet {
             .sum()
     }
 
+    /// How many VMAs Linux would count (`mm->map_count`, what
+    /// `max_map_count` limits and `maps` lists).
+    pub fn linux_count(&self) -> usize {
+        self.map.len() - self.joins
+    }
+
+    /// The pieces just before and just after `[start, end)`.
+    fn neighbours(&self, start: u64, end: u64) -> (Option<&Vma>, Option<&Vma>) {
+        (self.map.range(..start).next_back().map(|(_, v)| v), self.map.range(end..).next().map(|(_, v)| v))
+    }
+
+    /// The joins piece `v` makes with its neighbours.
+    fn joins_of(&self, v: &Vma) -> usize {
+        let (prev, next) = self.neighbours(v.start, v.end);
+        usize::from(prev.is_some_and(|p| p.merges_with(v))) + usize::from(next.is_some_and(|n| v.merges_with(n)))
+    }
+
+    /// The Linux VMA holding `addr`: the run of pieces that merge around it.
+    pub fn linux_vma_at(&self, addr: u64) -> Option<(u64, u64)> {
+        let v = self.vma_at(addr)?;
+        let (mut start, mut end) = (v.start, v.end);
+        let mut cur = v;
+        while let Some(p) = self.map.range(..cur.start).next_back().map(|(_, p)| p).filter(|p| p.merges_with(cur)) {
+            start = p.start;
+            cur = p;
+        }
+        cur = v;
+        while let Some(n) = self.map.get(&cur.end).filter(|n| cur.merges_with(n)) {
+            end = n.end;
+            cur = n;
+        }
+        Some((start, end))
+    }
+
     fn take(&mut self, start: u64) -> Option<Vma> {
+        let v = self.map.get(&start)?;
+        self.joins -= self.joins_of(v);
         let v = self.map.remove(&start)?;
         self.committed -= v.charge();
         self.total -= v.linux_len();
@@ -221,12 +281,11 @@ impl VmaSet {
 
     /// Inserts a mapping. Precondition: the range is free.
     pub fn insert(&mut self, v: Vma) {
+        self.take(v.start);
         self.committed += v.charge();
         self.total += v.linux_len();
-        if let Some(old) = self.map.insert(v.start, v) {
-            self.committed -= old.charge();
-            self.total -= old.linux_len();
-        }
+        self.joins += self.joins_of(&v);
+        self.map.insert(v.start, v);
         self.peak = self.peak.max(self.total);
     }
 
@@ -282,5 +341,34 @@ impl VmaSet {
             }
         }
         (top >= low.checked_add(len)?).then(|| top - len)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn anon(start: u64, end: u64, prot: u32) -> Vma {
+        Vma { start, end, prot, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon }
+    }
+
+    #[test]
+    fn linux_count_follows_merges_and_splits() {
+        let mut s = VmaSet::default();
+        s.insert(anon(0x1000, 0x2000, 1));
+        s.insert(anon(0x3000, 0x4000, 1));
+        assert_eq!(s.linux_count(), 2);
+        // Filling the gap joins all three into one VMA.
+        s.insert(anon(0x2000, 0x3000, 1));
+        assert_eq!(s.linux_count(), 1);
+        assert_eq!(s.linux_vma_at(0x2800), Some((0x1000, 0x4000)));
+        s.set_prot(0x2000, 0x3000, 0);
+        assert_eq!(s.linux_count(), 3);
+        s.set_prot(0x2000, 0x3000, 1);
+        assert_eq!(s.linux_count(), 1);
+        s.remove_range(0x2000, 0x3000);
+        assert_eq!(s.linux_count(), 2);
+        s.remove_range(0x1000, 0x4000);
+        assert_eq!(s.linux_count(), 0);
     }
 }

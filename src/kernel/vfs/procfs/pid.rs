@@ -488,32 +488,15 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
     out
 }
 
-/// The mappings as Linux's VMAs would be: neighbours with the same
-/// protection, flags and backing are one (Linux merges them when they are
-/// made, or grows the heap's in place), where husk keeps each piece.
+/// The mappings as Linux's VMAs would be: neighbours Linux would hold in
+/// one VMA (`Vma::merges_with`) are one.
 fn merged<'a>(vmas: impl Iterator<Item = &'a Vma>) -> Vec<Vma> {
     let mut out: Vec<Vma> = Vec::new();
     for v in vmas {
-        if let Some(last) = out.last_mut() {
-            let same_backing = match (&last.backing, &v.backing) {
-                (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
-                (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
-                    a == b && oa + (last.end - last.start) == *ob
-                }
-                (Backing::Shm { shm: a, offset: oa }, Backing::Shm { shm: b, offset: ob }) => {
-                    a.same(b) && oa + (last.end - last.start) == *ob
-                }
-                (Backing::File { file: a, offset: oa }, Backing::File { file: b, offset: ob }) => {
-                    Arc::ptr_eq(a, b) && oa + (last.end - last.start) == *ob
-                }
-                _ => false,
-            };
-            if last.end == v.start && last.prot == v.prot && last.flags == v.flags && same_backing {
-                last.end = v.end;
-                continue;
-            }
+        match out.last_mut() {
+            Some(last) if last.merges_with(v) => last.end = v.end,
+            _ => out.push(v.clone()),
         }
-        out.push(v.clone());
     }
     out
 }
