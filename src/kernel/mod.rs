@@ -127,6 +127,7 @@ impl Kernel {
             uts: self.root_uts.clone(),
             ipc: self.root_ipc.clone(),
             mnt: self.vfs.clone(),
+            net: self.net.ns.clone(),
         }
     }
 

@@ -70,13 +70,20 @@ pub struct NetStack {
     pub ip: Arc<stack::IpStack>,
     /// Bound AF_UNIX names (paths and abstract names).
     pub unix: unix::Registry,
+    /// The network namespace this stack is (its identity and sysctls).
+    pub ns: Arc<crate::kernel::ns::NetNamespace>,
 }
 
 impl NetStack {
     /// A network for `mode`.
     pub fn new(mode: NetworkMode) -> Arc<NetStack> {
         links::set_mode(mode);
-        Arc::new(NetStack { mode, ip: stack::IpStack::new(mode), unix: unix::Registry::default() })
+        Arc::new(NetStack {
+            mode,
+            ip: stack::IpStack::new(mode),
+            unix: unix::Registry::default(),
+            ns: crate::kernel::ns::NetNamespace::new_root(),
+        })
     }
 
     /// Creates a socket as `socket(2)` does (`kind` without the

@@ -334,7 +334,8 @@ impl Socket for TcpSocket {
     }
 
     fn listen(&self, backlog: i32) -> Result<(), Errno> {
-        let backlog = backlog.clamp(0, 4096) as usize;
+        // listen(2) capped it at the namespace's somaxconn.
+        let backlog = backlog.max(0) as usize;
         let mut st = self.lock();
         match st.conn {
             Conn::Listening(id) => {

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{IpcNamespace, PidNamespace, UtsNamespace};
+use super::{IpcNamespace, NetNamespace, PidNamespace, UtsNamespace};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
@@ -23,6 +23,7 @@ pub enum NsRef {
     Uts(Arc<UtsNamespace>),
     Ipc(Arc<IpcNamespace>),
     Mnt(Arc<crate::kernel::vfs::Vfs>),
+    Net(Arc<NetNamespace>),
     /// The initial user namespace (the only one).
     User,
 }
@@ -44,6 +45,7 @@ impl NsRef {
             NsRef::Uts(_) => "uts",
             NsRef::Ipc(_) => "ipc",
             NsRef::Mnt(_) => "mnt",
+            NsRef::Net(_) => "net",
             NsRef::User => "user",
         }
     }
@@ -55,6 +57,7 @@ impl NsRef {
             NsRef::Uts(ns) => ns.ino(),
             NsRef::Ipc(ns) => ns.ino(),
             NsRef::Mnt(ns) => ns.ino(),
+            NsRef::Net(ns) => ns.ino(),
             NsRef::User => INIT_USER_INO,
         }
     }
@@ -66,6 +69,7 @@ impl NsRef {
             NsRef::Uts(_) => libc::CLONE_NEWUTS,
             NsRef::Ipc(_) => libc::CLONE_NEWIPC,
             NsRef::Mnt(_) => libc::CLONE_NEWNS,
+            NsRef::Net(_) => libc::CLONE_NEWNET,
             NsRef::User => libc::CLONE_NEWUSER,
         }
     }

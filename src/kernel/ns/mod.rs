@@ -1,16 +1,19 @@
 //! Namespaces a task can be in: PID namespaces (`pid.rs`), UTS (`uts.rs`)
-//! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each),
+//! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each), the
+//! sandbox's one network namespace (`net.rs`),
 //! the set of namespaces a task gives its children (`NsProxy`), and the
 //! files that name them (`file.rs`).
 
 pub mod file;
 pub mod ipc;
+pub mod net;
 pub mod pid;
 pub mod uts;
 
 use std::sync::Arc;
 
 pub use ipc::IpcNamespace;
+pub use net::NetNamespace;
 pub use pid::{Pid, PidNamespace};
 pub use uts::UtsNamespace;
 
@@ -28,6 +31,8 @@ pub struct NsProxy {
     pub ipc: Arc<IpcNamespace>,
     /// The mount namespace.
     pub mnt: Arc<crate::kernel::vfs::Vfs>,
+    /// The network namespace (the sandbox's one).
+    pub net: Arc<NetNamespace>,
 }
 
 impl NsProxy {
@@ -40,6 +45,7 @@ impl NsProxy {
             uts: UtsNamespace::new_root(b"test"),
             ipc: IpcNamespace::new_root(),
             mnt: vfs,
+            net: NetNamespace::new_root(),
         }
     }
 }

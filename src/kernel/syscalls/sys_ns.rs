@@ -135,6 +135,8 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
         NsRef::Uts(u) => mine.uts = u,
         NsRef::Ipc(i) => mine.ipc = i,
         NsRef::Mnt(m) => mine.mnt = m,
+        // The sandbox's one network: sockets made later use it.
+        NsRef::Net(n) => mine.net = n,
         NsRef::User => unreachable!("refused above"),
     }
     Ok(0)

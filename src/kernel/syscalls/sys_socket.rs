@@ -161,7 +161,9 @@ pub fn listen(t: &mut Task, a: &Args) -> SysResult {
     if s.kind() != libc::SOCK_STREAM && s.kind() != libc::SOCK_SEQPACKET {
         return Err(Errno::EOPNOTSUPP);
     }
-    s.listen(a[1] as i32).map(|_| 0)
+    // The namespace's somaxconn caps the backlog, as Linux's __sys_listen.
+    let backlog = t.kernel.net.ns.clamp_backlog(a[1] as i32);
+    s.listen(backlog as i32).map(|_| 0)
 }
 
 fn do_accept(t: &mut Task, a: &Args, flags: i32) -> SysResult {

@@ -259,7 +259,8 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_setns,
         ns::setns,
-        "PID, UTS, IPC and mount namespace files (the ones /proc hands out); pidfds are EINVAL",
+        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out; the network is the \
+         sandbox's one); pidfds are EINVAL",
     ),
     full(l::SYS_wait4, c::wait4),
     full(l::SYS_waitid, c::waitid),

@@ -72,13 +72,17 @@ pub enum Link {
     /// A magic link to an open file (`/proc/<pid>/fd/N`) and the text
     /// `readlink` shows for it.
     File(Arc<OpenFile>, Vec<u8>),
+    /// A magic link the caller may read but not follow (following it
+    /// fails with the errno): `/proc/<pid>/map_files/*` without
+    /// CAP_SYS_ADMIN.
+    Refused(Errno, Vec<u8>),
 }
 
 impl Link {
     /// The text `readlink(2)` returns.
     pub fn text(&self) -> Vec<u8> {
         match self {
-            Link::Text(t) | Link::Path(t) | Link::File(_, t) => t.clone(),
+            Link::Text(t) | Link::Path(t) | Link::File(_, t) | Link::Refused(_, t) => t.clone(),
         }
     }
 

@@ -255,6 +255,7 @@ impl Vfs {
                         }
                         stack = vec![f];
                     }
+                    Link::Refused(e, _) => return Err(e),
                     Link::File(file, _) => {
                         if !is_last {
                             return Err(Errno::ENOTDIR);

@@ -96,7 +96,8 @@ impl Socket for UnixSocket {
         if self.ep.kind == libc::SOCK_DGRAM {
             return Err(Errno::EOPNOTSUPP);
         }
-        let backlog = backlog.clamp(0, 4096) as usize;
+        // listen(2) capped it at the namespace's somaxconn.
+        let backlog = backlog.max(0) as usize;
         let mut st = self.ep.lock();
         if st.key.is_none() {
             return Err(Errno::EINVAL);

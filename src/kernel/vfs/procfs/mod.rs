@@ -16,12 +16,14 @@ mod cmdline;
 mod entry;
 mod file;
 mod ipc_sysctl;
+mod map_files;
 mod mem;
 mod memstat;
 mod pid;
 mod sched;
 mod smaps;
 mod sys;
+mod sysctl;
 mod timers;
 mod tunables;
 
@@ -80,6 +82,10 @@ pub enum Kind {
     FdInfo,
     /// `/proc/<pid>/ns`.
     NsDir,
+    /// `/proc/<pid>/map_files`.
+    MapFilesDir,
+    /// `/proc/<pid>/map_files/<start>-<end>`: the file mapped there.
+    MapFile(u64, u64),
     /// `/proc/<pid>/ns/<name>`: a namespace magic link.
     Ns(NsEntry),
     /// A file or link of a process directory.
@@ -94,6 +100,8 @@ pub enum Kind {
 pub enum NsEntry {
     Ipc,
     Mnt,
+    /// The network namespace (the sandbox's one).
+    Net,
     /// The PID namespace of the task.
     Pid,
     /// The PID namespace its children go in.
@@ -106,12 +114,13 @@ pub enum NsEntry {
 impl NsEntry {
     /// Every entry, in listing order.
     const ALL: &'static [NsEntry] =
-        &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::User, NsEntry::Uts];
+        &[NsEntry::Ipc, NsEntry::Mnt, NsEntry::Net, NsEntry::Pid, NsEntry::PidForChildren, NsEntry::User, NsEntry::Uts];
 
     fn name(self) -> &'static str {
         match self {
             NsEntry::Ipc => "ipc",
             NsEntry::Mnt => "mnt",
+            NsEntry::Net => "net",
             NsEntry::Pid => "pid",
             NsEntry::PidForChildren => "pid_for_children",
             NsEntry::User => "user",
@@ -204,6 +213,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ),
     ("sys/kernel", Global::Dir),
     ("sys/kernel/cap_last_cap", Global::File(sys::cap_last_cap)),
+    ("sys/kernel/core_pattern", Global::File(sysctl::core_pattern)),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
     ("sys/kernel/msgmax", Global::File(ipc_sysctl::msgmax)),
@@ -223,9 +233,12 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel/shmmni", Global::File(ipc_sysctl::shmmni)),
     ("sys/kernel/threads-max", Global::File(sys::threads_max)),
     ("sys/net", Global::Dir),
+    ("sys/net/core", Global::Dir),
+    ("sys/net/core/somaxconn", Global::File(sysctl::somaxconn)),
     ("sys/net/ipv4", Global::Dir),
     ("sys/net/ipv4/ip_local_port_range", Global::File(sys::ip_local_port_range)),
     ("sys/vm", Global::Dir),
+    ("sys/vm/max_map_count", Global::File(sysctl::max_map_count)),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
 
@@ -243,6 +256,9 @@ fn writer(path: &str) -> Option<file::WriteFn> {
     match path {
         "sys/kernel/hostname" => Some(sys::set_hostname),
         "sys/kernel/domainname" => Some(sys::set_domainname),
+        "sys/kernel/core_pattern" => Some(sysctl::set_core_pattern),
+        "sys/net/core/somaxconn" => Some(sysctl::set_somaxconn),
+        "sys/vm/max_map_count" => Some(sysctl::set_max_map_count),
         "sys/fs/mqueue/msg_default" => Some(ipc_sysctl::set_mq_msg_default),
         "sys/fs/mqueue/msg_max" => Some(ipc_sysctl::set_mq_msg_max),
         "sys/fs/mqueue/msgsize_default" => Some(ipc_sysctl::set_mq_msgsize_default),
@@ -422,6 +438,20 @@ impl ProcFs {
                 Ok(net_index(&path).map(|i| ProcNode { kind: Kind::Net(i), pid, tid, fd: 0 }))
             }
             [b"ns"] => node(Kind::NsDir, 0),
+            [b"map_files"] if tid == 0 => node(Kind::MapFilesDir, 0),
+            [b"map_files", name] if tid == 0 => {
+                let Some((start, end)) = map_files::parse_name(name) else {
+                    return Ok(None);
+                };
+                let (_, tg, _) = self.target(&ProcNode { kind: Kind::PidDir, pid, tid, fd: 0 })?;
+                map_files::may_read(&tg)?;
+                Ok(map_files::find(&tg, start, end).map(|_| ProcNode {
+                    kind: Kind::MapFile(start, end),
+                    pid,
+                    tid,
+                    fd: 0,
+                }))
+            }
             [b"ns", name] => Ok(NsEntry::by_name(name).map(|e| ProcNode { kind: Kind::Ns(e), pid, tid, fd: 0 })),
             [b"fd"] => node(Kind::FdDir, 0),
             [b"fdinfo"] => node(Kind::FdInfoDir, 0),
@@ -459,6 +489,9 @@ impl ProcFs {
             Kind::Fd => 104,
             Kind::FdInfo => 105,
             Kind::NsDir => 106,
+            Kind::MapFilesDir => 107,
+            // Distinct per mapping: a page number in the upper bits.
+            Kind::MapFile(start, _) => 108 ^ ((start >> 12) << 20),
             Kind::Ns(e) => 150 + e as u64,
             Kind::Entry(e) => 200 + e as u64,
             Kind::Net(i) => 300 + i as u64,
@@ -502,6 +535,8 @@ impl Filesystem for ProcFs {
         st.mode = match n.kind {
             Kind::Root | Kind::PidDir | Kind::TaskDir => libc::S_IFDIR | 0o555,
             Kind::NsDir => libc::S_IFDIR | 0o511,
+            Kind::MapFilesDir => libc::S_IFDIR | 0o500,
+            Kind::MapFile(..) => libc::S_IFLNK | 0o400,
             Kind::Ns(_) => libc::S_IFLNK | 0o777,
             Kind::FdDir => libc::S_IFDIR | 0o500,
             Kind::FdInfoDir => libc::S_IFDIR | 0o555,
@@ -541,6 +576,12 @@ impl Filesystem for ProcFs {
                 }
             }
             _ => {}
+        }
+        if let Kind::MapFile(start, end) = n.kind {
+            let (_, tg, _) = self.target(n)?;
+            let file = map_files::find(&tg, start, end).ok_or(Errno::ENOENT)?;
+            st.mode = map_files::mode(&file);
+            st.size = 64;
         }
         if let Kind::Fd = n.kind {
             let (_, tg, _) = self.target(n)?;
@@ -588,6 +629,7 @@ impl Filesystem for ProcFs {
                     NsEntry::Uts => NsRef::Uts(nsp.uts),
                     NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
                     NsEntry::Mnt => NsRef::Mnt(nsp.mnt),
+                    NsEntry::Net => NsRef::Net(nsp.net),
                 };
                 Ok(link(r))
             }),
@@ -612,6 +654,7 @@ impl Filesystem for ProcFs {
                 Ok(Link::File(f, text))
             }),
             Kind::Entry(e) if e.is_link() => self.target(n).and_then(|(_, tg, _)| pid::link(e, &tg)),
+            Kind::MapFile(start, end) => self.target(n).and_then(|(_, tg, _)| map_files::link(&tg, start, end)),
             _ => return None,
         })
     }
@@ -737,6 +780,8 @@ impl Filesystem for ProcFs {
                 out.push(entry("fdinfo".into(), libc::DT_DIR, ProcNode { kind: Kind::FdInfoDir, ..n.clone() }));
                 out.push(entry("ns".into(), libc::DT_DIR, ProcNode { kind: Kind::NsDir, ..n.clone() }));
                 if n.tid == 0 {
+                    let node = ProcNode { kind: Kind::MapFilesDir, ..n.clone() };
+                    out.push(entry("map_files".into(), libc::DT_DIR, node));
                     out.push(entry("task".into(), libc::DT_DIR, ProcNode { kind: Kind::TaskDir, ..n.clone() }));
                 }
             }
@@ -754,6 +799,14 @@ impl Filesystem for ProcFs {
                 self.target(n)?;
                 for e in NsEntry::ALL {
                     out.push(entry(e.name().into(), libc::DT_LNK, ProcNode { kind: Kind::Ns(*e), ..n.clone() }));
+                }
+            }
+            Kind::MapFilesDir => {
+                let (_, tg, _) = self.target(n)?;
+                map_files::may_read(&tg)?;
+                for (start, end, _) in map_files::entries(&tg) {
+                    let node = ProcNode { kind: Kind::MapFile(start, end), ..n.clone() };
+                    out.push(entry(map_files::name(start, end), libc::DT_LNK, node));
                 }
             }
             Kind::FdDir | Kind::FdInfoDir => {
