@@ -7,7 +7,7 @@ use super::sys_path::{at, at_path, creds};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::task::Task;
-use crate::kernel::vfs::{components, Caller, Lookup, Vfs};
+use crate::kernel::vfs::{components, Caller, Vfs};
 
 fn umask(t: &Task) -> u32 {
     t.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).umask
@@ -138,12 +138,7 @@ fn do_link(t: &mut Task, olddir: i32, old_addr: u64, newdir: i32, new_addr: u64,
         }
         // linkat(fd, "", ...): the file the descriptor names.
         let f = t.file(olddir)?;
-        if f.path.first() != Some(&b'/') {
-            return Err(Errno::ENOENT);
-        }
-        let (root, path) = (t.root(), f.path.clone());
-        let lk = Lookup { root: &root, start: b"/", follow: false, resolve: 0, creds: None };
-        t.vfs().link(&lk, &path, &new.lookup(false), &new.path, who)?;
+        t.vfs().link_open(&f, &new.lookup(false), &new.path, who)?;
         return Ok(0);
     }
     let old = at_path(t, olddir, old)?;

@@ -105,7 +105,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_symlink, k::symlink),
     full(l::SYS_symlinkat, k::symlinkat),
     full(l::SYS_link, k::link),
-    partial(l::SYS_linkat, k::linkat, "AT_EMPTY_PATH of a file without a name (O_TMPFILE) is ENOENT"),
+    full(l::SYS_linkat, k::linkat),
     full(l::SYS_ftruncate, f::ftruncate),
     full(l::SYS_truncate, n::truncate),
     full(l::SYS_fallocate, f::fallocate),

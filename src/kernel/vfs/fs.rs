@@ -209,6 +209,18 @@ pub trait Filesystem: Send + Sync {
         Err(Errno::EPERM)
     }
 
+    /// A new unnamed regular file (O_TMPFILE) with an inode number of this
+    /// file system; only in-memory file systems have them.
+    fn tmpfile(&self, _mode: u32, _owner: Owner) -> Result<Arc<super::memfile::MemFile>, Errno> {
+        Err(Errno::EOPNOTSUPP)
+    }
+
+    /// Gives the in-memory file `file` (an open one: maybe an unnamed
+    /// O_TMPFILE file) one more name, `new`.
+    fn link_file(&self, _file: &Arc<super::memfile::MemFile>, _new: &[u8]) -> Result<(), Errno> {
+        Err(Errno::EXDEV)
+    }
+
     /// Makes `new` another name of the non-directory `old`.
     fn link(&self, _old: &[u8], _old_node: &Node, _new: &[u8]) -> Result<(), Errno> {
         Err(Errno::EPERM)

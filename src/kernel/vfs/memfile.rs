@@ -51,6 +51,9 @@ pub struct MemFile {
     /// The memfd_create(2) flags its memfd is made with (a sandbox memfd's
     /// MFD_ALLOW_SEALING).
     memfd_flags: u32,
+    /// An O_TMPFILE file (without O_EXCL) not linked yet: it may be given a
+    /// name once (Linux's I_LINKABLE).
+    linkable: std::sync::atomic::AtomicBool,
 }
 
 /// A host error making a memfd, as the sandbox sees it: a sentry out of
@@ -63,6 +66,17 @@ fn no_memfd(e: nix::errno::Errno) -> Errno {
 }
 
 impl MemFile {
+    /// Marks an unnamed O_TMPFILE file as one that may be linked.
+    pub fn set_linkable(&self) {
+        self.linkable.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Takes the right to link an unnamed file (true once, for a linkable
+    /// O_TMPFILE file).
+    pub fn take_linkable(&self) -> bool {
+        self.linkable.swap(false, std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// An empty file (no memfd yet).
     pub fn create(meta: Meta) -> Arc<MemFile> {
         MemFile::create_memfd(meta, libc::MFD_CLOEXEC)
@@ -78,6 +92,7 @@ impl MemFile {
             meta: Mutex::new(meta),
             charge: FileCharge::default(),
             memfd_flags: flags | libc::MFD_CLOEXEC,
+            linkable: Default::default(),
         })
     }
 
@@ -313,6 +328,10 @@ fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {
 pub struct MemFileHandle(pub Arc<MemFile>);
 
 impl FileOps for MemFileHandle {
+    fn as_any(&self) -> Option<&dyn std::any::Any> {
+        Some(self)
+    }
+
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
         self.0.read(buf, off)
     }

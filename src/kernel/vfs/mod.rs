@@ -494,17 +494,15 @@ impl Vfs {
             return Err(Errno::EROFS);
         }
         who.check(&st, 3)?;
-        if !matches!(r.node, Some(Node::Ov(_))) {
-            return Err(Errno::EOPNOTSUPP);
-        }
         let (owner, mode) = owner_in(&st, libc::S_IFREG | (mode & 0o7777), who);
-        let meta = upper::Meta { dev: r.mount.dev, ..upper::Meta::new(0, mode, owner.uid, owner.gid) };
-        let f = upper::MemFile::create(meta);
-        f.meta.lock().unwrap_or_else(|e| e.into_inner()).nlink = 0;
-        // Only a name: Linux's shows the inode number.
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let name = format!("{}/#{n} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'));
+        let f = r.mount.fs.tmpfile(mode, owner)?;
+        // O_EXCL: the file may never be linked into the tree.
+        if o & libc::O_EXCL == 0 {
+            f.set_linkable();
+        }
+        // Linux's name of an unnamed file: its inode number.
+        let ino = f.meta().ino;
+        let name = format!("{}/#{ino} (deleted)", String::from_utf8_lossy(&r.path).trim_end_matches('/'));
         let flags = flags & !(libc::O_TMPFILE & !libc::O_DIRECTORY) as u32;
         Ok(OpenFile::new(Box::new(upper::MemFileHandle(f)), name.into_bytes(), flags))
     }
@@ -584,8 +582,8 @@ impl Vfs {
     pub fn link(&self, old_lk: &Lookup, old: &[u8], new_lk: &Lookup, new: &[u8], who: Caller) -> Result<(), Errno> {
         let src = self.resolve_with(old_lk, old)?;
         let node = src.node.clone().ok_or(Errno::ENOENT)?;
-        if matches!(node, Node::Opened(_)) {
-            return Err(Errno::ENOENT);
+        if let Node::Opened(f) = &node {
+            return self.link_open(f, new_lk, new, who);
         }
         if src.stat()?.is_dir() {
             return Err(Errno::EPERM);
@@ -601,6 +599,45 @@ impl Vfs {
         let st = src.stat()?;
         src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)?;
         // The inode's link count changed; the directory has a new name.
+        notify::event(Subject::inode(&st, b""), notify::IN_ATTRIB);
+        notify::event(Subject::name(dst.mount.dev, &dst.path, false), notify::IN_CREATE);
+        Ok(())
+    }
+
+    /// Links the file of an open descriptor (`linkat(fd, "", AT_EMPTY_PATH)`,
+    /// or `/proc/self/fd/N` with AT_SYMLINK_FOLLOW). An in-memory file is
+    /// linked as the file itself (its path may be stale: an O_TMPFILE
+    /// file's name is made up); an unnamed one only if it is a linkable
+    /// O_TMPFILE file, once; any other file through its path, ENOENT if it
+    /// has no name, as in Linux.
+    pub fn link_open(&self, f: &OpenFile, new_lk: &Lookup, new: &[u8], who: Caller) -> Result<(), Errno> {
+        let st = f.ops.stat()?;
+        let file = f.ops.as_any().and_then(|a| a.downcast_ref::<upper::MemFileHandle>()).map(|h| h.0.clone());
+        let Some(file) = file else {
+            if st.nlink == 0 || f.path.first() != Some(&b'/') {
+                return Err(Errno::ENOENT);
+            }
+            let lk = Lookup { root: new_lk.root, start: b"/", follow: false, resolve: 0, creds: None };
+            return self.link(&lk, &f.path, new_lk, new, who);
+        };
+        let dst = self.resolve_missing(new_lk, new)?;
+        self.check_parent(&dst, who)?;
+        if dst.trailing_slash {
+            return Err(Errno::ENOENT);
+        }
+        if file.meta().dev != dst.mount.dev {
+            return Err(Errno::EXDEV);
+        }
+        let unnamed = st.nlink == 0;
+        if unnamed && !file.take_linkable() {
+            return Err(Errno::ENOENT);
+        }
+        if let Err(e) = dst.mount.fs.link_file(&file, &dst.fs_path) {
+            if unnamed {
+                file.set_linkable();
+            }
+            return Err(e);
+        }
         notify::event(Subject::inode(&st, b""), notify::IN_ATTRIB);
         notify::event(Subject::name(dst.mount.dev, &dst.path, false), notify::IN_CREATE);
         Ok(())

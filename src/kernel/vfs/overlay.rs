@@ -17,7 +17,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use super::file::{DirEntry, FileOps};
 use super::fs::{magic, Filesystem, Node, OpenReq, OvNode, Owner, StatFs};
 use super::path::{components, dtype, parent_of};
-use super::stat::Stat;
+use super::stat::{now, Stat};
 use super::upper::{MemFile, MemFileHandle, Meta, Special, SpecialKind, UpperNode};
 use super::{fifo, lower};
 use crate::kernel::errno::Errno;
@@ -468,6 +468,26 @@ impl Filesystem for Overlay {
 
     fn link(&self, old: &[u8], old_node: &Node, new: &[u8]) -> Result<(), Errno> {
         self.link_node(old, ov(old_node)?, new)?;
+        self.dir_changed(parent_of(new));
+        Ok(())
+    }
+
+    fn tmpfile(&self, mode: u32, owner: Owner) -> Result<Arc<MemFile>, Errno> {
+        let mut meta = self.meta(mode, owner);
+        meta.nlink = 0;
+        Ok(MemFile::create(meta))
+    }
+
+    fn link_file(&self, file: &Arc<MemFile>, new: &[u8]) -> Result<(), Errno> {
+        if file.meta().dev != self.dev {
+            return Err(Errno::EXDEV);
+        }
+        {
+            let mut m = file.meta.lock().unwrap_or_else(|e| e.into_inner());
+            m.nlink += 1;
+            m.ctime = now();
+        }
+        self.write().insert(new.to_vec(), UpperNode::File(file.clone()));
         self.dir_changed(parent_of(new));
         Ok(())
     }
