@@ -10,6 +10,7 @@ use smoltcp::phy::{self, Checksum, ChecksumCapabilities, Device, DeviceCapabilit
 use smoltcp::time::Instant;
 
 use super::arrival::{self, Arrival, Arrivals};
+use super::stamps::Stamps;
 
 /// The MTU of the loopback path (Linux's `lo` has 65536; smoltcp's IP
 /// length field allows 65535).
@@ -50,6 +51,8 @@ pub struct NetDevice {
     /// smoltcp passes no `PacketMeta` to the device for IPv6, so a socket
     /// files its own here before each send (see `arrival`).
     pub udp6_egress: HashMap<u16, (u8, u8)>,
+    /// Receive times of TCP segments and ICMP messages (see `stamps`).
+    pub stamps: Stamps,
 }
 
 impl NetDevice {
@@ -63,6 +66,7 @@ impl NetDevice {
             eth: Counters::default(),
             arrivals: Arrivals::default(),
             udp6_egress: HashMap::new(),
+            stamps: Stamps::default(),
         }
     }
 }
@@ -124,7 +128,10 @@ impl Device for NetDevice {
             Some((hop_limit, tos, true)) => {
                 self.arrivals.record(Arrival { hop_limit, tos, ifindex, at: arrival::realtime() })
             }
-            _ => 0,
+            _ => {
+                self.stamps.ingress(&buffer, arrival::realtime);
+                0
+            }
         };
         Some((RxToken { buffer, id }, TxToken { dev: self, tag: 0 }))
     }

@@ -323,6 +323,15 @@ impl Socket for HostSocket {
                 mem.write_bytes(arg, &r)?;
                 Ok(0)
             }
+            // The host socket's last packet time (SIOCGSTAMP, SIOCGSTAMPNS
+            // and their _NEW twins, one layout on x86_64).
+            r if super::socket::stamp_request(r).is_some() => {
+                let mut t = [0u8; 16];
+                // SAFETY: these requests write one 16-byte timeval/timespec.
+                check(unsafe { libc::ioctl(self.raw(), req, t.as_mut_ptr()) } as isize)?;
+                mem.write_bytes(arg, &t)?;
+                Ok(0)
+            }
             _ => Err(Errno::ENOTTY),
         }
     }

@@ -17,6 +17,7 @@ use super::arrival::{self, Arrival};
 use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
+use super::send_ctl;
 use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
 use super::stack::{IpStack, Shared};
 use crate::kernel::errno::Errno;
@@ -263,9 +264,12 @@ impl Socket for IcmpSocket {
         if args.data.len() > 65507 {
             return Err(Errno::EMSGSIZE);
         }
-        let src = source_for(st.local, dst);
+        // This message's own hop limit, TOS and (raw sockets) source.
+        let once = send_ctl::parse(self.domain, dst, st.ip.freebind, &args.cmsgs)?;
+        let src = once.src.filter(|_| self.raw).unwrap_or_else(|| source_for(st.local, dst));
         let deadline = self.common.send_deadline();
-        let (hop_limit, tos) = (st.ip.hop_limit(&dst), st.ip.tos(&dst));
+        let hop_limit = once.hop_limit.unwrap_or_else(|| st.ip.hop_limit(&dst));
+        let tos = once.tos.unwrap_or_else(|| st.ip.tos(&dst));
         if self.raw {
             drop(st);
             let p = match (src, dst) {
@@ -364,7 +368,9 @@ impl Socket for IcmpSocket {
         let v6 = self.v6();
         // The IP messages from the packet's header: raw sockets have it; a
         // ping socket's replies are the stack's own (hop limit 64, TOS 0).
-        let make = |data: &[u8], from: IpAddr, to: IpAddr, hop_limit: u8, tos: u8| {
+        // raw_recvmsg / ping_recvmsg: the timestamp, then the IP messages.
+        let common = &self.common;
+        let make = |data: &[u8], from: IpAddr, to: IpAddr, hop_limit: u8, tos: u8, at: Option<std::time::Duration>| {
             let mut r = Received {
                 full_len: data.len(),
                 data: data[..args.len.min(data.len())].to_vec(),
@@ -372,7 +378,9 @@ impl Socket for IcmpSocket {
                 flags: if data.len() > args.len { libc::MSG_TRUNC } else { 0 },
                 ..Default::default()
             };
-            let a = Arrival { hop_limit, tos, ifindex: 1, at: Default::default() };
+            let at = at.unwrap_or_else(arrival::realtime);
+            r.cmsgs.extend(common.recv_timestamp(at));
+            let a = Arrival { hop_limit, tos, ifindex: 1, at };
             ip.recv_cmsgs(&a, SocketAddr::new(to, 0), &mut r.cmsgs);
             r
         };
@@ -394,13 +402,14 @@ impl Socket for IcmpSocket {
                                 IpAddr::V6(Ipv6Addr::from(a))
                             };
                             let tclass = ((p[0] & 0x0f) << 4) | (p[1] >> 4);
-                            make(&p[40..], addr(8), addr(24), p[7], tclass)
+                            make(&p[40..], addr(8), addr(24), p[7], tclass, s.dev.stamps.icmp(&p[40..]))
                         } else if p.len() >= 20 {
                             let from = Ipv4Addr::new(p[12], p[13], p[14], p[15]);
                             let to = Ipv4Addr::new(p[16], p[17], p[18], p[19]);
-                            make(p, from.into(), to.into(), p[8], p[1])
+                            let at = p.get((p[0] & 0x0f) as usize * 4..).and_then(|m| s.dev.stamps.icmp(m));
+                            make(p, from.into(), to.into(), p[8], p[1], at)
                         } else {
-                            make(p, Ipv4Addr::UNSPECIFIED.into(), Ipv4Addr::UNSPECIFIED.into(), 64, 0)
+                            make(p, Ipv4Addr::UNSPECIFIED.into(), Ipv4Addr::UNSPECIFIED.into(), 64, 0, None)
                         };
                         if !peek {
                             let _ = r.recv();
@@ -416,7 +425,8 @@ impl Socket for IcmpSocket {
                             continue;
                         }
                         let from = IpAddr::from(from);
-                        return Some(Ok(make(p, from, source_for(local, from), 64, 0)));
+                        let at = s.dev.stamps.icmp(p);
+                        return Some(Ok(make(p, from, source_for(local, from), 64, 0, at)));
                     }
                 }
                 if args.nonblock {

@@ -106,6 +106,9 @@ pub struct SendArgs<'a> {
     pub rights: Vec<Arc<OpenFile>>,
     /// SCM_CREDENTIALS, if the sender gave them.
     pub creds: Option<Ucred>,
+    /// The control messages of a socket that is not AF_UNIX, unread (the
+    /// kind checks and applies them: IP_TTL, IPV6_PKTINFO...).
+    pub cmsgs: Vec<Cmsg>,
 }
 
 /// One `recvmsg` request.
@@ -134,8 +137,13 @@ pub struct Received {
     pub creds: Option<Ucred>,
     /// MSG_* flags for `msg_flags` (MSG_TRUNC, MSG_EOR...).
     pub flags: i32,
+    /// Control messages Linux puts before SCM_CREDENTIALS and SCM_RIGHTS
+    /// (a unix datagram's timestamp).
+    pub lead_cmsgs: Vec<Cmsg>,
     /// Other control messages, in the order Linux puts them.
     pub cmsgs: Vec<Cmsg>,
+    /// When the data arrived, where the socket kind knows.
+    pub at: Option<Duration>,
 }
 
 /// A control message `recvmsg` returns (other than SCM_RIGHTS and
@@ -243,8 +251,12 @@ pub struct CommonOpts {
     pub passcred: AtomicBool,
     pub oobinline: AtomicBool,
     pub dontroute: AtomicBool,
-    /// SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2): one excludes the other.
+    /// SO_TIMESTAMP (1) or SO_TIMESTAMPNS (2): one excludes the other;
+    /// 4 is set by their _NEW variants.
     pub timestamp: AtomicU8,
+    /// The arrival of the last packet read without a timestamp message
+    /// (Linux's sk_stamp), for SIOCGSTAMP.
+    pub last_stamp: Mutex<Option<Duration>>,
     /// SO_RCVBUF as getsockopt reports it (doubled, as Linux does).
     pub rcvbuf: AtomicI32,
     pub sndbuf: AtomicI32,
@@ -272,6 +284,7 @@ impl CommonOpts {
             oobinline: AtomicBool::new(false),
             dontroute: AtomicBool::new(false),
             timestamp: AtomicU8::new(0),
+            last_stamp: Mutex::new(None),
             rcvbuf: AtomicI32::new(rcvbuf),
             sndbuf: AtomicI32::new(sndbuf),
             rcvlowat: AtomicI32::new(1),
@@ -317,16 +330,19 @@ impl CommonOpts {
             libc::SO_PASSCRED => flag(&self.passcred),
             libc::SO_OOBINLINE => flag(&self.oobinline),
             libc::SO_DONTROUTE => flag(&self.dontroute),
-            // Linux's sock_set_timestamp: turning either on selects its
-            // format, turning either off turns both off.
-            libc::SO_TIMESTAMP | SO_TIMESTAMPNS => int().map(|v| {
-                let mode = if v == 0 {
-                    0
-                } else if name == SO_TIMESTAMPNS {
-                    TS_NSEC
-                } else {
-                    TS_USEC
+            // Linux's sock_set_timestamp: turning one on selects its format
+            // (and the _NEW message types), turning any off turns all off.
+            libc::SO_TIMESTAMP | SO_TIMESTAMPNS | SO_TIMESTAMP_NEW | SO_TIMESTAMPNS_NEW => int().map(|v| {
+                let mode = match (v != 0, name) {
+                    (false, _) => 0,
+                    (true, SO_TIMESTAMPNS) => TS_NSEC,
+                    (true, SO_TIMESTAMPNS_NEW) => TS_NSEC | TS_NEW,
+                    (true, SO_TIMESTAMP_NEW) => TS_USEC | TS_NEW,
+                    (true, _) => TS_USEC,
                 };
+                if mode != 0 {
+                    super::stamps::want();
+                }
                 self.timestamp.store(mode, Ordering::Relaxed)
             }),
             libc::SO_RCVBUF | libc::SO_RCVBUFFORCE => int().map(|v| {
@@ -390,8 +406,14 @@ impl CommonOpts {
             libc::SO_PASSCRED => b(&self.passcred),
             libc::SO_OOBINLINE => b(&self.oobinline),
             libc::SO_DONTROUTE => b(&self.dontroute),
-            libc::SO_TIMESTAMP => i32::from(self.timestamp.load(Ordering::Relaxed) == TS_USEC).to_ne_bytes().to_vec(),
-            SO_TIMESTAMPNS => i32::from(self.timestamp.load(Ordering::Relaxed) == TS_NSEC).to_ne_bytes().to_vec(),
+            libc::SO_TIMESTAMP => self.timestamp_is(TS_USEC),
+            SO_TIMESTAMPNS => self.timestamp_is(TS_NSEC),
+            // Linux's SO_TIMESTAMP_NEW reads "on, in the new types", either format.
+            SO_TIMESTAMP_NEW => {
+                let m = self.timestamp.load(Ordering::Relaxed);
+                i32::from(m & TS_NEW != 0 && m & !TS_NEW != 0).to_ne_bytes().to_vec()
+            }
+            SO_TIMESTAMPNS_NEW => self.timestamp_is(TS_NSEC | TS_NEW),
             libc::SO_RCVBUF => i(&self.rcvbuf),
             libc::SO_SNDBUF => i(&self.sndbuf),
             libc::SO_RCVLOWAT => i(&self.rcvlowat),
@@ -423,23 +445,77 @@ impl CommonOpts {
 
 /// SO_TIMESTAMPNS (and SCM_TIMESTAMPNS), as x86_64 numbers it.
 pub const SO_TIMESTAMPNS: i32 = 35;
+/// SO_TIMESTAMP_NEW and SO_TIMESTAMPNS_NEW (y2038-safe types; on x86_64
+/// the same layouts as the old ones, under their own message types).
+pub const SO_TIMESTAMP_NEW: i32 = 63;
+pub const SO_TIMESTAMPNS_NEW: i32 = 64;
 /// `CommonOpts::timestamp`: SO_TIMESTAMP's struct timeval.
 const TS_USEC: u8 = 1;
 /// `CommonOpts::timestamp`: SO_TIMESTAMPNS's struct timespec.
 const TS_NSEC: u8 = 2;
+/// `CommonOpts::timestamp`: the _NEW message types.
+const TS_NEW: u8 = 4;
 
 impl CommonOpts {
-    /// The SCM_TIMESTAMP or SCM_TIMESTAMPNS message for a datagram that
-    /// arrived at `at` (CLOCK_REALTIME), if the socket asked for one.
+    fn timestamp_is(&self, mode: u8) -> Vec<u8> {
+        i32::from(self.timestamp.load(Ordering::Relaxed) == mode).to_ne_bytes().to_vec()
+    }
+
+    /// The SCM_TIMESTAMP(NS)(_NEW) message for data that arrived at `at`
+    /// (CLOCK_REALTIME), if the socket asked for one.
     pub fn timestamp_cmsg(&self, at: Duration) -> Option<Cmsg> {
-        let (kind, frac) = match self.timestamp.load(Ordering::Relaxed) {
+        let mode = self.timestamp.load(Ordering::Relaxed);
+        let (kind, frac) = match mode & !TS_NEW {
             TS_USEC => (libc::SO_TIMESTAMP, at.subsec_micros() as i64),
             TS_NSEC => (SO_TIMESTAMPNS, at.subsec_nanos() as i64),
             _ => return None,
         };
+        let kind = match (mode & TS_NEW != 0, kind) {
+            (false, k) => k,
+            (true, libc::SO_TIMESTAMP) => SO_TIMESTAMP_NEW,
+            (true, _) => SO_TIMESTAMPNS_NEW,
+        };
         let mut data = (at.as_secs() as i64).to_ne_bytes().to_vec();
         data.extend_from_slice(&frac.to_ne_bytes());
         Some(Cmsg { level: libc::SOL_SOCKET, kind, data })
+    }
+
+    /// What an inet datagram socket's recvmsg does with a packet's time
+    /// (Linux's sock_recv_timestamp): the message if the socket asked for
+    /// one, else the time is kept for SIOCGSTAMP.
+    pub fn recv_timestamp(&self, at: Duration) -> Option<Cmsg> {
+        let c = self.timestamp_cmsg(at);
+        if c.is_none() {
+            *self.last_stamp.lock().unwrap_or_else(|e| e.into_inner()) = Some(at);
+        }
+        c
+    }
+
+    /// SIOCGSTAMP / SIOCGSTAMPNS (Linux's sock_gettstamp): the time kept by
+    /// `recv_timestamp`, ENOENT before there is one. `usec`: as a timeval.
+    pub fn gettstamp(&self, usec: bool) -> Result<[u8; 16], Errno> {
+        super::stamps::want();
+        let at = self.last_stamp.lock().unwrap_or_else(|e| e.into_inner()).ok_or(Errno::ENOENT)?;
+        let frac = if usec { at.subsec_micros() as i64 } else { at.subsec_nanos() as i64 };
+        let mut b = [0u8; 16];
+        b[..8].copy_from_slice(&(at.as_secs() as i64).to_ne_bytes());
+        b[8..].copy_from_slice(&frac.to_ne_bytes());
+        Ok(b)
+    }
+}
+
+/// SIOCGSTAMP and SIOCGSTAMPNS, old and _NEW (x86_64 gives both one
+/// 16-byte layout): `Some(true)` for a timeval, `Some(false)` for a
+/// timespec.
+pub fn stamp_request(req: u64) -> Option<bool> {
+    const SIOCGSTAMP: u64 = 0x8906;
+    const SIOCGSTAMPNS: u64 = 0x8907;
+    const SIOCGSTAMP_NEW: u64 = 0x8010_8906;
+    const SIOCGSTAMPNS_NEW: u64 = 0x8010_8907;
+    match req {
+        SIOCGSTAMP | SIOCGSTAMP_NEW => Some(true),
+        SIOCGSTAMPNS | SIOCGSTAMPNS_NEW => Some(false),
+        _ => None,
     }
 }
 
@@ -526,7 +602,10 @@ impl FileOps for SocketFile {
     }
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
         let cx = Cx { kernel: None, cwd: b"/".to_vec(), creds: Ucred::current(), umask: 0o022, vfs: None };
-        self.sock.send(&cx, SendArgs { data: buf, addr: None, flags: 0, nonblock, rights: Vec::new(), creds: None })
+        self.sock.send(
+            &cx,
+            SendArgs { data: buf, addr: None, flags: 0, nonblock, rights: Vec::new(), creds: None, cmsgs: Vec::new() },
+        )
     }
     fn stat(&self) -> Result<Stat, Errno> {
         let t = self.ctime;
@@ -562,6 +641,16 @@ impl FileOps for SocketFile {
                 Ok(0)
             }
             _ => match self.sock.ioctl(req, arg, mem) {
+                // Only inet sockets have Linux's gettstamp (unix ones: ENOTTY).
+                Err(Errno::ENOTTY) if matches!(self.sock.domain(), libc::AF_INET | libc::AF_INET6) => {
+                    match stamp_request(req) {
+                        Some(usec) => {
+                            mem.write_bytes(arg, &self.sock.common().gettstamp(usec)?)?;
+                            Ok(0)
+                        }
+                        None => super::ioctl::interface_ioctl(req, arg, mem),
+                    }
+                }
                 Err(Errno::ENOTTY) => super::ioctl::interface_ioctl(req, arg, mem),
                 r => r,
             },

@@ -72,6 +72,11 @@ struct St {
     port_locked: bool,
 }
 
+/// The direction of a connection this socket receives: (peer, local).
+fn flow_in(t: &tcp::Socket) -> Option<(SocketAddr, SocketAddr)> {
+    Some((from_endpoint(t.remote_endpoint()?), from_endpoint(t.local_endpoint()?)))
+}
+
 /// A TCP socket.
 pub struct TcpSocket {
     ip: Arc<IpStack>,
@@ -293,6 +298,9 @@ impl Drop for TcpSocket {
         match st.conn {
             Conn::Listening(id) => self.ip.with(|s| s.unlisten(id)),
             Conn::Connecting(h) | Conn::Connected(h) => self.ip.with(|s| {
+                if let Some(f) = flow_in(s.tcp(h)) {
+                    s.dev.stamps.tcp_forget(f);
+                }
                 let t = s.tcp(h);
                 if abort || t.recv_queue() > 0 {
                     t.abort();
@@ -409,6 +417,7 @@ impl Socket for TcpSocket {
             st.v6only = parent.v6only;
             let c = &self.common;
             sock.common.keepalive.store(c.keepalive.load(Ordering::Relaxed), Ordering::Relaxed);
+            sock.common.timestamp.store(c.timestamp.load(Ordering::Relaxed), Ordering::Relaxed);
             sock.common.rcvbuf.store(c.rcvbuf.load(Ordering::Relaxed), Ordering::Relaxed);
             sock.common.sndbuf.store(c.sndbuf.load(Ordering::Relaxed), Ordering::Relaxed);
         }
@@ -497,6 +506,7 @@ impl Socket for TcpSocket {
         {
             return Err(Errno::EPIPE);
         }
+        super::send_ctl::check_stream(&args.cmsgs)?;
         let h = match self.connected_handle() {
             Ok(h) => h,
             Err(_) => {
@@ -574,10 +584,15 @@ impl Socket for TcpSocket {
                 if t.can_recv() {
                     let mut data = vec![0u8; args.len.min(t.recv_queue())];
                     let n = if peek { t.peek_slice(&mut data) } else { t.recv_slice(&mut data) };
+                    let flow = flow_in(t);
                     return match n {
                         Ok(n) => {
                             data.truncate(n);
-                            Some(Ok(Received { full_len: n, data, ..Default::default() }))
+                            // tcp_recv_timestamp: the last segment read from.
+                            let at = flow.and_then(|f| s.dev.stamps.tcp_read(f, n, peek));
+                            let mut r = Received { full_len: n, data, ..Default::default() };
+                            r.cmsgs.extend(at.and_then(|at| self.common.timestamp_cmsg(at)));
+                            Some(Ok(r))
                         }
                         Err(_) => Some(Ok(Received::default())),
                     };

@@ -14,6 +14,7 @@ use super::arrival::egress_tag;
 use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
+use super::send_ctl;
 use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
 use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Meta, Shared};
 use crate::kernel::errno::Errno;
@@ -277,20 +278,23 @@ impl Socket for UdpSocket {
         if dst.port() == 0 {
             return Err(Errno::EINVAL);
         }
+        // This datagram's own hop limit, TOS and source (IP_TTL, IP_PKTINFO...).
+        let once = send_ctl::parse(self.domain, dst.ip(), st.ip.freebind, &args.cmsgs)?;
         if !links::is_local(self.ip.mode, &dst.ip()) {
             return Err(Errno::ENETUNREACH);
         }
         let h = self.ensure_bound(&mut st)?;
-        let local = unmap(st.local);
-        // The device writes the socket's hop limit and TOS into the header.
-        let (hop_limit, tos) = (st.ip.hop_limit(&dst.ip()), st.ip.tos(&dst.ip()));
+        let local = once.src.unwrap_or(unmap(st.local).ip());
+        // The device writes the hop limit and TOS into the header.
+        let hop_limit = once.hop_limit.unwrap_or_else(|| st.ip.hop_limit(&dst.ip()));
+        let tos = once.tos.unwrap_or_else(|| st.ip.tos(&dst.ip()));
         let mut packet_meta = smoltcp::phy::PacketMeta::default();
         packet_meta.id = egress_tag(hop_limit, tos);
         let port = st.local.port();
         drop(st);
         let meta = UdpMetadata {
             endpoint: to_endpoint(dst),
-            local_address: (!local.ip().is_unspecified()).then(|| IpAddress::from(local.ip())),
+            local_address: (!local.is_unspecified()).then(|| IpAddress::from(local)),
             meta: packet_meta,
         };
         let deadline = self.common.send_deadline();
@@ -350,7 +354,7 @@ impl Socket for UdpSocket {
                         s.dev.arrivals.take(meta.meta.id)
                     };
                     // udp_recvmsg: the timestamp, then the IP messages.
-                    r.cmsgs.extend(self.common.timestamp_cmsg(arrival.at));
+                    r.cmsgs.extend(self.common.recv_timestamp(arrival.at));
                     let to = SocketAddr::new(meta.local_address.map(IpAddr::from).unwrap_or(local_ip(from)), port);
                     st.ip.recv_cmsgs(&arrival, to, &mut r.cmsgs);
                     return Some(Ok(r));

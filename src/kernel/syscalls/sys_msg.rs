@@ -125,9 +125,13 @@ fn writable_prefix(t: &Task, iov: &[(u64, u64)], len: u64) -> u64 {
 struct Control {
     rights: Vec<Arc<OpenFile>>,
     creds: Option<Ucred>,
+    /// Every message, for sockets other than AF_UNIX.
+    cmsgs: Vec<Cmsg>,
 }
 
-fn parse_control(t: &Task, addr: u64, len: u64) -> Result<Control, Errno> {
+/// Reads the control messages of a sendmsg: SCM_RIGHTS and SCM_CREDENTIALS
+/// for a unix socket (`unix`), all of them unread for other kinds.
+fn parse_control(t: &Task, addr: u64, len: u64, unix: bool) -> Result<Control, Errno> {
     let mut c = Control::default();
     if len == 0 {
         return Ok(c);
@@ -146,7 +150,9 @@ fn parse_control(t: &Task, addr: u64, len: u64) -> Result<Control, Errno> {
             return Err(Errno::EINVAL);
         }
         let data = &b[off + CMSG_HDR..off + clen];
-        if level == libc::SOL_SOCKET {
+        if !unix {
+            c.cmsgs.push(Cmsg { level, kind, data: data.to_vec() });
+        } else if level == libc::SOL_SOCKET {
             match kind {
                 libc::SCM_RIGHTS => {
                     let n = data.len() / 4;
@@ -195,7 +201,7 @@ fn send_data(
     data: &[u8],
     ctl: Control,
 ) -> SysResult {
-    let args = SendArgs { data, addr, flags, nonblock, rights: ctl.rights, creds: ctl.creds };
+    let args = SendArgs { data, addr, flags, nonblock, rights: ctl.rights, creds: ctl.creds, cmsgs: ctl.cmsgs };
     s.send(&cx(t), args).map(|n| n as u64)
 }
 
@@ -313,10 +319,9 @@ fn do_sendmsg(t: &Task, f: &OpenFile, hdr_addr: u64, flags: i32) -> SysResult {
     // Linux clamps an over-long msg_namelen to sizeof(sockaddr_storage).
     let namelen = (h.namelen as usize).min(SOCKADDR_MAX) as u64;
     let addr = if h.name != 0 && namelen != 0 { Some(read_sockaddr(t, h.name, namelen)?) } else { None };
-    let ctl = parse_control(t, h.control, h.controllen)?;
-    let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     let s = sock(f);
-    let ctl = if s.domain() == libc::AF_UNIX { ctl } else { Control::default() };
+    let ctl = parse_control(t, h.control, h.controllen, s.domain() == libc::AF_UNIX)?;
+    let nonblock = f.nonblocking() || flags & libc::MSG_DONTWAIT != 0;
     send_iov(t, s, nonblock, flags, addr.as_deref(), &h.iov, ctl)
 }
 
@@ -354,6 +359,9 @@ fn write_control(t: &Task, h: &MsgHdr, r: &mut Received, flags: i32) -> Result<(
         out.extend_from_slice(data);
         out.resize(out.len().next_multiple_of(8).min(room.max(out.len())), 0);
     };
+    for c in &r.lead_cmsgs {
+        put_cmsg(&mut out, room, c, &mut truncated);
+    }
     if let Some(c) = &r.creds {
         if room >= out.len() + CMSG_HDR + 12 {
             push(&mut out, libc::SCM_CREDENTIALS, &c.to_bytes());

@@ -10,7 +10,7 @@
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::kernel::errno::Errno;
 use crate::kernel::vfs::file::OpenFile;
@@ -37,6 +37,9 @@ pub struct Msg {
     pub creds: Ucred,
     /// The sender's name (datagrams).
     pub from: UnixAddr,
+    /// When it was queued (datagrams and seqpackets, for SO_TIMESTAMP;
+    /// Linux stamps no stream data).
+    pub at: Duration,
     /// What it costs its sender while queued (none before it is); held
     /// for its drop.
     pub _charge: Option<SkbCharge>,
@@ -373,6 +376,7 @@ impl Endpoint {
                 rights: std::mem::take(&mut m.rights),
                 creds: m.creds.clone(),
                 from: m.from.clone(),
+                at: if stream { Duration::ZERO } else { crate::netstack::arrival::realtime() },
                 _charge: Some(SkbCharge::new(sender, truesize)),
             });
             Some(Ok(n))
@@ -401,7 +405,10 @@ impl Endpoint {
                 let r = if self.kind == libc::SOCK_STREAM {
                     take_stream(&mut st, args.len, peek, passcred)
                 } else {
-                    take_message(&mut st, args.len, peek)
+                    let mut r = take_message(&mut st, args.len, peek);
+                    // unix_dgram_recvmsg: the timestamp before the scm messages.
+                    r.lead_cmsgs.extend(r.at.and_then(|at| self.common.timestamp_cmsg(at)));
+                    r
                 };
                 return Some(Ok(r));
             }
@@ -611,6 +618,7 @@ fn take_message(st: &mut State, len: usize, peek: bool) -> Received {
         r.full_len = m.data.len();
         r.creds = Some(m.creds.clone());
         r.addr = sender_name(&m.from);
+        r.at = Some(m.at);
         return finish(r);
     } else {
         match st.rx.pop_front() {
@@ -625,6 +633,7 @@ fn take_message(st: &mut State, len: usize, peek: bool) -> Received {
     r.rights = m.rights;
     r.creds = Some(m.creds);
     r.addr = sender_name(&m.from);
+    r.at = Some(m.at);
     finish(r)
 }
 

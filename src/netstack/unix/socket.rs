@@ -1,6 +1,7 @@
 //! The `Socket` face of an AF_UNIX endpoint.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::WaitQueue;
@@ -170,7 +171,15 @@ impl Socket for UnixSocket {
                 return Err(Errno::EPROTOTYPE);
             }
             let from = self.ep.lock().name.clone();
-            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from, _charge: None };
+            let msg = Msg {
+                data: args.data.to_vec(),
+                off: 0,
+                rights: args.rights,
+                creds,
+                from,
+                at: Duration::ZERO,
+                _charge: None,
+            };
             return target.deliver(&self.ep, msg, args.nonblock, deadline);
         }
         let peer = {
@@ -189,7 +198,15 @@ impl Socket for UnixSocket {
         };
         let from = UnixAddr::Unnamed;
         if self.ep.kind == libc::SOCK_SEQPACKET {
-            let msg = Msg { data: args.data.to_vec(), off: 0, rights: args.rights, creds, from, _charge: None };
+            let msg = Msg {
+                data: args.data.to_vec(),
+                off: 0,
+                rights: args.rights,
+                creds,
+                from,
+                at: Duration::ZERO,
+                _charge: None,
+            };
             return peer.deliver(&self.ep, msg, args.nonblock, deadline);
         }
         // One skb at a time (Endpoint::deliver takes what one carries).
@@ -203,6 +220,7 @@ impl Socket for UnixSocket {
                 rights: rights.take().unwrap_or_default(),
                 creds: creds.clone(),
                 from: from.clone(),
+                at: Duration::ZERO,
                 _charge: None,
             };
             match peer.deliver(&self.ep, msg, args.nonblock, deadline) {
