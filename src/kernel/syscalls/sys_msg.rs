@@ -273,6 +273,10 @@ fn recv_into(s: &dyn Socket, nonblock: bool, flags: i32, len: usize) -> Result<R
                 Ok(more) => {
                     r.data.extend_from_slice(&more.data);
                     r.full_len = r.data.len();
+                    // TCP's timestamp is the last segment's.
+                    if !more.cmsgs.is_empty() {
+                        r.cmsgs = more.cmsgs;
+                    }
                 }
                 Err(_) => break,
             }
