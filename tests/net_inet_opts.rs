@@ -76,8 +76,6 @@ fn unsupported_options_are_refused() {
         "udp-cork: ENOPROTOOPT\n\
          tcp-cork: ENOPROTOOPT\n\
          tcp-maxseg: ENOPROTOOPT\n\
-         ip-recverr: ENOPROTOOPT\n\
-         ipv6-recverr: ENOPROTOOPT\n\
          add-membership: ENODEV\n\
          raw-recvtos: ENOPROTOOPT\n\
          raw6-recvtclass: ENOPROTOOPT\n\

@@ -82,3 +82,14 @@ fn udp4_sendmsg_control_messages() {
 fn udp6_sendmsg_control_messages() {
     same_as_native("sendctl6");
 }
+
+/// IP_RECVERR / IPV6_RECVERR on unconnected UDP sockets: a "port
+/// unreachable" is pending (POLLERR, SO_ERROR, the next call fails) and
+/// queued: recvmsg(MSG_ERRQUEUE) gives the datagram, its destination and
+/// a sock_extended_err (origin ICMP or ICMP6, type, code, offender), cut
+/// with MSG_TRUNC/MSG_CTRUNC; EAGAIN when empty; turning it off drops the
+/// queue; an IPv6 socket's v4-mapped traffic follows IP_RECVERR.
+#[test]
+fn udp_error_queue() {
+    same_as_native("recverr");
+}

@@ -28,6 +28,7 @@ pub mod addr;
 pub mod arrival;
 pub mod device;
 pub mod diag;
+pub mod errqueue;
 pub mod host;
 pub mod icmp;
 pub mod inet_opts;

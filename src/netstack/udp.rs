@@ -10,7 +10,8 @@ use smoltcp::socket::udp::{self, UdpMetadata};
 use smoltcp::wire::{IpAddress, IpListenEndpoint};
 
 use super::addr::{self, encode_inet, parse_inet, unmap};
-use super::arrival::egress_tag;
+use super::arrival::{egress_tag, realtime};
+use super::errqueue::{self, ErrQueue};
 use super::inet_opts::IpOpts;
 use super::links;
 use super::ports::{Proto, Share};
@@ -41,8 +42,13 @@ struct St {
     /// An ICMP socket receiving the errors (port unreachable) about our
     /// datagrams.
     errors: Option<SocketHandle>,
-    /// A pending error (ECONNREFUSED) for a connected socket.
+    /// A pending error (ECONNREFUSED) for a connected socket, or any with
+    /// an error queue (Linux's sk_err).
     error: Option<Errno>,
+    /// IP_RECVERR and IPV6_RECVERR: ICMP(v4, v6) errors go to `errq`.
+    recverr: bool,
+    recverr6: bool,
+    errq: ErrQueue,
 }
 
 /// A UDP socket.
@@ -117,6 +123,9 @@ impl UdpSocket {
                 ip: IpOpts::new(domain, false),
                 errors: None,
                 error: None,
+                recverr: false,
+                recverr6: false,
+                errq: ErrQueue::default(),
             }),
         }
     }
@@ -157,16 +166,44 @@ impl UdpSocket {
     }
 
     /// Takes in the ICMP errors about our datagrams: a connected socket gets
-    /// ECONNREFUSED for a "port unreachable", as Linux reports it.
+    /// ECONNREFUSED for a "port unreachable", as Linux reports it; with
+    /// IP_RECVERR (IPV6_RECVERR for ICMPv6) any socket does, and the error
+    /// is queued for MSG_ERRQUEUE (__udp4_lib_err, ip_icmp_error).
     fn collect_errors(st: &mut St, s: &mut Inner) {
         let Some(e) = st.errors else { return };
         let sock = s.sockets.get_mut::<icmp::Socket>(e);
-        while let Ok((p, _)) = sock.recv() {
+        while let Ok((p, from)) = sock.recv() {
             let unreachable = matches!((p.first(), p.get(1)), (Some(3), Some(3)) | (Some(1), Some(4)));
-            if unreachable && st.peer.is_some() {
-                st.error = Some(Errno::ECONNREFUSED);
+            let err = errqueue::parse_unreachable(p, IpAddr::from(from), realtime());
+            match err {
+                Some(e) if (e.v4 && st.recverr) || (!e.v4 && st.recverr6) => {
+                    st.errq.push(e);
+                    st.error = Some(Errno::ECONNREFUSED);
+                }
+                _ if unreachable && st.peer.is_some() => st.error = Some(Errno::ECONNREFUSED),
+                _ => {}
             }
         }
+    }
+
+    /// recvmsg(MSG_ERRQUEUE): the oldest queued error, EAGAIN if none
+    /// (ip_recv_error / ipv6_recv_error; never waits).
+    fn recv_error(&self, args: RecvArgs) -> Result<Received, Errno> {
+        let mut st = self.lock();
+        self.ip.peek(|s| Self::collect_errors(&mut st, s));
+        let e = st.errq.pop().ok_or(Errno::EAGAIN)?;
+        // sk_err becomes the next queued error's, or none.
+        st.error = (!st.errq.is_empty()).then_some(Errno::ECONNREFUSED);
+        let mut r = Received {
+            full_len: e.payload.len(),
+            data: e.payload[..args.len.min(e.payload.len())].to_vec(),
+            addr: Some(encode_inet(self.domain, e.dst)),
+            flags: libc::MSG_ERRQUEUE | if e.payload.len() > args.len { libc::MSG_TRUNC } else { 0 },
+            ..Default::default()
+        };
+        r.cmsgs.extend(self.common.recv_timestamp(e.at));
+        r.cmsgs.push(e.cmsg(self.domain));
+        Ok(r)
     }
 
     /// Tells sock_diag about a connect (smoltcp's socket is only bound).
@@ -315,6 +352,9 @@ impl Socket for UdpSocket {
     }
 
     fn recv(&self, args: RecvArgs) -> Result<Received, Errno> {
+        if args.flags & libc::MSG_ERRQUEUE != 0 {
+            return self.recv_error(args);
+        }
         let (h, peer, port) = {
             let mut st = self.lock();
             (self.ensure_bound(&mut st)?, st.peer, st.local.port())
@@ -431,6 +471,27 @@ impl Socket for UdpSocket {
                 int_val(val)?;
                 Err(Errno::ENOPROTOOPT)
             }
+            // do_ip_setsockopt reads an int or a byte (nothing: off);
+            // turning it off drops the queue.
+            (libc::IPPROTO_IP, libc::IP_RECVERR) => {
+                let v = match val.len() {
+                    0 => 0,
+                    1..=3 => i32::from(val[0]),
+                    _ => int_val(val)?,
+                };
+                st.recverr = v != 0;
+                if !st.recverr {
+                    st.errq.clear();
+                }
+                Ok(())
+            }
+            (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) if self.domain == libc::AF_INET6 => {
+                st.recverr6 = int_val(val)? != 0;
+                if !st.recverr6 {
+                    st.errq.clear();
+                }
+                Ok(())
+            }
             _ => st.ip.set(level, name, val).unwrap_or(Err(Errno::ENOPROTOOPT)),
         }
     }
@@ -445,6 +506,10 @@ impl Socket for UdpSocket {
             (libc::SOL_SOCKET, _) => Err(Errno::ENOPROTOOPT),
             (libc::IPPROTO_IPV6, libc::IPV6_V6ONLY) if self.domain == libc::AF_INET6 => {
                 Ok((st.v6only as i32).to_ne_bytes().to_vec())
+            }
+            (libc::IPPROTO_IP, libc::IP_RECVERR) => Ok((st.recverr as i32).to_ne_bytes().to_vec()),
+            (libc::IPPROTO_IPV6, libc::IPV6_RECVERR) if self.domain == libc::AF_INET6 => {
+                Ok((st.recverr6 as i32).to_ne_bytes().to_vec())
             }
             // None of them can be turned on, so each reads as off.
             (libc::IPPROTO_UDP, libc::UDP_CORK | UDP_ENCAP | libc::UDP_SEGMENT | libc::UDP_GRO) => {
@@ -467,7 +532,7 @@ impl Socket for UdpSocket {
         match st.handle {
             Some(h) => self.ip.peek(|s| {
                 Self::collect_errors(&mut st, s);
-                if st.error.is_some() {
+                if st.error.is_some() || !st.errq.is_empty() {
                     r |= libc::POLLERR;
                 }
                 let u = s.sockets.get::<udp::Socket>(h);

@@ -429,8 +429,6 @@ static void unsupported(void) {
     setint("udp-cork", u, SOL_UDP, UDP_CORK, 1);
     setint("tcp-cork", t, SOL_TCP, TCP_CORK, 1);
     setint("tcp-maxseg", t, SOL_TCP, TCP_MAXSEG, 1000);
-    setint("ip-recverr", u, SOL_IP, IP_RECVERR, 1);
-    setint("ipv6-recverr", u6, SOL_IPV6, IPV6_RECVERR, 1);
     struct ip_mreq mr = {{htonl(0xe0000001)}, {htonl(INADDR_ANY)}};
     res("add-membership", setsockopt(u, SOL_IP, IP_ADD_MEMBERSHIP, &mr, sizeof mr));
     int r = socket(AF_INET, SOCK_RAW, IPPROTO_ICMP), r6 = socket(AF_INET6, SOCK_RAW, IPPROTO_ICMPV6);

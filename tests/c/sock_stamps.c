@@ -7,6 +7,7 @@
  * checked against windows, not printed), compared with a native run.
  * Usage: sock_stamps GROUP */
 #include "net_test.h"
+#include <linux/errqueue.h>
 #include <linux/sockios.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
@@ -83,6 +84,21 @@ static void print_cmsgs(struct msghdr *m, double lo, double hi) {
             char b[64];
             memcpy(&pi, d, sizeof pi);
             printf(" ifindex=%d addr=%s", pi.ipi6_ifindex, inet_ntop(AF_INET6, &pi.ipi6_addr, b, sizeof b));
+        } else if ((c->cmsg_level == SOL_IP && c->cmsg_type == IP_RECVERR) ||
+                   (c->cmsg_level == SOL_IPV6 && c->cmsg_type == IPV6_RECVERR)) {
+            struct sock_extended_err e;
+            struct sockaddr_in6 off;
+            char b[64] = "?";
+            memcpy(&e, d, sizeof e);
+            memset(&off, 0, sizeof off);
+            memcpy(&off, d + sizeof e, dlen - sizeof e < sizeof off ? dlen - sizeof e : sizeof off);
+            if (off.sin6_family == AF_INET)
+                inet_ntop(AF_INET, &((struct sockaddr_in *)&off)->sin_addr, b, sizeof b);
+            else if (off.sin6_family == AF_INET6)
+                inet_ntop(AF_INET6, &off.sin6_addr, b, sizeof b);
+            printf(" errno=%s origin=%d type=%d code=%d pad=%d info=%u data=%u offender=%d/%s/%d",
+                   strerrorname_np(e.ee_errno), e.ee_origin, e.ee_type, e.ee_code, e.ee_pad, e.ee_info, e.ee_data,
+                   off.sin6_family, b, ntohs(off.sin6_port));
         } else if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
             struct ucred u;
             memcpy(&u, d, sizeof u);
@@ -125,8 +141,11 @@ static void show(const char *name, int fd, size_t room, int flags, double sent) 
         inet_ntop(AF_INET, &((struct sockaddr_in *)&from)->sin_addr, a, sizeof a);
     else if (m.msg_namelen && from.ss_family == AF_INET6)
         inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&from)->sin6_addr, a, sizeof a);
-    printf("%s: %zd bytes \"%s\" from %s controllen=%zu ctrunc=%d\n", name, n, n > 0 && data[0] >= ' ' ? data : "",
+    printf("%s: %zd bytes \"%s\" from %s controllen=%zu ctrunc=%d", name, n, n > 0 && data[0] >= ' ' ? data : "",
            a, (size_t)m.msg_controllen, !!(m.msg_flags & MSG_CTRUNC));
+    if (m.msg_flags & (MSG_ERRQUEUE | MSG_TRUNC))
+        printf(" errqueue=%d trunc=%d", !!(m.msg_flags & MSG_ERRQUEUE), !!(m.msg_flags & MSG_TRUNC));
+    printf("\n");
     print_cmsgs(&m, sent, got - 0.09);
 }
 
@@ -559,10 +578,108 @@ static void sendctl6(void) {
     close(s);
 }
 
+/* A port nobody listens on. */
+static int dead_port(int domain) {
+    int d = socket(domain, SOCK_DGRAM, 0);
+    struct sockaddr_in6 a = {0};
+    a.sin6_family = domain;
+    if (domain == AF_INET) {
+        struct sockaddr_in a4 = loopback(0);
+        memcpy(&a, &a4, sizeof a4);
+    } else {
+        a.sin6_addr = in6addr_loopback;
+    }
+    if (bind(d, (struct sockaddr *)&a, sizeof a) < 0) die("bind");
+    socklen_t l = sizeof a;
+    getsockname(d, (struct sockaddr *)&a, &l);
+    close(d);
+    return ntohs(a.sin6_port);
+}
+
+static void pollerr(const char *name, int s) {
+    struct pollfd p = {s, POLLIN, 0};
+    int n = poll(&p, 1, 0);
+    printf("%s: %d pollerr=%d pollin=%d\n", name, n, !!(p.revents & POLLERR), !!(p.revents & POLLIN));
+}
+
+/* IP_RECVERR / IPV6_RECVERR: a "port unreachable" for an unconnected
+ * socket's datagram is queued (MSG_ERRQUEUE gives the datagram, its
+ * destination and a sock_extended_err) and pending (the next call fails). */
+static void recverr(void) {
+    int s = socket(AF_INET, SOCK_DGRAM, 0);
+    getint("recverr-default", s, SOL_IP, IP_RECVERR);
+    struct sockaddr_in to = loopback(dead_port(AF_INET));
+    res("without", sendto(s, "lost", 4, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    pollerr("without-poll", s);
+    show("without-errqueue", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    setint("recverr", s, SOL_IP, IP_RECVERR, 1);
+    getint("recverr", s, SOL_IP, IP_RECVERR);
+    show("empty-errqueue", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    res("send", sendto(s, "hello", 5, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    pollerr("poll", s);
+    getint("so-error", s, SOL_SOCKET, SO_ERROR);
+    pollerr("poll-after-so-error", s);
+    res("send2", sendto(s, "again", 5, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    show("errqueue", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    show("pending", s, 512, MSG_DONTWAIT, 0);
+    show("errqueue2", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    show("errqueue3", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    pollerr("poll-drained", s);
+    res("send3", sendto(s, "three", 5, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    res("send-pending", sendto(s, "four", 4, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    /* Two bytes of data and no room for the message: both cut. */
+    char small[2];
+    struct iovec iov = {small, 2};
+    struct msghdr m = {0};
+    m.msg_iov = &iov;
+    m.msg_iovlen = 1;
+    ssize_t n = recvmsg(s, &m, MSG_ERRQUEUE | MSG_DONTWAIT);
+    printf("short: %zd errqueue=%d trunc=%d ctrunc=%d\n", n, !!(m.msg_flags & MSG_ERRQUEUE),
+           !!(m.msg_flags & MSG_TRUNC), !!(m.msg_flags & MSG_CTRUNC));
+    show("errqueue-rest", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    res("send5", sendto(s, "five", 4, 0, (struct sockaddr *)&to, sizeof to));
+    usleep(50000);
+    res("off", setsockopt(s, SOL_IP, IP_RECVERR, "", 0));
+    getint("recverr-off", s, SOL_IP, IP_RECVERR);
+    show("errqueue-after-off", s, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    close(s);
+
+    int s6 = socket(AF_INET6, SOCK_DGRAM, 0);
+    getint("recverr6-default", s6, SOL_IPV6, IPV6_RECVERR);
+    setint("recverr6", s6, SOL_IPV6, IPV6_RECVERR, 1);
+    res("recverr6-short", setsockopt(s6, SOL_IPV6, IPV6_RECVERR, "\1", 1));
+    struct sockaddr_in6 to6 = {0};
+    to6.sin6_family = AF_INET6;
+    to6.sin6_addr = in6addr_loopback;
+    to6.sin6_port = htons(dead_port(AF_INET6));
+    res("send6", sendto(s6, "six", 3, 0, (struct sockaddr *)&to6, sizeof to6));
+    usleep(50000);
+    show("errqueue6", s6, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    show("pending6", s6, 512, MSG_DONTWAIT, 0);
+    /* To a v4-mapped address: IP_RECVERR decides, the message is IPv6's. */
+    struct sockaddr_in6 mapped = {0};
+    mapped.sin6_family = AF_INET6;
+    mapped.sin6_port = htons(dead_port(AF_INET));
+    inet_pton(AF_INET6, "::ffff:127.0.0.1", &mapped.sin6_addr);
+    res("send-mapped-without-ip-recverr", sendto(s6, "m1", 2, 0, (struct sockaddr *)&mapped, sizeof mapped));
+    usleep(50000);
+    show("errqueue-mapped-without", s6, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    setint("ip-recverr-on-6", s6, SOL_IP, IP_RECVERR, 1);
+    res("send-mapped", sendto(s6, "m2", 2, 0, (struct sockaddr *)&mapped, sizeof mapped));
+    usleep(50000);
+    show("errqueue-mapped", s6, 512, MSG_ERRQUEUE | MSG_DONTWAIT, 0);
+    close(s6);
+}
+
 int main(int argc, char **argv) {
     struct group groups[] = {
         {"tcp", tcp}, {"udp", udp}, {"icmp", icmp}, {"ping", ping},
-        {"unix", unix_}, {"sendctl4", sendctl4}, {"sendctl6", sendctl6},
+        {"unix", unix_}, {"sendctl4", sendctl4}, {"sendctl6", sendctl6}, {"recverr", recverr},
     };
     return RUN(argc, argv, groups);
 }

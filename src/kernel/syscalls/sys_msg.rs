@@ -427,7 +427,7 @@ fn do_recvmsg(t: &Task, f: &OpenFile, hdr_addr: u64, flags: i32, nonblock_extra:
     t.mem().write_u32(hdr_addr + 8, namelen)?;
     let (used, ctrunc) = write_control(t, &h, &mut r, flags)?;
     t.mem().write_u64(hdr_addr + 40, used)?;
-    let mut mflags = r.flags & (libc::MSG_TRUNC | libc::MSG_EOR);
+    let mut mflags = r.flags & (libc::MSG_TRUNC | libc::MSG_EOR | libc::MSG_ERRQUEUE);
     if ctrunc {
         mflags |= libc::MSG_CTRUNC;
     }
