@@ -112,6 +112,12 @@ impl FileOps for MemfdFile {
         // The same memfd (its seals and name), as Linux reopens it.
         Some(Ok(Box::new(MemfdFile(MemFileHandle(self.0 .0.clone())))))
     }
+    fn inode_flags(&self) -> Result<u32, Errno> {
+        self.0.inode_flags()
+    }
+    fn set_inode_flags(&self, f: &mut crate::kernel::vfs::file::SetFlags) -> Result<(), Errno> {
+        self.0.set_inode_flags(f)
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

@@ -5,6 +5,7 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
+use crate::kernel::vfs::attr;
 use crate::kernel::vfs::fs::MetaChange;
 use crate::kernel::vfs::Lookup;
 
@@ -37,20 +38,21 @@ fn target(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Option<Tar
     Ok(Some((a.root, a.start, a.path, follow, true)))
 }
 
-/// Applies `change` to the target, after `allowed` approved its metadata.
+/// Applies `change` to the target, after `allowed` approved its metadata
+/// and inode flags (`vfs::attr`).
 fn apply(
     t: &Task,
     tgt: Option<Target>,
     change: &MetaChange,
-    allowed: impl FnOnce(&crate::kernel::vfs::stat::Stat) -> Result<(), Errno>,
+    allowed: impl FnOnce(&crate::kernel::vfs::stat::Stat, u32) -> Result<(), Errno>,
 ) -> SysResult {
     let Some((root, start, path, follow, by_name)) = tgt else {
         return Ok(0);
     };
     let creds = t.creds();
     let lk = Lookup { root: &root, start: &start, follow, resolve: 0, creds: by_name.then_some(&creds) };
-    let st = t.vfs().resolve_with(&lk, &path)?.stat()?;
-    allowed(&st)?;
+    let r = t.vfs().resolve_with(&lk, &path)?;
+    allowed(&r.stat()?, r.inode_flags())?;
     t.vfs().set_meta(&lk, &path, change)?;
     Ok(0)
 }
@@ -59,7 +61,12 @@ fn do_chmod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: i32) -> 
     let tgt = target(t, dirfd, path_addr, flags)?;
     let c = t.fs_creds();
     let change = MetaChange { mode: Some(mode & 0o7777), ..Default::default() };
-    apply(t, tgt, &change, |st| {
+    apply(t, tgt, &change, |st, iflags| {
+        // Linux's notify_change: an immutable or append-only file keeps its
+        // mode, owner and times.
+        if attr::frozen(iflags) {
+            return Err(Errno::EPERM);
+        }
         if c.euid != 0 && st.uid != c.euid {
             return Err(Errno::EPERM);
         }
@@ -114,7 +121,10 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
     let gid = (gid != u32::MAX).then_some(gid);
     let mut change = MetaChange { uid, gid, ..Default::default() };
     let mut clear_suid = None;
-    apply(t, tgt.clone(), &MetaChange::default(), |st| {
+    apply(t, tgt.clone(), &MetaChange::default(), |st, iflags| {
+        if (uid.is_some() || gid.is_some()) && attr::frozen(iflags) {
+            return Err(Errno::EPERM);
+        }
         if c.euid != 0 {
             // Only root gives files away; an owner may change the group to
             // one of its own.
@@ -130,7 +140,7 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
         Ok(())
     })?;
     change.mode = clear_suid;
-    apply(t, tgt, &change, |_| Ok(()))
+    apply(t, tgt, &change, |_, _| Ok(()))
 }
 
 /// Implements chown(2).
@@ -166,6 +176,8 @@ fn set_times(t: &mut Task, dirfd: i32, path_addr: u64, times: Option<[(i64, i64)
         return Err(Errno::EINVAL);
     }
     let now = crate::kernel::vfs::stat::now();
+    // Both "now" is a touch (ATTR_TOUCH), which an immutable file refuses.
+    let touch = times.is_none_or(|v| v.iter().all(|&(_, n)| n == UTIME_NOW));
     let (atime, mtime, explicit) = match times {
         None => (Some(now), Some(now), false),
         Some(v) => {
@@ -195,7 +207,10 @@ fn set_times(t: &mut Task, dirfd: i32, path_addr: u64, times: Option<[(i64, i64)
     let c = t.fs_creds();
     let change = MetaChange { atime, mtime, ..Default::default() };
     let may_write = |st: &crate::kernel::vfs::stat::Stat| c.may_access(st, 2, true);
-    apply(t, tgt, &change, |st| {
+    apply(t, tgt, &change, |st, iflags| {
+        if (explicit && attr::frozen(iflags)) || (touch && attr::immutable(iflags)) {
+            return Err(Errno::EPERM);
+        }
         if c.euid == 0 || st.uid == c.euid {
             return Ok(());
         }

@@ -80,6 +80,13 @@ pub fn fcntl(t: &mut Task, a: &Args) -> SysResult {
             if entry.file.is_path_only() {
                 return Err(Errno::EBADF);
             }
+            // An append-only file's descriptors keep O_APPEND as they have it.
+            let append = libc::O_APPEND as u32;
+            if (a[2] as u32 ^ entry.file.flags()) & append != 0
+                && crate::kernel::vfs::attr::append_only(entry.file.ops.inode_flags().unwrap_or(0))
+            {
+                return Err(Errno::EPERM);
+            }
             // Linux calls the file's fasync only when O_ASYNC changes; a
             // kind without it just keeps the flag (regular files).
             let on = a[2] as u32 & libc::O_ASYNC as u32 != 0;
@@ -250,6 +257,13 @@ pub fn ioctl(t: &mut Task, a: &Args) -> SysResult {
             let on = t.mem().read_u32(a[2])? != 0;
             crate::kernel::signal::fasync::fioasync(t, fd, &f, on).map(|_| 0)
         }
+        req @ (super::sys_fsattr::FS_IOC_GETFLAGS
+        | super::sys_fsattr::FS_IOC_SETFLAGS
+        | super::sys_fsattr::FS_IOC_FSGETXATTR
+        | super::sys_fsattr::FS_IOC_FSSETXATTR) => match super::sys_fsattr::ioctl(t, &f, req, a[2]) {
+            Some(r) => r,
+            None => f.ops.ioctl(req, a[2], &t.mem()),
+        },
         req => f.ops.ioctl(req, a[2], &t.mem()),
     }
 }

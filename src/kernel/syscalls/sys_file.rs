@@ -7,7 +7,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
-use crate::kernel::vfs::notify;
+use crate::kernel::vfs::{attr, notify};
 
 /// Linux caps a single transfer at this many bytes (MAX_RW_COUNT).
 const MAX_RW: u64 = 0x7fff_f000;
@@ -453,6 +453,10 @@ fn rw_mode(file: &OpenFile, flags: u64, write: bool) -> Result<Mode, Errno> {
         return Err(Errno::EOPNOTSUPP);
     }
     // Reads ignore the write-side flags, as Linux's do.
+    // Not even for one write does an append-only file lose O_APPEND.
+    if write && flags & RWF_NOAPPEND != 0 && file.appends() && attr::append_only(file.ops.inode_flags().unwrap_or(0)) {
+        return Err(Errno::EPERM);
+    }
     let append = match flags & (RWF_APPEND | RWF_NOAPPEND) {
         RWF_APPEND if write => Some(true),
         RWF_NOAPPEND if write => Some(false),
@@ -522,6 +526,9 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     }
     if f.ops.stat()?.is_dir() {
         return Err(Errno::EISDIR);
+    }
+    if attr::append_only(f.ops.inode_flags().unwrap_or(0)) {
+        return Err(Errno::EPERM);
     }
     f.ops.truncate(a[1])?;
     notify::file_event(&f, notify::IN_MODIFY);
@@ -627,6 +634,11 @@ pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
     }
     if !f.is_writable() {
         return Err(Errno::EBADF);
+    }
+    // An append-only file may only grow where it ends, an immutable one not.
+    let iflags = f.ops.inode_flags().unwrap_or(0);
+    if (mode & !libc::FALLOC_FL_KEEP_SIZE != 0 && attr::append_only(iflags)) || attr::immutable(iflags) {
+        return Err(Errno::EPERM);
     }
     let st = f.ops.stat()?;
     if st.file_type() == libc::S_IFIFO {

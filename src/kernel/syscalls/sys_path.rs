@@ -239,9 +239,52 @@ pub fn statx(t: &mut Task, a: &Args) -> SysResult {
     if a[3] as u32 & 0x8000_0000 != 0 {
         return Err(Errno::EINVAL); // STATX__RESERVED
     }
-    let s = stat_at(t, a[0] as i32, a[1], flags)?;
-    t.mem().write_bytes(a[4], &s.to_statx())?;
+    let (s, attributes, mask) = statx_at(t, a[0] as i32, a[1], flags)?;
+    t.mem().write_bytes(a[4], &s.to_statx(attributes, mask))?;
     Ok(0)
+}
+
+/// STATX_ATTR_MOUNT_ROOT: the file is the root of a mount.
+const STATX_ATTR_MOUNT_ROOT: u64 = 0x2000;
+/// What the VFS knows of every file (automount, mount root, DAX), as
+/// Linux's vfs_getattr_nosec and vfs_statx report in every mask.
+const STATX_VFS_MASK: u64 = 0x1000 | STATX_ATTR_MOUNT_ROOT | 0x20_0000;
+
+/// `stat_at` with statx's attributes and their mask: whether the file is a
+/// mount's root, and the inode flags of file systems that keep them.
+fn statx_at(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<(Stat, u64, u64), Errno> {
+    use crate::kernel::vfs::attr;
+    let path = t.read_path(path_addr)?;
+    let (st, iflags, mount_root) = if path.is_empty() && dirfd != libc::AT_FDCWD {
+        if flags & libc::AT_EMPTY_PATH == 0 {
+            return Err(Errno::ENOENT);
+        }
+        let f = t.file(dirfd)?;
+        let root = f.path.first() == Some(&b'/') && t.vfs().mount_of(&f.path).point == f.path;
+        (f.ops.stat()?, f.ops.inode_flags().ok(), root)
+    } else {
+        let r = if path.is_empty() {
+            if flags & libc::AT_EMPTY_PATH == 0 {
+                return Err(Errno::ENOENT);
+            }
+            t.vfs().resolve(b"/", &t.cwd(), true)?
+        } else {
+            let a = at_path(t, dirfd, path)?;
+            t.vfs().resolve_with(&a.lookup(flags & libc::AT_SYMLINK_NOFOLLOW == 0), &a.path)?
+        };
+        let iflags = match &r.node {
+            Some(crate::kernel::vfs::fs::Node::Opened(f)) => f.ops.inode_flags().ok(),
+            Some(n) => r.mount.fs.inode_flags(&r.fs_path, n).ok(),
+            None => None,
+        };
+        (r.stat()?, iflags, r.is_mount_point())
+    };
+    let mut attributes = iflags.map_or(0, attr::statx_attributes);
+    if mount_root {
+        attributes |= STATX_ATTR_MOUNT_ROOT;
+    }
+    let mask = STATX_VFS_MASK | if iflags.is_some() { attr::STATX_FLAGS_MASK } else { 0 };
+    Ok((st, attributes, mask))
 }
 
 /// Whether the caller's credentials grant `mode` on a file: with the fs

@@ -9,8 +9,8 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
-use crate::kernel::vfs::notify;
 use crate::kernel::vfs::stat::Stat;
+use crate::kernel::vfs::{attr, notify};
 
 const XATTR_CREATE: u64 = 1;
 const XATTR_REPLACE: u64 = 2;
@@ -19,8 +19,9 @@ const SIZE_MAX: usize = 65536;
 const NAME_MAX: usize = 255;
 
 /// The file an xattr call names: its metadata, whether its mount is
-/// read-only, and its canonical path (for change notification).
-fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool, Vec<u8>), Errno> {
+/// read-only, its canonical path (for change notification) and whether
+/// its inode flags forbid changes (immutable or append-only).
+fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool, Vec<u8>, bool), Errno> {
     match how {
         How::Fd => {
             let f = t.file(a[0] as i32)?;
@@ -28,12 +29,14 @@ fn target(t: &Task, a: &Args, how: How) -> Result<(Stat, bool, Vec<u8>), Errno> 
                 return Err(Errno::EBADF);
             }
             let ro = f.path.first() == Some(&b'/') && t.vfs().mount_of(&f.path).readonly();
-            Ok((f.ops.stat()?, ro, f.path.clone()))
+            let frozen = attr::frozen(f.ops.inode_flags().unwrap_or(0));
+            Ok((f.ops.stat()?, ro, f.path.clone(), frozen))
         }
         How::Path(follow) => {
             let p = at(t, libc::AT_FDCWD, a[0])?;
             let r = t.vfs().resolve_with(&p.lookup(follow), &p.path)?;
-            Ok((r.stat()?, r.mount.readonly(), r.path))
+            let frozen = attr::frozen(r.inode_flags());
+            Ok((r.stat()?, r.mount.readonly(), r.path, frozen))
         }
     }
 }
@@ -75,7 +78,7 @@ fn read_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 }
 
 fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, _, _) = target(t, a, how)?;
+    let (st, _, _, _) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     if name.starts_with(b"trusted.") && t.creds().euid != 0 {
         return Err(Errno::ENODATA);
@@ -93,7 +96,7 @@ fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
 }
 
 fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, ro, path) = target(t, a, how)?;
+    let (st, ro, path, frozen) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     let (size, flags) = (a[3] as usize, a[4]);
     if flags & !(XATTR_CREATE | XATTR_REPLACE) != 0 {
@@ -106,6 +109,11 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
     t.mem().read_bytes(a[2], &mut value)?;
     if ro {
         return Err(Errno::EROFS);
+    }
+    // Linux's xattr_permission: an immutable or append-only file's
+    // attributes stay as they are.
+    if frozen {
+        return Err(Errno::EPERM);
     }
     let c = t.creds();
     if name.starts_with(b"trusted.") && c.euid != 0 {
@@ -126,7 +134,7 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
 }
 
 fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, _, _) = target(t, a, how)?;
+    let (st, _, _, _) = target(t, a, how)?;
     let root = t.creds().euid == 0;
     let mut out = Vec::new();
     for n in t.vfs().xattr_names(&st) {
@@ -148,10 +156,15 @@ fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
 }
 
 fn do_remove(t: &mut Task, a: &Args, how: How) -> SysResult {
-    let (st, ro, path) = target(t, a, how)?;
+    let (st, ro, path, frozen) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
     if ro {
         return Err(Errno::EROFS);
+    }
+    // Linux's xattr_permission: an immutable or append-only file's
+    // attributes stay as they are.
+    if frozen {
+        return Err(Errno::EPERM);
     }
     if name.starts_with(b"trusted.") && t.creds().euid != 0 {
         return Err(Errno::EPERM);

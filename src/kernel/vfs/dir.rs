@@ -45,6 +45,14 @@ impl FileOps for DirHandle {
     fn stat(&self) -> Result<Stat, Errno> {
         self.vfs.stat(b"/", &self.path, false)
     }
+    fn inode_flags(&self) -> Result<u32, Errno> {
+        let r = self.vfs.resolve(b"/", &self.path, false)?;
+        r.mount.fs.inode_flags(&r.fs_path, r.node.as_ref().ok_or(Errno::ENOENT)?)
+    }
+    fn set_inode_flags(&self, f: &mut super::file::SetFlags) -> Result<(), Errno> {
+        let r = self.vfs.resolve(b"/", &self.path, false)?;
+        r.mount.fs.set_inode_flags(&r.fs_path, r.node.as_ref().ok_or(Errno::ENOENT)?, f)
+    }
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }

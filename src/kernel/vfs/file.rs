@@ -190,6 +190,26 @@ pub trait FileOps: Send + Sync {
     fn fasync_backlog(&self) -> usize {
         0
     }
+    /// The inode flags (`attr.rs`) of a file whose file system keeps them
+    /// (the sentry's memory); ENOTTY for others.
+    fn inode_flags(&self) -> Result<u32, Errno> {
+        Err(Errno::ENOTTY)
+    }
+    /// Changes the inode flags under the inode's lock: `f` gets the node's
+    /// metadata and returns the new flags.
+    fn set_inode_flags(&self, _f: &mut SetFlags) -> Result<(), Errno> {
+        Err(Errno::ENOTTY)
+    }
+}
+
+/// How a change of inode flags is decided (`FileOps::set_inode_flags`).
+pub type SetFlags<'a> = dyn FnMut(&super::upper::Meta) -> Result<u32, Errno> + 'a;
+
+/// Sets a node's flags in place, as `f` decides, changing its ctime.
+pub fn set_flags_in(meta: &mut super::upper::Meta, f: &mut SetFlags) -> Result<(), Errno> {
+    meta.attrs = f(meta)?;
+    meta.ctime = super::stat::now();
+    Ok(())
 }
 
 /// An open file description.

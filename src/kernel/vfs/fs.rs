@@ -253,6 +253,18 @@ pub trait Filesystem: Send + Sync {
     /// update its access time as the file system does (`relatime`).
     fn accessed(&self, _path: &[u8], _node: &Node) {}
 
+    /// The inode flags of a node (`attr.rs`); ENOTTY where the file system
+    /// keeps none.
+    fn inode_flags(&self, _path: &[u8], _node: &Node) -> Result<u32, Errno> {
+        Err(Errno::ENOTTY)
+    }
+
+    /// Changes a node's inode flags as `f` decides (FS_IOC_SETFLAGS on an
+    /// open directory).
+    fn set_inode_flags(&self, _path: &[u8], _node: &Node, _f: &mut super::file::SetFlags) -> Result<(), Errno> {
+        Err(Errno::ENOTTY)
+    }
+
     /// `statfs(2)` figures.
     fn statfs(&self) -> StatFs;
 }

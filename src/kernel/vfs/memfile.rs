@@ -358,4 +358,10 @@ impl FileOps for MemFileHandle {
     fn reopen(&self, _flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {
         Some(Ok(Box::new(MemFileHandle(self.0.clone()))))
     }
+    fn inode_flags(&self) -> Result<u32, Errno> {
+        Ok(self.0.meta().attrs)
+    }
+    fn set_inode_flags(&self, f: &mut super::file::SetFlags) -> Result<(), Errno> {
+        super::file::set_flags_in(&mut self.0.meta.lock().unwrap_or_else(|e| e.into_inner()), f)
+    }
 }

@@ -14,6 +14,7 @@
 //! Linux makes before a file system is asked (existence, types, read-only
 //! mounts, mount points, crossing mounts, permissions), then the call.
 
+pub mod attr;
 pub mod cgroupfs;
 pub mod change;
 pub mod devfs;
@@ -418,10 +419,19 @@ impl Vfs {
         if wants_write || (trunc && st.is_regular()) {
             want |= 2;
         }
+        // Linux's may_open: an immutable file opens for no writing (EPERM
+        // before the permission check), an append-only one only to append.
+        let iflags = r.mount.fs.inode_flags(&r.fs_path, &node).unwrap_or(0);
+        if want & 2 != 0 && attr::immutable(iflags) {
+            return Err(Errno::EPERM);
+        }
         // Terminals' owners are not tracked (pty nodes show root:tty 0620):
         // character devices are not checked.
         if st.file_type() != libc::S_IFCHR {
             who.check(&st, want)?;
+        }
+        if attr::append_only(iflags) && ((acc != libc::O_RDONLY && o & libc::O_APPEND == 0) || trunc) {
+            return Err(Errno::EPERM);
         }
         let ops: Box<dyn FileOps> = match st.file_type() {
             libc::S_IFREG => {
@@ -493,6 +503,9 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
+        if attr::immutable(r.inode_flags()) {
+            return Err(Errno::EPERM);
+        }
         who.check(&st, 3)?;
         let (owner, mode) = owner_in(&st, libc::S_IFREG | (mode & 0o7777), who);
         let f = r.mount.fs.tmpfile(mode, owner)?;
@@ -507,14 +520,30 @@ impl Vfs {
         Ok(OpenFile::new(Box::new(upper::MemFileHandle(f)), name.into_bytes(), flags))
     }
 
-    /// Write and search permission on the parent of a missing or removed name.
-    fn check_parent(&self, r: &Resolved, who: Caller) -> Result<(), Errno> {
+    /// Write and search permission on the parent of a missing or removed
+    /// name (Linux's inode_permission: a read-only mount, then an immutable
+    /// directory, then the mode); returns the parent's inode flags.
+    fn check_parent(&self, r: &Resolved, who: Caller) -> Result<u32, Errno> {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
+        let parent = self.resolve(b"/", parent_of(&r.path), false)?;
+        let flags = parent.inode_flags();
+        if attr::immutable(flags) {
+            return Err(Errno::EPERM);
+        }
         if who.creds.is_some_and(|c| c.euid != 0) {
-            let parent = self.stat(b"/", parent_of(&r.path), false)?;
-            who.check(&parent, 3)?;
+            who.check(&parent.stat()?, 3)?;
+        }
+        Ok(flags)
+    }
+
+    /// Linux's may_delete for the flags: no name leaves an append-only
+    /// directory (`dir_flags`), and an immutable or append-only node keeps
+    /// its names.
+    fn check_deletable(dir_flags: u32, r: &Resolved) -> Result<(), Errno> {
+        if attr::append_only(dir_flags) || attr::frozen(r.inode_flags()) {
+            return Err(Errno::EPERM);
         }
         Ok(())
     }
@@ -525,7 +554,11 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
-        let parent = self.stat(b"/", parent_of(&r.path), false)?;
+        let dir = self.resolve(b"/", parent_of(&r.path), false)?;
+        let parent = dir.stat()?;
+        if attr::immutable(dir.inode_flags()) {
+            return Err(Errno::EPERM);
+        }
         who.check(&parent, 3)?;
         Ok(parent)
     }
@@ -596,6 +629,9 @@ impl Vfs {
         if !Arc::ptr_eq(&src.mount, &dst.mount) {
             return Err(Errno::EXDEV);
         }
+        if attr::frozen(src.inode_flags()) {
+            return Err(Errno::EPERM);
+        }
         let st = src.stat()?;
         src.mount.fs.link(&src.fs_path, &node, &dst.fs_path)?;
         // The inode's link count changed; the directory has a new name.
@@ -651,14 +687,16 @@ impl Vfs {
         }
         let node = r.node.clone().ok_or(Errno::ENOENT)?;
         let st = r.stat()?;
+        // As Linux's may_delete: permission and flags, then the types.
+        let dir_flags = self.check_parent(&r, who)?;
+        Self::check_deletable(dir_flags, &r)?;
+        self.check_sticky(&r, &st, who)?;
         match (dir, st.is_dir()) {
             (true, false) => return Err(Errno::ENOTDIR),
             (false, true) => return Err(Errno::EISDIR),
             (true, true) if !r.mount.fs.list(&r.fs_path, &node)?.is_empty() => return Err(Errno::ENOTEMPTY),
             _ => {}
         }
-        self.check_parent(&r, who)?;
-        self.check_sticky(&r, &st, who)?;
         r.mount.fs.remove(&r.fs_path, &node, dir)?;
         if notify::active() {
             notify_removed(&r.path, &st);
@@ -721,8 +759,8 @@ impl Vfs {
         if flags & RENAME_NOREPLACE != 0 && dst.node.is_some() {
             return Err(Errno::EEXIST);
         }
-        self.check_parent(&src, who)?;
-        self.check_parent(&dst, who)?;
+        let src_dir_flags = self.check_parent(&src, who)?;
+        let dst_dir_flags = self.check_parent(&dst, who)?;
         if src.path == dst.path {
             return Ok(None);
         }
@@ -753,6 +791,11 @@ impl Vfs {
                 return Ok(None);
             }
         }
+        // may_delete of the source, and of a target it replaces.
+        Self::check_deletable(src_dir_flags, &src)?;
+        if dst.node.is_some() {
+            Self::check_deletable(dst_dir_flags, &dst)?;
+        }
         let replaced = match &dst.node {
             Some(_) if notify::active() => Some(dst.stat()?),
             _ => None,
@@ -777,7 +820,14 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
+        let iflags = r.inode_flags();
+        if attr::immutable(iflags) {
+            return Err(Errno::EPERM);
+        }
         who.check(&st, 2)?;
+        if attr::append_only(iflags) {
+            return Err(Errno::EPERM);
+        }
         let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags: libc::O_WRONLY as u32, write: true })?;
         ops.truncate(len)?;
         notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);

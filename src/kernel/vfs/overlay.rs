@@ -70,14 +70,20 @@ impl Overlay {
         self.upper.write().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Fresh metadata with a new inode number.
-    pub(super) fn meta(&self, mode: u32, owner: Owner) -> Meta {
-        Meta { dev: self.dev, ..Meta::new(self.next_ino.fetch_add(1, Ordering::Relaxed), mode, owner.uid, owner.gid) }
+    /// Fresh metadata with a new inode number for a node made at `path`:
+    /// it inherits its directory's nodump and noatime flags, as tmpfs's do.
+    pub(super) fn meta(&self, path: &[u8], mode: u32, owner: Owner) -> Meta {
+        let ino = self.next_ino.fetch_add(1, Ordering::Relaxed);
+        let attrs = match self.read().get(parent_of(path)) {
+            Some(UpperNode::Dir { meta, .. }) => meta.attrs & super::attr::INHERITED,
+            _ => 0,
+        };
+        Meta { dev: self.dev, attrs, ..Meta::new(ino, mode, owner.uid, owner.gid) }
     }
 
     /// Inserts a new node (used to build `/dev`).
     pub fn insert(&self, path: &[u8], mode: u32, rdev: u64, kind: Option<SpecialKind>) {
-        let mut meta = self.meta(mode, Owner::default());
+        let mut meta = self.meta(path, mode, Owner::default());
         meta.rdev = rdev;
         let node = match kind {
             Some(k) => UpperNode::Special(Special::new(meta, k)),
@@ -428,7 +434,7 @@ impl Filesystem for Overlay {
     }
 
     fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
-        let f = MemFile::create(self.meta(libc::S_IFREG | (mode & 0o7777), owner));
+        let f = MemFile::create(self.meta(path, libc::S_IFREG | (mode & 0o7777), owner));
         self.add_node(path, UpperNode::File(f.clone()));
         self.dir_changed(parent_of(path));
         Ok(Box::new(MemFileHandle(f)))
@@ -436,7 +442,7 @@ impl Filesystem for Overlay {
 
     fn mkdir(&self, path: &[u8], mode: u32, owner: Owner) -> Result<(), Errno> {
         let hides_lower = self.lower_exists(path);
-        let meta = self.meta(libc::S_IFDIR | (mode & 0o7777), owner);
+        let meta = self.meta(path, libc::S_IFDIR | (mode & 0o7777), owner);
         self.add_node(path, UpperNode::Dir { meta, opaque: hides_lower || self.lower.is_none() });
         self.dir_changed(parent_of(path));
         Ok(())
@@ -449,7 +455,7 @@ impl Filesystem for Overlay {
             libc::S_IFCHR | libc::S_IFBLK => SpecialKind::Device,
             _ => return Err(Errno::EINVAL),
         };
-        let mut meta = self.meta(mode, owner);
+        let mut meta = self.meta(path, mode, owner);
         if kind_is_device(&kind) {
             meta.rdev = rdev;
         }
@@ -459,7 +465,7 @@ impl Filesystem for Overlay {
     }
 
     fn symlink(&self, path: &[u8], target: &[u8], owner: Owner) -> Result<(), Errno> {
-        let meta = self.meta(libc::S_IFLNK | 0o777, owner);
+        let meta = self.meta(path, libc::S_IFLNK | 0o777, owner);
         let node = UpperNode::Special(Special::new(meta, SpecialKind::Symlink(target.to_vec())));
         self.add_node(path, node);
         self.dir_changed(parent_of(path));
@@ -516,6 +522,31 @@ impl Filesystem for Overlay {
             self.dir_changed(parent_of(new));
         }
         Ok(())
+    }
+
+    /// Upper nodes keep tmpfs's flags; host nodes show none (ENOTTY, as
+    /// before they are copied up), and special nodes take none, as
+    /// tmpfs's special inodes have no `fileattr` operations.
+    fn inode_flags(&self, _path: &[u8], node: &Node) -> Result<u32, Errno> {
+        match &ov(node)?.upper {
+            Some(UpperNode::Whiteout) => Err(Errno::ENOENT),
+            Some(u) => u.meta().map(|m| m.attrs).ok_or(Errno::ENOENT),
+            None => Err(Errno::ENOTTY),
+        }
+    }
+
+    fn set_inode_flags(&self, path: &[u8], node: &Node, f: &mut super::file::SetFlags) -> Result<(), Errno> {
+        match &ov(node)?.upper {
+            Some(UpperNode::File(file)) => {
+                super::file::set_flags_in(&mut file.meta.lock().unwrap_or_else(|e| e.into_inner()), f)
+            }
+            Some(UpperNode::Dir { .. }) => match self.write().get_mut(path) {
+                Some(UpperNode::Dir { meta, .. }) => super::file::set_flags_in(meta, f),
+                _ => Err(Errno::ENOENT),
+            },
+            Some(UpperNode::Whiteout) => Err(Errno::ENOENT),
+            _ => Err(Errno::ENOTTY),
+        }
     }
 
     fn set_meta(&self, path: &[u8], node: &Node, change: &super::fs::MetaChange) -> Result<(), Errno> {

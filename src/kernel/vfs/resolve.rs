@@ -98,6 +98,16 @@ impl Resolved {
         }
     }
 
+    /// The node's inode flags (`attr.rs`); 0 where none are kept.
+    pub fn inode_flags(&self) -> u32 {
+        match &self.node {
+            Some(Node::Opened(f)) => f.ops.inode_flags(),
+            Some(n) => self.mount.fs.inode_flags(&self.fs_path, n),
+            None => Ok(0),
+        }
+        .unwrap_or(0)
+    }
+
     /// True when the path is a mount point (of a mount other than its
     /// parent's file system).
     pub fn is_mount_point(&self) -> bool {

@@ -89,9 +89,10 @@ impl Stat {
         b
     }
 
-    /// The `struct statx` (256 bytes) for `statx(2)`; all basic fields are
-    /// always filled, whatever the mask asked for, as Linux may do.
-    pub fn to_statx(self) -> [u8; 256] {
+    /// The `struct statx` (256 bytes) for `statx(2)`, with `stx_attributes`
+    /// and `stx_attributes_mask` as given; all basic fields are always
+    /// filled, whatever the mask asked for, as Linux may do.
+    pub fn to_statx(self, attributes: u64, attributes_mask: u64) -> [u8; 256] {
         let mut b = [0u8; 256];
         let mut put = |off: usize, v: u64, n: usize| b[off..off + n].copy_from_slice(&v.to_le_bytes()[..n]);
         const STATX_BASIC_STATS: u64 = 0x7ff;
@@ -99,7 +100,7 @@ impl Stat {
         let mask = STATX_BASIC_STATS | if self.btime.is_some() { STATX_BTIME } else { 0 };
         put(0, mask, 4); // stx_mask
         put(4, self.blksize, 4);
-        put(8, 0, 8); // stx_attributes
+        put(8, attributes, 8);
         put(16, self.nlink, 4);
         put(20, self.uid as u64, 4);
         put(24, self.gid as u64, 4);
@@ -107,7 +108,7 @@ impl Stat {
         put(32, self.ino, 8);
         put(40, self.size, 8);
         put(48, self.blocks, 8);
-        put(56, 0, 8); // stx_attributes_mask
+        put(56, attributes_mask, 8);
         let ts = |b: &mut [u8; 256], off: usize, t: (i64, i64)| {
             b[off..off + 8].copy_from_slice(&t.0.to_le_bytes());
             b[off + 8..off + 12].copy_from_slice(&(t.1 as u32).to_le_bytes());

@@ -31,6 +31,8 @@ pub struct Meta {
     /// When the node was made (a copy-up makes a new one, as overlayfs's
     /// upper inode).
     pub btime: (i64, i64),
+    /// The inode flags `chattr` sets (`FS_*_FL`, see `attr.rs`).
+    pub attrs: u32,
 }
 
 impl Meta {
@@ -49,6 +51,7 @@ impl Meta {
             mtime: t,
             ctime: t,
             btime: t,
+            attrs: 0,
         }
     }
 
@@ -66,12 +69,17 @@ impl Meta {
             mtime: s.mtime,
             ctime: s.ctime,
             btime: now(),
+            attrs: 0,
         }
     }
 
     /// Updates the access time as a `relatime` mount does: only when it is
     /// not newer than the last modification or change, or is a day old.
+    /// Nothing changes on a node with the noatime flag.
     pub fn touch_atime(&mut self) {
+        if self.attrs & super::attr::FS_NOATIME_FL != 0 {
+            return;
+        }
         let t = now();
         if self.atime <= self.mtime || self.atime <= self.ctime || t.0 - self.atime.0 >= 24 * 3600 {
             self.atime = t;
