@@ -9,7 +9,9 @@
 //! only once delivered. The ring grows with what is queued and goes once
 //! the pipe is empty; the pages in use are charged to the writer's
 //! container and pipes count against their creator's
-//! pipe-user-pages limits (`pipe_account.rs`).
+//! pipe-user-pages limits (`pipe_account.rs`). A writer in packet mode
+//! (O_DIRECT, pipe(2)) starts a packet with every page it takes; a read
+//! returns at most one packet and drops what it leaves of it.
 
 use std::collections::VecDeque;
 
@@ -104,9 +106,9 @@ impl Ring {
 
 struct State {
     buf: Ring,
-    /// The pages in use, oldest first: (offset in the page, bytes there),
-    /// as Linux's pipe buffers.
-    pages: VecDeque<(u16, u16)>,
+    /// The pages in use, oldest first: (offset in the page, bytes there,
+    /// whether the page is a packet), as Linux's pipe buffers.
+    pages: VecDeque<(u16, u16, bool)>,
     /// Bytes the pipe may hold: its page slots times the page size.
     capacity: usize,
     /// The memory charge of the pages in use (one per entry of `pages`).
@@ -179,9 +181,9 @@ impl State {
     /// now; counts them into pages. On the first try the start of the write
     /// may go into the last page, if the part that is not a whole page fits
     /// there entirely (Linux's merge); the rest takes whole free pages,
-    /// each charged to the container's memory. Also says whether a page was
-    /// refused for want of memory.
-    fn accept(&mut self, total: usize, done: usize, first: bool) -> (usize, bool) {
+    /// each charged to the container's memory, each a packet if `packet`.
+    /// Also says whether a page was refused for want of memory.
+    fn accept(&mut self, total: usize, done: usize, first: bool, packet: bool) -> (usize, bool) {
         // PIPE_BUF atomicity follows from writes of at most a page taking
         // the last page whole or one free page.
         const _: () = assert!(PIPE_BUF == PAGE);
@@ -189,7 +191,9 @@ impl State {
         let mut take = 0;
         let chars = total % PAGE;
         if first && chars > 0 {
-            if let Some(last) = self.pages.back_mut() {
+            // Only a page that is no packet takes more (PIPE_BUF_FLAG_CAN_MERGE),
+            // whatever this write is.
+            if let Some(last) = self.pages.back_mut().filter(|l| !l.2) {
                 if last.0 as usize + last.1 as usize + chars <= PAGE {
                     last.1 += chars as u16;
                     take = chars;
@@ -202,7 +206,7 @@ impl State {
                 return (take, true);
             }
             let n = (want - take).min(PAGE);
-            self.pages.push_back((0, n as u16));
+            self.pages.push_back((0, n as u16, packet));
             take += n;
         }
         (take, false)
@@ -244,6 +248,24 @@ impl State {
         if self.buf.len == 0 && self.buf.data.len() > PAGE {
             self.buf = Ring::default();
         }
+    }
+
+    /// How much of the queued data a read of `len` bytes takes, and how
+    /// many bytes after that it drops: Linux's pipe_read stops at the first
+    /// packet page it reaches, discarding the rest of that page.
+    fn read_extent(&self, len: usize) -> (usize, usize) {
+        let mut n = 0;
+        for &(_, bytes, packet) in &self.pages {
+            let k = (bytes as usize).min(len - n);
+            n += k;
+            if packet {
+                return (n, bytes as usize - k);
+            }
+            if n == len {
+                break;
+            }
+        }
+        (n.max(len.min(self.buf.len)), 0)
     }
 
     /// True when a page is free (a writer could make progress).
@@ -315,6 +337,7 @@ impl Pipe {
             // no POLLHUP until a writer has come and gone.
             w_seen: if is_fifo && read && nonblock && no_writer { w0 } else { 0 },
             inode,
+            packet: Default::default(),
         };
         self.changed();
         Ok((end, wait))
@@ -355,6 +378,8 @@ pub struct PipeEnd {
     w_seen: u64,
     /// A FIFO's node metadata.
     inode: Option<InodeStat>,
+    /// Packet mode: the open file's O_DIRECT (`FileOps::status_changed`).
+    packet: std::sync::atomic::AtomicBool,
 }
 
 /// Creates a pipe and returns its (read, write) ends; its slots count
@@ -373,7 +398,8 @@ pub fn new_pipe() -> Result<(PipeEnd, PipeEnd), Errno> {
         st.r_counter = 1;
         st.w_counter = 1;
     }
-    let end = |read, write| PipeEnd { pipe: pipe.clone(), read, write, w_seen: 0, inode: None };
+    let end =
+        |read, write| PipeEnd { pipe: pipe.clone(), read, write, w_seen: 0, inode: None, packet: Default::default() };
     Ok((end(true, false), end(false, true)))
 }
 
@@ -414,10 +440,15 @@ impl PipeEnd {
         let r = wait_for(p, || {
             let mut st = p.lock();
             if st.buf.len > 0 {
-                let n = len.min(st.buf.len);
+                let (n, drop) = st.read_extent(len);
                 let before = st.buf.len;
                 let r = take(&mut st.buf, n);
-                let used = before - st.buf.len;
+                let mut used = before - st.buf.len;
+                // A packet read whole is gone with what the read left of it.
+                if used == n && drop > 0 {
+                    st.buf.consume(drop);
+                    used += drop;
+                }
                 st.release(used);
                 return Some(r);
             }
@@ -466,7 +497,8 @@ impl PipeEnd {
                 // Writes of up to PIPE_BUF bytes are all or nothing: they
                 // fit the last page whole or take one free page.
                 let undo = (st.pages.len(), st.pages.back().copied());
-                let (n, nomem) = st.accept(len, done, std::mem::take(&mut first));
+                let packet = self.packet.load(Ordering::Relaxed);
+                let (n, nomem) = st.accept(len, done, std::mem::take(&mut first), packet);
                 if n > 0 {
                     st.grow(n);
                     if let Err(e) = put(&mut st.buf, done, n) {
@@ -741,6 +773,10 @@ impl FileOps for PipeEnd {
 
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
+    }
+
+    fn status_changed(&self, flags: u32) {
+        self.packet.store(flags & libc::O_DIRECT as u32 != 0, Ordering::Relaxed);
     }
 
     fn reopen(&self, flags: u32) -> Option<Result<Box<dyn FileOps>, Errno>> {

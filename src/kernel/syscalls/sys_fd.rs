@@ -197,15 +197,17 @@ fn owner(t: &Task, f: &OpenFile, cmd: i32, arg: u64) -> SysResult {
 }
 
 fn do_pipe2(t: &mut Task, addr: u64, flags: i32) -> SysResult {
-    if flags & !(libc::O_CLOEXEC | libc::O_NONBLOCK) != 0 {
-        // O_DIRECT (packet mode) is not served.
+    // O_NOTIFICATION_PIPE (watch queues) is not served.
+    if flags & !(libc::O_CLOEXEC | libc::O_NONBLOCK | libc::O_DIRECT) != 0 {
         return Err(Errno::EINVAL);
     }
     let (r, w) = crate::kernel::pipe::new_pipe()?;
     let name = r.name();
     let status = (flags & libc::O_NONBLOCK) as u32;
+    // Packet mode is the write end's, as Linux's create_pipe_files gives it.
+    let packet = (flags & libc::O_DIRECT) as u32;
     let rf = Arc::new(OpenFile::new(Box::new(r), name.clone(), libc::O_RDONLY as u32 | status));
-    let wf = Arc::new(OpenFile::new(Box::new(w), name, libc::O_WRONLY as u32 | status));
+    let wf = Arc::new(OpenFile::new(Box::new(w), name, libc::O_WRONLY as u32 | status | packet));
     let cloexec = flags & libc::O_CLOEXEC != 0;
     let rfd = t.tg.fds.install(rf, cloexec, 0, nofile(t))?;
     let wfd = match t.tg.fds.install(wf, cloexec, 0, nofile(t)) {

@@ -83,15 +83,20 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_readlinkat, n::readlinkat),
     full(l::SYS_getdents64, d::getdents64),
     full(l::SYS_getdents, d::getdents),
-    partial(l::SYS_ioctl, d::ioctl, "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere"),
+    partial(
+        l::SYS_ioctl,
+        d::ioctl,
+        "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere; \
+         FS_IOC_[GS]ETFLAGS and FS_IOC_FS[GS]ETXATTR on in-memory files (ENOTTY on host files)",
+    ),
     partial(
         l::SYS_fcntl,
         d::fcntl,
         "O_ASYNC signals for pipes/FIFOs, sandbox sockets, ptys and inotify, not for host descriptors \
          (host-network sockets, imported stdio) or the console; no SIGURG (no MSG_OOB); leases are EAGAIN",
     ),
-    partial(l::SYS_pipe, d::pipe, "packet mode (O_DIRECT) is EINVAL"),
-    partial(l::SYS_pipe2, d::pipe2, "packet mode (O_DIRECT) is EINVAL"),
+    full(l::SYS_pipe, d::pipe),
+    partial(l::SYS_pipe2, d::pipe2, "O_NOTIFICATION_PIPE (watch queues) is EINVAL"),
     full(l::SYS_dup, d::dup),
     full(l::SYS_dup2, d::dup2),
     full(l::SYS_dup3, d::dup3),

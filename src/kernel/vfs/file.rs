@@ -190,6 +190,9 @@ pub trait FileOps: Send + Sync {
     fn fasync_backlog(&self) -> usize {
         0
     }
+    /// The open file's status flags are now `flags` (at open and on
+    /// F_SETFL): a pipe end takes packet mode from O_DIRECT.
+    fn status_changed(&self, _flags: u32) {}
     /// The inode flags (`attr.rs`) of a file whose file system keeps them
     /// (the sentry's memory); ENOTTY for others.
     fn inode_flags(&self) -> Result<u32, Errno> {
@@ -271,6 +274,7 @@ impl OpenFile {
     pub fn new(ops: Box<dyn FileOps>, path: Vec<u8>, flags: u32) -> OpenFile {
         // Creation-only flags are not status flags.
         let keep = !((libc::O_CREAT | libc::O_EXCL | libc::O_NOCTTY | libc::O_TRUNC | libc::O_CLOEXEC) as u32);
+        ops.status_changed(flags & keep);
         OpenFile {
             ops,
             path,
@@ -289,7 +293,9 @@ impl OpenFile {
     /// Changes the status flags that `F_SETFL` may change.
     pub fn set_flags(&self, new: u32) {
         let old = self.flags();
-        self.flags.store((old & !SETFL_MASK) | (new & SETFL_MASK), Ordering::Relaxed);
+        let flags = (old & !SETFL_MASK) | (new & SETFL_MASK);
+        self.flags.store(flags, Ordering::Relaxed);
+        self.ops.status_changed(flags);
     }
 
     /// Sets or clears O_ASYNC (`signal::fasync`, once the kind took it).

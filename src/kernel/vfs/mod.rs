@@ -452,6 +452,8 @@ impl Vfs {
                 }
                 devfs::open(self, &st, flags)?
             }
+            // A FIFO has no direct I/O to open for (packet mode is F_SETFL's).
+            libc::S_IFIFO if o & libc::O_DIRECT != 0 => return Err(Errno::EINVAL),
             libc::S_IFIFO => r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write: false })?,
             _ => return Err(Errno::ENXIO),
         };
