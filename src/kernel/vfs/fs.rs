@@ -253,6 +253,12 @@ pub trait Filesystem: Send + Sync {
     /// update its access time as the file system does (`relatime`).
     fn accessed(&self, _path: &[u8], _node: &Node) {}
 
+    /// Whether any node may have inode flags (so the VFS need not look
+    /// them up elsewhere).
+    fn keeps_inode_flags(&self) -> bool {
+        false
+    }
+
     /// The inode flags of a node (`attr.rs`); ENOTTY where the file system
     /// keeps none.
     fn inode_flags(&self, _path: &[u8], _node: &Node) -> Result<u32, Errno> {

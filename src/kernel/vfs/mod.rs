@@ -529,13 +529,13 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
-        let parent = self.resolve(b"/", parent_of(&r.path), false)?;
-        let flags = parent.inode_flags();
+        let flags = parent_flags(r);
         if attr::immutable(flags) {
             return Err(Errno::EPERM);
         }
         if who.creds.is_some_and(|c| c.euid != 0) {
-            who.check(&parent.stat()?, 3)?;
+            let parent = self.stat(b"/", parent_of(&r.path), false)?;
+            who.check(&parent, 3)?;
         }
         Ok(flags)
     }
@@ -556,9 +556,8 @@ impl Vfs {
         if r.mount.readonly() {
             return Err(Errno::EROFS);
         }
-        let dir = self.resolve(b"/", parent_of(&r.path), false)?;
-        let parent = dir.stat()?;
-        if attr::immutable(dir.inode_flags()) {
+        let parent = self.stat(b"/", parent_of(&r.path), false)?;
+        if attr::immutable(parent_flags(r)) {
             return Err(Errno::EPERM);
         }
         who.check(&parent, 3)?;
@@ -881,6 +880,20 @@ impl Vfs {
         out.push(DirEntry { ino: parent_ino, kind: libc::DT_DIR, name: b"..".to_vec() });
         out.extend(entries);
         Ok(out)
+    }
+}
+
+/// The inode flags of the directory holding the name `r` resolved to (in
+/// the same mount: a mount point is never created or removed), looked up
+/// only in file systems that keep flags.
+fn parent_flags(r: &Resolved) -> u32 {
+    if !r.mount.fs.keeps_inode_flags() {
+        return 0;
+    }
+    let dir = parent_of(&r.fs_path);
+    match r.mount.fs.node_at(dir) {
+        Ok(Some(n)) => r.mount.fs.inode_flags(dir, &n).unwrap_or(0),
+        _ => 0,
     }
 }
 

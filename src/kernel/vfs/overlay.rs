@@ -527,6 +527,10 @@ impl Filesystem for Overlay {
     /// Upper nodes keep tmpfs's flags; host nodes show none (ENOTTY, as
     /// before they are copied up), and special nodes take none, as
     /// tmpfs's special inodes have no `fileattr` operations.
+    fn keeps_inode_flags(&self) -> bool {
+        true
+    }
+
     fn inode_flags(&self, _path: &[u8], node: &Node) -> Result<u32, Errno> {
         match &ov(node)?.upper {
             Some(UpperNode::Whiteout) => Err(Errno::ENOENT),
