@@ -8,6 +8,8 @@
  */
 #include "vfs_test.h"
 
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 
 #define DIR "/dev/shm"
@@ -113,6 +115,16 @@ static void g_refusals(void) {
     EXPECT_ERR("read-only", tmpfile_in(DIR, O_RDONLY), EINVAL);
     EXPECT_ERR("not-a-dir", tmpfile_in("/etc/passwd", O_RDWR), ENOTDIR);
     EXPECT_ERR("missing-dir", tmpfile_in("/tmp/no-such-dir", O_RDWR), ENOENT);
+    /* An immutable or append-only file takes no new name. */
+    fd = tmpfile_in(DIR, O_RDWR);
+    int attrs = FS_IMMUTABLE_FL;
+    EXPECT_OK("set-immutable", ioctl(fd, FS_IOC_SETFLAGS, &attrs));
+    EXPECT_ERR("immutable", linkat(AT_FDCWD, proc_fd(fd), AT_FDCWD, DIR "/tmpfile-v", AT_SYMLINK_FOLLOW), EPERM);
+    attrs = 0;
+    EXPECT_OK("clear-immutable", ioctl(fd, FS_IOC_SETFLAGS, &attrs));
+    EXPECT_OK("linkable-after", linkat(AT_FDCWD, proc_fd(fd), AT_FDCWD, DIR "/tmpfile-v", AT_SYMLINK_FOLLOW));
+    unlink(DIR "/tmpfile-v");
+    close(fd);
     /* Without AT_SYMLINK_FOLLOW the magic link itself would be linked:
      * across file systems. */
     fd = tmpfile_in(DIR, O_RDWR);

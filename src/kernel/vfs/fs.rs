@@ -209,9 +209,10 @@ pub trait Filesystem: Send + Sync {
         Err(Errno::EPERM)
     }
 
-    /// A new unnamed regular file (O_TMPFILE) with an inode number of this
-    /// file system; only in-memory file systems have them.
-    fn tmpfile(&self, _mode: u32, _owner: Owner) -> Result<Arc<super::memfile::MemFile>, Errno> {
+    /// A new unnamed regular file (O_TMPFILE) in directory `dir`, with an
+    /// inode number of this file system; only in-memory file systems have
+    /// them.
+    fn tmpfile(&self, _dir: &[u8], _mode: u32, _owner: Owner) -> Result<Arc<super::memfile::MemFile>, Errno> {
         Err(Errno::EOPNOTSUPP)
     }
 

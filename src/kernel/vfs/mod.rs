@@ -510,7 +510,7 @@ impl Vfs {
         }
         who.check(&st, 3)?;
         let (owner, mode) = owner_in(&st, libc::S_IFREG | (mode & 0o7777), who);
-        let f = r.mount.fs.tmpfile(mode, owner)?;
+        let f = r.mount.fs.tmpfile(&r.fs_path, mode, owner)?;
         // O_EXCL: the file may never be linked into the tree.
         if o & libc::O_EXCL == 0 {
             f.set_linkable();
@@ -664,6 +664,9 @@ impl Vfs {
         }
         if file.meta().dev != dst.mount.dev {
             return Err(Errno::EXDEV);
+        }
+        if attr::frozen(file.meta().attrs) {
+            return Err(Errno::EPERM);
         }
         let unnamed = st.nlink == 0;
         if unnamed && !file.take_linkable() {

@@ -478,8 +478,11 @@ impl Filesystem for Overlay {
         Ok(())
     }
 
-    fn tmpfile(&self, mode: u32, owner: Owner) -> Result<Arc<MemFile>, Errno> {
-        let mut meta = self.meta(mode, owner);
+    fn tmpfile(&self, dir: &[u8], mode: u32, owner: Owner) -> Result<Arc<MemFile>, Errno> {
+        // Made as if at a name in `dir`, whose inherited flags it takes.
+        let mut at = dir.to_vec();
+        at.extend_from_slice(if dir.ends_with(b"/") { b"#" } else { b"/#" });
+        let mut meta = self.meta(&at, mode, owner);
         meta.nlink = 0;
         Ok(MemFile::create(meta))
     }
