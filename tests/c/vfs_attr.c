@@ -7,7 +7,7 @@
  * husk); every check prints "name: ok" natively.
  */
 #define _GNU_SOURCE
-#include "husk_test.h"
+#include "vfs_test.h"
 
 #include <dirent.h>
 #include <ftw.h>
@@ -24,8 +24,6 @@
 #ifndef STATX_ATTR_MOUNT_ROOT
 #define STATX_ATTR_MOUNT_ROOT 0x2000
 #endif
-
-static char scratch[64];
 
 static int getfl(int fd) {
     int f = -1;
@@ -65,41 +63,23 @@ static int unflag(const char *p, const struct stat *s, int flag, struct FTW *f) 
     return 0;
 }
 
-static int rm_entry(const char *p, const struct stat *s, int flag, struct FTW *f) {
-    (void)s; (void)flag; (void)f;
-    remove(p);
-    return 0;
-}
-
-/* Flags first, or nothing could be removed. */
-static void cleanup(void) {
-    if (scratch[0] && getuid() == 0) {
+/* Flags first, or nothing could be removed (scratch_cleanup, registered
+ * before, runs after). */
+static void unflag_scratch(void) {
+    if (scratch[0] && getuid() == 0)
         nftw(scratch, unflag, 16, FTW_PHYS);
-        nftw(scratch, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    }
 }
 
 static void scratch_in_shm(void) {
-    strcpy(scratch, "/dev/shm/husk-attr-XXXXXX");
-    if (!mkdtemp(scratch)) {
-        printf("scratch: %s\n", errno_name(errno));
-        exit(1);
-    }
-    atexit(cleanup);
-    if (chdir(scratch) != 0 || chmod(scratch, 0755) != 0) {
-        printf("scratch-chdir: %s\n", errno_name(errno));
+    setenv("VFS_SCRATCH_PARENT", "/dev/shm", 1);
+    scratch_init();
+    atexit(unflag_scratch);
+    if (chmod(scratch, 0755) != 0) {
+        printf("scratch-chmod: %s\n", errno_name(errno));
         exit(1);
     }
 }
 
-static int mkfile(const char *path, const char *s) {
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, s, strlen(s));
-    close(fd);
-    return n == (ssize_t)strlen(s) ? 0 : -1;
-}
 
 static void expect_flags(const char *name, const char *path, int want) {
     int got = flags_of(path);
@@ -110,7 +90,7 @@ static void expect_flags(const char *name, const char *path, int want) {
 
 static void g_flags(void) {
     scratch_in_shm();
-    mkfile("f", "data");
+    put_file("f", "data");
     int fd = open("f", O_RDONLY);
     expect("new-file-flags", getfl(fd) == 0, "%#x", getfl(fd));
     int ok[] = {FS_IMMUTABLE_FL, FS_APPEND_FL, FS_NODUMP_FL, FS_NOATIME_FL,
@@ -193,13 +173,13 @@ static void g_flags(void) {
     expect_flags("dir-flags", "d", 0);
     EXPECT_OK("dir-set", chattr("d", FS_NODUMP_FL | FS_NOATIME_FL));
     expect_flags("dir-get", "d", FS_NODUMP_FL | FS_NOATIME_FL);
-    mkfile("d/f", "x");
+    put_file("d/f", "x");
     mkdir("d/sub", 0755);
     expect_flags("child-file-inherits", "d/f", FS_NODUMP_FL | FS_NOATIME_FL);
     expect_flags("child-dir-inherits", "d/sub", FS_NODUMP_FL | FS_NOATIME_FL);
     mkdir("e", 0755);
     chattr("e", FS_APPEND_FL);
-    mkfile("e/f", "x");
+    put_file("e/f", "x");
     expect_flags("append-not-inherited", "e/f", 0);
     chattr("e", 0);
     memset(&x, 0, sizeof x);
@@ -235,8 +215,8 @@ static void g_flags(void) {
 
 static void g_immutable(void) {
     scratch_in_shm();
-    mkfile("f", "data");
-    mkfile("other", "o");
+    put_file("f", "data");
+    put_file("other", "o");
     setxattr("f", "user.k", "v", 1, 0);
     int wfd = open("f", O_RDWR);
     EXPECT_OK("set-i", chattr("f", FS_IMMUTABLE_FL));
@@ -279,9 +259,9 @@ static void g_immutable(void) {
 
     /* An immutable directory: no name comes or goes. */
     mkdir("d", 0755);
-    mkfile("d/in", "x");
+    put_file("d/in", "x");
     mkdir("d/sub", 0755);
-    mkfile("outside", "y");
+    put_file("outside", "y");
     EXPECT_OK("set-dir-i", chattr("d", FS_IMMUTABLE_FL));
     EXPECT_ERR("dir-create", open("d/new", O_WRONLY | O_CREAT, 0644), EPERM);
     EXPECT_ERR("dir-mkdir", mkdir("d/newdir", 0755), EPERM);
@@ -296,16 +276,16 @@ static void g_immutable(void) {
     EXPECT_ERR("dir-tmpfile", open("d", O_TMPFILE | O_RDWR, 0600), EPERM);
     EXPECT_ERR("dir-rmdir-self", rmdir("d"), EPERM);
     EXPECT_OK("dir-child-writable", open("d/in", O_WRONLY | O_TRUNC));
-    EXPECT_OK("dir-child-create-deeper", mkfile("d/sub/deeper", "z"));
+    EXPECT_OK("dir-child-create-deeper", put_file("d/sub/deeper", "z"));
     struct stat st;
     EXPECT_ERR("dir-create-left-nothing", stat("d/new", &st), ENOENT);
     EXPECT_OK("clear-dir-i", chattr("d", 0));
-    EXPECT_OK("dir-create-after-clear", mkfile("d/new", "n"));
+    EXPECT_OK("dir-create-after-clear", put_file("d/new", "n"));
 }
 
 static void g_append(void) {
     scratch_in_shm();
-    mkfile("f", "ab");
+    put_file("f", "ab");
     setxattr("f", "user.k", "v", 1, 0);
     EXPECT_OK("set-a", chattr("f", FS_APPEND_FL));
     EXPECT_ERR("open-wronly", open("f", O_WRONLY), EPERM);
@@ -361,10 +341,10 @@ static void g_append(void) {
 
     /* An append-only directory: names come but do not go. */
     mkdir("d", 0755);
-    mkfile("d/in", "x");
-    mkfile("outside", "y");
+    put_file("d/in", "x");
+    put_file("outside", "y");
     EXPECT_OK("set-dir-a", chattr("d", FS_APPEND_FL));
-    EXPECT_OK("dir-create", mkfile("d/new", "n"));
+    EXPECT_OK("dir-create", put_file("d/new", "n"));
     EXPECT_OK("dir-mkdir", mkdir("d/sub", 0755));
     EXPECT_OK("dir-rename-in", rename("outside", "d/outside"));
     EXPECT_OK("dir-link", link("d/in", "d/in-link"));
@@ -382,8 +362,8 @@ static void g_append(void) {
  * CAP_LINUX_IMMUTABLE for the immutable and append-only flags. */
 static void g_perm(void) {
     scratch_in_shm();
-    mkfile("mine", "m");
-    mkfile("roots", "r");
+    put_file("mine", "m");
+    put_file("roots", "r");
     chown("mine", 4242, 4242);
     EXPECT_OK("root-sets-a-on-other", chattr("mine", FS_APPEND_FL | FS_NODUMP_FL));
     pid_t pid = xfork();
@@ -415,7 +395,7 @@ static void g_perm(void) {
 /* statx's attributes and mask, and access times under noatime. */
 static void g_statx_atime(void) {
     scratch_in_shm();
-    mkfile("f", "data");
+    put_file("f", "data");
     struct statx sx;
     statx(AT_FDCWD, "f", 0, STATX_BASIC_STATS, &sx);
     expect("statx-plain", sx.stx_attributes == 0 && sx.stx_attributes_mask == 0x203070,
@@ -435,7 +415,7 @@ static void g_statx_atime(void) {
 
     /* An old atime: a read updates it (relatime) unless noatime is set. */
     struct timespec old[2] = {{1000, 0}, {0, UTIME_OMIT}};
-    mkfile("g", "data");
+    put_file("g", "data");
     utimensat(AT_FDCWD, "f", old, 0);
     utimensat(AT_FDCWD, "g", old, 0);
     char buf[8];

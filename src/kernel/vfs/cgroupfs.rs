@@ -386,10 +386,7 @@ struct CgOpenFile {
 
 impl FileOps for CgOpenFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
-        let start = usize::try_from(off).unwrap_or(usize::MAX).min(self.data.len());
-        let n = buf.len().min(self.data.len() - start);
-        buf[..n].copy_from_slice(&self.data[start..start + n]);
-        Ok(n)
+        Ok(super::file::read_fixed(&self.data, buf, off))
     }
 
     fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {

@@ -689,3 +689,12 @@ pub fn as_bytes<T: Copy>(v: &T) -> &[u8] {
     // SAFETY: T is Copy plain data (libc structs); we only read its bytes.
     unsafe { std::slice::from_raw_parts((v as *const T).cast::<u8>(), std::mem::size_of::<T>()) }
 }
+
+/// Copies what `data` holds from offset `off` into `buf`: a read of a file
+/// whose contents were made when it was opened (sysfs, cgroupfs).
+pub fn read_fixed(data: &[u8], buf: &mut [u8], off: u64) -> usize {
+    let start = usize::try_from(off).unwrap_or(usize::MAX).min(data.len());
+    let n = buf.len().min(data.len() - start);
+    buf[..n].copy_from_slice(&data[start..start + n]);
+    n
+}

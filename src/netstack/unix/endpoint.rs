@@ -45,6 +45,13 @@ pub struct Msg {
     pub _charge: Option<SkbCharge>,
 }
 
+impl Msg {
+    /// A message on its way: nothing read, stamped and charged when queued.
+    pub fn outgoing(data: Vec<u8>, rights: Vec<Arc<OpenFile>>, creds: Ucred, from: UnixAddr) -> Msg {
+        Msg { data, off: 0, rights, creds, from, at: Duration::ZERO, _charge: None }
+    }
+}
+
 /// A queued skb's truesize, counted in its sender's `wmem` until the
 /// message is consumed or dropped (Linux's `sock_wfree`).
 pub struct SkbCharge {

@@ -1,7 +1,6 @@
 //! The `Socket` face of an AF_UNIX endpoint.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use crate::kernel::errno::Errno;
 use crate::kernel::wait::WaitQueue;
@@ -171,15 +170,7 @@ impl Socket for UnixSocket {
                 return Err(Errno::EPROTOTYPE);
             }
             let from = self.ep.lock().name.clone();
-            let msg = Msg {
-                data: args.data.to_vec(),
-                off: 0,
-                rights: args.rights,
-                creds,
-                from,
-                at: Duration::ZERO,
-                _charge: None,
-            };
+            let msg = Msg::outgoing(args.data.to_vec(), args.rights, creds, from);
             return target.deliver(&self.ep, msg, args.nonblock, deadline);
         }
         let peer = {
@@ -198,15 +189,7 @@ impl Socket for UnixSocket {
         };
         let from = UnixAddr::Unnamed;
         if self.ep.kind == libc::SOCK_SEQPACKET {
-            let msg = Msg {
-                data: args.data.to_vec(),
-                off: 0,
-                rights: args.rights,
-                creds,
-                from,
-                at: Duration::ZERO,
-                _charge: None,
-            };
+            let msg = Msg::outgoing(args.data.to_vec(), args.rights, creds, from);
             return peer.deliver(&self.ep, msg, args.nonblock, deadline);
         }
         // One skb at a time (Endpoint::deliver takes what one carries).
@@ -214,15 +197,12 @@ impl Socket for UnixSocket {
         let mut rights = Some(args.rights);
         while sent < args.data.len() {
             let end = (sent + STREAM_SKB_MAX).min(args.data.len());
-            let msg = Msg {
-                data: args.data[sent..end].to_vec(),
-                off: 0,
-                rights: rights.take().unwrap_or_default(),
-                creds: creds.clone(),
-                from: from.clone(),
-                at: Duration::ZERO,
-                _charge: None,
-            };
+            let msg = Msg::outgoing(
+                args.data[sent..end].to_vec(),
+                rights.take().unwrap_or_default(),
+                creds.clone(),
+                from.clone(),
+            );
             match peer.deliver(&self.ep, msg, args.nonblock, deadline) {
                 Ok(n) => sent += n,
                 Err(_) if sent > 0 => break,
