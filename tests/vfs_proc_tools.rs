@@ -63,11 +63,14 @@ fn df_and_mount_show_the_sandbox_mounts() {
         "proc on /proc type proc (rw,nosuid,nodev,noexec,relatime)",
         "devpts on /dev/pts type devpts",
         "shm on /dev/shm type tmpfs",
+        "cgroup on /sys/fs/cgroup type cgroup2 (ro,nosuid,nodev,noexec,relatime)",
     ] {
         assert!(mount.contains(want), "no {want:?}\n{text}");
     }
-    // Nothing of the host's mount table shows.
-    assert!(!mount.contains("cgroup") && !mount.contains("/boot"), "{text}");
+    // Nothing of the host's mount table shows: its cgroup v1 hierarchies,
+    // its /boot; the sandbox's own cgroup2 is the only cgroup mount.
+    assert!(!mount.contains("type cgroup ") && !mount.contains("/boot"), "{text}");
+    assert_eq!(mount.matches("cgroup").count(), 3, "{text}");
 }
 
 #[test]
