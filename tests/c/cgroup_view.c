@@ -30,14 +30,7 @@ static char parent[512];  /* natively: the cgroup to go back to */
 static int cg_write(const char *name, const char *text) {
     char path[600];
     snprintf(path, sizeof path, "%s/%s", cg, name);
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t n = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return n < 0 ? -1 : 0;
+    return write_control(path, text);
 }
 
 static char *cg_read(const char *name) {

@@ -277,6 +277,20 @@ static char *slurp(const char *path) {
     return slurp_n(path, NULL);
 }
 
+/* Writes `text` to the existing file `path` in one write (a /proc or
+ * cgroup control file); -1 with the errno of the open or the write. */
+__attribute__((unused))
+static int write_control(const char *path, const char *text) {
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return -1;
+    ssize_t r = write(fd, text, strlen(text));
+    int e = errno;
+    close(fd);
+    errno = e;
+    return r < 0 ? -1 : 0;
+}
+
 /* Becomes user and group `id`, alone (from root; a process that is not
  * root any more stays who it is). RLIMIT_SIGPENDING and
  * status's SigQ count per real user, and natively every root process of

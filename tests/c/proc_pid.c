@@ -24,16 +24,6 @@
 
 #define NOBODY 65534
 
-static int put(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t r = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r < 0 ? -1 : 0;
-}
 
 /* "Key:" of a status file as a number (the first one after the key). */
 static long status_num(const char *path, const char *key) {
@@ -344,14 +334,14 @@ static void g_tunables(void) {
     char *s = slurp("/proc/self/coredump_filter");
     unsigned long f0 = 0;
     expect("coredump-filter-format", s && strlen(s) == 9 && sscanf(s, "%lx", &f0) == 1, "%s", s ? s : "none");
-    put("/proc/self/coredump_filter", "0x7");
+    write_control("/proc/self/coredump_filter", "0x7");
     s = slurp("/proc/self/coredump_filter");
     expect("coredump-filter-hex-write", s && strcmp(s, "00000007\n") == 0, "%s", s ? s : "none");
-    put("/proc/self/coredump_filter", "0xffff");
+    write_control("/proc/self/coredump_filter", "0xffff");
     s = slurp("/proc/self/coredump_filter");
     expect("coredump-filter-known-bits", s && strcmp(s, "000001ff\n") == 0, "%s", s ? s : "none");
-    put("/proc/self/coredump_filter", "35");
-    EXPECT_ERR("coredump-filter-junk", put("/proc/self/coredump_filter", "junk"), EINVAL);
+    write_control("/proc/self/coredump_filter", "35");
+    EXPECT_ERR("coredump-filter-junk", write_control("/proc/self/coredump_filter", "junk"), EINVAL);
     pid_t pid = xfork();
     if (pid == 0) {
         char *c = slurp("/proc/self/coredump_filter");
@@ -360,28 +350,28 @@ static void g_tunables(void) {
     expect("coredump-filter-inherited", strcmp(wait_text(pid), "exited 0") == 0, "");
 
     /* Raising needs no privilege (the native run lacks CAP_SYS_RESOURCE). */
-    put("/proc/self/oom_adj", "4");
+    write_control("/proc/self/oom_adj", "4");
     s = slurp("/proc/self/oom_score_adj");
     expect("oom-adj-4-scaled", s && strcmp(s, "235\n") == 0, "%s", s ? s : "none");
     s = slurp("/proc/self/oom_adj");
     expect("oom-adj-reads-3", s && strcmp(s, "3\n") == 0, "%s", s ? s : "none");
-    put("/proc/self/oom_score_adj", "500");
+    write_control("/proc/self/oom_score_adj", "500");
     s = slurp("/proc/self/oom_adj");
     expect("oom-adj-follows-score-adj", s && strcmp(s, "8\n") == 0, "%s", s ? s : "none");
-    put("/proc/self/oom_adj", "15");
+    write_control("/proc/self/oom_adj", "15");
     s = slurp("/proc/self/oom_score_adj");
     expect("oom-adj-max", s && strcmp(s, "1000\n") == 0, "%s", s ? s : "none");
     s = slurp("/proc/self/oom_adj");
     expect("oom-adj-reads-max", s && strcmp(s, "15\n") == 0, "%s", s ? s : "none");
-    EXPECT_ERR("oom-adj-16-einval", put("/proc/self/oom_adj", "16"), EINVAL);
-    EXPECT_ERR("oom-adj-minus-18-einval", put("/proc/self/oom_adj", "-18"), EINVAL);
+    EXPECT_ERR("oom-adj-16-einval", write_control("/proc/self/oom_adj", "16"), EINVAL);
+    EXPECT_ERR("oom-adj-minus-18-einval", write_control("/proc/self/oom_adj", "-18"), EINVAL);
     /* Lowering needs CAP_SYS_RESOURCE, which another user has not. */
     pid = xfork();
     if (pid == 0) {
         if (setresuid(NOBODY, NOBODY, NOBODY) < 0)
             _exit(4);
         prctl(PR_SET_DUMPABLE, 1);
-        if (put("/proc/self/oom_adj", "-17") == 0 || errno != EACCES)
+        if (write_control("/proc/self/oom_adj", "-17") == 0 || errno != EACCES)
             _exit(1);
         char *o = slurp("/proc/self/oom_score_adj");
         _exit(o && strcmp(o, "1000\n") == 0 ? 0 : 2);

@@ -37,16 +37,6 @@
 
 #define NOBODY 65534
 
-static int put(const char *path, const char *text) {
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    ssize_t r = write(fd, text, strlen(text));
-    int e = errno;
-    close(fd);
-    errno = e;
-    return r < 0 ? -1 : 0;
-}
 
 static long read_long(const char *path) {
     char *s = slurp(path);
@@ -141,13 +131,13 @@ static void g_somaxconn(void) {
     expect("mode-0644", stat(SOMAXCONN_PATH, &st) == 0 && (st.st_mode & 07777) == 0644, "%o", st.st_mode);
     char *s = slurp(SOMAXCONN_PATH);
     expect("default-4096", s && strcmp(s, "4096\n") == 0, "%s", s ? s : errno_name(errno));
-    EXPECT_ERR("write-junk-einval", put(SOMAXCONN_PATH, "abc\n"), EINVAL);
-    EXPECT_ERR("write-negative-einval", put(SOMAXCONN_PATH, "-1\n"), EINVAL);
-    EXPECT_ERR("write-trailing-junk-einval", put(SOMAXCONN_PATH, "12x\n"), EINVAL);
-    EXPECT_ERR("write-empty-line-einval", put(SOMAXCONN_PATH, "\n"), EINVAL);
-    EXPECT_ERR("write-past-int-einval", put(SOMAXCONN_PATH, "2147483648\n"), EINVAL);
+    EXPECT_ERR("write-junk-einval", write_control(SOMAXCONN_PATH, "abc\n"), EINVAL);
+    EXPECT_ERR("write-negative-einval", write_control(SOMAXCONN_PATH, "-1\n"), EINVAL);
+    EXPECT_ERR("write-trailing-junk-einval", write_control(SOMAXCONN_PATH, "12x\n"), EINVAL);
+    EXPECT_ERR("write-empty-line-einval", write_control(SOMAXCONN_PATH, "\n"), EINVAL);
+    EXPECT_ERR("write-past-int-einval", write_control(SOMAXCONN_PATH, "2147483648\n"), EINVAL);
     expect("unchanged", read_long(SOMAXCONN_PATH) == 4096, "%ld", read_long(SOMAXCONN_PATH));
-    EXPECT_OK("write-3", put(SOMAXCONN_PATH, "3\n"));
+    EXPECT_OK("write-3", write_control(SOMAXCONN_PATH, "3\n"));
     s = slurp(SOMAXCONN_PATH);
     expect("reads-3", s && strcmp(s, "3\n") == 0, "%s", s ? s : errno_name(errno));
     /* A listener holds backlog + 1 connections; the backlog is capped at
@@ -161,10 +151,10 @@ static void g_somaxconn(void) {
     n = tcp_fill(100);
     expect("tcp-backlog-100-holds-4", n == 4, "%d", n);
     as_nobody("nobody", somaxconn_unprivileged);
-    EXPECT_OK("write-0", put(SOMAXCONN_PATH, "0\n"));
+    EXPECT_OK("write-0", write_control(SOMAXCONN_PATH, "0\n"));
     n = unix_fill("somaxconn-zero", 100);
     expect("unix-somaxconn-0-holds-1", n == 1, "%d", n);
-    EXPECT_OK("write-back", put(SOMAXCONN_PATH, "4096"));
+    EXPECT_OK("write-back", write_control(SOMAXCONN_PATH, "4096"));
 }
 
 /* ---- maxmap ---- */
@@ -192,14 +182,14 @@ static void maxmap_unprivileged(void) {
 static void g_maxmap(void) {
     const char *want = getenv("PROC_SYSCTL_MAX_MAP_COUNT");
     if (want)
-        put(MAXMAP_PATH, want);
+        write_control(MAXMAP_PATH, want);
     long max = read_long(MAXMAP_PATH);
     expect("positive", max > 0, "%ld", max);
     char text[32];
     snprintf(text, sizeof text, "%ld\n", max);
-    EXPECT_OK("write-same", put(MAXMAP_PATH, text));
-    EXPECT_ERR("write-junk-einval", put(MAXMAP_PATH, "many\n"), EINVAL);
-    EXPECT_ERR("write-negative-einval", put(MAXMAP_PATH, "-5\n"), EINVAL);
+    EXPECT_OK("write-same", write_control(MAXMAP_PATH, text));
+    EXPECT_ERR("write-junk-einval", write_control(MAXMAP_PATH, "many\n"), EINVAL);
+    EXPECT_ERR("write-negative-einval", write_control(MAXMAP_PATH, "-5\n"), EINVAL);
     expect("unchanged", read_long(MAXMAP_PATH) == max, "%ld", read_long(MAXMAP_PATH));
     struct stat st;
     expect("mode-0644", stat(MAXMAP_PATH, &st) == 0 && (st.st_mode & 07777) == 0644, "%o", st.st_mode);
