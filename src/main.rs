@@ -127,7 +127,7 @@ enum Command {
         /// Memory limit of the sandbox (bytes, or with a k, m or g suffix), as
         /// `docker run --memory`: past it the OOM killer ends its largest process.
         /// Shown in /sys/fs/cgroup/memory.max.
-        #[arg(short = 'm', long, value_name = "SIZE", value_parser = parse_size)]
+        #[arg(short = 'm', long, value_name = "SIZE", value_parser = cli::size::parse_memory)]
         memory: Option<u64>,
         /// Most tasks (threads) the sandbox may hold at once, as `docker run
         /// --pids-limit`: a fork past it fails with EAGAIN.
@@ -152,6 +152,18 @@ enum Command {
     Kill(cli::KillArgs),
     /// Wait for a container's init (or one process) to exit; print its status.
     Wait(cli::WaitArgs),
+    /// Freeze every process of a running container (resume thaws them).
+    Pause {
+        /// The container id.
+        id: String,
+    },
+    /// Thaw a paused container.
+    Resume {
+        /// The container id.
+        id: String,
+    },
+    /// Change a running container's memory or pids limit.
+    Update(cli::UpdateArgs),
     /// List a container's processes.
     Ps(cli::PsArgs),
     /// Print a container's state (OCI state JSON).
@@ -204,29 +216,6 @@ fn init_logging(level: &str, log_file: Option<&std::path::Path>, format: cli::ru
 }
 
 /// Parses `--mount SRC:DST[:ro|:rw]` arguments.
-/// A size as `docker run --memory` takes it: a number of bytes, or with a
-/// binary unit (`k`, `m`, `g`, `t`, any case, optionally followed by `b`
-/// or `ib`).
-fn parse_size(text: &str) -> Result<u64, String> {
-    let lower = text.trim().to_ascii_lowercase();
-    let number = lower.trim_end_matches(|c: char| c.is_ascii_alphabetic());
-    let unit = &lower[number.len()..];
-    let shift = match unit {
-        "" | "b" => 0,
-        "k" | "kb" | "kib" => 10,
-        "m" | "mb" | "mib" => 20,
-        "g" | "gb" | "gib" => 30,
-        "t" | "tb" | "tib" => 40,
-        _ => return Err(format!("unknown unit {unit:?} (use k, m, g or t)")),
-    };
-    let n: u64 = number.parse().map_err(|_| "not a size (e.g. 512m, 2g)".to_string())?;
-    let bytes = n.checked_mul(1 << shift).ok_or("too large")?;
-    if bytes < 4 << 20 {
-        return Err("the smallest memory limit is 4m".into());
-    }
-    Ok(bytes)
-}
-
 fn parse_mounts(args: &[String]) -> anyhow::Result<Vec<kernel::vfs::BindSpec>> {
     args.iter()
         .map(|a| {
@@ -305,6 +294,9 @@ fn main() -> ExitCode {
         Some(Command::Exec(a)) => runtime(cli::runtime::exec(&ctx, &a)),
         Some(Command::Kill(a)) => runtime(cli::runtime::kill(&ctx, &a)),
         Some(Command::Wait(a)) => runtime(cli::runtime::wait(&ctx, &a)),
+        Some(Command::Pause { id }) => runtime(cli::pause::set_paused(&ctx, &id, true)),
+        Some(Command::Resume { id }) => runtime(cli::pause::set_paused(&ctx, &id, false)),
+        Some(Command::Update(a)) => runtime(cli::pause::update(&ctx, &a)),
         Some(Command::Ps(a)) => runtime(cli::runtime::ps(&ctx, &a)),
         Some(Command::State { id }) => runtime(cli::runtime::state(&ctx, &id)),
         Some(Command::List(a)) => runtime(cli::runtime::list(&ctx, &a)),

@@ -104,3 +104,31 @@ fn help_mentions_the_console() {
     assert_eq!(o.code, 2, "{o:#?}");
     assert_eq!(o.stderr.lines().count(), 1, "{o:#?}");
 }
+
+/// `pause` freezes a container where it is (list says paused, exec is
+/// refused), `resume` thaws it.
+#[test]
+fn pause_and_resume_a_container() {
+    let w = World::new("console-pause");
+    let script = w.script(
+        "run --name a -d /bin/sh -c 'sleep 1000'\n\
+         pause a\n\
+         list\n\
+         exec a /bin/echo refused\n\
+         resume a\n\
+         exec a /bin/echo thawed\n\
+         resume a\n",
+    );
+    let o = w.run(&["console", "--script", &script], "");
+    assert_eq!(o.code, 0, "{o:#?}");
+    assert!(o.stdout.contains("a: paused (resume to thaw)\n"), "{o:#?}");
+    let list: Vec<&str> = o.stdout.lines().skip_while(|l| !l.starts_with("ID ")).take(2).collect();
+    assert!(list[1].starts_with("a ") && list[1].contains("paused"), "{list:?}");
+    assert!(!o.stdout.contains("refused"), "{o:#?}");
+    assert!(o.stdout.contains("a: resumed\nthawed\n"), "{o:#?}");
+    // The failing lines: exec into the paused container, the second resume.
+    let errors: Vec<&str> = o.stderr.lines().collect();
+    assert_eq!(errors.len(), 2, "{o:#?}");
+    assert!(errors[0].contains(":4: ") && errors[0].ends_with("is paused, not running"), "{errors:?}");
+    assert!(errors[1].contains(":7: ") && errors[1].ends_with("is running, not paused"), "{errors:?}");
+}

@@ -94,3 +94,13 @@ fn do_takes_memory_and_pids_limits() {
     let h = husk_do(&["--memory", "64m", "--", &hog, "200"]);
     assert_eq!(exit_code(&h), 128 + libc::SIGKILL, "{}", describe(&h));
 }
+
+#[test]
+fn cgroup_kill_ends_every_process_but_the_writers_own_init() {
+    require_busybox();
+    // As Linux's send_sig(SIGKILL, task, 0): the init of the writer's own
+    // PID namespace ignores it; every other process of the cgroup dies.
+    let script = "mount -t cgroup2 none /mnt; sleep 100 & echo 1 > /mnt/cgroup.kill; wait $!; echo bg=$? init=alive";
+    let h = husk_do(&["--", BUSYBOX, "sh", "-c", script]);
+    assert_eq!(stdout_text(&h), "bg=137 init=alive\n", "{}", describe(&h));
+}

@@ -7,9 +7,11 @@
 
 pub mod debug;
 pub mod inspect;
+pub mod pause;
 pub mod runc;
 pub mod runtime;
 pub mod signals;
+pub mod size;
 pub mod term;
 
 use std::path::PathBuf;
@@ -124,6 +126,23 @@ pub struct KillArgs {
     /// Signal name or number (default SIGTERM).
     #[arg(default_value = "SIGTERM")]
     pub signal: String,
+}
+
+/// `husk update`.
+#[derive(Args, Debug)]
+pub struct UpdateArgs {
+    /// A JSON file of OCI `linux.resources` to apply (`-` for stdin), as
+    /// runc update reads: `memory.limit` and `pids.limit` are applied.
+    #[arg(short = 'r', long, value_name = "FILE")]
+    pub resources: Option<PathBuf>,
+    /// Memory limit (e.g. 512m, 2g; -1 for none).
+    #[arg(long, value_name = "SIZE", allow_hyphen_values = true)]
+    pub memory: Option<String>,
+    /// Most tasks the container may hold (-1 for no limit).
+    #[arg(long, value_name = "N", allow_hyphen_values = true)]
+    pub pids_limit: Option<String>,
+    /// The container id.
+    pub id: String,
 }
 
 /// `husk wait`.

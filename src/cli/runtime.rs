@@ -748,8 +748,8 @@ fn wait_gone(pid: i32, start: u64) {
 pub fn delete(ctx: &Ctx, a: &DeleteArgs) -> Result<i32> {
     let st = read_state(ctx, &a.id)?;
     let status = live_state(ctx, &a.id).map(|s| s.status).unwrap_or(Status::Stopped);
-    if status == Status::Running && !a.force {
-        bail!("cannot delete container {:?}: it is running (stop it first, or use --force)", a.id);
+    if matches!(status, Status::Running | Status::Paused) && !a.force {
+        bail!("cannot delete container {:?}: it is {} (stop it first, or use --force)", a.id, status.as_str());
     }
     let is_sandbox = st.sandbox_id == st.id;
     if st.sandbox_alive() {

@@ -12,6 +12,7 @@ use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::time::Instant;
 
 use crate::kernel::cgroup::{PidsLimit, ReapedCpu};
+use crate::kernel::freezer::Freezer;
 use crate::kernel::mm::account::MemAccount;
 use crate::kernel::ns::{NsProxy, PidNamespace};
 use crate::kernel::task::{ExitStatus, ThreadGroup};
@@ -31,6 +32,8 @@ pub struct ContainerTag {
     pub pids: PidsLimit,
     /// CPU time of its processes already reaped.
     pub cpu: ReapedCpu,
+    /// Its freezer (`cgroup.freeze`, `husk pause`).
+    pub freezer: Freezer,
     /// The seccomp state its processes start in (`linux.seccomp`).
     seccomp: std::sync::OnceLock<crate::kernel::seccomp::State>,
 }
@@ -44,6 +47,7 @@ impl ContainerTag {
             memory: MemAccount::new(),
             pids: PidsLimit::default(),
             cpu: ReapedCpu::default(),
+            freezer: Freezer::default(),
             seccomp: Default::default(),
         })
     }

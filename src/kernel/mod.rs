@@ -9,6 +9,7 @@ pub mod errno;
 pub mod event;
 pub mod exec;
 pub mod fd;
+pub mod freezer;
 pub mod futex;
 pub mod ipc;
 pub mod mm;

@@ -123,6 +123,14 @@ fn dispatch(sb: &Arc<Sandbox>, req: Request, fds: Vec<OwnedFd>) -> Response {
             sb.signal(&id, pid, signal, mode).map_err(|e| e.to_string())?;
             Ok(Response::ok())
         }
+        Request::Freeze { id, paused } => {
+            sb.set_paused(&id, paused).map_err(|e| e.to_string())?;
+            Ok(Response::ok())
+        }
+        Request::Update { id, memory, pids } => {
+            sb.update(&id, memory, pids).map_err(|e| e.to_string())?;
+            Ok(Response::ok())
+        }
         Request::Wait { id } => {
             let exit = sb.wait(&id).map_err(|e| e.to_string())?;
             match exit {

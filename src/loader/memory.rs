@@ -13,6 +13,10 @@ use crate::kernel::mm::account::UNLIMITED;
 use crate::kernel::ns::NsProxy;
 use crate::kernel::task::ThreadGroup;
 
+/// The smallest memory limit a container can be given: less would not
+/// hold a process.
+pub const MIN_MEMORY: u64 = 4 << 20;
+
 /// A new container's tag, with its memory and pids limits set.
 pub fn new_tag(id: &str, cfg: &ContainerConfig, ns: NsProxy) -> Arc<ContainerTag> {
     let tag = ContainerTag::new(id, ns);

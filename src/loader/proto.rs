@@ -52,6 +52,12 @@ pub enum Request {
     Exec { id: String, process: ProcessConfig },
     /// Send signal `signal` as `mode` says.
     Signal { id: String, pid: i32, signal: i32, mode: SignalMode },
+    /// Freeze (`paused`) or thaw the container's processes (runc's pause
+    /// and resume).
+    Freeze { id: String, paused: bool },
+    /// Change the container's limits (runc update): a memory limit in
+    /// bytes, a pids limit; `u64::MAX` is none, `None` leaves it.
+    Update { id: String, memory: Option<u64>, pids: Option<u64> },
     /// Wait for the container's init to exit.
     Wait { id: String },
     /// Wait for process `pid` of the container to exit.

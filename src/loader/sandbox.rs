@@ -13,6 +13,8 @@
 //! namespace; a pid that names another container's process there is
 //! refused, as the seed does.
 
+mod pause;
+
 use std::collections::{BTreeMap, HashMap};
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::sync::mpsc;
@@ -109,6 +111,16 @@ struct Container {
 }
 
 impl Container {
+    /// The status clients see: a running container whose freezer is on
+    /// is paused.
+    fn shown_status(&self) -> Status {
+        if self.status == Status::Running && self.tag.freezer.wanted() {
+            Status::Paused
+        } else {
+            self.status
+        }
+    }
+
     /// A container just created: not started, its stdio kept for start.
     fn created(id: &str, cfg: ContainerConfig, tag: Arc<ContainerTag>, stdio: Stdio) -> Container {
         Container {
@@ -277,7 +289,7 @@ impl Sandbox {
             sandbox_id: self.id.clone(),
             bundle: c.cfg.bundle.clone(),
             rootfs: c.cfg.root.clone(),
-            status: c.status,
+            status: c.shown_status(),
             sandbox_pid: self.host_pid,
             sandbox_start: self.host_start,
             init_pid: c.init.as_ref().map_or(0, |t| t.gpid()),
@@ -473,8 +485,8 @@ impl Sandbox {
                 .get(id)
                 .filter(|c| !c.destroyed)
                 .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
-            if c.status != Status::Running {
-                return Err(LoaderError::WrongState(id.to_string(), c.status.as_str(), "running"));
+            if c.shown_status() != Status::Running {
+                return Err(LoaderError::WrongState(id.to_string(), c.shown_status().as_str(), "running"));
             }
             c.tag.clone()
         };
@@ -758,7 +770,7 @@ impl Sandbox {
             t.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
         Ok(ContainerInfo {
             id: c.id.clone(),
-            status: c.status,
+            status: c.shown_status(),
             init_pid: c.init.as_ref().map_or(0, |i| i.gpid()),
             exit: c.exit,
             reason: c.reason.clone(),

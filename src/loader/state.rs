@@ -42,6 +42,10 @@ pub enum Status {
     Created,
     /// Its init runs.
     Running,
+    /// Frozen (`husk pause`, or `cgroup.freeze` from inside): its
+    /// processes exist but run no code until resumed. Not in the OCI
+    /// runtime spec; runc reports it the same way.
+    Paused,
     /// Its init has exited (or the sandbox is gone).
     Stopped,
 }
@@ -52,6 +56,7 @@ impl Status {
         match self {
             Status::Created => "created",
             Status::Running => "running",
+            Status::Paused => "paused",
             Status::Stopped => "stopped",
         }
     }

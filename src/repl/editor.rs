@@ -88,7 +88,7 @@ fn positional(cmd: &str, n: usize, flags: &[&str]) -> Kind {
         ("destroy", _) => Id,
         (
             "start" | "tree" | "top" | "mounts" | "net" | "logs" | "events" | "ps" | "kill" | "exec" | "attach"
-            | "wait" | "inspect" | "signal" | "strace" | "record",
+            | "wait" | "inspect" | "signal" | "strace" | "record" | "pause" | "resume",
             0,
         ) => Id,
         ("attach" | "wait" | "inspect" | "record", 1) => Pid,

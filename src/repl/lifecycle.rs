@@ -442,6 +442,7 @@ impl Console {
         for s in &all {
             let status = match s.status {
                 Status::Running => colored("running", Color::Green),
+                Status::Paused => colored("paused", Color::Cyan),
                 Status::Created => colored("created", Color::Yellow),
                 Status::Stopped => {
                     let why = s.exit.map(|e| format!(" ({})", e.shell_code())).unwrap_or_default();

@@ -165,6 +165,8 @@ impl Console {
             Cmd::Fg(f) => self.cmd_fg(f)?,
             Cmd::Signal(s) => self.cmd_signal(s)?,
             Cmd::Kill(k) => self.cmd_kill(k)?,
+            Cmd::Pause(c) => self.cmd_pause(&c.id, true)?,
+            Cmd::Resume(c) => self.cmd_pause(&c.id, false)?,
             Cmd::Wait(w) => self.cmd_wait(w)?,
             Cmd::Ps(p) => self.cmd_ps(p)?,
             Cmd::Tree(t) => self.cmd_tree(t)?,

@@ -13,6 +13,7 @@ pub enum Color {
     Red,
     Green,
     Yellow,
+    Cyan,
     Bold,
     Dim,
 }
@@ -23,6 +24,7 @@ impl Color {
             Color::Red => "31",
             Color::Green => "32",
             Color::Yellow => "33",
+            Color::Cyan => "36",
             Color::Bold => "1",
             Color::Dim => "2",
         }

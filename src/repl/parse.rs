@@ -57,6 +57,10 @@ pub enum Cmd {
     Signal(SignalCmd),
     /// Signal every process of a container (default SIGKILL).
     Kill(KillCmd),
+    /// Freeze every process of a container where it is (inspect it, then resume).
+    Pause(IdCmd),
+    /// Thaw a paused container.
+    Resume(IdCmd),
     /// Wait for a container's init (or one process) to exit and show its status.
     Wait(WaitCmd),
     /// List the processes of a container (or of every running one).

@@ -248,6 +248,12 @@ impl Console {
         Ok(())
     }
 
+    pub(super) fn cmd_pause(&mut self, id: &str, paused: bool) -> Result<()> {
+        crate::cli::pause::set_paused(&self.ctx, id, paused)?;
+        println!("{id}: {}", if paused { "paused (resume to thaw)" } else { "resumed" });
+        Ok(())
+    }
+
     pub(super) fn cmd_wait(&mut self, w: WaitCmd) -> Result<()> {
         let who = match w.pid {
             Some(p) => format!("{} pid {p}", w.id),
@@ -268,7 +274,7 @@ impl Console {
             }
             None => runtime::list_states(&self.ctx)
                 .into_iter()
-                .filter(|s| s.status == Status::Running)
+                .filter(|s| matches!(s.status, Status::Running | Status::Paused))
                 .map(|s| s.id)
                 .collect(),
         };

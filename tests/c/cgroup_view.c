@@ -134,7 +134,8 @@ static void g_layout(void) {
     /* Every file here is empty-sized; the lists are 0644, the rest of
      * these read-only. */
     const char *files[][2] = {{"cgroup.procs", "644"}, {"cgroup.threads", "644"}, {"cgroup.controllers", "444"},
-                              {"cgroup.events", "444"}, {"cgroup.stat", "444"}, {"cpu.stat", "444"}};
+                              {"cgroup.events", "444"}, {"cgroup.stat", "444"}, {"cpu.stat", "444"},
+                              {"cgroup.freeze", "644"}, {"cgroup.kill", "200"}};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         char path[600], name[80], mode[8] = "missing";
         struct stat st;
@@ -226,6 +227,26 @@ static void g_writes(void) {
     EXPECT_ERR("controllers-read-only", cg_write("cgroup.controllers", "+memory"), EINVAL);
     EXPECT_ERR("stat-read-only", cg_write("cgroup.stat", "1"), EINVAL);
     EXPECT_ERR("cpu-stat-read-only", cg_write("cpu.stat", "1"), EINVAL);
+    /* The freezer and kill files parse as kstrtoint and take only 0/1 (1). */
+    char *f = cg_read("cgroup.freeze");
+    expect("freeze-reads-0", f && strcmp(f, "0\n") == 0, "%s", f ? f : "missing");
+    EXPECT_OK("freeze-0", cg_write("cgroup.freeze", "0"));
+    EXPECT_ERR("freeze-2", cg_write("cgroup.freeze", "2"), ERANGE);
+    EXPECT_ERR("freeze-negative", cg_write("cgroup.freeze", "-1"), ERANGE);
+    EXPECT_ERR("freeze-text", cg_write("cgroup.freeze", "on"), EINVAL);
+    EXPECT_ERR("kill-2", cg_write("cgroup.kill", "2"), ERANGE);
+    EXPECT_ERR("kill-0", cg_write("cgroup.kill", "0"), ERANGE);
+    EXPECT_ERR("kill-text", cg_write("cgroup.kill", "all"), EINVAL);
+    {
+        char path[600];
+        snprintf(path, sizeof path, "%s/cgroup.kill", cg);
+        /* Root opens it (0200) but it has nothing to show: a read is EINVAL. */
+        int fd = open(path, O_RDONLY);
+        char c;
+        expect("kill-opens", fd >= 0, "%s", strerror(errno));
+        EXPECT_ERR("kill-read", read(fd, &c, 1), EINVAL);
+        close(fd);
+    }
     EXPECT_ERR("create-file", open(strcat(strcpy((char[600]){0}, cg), "/new-file"), O_CREAT | O_WRONLY, 0644), EACCES);
     int n;
     expect("still-here", listed("cgroup.procs", getpid(), &n) && n == 1, "%d listed", n);

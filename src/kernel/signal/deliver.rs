@@ -66,6 +66,9 @@ impl Task {
                     return;
                 }
             }
+            if self.park_while_frozen() {
+                continue;
+            }
             if self.stop_if_group_stopped() {
                 continue;
             }
@@ -200,6 +203,26 @@ impl Task {
             let gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
             (gs.stopped.is_none() || gs.exiting.is_some() || shared.ptrace.is_traced()).then_some(Ok(()))
         });
+        true
+    }
+
+    /// If the container is frozen, waits until it thaws or the process
+    /// dies (SIGKILL, another thread's exit or exec). Returns true if the
+    /// task was parked.
+    fn park_while_frozen(&mut self) -> bool {
+        let tg = self.tg.clone();
+        let freezer = &tg.container.freezer;
+        if !freezer.wanted() {
+            return false;
+        }
+        let tid = self.tid;
+        self.shared.parked.store(true, Ordering::SeqCst);
+        let _ = block_uninterruptible(&[&freezer.thaw, &tg.stop_queue], || {
+            let gs = tg.sig.lock().unwrap_or_else(|e| e.into_inner());
+            let dying = gs.exiting.is_some() || gs.exec_leader.is_some_and(|l| l != tid);
+            (!freezer.wanted() || dying).then_some(Ok(()))
+        });
+        self.shared.parked.store(false, Ordering::SeqCst);
         true
     }
 

@@ -244,7 +244,8 @@ pub fn notify_parent_stopped(kernel: &Kernel, child: &Arc<ThreadGroup>, sig: i32
 
 impl TaskShared {
     /// Whether the task has something to do other than sleep: an unblocked
-    /// pending signal, or its group exiting or stopping.
+    /// pending signal, its group exiting or stopping, or its container
+    /// freezing.
     pub fn interrupted(&self) -> bool {
         let gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
         // A tracee its tracer let run in a stopped group is not stopped.
@@ -252,7 +253,7 @@ impl TaskShared {
         if gs.exiting.is_some() || stopped || gs.exec_leader.is_some_and(|l| l != self.gtid()) {
             return true;
         }
-        if self.ptrace.trap_pending() {
+        if self.ptrace.trap_pending() || self.tg.container.freezer.wanted() {
             return true;
         }
         let ts = self.sig.lock().unwrap_or_else(|e| e.into_inner());

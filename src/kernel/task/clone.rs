@@ -229,6 +229,7 @@ impl Task {
             waker: Arc::new(Waker::default()),
             host: Mutex::new((host_pid, host_tid)),
             in_app: AtomicBool::new(false),
+            parked: AtomicBool::new(false),
             comm: Mutex::new(self.shared.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             pdeathsig: AtomicI32::new(0),
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),

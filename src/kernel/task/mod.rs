@@ -324,6 +324,8 @@ pub struct TaskShared {
     pub host: Mutex<(i32, i32)>,
     /// True while the task runs application code.
     pub in_app: AtomicBool,
+    /// True while the task is parked by its container's freezer.
+    pub parked: AtomicBool,
     /// The thread's name (`comm`), at most 15 bytes.
     pub comm: Mutex<Vec<u8>>,
     /// PR_SET_PDEATHSIG.

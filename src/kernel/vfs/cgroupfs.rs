@@ -21,7 +21,9 @@ use super::stat::{now, Stat};
 use crate::kernel::cgroup;
 use crate::kernel::container::ContainerTag;
 use crate::kernel::errno::Errno;
+use crate::kernel::freezer;
 use crate::kernel::mm::account::UNLIMITED;
+use crate::kernel::signal::{send, SigInfo};
 use crate::kernel::task::TaskShared;
 use crate::kernel::Kernel;
 
@@ -30,6 +32,8 @@ use crate::kernel::Kernel;
 pub enum CgFile {
     Controllers,
     Events,
+    Freeze,
+    Kill,
     MaxDepth,
     MaxDescendants,
     Procs,
@@ -49,9 +53,11 @@ pub enum CgFile {
 }
 
 impl CgFile {
-    const ALL: [CgFile; 18] = [
+    const ALL: [CgFile; 20] = [
         CgFile::Controllers,
         CgFile::Events,
+        CgFile::Freeze,
+        CgFile::Kill,
         CgFile::MaxDepth,
         CgFile::MaxDescendants,
         CgFile::Procs,
@@ -74,6 +80,8 @@ impl CgFile {
         match self {
             CgFile::Controllers => "cgroup.controllers",
             CgFile::Events => "cgroup.events",
+            CgFile::Freeze => "cgroup.freeze",
+            CgFile::Kill => "cgroup.kill",
             CgFile::MaxDepth => "cgroup.max.depth",
             CgFile::MaxDescendants => "cgroup.max.descendants",
             CgFile::Procs => "cgroup.procs",
@@ -95,7 +103,19 @@ impl CgFile {
 
     /// Whether the sandbox honours writes to it.
     fn writable(self) -> bool {
-        matches!(self, CgFile::Procs | CgFile::Threads | CgFile::MemoryMax | CgFile::PidsMax)
+        matches!(
+            self,
+            CgFile::Freeze | CgFile::Kill | CgFile::Procs | CgFile::Threads | CgFile::MemoryMax | CgFile::PidsMax
+        )
+    }
+
+    /// Its permission bits: `cgroup.kill` can only be written.
+    fn perm(self) -> u32 {
+        match self {
+            CgFile::Kill => 0o200,
+            f if f.writable() => 0o644,
+            _ => 0o444,
+        }
     }
 }
 
@@ -133,6 +153,26 @@ fn limit_text(n: u64) -> String {
     } else {
         format!("{n}\n")
     }
+}
+
+/// An integer as kstrtoint reads one (base prefixes, surrounding
+/// whitespace stripped): EINVAL if it is none.
+fn parse_int(buf: &[u8]) -> Result<i64, Errno> {
+    let text = std::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?.trim();
+    let (neg, digits) = match text.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, text.strip_prefix('+').unwrap_or(text)),
+    };
+    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+        (16, hex)
+    } else if digits.len() > 1 && digits.starts_with('0') {
+        (8, &digits[1..])
+    } else {
+        (10, digits)
+    };
+    let n = i64::from_str_radix(digits, radix).map_err(|_| Errno::EINVAL)?;
+    let n = if neg { -n } else { n };
+    i32::try_from(n).map(i64::from).map_err(|_| Errno::ERANGE)
 }
 
 /// A limit as cgroup v2 parses it: "max", or a number (memory sizes may
@@ -197,10 +237,7 @@ impl CgroupFs {
         let (ino, mode, nlink) = match n {
             // Linux's cgroup root directory is inode 1.
             CgNode::Root => (1, libc::S_IFDIR | 0o755, 2),
-            CgNode::File(f) => {
-                let perm = if f.writable() { 0o644 } else { 0o444 };
-                (2 + f as u64, libc::S_IFREG | perm, 1)
-            }
+            CgNode::File(f) => (2 + f as u64, libc::S_IFREG | f.perm(), 1),
         };
         Stat {
             dev: self.dev,
@@ -225,8 +262,11 @@ fn content(v: &Viewer, f: CgFile) -> String {
         CgFile::Controllers => "memory pids\n".into(),
         CgFile::Events => {
             let populated = !cgroup::live_processes(k, c).is_empty();
-            format!("populated {}\nfrozen 0\n", populated as u8)
+            format!("populated {}\nfrozen {}\n", populated as u8, freezer::frozen(k, c) as u8)
         }
+        CgFile::Freeze => format!("{}\n", c.freezer.wanted() as u8),
+        // Nothing to show: reads fail (see CgOpenFile::read).
+        CgFile::Kill => String::new(),
         CgFile::MaxDepth | CgFile::MaxDescendants => "max\n".into(),
         CgFile::Procs | CgFile::Threads => members(v, f == CgFile::Threads),
         CgFile::Stat => "nr_descendants 0\nnr_dying_descendants 0\n".into(),
@@ -285,6 +325,24 @@ fn store(v: &Viewer, f: CgFile, buf: &[u8]) -> Result<(), Errno> {
             c.memory.set_limit(if limit == UNLIMITED { limit } else { limit & !4095 });
         }
         CgFile::PidsMax => c.pids.set_limit(parse_limit(buf, false)?),
+        CgFile::Freeze => match parse_int(buf)? {
+            0 => freezer::set_frozen(&v.kernel, c, false),
+            1 => freezer::set_frozen(&v.kernel, c, true),
+            _ => return Err(Errno::ERANGE),
+        },
+        CgFile::Kill => {
+            if parse_int(buf)? != 1 {
+                return Err(Errno::ERANGE);
+            }
+            // As Linux's send_sig(SIGKILL, task, 0): from the writer, so the
+            // init of the writer's own PID namespace is spared.
+            let me = &v.task.tg;
+            let uid = me.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
+            for g in cgroup::live_processes(&v.kernel, c) {
+                let info = SigInfo::user(libc::SIGKILL, me.pid.vnr(), uid);
+                send::send(&v.kernel, send::Target::Group(&g), info, send::Origin::Process(me));
+            }
+        }
         CgFile::Procs | CgFile::Threads => {
             // A task can only be moved to the cgroup it is in already.
             let text = std::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?;
@@ -386,6 +444,10 @@ struct CgOpenFile {
 
 impl FileOps for CgOpenFile {
     fn read(&self, buf: &mut [u8], off: u64) -> Result<usize, Errno> {
+        // A file without a show method (cgroup_seqfile_show).
+        if self.file == CgFile::Kill {
+            return Err(Errno::EINVAL);
+        }
         Ok(super::file::read_fixed(&self.data, buf, off))
     }
 

@@ -94,6 +94,9 @@ pub fn wchan(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>, zombie: bool) -> 
     if tg.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
         return b"do_signal_stop".to_vec();
     }
+    if t.parked.load(std::sync::atomic::Ordering::SeqCst) {
+        return b"do_freezer_trap".to_vec();
+    }
     if !t.waker.asleep() {
         return b"0".to_vec();
     }
