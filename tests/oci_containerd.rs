@@ -186,6 +186,19 @@ fn ctr_run_exec_kill_and_ls_through_the_runc_shim() {
     assert_eq!(o.code, 4, "{o:#?}\n{}", c.log());
     assert_eq!(o.stdout, "in-exec\n/bin/sleep\u{0}1000\u{0}", "{o:#?}");
 
+    // pause and resume: the shim runs `husk pause`/`resume` and reads the
+    // status back from `husk state`.
+    let status = |c: &Containerd| {
+        let ls = c.ctr(&["task", "ls"]).stdout;
+        ls.lines().find(|l| l.starts_with(&long)).and_then(|l| l.split_whitespace().nth(2)).map(str::to_string)
+    };
+    let o = c.ctr(&["task", "pause", &long]);
+    assert_eq!(o.code, 0, "{o:#?}\n{}", c.log());
+    assert_eq!(status(&c).as_deref(), Some("PAUSED"));
+    let o = c.ctr(&["task", "resume", &long]);
+    assert_eq!(o.code, 0, "{o:#?}\n{}", c.log());
+    assert_eq!(status(&c).as_deref(), Some("RUNNING"));
+
     // kill: the init dies of SIGTERM (143), the task stops.
     let o = c.ctr(&["task", "kill", "-s", "SIGTERM", &long]);
     assert_eq!(o.code, 0, "{o:#?}");
