@@ -133,6 +133,11 @@ enum Command {
         /// --pids-limit`: a fork past it fails with EAGAIN.
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         pids_limit: Option<u64>,
+        /// Run the command as this user (and group), as `docker run --user`:
+        /// NAME|UID[:GROUP|GID], names looked up in the root's /etc/passwd and
+        /// /etc/group; HOME becomes the user's home unless set with -e.
+        #[arg(short = 'u', long, value_name = "USER[:GROUP]")]
+        user: Option<String>,
         /// The command and its arguments.
         #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
         cmd: Vec<String>,
@@ -314,7 +319,20 @@ fn main() -> ExitCode {
         }
         Some(Command::Console(a)) => ExitCode::from(repl::run(ctx, &a).clamp(0, 255) as u8),
         None => ExitCode::from(repl::run(ctx, &repl::ConsoleArgs::default_args()).clamp(0, 255) as u8),
-        Some(Command::Do { root, strace, tty, console, network, env, cwd, mounts, memory, pids_limit, cmd }) => {
+        Some(Command::Do {
+            root,
+            strace,
+            tty,
+            console,
+            network,
+            env: env_args,
+            cwd,
+            mounts,
+            memory,
+            pids_limit,
+            user,
+            cmd,
+        }) => {
             let mounts = match parse_mounts(&mounts) {
                 Ok(m) => m,
                 Err(e) => {
@@ -322,13 +340,27 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            let env = match build_env(&env) {
+            let mut env = match build_env(&env_args) {
                 Ok(e) => e,
                 Err(e) => {
                     eprintln!("husk: {e}");
                     return ExitCode::from(2);
                 }
             };
+            let user = match user.as_deref().map(|u| (u, loader::user::resolve(&root, u))) {
+                None => None,
+                Some((_, Ok(u))) => Some(u),
+                Some((spec, Err(e))) => {
+                    eprintln!("husk: --user {spec}: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(u) = &user {
+                if !env_args.iter().any(|e| e.starts_with("HOME=")) {
+                    env.retain(|e| !e.starts_with("HOME="));
+                    env.push(format!("HOME={}", u.home));
+                }
+            }
             // What the command inherits from the caller, read while umask(2)
             // is still allowed.
             let (umask, rlimits) = (loader::host_umask(), loader::host_rlimits());
@@ -364,6 +396,7 @@ fn main() -> ExitCode {
                 ignored,
                 memory_limit: memory,
                 pids_limit,
+                user,
             };
             match loader::run_do(&spec) {
                 Ok(status) => ExitCode::from(status.shell_code() as u8),

@@ -196,3 +196,41 @@ fn no_strace_without_the_flag() {
     assert_stdout(&out, "hi\n");
     assert!(!stderr_text(&out).lines().any(is_strace_line), "strace output without --strace\n{}", describe(&out));
 }
+
+/// `--user` as `docker run --user`: names from the root's /etc/passwd and
+/// /etc/group (supplementary groups: the ones listing the user, as runc's
+/// libcontainer; busybox `id` shows only those after `groups=`), numbers
+/// with or without an entry, HOME from the entry unless -e sets it.
+#[test]
+fn user_flag_runs_the_command_as_that_user() {
+    require_busybox();
+    let dir = ScratchDir::new("do-user");
+    dir.write("etc/passwd", b"root:x:0:0:root:/root:/bin/sh\nbob:x:1000:1000:Bob:/home/bob:/bin/sh\n", 0o644);
+    dir.write("etc/group", b"root:x:0:\nbob:x:1000:\nwheel:x:10:bob\nstaff:x:50:eve,bob\n", 0o644);
+    std::fs::create_dir_all(dir.path().join("bin")).unwrap();
+    std::fs::copy(BUSYBOX, dir.path().join("bin/busybox")).unwrap();
+    let root = dir.path().to_string_lossy().into_owned();
+    let run = |user: &str, extra: &[&str]| {
+        let mut args = vec!["--root", &root, "--cwd", "/", "-u", user];
+        args.extend_from_slice(extra);
+        args.extend_from_slice(&["--", "/bin/busybox", "sh", "-c", "/bin/busybox id; echo $HOME"]);
+        husk_do(&args)
+    };
+    let o = run("bob", &[]);
+    assert_eq!(
+        stdout_text(&o),
+        "uid=1000(bob) gid=1000(bob) groups=10(wheel),50(staff)\n/home/bob\n",
+        "{}",
+        describe(&o)
+    );
+    let o = run("bob:staff", &["-e", "HOME=/elsewhere"]);
+    assert_eq!(stdout_text(&o), "uid=1000(bob) gid=50(staff)\n/elsewhere\n", "{}", describe(&o));
+    let o = run("4242:10", &[]);
+    assert_eq!(stdout_text(&o), "uid=4242 gid=10(wheel)\n/\n", "{}", describe(&o));
+    // Unknown names are usage errors; nothing runs.
+    for bad in ["eve", "bob:nogroup", "bob:", ""] {
+        let o = run(bad, &[]);
+        assert_eq!(exit_code(&o), 2, "--user {bad:?}\n{}", describe(&o));
+        assert!(stdout_text(&o).is_empty() && o.stderr.starts_with(b"husk: --user"), "{}", describe(&o));
+    }
+}

@@ -13,6 +13,7 @@ pub mod proto;
 pub mod sandbox;
 pub mod seccomp;
 pub mod state;
+pub mod user;
 
 use std::os::fd::{AsRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
@@ -60,6 +61,8 @@ pub struct DoSpec {
     pub memory_limit: Option<u64>,
     /// The most tasks the sandbox may hold (`--pids-limit`).
     pub pids_limit: Option<u64>,
+    /// Who the command runs as (`--user`; `None`: the caller's ids).
+    pub user: Option<user::User>,
 }
 
 /// A failure to start, with the exit code a shell would use.
@@ -242,9 +245,10 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
         envp: spec.env.iter().map(|e| e.as_bytes().to_vec()).collect(),
         cwd,
         // SAFETY: getuid/getgid have no preconditions.
-        uid: unsafe { libc::getuid() },
+        uid: spec.user.as_ref().map_or_else(|| unsafe { libc::getuid() }, |u| u.uid),
         // SAFETY: as above.
-        gid: unsafe { libc::getgid() },
+        gid: spec.user.as_ref().map_or_else(|| unsafe { libc::getgid() }, |u| u.gid),
+        groups: spec.user.as_ref().map(|u| u.groups.clone()).unwrap_or_default(),
         stdio,
         ctty,
         umask: spec.umask,

@@ -236,6 +236,8 @@ pub struct InitSpec {
     pub cwd: Vec<u8>,
     pub uid: u32,
     pub gid: u32,
+    /// Supplementary groups.
+    pub groups: Vec<u32>,
     /// The stdin, stdout and stderr files (descriptors 0, 1, 2).
     pub stdio: [Arc<crate::kernel::vfs::file::OpenFile>; 3],
     /// The controlling terminal of the first session, if any.
@@ -266,7 +268,7 @@ pub fn create_init(kernel: &Arc<Kernel>, spec: InitSpec) -> Result<Task, Errno> 
             argv: spec.argv,
             envp: spec.envp,
             cwd: spec.cwd,
-            creds: Credentials::new(spec.uid, spec.gid),
+            creds: Credentials { groups: spec.groups, ..Credentials::new(spec.uid, spec.gid) },
             umask: spec.umask,
             rlimits: spec.rlimits,
             ignored: spec.ignored,
