@@ -85,7 +85,8 @@ pub struct Kernel {
     pub exits: container::ExitWatch,
     /// Fires interval and POSIX timers (kernel/timer.rs).
     pub timers: timer::TimerService,
-    /// The sandbox's network: sockets, the IP stack, unix socket names.
+    /// The sandbox's first network namespace: sockets, the IP stack, unix
+    /// socket names (`NsProxy::net` is each task's).
     pub net: Arc<crate::netstack::NetStack>,
 }
 
@@ -128,7 +129,7 @@ impl Kernel {
             uts: self.root_uts.clone(),
             ipc: self.root_ipc.clone(),
             mnt: self.vfs.clone(),
-            net: self.net.ns.clone(),
+            net: self.net.clone(),
         }
     }
 

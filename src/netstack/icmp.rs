@@ -15,7 +15,6 @@ use smoltcp::wire::{IpAddress, IpProtocol, IpVersion};
 use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::arrival::{self, Arrival};
 use super::inet_opts::IpOpts;
-use super::links;
 use super::ports::{Proto, Share};
 use super::send_ctl;
 use super::socket::{int_val, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket};
@@ -217,7 +216,7 @@ impl Socket for IcmpSocket {
 
     fn bind(&self, _cx: &Cx, raw: &[u8]) -> Result<(), Errno> {
         let a = parse_inet(self.domain, raw, true)?;
-        if !a.ip().is_unspecified() && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+        if !a.ip().is_unspecified() && !self.ip.may_bind(&unmap(a).ip()) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let mut st = self.lock();
@@ -237,7 +236,7 @@ impl Socket for IcmpSocket {
             return Ok(());
         }
         let d = self.dest(raw)?;
-        if !links::is_local(self.ip.mode, &d) {
+        if !self.ip.is_local(&d) {
             return Err(Errno::ENETUNREACH);
         }
         let mut st = self.lock();
@@ -255,7 +254,7 @@ impl Socket for IcmpSocket {
             Some(raw) if !raw.is_empty() => self.dest(raw)?,
             _ => st.peer.ok_or(Errno::EDESTADDRREQ)?,
         };
-        if !links::is_local(self.ip.mode, &dst) {
+        if !self.ip.is_local(&dst) {
             return Err(Errno::ENETUNREACH);
         }
         if args.data.len() < 8 && !self.raw {
@@ -265,7 +264,7 @@ impl Socket for IcmpSocket {
             return Err(Errno::EMSGSIZE);
         }
         // This message's own hop limit, TOS and (raw sockets) source.
-        let once = send_ctl::parse(self.domain, dst, st.ip.freebind, &args.cmsgs)?;
+        let once = send_ctl::parse(&self.ip, self.domain, dst, st.ip.freebind, &args.cmsgs)?;
         let src = once.src.filter(|_| self.raw).unwrap_or_else(|| source_for(st.local, dst));
         let deadline = self.common.send_deadline();
         let hop_limit = once.hop_limit.unwrap_or_else(|| st.ip.hop_limit(&dst));
@@ -530,5 +529,9 @@ impl Socket for IcmpSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn stack(&self) -> Option<&Arc<super::stack::IpStack>> {
+        Some(&self.ip)
     }
 }

@@ -1,14 +1,54 @@
 //! Interface ioctls on any socket (`ifconfig`, `ip`, glibc's if_nameindex
 //! fallbacks): SIOCGIFCONF, SIOCGIFADDR, SIOCGIFNETMASK, SIOCGIFBRDADDR,
-//! SIOCGIFFLAGS, SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFMTU, SIOCGIFHWADDR.
-//! Changing interfaces (SIOCSIF*) needs CAP_NET_ADMIN in the host's eyes
-//! and is refused with EPERM.
+//! SIOCGIFFLAGS, SIOCGIFINDEX, SIOCGIFNAME, SIOCGIFMTU, SIOCGIFHWADDR,
+//! about the interfaces of the socket's network namespace. SIOCSIFFLAGS
+//! brings an interface up or down (CAP_NET_ADMIN: `ifconfig lo up` in a
+//! new namespace); other changes (SIOCSIF*) are refused with EPERM.
 
 use std::net::IpAddr;
 
 use super::links::{self, Link};
+use super::stack::IpStack;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
+
+/// CAP_NET_ADMIN, which changing interfaces takes.
+const CAP_NET_ADMIN: u32 = 12;
+
+/// Flags `dev_change_flags` can change besides IFF_UP; only IFF_UP is
+/// served, so asking to change one of these is EOPNOTSUPP.
+const CHANGEABLE: u32 = (libc::IFF_DEBUG
+    | libc::IFF_NOTRAILERS
+    | libc::IFF_NOARP
+    | libc::IFF_DYNAMIC
+    | libc::IFF_MULTICAST
+    | libc::IFF_PORTSEL
+    | libc::IFF_AUTOMEDIA
+    | libc::IFF_PROMISC
+    | libc::IFF_ALLMULTI) as u32;
+
+/// Whether the calling task has CAP_NET_ADMIN.
+pub(super) fn net_admin() -> bool {
+    crate::kernel::wait::current()
+        .is_some_and(|t| t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_NET_ADMIN))
+}
+
+/// Sets the flags of `link` as Linux's dev_change_flags does for what the
+/// stack serves: IFF_UP; bits it cannot change (IFF_RUNNING, IFF_LOOPBACK)
+/// are ignored.
+pub(super) fn change_flags(ip: &IpStack, link: &Link, flags: u32) -> Result<(), Errno> {
+    if !net_admin() {
+        return Err(Errno::EPERM);
+    }
+    if (flags ^ link.flags) & CHANGEABLE != 0 {
+        return Err(Errno::EOPNOTSUPP);
+    }
+    let up = flags & libc::IFF_UP as u32 != 0;
+    if up != link.is_up() {
+        ip.set_link_up(link.index, up)?;
+    }
+    Ok(())
+}
 
 /// `sizeof(struct ifreq)`.
 const IFREQ: usize = 40;
@@ -33,15 +73,17 @@ fn mask(prefix: u8) -> [u8; 4] {
     m.to_be_bytes()
 }
 
-/// Serves an interface ioctl; ENOTTY for other requests.
-pub fn interface_ioctl(req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+/// Serves an interface ioctl about `ip`'s interfaces; ENOTTY for other
+/// requests.
+pub fn interface_ioctl(ip: &IpStack, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
     match req {
         libc::SIOCGIFCONF => {
             let mut ifc = [0u8; 16];
             mem.read_bytes(arg, &mut ifc)?;
             let len = i32::from_ne_bytes([ifc[0], ifc[1], ifc[2], ifc[3]]);
             let buf = u64::from_ne_bytes(ifc[8..16].try_into().unwrap_or_default());
-            let entries: Vec<[u8; IFREQ]> = links::all(links::mode())
+            let entries: Vec<[u8; IFREQ]> = ip
+                .links()
                 .iter()
                 .filter_map(|l| {
                     let (a, _) = v4(l)?;
@@ -78,10 +120,10 @@ pub fn interface_ioctl(req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
             mem.read_bytes(arg, &mut r)?;
             let link = if req == libc::SIOCGIFNAME {
                 let idx = i32::from_ne_bytes([r[16], r[17], r[18], r[19]]);
-                links::by_index(idx as u32).ok_or(Errno::ENODEV)?
+                links::by_index(ip.links(), idx as u32).ok_or(Errno::ENODEV)?
             } else {
                 let name: Vec<u8> = r[..IFNAMSIZ].iter().copied().take_while(|&b| b != 0).collect();
-                links::by_name(&name).ok_or(Errno::ENODEV)?
+                links::by_name(ip.links(), &name).ok_or(Errno::ENODEV)?
             };
             let u = &mut r[IFNAMSIZ..];
             match req {
@@ -115,8 +157,19 @@ pub fn interface_ioctl(req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
             mem.write_bytes(arg, &r)?;
             Ok(0)
         }
+        libc::SIOCSIFFLAGS => {
+            // The capability is checked before the name (dev_ioctl).
+            if !net_admin() {
+                return Err(Errno::EPERM);
+            }
+            let mut r = [0u8; IFREQ];
+            mem.read_bytes(arg, &mut r)?;
+            let name: Vec<u8> = r[..IFNAMSIZ].iter().copied().take_while(|&b| b != 0).collect();
+            let link = links::by_name(ip.links(), &name).ok_or(Errno::ENODEV)?;
+            change_flags(ip, &link, u16::from_ne_bytes([r[16], r[17]]) as u32)?;
+            Ok(0)
+        }
         libc::SIOCSIFADDR
-        | libc::SIOCSIFFLAGS
         | libc::SIOCSIFNETMASK
         | libc::SIOCSIFMTU
         | libc::SIOCSIFHWADDR

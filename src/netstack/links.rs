@@ -1,27 +1,55 @@
-//! The sandbox's network interfaces as `ifconfig`, `ip`, netlink and
-//! `/proc/net/dev` see them: `lo` always; `eth0` with `--network=sandbox`
-//! (its address is served by the stack; it is not wired to the host yet).
+//! The network interfaces of a network namespace as `ifconfig`, `ip`,
+//! netlink and `/proc/net/dev` see them: `lo` always; `eth0` in the
+//! sandbox's first namespace with `--network=sandbox` (its address is
+//! served by the stack; it is not wired to the host yet). Which of them are
+//! up is the namespace's `LinkState`: a new namespace's `lo` starts down
+//! and without addresses, as Linux's.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
-use std::sync::atomic::{AtomicU8, Ordering};
 
 use super::NetworkMode;
 
-/// The network mode of the sandbox this process serves (one per process),
-/// for the calls that reach the interfaces without a kernel at hand.
-static MODE: AtomicU8 = AtomicU8::new(0);
+/// Which interfaces of a namespace are up (a small value copied out of
+/// the stack, so address checks need no lock).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LinkState(pub u8);
 
-/// Records the sandbox's network mode.
-pub fn set_mode(mode: NetworkMode) {
-    MODE.store(mode as u8, Ordering::Relaxed);
-}
+impl LinkState {
+    const LO_UP: u8 = 1;
+    const ETH0_UP: u8 = 2;
+    /// `lo` was brought up once: Linux then gave it 127.0.0.1/8 (kept when
+    /// it goes down again, unlike ::1) and its noqueue discipline.
+    const LO_CONFIGURED: u8 = 4;
 
-/// The sandbox's network mode.
-pub fn mode() -> NetworkMode {
-    match MODE.load(Ordering::Relaxed) {
-        1 => NetworkMode::Sandbox,
-        2 => NetworkMode::Host,
-        _ => NetworkMode::None,
+    /// A new namespace: `lo` down, never configured.
+    pub const FRESH: LinkState = LinkState(0);
+
+    /// Whether the interface `index` is up.
+    pub fn is_up(self, index: u32) -> bool {
+        match index {
+            1 => self.0 & Self::LO_UP != 0,
+            2 => self.0 & Self::ETH0_UP != 0,
+            _ => false,
+        }
+    }
+
+    /// The state with interface `index` brought up or down.
+    pub fn with(self, index: u32, up: bool) -> LinkState {
+        let bit = match index {
+            1 => Self::LO_UP,
+            2 => Self::ETH0_UP,
+            _ => return self,
+        };
+        let mut v = if up { self.0 | bit } else { self.0 & !bit };
+        if index == 1 && up {
+            v |= Self::LO_CONFIGURED;
+        }
+        LinkState(v)
+    }
+
+    /// Whether `lo` was ever up (and so has 127.0.0.1).
+    pub fn lo_configured(self) -> bool {
+        self.0 & Self::LO_CONFIGURED != 0
     }
 }
 
@@ -45,41 +73,60 @@ pub struct Link {
     pub mac: [u8; 6],
     /// Addresses with their prefix lengths.
     pub addrs: Vec<(IpAddr, u8)>,
+    /// The queueing discipline (`noop` until first brought up).
+    pub qdisc: &'static str,
 }
 
-/// The interfaces of a sandbox in `mode`.
-pub fn all(mode: NetworkMode) -> Vec<Link> {
+impl Link {
+    /// IFF_UP is set.
+    pub fn is_up(&self) -> bool {
+        self.flags & libc::IFF_UP as u32 != 0
+    }
+}
+
+/// The interfaces of a namespace of `mode` in `state`.
+pub fn all(mode: NetworkMode, state: LinkState) -> Vec<Link> {
+    let up = |index: u32| if state.is_up(index) { (libc::IFF_UP | libc::IFF_RUNNING) as u32 } else { 0 };
+    let mut lo_addrs = Vec::new();
+    if state.lo_configured() {
+        lo_addrs.push((IpAddr::V4(Ipv4Addr::LOCALHOST), 8));
+    }
+    if state.is_up(1) {
+        lo_addrs.push((IpAddr::V6(Ipv6Addr::LOCALHOST), 128));
+    }
     let mut v = vec![Link {
         index: 1,
         name: "lo",
-        flags: (libc::IFF_UP | libc::IFF_LOOPBACK | libc::IFF_RUNNING) as u32,
+        flags: libc::IFF_LOOPBACK as u32 | up(1),
         mtu: 65536,
         arptype: libc::ARPHRD_LOOPBACK,
         mac: [0; 6],
-        addrs: vec![(IpAddr::V4(Ipv4Addr::LOCALHOST), 8), (IpAddr::V6(Ipv6Addr::LOCALHOST), 128)],
+        addrs: lo_addrs,
+        qdisc: if state.lo_configured() { "noqueue" } else { "noop" },
     }];
     if mode == NetworkMode::Sandbox {
         v.push(Link {
             index: 2,
             name: "eth0",
-            flags: (libc::IFF_UP | libc::IFF_BROADCAST | libc::IFF_RUNNING | libc::IFF_MULTICAST) as u32,
+            flags: (libc::IFF_BROADCAST | libc::IFF_MULTICAST) as u32 | up(2),
             mtu: 1500,
             arptype: libc::ARPHRD_ETHER,
             mac: ETH0_MAC,
             addrs: vec![(IpAddr::V4(ETH0_ADDR), ETH0_PREFIX)],
+            qdisc: "noqueue",
         });
     }
     v
 }
 
 /// An interface by name.
-pub fn by_name(name: &[u8]) -> Option<Link> {
-    all(mode()).into_iter().find(|l| l.name.as_bytes() == name)
+pub fn by_name(links: Vec<Link>, name: &[u8]) -> Option<Link> {
+    links.into_iter().find(|l| l.name.as_bytes() == name)
 }
 
 /// An interface by index.
-pub fn by_index(index: u32) -> Option<Link> {
-    all(mode()).into_iter().find(|l| l.index == index)
+pub fn by_index(links: Vec<Link>, index: u32) -> Option<Link> {
+    links.into_iter().find(|l| l.index == index)
 }
 
 /// Whether a destination is served by this machine's own stack (loops back).
@@ -90,13 +137,17 @@ pub fn is_local_any(a: &IpAddr) -> bool {
     }
 }
 
-/// Whether `a` is an address of this sandbox (bindable) in `mode`.
-pub fn is_local(mode: NetworkMode, a: &IpAddr) -> bool {
+/// Whether `a` is an address of an interface that is up in a namespace of
+/// `mode` in `state` (bindable, reachable): a down `lo` makes loopback
+/// addresses unreachable (ENETUNREACH, EADDRNOTAVAIL), as in Linux.
+pub fn is_local(mode: NetworkMode, state: LinkState, a: &IpAddr) -> bool {
     match a {
-        IpAddr::V4(v4) => v4.is_loopback() || (mode == NetworkMode::Sandbox && *v4 == ETH0_ADDR),
+        IpAddr::V4(v4) => {
+            (v4.is_loopback() && state.is_up(1)) || (mode == NetworkMode::Sandbox && *v4 == ETH0_ADDR && state.is_up(2))
+        }
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => is_local(mode, &IpAddr::V4(v4)),
-            None => v6.is_loopback(),
+            Some(v4) => is_local(mode, state, &IpAddr::V4(v4)),
+            None => v6.is_loopback() && state.is_up(1),
         },
     }
 }
@@ -136,4 +187,37 @@ pub fn routes(links: &[Link]) -> Vec<Route> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lo(state: LinkState) -> Link {
+        all(NetworkMode::None, state).remove(0)
+    }
+
+    #[test]
+    fn lo_of_a_new_namespace_goes_up_and_down_as_linux() {
+        let fresh = lo(LinkState::FRESH);
+        assert!(!fresh.is_up() && fresh.addrs.is_empty() && fresh.qdisc == "noop");
+        let up = LinkState::FRESH.with(1, true);
+        assert_eq!(lo(up).addrs.len(), 2);
+        assert!(is_local(NetworkMode::None, up, &IpAddr::V4(Ipv4Addr::new(127, 1, 2, 3))));
+        let down = up.with(1, false);
+        let l = lo(down);
+        assert!(!l.is_up() && l.qdisc == "noqueue");
+        assert_eq!(l.addrs, vec![(IpAddr::V4(Ipv4Addr::LOCALHOST), 8)]);
+        assert!(!is_local(NetworkMode::None, down, &IpAddr::V6(Ipv6Addr::LOCALHOST)));
+        assert!(down.lo_configured() && !LinkState::FRESH.lo_configured());
+    }
+
+    #[test]
+    fn eth0_only_in_sandbox_mode() {
+        let up = LinkState::FRESH.with(1, true).with(2, true);
+        assert_eq!(all(NetworkMode::Sandbox, up).len(), 2);
+        assert_eq!(all(NetworkMode::None, up).len(), 1);
+        assert!(!is_local(NetworkMode::None, up, &IpAddr::V4(ETH0_ADDR)));
+        assert!(is_local(NetworkMode::Sandbox, up, &IpAddr::V4(ETH0_ADDR)));
+    }
 }

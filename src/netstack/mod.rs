@@ -1,9 +1,13 @@
 //! The sandbox network: sockets served by the sentry.
 //!
+//! A `NetStack` is one network namespace's network (the sandbox's first,
+//! and one per CLONE_NEWNET: loopback only, `lo` down until brought up).
+//!
 //! - `stack`, `device`, `ports`, `tcp`, `udp`, `icmp`: a user-space TCP/IP
-//!   stack built on smoltcp. One smoltcp interface carries every local
-//!   address (127.0.0.1/8 and ::1 on `lo`; with `--network=sandbox` also the
-//!   address of `eth0`, which Linux would route over `lo` too); its device is
+//!   stack built on smoltcp. One smoltcp interface per namespace carries
+//!   its local addresses (127.0.0.1/8 and ::1 on `lo`; with
+//!   `--network=sandbox` also the address of `eth0`, which Linux would route
+//!   over `lo` too); its device is
 //!   a loopback queue with an uplink hook where a host tap or veth can be
 //!   plugged in later (`device::Uplink`). `inet_opts`: the IPPROTO_IP and
 //!   IPPROTO_IPV6 options of those sockets; `arrival`: the header fields of
@@ -64,9 +68,12 @@ pub enum NetworkMode {
     Host = 2,
 }
 
-/// One sandbox's network: the IP stack, the unix socket names, the mode.
+/// One network namespace's network: the IP stack, the unix socket names,
+/// the mode. Tasks reach theirs through `NsProxy::net`; a socket keeps the
+/// one it was made in.
 pub struct NetStack {
-    /// The network mode.
+    /// The network mode (a namespace made by CLONE_NEWNET is `None`:
+    /// loopback only, even when the sandbox's first one is `Host`).
     pub mode: NetworkMode,
     /// The user-space TCP/IP stack (also serves AF_INET sockets in host
     /// mode for nothing but `/proc/net` and netlink, which then show lo).
@@ -77,16 +84,39 @@ pub struct NetStack {
     pub ns: Arc<crate::kernel::ns::NetNamespace>,
 }
 
+impl std::fmt::Debug for NetStack {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "net:[{}]", self.ino())
+    }
+}
+
 impl NetStack {
-    /// A network for `mode`.
+    /// The sandbox's first network, for `mode`, its interfaces up.
     pub fn new(mode: NetworkMode) -> Arc<NetStack> {
-        links::set_mode(mode);
         Arc::new(NetStack {
             mode,
-            ip: stack::IpStack::new(mode),
+            ip: stack::IpStack::new(mode, links::LinkState::FRESH.with(1, true).with(2, true)),
             unix: unix::Registry::default(),
             ns: crate::kernel::ns::NetNamespace::new_root(),
         })
+    }
+
+    /// A new network namespace (CLONE_NEWNET): its own IP stack with only
+    /// `lo`, down and without addresses, its own ports, abstract unix
+    /// names and sysctls; unix path names stay shared (they live in the
+    /// file system). Never the host's network.
+    pub fn new_namespace(&self) -> Arc<NetStack> {
+        Arc::new(NetStack {
+            mode: NetworkMode::None,
+            ip: stack::IpStack::new(NetworkMode::None, links::LinkState::FRESH),
+            unix: self.unix.new_namespace(),
+            ns: crate::kernel::ns::NetNamespace::new_child(),
+        })
+    }
+
+    /// The inode number `/proc/<pid>/ns/net` shows.
+    pub fn ino(&self) -> u64 {
+        self.ns.ino()
     }
 
     /// Creates a socket as `socket(2)` does (`kind` without the

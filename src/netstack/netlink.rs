@@ -1,7 +1,9 @@
 //! AF_NETLINK sockets. NETLINK_ROUTE: the dumps `ip addr`, `ip link`,
 //! `ip route` and glibc's `getifaddrs` ask for (RTM_GETLINK, RTM_GETADDR,
-//! RTM_GETROUTE), from the sandbox's interfaces; changes (RTM_NEW*,
-//! RTM_DEL*) are refused with EPERM. NETLINK_SOCK_DIAG: the socket dumps
+//! RTM_GETROUTE), from the interfaces of the socket's network namespace;
+//! RTM_NEWLINK on an existing interface brings it up or down (`ip link set
+//! lo up`); other changes (RTM_NEW*, RTM_DEL*) are refused with EPERM.
+//! NETLINK_SOCK_DIAG: the socket dumps
 //! of `ss` (`diag/`). Other protocols are EPROTONOSUPPORT.
 
 use std::collections::VecDeque;
@@ -116,15 +118,22 @@ fn link_msg(l: &Link, seq: u32, pid: u32) -> Vec<u8> {
     let mut info = [0u8; 16];
     info[2..4].copy_from_slice(&l.arptype.to_ne_bytes());
     info[4..8].copy_from_slice(&(l.index as i32).to_ne_bytes());
-    info[8..12].copy_from_slice(&(l.flags | libc::IFF_LOWER_UP as u32).to_ne_bytes());
+    let lower_up = if l.is_up() { libc::IFF_LOWER_UP as u32 } else { 0 };
+    info[8..12].copy_from_slice(&(l.flags | lower_up).to_ne_bytes());
     m.put(&info);
     m.attr(libc::IFLA_IFNAME, &cstr(l.name));
     m.attr(libc::IFLA_TXQLEN, &1000u32.to_ne_bytes());
-    m.attr(libc::IFLA_OPERSTATE, &[if l.name == "lo" { 0 } else { 6 }]);
+    // IF_OPER_DOWN, else lo's IF_OPER_UNKNOWN and eth0's IF_OPER_UP.
+    let oper = match (l.is_up(), l.name) {
+        (false, _) => 2,
+        (true, "lo") => 0,
+        (true, _) => 6,
+    };
+    m.attr(libc::IFLA_OPERSTATE, &[oper]);
     m.attr(libc::IFLA_LINKMODE, &[0]);
     m.attr(libc::IFLA_MTU, &l.mtu.to_ne_bytes());
     m.attr(libc::IFLA_GROUP, &0u32.to_ne_bytes());
-    m.attr(libc::IFLA_QDISC, &cstr("noqueue"));
+    m.attr(libc::IFLA_QDISC, &cstr(l.qdisc));
     m.attr(libc::IFLA_ADDRESS, &l.mac);
     let bcast = if l.name == "lo" { [0u8; 6] } else { [0xff; 6] };
     m.attr(libc::IFLA_BROADCAST, &bcast);
@@ -208,7 +217,66 @@ pub(super) fn error_msg(req: &[u8], err: i32, pid: u32) -> Vec<u8> {
     m.done()
 }
 
+/// The attributes after a request's fixed part (`hdr` bytes past the
+/// netlink header), as (type, data).
+fn attrs(req: &[u8], hdr: usize) -> Vec<(u16, &[u8])> {
+    let mut out = Vec::new();
+    let mut off = 16 + hdr;
+    while off + 4 <= req.len() {
+        let len = u16::from_ne_bytes([req[off], req[off + 1]]) as usize;
+        if len < 4 || off + len > req.len() {
+            break;
+        }
+        // NLA_F_NESTED and NLA_F_NET_BYTEORDER are not part of the type.
+        let kind = u16::from_ne_bytes([req[off + 2], req[off + 3]]) & 0x3fff;
+        out.push((kind, &req[off + 4..off + len]));
+        off += len.next_multiple_of(4);
+    }
+    out
+}
+
+/// The interface an RTM_GETLINK/RTM_NEWLINK request names: by its
+/// ifi_index, else by IFLA_IFNAME (EINVAL if neither, ENODEV if none is
+/// found), as Linux's rtnl_getlink.
+fn find_link(all: Vec<Link>, req: &[u8]) -> Result<Link, Errno> {
+    let index = if req.len() >= 32 { i32::from_ne_bytes([req[20], req[21], req[22], req[23]]) } else { 0 };
+    if index > 0 {
+        return links::by_index(all, index as u32).ok_or(Errno::ENODEV);
+    }
+    let name = attrs(req, 16).into_iter().find(|(k, _)| *k == libc::IFLA_IFNAME).map(|(_, d)| d);
+    let name = name.ok_or(Errno::EINVAL)?;
+    let name: Vec<u8> = name.iter().copied().take_while(|&b| b != 0).collect();
+    links::by_name(all, &name).ok_or(Errno::ENODEV)
+}
+
 impl NetlinkSocket {
+    /// RTM_NEWLINK on an existing interface: its ifi_flags under
+    /// ifi_change (0: every flag), as rtnl_dev_combine_flags; IFF_UP is
+    /// the one served. Other attributes than the name, and making links
+    /// (veth, bridges), are EOPNOTSUPP.
+    fn set_link(&self, all: Vec<Link>, req: &[u8]) -> Result<(), Errno> {
+        if !super::ioctl::net_admin() {
+            return Err(Errno::EPERM);
+        }
+        if req.len() < 32 {
+            return Err(Errno::EINVAL);
+        }
+        if attrs(req, 16).iter().any(|(k, _)| *k != libc::IFLA_IFNAME) {
+            return Err(Errno::EOPNOTSUPP);
+        }
+        let link = find_link(all, req)?;
+        let flags = u32::from_ne_bytes([req[24], req[25], req[26], req[27]]);
+        let change = match u32::from_ne_bytes([req[28], req[29], req[30], req[31]]) {
+            0 => u32::MAX,
+            c => c,
+        };
+        if flags == 0 && change == u32::MAX {
+            return Ok(());
+        }
+        let combined = (flags & change) | (link.flags & !change);
+        super::ioctl::change_flags(&self.net.ip, &link, combined)
+    }
+
     fn lock(&self) -> MutexGuard<'_, St> {
         self.st.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -239,7 +307,7 @@ impl NetlinkSocket {
             let flags = u16::from_ne_bytes([req[6], req[7]]);
             let seq = u32::from_ne_bytes([req[8], req[9], req[10], req[11]]);
             let family = req.get(16).copied().unwrap_or(0);
-            let all = links::all(links::mode());
+            let all = self.net.ip.links();
             match kind {
                 RTM_GETLINK | RTM_GETADDR | RTM_GETROUTE if flags & NLM_F_DUMP != 0 => {
                     match kind {
@@ -249,18 +317,19 @@ impl NetlinkSocket {
                     }
                     out.push(done_msg(seq, pid));
                 }
-                RTM_GETLINK => {
-                    let index =
-                        if req.len() >= 24 { i32::from_ne_bytes([req[20], req[21], req[22], req[23]]) } else { 0 };
-                    match all.iter().find(|l| l.index as i32 == index) {
-                        Some(l) => {
-                            let mut m = link_msg(l, seq, pid);
-                            m[6..8].copy_from_slice(&0u16.to_ne_bytes());
-                            out.push(m);
-                        }
-                        None => out.push(error_msg(req, libc::ENODEV, pid)),
+                RTM_GETLINK => match find_link(all, req) {
+                    Ok(l) => {
+                        let mut m = link_msg(&l, seq, pid);
+                        m[6..8].copy_from_slice(&0u16.to_ne_bytes());
+                        out.push(m);
                     }
-                }
+                    Err(e) => out.push(error_msg(req, e.0, pid)),
+                },
+                RTM_NEWLINK => match self.set_link(all, req) {
+                    Ok(()) if flags & NLM_F_ACK != 0 => out.push(error_msg(req, 0, pid)),
+                    Ok(()) => {}
+                    Err(e) => out.push(error_msg(req, e.0, pid)),
+                },
                 RTM_GETADDR | RTM_GETROUTE => out.push(error_msg(req, libc::EOPNOTSUPP, pid)),
                 k if (16..=100).contains(&k) => out.push(error_msg(req, libc::EPERM, pid)),
                 _ => {
@@ -402,5 +471,9 @@ impl Socket for NetlinkSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn stack(&self) -> Option<&Arc<super::stack::IpStack>> {
+        Some(&self.net.ip)
     }
 }

@@ -87,8 +87,13 @@ impl Ports {
         } else {
             let span = (EPHEMERAL.end() - EPHEMERAL.start() + 1) as u32;
             if self.next == 0 {
-                // SAFETY: getpid has no preconditions; it only seeds the start.
-                self.next = EPHEMERAL.start() + (unsafe { libc::getpid() } as u32 % span) as u16;
+                // A random start for each table (each network namespace), as
+                // Linux's hashed offsets: namespaces made one after another
+                // must not hand out the same ports in the same order (a
+                // client could get its peer's port and connect to itself).
+                use std::hash::{BuildHasher, Hasher};
+                let r = std::collections::hash_map::RandomState::new().build_hasher().finish();
+                self.next = EPHEMERAL.start() + (r % span as u64) as u16;
             }
             let mut found = None;
             for i in 0..span {

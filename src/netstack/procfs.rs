@@ -143,7 +143,7 @@ pub fn dev(net: &NetStack) -> Vec<u8> {
     let mut s = String::from(
         "Inter-|   Receive                                                |  Transmit\n face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n",
     );
-    for l in links::all(net.mode) {
+    for l in net.ip.links() {
         let c = if l.name == "lo" { lo } else { eth };
         let _ = writeln!(
             s,
@@ -195,7 +195,7 @@ fn route_table(routes: &[Route]) -> Vec<u8> {
 
 /// `/proc/net/route`: the IPv4 routes of the main table.
 pub fn route(net: &NetStack) -> Vec<u8> {
-    route_table(&links::routes(&links::all(net.mode)))
+    route_table(&links::routes(&net.ip.links()))
 }
 
 /// `/proc/net/arp`: the header; the stack has no neighbour cache (see the
@@ -239,7 +239,7 @@ fn if_inet6_table(links: &[Link]) -> Vec<u8> {
 
 /// `/proc/net/if_inet6`: one line per IPv6 address.
 pub fn if_inet6(net: &NetStack) -> Vec<u8> {
-    if_inet6_table(&links::all(net.mode))
+    if_inet6_table(&net.ip.links())
 }
 
 #[cfg(test)]
@@ -314,6 +314,7 @@ mod tests {
                 (IpAddr::V6("fe80::42:aff:fe00:20f".parse().unwrap()), 64),
                 (IpAddr::V6("2001:db8::1".parse().unwrap()), 48),
             ],
+            qdisc: "noqueue",
         };
         let text = String::from_utf8(if_inet6_table(&[link])).unwrap();
         assert_eq!(

@@ -15,7 +15,7 @@ use super::{NetStack, NetworkMode};
 /// The whole summary.
 pub fn text(net: &NetStack) -> String {
     let mut s = String::new();
-    let all = links::all(net.mode);
+    let all = net.ip.links();
     s.push_str("Interfaces:\n");
     let (lo, eth) = net.ip.peek(|st| (st.dev.lo, st.dev.eth));
     for l in &all {

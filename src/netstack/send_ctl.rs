@@ -11,8 +11,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use super::links;
 use super::socket::Cmsg;
+use super::stack::IpStack;
 use crate::kernel::errno::Errno;
 
 /// IP_PROTOCOL (not in the libc crate).
@@ -39,8 +39,8 @@ fn int(d: &[u8]) -> i32 {
 
 /// An interface index a message names: it must exist (ENODEV, as the
 /// route lookup finds no device).
-fn check_ifindex(ifindex: u32) -> Result<(), Errno> {
-    if ifindex != 0 && !links::all(links::mode()).iter().any(|l| l.index == ifindex) {
+fn check_ifindex(ip: &IpStack, ifindex: u32) -> Result<(), Errno> {
+    if ifindex != 0 && !ip.links().iter().any(|l| l.index == ifindex) {
         return Err(Errno::ENODEV);
     }
     Ok(())
@@ -51,7 +51,7 @@ fn check_ifindex(ifindex: u32) -> Result<(), Errno> {
 /// IPv4's route lookup refuses multicast and broadcast sources (EINVAL),
 /// then finds no route from a foreign one (ENETUNREACH); IPv6 checks the
 /// address itself (EINVAL).
-fn check_src(a: IpAddr, freebind: bool) -> Result<Option<IpAddr>, Errno> {
+fn check_src(ip: &IpStack, a: IpAddr, freebind: bool) -> Result<Option<IpAddr>, Errno> {
     if a.is_unspecified() {
         return Ok(None);
     }
@@ -60,7 +60,7 @@ fn check_src(a: IpAddr, freebind: bool) -> Result<Option<IpAddr>, Errno> {
             return Err(Errno::EINVAL);
         }
     }
-    let may_use = links::is_local(links::mode(), &a) || (freebind && a.is_ipv6());
+    let may_use = ip.is_local(&a) || (freebind && a.is_ipv6());
     if !may_use {
         return Err(if a.is_ipv4() { Errno::ENETUNREACH } else { Errno::EINVAL });
     }
@@ -88,7 +88,7 @@ pub fn check_stream(cmsgs: &[Cmsg]) -> Result<(), Errno> {
 /// Parses the messages of a datagram to `dst` from a socket of `domain`
 /// (an AF_INET6 socket sending to a v4-mapped address takes the IPv4
 /// path, and IPV6_PKTINFO with a v4-mapped source there).
-pub fn parse(domain: i32, dst: IpAddr, freebind: bool, cmsgs: &[Cmsg]) -> Result<PerSend, Errno> {
+pub fn parse(ip: &IpStack, domain: i32, dst: IpAddr, freebind: bool, cmsgs: &[Cmsg]) -> Result<PerSend, Errno> {
     let mut p = PerSend::default();
     for c in cmsgs {
         if c.level == libc::SOL_SOCKET {
@@ -96,15 +96,15 @@ pub fn parse(domain: i32, dst: IpAddr, freebind: bool, cmsgs: &[Cmsg]) -> Result
             continue;
         }
         if dst.is_ipv4() {
-            ipv4(&mut p, domain, freebind, c)?;
+            ipv4(ip, &mut p, domain, freebind, c)?;
         } else {
-            ipv6(&mut p, freebind, c)?;
+            ipv6(ip, &mut p, freebind, c)?;
         }
     }
     Ok(p)
 }
 
-fn ipv4(p: &mut PerSend, domain: i32, freebind: bool, c: &Cmsg) -> Result<(), Errno> {
+fn ipv4(ip: &IpStack, p: &mut PerSend, domain: i32, freebind: bool, c: &Cmsg) -> Result<(), Errno> {
     let d = &c.data;
     if domain == libc::AF_INET6 && c.level == libc::SOL_IPV6 && c.kind == libc::IPV6_PKTINFO {
         if d.len() < 20 {
@@ -113,8 +113,8 @@ fn ipv4(p: &mut PerSend, domain: i32, freebind: bool, c: &Cmsg) -> Result<(), Er
         let mut a = [0u8; 16];
         a.copy_from_slice(&d[..16]);
         let Some(v4) = Ipv6Addr::from(a).to_ipv4_mapped() else { return Err(Errno::EINVAL) };
-        check_ifindex(u32::from_ne_bytes([d[16], d[17], d[18], d[19]]))?;
-        p.src = check_src(v4.into(), freebind)?;
+        check_ifindex(ip, u32::from_ne_bytes([d[16], d[17], d[18], d[19]]))?;
+        p.src = check_src(ip, v4.into(), freebind)?;
         return Ok(());
     }
     if c.level != libc::SOL_IP {
@@ -127,8 +127,8 @@ fn ipv4(p: &mut PerSend, domain: i32, freebind: bool, c: &Cmsg) -> Result<(), Er
             if d.len() != 12 {
                 return Err(Errno::EINVAL);
             }
-            check_ifindex(int(d) as u32)?;
-            p.src = check_src(Ipv4Addr::new(d[4], d[5], d[6], d[7]).into(), freebind)?;
+            check_ifindex(ip, int(d) as u32)?;
+            p.src = check_src(ip, Ipv4Addr::new(d[4], d[5], d[6], d[7]).into(), freebind)?;
         }
         libc::IP_TTL => {
             if d.len() != 4 || !(1..=255).contains(&int(d)) {
@@ -154,7 +154,7 @@ fn ipv4(p: &mut PerSend, domain: i32, freebind: bool, c: &Cmsg) -> Result<(), Er
     Ok(())
 }
 
-fn ipv6(p: &mut PerSend, freebind: bool, c: &Cmsg) -> Result<(), Errno> {
+fn ipv6(ip: &IpStack, p: &mut PerSend, freebind: bool, c: &Cmsg) -> Result<(), Errno> {
     if c.level != libc::SOL_IPV6 {
         return Ok(());
     }
@@ -166,13 +166,13 @@ fn ipv6(p: &mut PerSend, freebind: bool, c: &Cmsg) -> Result<(), Errno> {
             }
             let mut a = [0u8; 16];
             a.copy_from_slice(&d[..16]);
-            check_ifindex(u32::from_ne_bytes([d[16], d[17], d[18], d[19]]))?;
+            check_ifindex(ip, u32::from_ne_bytes([d[16], d[17], d[18], d[19]]))?;
             let a = Ipv6Addr::from(a);
             // A v4-mapped source is not an address of an IPv6 packet.
             if a.to_ipv4_mapped().is_some() {
                 return Err(Errno::EINVAL);
             }
-            p.src = check_src(a.into(), freebind)?;
+            p.src = check_src(ip, a.into(), freebind)?;
         }
         libc::IPV6_HOPLIMIT | IPV6_2292HOPLIMIT => {
             if d.len() != 4 || !(-1..=255).contains(&int(d)) {
@@ -206,32 +206,38 @@ mod tests {
         Cmsg { level, kind, data: data.to_vec() }
     }
 
+    fn stack() -> std::sync::Arc<IpStack> {
+        IpStack::new(super::super::NetworkMode::None, super::super::links::LinkState::FRESH.with(1, true))
+    }
+
     #[test]
     fn ipv4_values_and_lengths() {
+        let ip = stack();
         let v4: IpAddr = Ipv4Addr::LOCALHOST.into();
         let ttl = c(libc::SOL_IP, libc::IP_TTL, &9i32.to_ne_bytes());
         let tos = c(libc::SOL_IP, libc::IP_TOS, &[0x20]);
-        let p = parse(libc::AF_INET, v4, false, &[ttl, tos]).unwrap();
+        let p = parse(&ip, libc::AF_INET, v4, false, &[ttl, tos]).unwrap();
         assert_eq!((p.hop_limit, p.tos), (Some(9), Some(0x20)));
         let zero = c(libc::SOL_IP, libc::IP_TTL, &0i32.to_ne_bytes());
-        assert_eq!(parse(libc::AF_INET, v4, false, &[zero]), Err(Errno::EINVAL));
+        assert_eq!(parse(&ip, libc::AF_INET, v4, false, &[zero]), Err(Errno::EINVAL));
         let short = c(libc::SOL_IP, libc::IP_TTL, &[9]);
-        assert_eq!(parse(libc::AF_INET, v4, false, &[short]), Err(Errno::EINVAL));
+        assert_eq!(parse(&ip, libc::AF_INET, v4, false, &[short]), Err(Errno::EINVAL));
         // Other levels are not IPv4's business.
         let hops = c(libc::SOL_IPV6, libc::IPV6_HOPLIMIT, &[1]);
-        assert_eq!(parse(libc::AF_INET, v4, false, &[hops]), Ok(PerSend::default()));
+        assert_eq!(parse(&ip, libc::AF_INET, v4, false, &[hops]), Ok(PerSend::default()));
     }
 
     #[test]
     fn ipv6_hop_limit_minus_one_is_the_default() {
+        let ip = stack();
         let v6: IpAddr = Ipv6Addr::LOCALHOST.into();
         let hops = c(libc::SOL_IPV6, libc::IPV6_HOPLIMIT, &(-1i32).to_ne_bytes());
         let tc = c(libc::SOL_IPV6, libc::IPV6_TCLASS, &0x40i32.to_ne_bytes());
-        let p = parse(libc::AF_INET6, v6, false, &[hops, tc]).unwrap();
+        let p = parse(&ip, libc::AF_INET6, v6, false, &[hops, tc]).unwrap();
         assert_eq!((p.hop_limit, p.tos), (None, Some(0x40)));
         let minus = c(libc::SOL_IPV6, libc::IPV6_TCLASS, &(-1i32).to_ne_bytes());
-        assert_eq!(parse(libc::AF_INET6, v6, false, &[minus]).unwrap().tos, Some(0xff));
+        assert_eq!(parse(&ip, libc::AF_INET6, v6, false, &[minus]).unwrap().tos, Some(0xff));
         let bad = c(libc::SOL_IPV6, libc::IPV6_TCLASS, &256i32.to_ne_bytes());
-        assert_eq!(parse(libc::AF_INET6, v6, false, &[bad]), Err(Errno::EINVAL));
+        assert_eq!(parse(&ip, libc::AF_INET6, v6, false, &[bad]), Err(Errno::EINVAL));
     }
 }

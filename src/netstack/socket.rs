@@ -233,6 +233,12 @@ pub trait Socket: Send + Sync + 'static {
     fn poll_host_fd(&self) -> Option<std::os::fd::RawFd> {
         None
     }
+    /// The IP stack of the network namespace the socket was made in
+    /// (whose interfaces its ioctls and SO_BINDTODEVICE name); `None` for
+    /// host sockets, which ask the host.
+    fn stack(&self) -> Option<&Arc<super::stack::IpStack>> {
+        None
+    }
     /// Queues a message the kernel sends to this socket (Linux's
     /// netlink_sendskb: mq_notify's SIGEV_THREAD cookie); EINVAL for
     /// sockets that are not netlink ones.
@@ -314,6 +320,8 @@ impl CommonOpts {
     }
 
     /// Sets a SOL_SOCKET option kept here; `None` if the name is not one.
+    /// (The caller checked that SO_BINDTODEVICE names an interface of the
+    /// socket's namespace.)
     pub fn set(&self, name: i32, val: &[u8]) -> Option<Result<(), Errno>> {
         let int = || -> Result<i32, Errno> {
             if val.len() < 4 {
@@ -381,11 +389,7 @@ impl CommonOpts {
                 Ok(())
             }
             libc::SO_BINDTODEVICE => {
-                let name: Vec<u8> = val.iter().copied().take_while(|&b| b != 0).collect();
-                if !name.is_empty() && super::links::by_name(&name).is_none() {
-                    return Some(Err(Errno::ENODEV));
-                }
-                *self.bind_dev.lock().unwrap_or_else(|e| e.into_inner()) = name;
+                *self.bind_dev.lock().unwrap_or_else(|e| e.into_inner()) = bind_dev_name(val);
                 Ok(())
             }
             // Accepted and ignored, as harmless hints.
@@ -547,6 +551,11 @@ pub fn next_ino() -> u64 {
     NEXT_INO.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The interface name an SO_BINDTODEVICE value holds ("" unbinds).
+pub fn bind_dev_name(val: &[u8]) -> Vec<u8> {
+    val.iter().copied().take_while(|&b| b != 0).collect()
+}
+
 /// A socket as an open file.
 pub struct SocketFile {
     /// The socket.
@@ -578,6 +587,20 @@ impl SocketFile {
         let f = SocketFile::new(sock);
         let name = f.name();
         Arc::new(OpenFile::new(Box::new(f), name, libc::O_RDWR as u32 | status))
+    }
+}
+
+impl SocketFile {
+    /// An interface ioctl, about the socket's namespace (a host socket's
+    /// that the host did not serve: the caller's).
+    fn interface_ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        match self.sock.stack() {
+            Some(ip) => super::ioctl::interface_ioctl(ip, req, arg, mem),
+            None => {
+                let t = crate::kernel::wait::current().ok_or(Errno::ENOTTY)?;
+                super::ioctl::interface_ioctl(&t.nsproxy().net.ip, req, arg, mem)
+            }
+        }
     }
 }
 
@@ -648,10 +671,10 @@ impl FileOps for SocketFile {
                             mem.write_bytes(arg, &self.sock.common().gettstamp(usec)?)?;
                             Ok(0)
                         }
-                        None => super::ioctl::interface_ioctl(req, arg, mem),
+                        None => self.interface_ioctl(req, arg, mem),
                     }
                 }
-                Err(Errno::ENOTTY) => super::ioctl::interface_ioctl(req, arg, mem),
+                Err(Errno::ENOTTY) => self.interface_ioctl(req, arg, mem),
                 r => r,
             },
         }

@@ -13,7 +13,7 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
@@ -26,6 +26,7 @@ use super::device::NetDevice;
 use super::links;
 use super::ports::Ports;
 use super::NetworkMode;
+use crate::kernel::errno::Errno;
 use crate::kernel::wait::WaitQueue;
 
 /// What a socket's waiters sleep on.
@@ -187,10 +188,12 @@ struct Timer {
     cv: Condvar,
 }
 
-/// One sandbox's TCP/IP stack.
+/// One network namespace's TCP/IP stack.
 pub struct IpStack {
-    /// The sandbox's network mode (which addresses are local).
+    /// The namespace's network mode (which interfaces it has).
     pub mode: NetworkMode,
+    /// Which interfaces are up (`links::LinkState`); changed under `inner`.
+    links: AtomicU8,
     inner: Mutex<Inner>,
     woken: Arc<Woken>,
     /// Bound ports.
@@ -205,24 +208,20 @@ fn is_local_dest(a: &IpAddr) -> bool {
 }
 
 impl IpStack {
-    /// A stack with the addresses of `mode`, and its timer thread.
-    pub fn new(mode: NetworkMode) -> Arc<IpStack> {
+    /// A stack with the interfaces of `mode` in `state`, and its timer
+    /// thread (which ends once the stack is dropped).
+    pub fn new(mode: NetworkMode, state: links::LinkState) -> Arc<IpStack> {
         let epoch = std::time::Instant::now();
         let mut dev = NetDevice::new(is_local_dest);
         let mut config = Config::new(HardwareAddress::Ip);
         config.random_seed = epoch.elapsed().as_nanos() as u64 ^ std::process::id() as u64;
         let mut iface = Interface::new(config, &mut dev, SInstant::from_micros(0));
-        iface.update_ip_addrs(|a| {
-            for l in links::all(mode) {
-                for (ip, prefix) in l.addrs {
-                    let _ = a.push(IpCidr::new(IpAddress::from(ip), prefix));
-                }
-            }
-        });
+        set_addrs(&mut iface, &links::all(mode, state));
         iface.set_any_ip(true);
         let woken = Arc::new(Woken::default());
         let stack = Arc::new(IpStack {
             mode,
+            links: AtomicU8::new(state.0),
             inner: Mutex::new(Inner {
                 iface,
                 dev,
@@ -245,6 +244,44 @@ impl IpStack {
         let timer = stack.timer.clone();
         let _ = std::thread::Builder::new().name("netstack-timer".into()).spawn(move || timer_loop(weak, timer));
         stack
+    }
+
+    /// Which interfaces are up.
+    pub fn link_state(&self) -> links::LinkState {
+        links::LinkState(self.links.load(Ordering::Relaxed))
+    }
+
+    /// The namespace's interfaces as they are now.
+    pub fn links(&self) -> Vec<links::Link> {
+        links::all(self.mode, self.link_state())
+    }
+
+    /// Whether `a` is an address of an interface that is up here.
+    pub fn is_local(&self, a: &IpAddr) -> bool {
+        links::is_local(self.mode, self.link_state(), a)
+    }
+
+    /// Whether a socket may bind `a` (an IPv4 address unmapped): a local
+    /// address, or, as in Linux, any IPv4 address while the namespace has
+    /// no IPv4 route table yet (a new one whose `lo` was never up: the
+    /// address type lookup then answers RTN_BROADCAST, which bind takes).
+    pub fn may_bind(&self, a: &IpAddr) -> bool {
+        self.is_local(a) || (a.is_ipv4() && !self.link_state().lo_configured())
+    }
+
+    /// Brings interface `index` up or down (SIOCSIFFLAGS, RTM_NEWLINK):
+    /// the smoltcp interface then carries the addresses of the interfaces
+    /// that are up. ENODEV for an interface this namespace lacks.
+    pub fn set_link_up(&self, index: u32, up: bool) -> Result<(), Errno> {
+        if !self.links().iter().any(|l| l.index == index) {
+            return Err(Errno::ENODEV);
+        }
+        self.with(|inner| {
+            let state = self.link_state().with(index, up);
+            self.links.store(state.0, Ordering::Relaxed);
+            set_addrs(&mut inner.iface, &links::all(self.mode, state));
+        });
+        Ok(())
     }
 
     /// A fresh socket id (for the port table).
@@ -293,6 +330,18 @@ impl IpStack {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         f(&mut g)
     }
+}
+
+/// Gives `iface` the addresses of the interfaces in `links` that are up.
+fn set_addrs(iface: &mut Interface, links: &[links::Link]) {
+    iface.update_ip_addrs(|a| {
+        a.clear();
+        for l in links.iter().filter(|l| l.is_up()) {
+            for (ip, prefix) in &l.addrs {
+                let _ = a.push(IpCidr::new(IpAddress::from(*ip), *prefix));
+            }
+        }
+    });
 }
 
 fn timer_loop(stack: Weak<IpStack>, timer: Arc<Timer>) {

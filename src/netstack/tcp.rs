@@ -11,7 +11,6 @@ use smoltcp::wire::{IpAddress, IpListenEndpoint};
 
 use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::inet_opts::IpOpts;
-use super::links;
 use super::ports::{Proto, Share};
 use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
 use super::stack::{from_endpoint, to_endpoint, Inner, IpStack, Meta, Shared, TcpTuning};
@@ -217,7 +216,7 @@ impl TcpSocket {
 
     /// Binds to `a` in the port table (port 0: ephemeral).
     fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
-        if !a.ip().is_unspecified() && !st.ip.freebind && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+        if !a.ip().is_unspecified() && !st.ip.freebind && !self.ip.may_bind(&unmap(a).ip()) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let port = self.ip.ports().bind(Proto::Tcp, a, self.share(st), self.id)?;
@@ -468,7 +467,7 @@ impl Socket for TcpSocket {
                 let lo: IpAddr = if remote.is_ipv4() { Ipv4Addr::LOCALHOST.into() } else { Ipv6Addr::LOCALHOST.into() };
                 remote.set_ip(lo);
             }
-            if !links::is_local(self.ip.mode, &remote.ip()) {
+            if !self.ip.is_local(&remote.ip()) {
                 return Err(Errno::ENETUNREACH);
             }
             if remote.port() == 0 {
@@ -847,6 +846,10 @@ impl Socket for TcpSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn stack(&self) -> Option<&Arc<super::stack::IpStack>> {
+        Some(&self.ip)
     }
 
     fn ino(&self) -> Option<u64> {

@@ -13,7 +13,6 @@ use super::addr::{self, encode_inet, parse_inet, unmap};
 use super::arrival::{egress_tag, realtime};
 use super::errqueue::{self, ErrQueue};
 use super::inet_opts::IpOpts;
-use super::links;
 use super::ports::{Proto, Share};
 use super::send_ctl;
 use super::socket::{int_val, next_ino, CommonOpts, Cx, Received, RecvArgs, SendArgs, Socket, Ucred};
@@ -135,7 +134,7 @@ impl UdpSocket {
     }
 
     fn bind_locked(&self, st: &mut St, a: SocketAddr) -> Result<(), Errno> {
-        if !a.ip().is_unspecified() && !st.ip.freebind && !links::is_local(self.ip.mode, &unmap(a).ip()) {
+        if !a.ip().is_unspecified() && !st.ip.freebind && !self.ip.may_bind(&unmap(a).ip()) {
             return Err(Errno::EADDRNOTAVAIL);
         }
         let share = Share {
@@ -287,7 +286,7 @@ impl Socket for UdpSocket {
             return Ok(());
         }
         let remote = fix_unspecified(unmap(parse_inet(self.domain, raw, false)?));
-        if !links::is_local(self.ip.mode, &remote.ip()) {
+        if !self.ip.is_local(&remote.ip()) {
             return Err(Errno::ENETUNREACH);
         }
         self.ensure_bound(&mut st)?;
@@ -316,8 +315,8 @@ impl Socket for UdpSocket {
             return Err(Errno::EINVAL);
         }
         // This datagram's own hop limit, TOS and source (IP_TTL, IP_PKTINFO...).
-        let once = send_ctl::parse(self.domain, dst.ip(), st.ip.freebind, &args.cmsgs)?;
-        if !links::is_local(self.ip.mode, &dst.ip()) {
+        let once = send_ctl::parse(&self.ip, self.domain, dst.ip(), st.ip.freebind, &args.cmsgs)?;
+        if !self.ip.is_local(&dst.ip()) {
             return Err(Errno::ENETUNREACH);
         }
         let h = self.ensure_bound(&mut st)?;
@@ -559,6 +558,10 @@ impl Socket for UdpSocket {
 
     fn common(&self) -> &CommonOpts {
         &self.common
+    }
+
+    fn stack(&self) -> Option<&Arc<super::stack::IpStack>> {
+        Some(&self.ip)
     }
 
     fn ino(&self) -> Option<u64> {

@@ -9,7 +9,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use super::{IpcNamespace, NetNamespace, PidNamespace, UtsNamespace};
+use super::{IpcNamespace, PidNamespace, UtsNamespace};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
@@ -23,7 +23,7 @@ pub enum NsRef {
     Uts(Arc<UtsNamespace>),
     Ipc(Arc<IpcNamespace>),
     Mnt(Arc<crate::kernel::vfs::Vfs>),
-    Net(Arc<NetNamespace>),
+    Net(Arc<crate::netstack::NetStack>),
     /// The initial user namespace (the only one).
     User,
 }

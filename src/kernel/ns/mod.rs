@@ -1,6 +1,6 @@
 //! Namespaces a task can be in: PID namespaces (`pid.rs`), UTS (`uts.rs`)
-//! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each), the
-//! sandbox's one network namespace (`net.rs`),
+//! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each),
+//! network namespaces (a `netstack::NetStack` each, with `net.rs`),
 //! the set of namespaces a task gives its children (`NsProxy`), and the
 //! files that name them (`file.rs`).
 
@@ -31,8 +31,8 @@ pub struct NsProxy {
     pub ipc: Arc<IpcNamespace>,
     /// The mount namespace.
     pub mnt: Arc<crate::kernel::vfs::Vfs>,
-    /// The network namespace (the sandbox's one).
-    pub net: Arc<NetNamespace>,
+    /// The network namespace: its stack, which holds its identity.
+    pub net: Arc<crate::netstack::NetStack>,
 }
 
 impl NsProxy {
@@ -45,7 +45,7 @@ impl NsProxy {
             uts: UtsNamespace::new_root(b"test"),
             ipc: IpcNamespace::new_root(),
             mnt: vfs,
-            net: NetNamespace::new_root(),
+            net: crate::netstack::NetStack::new(crate::netstack::NetworkMode::None),
         }
     }
 }

@@ -1,10 +1,12 @@
-//! Network namespaces: the sandbox has one, the network its `NetStack`
-//! serves (CLONE_NEWNET is not served). It carries what Linux keeps per
-//! network namespace that the sentry uses: its identity
-//! (`/proc/<pid>/ns/net`) and its `net.core` sysctls.
+//! Network namespaces: each is a `netstack::NetStack` (its IP stack,
+//! interfaces, ports and abstract unix names), which holds this: what
+//! else Linux keeps per network namespace that the sentry uses, its
+//! identity (`/proc/<pid>/ns/net`) and its `net.core` sysctls.
 
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
+
+use super::pid::alloc_ns_ino;
 
 /// Inode number of the first network namespace (Linux's
 /// PROC_NET_INIT_INO), as the sandbox's other first namespaces show
@@ -26,6 +28,12 @@ impl NetNamespace {
     /// The sandbox's network namespace.
     pub fn new_root() -> Arc<NetNamespace> {
         Arc::new(NetNamespace { ino: ROOT_INO, somaxconn: AtomicI32::new(SOMAXCONN) })
+    }
+
+    /// A new namespace's (CLONE_NEWNET): a fresh inode and Linux's
+    /// default sysctls (not the creator's).
+    pub fn new_child() -> Arc<NetNamespace> {
+        Arc::new(NetNamespace { ino: alloc_ns_ino(), somaxconn: AtomicI32::new(SOMAXCONN) })
     }
 
     /// The inode number `/proc/<pid>/ns/net` shows.

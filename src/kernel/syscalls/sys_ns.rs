@@ -37,7 +37,8 @@ fn has_cap_sys_admin(t: &Task) -> bool {
 /// Implements unshare(2). CLONE_NEWPID makes the caller's later children
 /// the first processes of a new PID namespace (the caller stays where it
 /// is); CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS move the caller to
-/// copies (a new mount namespace starts with the caller's mounts). Unsharing what is not shared is a no-op, as in Linux; the
+/// copies (a new mount namespace starts with the caller's mounts), and
+/// CLONE_NEWNET to a new network (only `lo`, down). Unsharing what is not shared is a no-op, as in Linux; the
 /// descriptor table and file system context are kept per process here, so
 /// unsharing them while another process shares them is EINVAL, and so are
 /// the namespaces the sentry does not serve (see table.rs).
@@ -93,7 +94,7 @@ pub fn unshare(t: &mut Task, a: &Args) -> SysResult {
 /// Implements setns(2) for the namespace files `/proc/<pid>/ns/*` hands
 /// out, with CAP_SYS_ADMIN (EPERM). A PID namespace sets where the
 /// caller's later children go: only its own or one below it (EINVAL). UTS,
-/// IPC and mount namespaces move the caller (for a mount namespace, one
+/// IPC, network and mount namespaces move the caller (for a mount namespace, one
 /// whose file system context is its own: EINVAL otherwise). Other descriptors are EINVAL
 /// (pidfds are not served).
 pub fn setns(t: &mut Task, a: &Args) -> SysResult {
@@ -135,7 +136,7 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
         NsRef::Uts(u) => mine.uts = u,
         NsRef::Ipc(i) => mine.ipc = i,
         NsRef::Mnt(m) => mine.mnt = m,
-        // The sandbox's one network: sockets made later use it.
+        // Sockets made later are made there; open ones stay where they were.
         NsRef::Net(n) => mine.net = n,
         NsRef::User => unreachable!("refused above"),
     }

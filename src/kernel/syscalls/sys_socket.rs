@@ -10,7 +10,9 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 use crate::kernel::vfs::file::OpenFile;
 use crate::netstack::addr::SOCKADDR_MAX;
+use crate::netstack::links;
 use crate::netstack::socket::{Cx, Socket, SocketFile, Ucred};
+use crate::netstack::stack::IpStack;
 
 /// Linux's SOCK_MAX: types at or above it are EINVAL.
 const SOCK_MAX: i32 = 11;
@@ -105,7 +107,7 @@ fn split_type(domain: i32, ty: i32) -> Result<(i32, i32), Errno> {
 pub fn socket(t: &mut Task, a: &Args) -> SysResult {
     let (domain, ty, protocol) = (a[0] as i32, a[1] as i32, a[2] as i32);
     let (kind, flags) = split_type(domain, ty)?;
-    let s = t.kernel.net.socket(domain, kind, protocol)?;
+    let s = t.shared.nsproxy().net.socket(domain, kind, protocol)?;
     install(t, s, flags).map(|fd| fd as u64)
 }
 
@@ -115,16 +117,16 @@ pub fn socketpair(t: &mut Task, a: &Args) -> SysResult {
     let (kind, flags) = split_type(domain, ty)?;
     let (x, y) = match domain {
         libc::AF_UNIX => {
-            let net = t.kernel.net.clone();
+            let net = t.shared.nsproxy().net;
             crate::netstack::unix::socketpair(&net, kind, protocol, &cx(t))?
         }
         libc::AF_INET | libc::AF_INET6 => {
             // Checks the type and protocol first, as Linux's create does.
-            t.kernel.net.socket(domain, kind, protocol)?;
+            t.shared.nsproxy().net.socket(domain, kind, protocol)?;
             return Err(Errno::EOPNOTSUPP);
         }
         _ => {
-            t.kernel.net.socket(domain, kind, protocol)?;
+            t.shared.nsproxy().net.socket(domain, kind, protocol)?;
             return Err(Errno::EOPNOTSUPP);
         }
     };
@@ -161,8 +163,10 @@ pub fn listen(t: &mut Task, a: &Args) -> SysResult {
     if s.kind() != libc::SOCK_STREAM && s.kind() != libc::SOCK_SEQPACKET {
         return Err(Errno::EOPNOTSUPP);
     }
-    // The namespace's somaxconn caps the backlog, as Linux's __sys_listen.
-    let backlog = t.kernel.net.ns.clamp_backlog(a[1] as i32);
+    // The namespace's somaxconn caps the backlog, as Linux's __sys_listen
+    // (the caller's namespace: the socket's in Linux; they differ only for
+    // a socket carried into another namespace).
+    let backlog = t.shared.nsproxy().net.ns.clamp_backlog(a[1] as i32);
     s.listen(backlog as i32).map(|_| 0)
 }
 
@@ -258,12 +262,27 @@ pub fn setsockopt(t: &mut Task, a: &Args) -> SysResult {
         }
     }
     match s.setsockopt(level, name, &val) {
-        Err(Errno::ENOPROTOOPT) if level == libc::SOL_SOCKET => match s.common().set(name, &val) {
-            Some(r) => r.map(|_| 0),
-            None => Err(Errno::ENOPROTOOPT),
-        },
+        Err(Errno::ENOPROTOOPT) if level == libc::SOL_SOCKET => {
+            if name == libc::SO_BINDTODEVICE {
+                // An interface of the socket's network namespace.
+                let dev = crate::netstack::socket::bind_dev_name(&val);
+                if !dev.is_empty() && links::by_name(socket_stack(t, s).links(), &dev).is_none() {
+                    return Err(Errno::ENODEV);
+                }
+            }
+            match s.common().set(name, &val) {
+                Some(r) => r.map(|_| 0),
+                None => Err(Errno::ENOPROTOOPT),
+            }
+        }
         r => r.map(|_| 0),
     }
+}
+
+/// The IP stack of the namespace `s` was made in (the caller's for a host
+/// socket).
+fn socket_stack(t: &Task, s: &dyn Socket) -> Arc<IpStack> {
+    s.stack().cloned().unwrap_or_else(|| t.shared.nsproxy().net.ip.clone())
 }
 
 /// Implements getsockopt(2).

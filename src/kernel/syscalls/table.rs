@@ -245,8 +245,9 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_clone,
         c::clone,
-        "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues) and NEWNS are \
-         served; CLONE_NEWNET, NEWUSER and NEWCGROUP are EINVAL; CLONE_PIDFD gives process pidfds (with \
+        "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues), NEWNS and \
+         NEWNET (a loopback-only network, even with --network=host) are served; CLONE_NEWUSER and NEWCGROUP \
+         are EINVAL; CLONE_PIDFD gives process pidfds (with \
          CLONE_THREAD: EINVAL, Linux 6.9 gives a thread pidfd)",
     ),
     partial(
@@ -257,15 +258,15 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_unshare,
         ns::unshare,
-        "CLONE_NEWPID, NEWUTS, NEWIPC and NEWNS are served; NEWNET, NEWUSER, NEWCGROUP and NEWTIME are \
+        "CLONE_NEWPID, NEWUTS, NEWIPC, NEWNS and NEWNET are served; NEWUSER, NEWCGROUP and NEWTIME are \
          EINVAL, and so is unsharing a descriptor table or fs context (also implied by NEWNS) that another \
          process or thread shares",
     ),
     partial(
         l::SYS_setns,
         ns::setns,
-        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out; the network is the \
-         sandbox's one); pidfds are EINVAL",
+        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out; /run/netns names made \
+         by `ip netns add` do not hold a namespace: see ARCHITECTURE); pidfds are EINVAL",
     ),
     full(l::SYS_wait4, c::wait4),
     full(l::SYS_waitid, c::waitid),

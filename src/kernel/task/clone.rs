@@ -54,11 +54,12 @@ pub const CLONE_NEWPID: u64 = libc::CLONE_NEWPID as u64;
 pub const CLONE_NEWUTS: u64 = libc::CLONE_NEWUTS as u64;
 pub const CLONE_NEWIPC: u64 = libc::CLONE_NEWIPC as u64;
 pub const CLONE_NEWNS: u64 = libc::CLONE_NEWNS as u64;
+pub const CLONE_NEWNET: u64 = libc::CLONE_NEWNET as u64;
 const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
 /// Namespace flags not served (EINVAL, documented in syscalls/table.rs).
-pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER | libc::CLONE_NEWNET) as u64;
+pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER) as u64;
 /// The namespace flags served.
-pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS;
+pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET;
 /// Every namespace flag of clone.
 const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEW_SERVED;
 /// CAP_SYS_ADMIN, which making namespaces takes.
@@ -161,6 +162,9 @@ pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NsProxy, 
     }
     if flags & CLONE_NEWNS != 0 {
         ns.mnt = ns.mnt.new_namespace();
+    }
+    if flags & CLONE_NEWNET != 0 {
+        ns.net = ns.net.new_namespace();
     }
     Ok(ns)
 }

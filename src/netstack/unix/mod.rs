@@ -26,27 +26,44 @@ pub enum Key {
     Abstract(Vec<u8>),
 }
 
-/// The bound names of one sandbox.
+/// Name to endpoint; entries of closed sockets are dropped with them.
+type Names = Mutex<HashMap<Key, Weak<Endpoint>>>;
+
+/// The bound names and sockets of one network namespace.
 #[derive(Default)]
 pub struct Registry {
-    /// Name to endpoint; entries of closed sockets are dropped with them.
-    names: Mutex<HashMap<Key, Weak<Endpoint>>>,
+    /// Path names: one table for every network namespace, since a path
+    /// name is found through the file system, which they do not split.
+    paths: Arc<Names>,
+    /// Abstract names: this namespace's own (Linux keys them by netns).
+    names: Names,
     /// The next autobind name.
     next_auto: Mutex<u32>,
-    /// Every socket made in this sandbox (by socket, socketpair or
+    /// Every socket made in this namespace (by socket, socketpair or
     /// accept), for sock_diag dumps; dead entries are pruned as new ones
     /// come, closed ones skipped.
     live: Mutex<Vec<Weak<Endpoint>>>,
 }
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Key, Weak<Endpoint>>> {
-        self.names.lock().unwrap_or_else(|e| e.into_inner())
+    /// The registry of a new network namespace: no abstract names or
+    /// sockets of its own yet, the path names shared with this one.
+    pub fn new_namespace(&self) -> Registry {
+        Registry { paths: self.paths.clone(), ..Registry::default() }
+    }
+
+    /// The table `key` lives in, locked.
+    fn lock(&self, key: &Key) -> std::sync::MutexGuard<'_, HashMap<Key, Weak<Endpoint>>> {
+        let table = match key {
+            Key::Path(_) => &*self.paths,
+            Key::Abstract(_) => &self.names,
+        };
+        table.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Binds `key` to `ep`; EADDRINUSE if a live socket holds it.
     pub fn insert(&self, key: Key, ep: &Arc<Endpoint>) -> Result<(), Errno> {
-        let mut names = self.lock();
+        let mut names = self.lock(&key);
         if names.get(&key).is_some_and(|w| w.strong_count() > 0) {
             return Err(Errno::EADDRINUSE);
         }
@@ -56,12 +73,12 @@ impl Registry {
 
     /// The endpoint bound to `key`.
     pub fn get(&self, key: &Key) -> Option<Arc<Endpoint>> {
-        self.lock().get(key).and_then(Weak::upgrade)
+        self.lock(key).get(key).and_then(Weak::upgrade)
     }
 
     /// Drops `key` if it still names `ep`.
     pub fn remove(&self, key: &Key, ep: *const Endpoint) {
-        let mut names = self.lock();
+        let mut names = self.lock(key);
         if names.get(key).is_some_and(|w| w.as_ptr() == ep || w.strong_count() == 0) {
             names.remove(key);
         }

@@ -297,6 +297,10 @@ impl Socket for UnixSocket {
         &self.ep.common
     }
 
+    fn stack(&self) -> Option<&Arc<crate::netstack::stack::IpStack>> {
+        Some(&self.net.ip)
+    }
+
     fn ino(&self) -> Option<u64> {
         Some(self.ep.ino)
     }

@@ -41,6 +41,15 @@ impl ProcFile {
         ProcFile::new(gen, put, stat)
     }
 
+    /// A file of `/proc/<pid>/net` about network namespace `net`.
+    pub fn net(
+        net: Arc<crate::netstack::NetStack>,
+        f: fn(&crate::netstack::NetStack) -> Vec<u8>,
+        stat: Stat,
+    ) -> ProcFile {
+        ProcFile::new(Box::new(move || Ok(f(&net))), None, stat)
+    }
+
     /// A file of a process (or of one of its threads, `thread_level`),
     /// with pids as namespace `ns` numbers them.
     pub fn pid(

@@ -148,6 +148,8 @@ impl ProcNode {
 pub enum Global {
     Dir,
     File(fn(&Kernel) -> Vec<u8>),
+    /// A file of `/proc/<pid>/net`, about the process's network namespace.
+    Net(fn(&crate::netstack::NetStack) -> Vec<u8>),
     Link(&'static str),
 }
 
@@ -160,17 +162,17 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("meminfo", Global::File(sys::meminfo)),
     ("mounts", Global::Link("self/mounts")),
     ("net", Global::Link("self/net")),
-    ("net/arp", Global::File(|k| crate::netstack::procfs::arp(&k.net))),
-    ("net/dev", Global::File(|k| crate::netstack::procfs::dev(&k.net))),
-    ("net/if_inet6", Global::File(|k| crate::netstack::procfs::if_inet6(&k.net))),
-    ("net/route", Global::File(|k| crate::netstack::procfs::route(&k.net))),
-    ("net/sockstat", Global::File(|k| crate::netstack::procfs::sockstat(&k.net))),
-    ("net/sockstat6", Global::File(|k| crate::netstack::procfs::sockstat6(&k.net))),
-    ("net/tcp", Global::File(|k| crate::netstack::procfs::tcp(&k.net))),
-    ("net/tcp6", Global::File(|k| crate::netstack::procfs::tcp6(&k.net))),
-    ("net/udp", Global::File(|k| crate::netstack::procfs::udp(&k.net))),
-    ("net/udp6", Global::File(|k| crate::netstack::procfs::udp6(&k.net))),
-    ("net/unix", Global::File(|k| crate::netstack::procfs::unix(&k.net))),
+    ("net/arp", Global::Net(crate::netstack::procfs::arp)),
+    ("net/dev", Global::Net(crate::netstack::procfs::dev)),
+    ("net/if_inet6", Global::Net(crate::netstack::procfs::if_inet6)),
+    ("net/route", Global::Net(crate::netstack::procfs::route)),
+    ("net/sockstat", Global::Net(crate::netstack::procfs::sockstat)),
+    ("net/sockstat6", Global::Net(crate::netstack::procfs::sockstat6)),
+    ("net/tcp", Global::Net(crate::netstack::procfs::tcp)),
+    ("net/tcp6", Global::Net(crate::netstack::procfs::tcp6)),
+    ("net/udp", Global::Net(crate::netstack::procfs::udp)),
+    ("net/udp6", Global::Net(crate::netstack::procfs::udp6)),
+    ("net/unix", Global::Net(crate::netstack::procfs::unix)),
     ("stat", Global::File(sys::stat)),
     ("sysvipc", Global::Dir),
     ("sysvipc/msg", Global::File(sys::sysvipc_msg)),
@@ -241,6 +243,15 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/vm/max_map_count", Global::File(sysctl::max_map_count)),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
 ];
+
+/// The network namespace the net sysctls show: the reader's (the
+/// sandbox's first for a reader that is not a task).
+pub(crate) fn reader_net(k: &Kernel) -> Arc<crate::netstack::NetStack> {
+    match crate::kernel::wait::current() {
+        Some(t) => t.nsproxy().net,
+        None => k.net.clone(),
+    }
+}
 
 /// The `GLOBALS` index of a path under `net` (or of `net` itself), which
 /// show in each process directory.
@@ -545,11 +556,12 @@ impl Filesystem for ProcFs {
             Kind::Global(i) => match GLOBALS[i].1 {
                 Global::Dir => libc::S_IFDIR | 0o555,
                 Global::File(_) => libc::S_IFREG | if writer(GLOBALS[i].0).is_some() { 0o644 } else { 0o444 },
+                Global::Net(_) => libc::S_IFREG | 0o444,
                 Global::Link(_) => libc::S_IFLNK | 0o777,
             },
             Kind::Entry(e) => e.mode(),
             Kind::Net(i) => match GLOBALS[i].1 {
-                Global::File(_) => libc::S_IFREG | 0o444,
+                Global::File(_) | Global::Net(_) => libc::S_IFREG | 0o444,
                 _ => libc::S_IFDIR | 0o555,
             },
         };
@@ -680,9 +692,14 @@ impl Filesystem for ProcFs {
                 _ => return Err(Errno::EISDIR),
             },
             Kind::Net(i) => {
-                self.target(n)?;
+                // The process's namespace, as it is when the file is opened.
+                let (_, _, task) = self.target(n)?;
                 match GLOBALS[i].1 {
                     Global::File(f) => ProcFile::global(k, f, None, st),
+                    Global::Net(f) => {
+                        let net = task.ok_or(Errno::ESRCH)?.nsproxy().net;
+                        ProcFile::net(net, f, st)
+                    }
                     _ => return Err(Errno::EISDIR),
                 }
             }
@@ -724,7 +741,7 @@ impl Filesystem for ProcFs {
                     }
                     let t = match g {
                         Global::Dir => libc::DT_DIR,
-                        Global::File(_) => libc::DT_REG,
+                        Global::File(_) | Global::Net(_) => libc::DT_REG,
                         Global::Link(_) => libc::DT_LNK,
                     };
                     out.push(entry(p.to_string(), t, ProcNode::of(Kind::Global(i))));

@@ -29,10 +29,7 @@ fn int_minmax(data: &[u8], min: i32, max: i32) -> Result<i32, Errno> {
 /// The caller's network namespace (the sandbox's for a reader that is not
 /// a task).
 fn net(k: &Kernel) -> Arc<NetNamespace> {
-    match crate::kernel::wait::current() {
-        Some(t) => t.nsproxy().net,
-        None => k.net.ns.clone(),
-    }
+    super::reader_net(k).ns.clone()
 }
 
 /// `/proc/sys/net/core/somaxconn`.
