@@ -49,6 +49,21 @@ fn unshare_n_ping_loopback() {
     );
 }
 
+/// `ip netns add` binds `/proc/self/ns/net` on `/run/netns/NAME`: the name
+/// holds the namespace after `ip` exits, `ip netns exec` enters it, and
+/// `ip netns delete` lets it go. (On a private tmpfs over /run, natively in a
+/// private mount namespace, so the host's /run is untouched.)
+#[test]
+fn ip_netns_add_exec_delete() {
+    same_as_native(
+        &[],
+        "unshare -m sh -c 'mount -t tmpfs tmpfs /run && ip netns add t1 && ip netns list && \
+         ip netns exec t1 ip -o link && ip netns exec t1 ip link set lo up && \
+         ip netns exec t1 ip -o addr && ip -o link | grep -c LOOPBACK && \
+         ip netns delete t1 && ip netns list && echo done' 2>&1",
+    );
+}
+
 /// With --network=host a new namespace is the sandbox's own loopback: a
 /// listener on the host's 127.0.0.1 is reached from the sandbox's first
 /// namespace, never from a new one.

@@ -2,7 +2,8 @@
 //! `ip route` and glibc's `getifaddrs` ask for (RTM_GETLINK, RTM_GETADDR,
 //! RTM_GETROUTE), from the interfaces of the socket's network namespace;
 //! RTM_NEWLINK on an existing interface brings it up or down (`ip link set
-//! lo up`); other changes (RTM_NEW*, RTM_DEL*) are refused with EPERM.
+//! lo up`); RTM_GETNSID says no namespace has an id (none are assigned);
+//! other changes (RTM_NEW*, RTM_DEL*) are refused with EPERM.
 //! NETLINK_SOCK_DIAG: the socket dumps
 //! of `ss` (`diag/`). Other protocols are EPROTONOSUPPORT.
 
@@ -24,6 +25,12 @@ const RTM_NEWADDR: u16 = 20;
 const RTM_GETADDR: u16 = 22;
 const RTM_NEWROUTE: u16 = 24;
 const RTM_GETROUTE: u16 = 26;
+const RTM_NEWNSID: u16 = 88;
+const RTM_GETNSID: u16 = 90;
+/// NETNSA_* attributes of the nsid messages.
+const NETNSA_NSID: u16 = 1;
+const NETNSA_PID: u16 = 2;
+const NETNSA_FD: u16 = 3;
 pub(super) const NLM_F_MULTI: u16 = 2;
 pub(super) const NLM_F_ACK: u16 = 4;
 pub(super) const NLM_F_DUMP: u16 = 0x300;
@@ -331,6 +338,20 @@ impl NetlinkSocket {
                     Err(e) => out.push(error_msg(req, e.0, pid)),
                 },
                 RTM_GETADDR | RTM_GETROUTE => out.push(error_msg(req, libc::EOPNOTSUPP, pid)),
+                // The id a namespace (by pid or descriptor) has here: the
+                // sandbox assigns none (`ip netns list` then shows no id).
+                RTM_GETNSID if flags & NLM_F_DUMP == 0 => {
+                    if attrs(req, 4).iter().any(|(k, _)| *k == NETNSA_PID || *k == NETNSA_FD) {
+                        let mut m = Msg::new(RTM_NEWNSID, 0, seq, pid);
+                        m.put(&[libc::AF_UNSPEC as u8, 0, 0, 0]);
+                        m.attr(NETNSA_NSID, &(-1i32).to_ne_bytes());
+                        out.push(m.done());
+                    } else {
+                        out.push(error_msg(req, libc::EINVAL, pid));
+                    }
+                }
+                RTM_GETNSID => out.push(done_msg(seq, pid)),
+                RTM_NEWNSID => out.push(error_msg(req, libc::EOPNOTSUPP, pid)),
                 k if (16..=100).contains(&k) => out.push(error_msg(req, libc::EPERM, pid)),
                 _ => {
                     if flags & NLM_F_ACK != 0 {

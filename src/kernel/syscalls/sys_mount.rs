@@ -9,7 +9,8 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
-use crate::kernel::vfs::fs::Filesystem;
+use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::vfs::fs::{Filesystem, Node};
 use crate::kernel::vfs::mount::{alloc_dev, flags as mf, NewMount};
 use crate::kernel::vfs::mqueuefs::MqueueFs;
 use crate::kernel::vfs::path::is_within;
@@ -60,6 +61,11 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
     }
     if flags & MS_BIND != 0 {
         let source = resolve_dir(t, a[0])?;
+        if let Some(Node::Opened(f)) = &source.node {
+            if crate::kernel::ns::file::of_file(f).is_some() {
+                return bind_ns_file(t, f.clone(), &target);
+            }
+        }
         if source.stat()?.is_dir() != target.stat()?.is_dir() {
             return Err(if target.stat()?.is_dir() { Errno::ENOTDIR } else { Errno::EISDIR });
         }
@@ -147,6 +153,23 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
     }
     vfs.change_mounts(|tab| {
         tab.add(&point, NewMount { fs, root: b"/".to_vec(), flags: mflags, source, data, dev });
+        Ok(())
+    })?;
+    Ok(0)
+}
+
+/// Binds a namespace file (`/proc/<pid>/ns/*`) on the file `target`: the
+/// mount holds the namespace (`ip netns add`).
+fn bind_ns_file(t: &Task, file: Arc<OpenFile>, target: &Resolved) -> SysResult {
+    if target.stat()?.is_dir() {
+        return Err(Errno::ENOTDIR);
+    }
+    let dev = file.ops.stat()?.dev;
+    let fs = crate::kernel::vfs::nsbind::NsBind::new(file);
+    let point = target.path.clone();
+    t.vfs().change_mounts(|tab| {
+        let m = NewMount { fs, root: b"/".to_vec(), flags: 0, source: "nsfs".into(), data: String::new(), dev };
+        tab.add(&point, m);
         Ok(())
     })?;
     Ok(0)

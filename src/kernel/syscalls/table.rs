@@ -265,8 +265,8 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_setns,
         ns::setns,
-        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out; /run/netns names made \
-         by `ip netns add` do not hold a namespace: see ARCHITECTURE); pidfds are EINVAL",
+        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out, or bind mounts of \
+         them, as `ip netns add` makes); pidfds are EINVAL",
     ),
     full(l::SYS_wait4, c::wait4),
     full(l::SYS_waitid, c::waitid),

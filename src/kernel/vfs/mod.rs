@@ -32,6 +32,7 @@ pub mod memfile;
 pub mod mount;
 pub mod mqueuefs;
 pub mod notify;
+pub mod nsbind;
 pub mod overlay;
 pub mod path;
 pub mod procfs;
