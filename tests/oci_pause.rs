@@ -125,3 +125,18 @@ fn update_changes_the_limits_live() {
     assert_eq!(limits(), "134217728\nmax\n");
     w.husk(&["delete", "--force", "u1"]).ok();
 }
+
+#[test]
+fn a_vfork_parent_does_not_hold_a_pause_up() {
+    let w = World::new("oci-pause-vfork");
+    let b = w.bundle("b", &["/vfork_sleeper"]);
+    std::fs::copy(common::c_program("vfork_sleeper"), b.join("rootfs/vfork_sleeper")).unwrap();
+    w.husk(&["run", "-d", "-b", b.to_str().unwrap(), "v1"]).ok();
+    eventually("the child sleeps", Duration::from_secs(20), || {
+        w.husk(&["ps", "v1"]).stdout.lines().filter(|l| l.contains("vfork_sleeper")).count() == 2
+    });
+    w.husk(&["pause", "v1"]).ok();
+    assert_eq!(w.status("v1"), "paused");
+    w.husk(&["resume", "v1"]).ok();
+    w.husk(&["delete", "--force", "v1"]).ok();
+}

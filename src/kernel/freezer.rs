@@ -9,14 +9,17 @@
 //! does after a stop (`epoll_wait` and the like return EINTR, as on Linux).
 //! Signals keep queueing while frozen and are handled after the thaw, but
 //! SIGKILL ends a frozen process at once. A task counts as frozen once it
-//! has parked, or while its group is stopped.
+//! has parked, while its group is stopped, or while it waits for its vfork
+//! child (which may itself be parked).
 
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use super::cgroup::live_processes;
 use super::container::ContainerTag;
 use super::signal::send::wake;
+use super::task::TaskShared;
 use super::wait::WaitQueue;
 use super::Kernel;
 
@@ -61,11 +64,19 @@ pub fn set_frozen(k: &Kernel, c: &ContainerTag, frozen: bool) {
 
 /// Whether every task of container `c` is frozen (`cgroup.events`' frozen).
 pub fn frozen(k: &Kernel, c: &ContainerTag) -> bool {
-    if !c.freezer.wanted() {
-        return false;
+    c.freezer.wanted() && unfrozen(k, c).is_empty()
+}
+
+/// The tasks of container `c` that still run (neither parked nor in a
+/// stopped group).
+pub fn unfrozen(k: &Kernel, c: &ContainerTag) -> Vec<Arc<TaskShared>> {
+    let mut running = Vec::new();
+    for g in live_processes(k, c) {
+        if g.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some() {
+            continue;
+        }
+        let runs = |t: &Arc<TaskShared>| !t.parked.load(Ordering::SeqCst) && !t.freezable.load(Ordering::SeqCst);
+        running.extend(g.task_list().into_iter().filter(runs));
     }
-    live_processes(k, c).iter().all(|g| {
-        let stopped = g.sig.lock().unwrap_or_else(|e| e.into_inner()).stopped.is_some();
-        stopped || g.task_list().iter().all(|t| t.parked.load(Ordering::SeqCst))
-    })
+    running
 }

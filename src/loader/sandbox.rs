@@ -152,6 +152,13 @@ struct Table {
     execs: HashMap<(String, i32), ExecProcess>,
 }
 
+impl Table {
+    /// Container `id`, unless there is none or it was destroyed.
+    fn live(&self, id: &str) -> Result<&Container, LoaderError> {
+        self.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))
+    }
+}
+
 /// An open handle on a container's root directory, to notice it going
 /// away (the seed's gofer monitor: husk has no gofer, the sentry opens the
 /// root itself).
@@ -480,11 +487,7 @@ impl Sandbox {
     pub fn exec(&self, id: &str, process: &ProcessConfig, stdio: Stdio) -> Result<i32, LoaderError> {
         let tag = {
             let t = self.lock();
-            let c = t
-                .containers
-                .get(id)
-                .filter(|c| !c.destroyed)
-                .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+            let c = t.live(id)?;
             if c.shown_status() != Status::Running {
                 return Err(LoaderError::WrongState(id.to_string(), c.shown_status().as_str(), "running"));
             }
@@ -615,11 +618,7 @@ impl Sandbox {
                 }
                 let tag = {
                     let t = self.lock();
-                    let c = t
-                        .containers
-                        .get(id)
-                        .filter(|c| !c.destroyed)
-                        .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+                    let c = t.live(id)?;
                     if c.init.is_none() {
                         return Err(LoaderError::WrongState(id.to_string(), c.status.as_str(), "started"));
                     }
@@ -680,8 +679,7 @@ impl Sandbox {
 
     fn find_with_tty(&self, id: &str, pid: i32) -> Result<(Arc<ThreadGroup>, Option<Arc<Pty>>), LoaderError> {
         let t = self.lock();
-        let c =
-            t.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+        let c = t.live(id)?;
         if pid == 0 {
             let init = c.init.clone().ok_or(LoaderError::WrongState(id.to_string(), c.status.as_str(), "started"))?;
             return Ok((init, c.tty.clone()));
@@ -743,8 +741,7 @@ impl Sandbox {
     /// The tag of container `id`.
     pub(super) fn tag(&self, id: &str) -> Result<Arc<ContainerTag>, LoaderError> {
         let t = self.lock();
-        let c =
-            t.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+        let c = t.live(id)?;
         Ok(c.tag.clone())
     }
 
@@ -766,8 +763,7 @@ impl Sandbox {
     /// Container `id` as the sandbox sees it.
     pub fn info(&self, id: &str) -> Result<ContainerInfo, LoaderError> {
         let t = self.lock();
-        let c =
-            t.containers.get(id).filter(|c| !c.destroyed).ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+        let c = t.live(id)?;
         Ok(ContainerInfo {
             id: c.id.clone(),
             status: c.shown_status(),

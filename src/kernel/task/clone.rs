@@ -234,6 +234,7 @@ impl Task {
             host: Mutex::new((host_pid, host_tid)),
             in_app: AtomicBool::new(false),
             parked: AtomicBool::new(false),
+            freezable: AtomicBool::new(false),
             comm: Mutex::new(self.shared.comm.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             pdeathsig: AtomicI32::new(0),
             sched: Mutex::new(self.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).for_child()),
@@ -313,8 +314,11 @@ impl Task {
         }
         if let Some(v) = vfork {
             // The parent sleeps until the child execs or exits (not
-            // interruptible, as in Linux's vfork).
+            // interruptible, as in Linux's vfork; frozen where it sleeps,
+            // so a child parked by the freezer cannot hold a pause up).
+            self.shared.freezable.store(true, Ordering::SeqCst);
             let _ = block_uninterruptible(&[&v.queue], || v.done.load(Ordering::SeqCst).then_some(Ok(())));
+            self.shared.freezable.store(false, Ordering::SeqCst);
             self.ptrace_vfork_done(&tid);
         }
         Ok(parent_nr as u64)

@@ -326,6 +326,10 @@ pub struct TaskShared {
     pub in_app: AtomicBool,
     /// True while the task is parked by its container's freezer.
     pub parked: AtomicBool,
+    /// True while it sleeps where the freezer counts it frozen without
+    /// parking (Linux's TASK_FREEZABLE): a vfork parent waiting for its
+    /// child, which runs no application code before it checks the freezer.
+    pub freezable: AtomicBool,
     /// The thread's name (`comm`), at most 15 bytes.
     pub comm: Mutex<Vec<u8>>,
     /// PR_SET_PDEATHSIG.

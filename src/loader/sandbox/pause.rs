@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 use super::{LoaderError, Sandbox};
 use crate::kernel::freezer;
 use crate::kernel::mm::account::UNLIMITED;
+use crate::kernel::strace::syscall_name;
 use crate::loader::memory::MIN_MEMORY;
 use crate::loader::state::Status;
 
@@ -19,11 +20,7 @@ impl Sandbox {
     pub fn set_paused(&self, id: &str, paused: bool) -> Result<(), LoaderError> {
         let tag = {
             let t = self.lock();
-            let c = t
-                .containers
-                .get(id)
-                .filter(|c| !c.destroyed)
-                .ok_or_else(|| LoaderError::NoContainer(id.to_string()))?;
+            let c = t.live(id)?;
             let (from, to) = if paused { (Status::Running, "running") } else { (Status::Paused, "paused") };
             if c.shown_status() != from {
                 return Err(LoaderError::WrongState(id.to_string(), c.shown_status().as_str(), to));
@@ -35,10 +32,18 @@ impl Sandbox {
             let deadline = Instant::now() + FREEZE_WAIT;
             while !freezer::frozen(&self.kernel, &tag) {
                 if Instant::now() >= deadline {
+                    let busy: Vec<String> = freezer::unfrozen(&self.kernel, &tag)
+                        .iter()
+                        .map(|t| match t.current_syscall() {
+                            Some(s) => format!("{} in {}", t.tid.nr_in(tag.pidns()), syscall_name(s.nr)),
+                            None => t.tid.nr_in(tag.pidns()).to_string(),
+                        })
+                        .collect();
                     freezer::set_frozen(&self.kernel, &tag, false);
                     return Err(LoaderError::Process(format!(
-                        "container {id:?} did not freeze within {} s (thawed again)",
-                        FREEZE_WAIT.as_secs()
+                        "container {id:?} did not freeze within {} s (still running: {}); thawed again",
+                        FREEZE_WAIT.as_secs(),
+                        busy.join(", ")
                     )));
                 }
                 std::thread::sleep(Duration::from_millis(1));
