@@ -109,9 +109,8 @@ impl Creator {
     pub fn current() -> Option<Creator> {
         let t = crate::kernel::wait::current()?;
         let uid = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
-        let privs = t.tg.privs.lock().unwrap_or_else(|e| e.into_inner());
-        let sys_resource = privs.capable(CAP_SYS_RESOURCE);
-        Some(Creator { uid, privileged: sys_resource || privs.capable(CAP_SYS_ADMIN), sys_resource })
+        let sys_resource = t.tg.capable(CAP_SYS_RESOURCE);
+        Some(Creator { uid, privileged: sys_resource || t.tg.capable(CAP_SYS_ADMIN), sys_resource })
     }
 }
 

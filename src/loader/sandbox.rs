@@ -260,7 +260,10 @@ impl Sandbox {
                 if let PidNamespace::Join(path) = &cfg.pidns {
                     tracing::warn!("container {id}: PID namespace {path:?} not found, running in a new one");
                 }
-                kernel.root_pidns.new_child().unwrap_or_else(|_| kernel.root_pidns.clone())
+                kernel
+                    .root_pidns
+                    .new_child(&crate::kernel::ns::UserNamespace::init())
+                    .unwrap_or_else(|_| kernel.root_pidns.clone())
             }
         };
         let tag = super::memory::new_tag(id, &cfg, kernel.namespaces(pidns));
@@ -386,7 +389,7 @@ impl Sandbox {
         // Its own host name, if its spec gives one: a UTS namespace of its own.
         let mut ns = self.kernel.namespaces(pidns);
         if let Some(h) = cfg.hostname.as_ref().filter(|h| !h.is_empty()) {
-            ns.uts = self.kernel.root_uts.copy();
+            ns.uts = self.kernel.root_uts.copy(&crate::kernel::ns::UserNamespace::init());
             ns.uts.set_hostname(&h.as_bytes()[..h.len().min(crate::kernel::ns::uts::NAME_MAX)]);
         }
         let tag = super::memory::new_tag(id, &cfg, ns);
@@ -398,7 +401,7 @@ impl Sandbox {
 
     /// A new PID namespace for container `id`, a child of the sandbox's root.
     fn new_pidns(&self, id: &str) -> Arc<crate::kernel::ns::PidNamespace> {
-        self.kernel.root_pidns.new_child().unwrap_or_else(|e| {
+        self.kernel.root_pidns.new_child(&crate::kernel::ns::UserNamespace::init()).unwrap_or_else(|e| {
             tracing::warn!("container {id}: no new PID namespace ({e:?}), using the sandbox's");
             self.kernel.root_pidns.clone()
         })

@@ -21,9 +21,9 @@ use crate::kernel::Kernel;
 pub struct Ucred {
     /// The process's ids (none: unknown, shown as 0).
     pub pid: Option<Arc<Pid>>,
-    /// Effective user id.
+    /// Effective user id (a kernel id).
     pub uid: u32,
-    /// Effective group id.
+    /// Effective group id (a kernel id).
     pub gid: u32,
 }
 
@@ -42,17 +42,26 @@ impl Ucred {
     }
 
     /// The 12-byte `struct ucred` as the calling task sees it: the pid is
-    /// its number in the caller's PID namespace (0 if it does not show).
+    /// its number in the caller's PID namespace (0 if it does not show),
+    /// the ids as its user namespace maps them (the overflow ids if not).
     pub fn to_bytes(&self) -> [u8; 12] {
-        let pid = match (&self.pid, crate::kernel::wait::current()) {
+        let me = crate::kernel::wait::current();
+        let pid = match (&self.pid, &me) {
             (Some(p), Some(t)) => p.nr_in(t.tg.pidns()),
             (Some(p), None) => p.global(),
             (None, _) => 0,
         };
+        let (uid, gid) = match &me {
+            Some(t) => {
+                let ns = t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).user_ns.clone();
+                (ns.uid_shown(self.uid), ns.gid_shown(self.gid))
+            }
+            None => (self.uid, self.gid),
+        };
         let mut b = [0u8; 12];
         b[..4].copy_from_slice(&pid.to_ne_bytes());
-        b[4..8].copy_from_slice(&self.uid.to_ne_bytes());
-        b[8..].copy_from_slice(&self.gid.to_ne_bytes());
+        b[4..8].copy_from_slice(&uid.to_ne_bytes());
+        b[8..].copy_from_slice(&gid.to_ne_bytes());
         b
     }
 

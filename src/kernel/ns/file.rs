@@ -3,13 +3,13 @@
 //! `fstat` shows the namespace's inode number, which `setns(2)` takes, and
 //! which answers the NS_GET_* ioctls (owner, parent, type, owner's uid).
 //!
-//! The sandbox has one user namespace, the initial one, owning all the
-//! others: its file is `user:[4026531837]` as in Linux, it has no parent,
-//! and its owner is root.
+//! Every namespace is owned by a user namespace (the sandbox's network
+//! namespace by the initial one); the initial user namespace's file is
+//! `user:[4026531837]` as in Linux, it has no parent, and its owner is root.
 
 use std::sync::{Arc, OnceLock};
 
-use super::{IpcNamespace, PidNamespace, UtsNamespace};
+use super::{IpcNamespace, PidNamespace, UserNamespace, UtsNamespace};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::vfs::file::{FileOps, OpenFile};
@@ -24,12 +24,8 @@ pub enum NsRef {
     Ipc(Arc<IpcNamespace>),
     Mnt(Arc<crate::kernel::vfs::Vfs>),
     Net(Arc<crate::netstack::NetStack>),
-    /// The initial user namespace (the only one).
-    User,
+    User(Arc<UserNamespace>),
 }
-
-/// Linux's inode number of the initial user namespace (PROC_USER_INIT_INO).
-const INIT_USER_INO: u64 = 0xEFFF_FFFD;
 
 /// The nsfs ioctls (`linux/nsfs.h`, NSIO 0xb7).
 const NS_GET_USERNS: u64 = 0xb701;
@@ -46,7 +42,7 @@ impl NsRef {
             NsRef::Ipc(_) => "ipc",
             NsRef::Mnt(_) => "mnt",
             NsRef::Net(_) => "net",
-            NsRef::User => "user",
+            NsRef::User(_) => "user",
         }
     }
 
@@ -58,7 +54,7 @@ impl NsRef {
             NsRef::Ipc(ns) => ns.ino(),
             NsRef::Mnt(ns) => ns.ino(),
             NsRef::Net(ns) => ns.ino(),
-            NsRef::User => INIT_USER_INO,
+            NsRef::User(ns) => ns.ino(),
         }
     }
 
@@ -70,7 +66,20 @@ impl NsRef {
             NsRef::Ipc(_) => libc::CLONE_NEWIPC,
             NsRef::Mnt(_) => libc::CLONE_NEWNS,
             NsRef::Net(_) => libc::CLONE_NEWNET,
-            NsRef::User => libc::CLONE_NEWUSER,
+            NsRef::User(_) => libc::CLONE_NEWUSER,
+        }
+    }
+
+    /// The user namespace that owns this one: for a user namespace, its
+    /// parent (none for the initial one).
+    pub fn owner(&self) -> Option<Arc<UserNamespace>> {
+        match self {
+            NsRef::Pid(ns) => Some(ns.owner().clone()),
+            NsRef::Uts(ns) => Some(ns.owner().clone()),
+            NsRef::Ipc(ns) => Some(ns.owner.clone()),
+            NsRef::Mnt(ns) => Some(ns.owner().clone()),
+            NsRef::Net(_) => Some(UserNamespace::init()),
+            NsRef::User(ns) => ns.parent().cloned(),
         }
     }
 
@@ -113,12 +122,7 @@ impl FileOps for NsFile {
 
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
         match req {
-            // Every namespace belongs to the initial user namespace, which
-            // itself has no owner.
-            NS_GET_USERNS => match self.ns {
-                NsRef::User => Err(Errno::EPERM),
-                _ => open_related(NsRef::User),
-            },
+            NS_GET_USERNS => open_related(NsRef::User(visible_owner(&self.ns)?)),
             NS_GET_PARENT => match &self.ns {
                 NsRef::Pid(ns) => {
                     let task = crate::kernel::wait::current().ok_or(Errno::EPERM)?;
@@ -126,12 +130,12 @@ impl FileOps for NsFile {
                     let parent = ns.parent().filter(|p| task.tg.pidns().contains(p)).ok_or(Errno::EPERM)?;
                     open_related(NsRef::Pid(parent.clone()))
                 }
-                NsRef::User => Err(Errno::EPERM),
+                NsRef::User(_) => open_related(NsRef::User(visible_owner(&self.ns)?)),
                 _ => Err(Errno::EINVAL),
             },
             NS_GET_NSTYPE => Ok(self.ns.clone_flag() as u64),
-            NS_GET_OWNER_UID => match self.ns {
-                NsRef::User => mem.write_u32(arg, 0).map(|_| 0),
+            NS_GET_OWNER_UID => match &self.ns {
+                NsRef::User(ns) => mem.write_u32(arg, caller_user_ns()?.uid_shown(ns.owner())).map(|_| 0),
                 _ => Err(Errno::EINVAL),
             },
             _ => Err(Errno::ENOTTY),
@@ -141,6 +145,23 @@ impl FileOps for NsFile {
     fn as_any(&self) -> Option<&dyn std::any::Any> {
         Some(self)
     }
+}
+
+/// The owner of `ns` if the caller may see it: its own user namespace or
+/// one below (Linux's ns_get_owner), else EPERM.
+fn visible_owner(ns: &NsRef) -> Result<Arc<UserNamespace>, Errno> {
+    let owner = ns.owner().ok_or(Errno::EPERM)?;
+    if !owner.is_within(&*caller_user_ns()?) {
+        return Err(Errno::EPERM);
+    }
+    Ok(owner)
+}
+
+/// The calling task's user namespace.
+fn caller_user_ns() -> Result<Arc<UserNamespace>, Errno> {
+    let task = crate::kernel::wait::current().ok_or(Errno::EPERM)?;
+    let ns = task.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).user_ns.clone();
+    Ok(ns)
 }
 
 /// A new close-on-exec descriptor of the calling task for `ns`, as

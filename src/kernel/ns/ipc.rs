@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use super::pid::alloc_ns_ino;
+use super::UserNamespace;
 use crate::kernel::ipc::limits::IpcLimits;
 use crate::kernel::ipc::mqueue::MqNames;
 use crate::kernel::ipc::msg::MsgRegistry;
@@ -19,6 +20,8 @@ const ROOT_INO: u64 = 0xEFFF_FFFF;
 /// One IPC namespace.
 pub struct IpcNamespace {
     ino: u64,
+    /// The user namespace that owns this one.
+    pub owner: Arc<UserNamespace>,
     /// Shared memory segments.
     pub shm: ShmRegistry,
     /// Semaphore sets.
@@ -40,9 +43,10 @@ impl std::fmt::Debug for IpcNamespace {
 }
 
 impl IpcNamespace {
-    fn with_ino(ino: u64) -> Arc<IpcNamespace> {
+    fn with_ino(ino: u64, owner: &Arc<UserNamespace>) -> Arc<IpcNamespace> {
         Arc::new(IpcNamespace {
             ino,
+            owner: owner.clone(),
             shm: Default::default(),
             sem: Default::default(),
             msg: Default::default(),
@@ -54,12 +58,12 @@ impl IpcNamespace {
 
     /// The sandbox's first IPC namespace.
     pub fn new_root() -> Arc<IpcNamespace> {
-        Self::with_ino(ROOT_INO)
+        Self::with_ino(ROOT_INO, &UserNamespace::init())
     }
 
-    /// A new, empty namespace (CLONE_NEWIPC).
-    pub fn new() -> Arc<IpcNamespace> {
-        Self::with_ino(alloc_ns_ino())
+    /// A new, empty namespace (CLONE_NEWIPC) owned by `owner`.
+    pub fn new(owner: &Arc<UserNamespace>) -> Arc<IpcNamespace> {
+        Self::with_ino(alloc_ns_ino(), owner)
     }
 
     /// The inode number `/proc/<pid>/ns/ipc` shows.

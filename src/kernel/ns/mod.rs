@@ -1,6 +1,7 @@
 //! Namespaces a task can be in: PID namespaces (`pid.rs`), UTS (`uts.rs`)
 //! and IPC (`ipc.rs`) namespaces, mount namespaces (a `vfs::Vfs` each),
-//! network namespaces (a `netstack::NetStack` each, with `net.rs`),
+//! network namespaces (a `netstack::NetStack` each, with `net.rs`), user
+//! namespaces (`user.rs`, held in a task's credentials, owning the others),
 //! the set of namespaces a task gives its children (`NsProxy`), and the
 //! files that name them (`file.rs`).
 
@@ -8,6 +9,7 @@ pub mod file;
 pub mod ipc;
 pub mod net;
 pub mod pid;
+pub mod user;
 pub mod uts;
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use std::sync::Arc;
 pub use ipc::IpcNamespace;
 pub use net::NetNamespace;
 pub use pid::{Pid, PidNamespace};
+pub use user::UserNamespace;
 pub use uts::UtsNamespace;
 
 /// A task's namespaces (Linux's `nsproxy`), which its children inherit.

@@ -40,6 +40,8 @@ pub struct PidNamespace {
     /// 0 for the root namespace.
     level: usize,
     parent: Option<Arc<PidNamespace>>,
+    /// The user namespace that owns this one.
+    owner: Arc<super::UserNamespace>,
     /// Guarded numbers and init. A leaf lock: nothing else is taken under it.
     st: Mutex<NsState>,
 }
@@ -67,12 +69,18 @@ impl std::fmt::Debug for PidNamespace {
 impl PidNamespace {
     /// The root namespace of a sandbox.
     pub fn new_root() -> Arc<PidNamespace> {
-        Arc::new(PidNamespace { ino: ROOT_INO, level: 0, parent: None, st: Mutex::default() })
+        Arc::new(PidNamespace {
+            ino: ROOT_INO,
+            level: 0,
+            parent: None,
+            owner: super::UserNamespace::init(),
+            st: Mutex::default(),
+        })
     }
 
-    /// A new child of this namespace (CLONE_NEWPID); ENOSPC past the
-    /// nesting limit.
-    pub fn new_child(self: &Arc<Self>) -> Result<Arc<PidNamespace>, Errno> {
+    /// A new child of this namespace (CLONE_NEWPID) owned by user
+    /// namespace `owner`; ENOSPC past the nesting limit.
+    pub fn new_child(self: &Arc<Self>, owner: &Arc<super::UserNamespace>) -> Result<Arc<PidNamespace>, Errno> {
         if self.level + 1 > MAX_LEVEL {
             return Err(Errno::ENOSPC);
         }
@@ -80,6 +88,7 @@ impl PidNamespace {
             ino: alloc_ns_ino(),
             level: self.level + 1,
             parent: Some(self.clone()),
+            owner: owner.clone(),
             st: Mutex::default(),
         }))
     }
@@ -91,6 +100,11 @@ impl PidNamespace {
     /// The inode number shown by `/proc/<pid>/ns/pid`.
     pub fn ino(&self) -> u64 {
         self.ino
+    }
+
+    /// The user namespace that owns this one.
+    pub fn owner(&self) -> &Arc<super::UserNamespace> {
+        &self.owner
     }
 
     /// The nesting level (0: the root).
@@ -265,7 +279,7 @@ mod tests {
     fn numbers_per_level_and_visibility() {
         let root = PidNamespace::new_root();
         let a = root.alloc().unwrap();
-        let child = root.new_child().unwrap();
+        let child = root.new_child(&crate::kernel::ns::UserNamespace::init()).unwrap();
         let b = child.alloc().unwrap();
         let c = child.alloc().unwrap();
         assert_eq!((a.global(), a.vnr()), (1, 1));
@@ -288,8 +302,8 @@ mod tests {
     fn nesting_limit() {
         let mut ns = PidNamespace::new_root();
         for _ in 0..MAX_LEVEL {
-            ns = ns.new_child().unwrap();
+            ns = ns.new_child(&crate::kernel::ns::UserNamespace::init()).unwrap();
         }
-        assert_eq!(ns.new_child().unwrap_err(), Errno::ENOSPC);
+        assert_eq!(ns.new_child(&crate::kernel::ns::UserNamespace::init()).unwrap_err(), Errno::ENOSPC);
     }
 }

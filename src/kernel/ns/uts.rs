@@ -6,6 +6,7 @@
 use std::sync::{Arc, Mutex};
 
 use super::pid::alloc_ns_ino;
+use super::UserNamespace;
 
 /// Inode number of the first UTS namespace (Linux's PROC_UTS_INIT_INO).
 const ROOT_INO: u64 = 0xEFFF_FFFE;
@@ -16,6 +17,8 @@ pub const NAME_MAX: usize = 64;
 /// One UTS namespace.
 pub struct UtsNamespace {
     ino: u64,
+    /// The user namespace whose root may change the names.
+    owner: Arc<UserNamespace>,
     /// Guarded names; a leaf lock.
     names: Mutex<UtsNames>,
 }
@@ -38,12 +41,18 @@ impl UtsNamespace {
     /// domain name ("(none)", as Linux starts).
     pub fn new_root(hostname: &[u8]) -> Arc<UtsNamespace> {
         let names = UtsNames { hostname: hostname.to_vec(), domainname: b"(none)".to_vec() };
-        Arc::new(UtsNamespace { ino: ROOT_INO, names: Mutex::new(names) })
+        Arc::new(UtsNamespace { ino: ROOT_INO, owner: UserNamespace::init(), names: Mutex::new(names) })
     }
 
-    /// A new namespace starting with this one's names (CLONE_NEWUTS).
-    pub fn copy(&self) -> Arc<UtsNamespace> {
-        Arc::new(UtsNamespace { ino: alloc_ns_ino(), names: Mutex::new(self.names()) })
+    /// A new namespace starting with this one's names (CLONE_NEWUTS),
+    /// owned by user namespace `owner`.
+    pub fn copy(&self, owner: &Arc<UserNamespace>) -> Arc<UtsNamespace> {
+        Arc::new(UtsNamespace { ino: alloc_ns_ino(), owner: owner.clone(), names: Mutex::new(self.names()) })
+    }
+
+    /// The user namespace that owns this one.
+    pub fn owner(&self) -> &Arc<UserNamespace> {
+        &self.owner
     }
 
     /// The inode number `/proc/<pid>/ns/uts` shows.

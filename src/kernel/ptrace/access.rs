@@ -24,8 +24,7 @@ pub fn may_access(caller: &Task, target: &TaskShared) -> bool {
 /// Whether process `caller` may attach to `target`: a thread of its own
 /// process, or a process whose real, effective and saved ids all equal the
 /// caller's `ids` (real or fs ones) and which is dumpable; CAP_SYS_PTRACE
-/// overrides both. The sandbox has one user namespace, so the capability
-/// is the caller's own. No Yama rule applies (as
+/// overrides both when held over the target's user namespace. No Yama rule applies (as
 /// `kernel.yama.ptrace_scope=0`).
 pub fn may_access_as(caller: &ThreadGroup, target: &TaskShared, ids: CallerIds) -> bool {
     if std::ptr::eq(caller, &*target.tg) {
@@ -33,12 +32,14 @@ pub fn may_access_as(caller: &ThreadGroup, target: &TaskShared, ids: CallerIds) 
     }
     let me = caller.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let privs = caller.privs.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let privileged = privs.capable(CAP_SYS_PTRACE);
+    let them = target.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    // CAP_SYS_PTRACE over the target's user namespace.
+    let privileged =
+        crate::kernel::ns::user::capable_over(&me.user_ns, me.euid, privs.capable(CAP_SYS_PTRACE), &them.user_ns);
     let (uid, gid) = match ids {
         CallerIds::Real => (me.ruid, me.rgid),
         CallerIds::Fs => (privs.fsuid, privs.fsgid),
     };
-    let them = target.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let same_ids = [them.ruid, them.euid, them.suid].iter().all(|&u| u == uid)
         && [them.rgid, them.egid, them.sgid].iter().all(|&g| g == gid);
     if !same_ids && !privileged {

@@ -67,7 +67,7 @@ fn do_chmod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, flags: i32) -> 
         if attr::frozen(iflags) {
             return Err(Errno::EPERM);
         }
-        if c.euid != 0 && st.uid != c.euid {
+        if !c.root_over_file(st) && st.uid != c.euid {
             return Err(Errno::EPERM);
         }
         if st.is_symlink() {
@@ -115,17 +115,18 @@ fn do_chown(t: &mut Task, dirfd: i32, path_addr: u64, uid: u32, gid: u32, flags:
     if flags & !(libc::AT_SYMLINK_NOFOLLOW | libc::AT_EMPTY_PATH) != 0 {
         return Err(Errno::EINVAL);
     }
-    let tgt = target(t, dirfd, path_addr, flags)?;
     let c = t.fs_creds();
-    let uid = (uid != u32::MAX).then_some(uid);
-    let gid = (gid != u32::MAX).then_some(gid);
+    // Ids of the caller's user namespace: EINVAL where it maps none.
+    let uid = (uid != u32::MAX).then(|| c.user_ns.uid_to_kernel(uid).ok_or(Errno::EINVAL)).transpose()?;
+    let gid = (gid != u32::MAX).then(|| c.user_ns.gid_to_kernel(gid).ok_or(Errno::EINVAL)).transpose()?;
+    let tgt = target(t, dirfd, path_addr, flags)?;
     let mut change = MetaChange { uid, gid, ..Default::default() };
     let mut clear_suid = None;
     apply(t, tgt.clone(), &MetaChange::default(), |st, iflags| {
         if (uid.is_some() || gid.is_some()) && attr::frozen(iflags) {
             return Err(Errno::EPERM);
         }
-        if c.euid != 0 {
+        if !c.root_over_file(st) {
             // Only root gives files away; an owner may change the group to
             // one of its own.
             let uid_ok = uid.is_none_or(|u| u == st.uid);
@@ -211,7 +212,7 @@ fn set_times(t: &mut Task, dirfd: i32, path_addr: u64, times: Option<[(i64, i64)
         if (explicit && attr::frozen(iflags)) || (touch && attr::immutable(iflags)) {
             return Err(Errno::EPERM);
         }
-        if c.euid == 0 || st.uid == c.euid {
+        if c.root_over_file(st) || st.uid == c.euid {
             return Ok(());
         }
         // Others may only set "now", and need write permission for it.

@@ -5,8 +5,10 @@
 //! Capabilities follow capabilities(7) for the calls served here: a process
 //! started as root has the full set, others none; setuid and friends drop
 //! and restore them as Linux does, and every permission check in this file
-//! asks the effective set. (Checks elsewhere in the sentry still treat
-//! euid 0 as having every capability.)
+//! asks the effective set: in the caller's own user namespace for the id
+//! calls, in the initial one (`capable`) for sandbox-wide limits. (Checks
+//! elsewhere in the sentry still treat euid 0 as having every capability.)
+//! Ids passed in and out are the caller's user namespace's (`ns/user.rs`).
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -46,9 +48,10 @@ fn privs(tg: &ThreadGroup) -> Privileges {
     tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
-/// Whether the caller has capability `cap` in its effective set.
+/// Whether the caller has capability `cap` over the whole sandbox (in its
+/// effective set, and in the initial user namespace: Linux's capable()).
 pub fn capable(t: &Task, cap: u32) -> bool {
-    privs(&t.tg).capable(cap)
+    t.tg.capable(cap)
 }
 
 // ---------------------------------------------------------------------------
@@ -176,10 +179,11 @@ fn update_ids(
     match kind {
         IdChange::Uid => emulate_setxuid(&old_c, &new_c, &mut new_p),
         IdChange::FsUid => {
-            if old_p.fsuid == 0 && new_p.fsuid != 0 {
+            let (was, is) = (old_c.is_root_uid(old_p.fsuid), new_c.is_root_uid(new_p.fsuid));
+            if was && !is {
                 new_p.effective &= !CAP_FS_SET;
             }
-            if old_p.fsuid != 0 && new_p.fsuid == 0 {
+            if !was && is {
                 new_p.effective |= new_p.permitted & CAP_FS_SET;
             }
         }
@@ -202,17 +206,19 @@ fn update_ids(
 /// Linux's `cap_emulate_setxuid`: leaving uid 0 everywhere drops the
 /// permitted and effective sets (unless keepcaps), leaving euid 0 drops the
 /// effective set, and regaining euid 0 restores it from the permitted set.
+/// Root is uid 0 of the process's user namespace.
 fn emulate_setxuid(old: &Credentials, new: &Credentials, p: &mut Privileges) {
-    let had_root = old.ruid == 0 || old.euid == 0 || old.suid == 0;
-    let has_root = new.ruid == 0 || new.euid == 0 || new.suid == 0;
+    let root = |c: &Credentials, id: u32| c.is_root_uid(id);
+    let had_root = root(old, old.ruid) || root(old, old.euid) || root(old, old.suid);
+    let has_root = root(new, new.ruid) || root(new, new.euid) || root(new, new.suid);
     if had_root && !has_root && !p.keepcaps {
         p.permitted = 0;
         p.effective = 0;
     }
-    if old.euid == 0 && new.euid != 0 {
+    if old.is_root() && !new.is_root() {
         p.effective = 0;
     }
-    if old.euid != 0 && new.euid == 0 {
+    if !old.is_root() && new.is_root() {
         p.effective = p.permitted;
     }
 }
@@ -223,9 +229,20 @@ fn id_arg(v: u64) -> Option<u32> {
     (id != u32::MAX).then_some(id)
 }
 
+/// A uid argument of the caller's user namespace as a kernel id: None for
+/// -1 ("unchanged"), EINVAL for an id the namespace does not map.
+fn uid_arg(t: &Task, v: u64) -> Result<Option<u32>, Errno> {
+    id_arg(v).map(|id| t.creds().user_ns.uid_to_kernel(id).ok_or(Errno::EINVAL)).transpose()
+}
+
+/// A gid argument, as `uid_arg`.
+fn gid_arg(t: &Task, v: u64) -> Result<Option<u32>, Errno> {
+    id_arg(v).map(|id| t.creds().user_ns.gid_to_kernel(id).ok_or(Errno::EINVAL)).transpose()
+}
+
 /// Implements setuid(2).
 pub fn setuid(t: &mut Task, a: &Args) -> SysResult {
-    let uid = id_arg(a[0]).ok_or(Errno::EINVAL)?;
+    let uid = uid_arg(t, a[0])?.ok_or(Errno::EINVAL)?;
     update_ids(t, IdChange::Uid, |c, p| {
         if p.capable(CAP_SETUID) {
             c.ruid = uid;
@@ -242,7 +259,7 @@ pub fn setuid(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setgid(2).
 pub fn setgid(t: &mut Task, a: &Args) -> SysResult {
-    let gid = id_arg(a[0]).ok_or(Errno::EINVAL)?;
+    let gid = gid_arg(t, a[0])?.ok_or(Errno::EINVAL)?;
     update_ids(t, IdChange::Gid, |c, p| {
         if p.capable(CAP_SETGID) {
             c.rgid = gid;
@@ -259,7 +276,7 @@ pub fn setgid(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setreuid(2).
 pub fn setreuid(t: &mut Task, a: &Args) -> SysResult {
-    let (ruid, euid) = (id_arg(a[0]), id_arg(a[1]));
+    let (ruid, euid) = (uid_arg(t, a[0])?, uid_arg(t, a[1])?);
     update_ids(t, IdChange::Uid, |c, p| {
         let old = c.clone();
         let cap = p.capable(CAP_SETUID);
@@ -286,7 +303,7 @@ pub fn setreuid(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setregid(2).
 pub fn setregid(t: &mut Task, a: &Args) -> SysResult {
-    let (rgid, egid) = (id_arg(a[0]), id_arg(a[1]));
+    let (rgid, egid) = (gid_arg(t, a[0])?, gid_arg(t, a[1])?);
     update_ids(t, IdChange::Gid, |c, p| {
         let old = c.clone();
         let cap = p.capable(CAP_SETGID);
@@ -319,7 +336,7 @@ fn res_allowed(cur: [u32; 3], new: [Option<u32>; 3], cap: bool) -> bool {
 
 /// Implements setresuid(2).
 pub fn setresuid(t: &mut Task, a: &Args) -> SysResult {
-    let new = [id_arg(a[0]), id_arg(a[1]), id_arg(a[2])];
+    let new = [uid_arg(t, a[0])?, uid_arg(t, a[1])?, uid_arg(t, a[2])?];
     update_ids(t, IdChange::Uid, |c, p| {
         if !res_allowed([c.ruid, c.euid, c.suid], new, p.capable(CAP_SETUID)) {
             return Err(Errno::EPERM);
@@ -336,7 +353,7 @@ pub fn setresuid(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setresgid(2).
 pub fn setresgid(t: &mut Task, a: &Args) -> SysResult {
-    let new = [id_arg(a[0]), id_arg(a[1]), id_arg(a[2])];
+    let new = [gid_arg(t, a[0])?, gid_arg(t, a[1])?, gid_arg(t, a[2])?];
     update_ids(t, IdChange::Gid, |c, p| {
         if !res_allowed([c.rgid, c.egid, c.sgid], new, p.capable(CAP_SETGID)) {
             return Err(Errno::EPERM);
@@ -351,10 +368,12 @@ pub fn setresgid(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// Implements setfsuid(2): always returns the previous fs uid.
+/// Implements setfsuid(2): always returns the previous fs uid (as the
+/// caller's user namespace shows it; an unmapped id changes nothing).
 pub fn setfsuid(t: &mut Task, a: &Args) -> SysResult {
-    let old = privs(&t.tg).fsuid;
-    if let Some(uid) = id_arg(a[0]) {
+    let ns = t.creds().user_ns;
+    let old = ns.uid_shown(privs(&t.tg).fsuid);
+    if let Some(uid) = id_arg(a[0]).and_then(|id| ns.uid_to_kernel(id)) {
         let _ = update_ids(t, IdChange::FsUid, |c, p| {
             let ok = [c.ruid, c.euid, c.suid, p.fsuid].contains(&uid) || p.capable(CAP_SETUID);
             if !ok || uid == p.fsuid {
@@ -369,8 +388,9 @@ pub fn setfsuid(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements setfsgid(2): always returns the previous fs gid.
 pub fn setfsgid(t: &mut Task, a: &Args) -> SysResult {
-    let old = privs(&t.tg).fsgid;
-    if let Some(gid) = id_arg(a[0]) {
+    let ns = t.creds().user_ns;
+    let old = ns.gid_shown(privs(&t.tg).fsgid);
+    if let Some(gid) = id_arg(a[0]).and_then(|id| ns.gid_to_kernel(id)) {
         let _ = update_ids(t, IdChange::Gid, |c, p| {
             let ok = [c.rgid, c.egid, c.sgid, p.fsgid].contains(&gid) || p.capable(CAP_SETGID);
             if !ok || gid == p.fsgid {
@@ -387,8 +407,11 @@ pub fn setfsgid(t: &mut Task, a: &Args) -> SysResult {
 const NGROUPS_MAX: u64 = 65536;
 
 /// Implements setgroups(2). The list is kept sorted, as Linux keeps it.
+/// In a user namespace, only once its gid map is written and setgroups
+/// is not denied (EPERM); each group must map there (EINVAL).
 pub fn setgroups(t: &mut Task, a: &Args) -> SysResult {
-    if !capable(t, CAP_SETGID) {
+    let ns = t.creds().user_ns;
+    if !privs(&t.tg).capable(CAP_SETGID) || !ns.may_setgroups() {
         return Err(Errno::EPERM);
     }
     let n = a[0] as u32 as u64;
@@ -399,7 +422,10 @@ pub fn setgroups(t: &mut Task, a: &Args) -> SysResult {
     if n > 0 {
         t.mem().read_bytes(a[1], &mut bytes)?;
     }
-    let mut groups: Vec<u32> = bytes.chunks_exact(4).map(|c| u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect();
+    let mut groups = bytes
+        .chunks_exact(4)
+        .map(|c| ns.gid_to_kernel(u32::from_ne_bytes([c[0], c[1], c[2], c[3]])).ok_or(Errno::EINVAL))
+        .collect::<Result<Vec<u32>, Errno>>()?;
     groups.sort_unstable();
     t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).groups = groups;
     Ok(0)
@@ -601,7 +627,7 @@ pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
             Ok((privs(&t.tg).bounding >> arg2) & 1)
         }
         PR_CAPBSET_DROP => {
-            if !capable(t, CAP_SETPCAP) {
+            if !privs(&t.tg).capable(CAP_SETPCAP) {
                 return Err(Errno::EPERM);
             }
             if arg2 > CAP_LAST_CAP {

@@ -66,10 +66,11 @@ pub fn uname(t: &mut Task, a: &Args) -> SysResult {
     Ok(0)
 }
 
-/// sethostname(2) and setdomainname(2): CAP_SYS_ADMIN, at most 64 bytes,
-/// in the caller's UTS namespace.
+/// sethostname(2) and setdomainname(2): CAP_SYS_ADMIN over the UTS
+/// namespace's owner, at most 64 bytes, in the caller's UTS namespace.
 fn set_uts_name(t: &Task, addr: u64, len: u64, set: fn(&crate::kernel::ns::UtsNamespace, &[u8])) -> SysResult {
-    if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(crate::kernel::task::clone::CAP_SYS_ADMIN) {
+    let uts = t.shared.nsproxy().uts;
+    if !t.capable_over(uts.owner(), crate::kernel::task::clone::CAP_SYS_ADMIN) {
         return Err(Errno::EPERM);
     }
     if len > crate::kernel::ns::uts::NAME_MAX as u64 {

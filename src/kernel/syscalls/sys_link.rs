@@ -44,8 +44,9 @@ fn do_mknod(t: &mut Task, dirfd: i32, path_addr: u64, mode: u32, dev: u32) -> Sy
     match kind {
         libc::S_IFREG | libc::S_IFIFO | libc::S_IFSOCK => {}
         libc::S_IFCHR | libc::S_IFBLK => {
-            // CAP_MKNOD is one of the capabilities the fs uid carries.
-            if t.fs_creds().euid != 0 {
+            // CAP_MKNOD is one of the capabilities the fs uid carries, and
+            // it counts only in the initial user namespace.
+            if !t.fs_creds().superuser() {
                 return Err(Errno::EPERM);
             }
         }

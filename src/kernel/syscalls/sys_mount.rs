@@ -41,7 +41,8 @@ fn resolve_dir(t: &Task, addr: u64) -> Result<Resolved, Errno> {
 
 /// Implements mount(2).
 pub fn mount(t: &mut Task, a: &Args) -> SysResult {
-    if t.creds().euid != 0 {
+    // Root over the user namespace that owns the mount namespace.
+    if !t.creds().root_over(t.vfs().owner()) {
         return Err(Errno::EPERM);
     }
     let mut flags = a[3] & 0xffff_ffff;
@@ -182,7 +183,8 @@ pub fn umount2(t: &mut Task, a: &Args) -> SysResult {
     if flags & !known != 0 || (flags & libc::MNT_EXPIRE != 0 && flags & (libc::MNT_FORCE | libc::MNT_DETACH) != 0) {
         return Err(Errno::EINVAL);
     }
-    if t.creds().euid != 0 {
+    // Root over the user namespace that owns the mount namespace.
+    if !t.creds().root_over(t.vfs().owner()) {
         return Err(Errno::EPERM);
     }
     let at = at(t, libc::AT_FDCWD, a[0])?;

@@ -39,7 +39,7 @@ fn read_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 }
 
 fn capable(t: &Task, cap: u32) -> bool {
-    t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(cap)
+    t.tg.capable(cap)
 }
 
 /// Implements mq_open(2): the descriptor is always close-on-exec, as Linux

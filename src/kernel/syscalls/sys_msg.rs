@@ -172,8 +172,11 @@ fn parse_control(t: &Task, addr: u64, len: u64, unix: bool) -> Result<Control, E
                     let pid = i32::from_ne_bytes(data[..4].try_into().unwrap_or_default());
                     let uid = u32::from_ne_bytes(data[4..8].try_into().unwrap_or_default());
                     let gid = u32::from_ne_bytes(data[8..12].try_into().unwrap_or_default());
+                    // Ids of the sender's user namespace (EINVAL unmapped).
                     let me = t.creds();
-                    let root = me.euid == 0;
+                    let uid = me.user_ns.uid_to_kernel(uid).ok_or(Errno::EINVAL)?;
+                    let gid = me.user_ns.gid_to_kernel(gid).ok_or(Errno::EINVAL)?;
+                    let root = me.is_root();
                     let uid_ok = root || [me.ruid, me.euid, me.suid].contains(&uid);
                     let gid_ok = root || [me.rgid, me.egid, me.sgid].contains(&gid);
                     if !(root || pid == t.tg.pid.vnr()) || !uid_ok || !gid_ok {

@@ -6,7 +6,9 @@ use std::sync::Arc;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::ns::file::{self, NsRef};
+use crate::kernel::ns::user::{capable_over, UserNamespace};
 use crate::kernel::task::clone::{new_namespaces, CAP_SYS_ADMIN, CLONE_NEW_SERVED, CLONE_NEW_UNSERVED};
+use crate::kernel::task::creds::enter_user_ns;
 use crate::kernel::task::Task;
 
 const CLONE_VM: u64 = libc::CLONE_VM as u64;
@@ -34,7 +36,9 @@ fn has_cap_sys_admin(t: &Task) -> bool {
     t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN)
 }
 
-/// Implements unshare(2). CLONE_NEWPID makes the caller's later children
+/// Implements unshare(2). CLONE_NEWUSER moves the caller (alone in its
+/// process, with its own file system context) into a new user namespace
+/// that owns the other namespaces made with it. CLONE_NEWPID makes the caller's later children
 /// the first processes of a new PID namespace (the caller stays where it
 /// is); CLONE_NEWUTS, CLONE_NEWIPC and CLONE_NEWNS move the caller to
 /// copies (a new mount namespace starts with the caller's mounts), and
@@ -86,8 +90,12 @@ pub fn unshare(t: &mut Task, a: &Args) -> SysResult {
     }
     // CLONE_NEWPID: once the caller's children go to another namespace,
     // not again (EINVAL, from new_namespaces).
-    let new = new_namespaces(t, t.shared.nsproxy(), flags)?;
+    let (new, user) = new_namespaces(t, t.shared.nsproxy(), flags)?;
     *t.shared.ns.lock().unwrap_or_else(|e| e.into_inner()) = new;
+    if let Some(user) = user {
+        // Alone in its process with its own fs context (checked above).
+        enter_user_ns(&t.tg, user);
+    }
     Ok(0)
 }
 
@@ -104,11 +112,13 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
     if nstype != 0 && nstype != ns.clone_flag() {
         return Err(Errno::EINVAL);
     }
-    if let NsRef::User = ns {
-        // The only user namespace, which the caller is in already.
-        return Err(Errno::EINVAL);
+    if let NsRef::User(user) = ns {
+        return enter_user(t, user);
     }
-    if !has_cap_sys_admin(t) {
+    // CAP_SYS_ADMIN in the caller's user namespace and over the target's.
+    let creds = t.creds();
+    let owner = ns.owner().unwrap_or_else(UserNamespace::init);
+    if !has_cap_sys_admin(t) || !capable_over(&creds.user_ns, creds.euid, true, &owner) {
         return Err(Errno::EPERM);
     }
     if let NsRef::Mnt(_) = ns {
@@ -138,7 +148,27 @@ pub fn setns(t: &mut Task, a: &Args) -> SysResult {
         NsRef::Mnt(m) => mine.mnt = m,
         // Sockets made later are made there; open ones stay where they were.
         NsRef::Net(n) => mine.net = n,
-        NsRef::User => unreachable!("refused above"),
+        NsRef::User(_) => unreachable!("entered above"),
     }
+    Ok(0)
+}
+
+/// setns(2) into user namespace `user` (userns_install): not the caller's
+/// own (EINVAL), only for a process of one thread with its own file system
+/// context (EINVAL), with CAP_SYS_ADMIN over it (EPERM). The caller keeps
+/// its ids and gets every capability there.
+fn enter_user(t: &Task, user: Arc<UserNamespace>) -> SysResult {
+    let creds = t.creds();
+    if Arc::ptr_eq(&creds.user_ns, &user) {
+        return Err(Errno::EINVAL);
+    }
+    if t.tg.task_list().len() > 1 || Arc::strong_count(&t.tg.fs) > 1 {
+        return Err(Errno::EINVAL);
+    }
+    let held = has_cap_sys_admin(t);
+    if !capable_over(&creds.user_ns, creds.euid, held, &user) {
+        return Err(Errno::EPERM);
+    }
+    enter_user_ns(&t.tg, user);
     Ok(0)
 }

@@ -199,21 +199,21 @@ fn stat_at(t: &Task, dirfd: i32, path_addr: u64, flags: i32) -> Result<Stat, Err
 /// Implements stat(2).
 pub fn stat(t: &mut Task, a: &Args) -> SysResult {
     let s = stat_at(t, libc::AT_FDCWD, a[0], 0)?;
-    t.mem().write_bytes(a[1], &s.to_linux_stat())?;
+    t.mem().write_bytes(a[1], &shown(t, s).to_linux_stat())?;
     Ok(0)
 }
 
 /// Implements lstat(2).
 pub fn lstat(t: &mut Task, a: &Args) -> SysResult {
     let s = stat_at(t, libc::AT_FDCWD, a[0], libc::AT_SYMLINK_NOFOLLOW)?;
-    t.mem().write_bytes(a[1], &s.to_linux_stat())?;
+    t.mem().write_bytes(a[1], &shown(t, s).to_linux_stat())?;
     Ok(0)
 }
 
 /// Implements fstat(2).
 pub fn fstat(t: &mut Task, a: &Args) -> SysResult {
     let s = t.file(a[0] as i32)?.ops.stat()?;
-    t.mem().write_bytes(a[1], &s.to_linux_stat())?;
+    t.mem().write_bytes(a[1], &shown(t, s).to_linux_stat())?;
     Ok(0)
 }
 
@@ -224,7 +224,7 @@ pub fn newfstatat(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let s = stat_at(t, a[0] as i32, a[1], flags)?;
-    t.mem().write_bytes(a[2], &s.to_linux_stat())?;
+    t.mem().write_bytes(a[2], &shown(t, s).to_linux_stat())?;
     Ok(0)
 }
 
@@ -240,8 +240,18 @@ pub fn statx(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL); // STATX__RESERVED
     }
     let (s, attributes, mask) = statx_at(t, a[0] as i32, a[1], flags)?;
-    t.mem().write_bytes(a[4], &s.to_statx(attributes, mask))?;
+    t.mem().write_bytes(a[4], &shown(t, s).to_statx(attributes, mask))?;
     Ok(0)
+}
+
+/// A file's status with its owner and group as the caller's user
+/// namespace sees them (the overflow ids where it maps none).
+fn shown(t: &Task, mut s: Stat) -> Stat {
+    let ns = t.creds().user_ns;
+    if !ns.is_initial() {
+        (s.uid, s.gid) = (ns.uid_shown(s.uid), ns.gid_shown(s.gid));
+    }
+    s
 }
 
 /// STATX_ATTR_MOUNT_ROOT: the file is the root of a mount.
@@ -394,7 +404,8 @@ pub fn chroot(t: &mut Task, a: &Args) -> SysResult {
     let a = at(t, libc::AT_FDCWD, a[0])?;
     let r = t.vfs().resolve_with(&a.lookup(true), &a.path)?;
     check_dir(t, &r.stat()?)?;
-    if t.creds().euid != 0 {
+    // CAP_SYS_CHROOT in the caller's own user namespace.
+    if !t.creds().is_root() {
         return Err(Errno::EPERM);
     }
     t.tg.fs.lock().unwrap_or_else(|e| e.into_inner()).root = r.path;

@@ -25,24 +25,31 @@ fn creds(t: &Task) -> crate::kernel::task::Credentials {
     t.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
+// Ids are shown as the caller's user namespace maps them (the overflow id
+// where it does not).
+
 /// Implements getuid(2).
 pub fn getuid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(creds(t).ruid as u64)
+    let c = creds(t);
+    Ok(c.user_ns.uid_shown(c.ruid) as u64)
 }
 
 /// Implements geteuid(2).
 pub fn geteuid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(creds(t).euid as u64)
+    let c = creds(t);
+    Ok(c.user_ns.uid_shown(c.euid) as u64)
 }
 
 /// Implements getgid(2).
 pub fn getgid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(creds(t).rgid as u64)
+    let c = creds(t);
+    Ok(c.user_ns.gid_shown(c.rgid) as u64)
 }
 
 /// Implements getegid(2).
 pub fn getegid(t: &mut Task, _: &Args) -> SysResult {
-    Ok(creds(t).egid as u64)
+    let c = creds(t);
+    Ok(c.user_ns.gid_shown(c.egid) as u64)
 }
 
 fn write_three(t: &Task, addrs: [u64; 3], vals: [u32; 3]) -> SysResult {
@@ -56,13 +63,15 @@ fn write_three(t: &Task, addrs: [u64; 3], vals: [u32; 3]) -> SysResult {
 /// Implements getresuid(2).
 pub fn getresuid(t: &mut Task, a: &Args) -> SysResult {
     let c = creds(t);
-    write_three(t, [a[0], a[1], a[2]], [c.ruid, c.euid, c.suid])
+    let u = |id| c.user_ns.uid_shown(id);
+    write_three(t, [a[0], a[1], a[2]], [u(c.ruid), u(c.euid), u(c.suid)])
 }
 
 /// Implements getresgid(2).
 pub fn getresgid(t: &mut Task, a: &Args) -> SysResult {
     let c = creds(t);
-    write_three(t, [a[0], a[1], a[2]], [c.rgid, c.egid, c.sgid])
+    let g = |id| c.user_ns.gid_shown(id);
+    write_three(t, [a[0], a[1], a[2]], [g(c.rgid), g(c.egid), g(c.sgid)])
 }
 
 /// Implements getgroups(2).
@@ -78,7 +87,7 @@ pub fn getgroups(t: &mut Task, a: &Args) -> SysResult {
     if (size as usize) < c.groups.len() {
         return Err(Errno::EINVAL);
     }
-    let bytes: Vec<u8> = c.groups.iter().flat_map(|g| g.to_ne_bytes()).collect();
+    let bytes: Vec<u8> = c.groups.iter().flat_map(|&g| c.user_ns.gid_shown(g).to_ne_bytes()).collect();
     t.mem().write_bytes(a[1], &bytes)?;
     Ok(c.groups.len() as u64)
 }

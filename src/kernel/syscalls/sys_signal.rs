@@ -138,7 +138,9 @@ pub fn sigaltstack(t: &mut Task, a: &Args) -> SysResult {
 /// Whether the caller may signal `target` (kill(2)'s permission rule).
 fn may_signal(t: &Task, target: &ThreadGroup, sig: i32) -> bool {
     let me = t.creds();
-    if me.euid == 0 {
+    // CAP_KILL over the target's user namespace.
+    let theirs = target.creds.lock().unwrap_or_else(|e| e.into_inner()).user_ns.clone();
+    if me.root_over(&theirs) {
         return true;
     }
     if sig == libc::SIGCONT && target.sid() == t.tg.sid() {

@@ -21,13 +21,14 @@ const SHMLBA: u64 = 4096;
 /// Who is calling, for the IPC permission checks.
 pub(super) fn caller(t: &Task) -> Caller {
     let creds = t.creds();
-    let p = t.tg.privs.lock().unwrap_or_else(|e| e.into_inner());
+    // Over the IPC namespace's owner; locking and limits sandbox-wide.
+    let owner = t.shared.nsproxy().ipc.owner.clone();
     Caller {
         creds,
-        cap_ipc_owner: p.capable(ipc::CAP_IPC_OWNER),
-        cap_sys_admin: p.capable(ipc::CAP_SYS_ADMIN),
-        cap_ipc_lock: p.capable(ipc::CAP_IPC_LOCK),
-        cap_sys_resource: p.capable(ipc::CAP_SYS_RESOURCE),
+        cap_ipc_owner: t.capable_over(&owner, ipc::CAP_IPC_OWNER),
+        cap_sys_admin: t.capable_over(&owner, ipc::CAP_SYS_ADMIN),
+        cap_ipc_lock: t.tg.capable(ipc::CAP_IPC_LOCK),
+        cap_sys_resource: t.tg.capable(ipc::CAP_SYS_RESOURCE),
         pid: t.tg.pid.clone(),
         pidns: t.pidns().clone(),
     }

@@ -80,7 +80,7 @@ fn read_name(t: &Task, addr: u64) -> Result<Vec<u8>, Errno> {
 fn do_get(t: &mut Task, a: &Args, how: How) -> SysResult {
     let (st, _, _, _) = target(t, a, how)?;
     let name = read_name(t, a[1])?;
-    if name.starts_with(b"trusted.") && t.creds().euid != 0 {
+    if name.starts_with(b"trusted.") && !t.creds().superuser() {
         return Err(Errno::ENODATA);
     }
     let value = t.vfs().xattr_get(&st, &name).ok_or(Errno::ENODATA)?;
@@ -116,7 +116,7 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
         return Err(Errno::EPERM);
     }
     let c = t.creds();
-    if name.starts_with(b"trusted.") && c.euid != 0 {
+    if name.starts_with(b"trusted.") && !c.superuser() {
         return Err(Errno::EPERM);
     }
     if name.starts_with(b"user.") {
@@ -135,7 +135,7 @@ fn do_set(t: &mut Task, a: &Args, how: How) -> SysResult {
 
 fn do_list(t: &mut Task, a: &Args, how: How) -> SysResult {
     let (st, _, _, _) = target(t, a, how)?;
-    let root = t.creds().euid == 0;
+    let root = t.creds().superuser();
     let mut out = Vec::new();
     for n in t.vfs().xattr_names(&st) {
         if n.starts_with(b"trusted.") && !root {
@@ -166,7 +166,7 @@ fn do_remove(t: &mut Task, a: &Args, how: How) -> SysResult {
     if frozen {
         return Err(Errno::EPERM);
     }
-    if name.starts_with(b"trusted.") && t.creds().euid != 0 {
+    if name.starts_with(b"trusted.") && !t.creds().superuser() {
         return Err(Errno::EPERM);
     }
     t.vfs().xattr_remove(&st, &name)?;

@@ -246,8 +246,8 @@ pub static TABLE: &[Entry] = &[
         l::SYS_clone,
         c::clone,
         "CLONE_NEWPID, NEWUTS, NEWIPC (an IPC namespace holds nothing: no SysV IPC or mqueues), NEWNS and \
-         NEWNET (a loopback-only network, even with --network=host) are served; CLONE_NEWUSER and NEWCGROUP \
-         are EINVAL; CLONE_PIDFD gives process pidfds (with \
+         NEWNET (a loopback-only network, even with --network=host) and NEWUSER are served; CLONE_NEWCGROUP \
+         is EINVAL; CLONE_PIDFD gives process pidfds (with \
          CLONE_THREAD: EINVAL, Linux 6.9 gives a thread pidfd)",
     ),
     partial(
@@ -258,15 +258,15 @@ pub static TABLE: &[Entry] = &[
     partial(
         l::SYS_unshare,
         ns::unshare,
-        "CLONE_NEWPID, NEWUTS, NEWIPC, NEWNS and NEWNET are served; NEWUSER, NEWCGROUP and NEWTIME are \
+        "CLONE_NEWPID, NEWUTS, NEWIPC, NEWNS, NEWNET and NEWUSER are served; NEWCGROUP and NEWTIME are \
          EINVAL, and so is unsharing a descriptor table or fs context (also implied by NEWNS) that another \
          process or thread shares",
     ),
     partial(
         l::SYS_setns,
         ns::setns,
-        "PID, UTS, IPC, mount and network namespace files (the ones /proc hands out, or bind mounts of \
-         them, as `ip netns add` makes); pidfds are EINVAL",
+        "PID, UTS, IPC, mount, user and network namespace files (the ones /proc hands out, or bind mounts \
+         of them, as `ip netns add` makes); pidfds are EINVAL",
     ),
     full(l::SYS_wait4, c::wait4),
     full(l::SYS_waitid, c::waitid),
@@ -325,7 +325,8 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_setfsgid, id::setfsgid),
     full(l::SYS_setgroups, id::setgroups),
     partial(l::SYS_capget, id::capget, "no ambient set; root starts with every capability, other users with none"),
-    partial(l::SYS_capset, id::capset, "capabilities gate only the id, scheduling and prlimit calls; elsewhere euid 0 has them all"),
+    partial(l::SYS_capset, id::capset, "capabilities gate only the id, scheduling, prlimit, namespace and hostname calls; elsewhere euid 0 \
+         (root of the caller's user namespace, over what that namespace owns) has them all"),
     partial(
         l::SYS_seccomp,
         sc::seccomp,

@@ -14,7 +14,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::account::Reservation;
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::MemoryManager;
-use crate::kernel::ns::{NsProxy, Pid};
+use crate::kernel::ns::{NsProxy, Pid, UserNamespace};
 use crate::kernel::wait::{block_uninterruptible, Waker};
 use crate::kernel::Kernel;
 use crate::platform::Regs;
@@ -55,11 +55,12 @@ pub const CLONE_NEWUTS: u64 = libc::CLONE_NEWUTS as u64;
 pub const CLONE_NEWIPC: u64 = libc::CLONE_NEWIPC as u64;
 pub const CLONE_NEWNS: u64 = libc::CLONE_NEWNS as u64;
 pub const CLONE_NEWNET: u64 = libc::CLONE_NEWNET as u64;
-const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
+pub const CLONE_NEWUSER: u64 = libc::CLONE_NEWUSER as u64;
 /// Namespace flags not served (EINVAL, documented in syscalls/table.rs).
-pub const CLONE_NEW_UNSERVED: u64 = (libc::CLONE_NEWCGROUP | libc::CLONE_NEWUSER) as u64;
+pub const CLONE_NEW_UNSERVED: u64 = libc::CLONE_NEWCGROUP as u64;
 /// The namespace flags served.
-pub const CLONE_NEW_SERVED: u64 = CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET;
+pub const CLONE_NEW_SERVED: u64 =
+    CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET | CLONE_NEWUSER;
 /// Every namespace flag of clone.
 const CLONE_NEW_ANY: u64 = CLONE_NEW_UNSERVED | CLONE_NEW_SERVED;
 /// CAP_SYS_ADMIN, which making namespaces takes.
@@ -91,8 +92,8 @@ fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
     if f & !KNOWN != 0 {
         return Err(Errno::EINVAL);
     }
-    // A new mount namespace cannot share the file system context.
-    if f & CLONE_NEWNS != 0 && f & CLONE_FS != 0 {
+    // A new mount or user namespace cannot share the file system context.
+    if f & (CLONE_NEWNS | CLONE_NEWUSER) != 0 && f & CLONE_FS != 0 {
         return Err(Errno::EINVAL);
     }
     if f & CLONE_THREAD != 0 && f & CLONE_SIGHAND == 0 {
@@ -123,11 +124,12 @@ fn check_flags(t: &Task, a: &CloneArgs) -> Result<(), Errno> {
     Ok(())
 }
 
-/// The namespaces of a new task made by `t` with `flags`.
-fn child_namespaces(t: &Task, flags: u64) -> Result<NsProxy, Errno> {
+/// The namespaces of a new task made by `t` with `flags`, and its new
+/// user namespace if it gets one.
+fn child_namespaces(t: &Task, flags: u64) -> Result<NewNamespaces, Errno> {
     let ns = t.shared.nsproxy();
     if flags & CLONE_NEW_ANY == 0 {
-        return Ok(ns);
+        return Ok((ns, None));
     }
     if flags & CLONE_NEWIPC != 0 && flags & CLONE_SYSVSEM != 0 {
         // A new IPC namespace cannot share the semaphore undo list. (After
@@ -140,33 +142,46 @@ fn child_namespaces(t: &Task, flags: u64) -> Result<NsProxy, Errno> {
     new_namespaces(t, ns, flags)
 }
 
-/// `ns` with new namespaces for `flags` (clone and unshare): EPERM without
-/// CAP_SYS_ADMIN, EINVAL for a new PID namespace when the caller's
-/// children already go elsewhere (after unshare or setns), ENOSPC past
-/// the nesting limit.
-pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NsProxy, Errno> {
-    if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
-        return Err(Errno::EPERM);
-    }
+/// A task's namespaces after clone or unshare, and the user namespace it
+/// enters (which goes in its credentials).
+pub type NewNamespaces = (NsProxy, Option<Arc<UserNamespace>>);
+
+/// `ns` with new namespaces for `flags` (clone and unshare). A new user
+/// namespace comes first and owns the others, which the creator may then
+/// make (it has every capability there); otherwise they take
+/// CAP_SYS_ADMIN in the caller's user namespace (EPERM). EINVAL for a new
+/// PID namespace when the caller's children already go elsewhere (after
+/// unshare or setns), ENOSPC past the nesting limit.
+pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NewNamespaces, Errno> {
+    let creds = t.creds();
+    let user = if flags & CLONE_NEWUSER != 0 {
+        Some(creds.user_ns.new_child(creds.euid, creds.egid)?)
+    } else {
+        if !t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_SYS_ADMIN) {
+            return Err(Errno::EPERM);
+        }
+        None
+    };
+    let owner = user.as_ref().unwrap_or(&creds.user_ns);
     if flags & CLONE_NEWPID != 0 {
         if !Arc::ptr_eq(t.pidns(), &ns.pid_for_children) {
             return Err(Errno::EINVAL);
         }
-        ns.pid_for_children = ns.pid_for_children.new_child()?;
+        ns.pid_for_children = ns.pid_for_children.new_child(owner)?;
     }
     if flags & CLONE_NEWUTS != 0 {
-        ns.uts = ns.uts.copy();
+        ns.uts = ns.uts.copy(owner);
     }
     if flags & CLONE_NEWIPC != 0 {
-        ns.ipc = crate::kernel::ns::IpcNamespace::new();
+        ns.ipc = crate::kernel::ns::IpcNamespace::new(owner);
     }
     if flags & CLONE_NEWNS != 0 {
-        ns.mnt = ns.mnt.new_namespace();
+        ns.mnt = ns.mnt.new_namespace(owner);
     }
     if flags & CLONE_NEWNET != 0 {
         ns.net = ns.net.new_namespace();
     }
-    Ok(ns)
+    Ok((ns, user))
 }
 
 impl Task {
@@ -178,7 +193,7 @@ impl Task {
             let mem = self.mem();
             mem.write_u32(a.pidfd, mem.read_u32(a.pidfd)?)?;
         }
-        let nsproxy = child_namespaces(self, a.flags)?;
+        let (nsproxy, user_ns) = child_namespaces(self, a.flags)?;
         let kernel = self.kernel.clone();
         let uid = self.creds().ruid;
         // Held until the new task is in the table, so concurrent forks
@@ -220,6 +235,10 @@ impl Task {
         let (host_pid, host_tid) = (host.pid(), host.tid());
 
         let tg = if thread { self.tg.clone() } else { self.new_group(tid.clone(), &a, host_pid, charge) };
+        if let Some(user) = user_ns {
+            // Not with CLONE_THREAD (check_flags).
+            super::creds::enter_user_ns(&tg, user);
+        }
         if !thread {
             kernel.tracers.on_fork(self.tg.gpid(), tid.global());
         }

@@ -223,6 +223,21 @@ pub struct ThreadGroup {
 }
 
 impl ThreadGroup {
+    /// Whether the process holds capability `cap` over what user namespace
+    /// `target` owns (Linux's ns_capable; see `Task::capable_over`).
+    pub fn capable_over(&self, target: &crate::kernel::ns::UserNamespace, cap: u32) -> bool {
+        let c = self.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let held = self.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(cap);
+        crate::kernel::ns::user::capable_over(&c.user_ns, c.euid, held, target)
+    }
+
+    /// Whether the process holds capability `cap` over the whole sandbox
+    /// (Linux's capable(): in the initial user namespace). A process in a
+    /// child user namespace holds none there.
+    pub fn capable(&self, cap: u32) -> bool {
+        self.capable_over(&crate::kernel::ns::UserNamespace::init(), cap)
+    }
+
     /// The thread that leads the process (its id is the process's), or
     /// another live one once the leader is gone.
     pub fn main_thread(&self) -> Option<Arc<TaskShared>> {
@@ -545,6 +560,14 @@ impl Task {
         self.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// Whether the caller holds capability `cap` over what user namespace
+    /// `target` owns (Linux's ns_capable): in its effective set, if its
+    /// own user namespace is `target` or an ancestor; or as `target`'s
+    /// creator.
+    pub fn capable_over(&self, target: &crate::kernel::ns::UserNamespace, cap: u32) -> bool {
+        self.tg.capable_over(target, cap)
+    }
+
     /// The caller's mount namespace: where its paths resolve.
     pub fn vfs(&self) -> Arc<crate::kernel::vfs::Vfs> {
         self.shared.ns.lock().unwrap_or_else(|e| e.into_inner()).mnt.clone()
@@ -598,7 +621,7 @@ impl Privileges {
     /// The privileges of a first process with `creds`: root has every
     /// capability, other users none.
     pub fn new(creds: &Credentials) -> Privileges {
-        let caps = if creds.euid == 0 { CAP_FULL_SET } else { 0 };
+        let caps = if creds.is_root() { CAP_FULL_SET } else { 0 };
         Privileges {
             effective: caps,
             permitted: caps,
@@ -612,21 +635,23 @@ impl Privileges {
         }
     }
 
-    /// Whether capability `cap` is in the effective set.
+    /// Whether capability `cap` is in the effective set: held in the
+    /// process's own user namespace (`ThreadGroup::capable_over` for others).
     pub fn capable(&self, cap: u32) -> bool {
         self.effective & (1 << cap) != 0
     }
 
-    /// What execve does (capabilities(7), no file capabilities): root gets
-    /// its bounding set, others nothing; the saved and fs ids become the
-    /// effective ones.
+    /// What execve does (capabilities(7), no file capabilities): root (of
+    /// the process's user namespace) gets its bounding set, others nothing;
+    /// the saved and fs ids become the effective ones.
     pub fn exec(&mut self, creds: &mut Credentials) {
-        let mut permitted = if creds.euid == 0 || creds.ruid == 0 { self.bounding } else { 0 };
+        let root = creds.is_root();
+        let mut permitted = if root || creds.is_root_uid(creds.ruid) { self.bounding } else { 0 };
         if self.no_new_privs {
             permitted &= self.permitted;
         }
         self.permitted = permitted;
-        self.effective = if creds.euid == 0 { permitted } else { 0 };
+        self.effective = if root { permitted } else { 0 };
         self.keepcaps = false;
         self.dumpable = true;
         creds.suid = creds.euid;

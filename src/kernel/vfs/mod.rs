@@ -105,7 +105,8 @@ fn owner_in(dir: &Stat, mode: u32, who: Caller) -> (Owner, u32) {
         if mode & libc::S_IFMT == libc::S_IFDIR {
             mode |= libc::S_ISGID;
         } else if mode & (libc::S_ISGID | libc::S_IXGRP) == libc::S_ISGID | libc::S_IXGRP {
-            let privileged = who.creds.is_none_or(|c| c.euid == 0 || c.egid == dir.gid || c.groups.contains(&dir.gid));
+            let privileged =
+                who.creds.is_none_or(|c| c.root_over_file(dir) || c.egid == dir.gid || c.groups.contains(&dir.gid));
             if !privileged {
                 mode &= !libc::S_ISGID;
             }
@@ -134,6 +135,9 @@ pub struct Vfs {
     console: Arc<std::sync::Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>>,
     /// The namespace's inode number (`/proc/<pid>/ns/mnt`).
     ino: u64,
+    /// The user namespace that owns this mount namespace: its root may
+    /// mount and unmount here.
+    owner: Arc<crate::kernel::ns::UserNamespace>,
 }
 
 impl std::fmt::Debug for Vfs {
@@ -169,6 +173,7 @@ impl Vfs {
             xattrs: Default::default(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),
             console: Default::default(),
+            owner: crate::kernel::ns::UserNamespace::init(),
         };
         vfs.mount_system();
         for b in binds {
@@ -264,7 +269,7 @@ impl Vfs {
     }
 
     /// A new mount namespace starting with this one's mounts (CLONE_NEWNS).
-    pub fn new_namespace(&self) -> Arc<Vfs> {
+    pub fn new_namespace(&self, owner: &Arc<crate::kernel::ns::UserNamespace>) -> Arc<Vfs> {
         Arc::new(Vfs {
             mounts: RwLock::new(self.mount_table()),
             devpts: self.devpts.clone(),
@@ -273,7 +278,13 @@ impl Vfs {
             xattrs: self.xattrs.clone(),
             console: self.console.clone(),
             ino: crate::kernel::ns::pid::alloc_ns_ino(),
+            owner: owner.clone(),
         })
+    }
+
+    /// The user namespace that owns this mount namespace.
+    pub fn owner(&self) -> &Arc<crate::kernel::ns::UserNamespace> {
+        &self.owner
     }
 
     /// The namespace's inode number (`/proc/<pid>/ns/mnt`).
@@ -534,7 +545,9 @@ impl Vfs {
         if attr::immutable(flags) {
             return Err(Errno::EPERM);
         }
-        if who.creds.is_some_and(|c| c.euid != 0) {
+        if who.creds.is_some() {
+            // May_access lets root of the caller's user namespace through
+            // when the directory's ids map there.
             let parent = self.stat(b"/", parent_of(&r.path), false)?;
             who.check(&parent, 3)?;
         }
@@ -711,7 +724,7 @@ impl Vfs {
 
     /// The sticky bit of a directory lets only owners remove names in it.
     fn check_sticky(&self, r: &Resolved, st: &Stat, who: Caller) -> Result<(), Errno> {
-        let Some(c) = who.creds.filter(|c| c.euid != 0) else {
+        let Some(c) = who.creds.filter(|c| !c.root_over_file(st)) else {
             return Ok(());
         };
         let parent = self.stat(b"/", parent_of(&r.path), false)?;

@@ -51,7 +51,7 @@ impl MqueueFs {
 
 /// Whether the calling task has capability `cap`.
 fn capable(cap: u32) -> bool {
-    crate::kernel::wait::current().is_some_and(|t| t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(cap))
+    crate::kernel::wait::current().is_some_and(|t| t.tg.capable(cap))
 }
 
 impl Filesystem for MqueueFs {

@@ -101,11 +101,12 @@ impl ProcFile {
                 target.timer_slack.set(v);
                 Ok(())
             })),
-            // The initial user namespace's maps are fixed (Linux: EPERM);
-            // the sandbox keeps no audit login id to change.
-            PidEntry::UidMap | PidEntry::GidMap | PidEntry::Setgroups | PidEntry::Loginuid => {
-                Some(Box::new(|_: &[u8]| Err(Errno::EPERM)))
-            }
+            PidEntry::UidMap | PidEntry::GidMap | PidEntry::Setgroups => Some(Box::new(move |data: &[u8]| {
+                let tg = tg2.upgrade().ok_or(Errno::ESRCH)?;
+                super::userns::write(e, &tg, data)
+            })),
+            // The sandbox keeps no audit login id to change (Linux: EPERM).
+            PidEntry::Loginuid => Some(Box::new(|_: &[u8]| Err(Errno::EPERM))),
             _ => None,
         };
         ProcFile::new(gen, put, stat)
@@ -130,7 +131,7 @@ fn number<T: std::str::FromStr>(data: &[u8]) -> Result<T, Errno> {
 
 /// Whether the task writing has capability `cap`.
 fn writer_capable(cap: u32) -> bool {
-    crate::kernel::wait::current().is_some_and(|w| w.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(cap))
+    crate::kernel::wait::current().is_some_and(|w| w.tg.capable(cap))
 }
 
 impl FileOps for ProcFile {

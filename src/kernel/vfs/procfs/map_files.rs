@@ -83,8 +83,7 @@ pub fn link(tg: &ThreadGroup, start: u64, end: u64) -> Result<Link, Errno> {
         text.extend_from_slice(b" (deleted)");
     }
     let may_follow = crate::kernel::wait::current().is_some_and(|t| {
-        let p = t.tg.privs.lock().unwrap_or_else(|e| e.into_inner());
-        p.capable(crate::kernel::task::clone::CAP_SYS_ADMIN) || p.capable(CAP_CHECKPOINT_RESTORE)
+        t.tg.capable(crate::kernel::task::clone::CAP_SYS_ADMIN) || t.tg.capable(CAP_CHECKPOINT_RESTORE)
     });
     Ok(if may_follow { Link::File(file, text) } else { Link::Refused(Errno::EPERM, text) })
 }

@@ -26,6 +26,7 @@ mod sys;
 mod sysctl;
 mod timers;
 mod tunables;
+mod userns;
 
 pub use sys::note_boot;
 
@@ -223,6 +224,8 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel/msgmni", Global::File(ipc_sysctl::msgmni)),
     ("sys/kernel/ngroups_max", Global::File(sys::ngroups_max)),
     ("sys/kernel/osrelease", Global::File(sys::osrelease)),
+    ("sys/kernel/overflowgid", Global::File(sysctl::overflow_id)),
+    ("sys/kernel/overflowuid", Global::File(sysctl::overflow_id)),
     ("sys/kernel/ostype", Global::File(sys::ostype)),
     ("sys/kernel/pid_max", Global::File(sys::pid_max)),
     ("sys/kernel/randomize_va_space", Global::File(sys::randomize_va_space)),
@@ -239,6 +242,8 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/net/core/somaxconn", Global::File(sysctl::somaxconn)),
     ("sys/net/ipv4", Global::Dir),
     ("sys/net/ipv4/ip_local_port_range", Global::File(sys::ip_local_port_range)),
+    ("sys/user", Global::Dir),
+    ("sys/user/max_user_namespaces", Global::File(sysctl::max_user_namespaces)),
     ("sys/vm", Global::Dir),
     ("sys/vm/max_map_count", Global::File(sysctl::max_map_count)),
     ("sys/vm/overcommit_memory", Global::File(sys::overcommit_memory)),
@@ -270,6 +275,7 @@ fn writer(path: &str) -> Option<file::WriteFn> {
         "sys/kernel/core_pattern" => Some(sysctl::set_core_pattern),
         "sys/net/core/somaxconn" => Some(sysctl::set_somaxconn),
         "sys/vm/max_map_count" => Some(sysctl::set_max_map_count),
+        "sys/user/max_user_namespaces" => Some(sysctl::set_max_user_namespaces),
         "sys/fs/mqueue/msg_default" => Some(ipc_sysctl::set_mq_msg_default),
         "sys/fs/mqueue/msg_max" => Some(ipc_sysctl::set_mq_msg_max),
         "sys/fs/mqueue/msgsize_default" => Some(ipc_sysctl::set_mq_msgsize_default),
@@ -637,7 +643,7 @@ impl Filesystem for ProcFs {
                         }
                         NsRef::Pid(ns)
                     }
-                    NsEntry::User => NsRef::User,
+                    NsEntry::User => NsRef::User(tg.creds.lock().unwrap_or_else(|e| e.into_inner()).user_ns.clone()),
                     NsEntry::Uts => NsRef::Uts(nsp.uts),
                     NsEntry::Ipc => NsRef::Ipc(nsp.ipc),
                     NsEntry::Mnt => NsRef::Mnt(nsp.mnt),

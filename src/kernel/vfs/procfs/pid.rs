@@ -90,10 +90,7 @@ pub fn content(
                 s.render().into_bytes()
             }
         },
-        // Every process is in the initial user namespace (the sandbox
-        // serves no other): ids map to themselves, setgroups is allowed.
-        PidEntry::UidMap | PidEntry::GidMap => format!("{:>10} {:>10} {:>10}\n", 0, 0, u32::MAX).into_bytes(),
-        PidEntry::Setgroups => b"allow\n".to_vec(),
+        PidEntry::UidMap | PidEntry::GidMap | PidEntry::Setgroups => super::userns::content(e, tg),
         // The syscall the thread is blocked in, as Linux shows it; a thread
         // running (or between syscalls in the sentry) is "running".
         PidEntry::Syscall => {
@@ -360,7 +357,10 @@ fn status(
     let (ign, cgt) = sig_sets(tg);
     let privs = tg.privs.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let fd_size = tg.fds.list().last().map(|(fd, _)| (*fd as usize + 1).next_multiple_of(64)).unwrap_or(64);
-    let groups: String = creds.groups.iter().map(|g| format!("{g} ")).collect();
+    // Ids as the reader's user namespace sees them.
+    let user = super::userns::caller_ns();
+    let (u, g) = (|id| user.uid_shown(id), |id| user.gid_shown(id));
+    let groups: String = creds.groups.iter().map(|&id| format!("{} ", g(id))).collect();
     let ncpu = crate::kernel::task::SchedAttrs::online_cpus().min(64);
     let mut s = String::with_capacity(1500);
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
@@ -370,8 +370,8 @@ fn status(
     let thread = task.cloned().or_else(|| tg.main_thread());
     let tracer = thread.as_ref().and_then(|t| t.ptrace.tracer()).map(|t| t.pid.nr_in(ns)).unwrap_or(0);
     let _ = writeln!(s, "Tgid:\t{tgid}\nNgid:\t0\nPid:\t{tid}\nPPid:\t{ppid}\nTracerPid:\t{tracer}");
-    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", creds.ruid, creds.euid, creds.suid, privs.fsuid);
-    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", creds.rgid, creds.egid, creds.sgid, privs.fsgid);
+    let _ = writeln!(s, "Uid:\t{}\t{}\t{}\t{}", u(creds.ruid), u(creds.euid), u(creds.suid), u(privs.fsuid));
+    let _ = writeln!(s, "Gid:\t{}\t{}\t{}\t{}", g(creds.rgid), g(creds.egid), g(creds.sgid), g(privs.fsgid));
     let _ = writeln!(s, "FDSize:\t{fd_size}\nGroups:\t{groups}");
     // Each id in every namespace from this /proc's down to the process's own
     // (a group or session led from outside shows as 0, as in Linux).

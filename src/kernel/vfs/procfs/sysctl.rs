@@ -1,6 +1,7 @@
 //! Sysctl files whose values the sentry acts on: `net/core/somaxconn` (the
 //! reader's network namespace caps `listen` backlogs), `vm/max_map_count`
-//! (`mm/map_count.rs`), and `kernel/core_pattern`.
+//! (`mm/map_count.rs`), `user/max_user_namespaces` (`ns/user.rs`),
+//! `kernel/overflow{uid,gid}` and `kernel/core_pattern`.
 
 use std::sync::Arc;
 
@@ -52,6 +53,25 @@ pub fn max_map_count(_: &Kernel) -> Vec<u8> {
 pub fn set_max_map_count(_: &Kernel, data: &[u8]) -> Result<(), Errno> {
     crate::kernel::mm::map_count::set(int_minmax(data, 0, i32::MAX)?);
     Ok(())
+}
+
+/// `/proc/sys/user/max_user_namespaces`: how many user namespaces may
+/// live at once (one count for the sandbox; Linux counts per user).
+pub fn max_user_namespaces(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::ns::user::MAX_NAMESPACES.load(std::sync::atomic::Ordering::Relaxed)).into_bytes()
+}
+
+/// A write to `max_user_namespaces`: 0 to INT_MAX.
+pub fn set_max_user_namespaces(_: &Kernel, data: &[u8]) -> Result<(), Errno> {
+    let v = int_minmax(data, 0, i32::MAX)?;
+    crate::kernel::ns::user::MAX_NAMESPACES.store(v as u64, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// `/proc/sys/kernel/overflowuid` and `overflowgid`: what ids a user
+/// namespace does not map show as (fixed here).
+pub fn overflow_id(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::ns::user::OVERFLOW_ID).into_bytes()
 }
 
 /// `/proc/sys/kernel/core_pattern`: the host's, as a container reads it

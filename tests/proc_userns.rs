@@ -1,0 +1,79 @@
+//! User namespaces inside the sandbox (tests/c/userns.c): CLONE_NEWUSER by
+//! clone and unshare, `/proc/PID/{uid_map,gid_map,setgroups}` and who may
+//! write them, ids through the maps, capabilities that hold only over
+//! what the namespace owns, setns; and util-linux `unshare -r`/`-U`.
+//! Each test runs natively (as root) and under `husk do` and compares.
+
+mod common;
+
+use common::*;
+
+c_groups! { "userns":
+    // A namespace seen from inside: no maps (overflow ids everywhere),
+    // writing its own one-line maps (setgroups "deny" before gid_map),
+    // EPERM on a second write, ids through the maps in getuid, stat and
+    // status, EINVAL for unmapped ids in setuid and chown.
+    userns_own_maps => "maps",
+    // Maps written from the parent (several lines, 340 at most, no
+    // overlaps), shown relative to each reader; NS_GET_PARENT,
+    // NS_GET_OWNER_UID; setns into the namespace.
+    userns_parent_maps => "parent_maps",
+    // Root of a child namespace: sethostname and mount only in UTS and
+    // mount namespaces it owns; file overrides only for files whose ids
+    // map; no mknod of devices; no setns back.
+    userns_capabilities => "caps",
+    // clone(CLONE_NEWUSER), EINVAL with CLONE_FS, an unprivileged creator
+    // mapping only itself.
+    userns_creators => "creators",
+}
+
+/// Runs `cmd` natively and under husk and requires the same output.
+fn same_as_native(cmd: &[&str]) -> std::process::Output {
+    let n = Run::native(cmd).timeout(proc_timeout()).run();
+    assert_exit(&n, 0);
+    let mut args = vec!["--"];
+    args.extend_from_slice(cmd);
+    let h = Run::husk_do(&args).timeout(proc_timeout()).run();
+    assert_same_as_native(&n, &h);
+    h
+}
+
+/// `unshare -r id`: root of a new namespace mapped onto the caller.
+#[test]
+fn unshare_map_root_id() {
+    let h = same_as_native(&["unshare", "-r", "id"]);
+    assert!(stdout_text(&h).starts_with("uid=0(root) gid=0(root)"), "{}", describe(&h));
+}
+
+/// `unshare -U id`: nothing mapped, so everyone is nobody.
+#[test]
+fn unshare_unmapped_id() {
+    let h = same_as_native(&["unshare", "-U", "id", "-u"]);
+    assert_eq!(stdout_text(&h), "65534\n", "{}", describe(&h));
+}
+
+/// `unshare -rm`: a tmpfs mounted in the new mount namespace (which the
+/// new user namespace owns), the maps as the shell sees them.
+#[test]
+fn unshare_map_root_mount_tmpfs() {
+    let script = "mount -t tmpfs none /mnt && echo hi > /mnt/f && cat /mnt/f && \
+                  grep -c ' /mnt ' /proc/self/mountinfo && cat /proc/self/uid_map /proc/self/setgroups";
+    let h = same_as_native(&["unshare", "-rm", "sh", "-c", script]);
+    assert!(stdout_text(&h).starts_with("hi\n1\n"), "{}", describe(&h));
+}
+
+/// Without `-m` the mount namespace is the original one: EPERM.
+#[test]
+fn unshare_map_root_mount_refused() {
+    let script = "mount -t tmpfs none /mnt 2>/dev/null; echo $?; hostname x 2>/dev/null; echo $?";
+    let h = same_as_native(&["unshare", "-r", "sh", "-c", script]);
+    assert_eq!(stdout_text(&h), "32\n1\n", "{}", describe(&h));
+}
+
+/// `unshare -ru`: the new UTS namespace is the new user namespace's, so
+/// its root may name it.
+#[test]
+fn unshare_map_root_uts_hostname() {
+    let h = same_as_native(&["unshare", "-ru", "sh", "-c", "hostname inner && hostname"]);
+    assert_eq!(stdout_text(&h), "inner\n", "{}", describe(&h));
+}
