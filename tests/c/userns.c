@@ -41,6 +41,9 @@ static void make_scratch(void) {
     chown(p, 1000, 1000);
     snprintf(p, sizeof p, "%s/mnt", scratch);
     mkdir(p, 0755);
+    snprintf(p, sizeof p, "%s/udir", scratch);
+    mkdir(p, 0755);
+    chown(p, 1000, 1000);
 }
 
 static void drop_scratch(void) {
@@ -287,6 +290,8 @@ static void caps(void) {
         EXPECT_ERR("no-dac-override-unmapped", open(in_scratch("user"), O_RDONLY), EACCES);
         EXPECT_ERR("no-fowner-unmapped", chmod(in_scratch("user"), 0644), EPERM);
         EXPECT_OK("fowner-mapped", chmod(in_scratch("root"), 0));
+        EXPECT_OK("create-in-mapped-dir", open(in_scratch("new"), O_CREAT | O_WRONLY, 0600));
+        EXPECT_ERR("create-in-unmapped-dir", open(in_scratch("udir/new"), O_CREAT | O_WRONLY, 0600), EACCES);
         EXPECT_ERR("mknod-device", mknod(in_scratch("dev"), S_IFCHR | 0600, makedev(1, 3)), EPERM);
         EXPECT_ERR("setns-back-to-init", setns(init_user, CLONE_NEWUSER), EPERM);
         _exit(0);

@@ -545,9 +545,9 @@ impl Vfs {
         if attr::immutable(flags) {
             return Err(Errno::EPERM);
         }
-        if who.creds.is_some() {
-            // May_access lets root of the caller's user namespace through
-            // when the directory's ids map there.
+        // Root of the initial user namespace may always; root of another
+        // only where the directory's ids map (may_access decides).
+        if who.creds.is_some_and(|c| !(c.is_root() && c.user_ns.is_initial())) {
             let parent = self.stat(b"/", parent_of(&r.path), false)?;
             who.check(&parent, 3)?;
         }
