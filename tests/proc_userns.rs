@@ -48,8 +48,8 @@ fn unshare_map_root_id() {
 /// `unshare -U id`: nothing mapped, so everyone is nobody.
 #[test]
 fn unshare_unmapped_id() {
-    let h = same_as_native(&["unshare", "-U", "id", "-u"]);
-    assert_eq!(stdout_text(&h), "65534\n", "{}", describe(&h));
+    let h = same_as_native(&["unshare", "-U", "id"]);
+    assert!(stdout_text(&h).starts_with("uid=65534(nobody) gid=65534(nogroup)"), "{}", describe(&h));
 }
 
 /// `unshare -rm`: a tmpfs mounted in the new mount namespace (which the
