@@ -77,3 +77,15 @@ fn unshare_map_root_uts_hostname() {
     let h = same_as_native(&["unshare", "-ru", "sh", "-c", "hostname inner && hostname"]);
     assert_eq!(stdout_text(&h), "inner\n", "{}", describe(&h));
 }
+
+/// `unshare -rn`: the new network namespace is the new user namespace's,
+/// so its root may bring `lo` up there; the first network namespace
+/// stays out of its reach (`unshare -r` alone: EPERM).
+#[test]
+fn unshare_map_root_net_owns_its_loopback() {
+    let script = "ip link set lo up && ip -o -4 addr show lo | cut -d' ' -f2,6,7";
+    let h = same_as_native(&["unshare", "-rn", "sh", "-c", script]);
+    assert_eq!(stdout_text(&h), "lo inet 127.0.0.1/8\n", "{}", describe(&h));
+    let h = same_as_native(&["unshare", "-r", "sh", "-c", "ip link set lo down 2>/dev/null; echo $?"]);
+    assert_eq!(stdout_text(&h), "2\n", "{}", describe(&h));
+}

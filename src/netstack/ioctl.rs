@@ -27,17 +27,17 @@ const CHANGEABLE: u32 = (libc::IFF_DEBUG
     | libc::IFF_PROMISC
     | libc::IFF_ALLMULTI) as u32;
 
-/// Whether the calling task has CAP_NET_ADMIN.
-pub(super) fn net_admin() -> bool {
-    crate::kernel::wait::current()
-        .is_some_and(|t| t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).capable(CAP_NET_ADMIN))
+/// Whether the calling task has CAP_NET_ADMIN over the network of `ip`
+/// (in the user namespace that owns it).
+pub(super) fn net_admin(ip: &IpStack) -> bool {
+    crate::kernel::wait::current().is_some_and(|t| t.tg.capable_over(&ip.owner, CAP_NET_ADMIN))
 }
 
 /// Sets the flags of `link` as Linux's dev_change_flags does for what the
 /// stack serves: IFF_UP; bits it cannot change (IFF_RUNNING, IFF_LOOPBACK)
 /// are ignored.
 pub(super) fn change_flags(ip: &IpStack, link: &Link, flags: u32) -> Result<(), Errno> {
-    if !net_admin() {
+    if !net_admin(ip) {
         return Err(Errno::EPERM);
     }
     if (flags ^ link.flags) & CHANGEABLE != 0 {
@@ -159,7 +159,7 @@ pub fn interface_ioctl(ip: &IpStack, req: u64, arg: u64, mem: &dyn UserMemory) -
         }
         libc::SIOCSIFFLAGS => {
             // The capability is checked before the name (dev_ioctl).
-            if !net_admin() {
+            if !net_admin(ip) {
                 return Err(Errno::EPERM);
             }
             let mut r = [0u8; IFREQ];

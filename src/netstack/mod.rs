@@ -95,7 +95,11 @@ impl NetStack {
     pub fn new(mode: NetworkMode) -> Arc<NetStack> {
         Arc::new(NetStack {
             mode,
-            ip: stack::IpStack::new(mode, links::LinkState::FRESH.with(1, true).with(2, true)),
+            ip: stack::IpStack::new(
+                mode,
+                links::LinkState::FRESH.with(1, true).with(2, true),
+                crate::kernel::ns::UserNamespace::init(),
+            ),
             unix: unix::Registry::default(),
             ns: crate::kernel::ns::NetNamespace::new_root(),
         })
@@ -104,11 +108,12 @@ impl NetStack {
     /// A new network namespace (CLONE_NEWNET): its own IP stack with only
     /// `lo`, down and without addresses, its own ports, abstract unix
     /// names and sysctls; unix path names stay shared (they live in the
-    /// file system). Never the host's network.
-    pub fn new_namespace(&self) -> Arc<NetStack> {
+    /// file system). Never the host's network. `owner` is the user
+    /// namespace it belongs to.
+    pub fn new_namespace(&self, owner: &Arc<crate::kernel::ns::UserNamespace>) -> Arc<NetStack> {
         Arc::new(NetStack {
             mode: NetworkMode::None,
-            ip: stack::IpStack::new(NetworkMode::None, links::LinkState::FRESH),
+            ip: stack::IpStack::new(NetworkMode::None, links::LinkState::FRESH, owner.clone()),
             unix: self.unix.new_namespace(),
             ns: crate::kernel::ns::NetNamespace::new_child(),
         })

@@ -262,7 +262,7 @@ impl NetlinkSocket {
     /// the one served. Other attributes than the name, and making links
     /// (veth, bridges), are EOPNOTSUPP.
     fn set_link(&self, all: Vec<Link>, req: &[u8]) -> Result<(), Errno> {
-        if !super::ioctl::net_admin() {
+        if !super::ioctl::net_admin(&self.net.ip) {
             return Err(Errno::EPERM);
         }
         if req.len() < 32 {

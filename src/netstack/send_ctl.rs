@@ -207,7 +207,11 @@ mod tests {
     }
 
     fn stack() -> std::sync::Arc<IpStack> {
-        IpStack::new(super::super::NetworkMode::None, super::super::links::LinkState::FRESH.with(1, true))
+        IpStack::new(
+            super::super::NetworkMode::None,
+            super::super::links::LinkState::FRESH.with(1, true),
+            crate::kernel::ns::UserNamespace::init(),
+        )
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //! takes one, `accept` hands an established one over, and the pool is
 //! refilled after every poll while the accept queue is below the backlog.
 
+use crate::kernel::ns::UserNamespace;
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
@@ -198,6 +199,9 @@ pub struct IpStack {
     woken: Arc<Woken>,
     /// Bound ports.
     pub ports: Mutex<Ports>,
+    /// The user namespace owning the network namespace: changing its
+    /// interfaces takes CAP_NET_ADMIN there.
+    pub owner: Arc<UserNamespace>,
     timer: Arc<Timer>,
     epoch: std::time::Instant,
     next_id: AtomicU64,
@@ -210,7 +214,7 @@ fn is_local_dest(a: &IpAddr) -> bool {
 impl IpStack {
     /// A stack with the interfaces of `mode` in `state`, and its timer
     /// thread (which ends once the stack is dropped).
-    pub fn new(mode: NetworkMode, state: links::LinkState) -> Arc<IpStack> {
+    pub fn new(mode: NetworkMode, state: links::LinkState, owner: Arc<UserNamespace>) -> Arc<IpStack> {
         let epoch = std::time::Instant::now();
         let mut dev = NetDevice::new(is_local_dest);
         let mut config = Config::new(HardwareAddress::Ip);
@@ -221,6 +225,7 @@ impl IpStack {
         let woken = Arc::new(Woken::default());
         let stack = Arc::new(IpStack {
             mode,
+            owner,
             links: AtomicU8::new(state.0),
             inner: Mutex::new(Inner {
                 iface,

@@ -78,7 +78,7 @@ impl NsRef {
             NsRef::Uts(ns) => Some(ns.owner().clone()),
             NsRef::Ipc(ns) => Some(ns.owner.clone()),
             NsRef::Mnt(ns) => Some(ns.owner().clone()),
-            NsRef::Net(_) => Some(UserNamespace::init()),
+            NsRef::Net(ns) => Some(ns.ip.owner.clone()),
             NsRef::User(ns) => ns.parent().cloned(),
         }
     }

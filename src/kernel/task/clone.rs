@@ -179,7 +179,7 @@ pub fn new_namespaces(t: &Task, mut ns: NsProxy, flags: u64) -> Result<NewNamesp
         ns.mnt = ns.mnt.new_namespace(owner);
     }
     if flags & CLONE_NEWNET != 0 {
-        ns.net = ns.net.new_namespace();
+        ns.net = ns.net.new_namespace(owner);
     }
     Ok((ns, user))
 }
