@@ -93,6 +93,9 @@ impl FileOps for MemfdFile {
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         self.0.write(buf, off)
     }
+    fn sync(&self) -> Result<(), Errno> {
+        self.0.sync()
+    }
     fn stat(&self) -> Result<Stat, Errno> {
         let mut st = self.0.stat()?;
         st.dev = SHM_DEV;

@@ -7,6 +7,7 @@ mod sys_clone;
 mod sys_event;
 mod sys_fd;
 mod sys_file;
+mod sys_fileioctl;
 mod sys_fsattr;
 mod sys_futex;
 mod sys_ident;

@@ -266,7 +266,10 @@ pub fn ioctl(t: &mut Task, a: &Args) -> SysResult {
             Some(r) => r,
             None => f.ops.ioctl(req, a[2], &t.mem()),
         },
-        req => f.ops.ioctl(req, a[2], &t.mem()),
+        req => match super::sys_fileioctl::ioctl(t, &f, req, a[2]) {
+            Some(r) => r,
+            None => f.ops.ioctl(req, a[2], &t.mem()),
+        },
     }
 }
 

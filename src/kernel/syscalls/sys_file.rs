@@ -192,7 +192,12 @@ fn write_from_mode(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, 
         if mode.sync {
             // Linux's generic_write_sync: the data is written back before
             // the call returns, and a failure to do so is the call's error.
-            file.ops.sync()?;
+            // Only file systems' writes do it: a file without fsync (a pipe,
+            // a device: EINVAL) has nothing to write back.
+            match file.ops.sync() {
+                Err(Errno::EINVAL) | Ok(()) => {}
+                Err(e) => return Err(e),
+            }
         }
     }
     r
@@ -536,7 +541,8 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
 }
 
 /// Implements fsync(2) and fdatasync(2): files in the sentry's memory have
-/// nothing to flush; files of a read-write bind mount are synced on the host.
+/// nothing to flush; files of a read-write bind mount are synced on the host;
+/// files without the operation (pipes, sockets, devices, /proc) are EINVAL.
 pub fn fsync(t: &mut Task, a: &Args) -> SysResult {
     let f = t.file(a[0] as i32)?;
     if f.is_path_only() {

@@ -87,7 +87,9 @@ pub static TABLE: &[Entry] = &[
         l::SYS_ioctl,
         d::ioctl,
         "TCGETS, TIOCGWINSZ and FIONREAD on the caller's stdio; FIONBIO, FIOCLEX, FIONCLEX everywhere; \
-         FS_IOC_[GS]ETFLAGS and FS_IOC_FS[GS]ETXATTR on in-memory files (ENOTTY on host files)",
+         FS_IOC_[GS]ETFLAGS and FS_IOC_FS[GS]ETXATTR on in-memory files (ENOTTY on host files); \
+         FIONREAD of files, FIGETBSZ, FIOQSIZE; FICLONE/FICLONERANGE/FIDEDUPERANGE/FIEMAP/FIFREEZE \
+         are EOPNOTSUPP after Linux's checks (no reflinks)",
     ),
     partial(
         l::SYS_fcntl,

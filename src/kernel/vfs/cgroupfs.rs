@@ -460,6 +460,11 @@ impl FileOps for CgOpenFile {
         Ok(self.stat)
     }
 
+    /// kernfs attribute files have fsync (`noop_fsync`), unlike /proc's.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         // O_TRUNC on a control file does nothing, as on kernfs.
         Ok(())

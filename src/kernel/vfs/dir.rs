@@ -45,6 +45,15 @@ impl FileOps for DirHandle {
     fn stat(&self) -> Result<Stat, Errno> {
         self.vfs.stat(b"/", &self.path, false)
     }
+    /// Directories of file systems sync (in memory: nothing to do; host
+    /// directories of bind mounts are the host's to write back); those of
+    /// /proc and of kernfs (sysfs, cgroup2) have no fsync operation.
+    fn sync(&self) -> Result<(), Errno> {
+        if ["proc", "sysfs", "cgroup2"].contains(&self.vfs.mount_of(&self.path).fs.fs_type()) {
+            return Err(Errno::EINVAL);
+        }
+        Ok(())
+    }
     fn inode_flags(&self) -> Result<u32, Errno> {
         let r = self.vfs.resolve(b"/", &self.path, false)?;
         r.mount.fs.inode_flags(&r.fs_path, r.node.as_ref().ok_or(Errno::ENOENT)?)

@@ -127,10 +127,12 @@ pub trait FileOps: Send + Sync {
     fn allocate(&self, _mode: i32, _off: u64, _len: u64) -> Result<(), Errno> {
         Err(Errno::ENODEV)
     }
-    /// Flushes the file to stable storage (`fsync`); nothing to do for
-    /// files that live in the sentry's memory.
+    /// Flushes the file to stable storage (`fsync`). Only files of a file
+    /// system have the operation (Linux's `f_op->fsync`): pipes, sockets,
+    /// devices, event files and /proc files are EINVAL, as in
+    /// `vfs_fsync_range`. Files in the sentry's memory have nothing to flush.
     fn sync(&self) -> Result<(), Errno> {
-        Ok(())
+        Err(Errno::EINVAL)
     }
     /// Writes back the range `off..off+len` (`len` 0: to the end) as
     /// sync_file_range(2) with `flags` asks; nothing to do for files that
@@ -615,6 +617,12 @@ impl FileOps for HostStream {
     }
     fn seekable(&self) -> bool {
         false
+    }
+    /// An imported descriptor (the caller's stdio) is synced by the host,
+    /// which knows whether it has the operation (a file) or not (a pipe or
+    /// terminal: EINVAL).
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(nix::unistd::fsync(self.fd.as_raw_fd())?)
     }
     fn poll_host_fd(&self) -> Option<RawFd> {
         Some(self.fd.as_raw_fd())

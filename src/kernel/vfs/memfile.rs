@@ -338,6 +338,11 @@ impl FileOps for MemFileHandle {
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         self.0.write(buf, off)
     }
+    /// Nothing to flush: the data lives in the sentry's memory (tmpfs's
+    /// `noop_fsync`).
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(self.0.stat())
     }

@@ -261,6 +261,11 @@ impl FileOps for SysFile {
         Ok(self.stat)
     }
 
+    /// kernfs attribute files have fsync (`noop_fsync`), unlike /proc's.
+    fn sync(&self) -> Result<(), Errno> {
+        Ok(())
+    }
+
     fn truncate(&self, _len: u64) -> Result<(), Errno> {
         // An attribute's size is not its contents'.
         Ok(())
