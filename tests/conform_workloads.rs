@@ -11,4 +11,5 @@ use common::c_groups;
 c_groups! { "workloads_found":
     fsync_of_files_without_the_operation_is_einval => "fsync_kinds",
     generic_file_ioctls_answer_as_linux => "file_ioctls",
+    ptrace_regset_x86_xstate_shows_and_sets_avx_registers => "xstate_regset",
 }

@@ -12,6 +12,8 @@
 #include <linux/fs.h>
 #include <sys/eventfd.h>
 #include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/uio.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,9 +150,74 @@ static void g_file_ioctls(void) {
     drop_scratch();
 }
 
+/* Loads `in` into ymm0, stops itself with SIGSTOP (a raw kill, so no
+ * library code runs with the register live) and stores ymm0 to `out`. */
+static void ymm0_around_stop(const unsigned char *in, unsigned char *out) {
+    long pid = getpid();
+    __asm__ volatile("vmovdqu (%0), %%ymm0\n\t"
+                     "mov $62, %%eax\n\t" /* kill */
+                     "mov %1, %%rdi\n\t"
+                     "mov $19, %%esi\n\t" /* SIGSTOP */
+                     "syscall\n\t"
+                     "vmovdqu %%ymm0, (%2)\n\t"
+                     :
+                     : "r"(in), "r"(pid), "r"(out)
+                     : "rax", "rdi", "rsi", "rcx", "r11", "memory", "xmm0");
+}
+
+/* gdb's `p $ymm0` (and any AVX register): PTRACE_GETREGSET NT_X86_XSTATE
+ * gives the XSAVE area with XCR0 at byte 464, SETREGSET loads one back
+ * (whole, with a valid header). */
+static void g_xstate_regset(void) {
+    if (!__builtin_cpu_supports("avx")) {
+        printf("no-avx: ok\n");
+        return;
+    }
+    unsigned char in[32], out[32];
+    for (int i = 0; i < 32; i++)
+        in[i] = (unsigned char)(0x40 + i);
+    pid_t c = xfork();
+    if (c == 0) {
+        ptrace(PTRACE_TRACEME, 0, 0, 0);
+        ymm0_around_stop(in, out);
+        for (int i = 0; i < 16; i++)
+            if (out[16 + i] != (unsigned char)(0xa0 + i))
+                _exit(1 + i);
+        _exit(0);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    expect("stopped", WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "status %#x", st);
+    static unsigned char area[8192];
+    struct iovec iov = {area, sizeof area};
+    EXPECT_OK("getregset-xstate", ptrace(PTRACE_GETREGSET, c, (void *)0x202, &iov));
+    size_t len = iov.iov_len;
+    expect("xstate-len", len >= 832 && len < sizeof area, "%zu", len);
+    unsigned long long xcr0, bv;
+    memcpy(&xcr0, area + 464, 8);
+    memcpy(&bv, area + 512, 8);
+    expect("xcr0-x87-sse-avx", (xcr0 & 7) == 7, "%#llx", xcr0);
+    expect("xstate-bv-avx", (bv & 4) != 0, "%#llx", bv);
+    expect("xmm0-low-half", memcmp(area + 160, in, 16) == 0, "differs");
+    expect("ymm0-high-half", memcmp(area + 576, in + 16, 16) == 0, "differs");
+    for (int i = 0; i < 16; i++)
+        area[576 + i] = (unsigned char)(0xa0 + i);
+    struct iovec part = {area, 512};
+    EXPECT_ERR("setregset-part", ptrace(PTRACE_SETREGSET, c, (void *)0x202, &part), EFAULT);
+    area[512 + 8] = 1; /* xcomp_bv: compacted format is refused */
+    iov.iov_len = len;
+    EXPECT_ERR("setregset-compacted", ptrace(PTRACE_SETREGSET, c, (void *)0x202, &iov), EINVAL);
+    area[512 + 8] = 0;
+    EXPECT_OK("setregset-xstate", ptrace(PTRACE_SETREGSET, c, (void *)0x202, &iov));
+    ptrace(PTRACE_CONT, c, 0, 0);
+    const char *w = wait_text(c);
+    expect("child-saw-new-ymm0", strcmp(w, "exited 0") == 0, "%s", w);
+}
+
 static const struct test_group groups[] = {
     {"fsync_kinds", g_fsync_kinds},
     {"file_ioctls", g_file_ioctls},
+    {"xstate_regset", g_xstate_regset},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

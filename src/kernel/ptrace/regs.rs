@@ -13,9 +13,67 @@ pub const USER_SIZE: u64 = 928;
 /// sizeof(struct user_fpregs_struct): the FXSAVE area.
 pub const FPREGS_SIZE: usize = 512;
 
-/// NT_PRSTATUS, NT_PRFPREG.
+/// NT_PRSTATUS, NT_PRFPREG, NT_X86_XSTATE.
 pub const NT_PRSTATUS: u64 = 1;
 pub const NT_PRFPREG: u64 = 2;
+pub const NT_X86_XSTATE: u64 = 0x202;
+
+/// Where the FXSAVE area's software-reserved bytes start: a signal frame
+/// keeps `struct _fpx_sw_bytes` there, ptrace's XSAVE regset the XCR0 its
+/// buffer was written with (Linux's `xstate_fx_sw_bytes`, which gdb reads
+/// to learn which registers exist).
+const SW_BYTES: usize = 464;
+/// `_fpx_sw_bytes.magic1` of a signal frame's XSAVE area.
+const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
+
+/// The XCR0 of a saved XSAVE area: a signal frame's (the systrap platform)
+/// says it in its software bytes as `xfeatures`; one read by the host's
+/// ptrace holds it where the regset puts it.
+fn xcr0(fp: &[u8]) -> u64 {
+    let word = |at: usize| fp.get(at..at + 8).map_or(0, |b| u64::from_ne_bytes(b.try_into().unwrap_or_default()));
+    let magic = fp.get(SW_BYTES..SW_BYTES + 4).map_or(0, |b| u32::from_ne_bytes(b.try_into().unwrap_or_default()));
+    if magic == FP_XSTATE_MAGIC1 {
+        word(SW_BYTES + 8)
+    } else {
+        word(SW_BYTES)
+    }
+}
+
+/// The NT_X86_XSTATE regset of a saved XSAVE area (standard format, as
+/// both platforms keep it): the area with XCR0 in its software bytes.
+/// `None` without XSAVE state (an FXSAVE-only area): Linux's ENODEV.
+pub fn xstate_bytes(fp: &[u8]) -> Option<Vec<u8>> {
+    if fp.len() <= FPREGS_SIZE {
+        return None;
+    }
+    let mut b = fp.to_vec();
+    b[SW_BYTES..FPREGS_SIZE].fill(0);
+    b[SW_BYTES..SW_BYTES + 8].copy_from_slice(&xcr0(fp).to_ne_bytes());
+    Some(b)
+}
+
+/// Checks a new XSAVE regset `b` against the saved area `fp` as Linux's
+/// `xstateregs_set` does (a whole buffer; an XSAVE header naming only
+/// enabled features, uncompacted, reserved bytes zero) and returns the
+/// area to load: `b` with `fp`'s own software bytes kept.
+pub fn xstate_from_bytes(fp: &[u8], b: &[u8]) -> Result<Vec<u8>, crate::kernel::errno::Errno> {
+    use crate::kernel::errno::Errno;
+    if fp.len() <= FPREGS_SIZE {
+        return Err(Errno::ENODEV);
+    }
+    if b.len() != fp.len() {
+        return Err(Errno::EFAULT);
+    }
+    let word = |at: usize| u64::from_ne_bytes(b[at..at + 8].try_into().unwrap_or_default());
+    let (xfeatures, xcomp_bv) = (word(FPREGS_SIZE), word(FPREGS_SIZE + 8));
+    let reserved = b[FPREGS_SIZE + 16..FPREGS_SIZE + 64].iter().any(|&x| x != 0);
+    if xfeatures & !xcr0(fp) != 0 || xcomp_bv != 0 || reserved {
+        return Err(Errno::EINVAL);
+    }
+    let mut out = b.to_vec();
+    out[SW_BYTES..FPREGS_SIZE].copy_from_slice(&fp[SW_BYTES..FPREGS_SIZE]);
+    Ok(out)
+}
 
 /// The registers as bytes.
 pub fn regs_bytes(r: &Regs) -> Vec<u8> {

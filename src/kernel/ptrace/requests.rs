@@ -315,29 +315,47 @@ fn set_fxsave(target: &TaskShared, b: &[u8]) -> SysResult {
     })?
 }
 
-/// PTRACE_GETREGSET/SETREGSET: NT_PRSTATUS and NT_PRFPREG through an
-/// iovec whose length is cut to what was moved.
+/// PTRACE_GETREGSET/SETREGSET: NT_PRSTATUS, NT_PRFPREG and NT_X86_XSTATE
+/// through an iovec whose length is cut to what was moved.
 fn regset(t: &Task, target: &TaskShared, set: bool, kind: u64, iov: u64) -> SysResult {
     let mem = t.mem();
     let [base, len] = mem.read_u64s::<2>(iov)?;
     let full = match kind {
         regs::NT_PRSTATUS => regs::REGS_SIZE,
         regs::NT_PRFPREG => regs::FPREGS_SIZE,
+        regs::NT_X86_XSTATE => with_tracee(target, |x| x.fp.len())?,
         _ => return Err(Errno::EINVAL),
     };
     let n = (len as usize).min(full);
     if set {
         let mut b = vec![0u8; n];
         mem.read_bytes(base, &mut b)?;
-        if kind == regs::NT_PRSTATUS {
-            set_regs(target, &b)?;
-        } else {
-            set_fxsave(target, &b)?;
-        }
+        match kind {
+            regs::NT_PRSTATUS => set_regs(target, &b)?,
+            regs::NT_PRFPREG => set_fxsave(target, &b)?,
+            _ => set_xstate(target, &b)?,
+        };
     } else {
-        let b = with_tracee(target, |x| if kind == regs::NT_PRSTATUS { regs::regs_bytes(&x.regs) } else { fxsave(x) })?;
+        let b = with_tracee(target, |x| match kind {
+            regs::NT_PRSTATUS => Ok(regs::regs_bytes(&x.regs)),
+            regs::NT_PRFPREG => Ok(fxsave(x)),
+            _ => regs::xstate_bytes(&x.fp).ok_or(Errno::ENODEV),
+        })??;
         mem.write_bytes(base, &b[..n])?;
     }
     mem.write_u64(iov + 8, n as u64)?;
     Ok(0)
+}
+
+/// SETREGSET of NT_X86_XSTATE: the whole area, checked as Linux checks it
+/// (MXCSR as for the FXSAVE part, then the XSAVE header).
+fn set_xstate(target: &TaskShared, b: &[u8]) -> SysResult {
+    if b.len() >= 28 && u32::from_ne_bytes([b[24], b[25], b[26], b[27]]) & !0xffff != 0 {
+        return Err(Errno::EINVAL);
+    }
+    with_tracee(target, |x| {
+        x.fp = regs::xstate_from_bytes(&x.fp, b)?;
+        x.fp_dirty = true;
+        Ok(0)
+    })?
 }
