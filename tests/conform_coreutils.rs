@@ -92,7 +92,7 @@ fn copy_move_link() {
                  ln g $s.x; echo rc=$?; cp -a d2 $s; diff -r d2 $s && echo same; rm -rf $s; stat -f -c %T /dev/shm
                  exec 3>$s.fd; stat -c %d $s.fd > a; stat -L -c %d /proc/self/fd/3 > b; cmp a b && echo same-dev; rm $s.fd
                  mkdir $s; stat -c '%s %b' $s; touch $s/a; mkdir $s/b; ln -s a $s/c; stat -c '%s %b' $s $s/b $s/c; rm $s/a; stat -c %s $s
-                 ls -la $s | grep -v ' [.][.]$' | sed 's/ [A-Z][a-z][a-z] .* / T /'; rm -r $s",
+                 ls -la $s | grep -v ' [.][.]$' | sed 's/ [A-Z][a-z][a-z] .* / T /' | tr -s ' '; rm -r $s",
             )
             .sub(r"/dev/shm/conform-\d+", "/dev/shm/conform-PID"),
         )
