@@ -12,4 +12,5 @@ c_groups! { "workloads_found":
     fsync_of_files_without_the_operation_is_einval => "fsync_kinds",
     generic_file_ioctls_answer_as_linux => "file_ioctls",
     ptrace_regset_x86_xstate_shows_and_sets_avx_registers => "xstate_regset",
+    get_mempolicy_reports_the_default_policy_on_node_0 => "mempolicy",
 }

@@ -214,10 +214,40 @@ static void g_xstate_regset(void) {
     expect("child-saw-new-ymm0", strcmp(w, "exited 0") == 0, "%s", w);
 }
 
+/* top(1) asks get_mempolicy (through libnuma) for the default policy and
+ * the nodes allowed; this machine, natively and in the sandbox, has
+ * node 0. */
+static void g_mempolicy(void) {
+    int mode = -1;
+    unsigned long mask[4] = {~0UL, ~0UL, ~0UL, ~0UL};
+    EXPECT_OK("default", syscall(SYS_get_mempolicy, &mode, mask, 64, 0, 0));
+    expect("default-mode", mode == 0, "%d", mode);
+    expect("default-no-nodes", mask[0] == 0 && mask[1] == ~0UL, "%#lx %#lx", mask[0], mask[1]);
+    mask[0] = mask[1] = ~0UL;
+    EXPECT_OK("mems-allowed", syscall(SYS_get_mempolicy, &mode, mask, 130, 0, 4));
+    expect("mems-allowed-node0", (mask[0] & 1) && mask[1] == 0 && mask[2] == 0 && mask[3] == ~0UL, "%#lx %#lx %#lx",
+           mask[0], mask[1], mask[2]);
+    mask[0] = ~0UL;
+    EXPECT_OK("maxnode-1-copies-nothing", syscall(SYS_get_mempolicy, NULL, mask, 1, 0, 0));
+    expect("maxnode-1-untouched", mask[0] == ~0UL, "%#lx", mask[0]);
+    EXPECT_ERR("maxnode-0", syscall(SYS_get_mempolicy, NULL, mask, 0, 0, 0), EINVAL);
+    EXPECT_ERR("huge-maxnode", syscall(SYS_get_mempolicy, NULL, mask, 1UL << 20, 0, 0), EINVAL);
+    EXPECT_ERR("bad-flags", syscall(SYS_get_mempolicy, &mode, NULL, 0, 0, 8), EINVAL);
+    EXPECT_ERR("mems-allowed-with-node", syscall(SYS_get_mempolicy, &mode, NULL, 0, 0, 5), EINVAL);
+    EXPECT_ERR("node-without-addr", syscall(SYS_get_mempolicy, &mode, NULL, 0, 0, 1), EINVAL);
+    EXPECT_ERR("addr-without-flag", syscall(SYS_get_mempolicy, &mode, NULL, 0, (unsigned long)&mode, 0), EINVAL);
+    EXPECT_ERR("unmapped-addr", syscall(SYS_get_mempolicy, &mode, NULL, 0, 4096UL, 2), EFAULT);
+    mode = -1;
+    EXPECT_OK("node-of-addr", syscall(SYS_get_mempolicy, &mode, NULL, 0, (unsigned long)&mode, 3));
+    expect("node-of-addr-is-a-node", mode >= 0, "%d", mode);
+    EXPECT_ERR("policy-fault", syscall(SYS_get_mempolicy, (void *)8, NULL, 0, 0, 0), EFAULT);
+}
+
 static const struct test_group groups[] = {
     {"fsync_kinds", g_fsync_kinds},
     {"file_ioctls", g_file_ioctls},
     {"xstate_regset", g_xstate_regset},
+    {"mempolicy", g_mempolicy},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

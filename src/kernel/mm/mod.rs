@@ -722,6 +722,11 @@ impl MemoryManager {
     pub fn vmas(&self) -> Vec<Vma> {
         self.lock().vmas.iter().cloned().collect()
     }
+
+    /// Whether `addr` lies in a mapping.
+    pub fn is_mapped(&self, addr: u64) -> bool {
+        self.lock().vmas.vma_at(addr).is_some()
+    }
 }
 
 impl MemoryManager {

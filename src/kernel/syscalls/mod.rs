@@ -21,6 +21,7 @@ mod sys_mqueue;
 mod sys_msg;
 mod sys_msgq;
 mod sys_ns;
+mod sys_numa;
 mod sys_path;
 mod sys_pidfd;
 mod sys_poll;

@@ -9,6 +9,7 @@ use super::{sys_msg as net_msg, sys_socket as net};
 
 use super::sys_mqueue as pmq;
 use super::sys_msgq as mq;
+use super::sys_numa as numa;
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
@@ -198,6 +199,11 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlock, m::munlock),
     full(l::SYS_mlockall, m::mlockall),
     full(l::SYS_munlockall, m::munlockall),
+    partial(
+        l::SYS_get_mempolicy,
+        numa::get_mempolicy,
+        "one memory node; every task has the default policy (set_mempolicy and mbind are ENOSYS)",
+    ),
     partial(l::SYS_membarrier, m::membarrier, "no rseq commands (as without CONFIG_RSEQ); GLOBAL_EXPEDITED is the slower global barrier"),
     // System V IPC.
     partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages)"),
