@@ -6,11 +6,7 @@ mod common;
 use common::*;
 
 fn same_as_native(group: &str) {
-    let bin = c_program_str("net_errors");
-    let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
-    assert_exit(&n, 0);
-    let h = Run::husk_do(&["--network=none", "--", &bin, group]).timeout(proc_timeout()).run();
-    assert_same_as_native(&n, &h);
+    c_output_same_as_native("net_errors", group, &["--network=none"]);
 }
 
 /// socket/socketpair with bad families, types, flags and protocols.

@@ -19,12 +19,7 @@ c_groups! { "netns":
 /// Runs `script` with `sh -c` natively and under `husk do` (with `flags`)
 /// and requires the same output.
 fn same_as_native(flags: &[&str], script: &str) {
-    let n = Run::native(&["sh", "-c", script]).timeout(proc_timeout()).run();
-    assert_exit(&n, 0);
-    let mut args = flags.to_vec();
-    args.extend_from_slice(&["--", "/bin/sh", "-c", script]);
-    let h = Run::husk_do(&args).timeout(proc_timeout()).run();
-    assert_same_as_native(&n, &h);
+    cmd_same_as_native(flags, &["/bin/sh", "-c", script]);
 }
 
 /// `ip` in a new namespace: lo alone, down, then up with its addresses.

@@ -9,12 +9,8 @@ mod common;
 use common::*;
 
 fn same_as_native(group: &str) {
-    let bin = c_program_str("sock_stamps");
-    let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
-    assert_exit(&n, 0);
-    let h = Run::husk_do(&["--", &bin, group]).timeout(proc_timeout()).run();
+    let h = c_output_same_as_native("sock_stamps", group, &[]);
     assert_exit(&h, 0);
-    assert_same_as_native(&n, &h);
 }
 
 /// TCP: the time of the last segment a read takes bytes from (peek

@@ -6,11 +6,7 @@ mod common;
 use common::*;
 
 fn same_as_native(prog: &str, group: &str) {
-    let bin = c_program_str(prog);
-    let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
-    assert_exit(&n, 0);
-    let h = Run::husk_do(&["--", &bin, group]).timeout(proc_timeout()).run();
-    assert_same_as_native(&n, &h);
+    c_output_same_as_native(prog, group, &[]);
 }
 
 /// socketpair(SOCK_STREAM): data, MSG_PEEK, FIONREAD, shutdown and end of

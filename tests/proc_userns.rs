@@ -29,13 +29,7 @@ c_groups! { "userns":
 
 /// Runs `cmd` natively and under husk and requires the same output.
 fn same_as_native(cmd: &[&str]) -> std::process::Output {
-    let n = Run::native(cmd).timeout(proc_timeout()).run();
-    assert_exit(&n, 0);
-    let mut args = vec!["--"];
-    args.extend_from_slice(cmd);
-    let h = Run::husk_do(&args).timeout(proc_timeout()).run();
-    assert_same_as_native(&n, &h);
-    h
+    cmd_same_as_native(&[], cmd)
 }
 
 /// `unshare -r id`: root of a new namespace mapped onto the caller.

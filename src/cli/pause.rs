@@ -6,19 +6,15 @@ use std::io::Read;
 use anyhow::{anyhow, bail, Context, Result};
 use oci_spec::runtime::LinuxResources;
 
-use super::runtime::{read_state, Ctx};
+use super::runtime::{live_container, Ctx};
 use super::size::{parse_memory, unlimited_or};
 use super::UpdateArgs;
 use crate::loader::client::{self, CALL_TIMEOUT};
 use crate::loader::proto::Request;
-use crate::loader::state::Status;
 
 /// `husk pause` (`paused`) and `husk resume`.
 pub fn set_paused(ctx: &Ctx, id: &str, paused: bool) -> Result<i32> {
-    let st = read_state(ctx, id)?;
-    if st.live_status() == Status::Stopped {
-        bail!("container {id:?} is not running");
-    }
+    let st = live_container(ctx, id)?;
     client::call(&ctx.state, &st, &Request::Freeze { id: id.to_string(), paused }, &[], Some(CALL_TIMEOUT))?;
     Ok(0)
 }
@@ -38,10 +34,7 @@ pub fn update(ctx: &Ctx, a: &UpdateArgs) -> Result<i32> {
     if memory.is_none() && pids.is_none() {
         bail!("nothing to update: give --memory, --pids-limit or --resources FILE");
     }
-    let st = read_state(ctx, &a.id)?;
-    if st.live_status() == Status::Stopped {
-        bail!("container {:?} is not running", a.id);
-    }
+    let st = live_container(ctx, &a.id)?;
     let req = Request::Update { id: a.id.clone(), memory, pids };
     client::call(&ctx.state, &st, &req, &[], Some(CALL_TIMEOUT))?;
     Ok(0)

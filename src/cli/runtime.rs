@@ -536,13 +536,20 @@ pub fn exec(ctx: &Ctx, a: &ExecArgs) -> Result<i32> {
     Ok(r?.shell_code())
 }
 
-/// Sends `sig` to process `pid` (0: the init) of container `id` as `mode`
-/// says.
-pub fn send_signal(ctx: &Ctx, id: &str, pid: i32, sig: i32, mode: SignalMode) -> Result<()> {
+/// Container `id`'s checkpoint, if its sandbox still serves it (an error
+/// once it has stopped): what requests to a live container start with.
+pub fn live_container(ctx: &Ctx, id: &str) -> Result<ContainerState> {
     let st = read_state(ctx, id)?;
     if st.live_status() == Status::Stopped {
         bail!("container {id:?} is not running");
     }
+    Ok(st)
+}
+
+/// Sends `sig` to process `pid` (0: the init) of container `id` as `mode`
+/// says.
+pub fn send_signal(ctx: &Ctx, id: &str, pid: i32, sig: i32, mode: SignalMode) -> Result<()> {
+    let st = live_container(ctx, id)?;
     let req = Request::Signal { id: id.to_string(), pid, signal: sig, mode };
     client::call(&ctx.state, &st, &req, &[], Some(CALL_TIMEOUT))?;
     Ok(())

@@ -11,6 +11,7 @@
  */
 #define _GNU_SOURCE
 #include "husk_test.h"
+#include "net_test.h"
 
 #include <arpa/inet.h>
 #include <linux/nsfs.h>
@@ -25,13 +26,6 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 
-static struct sockaddr_in lo4(int port) {
-    struct sockaddr_in a = {0};
-    a.sin_family = AF_INET;
-    a.sin_port = htons(port);
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    return a;
-}
 
 /* The inode of the caller's network namespace. */
 static ino_t net_ino(void) {
@@ -72,7 +66,7 @@ static int lo_up(void) {
 /* A TCP listener on 127.0.0.1 (port 0: an ephemeral one); its port in *port. */
 static int listener(int *port) {
     int s = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in a = lo4(*port);
+    struct sockaddr_in a = loopback(*port);
     if (bind(s, (struct sockaddr *)&a, sizeof a) < 0 || listen(s, 8) < 0) {
         int e = errno;
         close(s);
@@ -87,7 +81,7 @@ static int listener(int *port) {
 
 /* connect() of socket `c` to 127.0.0.1:port: 0 or the errno. */
 static int connect_err(int c, int port) {
-    struct sockaddr_in a = lo4(port);
+    struct sockaddr_in a = loopback(port);
     return connect(c, (struct sockaddr *)&a, sizeof a) == 0 ? 0 : errno;
 }
 
@@ -166,7 +160,7 @@ static void fresh_body(void) {
     expect("tcp-connect-enetunreach", e == ENETUNREACH, "%s", errno_name(e));
     close(c);
     int u = socket(AF_INET, SOCK_DGRAM, 0);
-    struct sockaddr_in a = lo4(9);
+    struct sockaddr_in a = loopback(9);
     EXPECT_ERR("udp-sendto-enetunreach", sendto(u, "x", 1, 0, (struct sockaddr *)&a, sizeof a),
                ENETUNREACH);
     close(u);

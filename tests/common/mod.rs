@@ -696,6 +696,26 @@ pub fn check_c_group(prog: &str, group: &str) {
     assert_same_as_native(&n, &h);
 }
 
+/// Runs C program `prog` with `group` natively (it must exit 0) and under
+/// `husk do FLAGS -- prog group`; the two must print the same. Returns the
+/// husk run. (For programs whose lines are values, not `name: ok`.)
+pub fn c_output_same_as_native(prog: &str, group: &str, flags: &[&str]) -> Output {
+    cmd_same_as_native(flags, &[&c_program_str(prog), group])
+}
+
+/// Runs `cmd` natively (it must exit 0) and under `husk do FLAGS -- cmd`;
+/// the two must print the same. Returns the husk run.
+pub fn cmd_same_as_native(flags: &[&str], cmd: &[&str]) -> Output {
+    let n = Run::native(cmd).timeout(proc_timeout()).run();
+    assert_exit(&n, 0);
+    let mut args = flags.to_vec();
+    args.push("--");
+    args.extend_from_slice(cmd);
+    let h = Run::husk_do(&args).timeout(proc_timeout()).run();
+    assert_same_as_native(&n, &h);
+    h
+}
+
 /// `unshare --pid --fork CMD...`: CMD runs natively as PID 1 of a new PID
 /// namespace, as the first process of a sandbox does under husk (an init
 /// ignores default-action signals from inside, orphans are reparented to

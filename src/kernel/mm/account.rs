@@ -23,6 +23,8 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
+use crate::kernel::errno::Errno;
+
 thread_local! {
     /// The bytes of the last charge refused on this sentry thread (each task
     /// runs on its own thread): the syscall layer reads it after ENOMEM to
@@ -108,6 +110,19 @@ impl MemAccount {
     /// Sets the limit (`UNLIMITED` for none).
     pub fn set_limit(&self, bytes: u64) {
         self.limit.store(bytes, Ordering::Relaxed);
+    }
+
+    /// Changes the limit of a running container (`memory.max`, `husk
+    /// update`): kept in pages, as Linux's page counter does. Linux
+    /// reclaims or OOM-kills down to a lowered limit; the sandbox cannot
+    /// reclaim committed memory, so a limit below what is charged now is
+    /// EBUSY.
+    pub fn change_limit(&self, bytes: u64) -> Result<(), Errno> {
+        if bytes < self.usage() {
+            return Err(Errno::EBUSY);
+        }
+        self.set_limit(if bytes == UNLIMITED { bytes } else { bytes & !4095 });
+        Ok(())
     }
 
     /// The limit (`UNLIMITED`: none).

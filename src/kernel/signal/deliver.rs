@@ -210,11 +210,13 @@ impl Task {
     /// dies (SIGKILL, another thread's exit or exec). Returns true if the
     /// task was parked.
     fn park_while_frozen(&mut self) -> bool {
-        let tg = self.tg.clone();
-        let freezer = &tg.container.freezer;
-        if !freezer.wanted() {
+        // Checked before anything else: this runs at every return to the
+        // application.
+        if !self.tg.container.freezer.wanted() {
             return false;
         }
+        let tg = self.tg.clone();
+        let freezer = &tg.container.freezer;
         let tid = self.tid;
         self.shared.parked.store(true, Ordering::SeqCst);
         let _ = block_uninterruptible(&[&freezer.thaw, &tg.stop_queue], || {

@@ -25,6 +25,7 @@ use crate::kernel::freezer;
 use crate::kernel::mm::account::UNLIMITED;
 use crate::kernel::signal::{send, SigInfo};
 use crate::kernel::task::TaskShared;
+use crate::kernel::vfs::kstrto::number_base0;
 use crate::kernel::Kernel;
 
 /// The files of the (one) cgroup directory, in listing order.
@@ -155,23 +156,11 @@ fn limit_text(n: u64) -> String {
     }
 }
 
-/// An integer as kstrtoint reads one (base prefixes, surrounding
-/// whitespace stripped): EINVAL if it is none.
+/// An integer as cgroup files read one: `strstrip`, then kstrtoint with
+/// base 0 (EINVAL if it is none, ERANGE past an `int`).
 fn parse_int(buf: &[u8]) -> Result<i64, Errno> {
     let text = std::str::from_utf8(buf).map_err(|_| Errno::EINVAL)?.trim();
-    let (neg, digits) = match text.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, text.strip_prefix('+').unwrap_or(text)),
-    };
-    let (radix, digits) = if let Some(hex) = digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
-        (16, hex)
-    } else if digits.len() > 1 && digits.starts_with('0') {
-        (8, &digits[1..])
-    } else {
-        (10, digits)
-    };
-    let n = i64::from_str_radix(digits, radix).map_err(|_| Errno::EINVAL)?;
-    let n = if neg { -n } else { n };
+    let n = number_base0(text.as_bytes())?;
     i32::try_from(n).map(i64::from).map_err(|_| Errno::ERANGE)
 }
 
@@ -313,17 +302,7 @@ fn members(v: &Viewer, threads: bool) -> String {
 fn store(v: &Viewer, f: CgFile, buf: &[u8]) -> Result<(), Errno> {
     let c = v.container();
     match f {
-        CgFile::MemoryMax => {
-            let limit = parse_limit(buf, true)?;
-            // Linux reclaims or OOM-kills down to a lowered limit; the
-            // sandbox cannot reclaim committed memory, so it refuses a
-            // limit below what is charged now.
-            if limit < c.memory.usage() {
-                return Err(Errno::EBUSY);
-            }
-            // Kept in pages, as Linux's page counter does.
-            c.memory.set_limit(if limit == UNLIMITED { limit } else { limit & !4095 });
-        }
+        CgFile::MemoryMax => c.memory.change_limit(parse_limit(buf, true)?)?,
         CgFile::PidsMax => c.pids.set_limit(parse_limit(buf, false)?),
         CgFile::Freeze => match parse_int(buf)? {
             0 => freezer::set_frozen(&v.kernel, c, false),

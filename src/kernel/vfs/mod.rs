@@ -25,6 +25,7 @@ pub mod fifo;
 pub mod file;
 pub mod fs;
 pub mod hostfs;
+pub mod kstrto;
 pub mod lock;
 pub mod lower;
 pub mod memcharge;

@@ -5,7 +5,6 @@ use std::time::{Duration, Instant};
 
 use super::{LoaderError, Sandbox};
 use crate::kernel::freezer;
-use crate::kernel::mm::account::UNLIMITED;
 use crate::kernel::strace::syscall_name;
 use crate::loader::memory::MIN_MEMORY;
 use crate::loader::state::Status;
@@ -61,24 +60,20 @@ impl Sandbox {
     /// (Linux would reclaim or OOM-kill down to it).
     pub fn update(&self, id: &str, memory: Option<u64>, pids: Option<u64>) -> Result<(), LoaderError> {
         let tag = self.tag(id)?;
-        if let Some(limit) = memory.filter(|&m| m != UNLIMITED) {
-            if limit < MIN_MEMORY {
-                return Err(LoaderError::Invalid(id.to_string(), format!("memory limit {limit} is below 4 MiB")));
-            }
-            let used = tag.memory.usage();
-            if limit < used {
-                return Err(LoaderError::Invalid(
-                    id.to_string(),
-                    format!("memory limit {limit} is below the {used} bytes the container holds now"),
-                ));
-            }
+        if let Some(limit) = memory.filter(|&m| m < MIN_MEMORY) {
+            return Err(LoaderError::Invalid(id.to_string(), format!("memory limit {limit} is below 4 MiB")));
         }
         if pids == Some(0) {
             return Err(LoaderError::Invalid(id.to_string(), "a pids limit must be at least 1".into()));
         }
-        if let Some(m) = memory {
-            // Kept in pages, as Linux's page counter (and memory.max) does.
-            tag.memory.set_limit(if m == UNLIMITED { m } else { m & !4095 });
+        if let Some(limit) = memory {
+            tag.memory.change_limit(limit).map_err(|_| {
+                let used = tag.memory.usage();
+                LoaderError::Invalid(
+                    id.to_string(),
+                    format!("memory limit {limit} is below the {used} bytes the container holds now"),
+                )
+            })?;
         }
         if let Some(p) = pids {
             tag.pids.set_limit(p);

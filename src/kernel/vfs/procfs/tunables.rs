@@ -4,6 +4,7 @@
 use crate::kernel::errno::Errno;
 use crate::kernel::oom::ADJ_MAX;
 use crate::kernel::task::ThreadGroup;
+use crate::kernel::vfs::kstrto::number_base0;
 
 /// The coredump_filter bits Linux keeps (MMF_DUMP_FILTER_BITS: anonymous
 /// private and shared, file private and shared, ELF headers, huge pages
@@ -15,29 +16,6 @@ const DUMP_FILTER_MASK: u32 = (1 << 9) - 1;
 const OOM_ADJUST_MIN: i32 = -16;
 const OOM_ADJUST_MAX: i32 = 15;
 const OOM_DISABLE: i32 = -17;
-
-/// A number written to a proc file as the kernel's `kstrto*` with base 0
-/// reads it: decimal, `0x` hex or `0` octal, a trailing newline allowed.
-fn number_base0(data: &[u8]) -> Result<i64, Errno> {
-    let s = std::str::from_utf8(data).map_err(|_| Errno::EINVAL)?;
-    let s = s.strip_suffix('\n').unwrap_or(s);
-    let (neg, s) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    let (digits, radix) = if let Some(h) = s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
-        (h, 16)
-    } else if s.len() > 1 && s.starts_with('0') {
-        (&s[1..], 8)
-    } else {
-        (s, 10)
-    };
-    if digits.is_empty() || !digits.chars().all(|c| c.is_digit(radix)) {
-        return Err(Errno::EINVAL);
-    }
-    let v = i64::from_str_radix(digits, radix).map_err(|_| Errno::ERANGE)?;
-    Ok(if neg { -v } else { v })
-}
 
 /// `coredump_filter`: the filter bits in 8 hex digits; nothing for a zombie
 /// (it has no address space left).
@@ -85,20 +63,4 @@ pub fn set_oom_adj(tg: &ThreadGroup, data: &[u8], privileged: bool) -> Result<()
 /// cgroups of its own; `cgroup` says `/` too).
 pub fn cpuset() -> Vec<u8> {
     b"/\n".to_vec()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn numbers_are_read_as_kstrto_with_base_0() {
-        assert_eq!(number_base0(b"0x3f\n"), Ok(0x3f));
-        assert_eq!(number_base0(b"017"), Ok(15));
-        assert_eq!(number_base0(b"-17"), Ok(-17));
-        assert_eq!(number_base0(b"0"), Ok(0));
-        assert_eq!(number_base0(b"12 "), Err(Errno::EINVAL));
-        assert_eq!(number_base0(b"0x"), Err(Errno::EINVAL));
-        assert_eq!(number_base0(b""), Err(Errno::EINVAL));
-    }
 }
