@@ -91,7 +91,9 @@ fn proc_sys_limits() {
 }
 
 /// A process's nice value shows in /proc/<pid>/stat (fields 18 and 19),
-/// which ps and top read: `ps -o ni` showed 0 after nice or renice.
+/// which ps and top read: `ps -o ni` showed 0 after nice or renice. (The
+/// last line picks the shell's own `ps` by its parent: natively `ps` lists
+/// the host's processes, other tests' busybox among them.)
 #[test]
 fn nice_in_proc_stat() {
     Batch::new("nice")
@@ -99,7 +101,7 @@ fn nice_in_proc_stat() {
             "ps_shows_nice",
             "nice -n 5 sh -c 'ps -o ni= -p $$; cut -d\" \" -f18,19 /proc/$$/stat'
              renice -n 3 -p $$ >/dev/null; ps -o ni= -p $$; cut -d' ' -f18,19 /proc/$$/stat /proc/$$/task/$$/stat
-             nice -n 19 busybox ps -o nice,comm | grep -w busybox",
+             nice -n 19 busybox ps -o nice,ppid,comm | awk -v sh=$$ '$2 == sh && $3 == \"busybox\" {print $1, $3}'",
         )
         .check();
 }
