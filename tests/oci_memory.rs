@@ -106,10 +106,10 @@ fn the_largest_process_goes_and_events_and_state_show_it() {
 fn oom_score_adj_picks_the_victim() {
     let w = World::new("oci-oom-adj");
     // A smaller process that asks to go first (oom_score_adj 1000) holds
-    // 16 MiB; the larger one, started once the smaller holds its memory,
-    // passes the limit and lives on. Without the adjustment the larger one
-    // is the victim (the test above). The sizes leave room for the larger
-    // one's exec (an image that does not fit fails with ENOMEM instead).
+    // 16 MiB; the larger one (56 MiB), started once the smaller holds its
+    // memory, passes the limit and lives on. Without the adjustment the
+    // larger one is the victim (the test above). With the smaller gone the
+    // larger fits with room for the shell and the test's `exec cat`s.
     let b = hog_bundle(
         &w,
         "b",
@@ -118,7 +118,7 @@ fn oom_score_adj_picks_the_victim() {
             "-c",
             "sh -c 'echo 1000 > /proc/self/oom_score_adj; exec memhog 16 hold' > /tmp/small &
              until grep -q touched /tmp/small 2>/dev/null; do sleep 0.1; done
-             memhog 40 > /dev/null; echo big=$? > /tmp/status; wait $!; echo small=$? >> /tmp/status
+             memhog 56 > /dev/null; echo big=$? > /tmp/status; wait $!; echo small=$? >> /tmp/status
              echo -1000 > /proc/self/oom_score_adj; cat /proc/self/oom_score >> /tmp/status; sleep 1000",
         ],
         Some(LIMIT),
@@ -151,11 +151,11 @@ fn in_memory_files_are_charged_to_the_container() {
                   grep -o 'No space left' /tmp/err; \
                   awk -F+ '/records out/ {print ($1 > 32 && $1 < 64) ? \"partial\" : $1}' /tmp/err; \
                   dd if=/dev/zero of=/tmp/big bs=1M count=24 2>/dev/null; echo again=$?; \
-                  memhog 32; echo hog=$?";
+                  memhog 48; echo hog=$?";
     let b = hog_bundle(&w, "b", &["sh", "-c", script], Some(LIMIT));
     let o = w.husk(&["run", "-b", b.to_str().unwrap(), "f1"]);
     assert_eq!(o.code, 0, "{o:#?}");
-    // With 24 MiB of file held, 32 MiB more for a process does not fit.
+    // With 24 MiB of file held, 48 MiB more for a process does not fit.
     assert_eq!(o.stdout, "dd=1\nNo space left\npartial\nagain=0\nhog=137\n", "{o:#?}");
 }
 

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::kernel::errno::Errno;
+use crate::kernel::mm::account::{take_refused, ForceCharges};
 use crate::kernel::signal::send::{send, Origin, Target};
 use crate::kernel::signal::SigInfo;
 use crate::kernel::task::{Task, ThreadGroup};
@@ -93,6 +94,28 @@ pub fn score(adj: i32, pages: u64, total: u64) -> u64 {
         None => 0,
         Some(b) => ((1000 + b * 1000 / total.max(1) as i64) * 2 / 3).max(0) as u64,
     }
+}
+
+/// Rounds of the killer one change may start before its charge is let
+/// through (the victims are then slow to go, but going).
+const OOM_ROUNDS: usize = 4;
+
+/// Runs `op`, a change that charges the caller's container; when its
+/// charge would pass the limit, the killer makes room (or ends the caller)
+/// and `op` is tried again.
+pub fn retry_after_oom<T>(t: &mut Task, mut op: impl FnMut(&mut Task) -> Result<T, Errno>) -> Result<T, Errno> {
+    take_refused();
+    let mut r = op(t);
+    for round in 0..=OOM_ROUNDS {
+        let need = take_refused();
+        if need == 0 {
+            break;
+        }
+        out_of_memory(t, need)?;
+        let _forced = (round == OOM_ROUNDS).then(ForceCharges::new);
+        r = op(t);
+    }
+    r
 }
 
 /// How long the killer waits for a victim to give its memory back.

@@ -4,9 +4,11 @@
 use super::elf::Image;
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::aslr::ExecLayout;
+use crate::kernel::mm::layout::page_align_down;
 use crate::kernel::mm::layout::STACK_SIZE;
+use crate::kernel::mm::stack::INITIAL_EXPANSION;
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::mm::{Backing, MapRequest, MemoryManager, ProgramLayout};
+use crate::kernel::mm::{MemoryManager, ProgramLayout};
 use crate::platform::ptrace::zeroed_regs;
 use crate::platform::Regs;
 use crate::platform::StubThread;
@@ -61,11 +63,6 @@ pub fn build(
     let Program { exe, interp, execfn, layout } = *program;
     let top = layout.stack_top;
     let bottom = top - STACK_SIZE;
-    let flags = (libc::MAP_PRIVATE | libc::MAP_ANONYMOUS | libc::MAP_FIXED | libc::MAP_NORESERVE) as u32;
-    let prot = (libc::PROT_READ | libc::PROT_WRITE) as u32;
-    mm.mmap(thread, MapRequest { addr: bottom, len: STACK_SIZE, prot, flags, file: None, offset: 0 })?;
-    mm.set_backing(bottom, top, Backing::Stack);
-    mm.state.lock().unwrap_or_else(|e| e.into_inner()).vmas.restart_peak();
     {
         let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
         st.brk_start = exe.end + layout.brk_pad;
@@ -143,6 +140,10 @@ pub fn build(
     if sp < bottom + 4096 {
         return Err(Errno::E2BIG);
     }
+    // Mapped as Linux's exec maps it: the strings' pages and 128 KiB below;
+    // the rest of the room is the stack's to grow into.
+    let base = page_align_down(strings_start).saturating_sub(INITIAL_EXPANSION).max(bottom).min(sp & !4095);
+    mm.map_stack(thread, bottom, base, top)?;
     let strings_len = |v: &[Vec<u8>]| v.iter().map(|s| s.len() as u64 + 1).sum::<u64>();
     let (arg_start, env_start) = (strings_start, strings_start + strings_len(argv));
     mm.state.lock().unwrap_or_else(|e| e.into_inner()).program = ProgramLayout {

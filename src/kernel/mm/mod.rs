@@ -10,6 +10,7 @@ pub mod aslr;
 pub mod layout;
 pub mod map_count;
 mod residency;
+pub mod stack;
 pub mod usermem;
 mod vmas;
 
@@ -38,6 +39,8 @@ pub struct MmState {
     pub mmap_top: u64,
     /// Where exec put the program's parts (Linux's `mm_struct` fields).
     pub program: ProgramLayout,
+    /// The main thread's stack and the room it may grow into (`stack.rs`).
+    pub stack: Option<stack::StackRoom>,
 }
 
 /// Where exec put a program's code, data, stack and start-up strings, as
@@ -68,6 +71,8 @@ pub struct MemoryManager {
     /// membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_* bits), kept
     /// by fork and dropped by exec (a new address space), as Linux's mm.
     pub membarrier: std::sync::atomic::AtomicU32,
+    /// Where the main stack may grow, for lock-free checks (`stack.rs`).
+    stack_hint: stack::StackHint,
 }
 
 /// What a new mapping is made of.
@@ -169,10 +174,12 @@ impl MemoryManager {
                 brk: 0,
                 mmap_top: layout::MMAP_TOP,
                 program: ProgramLayout::default(),
+                stack: None,
             }),
             memory: thread.memory(),
             account,
             membarrier: Default::default(),
+            stack_hint: Default::default(),
         })
     }
 
@@ -205,10 +212,12 @@ impl MemoryManager {
                 brk: st.brk,
                 mmap_top: st.mmap_top,
                 program: st.program,
+                stack: st.stack,
             }),
             memory: ProcessMemory::of(host_pid),
             account: parent.account.clone(),
             membarrier: parent.membarrier.load(std::sync::atomic::Ordering::Relaxed).into(),
+            stack_hint: stack::StackHint::of(st.stack),
         })
     }
 
@@ -726,18 +735,5 @@ impl MemoryManager {
     /// Whether `addr` lies in a mapping.
     pub fn is_mapped(&self, addr: u64) -> bool {
         self.lock().vmas.vma_at(addr).is_some()
-    }
-}
-
-impl MemoryManager {
-    /// Relabels the mappings of `[start, end)` (for `/proc/<pid>/maps` names).
-    pub fn set_backing(&self, start: u64, end: u64, backing: Backing) {
-        let mut st = self.lock();
-        let hit: Vec<Vma> = st.vmas.iter().filter(|v| v.start >= start && v.end <= end).cloned().collect();
-        for mut v in hit {
-            st.vmas.remove_range(v.start, v.end);
-            v.backing = backing.clone();
-            st.vmas.insert(v);
-        }
     }
 }

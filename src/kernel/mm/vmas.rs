@@ -85,18 +85,9 @@ impl Vma {
             && !matches!(self.backing, Backing::Stack | Backing::Vdso(_))
     }
 
-    /// The length Linux would give this mapping. The sentry maps the main
-    /// stack whole at exec; Linux's stack VMA starts at 128 KiB past the
-    /// arguments and grows on faults, so it counts as that (RLIMIT_AS then
-    /// admits what Linux admits, and VmSize/VmStk read as Linux's).
-    pub fn linux_len(&self) -> u64 {
-        const LINUX_INITIAL_STACK: u64 = 132 << 10;
-        let len = self.end - self.start;
-        if matches!(self.backing, Backing::Stack) {
-            len.min(LINUX_INITIAL_STACK)
-        } else {
-            len
-        }
+    /// The mapping's length.
+    pub fn size(&self) -> u64 {
+        self.end - self.start
     }
 
     /// Whether Linux would have `next`, which starts where this mapping
@@ -105,7 +96,7 @@ impl Vma {
     /// the heap's in place, where husk keeps each piece).
     pub fn merges_with(&self, next: &Vma) -> bool {
         let same_backing = match (&self.backing, &next.backing) {
-            (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) => true,
+            (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) | (Backing::Stack, Backing::Stack) => true,
             (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
                 a == b && oa + (self.end - self.start) == *ob
             }
@@ -136,7 +127,7 @@ pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
     /// The sum of the mappings' `charge`.
     committed: u64,
-    /// The sum of the mappings' `linux_len` (Linux's `total_vm`), and the
+    /// The sum of the mappings' sizes (Linux's `total_vm`), and the
     /// most it has been (`hiwater_vm`, VmPeak).
     total: u64,
     peak: u64,
@@ -209,7 +200,7 @@ impl VmaSet {
         self.joins -= self.joins_of(v);
         let v = self.map.remove(&start)?;
         self.committed -= v.charge();
-        self.total -= v.linux_len();
+        self.total -= v.size();
         Some(v)
     }
 
@@ -222,20 +213,13 @@ impl VmaSet {
     /// Bytes mapped in all (Linux's `total_vm`) and in data mappings
     /// (`data_vm`), for RLIMIT_AS and RLIMIT_DATA.
     pub fn vm_totals(&self) -> (u64, u64) {
-        let data = self.map.values().filter(|v| v.is_data()).map(Vma::linux_len).sum();
+        let data = self.map.values().filter(|v| v.is_data()).map(Vma::size).sum();
         (self.total, data)
     }
 
     /// The most `total_vm` has been since exec (VmPeak).
     pub fn peak(&self) -> u64 {
         self.peak
-    }
-
-    /// Starts the high-water mark again from now: exec calls it once the
-    /// new program is in place, so the loader's full-size reservation of
-    /// the stack (which Linux grows on demand) is not the program's peak.
-    pub fn restart_peak(&mut self) {
-        self.peak = self.total;
     }
 
     /// Bytes mapped inside `[start, end)`.
@@ -283,7 +267,7 @@ impl VmaSet {
     pub fn insert(&mut self, v: Vma) {
         self.take(v.start);
         self.committed += v.charge();
-        self.total += v.linux_len();
+        self.total += v.size();
         self.joins += self.joins_of(&v);
         self.map.insert(v.start, v);
         self.peak = self.peak.max(self.total);

@@ -77,6 +77,7 @@ impl Task {
         }
         let fp_addr = (sp.wrapping_sub(xlen as u64 + 4)) & !63;
         let frame = ((fp_addr.wrapping_sub(FRAME_SIZE)) & !15).wrapping_sub(8);
+        self.grow_stack_to(frame);
         let mem = self.mem();
 
         // The XSAVE area with the software-reserved header a signal frame

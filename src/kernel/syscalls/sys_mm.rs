@@ -3,34 +3,14 @@
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
-use crate::kernel::mm::account::{take_refused, ForceCharges};
-use crate::kernel::mm::{LockLimit, MapRequest, VmLimits};
+use crate::kernel::mm::{LockLimit, MapRequest};
 use crate::kernel::task::Task;
-
-/// Rounds of the OOM killer one call may start before its charge is let
-/// through (the victims are then slow to go, but going).
-const OOM_ROUNDS: usize = 4;
 
 /// Runs a mapping change; when its charge would pass the container's
 /// memory limit, the OOM killer makes room (or ends the caller) and the
 /// change is tried again (kernel/oom.rs).
 fn with_oom(t: &mut Task, a: &Args, op: fn(&mut Task, &Args) -> SysResult) -> SysResult {
-    take_refused();
-    let mut r = op(t, a);
-    for round in 0..=OOM_ROUNDS {
-        let need = take_refused();
-        if need == 0 {
-            break;
-        }
-        crate::kernel::oom::out_of_memory(t, need)?;
-        r = if round == OOM_ROUNDS {
-            let _forced = ForceCharges::new();
-            op(t, a)
-        } else {
-            op(t, a)
-        };
-    }
-    r
+    crate::kernel::oom::retry_after_oom(t, |t| op(t, a))
 }
 
 /// Implements mmap(2).
@@ -73,13 +53,8 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
     } else {
         None
     };
-    let (mm, limits) = (t.mm(), vm_limits(t));
+    let (mm, limits) = (t.mm(), t.vm_limits());
     mm.mmap_limited(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off }, limits)
-}
-
-/// The caller's RLIMIT_AS and RLIMIT_DATA.
-fn vm_limits(t: &Task) -> VmLimits {
-    VmLimits { address_space: t.rlimit(libc::RLIMIT_AS), data: t.rlimit(libc::RLIMIT_DATA) }
 }
 
 /// Implements munmap(2).
@@ -98,7 +73,7 @@ pub fn mprotect(t: &mut Task, a: &Args) -> SysResult {
 /// Implements mremap(2).
 pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
     with_oom(t, a, |t, a| {
-        let limits = vm_limits(t);
+        let limits = t.vm_limits();
         t.mm().mremap(&mut t.thread, a[0], a[1], a[2], a[3] as u32, a[4], limits)
     })
 }
@@ -106,7 +81,7 @@ pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
 /// Implements brk(2).
 pub fn brk(t: &mut Task, a: &Args) -> SysResult {
     with_oom(t, a, |t, a| {
-        let limits = vm_limits(t);
+        let limits = t.vm_limits();
         t.mm().brk(&mut t.thread, a[0], limits)
     })
 }

@@ -12,7 +12,7 @@ use crate::kernel::ipc::sem::{self, SemBuf, SemRegistry};
 use crate::kernel::ipc::shm::{self, ShmRegistry};
 use crate::kernel::ipc::{self as ipc, Caller, SetPerm};
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::mm::{ShmPlace, VmLimits};
+use crate::kernel::mm::ShmPlace;
 use crate::kernel::task::Task;
 
 /// SHMLBA on x86_64: one page.
@@ -74,7 +74,7 @@ pub fn shmat(t: &mut Task, a: &Args) -> SysResult {
     let who = caller(t);
     let at = with_shm(t, |r, _| r.attach(id, flags, &who))?;
     let seg = at.shm.segment().clone();
-    let limits = VmLimits { address_space: t.rlimit(libc::RLIMIT_AS), data: t.rlimit(libc::RLIMIT_DATA) };
+    let limits = t.vm_limits();
     let addr = t.mm().map_shm(&mut t.thread, place, at.len, at.prot, at.shm, limits)?;
     seg.note_attach(&who.pid);
     Ok(addr)

@@ -24,6 +24,7 @@ pub mod exit;
 pub mod io;
 pub mod procs;
 pub mod run;
+pub mod stack;
 pub mod usage;
 pub mod waitpid;
 

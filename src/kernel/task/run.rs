@@ -115,6 +115,7 @@ impl Task {
             .filter(|_| nr == libc::SYS_execve as u64 || nr == libc::SYS_execveat as u64)
             .map(|_| crate::kernel::strace::format_pending(nr, &args, &self.mem()));
         self.regs_replaced = false;
+        self.reach_stack_pointer();
         let result = syscalls::dispatch(self, nr, args);
         self.shared.io.account(nr, &result);
         *self.shared.syscall.lock().unwrap_or_else(|e| e.into_inner()) = None;
@@ -174,6 +175,10 @@ impl Task {
                     rsp = self.regs.rsp,
                     "application fault"
                 );
+                // A touch below the main stack grows it; the instruction runs again.
+                if sig == libc::SIGSEGV && self.grow_stack_to(addr) {
+                    return;
+                }
                 self.force_fault(SigInfo::from_host(info));
             }
             KICK_SIGNAL => {}

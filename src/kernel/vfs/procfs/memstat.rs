@@ -75,7 +75,7 @@ fn vm_figures(tg: &ThreadGroup) -> MemFigures {
     let mm = tg.mm();
     let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
     let (size, data) = st.vmas.vm_totals();
-    let sum = |keep: &dyn Fn(&Vma) -> bool| -> u64 { st.vmas.iter().filter(|v| keep(v)).map(Vma::linux_len).sum() };
+    let sum = |keep: &dyn Fn(&Vma) -> bool| -> u64 { st.vmas.iter().filter(|v| keep(v)).map(Vma::size).sum() };
     let stack = sum(&|v| matches!(v.backing, Backing::Stack));
     let exec_vm = sum(&|v| {
         v.prot & libc::PROT_EXEC as u32 != 0

@@ -1,0 +1,48 @@
+//! A task's view of its address-space limits and of its main stack, which
+//! grows down on demand (`mm/stack.rs`): on a fault below it, before a
+//! signal frame is written below it, and before a syscall whose stack
+//! pointer has gone below it, so the sentry's copies to the caller's stack
+//! buffers (which lie above its stack pointer) find them mapped, as
+//! Linux's copies would grow the stack.
+
+use super::Task;
+use crate::kernel::mm::VmLimits;
+
+/// The part below the stack pointer a leaf function may use (x86-64 ABI).
+pub const RED_ZONE: u64 = 128;
+
+impl Task {
+    /// The caller's RLIMIT_AS and RLIMIT_DATA.
+    pub fn vm_limits(&self) -> VmLimits {
+        VmLimits { address_space: self.rlimit(libc::RLIMIT_AS), data: self.rlimit(libc::RLIMIT_DATA) }
+    }
+
+    /// Grows the main stack down to `addr` if `addr` lies in the room
+    /// below it; true if it did. Past RLIMIT_STACK, RLIMIT_AS or the
+    /// mapping below, it does not (the touch then faults, as in Linux); a
+    /// charge over the container's limit calls the OOM killer first.
+    pub fn grow_stack_to(&mut self, addr: u64) -> bool {
+        let mm = self.mm();
+        if !mm.stack_grows_for(addr) {
+            return false;
+        }
+        let max_size = self.rlimit(libc::RLIMIT_STACK);
+        let limits = self.vm_limits();
+        let grown = crate::kernel::oom::retry_after_oom(self, |t| mm.grow_stack(&mut t.thread, addr, max_size, limits));
+        match grown {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::debug!(tid = self.tid, addr, ?e, "the stack cannot grow");
+                false
+            }
+        }
+    }
+
+    /// Before a syscall: the stack reaches down to the caller's red zone.
+    pub fn reach_stack_pointer(&mut self) {
+        let sp = self.regs.rsp.wrapping_sub(RED_ZONE);
+        if self.mm().stack_grows_for(sp) {
+            self.grow_stack_to(sp);
+        }
+    }
+}

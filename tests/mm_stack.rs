@@ -1,0 +1,44 @@
+//! The main thread's stack grows down on demand, as Linux's: each group of
+//! `tests/c/stack_growth.c` runs natively and under `husk do` and must print
+//! the same lines; and a container is charged for the stack its processes
+//! use, not for the room each stack may grow into.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn deep_recursion_grows_the_stack_mapping() {
+    c_output_same_as_native("stack_growth", "grow", &[]);
+}
+
+#[test]
+fn rlimit_stack_bounds_the_growth() {
+    c_output_same_as_native("stack_growth", "limit", &[]);
+}
+
+#[test]
+fn the_stack_stops_a_guard_gap_above_a_mapping() {
+    c_output_same_as_native("stack_growth", "gap", &[]);
+}
+
+#[test]
+fn syscall_buffers_and_signal_frames_below_the_stack_grow_it() {
+    c_output_same_as_native("stack_growth", "syscall", &[]);
+}
+
+/// Thirty shells' children fit in 16 MiB (each stack is charged for the
+/// pages it uses), and a process whose stack grows past the limit is
+/// OOM-killed as one whose heap does.
+#[test]
+fn the_stack_is_charged_as_it_grows() {
+    let script = "for i in $(seq 30); do sleep 1 & done; wait; echo all done";
+    let many = Run::husk_do(&["-m", "16m", "--", "/bin/busybox", "sh", "-c", script]).timeout(proc_timeout()).run();
+    assert_exit(&many, 0);
+    assert_eq!(String::from_utf8_lossy(&many.stdout), "all done\n");
+    let deep = c_program_str("stack_growth");
+    let fits = Run::husk_do(&["-m", "16m", "--", &deep, "grow"]).timeout(proc_timeout()).run();
+    assert_exit(&fits, 0);
+    let killed = Run::husk_do(&["-m", "4m", "--", &deep, "grow"]).timeout(proc_timeout()).run();
+    assert_exit(&killed, 137);
+}
