@@ -1,4 +1,4 @@
-//! Small and empty files of the in-memory layer (`kernel/vfs/memfile.rs`):
+//! Files of up to 1 MiB of the in-memory layer (`kernel/vfs/memfile.rs`):
 //! they hold no host descriptor in the sentry until they need a memfd, so
 //! a sandbox may have many more files than the sentry has descriptors.
 //! Each group of `tests/c/vfs_small_files.c` runs natively on a tmpfs
@@ -41,6 +41,11 @@ fn truncation_and_offsets_of_small_files() {
 }
 
 #[test]
+fn holes_truncation_and_mappings_of_files_of_several_pages() {
+    compare("pages", &[], &[]);
+}
+
+#[test]
 fn fallocate_and_transfers_of_small_files() {
     compare("transfer", &[], &[]);
 }
@@ -66,8 +71,17 @@ fn small_memfds_need_no_host_descriptor() {
 }
 
 /// More files than the sentry's descriptor limit on a usual host (its hard
-/// RLIMIT_NOFILE, often 20000 or 65536), at the limits it runs with.
+/// RLIMIT_NOFILE, often 20000 or 65536), at the limits it runs with; the
+/// larger ones of three pages (a source tree's files are mostly that size).
 #[test]
 fn tens_of_thousands_of_small_files() {
-    compare("many", &[("MANY_FILES", "25000")], &[]);
+    compare("many", &[("MANY_FILES", "25000"), ("MANY_PAGES", "3")], &[]);
+}
+
+/// Files of several pages need no descriptor either.
+#[test]
+fn files_of_several_pages_need_no_host_descriptor() {
+    let wrap =
+        ["setpriv", "--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "prlimit", "--nofile=300:300"];
+    compare("many", &[("MANY_FILES", "3000"), ("MANY_PAGES", "4")], &wrap);
 }

@@ -1,10 +1,10 @@
 /*
- * Small and empty files of the in-memory layer (tests/vfs_small_files.rs).
- * Under husk such files live in the sentry's heap and move into a host
- * memfd only when they grow past a page, are mapped or fallocated; these
- * groups check that nothing of that shows: contents, sizes, allocated
- * blocks (tmpfs's page accounting), mappings, truncation both ways, and
- * many thousands of files. Runs natively (on the host's /tmp) and under
+ * Files of up to 1 MiB of the in-memory layer (tests/vfs_small_files.rs).
+ * Under husk such files live in the sentry's heap, a page at a time, and
+ * move into a host memfd only when they grow past 1 MiB, are mapped or
+ * fallocated; these groups check that nothing of that shows: contents,
+ * sizes, allocated blocks (tmpfs's page accounting), holes, mappings,
+ * truncation both ways, and many thousands of files. Runs natively (on the host's /tmp) and under
  * husk; both must print the same lines.
  */
 #include "vfs_test.h"
@@ -46,27 +46,33 @@ static int zeros(const char *p, size_t n) {
     return 1;
 }
 
-/* The content file i of the "many" group gets: empty, a line, or a whole
- * page of a pattern. */
+/* The most pages of a "many" file. */
+#define MANY_MAX_PAGES 4
+
+/* The content file i of the "many" group gets: empty, a line, or
+ * MANY_PAGES (1 to 4, default 1) whole pages of a pattern. */
 static size_t content_of(int i, char *buf) {
+    const char *env = getenv("MANY_PAGES");
+    int pages = env ? atoi(env) : 1;
+    size_t len = 4096 * (size_t)(pages < 1 ? 1 : pages > MANY_MAX_PAGES ? MANY_MAX_PAGES : pages);
     switch (i % 3) {
     case 0:
         return 0;
     case 1:
         return (size_t)sprintf(buf, "file %d\n", i);
     default:
-        for (int k = 0; k < 4096; k++)
+        for (size_t k = 0; k < len; k++)
             buf[k] = (char)('a' + (i + k) % 26);
-        return 4096;
+        return len;
     }
 }
 
-/* MANY_FILES (default 3000) files, empty, of a line or of a page, all
+/* MANY_FILES (default 3000) files, empty, of a line or of pages, all
  * read back and checked; then fork and a pipe still work. */
 static void g_many(void) {
     const char *env = getenv("MANY_FILES");
     int count = env ? atoi(env) : 3000;
-    char name[32], buf[4096], got[4097];
+    char name[32], buf[4096 * MANY_MAX_PAGES], got[4096 * MANY_MAX_PAGES + 1];
     int bad = -1, err = 0;
     for (int i = 0; i < count && bad < 0; i++) {
         snprintf(name, sizeof name, "f%d", i);
@@ -87,7 +93,7 @@ static void g_many(void) {
         struct stat st;
         int fd = open(name, O_RDONLY);
         if (fd < 0 || read(fd, got, sizeof got) != (ssize_t)n || memcmp(got, buf, n) != 0 || fstat(fd, &st) != 0
-            || st.st_size != (off_t)n || st.st_blocks != (n ? 8 : 0))
+            || st.st_size != (off_t)n || st.st_blocks != (blkcnt_t)((n + 4095) / 4096 * 8))
             bad = i;
         if (fd >= 0)
             close(fd);
@@ -239,6 +245,82 @@ static void g_transfer(void) {
     close(d);
 }
 
+/* Whether `len` bytes of `fd` from `off` all equal `c`. */
+static int all_bytes(int fd, off_t off, size_t len, char c) {
+    char buf[4096];
+    while (len > 0) {
+        size_t k = len < sizeof buf ? len : sizeof buf;
+        if (pread(fd, buf, k, off) != (ssize_t)k)
+            return 0;
+        for (size_t i = 0; i < k; i++)
+            if (buf[i] != c)
+                return 0;
+        off += k;
+        len -= k;
+    }
+    return 1;
+}
+
+/* Files of several pages: holes, truncation freeing whole pages, the
+ * 1 MiB files around the point where husk moves a file into a memfd, and
+ * a mapping of a file with holes. */
+static void g_pages(void) {
+    int fd = open("h", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    EXPECT_OK("write-far", pwrite(fd, "far", 3, 65536));
+    expect("far", strcmp(sb(fd), "65539/8") == 0, "%s", sb(fd));
+    expect("hole-zeros", all_bytes(fd, 0, 65536, 0), "differs");
+    EXPECT_OK("write-first", pwrite(fd, "first", 5, 0));
+    expect("two-pages", strcmp(sb(fd), "65539/16") == 0, "%s", sb(fd));
+    EXPECT_OK("cut", ftruncate(fd, 30000));
+    expect("cut-frees-far-page", strcmp(sb(fd), "30000/8") == 0, "%s", sb(fd));
+    EXPECT_OK("regrow", ftruncate(fd, 70000));
+    expect("regrown-hole", all_bytes(fd, 5, 70000 - 5, 0) && strcmp(sb(fd), "70000/8") == 0, "%s", sb(fd));
+    close(fd);
+
+    /* A partial page kept by a truncation reads zeros past the cut. */
+    static char block[8192];
+    memset(block, 'a', sizeof block);
+    fd = open("t", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    EXPECT_OK("write-two", pwrite(fd, block, sizeof block, 0));
+    EXPECT_OK("cut-mid-page", ftruncate(fd, 5000));
+    expect("kept-partial", strcmp(sb(fd), "5000/16") == 0, "%s", sb(fd));
+    EXPECT_OK("grow-again", ftruncate(fd, 8192));
+    expect("tail-zeros", all_bytes(fd, 0, 5000, 'a') && all_bytes(fd, 5000, 3192, 0), "differs");
+    close(fd);
+
+    /* 1 MiB exactly, then one byte more, then back. */
+    static char mib[1 << 20];
+    memset(mib, 'm', sizeof mib);
+    fd = open("big", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    EXPECT_OK("write-mib", pwrite(fd, mib, sizeof mib, 0));
+    expect("mib", strcmp(sb(fd), "1048576/2048") == 0 && all_bytes(fd, 0, sizeof mib, 'm'), "%s", sb(fd));
+    EXPECT_OK("write-past-mib", pwrite(fd, "+", 1, sizeof mib));
+    expect("past-mib", strcmp(sb(fd), "1048577/2056") == 0 && all_bytes(fd, 0, sizeof mib, 'm')
+           && all_bytes(fd, sizeof mib, 1, '+'), "%s", sb(fd));
+    EXPECT_OK("back-to-page", ftruncate(fd, 100));
+    expect("back", strcmp(sb(fd), "100/8") == 0 && all_bytes(fd, 0, 100, 'm'), "%s", sb(fd));
+    close(fd);
+
+    /* Pages 0 and 3 of a 5-page file, mapped shared: the holes stay holes
+     * until touched through the mapping. */
+    fd = open("mh", O_RDWR | O_CREAT | O_TRUNC, 0644);
+    EXPECT_OK("page-0", pwrite(fd, "zero", 4, 0));
+    EXPECT_OK("page-3", pwrite(fd, "three", 5, 3 * 4096));
+    EXPECT_OK("size-5-pages", ftruncate(fd, 5 * 4096));
+    char *m = mmap(NULL, 5 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    expect("map-holes", m != MAP_FAILED, "%s", errno_name(errno));
+    if (m != MAP_FAILED) {
+        expect("mapped-blocks", strcmp(sb(fd), "20480/16") == 0, "%s", sb(fd));
+        m[4096] = 'w';
+        expect("written-through-map", strcmp(sb(fd), "20480/24") == 0 && all_bytes(fd, 4096, 1, 'w'), "%s", sb(fd));
+        /* (Reading a hole through a shared mapping allocates its page.) */
+        expect("mapped-data", memcmp(m, "zero", 4) == 0 && memcmp(m + 3 * 4096, "three", 5) == 0
+               && zeros(m + 4097, 2 * 4096 - 1), "differs");
+        munmap(m, 5 * 4096);
+    }
+    close(fd);
+}
+
 static void on_alarm(int sig) {
     (void)sig;
 }
@@ -298,6 +380,7 @@ static const struct test_group groups[] = {
     {"memfds", g_memfds},
     {"many", g_many},
     {"mmap", g_mmap},
+    {"pages", g_pages},
     {"truncate", g_truncate},
     {"transfer", g_transfer},
 };

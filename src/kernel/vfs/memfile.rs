@@ -1,14 +1,16 @@
 //! Regular files of the sentry's memory (the upper layer, tmpfs, O_TMPFILE,
-//! memfds). A file holds a host memfd only once it needs one: an empty or
-//! small file (up to one page) lives in the sentry's heap, and moves into a
-//! memfd for good when it grows past that, is mapped (the stub maps the
-//! memfd), is fallocated or is sealed. Every memfd is a host descriptor of
-//! the sentry, and the sentry's RLIMIT_NOFILE bounds them for the whole
-//! sandbox; most files (lock files, `touch`, git objects) never need one.
+//! memfds). A file holds a host memfd only once it needs one: a file of up
+//! to `HEAP_MAX` lives in the sentry's heap, a page at a time, and moves
+//! into a memfd for good when it grows past that, is mapped (the stub maps
+//! the memfd), is fallocated or is sealed. Every memfd is a host descriptor
+//! of the sentry, and the sentry's RLIMIT_NOFILE bounds them for the whole
+//! sandbox; most files (sources, lock files, `touch`, git objects) never
+//! need one.
 //!
-//! A small file keeps tmpfs's accounting: its one page is allocated (8
-//! blocks, charged as a page) once a byte is written, and freed only by a
-//! truncation to 0; a file grown by `ftruncate` alone is a hole.
+//! A heap file keeps tmpfs's accounting: a page is allocated (8 blocks,
+//! charged as a page) once a byte is written to it, and freed when a
+//! truncation cuts it off whole; a file grown by `ftruncate` alone is a
+//! hole.
 
 use std::os::fd::{AsRawFd, OwnedFd, RawFd};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
@@ -19,22 +21,93 @@ use super::stat::{now, Stat};
 use super::upper::Meta;
 use crate::kernel::errno::Errno;
 
-/// The largest file kept in the heap: one page.
-pub const SMALL_MAX: usize = 4096;
+const PAGE: usize = 4096;
 
-/// A file's contents while it has no memfd.
+/// The largest file kept in the heap.
+pub const HEAP_MAX: usize = 1 << 20;
+
+/// A file's contents while it has no memfd: its size and its pages, `None`
+/// for a hole. Bytes of an allocated page past the size are zeros, so a
+/// file that grows again reads zeros there.
 #[derive(Default)]
-struct Small {
-    /// The bytes, as long as the file (a hole reads as zeros).
-    data: Vec<u8>,
-    /// Whether the page is allocated (a byte was written to it).
-    page: bool,
+struct Heap {
+    size: usize,
+    pages: Vec<Option<Box<[u8]>>>,
+}
+
+impl Heap {
+    /// A file of these bytes, every page allocated (a copy-up).
+    fn of(bytes: &[u8]) -> Heap {
+        let pages = bytes
+            .chunks(PAGE)
+            .map(|c| {
+                let mut p = vec![0u8; PAGE].into_boxed_slice();
+                p[..c.len()].copy_from_slice(c);
+                Some(p)
+            })
+            .collect();
+        Heap { size: bytes.len(), pages }
+    }
+
+    /// Allocated pages.
+    fn allocated(&self) -> u64 {
+        self.pages.iter().filter(|p| p.is_some()).count() as u64
+    }
+
+    fn read(&self, buf: &mut [u8], off: usize) -> usize {
+        let n = buf.len().min(self.size.saturating_sub(off));
+        let mut done = 0;
+        while done < n {
+            let at = off + done;
+            let (page, within) = (at / PAGE, at % PAGE);
+            let k = (n - done).min(PAGE - within);
+            match &self.pages[page] {
+                Some(p) => buf[done..done + k].copy_from_slice(&p[within..within + k]),
+                None => buf[done..done + k].fill(0),
+            }
+            done += k;
+        }
+        n
+    }
+
+    /// Writes `buf` at `off` (the caller checked it fits in `HEAP_MAX`).
+    fn write(&mut self, buf: &[u8], off: usize) {
+        let end = off + buf.len();
+        if end > self.size {
+            self.size = end;
+            self.pages.resize_with(end.div_ceil(PAGE), || None);
+        }
+        let mut done = 0;
+        while done < buf.len() {
+            let at = off + done;
+            let (page, within) = (at / PAGE, at % PAGE);
+            let k = (buf.len() - done).min(PAGE - within);
+            let p = self.pages[page].get_or_insert_with(|| vec![0u8; PAGE].into_boxed_slice());
+            p[within..within + k].copy_from_slice(&buf[done..done + k]);
+            done += k;
+        }
+    }
+
+    /// Sets the size: pages cut off whole are freed, the tail of the last
+    /// one is zeroed; growing leaves a hole.
+    fn truncate(&mut self, len: usize) {
+        if len < self.size {
+            let pages = len.div_ceil(PAGE);
+            self.pages.truncate(pages);
+            if let Some(Some(last)) = self.pages.last_mut() {
+                last[len - (pages - 1) * PAGE..].fill(0);
+            }
+        } else {
+            self.pages.resize_with(len.div_ceil(PAGE), || None);
+        }
+        self.size = len;
+    }
 }
 
 /// Where a file's contents are now.
 enum Contents<'a> {
     Host(RawFd),
-    Small(MutexGuard<'a, Small>),
+    Heap(MutexGuard<'a, Heap>),
 }
 
 /// A regular file of the sentry's memory.
@@ -43,7 +116,7 @@ pub struct MemFile {
     /// descriptor handed out (to map it) stays valid while the file lives.
     host: OnceLock<OwnedFd>,
     /// The contents until the memfd exists; guards the move into it.
-    small: Mutex<Small>,
+    heap: Mutex<Heap>,
     /// Guards metadata changes (times, mode, owner).
     pub meta: Mutex<Meta>,
     /// The container memory its pages are charged to.
@@ -88,7 +161,7 @@ impl MemFile {
     pub fn create_memfd(meta: Meta, flags: u32) -> Arc<MemFile> {
         Arc::new(MemFile {
             host: OnceLock::new(),
-            small: Mutex::new(Small::default()),
+            heap: Mutex::new(Heap::default()),
             meta: Mutex::new(meta),
             charge: FileCharge::default(),
             memfd_flags: flags | libc::MFD_CLOEXEC,
@@ -108,8 +181,8 @@ impl MemFile {
     /// A copy of a lower file's contents (copy-up).
     pub fn copy_from(src: RawFd, meta: Meta) -> Result<Arc<MemFile>, Errno> {
         let f = MemFile::create(meta);
-        // Read one byte past the small size to learn whether it is small.
-        let mut head = vec![0u8; SMALL_MAX + 1];
+        // Read one byte past the heap's limit to learn whether it fits.
+        let mut head = vec![0u8; HEAP_MAX + 1];
         let mut got = 0;
         while got < head.len() {
             let n = nix::sys::uio::pread(borrow(src), &mut head[got..], got as i64)?;
@@ -118,13 +191,8 @@ impl MemFile {
             }
             got += n;
         }
-        if got <= SMALL_MAX {
-            head.truncate(got);
-            head.shrink_to_fit();
-            let mut s = f.small.lock().unwrap_or_else(|e| e.into_inner());
-            s.page = got > 0;
-            s.data = head;
-            drop(s);
+        if got <= HEAP_MAX {
+            *f.heap.lock().unwrap_or_else(|e| e.into_inner()) = Heap::of(&head[..got]);
             f.settle();
             return Ok(f);
         }
@@ -168,10 +236,10 @@ impl MemFile {
         if let Some(fd) = self.host.get() {
             return Contents::Host(fd.as_raw_fd());
         }
-        let g = self.small.lock().unwrap_or_else(|e| e.into_inner());
+        let g = self.heap.lock().unwrap_or_else(|e| e.into_inner());
         match self.host.get() {
             Some(fd) => Contents::Host(fd.as_raw_fd()),
-            None => Contents::Small(g),
+            None => Contents::Heap(g),
         }
     }
 
@@ -179,30 +247,31 @@ impl MemFile {
     pub fn memfd(&self) -> Result<RawFd, Errno> {
         match self.contents() {
             Contents::Host(fd) => Ok(fd),
-            Contents::Small(mut g) => self.promote(&mut g),
+            Contents::Heap(mut g) => self.promote(&mut g),
         }
     }
 
-    /// Moves the heap contents into a new memfd (the caller holds `small`).
-    /// A page that was allocated is written (so it stays allocated); a
-    /// hole stays a hole.
-    fn promote(&self, s: &mut Small) -> Result<RawFd, Errno> {
+    /// Moves the heap contents into a new memfd (the caller holds `heap`).
+    /// The allocated pages are written (so they stay allocated); holes
+    /// stay holes.
+    fn promote(&self, h: &mut Heap) -> Result<RawFd, Errno> {
         let flags = nix::sys::memfd::MemFdCreateFlag::from_bits_retain(self.memfd_flags);
         let fd = nix::sys::memfd::memfd_create(c"husk", flags).map_err(no_memfd)?;
-        if s.page {
+        for (i, page) in h.pages.iter().enumerate() {
+            let Some(p) = page else { continue };
+            let data = &p[..(h.size - i * PAGE).min(PAGE)];
             let mut done = 0;
-            while done < s.data.len() {
-                done += nix::sys::uio::pwrite(&fd, &s.data[done..], done as i64)?;
+            while done < data.len() {
+                done += nix::sys::uio::pwrite(&fd, &data[done..], (i * PAGE + done) as i64)?;
             }
-        } else if !s.data.is_empty() {
-            nix::unistd::ftruncate(&fd, s.data.len() as i64)?;
         }
+        nix::unistd::ftruncate(&fd, h.size as i64)?;
         let raw = fd.as_raw_fd();
         if self.host.set(fd).is_err() {
-            // Unreachable: the memfd is only set under `small`.
+            // Unreachable: the memfd is only set under `heap`.
             return Err(Errno::EIO);
         }
-        *s = Small::default();
+        *h = Heap::default();
         Ok(raw)
     }
 
@@ -212,7 +281,7 @@ impl MemFile {
             Contents::Host(fd) => {
                 nix::sys::stat::fstat(fd).map(|s| (s.st_size as u64, s.st_blocks as u64)).unwrap_or((0, 0))
             }
-            Contents::Small(s) => (s.data.len() as u64, if s.page { 8 } else { 0 }),
+            Contents::Heap(h) => (h.size as u64, h.allocated() * 8),
         }
     }
 
@@ -244,36 +313,26 @@ impl MemFile {
         let off = i64::try_from(off).map_err(|_| Errno::EINVAL)?;
         match self.contents() {
             Contents::Host(fd) => Ok(nix::sys::uio::pread(borrow(fd), buf, off)?),
-            Contents::Small(s) => {
-                let from = (off as usize).min(s.data.len());
-                let n = buf.len().min(s.data.len() - from);
-                buf[..n].copy_from_slice(&s.data[from..from + n]);
-                Ok(n)
-            }
+            Contents::Heap(h) => Ok(h.read(buf, off as usize)),
         }
     }
 
     fn write(&self, buf: &[u8], off: u64) -> Result<usize, Errno> {
         let off = i64::try_from(off).map_err(|_| Errno::EFBIG)?;
-        let fits = |end: Option<usize>| end.is_some_and(|e| e <= SMALL_MAX);
+        let fits = |end: Option<usize>| end.is_some_and(|e| e <= HEAP_MAX);
         let fd = match self.contents() {
             Contents::Host(fd) => fd,
-            Contents::Small(mut s) if fits((off as usize).checked_add(buf.len())) => {
+            Contents::Heap(mut h) if buf.is_empty() || fits((off as usize).checked_add(buf.len())) => {
                 self.charge.reserve(buf.len() as u64)?;
                 if !buf.is_empty() {
-                    let end = off as usize + buf.len();
-                    if s.data.len() < end {
-                        s.data.resize(end, 0);
-                    }
-                    s.data[off as usize..end].copy_from_slice(buf);
-                    s.page = true;
+                    h.write(buf, off as usize);
                 }
-                drop(s);
+                drop(h);
                 self.settle();
                 self.touch_mtime();
                 return Ok(buf.len());
             }
-            Contents::Small(mut s) => self.promote(&mut s)?,
+            Contents::Heap(mut h) => self.promote(&mut h)?,
         };
         self.charge.reserve(buf.len() as u64)?;
         let n = nix::sys::uio::pwrite(borrow(fd), buf, off);
@@ -287,19 +346,14 @@ impl MemFile {
         let len = i64::try_from(len).map_err(|_| Errno::EFBIG)?;
         let fd = match self.contents() {
             Contents::Host(fd) => fd,
-            Contents::Small(mut s) if len as u64 <= SMALL_MAX as u64 => {
-                if len == 0 {
-                    *s = Small::default();
-                } else {
-                    // Bytes cut off read as zeros if the file grows again.
-                    s.data.resize(len as usize, 0);
-                }
-                drop(s);
+            Contents::Heap(mut h) if len as u64 <= HEAP_MAX as u64 => {
+                h.truncate(len as usize);
+                drop(h);
                 self.settle();
                 self.touch_mtime();
                 return Ok(());
             }
-            Contents::Small(mut s) => self.promote(&mut s)?,
+            Contents::Heap(mut h) => self.promote(&mut h)?,
         };
         let r = nix::unistd::ftruncate(borrow(fd), len);
         self.settle();
