@@ -22,6 +22,12 @@ fn sysfs_refuses_every_change() {
     check_c_group("sysfs_cpu", "readonly");
 }
 
+/// `/sys/kernel/mm/transparent_hugepage/{enabled,defrag}` show the host's.
+#[test]
+fn thp_settings_are_the_hosts() {
+    c_output_same_as_native("sysfs_cpu", "thp", &[]);
+}
+
 /// The lines of a run, each with its spaces collapsed (`lscpu` pads its
 /// columns to its longest key, and the host shows keys the sandbox has no
 /// files for).

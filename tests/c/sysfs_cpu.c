@@ -251,7 +251,31 @@ static void g_readonly(void) {
     expect("child", waitpid(c, &st, 0) == c && WIFEXITED(st) && WEXITSTATUS(st) == 0, "%s", status_text(st));
 }
 
-static const struct test_group groups[] = {{"count", g_count}, {"files", g_files}, {"readonly", g_readonly}};
+/* The host's transparent huge page settings, which JVMs and allocators
+ * read: printed (the same file natively and in the sandbox), with their
+ * modes. Nothing is written: natively that would change the host. */
+static void g_thp(void) {
+    const char *files[] = {"enabled", "defrag"};
+    for (int i = 0; i < 2; i++) {
+        char path[128], buf[256] = {0};
+        snprintf(path, sizeof path, "/sys/kernel/mm/transparent_hugepage/%s", files[i]);
+        int fd = open(path, O_RDONLY);
+        long n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+        close(fd);
+        struct stat st;
+        int r = stat(path, &st);
+        printf("%s: %ld %s mode %o size %ld\n", files[i], n, n > 0 ? strtok(buf, "\n") : errno_name(errno),
+               r == 0 ? st.st_mode : 0, r == 0 ? (long)st.st_size : -1L);
+    }
+    struct stat st;
+    stat("/sys/kernel/mm/transparent_hugepage", &st);
+    printf("dir mode %o\n", st.st_mode);
+    stat("/sys/kernel/mm", &st);
+    printf("mm mode %o\n", st.st_mode);
+}
+
+static const struct test_group groups[] = {
+    {"count", g_count}, {"files", g_files}, {"readonly", g_readonly}, {"thp", g_thp}};
 
 int main(int argc, char **argv) {
     return RUN_GROUPS(argc, argv, groups);

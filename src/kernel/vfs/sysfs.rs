@@ -5,11 +5,15 @@
 //! `online`, `possible` and `present` list them in Linux's range format, and
 //! each has an (empty) `cpuN` directory. `kernel_max` is the host kernel's
 //! (a build constant, NR_CPUS - 1). `fs/cgroup` is the (empty) directory
-//! the cgroup file system is mounted on.
+//! the cgroup file system is mounted on. `kernel/mm/transparent_hugepage`
+//! holds `enabled` and `defrag`, the host's (read when opened; the
+//! directory is there when the host has it): JVMs, databases and
+//! allocators read them to decide on madvise(MADV_HUGEPAGE).
 //!
 //! Nothing may change: writing a file is EACCES and creating one too, other
 //! changes are EPERM, as Linux's sysfs (kernfs) answers root for attributes
-//! without a store method.
+//! without a store method (the THP files have one on the host; here they
+//! are read-only all the same).
 
 use super::file::{DirEntry, FileOps};
 use super::fs::{magic, Filesystem, Node, OpenReq, Owner, StatFs};
@@ -36,6 +40,45 @@ pub enum SysNode {
     Cpu(u32),
     /// A file of `devices/system/cpu`.
     CpuFile(CpuFile),
+    /// `kernel`, `kernel/mm`, `kernel/mm/transparent_hugepage`.
+    Kernel,
+    KernelMm,
+    Thp,
+    /// A file of `kernel/mm/transparent_hugepage`.
+    ThpFile(ThpFile),
+}
+
+impl SysNode {
+    fn is_file(self) -> bool {
+        matches!(self, SysNode::CpuFile(_) | SysNode::ThpFile(_))
+    }
+}
+
+/// The files of `kernel/mm/transparent_hugepage` shown (the host's).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ThpFile {
+    Enabled,
+    Defrag,
+}
+
+impl ThpFile {
+    const ALL: [ThpFile; 2] = [ThpFile::Defrag, ThpFile::Enabled];
+
+    fn name(self) -> &'static str {
+        match self {
+            ThpFile::Enabled => "enabled",
+            ThpFile::Defrag => "defrag",
+        }
+    }
+}
+
+/// Where the host keeps the THP settings.
+const HOST_THP: &str = "/sys/kernel/mm/transparent_hugepage";
+
+/// Whether the host kernel has transparent huge pages.
+fn host_has_thp() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| std::path::Path::new(HOST_THP).join("enabled").exists())
 }
 
 /// The files of `devices/system/cpu`.
@@ -63,13 +106,21 @@ impl CpuFile {
 
 /// The directories above the CPU directory and the cgroup mount point:
 /// (parent, name, child).
-const DIRS: [(SysNode, &str, SysNode); 5] = [
+const DIRS: [(SysNode, &str, SysNode); 8] = [
     (SysNode::Root, "devices", SysNode::Devices),
     (SysNode::Root, "fs", SysNode::Fs),
+    (SysNode::Root, "kernel", SysNode::Kernel),
     (SysNode::Devices, "system", SysNode::System),
     (SysNode::System, "cpu", SysNode::CpuDir),
     (SysNode::Fs, "cgroup", SysNode::FsCgroup),
+    (SysNode::Kernel, "mm", SysNode::KernelMm),
+    (SysNode::KernelMm, "transparent_hugepage", SysNode::Thp),
 ];
+
+/// Whether directory entry `child` is shown (THP only if the host has it).
+fn shown(child: SysNode) -> bool {
+    child != SysNode::Thp || host_has_thp()
+}
 
 /// The CPU count the sandbox shows.
 fn ncpus() -> u32 {
@@ -115,8 +166,11 @@ impl SysFs {
 
     /// The child `name` of directory `dir`.
     fn child(dir: SysNode, name: &[u8]) -> Option<SysNode> {
-        if let Some((_, _, c)) = DIRS.iter().find(|(d, n, _)| *d == dir && n.as_bytes() == name) {
+        if let Some((_, _, c)) = DIRS.iter().find(|(d, n, c)| *d == dir && n.as_bytes() == name && shown(*c)) {
             return Some(*c);
+        }
+        if dir == SysNode::Thp {
+            return ThpFile::ALL.iter().find(|f| f.name().as_bytes() == name).map(|f| SysNode::ThpFile(*f));
         }
         if dir != SysNode::CpuDir {
             return None;
@@ -135,8 +189,12 @@ impl SysFs {
 
     /// The entries of a directory node.
     fn children(dir: SysNode) -> Vec<(String, SysNode)> {
+        if dir == SysNode::Thp {
+            return ThpFile::ALL.iter().map(|f| (f.name().to_string(), SysNode::ThpFile(*f))).collect();
+        }
         if dir != SysNode::CpuDir {
-            return DIRS.iter().filter(|(d, _, _)| *d == dir).map(|(_, n, c)| (n.to_string(), *c)).collect();
+            let mine = DIRS.iter().filter(|(d, _, c)| *d == dir && shown(*c));
+            return mine.map(|(_, n, c)| (n.to_string(), *c)).collect();
         }
         let cpus = (0..ncpus()).map(|i| (format!("cpu{i}"), SysNode::Cpu(i)));
         cpus.chain(CpuFile::ALL.iter().map(|f| (f.name().to_string(), SysNode::CpuFile(*f)))).collect()
@@ -150,15 +208,21 @@ impl SysFs {
             SysNode::CpuDir => 4,
             SysNode::Fs => 5,
             SysNode::FsCgroup => 6,
+            SysNode::Kernel => 7,
+            SysNode::KernelMm => 12,
+            SysNode::Thp => 13,
+            SysNode::ThpFile(f) => 14 + f as u64,
             SysNode::CpuFile(f) => 8 + f as u64,
             SysNode::Cpu(i) => 16 + i as u64,
         }
     }
 
-    fn content(&self, f: CpuFile) -> Vec<u8> {
-        match f {
-            CpuFile::KernelMax => format!("{}\n", self.kernel_max).into_bytes(),
-            CpuFile::Online | CpuFile::Possible | CpuFile::Present => cpu_list(ncpus()).into_bytes(),
+    fn content(&self, n: SysNode) -> Vec<u8> {
+        match n {
+            SysNode::CpuFile(CpuFile::KernelMax) => format!("{}\n", self.kernel_max).into_bytes(),
+            SysNode::CpuFile(_) => cpu_list(ncpus()).into_bytes(),
+            SysNode::ThpFile(f) => std::fs::read(std::path::Path::new(HOST_THP).join(f.name())).unwrap_or_default(),
+            _ => Vec::new(),
         }
     }
 
@@ -167,8 +231,10 @@ impl SysFs {
             // Linux's sysfs root is 0555, its other directories 0755;
             // a directory's links are its own two plus its subdirectories'.
             SysNode::CpuFile(_) => (libc::S_IFREG | 0o444, 1, 4096),
+            // Writable on the host (root may change the policy there).
+            SysNode::ThpFile(_) => (libc::S_IFREG | 0o644, 1, 4096),
             dir => {
-                let subdirs = Self::children(dir).iter().filter(|(_, c)| !matches!(c, SysNode::CpuFile(_))).count();
+                let subdirs = Self::children(dir).iter().filter(|(_, c)| !c.is_file()).count();
                 let perm = if dir == SysNode::Root { 0o555 } else { 0o755 };
                 (libc::S_IFDIR | perm, 2 + subdirs as u64, 0)
             }
@@ -213,24 +279,25 @@ impl Filesystem for SysFs {
     }
 
     fn open(&self, _path: &[u8], node: &Node, req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
-        let SysNode::CpuFile(f) = sys(node)? else {
+        let f = sys(node)?;
+        if !f.is_file() {
             return Err(Errno::ENXIO);
-        };
+        }
         // kernfs refuses a write opening of an attribute without a store
         // method, whoever asks (O_TRUNC alone is accepted, and does nothing).
         if req.flags as i32 & libc::O_ACCMODE != libc::O_RDONLY {
             return Err(Errno::EACCES);
         }
-        Ok(Box::new(SysFile { data: self.content(f), stat: self.node_stat(SysNode::CpuFile(f)) }))
+        Ok(Box::new(SysFile { data: self.content(f), stat: self.node_stat(f) }))
     }
 
     fn list(&self, _path: &[u8], node: &Node) -> Result<Vec<DirEntry>, Errno> {
         let dir = sys(node)?;
-        if matches!(dir, SysNode::CpuFile(_)) {
+        if dir.is_file() {
             return Err(Errno::ENOTDIR);
         }
         let entry = |(name, n): (String, SysNode)| {
-            let kind = if matches!(n, SysNode::CpuFile(_)) { libc::DT_REG } else { libc::DT_DIR };
+            let kind = if n.is_file() { libc::DT_REG } else { libc::DT_DIR };
             DirEntry { ino: Self::ino(n), kind, name: name.into_bytes() }
         };
         Ok(Self::children(dir).into_iter().map(entry).collect())
