@@ -12,7 +12,7 @@
 //! is skipped before seccomp runs. What does reach it in a stub are the stub's own
 //! calls (munmap, pause, prctl, rseq, read of its ready pipe) and the
 //! calls the sentry injects (mmap, munmap, mprotect, mremap, madvise,
-//! clone, exit): all are on the list.
+//! clone, exit, prctl's TSC and speculation controls): all are on the list.
 //!
 //! `clone3` fails with ENOSYS (its flags live in memory a filter cannot
 //! read), so the C library falls back to `clone`.
@@ -279,9 +279,20 @@ const IOCTLS: &[libc::Ioctl] = &[
 /// --network=host, the host's IP sockets.
 const SOCKET_DOMAINS: &[i32] = &[libc::AF_UNIX, libc::AF_INET, libc::AF_INET6];
 
-/// prctl options: stubs' parent-death signal, thread names, and the C
-/// library's naming of anonymous memory.
-const PRCTL_OPTIONS: &[i32] = &[libc::PR_SET_PDEATHSIG, libc::PR_SET_NAME, libc::PR_GET_NAME, 0x5356_4d41];
+/// prctl options: stubs' parent-death signal, thread names, the C
+/// library's naming of anonymous memory, and the TSC and speculation
+/// controls the sentry injects into stub threads for the application
+/// (syscalls/sys_prctl.rs; they only ever restrict the thread).
+const PRCTL_OPTIONS: &[i32] = &[
+    libc::PR_SET_PDEATHSIG,
+    libc::PR_SET_NAME,
+    libc::PR_GET_NAME,
+    0x5356_4d41,
+    libc::PR_GET_TSC,
+    libc::PR_SET_TSC,
+    libc::PR_GET_SPECULATION_CTRL,
+    libc::PR_SET_SPECULATION_CTRL,
+];
 
 /// clone flags that make namespaces: never the sentry's business.
 const CLONE_NAMESPACES: u64 = (libc::CLONE_NEWNS

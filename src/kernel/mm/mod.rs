@@ -9,6 +9,8 @@ pub mod account;
 pub mod aslr;
 pub mod layout;
 pub mod map_count;
+pub mod mempolicy;
+pub mod mm_flags;
 mod residency;
 pub mod stack;
 pub mod usermem;
@@ -73,6 +75,8 @@ pub struct MemoryManager {
     pub membarrier: std::sync::atomic::AtomicU32,
     /// Where the main stack may grow, for lock-free checks (`stack.rs`).
     stack_hint: stack::StackHint,
+    /// THP disable and MDWE (`mm_flags.rs`).
+    pub flags: mm_flags::MmFlags,
 }
 
 /// What a new mapping is made of.
@@ -180,6 +184,7 @@ impl MemoryManager {
             account,
             membarrier: Default::default(),
             stack_hint: Default::default(),
+            flags: Default::default(),
         })
     }
 
@@ -218,6 +223,7 @@ impl MemoryManager {
             account: parent.account.clone(),
             membarrier: parent.membarrier.load(std::sync::atomic::Ordering::Relaxed).into(),
             stack_hint: stack::StackHint::of(st.stack),
+            flags: parent.flags.inherited(),
         })
     }
 
@@ -287,6 +293,9 @@ impl MemoryManager {
         }
         if req.prot & !PROT_MASK & !(libc::PROT_GROWSDOWN | libc::PROT_GROWSUP) as u32 != 0 {
             return Err(Errno::EINVAL);
+        }
+        if self.flags.denies(req.prot, req.prot) {
+            return Err(Errno::EACCES);
         }
         if !req.offset.is_multiple_of(PAGE) {
             return Err(Errno::EINVAL);
@@ -399,9 +408,16 @@ impl MemoryManager {
             return Err(Errno::EACCES);
         }
         // Past max_map_count Linux changes the VMAs before the one it
-        // could not split, then fails.
-        let stop = map_count::mprotect_stop(&st.vmas, addr, end, prot);
-        let end = stop.unwrap_or(end);
+        // could not split, then fails; so it does before the first VMA
+        // that MDWE keeps from gaining execute.
+        let stop = map_count::mprotect_stop(&st.vmas, addr, end, prot).map(|at| (at, Errno::ENOMEM));
+        let denied = st.vmas.intersecting(addr, end).find(|v| self.flags.denies(v.prot, prot));
+        let denied = denied.map(|v| (v.start.max(addr), Errno::EACCES));
+        let stop = match (stop, denied) {
+            (Some(a), Some(b)) => Some(if b.0 < a.0 { b } else { a }),
+            (a, b) => a.or(b),
+        };
+        let end = stop.map_or(end, |(at, _)| at);
         if end > addr {
             let need = st.vmas.charge_in(addr, end, Some(prot)).saturating_sub(st.vmas.charge_in(addr, end, None));
             self.charged(&mut st, need, |st| {
@@ -411,7 +427,7 @@ impl MemoryManager {
             })?;
         }
         match stop {
-            Some(_) => Err(Errno::ENOMEM),
+            Some((_, e)) => Err(e),
             None => Ok(0),
         }
     }
@@ -730,10 +746,5 @@ impl MemoryManager {
     /// A snapshot of the mappings, in address order.
     pub fn vmas(&self) -> Vec<Vma> {
         self.lock().vmas.iter().cloned().collect()
-    }
-
-    /// Whether `addr` lies in a mapping.
-    pub fn is_mapped(&self, addr: u64) -> bool {
-        self.lock().vmas.vma_at(addr).is_some()
     }
 }

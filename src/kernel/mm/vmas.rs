@@ -134,6 +134,8 @@ pub struct VmaSet {
     /// Neighbouring pieces Linux would hold in one VMA (`Vma::merges_with`):
     /// the VMA count Linux would have is the pieces less these.
     joins: usize,
+    /// Memory policies mbind set (`mempolicy.rs`); unmapping drops them.
+    pub policies: super::mempolicy::RangePolicies,
 }
 
 impl VmaSet {
@@ -275,6 +277,7 @@ impl VmaSet {
 
     /// Removes `[start, end)`, splitting mappings at the edges.
     pub fn remove_range(&mut self, start: u64, end: u64) {
+        self.policies.clear(start, end);
         let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
         for v in hit {
             self.take(v.start);

@@ -25,6 +25,8 @@ mod sys_numa;
 mod sys_path;
 mod sys_pidfd;
 mod sys_poll;
+mod sys_prctl;
+mod sys_prctl_mm;
 mod sys_proc;
 mod sys_ptrace;
 mod sys_seccomp;

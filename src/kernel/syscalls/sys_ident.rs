@@ -204,16 +204,20 @@ fn update_ids(
 }
 
 /// Linux's `cap_emulate_setxuid`: leaving uid 0 everywhere drops the
-/// permitted and effective sets (unless keepcaps), leaving euid 0 drops the
+/// permitted and effective sets (unless keepcaps) and always the ambient
+/// set (so a setuid program's exec drops them), leaving euid 0 drops the
 /// effective set, and regaining euid 0 restores it from the permitted set.
 /// Root is uid 0 of the process's user namespace.
 fn emulate_setxuid(old: &Credentials, new: &Credentials, p: &mut Privileges) {
     let root = |c: &Credentials, id: u32| c.is_root_uid(id);
     let had_root = root(old, old.ruid) || root(old, old.euid) || root(old, old.suid);
     let has_root = root(new, new.ruid) || root(new, new.euid) || root(new, new.suid);
-    if had_root && !has_root && !p.keepcaps {
-        p.permitted = 0;
-        p.effective = 0;
+    if had_root && !has_root {
+        if !p.keepcaps {
+            p.permitted = 0;
+            p.effective = 0;
+        }
+        p.ambient = 0;
     }
     if old.is_root() && !new.is_root() {
         p.effective = 0;
@@ -509,6 +513,8 @@ pub fn capset(t: &mut Task, a: &Args) -> SysResult {
     p.effective = effective;
     p.permitted = permitted;
     p.inheritable = inheritable;
+    // An ambient capability must stay permitted and inheritable.
+    p.ambient &= permitted & inheritable;
     Ok(0)
 }
 
@@ -564,8 +570,9 @@ fn with_privs<R>(t: &Task, f: impl FnOnce(&mut Privileges) -> R) -> R {
     f(&mut t.tg.privs.lock().unwrap_or_else(|e| e.into_inner()))
 }
 
-/// Implements prctl(2) for the options listed in the table's note; others
-/// are EINVAL, as Linux answers options it does not know.
+/// Implements prctl(2) for the options listed in the table's note (the
+/// identity ones here, the rest in sys_prctl.rs); others are EINVAL, as
+/// Linux answers options it does not know.
 pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
     let (op, arg2) = (a[0] as i32, a[1]);
     match op {
@@ -658,7 +665,7 @@ pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
             }
             Ok(privs(&t.tg).no_new_privs as u64)
         }
-        _ => Err(Errno::EINVAL),
+        _ => super::sys_prctl::prctl(t, op, a).unwrap_or(Err(Errno::EINVAL)),
     }
 }
 

@@ -1,22 +1,76 @@
-//! NUMA memory policy as one memory node shows it: get_mempolicy(2)
-//! reports the default policy (the only one a task can have, since
-//! set_mempolicy and mbind are not served: ENOSYS) and node 0. `top` and
-//! libnuma ask it.
+//! NUMA memory policy on a machine of one node (0): set_mempolicy(2) and
+//! mbind(2) check their arguments as Linux does and keep the policy (the
+//! thread's, or a range's), get_mempolicy(2) reports it back; every page
+//! is on node 0 whatever the policy (kernel/mm/mempolicy.rs). `top`,
+//! numactl and libnuma use them.
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
+use crate::kernel::mm::layout::PAGE;
+use crate::kernel::mm::mempolicy::{self, MemPolicy, Nodes, MPOL_DEFAULT, ONLINE_NODES};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::task::Task;
 
-const MPOL_DEFAULT: u32 = 0;
 const MPOL_F_NODE: u64 = 1;
 const MPOL_F_ADDR: u64 = 2;
 const MPOL_F_MEMS_ALLOWED: u64 = 4;
+const MPOL_MF_STRICT: u64 = 1;
+const MPOL_MF_MOVE: u64 = 2;
+const MPOL_MF_MOVE_ALL: u64 = 4;
 /// Linux's nr_node_ids: nodes 0..1.
 const NR_NODE_IDS: u64 = 1;
 
+/// The mode (split from its flags) and node mask of a set_mempolicy or
+/// mbind call, read as Linux's `sanitize_mpol_flags` and `get_nodes`.
+fn read_request(t: &Task, mode: u64, nmask: u64, maxnode: u64) -> Result<(u32, u32, Nodes), Errno> {
+    let (mode, flags) = mempolicy::split_mode(mode)?;
+    let mem = t.mem();
+    let nodes = mempolicy::read_nodes(nmask, maxnode, |i| mem.read_u64(nmask + i * 8))?;
+    Ok((mode, flags, nodes))
+}
+
+/// Implements set_mempolicy(2): the calling thread's policy.
+pub fn set_mempolicy(t: &mut Task, a: &Args) -> SysResult {
+    let (mode, flags, nodes) = read_request(t, a[0], a[1], a[2])?;
+    let policy = mempolicy::new_policy(mode, flags, nodes)?;
+    t.shared.attrs.lock().unwrap_or_else(|e| e.into_inner()).mempolicy = policy;
+    Ok(0)
+}
+
+/// Implements mbind(2): the policy of the pages of a range, all of which
+/// must be mapped (EFAULT for a hole, as Linux); there is nothing to move.
+pub fn mbind(t: &mut Task, a: &Args) -> SysResult {
+    let (start, len, flags) = (a[0], a[1], a[5]);
+    let (mode, mode_flags, nodes) = read_request(t, a[2], a[3], a[4])?;
+    if flags & !(MPOL_MF_STRICT | MPOL_MF_MOVE | MPOL_MF_MOVE_ALL) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    if flags & MPOL_MF_MOVE_ALL != 0 && !t.tg.capable(super::sys_ident::CAP_SYS_NICE) {
+        return Err(Errno::EPERM);
+    }
+    if !start.is_multiple_of(PAGE) {
+        return Err(Errno::EINVAL);
+    }
+    // Linux's PAGE_ALIGN wraps; a range that wraps past the top is EINVAL.
+    let end = start.wrapping_add(len.wrapping_add(PAGE - 1) & !(PAGE - 1));
+    if end < start {
+        return Err(Errno::EINVAL);
+    }
+    if end == start {
+        return Ok(0);
+    }
+    let policy = mempolicy::new_policy(mode, mode_flags, nodes)?;
+    let mm = t.mm();
+    let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
+    if !st.vmas.fully_mapped(start, end) {
+        return Err(Errno::EFAULT);
+    }
+    st.vmas.policies.set(start, end, policy);
+    Ok(0)
+}
+
 /// Implements get_mempolicy(2): Linux's `kernel_get_mempolicy` and
-/// `do_get_mempolicy` with every task on the default policy.
+/// `do_get_mempolicy`.
 pub fn get_mempolicy(t: &mut Task, a: &Args) -> SysResult {
     let (policy, nmask, maxnode, addr, flags) = (a[0], a[1], a[2], a[3], a[4]);
     if nmask != 0 && maxnode < NR_NODE_IDS {
@@ -30,21 +84,34 @@ pub fn get_mempolicy(t: &mut Task, a: &Args) -> SysResult {
         if flags & (MPOL_F_NODE | MPOL_F_ADDR) != 0 {
             return Err(Errno::EINVAL);
         }
-        (0, 1u64)
+        (0, ONLINE_NODES)
     } else {
-        if flags & MPOL_F_ADDR != 0 {
-            if !t.mm().is_mapped(addr) {
+        let task_policy = t.shared.attrs.lock().unwrap_or_else(|e| e.into_inner()).mempolicy;
+        // The range's policy (not the thread's: a mapping mbind never
+        // touched is on the default one), or the thread's.
+        let pol: Option<MemPolicy> = if flags & MPOL_F_ADDR != 0 {
+            let mm = t.mm();
+            let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
+            if st.vmas.vma_at(addr).is_none() {
                 return Err(Errno::EFAULT);
             }
+            st.vmas.policies.at(addr)
         } else if addr != 0 {
             return Err(Errno::EINVAL);
-        }
-        // MPOL_F_NODE names the node of the page at addr (node 0), or the
-        // next interleave node, which the default policy has none of.
-        if flags & MPOL_F_NODE != 0 && flags & MPOL_F_ADDR == 0 {
-            return Err(Errno::EINVAL);
-        }
-        (MPOL_DEFAULT, 0)
+        } else {
+            task_policy
+        };
+        let mode = if flags & MPOL_F_NODE != 0 {
+            // The node of the page at addr, or the thread's next
+            // interleave node: node 0 either way.
+            if flags & MPOL_F_ADDR == 0 && !task_policy.is_some_and(|p| p.interleaves()) {
+                return Err(Errno::EINVAL);
+            }
+            0
+        } else {
+            pol.map_or(MPOL_DEFAULT, |p| p.shown_mode())
+        };
+        (mode, pol.map_or(0, |p| p.shown_nodes()))
     };
     let mem = t.mem();
     if policy != 0 {

@@ -199,11 +199,9 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munlock, m::munlock),
     full(l::SYS_mlockall, m::mlockall),
     full(l::SYS_munlockall, m::munlockall),
-    partial(
-        l::SYS_get_mempolicy,
-        numa::get_mempolicy,
-        "one memory node; every task has the default policy (set_mempolicy and mbind are ENOSYS)",
-    ),
+    partial(l::SYS_get_mempolicy, numa::get_mempolicy, "one memory node (0): every page is on it"),
+    partial(l::SYS_set_mempolicy, numa::set_mempolicy, "one memory node (0): the policy is checked and kept, pages stay on node 0"),
+    partial(l::SYS_mbind, numa::mbind, "one memory node (0): the policy is checked and kept per range, nothing moves"),
     partial(l::SYS_membarrier, m::membarrier, "no rseq commands (as without CONFIG_RSEQ); GLOBAL_EXPEDITED is the slower global barrier"),
     // System V IPC.
     partial(l::SYS_shmget, sv::shmget, "SHM_HUGETLB is ENOMEM (no huge pages)"),
@@ -342,7 +340,7 @@ pub static TABLE: &[Entry] = &[
          RET_USER_NOTIF acts as with nothing attached (ENOSYS); RET_TRACE stops for a tracer with \
          PTRACE_O_TRACESECCOMP (kernel/ptrace/), else ENOSYS; RET_LOG logs nothing",
     ),
-    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS; other options are EINVAL"),
+    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS, GET/SET_THP_DISABLE, GET_TID_ADDRESS, MCE_KILL(_GET), GET/SET_TSC and GET/SET_SPECULATION_CTRL (on the host thread), CAP_AMBIENT, GET_AUXV, SET_MM (layout and AUXV; not BRK, EXE_FILE, MAP), GET/SET_MDWE, GET_MEMORY_MERGE; other options (SET_SECUREBITS, SET_MEMORY_MERGE...) are EINVAL"),
     partial(l::SYS_sched_setaffinity, id::sched_setaffinity, "the task runs on one CPU of the mask, chosen by the sentry"),
     partial(l::SYS_syslog, i::syslog, "the kernel log is empty"),
     partial(l::SYS_ioprio_get, id::ioprio_get, "priorities are recorded, not applied to host I/O"),

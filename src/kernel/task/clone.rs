@@ -263,6 +263,7 @@ impl Task {
             timer_slack: self.shared.timer_slack.for_child(),
             seccomp: self.shared.seccomp.inherit(),
             ptrace: Default::default(),
+            attrs: Mutex::new(self.shared.attrs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         });
 
         // The child starts where the parent returns from the syscall, with 0.

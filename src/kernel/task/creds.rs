@@ -110,4 +110,5 @@ pub fn enter_user_ns(tg: &super::ThreadGroup, ns: Arc<UserNamespace>) {
     privs.permitted = super::CAP_FULL_SET;
     privs.bounding = super::CAP_FULL_SET;
     privs.inheritable = 0;
+    privs.ambient = 0;
 }

@@ -146,6 +146,7 @@ fn take_leader_tid(t: &mut Task) {
         timer_slack: old.timer_slack.carry(),
         seccomp: old.seccomp.inherit(),
         ptrace: old.ptrace.carry(),
+        attrs: Mutex::new(old.attrs.lock().unwrap_or_else(|e| e.into_inner()).clone()),
     });
     {
         let mut procs = t.kernel.procs();
@@ -190,7 +191,9 @@ fn install_image(t: &mut Task, thread: StubThread, mm: Arc<MemoryManager>, loade
     // Point of no return: the old image goes away.
     t.tg.timers.retire_image(t.thread.pid());
     t.thread = thread;
+    t.shared.attrs.lock().unwrap_or_else(|e| e.into_inner()).reapply(&mut t.thread);
     *t.shared.host.lock().unwrap_or_else(|e| e.into_inner()) = (t.thread.pid(), t.thread.tid());
+    mm.flags.inherit_from(&t.mm().flags);
     *t.tg.mm.lock().unwrap_or_else(|e| e.into_inner()) = mm;
     // Timers and identity (sys_timer.rs, sys_ident.rs), before close-on-exec
     // descriptors close (a parent may watch those): POSIX timers go,
@@ -344,11 +347,12 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         ExecLayout::new(true),
     )?;
     let mut privs = super::Privileges::new(&creds);
-    if let Some([effective, permitted, inheritable, bounding, _ambient]) = spec.capabilities {
+    if let Some([effective, permitted, inheritable, bounding, ambient]) = spec.capabilities {
         privs.effective = effective & permitted;
         privs.permitted = permitted;
         privs.inheritable = inheritable;
         privs.bounding = bounding;
+        privs.ambient = ambient & permitted & inheritable;
     }
     privs.no_new_privs = spec.no_new_privs;
     let tg = Arc::new(ThreadGroup {
@@ -409,6 +413,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         timer_slack: super::TimerSlack::initial(),
         seccomp: crate::kernel::seccomp::TaskSeccomp::new(spec.container.seccomp()),
         ptrace: Default::default(),
+        attrs: Default::default(),
     });
     {
         let mut procs = kernel.procs();

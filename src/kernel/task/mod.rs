@@ -25,6 +25,7 @@ pub mod io;
 pub mod procs;
 pub mod run;
 pub mod stack;
+pub mod thread_attrs;
 pub mod usage;
 pub mod waitpid;
 
@@ -368,6 +369,9 @@ pub struct TaskShared {
     pub seccomp: crate::kernel::seccomp::TaskSeccomp,
     /// Being traced (kernel/ptrace/).
     pub ptrace: crate::kernel::ptrace::state::PtraceState,
+    /// MCE kill policy, TSC access, speculation controls, NUMA policy
+    /// (`thread_attrs.rs`).
+    pub attrs: Mutex<thread_attrs::ThreadAttrs>,
 }
 
 /// A thread's timer slack (see `TaskShared::timer_slack`).
@@ -606,6 +610,9 @@ pub struct Privileges {
     pub permitted: u64,
     pub inheritable: u64,
     pub bounding: u64,
+    /// The ambient set (PR_CAP_AMBIENT): always within permitted and
+    /// inheritable; what an exec of a plain program keeps.
+    pub ambient: u64,
     /// File system user and group ids: follow euid/egid, or set by
     /// setfsuid/setfsgid.
     pub fsuid: u32,
@@ -628,6 +635,7 @@ impl Privileges {
             permitted: caps,
             inheritable: 0,
             bounding: CAP_FULL_SET,
+            ambient: 0,
             fsuid: creds.euid,
             fsgid: creds.egid,
             keepcaps: false,
@@ -644,6 +652,7 @@ impl Privileges {
 
     /// What execve does (capabilities(7), no file capabilities): root (of
     /// the process's user namespace) gets its bounding set, others nothing;
+    /// the ambient set is added to both (for root, to the permitted set);
     /// the saved and fs ids become the effective ones.
     pub fn exec(&mut self, creds: &mut Credentials) {
         let root = creds.is_root();
@@ -651,8 +660,9 @@ impl Privileges {
         if self.no_new_privs {
             permitted &= self.permitted;
         }
+        permitted |= self.ambient;
         self.permitted = permitted;
-        self.effective = if root { permitted } else { 0 };
+        self.effective = if root { permitted } else { self.ambient };
         self.keepcaps = false;
         self.dumpable = true;
         creds.suid = creds.euid;

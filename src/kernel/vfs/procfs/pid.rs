@@ -388,7 +388,9 @@ fn status(
         let _ = writeln!(s, "RssShmem:\t{:8} kB\nVmData:\t{:8} kB", kb(f.shmem), kb(f.data));
         let _ = writeln!(s, "VmStk:\t{:8} kB\nVmExe:\t{:8} kB\nVmLib:\t{:8} kB", kb(f.stack), kb(f.text), kb(f.lib));
         let _ = writeln!(s, "VmPTE:\t{:8} kB\nVmSwap:\t{:8} kB", kb(f.pte), kb(f.swap));
-        let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t1", 0);
+        // 0 only when PR_SET_THP_DISABLE turned THP off completely.
+        let thp = tg.mm().flags.thp_disable.load(std::sync::atomic::Ordering::Relaxed) != 1;
+        let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t{}", 0, thp as u8);
     }
     let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));
     let (queued, limit) = super::sched::sigq(k, tg);
@@ -399,7 +401,7 @@ fn status(
         "CapInh:\t{:016x}\nCapPrm:\t{:016x}\nCapEff:\t{:016x}",
         privs.inheritable, privs.permitted, privs.effective
     );
-    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", privs.bounding, 0);
+    let _ = writeln!(s, "CapBnd:\t{:016x}\nCapAmb:\t{:016x}", privs.bounding, privs.ambient);
     // The thread's seccomp (the main thread's for a process directory).
     let sc = task.map(|t| t.seccomp.get()).unwrap_or_default();
     let _ = writeln!(s, "NoNewPrivs:\t{}\nSeccomp:\t{}", privs.no_new_privs as u8, sc.mode);
