@@ -18,7 +18,7 @@ c_groups! { "prctl_options":
     set_mm_needs_cap_sys_resource_and_moves_cmdline => "set_mm",
     mdwe_refuses_write_exec_mappings => "mdwe",
     mdwe_no_inherit_is_dropped_by_fork_and_exec => "mdwe_no_inherit",
-    memory_merge_is_off => "memory_merge",
+    memory_merge_is_kept_by_fork_and_exec => "memory_merge",
 }
 
 c_groups! { "numa_policy":

@@ -154,6 +154,14 @@ static void g_mbind(void) {
     mmap(p, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
     get_pol(&mode, &mask, 64, p, MPOL_F_ADDR);
     expect("new-mapping-default", mode == MPOL_DEFAULT, "%#x", mode);
+    /* mremap moves it along, onto the grown part too. */
+    char *q = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mbind_(q, 4096, MPOL_BIND, &node0, 2, 0);
+    char *moved = mremap(q, 4096, 3 * 4096, MREMAP_MAYMOVE);
+    mode = -1;
+    get_pol(&mode, &mask, 64, moved + 2 * 4096, MPOL_F_ADDR);
+    expect("mremap-keeps", moved != MAP_FAILED && mode == MPOL_BIND, "%#x", mode);
+    munmap(moved, 3 * 4096);
     EXPECT_OK("zero-len", mbind_(p, 0, MPOL_BIND, &node0, 2, 0));
     EXPECT_OK("zero-len-anywhere", mbind_((void *)4096, 0, MPOL_BIND, &node0, 2, 0));
     EXPECT_ERR("unaligned", mbind_(p + 1, 4096, MPOL_BIND, &node0, 2, 0), EINVAL);

@@ -341,11 +341,20 @@ static void g_set_mm(void) {
         expect("start-past-end", pr(PR_SET_MM, PR_SET_MM_ARG_START, a + 64, 0, 0) == -1 && errno == EINVAL, "%s",
                errno_name(errno));
         expect("bad-option", pr(PR_SET_MM, 99, a, 0, 0) == -1 && errno == EINVAL, "%s", errno_name(errno));
+        /* The break moves, and brk(2) works from there. */
+        unsigned long b = syscall(SYS_brk, 0);
+        int moved = pr(PR_SET_MM, PR_SET_MM_BRK, b + 4096, 0, 0) == 0 && (unsigned long)syscall(SYS_brk, 0) == b + 4096;
+        expect("brk-moved", moved, "%s", errno_name(errno));
+        expect("brk-below-start", pr(PR_SET_MM, PR_SET_MM_BRK, 65536, 0, 0) == -1 && errno == EINVAL, "%s",
+               errno_name(errno));
+        pr(PR_SET_MM, PR_SET_MM_BRK, b, 0, 0);
     } else {
         expect("cmdline-moved", 1, "%s", "");
         expect("low-addr", 1, "%s", "");
         expect("start-past-end", 1, "%s", "");
         expect("bad-option", 1, "%s", "");
+        expect("brk-moved", 1, "%s", "");
+        expect("brk-below-start", 1, "%s", "");
     }
     /* Without it: EPERM. */
     unsigned all = ~0u & ~(1u << CAP_SYS_RESOURCE);
@@ -397,11 +406,23 @@ static void g_mdwe_child(void) { exit(mdwe_get()); }
 
 /* --- KSM ------------------------------------------------------------------------ */
 
+static int merge_get(void) { return (int)pr(PR_GET_MEMORY_MERGE, 0, 0, 0, 0); }
+
 static void g_memory_merge(void) {
-    expect("get", pr(PR_GET_MEMORY_MERGE, 0, 0, 0, 0) == 0, "%s", errno_name(errno));
+    expect("get", merge_get() == 0, "%d %s", merge_get(), errno_name(errno));
     EXPECT_ERR("get-arg2", pr(PR_GET_MEMORY_MERGE, 1, 0, 0, 0), EINVAL);
+    EXPECT_ERR("set-arg3", pr(PR_SET_MEMORY_MERGE, 1, 1, 0, 0), EINVAL);
+    EXPECT_OK("set", pr(PR_SET_MEMORY_MERGE, 1, 0, 0, 0));
+    expect("get-1", merge_get() == 1, "%d", merge_get());
+    expect("fork-keeps", strcmp(in_child(merge_get), "exited 1") == 0, "%s", in_child(merge_get));
+    const char *w = exec_self("memory_merge_child");
+    expect("exec-keeps", strcmp(w, "exited 1") == 0, "%s", w);
+    EXPECT_OK("clear", pr(PR_SET_MEMORY_MERGE, 0, 0, 0, 0));
+    expect("get-0", merge_get() == 0, "%d", merge_get());
     EXPECT_ERR("unknown-option", pr(1000, 0, 0, 0, 0), EINVAL);
 }
+
+static void g_memory_merge_child(void) { exit(merge_get()); }
 
 static const struct test_group groups[] = {
     {"thp_disable", g_thp_disable},
@@ -420,6 +441,7 @@ static const struct test_group groups[] = {
     {"mdwe_no_inherit", g_mdwe_no_inherit},
     {"mdwe_child", g_mdwe_child},
     {"memory_merge", g_memory_merge},
+    {"memory_merge_child", g_memory_merge_child},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -1,8 +1,8 @@
 //! Flags of an address space that prctl sets and Linux keeps in
-//! `mm->flags`: THP disable (PR_SET_THP_DISABLE) and memory-deny-write-
-//! execute (PR_SET_MDWE). A fork's address space starts with them, and so
-//! does the one an exec makes, except MDWE set with PR_MDWE_NO_INHERIT
-//! (Linux's `mmf_init_flags`).
+//! `mm->flags`: THP disable (PR_SET_THP_DISABLE), memory-deny-write-
+//! execute (PR_SET_MDWE) and KSM merging (PR_SET_MEMORY_MERGE). A fork's
+//! address space starts with them, and so does the one an exec makes,
+//! except MDWE set with PR_MDWE_NO_INHERIT (Linux's `mmf_init_flags`).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -18,6 +18,10 @@ pub struct MmFlags {
     pub thp_disable: AtomicU32,
     /// PR_MDWE_* bits; once set they only stay.
     pub mdwe: AtomicU32,
+    /// PR_SET_MEMORY_MERGE (MMF_VM_MERGE_ANY): the pages may be merged
+    /// by KSM. Nothing merges them here, as on a host whose ksmd does not
+    /// run (`/sys/kernel/mm/ksm/run` 0, the default).
+    pub merge_any: AtomicU32,
 }
 
 impl MmFlags {
@@ -27,6 +31,7 @@ impl MmFlags {
         MmFlags {
             thp_disable: self.thp_disable.load(Ordering::Relaxed).into(),
             mdwe: if mdwe & MDWE_NO_INHERIT != 0 { 0 } else { mdwe }.into(),
+            merge_any: self.merge_any.load(Ordering::Relaxed).into(),
         }
     }
 
@@ -37,6 +42,7 @@ impl MmFlags {
         let new = old.inherited();
         self.thp_disable.store(new.thp_disable.into_inner(), Ordering::Relaxed);
         self.mdwe.store(new.mdwe.into_inner(), Ordering::Relaxed);
+        self.merge_any.store(new.merge_any.into_inner(), Ordering::Relaxed);
     }
 
     /// Whether MDWE refuses a mapping going from protection `old` to `new`

@@ -561,6 +561,9 @@ impl MemoryManager {
         let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
         // The grown part is new; what a fixed target replaces is given back after.
         let need = moved.charge().saturating_sub(st.vmas.charge_in(old, old_end, None));
+        // An mbind policy goes with the mapping, grown part included (a
+        // Linux VMA has one policy).
+        let policy = st.vmas.policies.at(old);
         self.charged(&mut st, need, |st| {
             inject(t, libc::SYS_mremap, [old, old_len, new_len, host_flags, target, 0])?;
             st.vmas.remove_range(old, old_end);
@@ -568,6 +571,7 @@ impl MemoryManager {
                 st.vmas.remove_range(target, target + new_len);
             }
             st.vmas.insert(moved);
+            st.vmas.policies.set(target, target + new_len, policy);
             Ok(target)
         })
     }

@@ -2,7 +2,7 @@
 //! disable, the clear_child_tid address, the machine-check kill policy,
 //! speculation controls and TSC access (the host CPU's, set on the stub
 //! thread), ambient capabilities, the auxiliary vector, PR_SET_MM,
-//! memory-deny-write-execute and KSM merge state. Argument checks and
+//! memory-deny-write-execute and KSM merging. Argument checks and
 //! errnos follow Linux 6.x's kernel/sys.c.
 
 use std::sync::atomic::Ordering;
@@ -28,6 +28,7 @@ pub const PR_GET_SPECULATION_CTRL: i32 = 52;
 pub const PR_SET_SPECULATION_CTRL: i32 = 53;
 pub const PR_SET_MDWE: i32 = 65;
 pub const PR_GET_MDWE: i32 = 66;
+pub const PR_SET_MEMORY_MERGE: i32 = 67;
 pub const PR_GET_MEMORY_MERGE: i32 = 68;
 pub const PR_GET_AUXV: i32 = 0x4155_5856;
 
@@ -65,9 +66,13 @@ pub fn prctl(t: &mut Task, op: i32, a: &Args) -> Option<SysResult> {
         PR_SET_MDWE => set_mdwe(t, arg2, arg3 | arg4 | arg5),
         PR_GET_MDWE if arg2 | arg3 | arg4 | arg5 != 0 => Err(Errno::EINVAL),
         PR_GET_MDWE => Ok(t.mm().flags.mdwe.load(Ordering::Relaxed) as u64),
-        // KSM never merges the sandbox's pages (PR_SET_MEMORY_MERGE is EINVAL).
+        PR_SET_MEMORY_MERGE if arg3 | arg4 | arg5 != 0 => Err(Errno::EINVAL),
+        PR_SET_MEMORY_MERGE => {
+            t.mm().flags.merge_any.store((arg2 != 0) as u32, Ordering::Relaxed);
+            Ok(0)
+        }
         PR_GET_MEMORY_MERGE if arg2 | arg3 | arg4 | arg5 != 0 => Err(Errno::EINVAL),
-        PR_GET_MEMORY_MERGE => Ok(0),
+        PR_GET_MEMORY_MERGE => Ok(t.mm().flags.merge_any.load(Ordering::Relaxed) as u64),
         _ => return None,
     })
 }

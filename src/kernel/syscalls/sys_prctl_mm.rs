@@ -1,10 +1,11 @@
 //! prctl(PR_SET_MM): moves what exec recorded of the program's layout
 //! (code, data, stack, argument and environment strings: what
 //! `/proc/PID/cmdline`, `environ` and `stat` read), or replaces the saved
-//! auxiliary vector. Needs CAP_SYS_RESOURCE; checks as Linux's
-//! `prctl_set_mm`. Not served: the heap's start and break (the sentry's
-//! brk keeps its own), the executable file, and PR_SET_MM_MAP/MAP_SIZE
-//! (as a kernel built without CONFIG_CHECKPOINT_RESTORE): EINVAL.
+//! auxiliary vector, or the heap's start and break (which brk(2) then
+//! works from, as Linux's). Needs CAP_SYS_RESOURCE; checks as Linux's
+//! `prctl_set_mm`. Not served: the executable file, and
+//! PR_SET_MM_MAP/MAP_SIZE (as a kernel built without
+//! CONFIG_CHECKPOINT_RESTORE): EINVAL.
 
 use super::sys_prctl::user_addr;
 use crate::kernel::errno::{Errno, SysResult};
@@ -17,6 +18,8 @@ const END_CODE: u64 = 2;
 const START_DATA: u64 = 3;
 const END_DATA: u64 = 4;
 const START_STACK: u64 = 5;
+const START_BRK: u64 = 6;
+const BRK: u64 = 7;
 const ARG_START: u64 = 8;
 const ARG_END: u64 = 9;
 const ENV_START: u64 = 10;
@@ -43,19 +46,27 @@ pub fn set_mm(t: &mut Task, opt: u64, addr: u64, arg4: u64, arg5: u64) -> SysRes
     let mm = t.mm();
     let mut st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
     let mut p = st.program;
+    let (mut start_brk, mut brk) = (st.brk_start, st.brk);
     match opt {
         START_CODE => p.start_code = addr,
         END_CODE => p.end_code = addr,
         START_DATA => p.start_data = addr,
         END_DATA => p.end_data = addr,
         START_STACK => p.start_stack = addr,
+        START_BRK => start_brk = addr,
+        BRK => brk = addr,
         ARG_START => p.arg_start = addr,
         ARG_END => p.arg_end = addr,
         ENV_START => p.env_start = addr,
         ENV_END => p.env_end = addr,
         _ => return Err(Errno::EINVAL),
     }
-    if !valid(&p, st.brk_start, st.brk) {
+    if !valid(&p, start_brk, brk) {
+        return Err(Errno::EINVAL);
+    }
+    // Nor may the heap and data pass RLIMIT_DATA (Linux's check_data_rlimit).
+    let data_limit = t.rlimit(libc::RLIMIT_DATA);
+    if data_limit != u64::MAX && (brk - start_brk) + (p.end_data - p.start_data) > data_limit {
         return Err(Errno::EINVAL);
     }
     // The stack and the strings must lie at or below some mapping (Linux's find_vma).
@@ -63,6 +74,7 @@ pub fn set_mm(t: &mut Task, opt: u64, addr: u64, arg4: u64, arg5: u64) -> SysRes
         return Err(Errno::EFAULT);
     }
     st.program = p;
+    (st.brk_start, st.brk) = (start_brk, brk);
     Ok(0)
 }
 

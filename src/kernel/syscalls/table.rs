@@ -340,7 +340,7 @@ pub static TABLE: &[Entry] = &[
          RET_USER_NOTIF acts as with nothing attached (ENOSYS); RET_TRACE stops for a tracer with \
          PTRACE_O_TRACESECCOMP (kernel/ptrace/), else ENOSYS; RET_LOG logs nothing",
     ),
-    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS, GET/SET_THP_DISABLE, GET_TID_ADDRESS, MCE_KILL(_GET), GET/SET_TSC and GET/SET_SPECULATION_CTRL (on the host thread), CAP_AMBIENT, GET_AUXV, SET_MM (layout and AUXV; not BRK, EXE_FILE, MAP), GET/SET_MDWE, GET_MEMORY_MERGE; other options (SET_SECUREBITS, SET_MEMORY_MERGE...) are EINVAL"),
+    partial(l::SYS_prctl, id::prctl, "PDEATHSIG, DUMPABLE, KEEPCAPS, NAME, GET/SET_SECCOMP, TIMERSLACK, CAPBSET_READ/DROP, GET_SECUREBITS, CHILD_SUBREAPER, NO_NEW_PRIVS, GET/SET_THP_DISABLE, GET_TID_ADDRESS, MCE_KILL(_GET), GET/SET_TSC and GET/SET_SPECULATION_CTRL (on the host thread), CAP_AMBIENT, GET_AUXV, SET_MM (layout, brk, AUXV; not EXE_FILE, MAP), GET/SET_MDWE, GET/SET_MEMORY_MERGE (kept; nothing merges, as with ksmd off); other options (SET_SECUREBITS...) are EINVAL"),
     partial(l::SYS_sched_setaffinity, id::sched_setaffinity, "the task runs on one CPU of the mask, chosen by the sentry"),
     partial(l::SYS_syslog, i::syslog, "the kernel log is empty"),
     partial(l::SYS_ioprio_get, id::ioprio_get, "priorities are recorded, not applied to host I/O"),
