@@ -348,6 +348,15 @@ static void g_set_mm(void) {
         expect("brk-below-start", pr(PR_SET_MM, PR_SET_MM_BRK, 65536, 0, 0) == -1 && errno == EINVAL, "%s",
                errno_name(errno));
         pr(PR_SET_MM, PR_SET_MM_BRK, b, 0, 0);
+        /* A new auxiliary vector, as /proc/self/auxv then shows it. */
+        unsigned long av[4] = {6 /* AT_PAGESZ */, 4096, 0, 0}, shown[8] = {0};
+        int set = pr(PR_SET_MM, PR_SET_MM_AUXV, (unsigned long)av, sizeof av, 0) == 0;
+        fd = open("/proc/self/auxv", O_RDONLY);
+        n = read(fd, shown, sizeof shown);
+        close(fd);
+        expect("auxv-replaced", set && n == 32 && memcmp(shown, av, 32) == 0, "%d %ld", set, n);
+        expect("auxv-too-long", pr(PR_SET_MM, PR_SET_MM_AUXV, (unsigned long)av, 4096, 0) == -1 && errno == EINVAL,
+               "%s", errno_name(errno));
     } else {
         expect("cmdline-moved", 1, "%s", "");
         expect("low-addr", 1, "%s", "");
@@ -355,6 +364,8 @@ static void g_set_mm(void) {
         expect("bad-option", 1, "%s", "");
         expect("brk-moved", 1, "%s", "");
         expect("brk-below-start", 1, "%s", "");
+        expect("auxv-replaced", 1, "%s", "");
+        expect("auxv-too-long", 1, "%s", "");
     }
     /* Without it: EPERM. */
     unsigned all = ~0u & ~(1u << CAP_SYS_RESOURCE);

@@ -43,7 +43,7 @@ const PR_CAP_AMBIENT_CLEAR_ALL: u64 = 4;
 const CAP_LAST_CAP: u64 = 40;
 /// Linux 6.x x86-64's `mm->saved_auxv`: AT_VECTOR_SIZE (56) words.
 /// PR_GET_AUXV answers its size whatever it copies.
-const SAVED_AUXV_BYTES: usize = 56 * 8;
+pub const SAVED_AUXV_BYTES: usize = 56 * 8;
 
 /// Serves `op` if it is one of this file's options.
 pub fn prctl(t: &mut Task, op: i32, a: &Args) -> Option<SysResult> {

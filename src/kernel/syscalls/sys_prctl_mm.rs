@@ -7,7 +7,7 @@
 //! PR_SET_MM_MAP/MAP_SIZE (as a kernel built without
 //! CONFIG_CHECKPOINT_RESTORE): EINVAL.
 
-use super::sys_prctl::user_addr;
+use super::sys_prctl::{user_addr, SAVED_AUXV_BYTES};
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::mm::ProgramLayout;
@@ -27,8 +27,6 @@ const ENV_END: u64 = 11;
 const AUXV: u64 = 12;
 const MAP: u64 = 14;
 const MAP_SIZE: u64 = 15;
-/// Linux's `mm->saved_auxv` size (sys_prctl.rs).
-const SAVED_AUXV_BYTES: u64 = 56 * 8;
 
 pub fn set_mm(t: &mut Task, opt: u64, addr: u64, arg4: u64, arg5: u64) -> SysResult {
     if arg5 != 0 || (arg4 != 0 && !matches!(opt, AUXV | MAP | MAP_SIZE)) {
@@ -104,10 +102,10 @@ fn valid(p: &ProgramLayout, start_brk: u64, brk: u64) -> bool {
 
 /// PR_SET_MM_AUXV: the vector `/proc/PID/auxv` and PR_GET_AUXV show.
 fn set_auxv(t: &Task, addr: u64, len: u64) -> SysResult {
-    if addr == 0 || len > SAVED_AUXV_BYTES {
+    if addr == 0 || len > SAVED_AUXV_BYTES as u64 {
         return Err(Errno::EINVAL);
     }
-    let mut v = vec![0u8; SAVED_AUXV_BYTES as usize];
+    let mut v = vec![0u8; SAVED_AUXV_BYTES];
     t.mem().read_bytes(addr, &mut v[..len as usize])?;
     // Linux ends it with AT_NULL whatever was given; shown up to the first.
     let pairs = v.len() / 16;
