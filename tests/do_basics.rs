@@ -149,18 +149,19 @@ fn thousands_of_files_under_a_low_descriptor_limit() {
 }
 
 /// When the sentry has no host descriptor left for another in-memory file
-/// that needs one (larger than a page), writing it fails with ENOSPC, as a
+/// that needs one (larger than 1 MiB), writing it fails with ENOSPC, as a
 /// tmpfs out of inodes does (here the sentry may not raise a hard limit of
-/// 300).
+/// 150).
 #[test]
 fn memory_layer_out_of_descriptors_is_enospc() {
     require_busybox();
-    // Builtins only: a fork needs host descriptors too.
-    let script = "s=x; for k in 1 2 3 4 5 6 7 8 9 10 11 12 13; do s=$s$s; done; \
+    // Builtins only: a fork needs host descriptors too. Each file is 1 MiB
+    // and the newline.
+    let script = "s=x; for k in $(seq 20); do s=$s$s; done; \
                   mkdir /tmp/husk-full && cd /tmp/husk-full && i=0; \
                   while [ $i -lt 3000 ]; do echo $s > f$i || exit 7; i=$((i+1)); done";
     let mut cmd = std::process::Command::new("setpriv");
-    cmd.args(["--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "prlimit", "--nofile=300:300"]);
+    cmd.args(["--bounding-set", "-sys_resource", "--inh-caps", "-sys_resource", "prlimit", "--nofile=150:150"]);
     cmd.args([&husk_bin(), "do", "--", BUSYBOX, "sh", "-c", script]);
     let out = Run::command(cmd, "setpriv prlimit husk do".into()).timeout(proc_timeout()).run();
     assert_exit(&out, 7);
