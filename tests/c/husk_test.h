@@ -277,6 +277,31 @@ static char *slurp(const char *path) {
     return slurp_n(path, NULL);
 }
 
+/* The value of the `key:` line of a status file (/proc/PID/status), in a
+ * static buffer; "" if there is none. */
+__attribute__((unused))
+static const char *proc_status_field(const char *path, const char *key) {
+    static char val[256];
+    char line[512];
+    size_t k = strlen(key);
+    val[0] = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return val;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, k) == 0 && line[k] == ':') {
+            char *v = line + k + 1;
+            while (*v == '\t' || *v == ' ')
+                v++;
+            v[strcspn(v, "\n")] = 0;
+            snprintf(val, sizeof val, "%s", v);
+            break;
+        }
+    }
+    fclose(f);
+    return val;
+}
+
 /* Writes `text` to the existing file `path` in one write (a /proc or
  * cgroup control file); -1 with the errno of the open or the write. */
 __attribute__((unused))

@@ -45,26 +45,9 @@ static const char *link_text(const char *path) {
 
 /* A line of /proc/<pid>/status starting with `key` (its value), or "". */
 static const char *status_field(const char *proc, const char *pid, const char *key) {
-    static char val[256];
-    char path[128], line[512];
+    char path[128];
     snprintf(path, sizeof path, "%s/%s/status", proc, pid);
-    val[0] = 0;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return val;
-    size_t k = strlen(key);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, k) == 0 && line[k] == ':') {
-            char *v = line + k + 1;
-            while (*v == '\t' || *v == ' ')
-                v++;
-            v[strcspn(v, "\n")] = 0;
-            snprintf(val, sizeof val, "%s", v);
-            break;
-        }
-    }
-    fclose(f);
-    return val;
+    return proc_status_field(path, key);
 }
 
 /* The numeric entries of a /proc directory, space-separated and sorted. */

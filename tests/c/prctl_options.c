@@ -60,25 +60,7 @@ static const char *in_child(int (*f)(void)) {
 
 /* The value of a "Key:\t..." line of /proc/self/status, or "" */
 static const char *status_line(const char *key) {
-    static char val[256];
-    char line[512];
-    val[0] = 0;
-    FILE *f = fopen("/proc/self/status", "r");
-    if (!f)
-        return val;
-    size_t n = strlen(key);
-    while (fgets(line, sizeof line, f)) {
-        if (strncmp(line, key, n) == 0 && line[n] == ':') {
-            char *v = line + n + 1;
-            while (*v == ' ' || *v == '\t')
-                v++;
-            v[strcspn(v, "\n")] = 0;
-            snprintf(val, sizeof val, "%s", v);
-            break;
-        }
-    }
-    fclose(f);
-    return val;
+    return proc_status_field("/proc/self/status", key);
 }
 
 /* --- THP disable --------------------------------------------------------- */

@@ -26,15 +26,8 @@
 #include "husk_test.h"
 
 static long vm_stk_kb(void) {
-    FILE *f = fopen("/proc/self/status", "r");
-    char line[256];
-    long kb = -1;
-    while (f && fgets(line, sizeof line, f))
-        if (sscanf(line, "VmStk: %ld kB", &kb) == 1)
-            break;
-    if (f)
-        fclose(f);
-    return kb;
+    const char *v = proc_status_field("/proc/self/status", "VmStk");
+    return *v ? atol(v) : -1;
 }
 
 /* The [stack] line's bounds and how many [stack] lines there are. */
