@@ -1,4 +1,5 @@
-//! The main thread's stack grows down on demand, as Linux's: each group of
+//! Stacks grow down on demand: the main thread's as Linux's, threads'
+//! (MAP_STACK) as their pages are touched. Each group of
 //! `tests/c/stack_growth.c` runs natively and under `husk do` and must print
 //! the same lines; and a container is charged for the stack its processes
 //! use, not for the room each stack may grow into.
@@ -23,13 +24,18 @@ fn the_stack_stops_a_guard_gap_above_a_mapping() {
 }
 
 #[test]
+fn thread_stacks_grow_as_they_are_touched() {
+    c_output_same_as_native("stack_growth", "threads", &[]);
+}
+
+#[test]
 fn syscall_buffers_and_signal_frames_below_the_stack_grow_it() {
     c_output_same_as_native("stack_growth", "syscall", &[]);
 }
 
 /// Thirty shells' children fit in 16 MiB (each stack is charged for the
-/// pages it uses), and a process whose stack grows past the limit is
-/// OOM-killed as one whose heap does.
+/// pages it uses), a process whose stack grows past the limit is
+/// OOM-killed as one whose heap does, and threads' stacks count as used.
 #[test]
 fn the_stack_is_charged_as_it_grows() {
     let script = "for i in $(seq 30); do sleep 1 & done; wait; echo all done";
@@ -41,4 +47,13 @@ fn the_stack_is_charged_as_it_grows() {
     assert_exit(&fits, 0);
     let killed = Run::husk_do(&["-m", "4m", "--", &deep, "grow"]).timeout(proc_timeout()).run();
     assert_exit(&killed, 137);
+    // Threads' stacks too: six threads each touching 2 MiB, twelve more
+    // on reused stacks, fit in 24 MiB, which their 8 MiB stacks would not.
+    let threads = Run::husk_do(&["-m", "24m", "--", &deep, "threads"]).timeout(proc_timeout()).run();
+    assert_exit(&threads, 0);
+    assert!(
+        stdout_text(&threads).starts_with("six threads, deep frames: ok\nreused stacks: ok\n"),
+        "{}",
+        describe(&threads)
+    );
 }

@@ -10,7 +10,12 @@
  *   syscall  a syscall's buffer in a stack frame never touched is
  *            filled (the kernel grows the stack for its copy), and a
  *            signal frame lands below a fresh deep frame
+ *   threads  the same on threads' stacks (glibc maps them with
+ *            MAP_STACK); a thread stack is one mapping in maps; reused
+ *            stacks, fork from a thread, mprotect of a thread stack
  */
+#define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -167,6 +172,114 @@ static void group_syscall(void) {
     printf("signal below a deep frame: %s\n", signal_in_deep_frame() ? "handled" : "lost");
 }
 
+/* What one thread does: deep recursion, a raw read into a deep frame, a
+ * signal below a deep frame. */
+static void *thread_work(void *arg) {
+    int *p = arg;
+    long ok = recurse(2048) > 0;
+    ok &= read_into_deep_frame(p[0]) == 5;
+    ok &= signal_in_deep_frame();
+    return (void *)ok;
+}
+
+/* The lines of /proc/self/maps within [lo, hi). */
+static int maps_lines_in(uintptr_t lo, uintptr_t hi) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    int n = 0;
+    uintptr_t s, e;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &s, &e) == 2 && s >= lo && e <= hi)
+            n++;
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void *report_own_stack(void *arg) {
+    pthread_attr_t a;
+    void *base = NULL;
+    size_t size = 0;
+    pthread_getattr_np(pthread_self(), &a);
+    pthread_attr_getstack(&a, &base, &size);
+    pthread_attr_destroy(&a);
+    uintptr_t lo = (uintptr_t)base, hi = lo + size;
+    /* The stack (without its guard page) is one read-write mapping. */
+    *(int *)arg = maps_lines_in(lo, hi);
+    return NULL;
+}
+
+static void *fork_from_thread(void *arg) {
+    (void)arg;
+    pid_t pid = fork();
+    if (pid == 0)
+        _exit(recurse(1024) > 0 ? 0 : 1);
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return (void *)(long)(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+static void *protect_own_stack(void *arg) {
+    (void)arg;
+    pthread_attr_t a;
+    void *base = NULL;
+    size_t size = 0;
+    pthread_getattr_np(pthread_self(), &a);
+    pthread_attr_getstack(&a, &base, &size);
+    pthread_attr_destroy(&a);
+    /* The bottom MiB, never touched: read-only, then writable again. */
+    long ok = mprotect(base, 1 << 20, PROT_READ) == 0;
+    ok &= ((volatile char *)base)[100] == 0;
+    ok &= mprotect(base, 1 << 20, PROT_READ | PROT_WRITE) == 0;
+    ((volatile char *)base)[200] = 1;
+    ok &= recurse(4096) > 0;
+    return (void *)ok;
+}
+
+static void group_threads(void) {
+    int p[2];
+    if (pipe(p) != 0)
+        return;
+    signal(SIGUSR1, on_usr1);
+    pthread_t t[6];
+    for (int i = 0; i < 6; i++) {
+        if (write(p[1], "hello", 5) != 5)
+            return;
+        pthread_create(&t[i], NULL, thread_work, p);
+    }
+    long ok = 1;
+    for (int i = 0; i < 6; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        ok &= (long)r;
+    }
+    printf("six threads, deep frames: %s\n", ok ? "ok" : "failed");
+    /* Stacks glibc keeps and hands to the next threads. */
+    ok = 1;
+    for (int i = 0; i < 12; i++) {
+        pthread_t one;
+        void *r;
+        if (write(p[1], "hello", 5) != 5)
+            return;
+        pthread_create(&one, NULL, thread_work, p);
+        pthread_join(one, &r);
+        ok &= (long)r;
+    }
+    printf("reused stacks: %s\n", ok ? "ok" : "failed");
+    int lines = 0;
+    pthread_t one;
+    pthread_create(&one, NULL, report_own_stack, &lines);
+    pthread_join(one, NULL);
+    printf("a thread stack's maps lines: %d\n", lines);
+    void *r;
+    pthread_create(&one, NULL, fork_from_thread, NULL);
+    pthread_join(one, &r);
+    printf("fork from a thread: %s\n", (long)r ? "ok" : "failed");
+    pthread_create(&one, NULL, protect_own_stack, NULL);
+    pthread_join(one, &r);
+    printf("mprotect of a thread stack: %s\n", (long)r ? "ok" : "failed");
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
     const char *g = argc > 1 ? argv[1] : "";
@@ -178,8 +291,10 @@ int main(int argc, char **argv) {
         group_gap();
     else if (!strcmp(g, "syscall"))
         group_syscall();
+    else if (!strcmp(g, "threads"))
+        group_threads();
     else {
-        fprintf(stderr, "usage: stack_growth grow|limit|gap|syscall\n");
+        fprintf(stderr, "usage: stack_growth grow|limit|gap|syscall|threads\n");
         return 2;
     }
     return 0;

@@ -210,19 +210,21 @@ impl MemoryManager {
             parent.account.uncharge(reserved - have);
         }
         charge.keep();
+        let state = MmState {
+            vmas,
+            brk_start: st.brk_start,
+            brk: st.brk,
+            mmap_top: st.mmap_top,
+            program: st.program,
+            stack: st.stack,
+        };
+        let stack_hint = stack::StackHint::of(&state);
         Arc::new(MemoryManager {
-            state: Mutex::new(MmState {
-                vmas,
-                brk_start: st.brk_start,
-                brk: st.brk,
-                mmap_top: st.mmap_top,
-                program: st.program,
-                stack: st.stack,
-            }),
+            state: Mutex::new(state),
             memory: ProcessMemory::of(host_pid),
             account: parent.account.clone(),
             membarrier: parent.membarrier.load(std::sync::atomic::Ordering::Relaxed).into(),
-            stack_hint: stack::StackHint::of(st.stack),
+            stack_hint,
             flags: parent.flags.inherited(),
         })
     }
@@ -260,6 +262,7 @@ impl MemoryManager {
         } else {
             self.account.uncharge((-extra) as u64);
         }
+        self.refresh_stack_hint(st);
         r
     }
 
@@ -341,6 +344,9 @@ impl MemoryManager {
             _ if kind != libc::MAP_PRIVATE as u32 => {
                 (u64::MAX, Backing::SharedAnon { id: vmas::new_shared_anon_id(), offset: 0 })
             }
+            _ if flags & libc::MAP_STACK as u32 != 0 => {
+                (u64::MAX, Backing::ThreadStack { id: vmas::new_shared_anon_id(), lazy: false })
+            }
             _ => (u64::MAX, Backing::Anon),
         };
         // MAP_SHARED_VALIDATE was checked above; the host gets plain MAP_SHARED.
@@ -348,7 +354,11 @@ impl MemoryManager {
         let host_flags =
             (flags & HOST_MAP_FLAGS & !(libc::MAP_SHARED_VALIDATE as u32)) | host_kind | libc::MAP_FIXED as u32;
         let prot = req.prot & PROT_MASK;
-        let off = if matches!(backing, Backing::Anon | Backing::SharedAnon { .. }) { 0 } else { req.offset };
+        let off = if matches!(backing, Backing::Anon | Backing::ThreadStack { .. } | Backing::SharedAnon { .. }) {
+            0
+        } else {
+            req.offset
+        };
         let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
             return Err(Errno::ENOMEM);
@@ -360,7 +370,9 @@ impl MemoryManager {
             st.vmas.remove_range(addr, addr + len);
             st.vmas.insert(vma);
             Ok(addr)
-        })
+        })?;
+        self.defer_thread_stack(t, &mut st, addr, addr + len)?;
+        Ok(addr)
     }
 
     /// `munmap(2)`.
@@ -425,6 +437,8 @@ impl MemoryManager {
                 st.vmas.set_prot(addr, end, prot);
                 Ok(0)
             })?;
+            self.keep_lazy_inaccessible(t, &st, addr, end);
+            self.defer_thread_stack(t, &mut st, addr, end)?;
         }
         match stop {
             Some((_, e)) => Err(e),

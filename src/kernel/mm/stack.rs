@@ -1,25 +1,44 @@
-//! The main thread's stack, growing down on demand as Linux's
-//! `VM_GROWSDOWN` stack does. Exec maps what Linux's `setup_arg_pages`
-//! maps (the start-up strings and 128 KiB below them) and keeps the rest of
-//! the stack's room reserved in the stub without access (no VMA, nothing
-//! charged), so the program's first touch below its stack faults and the
-//! sentry grows the stack down to that page (`Task::grow_stack_to`). The
-//! stack is charged like any mapping as it grows: a container's memory
-//! counts the stack its processes use, not the 8 MiB of room each has.
+//! Stacks that grow down on demand, so a container's memory counts the
+//! stack its processes use, not the room each has (Linux's memory cgroup
+//! charges pages at their first touch).
+//!
+//! The main thread's stack is Linux's `VM_GROWSDOWN` stack: exec maps what
+//! `setup_arg_pages` maps (the start-up strings and 128 KiB below them) and
+//! keeps the rest of the room reserved in the stub without access (no VMA,
+//! nothing charged); a touch below the stack grows it down to that page.
+//!
+//! A thread's stack (private anonymous memory mapped with MAP_STACK, as
+//! glibc and most runtimes map them) is one mapping to the program, as in
+//! Linux, but once it is made writable only its top 128 KiB (where glibc
+//! keeps the thread's descriptor and TLS) is accessible in the stub; the
+//! rest is `ThreadStack { lazy: true }`, held without access and charged
+//! nothing until a touch grows the stack down into it.
+//!
+//! The task side (`task/stack.rs`) grows stacks on faults, before a signal
+//! frame is written and before each syscall (to the caller's stack
+//! pointer), so the sentry's copies find the caller's stack buffers mapped.
+//! Growth is contiguous from the top, so everything above the lowest
+//! touched address is there.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::RwLock;
 
 use super::layout::{page_align_down, PAGE};
 use super::vmas::Backing;
-use super::{inject, MemoryManager, VmLimits, Vma};
+use super::{inject, MemoryManager, MmState, VmLimits, Vma};
 use crate::kernel::errno::Errno;
 use crate::platform::StubThread;
-use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Linux's `stack_guard_gap`: the stack stops growing this far above the
-/// mapping below it.
+/// Linux's `stack_guard_gap`: the main stack stops growing this far above
+/// the mapping below it.
 const GUARD_GAP: u64 = 256 * PAGE;
 
-/// What Linux's exec maps below the start-up strings.
+/// What Linux's exec maps below the start-up strings; also what stays
+/// accessible at the top of a thread stack.
 pub const INITIAL_EXPANSION: u64 = 128 << 10;
+
+/// Thread stacks smaller than this are left as they are.
+const LAZY_MIN: u64 = 1 << 20;
 
 /// Where the main stack is and may go.
 #[derive(Clone, Copy, Debug)]
@@ -39,36 +58,69 @@ impl StackRoom {
     }
 }
 
-/// A copy of the room that threads read without the address space's lock
-/// (every syscall checks its stack pointer against it); written under the
-/// lock whenever the room changes.
+/// A copy of where stacks may grow that threads read without the address
+/// space's lock (every syscall checks its stack pointer against it);
+/// written under the lock whenever that changes.
 #[derive(Default)]
 pub struct StackHint {
     floor: AtomicU64,
     base: AtomicU64,
+    /// The untouched thread-stack ranges.
+    lazy: RwLock<Vec<(u64, u64)>>,
 }
 
 impl StackHint {
-    /// A hint showing `room`.
-    pub fn of(room: Option<StackRoom>) -> StackHint {
+    /// A hint showing `st`.
+    pub fn of(st: &MmState) -> StackHint {
         let h = StackHint::default();
-        h.set(room);
+        h.set(st);
         h
     }
 
-    fn set(&self, room: Option<StackRoom>) {
-        let (floor, base) = room.map_or((0, 0), |r| (r.floor, r.base));
+    fn set(&self, st: &MmState) {
+        let (floor, base) = st.stack.map_or((0, 0), |r| (r.floor, r.base));
         self.floor.store(floor, Ordering::Relaxed);
         self.base.store(base, Ordering::Relaxed);
+        let ranges = st.vmas.lazy_ranges();
+        let mut lazy = self.lazy.write().unwrap_or_else(|e| e.into_inner());
+        if *lazy != ranges {
+            *lazy = ranges;
+        }
+    }
+}
+
+/// The mmap call a thread stack's piece comes from.
+fn stack_id(b: &Backing) -> Option<u64> {
+    match b {
+        Backing::ThreadStack { id, .. } => Some(*id),
+        _ => None,
+    }
+}
+
+/// A thread stack's piece once touched.
+fn touched(b: &Backing) -> Backing {
+    match b {
+        Backing::ThreadStack { id, .. } => Backing::ThreadStack { id: *id, lazy: false },
+        other => other.clone(),
     }
 }
 
 impl MemoryManager {
-    /// Whether a touch at `addr` may grow the stack (a hint: `grow_stack`
+    /// Whether a touch at `addr` may grow a stack (a hint: `grow_stack`
     /// decides under the lock).
     pub fn stack_grows_for(&self, addr: u64) -> bool {
         let h = &self.stack_hint;
         (h.floor.load(Ordering::Relaxed)..h.base.load(Ordering::Relaxed)).contains(&addr)
+            || h.lazy.read().unwrap_or_else(|e| e.into_inner()).iter().any(|&(s, e)| (s..e).contains(&addr))
+    }
+
+    /// Brings the hint up to date after a change of the mappings (called
+    /// with the lock held, by `charged`).
+    pub(super) fn refresh_stack_hint(&self, st: &MmState) {
+        let had_lazy = !self.stack_hint.lazy.read().unwrap_or_else(|e| e.into_inner()).is_empty();
+        if had_lazy || st.vmas.has_lazy() {
+            self.stack_hint.set(st);
+        }
     }
 
     /// Maps a new program's stack: `[floor, top)` reserved, `[base, top)`
@@ -88,20 +140,26 @@ impl MemoryManager {
             st.vmas.remove_range(base, top);
             st.vmas.insert(vma);
             st.stack = Some(StackRoom { floor, base, top });
-            self.stack_hint.set(st.stack);
             Ok(())
-        })
+        })?;
+        self.stack_hint.set(&st);
+        Ok(())
     }
 
-    /// Grows the main stack down to the page of `addr`, as Linux's
-    /// `expand_stack`: not past `max_size` (RLIMIT_STACK) or `limits`, not
+    /// Grows the stack that `addr` lies below: the main stack as Linux's
+    /// `expand_stack` (not past `max_size`, RLIMIT_STACK, or `limits`, not
     /// within the guard gap of a mapping below, and only while the stack
-    /// is still there (munmapped, it grows no more). ENOMEM when the
-    /// charge does not fit (recorded for the OOM killer), EFAULT otherwise.
-    pub fn grow_stack(&self, t: &mut StubThread, addr: u64, max_size: u64, limits: VmLimits) -> Result<(), Errno> {
+    /// is there), or the thread stack whose untouched part holds `addr`.
+    /// True if `addr` is now accessible, false if it is in no stack's
+    /// room; ENOMEM when the charge does not fit (recorded for the OOM
+    /// killer), EFAULT when the stack may not grow there.
+    pub fn grow_stack(&self, t: &mut StubThread, addr: u64, max_size: u64, limits: VmLimits) -> Result<bool, Errno> {
         let mut st = self.lock();
+        if st.vmas.vma_at(addr).is_some_and(|v| v.is_lazy()) {
+            return self.grow_thread_stack(t, &mut st, addr).map(|()| true);
+        }
         let Some(room) = st.stack.filter(|r| r.grows_for(addr)) else {
-            return Ok(());
+            return Ok(false);
         };
         let Some(stack) = st.vmas.vma_at(room.base).filter(|v| matches!(v.backing, Backing::Stack)).cloned() else {
             return Err(Errno::EFAULT);
@@ -120,8 +178,77 @@ impl MemoryManager {
             inject(t, libc::SYS_mmap, [new_base, grow, vma.prot as u64, flags, u64::MAX, 0])?;
             st.vmas.insert(vma);
             st.stack = Some(StackRoom { base: new_base, ..room });
-            self.stack_hint.set(st.stack);
+            Ok(())
+        })?;
+        self.stack_hint.set(&st);
+        Ok(true)
+    }
+
+    /// Makes the untouched thread stack from the page of `addr` up to the
+    /// touched part above it accessible, and charges it.
+    fn grow_thread_stack(&self, t: &mut StubThread, st: &mut MmState, addr: u64) -> Result<(), Errno> {
+        let start = page_align_down(addr);
+        let mut end = start;
+        while let Some(v) = st.vmas.vma_at(end).filter(|v| v.is_lazy()) {
+            end = v.end;
+        }
+        // The parts to grow, as they will be.
+        let grown: Vec<Vma> = st
+            .vmas
+            .intersecting(start, end)
+            .map(|v| Vma { start: v.start.max(start), backing: touched(&v.backing), ..v.clone() })
+            .collect();
+        let need: u64 = grown.iter().map(|v| v.charge()).sum();
+        self.charged(st, need, |st| {
+            for v in &grown {
+                inject(t, libc::SYS_mprotect, [v.start, v.end - v.start, v.prot as u64, 0, 0, 0])?;
+            }
+            st.vmas.change(start, end, |v| v.backing = touched(&v.backing));
             Ok(())
         })
+    }
+
+    /// After `[start, end)` was made (or mapped) writable: if it is the top
+    /// of a thread stack of at least `LAZY_MIN`, all but its top
+    /// `INITIAL_EXPANSION` becomes untouched stack.
+    pub(super) fn defer_thread_stack(
+        &self,
+        t: &mut StubThread,
+        st: &mut MmState,
+        start: u64,
+        end: u64,
+    ) -> Result<(), Errno> {
+        // One mapping's pieces, writable, untouched by this so far, and
+        // reaching its top.
+        let Some(id) = st.vmas.vma_at(start).and_then(|v| stack_id(&v.backing)) else {
+            return Ok(());
+        };
+        let this = |v: &Vma| stack_id(&v.backing) == Some(id);
+        let whole =
+            st.vmas.intersecting(start, end).all(|v| this(v) && !v.is_lazy() && v.prot & libc::PROT_WRITE as u32 != 0);
+        let is_top = !st.vmas.vma_at(end).is_some_and(this);
+        if end - start < LAZY_MIN || !is_top || !whole || !st.vmas.fully_mapped(start, end) {
+            return Ok(());
+        }
+        let lazy_end = end - INITIAL_EXPANSION;
+        self.charged(st, 0, |st| {
+            inject(t, libc::SYS_mprotect, [start, lazy_end - start, libc::PROT_NONE as u64, 0, 0, 0])?;
+            st.vmas.change(start, lazy_end, |v| v.backing = Backing::ThreadStack { id, lazy: true });
+            Ok(())
+        })
+    }
+
+    /// After the host protection of `[start, end)` was changed: untouched
+    /// thread stack in it stays without access in the stub.
+    pub(super) fn keep_lazy_inaccessible(&self, t: &mut StubThread, st: &MmState, start: u64, end: u64) {
+        let ranges: Vec<(u64, u64)> = st
+            .vmas
+            .intersecting(start, end)
+            .filter(|v| v.is_lazy())
+            .map(|v| (v.start.max(start), v.end.min(end)))
+            .collect();
+        for (s, e) in ranges {
+            let _ = inject(t, libc::SYS_mprotect, [s, e - s, libc::PROT_NONE as u64, 0, 0, 0]);
+        }
     }
 }

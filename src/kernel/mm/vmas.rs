@@ -15,6 +15,11 @@ pub enum Backing {
     Heap,
     /// The main thread's stack.
     Stack,
+    /// Private anonymous memory mapped with MAP_STACK (a thread's stack),
+    /// by the mmap call numbered `id`. `lazy` while it has not been
+    /// touched: the stub holds it without access and it commits nothing
+    /// until a touch grows the stack down into it (`stack.rs`).
+    ThreadStack { id: u64, lazy: bool },
     /// The host vDSO and its data pages, kept in every stub, with the
     /// host's name for the range (`[vdso]`, `[vvar]`, `[vvar_vclock]`).
     Vdso(&'static str),
@@ -68,13 +73,18 @@ impl Vma {
         let shared = self.flags & libc::MAP_SHARED as u32 != 0;
         let writable = self.prot & libc::PROT_WRITE as u32 != 0;
         match self.backing {
-            Backing::Vdso(_) => 0,
+            Backing::Vdso(_) | Backing::ThreadStack { lazy: true, .. } => 0,
             // A segment's pages are the namespace's, as a shared file's are the file's.
             Backing::File { .. } | Backing::Shm { .. } if shared => 0,
             Backing::Anon | Backing::Heap | Backing::Stack | Backing::SharedAnon { .. } if shared => len,
             _ if writable => len,
             _ => 0,
         }
+    }
+
+    /// Whether this is thread stack not touched yet.
+    pub fn is_lazy(&self) -> bool {
+        matches!(self.backing, Backing::ThreadStack { lazy: true, .. })
     }
 
     /// Whether Linux counts the mapping in `data_vm` (RLIMIT_DATA):
@@ -96,7 +106,10 @@ impl Vma {
     /// the heap's in place, where husk keeps each piece).
     pub fn merges_with(&self, next: &Vma) -> bool {
         let same_backing = match (&self.backing, &next.backing) {
-            (Backing::Anon, Backing::Anon) | (Backing::Heap, Backing::Heap) | (Backing::Stack, Backing::Stack) => true,
+            (Backing::Anon, Backing::Anon)
+            | (Backing::Heap, Backing::Heap)
+            | (Backing::Stack, Backing::Stack)
+            | (Backing::ThreadStack { .. }, Backing::ThreadStack { .. }) => true,
             (Backing::SharedAnon { id: a, offset: oa }, Backing::SharedAnon { id: b, offset: ob }) => {
                 a == b && oa + (self.end - self.start) == *ob
             }
@@ -127,6 +140,8 @@ pub struct VmaSet {
     map: BTreeMap<u64, Vma>,
     /// The sum of the mappings' `charge`.
     committed: u64,
+    /// How many pieces are untouched thread stack (`Backing::ThreadStack`).
+    lazy: usize,
     /// The sum of the mappings' sizes (Linux's `total_vm`), and the
     /// most it has been (`hiwater_vm`, VmPeak).
     total: u64,
@@ -203,6 +218,7 @@ impl VmaSet {
         let v = self.map.remove(&start)?;
         self.committed -= v.charge();
         self.total -= v.size();
+        self.lazy -= usize::from(v.is_lazy());
         Some(v)
     }
 
@@ -270,6 +286,7 @@ impl VmaSet {
         self.take(v.start);
         self.committed += v.charge();
         self.total += v.size();
+        self.lazy += usize::from(v.is_lazy());
         self.joins += self.joins_of(&v);
         self.map.insert(v.start, v);
         self.peak = self.peak.max(self.total);
@@ -292,6 +309,11 @@ impl VmaSet {
 
     /// Sets the protection of `[start, end)` (which is fully mapped).
     pub fn set_prot(&mut self, start: u64, end: u64, prot: u32) {
+        self.change(start, end, |v| v.prot = prot);
+    }
+
+    /// Applies `f` to the parts of the mappings inside `[start, end)`.
+    pub fn change(&mut self, start: u64, end: u64, f: impl Fn(&mut Vma)) {
         let hit: Vec<Vma> = self.intersecting(start, end).cloned().collect();
         for v in hit {
             self.take(v.start);
@@ -299,12 +321,33 @@ impl VmaSet {
                 self.insert(v.slice(v.start, start));
             }
             let mut mid = v.slice(start, end);
-            mid.prot = prot;
+            f(&mut mid);
             self.insert(mid);
             if v.end > end {
                 self.insert(v.slice(end, v.end));
             }
         }
+    }
+
+    /// Whether any piece is untouched thread stack.
+    pub fn has_lazy(&self) -> bool {
+        self.lazy > 0
+    }
+
+    /// The ranges of untouched thread stack, in address order (neighbours
+    /// joined).
+    pub fn lazy_ranges(&self) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        if self.lazy == 0 {
+            return out;
+        }
+        for v in self.map.values().filter(|v| v.is_lazy()) {
+            match out.last_mut() {
+                Some(last) if last.1 == v.start => last.1 = v.end,
+                _ => out.push((v.start, v.end)),
+            }
+        }
+        out
     }
 
     /// Finds `len` free bytes in `[low, high)`: at `hint` if it fits, else

@@ -299,7 +299,7 @@ fn read_zeros_by_dropping(t: &mut Task, addr: u64, len: u64) -> Option<SysResult
     // at the ends are written, whatever they are.
     let mut at = first;
     for v in vmas.iter().filter(|v| v.end > first && v.start < last) {
-        let anon = matches!(v.backing, Backing::Anon | Backing::Heap | Backing::Stack);
+        let anon = matches!(v.backing, Backing::Anon | Backing::Heap | Backing::Stack | Backing::ThreadStack { .. });
         let private = v.flags & libc::MAP_SHARED as u32 == 0;
         if v.start > at || !anon || !private || v.prot & libc::PROT_WRITE as u32 == 0 {
             return None;

@@ -1,9 +1,9 @@
-//! A task's view of its address-space limits and of its main stack, which
-//! grows down on demand (`mm/stack.rs`): on a fault below it, before a
-//! signal frame is written below it, and before a syscall whose stack
-//! pointer has gone below it, so the sentry's copies to the caller's stack
+//! A task's view of its address-space limits and of its stacks, which grow
+//! down on demand (`mm/stack.rs`): on a fault below one, before a signal
+//! frame is written below one, and before a syscall whose stack pointer
+//! has gone below one, so the sentry's copies to the caller's stack
 //! buffers (which lie above its stack pointer) find them mapped, as
-//! Linux's copies would grow the stack.
+//! Linux's copies would fault the pages in.
 
 use super::Task;
 use crate::kernel::mm::VmLimits;
@@ -17,10 +17,11 @@ impl Task {
         VmLimits { address_space: self.rlimit(libc::RLIMIT_AS), data: self.rlimit(libc::RLIMIT_DATA) }
     }
 
-    /// Grows the main stack down to `addr` if `addr` lies in the room
-    /// below it; true if it did. Past RLIMIT_STACK, RLIMIT_AS or the
-    /// mapping below, it does not (the touch then faults, as in Linux); a
-    /// charge over the container's limit calls the OOM killer first.
+    /// Grows a stack down to `addr` if `addr` lies in the room below the
+    /// main stack or in a thread stack's untouched part; true if it did.
+    /// Past RLIMIT_STACK, RLIMIT_AS or the mapping below, the main stack
+    /// does not (the touch then faults, as in Linux); a charge over the
+    /// container's limit calls the OOM killer first.
     pub fn grow_stack_to(&mut self, addr: u64) -> bool {
         let mm = self.mm();
         if !mm.stack_grows_for(addr) {
@@ -30,7 +31,7 @@ impl Task {
         let limits = self.vm_limits();
         let grown = crate::kernel::oom::retry_after_oom(self, |t| mm.grow_stack(&mut t.thread, addr, max_size, limits));
         match grown {
-            Ok(()) => true,
+            Ok(grown) => grown,
             Err(e) => {
                 tracing::debug!(tid = self.tid, addr, ?e, "the stack cannot grow");
                 false

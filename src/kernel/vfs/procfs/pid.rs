@@ -452,7 +452,7 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
             Backing::Heap => (0, 0, 0, "[heap]".into()),
             Backing::Stack => (0, 0, 0, "[stack]".into()),
             Backing::Vdso(name) => (0, 0, 0, name.to_string()),
-            Backing::Anon => (0, 0, 0, String::new()),
+            Backing::Anon | Backing::ThreadStack { .. } => (0, 0, 0, String::new()),
             // Linux shows shared anonymous memory as its shmem file.
             Backing::SharedAnon { id, offset } => (1, *id, *offset, "/dev/zero (deleted)".into()),
             // Linux numbers a segment's inode with its id.
