@@ -73,7 +73,7 @@ pub struct MemoryManager {
     /// membarrier(2) registrations (MEMBARRIER_CMD_REGISTER_* bits), kept
     /// by fork and dropped by exec (a new address space), as Linux's mm.
     pub membarrier: std::sync::atomic::AtomicU32,
-    /// Where the main stack may grow, for lock-free checks (`stack.rs`).
+    /// Where stacks may grow, for lock-free checks (`stack.rs`).
     stack_hint: stack::StackHint,
     /// THP disable and MDWE (`mm_flags.rs`).
     pub flags: mm_flags::MmFlags,
@@ -371,7 +371,7 @@ impl MemoryManager {
             st.vmas.insert(vma);
             Ok(addr)
         })?;
-        self.defer_thread_stack(t, &mut st, addr, addr + len)?;
+        self.defer_thread_stack(t, &mut st, addr, addr + len);
         Ok(addr)
     }
 
@@ -438,7 +438,7 @@ impl MemoryManager {
                 Ok(0)
             })?;
             self.keep_lazy_inaccessible(t, &st, addr, end);
-            self.defer_thread_stack(t, &mut st, addr, end)?;
+            self.defer_thread_stack(t, &mut st, addr, end);
         }
         match stop {
             Some((_, e)) => Err(e),

@@ -210,32 +210,27 @@ impl MemoryManager {
 
     /// After `[start, end)` was made (or mapped) writable: if it is the top
     /// of a thread stack of at least `LAZY_MIN`, all but its top
-    /// `INITIAL_EXPANSION` becomes untouched stack.
-    pub(super) fn defer_thread_stack(
-        &self,
-        t: &mut StubThread,
-        st: &mut MmState,
-        start: u64,
-        end: u64,
-    ) -> Result<(), Errno> {
+    /// `INITIAL_EXPANSION` becomes untouched stack. (If the stub refuses,
+    /// the stack stays as it is, whole and charged.)
+    pub(super) fn defer_thread_stack(&self, t: &mut StubThread, st: &mut MmState, start: u64, end: u64) {
         // One mapping's pieces, writable, untouched by this so far, and
         // reaching its top.
         let Some(id) = st.vmas.vma_at(start).and_then(|v| stack_id(&v.backing)) else {
-            return Ok(());
+            return;
         };
         let this = |v: &Vma| stack_id(&v.backing) == Some(id);
         let whole =
             st.vmas.intersecting(start, end).all(|v| this(v) && !v.is_lazy() && v.prot & libc::PROT_WRITE as u32 != 0);
         let is_top = !st.vmas.vma_at(end).is_some_and(this);
         if end - start < LAZY_MIN || !is_top || !whole || !st.vmas.fully_mapped(start, end) {
-            return Ok(());
+            return;
         }
         let lazy_end = end - INITIAL_EXPANSION;
-        self.charged(st, 0, |st| {
+        let _ = self.charged(st, 0, |st| {
             inject(t, libc::SYS_mprotect, [start, lazy_end - start, libc::PROT_NONE as u64, 0, 0, 0])?;
             st.vmas.change(start, lazy_end, |v| v.backing = Backing::ThreadStack { id, lazy: true });
             Ok(())
-        })
+        });
     }
 
     /// After the host protection of `[start, end)` was changed: untouched
