@@ -169,6 +169,7 @@ impl MemoryManager {
                 prot: a.prot,
                 flags: libc::MAP_PRIVATE as u32,
                 backing: Backing::Vdso(a.name),
+                accounted: false,
             });
         }
         Arc::new(MemoryManager {
@@ -359,7 +360,9 @@ impl MemoryManager {
         } else {
             req.offset
         };
-        let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing };
+        // Linux's accountable_mapping: private and writable (MAP_NORESERVE is not kept).
+        let accounted = host_kind == libc::MAP_PRIVATE as u32 && prot & libc::PROT_WRITE as u32 != 0;
+        let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing, accounted };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
             return Err(Errno::ENOMEM);
         }
@@ -479,6 +482,7 @@ impl MemoryManager {
                     prot: prot as u32,
                     flags: libc::MAP_PRIVATE as u32,
                     backing: Backing::Heap,
+                    accounted: true,
                 });
                 Ok(())
             });
@@ -572,7 +576,7 @@ impl MemoryManager {
         }
         let host_flags = if target == old { 0 } else { (libc::MREMAP_MAYMOVE | libc::MREMAP_FIXED) as u64 };
         let backing = vma.backing.advanced(old - vma.start);
-        let moved = Vma { start: target, end: target + new_len, prot: vma.prot, flags: vma.flags, backing };
+        let moved = Vma { start: target, end: target + new_len, backing, ..vma };
         // The grown part is new; what a fixed target replaces is given back after.
         let need = moved.charge().saturating_sub(st.vmas.charge_in(old, old_end, None));
         // An mbind policy goes with the mapping, grown part included (a
@@ -657,6 +661,7 @@ impl MemoryManager {
             prot,
             flags: libc::MAP_SHARED as u32,
             backing: Backing::Shm { shm, offset: 0 },
+            accounted: false,
         };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), false) {
             return Err(Errno::ENOMEM);

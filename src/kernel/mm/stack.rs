@@ -130,7 +130,14 @@ impl MemoryManager {
         inject(t, libc::SYS_mmap, [floor, base - floor, libc::PROT_NONE as u64, anon, u64::MAX, 0])?;
         let rw = (libc::PROT_READ | libc::PROT_WRITE) as u32;
         let mut st = self.lock();
-        let vma = Vma { start: base, end: top, prot: rw, flags: libc::MAP_PRIVATE as u32, backing: Backing::Stack };
+        let vma = Vma {
+            start: base,
+            end: top,
+            prot: rw,
+            flags: libc::MAP_PRIVATE as u32,
+            backing: Backing::Stack,
+            accounted: false,
+        };
         self.charged(&mut st, vma.charge(), |st| {
             inject(
                 t,

@@ -61,6 +61,11 @@ pub struct Vma {
     /// MAP_SHARED or MAP_PRIVATE.
     pub flags: u32,
     pub backing: Backing,
+    /// Linux's VM_ACCOUNT: the mapping was made private and writable (by
+    /// mmap, brk or mprotect), and stays marked when it loses write (but
+    /// see `set_prot`), so a RELRO page made read-only is a VMA of its own
+    /// beside the never-writable rodata before it.
+    pub accounted: bool,
 }
 
 impl Vma {
@@ -121,7 +126,11 @@ impl Vma {
             }
             _ => false,
         };
-        self.end == next.start && self.prot == next.prot && self.flags == next.flags && same_backing
+        self.end == next.start
+            && self.prot == next.prot
+            && self.flags == next.flags
+            && self.accounted == next.accounted
+            && same_backing
     }
 
     /// The part of this mapping inside `[start, end)`, with file offsets kept right.
@@ -309,7 +318,18 @@ impl VmaSet {
 
     /// Sets the protection of `[start, end)` (which is fully mapped).
     pub fn set_prot(&mut self, start: u64, end: u64, prot: u32) {
-        self.change(start, end, |v| v.prot = prot);
+        self.change(start, end, |v| {
+            v.prot = prot;
+            let private = v.flags & libc::MAP_SHARED as u32 == 0;
+            if private && prot & libc::PROT_WRITE as u32 != 0 {
+                v.accounted = true;
+            } else if matches!(v.backing, Backing::Anon) {
+                // Linux unmarks an anonymous mapping made read-only before
+                // it has pages of its own (no anon_vma); husk cannot tell,
+                // and takes anonymous mappings as untouched.
+                v.accounted = false;
+            }
+        });
     }
 
     /// Applies `f` to the parts of the mappings inside `[start, end)`.
@@ -379,7 +399,7 @@ mod tests {
     use super::*;
 
     fn anon(start: u64, end: u64, prot: u32) -> Vma {
-        Vma { start, end, prot, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon }
+        Vma { start, end, prot, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon, accounted: false }
     }
 
     #[test]

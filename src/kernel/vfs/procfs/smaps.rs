@@ -17,6 +17,9 @@ struct HostArea {
     /// `Key: N kB` fields after Size/KernelPageSize/MMUPageSize, in order.
     fields: Vec<(String, u64)>,
     thp_eligible: u64,
+    /// `ProtectionKey:` where the host shows it (CPUs with pkeys): a
+    /// number, no unit, after THPeligible.
+    pkey: Option<u64>,
     vm_flags: String,
     /// Whether the mapping is of a file on the host (not anonymous or memfd)
     /// or the vDSO.
@@ -64,6 +67,7 @@ fn host_areas(tg: &ThreadGroup) -> Vec<HostArea> {
                 start: u64::from_str_radix(lo, 16).unwrap_or(0),
                 fields: Vec::new(),
                 thp_eligible: 0,
+                pkey: None,
                 vm_flags: String::new(),
                 // The vDSO's page is the kernel's, counted with file pages.
                 file: (path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)"))
@@ -76,6 +80,7 @@ fn host_areas(tg: &ThreadGroup) -> Vec<HostArea> {
         match key {
             "VmFlags" => a.vm_flags = words.collect::<Vec<_>>().join(" "),
             "THPeligible" => a.thp_eligible = words.next().and_then(|v| v.parse().ok()).unwrap_or(0),
+            "ProtectionKey" => a.pkey = words.next().and_then(|v| v.parse().ok()),
             "Size" | "KernelPageSize" | "MMUPageSize" => {}
             _ => {
                 if let Some(v) = words.next().and_then(|v| v.parse().ok()) {
@@ -118,6 +123,10 @@ pub fn smaps(tg: &ThreadGroup) -> String {
             kb_line(&mut s, k, *n);
         }
         let _ = writeln!(s, "{:<16}{:>8}", "THPeligible:", first.map_or(0, |a| a.thp_eligible));
+        // Shown for every mapping or none, as the CPU has pkeys or not.
+        if let Some(pkey) = first.and_then(|a| a.pkey).or(areas.first().and_then(|a| a.pkey.map(|_| 0))) {
+            let _ = writeln!(s, "{:<16}{:>8}", "ProtectionKey:", pkey);
+        }
         let flags = match first {
             Some(a) => a.vm_flags.clone(),
             None => prot_flags(&v),

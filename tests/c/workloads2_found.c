@@ -1,0 +1,77 @@
+/*
+ * Kernel behaviours a second sweep of everyday tools (util-linux, procps,
+ * coreutils, python3, perl) found husk getting wrong: each tool was run
+ * natively and under `husk do`, and each group here is the smallest
+ * reproduction of one divergence (the tool is named in the group's
+ * comment). Scratch files live in /dev/shm, a tmpfs both natively and in
+ * the sandbox.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "husk_test.h"
+
+#define PG 4096UL
+
+/* How many lines of /proc/self/maps start inside [lo, hi). */
+static int maps_lines_in(unsigned long lo, unsigned long hi) {
+    char *text = slurp("/proc/self/maps");
+    int n = 0;
+    for (char *l = text; l && *l;) {
+        unsigned long start = strtoul(l, NULL, 16);
+        if (start >= lo && start < hi)
+            n++;
+        char *nl = strchr(l, '\n');
+        l = nl ? nl + 1 : NULL;
+    }
+    return n;
+}
+
+/* A private mapping once writable keeps VM_ACCOUNT when made read-only, so
+ * it is no longer one VMA with a never-writable neighbour of the same file
+ * at the next offset: pmap and /proc/<pid>/maps show the RELRO page of
+ * every dynamic program (ld.so maps the data segment rw-, then mprotects
+ * its start r--) apart from the rodata before it. An anonymous mapping
+ * made read-only before any write loses the mark (no anon_vma yet). */
+static void g_relro_split(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/dev/shm/husk-wl2-%d", (int)getpid());
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    unlink(path);
+    if (fd < 0 || ftruncate(fd, 4 * PG) < 0)
+        printf("scratch: %s\n", errno_name(errno));
+    char *a = mmap(NULL, 4 * PG, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    /* Pages 0-1 read-only; page 2 read-write, written, then read-only. */
+    report_map("ro", mmap(a, 2 * PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0));
+    report_map("rw", mmap(a + 2 * PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_FIXED, fd, 2 * PG));
+    a[2 * PG] = 1;
+    EXPECT_OK("relro", mprotect(a + 2 * PG, PG, PROT_READ));
+    expect("relro-apart", maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG) == 2, "%d",
+           maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG));
+    /* Mapped read-only at once, the same page joins its neighbour. */
+    report_map("ro-again", mmap(a + 2 * PG, PG, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 2 * PG));
+    expect("never-writable-joins", maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG) == 1, "%d",
+           maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG));
+    /* Made writable by mprotect, then read-only again: apart once more. */
+    EXPECT_OK("to-rw", mprotect(a + 2 * PG, PG, PROT_READ | PROT_WRITE));
+    EXPECT_OK("back-to-ro", mprotect(a + 2 * PG, PG, PROT_READ));
+    expect("mprotect-writable-apart", maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG) == 2, "%d",
+           maps_lines_in((unsigned long)a, (unsigned long)a + 3 * PG));
+    munmap(a, 4 * PG);
+    close(fd);
+    /* Anonymous, never written: read-only joins a read-only neighbour. */
+    char *b = mmap(NULL, 3 * PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    report_map("anon-rw", mmap(b + PG, PG, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0));
+    EXPECT_OK("anon-ro", mprotect(b + PG, PG, PROT_READ));
+    expect("untouched-anon-joins", maps_lines_in((unsigned long)b, (unsigned long)b + 3 * PG) == 1, "%d",
+           maps_lines_in((unsigned long)b, (unsigned long)b + 3 * PG));
+    munmap(b, 3 * PG);
+}
+
+static const struct test_group groups[] = {
+    {"relro_split", g_relro_split},
+};
+
+int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }
