@@ -6,10 +6,11 @@
 
 mod common;
 
-use common::{c_groups, cmd_same_as_native};
+use common::{c_groups, cmd_same_as_native, python3};
 
 c_groups! { "workloads2_found":
     private_mappings_once_writable_stay_apart_from_never_writable_ones => "relro_split",
+    children_peak_rss_reaches_wait4_and_rusage_children => "children_maxrss",
 }
 
 /// pmap and /proc/<pid>/maps: a dynamic program's RELRO page (read-only
@@ -24,4 +25,14 @@ fn maps_show_a_programs_relro_page_apart() {
 #[test]
 fn smaps_shows_protection_key_after_thp_eligible_without_unit() {
     cmd_same_as_native(&[], &["sh", "-c", "sed -n '/^Locked:/,/^VmFlags:/p' /proc/self/smaps | sed -n '1,3p'"]);
+}
+
+/// python3's resource.getrusage(RUSAGE_CHILDREN).ru_maxrss after a
+/// subprocess ran.
+#[test]
+fn python_sees_its_childrens_peak_rss() {
+    let script = "import resource, subprocess\n\
+                  subprocess.run(['true'])\n\
+                  print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0)";
+    cmd_same_as_native(&[], &[&python3(), "-c", script]);
 }

@@ -9,6 +9,8 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "husk_test.h"
@@ -70,8 +72,49 @@ static void g_relro_split(void) {
     munmap(b, 3 * PG);
 }
 
+/* Touches `mb` MiB of fresh memory. */
+static void touch_mb(int mb) {
+    char *p = mmap(NULL, (size_t)mb << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    for (size_t i = 0; i < (size_t)mb << 20; i += PG)
+        p[i] = 1;
+}
+
+/* getrusage(RUSAGE_CHILDREN) and wait4's rusage report the peak resident
+ * set of reaped children (and of their reaped children): python3's
+ * resource.getrusage(RUSAGE_CHILDREN).ru_maxrss after a subprocess was 0. */
+static void g_children_maxrss(void) {
+    struct rusage ru;
+    pid_t pid = xfork();
+    if (pid == 0) {
+        touch_mb(24);
+        _exit(0);
+    }
+    int st;
+    EXPECT_OK("wait-child", wait4(pid, &st, 0, &ru));
+    expect("wait4-maxrss", ru.ru_maxrss >= 24 * 1024, "%ld", ru.ru_maxrss);
+    EXPECT_OK("children", getrusage(RUSAGE_CHILDREN, &ru));
+    expect("children-maxrss", ru.ru_maxrss >= 24 * 1024, "%ld", ru.ru_maxrss);
+    /* A grandchild's peak reaches the child's wait4 and the parent's
+     * RUSAGE_CHILDREN through the child (Linux's cmaxrss). */
+    pid = xfork();
+    if (pid == 0) {
+        pid_t g = xfork();
+        if (g == 0) {
+            touch_mb(48);
+            _exit(0);
+        }
+        waitpid(g, NULL, 0);
+        _exit(0);
+    }
+    EXPECT_OK("wait-middle", wait4(pid, &st, 0, &ru));
+    expect("wait4-grandchild-maxrss", ru.ru_maxrss >= 48 * 1024, "%ld", ru.ru_maxrss);
+    EXPECT_OK("children-again", getrusage(RUSAGE_CHILDREN, &ru));
+    expect("children-grandchild-maxrss", ru.ru_maxrss >= 48 * 1024, "%ld", ru.ru_maxrss);
+}
+
 static const struct test_group groups[] = {
     {"relro_split", g_relro_split},
+    {"children_maxrss", g_children_maxrss},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

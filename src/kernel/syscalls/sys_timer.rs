@@ -436,8 +436,8 @@ fn ns_to_ticks(ns: u64) -> u64 {
 
 /// CPU time of reaped children (`ThreadGroup::child_times`, microseconds).
 fn children_times(t: &Task) -> CpuTimes {
-    let (u, s) = *t.tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
-    CpuTimes { user_ns: u.saturating_mul(1000), system_ns: s.saturating_mul(1000) }
+    let kids = *t.tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
+    CpuTimes { user_ns: kids.utime_us.saturating_mul(1000), system_ns: kids.stime_us.saturating_mul(1000) }
 }
 
 /// Implements times(2). The return value counts ticks since the sandbox
@@ -479,7 +479,10 @@ pub fn getrusage(t: &mut Task, a: &Args) -> SysResult {
                 faults(&format!("/proc/{pid}/task/{tid}/stat")),
             )
         }
-        RUSAGE_CHILDREN => (children_times(t), 0, (0, 0)),
+        RUSAGE_CHILDREN => {
+            let peak = t.tg.child_times.lock().unwrap_or_else(|e| e.into_inner()).maxrss_kb;
+            (children_times(t), peak, (0, 0))
+        }
         _ => return Err(Errno::EINVAL),
     };
     let mut b = [0u8; 144];

@@ -314,7 +314,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_timer_getoverrun, tm::timer_getoverrun),
     partial(l::SYS_timer_delete, tm::timer_delete, "a signal still queued is removed at once (Linux leaves it in sigpending until delivery drops it)"),
     partial(l::SYS_times, tm::times, "CPU time is the host's accounting of the stub (sentry work excluded); children's times come from ThreadGroup::child_times"),
-    partial(l::SYS_getrusage, tm::getrusage, "times, maxrss and page faults from the host's accounting of the stub (sentry work excluded); RUSAGE_CHILDREN has times only; other fields are 0"),
+    partial(l::SYS_getrusage, tm::getrusage, "times, maxrss and page faults from the host's accounting of the stub (sentry work excluded); RUSAGE_CHILDREN has times and maxrss; other fields are 0"),
     // -- Identity and scheduling attributes (sys_ident.rs). --
     full(l::SYS_getpgid, id::getpgid),
     full(l::SYS_setpgid, id::setpgid),

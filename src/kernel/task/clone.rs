@@ -384,7 +384,7 @@ impl Task {
             auxv: Mutex::new(self.tg.auxv.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             start: std::time::Instant::now(),
             subreaper: AtomicBool::new(false),
-            child_times: Mutex::new((0, 0)),
+            child_times: Mutex::new(Default::default()),
             ctty: Mutex::new(self.tg.ctty.lock().unwrap_or_else(|e| e.into_inner()).clone()),
             container: self.tg.container.clone(),
             // Timers are not inherited; privileges are (sys_timer.rs, sys_ident.rs).

@@ -376,7 +376,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         auxv: Mutex::new(Vec::new()),
         start: std::time::Instant::now(),
         subreaper: AtomicBool::new(false),
-        child_times: Mutex::new((0, 0)),
+        child_times: Mutex::new(Default::default()),
         ctty: Mutex::new(spec.ctty.clone()),
         container: spec.container.clone(),
         // Timers and identity (sys_timer.rs, sys_ident.rs).

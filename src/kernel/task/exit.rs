@@ -147,8 +147,8 @@ impl Task {
             stime_us: times.system_ns / 1000,
             maxrss_kb: tg.timers.maxrss_kb(&tg),
         };
-        let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
-        used.add(super::usage::Usage { utime_us: cu, stime_us: cs, maxrss_kb: 0 });
+        // Linux's RUSAGE_BOTH: the children's peak counts in the process's.
+        used.add(*tg.child_times.lock().unwrap_or_else(|e| e.into_inner()));
         tg.life.lock().unwrap_or_else(|e| e.into_inner()).usage = used;
         self.thread.kill_process();
         tg.sem_undo.exit(&tg.pid);
@@ -348,11 +348,7 @@ fn find_reaper(tg: &Arc<ThreadGroup>) -> Option<Arc<ThreadGroup>> {
 /// Removes a zombie from its parent and the table.
 pub fn reap(kernel: &Kernel, parent: &Arc<ThreadGroup>, child: &Arc<ThreadGroup>) {
     let used = child.life.lock().unwrap_or_else(|e| e.into_inner()).usage;
-    {
-        let mut ct = parent.child_times.lock().unwrap_or_else(|e| e.into_inner());
-        ct.0 += used.utime_us;
-        ct.1 += used.stime_us;
-    }
+    parent.child_times.lock().unwrap_or_else(|e| e.into_inner()).add(used);
     // A reaped child's I/O counts in its parent's, as Linux's wait adds it.
     let child_io = *child.io_done.lock().unwrap_or_else(|e| e.into_inner());
     parent.io_done.lock().unwrap_or_else(|e| e.into_inner()).add(&child_io);

@@ -195,8 +195,9 @@ pub struct ThreadGroup {
     pub start: std::time::Instant,
     /// PR_SET_CHILD_SUBREAPER.
     pub subreaper: AtomicBool,
-    /// CPU time of reaped children, in microseconds (user, system).
-    pub child_times: Mutex<(u64, u64)>,
+    /// What reaped children used (with their own reaped children): CPU
+    /// time adds up, the peak resident set is the largest (cmaxrss).
+    pub child_times: Mutex<usage::Usage>,
     /// The controlling terminal (shared by the session; cleared by setsid).
     pub ctty: Mutex<Option<Arc<dyn crate::kernel::tty::job::Terminal>>>,
     /// The container the process belongs to (inherited by children).
