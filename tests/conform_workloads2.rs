@@ -36,3 +36,14 @@ fn python_sees_its_childrens_peak_rss() {
                   print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss > 0)";
     cmd_same_as_native(&[], &[&python3(), "-c", script]);
 }
+
+/// `status` as the host kernel shapes it: Kthread and untag_mask where the
+/// host shows them, the CPU mask the task's affinity (taskset), node
+/// masks as wide as the host's MAX_NUMNODES.
+#[test]
+fn status_shows_affinity_and_the_host_kernels_keys() {
+    cmd_same_as_native(
+        &[],
+        &["taskset", "-c", "0", "grep", "-E", "^(Kthread|untag_mask|Cpus_allowed|Mems_allowed)", "/proc/self/status"],
+    );
+}

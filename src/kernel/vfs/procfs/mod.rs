@@ -22,6 +22,7 @@ mod memstat;
 mod pid;
 mod sched;
 mod smaps;
+mod status_lines;
 mod sys;
 mod sysctl;
 mod timers;

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use super::super::fs::Link;
 pub use super::entry::PidEntry;
+use super::status_lines;
 use super::sys::{clock_ticks, process_start_ticks};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::{Backing, ProgramLayout, Vma};
@@ -281,7 +282,8 @@ fn stat(
     let (utime, stime) = (ticks(cpu.user_ns), ticks(cpu.system_ns));
     let tpgid = crate::kernel::tty::job::tpgid(tg, ns);
     let tty_nr = crate::kernel::tty::job::tty_nr(tg);
-    let (cu, cs) = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
+    let kids = *tg.child_times.lock().unwrap_or_else(|e| e.into_inner());
+    let (cu, cs) = (kids.utime_us, kids.stime_us);
     let (mask, pending) = match task {
         Some(t) => {
             let s = t.sig.lock().unwrap_or_else(|e| e.into_inner());
@@ -361,7 +363,7 @@ fn status(
     let user = super::userns::caller_ns();
     let (u, g) = (|id| user.uid_shown(id), |id| user.gid_shown(id));
     let groups: String = creds.groups.iter().map(|&id| format!("{} ", g(id))).collect();
-    let ncpu = crate::kernel::task::SchedAttrs::online_cpus().min(64);
+    let ncpu = crate::kernel::task::SchedAttrs::online_cpus();
     let mut s = String::with_capacity(1500);
     let _ = writeln!(s, "Name:\t{}", String::from_utf8_lossy(&comm(tg, task)));
     let _ = writeln!(s, "Umask:\t{:04o}", fs.umask);
@@ -378,6 +380,7 @@ fn status(
     let (pgrp, session) = (tg.pgrp(), tg.session());
     let _ = writeln!(s, "NStgid:\t{}\nNSpid:\t{}", ns_list(&tg.pid, ns), ns_list(&tid_ids, ns));
     let _ = writeln!(s, "NSpgid:\t{}\nNSsid:\t{}", ns_pgid_list(&pgrp, tg, ns), ns_pgid_list(&session, tg, ns));
+    status_lines::kthread(&mut s);
     if !zombie {
         let f = super::memstat::figures(tg, zombie);
         let kb = |b: u64| b / 1024;
@@ -391,6 +394,7 @@ fn status(
         // 0 only when PR_SET_THP_DISABLE turned THP off completely.
         let thp = tg.mm().flags.thp_disable.load(std::sync::atomic::Ordering::Relaxed) != 1;
         let _ = writeln!(s, "HugetlbPages:\t{:8} kB\nCoreDumping:\t0\nTHP_enabled:\t{}", 0, thp as u8);
+        status_lines::untag_mask(&mut s);
     }
     let _ = writeln!(s, "Threads:\t{}", tg.task_list().len().max(1));
     let (queued, limit) = super::sched::sigq(k, tg);
@@ -406,10 +410,12 @@ fn status(
     let sc = task.map(|t| t.seccomp.get()).unwrap_or_default();
     let _ = writeln!(s, "NoNewPrivs:\t{}\nSeccomp:\t{}", privs.no_new_privs as u8, sc.mode);
     let _ = writeln!(s, "Seccomp_filters:\t{}", sc.filters());
-    let cpus = if ncpu == 64 { u64::MAX } else { (1u64 << ncpu) - 1 };
-    let list = if ncpu == 1 { "0".to_string() } else { format!("0-{}", ncpu - 1) };
-    let _ = writeln!(s, "Cpus_allowed:\t{cpus:x}\nCpus_allowed_list:\t{list}");
-    let _ = writeln!(s, "Mems_allowed:\t1\nMems_allowed_list:\t0");
+    status_lines::speculation(&mut s, if zombie { None } else { stub_pid(tg) });
+    // The thread's affinity (sched_setaffinity, taskset).
+    let affinity = thread.as_ref().map(|t| t.sched.lock().unwrap_or_else(|e| e.into_inner()).affinity.clone());
+    let affinity = affinity.unwrap_or_else(crate::kernel::task::SchedAttrs::all_cpus);
+    status_lines::cpus_allowed(&mut s, &affinity, ncpu);
+    status_lines::mems_allowed(&mut s);
     let (vol, nonvol) = thread.as_deref().map(super::sched::ctxt_switches).unwrap_or((0, 0));
     let _ = writeln!(s, "voluntary_ctxt_switches:\t{vol}\nnonvoluntary_ctxt_switches:\t{nonvol}");
     s
