@@ -47,3 +47,7 @@ fn status_shows_affinity_and_the_host_kernels_keys() {
         &["taskset", "-c", "0", "grep", "-E", "^(Kthread|untag_mask|Cpus_allowed|Mems_allowed)", "/proc/self/status"],
     );
 }
+
+c_groups! { "workloads2_found":
+    mmap_checks_length_and_address_before_the_file => "mmap_check_order",
+}

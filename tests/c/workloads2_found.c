@@ -112,9 +112,33 @@ static void g_children_maxrss(void) {
     expect("children-grandchild-maxrss", ru.ru_maxrss >= 48 * 1024, "%ld", ru.ru_maxrss);
 }
 
+/* mmap checks the length, offset and address before the file: look(1)
+ * maps the file it searches with its length, and `look x /dev/null` says
+ * EINVAL on Linux for the empty device, where husk said ENODEV. */
+static void g_mmap_check_order(void) {
+    int null = open("/dev/null", O_RDONLY);
+    char path[64];
+    snprintf(path, sizeof path, "/dev/shm/husk-wl2-wo-%d", (int)getpid());
+    int wo = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    unlink(path);
+    EXPECT_ERR("null-zero-length", (long)mmap(NULL, 0, PROT_READ, MAP_SHARED, null, 0), EINVAL);
+    EXPECT_ERR("null-page", (long)mmap(NULL, PG, PROT_READ, MAP_SHARED, null, 0), ENODEV);
+    EXPECT_ERR("null-bad-offset", (long)mmap(NULL, PG, PROT_READ, MAP_SHARED, null, 1), EINVAL);
+    EXPECT_ERR("writeonly-zero-length", (long)mmap(NULL, 0, PROT_READ, MAP_PRIVATE, wo, 0), EINVAL);
+    EXPECT_ERR("writeonly-page", (long)mmap(NULL, PG, PROT_READ, MAP_PRIVATE, wo, 0), EACCES);
+    char *here = mmap(NULL, PG, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_ERR("writeonly-noreplace", (long)mmap(here, PG, PROT_READ, MAP_PRIVATE | MAP_FIXED_NOREPLACE, wo, 0),
+               EEXIST);
+    EXPECT_ERR("null-noreplace", (long)mmap(here, PG, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE, null, 0), EEXIST);
+    munmap(here, PG);
+    close(null);
+    close(wo);
+}
+
 static const struct test_group groups[] = {
     {"relro_split", g_relro_split},
     {"children_maxrss", g_children_maxrss},
+    {"mmap_check_order", g_mmap_check_order},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -145,7 +145,7 @@ pub fn load_elf(
                 len,
                 prot,
                 flags: (libc::MAP_PRIVATE | libc::MAP_FIXED) as u32,
-                file: Some((file.clone(), host_fd)),
+                file: Some(Ok((file.clone(), host_fd))),
                 offset: page_align_down(p.p_offset),
             };
             mm.mmap(thread, req)?;

@@ -85,8 +85,11 @@ pub struct MapRequest {
     pub len: u64,
     pub prot: u32,
     pub flags: u32,
-    /// The file and its host descriptor, for file mappings.
-    pub file: Option<(Arc<OpenFile>, i32)>,
+    /// The file and its host descriptor, for file mappings; or what the
+    /// file's own checks (access mode, a file that cannot be mapped) fail
+    /// with, which Linux's do_mmap gives only after the length, offset and
+    /// address checks (so mmap of /dev/null with length 0 is EINVAL).
+    pub file: Option<Result<(Arc<OpenFile>, i32), Errno>>,
     pub offset: u64,
 }
 
@@ -338,7 +341,8 @@ impl MemoryManager {
             let hint = page_align_up(req.addr).filter(|&a| a >= MMAP_MIN_ADDR);
             st.vmas.find_free(len, MMAP_MIN_ADDR, st.mmap_top, hint).ok_or(Errno::ENOMEM)?
         };
-        let (fd, backing) = match &req.file {
+        let file = req.file.transpose()?;
+        let (fd, backing) = match &file {
             Some((f, fd)) if flags & libc::MAP_ANONYMOUS as u32 == 0 => {
                 (*fd as i64 as u64, Backing::File { file: f.clone(), offset: req.offset })
             }

@@ -5,6 +5,8 @@ use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::{LockLimit, MapRequest};
 use crate::kernel::task::Task;
+use crate::kernel::vfs::file::OpenFile;
+use std::sync::Arc;
 
 /// Runs a mapping change; when its charge would pass the container's
 /// memory limit, the OOM killer makes room (or ends the caller) and the
@@ -34,27 +36,33 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
         (a[0], a[1], effective_prot(t, a[2] as u32), a[3] as u32, a[4] as i32, a[5]);
     let file = if flags & libc::MAP_ANONYMOUS as u32 == 0 {
         let f = t.file(fd)?;
-        let acc = f.flags() & libc::O_ACCMODE as u32;
         if f.is_path_only() {
             return Err(Errno::EBADF);
         }
-        if acc == libc::O_WRONLY as u32 {
-            return Err(Errno::EACCES);
-        }
-        let shared = flags & libc::MAP_SHARED_VALIDATE as u32 != libc::MAP_PRIVATE as u32;
-        if shared && prot & libc::PROT_WRITE as u32 != 0 && acc != libc::O_RDWR as u32 {
-            return Err(Errno::EACCES);
-        }
-        if f.flags() & libc::O_APPEND as u32 != 0 && shared && prot & libc::PROT_WRITE as u32 != 0 {
-            return Err(Errno::EACCES);
-        }
-        let host_fd = f.ops.host_fd()?;
-        Some((f, host_fd))
+        Some(mappable(f, prot, flags))
     } else {
         None
     };
     let (mm, limits) = (t.mm(), t.vm_limits());
     mm.mmap_limited(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off }, limits)
+}
+
+/// The checks of do_mmap on the file itself: its access mode against the
+/// mapping, and whether it can be mapped at all (ENODEV).
+fn mappable(f: Arc<OpenFile>, prot: u32, flags: u32) -> Result<(Arc<OpenFile>, i32), Errno> {
+    let acc = f.flags() & libc::O_ACCMODE as u32;
+    if acc == libc::O_WRONLY as u32 {
+        return Err(Errno::EACCES);
+    }
+    let shared = flags & libc::MAP_SHARED_VALIDATE as u32 != libc::MAP_PRIVATE as u32;
+    if shared && prot & libc::PROT_WRITE as u32 != 0 && acc != libc::O_RDWR as u32 {
+        return Err(Errno::EACCES);
+    }
+    if f.flags() & libc::O_APPEND as u32 != 0 && shared && prot & libc::PROT_WRITE as u32 != 0 {
+        return Err(Errno::EACCES);
+    }
+    let host_fd = f.ops.host_fd()?;
+    Ok((f, host_fd))
 }
 
 /// Implements munmap(2).
