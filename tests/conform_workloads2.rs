@@ -51,3 +51,16 @@ fn status_shows_affinity_and_the_host_kernels_keys() {
 c_groups! { "workloads2_found":
     mmap_checks_length_and_address_before_the_file => "mmap_check_order",
 }
+
+/// `mount -t tmpfs -o ...`: the options take effect (the root's mode and
+/// owner, the size and inode count statfs and df show) and /proc/mounts
+/// shows them as Linux does (sizes in kB, in shmem's order).
+#[test]
+fn tmpfs_mount_options_take_effect_and_show_as_linux() {
+    let script = "mount -t tmpfs -o mode=700,size=1m,nr_inodes=1k,uid=5,gid=6 t /mnt || exit 1
+                  grep ' /mnt ' /proc/self/mounts; stat -c '%a %u %g' /mnt; df --output=size,itotal /mnt
+                  umount /mnt; mount -t tmpfs -o size=0,huge=never t /mnt; grep ' /mnt ' /proc/self/mounts
+                  df --output=size,itotal /mnt; umount /mnt
+                  mount -t tmpfs -o bogus t /mnt 2>/dev/null; echo bogus=$?";
+    cmd_same_as_native(&[], &["unshare", "-m", "sh", "-c", script]);
+}

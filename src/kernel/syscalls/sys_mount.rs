@@ -127,12 +127,8 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
     let mut dev = alloc_dev();
     let (fs, data): (Arc<dyn Filesystem>, String) = match fstype.as_str() {
         "tmpfs" => {
-            let mode = data
-                .split(',')
-                .find_map(|o| o.strip_prefix("mode="))
-                .and_then(|m| u32::from_str_radix(m, 8).ok())
-                .unwrap_or(0o1777);
-            (overlay::Overlay::tmpfs(dev, mode), data)
+            let opts = crate::kernel::vfs::tmpfs_opts::TmpfsOptions::parse(&data, 0o1777)?;
+            (overlay::Overlay::tmpfs_with(dev, &opts), opts.shown())
         }
         // A new /proc shows the mounter's PID namespace, as in Linux.
         "proc" => (ProcFs::for_namespace(dev, Arc::downgrade(&t.kernel), t.pidns().clone()), String::new()),

@@ -40,6 +40,7 @@ pub mod procfs;
 pub mod resolve;
 pub mod stat;
 pub mod sysfs;
+pub mod tmpfs_opts;
 pub mod upper;
 pub mod xattr;
 

@@ -18,6 +18,7 @@ use super::file::{DirEntry, FileOps};
 use super::fs::{magic, Filesystem, Node, OpenReq, OvNode, Owner, StatFs};
 use super::path::{components, dtype, parent_of};
 use super::stat::{now, Stat};
+use super::tmpfs_opts::TmpfsOptions;
 use super::upper::{MemFile, MemFileHandle, Meta, Special, SpecialKind, UpperNode};
 use super::{fifo, lower};
 use crate::kernel::errno::Errno;
@@ -34,6 +35,9 @@ pub struct Overlay {
     pub(super) dev: u64,
     /// `overlay` or `tmpfs`.
     kind: &'static str,
+    /// A tmpfs's `size=` (pages) and `nr_inodes=`, as statfs shows them
+    /// (Some(0): no limit, figures 0; None: the default).
+    limits: (Option<u64>, Option<u64>),
 }
 
 impl Overlay {
@@ -45,6 +49,7 @@ impl Overlay {
             next_ino: AtomicU64::new(1 << 40),
             dev,
             kind: "overlay",
+            limits: (None, None),
         };
         Arc::new(ov)
     }
@@ -56,8 +61,24 @@ impl Overlay {
 
     /// An empty in-memory file system shown as type `kind`.
     pub fn named(dev: u64, mode: u32, kind: &'static str) -> Arc<Overlay> {
-        let ov = Overlay { lower: None, upper: RwLock::new(BTreeMap::new()), next_ino: AtomicU64::new(2), dev, kind };
-        let meta = Meta { dev, ..Meta::new(1, libc::S_IFDIR | (mode & 0o7777), 0, 0) };
+        Overlay::empty(dev, kind, &TmpfsOptions::with_mode(mode))
+    }
+
+    /// A tmpfs mounted with options `opts` (root mode and owner, limits).
+    pub fn tmpfs_with(dev: u64, opts: &TmpfsOptions) -> Arc<Overlay> {
+        Overlay::empty(dev, "tmpfs", opts)
+    }
+
+    fn empty(dev: u64, kind: &'static str, opts: &TmpfsOptions) -> Arc<Overlay> {
+        let ov = Overlay {
+            lower: None,
+            upper: RwLock::new(BTreeMap::new()),
+            next_ino: AtomicU64::new(2),
+            dev,
+            kind,
+            limits: (opts.blocks, opts.inodes),
+        };
+        let meta = Meta { dev, ..Meta::new(1, libc::S_IFDIR | opts.mode, opts.uid, opts.gid) };
         ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
         Arc::new(ov)
     }
@@ -567,7 +588,7 @@ impl Filesystem for Overlay {
                 s.fs_type = magic::OVERLAYFS;
                 s
             }
-            None => tmpfs_statfs(&self.read()),
+            None => tmpfs_statfs(&self.read(), self.limits),
         }
     }
 }
@@ -576,9 +597,10 @@ fn kind_is_device(k: &SpecialKind) -> bool {
     matches!(k, SpecialKind::Device)
 }
 
-/// A tmpfs's figures: half the host's memory, less what its files hold.
-fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>) -> StatFs {
-    let total = host_ram() / 2 / 4096;
+/// A tmpfs's figures: its size (by default half the host's memory), less
+/// what its files hold; a size or inode count of 0 (no limit) shows as 0.
+fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>, limits: (Option<u64>, Option<u64>)) -> StatFs {
+    let total = limits.0.unwrap_or(host_ram() / 2 / 4096);
     let used: u64 = up
         .values()
         .map(|n| match n {
@@ -586,7 +608,8 @@ fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>) -> StatFs {
             _ => 0,
         })
         .sum();
-    let files = total.min(1 << 20);
+    // Linux's default inode count: half the RAM's pages, as for the size.
+    let files = limits.1.unwrap_or(host_ram() / 4096 / 2);
     StatFs {
         fs_type: magic::TMPFS,
         bsize: 4096,
