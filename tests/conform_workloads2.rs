@@ -64,3 +64,10 @@ fn tmpfs_mount_options_take_effect_and_show_as_linux() {
                   mount -t tmpfs -o bogus t /mnt 2>/dev/null; echo bogus=$?";
     cmd_same_as_native(&[], &["unshare", "-m", "sh", "-c", script]);
 }
+
+/// maps and smaps end with the vsyscall page (where the host kernel has
+/// one), as pmap shows it; the page works under husk too.
+#[test]
+fn maps_and_smaps_show_the_vsyscall_page() {
+    cmd_same_as_native(&[], &["sh", "-c", "grep -c vsyscall /proc/self/maps; grep -A25 vsyscall /proc/self/smaps"]);
+}

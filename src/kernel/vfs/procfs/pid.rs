@@ -438,16 +438,52 @@ fn ns_pgid_list(p: &Pid, tg: &ThreadGroup, ns: &PidNamespace) -> String {
 
 /// `/proc/<pid>/maps`.
 pub fn maps(tg: &ThreadGroup) -> String {
-    map_lines(tg).into_iter().map(|(_, line)| line).collect()
+    maps_with_gate(tg).into_iter().map(|(_, line)| line).collect()
 }
 
-/// The mappings as `maps` shows them: each merged VMA and its line.
+/// The address space's mappings as `maps` shows them: each merged VMA and
+/// its line.
 pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
-    let mut out = Vec::new();
     if crate::kernel::task::procs::is_zombie(tg) {
-        return out;
+        return Vec::new();
     }
-    for v in merged(tg.mm().vmas().iter()) {
+    lines_of(merged(tg.mm().vmas().iter()))
+}
+
+/// `map_lines` and, last, the vsyscall page where the host kernel has one:
+/// Linux's `maps` and `smaps` show that gate area after the VMAs (it is in
+/// every process, the stubs too, and works under husk), though it is no
+/// VMA (not in smaps_rollup, map_files or the VMA count).
+pub fn maps_with_gate(tg: &ThreadGroup) -> Vec<(Vma, String)> {
+    let mut out = map_lines(tg);
+    if !out.is_empty() && host_has_vsyscall() {
+        let gate = Vma {
+            start: VSYSCALL_START,
+            end: VSYSCALL_START + 4096,
+            prot: libc::PROT_EXEC as u32,
+            flags: libc::MAP_PRIVATE as u32,
+            backing: Backing::Vdso("[vsyscall]"),
+            accounted: false,
+        };
+        out.extend(lines_of(vec![gate]));
+    }
+    out
+}
+
+const VSYSCALL_START: u64 = 0xffff_ffff_ff60_0000;
+
+/// Whether the host kernel shows the vsyscall page (vsyscall=none hides it).
+fn host_has_vsyscall() -> bool {
+    static HAS: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HAS.get_or_init(|| {
+        std::fs::read_to_string("/proc/self/maps").is_ok_and(|m| m.lines().any(|l| l.ends_with("[vsyscall]")))
+    })
+}
+
+/// The `maps` line of each mapping.
+fn lines_of(vmas: Vec<Vma>) -> Vec<(Vma, String)> {
+    let mut out = Vec::new();
+    for v in vmas {
         let mut s = String::new();
         let (dev, ino, off, name) = match &v.backing {
             Backing::File { file, offset } => {

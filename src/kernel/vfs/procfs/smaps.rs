@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use super::pid::{map_lines, stub_pid};
+use super::pid::{map_lines, maps_with_gate, stub_pid};
 use crate::kernel::mm::Vma;
 use crate::kernel::task::ThreadGroup;
 
@@ -113,7 +113,7 @@ fn sum_in<'a>(v: &Vma, areas: &'a [HostArea]) -> (Vec<(String, u64)>, Option<&'a
 pub fn smaps(tg: &ThreadGroup) -> String {
     let areas = host_areas(tg);
     let mut s = String::new();
-    for (v, line) in map_lines(tg) {
+    for (v, line) in maps_with_gate(tg) {
         s.push_str(&line);
         let (sums, first) = sum_in(&v, &areas);
         kb_line(&mut s, "Size", (v.end - v.start) / 1024);
