@@ -71,3 +71,17 @@ fn tmpfs_mount_options_take_effect_and_show_as_linux() {
 fn maps_and_smaps_show_the_vsyscall_page() {
     cmd_same_as_native(&[], &["sh", "-c", "grep -c vsyscall /proc/self/maps; grep -A25 vsyscall /proc/self/smaps"]);
 }
+
+/// The sandbox's /dev and /dev/shm are 64 MiB tmpfs mounts (as runc's):
+/// df reports the size /proc/mounts shows. (Husk only: the host's own
+/// /dev/shm is whatever the machine mounted.)
+#[test]
+fn dev_and_dev_shm_report_the_size_their_mounts_show() {
+    let out = common::husk_do(&[
+        "--",
+        "sh",
+        "-c",
+        "df -k --output=size /dev /dev/shm | tail -n +2 | tr -d ' '; grep -o ' /dev/shm .*size=[0-9]*k' /proc/self/mounts",
+    ]);
+    common::assert_stdout(&out, "65536\n65536\n /dev/shm tmpfs rw,nosuid,nodev,noexec,relatime,size=65536k\n");
+}

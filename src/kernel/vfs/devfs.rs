@@ -20,6 +20,7 @@ use std::sync::Arc;
 use super::file::{DirEntry, FileOps};
 use super::overlay::Overlay;
 use super::stat::{dev_major, dev_minor, makedev, Stat};
+use super::tmpfs_opts::TmpfsOptions;
 use super::upper::{DevKind, DeviceHandle, SpecialKind};
 use super::{Caller, Lookup, Vfs};
 use crate::kernel::errno::{Errno, SysResult};
@@ -27,9 +28,13 @@ use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::tty::job::Terminal;
 use crate::kernel::wait::WaitQueue;
 
+/// The size of `/dev` and `/dev/shm` (64 MiB, as runc and Docker mount them).
+pub const DEV_SIZE: u64 = 64 << 20;
+
 /// Builds the `/dev` tmpfs.
 pub fn build(dev: u64) -> Arc<Overlay> {
-    let fs = Overlay::tmpfs(dev, 0o755);
+    // The size its mount shows (runc's), which statfs reports too.
+    let fs = Overlay::tmpfs_with(dev, &TmpfsOptions::with_size(0o755, DEV_SIZE));
     for (name, kind) in [
         ("null", DevKind::Null),
         ("zero", DevKind::Zero),

@@ -207,11 +207,13 @@ impl Vfs {
             dev,
         };
         t.add(b"/proc", m(procfs, NOSUID | NODEV | NOEXEC | RELATIME, "proc", "", proc_dev));
-        t.add(b"/dev", m(devfs, NOSUID, "tmpfs", "size=65536k,mode=755", dev_dev));
+        let dev_opts = tmpfs_opts::TmpfsOptions::with_size(0o755, devfs::DEV_SIZE).shown();
+        t.add(b"/dev", m(devfs, NOSUID, "tmpfs", &dev_opts, dev_dev));
         let pts = devpts::DevptsFs::new(self.devpts.clone(), pts_dev);
         t.add(b"/dev/pts", m(pts, NOSUID | NOEXEC | RELATIME, "devpts", "gid=5,mode=620,ptmxmode=666", pts_dev));
-        let shm = overlay::Overlay::tmpfs(shm_dev, 0o1777);
-        t.add(b"/dev/shm", m(shm, NOSUID | NODEV | NOEXEC | RELATIME, "shm", "size=65536k", shm_dev));
+        let shm_opts = tmpfs_opts::TmpfsOptions::with_size(0o1777, devfs::DEV_SIZE);
+        let shm = overlay::Overlay::tmpfs_with(shm_dev, &shm_opts);
+        t.add(b"/dev/shm", m(shm, NOSUID | NODEV | NOEXEC | RELATIME, "shm", &shm_opts.shown(), shm_dev));
         let sys = sysfs::SysFs::new(sys_dev);
         t.add(b"/sys", m(sys, RDONLY | NOSUID | NODEV | NOEXEC | RELATIME, "sysfs", "", sys_dev));
         let cgroup_dev = self.cgroupfs.dev();

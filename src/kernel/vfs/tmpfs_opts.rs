@@ -59,6 +59,11 @@ fn mem_value(v: &str) -> Result<u64, Errno> {
 }
 
 impl TmpfsOptions {
+    /// A tmpfs of `bytes` whose root has permission bits `mode`.
+    pub fn with_size(mode: u32, bytes: u64) -> TmpfsOptions {
+        TmpfsOptions { blocks: Some(bytes.div_ceil(PAGE)), ..TmpfsOptions::with_mode(mode) }
+    }
+
     /// No options but the root's permission bits.
     pub fn with_mode(mode: u32) -> TmpfsOptions {
         TmpfsOptions { blocks: None, inodes: None, mode: mode & 0o7777, uid: 0, gid: 0, extra: Vec::new() }
