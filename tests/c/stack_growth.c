@@ -196,13 +196,18 @@ static int maps_lines_in(uintptr_t lo, uintptr_t hi) {
     return n;
 }
 
-static void *report_own_stack(void *arg) {
+/* The calling thread's stack (without its guard page). */
+static void own_stack(void **base, size_t *size) {
     pthread_attr_t a;
+    pthread_getattr_np(pthread_self(), &a);
+    pthread_attr_getstack(&a, base, size);
+    pthread_attr_destroy(&a);
+}
+
+static void *report_own_stack(void *arg) {
     void *base = NULL;
     size_t size = 0;
-    pthread_getattr_np(pthread_self(), &a);
-    pthread_attr_getstack(&a, &base, &size);
-    pthread_attr_destroy(&a);
+    own_stack(&base, &size);
     uintptr_t lo = (uintptr_t)base, hi = lo + size;
     /* The stack (without its guard page) is one read-write mapping. */
     *(int *)arg = maps_lines_in(lo, hi);
@@ -221,12 +226,9 @@ static void *fork_from_thread(void *arg) {
 
 static void *protect_own_stack(void *arg) {
     (void)arg;
-    pthread_attr_t a;
     void *base = NULL;
     size_t size = 0;
-    pthread_getattr_np(pthread_self(), &a);
-    pthread_attr_getstack(&a, &base, &size);
-    pthread_attr_destroy(&a);
+    own_stack(&base, &size);
     /* The bottom MiB, never touched: read-only, then writable again. */
     long ok = mprotect(base, 1 << 20, PROT_READ) == 0;
     ok &= ((volatile char *)base)[100] == 0;

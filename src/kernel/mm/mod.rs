@@ -440,11 +440,13 @@ impl MemoryManager {
         if end > addr {
             let need = st.vmas.charge_in(addr, end, Some(prot)).saturating_sub(st.vmas.charge_in(addr, end, None));
             self.charged(&mut st, need, |st| {
-                inject(t, libc::SYS_mprotect, [addr, end - addr, prot as u64, 0, 0, 0])?;
+                // Untouched thread stack stays without access in the stub.
+                for (s, e) in st.vmas.touched_runs(addr, end) {
+                    inject(t, libc::SYS_mprotect, [s, e - s, prot as u64, 0, 0, 0])?;
+                }
                 st.vmas.set_prot(addr, end, prot);
                 Ok(0)
             })?;
-            self.keep_lazy_inaccessible(t, &st, addr, end);
             self.defer_thread_stack(t, &mut st, addr, end);
         }
         match stop {

@@ -20,7 +20,7 @@
 //! Growth is contiguous from the top, so everything above the lowest
 //! touched address is there.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 
 use super::layout::{page_align_down, PAGE};
@@ -65,8 +65,10 @@ impl StackRoom {
 pub struct StackHint {
     floor: AtomicU64,
     base: AtomicU64,
-    /// The untouched thread-stack ranges.
+    /// The untouched thread-stack ranges, and whether there are any (so
+    /// most processes never take the lock).
     lazy: RwLock<Vec<(u64, u64)>>,
+    any_lazy: AtomicBool,
 }
 
 impl StackHint {
@@ -82,10 +84,8 @@ impl StackHint {
         self.floor.store(floor, Ordering::Relaxed);
         self.base.store(base, Ordering::Relaxed);
         let ranges = st.vmas.lazy_ranges();
-        let mut lazy = self.lazy.write().unwrap_or_else(|e| e.into_inner());
-        if *lazy != ranges {
-            *lazy = ranges;
-        }
+        self.any_lazy.store(!ranges.is_empty(), Ordering::Relaxed);
+        *self.lazy.write().unwrap_or_else(|e| e.into_inner()) = ranges;
     }
 }
 
@@ -111,14 +111,14 @@ impl MemoryManager {
     pub fn stack_grows_for(&self, addr: u64) -> bool {
         let h = &self.stack_hint;
         (h.floor.load(Ordering::Relaxed)..h.base.load(Ordering::Relaxed)).contains(&addr)
-            || h.lazy.read().unwrap_or_else(|e| e.into_inner()).iter().any(|&(s, e)| (s..e).contains(&addr))
+            || (h.any_lazy.load(Ordering::Relaxed)
+                && h.lazy.read().unwrap_or_else(|e| e.into_inner()).iter().any(|&(s, e)| (s..e).contains(&addr)))
     }
 
     /// Brings the hint up to date after a change of the mappings (called
     /// with the lock held, by `charged`).
     pub(super) fn refresh_stack_hint(&self, st: &MmState) {
-        let had_lazy = !self.stack_hint.lazy.read().unwrap_or_else(|e| e.into_inner()).is_empty();
-        if had_lazy || st.vmas.has_lazy() {
+        if self.stack_hint.any_lazy.load(Ordering::Relaxed) || st.vmas.has_lazy() {
             self.stack_hint.set(st);
         }
     }
@@ -220,6 +220,9 @@ impl MemoryManager {
     /// `INITIAL_EXPANSION` becomes untouched stack. (If the stub refuses,
     /// the stack stays as it is, whole and charged.)
     pub(super) fn defer_thread_stack(&self, t: &mut StubThread, st: &mut MmState, start: u64, end: u64) {
+        if end - start < LAZY_MIN {
+            return;
+        }
         // One mapping's pieces, writable, untouched by this so far, and
         // reaching its top.
         let Some(id) = st.vmas.vma_at(start).and_then(|v| stack_id(&v.backing)) else {
@@ -229,7 +232,7 @@ impl MemoryManager {
         let whole =
             st.vmas.intersecting(start, end).all(|v| this(v) && !v.is_lazy() && v.prot & libc::PROT_WRITE as u32 != 0);
         let is_top = !st.vmas.vma_at(end).is_some_and(this);
-        if end - start < LAZY_MIN || !is_top || !whole || !st.vmas.fully_mapped(start, end) {
+        if !is_top || !whole || !st.vmas.fully_mapped(start, end) {
             return;
         }
         let lazy_end = end - INITIAL_EXPANSION;
@@ -238,19 +241,5 @@ impl MemoryManager {
             st.vmas.change(start, lazy_end, |v| v.backing = Backing::ThreadStack { id, lazy: true });
             Ok(())
         });
-    }
-
-    /// After the host protection of `[start, end)` was changed: untouched
-    /// thread stack in it stays without access in the stub.
-    pub(super) fn keep_lazy_inaccessible(&self, t: &mut StubThread, st: &MmState, start: u64, end: u64) {
-        let ranges: Vec<(u64, u64)> = st
-            .vmas
-            .intersecting(start, end)
-            .filter(|v| v.is_lazy())
-            .map(|v| (v.start.max(start), v.end.min(end)))
-            .collect();
-        for (s, e) in ranges {
-            let _ = inject(t, libc::SYS_mprotect, [s, e - s, libc::PROT_NONE as u64, 0, 0, 0]);
-        }
     }
 }

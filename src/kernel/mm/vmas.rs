@@ -354,6 +354,20 @@ impl VmaSet {
         self.lazy > 0
     }
 
+    /// The parts of `[start, end)` that are not untouched thread stack
+    /// (what the stub may be given access to), neighbours joined.
+    pub fn touched_runs(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        for v in self.intersecting(start, end).filter(|v| !v.is_lazy()) {
+            let (s, e) = (v.start.max(start), v.end.min(end));
+            match out.last_mut() {
+                Some(last) if last.1 == s => last.1 = e,
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
     /// The ranges of untouched thread stack, in address order (neighbours
     /// joined).
     pub fn lazy_ranges(&self) -> Vec<(u64, u64)> {

@@ -54,9 +54,7 @@ pub fn ioctl(t: &Task, f: &OpenFile, req: u64, arg: u64) -> Option<SysResult> {
         FICLONE => clone(t, f, arg as i32),
         FICLONERANGE => {
             // struct file_clone_range: src_fd, src_offset, src_length, dest_offset.
-            let mut raw = [0u8; 32];
-            mem.read_bytes(arg, &mut raw)
-                .and_then(|_| clone(t, f, i64::from_ne_bytes(raw[..8].try_into().unwrap()) as i32))
+            mem.read_u64s::<4>(arg).and_then(|w| clone(t, f, w[0] as i64 as i32))
         }
         FIDEDUPERANGE => dedupe(&mem, f, arg),
         FS_IOC_FIEMAP => Err(Errno::EOPNOTSUPP),

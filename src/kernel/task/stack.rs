@@ -23,10 +23,11 @@ impl Task {
     /// does not (the touch then faults, as in Linux); a charge over the
     /// container's limit calls the OOM killer first.
     pub fn grow_stack_to(&mut self, addr: u64) -> bool {
-        let mm = self.mm();
-        if !mm.stack_grows_for(addr) {
+        // Every syscall asks: look without cloning the address space.
+        if !self.tg.mm.lock().unwrap_or_else(|e| e.into_inner()).stack_grows_for(addr) {
             return false;
         }
+        let mm = self.mm();
         let max_size = self.rlimit(libc::RLIMIT_STACK);
         let limits = self.vm_limits();
         let grown = crate::kernel::oom::retry_after_oom(self, |t| mm.grow_stack(&mut t.thread, addr, max_size, limits));
@@ -41,9 +42,6 @@ impl Task {
 
     /// Before a syscall: the stack reaches down to the caller's red zone.
     pub fn reach_stack_pointer(&mut self) {
-        let sp = self.regs.rsp.wrapping_sub(RED_ZONE);
-        if self.mm().stack_grows_for(sp) {
-            self.grow_stack_to(sp);
-        }
+        self.grow_stack_to(self.regs.rsp.wrapping_sub(RED_ZONE));
     }
 }
