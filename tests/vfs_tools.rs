@@ -13,17 +13,66 @@ use std::time::Duration;
 /// host directory, and asserts the same stdout and status.
 #[track_caller]
 fn same_as_native(script: &str, timeout: Duration) -> std::process::Output {
-    let native_dir = ScratchDir::new("vfs-tools-native");
+    same_as_native_from(&[], script, timeout)
+}
+
+/// `same_as_native` in directories that hold host subdirectories `dirs`
+/// first (under husk: the lower layer of the sandbox's view).
+#[track_caller]
+fn same_as_native_from(dirs: &[&str], script: &str, timeout: Duration) -> std::process::Output {
+    let make = |what: &str| {
+        let d = ScratchDir::new(what);
+        for sub in dirs {
+            std::fs::create_dir_all(d.path().join(sub)).expect("create a host subdirectory");
+        }
+        d
+    };
+    let listing = |d: &ScratchDir| {
+        let mut names: Vec<_> = walk(d.path());
+        names.sort();
+        names
+    };
+    let native_dir = make("vfs-tools-native");
     let n = Run::native(&["/bin/sh", "-c", script]).cwd(native_dir.path()).timeout(timeout).run();
     assert_exit(&n, 0);
-    let husk_dir = ScratchDir::new("vfs-tools-husk");
+    let husk_dir = make("vfs-tools-husk");
+    let before = listing(&husk_dir);
     let h = Run::husk_do(&["--", "/bin/sh", "-c", script]).cwd(husk_dir.path()).timeout(timeout).run();
     assert_same_as_native(&n, &h);
     // Nothing the sandbox did reached the host directory.
-    let left: Vec<_> =
-        std::fs::read_dir(husk_dir.path()).map(|d| d.flatten().map(|e| e.file_name()).collect()).unwrap_or_default();
-    assert!(left.is_empty(), "the sandbox wrote to the host: {left:?}\n{}", describe(&h));
+    let after = listing(&husk_dir);
+    assert_eq!(before, after, "the sandbox changed the host directory\n{}", describe(&h));
     h
+}
+
+/// Every path below `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).map(|d| d.flatten().collect::<Vec<_>>()).unwrap_or_default() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
+/// A directory's link count is 2 plus its subdirectories when the host
+/// holds some of them and the sandbox adds others, removes host ones and
+/// puts a file where a host directory was: in a directory with a few new
+/// entries and in one with many.
+#[test]
+fn merged_directory_link_counts() {
+    let host = ["few/h1", "few/h2", "many/h1", "many/h2", "many/h3", "many/h4"];
+    let script = "set -e
+        mkdir few/new; touch few/f1; rmdir few/h1
+        mkdir many/n1 many/n2; for i in $(seq 1 12); do touch many/f$i; done
+        rmdir many/h2; rmdir many/h3; touch many/h3
+        stat -c '%n %h' few many
+        rm -r many/h4 many/n1
+        stat -c '%n %h' many";
+    same_as_native_from(&host, script, default_timeout());
 }
 
 #[test]

@@ -172,12 +172,42 @@ impl Overlay {
             return 1;
         }
         let children = self.upper_children(path);
+        let host_dirs = self.lower_subdirs(path, lower, children.len());
+        let name_at = dir_prefix(path).len();
         let mut n = lower.nlink as i64;
         for (child, upper_dir) in children {
-            let lower_dir = matches!(self.lower_lstat(&child), Ok(s) if s.is_dir());
+            let lower_dir = match &host_dirs {
+                LowerSubdirs::None => false,
+                LowerSubdirs::Listed(names) => names.contains(&child[name_at..]),
+                LowerSubdirs::Unknown => matches!(self.lower_lstat(&child), Ok(s) if s.is_dir()),
+            };
             n += upper_dir as i64 - lower_dir as i64;
         }
         n.max(2) as u64
+    }
+
+    /// What is known of the subdirectories of host directory `path` (link
+    /// count `lower.nlink`) before `upper_children` upper nodes are checked
+    /// against it: a stat of a merged directory must not cost a host lookup
+    /// per file the sandbox made in it.
+    fn lower_subdirs(&self, path: &[u8], lower: &Stat, upper_children: usize) -> LowerSubdirs {
+        // Two links: `.` and the parent's entry, so no subdirectory.
+        if lower.nlink == 2 || upper_children == 0 {
+            return LowerSubdirs::None;
+        }
+        if upper_children <= FEW_UPPER_CHILDREN {
+            return LowerSubdirs::Unknown;
+        }
+        let Some(root) = self.lower.as_ref() else {
+            return LowerSubdirs::None;
+        };
+        match root.read_dir(path) {
+            // A file system that gives no entry types needs the lookups.
+            Ok(entries) if entries.iter().all(|e| e.kind != libc::DT_UNKNOWN) => {
+                LowerSubdirs::Listed(entries.into_iter().filter(|e| e.kind == libc::DT_DIR).map(|e| e.name).collect())
+            }
+            _ => LowerSubdirs::Unknown,
+        }
     }
 
     /// The upper nodes directly in directory `path`, with whether each is a
@@ -251,6 +281,20 @@ impl Overlay {
         up.insert(path.to_vec(), UpperNode::File(f.clone()));
         Ok(f)
     }
+}
+
+/// Upper nodes in a merged directory up to which looking each up on the host
+/// costs less than listing the host directory.
+const FEW_UPPER_CHILDREN: usize = 8;
+
+/// The host subdirectories of a merged directory, as far as they matter.
+enum LowerSubdirs {
+    /// There are none.
+    None,
+    /// Their names.
+    Listed(std::collections::HashSet<Vec<u8>>),
+    /// Not known: look each name up.
+    Unknown,
 }
 
 /// `path/`, the prefix of every node below directory `path`.
