@@ -84,6 +84,14 @@ fn exec_argument_limits() {
     check_c_group("fork_wait", "arglimits");
 }
 
+/// execve reads argv and envp up to the last byte before an inaccessible
+/// page (EFAULT one byte past it, for strings and for pointer arrays), and
+/// hundreds of environment strings packed side by side arrive intact.
+#[test]
+fn exec_arguments_at_page_edges() {
+    check_c_group("fork_wait", "argpages");
+}
+
 /// execveat: relative to a directory descriptor, AT_EMPTY_PATH on a
 /// program's descriptor and on a memfd (fexecve too), AT_SYMLINK_NOFOLLOW,
 /// and the errno of each bad argument.

@@ -1007,12 +1007,105 @@ static void g_arglimits(void) {
     setrlimit(RLIMIT_STACK, &old);
 }
 
+/* Runs `path` with `argv` and `envp`, its stdout into `out`: "ran" and
+ * what it printed, or the errno name of a failed execve. */
+static void exec_capture(const char *path, char *const argv[], char *const envp[], char *out, size_t size) {
+    int p[2], e[2];
+    pipe(p);
+    pipe2(e, O_CLOEXEC);
+    pid_t c = xfork();
+    if (c == 0) {
+        dup2(p[1], 1);
+        execve(path, argv, envp);
+        const char *n = errno_name(errno);
+        write(e[1], n, strlen(n));
+        _exit(1);
+    }
+    close(p[1]);
+    close(e[1]);
+    size_t got = 0;
+    ssize_t k;
+    while (got + 1 < size && (k = read(p[0], out + got, size - 1 - got)) > 0)
+        got += k;
+    out[got] = 0;
+    char err[64];
+    k = read(e[0], err, sizeof err - 1);
+    if (k > 0) {
+        err[k] = 0;
+        snprintf(out, size, "%s", err);
+    }
+    close(p[0]);
+    close(e[0]);
+    waitpid(c, NULL, 0);
+}
+
+/* execve reads its strings and pointers up to the last byte before an
+ * inaccessible page and fails with EFAULT one byte past it; dozens of
+ * environment strings side by side arrive intact. */
+static void g_argpages(void) {
+    long pg = sysconf(_SC_PAGESIZE);
+    char *two = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    mprotect(two + pg, pg, PROT_NONE);
+    char *const no_env[] = {NULL};
+    char out[65536];
+
+    char *word = two + pg - 6;
+    memcpy(word, "edge!", 6);
+    char *const at_end[] = {"echo", word, NULL};
+    exec_capture("/bin/echo", at_end, no_env, out, sizeof out);
+    expect("string-ends-at-page-end", strcmp(out, "edge!\n") == 0, "%s", out);
+
+    memset(two + pg - 5, 'x', 5);
+    char *const crossing[] = {"echo", two + pg - 5, NULL};
+    exec_capture("/bin/echo", crossing, no_env, out, sizeof out);
+    expect("string-runs-into-hole", strcmp(out, "EFAULT") == 0, "%s", out);
+
+    char **vec = (char **)(two + pg) - 3;
+    vec[0] = "echo";
+    vec[1] = "last-pointer";
+    vec[2] = NULL;
+    exec_capture("/bin/echo", vec, no_env, out, sizeof out);
+    expect("pointers-end-at-page-end", strcmp(out, "last-pointer\n") == 0, "%s", out);
+
+    vec[2] = "more";
+    exec_capture("/bin/echo", vec, no_env, out, sizeof out);
+    expect("pointers-run-into-hole", strcmp(out, "EFAULT") == 0, "%s", out);
+    exec_capture("/bin/echo", no_env, vec, out, sizeof out);
+    expect("env-pointers-run-into-hole", strcmp(out, "EFAULT") == 0, "%s", out);
+
+    char *const bad_string[] = {"echo", (char *)8, NULL};
+    exec_capture("/bin/echo", bad_string, no_env, out, sizeof out);
+    expect("bad-string-pointer", strcmp(out, "EFAULT") == 0, "%s", out);
+    exec_capture("/bin/echo", (char *const *)(two + pg), no_env, out, sizeof out);
+    expect("bad-vector", strcmp(out, "EFAULT") == 0, "%s", out);
+
+    /* 400 variables of growing length packed in one buffer, as a shell
+     * passes them; env prints them back in order. */
+    enum { N = 400 };
+    static char pool[N * 48];
+    static char *env[N + 1];
+    char want[sizeof pool + N] = "";
+    char *at = pool;
+    size_t wlen = 0;
+    for (int i = 0; i < N; i++) {
+        int len = sprintf(at, "V%03d=%.*s", i, i % 37, "abcdefghijklmnopqrstuvwxyz0123456789_");
+        env[i] = at;
+        wlen += sprintf(want + wlen, "%s\n", at);
+        at += len + 1;
+    }
+    env[N] = NULL;
+    char *const env_argv[] = {"env", NULL};
+    exec_capture("/usr/bin/env", env_argv, env, out, sizeof out);
+    expect("many-env-strings", strcmp(out, want) == 0, "%zu bytes, want %zu", strlen(out), wlen);
+    munmap(two, 2 * pg);
+}
+
 static const struct test_group groups[] = {
     {"fork", g_fork},       {"wnohang", g_wnohang}, {"waitid", g_waitid},
     {"wait4", g_wait4},     {"wall", g_wall},       {"echild", g_echild},
     {"signaled", g_signaled}, {"vfork", g_vfork},   {"spawn", g_spawn},
     {"exec", g_exec},       {"execveat", g_execveat},  {"cloexec", g_cloexec},
-    {"arglimits", g_arglimits},
+    {"arglimits", g_arglimits}, {"argpages", g_argpages},
 };
 
 int main(int argc, char **argv) {

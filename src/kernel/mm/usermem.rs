@@ -96,3 +96,84 @@ pub trait UserMemory {
         self.write_bytes(addr, &v.to_ne_bytes())
     }
 }
+
+/// Reads a NULL-terminated array of C strings (execve's argv and envp) a
+/// page at a time: one copy per string and one per pointer would cost a
+/// host syscall each, and an environment has dozens of them.
+pub struct StringVecReader<'a, M: UserMemory + ?Sized> {
+    mem: &'a M,
+    /// Bytes of application memory starting at `start`.
+    window: Vec<u8>,
+    start: u64,
+}
+
+impl<'a, M: UserMemory + ?Sized> StringVecReader<'a, M> {
+    pub fn new(mem: &'a M) -> Self {
+        StringVecReader { mem, window: Vec::new(), start: 0 }
+    }
+
+    /// The pointers of the array at `addr`, up to its NULL, passed to
+    /// `each` in order until it returns false or fails.
+    pub fn for_each_pointer(
+        &self,
+        mut addr: u64,
+        mut each: impl FnMut(u64) -> Result<bool, Errno>,
+    ) -> Result<(), Errno> {
+        let mut words = [0u8; 256];
+        loop {
+            // A batch never crosses a page: the next page may be unmapped
+            // though the array ends before it.
+            let to_page_end = (PAGE - addr % PAGE) as usize;
+            let n = words.len().min(to_page_end) / 8 * 8;
+            let batch = if n == 0 {
+                // A pointer straddling two pages.
+                self.mem.read_bytes(addr, &mut words[..8])?;
+                &words[..8]
+            } else {
+                self.mem.read_bytes(addr, &mut words[..n])?;
+                &words[..n]
+            };
+            for w in batch.chunks_exact(8) {
+                let p = u64::from_ne_bytes(w.try_into().unwrap_or_default());
+                if p == 0 || !each(p)? {
+                    return Ok(());
+                }
+            }
+            addr = addr.checked_add(batch.len() as u64).ok_or(Errno::EFAULT)?;
+        }
+    }
+
+    /// The string at `p` (at most `max` bytes without its NUL), read with
+    /// its neighbours: strings usually lie one after another.
+    pub fn cstring(&mut self, p: u64, max: usize) -> Result<Vec<u8>, Errno> {
+        if let Some(s) = self.in_window(p, max) {
+            return s;
+        }
+        // The rest of p's page and the next one if it is readable.
+        let to_page_end = PAGE - p % PAGE;
+        self.window.resize((to_page_end + PAGE) as usize, 0);
+        if self.mem.read_bytes(p, &mut self.window).is_err() {
+            self.window.truncate(to_page_end as usize);
+            if self.mem.read_bytes(p, &mut self.window).is_err() {
+                self.window.clear();
+                return Err(Errno::EFAULT);
+            }
+        }
+        self.start = p;
+        match self.in_window(p, max) {
+            Some(s) => s,
+            // Longer than the window: the page-by-page reader.
+            None => self.mem.read_cstring(p, max),
+        }
+    }
+
+    /// The string at `p` if the window holds all of it.
+    fn in_window(&self, p: u64, max: usize) -> Option<Result<Vec<u8>, Errno>> {
+        let off = usize::try_from(p.checked_sub(self.start)?).ok()?;
+        let rest = self.window.get(off..)?;
+        let nul = rest.iter().position(|&b| b == 0)?;
+        Some(if nul > max { Err(Errno::ENAMETOOLONG) } else { Ok(rest[..nul].to_vec()) })
+    }
+}
+
+const PAGE: u64 = 4096;

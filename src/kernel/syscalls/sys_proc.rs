@@ -2,7 +2,7 @@
 
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
-use crate::kernel::mm::usermem::UserMemory;
+use crate::kernel::mm::usermem::{StringVecReader, UserMemory};
 use crate::kernel::task::{ExitStatus, Rlimit, Task};
 
 /// Implements getpid(2): the process id in the caller's PID namespace.
@@ -232,18 +232,26 @@ const ARG_CEILING: u64 = 6 << 20;
 
 /// Reads a NULL-terminated array of string pointers, stopping with E2BIG
 /// once the strings and pointers pass the largest room any limit gives.
-fn read_strvec(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
+fn read_strvec(t: &Task, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mut v = Vec::new();
     if addr == 0 {
         return Ok(v);
     }
+    let mem = t.mem();
+    let mut strings = StringVecReader::new(&mem);
     let mut total = 0u64;
-    loop {
-        let p = t.mem().read_u64(addr)?;
-        if p == 0 {
-            return Ok(v);
-        }
-        let s = t.mem().read_cstring(p, MAX_ARG_STRLEN - 1).map_err(|e| match e {
+    let mut pointers = Vec::new();
+    strings.for_each_pointer(addr, |p| {
+        pointers.push(p);
+        // Every pointer costs 8 bytes of the room even before its string.
+        Ok((pointers.len() as u64) * 8 <= ARG_CEILING)
+    })?;
+    // As Linux, the pointers are counted before any string is copied.
+    if (pointers.len() as u64) * 8 > ARG_CEILING {
+        return Err(Errno::E2BIG);
+    }
+    for p in pointers {
+        let s = strings.cstring(p, MAX_ARG_STRLEN - 1).map_err(|e| match e {
             Errno::ENAMETOOLONG => Errno::E2BIG,
             e => e,
         })?;
@@ -252,8 +260,8 @@ fn read_strvec(t: &Task, mut addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
             return Err(Errno::E2BIG);
         }
         v.push(s);
-        addr += 8;
     }
+    Ok(v)
 }
 
 /// Linux's bprm_stack_limits: the strings (the file name's too) and the
