@@ -127,3 +127,39 @@ fn colour_only_on_a_terminal() {
     let o = w.run(&["console"], "list\nwait nope\n");
     assert!(!o.stdout.contains('\x1b') && !o.stderr.contains('\x1b'), "{o:#?}");
 }
+
+/// A hang-up (the console's terminal went away) or SIGTERM ends the
+/// console as it ends an interactive shell's jobs: the sandboxes it
+/// started are destroyed, detached or attached, its terminal is put back
+/// to how it found it, and it exits 128+N; with `--keep` they stay.
+#[test]
+fn hangup_and_term_destroy_what_the_console_started() {
+    let w = World::new("console-hangup");
+    let mut s = w.start(&[]);
+    cmd(&mut s, "run -d --name h1 -- /bin/sleep 1000");
+    // A second one in the foreground: the console is attached to it.
+    s.send_line("run --name h2 -- /bin/sleep 1000");
+    eventually("h2 to start", || w.state_json("h2").is_some_and(|v| v["sandbox_pid"].as_i64().is_some()));
+    let (p1, p2) = (w.sandbox_pid("h1"), w.sandbox_pid("h2"));
+    assert!(alive(p1) && alive(p2), "both sandboxes run");
+    s.signal(libc::SIGHUP);
+    assert_eq!(s.wait_exit(), 128 + libc::SIGHUP, "the console's status after SIGHUP");
+    eventually("both sandboxes to end", || !alive(p1) && !alive(p2));
+    assert!(w.state_json("h1").is_none() && w.state_json("h2").is_none(), "their state is gone");
+
+    let mut s = w.start(&[]);
+    cmd(&mut s, "run -d --name t1 -- /bin/sleep 1000");
+    let p = w.sandbox_pid("t1");
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(), 128 + libc::SIGTERM, "the console's status after SIGTERM");
+    assert!(s.outer_is_cooked(), "the console left its terminal in raw mode");
+    eventually("t1 to end", || !alive(p));
+
+    let mut s = w.start(&["console", "--keep"]);
+    cmd(&mut s, "run -d --name k1 -- /bin/sleep 1000");
+    let p = w.sandbox_pid("k1");
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(), 128 + libc::SIGTERM);
+    assert!(alive(p), "--keep keeps the sandbox past SIGTERM");
+    assert!(w.state_json("k1").is_some());
+}

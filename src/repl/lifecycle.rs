@@ -285,7 +285,7 @@ impl Console {
         };
         let pid = runtime::create_with(&self.ctx, &args, stdio)?;
         self.reaper.add(pid);
-        self.started.insert(id.to_string());
+        self.started.insert(id);
         Ok(Made { id: id.to_string(), master, tee, what })
     }
 

@@ -18,6 +18,7 @@
 
 mod attach;
 mod editor;
+mod hangup;
 mod introspect;
 mod lifecycle;
 mod output;
@@ -29,7 +30,6 @@ mod session;
 mod strace;
 mod table;
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -99,7 +99,7 @@ pub struct Console {
     jobs: Arc<Jobs>,
     tracers: strace::Tracers,
     /// Sandboxes this console started.
-    started: BTreeSet<String>,
+    started: hangup::Started,
     detach_keys: Vec<u8>,
     /// Set by SIGINT (Ctrl-C while a command runs): stops waiting.
     interrupted: Arc<AtomicBool>,
@@ -122,13 +122,18 @@ pub fn run(ctx: Ctx, a: &ConsoleArgs) -> i32 {
         eprintln!("husk: cannot catch SIGINT: {e}");
         return 1;
     }
+    let started = hangup::Started::default();
+    if let Err(e) = hangup::watch(ctx.clone(), started.clone(), a.keep) {
+        eprintln!("husk: cannot catch SIGHUP and SIGTERM: {e}");
+        return 1;
+    }
     let mut c = Console {
         ctx,
         style: Style::detect(),
         notifier: Arc::new(Notifier::new()),
         jobs: Arc::new(Jobs::default()),
         tracers: strace::Tracers::default(),
-        started: BTreeSet::new(),
+        started,
         detach_keys,
         interrupted,
         reaper: lifecycle::Reaper::start(),
@@ -204,12 +209,12 @@ impl Console {
     /// The sandboxes this console started that still run.
     pub fn still_running(&self) -> Vec<String> {
         self.started
-            .iter()
+            .ids()
+            .into_iter()
             .filter(|id| {
                 crate::cli::runtime::read_state(&self.ctx, id)
                     .is_ok_and(|s| s.live_status() != crate::loader::state::Status::Stopped)
             })
-            .cloned()
             .collect()
     }
 
@@ -220,8 +225,7 @@ impl Console {
         if keep {
             return;
         }
-        let ids: Vec<String> = self.started.iter().cloned().collect();
-        for id in ids {
+        for id in self.started.ids() {
             if self.ctx.state.exists(&id) {
                 if let Err(e) = self.destroy(&id) {
                     eprintln!("{}", self.style.error(&format!("destroying {id}: {e:#}")));

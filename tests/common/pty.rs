@@ -111,6 +111,12 @@ impl PtySession {
         PtySession { what, master: pair.master, writer, child, pid, out, pos: 0, timeout: tty_timeout(), exit: None }
     }
 
+    /// Sends host signal `sig` to the program (not to its process group).
+    pub fn signal(&self, sig: i32) {
+        // SAFETY: kill(2) of the child this session started and still owns.
+        unsafe { libc::kill(self.pid, sig) };
+    }
+
     /// What this session runs, for messages.
     pub fn what(&self) -> &str {
         &self.what
