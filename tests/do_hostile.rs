@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use std::time::Duration;
 
 /// Stdin for hostile.c: its bad-buffer reads must find data waiting.
 const INPUT: &[u8] = b"hostile input\n";
@@ -34,5 +35,31 @@ fn strace_of_hostile_arguments_is_harmless() {
             "no strace line for {call}...\n{}",
             describe(&h)
         );
+    }
+}
+
+/// Random system calls with hostile arguments (tests/c/syscall_fuzz.c:
+/// random numbers, arguments from zero, -1, flag bits, random words, the
+/// edge of an unmapped page) in many short-lived children: the sentry
+/// serves every seed to its end without a panic, an error in its log or a
+/// hang, as the host kernel does natively.
+#[test]
+fn random_syscalls_never_break_the_sentry() {
+    let prog = c_program_str("syscall_fuzz");
+    let n = Run::native(&[&prog, "20", "300", "1"]).timeout(Duration::from_secs(120)).run();
+    assert_exit(&n, 0);
+    assert_eq!(stdout_text(&n), "done\n", "the program itself ends natively");
+    let dir = ScratchDir::new("syscall-fuzz");
+    for seed in ["1", "2", "3", "4"] {
+        let log = dir.join(&format!("sentry-{seed}.log"));
+        let h = Run::husk_do(&["--log-level", "husk=warn", "--log-file", &log, "--", &prog, "50", "400", seed])
+            .timeout(Duration::from_secs(180))
+            .run();
+        assert_exit(&h, 0);
+        assert_eq!(stdout_text(&h), "done\n", "seed {seed}: {}", describe(&h));
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        let bad: Vec<&str> =
+            text.lines().filter(|l| l.contains("panicked") || l.contains("ERROR") || l.contains(" error")).collect();
+        assert!(bad.is_empty(), "seed {seed}: the sentry logged:\n{}", bad.join("\n"));
     }
 }

@@ -101,6 +101,7 @@ fn setup_claimed(a: &BootArgs, state: &StateDir, cfg: ContainerConfig) -> Result
         max_tasks: 1024,
         network: a.network,
     };
+    super::panic::abort_on_panic();
     let kernel = Kernel::new(vfs, &config);
     let stdio = root_stdio(a, &cfg)?;
     let sb = Sandbox::new(&a.id, kernel, state.clone(), cfg, stdio);

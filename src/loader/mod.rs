@@ -9,6 +9,7 @@ pub mod inspect;
 pub mod memory;
 pub mod oci;
 pub mod oci_seccomp;
+pub mod panic;
 pub mod proto;
 pub mod sandbox;
 pub mod seccomp;
@@ -206,6 +207,7 @@ pub fn run_do(spec: &DoSpec) -> Result<ExitStatus, DoError> {
     // (`hostname -f` and `hostname -d` resolve it there).
     let hostname = nix::sys::utsname::uname().map(|u| u.nodename().to_string_lossy().into_owned()).unwrap_or_default();
     let config = KernelConfig { strace: spec.strace, hostname, max_tasks: 1024, network: spec.network };
+    panic::abort_on_panic();
     let kernel = Kernel::new(vfs, &config);
     // With --console, the caller's terminal is the console itself.
     let console = if spec.console { host_console(&kernel) } else { None };

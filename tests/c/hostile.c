@@ -214,6 +214,15 @@ static void misc_checks(void) {
     report("prlimit-null-old", syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, NULL));
     report("prlimit-wild-old",
            syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, NULL, WILD));
+    /* Values whose negation or rounding overflows (found by syscall_fuzz). */
+    report("wait4-int-min", syscall(SYS_wait4, INT32_MIN, NULL, 0, NULL));
+    unsigned long nodes = 1;
+    report("set_mempolicy-mask-at-top",
+           syscall(SYS_set_mempolicy, 1 /* MPOL_PREFERRED */, (uint64_t)-8, 200));
+    report("get_mempolicy-huge-maxnode",
+           syscall(SYS_get_mempolicy, NULL, &nodes, (uint64_t)-1, NULL, 0));
+    report("get_mempolicy-mask-at-top",
+           syscall(SYS_get_mempolicy, NULL, (uint64_t)-8, 200, NULL, 0));
     report("unknown-syscall-1000", syscall(1000));
     report("unknown-syscall-huge", syscall(0x40000001));
     report("unknown-syscall-negative", syscall(-1L));

@@ -88,10 +88,11 @@ pub fn wait4(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let target = match pid {
+        // -INT_MIN has no value (kernel_wait4 says ESRCH before negating).
+        i32::MIN => return Err(Errno::ESRCH),
         -1 => WaitTarget::Any,
         0 => WaitTarget::Pgid(0),
         p if p < -1 => WaitTarget::Pgid(-p),
-        p if p == i32::MIN => return Err(Errno::ESRCH),
         p => WaitTarget::Pid(p),
     };
     match t.wait_child(target, options | WEXITED)? {

@@ -25,7 +25,8 @@ const NR_NODE_IDS: u64 = 1;
 fn read_request(t: &Task, mode: u64, nmask: u64, maxnode: u64) -> Result<(u32, u32, Nodes), Errno> {
     let (mode, flags) = mempolicy::split_mode(mode)?;
     let mem = t.mem();
-    let nodes = mempolicy::read_nodes(nmask, maxnode, |i| mem.read_u64(nmask + i * 8))?;
+    let nodes =
+        mempolicy::read_nodes(nmask, maxnode, |i| mem.read_u64(nmask.checked_add(i * 8).ok_or(Errno::EFAULT)?))?;
     Ok((mode, flags, nodes))
 }
 
@@ -127,13 +128,15 @@ pub fn get_mempolicy(t: &mut Task, a: &Args) -> SysResult {
 /// what lies past the kernel's own mask (one long) is cleared, up to a
 /// page.
 fn copy_nodes_to_user(mem: &dyn UserMemory, mask: u64, maxnode: u64, nodes: u64) -> Result<(), Errno> {
-    let copy = (maxnode - 1).next_multiple_of(64) / 8;
+    // ALIGN(maxnode - 1, 64) / 8 in Linux's unsigned arithmetic: a huge
+    // maxnode wraps to a copy of nothing.
+    let copy = ((maxnode - 1).wrapping_add(63) & !63) / 8;
     let nbytes = 8;
     if copy > nbytes {
         if copy > 4096 {
             return Err(Errno::EINVAL);
         }
-        mem.write_bytes(mask + nbytes, &vec![0u8; (copy - nbytes) as usize])?;
+        mem.write_bytes(mask.checked_add(nbytes).ok_or(Errno::EFAULT)?, &vec![0u8; (copy - nbytes) as usize])?;
     }
     let n = copy.min(nbytes) as usize;
     mem.write_bytes(mask, &nodes.to_ne_bytes()[..n])

@@ -1,0 +1,102 @@
+/* Random system calls with hostile arguments: each of KIDS children makes
+ * CALLS calls of random numbers with arguments drawn from zero, -1, small
+ * numbers, flag bits, random words, a good buffer, the last bytes before
+ * an unmapped page and low addresses. A child that blocks is killed after
+ * a second; the parent prints "done". The sentry must serve all of it
+ * without a panic or a hang (the test checks its log).
+ * Usage: syscall_fuzz KIDS CALLS SEED */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static uint64_t state;
+static uint64_t rnd(void) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+}
+
+static char *good, *edge;
+
+static uint64_t arg(void) {
+    switch (rnd() % 12) {
+    case 0: return 0;
+    case 1: return (uint64_t)-1;
+    case 2: return rnd() % 16;
+    case 3: return rnd();
+    case 4: return (uint64_t)good + rnd() % 4096;
+    case 5: return (uint64_t)edge - rnd() % 64;
+    case 6: return 0x1000;
+    case 7: return rnd() % 65536;
+    case 8: return (uint64_t)good;
+    case 9: return 1ULL << (rnd() % 64);
+    case 10: return rnd() % 3 ? 0x7fffffff : 0x80000000;
+    default: return rnd() & 0xffffffff;
+    }
+}
+
+/* Calls that would end or multiply the child, reach its parent, or make it
+ * wait for nothing: they prove nothing about argument handling here. */
+static int skipped(long n) {
+    switch (n) {
+    case SYS_exit: case SYS_exit_group: case SYS_clone: case SYS_fork: case SYS_vfork: case SYS_clone3:
+    case SYS_kill: case SYS_tkill: case SYS_tgkill: case SYS_rt_sigqueueinfo: case SYS_rt_tgsigqueueinfo:
+    case SYS_pidfd_send_signal: case SYS_process_vm_writev: case SYS_ptrace: case SYS_reboot:
+    case SYS_pause: case SYS_execve: case SYS_execveat: case SYS_vhangup:
+        return 1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 4) {
+        fprintf(stderr, "usage: syscall_fuzz KIDS CALLS SEED\n");
+        return 2;
+    }
+    int kids = atoi(argv[1]), calls = atoi(argv[2]);
+    uint64_t seed = strtoull(argv[3], NULL, 0);
+    for (int k = 0; k < kids; k++) {
+        pid_t c = fork();
+        if (c < 0) {
+            perror("fork");
+            return 1;
+        }
+        if (c == 0) {
+            int null = open("/dev/null", O_RDWR);
+            for (int fd = 0; fd < 3; fd++)
+                dup2(null, fd);
+            state = seed * 7919 + k + 1;
+            good = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            memset(good, 'A', 8192);
+            char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+            munmap(two + 4096, 4096);
+            edge = two + 4096;
+            for (int i = 0; i < calls; i++) {
+                long n = rnd() % 460;
+                if (skipped(n))
+                    continue;
+                uint64_t a[6];
+                for (int j = 0; j < 6; j++)
+                    a[j] = arg();
+                syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+            }
+            _exit(0);
+        }
+        int st;
+        for (int t = 0; t < 100 && waitpid(c, &st, WNOHANG) == 0; t++)
+            usleep(10000);
+        kill(c, SIGKILL);
+        waitpid(c, &st, 0);
+    }
+    printf("done\n");
+    return 0;
+}
