@@ -69,6 +69,11 @@ fn ls_shows_the_cpu_tree_with_linux_modes() {
     let mut lines: Vec<&str> = text.lines().collect();
     let root = lines.pop().unwrap_or_default();
     assert!(root.starts_with("dr-xr-xr-x ") && root.ends_with(" /sys"), "{text}");
+    // The host's vulnerabilities directory shows through (last in ls's order).
+    if std::path::Path::new("/sys/devices/system/cpu/vulnerabilities").is_dir() {
+        let v = lines.pop().unwrap_or_default();
+        assert!(v.starts_with("drwxr-xr-x ") && v.ends_with(" vulnerabilities"), "{text}");
+    }
     let ncpu = lines.iter().filter(|l| l.starts_with('d')).count();
     assert!(ncpu >= 1, "{text}");
     for (i, l) in lines[..ncpu].iter().enumerate() {

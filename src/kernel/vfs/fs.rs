@@ -227,6 +227,13 @@ pub trait Filesystem: Send + Sync {
         Err(Errno::EPERM)
     }
 
+    /// Whether its directories have an rmdir operation at all. Linux's
+    /// vfs_rmdir answers EPERM for one without, before the file system
+    /// could check emptiness (sysfs: `rmdir` of a CPU's directory).
+    fn has_rmdir(&self) -> bool {
+        true
+    }
+
     /// Removes a name: a file (`dir == false`) or an empty directory.
     fn remove(&self, _path: &[u8], _node: &Node, _dir: bool) -> Result<(), Errno> {
         Err(Errno::EPERM)

@@ -40,6 +40,7 @@ pub mod procfs;
 pub mod resolve;
 pub mod stat;
 pub mod sysfs;
+pub mod sysfs_host;
 pub mod tmpfs_opts;
 pub mod upper;
 pub mod xattr;
@@ -716,6 +717,7 @@ impl Vfs {
         match (dir, st.is_dir()) {
             (true, false) => return Err(Errno::ENOTDIR),
             (false, true) => return Err(Errno::EISDIR),
+            (true, true) if !r.mount.fs.has_rmdir() => return Err(Errno::EPERM),
             (true, true) if !r.mount.fs.list(&r.fs_path, &node)?.is_empty() => return Err(Errno::ENOTEMPTY),
             _ => {}
         }

@@ -3,8 +3,10 @@
 //! runtimes read to count CPUs. As in gVisor, the CPUs are the ones the
 //! sandbox shows everywhere else (`sched_getaffinity`, `/proc/stat`):
 //! `online`, `possible` and `present` list them in Linux's range format, and
-//! each has an (empty) `cpuN` directory. `kernel_max` is the host kernel's
-//! (a build constant, NR_CPUS - 1). `fs/cgroup` is the (empty) directory
+//! each has a `cpuN` directory. `kernel_max` is the host kernel's
+//! (a build constant, NR_CPUS - 1). The host's CPU topology, caches,
+//! vulnerabilities and NUMA nodes show through (`sysfs_host.rs`), as
+//! `lscpu` reads them. `fs/cgroup` is the (empty) directory
 //! the cgroup file system is mounted on. `kernel/mm/transparent_hugepage`
 //! holds `enabled` and `defrag`, the host's (read when opened; the
 //! directory is there when the host has it): JVMs, databases and
@@ -19,6 +21,7 @@ use super::file::{DirEntry, FileOps};
 use super::fs::{magic, Filesystem, Node, OpenReq, Owner, StatFs};
 use super::path::components;
 use super::stat::{now, Stat};
+use super::sysfs_host as host_attrs;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::SchedAttrs;
 
@@ -46,11 +49,32 @@ pub enum SysNode {
     Thp,
     /// A file of `kernel/mm/transparent_hugepage`.
     ThpFile(ThpFile),
+    /// A directory or file mirrored from the host (`sysfs_host.rs`): CPU
+    /// topology, caches, vulnerabilities, NUMA nodes.
+    Host(u32),
 }
 
 impl SysNode {
     fn is_file(self) -> bool {
-        matches!(self, SysNode::CpuFile(_) | SysNode::ThpFile(_))
+        match self {
+            SysNode::CpuFile(_) | SysNode::ThpFile(_) => true,
+            SysNode::Host(i) => host_attrs::table().entry(i).is_some_and(|e| !e.dir),
+            _ => false,
+        }
+    }
+
+    /// The path of a directory below the sysfs root (no leading '/'), for
+    /// the ones that may hold mirrored host nodes.
+    fn path(self) -> Option<String> {
+        match self {
+            SysNode::Root => Some(String::new()),
+            SysNode::Devices => Some("devices".into()),
+            SysNode::System => Some("devices/system".into()),
+            SysNode::CpuDir => Some("devices/system/cpu".into()),
+            SysNode::Cpu(i) => Some(format!("devices/system/cpu/cpu{i}")),
+            SysNode::Host(i) => host_attrs::table().entry(i).map(|e| e.path.clone()),
+            _ => None,
+        }
     }
 }
 
@@ -172,6 +196,11 @@ impl SysFs {
         if dir == SysNode::Thp {
             return ThpFile::ALL.iter().find(|f| f.name().as_bytes() == name).map(|f| SysNode::ThpFile(*f));
         }
+        if let (Some(parent), Ok(name)) = (dir.path(), std::str::from_utf8(name)) {
+            if let Some(i) = host_attrs::table().lookup(&format!("{parent}/{name}")) {
+                return Some(SysNode::Host(i));
+            }
+        }
         if dir != SysNode::CpuDir {
             return None;
         }
@@ -189,6 +218,18 @@ impl SysFs {
 
     /// The entries of a directory node.
     fn children(dir: SysNode) -> Vec<(String, SysNode)> {
+        let mut own = Self::own_children(dir);
+        if let Some(path) = dir.path() {
+            let t = host_attrs::table();
+            let mirrored =
+                t.children(&path).iter().filter_map(|&i| t.entry(i).map(|e| (e.name.clone(), SysNode::Host(i))));
+            own.extend(mirrored);
+        }
+        own
+    }
+
+    /// The entries of a directory node that are not mirrored from the host.
+    fn own_children(dir: SysNode) -> Vec<(String, SysNode)> {
         if dir == SysNode::Thp {
             return ThpFile::ALL.iter().map(|f| (f.name().to_string(), SysNode::ThpFile(*f))).collect();
         }
@@ -214,6 +255,8 @@ impl SysFs {
             SysNode::ThpFile(f) => 14 + f as u64,
             SysNode::CpuFile(f) => 8 + f as u64,
             SysNode::Cpu(i) => 16 + i as u64,
+            // Past every CPU number above.
+            SysNode::Host(i) => (1 << 32) + i as u64,
         }
     }
 
@@ -222,6 +265,7 @@ impl SysFs {
             SysNode::CpuFile(CpuFile::KernelMax) => format!("{}\n", self.kernel_max).into_bytes(),
             SysNode::CpuFile(_) => cpu_list(ncpus()).into_bytes(),
             SysNode::ThpFile(f) => std::fs::read(std::path::Path::new(HOST_THP).join(f.name())).unwrap_or_default(),
+            SysNode::Host(i) => host_attrs::table().read(i),
             _ => Vec::new(),
         }
     }
@@ -233,6 +277,10 @@ impl SysFs {
             SysNode::CpuFile(_) => (libc::S_IFREG | 0o444, 1, 4096),
             // Writable on the host (root may change the policy there).
             SysNode::ThpFile(_) => (libc::S_IFREG | 0o644, 1, 4096),
+            SysNode::Host(i) if n.is_file() => {
+                let mode = host_attrs::table().entry(i).map_or(0o444, |e| e.mode);
+                (libc::S_IFREG | mode, 1, 4096)
+            }
             dir => {
                 let subdirs = Self::children(dir).iter().filter(|(_, c)| !c.is_file()).count();
                 let perm = if dir == SysNode::Root { 0o555 } else { 0o755 };
@@ -301,6 +349,11 @@ impl Filesystem for SysFs {
             DirEntry { ino: Self::ino(n), kind, name: name.into_bytes() }
         };
         Ok(Self::children(dir).into_iter().map(entry).collect())
+    }
+
+    /// kernfs gives sysfs directories no rmdir: EPERM, empty or not.
+    fn has_rmdir(&self) -> bool {
+        false
     }
 
     /// A sysfs directory has no `create` (Linux: EACCES).
