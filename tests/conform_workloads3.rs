@@ -131,3 +131,45 @@ fn memory_and_load_reports_keep_their_shape() {
          w | sed -n 2p; w -h | wc -l; vmstat -s | awk '{$1=\"\"; print}' | head -8; vmstat 1 1 | head -2";
     Batch::new("reports").bash("free_uptime_w_vmstat", script).check();
 }
+
+/// ipcmk, ipcs and lsipc in a fresh IPC namespace: the limits, the new
+/// objects and their use as Linux reports them.
+#[test]
+fn ipc_tools_in_a_new_ipc_namespace() {
+    let script = "cat > inner.sh <<'END'
+ipcs -l; lsipc | cut -c1-60
+ipcmk -Q >/dev/null; ipcmk -M 4096 >/dev/null; ipcmk -S 3 >/dev/null
+ipcs -q | awk 'NR>3 && NF{print $3, $4, $5, $6}'; ipcs -m | awk 'NR>3 && NF{print $3, $4, $5, $6, $7}'; ipcs -s | awk 'NR>3 && NF{print $3, $4, $5}'
+lsipc -q -o PERMS,OWNER,USEDBYTES,MSGS; lsipc -m -o PERMS,SIZE,NATTCH,STATUS; lsipc -s -o PERMS,NSEMS
+ipcs -q -i $(ipcs -q | awk 'NR==4{print $2}') | grep -v time | sed 's/key=0x[0-9a-f]*/key=K/'
+lsipc -g | awk '{print $1, $NF}'
+END
+unshare -i bash inner.sh";
+    Batch::new("ipc").bash("ipcs_lsipc_ipcmk", script).check();
+}
+
+/// findmnt, mountpoint, df and du on a tmpfs mounted (and bound,
+/// remounted, unmounted) in a private mount namespace; and df and
+/// mountinfo name the sandbox's own /proc and /sys by the device stat
+/// gives them (df matches a file to its mount by device number).
+#[test]
+fn mount_tools_see_mounts_as_linux() {
+    let private = "cat > inner.sh <<'END'
+mkdir -p m1 m2
+mount -t tmpfs -o size=2m,nr_inodes=100,mode=750 t1 m1 || exit 9
+mount --bind m1 m2
+findmnt -n -o FSTYPE,SOURCE,OPTIONS,SIZE,AVAIL,USE% --target m1 | tr -s ' '
+findmnt -n -o TARGET m2 | sed \"s|$PWD|PWD|\"; findmnt -n -o PROPAGATION m1
+mountpoint m1; mountpoint -q m2; echo rc=$?; mountpoint -d m1 | grep -c :; mountpoint -x m1; echo rc=$?
+df -i m1 | awk 'NR==2{print $1, $2, $3, $4, $5}'; df -h m1 | awk 'NR==2{print $1, $2, $5}'; df --output=fstype,itotal,size,pcent m1
+seq 1000 > m1/f; df -k m1 | awk 'NR==2{print $3}'; du -sk m1; stat -f -c '%T %b %f %c %d' m1
+mount -o remount,ro m1; touch m1/x; echo rc=$?; findmnt -n -o OPTIONS m1
+umount m2; umount m1; mountpoint -q m1; echo rc=$?
+mount -t tmpfs -o size=1k t3 m1 && df -k m1 | awk 'NR==2{print $2}'; umount m1
+END
+unshare -m bash inner.sh";
+    let system = "df -T /proc /sys | awk '{print $1, $2, $NF}'
+         for m in /proc /sys; do d=$(stat -c '%Hd:%Ld' $m); awk -v m=$m -v d=$d '$5==m {print m, ($3==d)}' /proc/self/mountinfo; done
+         findmnt -n -o SOURCE,FSTYPE -T /proc/self";
+    Batch::new("mounts").bash("tmpfs_in_private_namespace", private).bash("system_mounts_by_device", system).check();
+}

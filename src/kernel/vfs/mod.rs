@@ -190,7 +190,8 @@ impl Vfs {
     fn mount_system(&self) {
         use mount::flags::*;
         let procfs: Arc<dyn fs::Filesystem> = self.procfs.clone();
-        let proc_dev = procfs.stat(b"/", &Node::Proc(procfs::ProcNode::root())).map(|s| s.dev).unwrap_or(0);
+        // Not by stat: that needs the kernel, attached only later.
+        let proc_dev = self.procfs.dev();
         let dev_dev = mount::alloc_dev();
         let devfs = devfs::build(dev_dev);
         // The device number the TTY layer's pty files report (`fstat`), so

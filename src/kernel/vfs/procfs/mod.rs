@@ -358,6 +358,12 @@ impl ProcFs {
         Arc::new(ProcFs { kernel: OnceLock::new(), dev, ns: None })
     }
 
+    /// Its device number (what stat and mountinfo show), known before the
+    /// kernel is attached.
+    pub fn dev(&self) -> u64 {
+        self.dev
+    }
+
     /// A `/proc` mounted by a process: it shows PID namespace `ns`.
     pub fn for_namespace(dev: u64, kernel: Weak<Kernel>, ns: Arc<PidNamespace>) -> Arc<ProcFs> {
         let kernel = OnceLock::from(kernel);
