@@ -32,10 +32,16 @@ fn lscpu_shows_the_hosts_cpu_shape() {
     }
     Batch::new("lscpu")
         .bash("lscpu_formats", "lscpu; lscpu -e; lscpu -p; lscpu -C; lscpu -J; lscpu -y -p=CPU,CORE,SOCKET,NODE,CACHE")
+        // hwloc's view (less PCI devices, which the sandbox has none of).
+        .bash(
+            "hwloc_topology",
+            "lstopo-no-graphics --of console --no-io; hwloc-calc --number-of core all; hwloc-calc --number-of pu all
+             hwloc-bind core:0 -- sh -c 'hwloc-bind --get'; hwloc-ls --of xml --no-io | grep -c -e '<object' -e '<cpukind'",
+        )
         .bash(
             "topology_and_cache_files",
             "cd /sys/devices/system/cpu
-             for f in $(find cpu[0-9]*/topology cpu[0-9]*/cache/index* vulnerabilities -maxdepth 1 -type f ! -name uevent | sort)
+             for f in $(find cpu[0-9]*/cpu_capacity cpu[0-9]*/topology cpu[0-9]*/cache/index* vulnerabilities -maxdepth 1 -type f ! -name uevent | sort)
              do echo \"$f: $(cat $f)\"; done
              ls cpu0/topology; ls cpu0/cache | grep index; ls vulnerabilities | wc -l
              cd ../node && for f in $(ls -d has_* online possible node[0-9]*/cpumap node[0-9]*/cpulist node[0-9]*/distance)
@@ -48,35 +54,38 @@ fn lscpu_shows_the_hosts_cpu_shape() {
 /// case's own processes (a copy of sleep with a name nothing else has).
 #[test]
 fn process_finders_act_on_the_sandboxs_processes() {
-    let script = "cp /bin/sleep ./hk3sleep; ./hk3sleep 5 & a=$!; ./hk3sleep 6 & b=$!; sleep 0.3
+    let script = "execd() { until [ \"$(cat /proc/$1/comm)\" = $2 ]; do sleep 0.02; done; }
+         cp /bin/sleep ./hk3sleep; ./hk3sleep 5 & a=$!; ./hk3sleep 6 & b=$!; execd $a hk3sleep; execd $b hk3sleep
          pgrep -P $$ -x hk3sleep | sort | tr '\\n' ' ' | sed \"s/$a/A/;s/$b/B/\"; echo
          pgrep -c -P $$ hk3sleep; pgrep -l -P $$ -n hk3sleep | sed \"s/^$b /B /\"; pgrep -a -P $$ -o hk3sleep | sed \"s/^$a /A /\"
          pgrep -P $$ -x nosuchthing; echo rc=$?; pgrep -s 0 -x hk3sleep | wc -l; pgrep -g 0 -x hk3sleep | wc -l
          pidof hk3sleep | tr ' ' '\\n' | sort | tr '\\n' ' ' | sed \"s/$a/A/;s/$b/B/\"; echo; pidof -s nosuch; echo rc=$?
-         pwdx $a | sed \"s|^$a: $PWD$|A: PWD|\"; pstree -A $$ | sed 's/[0-9]//g' | sort
+         pwdx $a | sed \"s|^$a: $PWD$|A: PWD|\"; pstree -A $$ > tree; sed 's/[0-9]//g' tree
          killall -0 hk3sleep; echo rc=$?; killall -q -0 nosuchthing; echo rc=$?
          pkill -STOP -P $$ -n hk3sleep; echo rc=$?; sleep 0.1; ps -o stat= -p $b
          pkill -CONT -P $$ hk3sleep; pkill -P $$ -x hk3sleep; echo rc=$?; wait $a; echo a=$?; wait $b; echo b=$?
          pkill -P $$ -x hk3sleep; echo rc=$?
-         ./hk3sleep 5 & c=$!; sleep 0.2; killall -v -s USR1 hk3sleep 2>&1 | sed \"s/($c)/(C)/\"; wait $c; echo c=$?
-         ./hk3sleep 5 & sleep 0.2; killall -w hk3sleep; echo rc=$?; killall hk3sleep; echo rc=$?";
+         ./hk3sleep 5 & c=$!; execd $c hk3sleep; killall -v -s USR1 hk3sleep 2>&1 | sed \"s/($c)/(C)/\"; wait $c; echo c=$?
+         ./hk3sleep 5 & execd $! hk3sleep; killall -w hk3sleep; echo rc=$?; killall hk3sleep; echo rc=$?";
     Batch::new("finders").case(Case::new("pgrep_pkill_killall", script).sub(JOB_PID, "$1: PID ")).check();
 }
 
 /// fuser, lsof, lslocks and pmap report the files, locks and mappings of
 /// the case's own processes; `fuser -k` signals the users of a file.
+/// (Natively lslocks lists the whole host's locks, whose names set its
+/// column widths: those are squeezed.)
 #[test]
 fn file_users_locks_and_maps_are_reported() {
-    let users = "echo data > f; echo other > g
-         sleep 5 < f & s=$!; sleep 0.2
+    let users = "execd() { until [ \"$(cat /proc/$1/comm)\" = $2 ]; do sleep 0.02; done; }
+         echo data > f; echo other > g; sleep 5 < f & s=$!; execd $s sleep
          fuser f 2>/dev/null | tr -s ' ' '\\n' | grep -v '^$' | sed \"s/^$s\\$/SLEEP/\"
          fuser -v f 2>&1 | grep -v '^Cannot stat' | sed \"s/ $s / S /\" | tr -s ' '
          fuser g 2>/dev/null; echo rc=$?; fuser -a nosuch; echo rc=$?
          fuser -k -TERM f >/dev/null 2>&1; wait $s; echo rc=$?
          exec 3<f; lsof -p $$ -a -d 0,3 -F ftan | sed \"s/^p$$/pP/\"; exec 3<&-
-         sleep 5 < g & s=$!; sleep 0.2; lsof -w g | awk 'NR>1{print $1, $4, $5, $9}'; kill $s; wait $s; echo rc=$?";
-    let locks = "touch lk; flock lk sleep 1 & sleep 0.3
-         lslocks -o COMMAND,TYPE,MODE,M,START,END,PATH | grep -e \"$PWD\" -e COMMAND; lslocks -u -o TYPE,PATH | grep -c \"$PWD\"; wait
+         sleep 5 < g & s=$!; execd $s sleep; lsof -w g | awk 'NR>1{print $1, $4, $5, $9}'; kill $s; wait $s; echo rc=$?";
+    let locks = "touch lk; flock lk sleep 1 & until lslocks -u -o PATH | grep -q \"$PWD/lk\"; do sleep 0.02; done
+         lslocks -o COMMAND,TYPE,MODE,M,START,END,PATH | grep -e \"$PWD\" -e COMMAND | tr -s ' '; lslocks -u -o TYPE,PATH | grep -c \"$PWD\"; wait
          exec 4>pl; python3 -c 'import fcntl,os; fcntl.lockf(4, fcntl.LOCK_EX, 10, 5); os.system(\"lslocks -o TYPE,MODE,START,END,PATH -p %d\" % os.getpid())'
          pmap -x $$ | sed -n 2p; pmap -d $$ | tail -1 | sed 's/[0-9]\\+/N/g'; pmap -q -A 0,0 $$ | wc -l; pmap 999999; echo rc=$?";
     Batch::new("fileusers").bash("fuser_lsof", users).bash("lslocks_pmap", locks).check();

@@ -1,5 +1,5 @@
 //! The host's CPU and NUMA attributes, shown through the sandbox's /sys:
-//! `devices/system/cpu/cpuN/{topology,cache/indexM}`,
+//! `devices/system/cpu/cpuN/{cpu_capacity,topology,cache/indexM}`,
 //! `devices/system/cpu/vulnerabilities` and `devices/system/node`, which
 //! `lscpu`, hwloc, JVMs and BLAS libraries read to learn the machine's
 //! shape (threads per core, cache sizes and sharing, NUMA nodes). The
@@ -21,12 +21,12 @@ use crate::kernel::task::SchedAttrs;
 /// Where the host's sysfs is.
 const HOST_SYS: &str = "/sys";
 
-/// Node lists of `devices/system/node` shown (per-node memory figures are
-/// the host's and are not).
+/// Node lists of `devices/system/node` shown.
 const NODE_FILES: [&str; 7] =
     ["online", "possible", "has_cpu", "has_memory", "has_normal_memory", "has_high_memory", "has_generic_initiator"];
-/// The files of `devices/system/node/nodeK` shown.
-const NODE_K_FILES: [&str; 3] = ["cpumap", "cpulist", "distance"];
+/// The files of `devices/system/node/nodeK` shown: its CPUs, distances and
+/// memory (the host's, as `/proc/meminfo` is; hwloc reads it).
+const NODE_K_FILES: [&str; 4] = ["cpumap", "cpulist", "distance", "meminfo"];
 
 /// One mirrored node: a directory or a read-only attribute.
 #[derive(Debug)]
@@ -66,6 +66,8 @@ impl HostAttrs {
         let cpu = "devices/system/cpu";
         t.add_dir_files(host, &format!("{cpu}/vulnerabilities"), |_| true);
         for i in 0..ncpus {
+            // Relative performance (hwloc's CPU kinds).
+            t.add_file(host, &format!("{cpu}/cpu{i}/cpu_capacity"));
             t.add_dir_files(host, &format!("{cpu}/cpu{i}/topology"), |_| true);
             let cache = format!("{cpu}/cpu{i}/cache");
             if t.add_dir(host, &cache) {
@@ -289,7 +291,7 @@ mod tests {
         w("devices/system/cpu/vulnerabilities/meltdown", "Not affected\n");
         w("devices/system/node/online", "0\n");
         w("devices/system/node/node0/cpumap", "3\n");
-        w("devices/system/node/node0/meminfo", "host\n");
+        w("devices/system/node/node0/numastat", "host\n");
         let t = HostAttrs::build(&dir, 1);
         let _ = std::fs::remove_dir_all(&dir);
         assert!(t.lookup("devices/system/cpu/cpu0/topology/core_id").is_some());
@@ -298,7 +300,7 @@ mod tests {
         assert!(t.lookup("devices/system/cpu/cpu0/cache/index0/uevent").is_none());
         assert!(t.lookup("devices/system/cpu/vulnerabilities/meltdown").is_some());
         assert!(t.lookup("devices/system/node/node0/cpumap").is_some());
-        assert!(t.lookup("devices/system/node/node0/meminfo").is_none());
+        assert!(t.lookup("devices/system/node/node0/numastat").is_none());
         let names: Vec<&str> =
             t.children("devices/system/node").iter().filter_map(|&i| t.entry(i)).map(|e| e.name.as_str()).collect();
         assert_eq!(names.len(), 2, "{names:?}");
