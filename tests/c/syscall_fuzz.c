@@ -3,10 +3,13 @@
  * numbers, flag bits, random words, a good buffer, the last bytes before
  * an unmapped page and low addresses. A child that blocks is killed after
  * a second; the parent prints "done". The sentry must serve all of it
- * without a panic or a hang (the test checks its log).
- * Usage: syscall_fuzz KIDS CALLS SEED */
+ * without a panic or a hang (the test checks its log). With THREADS, each
+ * child makes its calls from that many threads at once, leaving its memory
+ * layout alone so that they keep running side by side.
+ * Usage: syscall_fuzz KIDS CALLS SEED [THREADS] */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,7 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static uint64_t state;
+static __thread uint64_t state;
 static uint64_t rnd(void) {
     state ^= state << 13;
     state ^= state >> 7;
@@ -57,13 +60,43 @@ static int skipped(long n) {
     return 0;
 }
 
+/* Calls that would pull memory from under the other threads. */
+static int moves_memory(long n) {
+    switch (n) {
+    case SYS_munmap: case SYS_mremap: case SYS_mmap: case SYS_mprotect: case SYS_madvise: case SYS_brk:
+    case SYS_rt_sigreturn: case SYS_arch_prctl: case SYS_set_robust_list: case SYS_set_tid_address:
+        return 1;
+    }
+    return 0;
+}
+
+static int calls, threads = 1;
+static uint64_t child_seed;
+
+static void *fuzz(void *which) {
+    state = child_seed * 31 + (uint64_t)(uintptr_t)which + 1;
+    for (int i = 0; i < calls; i++) {
+        long n = rnd() % 460;
+        if (skipped(n) || (threads > 1 && moves_memory(n)))
+            continue;
+        uint64_t a[6];
+        for (int j = 0; j < 6; j++)
+            a[j] = arg();
+        syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+    }
+    return NULL;
+}
+
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: syscall_fuzz KIDS CALLS SEED\n");
+        fprintf(stderr, "usage: syscall_fuzz KIDS CALLS SEED [THREADS]\n");
         return 2;
     }
-    int kids = atoi(argv[1]), calls = atoi(argv[2]);
+    int kids = atoi(argv[1]);
+    calls = atoi(argv[2]);
     uint64_t seed = strtoull(argv[3], NULL, 0);
+    if (argc > 4)
+        threads = atoi(argv[4]);
     for (int k = 0; k < kids; k++) {
         pid_t c = fork();
         if (c < 0) {
@@ -74,20 +107,21 @@ int main(int argc, char **argv) {
             int null = open("/dev/null", O_RDWR);
             for (int fd = 0; fd < 3; fd++)
                 dup2(null, fd);
-            state = seed * 7919 + k + 1;
+            child_seed = seed * 7919 + k;
             good = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             memset(good, 'A', 8192);
             char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             munmap(two + 4096, 4096);
             edge = two + 4096;
-            for (int i = 0; i < calls; i++) {
-                long n = rnd() % 460;
-                if (skipped(n))
-                    continue;
-                uint64_t a[6];
-                for (int j = 0; j < 6; j++)
-                    a[j] = arg();
-                syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
+            if (threads == 1) {
+                fuzz(NULL);
+            } else {
+                pthread_t t[16];
+                int n = threads < 16 ? threads : 16;
+                for (int i = 0; i < n; i++)
+                    pthread_create(&t[i], NULL, fuzz, (void *)(uintptr_t)i);
+                for (int i = 0; i < n; i++)
+                    pthread_join(t[i], NULL);
             }
             _exit(0);
         }
