@@ -6,6 +6,11 @@
  * without a panic or a hang (the test checks its log). With THREADS, each
  * child makes its calls from that many threads at once, leaving its memory
  * layout alone so that they keep running side by side.
+ *
+ * Only ever in a sandbox: natively as root these calls change whatever the
+ * descriptors and paths lead to (a first version turned /dev/null into
+ * mode 000 owned by nobody). It refuses to start unless
+ * SYSCALL_FUZZ_IN_SANDBOX=1.
  * Usage: syscall_fuzz KIDS CALLS SEED [THREADS] */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -15,7 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/inotify.h>
 #include <sys/mman.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -29,9 +40,12 @@ static uint64_t rnd(void) {
 }
 
 static char *good, *edge;
+/* Descriptors of every kind, so that calls reach deep into each file's
+ * code rather than stopping at EBADF. */
+static int fds[24], nfds;
 
 static uint64_t arg(void) {
-    switch (rnd() % 12) {
+    switch (rnd() % 13) {
     case 0: return 0;
     case 1: return (uint64_t)-1;
     case 2: return rnd() % 16;
@@ -43,8 +57,34 @@ static uint64_t arg(void) {
     case 8: return (uint64_t)good;
     case 9: return 1ULL << (rnd() % 64);
     case 10: return rnd() % 3 ? 0x7fffffff : 0x80000000;
+    case 11: return nfds ? (uint64_t)fds[rnd() % nfds] : 0;
     default: return rnd() & 0xffffffff;
     }
+}
+
+static void open_fds(void) {
+    int p[2], sv[2];
+    sigset_t all;
+    sigfillset(&all);
+    if (pipe(p) == 0) {
+        fds[nfds++] = p[0];
+        fds[nfds++] = p[1];
+    }
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) == 0) {
+        fds[nfds++] = sv[0];
+        fds[nfds++] = sv[1];
+    }
+    int more[] = {
+        socket(AF_INET, SOCK_STREAM, 0), socket(AF_INET, SOCK_DGRAM, 0), socket(AF_INET6, SOCK_STREAM, 0),
+        socket(AF_UNIX, SOCK_DGRAM, 0), socket(AF_NETLINK, SOCK_RAW, 0), socket(AF_INET, SOCK_RAW, 1),
+        eventfd(0, 0), timerfd_create(CLOCK_MONOTONIC, 0), signalfd(-1, &all, 0), epoll_create1(0),
+        inotify_init1(0), memfd_create("fuzz", 0), open("/dev/ptmx", O_RDWR | O_NOCTTY),
+        open("/proc/self/status", O_RDONLY), open("/tmp", O_RDONLY | O_DIRECTORY),
+        open("/tmp", O_TMPFILE | O_RDWR, 0600), open("/dev/null", O_RDWR), open("/", O_PATH),
+    };
+    for (unsigned i = 0; i < sizeof more / sizeof *more; i++)
+        if (more[i] >= 0)
+            fds[nfds++] = more[i];
 }
 
 /* Calls that would end or multiply the child, reach its parent, or make it
@@ -82,6 +122,9 @@ static void *fuzz(void *which) {
         uint64_t a[6];
         for (int j = 0; j < 6; j++)
             a[j] = arg();
+        /* Most calls take a descriptor first. */
+        if (nfds && rnd() % 2)
+            a[0] = fds[rnd() % nfds];
         syscall(n, a[0], a[1], a[2], a[3], a[4], a[5]);
     }
     return NULL;
@@ -90,6 +133,11 @@ static void *fuzz(void *which) {
 int main(int argc, char **argv) {
     if (argc < 4) {
         fprintf(stderr, "usage: syscall_fuzz KIDS CALLS SEED [THREADS]\n");
+        return 2;
+    }
+    const char *sandboxed = getenv("SYSCALL_FUZZ_IN_SANDBOX");
+    if (!sandboxed || strcmp(sandboxed, "1") != 0) {
+        fprintf(stderr, "syscall_fuzz: refusing to run outside a sandbox (set SYSCALL_FUZZ_IN_SANDBOX=1)\n");
         return 2;
     }
     int kids = atoi(argv[1]);
@@ -104,15 +152,17 @@ int main(int argc, char **argv) {
             return 1;
         }
         if (c == 0) {
-            int null = open("/dev/null", O_RDWR);
+            /* Its own stdio: a file only this child sees. */
+            int own = memfd_create("stdio", 0);
             for (int fd = 0; fd < 3; fd++)
-                dup2(null, fd);
+                dup2(own, fd);
             child_seed = seed * 7919 + k;
             good = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             memset(good, 'A', 8192);
             char *two = mmap(NULL, 8192, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
             munmap(two + 4096, 4096);
             edge = two + 4096;
+            open_fds();
             if (threads == 1) {
                 fuzz(NULL);
             } else {
