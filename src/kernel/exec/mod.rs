@@ -74,24 +74,45 @@ fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>),
     Ok((Arc::new(f), canon))
 }
 
-/// Parses a `#!` line into (interpreter, optional argument).
+/// Parses a `#!` line into (interpreter, optional argument) as Linux's
+/// binfmt_script does. `head` is the file's first bytes (at most
+/// BINPRM_BUF); Linux sees them NUL-padded to BINPRM_BUF. Only spaces and
+/// tabs separate words, a NUL ends a word, and an interpreter name that
+/// may have been cut by the end of the buffer (no newline and no space,
+/// tab or NUL after it) is refused with ENOEXEC rather than run truncated.
+/// The name may come out empty (`#!` alone): the caller decides about it.
 fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
-    let line = &head[2..];
-    let line = match line.iter().position(|&b| b == b'\n') {
-        Some(i) => &line[..i],
-        None => line,
-    };
-    let line = line.trim_ascii();
-    if line.is_empty() {
-        return Err(Errno::ENOEXEC);
-    }
-    let split = line.iter().position(|b| b.is_ascii_whitespace());
-    Ok(match split {
-        Some(i) => {
-            let arg = line[i..].trim_ascii();
-            (line[..i].to_vec(), (!arg.is_empty()).then(|| arg.to_vec()))
+    let spacetab = |b: u8| b == b' ' || b == b'\t';
+    let mut buf = [0u8; BINPRM_BUF];
+    let n = head.len().min(BINPRM_BUF);
+    buf[..n].copy_from_slice(&head[..n]);
+    let mut end = match buf.iter().position(|&b| b == b'\n') {
+        Some(i) => i,
+        None => {
+            let first = buf[2..].iter().position(|&b| !spacetab(b)).ok_or(Errno::ENOEXEC)? + 2;
+            if !buf[first..].iter().any(|&b| spacetab(b) || b == 0) {
+                return Err(Errno::ENOEXEC);
+            }
+            BINPRM_BUF - 1
         }
-        None => (line.to_vec(), None),
+    };
+    while end > 2 && spacetab(buf[end - 1]) {
+        end -= 1;
+    }
+    let line = &buf[2..end];
+    let name_at = line.iter().position(|&b| !spacetab(b)).ok_or(Errno::ENOEXEC)?;
+    let rest = &line[name_at..];
+    let until_nul = |s: &[u8]| s[..s.iter().position(|&b| b == 0).unwrap_or(s.len())].to_vec();
+    Ok(match rest.iter().position(|&b| spacetab(b) || b == 0) {
+        None => (rest.to_vec(), None),
+        Some(i) if rest[i] == 0 => (rest[..i].to_vec(), None),
+        // The trim above leaves a non-blank before `end`: the argument is
+        // everything from it, inner blanks kept, up to a NUL.
+        Some(i) => {
+            let arg = &rest[i..];
+            let from = arg.iter().position(|&b| !spacetab(b)).unwrap_or(arg.len());
+            (rest[..i].to_vec(), Some(until_nul(&arg[from..])))
+        }
     })
 }
 
@@ -109,6 +130,11 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         let head = &head[..n];
         if head.starts_with(b"#!") {
             let (interp, arg) = parse_shebang(head)?;
+            // Linux opens the interpreter by a kernel name, where "" is the
+            // working directory: not a regular file.
+            if interp.is_empty() {
+                return Err(Errno::EACCES);
+            }
             // argv[0] is replaced by the interpreter, its argument and the
             // script path as given.
             let mut new = vec![interp.clone()];
