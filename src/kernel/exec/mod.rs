@@ -10,6 +10,7 @@ use std::sync::Arc;
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::MemoryManager;
 use crate::kernel::vfs::file::OpenFile;
+use crate::kernel::vfs::writecount::DenyWrite;
 use crate::kernel::vfs::Vfs;
 use crate::platform::Regs;
 use crate::platform::StubThread;
@@ -55,8 +56,9 @@ pub struct Loaded {
 }
 
 /// Opens `path` for execution: it must be a regular file the caller may
-/// execute. Returns the file and its canonical path.
-fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>), Errno> {
+/// execute and nobody writes to. Returns the file, its canonical path and
+/// the denial of writes held while the exec (or the program) uses it.
+fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>, DenyWrite), Errno> {
     let vfs = req.vfs;
     let lk = crate::kernel::vfs::Lookup { root: req.root, start: req.cwd, follow: true, resolve: 0, creds: req.creds };
     let r = vfs.resolve_with(&lk, path)?;
@@ -67,11 +69,14 @@ fn open_exec(req: &ExecRequest, path: &[u8]) -> Result<(Arc<OpenFile>, Vec<u8>),
     if !st.is_regular() || !(req.may_exec)(&st) {
         return Err(Errno::EACCES);
     }
+    // A file open for writing runs nothing, and none opens for writing
+    // while the exec has it (`writecount.rs`).
+    let deny = DenyWrite::get(&st)?;
     // The node found, not its name again: a magic link (`/proc/self/fd/N`,
     // fexecve) leads to its open file, a memfd included.
     let canon = r.path.clone();
     let f = vfs.open_resolved(r, libc::O_RDONLY as u32, 0, crate::kernel::vfs::Caller::SENTRY)?;
-    Ok((Arc::new(f), canon))
+    Ok((Arc::new(f), canon, deny))
 }
 
 /// Parses a `#!` line into (interpreter, optional argument) as Linux's
@@ -124,7 +129,7 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         return Err(Errno::E2BIG);
     }
     for _ in 0..=MAX_SCRIPT_DEPTH {
-        let (file, canon) = open_exec(&req, &path)?;
+        let (file, canon, deny) = open_exec(&req, &path)?;
         let mut head = [0u8; BINPRM_BUF];
         let n = read_full(&file, &mut head, 0)?;
         let head = &head[..n];
@@ -152,7 +157,7 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         let image = elf::load_elf(thread, mm, &file, Some(req.layout.pie_base))?;
         let interp = match &image.interp {
             Some(ipath) => {
-                let (ifile, _) =
+                let (ifile, _, _deny) =
                     open_exec(&req, ipath).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
                 Some(elf::load_elf(thread, mm, &ifile, None)?)
             }
@@ -161,6 +166,8 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
         let execfn = req.path.clone();
         let program = stack::Program { exe: &image, interp: interp.as_ref(), execfn: &execfn, layout: &req.layout };
         let (regs, auxv) = stack::build(thread, mm, &program, &argv, &req.envp, req.ids)?;
+        // The program's file stays closed to writers while it runs.
+        mm.set_exe_file(deny);
         return Ok(Loaded { regs, exe: canon, auxv });
     }
     Err(Errno::ELOOP)

@@ -77,6 +77,9 @@ pub struct MemoryManager {
     stack_hint: stack::StackHint,
     /// THP disable and MDWE (`mm_flags.rs`).
     pub flags: mm_flags::MmFlags,
+    /// Writes kept out of the program's file while this address space
+    /// runs it (Linux's `mm->exe_file`; `vfs/writecount.rs`).
+    exe_file: Mutex<Option<crate::kernel::vfs::writecount::DenyWrite>>,
 }
 
 /// What a new mapping is made of.
@@ -189,6 +192,7 @@ impl MemoryManager {
             membarrier: Default::default(),
             stack_hint: Default::default(),
             flags: Default::default(),
+            exe_file: Mutex::new(None),
         })
     }
 
@@ -230,6 +234,7 @@ impl MemoryManager {
             membarrier: parent.membarrier.load(std::sync::atomic::Ordering::Relaxed).into(),
             stack_hint,
             flags: parent.flags.inherited(),
+            exe_file: Mutex::new(parent.exe_file.lock().unwrap_or_else(|e| e.into_inner()).clone()),
         })
     }
 
@@ -239,6 +244,14 @@ impl MemoryManager {
         let mut st = self.lock();
         self.account.uncharge(st.vmas.committed());
         st.vmas = vmas::VmaSet::default();
+        drop(st);
+        *self.exe_file.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
+    /// Records the program this address space runs (exec), whose file
+    /// then stays closed to writers until the address space goes.
+    pub fn set_exe_file(&self, deny: crate::kernel::vfs::writecount::DenyWrite) {
+        *self.exe_file.lock().unwrap_or_else(|e| e.into_inner()) = Some(deny);
     }
 
     /// The bytes this address space commits (`account.rs`).

@@ -233,6 +233,9 @@ pub struct OpenFile {
     pub owner: Mutex<FileOwner>,
     /// The registration O_ASYNC made (`signal/fasync.rs`), kept once made.
     pub fasync: std::sync::OnceLock<std::sync::Arc<crate::kernel::signal::fasync::Fasync>>,
+    /// The write access a regular file opened for writing holds
+    /// (`writecount.rs`), given back when the description closes.
+    write_access: Option<super::writecount::WriteAccess>,
 }
 
 /// Who an open file's I/O signals would go to.
@@ -284,7 +287,14 @@ impl OpenFile {
             offset: Mutex::new(0),
             owner: Mutex::new(FileOwner { kind: F_OWNER_PID, ..Default::default() }),
             fasync: std::sync::OnceLock::new(),
+            write_access: None,
         }
+    }
+
+    /// Makes this description hold `w` for as long as it is open.
+    pub fn holding(mut self, w: super::writecount::WriteAccess) -> OpenFile {
+        self.write_access = Some(w);
+        self
     }
 
     /// The status flags (`F_GETFL`).

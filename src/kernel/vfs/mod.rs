@@ -43,6 +43,7 @@ pub mod sysfs;
 pub mod sysfs_host;
 pub mod tmpfs_opts;
 pub mod upper;
+pub mod writecount;
 pub mod xattr;
 
 use std::path::Path;
@@ -393,7 +394,17 @@ impl Vfs {
                 let (owner, mode) = owner_in(&self.creation_parent(&r, who)?, mode, who);
                 let ops = r.mount.fs.create(&r.fs_path, mode, owner)?;
                 notify::event(Subject::name(r.mount.dev, &r.path, false), notify::IN_CREATE);
-                return Ok(opened(OpenFile::new(ops, r.path, flags)));
+                // No program runs from a new file: its write access is free.
+                let access = if wants_write {
+                    ops.stat().ok().and_then(|st| writecount::WriteAccess::get(&st).ok())
+                } else {
+                    None
+                };
+                let f = OpenFile::new(ops, r.path, flags);
+                return Ok(opened(match access {
+                    Some(w) => f.holding(w),
+                    None => f,
+                }));
             }
         };
         if let Node::Opened(f) = &node {
@@ -451,17 +462,22 @@ impl Vfs {
         if attr::append_only(iflags) && ((acc != libc::O_RDONLY && o & libc::O_APPEND == 0) || trunc) {
             return Err(Errno::EPERM);
         }
+        let mut access = None;
         let ops: Box<dyn FileOps> = match st.file_type() {
             libc::S_IFREG => {
                 let write = wants_write || trunc;
                 if write && r.mount.readonly() {
                     return Err(Errno::EROFS);
                 }
+                // A running program's file opens for no writing (ETXTBSY);
+                // O_TRUNC alone asks for write access only to truncate.
+                let grant = if write { Some(writecount::WriteAccess::get(&st)?) } else { None };
                 let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write })?;
                 if trunc {
                     ops.truncate(0)?;
                     notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);
                 }
+                access = grant.filter(|_| wants_write);
                 ops
             }
             libc::S_IFCHR => {
@@ -475,7 +491,11 @@ impl Vfs {
             libc::S_IFIFO => r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write: false })?,
             _ => return Err(Errno::ENXIO),
         };
-        Ok(opened(OpenFile::new(ops, r.path, flags)))
+        let f = OpenFile::new(ops, r.path, flags);
+        Ok(opened(match access {
+            Some(w) => f.holding(w),
+            None => f,
+        }))
     }
 
     /// Opens the file a magic link leads to, anew.
@@ -853,6 +873,7 @@ impl Vfs {
         if attr::append_only(iflags) {
             return Err(Errno::EPERM);
         }
+        let _access = writecount::WriteAccess::get(&st)?;
         let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags: libc::O_WRONLY as u32, write: true })?;
         ops.truncate(len)?;
         notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);
