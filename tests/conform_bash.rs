@@ -5,8 +5,8 @@
 //! by children), job control built-ins, named descriptors, here-documents
 //! on both sides of the pipe/temporary-file cut, ulimit read back by
 //! children, special variables, PATH search, `exec` forms, deep nesting,
-//! many jobs, write errors, `cd -P`, argument size limits and exec
-//! failures (`#!` parsing, ETXTBSY). Each case runs in a fresh directory
+//! many jobs, write errors, `cd -P`, trees deeper than PATH_MAX,
+//! argument size limits and exec failures (`#!` parsing, ETXTBSY). Each case runs in a fresh directory
 //! on both sides (tests/common/conform.rs); only pids, pipe inodes and
 //! temporary file names are normalised.
 
@@ -329,6 +329,22 @@ arg2=$(head -c 131072 /dev/zero | tr '\0' z); /bin/true "$arg2"; echo toolong=$?
 many=$(seq 100000); /bin/true $many; echo many=$?; env - "V=$arg" /bin/true; echo env=$?"#,
         )
         .check();
+}
+
+/// A tree deeper than PATH_MAX: `mkdir -p` walks it a directory at a time,
+/// `cd` goes down step by step, getcwd gives ENAMETOOLONG and the C
+/// library and coreutils walk `..` instead. Once through the root overlay,
+/// once through a host bind mount.
+const DEEP_TREE: &str = r#"c=aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+d=a; for i in $(seq 60); do d=$d/$c; done; mkdir -p $d; echo mk=$?; mkdir -p $d; echo again=$?; cd $d 2>/dev/null; echo cd-long=$?
+cd a; for i in $(seq 60); do cd $c || break; done; echo depth-ok=$?; echo ${#PWD}; /bin/pwd | wc -c; pwd -P | wc -c; echo x > f; cat f; ls; stat -c %s f
+python3 -c 'import os; print(len(os.getcwd()))' 2>&1 | tail -1; cd ../../..; /bin/pwd | wc -c; ls -d $c
+cd "$OLDPWD" 2>/dev/null; echo old=$?; cd /; find "$OLDPWD" -name f | wc -l; rm -r "$OLDPWD/a"; echo rm=$?"#;
+
+#[test]
+fn deep_trees() {
+    Batch::new("deep").bash("deep_overlay", DEEP_TREE).check();
+    Batch::new("deep-bind").bind_work().bash("deep_bind_mount", DEEP_TREE).check();
 }
 
 #[test]

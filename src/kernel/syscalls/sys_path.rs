@@ -364,6 +364,11 @@ pub fn getcwd(t: &mut Task, a: &Args) -> SysResult {
         v
     };
     out.push(0);
+    // Linux builds the name in a PATH_MAX buffer (C libraries then walk
+    // `..` themselves).
+    if out.len() > crate::kernel::vfs::PATH_MAX {
+        return Err(Errno::ENAMETOOLONG);
+    }
     if (a[1] as usize) < out.len() {
         return Err(Errno::ERANGE);
     }

@@ -40,6 +40,17 @@ pub fn open_at(root: &OwnedFd, path: &[u8], flags: i32) -> Result<OwnedFd, Errno
 }
 
 fn open_at_mode(root: &OwnedFd, path: &[u8], flags: i32, mode: u32) -> Result<OwnedFd, Errno> {
+    // A canonical path may pass PATH_MAX (Linux limits the names programs
+    // pass, not how deep a tree goes), the host takes less a call: open a
+    // directory part of the way and go on from it. Each step is below the
+    // last and refuses symlinks, so nothing escapes the root.
+    let p = path.strip_prefix(b"/").unwrap_or(path);
+    if p.len() >= super::PATH_MAX {
+        let cut = p[..super::PATH_MAX - 1].iter().rposition(|&b| b == b'/').filter(|&i| i > 0);
+        let cut = cut.ok_or(Errno::ENAMETOOLONG)?;
+        let dir = open_at_mode(root, &p[..cut], libc::O_PATH | libc::O_DIRECTORY, 0)?;
+        return open_at_mode(&dir, &p[cut + 1..], flags, mode);
+    }
     let c = rel(path)?;
     // SAFETY: open_how is plain integers; zero is its documented default.
     let mut how: libc::open_how = unsafe { std::mem::zeroed() };

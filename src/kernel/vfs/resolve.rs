@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use super::fs::{Link, Node};
 use super::mount::{Mount, MountTable};
-use super::path::{components, join, parent_of, MAX_SYMLINKS, NAME_MAX, PATH_MAX};
+use super::path::{components, join, parent_of, MAX_SYMLINKS, NAME_MAX};
 use super::Vfs;
 use crate::kernel::errno::Errno;
 use crate::kernel::task::Credentials;
@@ -146,9 +146,10 @@ impl Vfs {
         if path.is_empty() {
             return Err(Errno::ENOENT);
         }
-        if path.len() >= PATH_MAX {
-            return Err(Errno::ENAMETOOLONG);
-        }
+        // No length limit here: the names programs pass are held to
+        // PATH_MAX when read (`Task::read_path`), but the canonical paths
+        // the sentry resolves again (an open directory's, the working
+        // directory's) may be longer, as a tree may be deeper in Linux.
         let table = self.mount_table();
         let flags = lk.resolve;
         let beneath = flags & rf::BENEATH != 0;
