@@ -375,7 +375,20 @@ printf '#!/bin/sh\necho script-ran\n' > sc; chmod +x sc; (exec 5>>sc; ./sc; echo
 cp /bin/sleep mysleep; ./mysleep 1 & sleep 0.3; echo x >> mysleep; echo write-running=$?; : > mysleep; echo trunc-running=$?
 truncate -s 0 mysleep; echo truncate=$?; exec 6<mysleep; echo read-running=$?; exec 6<&-; ln mysleep hard; echo x >> hard; echo hardlink=$?
 cp mysleep copy; echo copy=$?; rm hard; echo rm=$?; wait; echo x >> mysleep; echo after-exit=$?
-cp /bin/sleep s2; (./s2 0.5 & ./s2 0.5 & wait) & sleep 0.3; echo y >> s2; echo two-running=$?; wait; echo y >> s2; echo done=$?"#,
+cp /bin/sleep s2; (./s2 0.5 & ./s2 0.5 & wait) & sleep 0.3; echo y >> s2; echo two-running=$?; wait; echo y >> s2; echo done=$?
+cp /bin/sleep sl; ./sl 0.3 & sleep 0.1; cp /bin/true sl; echo cp-over-running=$?; rm -f sl; cp /bin/true sl; echo recreate=$?; wait
+cp /bin/sleep s3; ./s3 0.3 & sleep 0.1; mv s3 s3.old; cp /bin/true s3; ./s3; echo new=$?; wait
+gcc -x c -o prog - <<< 'int main(){return 3;}'; ./prog; echo prog=$?; ./prog & gcc -x c -o prog - <<< 'int main(){return 4;}'; echo rebuild=$?; wait; ./prog; echo prog2=$?
+cp /bin/cat catcopy; exec 7<>catcopy; ./catcopy < /dev/null; echo rdwr=$?; exec 7>&-
+python3 -c '
+import os, shutil
+shutil.copy("/bin/true", "mf")
+fd = os.open("mf", os.O_RDONLY)
+pid = os.fork()
+if pid == 0:
+    os.execv("/proc/self/fd/%d" % fd, ["x"])
+print(os.waitpid(pid, 0)[1])
+os.close(os.open("mf", os.O_WRONLY)); print("wopen ok")'"#,
         )
         .check();
 }
