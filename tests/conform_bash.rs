@@ -379,6 +379,8 @@ cp /bin/sleep s2; (./s2 0.5 & ./s2 0.5 & wait) & sleep 0.3; echo y >> s2; echo t
 cp /bin/sleep sl; ./sl 0.3 & sleep 0.1; cp /bin/true sl; echo cp-over-running=$?; rm -f sl; cp /bin/true sl; echo recreate=$?; wait
 cp /bin/sleep s3; ./s3 0.3 & sleep 0.1; mv s3 s3.old; cp /bin/true s3; ./s3; echo new=$?; wait
 gcc -x c -o prog - <<< 'int main(){return 3;}'; ./prog; echo prog=$?; ./prog & gcc -x c -o prog - <<< 'int main(){return 4;}'; echo rebuild=$?; wait; ./prog; echo prog2=$?
+cp /bin/sleep sr; ./sr 0.5 & sleep 0.1; exec 5<sr; echo x >> /proc/self/fd/5; echo reopen-w=$?; : > /proc/self/fd/5; echo reopen-trunc=$?; exec 5<&-; wait
+cp /bin/true t; exec 6<t; exec 7>>/proc/self/fd/6; ./t; echo exec-while-reopened=$?; exec 7>&- 6<&-; ./t; echo after=$?
 cp /bin/cat catcopy; exec 7<>catcopy; ./catcopy < /dev/null; echo rdwr=$?; exec 7>&-
 python3 -c '
 import os, shutil

@@ -509,10 +509,22 @@ impl Vfs {
         }
         if let Some(ops) = f.ops.reopen(flags) {
             let ops = ops?;
-            if o & libc::O_TRUNC != 0 && ops.stat()?.is_regular() {
+            let st = ops.stat()?;
+            // Through the magic link too, a running program's file opens
+            // for no writing (`writecount.rs`).
+            let acc = o & libc::O_ACCMODE;
+            let wants_write = acc == libc::O_WRONLY || acc == libc::O_RDWR;
+            let trunc = o & libc::O_TRUNC != 0 && st.is_regular();
+            let grant =
+                if st.is_regular() && (wants_write || trunc) { Some(writecount::WriteAccess::get(&st)?) } else { None };
+            if trunc {
                 ops.truncate(0)?;
             }
-            return Ok(OpenFile::new(ops, f.path.clone(), flags));
+            let file = OpenFile::new(ops, f.path.clone(), flags);
+            return Ok(match grant.filter(|_| wants_write) {
+                Some(w) => file.holding(w),
+                None => file,
+            });
         }
         if f.path.first() == Some(&b'/') {
             let r = self.resolve(b"/", &f.path, true)?;
