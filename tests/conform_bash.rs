@@ -347,6 +347,19 @@ fn deep_trees() {
     Batch::new("deep-bind").bind_work().bash("deep_bind_mount", DEEP_TREE).check();
 }
 
+/// Unsorted listings (compgen, `ls -U`, os.listdir) of untouched host
+/// directories come in the host's order, as through overlayfs.
+#[test]
+fn listing_order() {
+    Batch::new("order")
+        .bash(
+            "host_directory_order",
+            r#"compgen -f -- /etc/host; ls -U -A /etc | head -20 | tr '\n' ' '; echo; ls -U /usr/bin | head -5
+find /etc/default -maxdepth 1 | head -5; python3 -c 'import os; print(os.listdir("/etc")[:8])'"#,
+        )
+        .check();
+}
+
 #[test]
 fn exec_failures() {
     Batch::new("execfail")

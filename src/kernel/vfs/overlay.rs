@@ -466,16 +466,14 @@ impl Filesystem for Overlay {
         }
     }
 
+    /// Entries in overlayfs's order: the upper layer's first, then the
+    /// host directory's in the host's own order (so an untouched host
+    /// directory lists as it does outside), less what the upper layer
+    /// has (entries or whiteouts).
     fn list(&self, path: &[u8], node: &Node) -> Result<Vec<DirEntry>, Errno> {
         let n = ov(node)?;
-        let mut names: BTreeMap<Vec<u8>, (u64, u8)> = BTreeMap::new();
-        if let (Some(root), Some(s)) = (&self.lower, &n.lower) {
-            if s.is_dir() {
-                for e in root.read_dir(path)? {
-                    names.insert(e.name, (e.ino, e.kind));
-                }
-            }
-        }
+        let mut out = Vec::new();
+        let mut shadowed = std::collections::HashSet::new();
         let prefix = dir_prefix(path);
         {
             let up = self.read();
@@ -485,17 +483,18 @@ impl Filesystem for Overlay {
                 if name.is_empty() || name.contains(&b'/') {
                     continue;
                 }
-                match n.meta() {
-                    None => {
-                        names.remove(name);
-                    }
-                    Some(m) => {
-                        names.insert(name.to_vec(), (m.ino, dtype(m.mode)));
-                    }
+                shadowed.insert(name.to_vec());
+                if let Some(m) = n.meta() {
+                    out.push(DirEntry { ino: m.ino, kind: dtype(m.mode), name: name.to_vec() });
                 }
             }
         }
-        Ok(names.into_iter().map(|(name, (ino, kind))| DirEntry { ino, kind, name }).collect())
+        if let (Some(root), Some(s)) = (&self.lower, &n.lower) {
+            if s.is_dir() {
+                out.extend(root.read_dir(path)?.into_iter().filter(|e| !shadowed.contains(&e.name)));
+            }
+        }
+        Ok(out)
     }
 
     fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
