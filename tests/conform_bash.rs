@@ -130,6 +130,27 @@ sleep 5 & disown -r; jobs | wc -l; kill $!"#,
         )
         .case(
             Case::new(
+                "realtime_and_limit_signals",
+                r#"kill -l 34 35 50 64; trap 'echo rt1' RTMIN+1; kill -s RTMIN+1 $$; trap 'echo rtmax' RTMAX; kill -RTMAX $$; trap - RTMIN+1 RTMAX
+bash -c 'kill -s RTMIN+2 $$'; echo rt=$?
+trap 'echo winch' WINCH; kill -WINCH $$; trap 'echo cont' CONT; kill -CONT $$; trap 'echo alrm' ALRM; kill -ALRM $$
+(ulimit -St 1; exec bash -c 'trap "echo child-xcpu; exit 7" XCPU; while :; do :; done'); echo xcpu=$?
+(ulimit -St 1; exec bash -c 'while :; do :; done'); echo xcpu-default=$?
+(ulimit -f 1; exec bash -c 'head -c 2000 /dev/zero > big; echo st=$?; ls -s big')"#,
+            )
+            .sub(JOB_PID, "$1: PID "),
+        )
+        .bash(
+            "signals_during_read_and_wait",
+            r#"mkfifo ff; exec 3<>ff
+s=$EPOCHREALTIME; sleep 0.1 & read -t 0.6 -u 3 x; st=$?; e=$EPOCHREALTIME; echo chld-during-read=$st $(( (${e/./} - ${s/./}) >= 550000 )); wait
+trap 'echo usr1' USR1; s=$EPOCHREALTIME; (sleep 0.1; kill -USR1 $$) & read -t 0.6 -u 3 x; st=$?; e=$EPOCHREALTIME; echo usr-during-read=$st $(( (${e/./} - ${s/./}) >= 550000 )); wait
+(sleep 0.2; kill -USR1 $$) & sleep 2 & wait $!; echo wait-intr=$?; kill %2; wait
+(sleep 0.1; kill -USR1 $$) & sleep 0.4; echo sleep=$?; wait; trap - USR1
+(sleep 0.2; echo data >&3) & read -u 3 z; echo z=$z; wait"#,
+        )
+        .case(
+            Case::new(
                 "job_control",
                 r#"set -m
 sleep 10 & kill -s STOP %1; sleep 0.1; jobs; bg %1; sleep 0.1; jobs; kill -s TERM %1; wait %1; echo st=$?
