@@ -5,10 +5,11 @@
 //! by children), job control built-ins, named descriptors, here-documents
 //! on both sides of the pipe/temporary-file cut, ulimit read back by
 //! children, special variables, PATH search, `exec` forms, deep nesting,
-//! many jobs, write errors, `cd -P`, trees deeper than PATH_MAX,
-//! argument size limits and exec failures (`#!` parsing, ETXTBSY). Each case runs in a fresh directory
-//! on both sides (tests/common/conform.rs); only pids, pipe inodes and
-//! temporary file names are normalised.
+//! many jobs, write errors, `cd -P`, trees deeper than PATH_MAX, listing
+//! order of host directories, real-time and resource-limit signals,
+//! argument size limits and exec failures (`#!` parsing, ETXTBSY). Each
+//! case runs in a fresh directory on both sides (tests/common/conform.rs);
+//! only pids, pipe inodes and temporary file names are normalised.
 
 mod common;
 #[path = "common/conform.rs"]
