@@ -190,3 +190,21 @@ fn ignored_signals_are_inherited_from_the_caller() {
     .run();
     assert_same_as_native(&n, &h);
 }
+
+/// In-memory file data is held to half the host's memory in all (tmpfs's
+/// default size): a program asking for the machine's RAM in a memfd or a
+/// /tmp file gets ENOSPC at once, as from a full tmpfs, instead of driving
+/// the host out of memory (its OOM killer would pick any process on the
+/// machine); sparse sizes and modest allocations work, and a closed file's
+/// pages come back. (tests/c/file_data_cap.c; not run natively, where it
+/// would take the machine's memory.)
+#[test]
+fn file_data_is_held_to_half_the_hosts_memory() {
+    let prog = c_program_str("file_data_cap");
+    let out = Run::husk_do(&["--", &prog]).timeout(proc_timeout()).run();
+    assert_stdout(
+        &out,
+        "memfd-ram: ENOSPC\nmemfd-after-refusal-blocks: 0\ntmpfile-ram: ENOSPC\nmemfd-sparse-4x-ram: ok\n\
+         sparse-blocks: 0\nmemfd-16m: ok\n16m-blocks: 32768\nagain-64m-0: ok\nagain-64m-1: ok\nagain-64m-2: ok\n",
+    );
+}

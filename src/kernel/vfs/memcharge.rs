@@ -4,8 +4,15 @@
 //! file, for the pages the file has allocated. Growth that does not fit
 //! under the limit fails with ENOSPC, as a size-limited tmpfs refuses it;
 //! the charge goes when the file does (its last link and descriptor).
+//!
+//! All of it, every container's, is also held to half the host's memory,
+//! the size a tmpfs mount gets by default: pages of a file no process maps
+//! count in no process's RSS, so past the host's memory its OOM killer
+//! would pick any process on the machine. A container with no limit of its
+//! own gets ENOSPC there instead, as from a full tmpfs.
 
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::account::{take_refused, MemAccount};
@@ -32,8 +39,12 @@ impl FileCharge {
             c.account = crate::kernel::wait::current().map(|t| t.tg.container.memory.clone());
         }
         let Some(account) = c.account.clone() else { return Ok(()) };
-        let more = len.next_multiple_of(PAGE) + PAGE;
+        let more = len.saturating_add(PAGE - 1) / PAGE * PAGE + PAGE;
+        if !machine_take(more) {
+            return Err(Errno::ENOSPC);
+        }
         if account.try_charge(more).is_err() {
+            machine_give(more);
             // Not an address space's refusal: no OOM kill follows.
             take_refused();
             return Err(Errno::ENOSPC);
@@ -55,8 +66,10 @@ impl FileCharge {
         let now = blocks * 512;
         if now < c.bytes {
             account.uncharge(c.bytes - now);
+            machine_give(c.bytes - now);
         } else {
             account.force_charge(now - c.bytes);
+            MACHINE.fetch_add(now - c.bytes, Ordering::Relaxed);
         }
         c.bytes = now;
     }
@@ -67,6 +80,29 @@ impl Drop for FileCharge {
         let c = self.0.get_mut().unwrap_or_else(|e| e.into_inner());
         if let Some(a) = &c.account {
             a.uncharge(c.bytes);
+            machine_give(c.bytes);
         }
     }
+}
+
+/// File data charged in this sentry, all containers together.
+static MACHINE: AtomicU64 = AtomicU64::new(0);
+
+/// Half the host's memory (tmpfs's default size).
+fn machine_cap() -> u64 {
+    static CAP: OnceLock<u64> = OnceLock::new();
+    *CAP.get_or_init(|| nix::sys::sysinfo::sysinfo().map(|i| i.ram_total() / 2).unwrap_or(u64::MAX))
+}
+
+/// Takes `bytes` of the machine-wide room; false (nothing taken) when
+/// they do not fit.
+fn machine_take(bytes: u64) -> bool {
+    let cap = machine_cap();
+    MACHINE
+        .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| used.checked_add(bytes).filter(|n| *n <= cap))
+        .is_ok()
+}
+
+fn machine_give(bytes: u64) {
+    let _ = MACHINE.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| Some(used.saturating_sub(bytes)));
 }
