@@ -155,6 +155,18 @@ fn hangup_and_term_destroy_what_the_console_started() {
     assert!(s.outer_is_cooked(), "the console left its terminal in raw mode");
     eventually("t1 to end", || !alive(p));
 
+    // Attached to a terminal session (raw mode): the session's own restore
+    // must not exit before the sandbox is destroyed.
+    let mut s = w.start(&[]);
+    s.send_line("run -t --name a1 -- /bin/sleep 1000");
+    eventually("a1 to start", || w.state_json("a1").is_some_and(|v| v["sandbox_pid"].as_i64().is_some()));
+    let p = w.sandbox_pid("a1");
+    s.wait_raw();
+    s.signal(libc::SIGTERM);
+    assert_eq!(s.wait_exit(), 128 + libc::SIGTERM, "the attached console's status after SIGTERM");
+    assert!(s.outer_is_cooked(), "the attached console left its terminal in raw mode");
+    eventually("a1 to end", || !alive(p));
+
     let mut s = w.start(&["console", "--keep"]);
     cmd(&mut s, "run -d --name k1 -- /bin/sleep 1000");
     let p = w.sandbox_pid("k1");

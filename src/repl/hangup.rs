@@ -1,5 +1,5 @@
 //! The console's end on SIGHUP (its terminal went away: a closed window,
-//! a dropped ssh connection) or SIGTERM. As an interactive shell hangs up
+//! a dropped ssh connection), SIGTERM or SIGQUIT. As an interactive shell hangs up
 //! its jobs, the console destroys the sandboxes it started (unless
 //! `--keep`) and puts its terminal back as it found it, so nothing it
 //! started outlives it unseen and no terminal is left in raw mode.
@@ -36,12 +36,15 @@ impl Started {
 /// Starts the watcher thread. It exits the process with 128+N after
 /// signal N, having destroyed what `started` holds unless `keep`.
 pub fn watch(ctx: Ctx, started: Started, keep: bool) -> std::io::Result<()> {
-    let mut signals = signal_hook::iterator::Signals::new([libc::SIGHUP, libc::SIGTERM])?;
+    let mut signals = signal_hook::iterator::Signals::new([libc::SIGHUP, libc::SIGTERM, libc::SIGQUIT])?;
+    // An attached session's raw mode must not exit on these first.
+    crate::tty::leave_exit_signals_to_caller();
     let terminal = nix::sys::termios::tcgetattr(std::io::stdin()).ok();
     std::thread::Builder::new().name("console-hangup".into()).spawn(move || {
         let Some(sig) = signals.forever().next() else {
             return;
         };
+        crate::tty::restore();
         if let Some(t) = &terminal {
             // Bracketed paste off, as the line editor leaves it.
             use std::io::Write;
@@ -52,7 +55,7 @@ pub fn watch(ctx: Ctx, started: Started, keep: bool) -> std::io::Result<()> {
         let ids = started.ids();
         if !keep && !ids.is_empty() {
             for id in &ids {
-                if runtime::read_state(&ctx, id).is_ok() {
+                if ctx.state.exists(id) {
                     if let Err(e) = runtime::delete(&ctx, &crate::cli::DeleteArgs { force: true, id: id.clone() }) {
                         eprintln!("husk: destroying {id}: {e:#}");
                     }

@@ -124,7 +124,7 @@ pub fn run(ctx: Ctx, a: &ConsoleArgs) -> i32 {
     }
     let started = hangup::Started::default();
     if let Err(e) = hangup::watch(ctx.clone(), started.clone(), a.keep) {
-        eprintln!("husk: cannot catch SIGHUP and SIGTERM: {e}");
+        eprintln!("husk: cannot catch SIGHUP, SIGTERM and SIGQUIT: {e}");
         return 1;
     }
     let mut c = Console {

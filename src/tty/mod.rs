@@ -66,6 +66,17 @@ pub fn restore() {
     }
 }
 
+/// Set when the program ends itself on SIGTERM and SIGHUP (and restores
+/// the terminal there): raw mode then installs no exit of its own, which
+/// would race with that program's clean-up.
+static EXIT_SIGNALS_ELSEWHERE: AtomicBool = AtomicBool::new(false);
+
+/// Leaves SIGTERM, SIGHUP and SIGQUIT to the caller: call before any
+/// `RawMode::enter`.
+pub fn leave_exit_signals_to_caller() {
+    EXIT_SIGNALS_ELSEWHERE.store(true, Ordering::SeqCst);
+}
+
 fn install_restore_hooks() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
@@ -74,7 +85,11 @@ fn install_restore_hooks() {
             restore();
             prev(info);
         }));
-        // A signal that ends husk must not leave the terminal raw.
+        // A signal that ends husk must not leave the terminal raw (the
+        // console ends on these signals itself: `repl/hangup.rs`).
+        if EXIT_SIGNALS_ELSEWHERE.load(Ordering::SeqCst) {
+            return;
+        }
         if let Ok(mut signals) = signal_hook::iterator::Signals::new([libc::SIGTERM, libc::SIGHUP, libc::SIGQUIT]) {
             std::thread::spawn(move || {
                 if let Some(sig) = signals.forever().next() {

@@ -1,6 +1,7 @@
 //! Access to an application's memory. Every pointer an application hands the
 //! sentry is untrusted: reads are bounded and a short or failed copy is EFAULT.
 
+use super::layout::PAGE;
 use crate::kernel::errno::Errno;
 
 /// The longest C string (path, argument) the sentry copies in, like PATH_MAX.
@@ -112,34 +113,26 @@ impl<'a, M: UserMemory + ?Sized> StringVecReader<'a, M> {
         StringVecReader { mem, window: Vec::new(), start: 0 }
     }
 
-    /// The pointers of the array at `addr`, up to its NULL, passed to
-    /// `each` in order until it returns false or fails.
-    pub fn for_each_pointer(
-        &self,
-        mut addr: u64,
-        mut each: impl FnMut(u64) -> Result<bool, Errno>,
-    ) -> Result<(), Errno> {
+    /// The pointers of the array at `addr`, up to its NULL; at most
+    /// `most + 1` of them (one more than the caller allows tells it so).
+    pub fn pointers(&self, mut addr: u64, most: usize) -> Result<Vec<u64>, Errno> {
+        let mut out = Vec::new();
         let mut words = [0u8; 256];
         loop {
             // A batch never crosses a page: the next page may be unmapped
             // though the array ends before it.
             let to_page_end = (PAGE - addr % PAGE) as usize;
-            let n = words.len().min(to_page_end) / 8 * 8;
-            let batch = if n == 0 {
-                // A pointer straddling two pages.
-                self.mem.read_bytes(addr, &mut words[..8])?;
-                &words[..8]
-            } else {
-                self.mem.read_bytes(addr, &mut words[..n])?;
-                &words[..n]
-            };
-            for w in batch.chunks_exact(8) {
+            // A pointer straddling two pages is read alone.
+            let n = (words.len().min(to_page_end) / 8 * 8).max(8);
+            self.mem.read_bytes(addr, &mut words[..n])?;
+            for w in words[..n].chunks_exact(8) {
                 let p = u64::from_ne_bytes(w.try_into().unwrap_or_default());
-                if p == 0 || !each(p)? {
-                    return Ok(());
+                if p == 0 || out.len() > most {
+                    return Ok(out);
                 }
+                out.push(p);
             }
-            addr = addr.checked_add(batch.len() as u64).ok_or(Errno::EFAULT)?;
+            addr = addr.checked_add(n as u64).ok_or(Errno::EFAULT)?;
         }
     }
 
@@ -175,5 +168,3 @@ impl<'a, M: UserMemory + ?Sized> StringVecReader<'a, M> {
         Some(if nul > max { Err(Errno::ENAMETOOLONG) } else { Ok(rest[..nul].to_vec()) })
     }
 }
-
-const PAGE: u64 = 4096;

@@ -240,13 +240,9 @@ fn read_strvec(t: &Task, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     let mem = t.mem();
     let mut strings = StringVecReader::new(&mem);
     let mut total = 0u64;
-    let mut pointers = Vec::new();
-    strings.for_each_pointer(addr, |p| {
-        pointers.push(p);
-        // Every pointer costs 8 bytes of the room even before its string.
-        Ok((pointers.len() as u64) * 8 <= ARG_CEILING)
-    })?;
-    // As Linux, the pointers are counted before any string is copied.
+    // As Linux, the pointers are counted before any string is copied;
+    // each takes 8 bytes of the room even before its string.
+    let pointers = strings.pointers(addr, (ARG_CEILING / 8) as usize)?;
     if (pointers.len() as u64) * 8 > ARG_CEILING {
         return Err(Errno::E2BIG);
     }

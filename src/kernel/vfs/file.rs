@@ -291,9 +291,9 @@ impl OpenFile {
         }
     }
 
-    /// Makes this description hold `w` for as long as it is open.
-    pub fn holding(mut self, w: super::writecount::WriteAccess) -> OpenFile {
-        self.write_access = Some(w);
+    /// Makes this description hold `w` (if any) for as long as it is open.
+    pub fn holding(mut self, w: Option<super::writecount::WriteAccess>) -> OpenFile {
+        self.write_access = w;
         self
     }
 

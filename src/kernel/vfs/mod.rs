@@ -400,11 +400,7 @@ impl Vfs {
                 } else {
                     None
                 };
-                let f = OpenFile::new(ops, r.path, flags);
-                return Ok(opened(match access {
-                    Some(w) => f.holding(w),
-                    None => f,
-                }));
+                return Ok(opened(OpenFile::new(ops, r.path, flags).holding(access)));
             }
         };
         if let Node::Opened(f) = &node {
@@ -491,11 +487,7 @@ impl Vfs {
             libc::S_IFIFO => r.mount.fs.open(&r.fs_path, &node, OpenReq { flags, write: false })?,
             _ => return Err(Errno::ENXIO),
         };
-        let f = OpenFile::new(ops, r.path, flags);
-        Ok(opened(match access {
-            Some(w) => f.holding(w),
-            None => f,
-        }))
+        Ok(opened(OpenFile::new(ops, r.path, flags).holding(access)))
     }
 
     /// Opens the file a magic link leads to, anew.
@@ -520,11 +512,7 @@ impl Vfs {
             if trunc {
                 ops.truncate(0)?;
             }
-            let file = OpenFile::new(ops, f.path.clone(), flags);
-            return Ok(match grant.filter(|_| wants_write) {
-                Some(w) => file.holding(w),
-                None => file,
-            });
+            return Ok(OpenFile::new(ops, f.path.clone(), flags).holding(grant.filter(|_| wants_write)));
         }
         if f.path.first() == Some(&b'/') {
             let r = self.resolve(b"/", &f.path, true)?;

@@ -147,7 +147,7 @@ fn shown(child: SysNode) -> bool {
 }
 
 /// The CPU count the sandbox shows.
-fn ncpus() -> u32 {
+pub(super) fn ncpus() -> u32 {
     SchedAttrs::online_cpus().clamp(1, u32::MAX as usize) as u32
 }
 

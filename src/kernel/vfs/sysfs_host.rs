@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::sync::OnceLock;
 
-use crate::kernel::task::SchedAttrs;
+use super::procfs::status_lines::bitmap_list;
+use super::sysfs::ncpus;
 
 /// Where the host's sysfs is.
 const HOST_SYS: &str = "/sys";
@@ -52,11 +53,6 @@ pub struct HostAttrs {
 pub fn table() -> &'static HostAttrs {
     static TABLE: OnceLock<HostAttrs> = OnceLock::new();
     TABLE.get_or_init(|| HostAttrs::build(Path::new(HOST_SYS), ncpus()))
-}
-
-/// The CPU count the sandbox shows.
-fn ncpus() -> u32 {
-    SchedAttrs::online_cpus().clamp(1, u32::MAX as usize) as u32
 }
 
 impl HostAttrs {
@@ -217,29 +213,16 @@ pub fn clip_mask(text: &str, n: u32) -> String {
 
 /// List `text` ("0-3,8") without CPUs `n` and up, in Linux's list format.
 pub fn clip_list(text: &str, n: u32) -> String {
-    let mut cpus = Vec::new();
+    let mut mask = vec![0u64; (n as usize).div_ceil(64)];
     for part in text.trim().split(',').filter(|p| !p.is_empty()) {
         let (a, b) = part.split_once('-').unwrap_or((part, part));
         if let (Ok(a), Ok(b)) = (a.parse::<u32>(), b.parse::<u32>()) {
-            cpus.extend((a..=b.min(n.saturating_sub(1))).take_while(|&c| c < n));
+            for c in a..=b.min(n.saturating_sub(1)) {
+                mask[c as usize / 64] |= 1 << (c % 64);
+            }
         }
     }
-    format_list(&cpus)
-}
-
-/// Sorted CPUs in Linux's list format (`%*pbl`): "0-2,5\n"; "\n" if none.
-pub fn format_list(cpus: &[u32]) -> String {
-    let mut parts = Vec::new();
-    let mut i = 0;
-    while i < cpus.len() {
-        let start = cpus[i];
-        while i + 1 < cpus.len() && cpus[i + 1] == cpus[i] + 1 {
-            i += 1;
-        }
-        parts.push(if cpus[i] == start { start.to_string() } else { format!("{start}-{}", cpus[i]) });
-        i += 1;
-    }
-    parts.join(",") + "\n"
+    bitmap_list(&mask, n as usize) + "\n"
 }
 
 #[cfg(test)]
@@ -260,7 +243,7 @@ mod tests {
         assert_eq!(clip_list("0-3,8-11\n", 10), "0-3,8-9\n");
         assert_eq!(clip_list("4-7\n", 2), "\n");
         assert_eq!(clip_list("0,2,4\n", 8), "0,2,4\n");
-        assert_eq!(format_list(&[0, 1, 2, 5]), "0-2,5\n");
+        assert_eq!(clip_list("0-2,5\n", 8), "0-2,5\n");
     }
 
     #[test]

@@ -22,7 +22,7 @@ mod memstat;
 mod pid;
 mod sched;
 mod smaps;
-mod status_lines;
+pub(crate) mod status_lines;
 mod sys;
 mod sysctl;
 mod timers;

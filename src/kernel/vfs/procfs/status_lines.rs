@@ -93,7 +93,7 @@ fn bitmap_hex(mask: &[u64], nbits: usize) -> String {
 }
 
 /// Linux's bitmap list (`%*pbl`): ranges of set bits, `0-3,8`.
-fn bitmap_list(mask: &[u64], nbits: usize) -> String {
+pub(crate) fn bitmap_list(mask: &[u64], nbits: usize) -> String {
     let mut out = Vec::new();
     let mut i = 0;
     while i < nbits {
