@@ -299,3 +299,30 @@ impl StubThread {
         each!(self, t => t.kill_process())
     }
 }
+
+/// How a stub process ended, as far as the host tells without reaping it
+/// (for the log when one dies under a running task).
+pub fn stub_exit_note(pid: i32) -> String {
+    // SAFETY: waitid writes into our zeroed local only; WNOWAIT leaves the
+    // child reapable by whoever reaps it.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: as above.
+    let rc = unsafe {
+        libc::waitid(
+            libc::P_PID,
+            pid as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL,
+        )
+    };
+    if rc != 0 {
+        return format!("stub {pid}: already reaped ({})", Errno::last());
+    }
+    // SAFETY: fields of a siginfo waitid filled (or left zero).
+    let (who, status) = unsafe { (info.si_pid(), info.si_status()) };
+    match info.si_code {
+        _ if who == 0 => format!("stub {pid}: still running"),
+        libc::CLD_EXITED => format!("stub {pid}: exited with status {status}"),
+        _ => format!("stub {pid}: killed by signal {status} (code {})", info.si_code),
+    }
+}

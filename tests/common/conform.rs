@@ -206,6 +206,11 @@ impl Batch {
         if !leaked.is_empty() {
             let _ = writeln!(report, "\nthe sandbox wrote to the host directory: {leaked:?}");
         }
+        // What the sentry logged (errors by default) explains a rare failure
+        // that cannot be run again.
+        if !report.is_empty() && !h.stderr.is_empty() {
+            let _ = writeln!(report, "\n--- husk's own stderr ---\n{}", String::from_utf8_lossy(&h.stderr));
+        }
         assert!(report.is_empty(), "{}: husk differs from native in batch {}:{report}", self.what, self.what);
     }
 

@@ -61,6 +61,16 @@ impl Task {
             Stop::Signal(info) => self.host_signal(&info),
             Stop::Interrupted => {}
             Stop::Died => {
+                // Expected while the group is being torn down (exec, exit);
+                // anything else is a sandbox bug or a kill from outside.
+                let torn_down = {
+                    let gs = self.tg.sig.lock().unwrap_or_else(|e| e.into_inner());
+                    gs.exiting.is_some() || gs.exec_leader.is_some()
+                };
+                if !torn_down {
+                    let note = crate::platform::stub_exit_note(self.thread.pid());
+                    tracing::error!(tid = self.tid, "the task's stub process died under it: {note}");
+                }
                 self.exit_group(ExitStatus::Signal(libc::SIGKILL));
             }
         }
