@@ -221,7 +221,7 @@ pub struct Sandbox {
 fn exit_info(s: ExitStatus) -> ExitInfo {
     match s {
         ExitStatus::Code(c) => ExitInfo { code: Some(c & 0xff), signal: None },
-        ExitStatus::Signal(sig) => ExitInfo { code: None, signal: Some(sig) },
+        ExitStatus::Signal(sig) | ExitStatus::Dumped(sig) => ExitInfo { code: None, signal: Some(sig) },
     }
 }
 

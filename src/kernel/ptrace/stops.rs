@@ -369,10 +369,7 @@ pub fn tracee_exited(kernel: &crate::kernel::Kernel, task: &Arc<TaskShared>, sta
     // A leader whose tracer is its parent is reported once, as a child.
     let is_child = task.gtid() == task.tg.gpid() && task.tg.parent().is_some_and(|p| Arc::ptr_eq(&p, &tracer));
     if !is_child {
-        let (code, st) = match status {
-            ExitStatus::Code(c) => (crate::kernel::signal::CLD_EXITED, c),
-            ExitStatus::Signal(s) => (crate::kernel::signal::CLD_KILLED, s),
-        };
+        let (code, st) = status.cld();
         let uid = task.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
         let info = SigInfo::child(code, task.tid.nr_in(tracer.pidns()), uid, st);
         send(kernel, Target::Group(&tracer), info, Origin::Process(&task.tg));

@@ -3,9 +3,8 @@
 
 use std::sync::Arc;
 
-use crate::kernel::signal::{CLD_EXITED, CLD_KILLED};
 use crate::kernel::task::waitpid::{WaitEvent, WaitTarget, WALL, WCLONE, WEXITED, WNOWAIT};
-use crate::kernel::task::{ExitStatus, TaskShared, ThreadGroup};
+use crate::kernel::task::{TaskShared, ThreadGroup};
 
 /// What the tracees of `me` have for a wait on `target`: whether any
 /// matches (so the wait is not ECHILD), and a report to return.
@@ -33,10 +32,7 @@ pub fn check_tracees(me: &Arc<ThreadGroup>, target: WaitTarget, options: i32) ->
             if options & WNOWAIT == 0 {
                 me.tracees.remove(&t);
             }
-            let (code, status) = match st {
-                ExitStatus::Code(c) => (CLD_EXITED, c),
-                ExitStatus::Signal(s) => (CLD_KILLED, s),
-            };
+            let (code, status) = st.cld();
             let ev = WaitEvent { pid, uid, code, status, wstatus: st.wait_status(), usage: Default::default() };
             return (true, Some(ev));
         }

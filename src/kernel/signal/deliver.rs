@@ -107,11 +107,12 @@ impl Task {
                         self.begin_group_stop(sig, continues);
                         continue;
                     }
-                    // The sentry writes no core file, and Linux reports a
-                    // core dump (WCOREDUMP, CLD_DUMPED) only when one was
-                    // written: core signals end the group like the others.
-                    DefaultAction::Terminate | DefaultAction::CoreDump => {
+                    DefaultAction::Terminate => {
                         self.exit_group(ExitStatus::Signal(sig));
+                        return;
+                    }
+                    DefaultAction::CoreDump => {
+                        self.die_dumping_core(&info);
                         return;
                     }
                 }

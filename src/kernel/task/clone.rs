@@ -395,6 +395,7 @@ impl Task {
             oom_adj: self.tg.oom_adj.inherit(),
             persona: AtomicU32::new(self.tg.persona.load(Ordering::Relaxed)),
             coredump_filter: AtomicU32::new(self.tg.coredump_filter.load(Ordering::Relaxed)),
+            core_threads: Mutex::new(None),
             sem_undo: Default::default(),
             tracees: Default::default(),
         })

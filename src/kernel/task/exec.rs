@@ -388,6 +388,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         persona: Default::default(),
         // Linux's default (MMF_DUMP_FILTER_DEFAULT).
         coredump_filter: std::sync::atomic::AtomicU32::new(0x33),
+        core_threads: Mutex::new(None),
         sem_undo: Default::default(),
         tracees: Default::default(),
     });

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use super::{ExitStatus, Task, ThreadGroup};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::signal::send::{send, Origin, Target};
-use crate::kernel::signal::{SigInfo, CLD_EXITED, CLD_KILLED, SA_NOCLDWAIT, SIG_IGN};
+use crate::kernel::signal::{SigInfo, SA_NOCLDWAIT, SIG_IGN};
 use crate::kernel::Kernel;
 
 /// Robust futex bits (see futex(2)).
@@ -108,6 +108,9 @@ impl Task {
         let kernel = self.kernel.clone();
         let tg = self.tg.clone();
         let group_dying = tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting.is_some();
+        if group_dying {
+            self.leave_core_state();
+        }
         if let Some(v) = self.vfork_parent.take() {
             v.complete();
         }
@@ -252,10 +255,7 @@ pub fn exit_process(kernel: &Arc<Kernel>, tg: &Arc<ThreadGroup>, status: ExitSta
     match parent {
         Some(p) => {
             if tg.exit_signal > 0 {
-                let (code, st) = match status {
-                    ExitStatus::Code(c) => (CLD_EXITED, c),
-                    ExitStatus::Signal(s) => (CLD_KILLED, s),
-                };
+                let (code, st) = status.cld();
                 let uid = tg.creds.lock().unwrap_or_else(|e| e.into_inner()).ruid;
                 // si_pid as the parent's namespace numbers the child.
                 let mut info = SigInfo::child(code, tg.pid.nr_in(p.pidns()), uid, st);

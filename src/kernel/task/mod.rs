@@ -18,7 +18,9 @@
 //! keys); what an application sees is `tid`/`pid` in its namespace.
 
 pub mod clone;
+mod coredump;
 pub mod creds;
+mod elf_core;
 pub mod exec;
 pub mod exit;
 pub mod io;
@@ -51,8 +53,10 @@ pub use creds::Credentials;
 pub enum ExitStatus {
     /// `exit(code)`.
     Code(i32),
-    /// Killed by a signal (never "with a core dump": none is written).
+    /// Killed by a signal.
     Signal(i32),
+    /// Killed by a signal after a core file was written (`coredump.rs`).
+    Dumped(i32),
 }
 
 impl ExitStatus {
@@ -60,15 +64,26 @@ impl ExitStatus {
     pub fn shell_code(self) -> i32 {
         match self {
             ExitStatus::Code(c) => c & 0xff,
-            ExitStatus::Signal(s) => 128 + s,
+            ExitStatus::Signal(s) | ExitStatus::Dumped(s) => 128 + s,
         }
     }
 
-    /// The `wait(2)` status word.
+    /// The `wait(2)` status word (WCOREDUMP when a core was written).
     pub fn wait_status(self) -> i32 {
         match self {
             ExitStatus::Code(c) => (c & 0xff) << 8,
             ExitStatus::Signal(s) => s & 0x7f,
+            ExitStatus::Dumped(s) => (s & 0x7f) | 0x80,
+        }
+    }
+
+    /// `si_code` and `si_status` of the child's SIGCHLD and waitid.
+    pub fn cld(self) -> (i32, i32) {
+        use crate::kernel::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+        match self {
+            ExitStatus::Code(c) => (CLD_EXITED, c),
+            ExitStatus::Signal(s) => (CLD_KILLED, s),
+            ExitStatus::Dumped(s) => (CLD_DUMPED, s),
         }
     }
 }
@@ -218,6 +233,9 @@ pub struct ThreadGroup {
     /// `/proc/PID/coredump_filter`: Linux keeps it in the mm's flags, which
     /// fork and exec carry over (one process holds one address space here).
     pub coredump_filter: std::sync::atomic::AtomicU32,
+    /// While a core dump waits for the other threads: their states
+    /// (`coredump.rs`).
+    pub core_threads: Mutex<Option<Vec<elf_core::CoreThread>>>,
     /// The process's System V semaphore adjustments (SEM_UNDO), applied at
     /// exit; a fork starts without any.
     pub sem_undo: crate::kernel::ipc::sem::UndoList,

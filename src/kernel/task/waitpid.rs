@@ -3,9 +3,9 @@
 use std::sync::Arc;
 
 use super::exit::reap;
-use super::{ExitStatus, Task, ThreadGroup};
+use super::{Task, ThreadGroup};
 use crate::kernel::errno::Errno;
-use crate::kernel::signal::{CLD_CONTINUED, CLD_DUMPED, CLD_EXITED, CLD_KILLED, CLD_STOPPED};
+use crate::kernel::signal::{CLD_CONTINUED, CLD_DUMPED, CLD_STOPPED};
 use crate::kernel::wait::block_until;
 
 /// Which children a wait is about.
@@ -112,10 +112,7 @@ fn check_child(c: &ThreadGroup, me: &ThreadGroup, options: i32) -> Option<WaitEv
         if options & WNOWAIT == 0 {
             life.reaped = true;
         }
-        let (code, status) = match st {
-            ExitStatus::Code(v) => (CLD_EXITED, v),
-            ExitStatus::Signal(s) => (CLD_KILLED, s),
-        };
+        let (code, status) = st.cld();
         return Some(WaitEvent { pid, uid, code, status, wstatus: st.wait_status(), usage: life.usage });
     }
     if options & WUNTRACED != 0 {

@@ -41,9 +41,11 @@ use crate::kernel::errno::Errno;
 use crate::kernel::ns::PidNamespace;
 use crate::kernel::task::{TaskShared, ThreadGroup};
 use crate::kernel::Kernel;
-pub use cmdline::argv;
+pub use cmdline::{argv, cmdline};
 pub use file::ProcFile;
+pub use pid::mappings;
 pub use pid::{fd_view, maps, mem_pages, mountinfo, state, PidEntry};
+pub use sysctl::core_pattern_text;
 
 /// The kernel, process and (for task directories) task a /proc node names.
 type ProcTarget = (Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>);

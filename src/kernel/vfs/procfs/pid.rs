@@ -450,6 +450,12 @@ pub fn map_lines(tg: &ThreadGroup) -> Vec<(Vma, String)> {
     lines_of(merged(tg.mm().vmas().iter()))
 }
 
+/// The mappings as `maps` lists them (Linux's VMAs: neighbours that
+/// differ in nothing are one), the vsyscall page last where there is one.
+pub fn mappings(tg: &ThreadGroup) -> Vec<Vma> {
+    maps_with_gate(tg).into_iter().map(|(v, _)| v).collect()
+}
+
 /// `map_lines` and, last, the vsyscall page where the host kernel has one:
 /// Linux's `maps` and `smaps` show that gate area after the VMAs (it is in
 /// every process, the stubs too, and works under husk), though it is no

@@ -75,9 +75,14 @@ pub fn overflow_id(_: &Kernel) -> Vec<u8> {
 }
 
 /// `/proc/sys/kernel/core_pattern`: the host's, as a container reads it
-/// (the setting is not namespaced). The sentry writes no core files
-/// (`signal/deliver.rs`), so whatever the pattern says no core appears.
+/// (the setting is not namespaced); core dumps follow it
+/// (`task/coredump.rs`).
 pub fn core_pattern(_: &Kernel) -> Vec<u8> {
+    core_pattern_text()
+}
+
+/// The host's core pattern.
+pub fn core_pattern_text() -> Vec<u8> {
     std::fs::read("/proc/sys/kernel/core_pattern").unwrap_or_else(|_| b"core\n".to_vec())
 }
 
