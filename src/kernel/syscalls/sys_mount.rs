@@ -57,7 +57,19 @@ pub fn mount(t: &mut Task, a: &Args) -> SysResult {
             return Err(Errno::EINVAL);
         }
         let point = target.path.clone();
-        vfs.change_mounts(|tab| tab.set_flags(&point, flags & mf::PER_MOUNT))?;
+        // Without MS_BIND the file system takes the options too (a tmpfs's
+        // size and inode count); they must apply before the flags change.
+        let data = match read_opt_string(t, a[4])? {
+            Some(d) if flags & MS_BIND == 0 => target.mount.fs.remount(&d)?,
+            _ => None,
+        };
+        let fs = target.mount.fs.clone();
+        vfs.change_mounts(|tab| {
+            if let Some(d) = &data {
+                tab.set_data_of(&fs, d);
+            }
+            tab.set_flags(&point, flags & mf::PER_MOUNT)
+        })?;
         return Ok(0);
     }
     if flags & MS_BIND != 0 {

@@ -122,6 +122,7 @@ impl Overlay {
         }
         let old = if lower { up.insert(path.to_vec(), UpperNode::Whiteout) } else { up.remove(path) };
         drop(up);
+        self.name_gone(&old);
         drop_link(old);
         Ok(())
     }
@@ -134,6 +135,8 @@ impl Overlay {
             UpperNode::Special(s) => &s.meta,
             _ => return Err(Errno::EPERM),
         };
+        // Every name of a tmpfs file takes an inode (shmem_link).
+        self.take_inode()?;
         {
             let mut m = meta.lock().unwrap_or_else(|e| e.into_inner());
             m.nlink += 1;
@@ -217,6 +220,7 @@ impl Overlay {
         drop(map);
         // The replaced file loses a link (the Vfs returns early when both
         // names are links of one inode).
+        self.name_gone(&replaced);
         drop_link(replaced);
         Ok(())
     }
@@ -263,6 +267,21 @@ impl Overlay {
         map.insert(a.to_vec(), changed_now(ub));
         map.insert(b.to_vec(), changed_now(ua));
         Ok(())
+    }
+}
+
+impl Overlay {
+    /// Gives back the tmpfs inode a removed name held (before its link
+    /// count drops): a directory's or special node's, or a regular file's
+    /// extra link; a file's last name leaves its inode to the file, given
+    /// back when its last descriptor closes too (`memcharge.rs`).
+    fn name_gone(&self, node: &Option<UpperNode>) {
+        let Some(space) = &self.space else { return };
+        match node {
+            Some(UpperNode::File(f)) if f.meta().nlink > 1 => space.give_inode(),
+            Some(UpperNode::Dir { .. } | UpperNode::Special(_)) => space.give_inode(),
+            _ => {}
+        }
     }
 }
 

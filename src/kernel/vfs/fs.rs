@@ -281,4 +281,11 @@ pub trait Filesystem: Send + Sync {
 
     /// `statfs(2)` figures.
     fn statfs(&self) -> StatFs;
+
+    /// Applies a remount's file-system options (`mount -o remount,size=2m`)
+    /// and returns the options `/proc/mounts` shows now; `None` for a file
+    /// system that keeps none, which ignores them.
+    fn remount(&self, _data: &str) -> Result<Option<String>, Errno> {
+        Ok(None)
+    }
 }

@@ -10,10 +10,16 @@
 //! count in no process's RSS, so past the host's memory its OOM killer
 //! would pick any process on the machine. A container with no limit of its
 //! own gets ENOSPC there instead, as from a full tmpfs.
+//!
+//! A file of a mounted tmpfs also takes its pages from that mount's room
+//! (`tmpfs_space.rs`), counted exactly (a write near the size stops at the
+//! first page that does not fit, as Linux's does), and holds one of its
+//! inodes until the file goes.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::tmpfs_space::{fit, TmpfsSpace};
 use crate::kernel::errno::Errno;
 use crate::kernel::mm::account::{take_refused, MemAccount};
 
@@ -27,30 +33,57 @@ pub struct FileCharge(Mutex<Charge>);
 struct Charge {
     account: Option<Arc<MemAccount>>,
     bytes: u64,
+    /// The tmpfs whose room the file takes (none for the root's upper
+    /// layer and memfds), and the pages it holds there.
+    space: Option<Arc<TmpfsSpace>>,
+    pages: u64,
 }
 
+/// The file's allocated byte ranges within a range, sorted (asked only
+/// when a write comes near its tmpfs's size).
+pub type DataIn<'a> = &'a dyn Fn(u64, u64) -> Vec<(u64, u64)>;
+
 impl FileCharge {
-    /// Charges room for `len` more bytes of pages before the file grows
-    /// by up to that much; ENOSPC when they do not fit. Outside a task
-    /// (the sentry's own writes) nothing is charged.
-    pub fn reserve(&self, len: u64) -> Result<(), Errno> {
+    /// The charge of a new file of the tmpfs `space`, whose inode the
+    /// caller took there; the file gives it back when it goes.
+    pub fn on(space: Option<Arc<TmpfsSpace>>) -> FileCharge {
+        FileCharge(Mutex::new(Charge { space, ..Charge::default() }))
+    }
+
+    /// Charges room before a write of `len` bytes at `off`: the bytes that
+    /// fit (fewer than `len` when the tmpfs fills up on the way, a short
+    /// write), or ENOSPC when none do.
+    pub fn reserve_write(&self, off: u64, len: u64, data: DataIn) -> Result<u64, Errno> {
+        self.reserve_in(off, len, data, true)
+    }
+
+    /// Charges room for every page of `off..off + len` (fallocate): all of
+    /// them, or ENOSPC and nothing.
+    pub fn reserve_range(&self, off: u64, len: u64, data: DataIn) -> Result<(), Errno> {
+        self.reserve_in(off, len, data, false).map(|_| ())
+    }
+
+    fn reserve_in(&self, off: u64, len: u64, data: DataIn, partial: bool) -> Result<u64, Errno> {
         let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        if c.account.is_none() {
-            c.account = crate::kernel::wait::current().map(|t| t.tg.container.memory.clone());
+        let (mut n, mut pages) = (len, 0);
+        let space = c.space.clone();
+        if let Some(space) = &space {
+            let end = off.saturating_add(len);
+            let spanned = end.div_ceil(PAGE) - off / PAGE;
+            let free = space.free_pages();
+            (n, pages) = if spanned <= free { (len, spanned) } else { fit(off, len, free, &data(off, end)) };
+            if (len > 0 && n == 0) || (!partial && n < len) || !space.take_pages(pages) {
+                return Err(Errno::ENOSPC);
+            }
         }
-        let Some(account) = c.account.clone() else { return Ok(()) };
-        let more = len.saturating_add(PAGE - 1) / PAGE * PAGE + PAGE;
-        if !machine_take(more) {
-            return Err(Errno::ENOSPC);
+        if let Err(e) = reserve_memory(&mut c, n) {
+            if let Some(space) = &space {
+                space.adjust_pages(-(pages as i64));
+            }
+            return Err(e);
         }
-        if account.try_charge(more).is_err() {
-            machine_give(more);
-            // Not an address space's refusal: no OOM kill follows.
-            take_refused();
-            return Err(Errno::ENOSPC);
-        }
-        c.bytes += more;
-        Ok(())
+        c.pages += pages;
+        Ok(n)
     }
 
     /// Makes the charge the file's allocated size now (`blocks` of 512
@@ -59,6 +92,11 @@ impl FileCharge {
     /// shared mapping).
     pub fn settle(&self, blocks: u64) {
         let mut c = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(space) = &c.space {
+            let pages = blocks.div_ceil(8);
+            space.adjust_pages(pages as i64 - c.pages as i64);
+            c.pages = pages;
+        }
         if c.account.is_none() {
             c.account = crate::kernel::wait::current().map(|t| t.tg.container.memory.clone());
         }
@@ -78,11 +116,37 @@ impl FileCharge {
 impl Drop for FileCharge {
     fn drop(&mut self) {
         let c = self.0.get_mut().unwrap_or_else(|e| e.into_inner());
+        if let Some(space) = &c.space {
+            space.adjust_pages(-(c.pages as i64));
+            space.give_inode();
+        }
         if let Some(a) = &c.account {
             a.uncharge(c.bytes);
             machine_give(c.bytes);
         }
     }
+}
+
+/// Charges room for `len` more bytes of pages to the container and the
+/// machine before the file grows by up to that much; ENOSPC when they do
+/// not fit. Outside a task (the sentry's own writes) nothing is charged.
+fn reserve_memory(c: &mut Charge, len: u64) -> Result<(), Errno> {
+    if c.account.is_none() {
+        c.account = crate::kernel::wait::current().map(|t| t.tg.container.memory.clone());
+    }
+    let Some(account) = c.account.clone() else { return Ok(()) };
+    let more = len.saturating_add(PAGE - 1) / PAGE * PAGE + PAGE;
+    if !machine_take(more) {
+        return Err(Errno::ENOSPC);
+    }
+    if account.try_charge(more).is_err() {
+        machine_give(more);
+        // Not an address space's refusal: no OOM kill follows.
+        take_refused();
+        return Err(Errno::ENOSPC);
+    }
+    c.bytes += more;
+    Ok(())
 }
 
 /// File data charged in this sentry, all containers together.

@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use super::file::FileOps;
 use super::memcharge::FileCharge;
 use super::stat::{now, Stat};
+use super::tmpfs_space::TmpfsSpace;
 use super::upper::Meta;
 use crate::kernel::errno::Errno;
 
@@ -47,6 +48,23 @@ impl Heap {
             })
             .collect();
         Heap { size: bytes.len(), pages }
+    }
+
+    /// The allocated byte ranges within `from..to`, page by page.
+    fn data_in(&self, from: u64, to: u64) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let last = (to.div_ceil(PAGE as u64) as usize).min(self.pages.len());
+        for i in (from as usize / PAGE)..last {
+            if self.pages[i].is_none() {
+                continue;
+            }
+            let (a, b) = ((i * PAGE) as u64, ((i + 1) * PAGE) as u64);
+            match out.last_mut() {
+                Some(run) if run.1 == a => run.1 = b,
+                _ => out.push((a, b)),
+            }
+        }
+        out
     }
 
     /// Allocated pages.
@@ -155,15 +173,25 @@ impl MemFile {
         MemFile::create_memfd(meta, libc::MFD_CLOEXEC)
     }
 
+    /// An empty file of the tmpfs `space` (whose inode the caller took):
+    /// its pages count in the mount's size.
+    pub fn create_on(meta: Meta, space: Option<Arc<TmpfsSpace>>) -> Arc<MemFile> {
+        MemFile::build(meta, libc::MFD_CLOEXEC, FileCharge::on(space))
+    }
+
     /// An empty file whose memfd, once needed, is made with memfd_create
     /// `flags` (the sandbox's memfd_create: seals are the host memfd's,
     /// and only a memfd made for them can take them).
     pub fn create_memfd(meta: Meta, flags: u32) -> Arc<MemFile> {
+        MemFile::build(meta, flags, FileCharge::default())
+    }
+
+    fn build(meta: Meta, flags: u32, charge: FileCharge) -> Arc<MemFile> {
         Arc::new(MemFile {
             host: OnceLock::new(),
             heap: Mutex::new(Heap::default()),
             meta: Mutex::new(meta),
-            charge: FileCharge::default(),
+            charge,
             memfd_flags: flags | libc::MFD_CLOEXEC,
             linkable: Default::default(),
         })
@@ -297,8 +325,9 @@ impl MemFile {
         *self.meta.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Charges the pages the file holds now (`memcharge.rs`).
-    fn settle(&self) {
+    /// Charges the pages the file holds now (`memcharge.rs`), those
+    /// written through a shared mapping too.
+    pub fn settle(&self) {
         self.charge.settle(self.size_blocks().1);
     }
 
@@ -323,19 +352,19 @@ impl MemFile {
         let fd = match self.contents() {
             Contents::Host(fd) => fd,
             Contents::Heap(mut h) if buf.is_empty() || fits((off as usize).checked_add(buf.len())) => {
-                self.charge.reserve(buf.len() as u64)?;
-                if !buf.is_empty() {
-                    h.write(buf, off as usize);
+                let n = self.charge.reserve_write(off as u64, buf.len() as u64, &|a, b| h.data_in(a, b))? as usize;
+                if n > 0 {
+                    h.write(&buf[..n], off as usize);
                 }
                 drop(h);
                 self.settle();
                 self.touch_mtime();
-                return Ok(buf.len());
+                return Ok(n);
             }
             Contents::Heap(mut h) => self.promote(&mut h)?,
         };
-        self.charge.reserve(buf.len() as u64)?;
-        let n = nix::sys::uio::pwrite(borrow(fd), buf, off);
+        let n = self.charge.reserve_write(off as u64, buf.len() as u64, &|a, b| host_data_in(fd, a, b))? as usize;
+        let n = nix::sys::uio::pwrite(borrow(fd), &buf[..n], off);
         self.settle();
         let n = n?;
         self.touch_mtime();
@@ -364,13 +393,36 @@ impl MemFile {
 
     fn allocate(&self, mode: i32, off: u64, len: u64) -> Result<(), Errno> {
         let fd = self.memfd()?;
-        self.charge.reserve(len)?;
+        // A punched hole gives pages back (settled below); anything else
+        // takes every missing page of the range, or fails whole.
+        if mode & libc::FALLOC_FL_PUNCH_HOLE == 0 {
+            self.charge.reserve_range(off, len, &|a, b| host_data_in(fd, a, b))?;
+        }
         let r = super::lower::host_fallocate(fd, mode, off, len);
         self.settle();
         r?;
         self.touch_mtime();
         Ok(())
     }
+}
+
+/// The allocated byte ranges of memfd `fd` within `from..to`, as its
+/// SEEK_DATA and SEEK_HOLE find them.
+fn host_data_in(fd: RawFd, from: u64, to: u64) -> Vec<(u64, u64)> {
+    use nix::unistd::{lseek, Whence};
+    let mut out = Vec::new();
+    let mut pos = from;
+    while pos < to {
+        let Ok(data) = lseek(fd, pos as i64, Whence::SeekData) else { break };
+        let data = data as u64;
+        if data >= to {
+            break;
+        }
+        let hole = lseek(fd, data as i64, Whence::SeekHole).map_or(to, |h| h as u64);
+        out.push((data, hole.min(to)));
+        pos = hole.max(data + 1);
+    }
+    out
 }
 
 fn borrow(fd: RawFd) -> std::os::fd::BorrowedFd<'static> {

@@ -42,6 +42,7 @@ pub mod stat;
 pub mod sysfs;
 pub mod sysfs_host;
 pub mod tmpfs_opts;
+pub mod tmpfs_space;
 pub mod upper;
 pub mod writecount;
 pub mod xattr;

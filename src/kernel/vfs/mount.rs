@@ -206,6 +206,29 @@ impl MountTable {
         Ok(())
     }
 
+    /// Shows `data` as the options of every mount of file system `fs` (a
+    /// remount changed them; they are the superblock's, which its bind
+    /// mounts share).
+    pub fn set_data_of(&mut self, fs: &Arc<dyn Filesystem>, data: &str) {
+        for list in self.by_point.values_mut() {
+            for m in list.iter_mut() {
+                if std::ptr::addr_eq(Arc::as_ptr(&m.fs), Arc::as_ptr(fs)) {
+                    *m = Arc::new(Mount {
+                        id: m.id,
+                        parent: m.parent,
+                        point: m.point.clone(),
+                        fs: m.fs.clone(),
+                        root: m.root.clone(),
+                        flags: m.flags,
+                        source: m.source.clone(),
+                        data: data.to_string(),
+                        dev: m.dev,
+                    });
+                }
+            }
+        }
+    }
+
     /// Unmounts the visible mount at `point`. Mounts below it make it busy,
     /// unless `detach` (MNT_DETACH), which takes them away too.
     pub fn remove(&mut self, point: &[u8], detach: bool) -> Result<(), Errno> {

@@ -19,6 +19,7 @@ use super::fs::{magic, Filesystem, Node, OpenReq, OvNode, Owner, StatFs};
 use super::path::{components, dtype, parent_of};
 use super::stat::{now, Stat};
 use super::tmpfs_opts::TmpfsOptions;
+use super::tmpfs_space::TmpfsSpace;
 use super::upper::{MemFile, MemFileHandle, Meta, Special, SpecialKind, UpperNode};
 use super::{fifo, lower};
 use crate::kernel::errno::Errno;
@@ -35,9 +36,9 @@ pub struct Overlay {
     pub(super) dev: u64,
     /// `overlay` or `tmpfs`.
     kind: &'static str,
-    /// A tmpfs's `size=` (pages) and `nr_inodes=`, as statfs shows them
-    /// (Some(0): no limit, figures 0; None: the default).
-    limits: (Option<u64>, Option<u64>),
+    /// A tmpfs's room (`size=`, `nr_inodes=`) and what its nodes take of
+    /// it; `None` for the container root, left to `memcharge.rs`'s caps.
+    pub(super) space: Option<Arc<TmpfsSpace>>,
 }
 
 impl Overlay {
@@ -49,7 +50,7 @@ impl Overlay {
             next_ino: AtomicU64::new(1 << 40),
             dev,
             kind: "overlay",
-            limits: (None, None),
+            space: None,
         };
         Arc::new(ov)
     }
@@ -76,11 +77,19 @@ impl Overlay {
             next_ino: AtomicU64::new(2),
             dev,
             kind,
-            limits: (opts.blocks, opts.inodes),
+            space: Some(Arc::new(TmpfsSpace::new(opts))),
         };
+        // The root is an inode too.
+        ov.take_inode().ok();
         let meta = Meta { dev, ..Meta::new(1, libc::S_IFDIR | opts.mode, opts.uid, opts.gid) };
         ov.write().insert(b"/".to_vec(), UpperNode::Dir { meta, opaque: true });
         Arc::new(ov)
+    }
+
+    /// Takes an inode of a tmpfs for a new node or link (ENOSPC past
+    /// `nr_inodes=`).
+    pub(super) fn take_inode(&self) -> Result<(), Errno> {
+        self.space.as_ref().map_or(Ok(()), |s| s.take_inode())
     }
 
     pub(super) fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Vec<u8>, UpperNode>> {
@@ -104,6 +113,7 @@ impl Overlay {
 
     /// Inserts a new node (used to build `/dev`).
     pub fn insert(&self, path: &[u8], mode: u32, rdev: u64, kind: Option<SpecialKind>) {
+        self.take_inode().ok();
         let mut meta = self.meta(path, mode, Owner::default());
         meta.rdev = rdev;
         let node = match kind {
@@ -498,7 +508,8 @@ impl Filesystem for Overlay {
     }
 
     fn create(&self, path: &[u8], mode: u32, owner: Owner) -> Result<Box<dyn FileOps>, Errno> {
-        let f = MemFile::create(self.meta(path, libc::S_IFREG | (mode & 0o7777), owner));
+        self.take_inode()?;
+        let f = MemFile::create_on(self.meta(path, libc::S_IFREG | (mode & 0o7777), owner), self.space.clone());
         self.add_node(path, UpperNode::File(f.clone()));
         self.dir_changed(parent_of(path));
         Ok(Box::new(MemFileHandle(f)))
@@ -506,6 +517,7 @@ impl Filesystem for Overlay {
 
     fn mkdir(&self, path: &[u8], mode: u32, owner: Owner) -> Result<(), Errno> {
         let hides_lower = self.lower_exists(path);
+        self.take_inode()?;
         let meta = self.meta(path, libc::S_IFDIR | (mode & 0o7777), owner);
         self.add_node(path, UpperNode::Dir { meta, opaque: hides_lower || self.lower.is_none() });
         self.dir_changed(parent_of(path));
@@ -519,6 +531,7 @@ impl Filesystem for Overlay {
             libc::S_IFCHR | libc::S_IFBLK => SpecialKind::Device,
             _ => return Err(Errno::EINVAL),
         };
+        self.take_inode()?;
         let mut meta = self.meta(path, mode, owner);
         if kind_is_device(&kind) {
             meta.rdev = rdev;
@@ -529,6 +542,7 @@ impl Filesystem for Overlay {
     }
 
     fn symlink(&self, path: &[u8], target: &[u8], owner: Owner) -> Result<(), Errno> {
+        self.take_inode()?;
         let meta = self.meta(path, libc::S_IFLNK | 0o777, owner);
         let node = UpperNode::Special(Special::new(meta, SpecialKind::Symlink(target.to_vec())));
         self.add_node(path, node);
@@ -546,14 +560,20 @@ impl Filesystem for Overlay {
         // Made as if at a name in `dir`, whose inherited flags it takes.
         let mut at = dir.to_vec();
         at.extend_from_slice(if dir.ends_with(b"/") { b"#" } else { b"/#" });
+        self.take_inode()?;
         let mut meta = self.meta(&at, mode, owner);
         meta.nlink = 0;
-        Ok(MemFile::create(meta))
+        Ok(MemFile::create_on(meta, self.space.clone()))
     }
 
     fn link_file(&self, file: &Arc<MemFile>, new: &[u8]) -> Result<(), Errno> {
         if file.meta().dev != self.dev {
             return Err(Errno::EXDEV);
+        }
+        // A file linked again takes another inode (shmem_link); an unnamed
+        // file's first name uses the one it has.
+        if file.meta().nlink > 0 {
+            self.take_inode()?;
         }
         {
             let mut m = file.meta.lock().unwrap_or_else(|e| e.into_inner());
@@ -631,7 +651,14 @@ impl Filesystem for Overlay {
                 s.fs_type = magic::OVERLAYFS;
                 s
             }
-            None => tmpfs_statfs(&self.read(), self.limits),
+            None => self.tmpfs_statfs(),
+        }
+    }
+
+    fn remount(&self, data: &str) -> Result<Option<String>, Errno> {
+        match &self.space {
+            Some(space) => space.remount(data).map(Some),
+            None => Ok(None),
         }
     }
 }
@@ -640,28 +667,24 @@ fn kind_is_device(k: &SpecialKind) -> bool {
     matches!(k, SpecialKind::Device)
 }
 
-/// A tmpfs's figures: its size (by default half the host's memory), less
-/// what its files hold; a size or inode count of 0 (no limit) shows as 0.
-fn tmpfs_statfs(up: &BTreeMap<Vec<u8>, UpperNode>, limits: (Option<u64>, Option<u64>)) -> StatFs {
-    let total = limits.0.unwrap_or(host_ram() / 2 / 4096);
-    let used: u64 = up
-        .values()
-        .map(|n| match n {
-            UpperNode::File(f) => f.stat().blocks.div_ceil(8),
-            _ => 0,
-        })
-        .sum();
-    // Linux's default inode count: half the RAM's pages, as for the size.
-    let files = limits.1.unwrap_or(host_ram() / 4096 / 2);
-    StatFs {
-        fs_type: magic::TMPFS,
-        bsize: 4096,
-        blocks: total,
-        bfree: total.saturating_sub(used),
-        bavail: total.saturating_sub(used),
-        files,
-        ffree: files.saturating_sub(up.len() as u64),
-        namelen: 255,
+impl Overlay {
+    /// A tmpfs's figures: its size (by default half the host's memory), less
+    /// what its files hold (pages written through shared mappings are
+    /// counted now); a size or inode count of 0 (no limit) shows as 0.
+    fn tmpfs_statfs(&self) -> StatFs {
+        let files: Vec<Arc<MemFile>> = self
+            .read()
+            .values()
+            .filter_map(|n| match n {
+                UpperNode::File(f) => Some(f.clone()),
+                _ => None,
+            })
+            .collect();
+        for f in files {
+            f.settle();
+        }
+        let (blocks, bfree, files, ffree) = self.space.as_ref().map_or((0, 0, 0, 0), |s| s.figures());
+        StatFs { fs_type: magic::TMPFS, bsize: 4096, blocks, bfree, bavail: bfree, files, ffree, namelen: 255 }
     }
 }
 

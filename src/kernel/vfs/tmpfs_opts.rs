@@ -105,6 +105,22 @@ impl TmpfsOptions {
         Ok(o)
     }
 
+    /// Takes what a remount may change (shmem_reconfigure): the limits
+    /// and huge/mpol given; the root's mode and owner stay.
+    pub fn remount_with(&mut self, new: &TmpfsOptions) {
+        if new.blocks.is_some() {
+            self.blocks = new.blocks;
+        }
+        if new.inodes.is_some() {
+            self.inodes = new.inodes;
+        }
+        for e in &new.extra {
+            let key = e.split('=').next().unwrap_or_default();
+            self.extra.retain(|x| !x.starts_with(key));
+            self.extra.push(e.clone());
+        }
+    }
+
     /// The options as `/proc/mounts` shows them.
     pub fn shown(&self) -> String {
         let mut out = Vec::new();
