@@ -43,10 +43,14 @@ fn proc_sysctl_max_map_count() {
 /// (natively root would change the host's, so only husk is run).
 #[test]
 fn core_pattern_is_the_hosts_and_read_only() {
-    let n = native(&["cat", "/proc/sys/kernel/core_pattern"]);
-    let h = husk_do(&["cat", "/proc/sys/kernel/core_pattern"]);
-    assert_same_as_native(&n, &h);
+    for file in ["/proc/sys/kernel/core_pattern", "/proc/sys/kernel/core_uses_pid"] {
+        let n = native(&["cat", file]);
+        let h = husk_do(&["cat", file]);
+        assert_same_as_native(&n, &h);
+    }
     let w = husk_do(&["bash", "-c", "echo core > /proc/sys/kernel/core_pattern; echo rc=$?"]);
+    assert!(stdout_text(&w).contains("rc=1"), "{}", describe(&w));
+    let w = husk_do(&["bash", "-c", "echo 1 > /proc/sys/kernel/core_uses_pid; echo rc=$?"]);
     assert!(stdout_text(&w).contains("rc=1"), "{}", describe(&w));
     assert!(String::from_utf8_lossy(&w.stderr).contains("Read-only file system"), "{}", describe(&w));
 }

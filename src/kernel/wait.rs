@@ -307,6 +307,16 @@ pub fn block_uninterruptible<T>(
     block(queues, None, false, ready)
 }
 
+/// `block_uninterruptible` that gives up at `deadline` (ETIMEDOUT): for
+/// a dying task waiting on others, which pending signals must not end.
+pub fn block_uninterruptible_until<T>(
+    queues: &[&WaitQueue],
+    deadline: Instant,
+    ready: impl FnMut() -> Option<Result<T, Errno>>,
+) -> Result<T, Errno> {
+    block(queues, Some(deadline), false, ready)
+}
+
 fn block<T>(
     queues: &[&WaitQueue],
     deadline: Option<Instant>,

@@ -60,7 +60,8 @@ impl Task {
         self.exit_group(status);
         let tg = self.tg.clone();
         let deadline = Instant::now() + STOP_WAIT;
-        let _ = crate::kernel::wait::block_until(&[&tg.stop_queue], Some(deadline), || {
+        // Uninterruptible: the group's own exit counts as a pending kill.
+        let _ = crate::kernel::wait::block_uninterruptible_until(&[&tg.stop_queue], deadline, || {
             (tg.task_list().len() <= 1).then_some(Ok(()))
         });
     }
@@ -261,7 +262,7 @@ fn expand_pattern(pattern: &[u8], f: &CoreNameFields, uses_pid: bool) -> Vec<u8>
 
 /// The host's `kernel.core_uses_pid` (what the sandbox's pattern means).
 fn host_core_uses_pid() -> bool {
-    std::fs::read_to_string("/proc/sys/kernel/core_uses_pid").is_ok_and(|s| s.trim() != "0")
+    crate::kernel::vfs::procfs::core_uses_pid_text().trim_ascii() != b"0"
 }
 
 /// Writes the core file. RLIMIT_CORE bounds the bytes written (holes do

@@ -45,7 +45,7 @@ pub use cmdline::{argv, cmdline};
 pub use file::ProcFile;
 pub use pid::mappings;
 pub use pid::{fd_view, maps, mem_pages, mountinfo, state, PidEntry};
-pub use sysctl::core_pattern_text;
+pub use sysctl::{core_pattern_text, core_uses_pid_text};
 
 /// The kernel, process and (for task directories) task a /proc node names.
 type ProcTarget = (Arc<Kernel>, Arc<ThreadGroup>, Option<Arc<TaskShared>>);
@@ -220,6 +220,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("sys/kernel", Global::Dir),
     ("sys/kernel/cap_last_cap", Global::File(sys::cap_last_cap)),
     ("sys/kernel/core_pattern", Global::File(sysctl::core_pattern)),
+    ("sys/kernel/core_uses_pid", Global::File(sysctl::core_uses_pid)),
     ("sys/kernel/domainname", Global::File(sys::domainname)),
     ("sys/kernel/hostname", Global::File(sys::hostname)),
     ("sys/kernel/msgmax", Global::File(ipc_sysctl::msgmax)),
@@ -275,7 +276,7 @@ fn writer(path: &str) -> Option<file::WriteFn> {
     match path {
         "sys/kernel/hostname" => Some(sys::set_hostname),
         "sys/kernel/domainname" => Some(sys::set_domainname),
-        "sys/kernel/core_pattern" => Some(sysctl::set_core_pattern),
+        "sys/kernel/core_pattern" | "sys/kernel/core_uses_pid" => Some(sysctl::set_core_pattern),
         "sys/net/core/somaxconn" => Some(sysctl::set_somaxconn),
         "sys/vm/max_map_count" => Some(sysctl::set_max_map_count),
         "sys/user/max_user_namespaces" => Some(sysctl::set_max_user_namespaces),

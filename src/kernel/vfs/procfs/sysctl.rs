@@ -86,7 +86,18 @@ pub fn core_pattern_text() -> Vec<u8> {
     std::fs::read("/proc/sys/kernel/core_pattern").unwrap_or_else(|_| b"core\n".to_vec())
 }
 
-/// A write to `core_pattern`: the host kernel's setting is not the
+/// `/proc/sys/kernel/core_uses_pid`: the host's too (whether a pattern
+/// without `%p` gets `.PID` appended).
+pub fn core_uses_pid(_: &Kernel) -> Vec<u8> {
+    core_uses_pid_text()
+}
+
+/// The host's core_uses_pid.
+pub fn core_uses_pid_text() -> Vec<u8> {
+    std::fs::read("/proc/sys/kernel/core_uses_pid").unwrap_or_else(|_| b"0\n".to_vec())
+}
+
+/// A write to `core_pattern` or `core_uses_pid`: the host kernel's setting is not the
 /// sandbox's to change, and a container's runtime mounts `/proc/sys`
 /// read-only, so root gets EROFS as in such a container.
 pub fn set_core_pattern(_: &Kernel, _: &[u8]) -> Result<(), Errno> {
