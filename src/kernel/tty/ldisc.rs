@@ -293,6 +293,10 @@ impl LineDiscipline {
                     self.flush_input();
                     fx.flush_output = true;
                 }
+                // n_tty restarts output stopped by VSTOP, so the echo shows.
+                if t.i(IXON) {
+                    self.stopped = false;
+                }
                 if echo {
                     let mut out = Vec::new();
                     self.echo_char(c, &mut out);
@@ -471,6 +475,10 @@ mod tests {
         assert_eq!(l.input_len(), 0);
         assert_eq!(l.input(b"\x1a").signals, vec![libc::SIGTSTP]);
         assert_eq!(l.input(b"\x1c").signals, vec![libc::SIGQUIT]);
+        l.input(b"\x13");
+        assert!(l.stopped);
+        l.input(b"\x03");
+        assert!(!l.stopped, "a signal character restarts output");
     }
 
     #[test]
