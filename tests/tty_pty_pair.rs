@@ -15,3 +15,18 @@ fn pty_pair_matches_native() {
     assert_exit(&h, 0);
     assert_eq!(stdout_text(&h), stdout_text(&n), "\n{}", describe(&h));
 }
+
+/// Packet mode (TIOCPKT/TIOCGPKT) of a pty master made inside the sandbox,
+/// as GNU screen uses it, and TIOCSIG: the same status bytes and framing as
+/// natively for flushes, tcflow, typed ^S/^Q/^C and flow-control changes.
+#[test]
+fn pty_packet_mode_matches_native() {
+    c_output_same_as_native("pty_packet", "all", &[]);
+}
+
+/// chmod, chown and utimes of `/dev/pts/N` (GNU screen's calls), seen
+/// through the path and an open descriptor.
+#[test]
+fn pty_node_attrs_match_native() {
+    c_output_same_as_native("pty_node_attrs", "all", &[]);
+}

@@ -8,6 +8,7 @@
 pub mod console;
 pub mod job;
 pub mod ldisc;
+pub mod packet;
 pub mod pty;
 pub mod termios;
 

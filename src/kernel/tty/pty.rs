@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 use super::job::{self, JobState, Terminal};
 use super::ldisc::LineDiscipline;
+use super::packet::{self, Packet};
 use super::termios::*;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
@@ -26,6 +27,8 @@ const MAX_OUTPUT: usize = 65536;
 const DIRECT_MAX: usize = 1024;
 /// The devpts major number, and ptmx's device.
 const PTS_MAJOR: u32 = 136;
+/// The group of terminals (`tty`), devpts's `gid=5`.
+const TTY_GID: u32 = 5;
 
 /// State of one pair. Guarded by `Pty::st`.
 struct PtyState {
@@ -46,6 +49,8 @@ struct PtyState {
     /// Someone (the pump or a slave writer) is writing to the sink: only
     /// the holder may, so output reaches the host in order.
     sink_busy: bool,
+    /// TIOCPKT on the master, and the slave events it has not read yet.
+    packet: Packet,
 }
 
 /// One pty pair.
@@ -63,12 +68,27 @@ pub struct Pty {
     slave_q: WaitQueue,
     job: Mutex<JobState>,
     kernel: Weak<Kernel>,
-    created: (i64, i64),
+    /// The slave node's owner, mode and times (chmod, chown and utimes
+    /// of `/dev/pts/N` change them, as on Linux's devpts).
+    node: Mutex<NodeAttrs>,
+}
+
+/// What `stat` shows of a slave node and `set_node_attrs` changes.
+#[derive(Clone, Copy, Debug)]
+pub struct NodeAttrs {
+    /// Permission bits.
+    pub mode: u32,
+    pub uid: u32,
+    pub gid: u32,
+    pub atime: (i64, i64),
+    pub mtime: (i64, i64),
+    pub ctime: (i64, i64),
 }
 
 impl Pty {
     /// A new pair with index `index`, locked until TIOCSPTLCK(0).
     pub fn new(index: u32, kernel: Weak<Kernel>) -> Arc<Pty> {
+        let created = now();
         Arc::new(Pty {
             index,
             st: Mutex::new(PtyState {
@@ -82,12 +102,20 @@ impl Pty {
                 exclusive: false,
                 sink: None,
                 sink_busy: false,
+                packet: Packet::default(),
             }),
             master_q: WaitQueue::default(),
             slave_q: WaitQueue::default(),
             job: Mutex::new(JobState::default()),
             kernel,
-            created: now(),
+            node: Mutex::new(NodeAttrs {
+                mode: 0o620,
+                uid: 0,
+                gid: TTY_GID,
+                atime: created,
+                mtime: created,
+                ctime: created,
+            }),
         })
     }
 
@@ -99,6 +127,30 @@ impl Pty {
     fn notify_both(&self) {
         self.master_q.notify_all();
         self.slave_q.notify_all();
+    }
+
+    /// The slave node's attributes.
+    pub fn node_attrs(&self) -> NodeAttrs {
+        *self.node.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the slave node's attributes (the caller checked the
+    /// permission); the change time becomes now.
+    pub fn set_node_attrs(
+        &self,
+        mode: Option<u32>,
+        uid: Option<u32>,
+        gid: Option<u32>,
+        atime: Option<(i64, i64)>,
+        mtime: Option<(i64, i64)>,
+    ) {
+        let mut n = self.node.lock().unwrap_or_else(|e| e.into_inner());
+        n.mode = mode.map_or(n.mode, |m| m & 0o7777);
+        n.uid = uid.unwrap_or(n.uid);
+        n.gid = gid.unwrap_or(n.gid);
+        n.atime = atime.unwrap_or(n.atime);
+        n.mtime = mtime.unwrap_or(n.mtime);
+        n.ctime = now();
     }
 
     /// Unlocks the slave side (unlockpt).
@@ -153,12 +205,18 @@ impl Pty {
                 if st.ld.input_full() {
                     return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
                 }
+                let was_stopped = st.ld.stopped;
                 let fx = st.ld.input(&data[done..]);
                 if fx.flush_output {
                     st.to_master.clear();
+                    // A signal character flushed both queues (n_tty's isig).
+                    st.packet.event(packet::FLUSHWRITE | packet::FLUSHREAD);
                 }
+                let now_stopped = st.ld.stopped;
+                st.packet.stopped(was_stopped, now_stopped);
                 st.to_master.extend(fx.echo.iter());
-                Some(Ok((fx.consumed, fx.signals, !fx.echo.is_empty() || fx.flush_output)))
+                let wake_master = !fx.echo.is_empty() || fx.flush_output || st.packet.pending();
+                Some(Ok((fx.consumed, fx.signals, wake_master)))
             });
             match r {
                 Ok((n, sigs, output)) => {
@@ -189,6 +247,13 @@ impl Pty {
             let mut st = self.lock();
             if take_sink && st.sink_busy {
                 return None;
+            }
+            if !take_sink {
+                let PtyState { packet, to_master, .. } = &mut *st;
+                let was_full = to_master.len() >= MAX_OUTPUT;
+                if let Some(n) = packet.read(buf, to_master) {
+                    return Some(Ok((n, was_full)));
+                }
             }
             if !st.to_master.is_empty() {
                 let was_full = st.to_master.len() >= MAX_OUTPUT;
@@ -397,11 +462,17 @@ impl Pty {
                 }
                 {
                     let mut st = self.lock();
-                    let t = Termios::from_bytes(&b, &st.ld.termios);
+                    let old = st.ld.termios;
+                    let t = Termios::from_bytes(&b, &old);
                     if matches!(req, libc::TCSETSF | libc::TCSETSF2) {
                         st.ld.flush_input();
+                        st.packet.event(packet::FLUSHREAD);
                     }
+                    let was_stopped = st.ld.stopped;
                     st.ld.set_termios(t);
+                    st.packet.termios(&old, &t);
+                    let now_stopped = st.ld.stopped;
+                    st.packet.stopped(was_stopped, now_stopped);
                 }
                 self.notify_both();
                 Ok(0)
@@ -437,16 +508,31 @@ impl Pty {
                 if output {
                     st.to_master.clear();
                 }
+                // Only the slave's flushes are news to a packet-mode master.
+                if !master {
+                    st.packet
+                        .event(if input { packet::FLUSHREAD } else { 0 } | if output { packet::FLUSHWRITE } else { 0 });
+                }
                 drop(st);
                 self.notify_both();
                 Ok(0)
             }
             libc::TCXONC => {
-                match arg as i32 {
-                    libc::TCOOFF => self.lock().ld.stopped = true,
-                    libc::TCOON => self.lock().ld.stopped = false,
-                    libc::TCIOFF | libc::TCION => {}
+                let stop = match arg as i32 {
+                    libc::TCOOFF => Some(true),
+                    libc::TCOON => Some(false),
+                    libc::TCIOFF | libc::TCION => None,
                     _ => return Err(Errno::EINVAL),
+                };
+                if let Some(stop) = stop {
+                    let mut st = self.lock();
+                    let was = st.ld.stopped;
+                    st.ld.stopped = stop;
+                    // Linux stops the master's own output for a master's
+                    // tcflow, which is no news to it.
+                    if !master {
+                        st.packet.stopped(was, stop);
+                    }
                 }
                 self.notify_both();
                 Ok(0)
@@ -515,20 +601,25 @@ pub fn write_host(fd: &impl std::os::fd::AsFd, data: &[u8]) -> usize {
 }
 
 fn pty_stat(pty: &Pty, master: bool) -> Stat {
-    let (rdev, ino) = if master { (makedev(5, 2), 2) } else { (makedev(PTS_MAJOR, pty.index), pty.index as u64 + 3) };
-    let uid = 0;
+    let n = pty.node_attrs();
+    let (rdev, ino, mode, gid) = if master {
+        (makedev(5, 2), 2, 0o666, 0)
+    } else {
+        (makedev(PTS_MAJOR, pty.index), pty.index as u64 + 3, n.mode, n.gid)
+    };
+    let uid = if master { 0 } else { n.uid };
     Stat {
         dev: 0x16,
         ino,
-        mode: libc::S_IFCHR | if master { 0o666 } else { 0o620 },
+        mode: libc::S_IFCHR | mode,
         nlink: 1,
         uid,
-        gid: 5,
+        gid,
         rdev,
         blksize: 1024,
-        atime: pty.created,
-        mtime: pty.created,
-        ctime: pty.created,
+        atime: n.atime,
+        mtime: n.mtime,
+        ctime: n.ctime,
         ..Default::default()
     }
 }
@@ -570,6 +661,9 @@ impl FileOps for PtyMaster {
         let mut r = 0;
         if !st.to_master.is_empty() {
             r |= libc::POLLIN | libc::POLLRDNORM;
+        }
+        if st.packet.pending() {
+            r |= libc::POLLIN | libc::POLLRDNORM | libc::POLLPRI;
         }
         if st.slave_opened && st.slaves == 0 {
             r |= libc::POLLHUP;
@@ -621,6 +715,21 @@ impl FileOps for PtyMaster {
                     None => self.pty.job.lock().unwrap_or_else(|e| e.into_inner()).fg().unwrap_or(0x7fff_ffff),
                 };
                 mem.write_u32(arg, fg as u32).map(|_| 0)
+            }
+            libc::TIOCPKT => {
+                let on = mem.read_u32(arg)? != 0;
+                self.pty.lock().packet.set(on);
+                Ok(0)
+            }
+            libc::TIOCGPKT => mem.write_u32(arg, self.pty.lock().packet.is_on() as u32).map(|_| 0),
+            libc::TIOCSIG => {
+                // Only the terminal's own signals, as a typed ^C, ^\ or ^Z.
+                let sig = arg as i32;
+                if !matches!(sig, libc::SIGINT | libc::SIGQUIT | libc::SIGTSTP) {
+                    return Err(Errno::EINVAL);
+                }
+                self.pty.signal_fg(&[sig]);
+                Ok(0)
             }
             libc::TIOCSCTTY | libc::TIOCNOTTY | libc::TIOCGSID | libc::TIOCSPGRP => Err(Errno::ENOTTY),
             _ => self.pty.common_ioctl(true, req, arg, mem),

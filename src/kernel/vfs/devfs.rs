@@ -128,6 +128,11 @@ impl FileOps for DevFile {
         if let Ok(inner) = self.inner.stat() {
             st.atime = inner.atime;
             st.mtime = inner.mtime;
+            // Opened through the terminal's own node (devpts): its owner
+            // and mode as they are now, after a chmod or chown.
+            if (inner.dev, inner.ino) == (st.dev, st.ino) {
+                (st.mode, st.uid, st.gid, st.ctime) = (inner.mode, inner.uid, inner.gid, inner.ctime);
+            }
         }
         Ok(st)
     }

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::file::{DirEntry, FileOps};
-use super::fs::{magic, Filesystem, Node, OpenReq, PtsNode, StatFs};
+use super::fs::{magic, Filesystem, MetaChange, Node, OpenReq, PtsNode, StatFs};
 use super::stat::{makedev, now, Stat};
 use super::upper::DevKind;
 use crate::kernel::errno::Errno;
@@ -14,9 +14,6 @@ use crate::kernel::tty::Devpts;
 /// The device number of the sandbox's devpts (as `kernel::tty` reports
 /// for its pty files).
 pub const DEVPTS_DEV: u64 = 0x16;
-
-/// The group of terminals (`tty`).
-const TTY_GID: u32 = 5;
 
 /// A devpts file system over the TTY layer's pty table.
 pub struct DevptsFs {
@@ -29,6 +26,12 @@ impl DevptsFs {
     /// A devpts showing `pts`.
     pub fn new(pts: Arc<Devpts>, dev: u64) -> Arc<DevptsFs> {
         Arc::new(DevptsFs { pts, dev, created: now() })
+    }
+
+    /// `st` with this file system's device, link count and block size.
+    fn base(&self, st: Stat) -> Stat {
+        let nlink = if st.mode & libc::S_IFMT == libc::S_IFDIR { 2 } else { 1 };
+        Stat { dev: self.dev, nlink, blksize: 1024, ..st }
     }
 
     fn parse(&self, path: &[u8]) -> Option<PtsNode> {
@@ -71,22 +74,35 @@ impl Filesystem for DevptsFs {
             }
             PtsNode::Pty(i) => {
                 let (ma, mi) = DevKind::Pts(i).numbers();
-                (i as u64 + 3, libc::S_IFCHR | 0o620, makedev(ma, mi), TTY_GID)
+                let n = self.pts.get(i).ok_or(Errno::ENOENT)?.node_attrs();
+                let st = Stat {
+                    mode: libc::S_IFCHR | n.mode,
+                    uid: n.uid,
+                    gid: n.gid,
+                    rdev: makedev(ma, mi),
+                    ..Default::default()
+                };
+                return Ok(Stat { ino: i as u64 + 3, atime: n.atime, mtime: n.mtime, ctime: n.ctime, ..self.base(st) });
             }
         };
         Ok(Stat {
-            dev: self.dev,
             ino,
-            mode,
-            nlink: if mode & libc::S_IFMT == libc::S_IFDIR { 2 } else { 1 },
-            gid,
-            rdev,
-            blksize: 1024,
             atime: self.created,
             mtime: self.created,
             ctime: self.created,
-            ..Default::default()
+            ..self.base(Stat { mode, gid, rdev, ..Default::default() })
         })
+    }
+
+    /// chmod, chown and utimes of a terminal's node (root's and the
+    /// owner's, checked by the caller); `ptmx` and the directory keep theirs.
+    fn set_meta(&self, _path: &[u8], node: &Node, change: &MetaChange) -> Result<(), Errno> {
+        let Node::Pts(PtsNode::Pty(i)) = node else {
+            return Err(Errno::EPERM);
+        };
+        let pty = self.pts.get(*i).ok_or(Errno::ENOENT)?;
+        pty.set_node_attrs(change.mode, change.uid, change.gid, change.atime, change.mtime);
+        Ok(())
     }
 
     fn open(&self, _path: &[u8], _node: &Node, _req: OpenReq) -> Result<Box<dyn FileOps>, Errno> {
