@@ -382,3 +382,19 @@ fn script_records_a_session() {
     let (native, husk) = both(&["/bin/sh", "-c", &cmd], &[], &steps, CLOCK);
     same_lines(&native, &husk, &["24 80", "30 100", "script-rc=", "Script started"]);
 }
+
+/// When the terminal goes away (its controlling process gets SIGHUP), the
+/// program in the sandbox gets SIGHUP as it would natively, and its
+/// handler runs (vim and nano save their buffers there): husk ends with
+/// the program's status, not with 129 as if it had died of the signal.
+#[test]
+fn hangup_reaches_the_program() {
+    let cmd = ["/bin/sh", "-c", "trap 'exit 7' HUP; echo rea''dy; while :; do sleep 0.1; done"];
+    for in_husk in [false, true] {
+        let mut s = start(in_husk, &cmd, &[]);
+        s.expect("ready");
+        s.signal(libc::SIGHUP);
+        let code = s.wait_exit();
+        s.check(code == 7, &format!("exit status {code} after SIGHUP, expected the trap's 7"));
+    }
+}

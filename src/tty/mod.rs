@@ -66,6 +66,13 @@ pub fn restore() {
     }
 }
 
+/// The pty attached to the host terminal, which hangs up when the host's
+/// does (SIGHUP).
+static HANGUP: Mutex<Option<Arc<Pty>>> = Mutex::new(None);
+
+/// How long the sandbox has after a hang-up before husk exits with 129.
+const HANGUP_GRACE: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Set when the program ends itself on SIGTERM and SIGHUP (and restores
 /// the terminal there): raw mode then installs no exit of its own, which
 /// would race with that program's clean-up.
@@ -94,6 +101,17 @@ fn install_restore_hooks() {
             std::thread::spawn(move || {
                 if let Some(sig) = signals.forever().next() {
                     restore();
+                    let attached = HANGUP.lock().unwrap_or_else(|e| e.into_inner()).take();
+                    if let (libc::SIGHUP, Some(pty)) = (sig, attached) {
+                        // The host terminal went away (a closed window, a
+                        // dropped ssh): the sandbox's terminal hangs up too,
+                        // as a pty does when its emulator closes the master,
+                        // so its programs get SIGHUP and may save their work
+                        // (vim, nano). husk then ends with the command's
+                        // status; this exit is for one that lingers.
+                        pty.hang_up();
+                        std::thread::sleep(HANGUP_GRACE);
+                    }
                     std::process::exit(128 + sig);
                 }
             });
@@ -119,6 +137,7 @@ impl Attachment {
     /// Starts pumping: host stdin to the pty, pty output to host stdout, and
     /// host window-size changes to the pty.
     pub fn start(pty: Arc<Pty>) -> Attachment {
+        *HANGUP.lock().unwrap_or_else(|e| e.into_inner()) = Some(pty.clone());
         if let Some(ws) = host_winsize() {
             pty.set_winsize(ws);
         } else {

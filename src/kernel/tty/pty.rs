@@ -158,6 +158,15 @@ impl Pty {
         self.lock().locked = false;
     }
 
+    /// What closing the master does: slave reads see end of file, writes
+    /// EIO, and the session gets SIGHUP and SIGCONT. Also for `husk do -t`
+    /// when the host terminal hangs up. A second call does nothing more.
+    pub fn hang_up(&self) {
+        self.lock().master_open = false;
+        self.notify_both();
+        job::hangup(self);
+    }
+
     /// Whether the master side is still open.
     pub fn master_open(&self) -> bool {
         self.lock().master_open
@@ -631,9 +640,7 @@ pub struct PtyMaster {
 
 impl Drop for PtyMaster {
     fn drop(&mut self) {
-        self.pty.lock().master_open = false;
-        self.pty.notify_both();
-        job::hangup(self.pty.as_ref());
+        self.pty.hang_up();
     }
 }
 
