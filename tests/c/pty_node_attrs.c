@@ -53,9 +53,7 @@ int main(void) {
     fstat(s, &st);
     printf("times through the descriptor: %ld %ld\n", (long)st.st_atime, (long)st.st_mtime);
     show("after utimes", name, s, 1);
-    printf("chmod of a closed pair's node: ");
-    close(s);
-    close(m);
-    printf("%s\n", chmod(name, 0600) == 0 ? "ok" : errno_name(errno));
+    // (Not checked: chmod of a closed pair's node, ENOENT, since natively a
+    // test running alongside may get the same number at once.)
     return 0;
 }
