@@ -50,6 +50,50 @@ static void show_read(const char *what, int m, size_t len) {
     printf("\n");
 }
 
+// Whether the slave's output is stopped (it polls writable when not).
+static void flow(const char *what, int s) {
+    struct pollfd p = {.fd = s, .events = POLLOUT};
+    usleep(20000);
+    poll(&p, 1, 0);
+    printf("%s: output %s\n", what, p.revents & POLLOUT ? "running" : "stopped");
+}
+
+// tcflow(TCOOFF) and a typed ^S stop output apart: VSTART, a signal
+// character and IXON turned off restart only the latter; TCOON only
+// restarts after a TCOOFF, but then whatever stopped it.
+static void flow_sources(int m, int s) {
+    struct termios t;
+    tcgetattr(s, &t);
+    t.c_iflag |= IXON;
+    t.c_lflag &= ~ECHO;
+    tcsetattr(s, TCSANOW, &t);
+    tcflow(s, TCOOFF);
+    flow("TCOOFF", s);
+    write(m, "\x11", 1);
+    flow("typed ^Q after TCOOFF", s);
+    write(m, "\x03", 1);
+    flow("typed ^C after TCOOFF", s);
+    t.c_iflag &= ~IXON;
+    tcsetattr(s, TCSANOW, &t);
+    flow("IXON off after TCOOFF", s);
+    t.c_iflag |= IXON;
+    tcsetattr(s, TCSANOW, &t);
+    tcflow(s, TCOON);
+    flow("TCOON", s);
+    write(m, "\x13", 1);
+    flow("typed ^S", s);
+    tcflow(s, TCOOFF);
+    write(m, "\x11", 1);
+    flow("TCOOFF after ^S, then ^Q", s);
+    tcflow(s, TCOON);
+    flow("TCOON", s);
+    write(m, "\x13", 1);
+    tcflow(s, TCOON);
+    flow("typed ^S, then TCOON without TCOOFF", s);
+    write(m, "\x11", 1);
+    flow("^Q", s);
+}
+
 static void set_packet(int m, int on) {
     if (ioctl(m, TIOCPKT, &on) < 0)
         printf("TIOCPKT %d: %s\n", on, errno_name(errno));
@@ -202,6 +246,8 @@ int main(void) {
     printf("TIOCGPKT off: %d\n", v);
     write(s, "ok\n", 3);
     show_read("plain output", m, 64);
+
+    flow_sources(m, s);
 
     printf("TIOCSIG 0: %s\n", ioctl(m, TIOCSIG, 0) == 0 ? "ok" : errno_name(errno));
     printf("TIOCSIG SIGKILL: %s\n", ioctl(m, TIOCSIG, SIGKILL) == 0 ? "ok" : errno_name(errno));

@@ -38,8 +38,11 @@ pub struct LineDiscipline {
     raw: VecDeque<u8>,
     /// The next byte is taken literally (after VLNEXT).
     literal_next: bool,
-    /// Output stopped by VSTOP (IXON).
+    /// Output stopped (VSTOP with IXON, or tcflow TCOOFF).
     pub stopped: bool,
+    /// Stopped by tcflow(TCOOFF): only TCOON restarts it then, not VSTART,
+    /// IXANY, a signal character or IXON turned off (Linux's tco_stopped).
+    tco_stopped: bool,
     /// Output column, for erase and ONOCR.
     column: usize,
 }
@@ -103,6 +106,25 @@ impl LineDiscipline {
         }
     }
 
+    /// Restarts output stopped by VSTOP; output stopped by TCOOFF stays so.
+    fn start(&mut self) {
+        if !self.tco_stopped {
+            self.stopped = false;
+        }
+    }
+
+    /// tcflow(TCOOFF) (`on`) and tcflow(TCOON): TCOON restarts output
+    /// however it was stopped, and only after a TCOOFF.
+    pub fn tcflow(&mut self, on: bool) {
+        if !on {
+            self.tco_stopped = true;
+            self.stopped = true;
+        } else if self.tco_stopped {
+            self.tco_stopped = false;
+            self.stopped = false;
+        }
+    }
+
     /// Discards all pending input (TCFLSH, signal characters).
     pub fn flush_input(&mut self) {
         self.lines.clear();
@@ -133,7 +155,7 @@ impl LineDiscipline {
             self.edit.extend(self.raw.drain(..));
         }
         if !self.termios.i(IXON) {
-            self.stopped = false;
+            self.start();
         }
     }
 
@@ -271,11 +293,11 @@ impl LineDiscipline {
                 return;
             }
             if t.is_cc(c, VSTART) {
-                self.stopped = false;
+                self.start();
                 return;
             }
             if t.i(IXANY) {
-                self.stopped = false;
+                self.start();
             }
         }
         if t.l(ISIG) {
@@ -295,7 +317,7 @@ impl LineDiscipline {
                 }
                 // n_tty restarts output stopped by VSTOP, so the echo shows.
                 if t.i(IXON) {
-                    self.stopped = false;
+                    self.start();
                 }
                 if echo {
                     let mut out = Vec::new();
@@ -479,6 +501,21 @@ mod tests {
         assert!(l.stopped);
         l.input(b"\x03");
         assert!(!l.stopped, "a signal character restarts output");
+    }
+
+    #[test]
+    fn tcflow_stop_outlasts_vstart() {
+        let mut l = ld();
+        l.tcflow(false);
+        l.input(b"\x11\x03");
+        assert!(l.stopped, "VSTART and ^C leave a TCOOFF stop");
+        l.tcflow(true);
+        assert!(!l.stopped);
+        l.input(b"\x13");
+        l.tcflow(true);
+        assert!(l.stopped, "TCOON without TCOOFF leaves a VSTOP stop");
+        l.input(b"\x11");
+        assert!(!l.stopped);
     }
 
     #[test]

@@ -536,7 +536,8 @@ impl Pty {
                 if let Some(stop) = stop {
                     let mut st = self.lock();
                     let was = st.ld.stopped;
-                    st.ld.stopped = stop;
+                    st.ld.tcflow(!stop);
+                    let stop = st.ld.stopped;
                     // Linux stops the master's own output for a master's
                     // tcflow, which is no news to it.
                     if !master {
