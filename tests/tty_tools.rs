@@ -131,6 +131,15 @@ const CLOCK: &[(&str, &str)] = &[
     (r"\(\d\d/\d\d/\d\d[^)]*\)", "(D)"),
 ];
 
+/// Ends a native tmux server the test started (a failed run leaves one)
+/// and removes its socket, which tmux leaves behind in /tmp/tmux-UID.
+fn tmux_cleanup(sock: &str) {
+    let _ = std::process::Command::new("tmux").args(["-L", sock, "kill-server"]).output();
+    // SAFETY: getuid has no memory effects.
+    let uid = unsafe { libc::getuid() };
+    let _ = std::fs::remove_file(format!("/tmp/tmux-{uid}/{sock}"));
+}
+
 /// tmux: a detached session made by a first client (the server daemon
 /// forks off and outlives it), a second pane, capture-pane, then a client
 /// attached to this terminal (its descriptors travel to the server with
@@ -155,8 +164,7 @@ fn tmux_session_split_capture_attach_detach() {
     );
     let steps = [Expect("pane-two\r\n"), Expect("pane-two"), Settle, Send("\x02d"), Expect(r"ls-after-kill-rc=\d+")];
     let (native, husk) = both(&["/bin/sh", "-c", &script], &[], &steps, CLOCK);
-    // A leftover native server (a failed run) must not outlive the test.
-    let _ = std::process::Command::new("tmux").args(["-L", &sock, "kill-server"]).output();
+    tmux_cleanup(&sock);
     same_lines(
         &native,
         &husk,
@@ -206,7 +214,7 @@ fn tmux_foreground_panes_resize_and_ctrl_c() {
         Expect(r"tmux-rc=\d+"),
     ];
     let (native, husk) = both(&["/bin/sh", "-c", &tmux], &[("PS1", "tt$ ")], &steps, CLOCK);
-    let _ = std::process::Command::new("tmux").args(["-L", &sock, "kill-server"]).output();
+    tmux_cleanup(&sock);
     same_lines(&native, &husk, &["tmux-rc="]);
     both_show(&native, &husk, &["one-42", "st=130", "[exited]"]);
     // The pane's size after the resize: 100 columns, as natively.
