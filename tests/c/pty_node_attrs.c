@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "husk_test.h"
+#include "pty_test.h"
 
 // The ids are shown only after the chown: a new node's group depends on how
 // the host mounted its devpts (gid=5 or not).
@@ -29,18 +30,9 @@ static void show(const char *what, const char *name, int fd, int ids) {
 }
 
 int main(void) {
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m)) {
-        perror("ptmx");
-        return 1;
-    }
     char name[64];
-    snprintf(name, sizeof name, "%s", ptsname(m));
-    int s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) {
-        perror("slave");
-        return 1;
-    }
+    int s;
+    open_pty_pair(&s, name, sizeof name); /* the master stays open */
     printf("chmod 0600: %s\n", chmod(name, 0600) == 0 ? "ok" : errno_name(errno));
     show("after chmod", name, s, 0);
     printf("fchmod 0620: %s\n", fchmod(s, 0620) == 0 ? "ok" : errno_name(errno));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "husk_test.h"
+#include "pty_test.h"
 
 // Output from the slave reaches Linux's master asynchronously: wait a
 // little for readiness rather than sampling it once.
@@ -131,18 +132,9 @@ static void tiocsig_to_foreground(int m, const char *slave_name) {
 
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
-    int m = posix_openpt(O_RDWR | O_NOCTTY);
-    if (m < 0 || grantpt(m) || unlockpt(m)) {
-        perror("ptmx");
-        return 1;
-    }
     char name[64];
-    snprintf(name, sizeof name, "%s", ptsname(m));
-    int s = open(name, O_RDWR | O_NOCTTY);
-    if (s < 0) {
-        perror("slave");
-        return 1;
-    }
+    int s;
+    int m = open_pty_pair(&s, name, sizeof name);
     int v = -1;
     int r = ioctl(m, TIOCGPKT, &v);
     printf("TIOCGPKT new: %s %d\n", r == 0 ? "ok" : errno_name(errno), v);
