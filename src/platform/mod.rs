@@ -14,6 +14,9 @@ use std::sync::atomic::{AtomicU8, Ordering};
 
 use crate::kernel::errno::Errno;
 
+/// The largest XSAVE area the platforms keep for a thread (AMX included).
+pub const XSAVE_MAX: usize = 16384;
+
 /// The general-purpose registers of an application thread (x86_64).
 pub type Regs = libc::user_regs_struct;
 
@@ -258,7 +261,7 @@ impl StubThread {
                 let (slot, tid) = space.new_thread().map_err(|_| Errno::EAGAIN)??;
                 let mut new = systrap::NewThread::new(space, slot, tid);
                 // The child starts with its creator's FP state, as on Linux.
-                let mut fp = vec![0u8; 16384];
+                let mut fp = vec![0u8; XSAVE_MAX];
                 if let Ok(n) = t.get_fpregs(&mut fp) {
                     fp.truncate(n);
                     new = new.with_fp(fp);
@@ -277,6 +280,14 @@ impl StubThread {
     /// Reads the extended FP state (XSAVE layout) into `buf`; returns its length.
     pub fn get_fpregs(&self, buf: &mut [u8]) -> Result<usize, PlatformError> {
         each!(self, t => t.get_fpregs(buf))
+    }
+
+    /// The whole extended FP state (XSAVE layout).
+    pub fn fpregs(&self) -> Result<Vec<u8>, PlatformError> {
+        let mut fp = vec![0u8; XSAVE_MAX];
+        let n = self.get_fpregs(&mut fp)?;
+        fp.truncate(n);
+        Ok(fp)
     }
 
     /// Writes the extended FP state from `buf`.
@@ -300,9 +311,10 @@ impl StubThread {
     }
 }
 
-/// How a stub process ended, as far as the host tells without reaping it
-/// (for the log when one dies under a running task).
-pub fn stub_exit_note(pid: i32) -> String {
+/// How a child process of ours ended, without reaping it: `(si_code,
+/// si_status)` once it has, None while it runs, Err when it is no child
+/// (already reaped).
+pub fn peek_exit(pid: i32) -> Result<Option<(i32, i32)>, Errno> {
     // SAFETY: waitid writes into our zeroed local only; WNOWAIT leaves the
     // child reapable by whoever reaps it.
     let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
@@ -316,13 +328,20 @@ pub fn stub_exit_note(pid: i32) -> String {
         )
     };
     if rc != 0 {
-        return format!("stub {pid}: already reaped ({})", Errno::last());
+        return Err(Errno::last());
     }
     // SAFETY: fields of a siginfo waitid filled (or left zero).
     let (who, status) = unsafe { (info.si_pid(), info.si_status()) };
-    match info.si_code {
-        _ if who == 0 => format!("stub {pid}: still running"),
-        libc::CLD_EXITED => format!("stub {pid}: exited with status {status}"),
-        _ => format!("stub {pid}: killed by signal {status} (code {})", info.si_code),
+    Ok((who != 0).then_some((info.si_code, status)))
+}
+
+/// How a stub process ended, as far as the host tells without reaping it
+/// (for the log when one dies under a running task).
+pub fn stub_exit_note(pid: i32) -> String {
+    match peek_exit(pid) {
+        Err(e) => format!("stub {pid}: already reaped ({e})"),
+        Ok(None) => format!("stub {pid}: still running"),
+        Ok(Some((libc::CLD_EXITED, status))) => format!("stub {pid}: exited with status {status}"),
+        Ok(Some((code, status))) => format!("stub {pid}: killed by signal {status} (code {code})"),
     }
 }

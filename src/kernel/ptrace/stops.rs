@@ -68,9 +68,7 @@ impl Task {
     /// task is not traced (any more) or is being killed.
     pub fn ptrace_stop(&mut self, kind: StopKind, code: i32, info: Option<SigInfo>) -> Option<Resume> {
         let shared = self.shared.clone();
-        let mut fp = vec![0u8; 16384];
-        let n = self.thread.get_fpregs(&mut fp).unwrap_or(0);
-        fp.truncate(n);
+        let fp = self.thread.fpregs().unwrap_or_default();
         let tracer = {
             let mut g = shared.ptrace.lock();
             let t = g.as_mut()?;

@@ -28,7 +28,7 @@ const UC_STRICT_RESTORE_SS: u64 = 4;
 const FP_XSTATE_MAGIC1: u32 = 0x4650_5853;
 const FP_XSTATE_MAGIC2: u32 = 0x4650_5845;
 /// Largest XSAVE area handled (AMX tiles need ~11 KiB).
-const XSAVE_MAX: usize = 16384;
+use crate::platform::XSAVE_MAX;
 /// Red zone below the stack pointer the ABI lets leaf code use.
 const RED_ZONE: u64 = 128;
 
@@ -64,9 +64,8 @@ impl Task {
             // x86_64 has no default return trampoline.
             return Err(Errno::EFAULT);
         }
-        let mut xsave = vec![0u8; XSAVE_MAX];
-        let xlen = self.thread.get_fpregs(&mut xsave).map_err(|_| Errno::EFAULT)?;
-        xsave.truncate(xlen);
+        let xsave = self.thread.fpregs().map_err(|_| Errno::EFAULT)?;
+        let xlen = xsave.len();
 
         let mut sp = self.regs.rsp;
         let (alt_base, alt_flags, alt_size) = self.sigaltstack;
@@ -185,8 +184,7 @@ impl Task {
             let len =
                 if magic1 == FP_XSTATE_MAGIC1 && (576..=XSAVE_MAX).contains(&xstate_size) { xstate_size } else { 512 };
             // The host takes exactly its full XSAVE size.
-            let mut cur = vec![0u8; XSAVE_MAX];
-            let full = self.thread.get_fpregs(&mut cur).map_err(|_| Errno::EFAULT)?;
+            let full = self.thread.fpregs().map_err(|_| Errno::EFAULT)?.len();
             let mut buf = vec![0u8; full.max(576)];
             let n = len.min(full);
             mem.read_bytes(fp_addr, &mut buf[..n])?;

@@ -110,6 +110,11 @@ impl SigInfo {
         self.get_i32(8)
     }
 
+    /// The `si_errno`.
+    pub fn errno(&self) -> i32 {
+        self.get_i32(4)
+    }
+
     /// kill(2): SI_USER with the sender's pid and uid.
     pub fn user(sig: i32, pid: i32, uid: u32) -> SigInfo {
         let mut s = SigInfo::with(sig, SI_USER);

@@ -28,34 +28,29 @@ const PAGE: u64 = 4096;
 
 impl Task {
     /// Ends the process for the fatal signal `info`, writing a core file
-    /// first where one is due; the status to exit with.
-    pub fn die_dumping_core(&mut self, info: &SigInfo) -> ExitStatus {
+    /// first where one is due.
+    pub fn die_dumping_core(&mut self, info: &SigInfo) {
         let sig = info.signo();
-        let killed = ExitStatus::Signal(sig);
         let limit = self.rlimit(libc::RLIMIT_CORE);
         let dumpable = self.tg.privs.lock().unwrap_or_else(|e| e.into_inner()).dumpable;
         if limit < MIN_CORE || !dumpable {
-            self.exit_group(killed);
-            return killed;
+            self.exit_group(ExitStatus::Signal(sig));
+            return;
         }
-        self.stop_other_threads(killed);
-        match self.write_core(info, limit) {
+        let others = self.stop_other_threads(ExitStatus::Signal(sig));
+        match self.write_core(info, limit, others) {
             Ok(()) => {
                 let dumped = ExitStatus::Dumped(sig);
                 self.tg.sig.lock().unwrap_or_else(|e| e.into_inner()).exiting = Some(dumped);
                 self.exit = Some(dumped);
-                dumped
             }
-            Err(e) => {
-                tracing::debug!(tid = self.tid, "no core file: {e:?}");
-                killed
-            }
+            Err(e) => tracing::debug!(tid = self.tid, "no core file: {e:?}"),
         }
     }
 
-    /// Ends the group's other threads (Linux's coredump_wait), which leave
-    /// their registers in `ThreadGroup::core_threads` on the way out.
-    fn stop_other_threads(&mut self, status: ExitStatus) {
+    /// Ends the group's other threads (Linux's coredump_wait); returns the
+    /// states they left in `ThreadGroup::core_threads` on the way out.
+    fn stop_other_threads(&mut self, status: ExitStatus) -> Vec<CoreThread> {
         *self.tg.core_threads.lock().unwrap_or_else(|e| e.into_inner()) = Some(Vec::new());
         self.exit_group(status);
         let tg = self.tg.clone();
@@ -64,6 +59,8 @@ impl Task {
         let _ = crate::kernel::wait::block_uninterruptible_until(&[&tg.stop_queue], deadline, || {
             (tg.task_list().len() <= 1).then_some(Ok(()))
         });
+        let others = tg.core_threads.lock().unwrap_or_else(|e| e.into_inner()).take();
+        others.unwrap_or_default()
     }
 
     /// What an ending thread gives a core dump in progress.
@@ -75,24 +72,21 @@ impl Task {
     }
 
     fn core_thread(&self, info: Option<&SigInfo>) -> CoreThread {
-        let mut fp = vec![0u8; 4096];
-        let n = self.thread.get_fpregs(&mut fp).unwrap_or(0);
-        fp.truncate(n);
+        let fp = self.thread.fpregs().unwrap_or_default();
         let ns = self.tg.pidns();
         let (pending, blocked) = {
             let sig = self.shared.sig.lock().unwrap_or_else(|e| e.into_inner());
             (sig.pending.mask(), sig.mask)
         };
-        let (signo, code, errno) =
-            info.map_or((0, 0, 0), |i| (i.signo(), i.code(), i32::from_ne_bytes([i.0[4], i.0[5], i.0[6], i.0[7]])));
+        let (signo, code, errno) = info.map_or((0, 0, 0), |i| (i.signo(), i.code(), i.errno()));
         CoreThread { tid: self.shared.tid.nr_in(ns), regs: self.regs, fp, pending, blocked, signo, code, errno }
     }
 
-    fn write_core(&mut self, info: &SigInfo, limit: u64) -> Result<(), Errno> {
+    fn write_core(&mut self, info: &SigInfo, limit: u64, others: Vec<CoreThread>) -> Result<(), Errno> {
         let path = self.core_path(info.signo(), limit)?;
         let file = self.open_core(&path)?;
         let mut threads = vec![self.core_thread(Some(info))];
-        threads.extend(self.tg.core_threads.lock().unwrap_or_else(|e| e.into_inner()).take().unwrap_or_default());
+        threads.extend(others);
         let filter = self.tg.coredump_filter.load(Ordering::Relaxed);
         let vmas = crate::kernel::vfs::procfs::mappings(&self.tg);
         let segments = elf_core::segments(&vmas, filter, |addr| self.starts_with_elf(addr));

@@ -146,19 +146,7 @@ impl Space {
         if self.ended.load(Ordering::SeqCst) {
             return false;
         }
-        // SAFETY: waitid writes into our zeroed local only.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        // SAFETY: as above; WNOWAIT leaves the child reapable.
-        let rc = unsafe {
-            libc::waitid(
-                libc::P_PID,
-                self.pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL,
-            )
-        };
-        // SAFETY: si_pid of a siginfo waitid filled (or left zero).
-        rc == 0 && unsafe { info.si_pid() } == 0
+        matches!(crate::platform::peek_exit(self.pid), Ok(None))
     }
 
     /// Runs one command on the command thread; returns its raw result.
