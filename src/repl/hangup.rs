@@ -19,8 +19,16 @@ impl Started {
         self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    pub fn insert(&self, id: &str) {
-        self.lock().insert(id.to_string());
+    /// Runs `create`, which makes sandbox `id`, and records the id if it
+    /// succeeds. The set stays locked meanwhile, so a hang-up arriving
+    /// while the sandbox is being made waits for it and destroys it too
+    /// (its state exists before `create` returns: recording the id only
+    /// afterwards would let a hang-up in between miss it).
+    pub fn insert_made_by<T, E>(&self, id: &str, create: impl FnOnce() -> Result<T, E>) -> Result<T, E> {
+        let mut ids = self.lock();
+        let made = create()?;
+        ids.insert(id.to_string());
+        Ok(made)
     }
 
     pub fn remove(&self, id: &str) {

@@ -283,9 +283,8 @@ impl Console {
             preserve_fds: 0,
             id: id.to_string(),
         };
-        let pid = runtime::create_with(&self.ctx, &args, stdio)?;
+        let pid = self.started.insert_made_by(id, || runtime::create_with(&self.ctx, &args, stdio))?;
         self.reaper.add(pid);
-        self.started.insert(id);
         Ok(Made { id: id.to_string(), master, tee, what })
     }
 
