@@ -81,6 +81,15 @@ fn raise_nofile_limit() {
     let _ = setrlimit(Resource::RLIMIT_NOFILE, hard, hard);
 }
 
+/// Keeps host thread `tid` (0: the calling thread) on `cpu`. Where it
+/// cannot (an offline CPU, a thread gone) it stays where it may run.
+pub fn pin_to_cpu(tid: i32, cpu: usize) {
+    let mut set = nix::sched::CpuSet::new();
+    if set.set(cpu).is_ok() {
+        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(tid), &set);
+    }
+}
+
 /// The calling sentry thread is about to sleep while serving its task's
 /// syscall: the platform may stop busy-waiting for it.
 pub fn about_to_block() {
@@ -189,11 +198,12 @@ macro_rules! each {
 
 impl StubThread {
     /// Creates a new stub process with one thread, ready to run application
-    /// code.
-    pub fn spawn_process() -> Result<StubThread, PlatformError> {
+    /// code; where the platform has helper threads of its own, they are made
+    /// on `cpu` (where the caller will pin the thread).
+    pub fn spawn_process(cpu: usize) -> Result<StubThread, PlatformError> {
         Ok(match kind() {
             Kind::Ptrace => StubThread::Ptrace(ptrace::StubThread::spawn_process()?),
-            Kind::Systrap => StubThread::Systrap(systrap::StubThread::spawn_process()?),
+            Kind::Systrap => StubThread::Systrap(systrap::StubThread::spawn_process(cpu)?),
         })
     }
 

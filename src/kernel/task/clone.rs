@@ -231,6 +231,7 @@ impl Task {
         // The ids come first: a PID namespace whose init has gone takes no
         // new process (ENOMEM).
         let tid = nsproxy.pid_for_children.alloc()?;
+        let new_process = matches!(kind, CloneKind::Process);
         let host = self.thread.clone_context(kind)?;
         let (host_pid, host_tid) = (host.pid(), host.tid());
 
@@ -318,6 +319,7 @@ impl Task {
             shared,
             regs,
             host,
+            new_process,
             clear_child_tid,
             sigaltstack: if thread { (0, 0, 0) } else { self.sigaltstack },
             vfork: vfork.clone(),
@@ -424,6 +426,8 @@ struct ChildStart {
     shared: Arc<TaskShared>,
     regs: Regs,
     host: NewThread,
+    /// Whether the host thread is the first of a new stub process.
+    new_process: bool,
     clear_child_tid: u64,
     sigaltstack: (u64, i32, u64),
     vfork: Option<Arc<VforkDone>>,
@@ -436,7 +440,7 @@ fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
     std::thread::Builder::new()
         .name(name)
         .spawn(move || {
-            let host_tid = c.host.tid();
+            let host = (c.host.pid(), c.host.tid());
             let thread = match StubThread::attach(c.host) {
                 Ok(t) => t,
                 Err((e, gone)) => {
@@ -446,7 +450,7 @@ fn spawn_task_thread(c: ChildStart) -> Result<(), Errno> {
             };
             // Within the affinity mask inherited from the parent (sys_ident.rs).
             let cpu = c.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(c.shared.gtid() as usize);
-            super::exec::pin_together(host_tid, cpu);
+            super::exec::pin_together(host, cpu, c.new_process);
             let tg = c.shared.tg.clone();
             let mut task = Task {
                 kernel: c.kernel,

@@ -21,18 +21,19 @@ use crate::platform::StubThread;
 /// Pins the calling sentry thread and its stub thread to one CPU: a ptrace
 /// stop or a systrap futex hand-off costs a fraction on one CPU of what a
 /// wake-up across CPUs does (about 8 µs against 70 µs for systrap here).
-pub fn pin_together(stub_tid: i32, cpu_hint: usize) {
+/// With `new_process`, the stub process's own first thread (systrap's
+/// command thread, which makes the task's mappings) joins them.
+pub fn pin_together((stub_pid, stub_tid): (i32, i32), cpu_hint: usize, new_process: bool) {
     if crate::platform::kind() == crate::platform::Kind::Systrap && crate::platform::systrap::spin_us() > 0 {
         // Spinning hand-offs want the two sides on two CPUs.
         return;
     }
-    let n = super::SchedAttrs::online_cpus();
-    let mut set = nix::sched::CpuSet::new();
-    if set.set(cpu_hint % n).is_err() {
-        return;
+    let cpu = cpu_hint % super::SchedAttrs::online_cpus();
+    crate::platform::pin_to_cpu(0, cpu);
+    crate::platform::pin_to_cpu(stub_tid, cpu);
+    if new_process && stub_pid != stub_tid {
+        crate::platform::pin_to_cpu(stub_pid, cpu);
     }
-    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
-    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(stub_tid), &set);
 }
 
 /// Loads `path` into a fresh stub process. On success the caller owns the
@@ -51,11 +52,12 @@ fn load_fresh(
     cpu: usize,
     layout: ExecLayout,
 ) -> Result<(StubThread, Arc<MemoryManager>, Loaded), Errno> {
-    let mut thread = StubThread::spawn_process().map_err(|e| {
+    let cpu = cpu % super::SchedAttrs::online_cpus();
+    let mut thread = StubThread::spawn_process(cpu).map_err(|e| {
         tracing::error!("cannot create a stub process: {e}");
         Errno::EAGAIN
     })?;
-    pin_together(thread.tid(), cpu);
+    pin_together((thread.pid(), thread.tid()), cpu, false);
     let mm = MemoryManager::new(&thread, account);
     // Execute permission is checked with the fs ids.
     let fs_creds = Credentials { euid: fs_ids.0, egid: fs_ids.1, ..creds.clone() };

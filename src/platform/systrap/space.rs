@@ -53,12 +53,24 @@ pub fn init() -> Result<(), PlatformError> {
 }
 
 /// A new, empty address space: a fork of the template (or, without one, a
-/// fresh stub).
-pub fn new_space() -> Result<Arc<Space>, PlatformError> {
-    match TEMPLATE.get() {
-        Some(t) => t.fork()?.map_err(PlatformError::Spawn),
-        None => Space::spawn(),
-    }
+/// fresh stub), its command thread on `cpu`.
+///
+/// The template's command thread forks on `cpu` first: the child's threads
+/// inherit its affinity, and every command of the new process (an exec's
+/// mappings, the dynamic loader's mmaps) is then a wake-up on the CPU of
+/// the sentry thread that sends it; across CPUs one costs tens of
+/// microseconds on these VMs. (Two execs at once may move the template
+/// between their pins: that costs time, nothing else.)
+pub fn new_space(cpu: usize) -> Result<Arc<Space>, PlatformError> {
+    let space = match TEMPLATE.get() {
+        Some(t) => {
+            crate::platform::pin_to_cpu(t.pid(), cpu);
+            t.fork()?.map_err(PlatformError::Spawn)?
+        }
+        None => Space::spawn()?,
+    };
+    crate::platform::pin_to_cpu(space.pid(), cpu);
+    Ok(space)
 }
 
 /// One stub process.

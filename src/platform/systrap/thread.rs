@@ -132,9 +132,10 @@ pub struct StubThread {
 }
 
 impl StubThread {
-    /// Creates a new stub process with one application thread.
-    pub fn spawn_process() -> Result<StubThread, PlatformError> {
-        let space = super::space::new_space()?;
+    /// Creates a new stub process with one application thread, both it and
+    /// the process's command thread on `cpu`.
+    pub fn spawn_process(cpu: usize) -> Result<StubThread, PlatformError> {
+        let space = super::space::new_space(cpu)?;
         let (slot, tid) = space.new_thread()?.map_err(PlatformError::Spawn)?;
         StubThread::attach(NewThread::new(space, slot, tid)).map_err(|(e, _)| e)
     }
