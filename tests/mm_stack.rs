@@ -2,7 +2,9 @@
 //! (MAP_STACK) as their pages are touched. Each group of
 //! `tests/c/stack_growth.c` runs natively and under `husk do` and must print
 //! the same lines; and a container is charged for the stack its processes
-//! use, not for the room each stack may grow into.
+//! use, not for the room each stack may grow into. `tests/c/stack_copies.c`:
+//! the kernel's copies to and from a stack's untouched room grow the stack,
+//! as the program's own touch would.
 
 mod common;
 
@@ -31,6 +33,26 @@ fn thread_stacks_grow_as_they_are_touched() {
 #[test]
 fn syscall_buffers_and_signal_frames_below_the_stack_grow_it() {
     c_output_same_as_native("stack_growth", "syscall", &[]);
+}
+
+#[test]
+fn syscall_copies_into_an_untouched_map_stack_mapping_grow_it() {
+    c_output_same_as_native("stack_copies", "lazy", &[]);
+}
+
+#[test]
+fn a_thread_reads_into_the_untouched_bottom_of_its_stack() {
+    c_output_same_as_native("stack_copies", "thread", &[]);
+}
+
+#[test]
+fn syscall_copies_below_the_main_stack_grow_it() {
+    c_output_same_as_native("stack_copies", "main", &[]);
+}
+
+#[test]
+fn copies_to_inaccessible_memory_stay_efault_and_lose_nothing() {
+    c_output_same_as_native("stack_copies", "bad", &[]);
 }
 
 /// Thirty shells' children fit in 16 MiB (each stack is charged for the

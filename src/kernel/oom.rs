@@ -13,6 +13,7 @@
 //! the limit to the process's size, and -1000 exempts the process; when
 //! every process is exempt the charge fails with ENOMEM.
 
+use std::borrow::Borrow;
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -103,17 +104,21 @@ const OOM_ROUNDS: usize = 4;
 /// Runs `op`, a change that charges the caller's container; when its
 /// charge would pass the limit, the killer makes room (or ends the caller)
 /// and `op` is tried again.
-pub fn retry_after_oom<T>(t: &mut Task, mut op: impl FnMut(&mut Task) -> Result<T, Errno>) -> Result<T, Errno> {
+/// `t` is the caller (`&mut Task` or `&Task`), handed to `op`.
+pub fn retry_after_oom<C: Borrow<Task>, T>(
+    mut t: C,
+    mut op: impl FnMut(&mut C) -> Result<T, Errno>,
+) -> Result<T, Errno> {
     take_refused();
-    let mut r = op(t);
+    let mut r = op(&mut t);
     for round in 0..=OOM_ROUNDS {
         let need = take_refused();
         if need == 0 {
             break;
         }
-        out_of_memory(t, need)?;
+        out_of_memory(t.borrow(), need)?;
         let _forced = (round == OOM_ROUNDS).then(ForceCharges::new);
-        r = op(t);
+        r = op(&mut t);
     }
     r
 }

@@ -238,7 +238,7 @@ impl StubThread {
 
     /// Executes syscall `nr` with `args` in the thread's address space and
     /// returns the raw result (`-errno` on failure).
-    pub fn inject(&mut self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+    pub fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
         each!(self, t => t.inject(nr, args))
     }
 

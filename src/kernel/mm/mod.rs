@@ -153,7 +153,7 @@ const KNOWN_MAP_FLAGS: u32 = (libc::MAP_SHARED
 
 const PROT_MASK: u32 = (libc::PROT_READ | libc::PROT_WRITE | libc::PROT_EXEC) as u32;
 
-fn inject(t: &mut StubThread, nr: i64, args: [u64; 6]) -> SysResult {
+fn inject(t: &StubThread, nr: i64, args: [u64; 6]) -> SysResult {
     let r = t.inject(nr, args).map_err(|_| Errno::EFAULT)?;
     if (-4095..0).contains(&r) {
         tracing::debug!(nr, ?args, r, "injected syscall failed");

@@ -15,10 +15,12 @@
 //! nothing until a touch grows the stack down into it.
 //!
 //! The task side (`task/stack.rs`) grows stacks on faults, before a signal
-//! frame is written and before each syscall (to the caller's stack
-//! pointer), so the sentry's copies find the caller's stack buffers mapped.
-//! Growth is contiguous from the top, so everything above the lowest
-//! touched address is there.
+//! frame is written, before each syscall (to the caller's stack pointer,
+//! so the sentry's copies find the caller's stack buffers mapped) and when
+//! one of the sentry's copies for the task fails where a stack may grow
+//! (`task/usermem.rs`), as Linux's copies fault the pages in. Growth is
+//! contiguous from the top, so everything above the lowest touched address
+//! is there.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
@@ -115,6 +117,23 @@ impl MemoryManager {
                 && h.lazy.read().unwrap_or_else(|e| e.into_inner()).iter().any(|&(s, e)| (s..e).contains(&addr)))
     }
 
+    /// The lowest address of `[start, end)` where a touch may grow a stack
+    /// (a hint, as `stack_grows_for`): a copy there that failed grows the
+    /// stack and is tried again. The main stack only when the range starts
+    /// in its room (the room's bottom has nothing accessible below it); a
+    /// thread stack wherever the range meets its untouched part.
+    pub fn stack_room_in(&self, start: u64, end: u64) -> Option<u64> {
+        let h = &self.stack_hint;
+        let main = (h.floor.load(Ordering::Relaxed)..h.base.load(Ordering::Relaxed)).contains(&start).then_some(start);
+        let lazy = if h.any_lazy.load(Ordering::Relaxed) {
+            let ranges = h.lazy.read().unwrap_or_else(|e| e.into_inner());
+            ranges.iter().filter(|&&(s, e)| s < end && start < e).map(|&(s, _)| s.max(start)).min()
+        } else {
+            None
+        };
+        main.into_iter().chain(lazy).min()
+    }
+
     /// Brings the hint up to date after a change of the mappings (called
     /// with the lock held, by `charged`).
     pub(super) fn refresh_stack_hint(&self, st: &MmState) {
@@ -160,7 +179,7 @@ impl MemoryManager {
     /// True if `addr` is now accessible, false if it is in no stack's
     /// room; ENOMEM when the charge does not fit (recorded for the OOM
     /// killer), EFAULT when the stack may not grow there.
-    pub fn grow_stack(&self, t: &mut StubThread, addr: u64, max_size: u64, limits: VmLimits) -> Result<bool, Errno> {
+    pub fn grow_stack(&self, t: &StubThread, addr: u64, max_size: u64, limits: VmLimits) -> Result<bool, Errno> {
         let mut st = self.lock();
         if st.vmas.vma_at(addr).is_some_and(|v| v.is_lazy()) {
             return self.grow_thread_stack(t, &mut st, addr).map(|()| true);
@@ -193,7 +212,7 @@ impl MemoryManager {
 
     /// Makes the untouched thread stack from the page of `addr` up to the
     /// touched part above it accessible, and charges it.
-    fn grow_thread_stack(&self, t: &mut StubThread, st: &mut MmState, addr: u64) -> Result<(), Errno> {
+    fn grow_thread_stack(&self, t: &StubThread, st: &mut MmState, addr: u64) -> Result<(), Errno> {
         let start = page_align_down(addr);
         let mut end = start;
         while let Some(v) = st.vmas.vma_at(end).filter(|v| v.is_lazy()) {

@@ -178,7 +178,7 @@ impl Task {
         let fp_addr = g(23);
         if fp_addr != 0 {
             let mut legacy = [0u8; 512];
-            mem.read_bytes(fp_addr, &mut legacy)?;
+            self.mem().read_bytes(fp_addr, &mut legacy)?;
             let magic1 = u32::from_ne_bytes(legacy[464..468].try_into().unwrap_or_default());
             let xstate_size = u32::from_ne_bytes(legacy[480..484].try_into().unwrap_or_default()) as usize;
             let len =
@@ -187,7 +187,7 @@ impl Task {
             let full = self.thread.fpregs().map_err(|_| Errno::EFAULT)?.len();
             let mut buf = vec![0u8; full.max(576)];
             let n = len.min(full);
-            mem.read_bytes(fp_addr, &mut buf[..n])?;
+            self.mem().read_bytes(fp_addr, &mut buf[..n])?;
             if len == 512 {
                 // Only the legacy area: mark x87 and SSE state present.
                 buf[512..520].copy_from_slice(&3u64.to_ne_bytes());

@@ -112,7 +112,7 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, 
     }
     // Check the destination before consuming data, so a bad buffer loses
     // nothing (a pipe's bytes stay in the pipe), as in Linux.
-    let writable = task.mm().writable_extent(addr, len);
+    let writable = task.writable_extent(addr, len);
     if writable == 0 {
         return Err(Errno::EFAULT);
     }
@@ -316,7 +316,7 @@ fn read_zeros_by_dropping(t: &mut Task, addr: u64, len: u64) -> Option<SysResult
     let mm = t.mm();
     match mm.madvise(&mut t.thread, first, last - first, libc::MADV_DONTNEED) {
         Ok(_) => Some(Ok(len)),
-        Err(_) => Some(write_zeros(&mem, first, last - first).map(|_| len)),
+        Err(_) => Some(write_zeros(&t.mem(), first, last - first).map(|_| len)),
     }
 }
 

@@ -187,7 +187,7 @@ fn private_barrier(t: &mut Task, sync_core: bool) -> Result<(), Errno> {
     } else {
         (MEMBARRIER_CMD_PRIVATE_EXPEDITED, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED)
     };
-    let mut run = |cmd: u32| t.thread.inject(libc::SYS_membarrier, [cmd as u64, 0, 0, 0, 0, 0]).ok();
+    let run = |cmd: u32| t.thread.inject(libc::SYS_membarrier, [cmd as u64, 0, 0, 0, 0, 0]).ok();
     let mut r = run(cmd);
     if r == Some(-libc::EPERM as i64) && run(register) == Some(0) {
         r = run(cmd);

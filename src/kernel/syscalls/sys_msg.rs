@@ -101,7 +101,6 @@ fn scatter(t: &Task, iov: &[(u64, u64)], data: &[u8]) -> Result<(), Errno> {
 
 /// How many of the first `len` bytes of the iovecs the caller can write.
 fn writable_prefix(t: &Task, iov: &[(u64, u64)], len: u64) -> u64 {
-    let mm = t.mm();
     let mut ok = 0u64;
     for &(base, l) in iov {
         if ok >= len {
@@ -111,7 +110,7 @@ fn writable_prefix(t: &Task, iov: &[(u64, u64)], len: u64) -> u64 {
         if want == 0 {
             continue;
         }
-        let w = mm.writable_extent(base, want);
+        let w = t.writable_extent(base, want);
         ok += w;
         if w < want {
             break;
@@ -308,7 +307,7 @@ pub fn recvfrom(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     // Check the buffer before consuming data, as read(2) does.
-    if len > 0 && t.mm().writable_extent(a[1], len) == 0 {
+    if len > 0 && t.writable_extent(a[1], len) == 0 {
         return Err(Errno::EFAULT);
     }
     let r = recv_into(sock(&f), f.nonblocking(), flags, len as usize)?;

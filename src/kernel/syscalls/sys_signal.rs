@@ -39,13 +39,6 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
     };
     let mut actions = t.tg.sig_actions.lock().unwrap_or_else(|e| e.into_inner());
     let prev = actions.get(sig);
-    if old != 0 {
-        let mut b = [0u8; 32];
-        for (i, w) in [prev.handler, prev.flags, prev.restorer, prev.mask].iter().enumerate() {
-            b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
-        }
-        t.mem().write_bytes(old, &b)?;
-    }
     if let Some(n) = new {
         actions.set(sig, n);
         let now_ignored = actions.ignores(sig);
@@ -57,6 +50,18 @@ pub fn rt_sigaction(t: &mut Task, a: &Args) -> SysResult {
                 task.sig.lock().unwrap_or_else(|e| e.into_inner()).pending.discard(sigbit(sig));
             }
         }
+    } else {
+        drop(actions);
+    }
+    // The old action is copied out last, without the lock (a copy may grow
+    // a stack and call the OOM killer, which signals): as in Linux, a bad
+    // `oldact` is EFAULT with the new action set.
+    if old != 0 {
+        let mut b = [0u8; 32];
+        for (i, w) in [prev.handler, prev.flags, prev.restorer, prev.mask].iter().enumerate() {
+            b[i * 8..i * 8 + 8].copy_from_slice(&w.to_ne_bytes());
+        }
+        t.mem().write_bytes(old, &b)?;
     }
     Ok(0)
 }

@@ -29,6 +29,7 @@ pub mod run;
 pub mod stack;
 pub mod thread_attrs;
 pub mod usage;
+pub mod usermem;
 pub mod waitpid;
 
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
@@ -43,10 +44,10 @@ use crate::kernel::signal::{SigQueue, SignalActions};
 use crate::kernel::vfs::file::OpenFile;
 use crate::kernel::wait::{WaitQueue, Waker};
 use crate::kernel::Kernel;
-use crate::platform::ptrace::ProcessMemory;
 use crate::platform::Regs;
 use crate::platform::StubThread;
 pub use creds::Credentials;
+pub use usermem::TaskMemory;
 
 /// How a task or process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -521,9 +522,10 @@ impl VforkDone {
 }
 
 impl Task {
-    /// Access to the application's memory.
-    pub fn mem(&self) -> ProcessMemory {
-        self.thread.memory()
+    /// Access to the application's memory, for the task's own syscalls:
+    /// a copy that touches a stack's untouched room grows the stack.
+    pub fn mem(&self) -> TaskMemory<'_> {
+        TaskMemory::new(self)
     }
 
     /// The current address space.

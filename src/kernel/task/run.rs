@@ -123,7 +123,7 @@ impl Task {
         // execve replaces the memory its arguments are in: decode them first.
         let head = start
             .filter(|_| nr == libc::SYS_execve as u64 || nr == libc::SYS_execveat as u64)
-            .map(|_| crate::kernel::strace::format_pending(nr, &args, &self.mem()));
+            .map(|_| crate::kernel::strace::format_pending(nr, &args, &self.thread.memory()));
         self.regs_replaced = false;
         self.reach_stack_pointer();
         let result = syscalls::dispatch(self, nr, args);
@@ -152,7 +152,8 @@ impl Task {
         if !to_stderr && subs.is_empty() {
             return;
         }
-        let mem = self.mem();
+        // Plain copies: printing a call never grows a stack.
+        let mem = self.thread.memory();
         let call = match head {
             Some(h) => crate::kernel::strace::format_finished(&h, nr, args, raw, &mem),
             None => crate::kernel::strace::format_call(nr, args, raw, &mem),

@@ -493,14 +493,27 @@ impl Pty {
                 self.set_winsize(Winsize::from_bytes(&b));
                 Ok(0)
             }
+            // Copies run without the pair's lock (a copy may grow a stack).
             libc::FIONREAD => {
-                let st = self.lock();
-                let n = if master { st.to_master.len() } else { st.ld.input_len() };
+                let n = {
+                    let st = self.lock();
+                    if master {
+                        st.to_master.len()
+                    } else {
+                        st.ld.input_len()
+                    }
+                };
                 mem.write_u32(arg, n as u32).map(|_| 0)
             }
             libc::TIOCOUTQ => {
-                let st = self.lock();
-                let n = if master { st.ld.input_len() } else { st.to_master.len() };
+                let n = {
+                    let st = self.lock();
+                    if master {
+                        st.ld.input_len()
+                    } else {
+                        st.to_master.len()
+                    }
+                };
                 mem.write_u32(arg, n as u32).map(|_| 0)
             }
             libc::TCFLSH => {

@@ -6,6 +6,7 @@
 
 use crate::platform::stub;
 
+use std::cell::Cell;
 use std::os::fd::AsRawFd;
 use std::sync::OnceLock;
 
@@ -110,8 +111,9 @@ const SEIZE_OPTIONS: u64 = (libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKIL
 pub struct StubThread {
     pid: i32,
     tid: i32,
-    /// Set once the thread died (killed from outside, or the process ended).
-    dead: bool,
+    /// Set once the thread died (killed from outside, or the process ended);
+    /// a Cell so that injecting (which may find it dead) takes `&self`.
+    dead: Cell<bool>,
 }
 
 impl StubThread {
@@ -136,7 +138,7 @@ impl StubThread {
             return Err(PlatformError::Spawn(Errno::last()));
         }
         let pid = pid as i32;
-        let mut t = StubThread { pid, tid: pid, dead: false };
+        let t = StubThread { pid, tid: pid, dead: Cell::new(false) };
         let seized = ptrace_raw(libc::PTRACE_SEIZE, pid, 0, SEIZE_OPTIONS);
         // Let the child go on (or, if seizing failed, let it run into its
         // int3 and die of SIGTRAP).
@@ -155,7 +157,7 @@ impl StubThread {
         drop(ready_w);
         drop(ready_r);
         if !libc::WIFSTOPPED(status) || libc::WSTOPSIG(status) != libc::SIGTRAP {
-            t.dead = true;
+            t.dead.set(true);
             return Err(PlatformError::UnexpectedStop(status));
         }
         Ok(t)
@@ -165,16 +167,16 @@ impl StubThread {
     /// injected clone): seizes it from the calling thread, which becomes its
     /// tracer, and stops it.
     pub fn attach(pid: i32, tid: i32) -> Result<StubThread, PlatformError> {
-        let mut t = StubThread { pid, tid, dead: false };
+        let t = StubThread { pid, tid, dead: Cell::new(false) };
         if let Err(e) = ptrace_raw(libc::PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS) {
-            t.dead = true;
+            t.dead.set(true);
             return Err(PlatformError::Ptrace(e));
         }
         ptrace_raw(libc::PTRACE_INTERRUPT, tid, 0, 0).map_err(PlatformError::Ptrace)?;
         loop {
             let status = wait_tid(tid).map_err(PlatformError::Ptrace)?;
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-                t.dead = true;
+                t.dead.set(true);
                 return Err(PlatformError::Died);
             }
             if status >> 16 == libc::PTRACE_EVENT_STOP {
@@ -189,13 +191,13 @@ impl StubThread {
     /// A handle on a stub thread that could not be attached: every use
     /// fails, so its task ends.
     pub fn gone(pid: i32, tid: i32) -> StubThread {
-        StubThread { pid, tid, dead: true }
+        StubThread { pid, tid, dead: Cell::new(true) }
     }
 
     /// Ends this one stub thread (not its process): the thread of a task
     /// that exits while others of its process go on.
     pub fn exit_thread(&mut self) {
-        if self.dead {
+        if self.dead.get() {
             return;
         }
         if self.tid == self.pid {
@@ -211,11 +213,11 @@ impl StubThread {
             if self.set_regs(&r).is_ok() {
                 let _ = ptrace_raw(libc::PTRACE_DETACH, self.tid, 0, 0);
             }
-            self.dead = true;
+            self.dead.set(true);
             return;
         }
         let _ = self.inject(libc::SYS_exit, [0; 6]);
-        self.dead = true;
+        self.dead.set(true);
     }
 
     /// The host pid of the stub process (its address space).
@@ -249,7 +251,7 @@ impl StubThread {
         ptrace_raw(libc::PTRACE_SYSEMU, self.tid, 0, 0).map_err(PlatformError::Ptrace)?;
         let status = wait_tid(self.tid).map_err(PlatformError::Ptrace)?;
         if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-            self.dead = true;
+            self.dead.set(true);
             return Ok(Stop::Died);
         }
         *regs = self.get_regs()?;
@@ -269,7 +271,7 @@ impl StubThread {
     /// thread, and returns the raw result (`-errno` on failure). The caller's
     /// application registers must be restored by the next `switch`, which
     /// always writes them.
-    pub fn inject(&mut self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+    pub fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
         self.inject_at(stub::syscall_site(), nr, args)
     }
 
@@ -279,7 +281,7 @@ impl StubThread {
         self.inject_at(stub::clone_site(), libc::SYS_clone, [flags, 0, 0, 0, 0, 0])
     }
 
-    fn inject_at(&mut self, site: u64, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+    fn inject_at(&self, site: u64, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
         let mut r = zeroed_regs();
         r.rip = site;
         r.rax = nr as u64;
@@ -298,7 +300,7 @@ impl StubThread {
             ptrace_raw(libc::PTRACE_CONT, self.tid, 0, 0).map_err(PlatformError::Ptrace)?;
             let status = wait_tid(self.tid).map_err(PlatformError::Ptrace)?;
             if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
-                self.dead = true;
+                self.dead.set(true);
                 return Err(PlatformError::Died);
             }
             if libc::WSTOPSIG(status) == libc::SIGTRAP && status >> 16 == 0 {
@@ -344,7 +346,7 @@ impl StubThread {
 
     /// Kills the whole stub process and reaps this thread.
     pub fn kill_process(&mut self) {
-        if self.dead {
+        if self.dead.get() {
             return;
         }
         // SAFETY: SIGKILL to a stub process we created and trace.
@@ -354,7 +356,7 @@ impl StubThread {
             // A parked (untraced) group leader is our child: reap it too.
             let _ = wait_tid(self.pid);
         }
-        self.dead = true;
+        self.dead.set(true);
     }
 }
 

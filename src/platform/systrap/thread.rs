@@ -460,7 +460,7 @@ impl StubThread {
     }
 
     /// Executes syscall `nr` in the thread's address space.
-    pub fn inject(&mut self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
+    pub fn inject(&self, nr: i64, args: [u64; 6]) -> Result<i64, PlatformError> {
         self.space.syscall(nr, args)
     }
 
