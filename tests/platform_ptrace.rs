@@ -1,8 +1,8 @@
 //! The ptrace platform (`--platform ptrace`) stays a working alternative to
 //! systrap, the default the rest of the suite runs on: the thread, signal,
-//! fork and sandboxed-ptrace checks of tests/c run under it and must print
-//! what they print natively, and a busybox pipeline of forks, execs and
-//! pipes works.
+//! fork, sandboxed-ptrace and stack-copy checks of tests/c run under it and
+//! must print what they print natively, and a busybox pipeline of forks,
+//! execs and pipes works.
 
 mod common;
 
@@ -33,6 +33,19 @@ fn signals_under_ptrace() {
 #[test]
 fn sandboxed_ptrace_under_ptrace() {
     check_under_ptrace("ptrace");
+}
+
+/// A copy into a stack's untouched room grows the stack through this
+/// platform's injection too (`tests/c/stack_copies.c`).
+#[test]
+fn stack_copies_under_ptrace() {
+    let bin = c_program_str("stack_copies");
+    for group in ["lazy", "thread", "main"] {
+        let n = Run::native(&[&bin, group]).timeout(proc_timeout()).run();
+        assert_exit(&n, 0);
+        let h = Run::husk(&["--platform", "ptrace", "do", "--", &bin, group]).timeout(proc_timeout()).run();
+        assert_same_as_native(&n, &h);
+    }
 }
 
 #[test]

@@ -98,7 +98,9 @@ impl Task {
             out.put(from as u64, &layout.headers[from..end])?;
             from = end;
         }
-        let mem = self.mem();
+        // Plain copies: a dump reads untouched stack as zeros and grows
+        // nothing (Linux's get_dump_page faults no page in).
+        let mem = self.thread.memory();
         for (seg, at) in segments.iter().zip(&layout.data_offsets) {
             copy_segment(&mem, seg, *at, &mut out)?;
         }
@@ -110,7 +112,7 @@ impl Task {
     /// ELF_HEADERS filter bit dumps that page of a file mapping).
     fn starts_with_elf(&self, addr: u64) -> bool {
         let mut magic = [0u8; 4];
-        self.mem().read_bytes(addr, &mut magic).is_ok() && magic == *b"\x7fELF"
+        self.thread.memory().read_bytes(addr, &mut magic).is_ok() && magic == *b"\x7fELF"
     }
 
     fn core_process(&self, info: &SigInfo) -> CoreProcess {
