@@ -7,7 +7,8 @@
  *
  *   lazy    an 8 MiB MAP_STACK mapping never touched: read(2) into its
  *           lowest page, write(2) from an untouched page (zeros), pread,
- *           recvmsg and getdents64 into untouched pages
+ *           recvmsg, getdents64, mincore's vector and readv into untouched
+ *           pages
  *   thread  a thread with an 8 MiB stack reads into the far end of a local
  *           1 MiB array and into the bottom of its stack, below its stack
  *           pointer
@@ -107,6 +108,14 @@ static void group_lazy(void) {
     struct dirent64 *d = (struct dirent64 *)(s + 5 * PAGE);
     printf("getdents64 into an untouched page: %s\n", n > 0 && d->d_reclen > 0 && d->d_reclen <= n ? "entries" : errno_name(errno));
     close(fd);
+    munmap(s, STACK_SIZE);
+
+    s = fresh_stack();
+    static char probe[2 * 4096] __attribute__((aligned(4096)));
+    probe[0] = 1;
+    n = mincore(probe, sizeof probe, (unsigned char *)s + 9 * PAGE);
+    printf("mincore, vector in an untouched page: %s, first page resident: %d\n", n == 0 ? "ok" : errno_name(errno),
+           n == 0 ? s[9 * PAGE] & 1 : -1);
     munmap(s, STACK_SIZE);
 
     /* A readv whose second buffer lies in untouched stack. */

@@ -106,6 +106,9 @@ pub fn msync(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements mincore(2).
 pub fn mincore(t: &mut Task, a: &Args) -> SysResult {
+    // The host writes the vector: a stack's untouched room under it grows
+    // first, as Linux's copy would fault it in.
+    t.grow_stacks_in(a[2], a[1].div_ceil(crate::kernel::mm::layout::PAGE));
     t.mm().mincore(&mut t.thread, a[0], a[1], a[2])
 }
 
