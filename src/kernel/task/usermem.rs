@@ -25,46 +25,40 @@ impl<'a> TaskMemory<'a> {
         TaskMemory { task, mem: task.thread.memory() }
     }
 
-    /// Runs `copy` once more if it failed with EFAULT and a stack grew over
-    /// one of `ranges`.
-    fn again<T>(
-        &self,
-        ranges: impl Iterator<Item = (u64, usize)>,
-        mut copy: impl FnMut() -> Result<T, Errno>,
-    ) -> Result<T, Errno> {
-        match copy() {
-            Err(e) if e == Errno::EFAULT => {
-                let mut grew = false;
-                for (addr, len) in ranges {
-                    grew |= self.task.grow_stacks_in(addr, len as u64);
-                }
-                if grew {
-                    copy()
-                } else {
-                    Err(e)
-                }
-            }
-            r => r,
-        }
+    /// After a copy over `ranges` failed with `e`: whether it is worth
+    /// running again, a stack having grown over one of them.
+    fn grew_over(&self, e: Errno, ranges: impl Iterator<Item = (u64, usize)>) -> bool {
+        // Every range gets its growth: one copy may touch several stacks.
+        e == Errno::EFAULT && ranges.fold(false, |grew, (addr, len)| self.task.grow_stacks_in(addr, len as u64) | grew)
     }
 }
 
 impl UserMemory for TaskMemory<'_> {
     fn read_bytes(&self, addr: u64, buf: &mut [u8]) -> Result<(), Errno> {
-        let len = buf.len();
-        self.again(std::iter::once((addr, len)), || self.mem.read_bytes(addr, buf))
+        match self.mem.read_bytes(addr, buf) {
+            Err(e) if self.grew_over(e, std::iter::once((addr, buf.len()))) => self.mem.read_bytes(addr, buf),
+            r => r,
+        }
     }
 
     fn write_bytes(&self, addr: u64, buf: &[u8]) -> Result<(), Errno> {
-        self.again(std::iter::once((addr, buf.len())), || self.mem.write_bytes(addr, buf))
+        match self.mem.write_bytes(addr, buf) {
+            Err(e) if self.grew_over(e, std::iter::once((addr, buf.len()))) => self.mem.write_bytes(addr, buf),
+            r => r,
+        }
     }
 
     fn read_many(&self, parts: &mut [(u64, &mut [u8])]) -> Result<(), Errno> {
-        let ranges: Vec<(u64, usize)> = parts.iter().map(|(a, b)| (*a, b.len())).collect();
-        self.again(ranges.into_iter(), || self.mem.read_many(parts))
+        match self.mem.read_many(parts) {
+            Err(e) if self.grew_over(e, parts.iter().map(|(a, b)| (*a, b.len()))) => self.mem.read_many(parts),
+            r => r,
+        }
     }
 
     fn write_many(&self, parts: &[(u64, &[u8])]) -> Result<(), Errno> {
-        self.again(parts.iter().map(|(a, b)| (*a, b.len())), || self.mem.write_many(parts))
+        match self.mem.write_many(parts) {
+            Err(e) if self.grew_over(e, parts.iter().map(|(a, b)| (*a, b.len()))) => self.mem.write_many(parts),
+            r => r,
+        }
     }
 }
