@@ -282,18 +282,15 @@ impl Space {
         self.live.load(Ordering::SeqCst)
     }
 
-    /// Kills the stub process and reaps it (once).
+    /// Kills the stub process (once); the reaper thread reaps it.
     pub fn kill(&self) {
         if self.ended.swap(true, Ordering::SeqCst) {
             return;
         }
-        // SAFETY: SIGKILL to the stub process we created, then a blocking
-        // reap of that child of ours.
-        unsafe {
-            libc::kill(self.pid, libc::SIGKILL);
-            let mut status = 0;
-            while libc::waitpid(self.pid, &mut status, libc::__WALL) < 0 && Errno::last() == Errno::EINTR {}
-        }
+        // SAFETY: SIGKILL to the stub process we created and have not
+        // reaped (`ended` was clear), so the pid is still ours.
+        unsafe { libc::kill(self.pid, libc::SIGKILL) };
+        reap_later(self.pid);
     }
 }
 
@@ -301,6 +298,39 @@ impl Drop for Space {
     fn drop(&mut self) {
         self.kill();
     }
+}
+
+/// Reaps killed stubs on a thread of its own. A killed process is gone
+/// only once the host has torn its memory down, which takes hundreds of
+/// microseconds for a shell's: an exec or an exit need not wait for that.
+/// (Nothing looks at a stub's pid once `ended` is set.)
+fn reap_later(pid: i32) {
+    static REAPER: Mutex<Option<std::sync::mpsc::Sender<i32>>> = Mutex::new(None);
+    let mut reaper = REAPER.lock().unwrap_or_else(|e| e.into_inner());
+    if reaper.as_ref().is_some_and(|r| r.send(pid).is_ok()) {
+        return;
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<i32>();
+    let spawned = std::thread::Builder::new().name("stub-reaper".into()).spawn(move || {
+        for pid in rx {
+            reap(pid);
+        }
+    });
+    match spawned {
+        Ok(_) => {
+            let _ = tx.send(pid);
+            *reaper = Some(tx);
+        }
+        // No thread to spare: reap here.
+        Err(_) => reap(pid),
+    }
+}
+
+/// Waits for killed stub `pid` to end and reaps it.
+fn reap(pid: i32) {
+    let mut status = 0;
+    // SAFETY: a blocking reap of a child of ours that was sent SIGKILL.
+    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 && Errno::last() == Errno::EINTR {}
 }
 
 /// Waits until the command thread of a new stub reports idle in `region`;
