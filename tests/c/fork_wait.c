@@ -739,6 +739,32 @@ static void g_exec(void) {
     longp[0] = '/';
     exec_fails("exec-enametoolong", longp, ENAMETOOLONG);
     exec_fails("exec-efault", (const char *)8, EFAULT);
+    /* The file is found before the arguments are read (Linux 6.8 and
+     * later): a bad argv is EFAULT only when the file exists. */
+    struct exec_call bad_argv = {0, AT_FDCWD, "/nonexistent/program", (char *const *)8, 0};
+    e = exec_in_child(&bad_argv, &st);
+    expect("exec-enoent-before-argv", e == ENOENT, "%s", e ? errno_name(e) : "exec worked");
+    bad_argv.path = "/bin/true";
+    e = exec_in_child(&bad_argv, &st);
+    expect("exec-efault-argv", e == EFAULT, "%s", e ? errno_name(e) : "exec worked");
+
+    /* A script run as another script's interpreter: each `#!` line puts
+     * its interpreter, argument and script path in place of argv[0]. */
+    char inner[256], outer[256], out[256], want[1024];
+    snprintf(inner, sizeof inner, "%s/inner", scratch);
+    snprintf(outer, sizeof outer, "%s/outer", scratch);
+    snprintf(out, sizeof out, "%s/out", scratch);
+    char text[512];
+    snprintf(text, sizeof text, "#!/bin/sh -e\nprintf '%%s|' \"$0\" \"$@\" > %s\n", out);
+    write_file("inner", text, 0755);
+    snprintf(text, sizeof text, "#!%s  one arg \n", inner);
+    write_file("outer", text, 0755);
+    char *argv_outer[] = {"ignored", "a", "b c", NULL};
+    e = exec_result(outer, argv_outer, &st);
+    snprintf(want, sizeof want, "%s|one arg|%s|a|b c|", inner, outer);
+    char *got = slurp(out);
+    expect("exec-nested-scripts", e == 0 && exited_with(st, 0) && got && !strcmp(got, want),
+           "%s, got %s", e ? errno_name(e) : status_text(st), got ? got : "nothing");
 
     /* A failed execve leaves the caller intact. */
     char *argv_x[] = {"x", NULL};
@@ -748,8 +774,8 @@ static void g_exec(void) {
            errno_name(errno));
 
     const char *names[] = {"script", "noexec", "garbage", "empty", "badinterp",
-                           "loop1", "loop2"};
-    for (int i = 0; i < 7; i++) {
+                           "loop1", "loop2", "inner", "outer", "out"};
+    for (int i = 0; i < 10; i++) {
         snprintf(path, sizeof path, "%s/%s", scratch, names[i]);
         unlink(path);
     }

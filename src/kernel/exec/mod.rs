@@ -33,8 +33,6 @@ pub struct ExecRequest<'a> {
     pub root: &'a [u8],
     /// The file to run, as given.
     pub path: Vec<u8>,
-    pub argv: Vec<Vec<u8>>,
-    pub envp: Vec<Vec<u8>>,
     /// (uid, euid, gid, egid) for the auxiliary vector.
     pub ids: (u32, u32, u32, u32),
     /// Where the new program's parts go (randomised unless ADDR_NO_RANDOMIZE).
@@ -121,15 +119,39 @@ fn parse_shebang(head: &[u8]) -> Result<(Vec<u8>, Option<Vec<u8>>), Errno> {
     })
 }
 
-/// Loads the program of `req` into the empty address space of `thread`.
-pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Result<Loaded, Errno> {
-    let mut argv = req.argv.clone();
-    let mut path = req.path.clone();
-    if argv.iter().chain(req.envp.iter()).map(|s| s.len() + 1).sum::<usize>() > MAX_ARG_BYTES {
-        return Err(Errno::E2BIG);
+/// The ELF file an exec runs, found through any `#!` lines.
+pub struct Found {
+    file: Arc<OpenFile>,
+    /// Its canonical path.
+    canon: Vec<u8>,
+    /// Writes to it are refused while it runs.
+    deny: DenyWrite,
+    /// What the `#!` lines put in place of argv[0]: interpreters, their
+    /// arguments and the script paths (None: argv as given).
+    argv0: Option<Vec<Vec<u8>>>,
+}
+
+impl Found {
+    /// The arguments the program gets from the caller's `argv`.
+    pub fn argv(&self, argv: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        match &self.argv0 {
+            None => argv,
+            Some(head) => head.iter().cloned().chain(argv.into_iter().skip(1)).collect(),
+        }
     }
+}
+
+/// Finds the program `req` runs: opens the file, follows `#!` lines and
+/// checks for an ELF header. Everything an exec may fail on before it
+/// needs an address space or the caller's arguments fails here (most
+/// failed execs are a shell trying each PATH directory): no stub process
+/// is made and no argument read for them. Linux too opens the file before
+/// it reads the arguments.
+pub fn find_program(req: &ExecRequest) -> Result<Found, Errno> {
+    let mut argv0: Option<Vec<Vec<u8>>> = None;
+    let mut path = req.path.clone();
     for _ in 0..=MAX_SCRIPT_DEPTH {
-        let (file, canon, deny) = open_exec(&req, &path)?;
+        let (file, canon, deny) = open_exec(req, &path)?;
         let mut head = [0u8; BINPRM_BUF];
         let n = read_full(&file, &mut head, 0)?;
         let head = &head[..n];
@@ -145,32 +167,48 @@ pub fn load(req: ExecRequest, thread: &mut StubThread, mm: &MemoryManager) -> Re
             let mut new = vec![interp.clone()];
             new.extend(arg);
             new.push(path.clone());
-            new.extend(argv.into_iter().skip(1));
-            argv = new;
+            new.extend(argv0.into_iter().flatten().skip(1));
+            argv0 = Some(new);
             path = interp;
             continue;
         }
         if !head.starts_with(b"\x7fELF") {
             return Err(Errno::ENOEXEC);
         }
-        mm.state.lock().unwrap_or_else(|e| e.into_inner()).mmap_top = req.layout.mmap_top;
-        let image = elf::load_elf(thread, mm, &file, Some(req.layout.pie_base))?;
-        let interp = match &image.interp {
-            Some(ipath) => {
-                let (ifile, _, _deny) =
-                    open_exec(&req, ipath).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
-                Some(elf::load_elf(thread, mm, &ifile, None)?)
-            }
-            None => None,
-        };
-        let execfn = req.path.clone();
-        let program = stack::Program { exe: &image, interp: interp.as_ref(), execfn: &execfn, layout: &req.layout };
-        let (regs, auxv) = stack::build(thread, mm, &program, &argv, &req.envp, req.ids)?;
-        // The program's file stays closed to writers while it runs.
-        mm.set_exe_file(deny);
-        return Ok(Loaded { regs, exe: canon, auxv });
+        return Ok(Found { file, canon, deny, argv0 });
     }
     Err(Errno::ELOOP)
+}
+
+/// Loads the program `found` for `req` into the empty address space of
+/// `thread`, with `argv` (after `found`'s `#!` changes) and `envp`.
+pub fn load(
+    req: ExecRequest,
+    found: Found,
+    (argv, envp): (Vec<Vec<u8>>, Vec<Vec<u8>>),
+    thread: &mut StubThread,
+    mm: &MemoryManager,
+) -> Result<Loaded, Errno> {
+    if argv.iter().chain(envp.iter()).map(|s| s.len() + 1).sum::<usize>() > MAX_ARG_BYTES {
+        return Err(Errno::E2BIG);
+    }
+    let Found { file, canon, deny, .. } = found;
+    mm.state.lock().unwrap_or_else(|e| e.into_inner()).mmap_top = req.layout.mmap_top;
+    let image = elf::load_elf(thread, mm, &file, Some(req.layout.pie_base))?;
+    let interp = match &image.interp {
+        Some(ipath) => {
+            let (ifile, _, _deny) =
+                open_exec(&req, ipath).map_err(|e| if e == Errno::EACCES { Errno::ELIBBAD } else { e })?;
+            Some(elf::load_elf(thread, mm, &ifile, None)?)
+        }
+        None => None,
+    };
+    let execfn = req.path.clone();
+    let program = stack::Program { exe: &image, interp: interp.as_ref(), execfn: &execfn, layout: &req.layout };
+    let (regs, auxv) = stack::build(thread, mm, &program, &argv, &envp, req.ids)?;
+    // The program's file stays closed to writers while it runs.
+    mm.set_exe_file(deny);
+    Ok(Loaded { regs, exe: canon, auxv })
 }
 
 /// Reads up to `buf.len()` bytes at `off`, looping over short reads.

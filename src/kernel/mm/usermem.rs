@@ -98,6 +98,9 @@ pub trait UserMemory {
     }
 }
 
+/// The most `StringVecReader::prefetch` reads in one copy.
+const PREFETCH_MAX: u64 = 64 * PAGE;
+
 /// Reads a NULL-terminated array of C strings (execve's argv and envp) a
 /// page at a time: one copy per string and one per pointer would cost a
 /// host syscall each, and an environment has dozens of them.
@@ -133,6 +136,29 @@ impl<'a, M: UserMemory + ?Sized> StringVecReader<'a, M> {
                 out.push(p);
             }
             addr = addr.checked_add(n as u64).ok_or(Errno::EFAULT)?;
+        }
+    }
+
+    /// Reads the pages from the lowest to the highest of `pointers` in one
+    /// copy if they are few and all readable: a shell builds each
+    /// environment string in its own heap block, so the strings lie near
+    /// each other but not one after another, and each would take a copy.
+    /// A string running past the last page is read again on its own.
+    pub fn prefetch(&mut self, pointers: &[u64]) {
+        let (Some(&lo), Some(&hi)) = (pointers.iter().min(), pointers.iter().max()) else {
+            return;
+        };
+        let start = lo - lo % PAGE;
+        let Some(end) = (hi - hi % PAGE).checked_add(PAGE) else {
+            return;
+        };
+        if end - start > PREFETCH_MAX {
+            return;
+        }
+        let mut window = vec![0u8; (end - start) as usize];
+        if self.mem.read_bytes(start, &mut window).is_ok() {
+            self.window = window;
+            self.start = start;
         }
     }
 

@@ -3,6 +3,7 @@
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::{StringVecReader, UserMemory};
+use crate::kernel::task::exec::ExecArgs;
 use crate::kernel::task::{ExitStatus, Rlimit, Task};
 
 /// Implements getpid(2): the process id in the caller's PID namespace.
@@ -246,6 +247,7 @@ fn read_strvec(t: &Task, addr: u64) -> Result<Vec<Vec<u8>>, Errno> {
     if (pointers.len() as u64) * 8 > ARG_CEILING {
         return Err(Errno::E2BIG);
     }
+    strings.prefetch(&pointers);
     for p in pointers {
         let s = strings.cstring(p, MAX_ARG_STRLEN - 1).map_err(|e| match e {
             Errno::ENAMETOOLONG => Errno::E2BIG,
@@ -280,10 +282,17 @@ fn check_arg_room(t: &Task, path: &[u8], argv: &[Vec<u8>], envp: &[Vec<u8>]) -> 
 /// the error; after, the process dies with SIGKILL as in Linux.
 pub fn execve(t: &mut Task, a: &Args) -> SysResult {
     let path = t.read_path(a[0])?;
-    let argv = read_strvec(t, a[1])?;
-    let envp = read_strvec(t, a[2])?;
-    check_arg_room(t, &path, &argv, &envp)?;
-    crate::kernel::task::exec::execve(t, path, argv, envp)
+    let (argv_at, envp_at) = (a[1], a[2]);
+    crate::kernel::task::exec::execve(t, path.clone(), |t| read_exec_args(t, &path, argv_at, envp_at))
+}
+
+/// Reads an exec's argv and envp (after the file is found, as Linux does
+/// since 6.8) and checks the room they take.
+fn read_exec_args(t: &Task, path: &[u8], argv_at: u64, envp_at: u64) -> Result<ExecArgs, Errno> {
+    let argv = read_strvec(t, argv_at)?;
+    let envp = read_strvec(t, envp_at)?;
+    check_arg_room(t, path, &argv, &envp)?;
+    Ok((argv, envp))
 }
 
 /// Implements execveat(2): a path relative to a directory descriptor, or
@@ -295,9 +304,8 @@ pub fn execveat(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let mut path = t.read_path(a[1])?;
-    let argv = read_strvec(t, a[2])?;
-    let envp = read_strvec(t, a[3])?;
-    check_arg_room(t, &path, &argv, &envp)?;
+    let given = path.clone();
+    let (argv_at, envp_at) = (a[2], a[3]);
     if path.is_empty() {
         if flags & libc::AT_EMPTY_PATH == 0 {
             return Err(Errno::ENOENT);
@@ -311,5 +319,5 @@ pub fn execveat(t: &mut Task, a: &Args) -> SysResult {
         }
     }
     let start = t.dir_for(dirfd, &path)?;
-    crate::kernel::task::exec::execve_from(t, &start, path, argv, envp)
+    crate::kernel::task::exec::execve_from(t, &start, path, |t| read_exec_args(t, &given, argv_at, envp_at))
 }

@@ -8,7 +8,7 @@ use super::{
     default_rlimits, Credentials, FsContext, GroupSignals, Life, Relations, Task, TaskShared, TaskSignals, ThreadGroup,
 };
 use crate::kernel::errno::{Errno, SysResult};
-use crate::kernel::exec::{load, ExecRequest, Loaded};
+use crate::kernel::exec::{find_program, load, ExecRequest, Loaded};
 use crate::kernel::fd::FdTable;
 use crate::kernel::mm::aslr::{ExecLayout, ADDR_NO_RANDOMIZE};
 use crate::kernel::mm::MemoryManager;
@@ -47,18 +47,10 @@ fn load_fresh(
     cwd: &[u8],
     root: &[u8],
     path: Vec<u8>,
-    argv: Vec<Vec<u8>>,
-    envp: Vec<Vec<u8>>,
+    args: impl FnOnce() -> Result<ExecArgs, Errno>,
     cpu: usize,
     layout: ExecLayout,
 ) -> Result<(StubThread, Arc<MemoryManager>, Loaded), Errno> {
-    let cpu = cpu % super::SchedAttrs::online_cpus();
-    let mut thread = StubThread::spawn_process(cpu).map_err(|e| {
-        tracing::error!("cannot create a stub process: {e}");
-        Errno::EAGAIN
-    })?;
-    pin_together((thread.pid(), thread.tid()), cpu, false);
-    let mm = MemoryManager::new(&thread, account);
     // Execute permission is checked with the fs ids.
     let fs_creds = Credentials { euid: fs_ids.0, egid: fs_ids.1, ..creds.clone() };
     let may_exec = |s: &crate::kernel::vfs::stat::Stat| fs_creds.may_access(s, 1, true);
@@ -67,42 +59,61 @@ fn load_fresh(
         cwd,
         root,
         path,
-        argv,
-        envp,
         ids: (creds.ruid, creds.euid, creds.rgid, creds.egid),
         layout,
         may_exec: &may_exec,
         creds: Some(creds),
     };
-    let loaded = load(req, &mut thread, &mm)?;
+    let found = find_program(&req)?;
+    let (argv, envp) = args()?;
+    let argv = found.argv(argv);
+    let cpu = cpu % super::SchedAttrs::online_cpus();
+    let mut thread = StubThread::spawn_process(cpu).map_err(|e| {
+        tracing::error!("cannot create a stub process: {e}");
+        Errno::EAGAIN
+    })?;
+    pin_together((thread.pid(), thread.tid()), cpu, false);
+    let mm = MemoryManager::new(&thread, account);
+    let loaded = load(req, found, (argv, envp), &mut thread, &mm)?;
     Ok((thread, mm, loaded))
 }
 
-/// Implements execve(2) for the calling task.
-pub fn execve(t: &mut Task, path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
+/// An exec's argv and envp.
+pub type ExecArgs = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+
+/// Implements execve(2) for the calling task; `args` reads the caller's
+/// argv and envp once the program is found.
+pub fn execve(t: &mut Task, path: Vec<u8>, args: impl FnOnce(&Task) -> Result<ExecArgs, Errno>) -> SysResult {
     let cwd = t.cwd();
-    execve_from(t, &cwd, path, argv, envp)
+    execve_from(t, &cwd, path, args)
 }
 
 /// `execve` with relative paths starting at canonical directory `start`
 /// (execveat's descriptor).
-pub fn execve_from(t: &mut Task, start: &[u8], path: Vec<u8>, argv: Vec<Vec<u8>>, envp: Vec<Vec<u8>>) -> SysResult {
+pub fn execve_from(
+    t: &mut Task,
+    start: &[u8],
+    path: Vec<u8>,
+    args: impl FnOnce(&Task) -> Result<ExecArgs, Errno>,
+) -> SysResult {
     let creds = t.creds();
     let name = comm_of(&path);
     let fs = t.fs_creds();
+    // Affinity survives exec (sys_ident.rs).
+    let cpu = t.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(t.tid as usize);
+    let layout = ExecLayout::new(t.tg.persona.load(std::sync::atomic::Ordering::Relaxed) & ADDR_NO_RANDOMIZE == 0);
+    let reader: &Task = t;
     let (thread, mm, loaded) = load_fresh(
-        &t.vfs(),
-        t.tg.container.memory.clone(),
+        &reader.vfs(),
+        reader.tg.container.memory.clone(),
         &creds,
         (fs.euid, fs.egid),
         start,
-        &t.root(),
+        &reader.root(),
         path,
-        argv,
-        envp,
-        // Affinity survives exec (sys_ident.rs).
-        t.shared.sched.lock().unwrap_or_else(|e| e.into_inner()).pin_cpu(t.tid as usize),
-        ExecLayout::new(t.tg.persona.load(std::sync::atomic::Ordering::Relaxed) & ADDR_NO_RANDOMIZE == 0),
+        || args(reader),
+        cpu,
+        layout,
     )?;
     kill_other_threads(t)?;
     let old_tid = t.shared.tid.clone();
@@ -343,8 +354,7 @@ pub fn spawn_process(kernel: &Arc<Kernel>, spec: ProcessSpec) -> Result<Task, Er
         &spec.cwd,
         b"/",
         spec.path,
-        spec.argv,
-        spec.envp,
+        || Ok((spec.argv, spec.envp)),
         pid.global() as usize,
         ExecLayout::new(true),
     )?;
