@@ -147,6 +147,7 @@ const ALLOWED: &[(i64, &str)] = &[
     (libc::SYS_sched_getaffinity, "CPU pinning"),
     (libc::SYS_sched_setaffinity, "CPU pinning of tracer and stub"),
     (libc::SYS_sched_getparam, "C library"),
+    (libc::SYS_sched_setscheduler, "killed stubs exit as batch work"),
     (libc::SYS_sched_getscheduler, "C library"),
     (libc::SYS_getpriority, "C library"),
     (libc::SYS_pause, "stubs wait to be seized"),

@@ -90,6 +90,17 @@ pub fn pin_to_cpu(tid: i32, cpu: usize) {
     }
 }
 
+/// Lets host thread `tid` run on any CPU again. A stub about to be killed
+/// is let go first: its exit (the teardown of its memory) would otherwise
+/// run on the CPU it shares with a sentry thread, ahead of that thread.
+pub fn unpin(tid: i32) {
+    let mut set = nix::sched::CpuSet::new();
+    for cpu in 0..nix::sched::CpuSet::count() {
+        let _ = set.set(cpu);
+    }
+    let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(tid), &set);
+}
+
 /// The calling sentry thread is about to sleep while serving its task's
 /// syscall: the platform may stop busy-waiting for it.
 pub fn about_to_block() {

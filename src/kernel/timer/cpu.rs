@@ -74,7 +74,7 @@ pub(super) fn host_process_cpu(pid: i32) -> Option<RawCpu> {
 /// in USER_HZ ticks).
 pub fn host_thread_cpu(pid: i32, tid: i32) -> Option<RawCpu> {
     let dir = format!("/proc/{pid}/task/{tid}");
-    let sched = std::fs::read_to_string(format!("{dir}/schedstat")).ok()?;
+    let sched = read_host_proc(&format!("{dir}/schedstat"))?;
     let sched: u64 = sched.split_whitespace().next()?.parse().ok()?;
     let stat = host_stat_fields(&format!("{dir}/stat"))?;
     let tick = NSEC_PER_SEC / 100;
@@ -83,17 +83,29 @@ pub fn host_thread_cpu(pid: i32, tid: i32) -> Option<RawCpu> {
     Some(RawCpu { virt: utime, prof: utime + stime, sched })
 }
 
+/// A host /proc file, read whole. `read_to_string` begins with a 32-byte
+/// probe where a file's size reads 0, as /proc files' do, and the host
+/// builds the whole file again for every read: a process's status took
+/// eight reads. One read of a page usually gets it all.
+fn read_host_proc(path: &str) -> Option<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = Vec::with_capacity(4096);
+    f.read_to_end(&mut buf).ok()?;
+    String::from_utf8(buf).ok()
+}
+
 /// The fields of a `/proc/.../stat` line after the command name: index 0 is
 /// field 3 of proc(5) (`state`).
 pub fn host_stat_fields(path: &str) -> Option<Vec<String>> {
-    let s = std::fs::read_to_string(path).ok()?;
+    let s = read_host_proc(path)?;
     let rest = &s[s.rfind(')')? + 1..];
     Some(rest.split_whitespace().map(str::to_owned).collect())
 }
 
 /// The peak resident set (`VmHWM`, KiB) of host process `pid`.
 pub fn host_maxrss_kb(pid: i32) -> Option<u64> {
-    let s = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let s = read_host_proc(&format!("/proc/{pid}/status"))?;
     let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
     line.split_whitespace().nth(1)?.parse().ok()
 }

@@ -282,14 +282,13 @@ impl Space {
         self.live.load(Ordering::SeqCst)
     }
 
-    /// Kills the stub process (once); the reaper thread reaps it.
+    /// Ends the stub process (once): the reaper thread kills and reaps it.
+    /// Its threads are all parked in hand-offs or commands the sentry no
+    /// longer sends, so it runs nothing in the meantime.
     pub fn kill(&self) {
         if self.ended.swap(true, Ordering::SeqCst) {
             return;
         }
-        // SAFETY: SIGKILL to the stub process we created and have not
-        // reaped (`ended` was clear), so the pid is still ours.
-        unsafe { libc::kill(self.pid, libc::SIGKILL) };
         reap_later(self.pid);
     }
 }
@@ -300,18 +299,25 @@ impl Drop for Space {
     }
 }
 
-/// Reaps killed stubs on a thread of its own. A killed process is gone
+/// Kills and reaps stubs on a thread of its own. A killed process is gone
 /// only once the host has torn its memory down, which takes hundreds of
-/// microseconds for a shell's: an exec or an exit need not wait for that.
-/// (Nothing looks at a stub's pid once `ended` is set.)
+/// microseconds for a shell's: an exec or an exit need not wait for that,
+/// nor have it preempt them. (Nothing looks at a stub's pid once `ended`
+/// is set.) Past `REAP_BACKLOG` stubs waiting, the caller does the work
+/// itself, so a busy machine cannot pile up parked stubs.
 fn reap_later(pid: i32) {
     static REAPER: Mutex<Option<std::sync::mpsc::Sender<i32>>> = Mutex::new(None);
+    if REAP_PENDING.fetch_add(1, Ordering::SeqCst) >= REAP_BACKLOG {
+        reap(pid);
+        return;
+    }
     let mut reaper = REAPER.lock().unwrap_or_else(|e| e.into_inner());
     if reaper.as_ref().is_some_and(|r| r.send(pid).is_ok()) {
         return;
     }
     let (tx, rx) = std::sync::mpsc::channel::<i32>();
     let spawned = std::thread::Builder::new().name("stub-reaper".into()).spawn(move || {
+        set_batch_priority(0);
         for pid in rx {
             reap(pid);
         }
@@ -326,11 +332,41 @@ fn reap_later(pid: i32) {
     }
 }
 
-/// Waits for killed stub `pid` to end and reaps it.
+/// Stubs handed to the reaper and not yet reaped.
+static REAP_PENDING: AtomicUsize = AtomicUsize::new(0);
+/// The most stubs left to the reaper at once.
+const REAP_BACKLOG: usize = 32;
+
+/// Kills stub `pid`, waits for it to end and reaps it. Its threads are
+/// let go of their CPU and made batch work first: their exit (the
+/// teardown of the process's memory) would otherwise run on a CPU a
+/// sentry thread is pinned to, ahead of it and its application.
 fn reap(pid: i32) {
+    if let Ok(threads) = std::fs::read_dir(format!("/proc/{pid}/task")) {
+        for tid in threads.flatten().filter_map(|t| t.file_name().to_str()?.parse::<i32>().ok()) {
+            crate::platform::unpin(tid);
+            set_batch_priority(tid);
+        }
+    }
     let mut status = 0;
-    // SAFETY: a blocking reap of a child of ours that was sent SIGKILL.
-    while unsafe { libc::waitpid(pid, &mut status, libc::__WALL) } < 0 && Errno::last() == Errno::EINTR {}
+    // SAFETY: SIGKILL to a stub process of ours that nothing reaps but
+    // this call (so the pid is still ours), then a blocking reap of it.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        while libc::waitpid(pid, &mut status, libc::__WALL) < 0 && Errno::last() == Errno::EINTR {}
+    }
+    REAP_PENDING.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Puts host thread `tid` (0: the caller) in SCHED_BATCH: it gets its
+/// share of CPU time but does not preempt the thread it wakes up beside.
+fn set_batch_priority(tid: i32) {
+    // SAFETY: sched_setscheduler reads the parameter we pass; making our
+    // own thread or stub batch work needs no privilege.
+    unsafe {
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::sched_setscheduler(tid, libc::SCHED_BATCH, &param);
+    }
 }
 
 /// Waits until the command thread of a new stub reports idle in `region`;
