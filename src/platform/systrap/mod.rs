@@ -23,6 +23,7 @@
 mod filter;
 mod region;
 mod space;
+mod spare;
 mod thread;
 
 pub use space::init;

@@ -53,7 +53,7 @@ pub fn init() -> Result<(), PlatformError> {
 }
 
 /// A new, empty address space: a fork of the template (or, without one, a
-/// fresh stub), its command thread on `cpu`.
+/// fresh stub), its command thread on `cpu` if one is given.
 ///
 /// The template's command thread forks on `cpu` first: the child's threads
 /// inherit its affinity, and every command of the new process (an exec's
@@ -61,15 +61,19 @@ pub fn init() -> Result<(), PlatformError> {
 /// the sentry thread that sends it; across CPUs one costs tens of
 /// microseconds on these VMs. (Two execs at once may move the template
 /// between their pins: that costs time, nothing else.)
-pub fn new_space(cpu: usize) -> Result<Arc<Space>, PlatformError> {
+pub fn new_space(cpu: Option<usize>) -> Result<Arc<Space>, PlatformError> {
     let space = match TEMPLATE.get() {
         Some(t) => {
-            crate::platform::pin_to_cpu(t.pid(), cpu);
+            if let Some(cpu) = cpu {
+                crate::platform::pin_to_cpu(t.pid(), cpu);
+            }
             t.fork()?.map_err(PlatformError::Spawn)?
         }
         None => Space::spawn()?,
     };
-    crate::platform::pin_to_cpu(space.pid(), cpu);
+    if let Some(cpu) = cpu {
+        crate::platform::pin_to_cpu(space.pid(), cpu);
+    }
     Ok(space)
 }
 

@@ -135,7 +135,10 @@ impl StubThread {
     /// Creates a new stub process with one application thread, both it and
     /// the process's command thread on `cpu`.
     pub fn spawn_process(cpu: usize) -> Result<StubThread, PlatformError> {
-        let space = super::space::new_space(cpu)?;
+        if let Some(ready) = super::spare::take(cpu) {
+            return Ok(ready);
+        }
+        let space = super::space::new_space(Some(cpu))?;
         let (slot, tid) = space.new_thread()?.map_err(PlatformError::Spawn)?;
         StubThread::attach(NewThread::new(space, slot, tid)).map_err(|(e, _)| e)
     }
