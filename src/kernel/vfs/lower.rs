@@ -279,6 +279,17 @@ pub fn host_fallocate(fd: RawFd, mode: i32, off: u64, len: u64) -> Result<(), Er
 /// Most directory descriptors a `LowerTree` keeps.
 const DIR_CACHE_MAX: usize = 256;
 
+/// Most symlink targets a `LowerTree` keeps.
+const LINK_CACHE_MAX: usize = 1024;
+
+/// A host symlink's target, with what identifies the link it was read from.
+struct KnownLink {
+    ino: u64,
+    ctime: (i64, i64),
+    size: u64,
+    target: Vec<u8>,
+}
+
 /// The overlay's read-only host tree: the root descriptor and a cache of
 /// `O_PATH` descriptors of its directories (with their metadata), so a
 /// lookup is at most one host call (`fstatat` of one name in its parent,
@@ -291,13 +302,23 @@ pub struct LowerTree {
     /// Directories by canonical path: a descriptor (opened with `open_at`)
     /// and its metadata.
     dirs: std::sync::Mutex<std::collections::HashMap<Vec<u8>, OpenDir>>,
+    /// Symlink targets by canonical path, used while the link a lookup
+    /// found (its `lstat`) is the one read: a link's target never changes
+    /// in place, so this holds even if the host replaces links meanwhile.
+    /// `/lib -> usr/lib` is followed for every library a program loads.
+    links: std::sync::Mutex<std::collections::HashMap<Vec<u8>, KnownLink>>,
 }
 
 impl LowerTree {
     /// The tree below the host directory `root`.
     pub fn new(root: OwnedFd) -> LowerTree {
         let root_stat = fstat(root.as_raw_fd()).unwrap_or_default();
-        LowerTree { root, root_stat, dirs: std::sync::Mutex::new(std::collections::HashMap::new()) }
+        LowerTree {
+            root,
+            root_stat,
+            dirs: std::sync::Mutex::new(std::collections::HashMap::new()),
+            links: std::sync::Mutex::new(std::collections::HashMap::new()),
+        }
     }
 
     /// The root descriptor.
@@ -370,6 +391,28 @@ impl LowerTree {
         })
     }
 
+    /// The target of the symlink at `path` whose `lstat` (from the lookup
+    /// that found it) is `st`: read from the host once, then again only if
+    /// the host's link there is another one (inode, change time or size).
+    pub fn readlink_known(&self, path: &[u8], st: &Stat) -> Result<Vec<u8>, Errno> {
+        let same = |k: &KnownLink| k.ino == st.ino && k.ctime == st.ctime && k.size == st.size;
+        if let Some(k) = self.links.lock().unwrap_or_else(|e| e.into_inner()).get(path).filter(|k| same(k)) {
+            return Ok(k.target.clone());
+        }
+        let target = self.readlink(path)?;
+        // Keep it only if the link read is still the one looked up.
+        let now = self.lstat(path)?;
+        if (now.ino, now.ctime, now.size) == (st.ino, st.ctime, st.size) {
+            let mut links = self.links.lock().unwrap_or_else(|e| e.into_inner());
+            if links.len() >= LINK_CACHE_MAX {
+                links.clear();
+            }
+            let known = KnownLink { ino: st.ino, ctime: st.ctime, size: st.size, target: target.clone() };
+            links.insert(path.to_vec(), known);
+        }
+        Ok(target)
+    }
+
     /// Opens one name in its parent without following it.
     fn open_name(&self, path: &[u8], flags: i32) -> Result<OwnedFd, Errno> {
         if path == b"/" {
@@ -401,5 +444,67 @@ impl LowerTree {
             return Err(if st.is_dir() { Errno::EISDIR } else { Errno::EACCES });
         }
         Ok(HostFile { fd, writable: false, dev: ROOT_DEV })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(what: &str) -> std::path::PathBuf {
+        let p = std::env::temp_dir().join(format!("husk-lower-{what}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&p);
+        std::fs::create_dir_all(&p).expect("mkdir");
+        p
+    }
+
+    #[test]
+    fn read_dir_lists_what_the_host_lists() {
+        let dir = scratch("list");
+        // More names than one getdents64 buffer holds.
+        for i in 0..3000 {
+            std::fs::write(dir.join(format!("file-with-a-longish-name-{i:05}")), b"").expect("write");
+        }
+        std::fs::create_dir(dir.join("sub")).expect("mkdir");
+        std::os::unix::fs::symlink("x", dir.join("link")).expect("symlink");
+        let tree = LowerTree::new(open_root(&dir).expect("open"));
+        let mut got: Vec<(Vec<u8>, u8)> =
+            tree.read_dir(b"/").expect("read_dir").into_iter().map(|e| (e.name, e.kind)).collect();
+        got.sort();
+        let mut want: Vec<(Vec<u8>, u8)> = std::fs::read_dir(&dir)
+            .expect("read_dir")
+            .map(|e| {
+                let e = e.expect("entry");
+                let t = e.file_type().expect("type");
+                let kind = if t.is_dir() {
+                    libc::DT_DIR
+                } else if t.is_symlink() {
+                    libc::DT_LNK
+                } else {
+                    libc::DT_REG
+                };
+                (e.file_name().into_encoded_bytes(), kind)
+            })
+            .collect();
+        want.sort();
+        assert_eq!(got.len(), 3002);
+        assert_eq!(got, want);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_replaced_symlink_reads_anew() {
+        let dir = scratch("link");
+        std::os::unix::fs::symlink("one", dir.join("l")).expect("symlink");
+        let tree = LowerTree::new(open_root(&dir).expect("open"));
+        let st = tree.lstat(b"/l").expect("lstat");
+        assert_eq!(tree.readlink_known(b"/l", &st).expect("readlink"), b"one");
+        assert_eq!(tree.readlink_known(b"/l", &st).expect("readlink"), b"one");
+        // A new link, same length of target: another inode.
+        std::fs::remove_file(dir.join("l")).expect("rm");
+        std::os::unix::fs::symlink("two", dir.join("l")).expect("symlink");
+        let st = tree.lstat(b"/l").expect("lstat");
+        assert_eq!(tree.readlink_known(b"/l", &st).expect("readlink"), b"two");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -440,7 +440,7 @@ impl Filesystem for Overlay {
             (Some(u), _) => u.symlink_target().map(|t| Ok(super::fs::Link::Text(t.to_vec()))),
             (None, Some(s)) if s.is_symlink() => {
                 let root = self.lower.as_ref()?;
-                Some(root.readlink(path).map(super::fs::Link::Text))
+                Some(root.readlink_known(path, s).map(super::fs::Link::Text))
             }
             _ => None,
         }
