@@ -323,7 +323,7 @@ fn getdents_as(t: &mut Task, a: &Args, format: Dirent) -> SysResult {
     crate::kernel::vfs::notify::file_event(&f, crate::kernel::vfs::notify::IN_ACCESS);
     let mut out = Vec::with_capacity(cap.min(1 << 16));
     let mut used = 0u64;
-    for e in &entries {
+    for e in entries.iter() {
         if out.len() + format.reclen(&e.name) > cap {
             break;
         }

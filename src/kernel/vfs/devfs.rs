@@ -17,7 +17,7 @@
 use std::os::fd::RawFd;
 use std::sync::Arc;
 
-use super::file::{DirEntry, FileOps};
+use super::file::{DirEntries, FileOps};
 use super::overlay::Overlay;
 use super::stat::{dev_major, dev_minor, makedev, Stat};
 use super::tmpfs_opts::TmpfsOptions;
@@ -145,7 +145,7 @@ impl FileOps for DevFile {
     fn host_seek(&self, off: i64, whence: i32) -> Option<Result<u64, Errno>> {
         self.inner.host_seek(off, whence)
     }
-    fn readdir_from(&self, pos: u64) -> Result<Vec<DirEntry>, Errno> {
+    fn readdir_from(&self, pos: u64) -> Result<DirEntries, Errno> {
         self.inner.readdir_from(pos)
     }
     fn ioctl(&self, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {

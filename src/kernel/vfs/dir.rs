@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use super::file::{DirEntry, FileOps};
+use super::file::{DirEntries, DirEntry, FileOps};
 use super::stat::Stat;
 use super::Vfs;
 use crate::kernel::errno::Errno;
@@ -13,7 +13,7 @@ use crate::kernel::task::ThreadGroup;
 pub struct DirHandle {
     vfs: Arc<Vfs>,
     path: Vec<u8>,
-    snapshot: Mutex<Option<Vec<DirEntry>>>,
+    snapshot: Mutex<Option<Arc<Vec<DirEntry>>>>,
     /// For `/proc/<pid>`: the process, held as a pidfd holds it.
     pub process: Option<Arc<ThreadGroup>>,
 }
@@ -28,13 +28,17 @@ impl DirHandle {
 
 impl FileOps for DirHandle {
     /// Takes a new snapshot of the listing at position 0.
-    fn readdir_from(&self, pos: u64) -> Result<Vec<DirEntry>, Errno> {
+    fn readdir_from(&self, pos: u64) -> Result<DirEntries, Errno> {
         let mut snap = self.snapshot.lock().unwrap_or_else(|e| e.into_inner());
-        if pos == 0 || snap.is_none() {
-            *snap = Some(self.vfs.list(&self.path)?);
-        }
-        let all = snap.as_ref().map(|v| v.as_slice()).unwrap_or(&[]);
-        Ok(all.get(pos as usize..).unwrap_or(&[]).to_vec())
+        let all = match snap.as_ref() {
+            Some(all) if pos != 0 => all.clone(),
+            _ => {
+                let all = Arc::new(self.vfs.list(&self.path)?);
+                *snap = Some(all.clone());
+                all
+            }
+        };
+        Ok(DirEntries::new(all, usize::try_from(pos).unwrap_or(usize::MAX)))
     }
     fn read(&self, _buf: &mut [u8], _off: u64) -> Result<usize, Errno> {
         Err(Errno::EISDIR)

@@ -19,6 +19,27 @@ pub struct DirEntry {
     pub name: Vec<u8>,
 }
 
+/// The entries of a directory listing from some index on, shared with the
+/// open directory's snapshot (a `getdents64` call copies no entry).
+pub struct DirEntries {
+    all: std::sync::Arc<Vec<DirEntry>>,
+    from: usize,
+}
+
+impl DirEntries {
+    /// The entries of `all` from index `from` on (none past its end).
+    pub fn new(all: std::sync::Arc<Vec<DirEntry>>, from: usize) -> DirEntries {
+        DirEntries { from: from.min(all.len()), all }
+    }
+}
+
+impl std::ops::Deref for DirEntries {
+    type Target = [DirEntry];
+    fn deref(&self) -> &[DirEntry] {
+        &self.all[self.from..]
+    }
+}
+
 /// What a kind of file does. Offsets are passed in; the `OpenFile` keeps them.
 pub trait FileOps: Send + Sync {
     /// Reads at `off` (ignored by streams).
@@ -80,7 +101,7 @@ pub trait FileOps: Send + Sync {
         None
     }
     /// The entries of a directory from index `pos` on, `.` and `..` first.
-    fn readdir_from(&self, _pos: u64) -> Result<Vec<DirEntry>, Errno> {
+    fn readdir_from(&self, _pos: u64) -> Result<DirEntries, Errno> {
         Err(Errno::ENOTDIR)
     }
     /// A device-specific request.
