@@ -196,7 +196,7 @@ impl SysFs {
         if dir == SysNode::Thp {
             return ThpFile::ALL.iter().find(|f| f.name().as_bytes() == name).map(|f| SysNode::ThpFile(*f));
         }
-        if let (Some(parent), Ok(name)) = (dir.path(), std::str::from_utf8(name)) {
+        if let (Some(parent), Ok(name)) = (dir.path().filter(|p| mirrored(p)), std::str::from_utf8(name)) {
             if let Some(i) = host_attrs::table().lookup(&format!("{parent}/{name}")) {
                 return Some(SysNode::Host(i));
             }
@@ -219,7 +219,7 @@ impl SysFs {
     /// The entries of a directory node.
     fn children(dir: SysNode) -> Vec<(String, SysNode)> {
         let mut own = Self::own_children(dir);
-        if let Some(path) = dir.path() {
+        if let Some(path) = dir.path().filter(|p| mirrored(p)) {
             let t = host_attrs::table();
             let mirrored =
                 t.children(&path).iter().filter_map(|&i| t.entry(i).map(|e| (e.name.clone(), SysNode::Host(i))));
@@ -300,6 +300,14 @@ impl SysFs {
             ..Default::default()
         }
     }
+}
+
+/// Whether directory `path` may hold nodes mirrored from the host (all
+/// are below `devices/system`): elsewhere the host's tree, read when first
+/// needed (a millisecond and more), is not looked at, so a lookup such as
+/// `statfs("/sys/fs/selinux")` stays cheap.
+fn mirrored(path: &str) -> bool {
+    path.strip_prefix("devices/system").is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
 }
 
 fn sys(node: &Node) -> Result<SysNode, Errno> {

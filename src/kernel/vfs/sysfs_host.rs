@@ -116,6 +116,8 @@ impl HostAttrs {
     }
 
     fn add(&mut self, path: &str, dir: bool, mode: u32) -> bool {
+        // sysfs.rs looks at the table only below `devices/system`.
+        debug_assert!(path.starts_with("devices/system/"), "{path}");
         let (parent, name) = path.rsplit_once('/').unwrap_or(("", path));
         let idx = self.entries.len() as u32;
         self.entries.push(Entry { path: path.to_string(), name: name.to_string(), dir, mode });
