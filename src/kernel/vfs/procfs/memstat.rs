@@ -58,7 +58,7 @@ pub fn figures(tg: &ThreadGroup, zombie: bool) -> MemFigures {
     let mut f = vm_figures(tg);
     let Some(host_pid) = super::pid::stub_pid(tg) else { return f };
     (f.anon, f.file, f.shmem) = super::smaps::resident_by_kind(tg);
-    let status = std::fs::read_to_string(format!("/proc/{host_pid}/status")).unwrap_or_default();
+    let status = super::host_read::read_host(&format!("/proc/{host_pid}/status"));
     let kib = |key: &str| -> u64 {
         status.lines().find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok()).unwrap_or(0) * 1024
     };

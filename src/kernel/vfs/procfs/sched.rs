@@ -20,7 +20,7 @@ fn thread_of(tg: &ThreadGroup, task: Option<&Arc<TaskShared>>) -> Option<Arc<Tas
 
 /// A number from a host `status` line `key:\tN`.
 fn host_status_figure(path: &str, key: &str) -> u64 {
-    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let text = super::host_read::read_host(path);
     text.lines().find_map(|l| l.strip_prefix(key)?.trim().parse().ok()).unwrap_or(0)
 }
 

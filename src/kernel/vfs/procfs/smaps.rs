@@ -56,22 +56,19 @@ const ROLLUP_AFTER_PSS: [&str; 17] = [
 
 fn host_areas(tg: &ThreadGroup) -> Vec<HostArea> {
     let Some(pid) = stub_pid(tg) else { return Vec::new() };
-    let text = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let text = super::host_read::read_host(&format!("/proc/{pid}/smaps"));
     let mut areas: Vec<HostArea> = Vec::new();
     for line in text.lines() {
         let mut words = line.split_whitespace();
         let first = words.next().unwrap_or("");
-        if let Some((lo, _)) = first.split_once('-').filter(|_| !first.ends_with(':')) {
-            let path = line.split_whitespace().nth(5).unwrap_or("");
+        if let Some(start) = area_start(line) {
             areas.push(HostArea {
-                start: u64::from_str_radix(lo, 16).unwrap_or(0),
+                start,
                 fields: Vec::new(),
                 thp_eligible: 0,
                 pkey: None,
                 vm_flags: String::new(),
-                // The vDSO's page is the kernel's, counted with file pages.
-                file: (path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)"))
-                    || path == "[vdso]",
+                file: area_is_file(line),
             });
             continue;
         }
@@ -189,24 +186,73 @@ pub fn rollup(tg: &ThreadGroup) -> String {
 
 /// Resident bytes of the application's mappings by kind: (anonymous,
 /// file, shared memory), as Linux's RssAnon/RssFile/RssShmem count them.
+/// `stat`, `statm` and `status` ask for these on every read (`ps` reads
+/// each process's), so only the two figures needed are parsed.
 pub fn resident_by_kind(tg: &ThreadGroup) -> (u64, u64, u64) {
     let ranges: Vec<(u64, u64)> = {
         let mm = tg.mm();
         let st = mm.state.lock().unwrap_or_else(|e| e.into_inner());
         st.vmas.iter().map(|v| (v.start, v.end)).collect()
     };
-    let areas = host_areas(tg);
+    let Some(pid) = stub_pid(tg) else { return (0, 0, 0) };
+    let text = super::host_read::read_host(&format!("/proc/{pid}/smaps"));
     let (mut anon, mut file, mut shmem) = (0, 0, 0);
-    for a in areas.iter().filter(|a| ranges.iter().any(|&(s, e)| a.start >= s && a.start < e)) {
-        let (rss, an) = (a.get("Rss"), a.get("Anonymous").min(a.get("Rss")));
-        anon += an;
-        if a.file {
-            file += rss - an;
-        } else {
-            shmem += rss - an;
+    // The current area: inside the application's mappings, a host file's;
+    // its Rss and Anonymous figures.
+    let mut area: Option<(bool, u64, u64)> = None;
+    let mut settle = |a: Option<(bool, u64, u64)>| {
+        if let Some((is_file, rss, an)) = a {
+            let an = an.min(rss);
+            anon += an;
+            if is_file {
+                file += rss - an;
+            } else {
+                shmem += rss - an;
+            }
+        }
+    };
+    for line in text.lines() {
+        if let Some(v) = line.strip_prefix("Rss:") {
+            if let Some(a) = area.as_mut() {
+                a.1 = kb_figure(v);
+            }
+        } else if let Some(v) = line.strip_prefix("Anonymous:") {
+            if let Some(a) = area.as_mut() {
+                a.2 = kb_figure(v);
+            }
+        } else if let Some(start) = area_start(line) {
+            settle(area.take());
+            if ranges.iter().any(|&(s, e)| start >= s && start < e) {
+                area = Some((area_is_file(line), 0, 0));
+            }
         }
     }
+    settle(area);
     (anon * 1024, file * 1024, shmem * 1024)
+}
+
+/// The start address of an smaps header line (`start-end perms ...`);
+/// `None` for a field line (`Key: ...`).
+fn area_start(line: &str) -> Option<u64> {
+    let first = line.split_ascii_whitespace().next()?;
+    if first.ends_with(':') {
+        return None;
+    }
+    let (lo, _) = first.split_once('-')?;
+    Some(u64::from_str_radix(lo, 16).unwrap_or(0))
+}
+
+/// Whether the area of smaps header `line` maps a file of the host (not
+/// anonymous memory or a memfd) or is the vDSO, whose page is the kernel's,
+/// counted with file pages.
+fn area_is_file(line: &str) -> bool {
+    let path = line.split_whitespace().nth(5).unwrap_or("");
+    (path.starts_with('/') && !path.starts_with("/memfd:") && !line.ends_with("(deleted)")) || path == "[vdso]"
+}
+
+/// The number of a `Key:   N kB` field's value.
+fn kb_figure(v: &str) -> u64 {
+    v.split_ascii_whitespace().next().and_then(|n| n.parse().ok()).unwrap_or(0)
 }
 
 /// One `Key:    N kB` line, aligned as Linux aligns them.

@@ -50,7 +50,7 @@ pub fn untag_mask(s: &mut String) {
 /// task's, so its mitigations are the task's), as the host shows them.
 pub fn speculation(s: &mut String, stub: Option<i32>) {
     let Some(pid) = stub else { return };
-    let text = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let text = super::host_read::read_host(&format!("/proc/{pid}/status"));
     for line in text.lines().filter(|l| l.starts_with("Speculation")) {
         s.push_str(line);
         s.push('\n');
