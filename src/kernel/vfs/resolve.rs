@@ -168,11 +168,12 @@ impl Vfs {
         let mut links = 0;
         let mut pending: VecDeque<Vec<u8>> = components(path).map(|c| c.to_vec()).collect();
         while let Some(comp) = pending.pop_front() {
-            let cur = stack.last().ok_or(Errno::ENOENT)?.clone();
-            if mode_of(&cur)? & libc::S_IFMT != libc::S_IFDIR {
+            // Borrowed, not cloned: a walk takes a step per component.
+            let cur = stack.last().ok_or(Errno::ENOENT)?;
+            if mode_of(cur)? & libc::S_IFMT != libc::S_IFDIR {
                 return Err(Errno::ENOTDIR);
             }
-            may_search(lk.creds, &cur)?;
+            may_search(lk.creds, cur)?;
             if comp == b"." {
                 continue;
             }
@@ -183,15 +184,15 @@ impl Vfs {
                     }
                     continue;
                 }
-                let up = if stack.len() > 1 {
+                let cur_mount = cur.mount.clone();
+                if stack.len() > 1 {
                     stack.pop();
-                    stack.last().ok_or(Errno::ENOENT)?.clone()
                 } else {
                     let f = frame_at(&table, parent_of(&cur.path))?;
-                    stack[0] = f.clone();
-                    f
-                };
-                if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&up.mount, &cur.mount) {
+                    stack[0] = f;
+                }
+                let up = stack.last().ok_or(Errno::ENOENT)?;
+                if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&up.mount, &cur_mount) {
                     return Err(Errno::EXDEV);
                 }
                 continue;
@@ -201,6 +202,7 @@ impl Vfs {
             }
             let child = join(&cur.path, &comp);
             let is_last = pending.is_empty();
+            let cur_mount = cur.mount.clone();
             let (mount, fs_path, node) = match table.at(&child) {
                 Some(m) => {
                     if flags & rf::NO_XDEV != 0 {
@@ -211,7 +213,7 @@ impl Vfs {
                 None => {
                     let fs_path = join(&cur.fs_path, &comp);
                     let node = cur.mount.fs.lookup(&cur.fs_path, &cur.node, &comp)?;
-                    (cur.mount.clone(), fs_path, node)
+                    (cur_mount.clone(), fs_path, node)
                 }
             };
             let link = match &node {
@@ -251,7 +253,7 @@ impl Vfs {
                                 return Err(Errno::EXDEV);
                             }
                             let f = frame_at(&table, root)?;
-                            if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&f.mount, &cur.mount) {
+                            if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&f.mount, &cur_mount) {
                                 return Err(Errno::EXDEV);
                             }
                             stack = vec![f];
@@ -262,7 +264,7 @@ impl Vfs {
                     }
                     Link::Path(p) => {
                         let f = frame_at(&table, &p)?;
-                        if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&f.mount, &cur.mount) {
+                        if flags & rf::NO_XDEV != 0 && !Arc::ptr_eq(&f.mount, &cur_mount) {
                             return Err(Errno::EXDEV);
                         }
                         stack = vec![f];
@@ -276,7 +278,7 @@ impl Vfs {
                         return Ok(Resolved {
                             path,
                             node: Some(Node::Opened(file)),
-                            mount: cur.mount.clone(),
+                            mount: cur_mount,
                             fs_path,
                             trailing_slash,
                         });
