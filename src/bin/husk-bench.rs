@@ -227,6 +227,14 @@ const WORKLOADS: &[Workload] = &[
         target: Target::VsRunsc(0.5),
     },
     Workload {
+        name: "path-lookup",
+        issue: "-",
+        // stat/open/access on the host-backed root: symlinks, hits, PATH misses.
+        argv: |c| vec![c.bin("path_lookup"), c.count(5_000)],
+        measure: Measure::SelfTimed(Quantity::Time),
+        target: Target::None,
+    },
+    Workload {
         name: "pipe-256m",
         issue: "4",
         // MiB moved through the pipe; 32 with --quick.
