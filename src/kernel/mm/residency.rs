@@ -156,7 +156,7 @@ fn check_limit(t: &StubThread, limit: LockLimit, len: u64) -> Result<(), Errno> 
 
 /// Bytes the host says stub process `pid` has locked (VmLck).
 fn locked_now(pid: i32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let status = crate::kernel::vfs::procfs::host_read::read_host(&format!("/proc/{pid}/status"));
     status
         .lines()
         .find_map(|l| l.strip_prefix("VmLck:"))

@@ -83,16 +83,9 @@ pub fn host_thread_cpu(pid: i32, tid: i32) -> Option<RawCpu> {
     Some(RawCpu { virt: utime, prof: utime + stime, sched })
 }
 
-/// A host /proc file, read whole. `read_to_string` begins with a 32-byte
-/// probe where a file's size reads 0, as /proc files' do, and the host
-/// builds the whole file again for every read: a process's status took
-/// eight reads. One read of a page usually gets it all.
+/// A host /proc file in one read (`procfs::host_read`); None if empty.
 fn read_host_proc(path: &str) -> Option<String> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = Vec::with_capacity(4096);
-    f.read_to_end(&mut buf).ok()?;
-    String::from_utf8(buf).ok()
+    Some(crate::kernel::vfs::procfs::host_read::read_host(path)).filter(|s| !s.is_empty())
 }
 
 /// The fields of a `/proc/.../stat` line after the command name: index 0 is

@@ -15,7 +15,7 @@
 mod cmdline;
 mod entry;
 mod file;
-mod host_read;
+pub mod host_read;
 mod ipc_sysctl;
 mod map_files;
 mod mem;
