@@ -1,6 +1,7 @@
 // A pty pair used from inside the sandbox: readiness on both sides as data
 // flows, echo reaching the master, a full output buffer blocking a slave
-// writer until the master drains it, and hang-up when the slave closes.
+// writer until the master drains it, the queue sizes FIONREAD and TIOCOUTQ
+// report, and hang-up when the slave closes.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -114,6 +116,34 @@ int main(void) {
     }
     pthread_join(th, NULL);
     printf("drained %ld bytes, writer done: %d\n", total, wrote_all);
+
+    // Queue sizes: FIONREAD counts what a side can read (a canonical slave
+    // whole lines only); TIOCOUTQ is 0 on both sides, as a pty hands its
+    // output straight to the other side.
+    struct termios q;
+    tcgetattr(s, &q);
+    q.c_lflag = (q.c_lflag & ~ECHO) | ICANON;
+    tcsetattr(s, TCSANOW, &q);
+    int k = -1;
+    write(m, "abc", 3);
+    usleep(50000);
+    ioctl(s, FIONREAD, &k);
+    printf("partial line: slave FIONREAD %d", k);
+    ioctl(m, TIOCOUTQ, &k);
+    printf(", master TIOCOUTQ %d\n", k);
+    write(m, "\n", 1);
+    ready(s, POLLIN);
+    ioctl(s, FIONREAD, &k);
+    printf("line: slave FIONREAD %d", k);
+    ioctl(m, TIOCOUTQ, &k);
+    printf(", master TIOCOUTQ %d\n", k);
+    write(s, "hello", 5);
+    ready(m, POLLIN);
+    ioctl(m, FIONREAD, &k);
+    printf("output: master FIONREAD %d", k);
+    ioctl(s, TIOCOUTQ, &k);
+    printf(", slave TIOCOUTQ %d\n", k);
+    printf("read back: slave %zd, master %zd\n", read(s, buf, sizeof buf), read(m, buf, sizeof buf));
 
     close(s);
     show("slave closed, master", m, POLLIN | POLLOUT);

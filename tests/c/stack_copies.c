@@ -63,6 +63,19 @@ static void show(const char *name, long n, const char *buf) {
         printf("%s: %ld bytes, %.*s\n", name, n, (int)n, buf);
 }
 
+/* Writes `len` (at most 64) bytes from `from` into pipe `p` and reads them
+ * back; write's result in *written. Whether all came back as zeros. */
+static int writes_zeros(int p[2], const char *from, int len, long *written) {
+    char back[64];
+    *written = write(p[1], from, len);
+    memset(back, 1, sizeof back);
+    long m = read(p[0], back, len);
+    int zeros = m == len;
+    for (int i = 0; i < len && zeros; i++)
+        zeros = back[i] == 0;
+    return zeros;
+}
+
 static void group_lazy(void) {
     int p[2];
     pipe_with(p, "hello");
@@ -72,13 +85,8 @@ static void group_lazy(void) {
 
     s = fresh_stack();
     char *mid = s + STACK_SIZE / 2;
-    long n = write(p[1], mid, 64);
-    char back[64];
-    memset(back, 1, sizeof back);
-    long m = read(p[0], back, sizeof back);
-    int zeros = m == 64;
-    for (int i = 0; i < 64 && zeros; i++)
-        zeros = back[i] == 0;
+    long n;
+    int zeros = writes_zeros(p, mid, 64, &n);
     printf("write from an untouched page: %ld, read back zeros: %s\n", n, zeros ? "yes" : "no");
     munmap(s, STACK_SIZE);
 
@@ -202,13 +210,7 @@ static void group_main(void) {
     printf("the stack grew over it: %s\n", lo2 <= (uintptr_t)room && hi2 == hi ? "yes" : "no");
     stack_bounds(&lo, &hi);
     room = (char *)(lo - (256 << 10));
-    n = write(p[1], room, 16);
-    char back[16];
-    memset(back, 1, sizeof back);
-    long m = read(p[0], back, sizeof back);
-    int zeros = m == 16;
-    for (int i = 0; i < 16 && zeros; i++)
-        zeros = back[i] == 0;
+    int zeros = writes_zeros(p, room, 16, &n);
     stack_bounds(&lo2, &hi2);
     printf("write from below the main stack: %ld, zeros: %s, grew: %s\n", n, zeros ? "yes" : "no",
            lo2 <= (uintptr_t)room ? "yes" : "no");

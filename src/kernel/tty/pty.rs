@@ -493,7 +493,9 @@ impl Pty {
                 self.set_winsize(Winsize::from_bytes(&b));
                 Ok(0)
             }
-            // Copies run without the pair's lock (a copy may grow a stack).
+            // What this side can read: the master what goes to it, the
+            // slave its input. The copy runs without the pair's lock (a
+            // copy may grow a stack).
             libc::FIONREAD => {
                 let n = {
                     let st = self.lock();
@@ -505,17 +507,9 @@ impl Pty {
                 };
                 mem.write_u32(arg, n as u32).map(|_| 0)
             }
-            libc::TIOCOUTQ => {
-                let n = {
-                    let st = self.lock();
-                    if master {
-                        st.ld.input_len()
-                    } else {
-                        st.to_master.len()
-                    }
-                };
-                mem.write_u32(arg, n as u32).map(|_| 0)
-            }
+            // Linux's ptys have no output queue of their own (a write goes
+            // straight to the other side's buffer): TIOCOUTQ is always 0.
+            libc::TIOCOUTQ => mem.write_u32(arg, 0).map(|_| 0),
             libc::TCFLSH => {
                 let (input, output) = match (arg as i32, master) {
                     (libc::TCIFLUSH, false) | (libc::TCOFLUSH, true) => (true, false),
