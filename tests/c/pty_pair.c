@@ -45,6 +45,15 @@ static void *flood(void *arg) {
     return NULL;
 }
 
+// One line of queue sizes: what `reader` can read (FIONREAD) and what
+// `writer` still has queued (TIOCOUTQ).
+static void queues(const char *rname, int reader, const char *wname, int writer) {
+    int r = -1, w = -1;
+    ioctl(reader, FIONREAD, &r);
+    ioctl(writer, TIOCOUTQ, &w);
+    printf("%s FIONREAD %d, %s TIOCOUTQ %d\n", rname, r, wname, w);
+}
+
 int main(void) {
     int m = posix_openpt(O_RDWR | O_NOCTTY);
     if (m < 0 || grantpt(m) || unlockpt(m)) {
@@ -124,25 +133,15 @@ int main(void) {
     tcgetattr(s, &q);
     q.c_lflag = (q.c_lflag & ~ECHO) | ICANON;
     tcsetattr(s, TCSANOW, &q);
-    int k = -1;
     write(m, "abc", 3);
     usleep(50000);
-    ioctl(s, FIONREAD, &k);
-    printf("partial line: slave FIONREAD %d", k);
-    ioctl(m, TIOCOUTQ, &k);
-    printf(", master TIOCOUTQ %d\n", k);
+    queues("partial line: slave", s, "master", m);
     write(m, "\n", 1);
     ready(s, POLLIN);
-    ioctl(s, FIONREAD, &k);
-    printf("line: slave FIONREAD %d", k);
-    ioctl(m, TIOCOUTQ, &k);
-    printf(", master TIOCOUTQ %d\n", k);
+    queues("line: slave", s, "master", m);
     write(s, "hello", 5);
     ready(m, POLLIN);
-    ioctl(m, FIONREAD, &k);
-    printf("output: master FIONREAD %d", k);
-    ioctl(s, TIOCOUTQ, &k);
-    printf(", slave TIOCOUTQ %d\n", k);
+    queues("output: master", m, "slave", s);
     printf("read back: slave %zd, master %zd\n", read(s, buf, sizeof buf), read(m, buf, sizeof buf));
 
     close(s);

@@ -726,13 +726,10 @@ pub fn sched_setaffinity(t: &mut Task, a: &Args) -> SysResult {
     };
     // The sentry keeps each task on one CPU with its sentry thread: move
     // both (the target's sentry thread follows only when it is the caller).
-    let mut set = nix::sched::CpuSet::new();
-    if set.set(cpu).is_ok() {
-        let (_, host_tid) = *target.host.lock().unwrap_or_else(|e| e.into_inner());
-        let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(host_tid), &set);
-        if Arc::ptr_eq(&target, &t.shared) {
-            let _ = nix::sched::sched_setaffinity(nix::unistd::Pid::from_raw(0), &set);
-        }
+    let (_, host_tid) = *target.host.lock().unwrap_or_else(|e| e.into_inner());
+    crate::platform::pin_to_cpu(host_tid, cpu);
+    if Arc::ptr_eq(&target, &t.shared) {
+        crate::platform::pin_to_cpu(0, cpu);
     }
     Ok(0)
 }

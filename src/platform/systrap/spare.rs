@@ -7,8 +7,7 @@
 
 use std::sync::{Arc, Condvar, Mutex, OnceLock};
 
-use super::thread::{NewThread, StubThread};
-use crate::platform::PlatformError;
+use super::thread::StubThread;
 
 /// How many ready stubs the maker keeps.
 const SPARES: usize = 2;
@@ -62,7 +61,7 @@ fn make_spares(pool: &Pool) {
                 ready = pool.wanted.wait(ready).unwrap_or_else(|e| e.into_inner());
             }
         }
-        match make() {
+        match StubThread::fresh_process(None) {
             Ok(t) => pool.ready.lock().unwrap_or_else(|e| e.into_inner()).push(t),
             Err(e) => {
                 // Execs make their own; try again later (the host may be
@@ -72,11 +71,4 @@ fn make_spares(pool: &Pool) {
             }
         }
     }
-}
-
-/// A new stub process with its first application thread attached.
-fn make() -> Result<StubThread, PlatformError> {
-    let space = super::space::new_space(None)?;
-    let (slot, tid) = space.new_thread()?.map_err(PlatformError::Spawn)?;
-    StubThread::attach(NewThread::new(space, slot, tid)).map_err(|(e, _)| e)
 }

@@ -135,10 +135,16 @@ impl StubThread {
     /// Creates a new stub process with one application thread, both it and
     /// the process's command thread on `cpu`.
     pub fn spawn_process(cpu: usize) -> Result<StubThread, PlatformError> {
-        if let Some(ready) = super::spare::take(cpu) {
-            return Ok(ready);
+        match super::spare::take(cpu) {
+            Some(ready) => Ok(ready),
+            None => StubThread::fresh_process(Some(cpu)),
         }
-        let space = super::space::new_space(Some(cpu))?;
+    }
+
+    /// Makes a new stub process (a fork of the template) with its first
+    /// application thread attached, on `cpu` if one is given.
+    pub(super) fn fresh_process(cpu: Option<usize>) -> Result<StubThread, PlatformError> {
+        let space = super::space::new_space(cpu)?;
         let (slot, tid) = space.new_thread()?.map_err(PlatformError::Spawn)?;
         StubThread::attach(NewThread::new(space, slot, tid)).map_err(|(e, _)| e)
     }
