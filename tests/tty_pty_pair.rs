@@ -25,8 +25,26 @@ fn pty_packet_mode_matches_native() {
 }
 
 /// chmod, chown and utimes of `/dev/pts/N` (GNU screen's calls), seen
-/// through the path and an open descriptor.
+/// through the path and an open descriptor, and the access and change
+/// times that reads and writes stamp (`w`'s idle times).
 #[test]
 fn pty_node_attrs_match_native() {
     c_output_same_as_native("pty_node_attrs", "all", &[]);
+}
+
+/// Each side's own flow control: tcflow on the master stops only the
+/// master's writes; TCIOFF/TCION send STOP/START to the other side (the
+/// slave's IXON acts on the master's); breaks and drains succeed.
+#[test]
+fn pty_flow_control_per_side_matches_native() {
+    for group in ["master_tcflow", "xchar", "breaks"] {
+        c_output_same_as_native("pty_flow", group, &[]);
+    }
+}
+
+/// tcflush, tcflow, tcdrain and the break ioctls from a background group
+/// stop it with SIGTTOU (go ahead when it ignores SIGTTOU), as tcsetattr does.
+#[test]
+fn pty_changes_from_background_stop_with_sigttou() {
+    c_output_same_as_native("pty_flow", "background", &[]);
 }

@@ -122,8 +122,10 @@ impl FileOps for ConsoleFile {
             return r;
         }
         match req {
-            libc::TCFLSH | libc::TCXONC | libc::TCSBRK | libc::TCSBRKP => {
-                // SAFETY: these take an integer argument, no pointer.
+            libc::TCFLSH | libc::TCXONC | libc::TCSBRK | libc::TCSBRKP | libc::TIOCSBRK | libc::TIOCCBRK => {
+                // Changes to the terminal: a background group stops first.
+                job::check_write(self.console.as_ref())?;
+                // SAFETY: these take an integer argument (or none), no pointer.
                 let r = unsafe { libc::ioctl(self.host_fd(), req as _, arg as libc::c_ulong) };
                 return if r < 0 { Err(Errno::last()) } else { Ok(r as u64) };
             }

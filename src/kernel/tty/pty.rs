@@ -51,6 +51,10 @@ struct PtyState {
     sink_busy: bool,
     /// TIOCPKT on the master, and the slave events it has not read yet.
     packet: Packet,
+    /// tcflow(TCOOFF) on the master: its own writes (typed input) wait,
+    /// the slave's output still flows (each side of a Linux pty has its
+    /// own flow state).
+    master_stopped: bool,
 }
 
 /// One pty pair.
@@ -103,6 +107,7 @@ impl Pty {
                 sink: None,
                 sink_busy: false,
                 packet: Packet::default(),
+                master_stopped: false,
             }),
             master_q: WaitQueue::default(),
             slave_q: WaitQueue::default(),
@@ -205,13 +210,20 @@ impl Pty {
         }
     }
 
-    /// Typed input from the master side; returns how many bytes were taken.
+    /// Typed input from the host side of the master (or TIOCSTI), which
+    /// no tcflow of the master stops; returns how many bytes were taken.
     pub fn master_write(&self, data: &[u8], nonblock: bool) -> Result<usize, Errno> {
+        self.write_input(data, nonblock, false)
+    }
+
+    /// Input written to the master; with `by_master_file`, a write to an
+    /// open master, which waits while the master is stopped.
+    fn write_input(&self, data: &[u8], nonblock: bool, by_master_file: bool) -> Result<usize, Errno> {
         let mut done = 0;
         while done < data.len() {
             let r = block_until(&[&self.master_q], None, || {
                 let mut st = self.lock();
-                if st.ld.input_full() {
+                if st.ld.input_full() || (by_master_file && st.master_stopped) {
                     return if nonblock { Some(Err(Errno::EAGAIN)) } else { None };
                 }
                 let was_stopped = st.ld.stopped;
@@ -354,7 +366,28 @@ impl Pty {
         }
     }
 
+    /// Stamps the slave node's access (`modified`: modification) time
+    /// after I/O, in whole seconds and only when the second differs from
+    /// the old one beyond its low three bits: Linux's tty_update_time,
+    /// which keeps the exact time of each keystroke from other users.
+    fn stamp_node(&self, modified: bool) {
+        let sec = now().0;
+        let mut n = self.node.lock().unwrap_or_else(|e| e.into_inner());
+        let t = if modified { &mut n.mtime } else { &mut n.atime };
+        if (sec ^ t.0) & !7 != 0 {
+            *t = (sec, 0);
+        }
+    }
+
     fn slave_read(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
+        let n = self.slave_read_inner(buf, nonblock)?;
+        if n > 0 {
+            self.stamp_node(false);
+        }
+        Ok(n)
+    }
+
+    fn slave_read_inner(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         job::check_read(self)?;
         let (canon, vmin, vtime) = {
             let st = self.lock();
@@ -454,7 +487,47 @@ impl Pty {
                 Err(_) => break,
             }
         }
+        if done > 0 {
+            self.stamp_node(true);
+        }
         Ok(done)
+    }
+
+    /// tcflow(TCOOFF/TCOON) on one side: the slave's stops its output
+    /// (news to a packet-mode master), the master's its own writes.
+    fn tcflow_output(&self, master: bool, stop: bool) {
+        let mut st = self.lock();
+        if master {
+            st.master_stopped = stop;
+        } else {
+            let was = st.ld.stopped;
+            st.ld.tcflow(!stop);
+            let now = st.ld.stopped;
+            st.packet.stopped(was, now);
+        }
+        drop(st);
+        self.notify_both();
+    }
+
+    /// tcflow(TCIOFF/TCION): sends the side's STOP or START character to
+    /// the other side even while its own output is stopped (Linux's
+    /// tty_send_xchar). The slave's goes to the master as it is; the
+    /// master's is typed input, which the slave's IXON acts on. A master's
+    /// characters are Linux's defaults (its termios is not settable).
+    fn send_xchar(&self, master: bool, stop: bool) {
+        if master {
+            let c = if stop { 0o23 } else { 0o21 };
+            let _ = self.master_write(&[c], true);
+            return;
+        }
+        let mut st = self.lock();
+        let c = st.ld.termios.cc[if stop { VSTOP } else { VSTART }];
+        if c == 0 {
+            return;
+        }
+        st.to_master.push_back(c);
+        drop(st);
+        self.master_q.notify_all();
     }
 
     /// The ioctls both sides answer.
@@ -511,6 +584,9 @@ impl Pty {
             // straight to the other side's buffer): TIOCOUTQ is always 0.
             libc::TIOCOUTQ => mem.write_u32(arg, 0).map(|_| 0),
             libc::TCFLSH => {
+                if !master {
+                    job::check_write(self.as_ref())?;
+                }
                 let (input, output) = match (arg as i32, master) {
                     (libc::TCIFLUSH, false) | (libc::TCOFLUSH, true) => (true, false),
                     (libc::TCOFLUSH, false) | (libc::TCIFLUSH, true) => (false, true),
@@ -534,27 +610,27 @@ impl Pty {
                 Ok(0)
             }
             libc::TCXONC => {
-                let stop = match arg as i32 {
-                    libc::TCOOFF => Some(true),
-                    libc::TCOON => Some(false),
-                    libc::TCIOFF | libc::TCION => None,
-                    _ => return Err(Errno::EINVAL),
-                };
-                if let Some(stop) = stop {
-                    let mut st = self.lock();
-                    let was = st.ld.stopped;
-                    st.ld.tcflow(!stop);
-                    let stop = st.ld.stopped;
-                    // Linux stops the master's own output for a master's
-                    // tcflow, which is no news to it.
-                    if !master {
-                        st.packet.stopped(was, stop);
-                    }
+                let action = arg as i32;
+                if !matches!(action, libc::TCOOFF | libc::TCOON | libc::TCIOFF | libc::TCION) {
+                    return Err(Errno::EINVAL);
                 }
-                self.notify_both();
+                if !master {
+                    job::check_write(self.as_ref())?;
+                }
+                match action {
+                    libc::TCOOFF | libc::TCOON => self.tcflow_output(master, action == libc::TCOOFF),
+                    _ => self.send_xchar(master, action == libc::TCIOFF),
+                }
                 Ok(0)
             }
-            libc::TCSBRK | libc::TCSBRKP => Ok(0),
+            // No break to send nor output to drain on a pty: only the
+            // background check of a change to the terminal.
+            libc::TCSBRK | libc::TCSBRKP | libc::TIOCSBRK | libc::TIOCCBRK => {
+                if !master {
+                    job::check_write(self.as_ref())?;
+                }
+                Ok(0)
+            }
             libc::TIOCGETD => mem.write_u32(arg, 0).map(|_| 0),
             libc::TIOCSETD => match mem.read_u32(arg)? {
                 0 => Ok(0),
@@ -657,13 +733,13 @@ impl FileOps for PtyMaster {
         self.pty.master_read(buf, false)
     }
     fn write(&self, buf: &[u8], _off: u64) -> Result<usize, Errno> {
-        self.pty.master_write(buf, false)
+        self.pty.write_input(buf, false, true)
     }
     fn read_stream(&self, buf: &mut [u8], nonblock: bool) -> Result<usize, Errno> {
         self.pty.master_read(buf, nonblock)
     }
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        self.pty.master_write(buf, nonblock)
+        self.pty.write_input(buf, nonblock, true)
     }
     fn stat(&self) -> Result<Stat, Errno> {
         Ok(pty_stat(&self.pty, true))
@@ -683,7 +759,7 @@ impl FileOps for PtyMaster {
         if st.slave_opened && st.slaves == 0 {
             r |= libc::POLLHUP;
         }
-        if !st.ld.input_full() {
+        if !st.ld.input_full() && !st.master_stopped {
             r |= libc::POLLOUT | libc::POLLWRNORM;
         }
         r & (events | libc::POLLHUP | libc::POLLERR)
