@@ -20,3 +20,10 @@ fn mincore_reports_residency() {
 fn mlock_family_and_rlimit_memlock() {
     check_c_group("memory", "mlock");
 }
+
+/// MADV_DONTFORK/DOFORK decide whether a forked child gets a range (the
+/// sentry's view of the child's mappings follows), WIPEONFORK gives zeros.
+#[test]
+fn fork_advice_decides_what_a_child_gets() {
+    check_c_group("memory", "fork_advice");
+}

@@ -64,6 +64,12 @@ fn fatal_signals_leave_a_core_file_gdb_reads() {
              ulimit -S -c 4; $P segv; echo st=$?; ls; test $(stat -c %s core) -le 4096 && echo within-limit; rm core",
         ))
         .case(case(
+            "madvise_dontdump",
+            "ulimit -c unlimited; $P dontdump; echo st=$?
+             grep -c HUSK-HIDDEN-MARKER core; grep -c HUSK-SHOWN-MARKER core; grep -c HUSK-CORE-MARKER core
+             readelf -lW core | grep -c LOAD",
+        ))
+        .case(case(
             "existing_files",
             "ulimit -c unlimited; echo old > core; $P segv; echo st=$?; head -c 4 core | od -c | head -1; rm core
              ln -s target core; $P segv; echo st=$?; ls; rm core

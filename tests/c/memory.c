@@ -7,6 +7,7 @@
 
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 static long page;
@@ -109,10 +110,68 @@ static void g_mlock(void) {
     waitpid(c, NULL, 0);
 }
 
+/* Whether `p` is inside a mapping /proc/self/maps lists. */
+static int listed(void *p) {
+    FILE *f = fopen("/proc/self/maps", "r");
+    char line[512];
+    unsigned long s, e;
+    int found = 0;
+    while (f && fgets(line, sizeof line, f))
+        if (sscanf(line, "%lx-%lx", &s, &e) == 2 && (unsigned long)p >= s && (unsigned long)p < e)
+            found = 1;
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/* MADV_DONTFORK leaves a range out of a forked child (it is free there),
+ * MADV_DOFORK undoes it; MADV_WIPEONFORK gives the child zeros. */
+static void g_fork_advice(void) {
+    page = sysconf(_SC_PAGESIZE);
+    char *m = mmap(NULL, 3 * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char *w = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    memset(m, 'A', 3 * page);
+    w[0] = 'W';
+    EXPECT_OK("dontfork", madvise(m + page, page, MADV_DONTFORK));
+    EXPECT_OK("wipeonfork", madvise(w, page, MADV_WIPEONFORK));
+    EXPECT_ERR("wipeonfork-file", madvise((void *)g_fork_advice, page, MADV_WIPEONFORK), EINVAL);
+    pid_t c = xfork();
+    if (c == 0) {
+        expect("child-keeps-neighbours", m[0] == 'A' && m[2 * page] == 'A', "%c %c", m[0], m[2 * page]);
+        expect("child-lacks-range", !listed(m + page), "listed");
+        expect("child-wiped", w[0] == 0, "%d", w[0]);
+        void *q = mmap(m + page, page, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+        expect("child-maps-the-hole", q == m + page, "%p", q);
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+    c = xfork();
+    if (c == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        *(volatile char *)(m + page) = 1;
+        _exit(0);
+    }
+    int st;
+    waitpid(c, &st, 0);
+    expect("child-access-faults", WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "status %#x", st);
+    expect("parent-keeps-all", m[page] == 'A' && w[0] == 'W', "%c %c", m[page], w[0]);
+    EXPECT_OK("dofork", madvise(m + page, page, MADV_DOFORK));
+    c = xfork();
+    if (c == 0) {
+        expect("child-gets-range-again", m[page] == 'A' && listed(m + page), "%c", m[page]);
+        fflush(stdout);
+        _exit(0);
+    }
+    waitpid(c, NULL, 0);
+}
+
 static const struct test_group groups[] = {
     {"msync", g_msync},
     {"mincore", g_mincore},
     {"mlock", g_mlock},
+    {"fork_advice", g_fork_advice},
 };
 
 int main(int argc, char **argv) {

@@ -176,6 +176,7 @@ impl MemoryManager {
                 flags: libc::MAP_PRIVATE as u32,
                 backing: Backing::Vdso(a.name),
                 accounted: false,
+                advised: Default::default(),
             });
         }
         Arc::new(MemoryManager {
@@ -209,7 +210,11 @@ impl MemoryManager {
     /// by `charge` (from `reserve_fork`).
     pub fn fork_from(parent: &MemoryManager, host_pid: i32, charge: Reservation) -> Arc<MemoryManager> {
         let st = parent.lock();
-        let vmas = st.vmas.clone();
+        let mut vmas = st.vmas.clone();
+        // MADV_DONTFORK: the host left these out of the child's stub too.
+        for (start, end) in vmas.dont_copy_ranges() {
+            vmas.remove_range(start, end);
+        }
         // The parent's other threads may have changed its mappings since.
         let (have, reserved) = (vmas.committed(), charge.bytes());
         if have > reserved {
@@ -379,7 +384,15 @@ impl MemoryManager {
         };
         // Linux's accountable_mapping: private and writable (MAP_NORESERVE is not kept).
         let accounted = host_kind == libc::MAP_PRIVATE as u32 && prot & libc::PROT_WRITE as u32 != 0;
-        let vma = Vma { start: addr, end: addr + len, prot, flags: host_kind, backing, accounted };
+        let vma = Vma {
+            start: addr,
+            end: addr + len,
+            prot,
+            flags: host_kind,
+            backing,
+            accounted,
+            advised: Default::default(),
+        };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), vma.is_data()) {
             return Err(Errno::ENOMEM);
         }
@@ -502,6 +515,7 @@ impl MemoryManager {
                     flags: libc::MAP_PRIVATE as u32,
                     backing: Backing::Heap,
                     accounted: true,
+                    advised: Default::default(),
                 });
                 Ok(())
             });
@@ -613,7 +627,8 @@ impl MemoryManager {
         })
     }
 
-    /// `madvise(2)`: advice is applied to the stub's pages by the host.
+    /// `madvise(2)`: advice is applied to the stub's pages by the host;
+    /// what changes a mapping's flags (fork, core dumps) is kept here too.
     pub fn madvise(&self, t: &mut StubThread, addr: u64, len: u64, advice: i32) -> SysResult {
         const SAFE: &[i32] = &[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25];
         if !addr.is_multiple_of(PAGE) || !SAFE.contains(&advice) {
@@ -624,11 +639,22 @@ impl MemoryManager {
             return Ok(0);
         }
         let end = addr.checked_add(len).ok_or(Errno::EINVAL)?;
-        let st = self.lock();
+        let mut st = self.lock();
         if end > APP_TOP || !st.vmas.fully_mapped(addr, end) {
             return Err(Errno::ENOMEM);
         }
-        inject(t, libc::SYS_madvise, [addr, len, advice as u64, 0, 0, 0])
+        inject(t, libc::SYS_madvise, [addr, len, advice as u64, 0, 0, 0])?;
+        let set: Option<fn(&mut vmas::Advised)> = match advice {
+            libc::MADV_DONTFORK => Some(|a| a.dont_copy = true),
+            libc::MADV_DOFORK => Some(|a| a.dont_copy = false),
+            libc::MADV_DONTDUMP => Some(|a| a.dont_dump = true),
+            libc::MADV_DODUMP => Some(|a| a.dont_dump = false),
+            _ => None,
+        };
+        if let Some(set) = set {
+            st.vmas.change(addr, end, |v| set(&mut v.advised));
+        }
+        Ok(0)
     }
 }
 
@@ -681,6 +707,7 @@ impl MemoryManager {
             flags: libc::MAP_SHARED as u32,
             backing: Backing::Shm { shm, offset: 0 },
             accounted: false,
+            advised: Default::default(),
         };
         if !limits.allow(&st.vmas, len - st.vmas.mapped_in(addr, addr + len), false) {
             return Err(Errno::ENOMEM);

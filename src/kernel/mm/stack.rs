@@ -156,6 +156,7 @@ impl MemoryManager {
             flags: libc::MAP_PRIVATE as u32,
             backing: Backing::Stack,
             accounted: false,
+            advised: Default::default(),
         };
         self.charged(&mut st, vma.charge(), |st| {
             inject(

@@ -66,6 +66,18 @@ pub struct Vma {
     /// see `set_prot`), so a RELRO page made read-only is a VMA of its own
     /// beside the never-writable rodata before it.
     pub accounted: bool,
+    /// What madvise marked on it.
+    pub advised: Advised,
+}
+
+/// The madvise flags of a mapping the sentry acts on itself (the host
+/// applies every advice to the stub's pages too).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Advised {
+    /// VM_DONTCOPY (MADV_DONTFORK): a forked child does not get it.
+    pub dont_copy: bool,
+    /// VM_DONTDUMP (MADV_DONTDUMP): core dumps leave its contents out.
+    pub dont_dump: bool,
 }
 
 impl Vma {
@@ -130,6 +142,7 @@ impl Vma {
             && self.prot == next.prot
             && self.flags == next.flags
             && self.accounted == next.accounted
+            && self.advised == next.advised
             && same_backing
     }
 
@@ -349,6 +362,11 @@ impl VmaSet {
         }
     }
 
+    /// The ranges a forked child does not get (MADV_DONTFORK).
+    pub fn dont_copy_ranges(&self) -> Vec<(u64, u64)> {
+        self.map.values().filter(|v| v.advised.dont_copy).map(|v| (v.start, v.end)).collect()
+    }
+
     /// Whether any piece is untouched thread stack.
     pub fn has_lazy(&self) -> bool {
         self.lazy > 0
@@ -413,7 +431,15 @@ mod tests {
     use super::*;
 
     fn anon(start: u64, end: u64, prot: u32) -> Vma {
-        Vma { start, end, prot, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon, accounted: false }
+        Vma {
+            start,
+            end,
+            prot,
+            flags: libc::MAP_PRIVATE as u32,
+            backing: Backing::Anon,
+            accounted: false,
+            advised: Advised::default(),
+        }
     }
 
     #[test]

@@ -84,12 +84,16 @@ pub fn segments(vmas: &[Vma], filter: u32, is_elf: impl Fn(u64) -> bool) -> Vec<
         .collect()
 }
 
-/// Linux's vma_dump_size. A private mapping that was ever writable
+/// Linux's vma_dump_size (MADV_DONTDUMP leaves out all but the vDSO's
+/// pages, which are always dumped). A private mapping that was ever writable
 /// (VM_ACCOUNT) stands for one with written pages (an anon_vma): only
 /// those are dumped whole under ANON_PRIVATE.
 fn dump_len(v: &Vma, filter: u32, is_elf: &impl Fn(u64) -> bool) -> u64 {
     let whole = v.end - v.start;
     let on = |bit: u32| filter & bit != 0;
+    if v.advised.dont_dump && !matches!(v.backing, Backing::Vdso(_)) {
+        return 0;
+    }
     if v.flags & libc::MAP_SHARED as u32 != 0 {
         let anon = match &v.backing {
             Backing::SharedAnon { .. } | Backing::Shm { .. } => true,

@@ -189,7 +189,15 @@ mod tests {
     use crate::kernel::mm::Backing;
 
     fn vma(start: u64, end: u64) -> Vma {
-        Vma { start, end, prot: 0, flags: libc::MAP_PRIVATE as u32, backing: Backing::Anon, accounted: false }
+        Vma {
+            start,
+            end,
+            prot: 0,
+            flags: libc::MAP_PRIVATE as u32,
+            backing: Backing::Anon,
+            accounted: false,
+            advised: Default::default(),
+        }
     }
 
     #[test]

@@ -470,6 +470,7 @@ pub fn maps_with_gate(tg: &ThreadGroup) -> Vec<(Vma, String)> {
             flags: libc::MAP_PRIVATE as u32,
             backing: Backing::Vdso("[vsyscall]"),
             accounted: false,
+            advised: Default::default(),
         };
         out.extend(lines_of(vec![gate]));
     }
