@@ -175,6 +175,22 @@ impl Epoll {
         }
     }
 
+    /// The file of the `nth` item registered under descriptor number `fd`
+    /// (one number may name several files, each registered while it was
+    /// that number): kcmp's KCMP_EPOLL_TFD. Items of closed files are
+    /// gone, as Linux drops them when the file is released.
+    pub fn target_file(&self, fd: i32, nth: u64) -> Option<Arc<OpenFile>> {
+        let st = self.lock();
+        let mut files: Vec<(usize, Arc<OpenFile>)> = st
+            .items
+            .iter()
+            .filter(|(key, _)| key.0 == fd)
+            .filter_map(|(key, item)| item.file.upgrade().map(|f| (key.1, f)))
+            .collect();
+        files.sort_by_key(|(at, _)| *at);
+        files.into_iter().nth(usize::try_from(nth).ok()?).map(|(_, f)| f)
+    }
+
     /// epoll_ctl(2) on this epoll for descriptor `fd` of `file`. `event` is
     /// (events, data), absent for EPOLL_CTL_DEL. The caller has checked
     /// that `file` can be polled and is not this epoll.

@@ -103,6 +103,12 @@ impl UndoList {
         self as *const UndoList as usize
     }
 
+    /// Whether the process has never made a SEM_UNDO operation (on a
+    /// set that still exists): Linux has no undo list for it then.
+    pub fn unused(&self) -> bool {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).iter().all(|w| w.strong_count() == 0)
+    }
+
     fn note(&self, set: &Arc<SemSet>) {
         let mut l = self.0.lock().unwrap_or_else(|e| e.into_inner());
         l.retain(|w| w.strong_count() > 0);

@@ -13,6 +13,7 @@ mod sys_futex;
 mod sys_ident;
 mod sys_info;
 mod sys_inotify;
+mod sys_kcmp;
 mod sys_link;
 mod sys_lock;
 mod sys_mm;

@@ -7,6 +7,7 @@ use std::sync::OnceLock;
 use super::sys_ptrace as pt;
 use super::{sys_msg as net_msg, sys_socket as net};
 
+use super::sys_kcmp as kc;
 use super::sys_mqueue as pmq;
 use super::sys_msgq as mq;
 use super::sys_numa as numa;
@@ -282,6 +283,13 @@ pub static TABLE: &[Entry] = &[
     partial(l::SYS_ptrace, pt::ptrace, PTRACE_NOTE),
     full(l::SYS_process_vm_readv, pt::process_vm_readv),
     full(l::SYS_process_vm_writev, pt::process_vm_writev),
+    partial(
+        l::SYS_kcmp,
+        kc::kcmp,
+        "KCMP_IO is always equal (no task has a block I/O context); processes never share \
+         SEM_UNDO records (CLONE_SYSVSEM), so KCMP_SYSVSEM is equal only for a process with itself \
+         or two that never used SEM_UNDO",
+    ),
     // Threads.
     partial(l::SYS_futex, x::futex, "WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
     // Signals.
