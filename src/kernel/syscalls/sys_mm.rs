@@ -32,14 +32,27 @@ fn effective_prot(t: &Task, prot: u32) -> u32 {
 }
 
 fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
-    let (addr, len, prot, flags, fd, off) =
+    let (addr, len, prot, mut flags, fd, off) =
         (a[0], a[1], effective_prot(t, a[2] as u32), a[3] as u32, a[4] as i32, a[5]);
     let file = if flags & libc::MAP_ANONYMOUS as u32 == 0 {
         let f = t.file(fd)?;
         if f.is_path_only() {
             return Err(Errno::EBADF);
         }
-        Some(mappable(f, prot, flags))
+        if is_dev_zero(&f) {
+            // Linux's mmap_zero: once the access checks pass, a private
+            // mapping of /dev/zero is anonymous memory and a shared one a
+            // new shared anonymous object.
+            match may_map(&f, prot, flags) {
+                Ok(()) => {
+                    flags |= libc::MAP_ANONYMOUS as u32;
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            }
+        } else {
+            Some(mappable(f, prot, flags))
+        }
     } else {
         None
     };
@@ -47,9 +60,23 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
     mm.mmap_limited(&mut t.thread, MapRequest { addr, len, prot, flags, file, offset: off }, limits)
 }
 
+/// Whether `f` is the zero device (character device 1:5), which Linux maps
+/// as anonymous memory.
+fn is_dev_zero(f: &OpenFile) -> bool {
+    use crate::kernel::vfs::stat::makedev;
+    f.ops.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFCHR && s.rdev == makedev(1, 5))
+}
+
 /// The checks of do_mmap on the file itself: its access mode against the
 /// mapping, and whether it can be mapped at all (ENODEV).
 fn mappable(f: Arc<OpenFile>, prot: u32, flags: u32) -> Result<(Arc<OpenFile>, i32), Errno> {
+    may_map(&f, prot, flags)?;
+    let host_fd = f.ops.host_fd()?;
+    Ok((f, host_fd))
+}
+
+/// do_mmap's checks of the file's access mode against the mapping.
+fn may_map(f: &OpenFile, prot: u32, flags: u32) -> Result<(), Errno> {
     let acc = f.flags() & libc::O_ACCMODE as u32;
     if acc == libc::O_WRONLY as u32 {
         return Err(Errno::EACCES);
@@ -61,8 +88,7 @@ fn mappable(f: Arc<OpenFile>, prot: u32, flags: u32) -> Result<(Arc<OpenFile>, i
     if f.flags() & libc::O_APPEND as u32 != 0 && shared && prot & libc::PROT_WRITE as u32 != 0 {
         return Err(Errno::EACCES);
     }
-    let host_fd = f.ops.host_fd()?;
-    Ok((f, host_fd))
+    Ok(())
 }
 
 /// Implements munmap(2).

@@ -1,0 +1,12 @@
+//! Conformance found by stress-ng's VM, MEMORY, INTERRUPT and SCHEDULER
+//! stressors (run by hand natively and under `husk do`, outputs and
+//! system calls compared): each divergence they exposed, cut down to a
+//! group of tests/c/stressng_os_found.c run natively and in husk.
+
+mod common;
+
+use common::c_groups;
+
+c_groups! { "stressng_os_found":
+    mmap_of_dev_zero_is_anonymous_memory => "dev_zero_mmap",
+}
