@@ -470,12 +470,26 @@ impl PipeEnd {
         r
     }
 
+    /// vmsplice(2) into the pipe: waits for room (unless `nonblock`), then
+    /// copies from application memory what fits and returns, without
+    /// waiting for more room (Linux's vmsplice_to_pipe).
+    pub fn fill_from_user(&self, mem: &dyn UserMemory, addr: u64, len: usize, nonblock: bool) -> Result<usize, Errno> {
+        self.write_with(len, nonblock, true, |ring, done, n| {
+            let (a, b) = ring.free();
+            let k = a.len().min(n);
+            mem.read_bytes(addr + done as u64, &mut a[..k])?;
+            mem.read_bytes(addr + (done + k) as u64, &mut b[..n - k])
+        })
+    }
+
     /// Writes `len` bytes, `put(ring, done, n)` copying bytes `done..done+n`
-    /// into the ring's free space; blocks as pipe(7) says.
+    /// into the ring's free space; blocks as pipe(7) says (with `fill`,
+    /// only until the first bytes are in).
     fn write_with(
         &self,
         len: usize,
         nonblock: bool,
+        fill: bool,
         mut put: impl FnMut(&mut Ring, usize, usize) -> Result<(), Errno>,
     ) -> Result<usize, Errno> {
         if !self.write {
@@ -515,7 +529,7 @@ impl PipeEnd {
                 if nomem {
                     return Some(Err(Errno::ENOMEM));
                 }
-                if nonblock {
+                if nonblock || (fill && done > 0) {
                     return Some(Err(Errno::EAGAIN));
                 }
                 None
@@ -634,7 +648,7 @@ impl FileOps for PipeEnd {
     }
 
     fn write_stream(&self, buf: &[u8], nonblock: bool) -> Result<usize, Errno> {
-        self.write_with(buf.len(), nonblock, |ring, done, n| {
+        self.write_with(buf.len(), nonblock, false, |ring, done, n| {
             put_slice(ring, &buf[done..done + n]);
             Ok(())
         })
@@ -666,7 +680,7 @@ impl FileOps for PipeEnd {
         len: usize,
         nonblock: bool,
     ) -> Option<Result<usize, Errno>> {
-        Some(self.write_with(len, nonblock, |ring, done, n| {
+        Some(self.write_with(len, nonblock, false, |ring, done, n| {
             let (a, b) = ring.free();
             let k = a.len().min(n);
             mem.read_bytes(addr + done as u64, &mut a[..k])?;

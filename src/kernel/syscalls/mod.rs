@@ -30,6 +30,7 @@ mod sys_prctl;
 mod sys_prctl_mm;
 mod sys_proc;
 mod sys_ptrace;
+mod sys_sched_attr;
 mod sys_seccomp;
 mod sys_signal;
 mod sys_sleep;

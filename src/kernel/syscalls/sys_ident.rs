@@ -673,20 +673,20 @@ pub fn prctl(t: &mut Task, a: &Args) -> SysResult {
 // Scheduling: affinity, policy, nice values.
 
 /// The task `pid` names (0: the caller).
-fn find_task(t: &Task, pid: i32) -> Result<Arc<TaskShared>, Errno> {
+pub(super) fn find_task(t: &Task, pid: i32) -> Result<Arc<TaskShared>, Errno> {
     if pid == 0 {
         return Ok(t.shared.clone());
     }
     t.kernel.procs().task_in(t.pidns(), pid).ok_or(Errno::ESRCH)
 }
 
-fn sched_attrs(task: &TaskShared) -> SchedAttrs {
+pub(super) fn sched_attrs(task: &TaskShared) -> SchedAttrs {
     task.sched.lock().unwrap_or_else(|e| e.into_inner()).clone()
 }
 
 /// Linux's `check_same_owner`: the caller's euid is the target's euid or
 /// real uid.
-fn same_owner(t: &Task, target: &TaskShared) -> bool {
+pub(super) fn same_owner(t: &Task, target: &TaskShared) -> bool {
     let me = t.creds().euid;
     let them = target.tg.creds.lock().unwrap_or_else(|e| e.into_inner()).clone();
     me == them.euid || me == them.ruid
@@ -748,11 +748,11 @@ pub fn sched_getaffinity(t: &mut Task, a: &Args) -> SysResult {
     Ok(n as u64)
 }
 
-const SCHED_FIFO: i32 = 1;
-const SCHED_RR: i32 = 2;
-const SCHED_BATCH: i32 = 3;
-const SCHED_IDLE: i32 = 5;
-const SCHED_DEADLINE: i32 = 6;
+pub(super) const SCHED_FIFO: i32 = 1;
+pub(super) const SCHED_RR: i32 = 2;
+pub(super) const SCHED_BATCH: i32 = 3;
+pub(super) const SCHED_IDLE: i32 = 5;
+pub(super) const SCHED_DEADLINE: i32 = 6;
 const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
 
 /// Implements sched_get_priority_max(2).
@@ -813,7 +813,7 @@ pub fn sched_getparam(t: &mut Task, a: &Args) -> SysResult {
 
 /// Whether `nice` is within the target's RLIMIT_NICE (Linux's
 /// `is_nice_reduction`).
-fn nice_allowed(target: &TaskShared, nice: i32) -> bool {
+pub(super) fn nice_allowed(target: &TaskShared, nice: i32) -> bool {
     let lim = target.tg.rlimits.lock().unwrap_or_else(|e| e.into_inner())[libc::RLIMIT_NICE as usize].cur;
     (20 - nice) as u64 <= lim
 }

@@ -10,6 +10,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::usermem::UserMemory;
 use crate::kernel::pipe::PipeEnd;
 use crate::kernel::task::Task;
+use crate::kernel::vfs::file::FileOps;
 use crate::kernel::vfs::file::OpenFile;
 
 /// Linux caps a single transfer at this many bytes (MAX_RW_COUNT).
@@ -178,6 +179,66 @@ pub fn tee(t: &mut Task, a: &Args) -> SysResult {
     let take = data.len().min(space.max(1));
     let n = out.ops.write_stream(&data[..take], nonblock || out.nonblocking());
     sigpipe_on_epipe(t, n.map(|n| n as u64))
+}
+
+/// SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT.
+const SPLICE_F_ALL: u32 = 0xf;
+
+/// Implements vmsplice(2). Into a pipe (a writable descriptor) the
+/// segments' bytes are copied, not their pages referenced (so later
+/// changes to the memory do not show, which Linux leaves undefined unless
+/// SPLICE_F_GIFT); out of one (a read-only descriptor) it reads as readv.
+/// Only SPLICE_F_NONBLOCK makes it not wait (the file's O_NONBLOCK does
+/// not count, as in Linux).
+pub fn vmsplice(t: &mut Task, a: &Args) -> SysResult {
+    let flags = a[3] as u32;
+    if flags & !SPLICE_F_ALL != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let f = t.file(a[0] as i32)?;
+    let to_pipe = if f.is_writable() {
+        true
+    } else if f.is_readable() {
+        false
+    } else {
+        return Err(Errno::EBADF);
+    };
+    let segs = super::iovec::read_iovecs(t, a[1], a[2], true)?;
+    let mut left = segs.iter().map(|s| s.1).sum::<u64>().min(MAX_RW);
+    if left == 0 {
+        return Ok(0);
+    }
+    let pipe = f.ops.as_any().and_then(|x| x.downcast_ref::<PipeEnd>()).ok_or(Errno::EBADF)?;
+    let mem = t.mem();
+    let mut done = 0u64;
+    for &(base, len) in &segs {
+        let len = len.min(left);
+        if len == 0 {
+            continue;
+        }
+        // Only the first transfer may wait: then what fits, or is there.
+        let nonblock = flags & SPLICE_F_NONBLOCK != 0 || done > 0;
+        let r = if to_pipe {
+            pipe.fill_from_user(&mem, base, len as usize, nonblock)
+        } else {
+            pipe.read_stream_to_user(&mem, base, len as usize, nonblock).unwrap_or(Err(Errno::EBADF))
+        };
+        match r {
+            Ok(n) => {
+                done += n as u64;
+                left -= n as u64;
+                if (n as u64) < len || left == 0 {
+                    break;
+                }
+            }
+            Err(_) if done > 0 => break,
+            Err(e) => {
+                drop(mem);
+                return sigpipe_on_epipe(t, Err(e));
+            }
+        }
+    }
+    Ok(done)
 }
 
 /// Implements copy_file_range(2): between regular files.

@@ -14,8 +14,8 @@ use super::sys_numa as numa;
 use super::{
     abi, sys_attr as at, sys_clone as c, sys_event as ev, sys_fd as d, sys_file as f, sys_futex as x, sys_ident as id,
     sys_info as i, sys_inotify as ino, sys_link as k, sys_lock as lk, sys_mm as m, sys_mount as mt, sys_ns as ns,
-    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_seccomp as sc, sys_signal as s, sys_sleep as z,
-    sys_splice as sp, sys_sysv as sv, sys_timer as tm, sys_xattr as xa, Handler,
+    sys_path as n, sys_pidfd as pf, sys_poll as q, sys_proc as p, sys_sched_attr as sa, sys_seccomp as sc,
+    sys_signal as s, sys_sleep as z, sys_splice as sp, sys_sysv as sv, sys_timer as tm, sys_xattr as xa, Handler,
 };
 
 /// How completely a syscall is served.
@@ -156,6 +156,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_lremovexattr, xa::lremovexattr),
     full(l::SYS_fremovexattr, xa::fremovexattr),
     full(l::SYS_sendfile, sp::sendfile),
+    partial(l::SYS_vmsplice, sp::vmsplice, "bytes are copied into the pipe, never its pages referenced"),
     partial(l::SYS_splice, sp::splice, "data is copied through the sentry; from a pipe, one read's worth per call"),
     partial(l::SYS_tee, sp::tee, "copies at most what the output pipe holds at once"),
     full(l::SYS_copy_file_range, sp::copy_file_range),
@@ -358,6 +359,8 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_sched_rr_get_interval, id::sched_rr_get_interval),
     full(l::SYS_sched_setparam, id::sched_setparam),
     full(l::SYS_sched_getscheduler, id::sched_getscheduler),
+    partial(l::SYS_sched_setattr, sa::sched_setattr, "SCHED_FIFO/RR/DEADLINE are EPERM even for root; utilization clamps are EOPNOTSUPP"),
+    partial(l::SYS_sched_getattr, sa::sched_getattr, "no utilization clamps: sched_util_min and _max read 0"),
     partial(l::SYS_sched_setscheduler, id::sched_setscheduler, "SCHED_FIFO/SCHED_RR are EPERM even for root; SCHED_BATCH/SCHED_IDLE are recorded, not applied"),
     full(l::SYS_sched_get_priority_max, id::sched_get_priority_max),
     full(l::SYS_sched_get_priority_min, id::sched_get_priority_min),
