@@ -11,4 +11,5 @@ c_groups! { "stressng_os_found":
     mmap_of_dev_zero_is_anonymous_memory => "dev_zero_mmap",
     vmsplice_moves_user_memory_into_and_out_of_pipes => "vmsplice",
     sched_setattr_and_getattr_check_and_keep_normal_policies => "sched_attr",
+    remap_file_pages_remaps_shared_mappings => "remap_file_pages",
 }

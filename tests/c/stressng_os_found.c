@@ -252,10 +252,77 @@ static void g_sched_attr(void) {
     EXPECT_ERR("set-fault", syscall(SYS_sched_setattr, 0, (void *)8, 0), EFAULT);
 }
 
+/* remap_file_pages(2) (remap reorders the pages of a shared mapping with
+ * it; husk had none, ENOSYS). Linux emulates it with a new shared mapping
+ * of the same object at the page offset asked for: the page then shows
+ * (and writes through to) that page of the object. */
+static void g_remap_file_pages(void) {
+    long pg = 4096;
+    int *a = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    for (int i = 0; i < 4; i++)
+        a[i * pg / 4] = i;
+    EXPECT_OK("anon", remap_file_pages(a, pg, 0, 2, 0));
+    expect("anon-page0-shows-2", a[0] == 2, "%d", a[0]);
+    a[1] = 77;
+    expect("anon-write-through", a[2 * pg / 4 + 1] == 77, "%d", a[2 * pg / 4 + 1]);
+    EXPECT_OK("anon-two-pages", remap_file_pages((char *)a + 2 * pg, 2 * pg, 0, 0, 0));
+    expect("anon-pages-2-3-show-0-1", a[2 * pg / 4] == 0 && a[3 * pg / 4] == 1, "%d %d", a[2 * pg / 4],
+           a[3 * pg / 4]);
+    pid_t pid = xfork();
+    if (pid == 0)
+        _exit(a[0] == 2 && a[3 * pg / 4] == 1 ? 0 : 1);
+    want_exit0("child-sees-remapped", pid);
+    EXPECT_OK("unaligned-rounds-down", remap_file_pages((char *)a + 100, pg + 100, 0, 0, 0));
+    expect("unaligned-page0-shows-0", a[0] == 0, "%d", a[0]);
+    EXPECT_ERR("prot", remap_file_pages(a, pg, PROT_READ, 0, 0), EINVAL);
+    EXPECT_ERR("size-zero", remap_file_pages(a, 0, 0, 0, 0), EINVAL);
+    EXPECT_ERR("past-the-mapping", remap_file_pages(a, 8 * pg, 0, 0, 0), EINVAL);
+    munmap((char *)a + 3 * pg, pg);
+    EXPECT_ERR("unmapped", remap_file_pages((char *)a + 3 * pg, pg, 0, 0, 0), EINVAL);
+    munmap(a, 3 * pg);
+
+    /* Every page of a larger mapping in reverse order, as remap does. */
+    int *r = mmap(NULL, 16 * pg, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    for (int i = 0; i < 16; i++)
+        r[i * pg / 4] = i;
+    int bad = 0;
+    for (int i = 0; i < 16; i++)
+        bad |= remap_file_pages((char *)r + i * pg, pg, 0, 15 - i, 0) != 0;
+    for (int i = 0; i < 16; i++)
+        bad |= r[i * pg / 4] != 15 - i;
+    expect("reversed", !bad, "%s", errno_name(errno));
+    munmap(r, 16 * pg);
+
+    int fd = memfd_create("remap", 0);
+    char buf[4096];
+    for (int i = 0; i < 4; i++) {
+        memset(buf, 'a' + i, sizeof buf);
+        if (write(fd, buf, sizeof buf) != (ssize_t)sizeof buf)
+            printf("write: %s\n", errno_name(errno));
+    }
+    char *f = mmap(NULL, 4 * pg, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    EXPECT_OK("file", remap_file_pages(f, pg, 0, 3, 0));
+    expect("file-page0-shows-d", f[0] == 'd' && f[pg] == 'b', "%c %c", f[0], f[pg]);
+    f[0] = 'z';
+    char c = 0;
+    if (pread(fd, &c, 1, 3 * pg) != 1)
+        printf("pread: %s\n", errno_name(errno));
+    expect("file-write-through", c == 'z', "%c", c);
+    munmap(f, 4 * pg);
+    char *pv = mmap(NULL, 4 * pg, PROT_READ, MAP_PRIVATE, fd, 0);
+    EXPECT_ERR("private-file", remap_file_pages(pv, pg, 0, 1, 0), EINVAL);
+    munmap(pv, 4 * pg);
+    close(fd);
+    char *anon = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    EXPECT_ERR("private-anon", remap_file_pages(anon, pg, 0, 0, 0), EINVAL);
+    munmap(anon, pg);
+}
+
 static const struct test_group groups[] = {
     {"dev_zero_mmap", g_dev_zero_mmap},
     {"vmsplice", g_vmsplice},
     {"sched_attr", g_sched_attr},
+    {"remap_file_pages", g_remap_file_pages},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

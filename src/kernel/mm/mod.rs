@@ -11,6 +11,7 @@ pub mod layout;
 pub mod map_count;
 pub mod mempolicy;
 pub mod mm_flags;
+mod remap_pages;
 mod residency;
 pub mod stack;
 pub mod usermem;

@@ -112,6 +112,11 @@ pub fn mremap(t: &mut Task, a: &Args) -> SysResult {
     })
 }
 
+/// Implements remap_file_pages(2).
+pub fn remap_file_pages(t: &mut Task, a: &Args) -> SysResult {
+    t.mm().remap_file_pages(&mut t.thread, a[0], a[1], a[2], a[3], a[4])
+}
+
 /// Implements brk(2).
 pub fn brk(t: &mut Task, a: &Args) -> SysResult {
     with_oom(t, a, |t, a| {

@@ -192,6 +192,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_munmap, m::munmap),
     full(l::SYS_mprotect, m::mprotect),
     partial(l::SYS_mremap, m::mremap, "MREMAP_DONTUNMAP and old_size 0 are EINVAL"),
+    full(l::SYS_remap_file_pages, m::remap_file_pages),
     full(l::SYS_brk, m::brk),
     partial(l::SYS_madvise, m::madvise, "advice that needs privileges (HWPOISON...) is EINVAL"),
     full(l::SYS_msync, m::msync),
