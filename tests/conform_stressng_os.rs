@@ -12,4 +12,5 @@ c_groups! { "stressng_os_found":
     vmsplice_moves_user_memory_into_and_out_of_pipes => "vmsplice",
     sched_setattr_and_getattr_check_and_keep_normal_policies => "sched_attr",
     remap_file_pages_remaps_shared_mappings => "remap_file_pages",
+    pidfd_getfd_duplicates_another_process_descriptor => "pidfd_getfd",
 }

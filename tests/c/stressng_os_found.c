@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -318,11 +319,69 @@ static void g_remap_file_pages(void) {
     munmap(anon, pg);
 }
 
+/* pidfd_getfd(2) (pidfd tries it on its child; husk had none, ENOSYS):
+ * a close-on-exec duplicate of another process's descriptor, sharing its
+ * open file description, for a caller that may ptrace it; none from a
+ * process that has exited (ESRCH, a zombie too). */
+static void g_pidfd_getfd(void) {
+    int q[2], go[2], ready[2];
+    if (pipe(q) < 0 || pipe(go) < 0 || pipe(ready) < 0)
+        printf("pipe: %s\n", errno_name(errno));
+    pid_t pid = xfork();
+    if (pid == 0) {
+        dup2(q[1], 50);
+        char c = 'r';
+        if (write(ready[1], &c, 1) != 1)
+            _exit(1);
+        while (read(go[0], &c, 1) < 0 && errno == EINTR)
+            ;
+        _exit(0);
+    }
+    char r;
+    if (read(ready[0], &r, 1) != 1)
+        printf("ready: %s\n", errno_name(errno));
+    int pfd = syscall(SYS_pidfd_open, pid, 0);
+    long fd = syscall(SYS_pidfd_getfd, pfd, 50, 0);
+    expect("getfd", fd >= 0, "%s", errno_name(errno));
+    if (fd >= 0) {
+        expect("cloexec", fcntl(fd, F_GETFD) == FD_CLOEXEC, "%d", fcntl(fd, F_GETFD));
+        char c = 0;
+        if (write(fd, "x", 1) != 1 || read(q[0], &c, 1) != 1)
+            printf("through: %s\n", errno_name(errno));
+        expect("same-file", c == 'x', "%c", c);
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+        close(fd);
+    }
+    EXPECT_ERR("flags", syscall(SYS_pidfd_getfd, pfd, 50, 1), EINVAL);
+    EXPECT_ERR("no-such-fd", syscall(SYS_pidfd_getfd, pfd, 999, 0), EBADF);
+    EXPECT_ERR("not-a-pidfd", syscall(SYS_pidfd_getfd, q[0], 50, 0), EBADF);
+    EXPECT_ERR("bad-pidfd", syscall(SYS_pidfd_getfd, -1, 50, 0), EBADF);
+    if (write(go[1], "g", 1) != 1)
+        printf("go: %s\n", errno_name(errno));
+    siginfo_t si;
+    waitid(P_PID, pid, &si, WEXITED | WNOWAIT);
+    EXPECT_ERR("zombie", syscall(SYS_pidfd_getfd, pfd, 50, 0), ESRCH);
+    want_exit0("child", pid);
+    EXPECT_ERR("reaped", syscall(SYS_pidfd_getfd, pfd, 50, 0), ESRCH);
+    close(pfd);
+
+    /* Not allowed to ptrace the target: EPERM. */
+    pid = xfork();
+    if (pid == 0) {
+        int parent = syscall(SYS_pidfd_open, getppid(), 0);
+        alone_as(65534);
+        EXPECT_ERR("unprivileged", syscall(SYS_pidfd_getfd, parent, 0, 0), EPERM);
+        _exit(0);
+    }
+    want_exit0("unprivileged-child", pid);
+}
+
 static const struct test_group groups[] = {
     {"dev_zero_mmap", g_dev_zero_mmap},
     {"vmsplice", g_vmsplice},
     {"sched_attr", g_sched_attr},
     {"remap_file_pages", g_remap_file_pages},
+    {"pidfd_getfd", g_pidfd_getfd},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

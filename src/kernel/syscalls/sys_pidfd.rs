@@ -1,4 +1,4 @@
-//! pidfd_open(2) and pidfd_send_signal(2); waitid's P_PIDFD resolves its
+//! pidfd_open(2), pidfd_getfd(2) and pidfd_send_signal(2); waitid's P_PIDFD resolves its
 //! descriptor here too (`kernel/event/pidfd.rs` is the file).
 
 use std::sync::Arc;
@@ -40,6 +40,28 @@ pub fn pidfd_target(t: &Task, fd: i32) -> Result<(Arc<ThreadGroup>, bool), Errno
     let f = t.file(fd)?;
     let p = downcast::<PidFd>(&f).ok_or(Errno::EBADF)?;
     Ok((p.0.clone(), f.flags() & libc::O_NONBLOCK as u32 != 0))
+}
+
+/// Implements pidfd_getfd(2): a close-on-exec duplicate of descriptor
+/// `targetfd` of the pidfd's process, for a caller that may ptrace-attach
+/// to it by its real ids (EPERM otherwise); ESRCH once it has exited (a
+/// zombie too, as Linux), EBADF for a descriptor it does not have.
+pub fn pidfd_getfd(t: &mut Task, a: &Args) -> SysResult {
+    let (pidfd, target_fd, flags) = (a[0] as i32, a[1] as i32, a[2] as u32);
+    if flags != 0 {
+        return Err(Errno::EINVAL);
+    }
+    let (g, _) = pidfd_target(t, pidfd)?;
+    let life = g.life.lock().unwrap_or_else(|e| e.into_inner());
+    let gone = life.reaped || life.zombie.is_some();
+    drop(life);
+    let target = g.main_thread().filter(|_| !gone).ok_or(Errno::ESRCH)?;
+    if !crate::kernel::ptrace::access::may_access(t, &target) {
+        return Err(Errno::EPERM);
+    }
+    let f = g.fds.get(target_fd).map_err(|_| Errno::EBADF)?;
+    let limit = t.rlimit(libc::RLIMIT_NOFILE) as usize;
+    t.tg.fds.install(f, true, 0, limit).map(|fd| fd as u64)
 }
 
 /// pidfd_send_signal's scopes (Linux 6.9): the process's main thread, the

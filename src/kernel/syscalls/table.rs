@@ -280,6 +280,7 @@ pub static TABLE: &[Entry] = &[
     full(l::SYS_wait4, c::wait4),
     full(l::SYS_waitid, c::waitid),
     full(l::SYS_pidfd_open, pf::pidfd_open),
+    full(l::SYS_pidfd_getfd, pf::pidfd_getfd),
     full(l::SYS_pidfd_send_signal, pf::pidfd_send_signal),
     // Tracing (kernel/ptrace/).
     partial(l::SYS_ptrace, pt::ptrace, PTRACE_NOTE),
