@@ -232,10 +232,7 @@ pub fn vmsplice(t: &mut Task, a: &Args) -> SysResult {
                 }
             }
             Err(_) if done > 0 => break,
-            Err(e) => {
-                drop(mem);
-                return sigpipe_on_epipe(t, Err(e));
-            }
+            Err(e) => return sigpipe_on_epipe(t, Err(e)),
         }
     }
     Ok(done)
