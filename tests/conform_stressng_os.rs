@@ -13,4 +13,5 @@ c_groups! { "stressng_os_found":
     sched_setattr_and_getattr_check_and_keep_normal_policies => "sched_attr",
     remap_file_pages_remaps_shared_mappings => "remap_file_pages",
     pidfd_getfd_duplicates_another_process_descriptor => "pidfd_getfd",
+    futex_waitv_waits_on_several_futexes => "futex_waitv",
 }

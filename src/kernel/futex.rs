@@ -9,7 +9,7 @@
 //! anywhere meet (`MemoryManager::futex_key`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -34,10 +34,13 @@ pub struct FutexKey {
     pub addr: u64,
 }
 
-/// One sleeping thread.
+/// One sleeping thread, queued on one futex (futex_waitv queues one per
+/// futex, sharing `woken`).
 pub struct Waiter {
-    /// Set by a waker.
-    woken: AtomicBool,
+    /// 0 while asleep; 1 + `index` of the futex whose waker woke it.
+    woken: Arc<AtomicUsize>,
+    /// Which of the sleeper's futexes this entry is (0 for a plain wait).
+    index: usize,
     /// The sleeping task's waker (its sleeps end on signals too).
     waker: Arc<Waker>,
     /// FUTEX_WAIT_BITSET's mask (all ones for plain waits).
@@ -45,9 +48,18 @@ pub struct Waiter {
 }
 
 impl Waiter {
-    fn wake(&self) {
-        self.woken.store(true, Ordering::SeqCst);
-        self.waker.notify();
+    /// Wakes the sleeper, unless another of its futexes already did;
+    /// whether this one did.
+    fn wake(&self) -> bool {
+        let first = self.woken.compare_exchange(0, self.index + 1, Ordering::SeqCst, Ordering::SeqCst).is_ok();
+        if first {
+            self.waker.notify();
+        }
+        first
+    }
+
+    fn is_woken(&self) -> bool {
+        self.woken.load(Ordering::SeqCst) != 0
     }
 }
 
@@ -77,7 +89,7 @@ impl FutexTable {
         deadline: Option<Instant>,
     ) -> Result<WaitResult, Errno> {
         let waker = current().map(|t| t.waker.clone()).unwrap_or_default();
-        let waiter = Arc::new(Waiter { woken: AtomicBool::new(false), waker, bitset });
+        let waiter = Arc::new(Waiter { woken: Arc::default(), index: 0, waker, bitset });
         {
             let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             if !check()? {
@@ -85,7 +97,7 @@ impl FutexTable {
             }
             q.entry(key).or_default().push(waiter.clone());
         }
-        let r = block_until(&[], deadline, || waiter.woken.load(Ordering::SeqCst).then_some(Ok(())));
+        let r = block_until(&[], deadline, || waiter.is_woken().then_some(Ok(())));
         if r.is_ok() {
             return Ok(WaitResult::Woken);
         }
@@ -98,13 +110,54 @@ impl FutexTable {
                 q.remove(&key);
             }
         }
-        if waiter.woken.load(Ordering::SeqCst) {
+        if waiter.is_woken() {
             return Ok(WaitResult::Woken);
         }
         match r {
             Err(Errno::ETIMEDOUT) => Ok(WaitResult::TimedOut),
             Err(e) => Err(e),
             Ok(()) => Ok(WaitResult::Woken),
+        }
+    }
+
+    /// futex_waitv(2): if `check()` says every word still holds its
+    /// expected value, sleeps on all `keys` at once until one is woken
+    /// (its index), `deadline` (None), or a signal (ERESTARTSYS).
+    pub fn wait_multiple(
+        &self,
+        keys: &[FutexKey],
+        check: impl FnOnce() -> Result<bool, Errno>,
+        deadline: Option<Instant>,
+    ) -> Result<Option<usize>, Errno> {
+        let waker = current().map(|t| t.waker.clone()).unwrap_or_default();
+        let woken = Arc::new(AtomicUsize::new(0));
+        let waiters: Vec<Arc<Waiter>> = (0..keys.len())
+            .map(|index| Arc::new(Waiter { woken: woken.clone(), index, waker: waker.clone(), bitset: u32::MAX }))
+            .collect();
+        {
+            let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+            if !check()? {
+                return Err(Errno::EAGAIN);
+            }
+            for (key, w) in keys.iter().zip(&waiters) {
+                q.entry(*key).or_default().push(w.clone());
+            }
+        }
+        let r = block_until(&[], deadline, || (woken.load(Ordering::SeqCst) != 0).then_some(Ok(())));
+        // Leave the queues that still hold an entry (all but the waker's).
+        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
+        for (key, w) in keys.iter().zip(&waiters) {
+            if let Some(list) = q.get_mut(key) {
+                list.retain(|x| !Arc::ptr_eq(x, w));
+                if list.is_empty() {
+                    q.remove(key);
+                }
+            }
+        }
+        match (woken.load(Ordering::SeqCst), r) {
+            (0, Err(Errno::ETIMEDOUT)) | (0, Ok(())) => Ok(None),
+            (0, Err(e)) => Err(e),
+            (n, _) => Ok(Some(n - 1)),
         }
     }
 
@@ -121,8 +174,11 @@ impl FutexTable {
         let mut woken = 0;
         list.retain(|w| {
             if woken < n && w.bitset & bitset != 0 {
-                w.wake();
-                woken += 1;
+                // One already woken through another futex (futex_waitv)
+                // only leaves this queue.
+                if w.wake() {
+                    woken += 1;
+                }
                 false
             } else {
                 true

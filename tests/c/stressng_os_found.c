@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/futex.h>
+#include <pthread.h>
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -376,12 +378,77 @@ static void g_pidfd_getfd(void) {
     want_exit0("unprivileged-child", pid);
 }
 
+struct waitv {
+    unsigned long long val, uaddr;
+    unsigned flags, reserved;
+};
+
+static int wv_words[3];
+
+static void *wake_second(void *arg) {
+    (void)arg;
+    sleep_ms(50);
+    wv_words[1] = 1;
+    syscall(SYS_futex, &wv_words[1], FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+    return NULL;
+}
+
+/* futex_waitv(2) (futex exercises it beside futex(2); husk had none,
+ * ENOSYS): a wait on several 32-bit futexes at once that returns the
+ * index of the one woken, with Linux's argument checks. */
+static void g_futex_waitv(void) {
+    struct waitv w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = (struct waitv){0, (unsigned long)&wv_words[i], 2 | 128, 0};
+    pthread_t th;
+    pthread_create(&th, NULL, wake_second, NULL);
+    struct timespec to;
+    clock_gettime(CLOCK_MONOTONIC, &to);
+    to.tv_sec += 5;
+    long r = syscall(SYS_futex_waitv, w, 3, 0, &to, CLOCK_MONOTONIC);
+    expect("woken-index", r == 1, "%ld %s", r, errno_name(errno));
+    pthread_join(th, NULL);
+    /* w[1] expects 0 but the word is now 1. */
+    EXPECT_ERR("value-changed", syscall(SYS_futex_waitv, w, 3, 0, NULL, 0), EAGAIN);
+    w[1].val = 1;
+    clock_gettime(CLOCK_REALTIME, &to);
+    to.tv_nsec += 20000000;
+    if (to.tv_nsec >= 1000000000) {
+        to.tv_sec++;
+        to.tv_nsec -= 1000000000;
+    }
+    EXPECT_ERR("timeout", syscall(SYS_futex_waitv, w, 3, 0, &to, CLOCK_REALTIME), ETIMEDOUT);
+    EXPECT_ERR("flags", syscall(SYS_futex_waitv, w, 3, 1, NULL, 0), EINVAL);
+    EXPECT_ERR("none", syscall(SYS_futex_waitv, w, 0, 0, NULL, 0), EINVAL);
+    EXPECT_ERR("null", syscall(SYS_futex_waitv, NULL, 3, 0, NULL, 0), EINVAL);
+    EXPECT_ERR("too-many", syscall(SYS_futex_waitv, w, 129, 0, NULL, 0), EINVAL);
+    EXPECT_ERR("bad-clock", syscall(SYS_futex_waitv, w, 3, 0, &to, CLOCK_BOOTTIME), EINVAL);
+    EXPECT_ERR("bad-timeout", syscall(SYS_futex_waitv, w, 3, 0, (void *)8, CLOCK_MONOTONIC), EFAULT);
+    EXPECT_ERR("bad-vector", syscall(SYS_futex_waitv, (void *)8, 3, 0, NULL, 0), EFAULT);
+    struct waitv b = w[0];
+    b.flags = 3;
+    EXPECT_ERR("size-64", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EINVAL);
+    b = w[0];
+    b.reserved = 1;
+    EXPECT_ERR("reserved", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EINVAL);
+    b = w[0];
+    b.val = 1ULL << 32;
+    EXPECT_ERR("value-too-wide", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EINVAL);
+    b = w[0];
+    b.uaddr += 1;
+    EXPECT_ERR("misaligned", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EINVAL);
+    b = w[0];
+    b.uaddr = 8;
+    EXPECT_ERR("bad-word", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EFAULT);
+}
+
 static const struct test_group groups[] = {
     {"dev_zero_mmap", g_dev_zero_mmap},
     {"vmsplice", g_vmsplice},
     {"sched_attr", g_sched_attr},
     {"remap_file_pages", g_remap_file_pages},
     {"pidfd_getfd", g_pidfd_getfd},
+    {"futex_waitv", g_futex_waitv},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -1,4 +1,4 @@
-//! futex(2).
+//! futex(2) and futex_waitv(2).
 
 use std::time::{Duration, Instant};
 
@@ -111,6 +111,67 @@ pub fn futex(t: &mut Task, a: &Args) -> SysResult {
             futexes.wake_op(k1, k2, val, n2, || apply_wake_op(&mem, uaddr2, val3)).map(|n| n as u64)
         }
         _ => Err(Errno::ENOSYS),
+    }
+}
+
+/// At most this many futexes in one futex_waitv (FUTEX_WAITV_MAX).
+const FUTEX_WAITV_MAX: u64 = 128;
+const FUTEX2_SIZE_MASK: u32 = 3;
+const FUTEX2_SIZE_U32: u32 = 2;
+const FUTEX2_NUMA: u32 = 4;
+const FUTEX2_MPOL: u32 = 8;
+const FUTEX2_PRIVATE: u32 = 128;
+
+/// Implements futex_waitv(2): waits on up to 128 32-bit futexes at once
+/// (an absolute timeout on CLOCK_MONOTONIC or CLOCK_REALTIME) and returns
+/// the index of the one woken; EAGAIN when a word does not hold its value.
+pub fn futex_waitv(t: &mut Task, a: &Args) -> SysResult {
+    let (uwaiters, nr, flags, timeout, clock) = (a[0], a[1] as u32 as u64, a[2] as u32, a[3], a[4] as i32);
+    if flags != 0 || uwaiters == 0 || nr == 0 || nr > FUTEX_WAITV_MAX {
+        return Err(Errno::EINVAL);
+    }
+    let deadline = if timeout == 0 {
+        None
+    } else {
+        if clock != libc::CLOCK_MONOTONIC && clock != libc::CLOCK_REALTIME {
+            return Err(Errno::EINVAL);
+        }
+        Some(deadline_from_abs(read_timespec(t, timeout)?, clock))
+    };
+    // struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }
+    let mut raw = vec![0u8; nr as usize * 24];
+    t.mem().read_bytes(uwaiters, &mut raw)?;
+    let mut words = Vec::with_capacity(nr as usize);
+    let mut keys = Vec::with_capacity(nr as usize);
+    for w in raw.chunks_exact(24) {
+        let u64_at = |o: usize| u64::from_ne_bytes(w[o..o + 8].try_into().unwrap_or_default());
+        let (val, uaddr) = (u64_at(0), u64_at(8));
+        let (f, reserved) = (u64_at(16) as u32, (u64_at(16) >> 32) as u32);
+        let known = FUTEX2_SIZE_MASK | FUTEX2_NUMA | FUTEX2_MPOL | FUTEX2_PRIVATE;
+        if f & !known != 0 || reserved != 0 || f & FUTEX2_SIZE_MASK != FUTEX2_SIZE_U32 || val >> 32 != 0 {
+            return Err(Errno::EINVAL);
+        }
+        // NUMA futexes (a node word after the value) are not served.
+        if f & (FUTEX2_NUMA | FUTEX2_MPOL) != 0 {
+            return Err(Errno::EINVAL);
+        }
+        let private = if f & FUTEX2_PRIVATE != 0 { FUTEX_PRIVATE_FLAG } else { 0 };
+        keys.push(key(t, uaddr, private)?);
+        words.push((uaddr, val as u32));
+    }
+    let futexes = t.kernel.futexes.clone();
+    let mem = t.mem();
+    let check = || -> Result<bool, Errno> {
+        for &(uaddr, val) in &words {
+            if mem.read_u32(uaddr)? != val {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    };
+    match futexes.wait_multiple(&keys, check, deadline)? {
+        Some(i) => Ok(i as u64),
+        None => Err(Errno::ETIMEDOUT),
     }
 }
 

@@ -295,6 +295,7 @@ pub static TABLE: &[Entry] = &[
     ),
     // Threads.
     partial(l::SYS_futex, x::futex, "WAKE_OP's update is not atomic against running threads; PI ops are ENOSYS"),
+    partial(l::SYS_futex_waitv, x::futex_waitv, "FUTEX2_NUMA and FUTEX2_MPOL futexes are EINVAL"),
     // Signals.
     full(l::SYS_rt_sigaction, s::rt_sigaction),
     full(l::SYS_rt_sigprocmask, s::rt_sigprocmask),
