@@ -14,4 +14,5 @@ c_groups! { "stressng_os_found":
     remap_file_pages_remaps_shared_mappings => "remap_file_pages",
     pidfd_getfd_duplicates_another_process_descriptor => "pidfd_getfd",
     futex_waitv_waits_on_several_futexes => "futex_waitv",
+    madv_dontneed_locked_drops_locked_pages => "madv_dontneed_locked",
 }

@@ -442,6 +442,21 @@ static void g_futex_waitv(void) {
     EXPECT_ERR("bad-word", syscall(SYS_futex_waitv, &b, 1, 0, NULL, 0), EFAULT);
 }
 
+/* MADV_DONTNEED_LOCKED (madvise tries every advice; husk refused this
+ * one, EINVAL): MADV_DONTNEED that also drops locked pages, which then
+ * read as zeros again. */
+static void g_madv_dontneed_locked(void) {
+    char *a = mmap(NULL, 12288, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    munmap(a + 8192, 4096);
+    a[0] = 1;
+    a[4096] = 2;
+    EXPECT_ERR("dontneed-locked-page", (mlock(a, 4096), madvise(a, 8192, MADV_DONTNEED)), EINVAL);
+    EXPECT_OK("dontneed-locked", madvise(a, 8192, MADV_DONTNEED_LOCKED));
+    expect("dropped", a[0] == 0 && a[4096] == 0, "%d %d", a[0], a[4096]);
+    EXPECT_ERR("unmapped", madvise(a + 8192, 4096, MADV_DONTNEED_LOCKED), ENOMEM);
+    munmap(a, 8192);
+}
+
 static const struct test_group groups[] = {
     {"dev_zero_mmap", g_dev_zero_mmap},
     {"vmsplice", g_vmsplice},
@@ -449,6 +464,7 @@ static const struct test_group groups[] = {
     {"remap_file_pages", g_remap_file_pages},
     {"pidfd_getfd", g_pidfd_getfd},
     {"futex_waitv", g_futex_waitv},
+    {"madv_dontneed_locked", g_madv_dontneed_locked},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -631,7 +631,7 @@ impl MemoryManager {
     /// `madvise(2)`: advice is applied to the stub's pages by the host;
     /// what changes a mapping's flags (fork, core dumps) is kept here too.
     pub fn madvise(&self, t: &mut StubThread, addr: u64, len: u64, advice: i32) -> SysResult {
-        const SAFE: &[i32] = &[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 25];
+        const SAFE: &[i32] = &[0, 1, 2, 3, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25];
         if !addr.is_multiple_of(PAGE) || !SAFE.contains(&advice) {
             return Err(Errno::EINVAL);
         }
