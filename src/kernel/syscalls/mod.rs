@@ -1,6 +1,7 @@
 //! The system call table and its handlers, one file per family.
 
 pub mod abi;
+mod fsize;
 mod iovec;
 mod sys_attr;
 mod sys_clone;

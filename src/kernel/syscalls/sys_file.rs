@@ -1,6 +1,7 @@
 //! Reading and writing: read(2), write(2) and their positional and vectored
 //! forms.
 
+use super::fsize;
 use super::iovec::read_iovecs;
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
@@ -149,35 +150,15 @@ fn read_into_quiet(task: &Task, file: &OpenFile, addr: u64, len: u64, pos: Pos, 
     })
 }
 
-/// RLIMIT_FSIZE: a write to a regular file stops at the limit; a write
-/// starting at or past it fails with EFBIG and raises SIGXFSZ, as in Linux.
-/// A host descriptor passed in as stdio (`husk do cmd >> file`) is a regular
-/// file too, though its offset lives on the host.
+/// RLIMIT_FSIZE cuts a write to a regular file short (`fsize.rs`).
 fn fsize_limit(task: &Task, file: &OpenFile, len: u64, pos: Pos, append: bool) -> Result<u64, Errno> {
-    let limit = task.rlimit(libc::RLIMIT_FSIZE);
-    if limit == u64::MAX || len == 0 {
-        return Ok(len);
-    }
-    let st = file.ops.stat()?;
-    if !st.is_regular() {
-        return Ok(len);
-    }
-    let at = match pos {
-        _ if append => st.size,
-        Pos::At(off) => off,
-        Pos::Current => file.current_offset(),
-    };
-    if at >= limit {
-        let info = crate::kernel::signal::SigInfo::kernel(libc::SIGXFSZ);
-        crate::kernel::signal::send::send(
-            &task.kernel,
-            crate::kernel::signal::send::Target::Task(&task.shared),
-            info,
-            crate::kernel::signal::send::Origin::Kernel,
-        );
-        return Err(Errno::EFBIG);
-    }
-    Ok(len.min(limit - at))
+    fsize::write_len(task, file, len, || {
+        Ok(match pos {
+            _ if append => file.ops.stat()?.size,
+            Pos::At(off) => off,
+            Pos::Current => file.current_offset(),
+        })
+    })
 }
 
 /// Writes application memory at `addr` to `file`.
@@ -529,12 +510,14 @@ pub fn ftruncate(t: &mut Task, a: &Args) -> SysResult {
     if acc == libc::O_RDONLY as u32 || f.is_path_only() {
         return Err(if f.is_path_only() { Errno::EBADF } else { Errno::EINVAL });
     }
-    if f.ops.stat()?.is_dir() {
+    let st = f.ops.stat()?;
+    if st.is_dir() {
         return Err(Errno::EISDIR);
     }
     if attr::append_only(f.ops.inode_flags().unwrap_or(0)) {
         return Err(Errno::EPERM);
     }
+    fsize::resize_ok(t, st.size, a[1])?;
     f.ops.truncate(a[1])?;
     notify::file_event(&f, notify::IN_MODIFY);
     Ok(0)
@@ -660,6 +643,12 @@ pub fn fallocate(t: &mut Task, a: &Args) -> SysResult {
         && mode & (libc::FALLOC_FL_PUNCH_HOLE | libc::FALLOC_FL_COLLAPSE_RANGE) != 0
     {
         return Err(Errno::EPERM);
+    }
+    // Allocating past the size is held to RLIMIT_FSIZE even with KEEP_SIZE,
+    // as tmpfs does (ext4 would allow that); other modes (punching holes;
+    // those tmpfs refuses) are not.
+    if mode & !libc::FALLOC_FL_KEEP_SIZE == 0 {
+        fsize::resize_ok(t, st.size, (off + len) as u64)?;
     }
     f.ops.allocate(mode, off as u64, len as u64)?;
     notify::file_event(&f, notify::IN_MODIFY);

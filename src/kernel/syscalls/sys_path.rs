@@ -463,7 +463,8 @@ pub fn truncate(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let c = creds(t);
-    t.vfs().truncate_resolved(&r, a[1], Caller { creds: Some(&c) }).map(|_| 0)
+    let grow = |size| super::fsize::resize_ok(t, size, a[1]);
+    t.vfs().truncate_resolved(&r, a[1], Caller { creds: Some(&c) }, grow).map(|_| 0)
 }
 
 /// `struct statfs` as x86_64 Linux lays it out (120 bytes).

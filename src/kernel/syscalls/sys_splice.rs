@@ -1,9 +1,10 @@
 //! Moving data between descriptors inside the sentry: sendfile, splice,
-//! tee, copy_file_range. Data goes through the sentry thread's transfer
+//! tee, vmsplice, copy_file_range. Data goes through the sentry thread's transfer
 //! buffer; nothing is mapped.
 
 use std::sync::Arc;
 
+use super::fsize;
 use super::sys_file::{sigpipe_on_epipe, with_scratch};
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
@@ -18,6 +19,16 @@ const MAX_RW: u64 = 0x7fff_f000;
 /// Bytes moved per step.
 const STEP: usize = 1 << 16;
 const SPLICE_F_NONBLOCK: u32 = 2;
+/// SPLICE_F_MOVE, NONBLOCK, MORE and GIFT: any other flag is EINVAL before
+/// anything else is looked at, as in Linux.
+const SPLICE_F_ALL: u32 = 0xf;
+
+fn check_flags(flags: u64) -> Result<u32, Errno> {
+    if flags & !(SPLICE_F_ALL as u64) != 0 {
+        return Err(Errno::EINVAL);
+    }
+    Ok(flags as u32)
+}
 
 /// Reads an optional `loff_t *` argument.
 fn read_off(t: &Task, addr: u64) -> Result<Option<u64>, Errno> {
@@ -90,6 +101,26 @@ fn copy(
     })
 }
 
+/// Whether `f` has data past what a transfer took: a pipe holding some, a
+/// file longer than the offset.
+fn has_more(f: &OpenFile, off: Option<u64>) -> bool {
+    if is_pipe(f) {
+        return f.ops.poll_ready(libc::POLLIN) & libc::POLLIN != 0;
+    }
+    let at = off.unwrap_or_else(|| f.current_offset());
+    f.ops.stat().is_ok_and(|s| s.size > at)
+}
+
+/// After RLIMIT_FSIZE cut a sendfile or splice into a file short (`want`
+/// asked, `cap` allowed, `done` written), Linux's splice writes again if
+/// the source had more: that write, at the limit, raises SIGXFSZ (its
+/// EFBIG is not the call's result).
+fn write_past_limit(t: &Task, out: &OpenFile, at: u64, want: u64, cap: u64, done: u64, more: bool) {
+    if cap < want && done == cap && more {
+        let _ = fsize::write_len(t, out, want - cap, || Ok(at));
+    }
+}
+
 /// Implements sendfile(2).
 pub fn sendfile(t: &mut Task, a: &Args) -> SysResult {
     let out = t.file(a[0] as i32)?;
@@ -104,8 +135,12 @@ pub fn sendfile(t: &mut Task, a: &Args) -> SysResult {
     if off.is_some() && !inp.ops.seekable() {
         return Err(Errno::ESPIPE);
     }
-    let len = a[3].min(MAX_RW);
+    let want = a[3].min(MAX_RW);
+    let len = fsize::write_len(t, &out, want, || Ok(out.current_offset()))?;
     let r = copy(&inp, off.as_mut(), &out, None, len, false);
+    if let Ok(n) = r {
+        write_past_limit(t, &out, out.current_offset(), want, len, n, has_more(&inp, off));
+    }
     if let (Some(o), true) = (off, r.is_ok()) {
         t.mem().write_u64(a[2], o)?;
     }
@@ -114,8 +149,12 @@ pub fn sendfile(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements splice(2): one end must be a pipe.
 pub fn splice(t: &mut Task, a: &Args) -> SysResult {
+    // Unlike tee and vmsplice, a zero length wins over bad flags.
+    if a[4] == 0 {
+        return Ok(0);
+    }
+    let flags = check_flags(a[5])?;
     let (inp, out) = (t.file(a[0] as i32)?, t.file(a[2] as i32)?);
-    let flags = a[5] as u32;
     if !inp.is_readable() || !out.is_writable() {
         return Err(Errno::EBADF);
     }
@@ -142,8 +181,13 @@ pub fn splice(t: &mut Task, a: &Args) -> SysResult {
     if nonblock && pin && inp.ops.poll_ready(libc::POLLIN | libc::POLLHUP) == 0 {
         return Err(Errno::EAGAIN);
     }
+    let (want, at) = (len, off_out.unwrap_or_else(|| out.current_offset()));
+    let len = if pout { len } else { fsize::write_len(t, &out, len, || Ok(at))? };
     // From a pipe: what one read gives (as splice moves the buffers there).
     let r = copy(&inp, off_in.as_mut(), &out, off_out.as_mut(), len, pin);
+    if let (Ok(n), false) = (r, pout) {
+        write_past_limit(t, &out, at + n, want, len, n, has_more(&inp, off_in));
+    }
     if r.is_ok() {
         if let Some(o) = off_in {
             t.mem().write_u64(a[1], o)?;
@@ -157,8 +201,12 @@ pub fn splice(t: &mut Task, a: &Args) -> SysResult {
 
 /// Implements tee(2): copies from one pipe to another without consuming.
 pub fn tee(t: &mut Task, a: &Args) -> SysResult {
+    let flags = check_flags(a[3])?;
+    if a[2] == 0 {
+        return Ok(0);
+    }
     let (inp, out) = (t.file(a[0] as i32)?, t.file(a[1] as i32)?);
-    let (len, flags) = (a[2].min(MAX_RW) as usize, a[3] as u32);
+    let len = a[2].min(MAX_RW) as usize;
     let src = inp.ops.as_any().and_then(|x| x.downcast_ref::<PipeEnd>());
     let (Some(src), true) = (src, is_pipe(&out)) else {
         return Err(Errno::EINVAL);
@@ -181,9 +229,6 @@ pub fn tee(t: &mut Task, a: &Args) -> SysResult {
     sigpipe_on_epipe(t, n.map(|n| n as u64))
 }
 
-/// SPLICE_F_MOVE | SPLICE_F_NONBLOCK | SPLICE_F_MORE | SPLICE_F_GIFT.
-const SPLICE_F_ALL: u32 = 0xf;
-
 /// Implements vmsplice(2). Into a pipe (a writable descriptor) the
 /// segments' bytes are copied, not their pages referenced (so later
 /// changes to the memory do not show, which Linux leaves undefined unless
@@ -191,10 +236,7 @@ const SPLICE_F_ALL: u32 = 0xf;
 /// Only SPLICE_F_NONBLOCK makes it not wait (the file's O_NONBLOCK does
 /// not count, as in Linux).
 pub fn vmsplice(t: &mut Task, a: &Args) -> SysResult {
-    let flags = a[3] as u32;
-    if flags & !SPLICE_F_ALL != 0 {
-        return Err(Errno::EINVAL);
-    }
+    let flags = check_flags(a[3])?;
     let f = t.file(a[0] as i32)?;
     let to_pipe = if f.is_writable() {
         true
@@ -262,6 +304,7 @@ pub fn copy_file_range(t: &mut Task, a: &Args) -> SysResult {
     if si.ino == so.ino && si.dev == so.dev && off_in < off_out + len && off_out < off_in + len {
         return Err(Errno::EINVAL);
     }
+    let len = fsize::write_len(t, &out, len, || Ok(off_out))?;
     let n = copy(&inp, Some(&mut off_in), &out, Some(&mut off_out), len, false)?;
     for (arg, file, off) in [(a[1], &inp, off_in), (a[3], &out, off_out)] {
         if arg != 0 {

@@ -859,8 +859,15 @@ impl Vfs {
     }
 
     /// `truncate(2)` of a regular file a path resolved to (its type checked
-    /// by the caller): write permission, as an open for writing would need.
-    pub fn truncate_resolved(&self, r: &Resolved, len: u64, who: Caller) -> Result<(), Errno> {
+    /// by the caller): write permission, as an open for writing would need;
+    /// then `may_resize(size)` (the caller's RLIMIT_FSIZE) has the last word.
+    pub fn truncate_resolved(
+        &self,
+        r: &Resolved,
+        len: u64,
+        who: Caller,
+        may_resize: impl FnOnce(u64) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
         let node = r.node.clone().ok_or(Errno::ENOENT)?;
         let st = r.stat()?;
         if r.mount.readonly() {
@@ -875,6 +882,7 @@ impl Vfs {
             return Err(Errno::EPERM);
         }
         let _access = writecount::WriteAccess::get(&st)?;
+        may_resize(st.size)?;
         let ops = r.mount.fs.open(&r.fs_path, &node, OpenReq { flags: libc::O_WRONLY as u32, write: true })?;
         ops.truncate(len)?;
         notify::event(Subject::inode(&st, &r.path), notify::IN_MODIFY);

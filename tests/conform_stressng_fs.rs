@@ -1,0 +1,14 @@
+//! Conformance found by Debian's stress-ng (its filesystem, io, pipe and
+//! device classes run with --verify natively and under `husk do`): each
+//! divergence a stressor exposed, cut down to a group of
+//! tests/c/stressng_fs_found.c run natively and in husk.
+
+mod common;
+
+use common::c_groups;
+
+c_groups! { "stressng_fs_found":
+    rlimit_fsize_holds_every_way_a_file_grows => "fsize_limit",
+    splice_family_refuses_unknown_flags_first => "splice_flags",
+    vmsplice_copies_between_memory_and_a_pipe => "vmsplice",
+}
