@@ -11,4 +11,5 @@ c_groups! { "stressng_fs_found":
     rlimit_fsize_holds_every_way_a_file_grows => "fsize_limit",
     splice_family_refuses_unknown_flags_first => "splice_flags",
     vmsplice_copies_between_memory_and_a_pipe => "vmsplice",
+    memory_devices_seek_to_zero_whatever_asked => "dev_seek",
 }

@@ -167,10 +167,35 @@ static void g_vmsplice(void) {
     close(q[1]);
 }
 
+/* stress-ng full: null, zero and full (null_lseek) and random and urandom
+ * (noop_llseek, their reads never move the position) answer any seek with
+ * 0, whatever the offset; only an unknown whence is EINVAL. */
+static void g_dev_seek(void) {
+    const char *devs[] = {"/dev/null", "/dev/zero", "/dev/full", "/dev/random", "/dev/urandom"};
+    for (unsigned i = 0; i < sizeof devs / sizeof devs[0]; i++) {
+        int fd = open(devs[i], O_RDWR);
+        char b[16], name[64];
+        if (fd < 0 || read(fd, b, sizeof b) < 0)
+            printf("%s: %s\n", devs[i], errno_name(errno));
+        long offs[] = {100, -6991159239760740310L, -1};
+        for (unsigned j = 0; j < 3; j++)
+            for (int w = SEEK_SET; w <= SEEK_HOLE; w++) {
+                snprintf(name, sizeof name, "%s-%ld-%d", devs[i], offs[j], w);
+                expect_ret(name, lseek(fd, offs[j], w), errno, 0, 0);
+            }
+        snprintf(name, sizeof name, "%s-bad-whence", devs[i]);
+        EXPECT_ERR(name, lseek(fd, 0, 77), EINVAL);
+        snprintf(name, sizeof name, "%s-pread", devs[i]);
+        EXPECT_OK(name, pread(fd, b, 4, 1L << 40));
+        close(fd);
+    }
+}
+
 static const struct test_group groups[] = {
     {"fsize_limit", g_fsize_limit},
     {"splice_flags", g_splice_flags},
     {"vmsplice", g_vmsplice},
+    {"dev_seek", g_dev_seek},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -77,7 +77,8 @@ pub trait FileOps: Send + Sync {
         true
     }
     /// A seek served by the file itself (host files whose offset lives on
-    /// the host); `None` means the `OpenFile` offset is used.
+    /// the host, devices whose position is always 0); `None` means the
+    /// `OpenFile` offset is used.
     fn host_seek(&self, _off: i64, _whence: i32) -> Option<Result<u64, Errno>> {
         None
     }

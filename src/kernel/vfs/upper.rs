@@ -287,6 +287,11 @@ impl FileOps for DeviceHandle {
     fn seekable(&self) -> bool {
         true
     }
+    /// Linux's null_lseek (null, zero, full) and noop_llseek (random,
+    /// urandom, whose reads never move the position): any seek gives 0.
+    fn host_seek(&self, _off: i64, whence: i32) -> Option<Result<u64, Errno>> {
+        Some(if (libc::SEEK_SET..=libc::SEEK_HOLE).contains(&whence) { Ok(0) } else { Err(Errno::EINVAL) })
+    }
     fn nowait(&self) -> bool {
         true
     }
