@@ -12,4 +12,5 @@ c_groups! { "stressng_fs_found":
     splice_family_refuses_unknown_flags_first => "splice_flags",
     vmsplice_copies_between_memory_and_a_pipe => "vmsplice",
     memory_devices_seek_to_zero_whatever_asked => "dev_seek",
+    dnotify_switch_shows_in_proc_sys_fs => "dir_notify_enable",
 }

@@ -191,11 +191,28 @@ static void g_dev_seek(void) {
     }
 }
 
+/* stress-ng dnotify: it runs only when /proc/sys/fs/dir-notify-enable
+ * exists, reading 1 (dnotify on). Not written here: natively it is the
+ * host's global switch. */
+static void g_dir_notify_enable(void) {
+    char buf[16] = {0};
+    int fd = open("/proc/sys/fs/dir-notify-enable", O_RDWR);
+    EXPECT_OK("open", fd);
+    expect_ret("read", read(fd, buf, sizeof buf), errno, 2, 0);
+    expect("value", strcmp(buf, "1\n") == 0, "%s", buf);
+    EXPECT_ERR("write-not-a-number", pwrite(fd, "abc", 3, 0), EINVAL);
+    close(fd);
+    int dir = open("/dev/shm", O_RDONLY | O_DIRECTORY);
+    EXPECT_OK("f-notify", fcntl(dir, F_NOTIFY, DN_CREATE));
+    close(dir);
+}
+
 static const struct test_group groups[] = {
     {"fsize_limit", g_fsize_limit},
     {"splice_flags", g_splice_flags},
     {"vmsplice", g_vmsplice},
     {"dev_seek", g_dev_seek},
+    {"dir_notify_enable", g_dir_notify_enable},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

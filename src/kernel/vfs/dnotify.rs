@@ -11,7 +11,7 @@
 //! DN_MULTISHOT.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI32, AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, Mutex, Weak};
 
 use super::file::{OpenFile, F_OWNER_PID};
@@ -169,10 +169,17 @@ pub fn flush(table: usize, file: &OpenFile) {
     }
 }
 
+/// `/proc/sys/fs/dir-notify-enable` (one for the sandbox; Linux's is
+/// global): 0 makes F_NOTIFY EINVAL; marks already set keep working.
+pub static ENABLED: AtomicI32 = AtomicI32::new(1);
+
 /// fcntl(fd, F_NOTIFY, arg).
 pub fn fcntl_notify(t: &Task, fd: i32, file: &Arc<OpenFile>, arg: u32) -> SysResult {
     if file.is_path_only() {
         return Err(Errno::EBADF);
+    }
+    if ENABLED.load(Ordering::Relaxed) == 0 {
+        return Err(Errno::EINVAL);
     }
     let id = (Arc::as_ptr(&t.tg.fds) as usize, Arc::as_ptr(file) as usize);
     if arg & !DN_MULTISHOT == 0 {

@@ -188,6 +188,7 @@ pub static GLOBALS: &[(&str, Global)] = &[
     ("vmstat", Global::File(sys::vmstat)),
     ("sys", Global::Dir),
     ("sys/fs", Global::Dir),
+    ("sys/fs/dir-notify-enable", Global::File(sysctl::dir_notify_enable)),
     ("sys/fs/file-max", Global::File(sys::file_max)),
     ("sys/fs/inotify", Global::Dir),
     (
@@ -281,6 +282,7 @@ fn writer(path: &str) -> Option<file::WriteFn> {
         "sys/net/core/somaxconn" => Some(sysctl::set_somaxconn),
         "sys/vm/max_map_count" => Some(sysctl::set_max_map_count),
         "sys/user/max_user_namespaces" => Some(sysctl::set_max_user_namespaces),
+        "sys/fs/dir-notify-enable" => Some(sysctl::set_dir_notify_enable),
         "sys/fs/mqueue/msg_default" => Some(ipc_sysctl::set_mq_msg_default),
         "sys/fs/mqueue/msg_max" => Some(ipc_sysctl::set_mq_msg_max),
         "sys/fs/mqueue/msgsize_default" => Some(ipc_sysctl::set_mq_msgsize_default),

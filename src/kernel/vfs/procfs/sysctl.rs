@@ -1,6 +1,7 @@
 //! Sysctl files whose values the sentry acts on: `net/core/somaxconn` (the
 //! reader's network namespace caps `listen` backlogs), `vm/max_map_count`
 //! (`mm/map_count.rs`), `user/max_user_namespaces` (`ns/user.rs`),
+//! `fs/dir-notify-enable` (`vfs/dnotify.rs`),
 //! `kernel/overflow{uid,gid}` and `kernel/core_pattern`.
 
 use std::sync::Arc;
@@ -65,6 +66,18 @@ pub fn max_user_namespaces(_: &Kernel) -> Vec<u8> {
 pub fn set_max_user_namespaces(_: &Kernel, data: &[u8]) -> Result<(), Errno> {
     let v = int_minmax(data, 0, i32::MAX)?;
     crate::kernel::ns::user::MAX_NAMESPACES.store(v as u64, std::sync::atomic::Ordering::Relaxed);
+    Ok(())
+}
+
+/// `/proc/sys/fs/dir-notify-enable`: whether F_NOTIFY works (`dnotify.rs`).
+pub fn dir_notify_enable(_: &Kernel) -> Vec<u8> {
+    format!("{}\n", crate::kernel::vfs::dnotify::ENABLED.load(std::sync::atomic::Ordering::Relaxed)).into_bytes()
+}
+
+/// A write to `dir-notify-enable`: any int (proc_dointvec), 0 turns it off.
+pub fn set_dir_notify_enable(_: &Kernel, data: &[u8]) -> Result<(), Errno> {
+    let v = int_minmax(data, i32::MIN, i32::MAX)?;
+    crate::kernel::vfs::dnotify::ENABLED.store(v, std::sync::atomic::Ordering::Relaxed);
     Ok(())
 }
 
