@@ -13,4 +13,5 @@ c_groups! { "stressng_fs_found":
     vmsplice_copies_between_memory_and_a_pipe => "vmsplice",
     memory_devices_seek_to_zero_whatever_asked => "dev_seek",
     dnotify_switch_shows_in_proc_sys_fs => "dir_notify_enable",
+    sendfile_and_splice_advance_input_by_what_was_taken => "short_output",
 }

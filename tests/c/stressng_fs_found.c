@@ -207,12 +207,50 @@ static void g_dir_notify_enable(void) {
     close(dir);
 }
 
+/* stress-ng sendfile and splice, to a full pipe: a transfer the output
+ * took only part of advances the input by that part (the offset given, or
+ * the file's position), so the next call sends the rest. */
+static void g_short_output(void) {
+    char path[64];
+    snprintf(path, sizeof path, "/dev/shm/husk-sn-short-%d", (int)getpid());
+    static char data[200000];
+    memset(data, 'x', sizeof data);
+    int fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0 || write(fd, data, sizeof data) != (ssize_t)sizeof data)
+        printf("scratch: %s\n", errno_name(errno));
+    int p[2];
+    if (pipe2(p, O_NONBLOCK) < 0)
+        printf("pipe: %s\n", errno_name(errno));
+    long room = fcntl(p[1], F_GETPIPE_SZ);
+    off_t off = 0;
+    expect_ret("sendfile-offset", sendfile(p[1], fd, &off, sizeof data), errno, room, 0);
+    expect("sendfile-offset-advanced", off == room, "%ld", (long)off);
+    EXPECT_ERR("sendfile-full", sendfile(p[1], fd, &off, sizeof data), EAGAIN);
+    expect("sendfile-full-offset", off == room, "%ld", (long)off);
+    static char sink[1 << 17];
+    while (read(p[0], sink, sizeof sink) > 0)
+        ;
+    lseek(fd, 0, SEEK_SET);
+    expect_ret("sendfile-position", sendfile(p[1], fd, NULL, sizeof data), errno, room, 0);
+    expect("sendfile-position-advanced", lseek(fd, 0, SEEK_CUR) == room, "%ld", (long)lseek(fd, 0, SEEK_CUR));
+    while (read(p[0], sink, sizeof sink) > 0)
+        ;
+    loff_t lo = 4096;
+    expect_ret("splice-offset", splice(fd, &lo, p[1], NULL, sizeof data, 0), errno, room, 0);
+    expect("splice-offset-advanced", lo == 4096 + room, "%ld", (long)lo);
+    close(p[0]);
+    close(p[1]);
+    close(fd);
+    unlink(path);
+}
+
 static const struct test_group groups[] = {
     {"fsize_limit", g_fsize_limit},
     {"splice_flags", g_splice_flags},
     {"vmsplice", g_vmsplice},
     {"dev_seek", g_dev_seek},
     {"dir_notify_enable", g_dir_notify_enable},
+    {"short_output", g_short_output},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

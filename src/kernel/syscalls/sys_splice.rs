@@ -48,21 +48,31 @@ fn is_pipe(f: &OpenFile) -> bool {
 
 /// Copies up to `len` bytes from `src` (at `*off`, or its position) to
 /// `dst` (at `*dst_off`, or its position). Stops at end of input, a short
-/// write, or an error after some progress.
+/// write, or an error after some progress. A seekable source advances by
+/// what was written, not read, as Linux's: bytes a full non-blocking pipe
+/// or socket did not take are sent by the next call, not lost.
 fn copy(
     src: &OpenFile,
-    mut off: Option<&mut u64>,
+    off: Option<&mut u64>,
     dst: &OpenFile,
     mut dst_off: Option<&mut u64>,
     len: u64,
     one_read: bool,
 ) -> Result<u64, Errno> {
+    // The source read at an explicit position when it has one (its own
+    // position is set back to what was taken at the end).
+    let start = match off.as_deref() {
+        Some(&o) => Some(o),
+        None if src.ops.seekable() => Some(src.current_offset()),
+        None => None,
+    };
+    let mut at = start;
     let mut done = 0u64;
-    with_scratch(STEP.min(len.max(1) as usize), |buf| {
+    let r = with_scratch(STEP.min(len.max(1) as usize), |buf| {
         while done < len {
             let want = ((len - done) as usize).min(buf.len());
-            let r = match off.as_deref_mut() {
-                Some(o) => src.pread(&mut buf[..want], *o),
+            let r = match at {
+                Some(o) => src.pread(&mut buf[..want], o),
                 None => src.read(&mut buf[..want]),
             };
             let n = match r {
@@ -71,9 +81,6 @@ fn copy(
                 Err(e) if done == 0 => return Err(e),
                 Err(_) => break,
             };
-            if let Some(o) = off.as_deref_mut() {
-                *o += n as u64;
-            }
             let mut w = 0;
             while w < n {
                 let r = match dst_off.as_deref_mut() {
@@ -93,12 +100,23 @@ fn copy(
                 }
             }
             done += w as u64;
+            if let Some(o) = at.as_mut() {
+                *o += w as u64;
+            }
             if w < n || n < want || one_read {
                 break;
             }
         }
         Ok(done)
-    })
+    });
+    match (off, at) {
+        (Some(o), Some(a)) => *o = a,
+        (None, Some(a)) if at != start => {
+            src.seek(a as i64, libc::SEEK_SET)?;
+        }
+        _ => {}
+    }
+    r
 }
 
 /// Whether `f` has data past what a transfer took: a pipe holding some, a
@@ -174,9 +192,6 @@ pub fn splice(t: &mut Task, a: &Args) -> SysResult {
     let mut off_in = read_off(t, a[1])?;
     let mut off_out = read_off(t, a[3])?;
     let len = a[4].min(MAX_RW);
-    if len == 0 {
-        return Ok(0);
-    }
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
     if nonblock && pin && inp.ops.poll_ready(libc::POLLIN | libc::POLLHUP) == 0 {
         return Err(Errno::EAGAIN);
@@ -213,9 +228,6 @@ pub fn tee(t: &mut Task, a: &Args) -> SysResult {
     };
     if !inp.is_readable() || !out.is_writable() || Arc::ptr_eq(&inp, &out) {
         return Err(if Arc::ptr_eq(&inp, &out) { Errno::EINVAL } else { Errno::EBADF });
-    }
-    if len == 0 {
-        return Ok(0);
     }
     let nonblock = flags & SPLICE_F_NONBLOCK != 0;
     let data = src.peek(len.min(STEP * 16), nonblock || inp.nonblocking())?;
