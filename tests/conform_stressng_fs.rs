@@ -14,4 +14,5 @@ c_groups! { "stressng_fs_found":
     memory_devices_seek_to_zero_whatever_asked => "dev_seek",
     dnotify_switch_shows_in_proc_sys_fs => "dir_notify_enable",
     sendfile_and_splice_advance_input_by_what_was_taken => "short_output",
+    splice_from_a_pipe_leaves_what_the_output_did_not_take => "short_output_from_pipe",
 }

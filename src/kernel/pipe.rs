@@ -423,6 +423,15 @@ impl PipeEnd {
         Ok(out)
     }
 
+    /// Drops up to `len` bytes from the front of the pipe without waiting
+    /// (a read whose bytes were already taken by `peek`); how many went.
+    pub fn discard(&self, len: usize) -> Result<usize, Errno> {
+        self.read_with(len, true, |ring, n| {
+            ring.consume(n);
+            Ok(n)
+        })
+    }
+
     /// Waits until data (or EOF) is there, then runs `take` on the state.
     fn read_with(
         &self,

@@ -8,6 +8,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
@@ -244,6 +245,41 @@ static void g_short_output(void) {
     unlink(path);
 }
 
+/* splice from a pipe into a pipe that has room for only part: what the
+ * output did not take stays in the input pipe, in order (nothing lost). */
+static void g_short_output_from_pipe(void) {
+    int in[2], out[2];
+    if (pipe(in) < 0 || pipe2(out, O_NONBLOCK) < 0)
+        printf("pipe: %s\n", errno_name(errno));
+    fcntl(in[1], F_SETPIPE_SZ, 1 << 20);
+    static unsigned char data[200000], got[200000];
+    for (size_t i = 0; i < sizeof data; i++)
+        data[i] = (unsigned char)(i * 7 + i / 251);
+    expect_ret("fill", write(in[1], data, sizeof data), errno, sizeof data, 0);
+    /* The output already holds a little, so its room is not a whole
+     * number of the input's chunks. */
+    static char pad[1000];
+    expect_ret("prefill", write(out[1], pad, sizeof pad), errno, sizeof pad, 0);
+    long room = fcntl(out[1], F_GETPIPE_SZ);
+    ssize_t n = splice(in[0], NULL, out[1], NULL, sizeof data, SPLICE_F_NONBLOCK);
+    expect("moved-at-most-the-room", n > 0 && n <= room, "%zd", n);
+    int left = -1;
+    ioctl(in[0], FIONREAD, &left);
+    expect("rest-still-in-input", left == (int)sizeof data - n, "%d left after %zd", left, n);
+    size_t have = 0;
+    ssize_t k;
+    expect_ret("drain-prefill", read(out[0], got, sizeof pad), errno, sizeof pad, 0);
+    while (have < sizeof got && (k = read(out[0], got + have, sizeof got - have)) > 0)
+        have += k;
+    close(in[1]);
+    while (have < sizeof got && (k = read(in[0], got + have, sizeof got - have)) > 0)
+        have += k;
+    expect("all-in-order", have == sizeof data && !memcmp(got, data, sizeof data), "%zu bytes", have);
+    close(in[0]);
+    close(out[0]);
+    close(out[1]);
+}
+
 static const struct test_group groups[] = {
     {"fsize_limit", g_fsize_limit},
     {"splice_flags", g_splice_flags},
@@ -251,6 +287,7 @@ static const struct test_group groups[] = {
     {"dev_seek", g_dev_seek},
     {"dir_notify_enable", g_dir_notify_enable},
     {"short_output", g_short_output},
+    {"short_output_from_pipe", g_short_output_from_pipe},
 };
 
 int main(int argc, char **argv) { return RUN_GROUPS(argc, argv, groups); }

@@ -67,13 +67,23 @@ fn copy(
         None => None,
     };
     let mut at = start;
+    // A pipe source is read in place and then drained by what the output
+    // took, so bytes it did not take stay in the pipe, as Linux's splice
+    // moves only the buffers the output accepted. (Linux also keeps other
+    // readers of that pipe out meanwhile; here one reading between the peek
+    // and the drain would see those bytes too.)
+    let pipe = src.ops.as_any().and_then(|x| x.downcast_ref::<PipeEnd>()).filter(|_| at.is_none());
     let mut done = 0u64;
     let r = with_scratch(STEP.min(len.max(1) as usize), |buf| {
         while done < len {
             let want = ((len - done) as usize).min(buf.len());
-            let r = match at {
-                Some(o) => src.pread(&mut buf[..want], o),
-                None => src.read(&mut buf[..want]),
+            let r = match (at, pipe) {
+                (Some(o), _) => src.pread(&mut buf[..want], o),
+                (None, Some(p)) => p.peek(want, src.nonblocking()).map(|data| {
+                    buf[..data.len()].copy_from_slice(&data);
+                    data.len()
+                }),
+                (None, None) => src.read(&mut buf[..want]),
             };
             let n = match r {
                 Ok(0) => break,
@@ -102,6 +112,9 @@ fn copy(
             done += w as u64;
             if let Some(o) = at.as_mut() {
                 *o += w as u64;
+            }
+            if let (Some(p), true) = (pipe, w > 0) {
+                p.discard(w)?;
             }
             if w < n || n < want || one_read {
                 break;
