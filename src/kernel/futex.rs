@@ -57,10 +57,6 @@ impl Waiter {
         }
         first
     }
-
-    fn is_woken(&self) -> bool {
-        self.woken.load(Ordering::SeqCst) != 0
-    }
 }
 
 /// All futex wait queues of a kernel.
@@ -88,36 +84,10 @@ impl FutexTable {
         check: impl FnOnce() -> Result<bool, Errno>,
         deadline: Option<Instant>,
     ) -> Result<WaitResult, Errno> {
-        let waker = current().map(|t| t.waker.clone()).unwrap_or_default();
-        let waiter = Arc::new(Waiter { woken: Arc::default(), index: 0, waker, bitset });
-        {
-            let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-            if !check()? {
-                return Err(Errno::EAGAIN);
-            }
-            q.entry(key).or_default().push(waiter.clone());
-        }
-        let r = block_until(&[], deadline, || waiter.is_woken().then_some(Ok(())));
-        if r.is_ok() {
-            return Ok(WaitResult::Woken);
-        }
-        // Timed out or interrupted: leave the queue, unless a waker got us
-        // in the meantime.
-        let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(list) = q.get_mut(&key) {
-            list.retain(|w| !Arc::ptr_eq(w, &waiter));
-            if list.is_empty() {
-                q.remove(&key);
-            }
-        }
-        if waiter.is_woken() {
-            return Ok(WaitResult::Woken);
-        }
-        match r {
-            Err(Errno::ETIMEDOUT) => Ok(WaitResult::TimedOut),
-            Err(e) => Err(e),
-            Ok(()) => Ok(WaitResult::Woken),
-        }
+        Ok(match self.sleep_on(&[(key, bitset)], check, deadline)? {
+            Some(_) => WaitResult::Woken,
+            None => WaitResult::TimedOut,
+        })
     }
 
     /// futex_waitv(2): if `check()` says every word still holds its
@@ -129,28 +99,49 @@ impl FutexTable {
         check: impl FnOnce() -> Result<bool, Errno>,
         deadline: Option<Instant>,
     ) -> Result<Option<usize>, Errno> {
+        let keys: Vec<(FutexKey, u32)> = keys.iter().map(|&k| (k, u32::MAX)).collect();
+        self.sleep_on(&keys, check, deadline)
+    }
+
+    /// Both waits: queues one entry per (key, bitset) under the check, then
+    /// sleeps until a waker takes one of them (its index), `deadline`
+    /// (None) or a signal (ERESTARTSYS).
+    fn sleep_on(
+        &self,
+        keys: &[(FutexKey, u32)],
+        check: impl FnOnce() -> Result<bool, Errno>,
+        deadline: Option<Instant>,
+    ) -> Result<Option<usize>, Errno> {
         let waker = current().map(|t| t.waker.clone()).unwrap_or_default();
         let woken = Arc::new(AtomicUsize::new(0));
-        let waiters: Vec<Arc<Waiter>> = (0..keys.len())
-            .map(|index| Arc::new(Waiter { woken: woken.clone(), index, waker: waker.clone(), bitset: u32::MAX }))
+        let waiters: Vec<Arc<Waiter>> = keys
+            .iter()
+            .enumerate()
+            .map(|(index, &(_, bitset))| Arc::new(Waiter { woken: woken.clone(), index, waker: waker.clone(), bitset }))
             .collect();
         {
             let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
             if !check()? {
                 return Err(Errno::EAGAIN);
             }
-            for (key, w) in keys.iter().zip(&waiters) {
-                q.entry(*key).or_default().push(w.clone());
+            for (&(key, _), w) in keys.iter().zip(&waiters) {
+                q.entry(key).or_default().push(w.clone());
             }
         }
         let r = block_until(&[], deadline, || (woken.load(Ordering::SeqCst) != 0).then_some(Ok(())));
-        // Leave the queues that still hold an entry (all but the waker's).
+        // A waker takes the entry it wakes off its queue: with one futex
+        // there is nothing left to leave.
+        if r.is_ok() && keys.len() == 1 {
+            return Ok(Some(0));
+        }
+        // Leave the queues that still hold an entry (all but a waker's;
+        // one may have woken us after the timeout or signal).
         let mut q = self.queues.lock().unwrap_or_else(|e| e.into_inner());
-        for (key, w) in keys.iter().zip(&waiters) {
-            if let Some(list) = q.get_mut(key) {
+        for (&(key, _), w) in keys.iter().zip(&waiters) {
+            if let Some(list) = q.get_mut(&key) {
                 list.retain(|x| !Arc::ptr_eq(x, w));
                 if list.is_empty() {
-                    q.remove(key);
+                    q.remove(&key);
                 }
             }
         }

@@ -753,7 +753,7 @@ pub(super) const SCHED_RR: i32 = 2;
 pub(super) const SCHED_BATCH: i32 = 3;
 pub(super) const SCHED_IDLE: i32 = 5;
 pub(super) const SCHED_DEADLINE: i32 = 6;
-const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
+pub(super) const SCHED_RESET_ON_FORK: i32 = 0x4000_0000;
 
 /// Implements sched_get_priority_max(2).
 pub fn sched_get_priority_max(_: &mut Task, a: &Args) -> SysResult {
@@ -827,37 +827,11 @@ fn set_scheduler(t: &Task, pid: u64, policy: Option<i32>, param: u64) -> SysResu
     }
     let prio = t.mem().read_u32(param)? as i32;
     let target = find_task(t, pid as i32)?;
-    let cur = sched_attrs(&target);
-    let (policy, reset) = match policy {
-        None => (cur.policy, cur.reset_on_fork),
-        Some(p) if p < 0 => return Err(Errno::EINVAL),
-        Some(p) => (p & !SCHED_RESET_ON_FORK, p & SCHED_RESET_ON_FORK != 0),
-    };
-    let rt = matches!(policy, SCHED_FIFO | SCHED_RR);
     match policy {
-        0 | SCHED_BATCH | SCHED_IDLE | SCHED_FIFO | SCHED_RR => {}
-        // SCHED_DEADLINE needs sched_setattr's parameters.
-        _ => return Err(Errno::EINVAL),
+        None => super::sys_sched_attr::set_policy(t, &target, 0, true, prio),
+        Some(p) if p < 0 => Err(Errno::EINVAL),
+        Some(p) => super::sys_sched_attr::set_policy(t, &target, p, false, prio),
     }
-    if !(0..=99).contains(&prio) || rt != (prio != 0) {
-        return Err(Errno::EINVAL);
-    }
-    if rt {
-        return Err(Errno::EPERM);
-    }
-    if !capable(t, CAP_SYS_NICE) {
-        let leaving_idle = cur.policy == SCHED_IDLE && policy != SCHED_IDLE;
-        if (leaving_idle && !nice_allowed(&target, cur.nice))
-            || !same_owner(t, &target)
-            || (cur.reset_on_fork && !reset)
-        {
-            return Err(Errno::EPERM);
-        }
-    }
-    let mut s = target.sched.lock().unwrap_or_else(|e| e.into_inner());
-    s.policy = policy;
-    s.reset_on_fork = reset;
-    Ok(0)
 }
 
 /// Implements sched_setscheduler(2) for SCHED_OTHER, SCHED_BATCH and

@@ -11,7 +11,7 @@ use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::event::downcast;
 use crate::kernel::event::epoll::EpollFile;
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::ptrace::access::{may_access_as, CallerIds};
+use crate::kernel::ptrace::access::may_access;
 use crate::kernel::task::{Task, TaskShared};
 use crate::kernel::vfs::file::OpenFile;
 
@@ -33,7 +33,7 @@ pub fn kcmp(t: &mut Task, a: &Args) -> SysResult {
         let procs = t.kernel.procs();
         (procs.task_in(&ns, pid1).ok_or(Errno::ESRCH)?, procs.task_in(&ns, pid2).ok_or(Errno::ESRCH)?)
     };
-    if !may_access_as(&t.tg, &t1, CallerIds::Real) || !may_access_as(&t.tg, &t2, CallerIds::Real) {
+    if !may_access(t, &t1) || !may_access(t, &t2) {
         return Err(Errno::EPERM);
     }
     let (g1, g2) = (&t1.tg, &t2.tg);

@@ -63,8 +63,12 @@ fn do_mmap(t: &mut Task, a: &Args) -> SysResult {
 /// Whether `f` is the zero device (character device 1:5), which Linux maps
 /// as anonymous memory.
 fn is_dev_zero(f: &OpenFile) -> bool {
-    use crate::kernel::vfs::stat::makedev;
-    f.ops.stat().is_ok_and(|s| s.mode & libc::S_IFMT == libc::S_IFCHR && s.rdev == makedev(1, 5))
+    use crate::kernel::vfs::stat::{dev_major, dev_minor};
+    use crate::kernel::vfs::upper::DevKind;
+    f.ops.stat().is_ok_and(|s| {
+        s.mode & libc::S_IFMT == libc::S_IFCHR
+            && DevKind::from_numbers(dev_major(s.rdev), dev_minor(s.rdev)) == Some(DevKind::Zero)
+    })
 }
 
 /// The checks of do_mmap on the file itself: its access mode against the

@@ -6,13 +6,13 @@
 
 use super::sys_ident::{
     capable, find_task, nice_allowed, same_owner, sched_attrs, CAP_SYS_NICE, SCHED_BATCH, SCHED_DEADLINE, SCHED_FIFO,
-    SCHED_IDLE, SCHED_RR,
+    SCHED_IDLE, SCHED_RESET_ON_FORK, SCHED_RR,
 };
 use super::Args;
 use crate::kernel::errno::{Errno, SysResult};
 use crate::kernel::mm::layout::PAGE;
 use crate::kernel::mm::usermem::UserMemory;
-use crate::kernel::task::Task;
+use crate::kernel::task::{Task, TaskShared};
 
 /// The first published size of `struct sched_attr` (no utilization clamps).
 const SIZE_VER0: u64 = 48;
@@ -130,19 +130,38 @@ fn read_attr(t: &Task, addr: u64) -> Result<SchedAttr, Errno> {
     Ok(attr)
 }
 
-/// Implements sched_setattr(2) for SCHED_OTHER, SCHED_BATCH and
-/// SCHED_IDLE, checked in Linux's order (`__sched_setscheduler`).
+/// Implements sched_setattr(2).
 pub fn sched_setattr(t: &mut Task, a: &Args) -> SysResult {
     let (pid, addr, flags) = (a[0] as i32, a[1], a[2] as u32);
     if addr == 0 || pid < 0 || flags != 0 {
         return Err(Errno::EINVAL);
     }
-    let mut attr = read_attr(t, addr)?;
+    let attr = read_attr(t, addr)?;
     if (attr.policy as i32) < 0 {
         return Err(Errno::EINVAL);
     }
-    let target = find_task(t, pid)?;
-    let cur = sched_attrs(&target);
+    set_sched(t, &*find_task(t, pid)?, attr)
+}
+
+/// sched_setscheduler(2) and sched_setparam(2) (`keep_policy`), as Linux
+/// turns them into a `sched_attr` with the target's nice value: policy
+/// (with its SCHED_RESET_ON_FORK bit) and priority.
+pub(super) fn set_policy(t: &Task, target: &TaskShared, policy: i32, keep_policy: bool, priority: i32) -> SysResult {
+    let reset = !keep_policy && policy & SCHED_RESET_ON_FORK != 0;
+    let attr = SchedAttr {
+        policy: (policy & !SCHED_RESET_ON_FORK) as u32,
+        flags: if keep_policy { SCHED_FLAG_KEEP_POLICY } else { 0 } | if reset { SCHED_FLAG_RESET_ON_FORK } else { 0 },
+        nice: sched_attrs(target).nice,
+        priority: priority as u32,
+        ..Default::default()
+    };
+    set_sched(t, target, attr)
+}
+
+/// Linux's `__sched_setscheduler` for SCHED_OTHER, SCHED_BATCH and
+/// SCHED_IDLE, its checks in its order.
+fn set_sched(t: &Task, target: &TaskShared, mut attr: SchedAttr) -> SysResult {
+    let cur = sched_attrs(target);
     if attr.flags & SCHED_FLAG_KEEP_PARAMS != 0 {
         attr.nice = cur.nice;
         attr.priority = 0;
@@ -163,9 +182,9 @@ pub fn sched_setattr(t: &mut Task, a: &Args) -> SysResult {
         return Err(Errno::EINVAL);
     }
     let fair = matches!(policy, 0 | SCHED_BATCH);
-    let needs_priv = (fair && attr.nice < cur.nice && !nice_allowed(&target, attr.nice))
-        || (cur.policy == SCHED_IDLE && policy != SCHED_IDLE && !nice_allowed(&target, cur.nice))
-        || !same_owner(t, &target)
+    let needs_priv = (fair && attr.nice < cur.nice && !nice_allowed(target, attr.nice))
+        || (cur.policy == SCHED_IDLE && policy != SCHED_IDLE && !nice_allowed(target, cur.nice))
+        || !same_owner(t, target)
         || (cur.reset_on_fork && !reset);
     if rt || policy == SCHED_DEADLINE || (needs_priv && !capable(t, CAP_SYS_NICE)) {
         return Err(Errno::EPERM);

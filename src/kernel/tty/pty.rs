@@ -532,6 +532,12 @@ impl Pty {
 
     /// The ioctls both sides answer.
     fn common_ioctl(self: &Arc<Self>, master: bool, req: u64, arg: u64, mem: &dyn UserMemory) -> SysResult {
+        // A change to a controlling terminal stops a background group with
+        // SIGTTOU before anything else (Linux's tty_check_change); the
+        // master is no one's controlling terminal.
+        if !master && changes_terminal(req) {
+            job::check_write(self.as_ref())?;
+        }
         match req {
             libc::TCGETS => mem.write_bytes(arg, &self.lock().ld.termios.to_bytes()).map(|_| 0),
             libc::TCGETS2 => mem.write_bytes(arg, &self.lock().ld.termios.to_bytes2()).map(|_| 0),
@@ -539,9 +545,6 @@ impl Pty {
                 let two = matches!(req, libc::TCSETS2 | libc::TCSETSW2 | libc::TCSETSF2);
                 let mut b = vec![0u8; if two { 44 } else { 36 }];
                 mem.read_bytes(arg, &mut b)?;
-                if !master {
-                    job::check_write(self.as_ref())?;
-                }
                 {
                     let mut st = self.lock();
                     let old = st.ld.termios;
@@ -584,9 +587,6 @@ impl Pty {
             // straight to the other side's buffer): TIOCOUTQ is always 0.
             libc::TIOCOUTQ => mem.write_u32(arg, 0).map(|_| 0),
             libc::TCFLSH => {
-                if !master {
-                    job::check_write(self.as_ref())?;
-                }
                 let (input, output) = match (arg as i32, master) {
                     (libc::TCIFLUSH, false) | (libc::TCOFLUSH, true) => (true, false),
                     (libc::TCOFLUSH, false) | (libc::TCIFLUSH, true) => (false, true),
@@ -614,23 +614,14 @@ impl Pty {
                 if !matches!(action, libc::TCOOFF | libc::TCOON | libc::TCIOFF | libc::TCION) {
                     return Err(Errno::EINVAL);
                 }
-                if !master {
-                    job::check_write(self.as_ref())?;
-                }
                 match action {
                     libc::TCOOFF | libc::TCOON => self.tcflow_output(master, action == libc::TCOOFF),
                     _ => self.send_xchar(master, action == libc::TCIOFF),
                 }
                 Ok(0)
             }
-            // No break to send nor output to drain on a pty: only the
-            // background check of a change to the terminal.
-            libc::TCSBRK | libc::TCSBRKP | libc::TIOCSBRK | libc::TIOCCBRK => {
-                if !master {
-                    job::check_write(self.as_ref())?;
-                }
-                Ok(0)
-            }
+            // No break to send nor output to drain on a pty.
+            libc::TCSBRK | libc::TCSBRKP | libc::TIOCSBRK | libc::TIOCCBRK => Ok(0),
             libc::TIOCGETD => mem.write_u32(arg, 0).map(|_| 0),
             libc::TIOCSETD => match mem.read_u32(arg)? {
                 0 => Ok(0),
@@ -676,6 +667,25 @@ impl Terminal for Pty {
     fn rdev(&self) -> u64 {
         makedev(PTS_MAJOR, self.index)
     }
+}
+
+/// The requests that change a terminal (termios, flushes, flow, breaks).
+fn changes_terminal(req: u64) -> bool {
+    matches!(
+        req,
+        libc::TCSETS
+            | libc::TCSETSW
+            | libc::TCSETSF
+            | libc::TCSETS2
+            | libc::TCSETSW2
+            | libc::TCSETSF2
+            | libc::TCFLSH
+            | libc::TCXONC
+            | libc::TCSBRK
+            | libc::TCSBRKP
+            | libc::TIOCSBRK
+            | libc::TIOCCBRK
+    )
 }
 
 /// Writes as much of `data` to host descriptor `fd` as it takes (retrying
